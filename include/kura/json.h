@@ -1,0 +1,45 @@
+/*
+ * kura/json.h — models to and from JSON (jansson).
+ *
+ * A model becomes an object with "id", every user field by name,
+ * "created_at" and "updated_at" (ISO 8601 UTC strings with microseconds).
+ * NULL fields become JSON null.
+ */
+#ifndef KURA_JSON_H
+#define KURA_JSON_H
+
+#include <jansson.h>
+
+#include "model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A new JSON object for *obj; the caller owns it (json_decref). NULL on out of memory. */
+json_t *kura_to_json(const kura_model *model, const void *obj);
+
+/* The same as a compact JSON text, malloc'd; the caller frees it. NULL on out of memory. */
+char *kura_to_json_string(const kura_model *model, const void *obj);
+
+/*
+ * Sets the fields of *obj named in the JSON object `json`; fields it does not
+ * name keep their values. Unknown keys are an error (KURA_INVALID naming the
+ * key) unless `ignore_unknown`. A value of the wrong JSON type, a string too
+ * long for its member, or invalid UTF-8 is KURA_VALIDATION naming the field;
+ * constraint checks (choices, e-mail, ranges) are kura_validate's job.
+ * "id", "created_at", "updated_at" are read when present. On failure *obj may
+ * be partly updated; TEXT members it set are owned by *obj (kura_clear).
+ */
+bool kura_from_json(const kura_model *model, const json_t *json, void *obj, bool ignore_unknown,
+                    kura_error *err);
+
+/* Parses `text` (len bytes, need not be NUL-terminated) and applies kura_from_json.
+ * Broken JSON is KURA_INVALID with the parser's line and column. */
+bool kura_from_json_string(const kura_model *model, const char *text, size_t len, void *obj,
+                           bool ignore_unknown, kura_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

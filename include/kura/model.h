@@ -1,0 +1,222 @@
+/*
+ * kura/model.h — models: a plain C struct plus one static descriptor.
+ *
+ * A model struct starts with a `kura_base` member named `base` (id and the two
+ * timestamps) followed by its own fields. Fields are fixed-size members (no
+ * allocation per row) except KURA_TEXT, an unbounded `char *` the struct owns.
+ *
+ *     typedef struct sa_user {
+ *         kura_base base;
+ *         char name[KURA_STRING_BYTES(128)];
+ *         int32_t age;
+ *     } sa_user;
+ *
+ *     const kura_model sa_user_model = KURA_MODEL(sa_user, "sa_user",
+ *         KURA_STRING(sa_user, name, 128, .required = true),
+ *         KURA_INT32(sa_user, age, .index = true, .min = 0, .max = 150, .has_range = true));
+ *
+ * The descriptor drives the table definition, binding, decoding, JSON and
+ * validation. The field macros check at compile time that the member has the
+ * declared type and, for strings, room for the declared number of characters.
+ */
+#ifndef KURA_MODEL_H
+#define KURA_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A UTC instant in microseconds since 1970-01-01T00:00:00Z. 0 means "unset". */
+typedef int64_t kura_time;
+
+/* Embedded first in every model struct as `kura_base base;`. */
+typedef struct kura_base {
+    int64_t id;           /* primary key, assigned by the store on insert; 0 = not stored yet */
+    kura_time created_at; /* set on insert */
+    kura_time updated_at; /* set on insert and on every write path */
+    uint64_t nulls;       /* bit i set: user field i is NULL (SQL NULL / JSON null) */
+} kura_base;
+
+typedef enum kura_type {
+    KURA_TYPE_INT32,    /* int32_t */
+    KURA_TYPE_INT64,    /* int64_t */
+    KURA_TYPE_DOUBLE,   /* double */
+    KURA_TYPE_BOOL,     /* bool */
+    KURA_TYPE_STRING,   /* char[KURA_STRING_BYTES(n)]: at most n characters of UTF-8 */
+    KURA_TYPE_TEXT,     /* char *: unbounded UTF-8, malloc'd, owned by the struct */
+    KURA_TYPE_EMAIL,    /* like STRING, and a WHATWG valid e-mail address */
+    KURA_TYPE_DATETIME, /* kura_time */
+} kura_type;
+
+/* Bytes a char array needs to hold n characters of UTF-8 and the terminating NUL. */
+#define KURA_STRING_BYTES(n) ((n) * 4 + 1)
+
+/* At most this many user fields per model (one bit each in kura_base.nulls). */
+#define KURA_MAX_FIELDS 64
+
+typedef struct kura_field {
+    const char *name; /* column / document key; also the C member name */
+    kura_type type;
+    size_t offset; /* offsetof(struct, member) */
+    size_t size;   /* sizeof(member) */
+    int max_chars; /* STRING and EMAIL: the bound in characters */
+
+    bool index;    /* create a (non-unique) index with the table */
+    bool unique;   /* values are unique (a unique constraint) */
+    bool required; /* NOT NULL; strings must also be non-empty */
+
+    const char *const *choices; /* strings: NULL-terminated list of allowed values */
+
+    bool has_range; /* integers and doubles: min <= value <= max */
+    int64_t min;
+    int64_t max;
+
+    /* Applied by kura_init(); also written as the column's DEFAULT. */
+    bool has_default;
+    int64_t default_int;        /* INT32, INT64, BOOL */
+    double default_double;      /* DOUBLE */
+    const char *default_string; /* STRING, EMAIL, TEXT */
+} kura_field;
+
+typedef struct kura_model {
+    const char *name;         /* table / collection name */
+    size_t size;              /* sizeof the model struct */
+    const kura_field *fields; /* user fields, in declaration order; the base is implicit */
+    size_t nfields;
+} kura_model;
+
+/* --- declaring fields ---------------------------------------------------- */
+
+/* Compile-time checks folded into the field initialisers: zero, or a compile error. */
+#define KURA__CHECK(cond) (0 * sizeof(char[(cond) ? 1 : -1]))
+#define KURA__MEMBER(T, m) (((T *)0)->m)
+#define KURA__FIELD(T, m, kind)                                                                    \
+    .name = #m, .type = (kind), .offset = offsetof(T, m), .size = sizeof(KURA__MEMBER(T, m))
+
+#define KURA_INT32(T, m, ...)                                                                      \
+    {KURA__FIELD(T, m, KURA_TYPE_INT32) + 0 * _Generic(KURA__MEMBER(T, m), int32_t: 0),            \
+     __VA_ARGS__}
+#define KURA_INT64(T, m, ...)                                                                      \
+    {KURA__FIELD(T, m, KURA_TYPE_INT64) + 0 * _Generic(KURA__MEMBER(T, m), int64_t: 0),            \
+     __VA_ARGS__}
+#define KURA_DOUBLE(T, m, ...)                                                                     \
+    {KURA__FIELD(T, m, KURA_TYPE_DOUBLE) + 0 * _Generic(KURA__MEMBER(T, m), double: 0),            \
+     __VA_ARGS__}
+#define KURA_BOOL(T, m, ...)                                                                       \
+    {KURA__FIELD(T, m, KURA_TYPE_BOOL) + 0 * _Generic(KURA__MEMBER(T, m), bool: 0), __VA_ARGS__}
+#define KURA_DATETIME(T, m, ...)                                                                   \
+    {KURA__FIELD(T, m, KURA_TYPE_DATETIME) + 0 * _Generic(KURA__MEMBER(T, m), kura_time: 0),       \
+     __VA_ARGS__}
+#define KURA_TEXT(T, m, ...)                                                                       \
+    {KURA__FIELD(T, m, KURA_TYPE_TEXT) + 0 * _Generic(KURA__MEMBER(T, m), char *: 0), __VA_ARGS__}
+#define KURA_STRING(T, m, n, ...)                                                                  \
+    {KURA__FIELD(T, m, KURA_TYPE_STRING) +                                                         \
+         KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                          \
+     .max_chars = (n), __VA_ARGS__}
+#define KURA_EMAIL(T, m, n, ...)                                                                   \
+    {KURA__FIELD(T, m, KURA_TYPE_EMAIL) +                                                          \
+         KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                          \
+     .max_chars = (n), __VA_ARGS__}
+
+/* The descriptor of struct T stored as `table`; checks that `base` comes first. */
+#define KURA_MODEL(T, table, ...)                                                                  \
+    {.name = (table),                                                                              \
+     .size = sizeof(T) + KURA__CHECK(offsetof(T, base) == 0),                                      \
+     .fields = (const kura_field[]){__VA_ARGS__},                                                  \
+     .nfields = sizeof((const kura_field[]){__VA_ARGS__}) / sizeof(kura_field)}
+
+/* --- working with model values ------------------------------------------- */
+
+/* Zeroes *obj (model->size bytes) and applies every field's default. */
+void kura_init(const kura_model *model, void *obj);
+
+/* Frees what *obj owns (KURA_TEXT members) and sets those members to NULL.
+ * Does not free obj itself. Safe on a zeroed or already-cleared struct. */
+void kura_clear(const kura_model *model, void *obj);
+
+/* Deep copy: *dst becomes an independent copy of *src (TEXT members duplicated).
+ * *dst must not own anything (call kura_clear first). KURA_NOMEM on failure. */
+bool kura_copy(const kura_model *model, void *dst, const void *src, kura_error *err);
+
+/* The user field named `name`, or NULL. The base columns are not user fields. */
+const kura_field *kura_field_named(const kura_model *model, const char *name);
+
+/* Index of `field` in model->fields. */
+size_t kura_field_index(const kura_model *model, const kura_field *field);
+
+/* NULL markers (kura_base.nulls). A NULL field is stored as SQL NULL / JSON null. */
+bool kura_is_null(const kura_model *model, const void *obj, const kura_field *field);
+void kura_set_null(const kura_model *model, void *obj, const kura_field *field, bool is_null);
+
+/*
+ * Copies the UTF-8 string src into dst (a char array of dst_size bytes).
+ * When src does not fit, copies as much as fits without splitting a character
+ * and returns false; dst is always NUL-terminated (when dst_size > 0).
+ */
+bool kura_copy_string(char *dst, size_t dst_size, const char *src);
+
+/* Replaces a KURA_TEXT member (*member, malloc'd or NULL) with a copy of src
+ * (NULL clears it). Returns false on out of memory, leaving *member as it was. */
+bool kura_set_text(char **member, const char *src);
+
+/* --- validation ---------------------------------------------------------- */
+
+/*
+ * Checks every field of *obj against its descriptor: valid UTF-8, bounded
+ * lengths counted in characters, e-mail syntax, required, choices, ranges.
+ * Returns true when all pass; otherwise fills err with KURA_VALIDATION, the
+ * first failing field's name in err->field and the reason in err->message.
+ */
+bool kura_validate(const kura_model *model, const void *obj, kura_error *err);
+
+typedef struct kura_field_error {
+    const char *field; /* static storage: the descriptor's name */
+    char reason[96];
+} kura_field_error;
+
+/* Like kura_validate, but records up to `cap` failures in out[]; returns the
+ * total number of failing fields (which may exceed cap). */
+size_t kura_validate_all(const kura_model *model, const void *obj, kura_field_error *out,
+                         size_t cap);
+
+/* Checks one field's value (as stored in *obj). Returns true or fills err. */
+bool kura_validate_field(const kura_model *model, const void *obj, const kura_field *field,
+                         kura_error *err);
+
+/* The WHATWG HTML "valid e-mail address" (what <input type=email> accepts). */
+bool kura_email_valid(const char *s);
+
+/* Number of characters in a UTF-8 string, or -1 when s is not valid UTF-8. */
+long kura_utf8_chars(const char *s, size_t len);
+
+/* --- time ---------------------------------------------------------------- */
+
+/* Now, in UTC microseconds. */
+kura_time kura_now(void);
+
+/* Bytes needed by kura_time_format: "YYYY-MM-DD HH:MM:SS.ffffff" and NUL. */
+#define KURA_TIME_TEXT 27
+
+/* Writes t as "YYYY-MM-DD HH:MM:SS.ffffff" (the text Flask-SQLAlchemy stores in SQLite). */
+void kura_time_format(kura_time t, char out[KURA_TIME_TEXT]);
+
+/* Writes t as ISO 8601 "YYYY-MM-DDTHH:MM:SS.ffffffZ" (JSON). out needs 28 bytes. */
+void kura_time_format_iso(kura_time t, char out[28]);
+
+/*
+ * Parses "YYYY-MM-DD HH:MM:SS[.f{1,6}]", with 'T' accepted for the space and
+ * an optional trailing "Z" or "+00:00" (other offsets are converted to UTC).
+ * Returns false on anything else.
+ */
+bool kura_time_parse(const char *s, kura_time *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,206 @@
+/*
+ * kura/store.h — the model store: saving, reading and querying models.
+ *
+ * A kura_store is one configured database (SQLite, PostgreSQL, or a document
+ * store) behind one API. Every driver keeps the same contract, checked by one
+ * conformance suite (tests/conformance):
+ *
+ *  - Writes validate first (kura_validate); when validation fails nothing is
+ *    written and err names the field.
+ *  - insert stamps created_at and updated_at; every other write path (update,
+ *    save, update_where) stamps updated_at. Stamps are UTC with microseconds.
+ *  - Every value is a bound parameter; identifiers come from descriptors only.
+ *  - A kura_store is safe to share between threads. Each operation borrows a
+ *    connection from the store's bounded pool and returns it; a transaction
+ *    pins one connection to the calling thread until it ends. Say how many
+ *    with the URL's `pool` option (SQLite: `?pool=8`, the default; an
+ *    in-memory database always uses one connection).
+ *  - Errors: KURA_NOT_FOUND for a missing id, KURA_CONSTRAINT for a unique
+ *    violation, KURA_VALIDATION for bad values, KURA_UNAVAILABLE when the
+ *    server cannot be reached, KURA_TIMEOUT when no connection came free in
+ *    time, KURA_STORE for anything else the database refused.
+ *
+ * Ownership: the store never keeps pointers to caller objects after a call
+ * returns. Rows it returns (kura_rows, kura_get's *out) are the caller's; free
+ * TEXT members with kura_clear and row arrays with kura_rows_free.
+ */
+#ifndef KURA_STORE_H
+#define KURA_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "model.h"
+#include "query.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct kura_store kura_store;
+typedef struct kura_cursor kura_cursor;
+
+/* An array of model structs, all of `model`. Zero-initialise before use. */
+typedef struct kura_rows {
+    const kura_model *model;
+    void *items; /* count structs of model->size bytes, malloc'd */
+    size_t count;
+    size_t capacity;
+} kura_rows;
+
+/* Row i of rows (no bounds check beyond an assert-free NULL for i >= count). */
+void *kura_row(const kura_rows *rows, size_t i);
+
+/* Frees every row's TEXT members and the array; leaves *rows zeroed. */
+void kura_rows_free(kura_rows *rows);
+
+/*
+ * Opens a store from a URL:
+ *   sqlite:///relative/app.db    sqlite:////absolute/app.db    sqlite://:memory:
+ * with options after '?': journal_mode (wal, the default, or delete, truncate,
+ * memory, off), synchronous (off, normal, full: the default), busy_timeout
+ * (milliseconds, default 5000), pool (connections, default 8),
+ * foreign_keys (on, the default, or off).
+ * Other schemes (postgresql://) are available when their driver is built in.
+ * Returns NULL and fills err on a malformed URL (KURA_CONFIG), an unknown
+ * scheme (KURA_CONFIG) or a database that cannot be opened (KURA_IO).
+ * The caller owns the store: kura_store_close.
+ */
+kura_store *kura_store_open(const char *url, kura_error *err);
+
+/* Closes every connection and frees the store. NULL is a no-op. */
+void kura_store_close(kura_store *store);
+
+/* The driver's name: "sqlite", "postgresql", ... Static storage. */
+const char *kura_store_driver(const kura_store *store);
+
+/* Checks that the store answers (a round trip). */
+bool kura_store_ping(kura_store *store, kura_error *err);
+
+/* --- schema -------------------------------------------------------------- */
+
+/* Creates the model's table and its indexes when they do not exist (idempotent). */
+bool kura_create(kura_store *store, const kura_model *model, kura_error *err);
+bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n,
+                     kura_error *err);
+
+/* Drops the model's table and its indexes when they exist. */
+bool kura_drop(kura_store *store, const kura_model *model, kura_error *err);
+bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n,
+                   kura_error *err);
+
+/* --- one object ---------------------------------------------------------- */
+
+/* Validates, stamps created_at/updated_at and inserts *obj; sets obj->base.id. */
+bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_error *err);
+
+/* Inserts n structs from the array objs in one transaction: all or none.
+ * Every object is validated before anything is written. Sets each id. */
+bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, size_t n,
+                      kura_error *err);
+
+/* Reads the row with `id` into *out (which must own nothing: it is overwritten).
+ * KURA_NOT_FOUND when there is none. */
+bool kura_get(kura_store *store, const kura_model *model, int64_t id, void *out,
+              kura_error *err);
+
+/* Validates, stamps updated_at and writes every field of *obj to the row
+ * obj->base.id. KURA_NOT_FOUND when that row is gone. created_at is kept. */
+bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_error *err);
+
+/* kura_insert when obj->base.id is 0, kura_update otherwise. */
+bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error *err);
+
+/* Deletes the row with `id`. KURA_NOT_FOUND when there is none. */
+bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_error *err);
+
+/* --- queries ------------------------------------------------------------- */
+
+/* Appends every matching row to *out (zero-initialised or from an earlier call
+ * with the same model). On failure *out keeps the rows it had before. */
+bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_error *err);
+
+/* The first matching row (in the query's order) into *out; *found says whether
+ * there was one. */
+bool kura_first(kura_store *store, const kura_query *q, void *out, bool *found,
+                kura_error *err);
+
+/* Number of matching rows, ignoring order, limit and offset. */
+bool kura_count(kura_store *store, const kura_query *q, int64_t *count, kura_error *err);
+
+/* Whether any row matches. */
+bool kura_exists(kura_store *store, const kura_query *q, bool *exists, kura_error *err);
+
+/* One assignment of a bulk update. */
+typedef struct kura_assign {
+    const char *field;
+    kura_value value; /* KURA_VNULL sets NULL (refused for required fields) */
+} kura_assign;
+
+/*
+ * Sets the assigned fields on every matching row (order, limit and offset are
+ * ignored) and stamps updated_at on each. Every assigned value is validated
+ * against its field first (type, length, e-mail, choices, range); a bad one
+ * writes nothing. *affected (may be NULL) gets the number of rows changed.
+ */
+bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                       int64_t *affected, kura_error *err);
+
+/* Deletes every matching row; *affected (may be NULL) gets how many. */
+bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected,
+                       kura_error *err);
+
+/* --- cursors: large results without loading them all ------------------- */
+
+/* Opens a cursor over the matching rows. The caller owns it: kura_cursor_close.
+ * It holds one pooled connection until closed. */
+kura_cursor *kura_cursor_open(kura_store *store, const kura_query *q, kura_error *err);
+
+/* Reads the next row into *out (overwritten; it must own nothing).
+ * Returns 1 for a row, 0 at the end, -1 on error (err filled). */
+int kura_cursor_next(kura_cursor *cursor, void *out, kura_error *err);
+
+/* Ends the cursor and returns its connection. NULL is a no-op. */
+void kura_cursor_close(kura_cursor *cursor);
+
+/* --- transactions --------------------------------------------------------- */
+
+/*
+ * Begins a transaction on the calling thread's pinned connection; inside one,
+ * begins a nested one (a savepoint). Every begin is ended by one commit or
+ * rollback on the same thread. A statement that fails inside a transaction
+ * dooms it: later statements still run, but the outermost commit then rolls
+ * everything back and returns KURA_STORE, so the database is as it was before
+ * the transaction. Rolling back a nested level undoes it and clears the doom
+ * it caused. Validation failures write nothing and do not doom.
+ */
+bool kura_begin(kura_store *store, kura_error *err);
+bool kura_commit(kura_store *store, kura_error *err);
+bool kura_rollback(kura_store *store, kura_error *err);
+
+/* Depth of the calling thread's transaction on this store (0: none). */
+int kura_transaction_depth(kura_store *store);
+
+/* --- raw SQL: the escape hatch (SQL stores only) ------------------------ */
+
+/*
+ * Runs `sql` with `params` bound in order (placeholders are the driver's own:
+ * ? for SQLite, $1 for PostgreSQL) and appends the rows to *out, mapping
+ * result columns to model fields by name ("id", "created_at", "updated_at"
+ * and the user fields); other columns are ignored, missing fields stay zero.
+ * KURA_UNSUPPORTED on a document store.
+ */
+bool kura_sql_query(kura_store *store, const kura_model *model, const char *sql,
+                    const kura_value *params, size_t nparams, kura_rows *out, kura_error *err);
+
+/* Runs a statement that returns no rows; *affected (may be NULL) gets the
+ * number of rows it changed. */
+bool kura_sql_exec(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                   int64_t *affected, kura_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
