@@ -1,0 +1,83 @@
+/*
+ * sql_private.h — what a SQL driver provides, and the SQL model store built on it.
+ *
+ * The model-store logic for SQL databases (statement text from descriptors,
+ * binding, decoding, pooling, statement caching, transactions, savepoints)
+ * is written once in sql_store.c. A SQL driver (sqlite.c, postgres.c) only
+ * provides connections and statements through kura_sql_driver.
+ */
+#ifndef KURA_SQL_PRIVATE_H
+#define KURA_SQL_PRIVATE_H
+
+#include <kura/store.h>
+#include <pthread.h>
+
+#include "core/store_private.h"
+
+typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
+typedef struct kura_sql_stmt kura_sql_stmt; /* the driver's prepared statement */
+
+/* What differs in the SQL text between databases. */
+typedef struct kura_sql_dialect {
+    bool dollar_params; /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
+    bool returning_id;  /* INSERT ... RETURNING id, read as the statement's row */
+    const char *id_type; /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
+    const char *types[8]; /* column type by kura_type; STRING/EMAIL get "(n)" appended */
+} kura_sql_dialect;
+
+typedef struct kura_sql_driver {
+    const char *name;
+    const kura_sql_dialect *dialect;
+
+    /* Opens one connection with the driver's parsed configuration (`config`). */
+    kura_sql_conn *(*connect)(const void *config, kura_error *err);
+    void (*disconnect)(kura_sql_conn *conn);
+    /* Whether the connection is still usable (after an error: lost server?). */
+    bool (*alive)(kura_sql_conn *conn);
+
+    /* Runs statements without parameters or rows (DDL, BEGIN, SAVEPOINT ...). */
+    bool (*exec)(kura_sql_conn *conn, const char *sql, kura_error *err);
+
+    kura_sql_stmt *(*prepare)(kura_sql_conn *conn, const char *sql, kura_error *err);
+    void (*finalize)(kura_sql_stmt *stmt);
+    /* Binds parameter i (0-based). Strings may be borrowed until the next reset. */
+    bool (*bind)(kura_sql_stmt *stmt, int i, const kura_value *value, kura_error *err);
+    /* Hint before the first step: rows will be streamed (a cursor). May be NULL. */
+    void (*stream)(kura_sql_stmt *stmt);
+    /* Runs / advances: 1 a row is ready, 0 done, -1 error (err filled with
+     * KURA_CONSTRAINT for unique violations, KURA_UNAVAILABLE for a lost
+     * connection, KURA_STORE otherwise). */
+    int (*step)(kura_sql_stmt *stmt, kura_error *err);
+    /* Makes the statement ready to bind and run again (drops unread rows). */
+    void (*reset)(kura_sql_stmt *stmt);
+
+    int (*column_count)(kura_sql_stmt *stmt);
+    const char *(*column_name)(kura_sql_stmt *stmt, int i);
+    bool (*column_null)(kura_sql_stmt *stmt, int i);
+    int64_t (*column_int)(kura_sql_stmt *stmt, int i); /* integers and booleans */
+    double (*column_double)(kura_sql_stmt *stmt, int i);
+    /* Text valid until the next step/reset; *len its length in bytes. */
+    const char *(*column_text)(kura_sql_stmt *stmt, int i, size_t *len);
+
+    /* Rows changed by the statement that last ran to completion. */
+    int64_t (*changes)(kura_sql_stmt *stmt);
+    /* The id the last INSERT assigned (dialects without RETURNING). */
+    int64_t (*last_insert_id)(kura_sql_conn *conn);
+
+    void (*free_config)(void *config);
+} kura_sql_driver;
+
+/* Pool settings common to every SQL driver. */
+typedef struct kura_sql_pool_opts {
+    int size;            /* most connections open at once (>= 1) */
+    long wait_ms;        /* how long an operation waits for a free connection */
+    const char *init_sql; /* run on every new connection (PRAGMAs), may be NULL */
+} kura_sql_pool_opts;
+
+/* Builds a SQL model store over `driver`. Takes ownership of `config` (freed
+ * with driver->free_config, also on failure). Opens one connection at once so
+ * that a bad URL, a missing server or a bad password fails here. */
+kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
+                               const kura_sql_pool_opts *opts, kura_error *err);
+
+#endif
