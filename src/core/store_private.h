@@ -51,6 +51,7 @@ typedef struct kura_store_ops {
 
 struct kura_store {
     const kura_store_ops *ops;
+    const char *driver; /* kura_store_driver(): "sqlite", "postgresql", ... */
 };
 
 typedef struct kura_cursor_ops {

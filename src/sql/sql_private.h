@@ -40,7 +40,8 @@ typedef struct kura_sql_driver {
 
     kura_sql_stmt *(*prepare)(kura_sql_conn *conn, const char *sql, kura_error *err);
     void (*finalize)(kura_sql_stmt *stmt);
-    /* Binds parameter i (0-based). Strings may be borrowed until the next reset. */
+    /* Binds parameter i (0-based). The driver copies strings (callers free them
+     * right after binding). */
     bool (*bind)(kura_sql_stmt *stmt, int i, const kura_value *value, kura_error *err);
     /* Hint before the first step: rows will be streamed (a cursor). May be NULL. */
     void (*stream)(kura_sql_stmt *stmt);

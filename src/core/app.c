@@ -1,0 +1,89 @@
+/* app.c — the application object: configuration in, stores out. */
+#include <kura/app.h>
+
+#include <stdlib.h>
+
+#include "core/app_private.h"
+
+#define DEFAULT_DATABASE_URL "sqlite:///kura.db"
+
+struct kura_app {
+    kura_config *config;
+    kura_store *db;
+};
+
+/* The guide's current_app: per thread, set by enter/leave. The one piece of
+ * state outside an app, and it only points at one. */
+static _Thread_local kura_app *current;
+
+kura_app *kura_current_app(void)
+{
+    return current;
+}
+
+kura_app *kura_app_enter(kura_app *app)
+{
+    kura_app *previous = current;
+    current = app;
+    return previous;
+}
+
+void kura_app_leave(kura_app *previous)
+{
+    current = previous;
+}
+
+kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
+{
+    kura_app *app = calloc(1, sizeof *app);
+    if (!app || !(app->config = kura_config_new())) {
+        free(app);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    if (cfg && !kura_config_copy(app->config, cfg, err))
+        goto fail;
+    const char *db_url = kura_config_get(app->config, "database_url");
+    if (!db_url || !*db_url)
+        db_url = DEFAULT_DATABASE_URL;
+    app->db = kura_store_open(db_url, err);
+    if (!app->db)
+        goto fail;
+    return app;
+fail:
+    kura_app_close(app);
+    return NULL;
+}
+
+kura_app *kura_app_open_env(kura_error *err)
+{
+    kura_config *cfg = kura_config_new();
+    if (!cfg) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    kura_app *app = kura_config_load_env(cfg, err) ? kura_app_open(cfg, err) : NULL;
+    kura_config_free(cfg);
+    return app;
+}
+
+void kura_app_close(kura_app *app)
+{
+    if (!app)
+        return;
+    if (current == app)
+        current = NULL;
+    kura_store_close(app->db);
+    kura_config_free(app->config);
+    free(app);
+}
+
+kura_store *kura_app_db(kura_app *app)
+{
+    return app ? app->db : NULL;
+}
+
+const kura_config *kura_app_config(const kura_app *app)
+{
+    return app->config;
+}

@@ -1,0 +1,322 @@
+/* query.c — building queries: names checked against the descriptor, values typed. */
+#include <kura/query.h>
+
+#include <string.h>
+
+static const char *const base_names[] = {"id", "created_at", "updated_at"};
+
+const char *kura_column_name(const kura_model *model, int column)
+{
+    if (column < 0)
+        return base_names[-column - 1];
+    return model->fields[column].name;
+}
+
+kura_type kura_column_type(const kura_model *model, int column)
+{
+    if (column == KURA_COL_ID)
+        return KURA_TYPE_INT64;
+    if (column < 0)
+        return KURA_TYPE_DATETIME;
+    return model->fields[column].type;
+}
+
+kura_query kura_query_for(const kura_model *model)
+{
+    kura_query q;
+    memset(&q, 0, sizeof q);
+    q.model = model;
+    q.limit = -1;
+    if (!model)
+        kura_fail(&q.error, KURA_INVALID, NULL, "query without a model");
+    return q;
+}
+
+static bool failed(const kura_query *q)
+{
+    return q->error.code != KURA_OK;
+}
+
+/* Resolves a field name to a column number; records the error in q. */
+static bool resolve(kura_query *q, const char *field, int *column)
+{
+    if (failed(q))
+        return false;
+    if (!field) {
+        kura_fail(&q->error, KURA_INVALID, NULL, "query names no field");
+        return false;
+    }
+    for (int i = 0; i < 3; i++)
+        if (strcmp(field, base_names[i]) == 0) {
+            *column = -i - 1;
+            return true;
+        }
+    for (size_t i = 0; i < q->model->nfields; i++)
+        if (strcmp(field, q->model->fields[i].name) == 0) {
+            *column = (int)i;
+            return true;
+        }
+    kura_fail(&q->error, KURA_INVALID, NULL, "%s has no field '%.64s'", q->model->name, field);
+    return false;
+}
+
+static bool is_string_type(kura_type t)
+{
+    return t == KURA_TYPE_STRING || t == KURA_TYPE_EMAIL || t == KURA_TYPE_TEXT;
+}
+
+/* Whether a value of this kind may be compared with the column; converts
+ * ints to doubles and to bools where the column wants them. */
+static bool fit_value(kura_query *q, int column, kura_value *v)
+{
+    kura_type t = kura_column_type(q->model, column);
+    bool ok = false;
+    switch (v->kind) {
+    case KURA_VALUE_INT:
+        ok = t == KURA_TYPE_INT32 || t == KURA_TYPE_INT64 || t == KURA_TYPE_BOOL ||
+             t == KURA_TYPE_DOUBLE;
+        if (ok && t == KURA_TYPE_DOUBLE)
+            *v = KURA_VDOUBLE((double)v->as.i);
+        else if (ok && t == KURA_TYPE_BOOL)
+            *v = KURA_VBOOL(v->as.i != 0);
+        break;
+    case KURA_VALUE_DOUBLE:
+        ok = t == KURA_TYPE_DOUBLE;
+        break;
+    case KURA_VALUE_BOOL:
+        ok = t == KURA_TYPE_BOOL;
+        break;
+    case KURA_VALUE_STRING:
+        ok = is_string_type(t) && v->as.s != NULL;
+        break;
+    case KURA_VALUE_TIME:
+        ok = t == KURA_TYPE_DATETIME;
+        break;
+    case KURA_VALUE_NULL:
+        ok = false;
+        break;
+    }
+    if (!ok)
+        kura_fail(&q->error, KURA_INVALID, kura_column_name(q->model, column),
+                  "%s: value of the wrong type for this field",
+                  kura_column_name(q->model, column));
+    return ok;
+}
+
+static kura_term *push_term(kura_query *q, kura_term_kind kind, int column)
+{
+    if (q->nterms == KURA_QUERY_MAX_TERMS) {
+        kura_fail(&q->error, KURA_INVALID, NULL, "query has more than %d terms",
+                  KURA_QUERY_MAX_TERMS);
+        return NULL;
+    }
+    kura_term *t = &q->terms[q->nterms++];
+    memset(t, 0, sizeof *t);
+    t->kind = (uint8_t)kind;
+    t->column = (int16_t)column;
+    t->first = q->nvalues;
+    return t;
+}
+
+static bool push_value(kura_query *q, kura_value v)
+{
+    if (q->nvalues == KURA_QUERY_MAX_VALUES) {
+        kura_fail(&q->error, KURA_INVALID, NULL, "query has more than %d values",
+                  KURA_QUERY_MAX_VALUES);
+        return false;
+    }
+    q->values[q->nvalues++] = v;
+    return true;
+}
+
+void kura_where(kura_query *q, const char *field, kura_op op, kura_value value)
+{
+    int column;
+    if (!resolve(q, field, &column))
+        return;
+    if ((unsigned)op > KURA_LIKE) {
+        kura_fail(&q->error, KURA_INVALID, field, "unknown comparison operator");
+        return;
+    }
+    if ((op == KURA_PREFIX || op == KURA_LIKE) &&
+        (value.kind != KURA_VALUE_STRING || !is_string_type(kura_column_type(q->model, column)))) {
+        kura_fail(&q->error, KURA_INVALID, field, "%s: prefix and LIKE compare strings only",
+                  field);
+        return;
+    }
+    if (!fit_value(q, column, &value))
+        return;
+    kura_term *t = push_term(q, KURA_TERM_CMP, column);
+    if (!t || !push_value(q, value))
+        return;
+    t->op = (uint8_t)op;
+    t->count = 1;
+}
+
+void kura_where_int(kura_query *q, const char *field, kura_op op, int64_t value)
+{
+    kura_where(q, field, op, KURA_VINT(value));
+}
+
+void kura_where_double(kura_query *q, const char *field, kura_op op, double value)
+{
+    kura_where(q, field, op, KURA_VDOUBLE(value));
+}
+
+void kura_where_bool(kura_query *q, const char *field, kura_op op, bool value)
+{
+    kura_where(q, field, op, KURA_VBOOL(value));
+}
+
+void kura_where_str(kura_query *q, const char *field, kura_op op, const char *value)
+{
+    kura_where(q, field, op, KURA_VSTR(value));
+}
+
+void kura_where_time(kura_query *q, const char *field, kura_op op, kura_time value)
+{
+    kura_where(q, field, op, KURA_VTIME(value));
+}
+
+void kura_where_in(kura_query *q, const char *field, const kura_value *values, size_t n)
+{
+    int column;
+    if (!resolve(q, field, &column))
+        return;
+    if (n > 0 && !values) {
+        kura_fail(&q->error, KURA_INVALID, field, "%s: IN list is NULL", field);
+        return;
+    }
+    kura_term *t = push_term(q, KURA_TERM_IN, column);
+    if (!t)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        kura_value v = values[i];
+        if (!fit_value(q, column, &v) || !push_value(q, v))
+            return;
+    }
+    t->count = (uint16_t)n;
+}
+
+void kura_where_in_int(kura_query *q, const char *field, const int64_t *values, size_t n)
+{
+    int column;
+    if (!resolve(q, field, &column))
+        return;
+    kura_term *t = push_term(q, KURA_TERM_IN, column);
+    if (!t)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        kura_value v = KURA_VINT(values[i]);
+        if (!fit_value(q, column, &v) || !push_value(q, v))
+            return;
+    }
+    t->count = (uint16_t)n;
+}
+
+void kura_where_in_str(kura_query *q, const char *field, const char *const *values, size_t n)
+{
+    int column;
+    if (!resolve(q, field, &column))
+        return;
+    kura_term *t = push_term(q, KURA_TERM_IN, column);
+    if (!t)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        kura_value v = KURA_VSTR(values[i]);
+        if (!fit_value(q, column, &v) || !push_value(q, v))
+            return;
+    }
+    t->count = (uint16_t)n;
+}
+
+void kura_where_null(kura_query *q, const char *field, bool is_null)
+{
+    int column;
+    if (resolve(q, field, &column))
+        push_term(q, is_null ? KURA_TERM_NULL : KURA_TERM_NOTNULL, column);
+}
+
+static void begin_group(kura_query *q, kura_term_kind kind)
+{
+    if (failed(q))
+        return;
+    if (q->depth == KURA_QUERY_MAX_DEPTH) {
+        kura_fail(&q->error, KURA_INVALID, NULL, "query groups nest deeper than %d",
+                  KURA_QUERY_MAX_DEPTH);
+        return;
+    }
+    if (push_term(q, kind, 0))
+        q->depth++;
+}
+
+void kura_all_begin(kura_query *q)
+{
+    begin_group(q, KURA_TERM_ALL);
+}
+
+void kura_any_begin(kura_query *q)
+{
+    begin_group(q, KURA_TERM_ANY);
+}
+
+void kura_not_begin(kura_query *q)
+{
+    begin_group(q, KURA_TERM_NOT);
+}
+
+void kura_group_end(kura_query *q)
+{
+    if (failed(q))
+        return;
+    if (q->depth == 0) {
+        kura_fail(&q->error, KURA_INVALID, NULL, "kura_group_end without a group");
+        return;
+    }
+    if (push_term(q, KURA_TERM_END, 0))
+        q->depth--;
+}
+
+void kura_order_by(kura_query *q, const char *field, bool descending)
+{
+    int column;
+    if (!resolve(q, field, &column))
+        return;
+    if (q->norder == KURA_QUERY_MAX_ORDER) {
+        kura_fail(&q->error, KURA_INVALID, field, "more than %d sort keys", KURA_QUERY_MAX_ORDER);
+        return;
+    }
+    q->order[q->norder].column = (int16_t)column;
+    q->order[q->norder].desc = descending;
+    q->norder++;
+}
+
+void kura_limit(kura_query *q, int64_t n)
+{
+    if (failed(q))
+        return;
+    if (n < 0)
+        kura_fail(&q->error, KURA_INVALID, NULL, "negative limit");
+    else
+        q->limit = n;
+}
+
+void kura_offset(kura_query *q, int64_t offset)
+{
+    if (failed(q))
+        return;
+    if (offset < 0)
+        kura_fail(&q->error, KURA_INVALID, NULL, "negative offset");
+    else
+        q->offset = offset;
+}
+
+const kura_error *kura_query_error(const kura_query *q)
+{
+    static const kura_error unclosed = {KURA_INVALID, "", "query has an unclosed group"};
+    if (failed(q))
+        return &q->error;
+    if (q->depth != 0)
+        return &unclosed;
+    return NULL;
+}

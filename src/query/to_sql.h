@@ -1,0 +1,46 @@
+/*
+ * to_sql.h — a kura_query as SQL text with its bound parameters.
+ *
+ * Used by every SQL-backed store (relational and JSON documents): the column
+ * reference is written by a callback, so a document store can render a field
+ * as a JSON path expression while a table renders a quoted column name.
+ */
+#ifndef KURA_TO_SQL_H
+#define KURA_TO_SQL_H
+
+#include <kura/query.h>
+
+#include "core/buf.h"
+
+#define KURA_SQL_MAX_PARAMS (KURA_QUERY_MAX_VALUES + KURA_MAX_FIELDS + 8)
+
+typedef struct kura_sql_params {
+    kura_value values[KURA_SQL_MAX_PARAMS];
+    size_t count;
+    char *owned[KURA_QUERY_MAX_VALUES]; /* escaped LIKE patterns made for PREFIX */
+    size_t nowned;
+    bool dollar; /* $1 placeholders instead of ? */
+} kura_sql_params;
+
+/* Writes a reference to `column` of q->model (e.g. "age" or json_extract(...)). */
+typedef void (*kura_sql_column_fn)(kura_buf *out, const kura_model *model, int column,
+                                   void *ctx);
+
+void kura_sql_params_init(kura_sql_params *p, bool dollar);
+void kura_sql_params_free(kura_sql_params *p);
+
+/* Appends a placeholder for v and records v. False when the list is full. */
+bool kura_sql_param(kura_buf *out, kura_sql_params *p, kura_value v);
+
+/* The default column writer: the quoted column name. */
+void kura_sql_column_plain(kura_buf *out, const kura_model *model, int column, void *ctx);
+
+/* Appends " WHERE ..." (nothing for a query without terms). */
+bool kura_sql_where(kura_buf *out, const kura_query *q, kura_sql_params *p,
+                    kura_sql_column_fn column, void *ctx, kura_error *err);
+
+/* Appends " ORDER BY ... LIMIT ... OFFSET ..."; id breaks ties. */
+void kura_sql_order_limit(kura_buf *out, const kura_query *q, kura_sql_column_fn column,
+                          void *ctx);
+
+#endif

@@ -1,0 +1,1371 @@
+/*
+ * sql_store.c — the model store for every SQL database, over a kura_sql_driver.
+ *
+ * Connections live in a bounded pool. An operation borrows one and gives it
+ * back; a transaction pins one to its thread (a pthread key per store) until
+ * the outermost commit or rollback. Each connection caches its prepared
+ * statements by SQL text, and the SQL text of each model's fixed statements
+ * (insert, get, update, delete) is built once per store.
+ */
+#include "sql/sql_private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "query/to_sql.h"
+
+#define MAX_DEPTH 32
+#define CACHE_MAX 512
+
+typedef struct cached_stmt {
+    char *sql; /* NULL: empty slot */
+    uint64_t hash;
+    kura_sql_stmt *stmt;
+    bool in_use;
+} cached_stmt;
+
+typedef struct pconn {
+    kura_sql_conn *conn;
+    cached_stmt *cache;
+    size_t cache_cap, cache_count;
+    int depth;
+    bool doomed[MAX_DEPTH + 1]; /* doomed[d]: a statement failed at depth d */
+    bool suspect;               /* an error happened: check before reuse */
+    struct pconn *next_idle;
+} pconn;
+
+typedef struct model_sql {
+    const kura_model *model;
+    char *select_cols; /* "id", "f1", ..., "created_at", "updated_at" */
+    char *insert;
+    char *get;
+    char *update;
+    char *remove;
+    struct model_sql *next;
+} model_sql;
+
+typedef struct sql_store {
+    kura_store base;
+    const kura_sql_driver *drv;
+    const kura_sql_dialect *dia;
+    void *config;
+    kura_sql_pool_opts opts;
+    char *init_sql;
+
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    pconn *idle;
+    int open; /* connections existing (idle + borrowed + being opened) */
+    pthread_key_t pinned;
+
+    pthread_mutex_t models_lock;
+    model_sql *models;
+} sql_store;
+
+typedef struct sql_cursor {
+    kura_cursor base;
+    sql_store *s;
+    pconn *pc;
+    cached_stmt *cs;
+    bool borrowed; /* the cursor returns pc to the pool when closed */
+    bool own_cs;   /* cs is a malloc'd, uncached statement */
+} sql_cursor;
+
+/* ---- statement cache ---------------------------------------------------- */
+
+static uint64_t hash_sql(const char *s)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ull;
+    return h;
+}
+
+static void cache_clear(const kura_sql_driver *drv, pconn *pc, bool all)
+{
+    for (size_t i = 0; i < pc->cache_cap; i++) {
+        cached_stmt *c = &pc->cache[i];
+        if (!c->sql || (c->in_use && !all))
+            continue;
+        drv->finalize(c->stmt);
+        free(c->sql);
+        c->sql = NULL;
+        c->in_use = false;
+        pc->cache_count--;
+    }
+}
+
+static bool cache_grow(pconn *pc)
+{
+    size_t cap = pc->cache_cap ? pc->cache_cap * 2 : 64;
+    cached_stmt *n = calloc(cap, sizeof *n);
+    if (!n)
+        return false;
+    for (size_t i = 0; i < pc->cache_cap; i++) {
+        cached_stmt *c = &pc->cache[i];
+        if (!c->sql)
+            continue;
+        size_t j = c->hash & (cap - 1);
+        while (n[j].sql)
+            j = (j + 1) & (cap - 1);
+        n[j] = *c;
+    }
+    free(pc->cache);
+    pc->cache = n;
+    pc->cache_cap = cap;
+    return true;
+}
+
+/*
+ * The cached statement for sql on pc, prepared on first use. A statement
+ * already in use (a cursor over the same query on the same connection) gets a
+ * fresh, uncached one: the caller finalises it when cs->sql is NULL.
+ */
+static cached_stmt *stmt_get(sql_store *s, pconn *pc, const char *sql, cached_stmt *scratch,
+                             kura_error *err)
+{
+    uint64_t h = hash_sql(sql);
+    if (pc->cache_cap) {
+        for (size_t j = h & (pc->cache_cap - 1);; j = (j + 1) & (pc->cache_cap - 1)) {
+            cached_stmt *c = &pc->cache[j];
+            if (!c->sql)
+                break;
+            if (c->hash == h && strcmp(c->sql, sql) == 0) {
+                if (!c->in_use) {
+                    c->in_use = true;
+                    return c;
+                }
+                scratch->sql = NULL;
+                scratch->stmt = s->drv->prepare(pc->conn, sql, err);
+                if (!scratch->stmt)
+                    return NULL;
+                scratch->in_use = true;
+                return scratch;
+            }
+        }
+    }
+    kura_sql_stmt *st = s->drv->prepare(pc->conn, sql, err);
+    if (!st)
+        return NULL;
+    if (pc->cache_count >= CACHE_MAX)
+        cache_clear(s->drv, pc, false);
+    if ((pc->cache_count + 1) * 2 > pc->cache_cap && !cache_grow(pc)) {
+        s->drv->finalize(st);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory caching a statement");
+        return NULL;
+    }
+    char *copy = strdup(sql);
+    if (!copy) {
+        s->drv->finalize(st);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory caching a statement");
+        return NULL;
+    }
+    size_t j = h & (pc->cache_cap - 1);
+    while (pc->cache[j].sql)
+        j = (j + 1) & (pc->cache_cap - 1);
+    pc->cache[j] = (cached_stmt){copy, h, st, true};
+    pc->cache_count++;
+    return &pc->cache[j];
+}
+
+static void stmt_put(sql_store *s, cached_stmt *c)
+{
+    if (!c)
+        return;
+    s->drv->reset(c->stmt);
+    if (!c->sql) {
+        s->drv->finalize(c->stmt);
+        c->stmt = NULL;
+    }
+    c->in_use = false;
+}
+
+/* ---- pool ----------------------------------------------------------------- */
+
+static void pconn_destroy(sql_store *s, pconn *pc)
+{
+    cache_clear(s->drv, pc, true);
+    free(pc->cache);
+    s->drv->disconnect(pc->conn);
+    free(pc);
+}
+
+static pconn *pconn_open(sql_store *s, kura_error *err)
+{
+    pconn *pc = calloc(1, sizeof *pc);
+    if (!pc) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a connection");
+        return NULL;
+    }
+    pc->conn = s->drv->connect(s->config, err);
+    if (!pc->conn) {
+        free(pc);
+        return NULL;
+    }
+    if (s->init_sql && !s->drv->exec(pc->conn, s->init_sql, err)) {
+        s->drv->disconnect(pc->conn);
+        free(pc);
+        return NULL;
+    }
+    return pc;
+}
+
+static void deadline_after(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* A connection for one operation: the thread's pinned one, or one from the pool. */
+static pconn *borrow(sql_store *s, bool *borrowed, kura_error *err)
+{
+    pconn *pc = pthread_getspecific(s->pinned);
+    if (pc) {
+        *borrowed = false;
+        return pc;
+    }
+    *borrowed = true;
+    struct timespec deadline;
+    bool have_deadline = false;
+    pthread_mutex_lock(&s->lock);
+    for (;;) {
+        if (s->idle) {
+            pc = s->idle;
+            s->idle = pc->next_idle;
+            pthread_mutex_unlock(&s->lock);
+            if (pc->suspect && !s->drv->alive(pc->conn)) {
+                /* The server went away or the connection broke: replace it. */
+                pconn_destroy(s, pc);
+                pc = pconn_open(s, err);
+                if (!pc) {
+                    pthread_mutex_lock(&s->lock);
+                    s->open--;
+                    pthread_cond_signal(&s->freed);
+                    pthread_mutex_unlock(&s->lock);
+                    return NULL;
+                }
+            }
+            pc->suspect = false;
+            return pc;
+        }
+        if (s->open < s->opts.size) {
+            s->open++;
+            pthread_mutex_unlock(&s->lock);
+            pc = pconn_open(s, err);
+            if (!pc) {
+                pthread_mutex_lock(&s->lock);
+                s->open--;
+                pthread_cond_signal(&s->freed);
+                pthread_mutex_unlock(&s->lock);
+            }
+            return pc;
+        }
+        if (!have_deadline) {
+            deadline_after(&deadline, s->opts.wait_ms);
+            have_deadline = true;
+        }
+        if (pthread_cond_timedwait(&s->freed, &s->lock, &deadline) == ETIMEDOUT && !s->idle &&
+            s->open >= s->opts.size) {
+            pthread_mutex_unlock(&s->lock);
+            kura_fail(err, KURA_TIMEOUT, NULL,
+                      "no %s connection came free within %ld ms (pool of %d)", s->drv->name,
+                      s->opts.wait_ms, s->opts.size);
+            return NULL;
+        }
+    }
+}
+
+static void give_back(sql_store *s, pconn *pc, bool borrowed)
+{
+    if (!borrowed || !pc)
+        return;
+    if (pc->suspect && !s->drv->alive(pc->conn)) {
+        pconn_destroy(s, pc);
+        pthread_mutex_lock(&s->lock);
+        s->open--;
+    } else {
+        pthread_mutex_lock(&s->lock);
+        pc->next_idle = s->idle;
+        s->idle = pc;
+    }
+    pthread_cond_signal(&s->freed);
+    pthread_mutex_unlock(&s->lock);
+}
+
+/* Records a failed statement: the connection is checked before reuse and, in
+ * a transaction, the current level is doomed. */
+static void note_failure(pconn *pc)
+{
+    pc->suspect = true;
+    if (pc->depth > 0)
+        pc->doomed[pc->depth] = true;
+}
+
+/* ---- per-model statement text ------------------------------------------ */
+
+static void free_model_sql(model_sql *m)
+{
+    free(m->select_cols);
+    free(m->insert);
+    free(m->get);
+    free(m->update);
+    free(m->remove);
+    free(m);
+}
+
+static char *buf_take(kura_buf *b)
+{
+    char *r = b->oom ? NULL : strdup(b->data);
+    kura_buf_free(b);
+    return r;
+}
+
+static void placeholder(kura_buf *b, const kura_sql_dialect *d, int n)
+{
+    if (d->dollar_params)
+        kura_buf_addf(b, "$%d", n);
+    else
+        kura_buf_addn(b, "?", 1);
+}
+
+static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m)
+{
+    model_sql *ms = calloc(1, sizeof *ms);
+    if (!ms)
+        return NULL;
+    ms->model = m;
+    char stack[1024];
+    kura_buf b;
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "\"id\"");
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_add(&b, ", ");
+        kura_buf_ident(&b, m->fields[i].name);
+    }
+    kura_buf_add(&b, ", \"created_at\", \"updated_at\"");
+    ms->select_cols = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "INSERT INTO ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " (");
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_ident(&b, m->fields[i].name);
+        kura_buf_add(&b, ", ");
+    }
+    kura_buf_add(&b, "\"created_at\", \"updated_at\") VALUES (");
+    for (size_t i = 0; i < m->nfields + 2; i++) {
+        if (i)
+            kura_buf_add(&b, ", ");
+        placeholder(&b, d, (int)i + 1);
+    }
+    kura_buf_add(&b, d->returning_id ? ") RETURNING \"id\"" : ")");
+    ms->insert = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols ? ms->select_cols : "");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " WHERE \"id\" = ");
+    placeholder(&b, d, 1);
+    ms->get = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "UPDATE ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " SET ");
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_ident(&b, m->fields[i].name);
+        kura_buf_add(&b, " = ");
+        placeholder(&b, d, (int)i + 1);
+        kura_buf_add(&b, ", ");
+    }
+    kura_buf_add(&b, "\"updated_at\" = ");
+    placeholder(&b, d, (int)m->nfields + 1);
+    kura_buf_add(&b, " WHERE \"id\" = ");
+    placeholder(&b, d, (int)m->nfields + 2);
+    ms->update = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "DELETE FROM ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " WHERE \"id\" = ");
+    placeholder(&b, d, 1);
+    ms->remove = buf_take(&b);
+
+    if (!ms->select_cols || !ms->insert || !ms->get || !ms->update || !ms->remove) {
+        free_model_sql(ms);
+        return NULL;
+    }
+    return ms;
+}
+
+static const model_sql *model_sql_for(sql_store *s, const kura_model *m, kura_error *err)
+{
+    pthread_mutex_lock(&s->models_lock);
+    model_sql *ms = s->models;
+    while (ms && ms->model != m)
+        ms = ms->next;
+    if (!ms) {
+        ms = build_model_sql(s->dia, m);
+        if (ms) {
+            ms->next = s->models;
+            s->models = ms;
+        }
+    }
+    pthread_mutex_unlock(&s->models_lock);
+    if (!ms)
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory building statements for %s", m->name);
+    return ms;
+}
+
+/* ---- binding and decoding -------------------------------------------------- */
+
+static kura_value field_value(const kura_model *m, const void *obj, size_t i)
+{
+    const kura_field *f = &m->fields[i];
+    const char *p = (const char *)obj + f->offset;
+    if (kura_is_null(m, obj, f))
+        return KURA_VNULL;
+    switch (f->type) {
+    case KURA_TYPE_INT32: {
+        int32_t v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VINT(v);
+    }
+    case KURA_TYPE_INT64: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VINT(v);
+    }
+    case KURA_TYPE_DOUBLE: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VDOUBLE(v);
+    }
+    case KURA_TYPE_BOOL: {
+        bool v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VBOOL(v);
+    }
+    case KURA_TYPE_DATETIME: {
+        kura_time v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VTIME(v);
+    }
+    case KURA_TYPE_TEXT: {
+        const char *t;
+        memcpy(&t, p, sizeof t);
+        return KURA_VSTR(t ? t : "");
+    }
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+        return KURA_VSTR(p);
+    }
+    return KURA_VNULL;
+}
+
+static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, const void *obj,
+                        kura_error *err)
+{
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_value v = field_value(m, obj, i);
+        if (!s->drv->bind(st, (int)i, &v, err))
+            return false;
+    }
+    return true;
+}
+
+/* Decodes result column `col` into model column `column` of *obj. */
+static bool decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m,
+                          int column, void *obj, kura_error *err)
+{
+    kura_base *base = obj;
+    const kura_sql_driver *d = s->drv;
+    bool null = d->column_null(st, col);
+    if (column == KURA_COL_ID) {
+        base->id = null ? 0 : d->column_int(st, col);
+        return true;
+    }
+    if (column < 0) {
+        kura_time *t = column == KURA_COL_CREATED_AT ? &base->created_at : &base->updated_at;
+        *t = 0;
+        if (null)
+            return true;
+        size_t len;
+        const char *txt = d->column_text(st, col, &len);
+        if (!txt || !kura_time_parse(txt, t))
+            return kura_fail(err, KURA_STORE, kura_column_name(m, column),
+                             "%s: stored value '%.40s' is not a datetime",
+                             kura_column_name(m, column), txt ? txt : "");
+        return true;
+    }
+    const kura_field *f = &m->fields[column];
+    char *p = (char *)obj + f->offset;
+    kura_set_null(m, obj, f, null);
+    if (null) {
+        if (f->type == KURA_TYPE_TEXT) {
+            char *old;
+            memcpy(&old, p, sizeof old);
+            free(old);
+        }
+        memset(p, 0, f->size);
+        return true;
+    }
+    switch (f->type) {
+    case KURA_TYPE_INT32: {
+        int64_t v = d->column_int(st, col);
+        if (v < INT32_MIN || v > INT32_MAX)
+            return kura_fail(err, KURA_STORE, f->name, "%s: stored value %lld overflows int32",
+                             f->name, (long long)v);
+        int32_t v32 = (int32_t)v;
+        memcpy(p, &v32, sizeof v32);
+        return true;
+    }
+    case KURA_TYPE_INT64: {
+        int64_t v = d->column_int(st, col);
+        memcpy(p, &v, sizeof v);
+        return true;
+    }
+    case KURA_TYPE_DOUBLE: {
+        double v = d->column_double(st, col);
+        memcpy(p, &v, sizeof v);
+        return true;
+    }
+    case KURA_TYPE_BOOL: {
+        bool v = d->column_int(st, col) != 0;
+        memcpy(p, &v, sizeof v);
+        return true;
+    }
+    case KURA_TYPE_DATETIME: {
+        size_t len;
+        const char *txt = d->column_text(st, col, &len);
+        kura_time t = 0;
+        if (!txt || !kura_time_parse(txt, &t))
+            return kura_fail(err, KURA_STORE, f->name, "%s: stored value is not a datetime",
+                             f->name);
+        memcpy(p, &t, sizeof t);
+        return true;
+    }
+    case KURA_TYPE_TEXT: {
+        size_t len;
+        const char *txt = d->column_text(st, col, &len);
+        char *copy = malloc(len + 1);
+        if (!copy)
+            return kura_fail(err, KURA_NOMEM, f->name, "out of memory reading %s", f->name);
+        memcpy(copy, txt ? txt : "", len);
+        copy[len] = '\0';
+        char *old;
+        memcpy(&old, p, sizeof old);
+        free(old);
+        memcpy(p, &copy, sizeof copy);
+        return true;
+    }
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL: {
+        size_t len;
+        const char *txt = d->column_text(st, col, &len);
+        if (len >= f->size)
+            return kura_fail(err, KURA_STORE, f->name,
+                             "%s: stored value of %zu bytes does not fit the field", f->name,
+                             len);
+        memcpy(p, txt ? txt : "", len);
+        p[len] = '\0';
+        return true;
+    }
+    }
+    return true;
+}
+
+/* Decodes a row selected with select_cols (positional). */
+static bool decode_row(sql_store *s, kura_sql_stmt *st, const kura_model *m, void *obj,
+                       kura_error *err)
+{
+    if (!decode_column(s, st, 0, m, KURA_COL_ID, obj, err))
+        return false;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (!decode_column(s, st, (int)i + 1, m, (int)i, obj, err))
+            return false;
+    return decode_column(s, st, (int)m->nfields + 1, m, KURA_COL_CREATED_AT, obj, err) &&
+           decode_column(s, st, (int)m->nfields + 2, m, KURA_COL_UPDATED_AT, obj, err);
+}
+
+/* ---- running statements ---------------------------------------------------- */
+
+/* Runs a statement with no parameters on a borrowed connection. */
+static bool exec_sql(sql_store *s, const char *sql, kura_error *err)
+{
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    bool ok = s->drv->exec(pc->conn, sql, err);
+    if (!ok)
+        note_failure(pc);
+    give_back(s, pc, borrowed);
+    return ok;
+}
+
+/* Prepares sql with params bound, runs it to completion; *changes gets the count. */
+static bool run_params(sql_store *s, pconn *pc, const char *sql, const kura_value *params,
+                       size_t n, int64_t *changes, kura_error *err)
+{
+    cached_stmt scratch;
+    cached_stmt *cs = stmt_get(s, pc, sql, &scratch, err);
+    if (!cs) {
+        note_failure(pc);
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
+    int rc = 0;
+    if (ok) {
+        while ((rc = s->drv->step(cs->stmt, err)) == 1)
+            ;
+        ok = rc == 0;
+    }
+    if (ok && changes)
+        *changes = s->drv->changes(cs->stmt);
+    if (!ok)
+        note_failure(pc);
+    stmt_put(s, cs);
+    return ok;
+}
+
+/* ---- transactions ------------------------------------------------------------ */
+
+static bool tx_begin(kura_store *store, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    pconn *pc = pthread_getspecific(s->pinned);
+    if (!pc) {
+        bool borrowed;
+        pc = borrow(s, &borrowed, err);
+        if (!pc)
+            return false;
+        if (!s->drv->exec(pc->conn, s->dia->dollar_params ? "BEGIN" : "BEGIN IMMEDIATE", err)) {
+            note_failure(pc);
+            give_back(s, pc, true);
+            return false;
+        }
+        pc->depth = 1;
+        pc->doomed[1] = false;
+        pthread_setspecific(s->pinned, pc);
+        return true;
+    }
+    if (pc->depth >= MAX_DEPTH)
+        return kura_fail(err, KURA_INVALID, NULL, "transactions nest deeper than %d", MAX_DEPTH);
+    char sql[48];
+    snprintf(sql, sizeof sql, "SAVEPOINT kura_sp_%d", pc->depth);
+    if (!s->drv->exec(pc->conn, sql, err)) {
+        note_failure(pc);
+        return false;
+    }
+    pc->depth++;
+    pc->doomed[pc->depth] = false;
+    return true;
+}
+
+static void unpin(sql_store *s, pconn *pc)
+{
+    pc->depth = 0;
+    pthread_setspecific(s->pinned, NULL);
+    give_back(s, pc, true);
+}
+
+static bool tx_end(kura_store *store, bool commit, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    pconn *pc = pthread_getspecific(s->pinned);
+    if (!pc)
+        return kura_fail(err, KURA_INVALID, NULL, "%s without a transaction",
+                         commit ? "commit" : "rollback");
+    char sql[80];
+    if (pc->depth > 1) {
+        int sp = pc->depth - 1;
+        bool ok;
+        if (commit) {
+            snprintf(sql, sizeof sql, "RELEASE SAVEPOINT kura_sp_%d", sp);
+            if (pc->doomed[pc->depth])
+                pc->doomed[pc->depth - 1] = true;
+            ok = s->drv->exec(pc->conn, sql, err);
+        } else {
+            snprintf(sql, sizeof sql, "ROLLBACK TO SAVEPOINT kura_sp_%d", sp);
+            ok = s->drv->exec(pc->conn, sql, err);
+            snprintf(sql, sizeof sql, "RELEASE SAVEPOINT kura_sp_%d", sp);
+            ok = ok && s->drv->exec(pc->conn, sql, err);
+        }
+        if (!ok)
+            pc->doomed[pc->depth - 1] = true, pc->suspect = true;
+        pc->depth--;
+        return ok;
+    }
+    if (commit && !pc->doomed[1]) {
+        if (s->drv->exec(pc->conn, "COMMIT", err)) {
+            unpin(s, pc);
+            return true;
+        }
+        pc->suspect = true;
+        kura_error ignored;
+        s->drv->exec(pc->conn, "ROLLBACK", &ignored);
+        unpin(s, pc);
+        return false;
+    }
+    kura_error rb;
+    kura_error_clear(&rb);
+    bool ok = s->drv->exec(pc->conn, "ROLLBACK", &rb);
+    if (!ok)
+        pc->suspect = true;
+    unpin(s, pc);
+    if (commit)
+        return kura_fail(err, KURA_STORE, NULL,
+                         "transaction rolled back: a statement in it had failed");
+    if (!ok && err)
+        *err = rb;
+    return ok;
+}
+
+static bool tx_commit(kura_store *store, kura_error *err)
+{
+    return tx_end(store, true, err);
+}
+
+static bool tx_rollback(kura_store *store, kura_error *err)
+{
+    return tx_end(store, false, err);
+}
+
+static int tx_depth(kura_store *store)
+{
+    sql_store *s = (sql_store *)store;
+    pconn *pc = pthread_getspecific(s->pinned);
+    return pc ? pc->depth : 0;
+}
+
+/* ---- schema --------------------------------------------------------------- */
+
+static void ddl_default(kura_buf *b, const kura_field *f)
+{
+    if (!f->has_default)
+        return;
+    switch (f->type) {
+    case KURA_TYPE_INT32:
+    case KURA_TYPE_INT64:
+        kura_buf_addf(b, " DEFAULT %lld", (long long)f->default_int);
+        break;
+    case KURA_TYPE_BOOL:
+        kura_buf_add(b, f->default_int ? " DEFAULT true" : " DEFAULT false");
+        break;
+    case KURA_TYPE_DOUBLE:
+        kura_buf_addf(b, " DEFAULT %.17g", f->default_double);
+        break;
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+    case KURA_TYPE_TEXT:
+        if (f->default_string) {
+            kura_buf_add(b, " DEFAULT '");
+            for (const char *c = f->default_string; *c; c++) {
+                if (*c == '\'')
+                    kura_buf_addn(b, c, 1); /* a quote is doubled inside a literal */
+                kura_buf_addn(b, c, 1);
+            }
+            kura_buf_add(b, "'");
+        }
+        break;
+    case KURA_TYPE_DATETIME:
+        break;
+    }
+}
+
+static bool create_model(kura_store *store, const kura_model *m, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    const kura_sql_dialect *d = s->dia;
+    char stack[2048];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "CREATE TABLE IF NOT EXISTS ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_addf(&b, " (\n\t\"id\" %s NOT NULL", d->id_type);
+    for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        kura_buf_add(&b, ",\n\t");
+        kura_buf_ident(&b, f->name);
+        kura_buf_addf(&b, " %s", d->types[f->type]);
+        if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
+            kura_buf_addf(&b, "(%d)", f->max_chars);
+        if (f->required)
+            kura_buf_add(&b, " NOT NULL");
+        ddl_default(&b, f);
+    }
+    kura_buf_addf(&b, ",\n\t\"created_at\" %s,\n\t\"updated_at\" %s,\n\tPRIMARY KEY (\"id\")",
+                  d->types[KURA_TYPE_DATETIME], d->types[KURA_TYPE_DATETIME]);
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].unique && !m->fields[i].index) {
+            kura_buf_add(&b, ",\n\tUNIQUE (");
+            kura_buf_ident(&b, m->fields[i].name);
+            kura_buf_add(&b, ")");
+        }
+    kura_buf_add(&b, "\n)");
+    bool ok = !b.oom && exec_sql(s, b.data, err);
+    /* Flask-SQLAlchemy's names: ix_<table>_<column>, unique when the column is. */
+    for (size_t i = 0; ok && i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        if (!f->index)
+            continue;
+        b.len = 0;
+        kura_buf_addf(&b, "CREATE %sINDEX IF NOT EXISTS \"ix_%s_%s\" ON ",
+                      f->unique ? "UNIQUE " : "", m->name, f->name);
+        kura_buf_ident(&b, m->name);
+        kura_buf_add(&b, " (");
+        kura_buf_ident(&b, f->name);
+        kura_buf_add(&b, ")");
+        ok = !b.oom && exec_sql(s, b.data, err);
+    }
+    if (b.oom)
+        ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    kura_buf_free(&b);
+    return ok;
+}
+
+static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "DROP TABLE IF EXISTS ");
+    kura_buf_ident(&b, m->name);
+    bool ok = !b.oom && exec_sql(s, b.data, err);
+    kura_buf_free(&b);
+    return ok;
+}
+
+/* ---- rows ------------------------------------------------------------------ */
+
+static bool insert_one(sql_store *s, pconn *pc, const model_sql *ms, void *obj, kura_error *err)
+{
+    const kura_model *m = ms->model;
+    kura_base *base = obj;
+    cached_stmt scratch;
+    cached_stmt *cs = stmt_get(s, pc, ms->insert, &scratch, err);
+    if (!cs)
+        return false;
+    kura_value stamps[2] = {KURA_VTIME(base->created_at), KURA_VTIME(base->updated_at)};
+    bool ok = bind_fields(s, cs->stmt, m, obj, err) &&
+              s->drv->bind(cs->stmt, (int)m->nfields, &stamps[0], err) &&
+              s->drv->bind(cs->stmt, (int)m->nfields + 1, &stamps[1], err);
+    if (ok) {
+        int rc = s->drv->step(cs->stmt, err);
+        if (rc == 1 && s->dia->returning_id) {
+            base->id = s->drv->column_int(cs->stmt, 0);
+            while ((rc = s->drv->step(cs->stmt, err)) == 1)
+                ;
+        } else if (rc == 0) {
+            base->id = s->drv->last_insert_id(pc->conn);
+        }
+        ok = rc == 0;
+    }
+    stmt_put(s, cs);
+    return ok;
+}
+
+static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n,
+                      kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    const model_sql *ms = model_sql_for(s, m, err);
+    if (!ms)
+        return false;
+    if (n > 1 && !tx_begin(store, err))
+        return false;
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    bool ok = pc != NULL;
+    size_t done = 0;
+    for (; ok && done < n; done++)
+        ok = insert_one(s, pc, ms, (char *)objs + done * m->size, err);
+    if (!ok && pc)
+        note_failure(pc);
+    give_back(s, pc, borrowed);
+    if (n > 1) {
+        if (ok)
+            ok = tx_commit(store, err);
+        else {
+            kura_error ignored;
+            tx_rollback(store, &ignored);
+        }
+        if (!ok) /* nothing was written: no object keeps an id it does not have */
+            for (size_t i = 0; i < n; i++)
+                ((kura_base *)((char *)objs + i * m->size))->id = 0;
+    }
+    return ok;
+}
+
+static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out,
+                   kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    const model_sql *ms = model_sql_for(s, m, err);
+    if (!ms)
+        return false;
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    cached_stmt scratch;
+    cached_stmt *cs = stmt_get(s, pc, ms->get, &scratch, err);
+    bool ok = cs != NULL;
+    if (ok) {
+        kura_value v = KURA_VINT(id);
+        ok = s->drv->bind(cs->stmt, 0, &v, err);
+        int rc = ok ? s->drv->step(cs->stmt, err) : -1;
+        if (rc == 1) {
+            memset(out, 0, m->size);
+            ok = decode_row(s, cs->stmt, m, out, err);
+            if (!ok)
+                kura_clear(m, out);
+        } else if (rc == 0) {
+            ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name,
+                           (long long)id);
+        } else {
+            ok = false;
+            note_failure(pc);
+        }
+        stmt_put(s, cs);
+    } else {
+        note_failure(pc);
+    }
+    give_back(s, pc, borrowed);
+    return ok;
+}
+
+static bool do_update(kura_store *store, const kura_model *m, const void *obj, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    const model_sql *ms = model_sql_for(s, m, err);
+    if (!ms)
+        return false;
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    const kura_base *base = obj;
+    cached_stmt scratch;
+    cached_stmt *cs = stmt_get(s, pc, ms->update, &scratch, err);
+    bool ok = cs != NULL;
+    if (ok) {
+        kura_value tail[2] = {KURA_VTIME(base->updated_at), KURA_VINT(base->id)};
+        ok = bind_fields(s, cs->stmt, m, obj, err) &&
+             s->drv->bind(cs->stmt, (int)m->nfields, &tail[0], err) &&
+             s->drv->bind(cs->stmt, (int)m->nfields + 1, &tail[1], err);
+        int rc = ok ? s->drv->step(cs->stmt, err) : -1;
+        ok = rc == 0;
+        if (ok && s->drv->changes(cs->stmt) == 0)
+            ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name,
+                           (long long)base->id);
+        else if (!ok)
+            note_failure(pc);
+        stmt_put(s, cs);
+    } else {
+        note_failure(pc);
+    }
+    give_back(s, pc, borrowed);
+    return ok;
+}
+
+static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    const model_sql *ms = model_sql_for(s, m, err);
+    if (!ms)
+        return false;
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    kura_value v = KURA_VINT(id);
+    int64_t changes = 0;
+    bool ok = run_params(s, pc, ms->remove, &v, 1, &changes, err);
+    give_back(s, pc, borrowed);
+    if (ok && changes == 0)
+        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name,
+                         (long long)id);
+    return ok;
+}
+
+/* ---- queries ---------------------------------------------------------------- */
+
+static void cursor_release(sql_cursor *sc)
+{
+    stmt_put(sc->s, sc->cs);
+    if (sc->own_cs)
+        free(sc->cs);
+    sc->cs = NULL;
+    sc->own_cs = false;
+}
+
+static int cursor_next(kura_cursor *c, void *out, kura_error *err)
+{
+    sql_cursor *sc = (sql_cursor *)c;
+    if (!sc->cs)
+        return 0;
+    int rc = sc->s->drv->step(sc->cs->stmt, err);
+    if (rc == 1) {
+        memset(out, 0, c->model->size);
+        if (!decode_row(sc->s, sc->cs->stmt, c->model, out, err)) {
+            kura_clear(c->model, out);
+            return -1;
+        }
+        return 1;
+    }
+    if (rc < 0)
+        note_failure(sc->pc);
+    cursor_release(sc);
+    return rc;
+}
+
+static void cursor_close(kura_cursor *c)
+{
+    sql_cursor *sc = (sql_cursor *)c;
+    cursor_release(sc);
+    give_back(sc->s, sc->pc, sc->borrowed);
+    free(sc);
+}
+
+static const kura_cursor_ops sql_cursor_ops = {cursor_next, cursor_close};
+
+static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    const model_sql *ms = model_sql_for(s, q->model, err);
+    if (!ms)
+        return NULL;
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_params p;
+    kura_sql_params_init(&p, s->dia->dollar_params);
+    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols);
+    kura_buf_ident(&b, q->model->name);
+    sql_cursor *sc = NULL;
+    if (!kura_sql_where(&b, q, &p, NULL, NULL, err))
+        goto out;
+    kura_sql_order_limit(&b, q, NULL, NULL);
+    if (b.oom) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
+        goto out;
+    }
+    sc = calloc(1, sizeof *sc);
+    if (!sc) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
+        goto out;
+    }
+    sc->base.ops = &sql_cursor_ops;
+    sc->base.model = q->model;
+    sc->s = s;
+    sc->pc = borrow(s, &sc->borrowed, err);
+    if (!sc->pc)
+        goto fail;
+    cached_stmt scratch;
+    sc->cs = stmt_get(s, sc->pc, b.data, &scratch, err);
+    if (!sc->cs) {
+        note_failure(sc->pc);
+        goto fail;
+    }
+    if (sc->cs == &scratch) { /* keep the uncached statement beyond this frame */
+        cached_stmt *own = malloc(sizeof *own);
+        if (!own) {
+            stmt_put(s, sc->cs);
+            sc->cs = NULL;
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
+            goto fail;
+        }
+        *own = scratch;
+        sc->cs = own;
+        sc->own_cs = true;
+    }
+    for (size_t i = 0; i < p.count; i++)
+        if (!s->drv->bind(sc->cs->stmt, (int)i, &p.values[i], err))
+            goto fail;
+    if (s->drv->stream)
+        s->drv->stream(sc->cs->stmt);
+    /* Drivers copy bound strings, so the PREFIX patterns can go now. */
+    goto out;
+fail:
+    cursor_close(&sc->base);
+    sc = NULL;
+out:
+    kura_sql_params_free(&p);
+    kura_buf_free(&b);
+    return sc ? &sc->base : NULL;
+}
+
+static bool count_rows(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_params p;
+    kura_sql_params_init(&p, s->dia->dollar_params);
+    kura_buf_add(&b, "SELECT COUNT(*) FROM ");
+    kura_buf_ident(&b, q->model->name);
+    bool ok = kura_sql_where(&b, q, &p, NULL, NULL, err);
+    bool borrowed = false;
+    pconn *pc = ok ? borrow(s, &borrowed, err) : NULL;
+    ok = ok && pc;
+    cached_stmt scratch;
+    cached_stmt *cs = ok ? stmt_get(s, pc, b.data, &scratch, err) : NULL;
+    ok = ok && cs;
+    for (size_t i = 0; ok && i < p.count; i++)
+        ok = s->drv->bind(cs->stmt, (int)i, &p.values[i], err);
+    if (ok) {
+        int rc = s->drv->step(cs->stmt, err);
+        if (rc == 1)
+            *count = s->drv->column_int(cs->stmt, 0);
+        ok = rc == 1;
+    }
+    if (!ok && pc)
+        note_failure(pc);
+    stmt_put(s, cs);
+    give_back(s, pc, borrowed);
+    kura_sql_params_free(&p);
+    kura_buf_free(&b);
+    return ok;
+}
+
+static bool write_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                        kura_time now, int64_t *affected, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_params p;
+    kura_sql_params_init(&p, s->dia->dollar_params);
+    if (set) {
+        kura_buf_add(&b, "UPDATE ");
+        kura_buf_ident(&b, q->model->name);
+        kura_buf_add(&b, " SET ");
+        for (size_t i = 0; i < n; i++) {
+            kura_buf_ident(&b, set[i].field);
+            kura_buf_add(&b, " = ");
+            kura_sql_param(&b, &p, set[i].value);
+            kura_buf_add(&b, ", ");
+        }
+        kura_buf_add(&b, "\"updated_at\" = ");
+        kura_sql_param(&b, &p, KURA_VTIME(now));
+    } else {
+        kura_buf_add(&b, "DELETE FROM ");
+        kura_buf_ident(&b, q->model->name);
+    }
+    bool ok = kura_sql_where(&b, q, &p, NULL, NULL, err);
+    bool borrowed = false;
+    pconn *pc = ok ? borrow(s, &borrowed, err) : NULL;
+    ok = ok && pc && run_params(s, pc, b.data, p.values, p.count, affected, err);
+    give_back(s, pc, borrowed);
+    kura_sql_params_free(&p);
+    kura_buf_free(&b);
+    return ok;
+}
+
+static bool update_where(kura_store *store, const kura_query *q, const kura_assign *set,
+                         size_t n, kura_time now, int64_t *affected, kura_error *err)
+{
+    return write_where(store, q, set, n, now, affected, err);
+}
+
+static bool delete_where(kura_store *store, const kura_query *q, int64_t *affected,
+                         kura_error *err)
+{
+    return write_where(store, q, NULL, 0, 0, affected, err);
+}
+
+/* ---- raw SQL ---------------------------------------------------------------- */
+
+static int column_for_name(const kura_model *m, const char *name)
+{
+    if (!name)
+        return -100;
+    if (strcmp(name, "id") == 0)
+        return KURA_COL_ID;
+    if (strcmp(name, "created_at") == 0)
+        return KURA_COL_CREATED_AT;
+    if (strcmp(name, "updated_at") == 0)
+        return KURA_COL_UPDATED_AT;
+    const kura_field *f = kura_field_named(m, name);
+    return f ? (int)kura_field_index(m, f) : -100;
+}
+
+static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
+                      const kura_value *params, size_t nparams, kura_rows *out, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    cached_stmt scratch;
+    cached_stmt *cs = stmt_get(s, pc, sql, &scratch, err);
+    bool ok = cs != NULL;
+    for (size_t i = 0; ok && i < nparams; i++)
+        ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
+    size_t before = out->count;
+    int map[KURA_MAX_FIELDS + 8];
+    int ncols = -1;
+    int rc = 0;
+    while (ok && (rc = s->drv->step(cs->stmt, err)) == 1) {
+        if (ncols < 0) {
+            ncols = s->drv->column_count(cs->stmt);
+            if (ncols > KURA_MAX_FIELDS + 8)
+                ncols = KURA_MAX_FIELDS + 8;
+            for (int i = 0; i < ncols; i++)
+                map[i] = column_for_name(m, s->drv->column_name(cs->stmt, i));
+        }
+        void *row = kura_rows_push(out, m);
+        if (!row) {
+            ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory reading rows");
+            break;
+        }
+        for (int i = 0; ok && i < ncols; i++)
+            if (map[i] != -100)
+                ok = decode_column(s, cs->stmt, i, m, map[i], row, err);
+    }
+    ok = ok && rc == 0;
+    if (!ok) {
+        if (cs)
+            note_failure(pc);
+        while (out->count > before)
+            kura_rows_pop(out);
+    }
+    stmt_put(s, cs);
+    give_back(s, pc, borrowed);
+    return ok;
+}
+
+static bool sql_exec(kura_store *store, const char *sql, const kura_value *params,
+                     size_t nparams, int64_t *affected, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    bool ok = run_params(s, pc, sql, params, nparams, affected, err);
+    give_back(s, pc, borrowed);
+    return ok;
+}
+
+/* ---- the store ---------------------------------------------------------------- */
+
+static bool ping(kura_store *store, kura_error *err)
+{
+    return exec_sql((sql_store *)store, "SELECT 1", err);
+}
+
+static void close_store(kura_store *store)
+{
+    sql_store *s = (sql_store *)store;
+    pconn *pinned = pthread_getspecific(s->pinned);
+    if (pinned) {
+        kura_error ignored;
+        s->drv->exec(pinned->conn, "ROLLBACK", &ignored);
+        unpin(s, pinned);
+    }
+    while (s->idle) {
+        pconn *pc = s->idle;
+        s->idle = pc->next_idle;
+        pconn_destroy(s, pc);
+    }
+    while (s->models) {
+        model_sql *m = s->models;
+        s->models = m->next;
+        free_model_sql(m);
+    }
+    pthread_key_delete(s->pinned);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->freed);
+    pthread_mutex_destroy(&s->models_lock);
+    s->drv->free_config(s->config);
+    free(s->init_sql);
+    free(s);
+}
+
+static const kura_store_ops sql_ops = {
+    .name = "sql",
+    .close = close_store,
+    .ping = ping,
+    .create = create_model,
+    .drop = drop_model,
+    .insert = do_insert,
+    .get = do_get,
+    .update = do_update,
+    .remove = do_remove,
+    .cursor_open = open_cursor,
+    .count = count_rows,
+    .update_where = update_where,
+    .delete_where = delete_where,
+    .begin = tx_begin,
+    .commit = tx_commit,
+    .rollback = tx_rollback,
+    .depth = tx_depth,
+    .sql_query = sql_query,
+    .sql_exec = sql_exec,
+};
+
+kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
+                               const kura_sql_pool_opts *opts, kura_error *err)
+{
+    sql_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        driver->free_config(config);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a store");
+        return NULL;
+    }
+    s->base.ops = &sql_ops;
+    s->base.driver = driver->name;
+    s->drv = driver;
+    s->dia = driver->dialect;
+    s->config = config;
+    s->opts = *opts;
+    if (s->opts.size < 1)
+        s->opts.size = 1;
+    if (opts->init_sql)
+        s->init_sql = strdup(opts->init_sql);
+    s->opts.init_sql = NULL;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->freed, NULL);
+    pthread_mutex_init(&s->models_lock, NULL);
+    if (pthread_key_create(&s->pinned, NULL) != 0 || (opts->init_sql && !s->init_sql)) {
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->freed);
+        pthread_mutex_destroy(&s->models_lock);
+        driver->free_config(config);
+        free(s->init_sql);
+        free(s);
+        kura_fail(err, KURA_NOMEM, NULL, "out of resources opening a store");
+        return NULL;
+    }
+    /* Connect once now: a bad path, a missing server or a wrong password
+     * should fail at start-up, not at the first request. */
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc) {
+        close_store(&s->base);
+        return NULL;
+    }
+    give_back(s, pc, borrowed);
+    return &s->base;
+}
+

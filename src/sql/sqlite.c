@@ -1,0 +1,367 @@
+/*
+ * sqlite.c — the SQLite driver: connections and statements for sql_store.c.
+ *
+ * Values are stored as Flask-SQLAlchemy stores them for SQLite, so that a
+ * Python app and a kura program can share one file: datetimes as
+ * "YYYY-MM-DD HH:MM:SS.ffffff" text, booleans as 0/1.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/url.h"
+#include "sql/sql_private.h"
+
+struct kura_sql_conn {
+    sqlite3 *db;
+};
+
+struct kura_sql_stmt {
+    sqlite3_stmt *st;
+    sqlite3 *db;
+    int64_t changes;
+};
+
+typedef struct sqlite_config {
+    char *path; /* a file name, or a "file:" URI for in-memory databases */
+    bool uri;
+    long busy_ms;
+} sqlite_config;
+
+static const kura_sql_dialect sqlite_dialect = {
+    .dollar_params = false,
+    .returning_id = false,
+    .id_type = "INTEGER",
+    .types =
+        {
+            [KURA_TYPE_INT32] = "INTEGER",
+            [KURA_TYPE_INT64] = "BIGINT",
+            [KURA_TYPE_DOUBLE] = "FLOAT",
+            [KURA_TYPE_BOOL] = "BOOLEAN",
+            [KURA_TYPE_STRING] = "VARCHAR",
+            [KURA_TYPE_TEXT] = "TEXT",
+            [KURA_TYPE_EMAIL] = "VARCHAR",
+            [KURA_TYPE_DATETIME] = "DATETIME",
+        },
+};
+
+/* Maps a SQLite result code to a kura error on err. */
+static bool fail_sqlite(kura_error *err, sqlite3 *db, int rc, const char *what)
+{
+    int base = rc & 0xff;
+    kura_code code = KURA_STORE;
+    if (base == SQLITE_CONSTRAINT)
+        code = KURA_CONSTRAINT;
+    else if (base == SQLITE_BUSY || base == SQLITE_LOCKED)
+        code = KURA_TIMEOUT;
+    else if (base == SQLITE_NOMEM)
+        code = KURA_NOMEM;
+    else if (base == SQLITE_CANTOPEN || base == SQLITE_IOERR || base == SQLITE_READONLY ||
+             base == SQLITE_FULL || base == SQLITE_PERM)
+        code = KURA_IO;
+    return kura_fail(err, code, NULL, "sqlite: %s: %s", what,
+                     db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+static kura_sql_conn *sq_connect(const void *config, kura_error *err)
+{
+    const sqlite_config *cfg = config;
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (cfg->uri)
+        flags |= SQLITE_OPEN_URI;
+    int rc = sqlite3_open_v2(cfg->path, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        kura_fail(err, KURA_IO, NULL, "sqlite: cannot open '%.128s': %s", cfg->path,
+                  db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, (int)cfg->busy_ms);
+    sqlite3_extended_result_codes(db, 1);
+    kura_sql_conn *c = malloc(sizeof *c);
+    if (!c) {
+        sqlite3_close(db);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    c->db = db;
+    return c;
+}
+
+static void sq_disconnect(kura_sql_conn *c)
+{
+    if (!c)
+        return;
+    sqlite3_close_v2(c->db);
+    free(c);
+}
+
+static bool sq_alive(kura_sql_conn *c)
+{
+    (void)c;
+    return true; /* a local file does not go away like a server */
+}
+
+static bool sq_exec(kura_sql_conn *c, const char *sql, kura_error *err)
+{
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return fail_sqlite(err, c->db, rc, "exec");
+    return true;
+}
+
+static kura_sql_stmt *sq_prepare(kura_sql_conn *c, const char *sql, kura_error *err)
+{
+    kura_sql_stmt *s = calloc(1, sizeof *s);
+    if (!s) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+    if (rc != SQLITE_OK) {
+        fail_sqlite(err, c->db, rc, "prepare");
+        free(s);
+        return NULL;
+    }
+    s->db = c->db;
+    return s;
+}
+
+static void sq_finalize(kura_sql_stmt *s)
+{
+    if (!s)
+        return;
+    sqlite3_finalize(s->st);
+    free(s);
+}
+
+static bool sq_bind(kura_sql_stmt *s, int i, const kura_value *v, kura_error *err)
+{
+    int rc = SQLITE_OK;
+    switch (v->kind) {
+    case KURA_VALUE_NULL:
+        rc = sqlite3_bind_null(s->st, i + 1);
+        break;
+    case KURA_VALUE_INT:
+        rc = sqlite3_bind_int64(s->st, i + 1, v->as.i);
+        break;
+    case KURA_VALUE_BOOL:
+        rc = sqlite3_bind_int(s->st, i + 1, v->as.b ? 1 : 0);
+        break;
+    case KURA_VALUE_DOUBLE:
+        rc = sqlite3_bind_double(s->st, i + 1, v->as.d);
+        break;
+    case KURA_VALUE_STRING:
+        rc = sqlite3_bind_text(s->st, i + 1, v->as.s, -1, SQLITE_TRANSIENT);
+        break;
+    case KURA_VALUE_TIME: {
+        char text[KURA_TIME_TEXT];
+        kura_time_format(v->as.t, text);
+        rc = sqlite3_bind_text(s->st, i + 1, text, -1, SQLITE_TRANSIENT);
+        break;
+    }
+    }
+    if (rc != SQLITE_OK)
+        return fail_sqlite(err, s->db, rc, "bind");
+    return true;
+}
+
+static int sq_step(kura_sql_stmt *s, kura_error *err)
+{
+    int rc = sqlite3_step(s->st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    if (rc == SQLITE_DONE) {
+        s->changes = sqlite3_changes64(s->db);
+        return 0;
+    }
+    fail_sqlite(err, s->db, rc, "step");
+    sqlite3_reset(s->st);
+    return -1;
+}
+
+static void sq_reset(kura_sql_stmt *s)
+{
+    sqlite3_reset(s->st);
+    sqlite3_clear_bindings(s->st);
+}
+
+static int sq_column_count(kura_sql_stmt *s)
+{
+    return sqlite3_column_count(s->st);
+}
+
+static const char *sq_column_name(kura_sql_stmt *s, int i)
+{
+    return sqlite3_column_name(s->st, i);
+}
+
+static bool sq_column_null(kura_sql_stmt *s, int i)
+{
+    return sqlite3_column_type(s->st, i) == SQLITE_NULL;
+}
+
+static int64_t sq_column_int(kura_sql_stmt *s, int i)
+{
+    return sqlite3_column_int64(s->st, i);
+}
+
+static double sq_column_double(kura_sql_stmt *s, int i)
+{
+    return sqlite3_column_double(s->st, i);
+}
+
+static const char *sq_column_text(kura_sql_stmt *s, int i, size_t *len)
+{
+    const char *t = (const char *)sqlite3_column_text(s->st, i);
+    *len = (size_t)sqlite3_column_bytes(s->st, i);
+    return t;
+}
+
+static int64_t sq_changes(kura_sql_stmt *s)
+{
+    return s->changes;
+}
+
+static int64_t sq_last_insert_id(kura_sql_conn *c)
+{
+    return sqlite3_last_insert_rowid(c->db);
+}
+
+static void sq_free_config(void *config)
+{
+    sqlite_config *cfg = config;
+    if (!cfg)
+        return;
+    free(cfg->path);
+    free(cfg);
+}
+
+static const kura_sql_driver sqlite_driver = {
+    .name = "sqlite",
+    .dialect = &sqlite_dialect,
+    .connect = sq_connect,
+    .disconnect = sq_disconnect,
+    .alive = sq_alive,
+    .exec = sq_exec,
+    .prepare = sq_prepare,
+    .finalize = sq_finalize,
+    .bind = sq_bind,
+    .stream = NULL,
+    .step = sq_step,
+    .reset = sq_reset,
+    .column_count = sq_column_count,
+    .column_name = sq_column_name,
+    .column_null = sq_column_null,
+    .column_int = sq_column_int,
+    .column_double = sq_column_double,
+    .column_text = sq_column_text,
+    .changes = sq_changes,
+    .last_insert_id = sq_last_insert_id,
+    .free_config = sq_free_config,
+};
+
+static const char *const sqlite_options[] = {
+    "journal_mode", "synchronous", "busy_timeout", "pool", "foreign_keys", NULL};
+
+static bool one_of(const char *v, const char *const *allowed)
+{
+    for (; *allowed; allowed++)
+        if (strcasecmp(v, *allowed) == 0)
+            return true;
+    return false;
+}
+
+kura_store *kura_sqlite_store_open(const char *url, kura_error *err)
+{
+    /* "sqlite://:memory:" has no valid authority; read it as SQLAlchemy does. */
+    char rewritten[512];
+    const char *parse = url;
+    if (strncmp(url, "sqlite://:memory:", 17) == 0) {
+        snprintf(rewritten, sizeof rewritten, "sqlite:///:memory:%s", url + 17);
+        parse = rewritten;
+    }
+    kura_url u;
+    if (!kura_url_parse(parse, &u, err))
+        return NULL;
+    kura_store *store = NULL;
+    sqlite_config *cfg = NULL;
+    if (strcmp(u.scheme, "sqlite") != 0 || u.user || u.password || u.port) {
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "malformed SQLite URL '%.64s': expected sqlite:///path or sqlite://:memory:",
+                  url);
+        goto out;
+    }
+    if (!kura_url_check_params(&u, sqlite_options, err))
+        goto out;
+    /* sqlite://:memory: parses as host ":memory:"-ish; take what follows "//". */
+    bool memory = (!u.path && !u.host) || (u.path && strcmp(u.path, ":memory:") == 0);
+    if (!memory && u.host) {
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "malformed SQLite URL '%.64s': a host is given (use sqlite:///relative.db or "
+                  "sqlite:////absolute.db)",
+                  url);
+        goto out;
+    }
+    long busy, pool;
+    if (!kura_url_param_int(&u, "busy_timeout", 0, 3600000, 5000, &busy, err) ||
+        !kura_url_param_int(&u, "pool", 1, 1024, 8, &pool, err))
+        goto out;
+    const char *journal = kura_url_param(&u, "journal_mode");
+    const char *sync = kura_url_param(&u, "synchronous");
+    const char *fk = kura_url_param(&u, "foreign_keys");
+    static const char *const journals[] = {"wal", "delete", "truncate", "persist", "memory",
+                                           "off", NULL};
+    static const char *const syncs[] = {"off", "normal", "full", "extra", NULL};
+    static const char *const onoff[] = {"on", "off", NULL};
+    if (journal && !one_of(journal, journals)) {
+        kura_fail(err, KURA_CONFIG, NULL, "journal_mode='%.16s' is not one of wal, delete, "
+                                          "truncate, persist, memory, off", journal);
+        goto out;
+    }
+    if (sync && !one_of(sync, syncs)) {
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "synchronous='%.16s' is not one of off, normal, full, extra", sync);
+        goto out;
+    }
+    if (fk && !one_of(fk, onoff)) {
+        kura_fail(err, KURA_CONFIG, NULL, "foreign_keys='%.16s' is not on or off", fk);
+        goto out;
+    }
+    cfg = calloc(1, sizeof *cfg);
+    if (!cfg) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    cfg->busy_ms = busy;
+    if (memory) {
+        /* One connection: every connection to ":memory:" would be a new database. */
+        cfg->path = strdup(":memory:");
+        pool = 1;
+    } else {
+        if (!u.path || !*u.path) {
+            kura_fail(err, KURA_CONFIG, NULL, "SQLite URL '%.64s' names no file", url);
+            goto out;
+        }
+        cfg->path = strdup(u.path);
+    }
+    if (!cfg->path) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    char init[256];
+    snprintf(init, sizeof init,
+             "PRAGMA journal_mode=%s; PRAGMA synchronous=%s; PRAGMA foreign_keys=%s; "
+             "PRAGMA case_sensitive_like=ON;",
+             memory ? "memory" : (journal ? journal : "wal"), sync ? sync : "full",
+             fk ? fk : "on");
+    kura_sql_pool_opts opts = {.size = (int)pool, .wait_ms = busy, .init_sql = init};
+    store = kura_sql_store_new(&sqlite_driver, cfg, &opts, err);
+    cfg = NULL; /* owned by the store now, even on failure */
+out:
+    sq_free_config(cfg);
+    kura_url_free(&u);
+    return store;
+}
