@@ -124,12 +124,15 @@ typedef struct kura_model {
          KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                          \
      .max_chars = (n), __VA_ARGS__}
 
-/* The descriptor of struct T stored as `table`; checks that `base` comes first. */
+/* The descriptor of struct T stored as `table`; checks that `base` comes first and
+ * that the fields fit the NULL bitmap. */
+#define KURA__NFIELDS(...) (sizeof((const kura_field[]){__VA_ARGS__}) / sizeof(kura_field))
 #define KURA_MODEL(T, table, ...)                                                                  \
     {.name = (table),                                                                              \
      .size = sizeof(T) + KURA__CHECK(offsetof(T, base) == 0),                                      \
      .fields = (const kura_field[]){__VA_ARGS__},                                                  \
-     .nfields = sizeof((const kura_field[]){__VA_ARGS__}) / sizeof(kura_field)}
+     .nfields = KURA__NFIELDS(__VA_ARGS__) +                                                       \
+                KURA__CHECK(KURA__NFIELDS(__VA_ARGS__) <= KURA_MAX_FIELDS)}
 
 /* --- working with model values ------------------------------------------- */
 
