@@ -1,6 +1,6 @@
-/* test_model.h — one model with every field type, for the unit tests. */
-#ifndef KURA_TEST_MODEL_H
-#define KURA_TEST_MODEL_H
+/* t_user.h — one model with every field type, for the unit tests. */
+#ifndef KURA_T_USER_H
+#define KURA_T_USER_H
 
 #include <kura/model.h>
 
