@@ -108,7 +108,7 @@ static bool check_field(const kura_model *model, const void *obj, const kura_fie
 bool kura_validate_field(const kura_model *model, const void *obj, const kura_field *field,
                          kura_error *err)
 {
-    char buf[sizeof(((kura_field_error *)0)->reason)];
+    char buf[sizeof(((kura_field_error *)0)->reason)] = "";
     if (check_field(model, obj, field, (reason){buf, sizeof buf}))
         return true;
     return kura_fail(err, KURA_VALIDATION, field->name, "%s %s", field->name, buf);
