@@ -184,9 +184,12 @@ static void test_now(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_format_known),   cmocka_unit_test(test_parse_known),
-        cmocka_unit_test(test_round_trip_sweep), cmocka_unit_test(test_parse_variants),
-        cmocka_unit_test(test_parse_rejects),  cmocka_unit_test(test_format_clamps),
+        cmocka_unit_test(test_format_known),
+        cmocka_unit_test(test_parse_known),
+        cmocka_unit_test(test_round_trip_sweep),
+        cmocka_unit_test(test_parse_variants),
+        cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_format_clamps),
         cmocka_unit_test(test_now),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -41,23 +41,23 @@ static const char *const good_emails[] = {
 
 static const char *const bad_emails[] = {
     "",
-    "@example.com",               /* empty local part */
-    "user@",                      /* empty domain */
-    "user",                       /* no @ */
-    "user@example.com.",          /* trailing dot */
-    "user@.example.com",          /* leading dot in domain */
-    "user@example..com",          /* empty label */
-    "a@" L64,                     /* 64-character label */
+    "@example.com",      /* empty local part */
+    "user@",             /* empty domain */
+    "user",              /* no @ */
+    "user@example.com.", /* trailing dot */
+    "user@.example.com", /* leading dot in domain */
+    "user@example..com", /* empty label */
+    "a@" L64,            /* 64-character label */
     "a@" L63 "." L64,
-    "us er@example.com",          /* space */
+    "us er@example.com", /* space */
     " user@example.com",
     "user@example.com ",
     "user@exa mple.com",
-    "a@b@c",                      /* two @ */
-    "\xe3\x83\xa6@example.com",   /* unicode local part */
-    "user@ex\xc3\xa4mple.com",    /* unicode domain (must be punycode) */
-    "user@-example.com",          /* label starts with '-' */
-    "user@example-.com",          /* label ends with '-' */
+    "a@b@c",                    /* two @ */
+    "\xe3\x83\xa6@example.com", /* unicode local part */
+    "user@ex\xc3\xa4mple.com",  /* unicode domain (must be punycode) */
+    "user@-example.com",        /* label starts with '-' */
+    "user@example-.com",        /* label ends with '-' */
     "user@exa_mple.com",
     "\"quoted\"@example.com",
     "user@[127.0.0.1]",
@@ -126,9 +126,9 @@ static void test_utf8_invalid(void **state)
         "\xf4\x90\x80\x80", /* U+110000 */
         "\xf5\x80\x80\x80",
         "\xff",
-        "\xe3\x81",         /* truncated */
-        "a\xf0\x9f\x98",    /* truncated at the end */
-        "\xe3\x41\x82",     /* bad continuation */
+        "\xe3\x81",      /* truncated */
+        "a\xf0\x9f\x98", /* truncated at the end */
+        "\xe3\x41\x82",  /* bad continuation */
     };
     for (size_t i = 0; i < LEN(bad); i++) {
         if (chars(bad[i]) != -1)
@@ -171,8 +171,10 @@ static void test_copy_string(void **state)
 
 /* --- kura_validate ------------------------------------------------------- */
 
+/* *u must be zeroed or initialised: what it owns is released first. */
 static void valid_user(t_user *u)
 {
+    kura_clear(&t_user_model, u);
     kura_init(&t_user_model, u);
     strcpy(u->name, "Alice");
     strcpy(u->email, "alice@example.com");
@@ -203,7 +205,7 @@ static void expect_valid(const t_user *u)
 static void test_valid_user(void **state)
 {
     (void)state;
-    t_user u;
+    t_user u = {0};
     valid_user(&u);
     expect_valid(&u);
     kura_clear(&t_user_model, &u);
@@ -219,7 +221,7 @@ static void repeat(char *dst, const char *unit, int times)
 static void test_lengths_in_characters(void **state)
 {
     (void)state;
-    t_user u;
+    t_user u = {0};
     valid_user(&u);
 
     repeat(u.name, "\xe3\x81\x82", 128); /* 128 × あ = 384 bytes */
@@ -250,7 +252,7 @@ static void test_lengths_in_characters(void **state)
 static void test_invalid_utf8_and_unterminated(void **state)
 {
     (void)state;
-    t_user u;
+    t_user u = {0};
     valid_user(&u);
     strcpy(u.name, "Al\xc0\x80ice");
     expect_invalid(&u, "name", "name is not valid UTF-8");
@@ -268,7 +270,7 @@ static void test_invalid_utf8_and_unterminated(void **state)
 static void test_email_field(void **state)
 {
     (void)state;
-    t_user u;
+    t_user u = {0};
     valid_user(&u);
     strcpy(u.email, "alice@example.com.");
     expect_invalid(&u, "email", "email is not a valid e-mail address");
@@ -282,7 +284,7 @@ static void test_email_field(void **state)
 static void test_choices(void **state)
 {
     (void)state;
-    t_user u;
+    t_user u = {0};
     valid_user(&u);
     strcpy(u.sex, "X");
     expect_invalid(&u, "sex", "sex must be one of: M, F");
@@ -296,7 +298,7 @@ static void test_choices(void **state)
 static void test_required_and_null(void **state)
 {
     (void)state;
-    t_user u;
+    t_user u = {0};
     valid_user(&u);
     u.name[0] = '\0';
     expect_invalid(&u, "name", "name is required");
@@ -323,7 +325,7 @@ static void test_required_and_null(void **state)
 static void test_ranges(void **state)
 {
     (void)state;
-    t_user u;
+    t_user u = {0};
     valid_user(&u);
     u.age = 0;
     expect_valid(&u);
@@ -352,9 +354,8 @@ typedef struct t_event {
     double x; /* no range: any finite value */
 } t_event;
 
-static const kura_model t_event_model =
-    KURA_MODEL(t_event, "t_event", KURA_DATETIME(t_event, at, .required = true),
-               KURA_DOUBLE(t_event, x));
+static const kura_model t_event_model = KURA_MODEL(
+    t_event, "t_event", KURA_DATETIME(t_event, at, .required = true), KURA_DOUBLE(t_event, x));
 
 static void test_datetime_required(void **state)
 {
@@ -375,7 +376,7 @@ static void test_datetime_required(void **state)
 static void test_validate_all(void **state)
 {
     (void)state;
-    t_user u;
+    t_user u = {0};
     valid_user(&u);
     u.name[0] = '\0';
     strcpy(u.email, "nope");
