@@ -16,10 +16,14 @@
 extern "C" {
 #endif
 
-/* A new JSON object for *obj; the caller owns it (json_decref). NULL on out of memory. */
+/*
+ * A new JSON object for *obj; the caller owns it (json_decref). NULL on out of
+ * memory, or when a string member is not valid UTF-8 (kura_validate reports
+ * that; JSON cannot carry it). A non-finite double becomes null.
+ */
 json_t *kura_to_json(const kura_model *model, const void *obj);
 
-/* The same as a compact JSON text, malloc'd; the caller frees it. NULL on out of memory. */
+/* The same as a compact JSON text, malloc'd; the caller frees it. NULL as kura_to_json. */
 char *kura_to_json_string(const kura_model *model, const void *obj);
 
 /*

@@ -124,16 +124,20 @@ typedef struct kura_model {
          KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                          \
      .max_chars = (n), __VA_ARGS__}
 
-/* The descriptor of struct T stored as `table`; checks that `base` comes first. */
+/* The descriptor of struct T stored as `table`; checks that `base` comes first and
+ * that the fields fit the NULL bitmap. */
+#define KURA__NFIELDS(...) (sizeof((const kura_field[]){__VA_ARGS__}) / sizeof(kura_field))
 #define KURA_MODEL(T, table, ...)                                                                  \
     {.name = (table),                                                                              \
      .size = sizeof(T) + KURA__CHECK(offsetof(T, base) == 0),                                      \
      .fields = (const kura_field[]){__VA_ARGS__},                                                  \
-     .nfields = sizeof((const kura_field[]){__VA_ARGS__}) / sizeof(kura_field)}
+     .nfields = KURA__NFIELDS(__VA_ARGS__) +                                                       \
+                KURA__CHECK(KURA__NFIELDS(__VA_ARGS__) <= KURA_MAX_FIELDS)}
 
 /* --- working with model values ------------------------------------------- */
 
-/* Zeroes *obj (model->size bytes) and applies every field's default. */
+/* Zeroes *obj (model->size bytes) and applies every field's default. A TEXT default
+ * is strdup'd (owned by *obj); out of memory leaves it NULL, which reads as "". */
 void kura_init(const kura_model *model, void *obj);
 
 /* Frees what *obj owns (KURA_TEXT members) and sets those members to NULL.
@@ -203,7 +207,8 @@ kura_time kura_now(void);
 /* Bytes needed by kura_time_format: "YYYY-MM-DD HH:MM:SS.ffffff" and NUL. */
 #define KURA_TIME_TEXT 27
 
-/* Writes t as "YYYY-MM-DD HH:MM:SS.ffffff" (the text Flask-SQLAlchemy stores in SQLite). */
+/* Writes t as "YYYY-MM-DD HH:MM:SS.ffffff" (the text Flask-SQLAlchemy stores in SQLite).
+ * Four-digit years only: t outside years 0000..9999 is clamped to that range. */
 void kura_time_format(kura_time t, char out[KURA_TIME_TEXT]);
 
 /* Writes t as ISO 8601 "YYYY-MM-DDTHH:MM:SS.ffffffZ" (JSON). out needs 28 bytes. */
@@ -212,7 +217,8 @@ void kura_time_format_iso(kura_time t, char out[28]);
 /*
  * Parses "YYYY-MM-DD HH:MM:SS[.f{1,6}]", with 'T' accepted for the space and
  * an optional trailing "Z" or "+00:00" (other offsets are converted to UTC).
- * Returns false on anything else.
+ * Returns false on anything else (including instants kura_time_format would clamp),
+ * leaving *out untouched.
  */
 bool kura_time_parse(const char *s, kura_time *out);
 

@@ -1,0 +1,142 @@
+/* validate.c — checks a model value against its descriptor. */
+#include "kura/model.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/model_private.h"
+
+/* Every check writes its reason ("is required") into a caller buffer, so the
+ * same code serves kura_validate (one kura_error) and kura_validate_all. */
+typedef struct reason {
+    char *buf;
+    size_t cap;
+} reason;
+
+static bool fail(reason r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static bool fail(reason r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r.buf, r.cap, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static bool check_choices(const kura_field *f, const char *s, reason r)
+{
+    for (const char *const *c = f->choices; *c != NULL; c++)
+        if (strcmp(*c, s) == 0)
+            return true;
+    /* Lists the choices as far as they fit; snprintf stops at the buffer's end. */
+    size_t used = (size_t)snprintf(r.buf, r.cap, "must be one of: ");
+    for (const char *const *c = f->choices; *c != NULL && used < r.cap; c++)
+        used +=
+            (size_t)snprintf(r.buf + used, r.cap - used, "%s%s", c == f->choices ? "" : ", ", *c);
+    return false;
+}
+
+/* STRING, EMAIL and TEXT once the bytes are known to be NUL-terminated. */
+static bool check_text(const kura_field *f, const char *s, reason r)
+{
+    size_t len = strlen(s);
+    long chars = kura_utf8_chars(s, len);
+    if (chars < 0)
+        return fail(r, "is not valid UTF-8");
+    if (f->max_chars > 0 && chars > f->max_chars)
+        return fail(r, "is longer than %d characters", f->max_chars);
+    if (len == 0) {
+        /* An optional string may be left empty whatever its other constraints. */
+        return f->required ? fail(r, "is required") : true;
+    }
+    if (f->type == KURA_TYPE_EMAIL && !kura_email_valid(s))
+        return fail(r, "is not a valid e-mail address");
+    if (f->choices != NULL && !check_choices(f, s, r))
+        return false;
+    return true;
+}
+
+static bool check_range(const kura_field *f, int64_t v, reason r)
+{
+    if (f->has_range && (v < f->min || v > f->max))
+        return fail(r, "must be between %lld and %lld", (long long)f->min, (long long)f->max);
+    return true;
+}
+
+static bool check_field(const kura_model *model, const void *obj, const kura_field *f, reason r)
+{
+    if (kura_is_null(model, obj, f))
+        return f->required ? fail(r, "is required") : true;
+
+    const void *m = kura__cmember(obj, f);
+    switch (f->type) {
+    case KURA_TYPE_INT32:
+        return check_range(f, *(const int32_t *)m, r);
+    case KURA_TYPE_INT64:
+        return check_range(f, *(const int64_t *)m, r);
+    case KURA_TYPE_DOUBLE: {
+        double v = *(const double *)m;
+        if (!isfinite(v))
+            return fail(r, "is not a finite number");
+        if (f->has_range && (v < (double)f->min || v > (double)f->max))
+            return fail(r, "must be between %lld and %lld", (long long)f->min, (long long)f->max);
+        return true;
+    }
+    case KURA_TYPE_BOOL:
+        return true;
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+        /* A member filled with memcpy may lack its NUL; never read past it. */
+        if (memchr(m, '\0', f->size) == NULL)
+            return fail(r, "is not NUL-terminated");
+        return check_text(f, m, r);
+    case KURA_TYPE_TEXT: {
+        const char *s = *(char *const *)m;
+        return check_text(f, s ? s : "", r);
+    }
+    case KURA_TYPE_DATETIME:
+        if (f->required && *(const kura_time *)m == 0)
+            return fail(r, "is required");
+        return true;
+    }
+    return fail(r, "has an unknown type");
+}
+
+bool kura_validate_field(const kura_model *model, const void *obj, const kura_field *field,
+                         kura_error *err)
+{
+    char buf[sizeof(((kura_field_error *)0)->reason)] = "";
+    if (check_field(model, obj, field, (reason){buf, sizeof buf}))
+        return true;
+    return kura_fail(err, KURA_VALIDATION, field->name, "%s %s", field->name, buf);
+}
+
+bool kura_validate(const kura_model *model, const void *obj, kura_error *err)
+{
+    for (size_t i = 0; i < model->nfields; i++)
+        if (!kura_validate_field(model, obj, &model->fields[i], err))
+            return false;
+    return true;
+}
+
+size_t kura_validate_all(const kura_model *model, const void *obj, kura_field_error *out,
+                         size_t cap)
+{
+    size_t failures = 0;
+    for (size_t i = 0; i < model->nfields; i++) {
+        const kura_field *f = &model->fields[i];
+        char scratch[sizeof out->reason];
+        /* Past cap the failure is still counted, into a scratch buffer. */
+        reason r = failures < cap ? (reason){out[failures].reason, sizeof out->reason}
+                                  : (reason){scratch, sizeof scratch};
+        if (check_field(model, obj, f, r))
+            continue;
+        if (failures < cap)
+            out[failures].field = f->name;
+        failures++;
+    }
+    return failures;
+}
