@@ -1,0 +1,12 @@
+/* kura/kura.h — everything: include this one header. */
+#ifndef KURA_KURA_H
+#define KURA_KURA_H
+
+#include "error.h"
+#include "model.h"
+#include "query.h"
+#include "store.h"
+#include "json.h"
+#include "app.h"
+
+#endif
