@@ -40,13 +40,13 @@ typedef struct c_item {
 
 static const char *const sexes[] = {"M", "F", NULL};
 
-static const kura_model item_model = KURA_MODEL(
-    c_item, "c_item", KURA_STRING(c_item, name, 32, .required = true),
-    KURA_EMAIL(c_item, email, 64),
-    KURA_INT32(c_item, age, .index = true, .has_range = true, .min = 0, .max = 150),
-    KURA_STRING(c_item, sex, 1, .choices = sexes), KURA_INT64(c_item, score),
-    KURA_DOUBLE(c_item, ratio), KURA_BOOL(c_item, active), KURA_TEXT(c_item, bio),
-    KURA_DATETIME(c_item, seen), KURA_STRING(c_item, code, 16, .unique = true));
+static const kura_model item_model =
+    KURA_MODEL(c_item, "c_item", KURA_STRING(c_item, name, 32, .required = true),
+               KURA_EMAIL(c_item, email, 64),
+               KURA_INT32(c_item, age, .index = true, .has_range = true, .min = 0, .max = 150),
+               KURA_STRING(c_item, sex, 1, .choices = sexes), KURA_INT64(c_item, score),
+               KURA_DOUBLE(c_item, ratio), KURA_BOOL(c_item, active), KURA_TEXT(c_item, bio),
+               KURA_DATETIME(c_item, seen), KURA_STRING(c_item, code, 16, .unique = true));
 
 static const kura_model *const models[] = {&item_model, &sa_user_model};
 
@@ -140,7 +140,7 @@ static int fresh(void **state)
         kura_error e_ = {0};                                                                       \
         kura_error *err = &e_;                                                                     \
         if (!(call))                                                                               \
-            fail_msg("%s failed: %s (%s)", #call, e_.message, kura_code_name(e_.code));           \
+            fail_msg("%s failed: %s (%s)", #call, e_.message, kura_code_name(e_.code));            \
     } while (0)
 
 #define FAILS(call, expected_code)                                                                 \
@@ -148,7 +148,7 @@ static int fresh(void **state)
         kura_error e_ = {0};                                                                       \
         kura_error *err = &e_;                                                                     \
         if (call)                                                                                  \
-            fail_msg("%s succeeded, expected %s", #call, kura_code_name(expected_code));          \
+            fail_msg("%s succeeded, expected %s", #call, kura_code_name(expected_code));           \
         if (e_.code != (expected_code))                                                            \
             fail_msg("%s: got %s (%s), expected %s", #call, kura_code_name(e_.code), e_.message,   \
                      kura_code_name(expected_code));                                               \
@@ -275,7 +275,10 @@ static void test_validation_writes_nothing(void **state)
         const char *field;
         void (*spoil)(c_item *);
     } cases[] = {
-        {"email", NULL}, {"sex", NULL}, {"age", NULL}, {"name", NULL},
+        {"email", NULL},
+        {"sex", NULL},
+        {"age", NULL},
+        {"name", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         make_item(&it, 1);
@@ -843,10 +846,10 @@ static void test_raw_sql(void **state)
 {
     (void)state;
     insert_items(10);
-    const char *sql = is_postgres()
-                          ? "SELECT id, name, age, 1 AS extra FROM c_item WHERE age > $1 "
-                            "ORDER BY id"
-                          : "SELECT id, name, age, 1 AS extra FROM c_item WHERE age > ? ORDER BY id";
+    const char *sql =
+        is_postgres() ? "SELECT id, name, age, 1 AS extra FROM c_item WHERE age > $1 "
+                        "ORDER BY id"
+                      : "SELECT id, name, age, 1 AS extra FROM c_item WHERE age > ? ORDER BY id";
     kura_value p = KURA_VINT(7);
     kura_rows rows = {0};
     OK(kura_sql_query(db, &item_model, sql, &p, 1, &rows, err));
@@ -857,8 +860,8 @@ static void test_raw_sql(void **state)
     assert_string_equal(first->email, ""); /* not selected: stays zero */
     kura_rows_free(&rows);
 
-    const char *del = is_postgres() ? "DELETE FROM c_item WHERE age <= $1"
-                                    : "DELETE FROM c_item WHERE age <= ?";
+    const char *del =
+        is_postgres() ? "DELETE FROM c_item WHERE age <= $1" : "DELETE FROM c_item WHERE age <= ?";
     int64_t affected = 0;
     OK(kura_sql_exec(db, del, &p, 1, &affected, err));
     assert_int_equal(affected, 7);
@@ -884,8 +887,7 @@ static void *writer(void *arg)
         if (!ok)
             return (void *)1;
         c_item back;
-        if (!kura_get(db, &item_model, it.base.id, &back, &err) ||
-            strcmp(back.name, it.name) != 0)
+        if (!kura_get(db, &item_model, it.base.id, &back, &err) || strcmp(back.name, it.name) != 0)
             return (void *)2;
         kura_clear(&item_model, &back);
         if (i % 10 == 0) { /* transactions from many threads at once */
