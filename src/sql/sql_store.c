@@ -1106,6 +1106,32 @@ out:
     return sc ? &sc->base : NULL;
 }
 
+/* Runs a one-row, one-column query (COUNT) with params bound. */
+static bool scalar(sql_store *s, const char *sql, const kura_sql_params *p, int64_t *out,
+                   kura_error *err)
+{
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    cached_stmt scratch;
+    cached_stmt *cs = stmt_get(s, pc, sql, &scratch, err);
+    bool ok = cs != NULL;
+    for (size_t i = 0; ok && i < p->count; i++)
+        ok = s->drv->bind(cs->stmt, (int)i, &p->values[i], err);
+    if (ok) {
+        int rc = s->drv->step(cs->stmt, err);
+        if (rc == 1)
+            *out = s->drv->column_int(cs->stmt, 0);
+        ok = rc == 1;
+    }
+    if (!ok)
+        note_failure(pc);
+    stmt_put(s, cs);
+    give_back(s, pc, borrowed);
+    return ok;
+}
+
 static bool count_rows(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
@@ -1116,25 +1142,7 @@ static bool count_rows(kura_store *store, const kura_query *q, int64_t *count, k
     kura_sql_params_init(&p, s->dia->dollar_params);
     kura_buf_add(&b, "SELECT COUNT(*) FROM ");
     kura_buf_ident(&b, q->model->name);
-    bool ok = kura_sql_where(&b, q, &p, NULL, NULL, err);
-    bool borrowed = false;
-    pconn *pc = ok ? borrow(s, &borrowed, err) : NULL;
-    ok = ok && pc;
-    cached_stmt scratch;
-    cached_stmt *cs = ok ? stmt_get(s, pc, b.data, &scratch, err) : NULL;
-    ok = ok && cs;
-    for (size_t i = 0; ok && i < p.count; i++)
-        ok = s->drv->bind(cs->stmt, (int)i, &p.values[i], err);
-    if (ok) {
-        int rc = s->drv->step(cs->stmt, err);
-        if (rc == 1)
-            *count = s->drv->column_int(cs->stmt, 0);
-        ok = rc == 1;
-    }
-    if (!ok && pc)
-        note_failure(pc);
-    stmt_put(s, cs);
-    give_back(s, pc, borrowed);
+    bool ok = kura_sql_where(&b, q, &p, NULL, NULL, err) && scalar(s, b.data, &p, count, err);
     kura_sql_params_free(&p);
     kura_buf_free(&b);
     return ok;
