@@ -182,6 +182,8 @@ static bool fail_connect(PGconn *pg, kura_error *err)
             code = KURA_AUTH;
         else if (strstr(msg, "database \"") && strstr(msg, "does not exist"))
             code = KURA_CONFIG;
+        else if (strstr(msg, "invalid ") && strstr(msg, " value")) /* libpq: a bad option */
+            code = KURA_CONFIG;
     }
     /* Strip libpq's "connection to server ... failed: " prefix for the reader. */
     const char *failed = strstr(msg, "failed: ");
