@@ -102,7 +102,10 @@ static inline char *pg_url_with(const char *dbname, const char *user, const char
     }
     size_t cap = 1024;
     char *out = malloc(cap);
-    int n = snprintf(out, cap, "postgresql:///%s?connect_timeout=5", dbname ? dbname : db);
+    int n = snprintf(out, cap, "postgresql:///%s?connect_timeout=5",
+                     dbname ? dbname
+                     : db   ? db
+                            : "");
     if (host)
         n += snprintf(out + n, cap - (size_t)n, "&host=%s", host);
     if (port)
