@@ -3,11 +3,9 @@
 
 static const char *const sexes[] = {"M", "F", NULL};
 
-const kura_model sa_user_model = KURA_MODEL(sa_user, "sa_user",
-    KURA_STRING(sa_user, name, 128),
-    KURA_EMAIL(sa_user, email, 128),
-    KURA_INT32(sa_user, age, .index = true),
-    KURA_STRING(sa_user, sex, 1, .choices = sexes));
+const kura_model sa_user_model = KURA_MODEL(
+    sa_user, "sa_user", KURA_STRING(sa_user, name, 128), KURA_EMAIL(sa_user, email, 128),
+    KURA_INT32(sa_user, age, .index = true), KURA_STRING(sa_user, sex, 1, .choices = sexes));
 
 bool sa_user_fetch_30_age(kura_store *db, kura_rows *out, kura_error *err)
 {

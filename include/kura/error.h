@@ -39,9 +39,9 @@ typedef enum kura_code {
 } kura_code;
 
 typedef struct kura_error {
-    kura_code code;     /* KURA_OK when nothing failed */
-    char field[64];     /* the model field at fault, or "" */
-    char message[256];  /* readable, complete sentence fragment, never NULL */
+    kura_code code;    /* KURA_OK when nothing failed */
+    char field[64];    /* the model field at fault, or "" */
+    char message[256]; /* readable, complete sentence fragment, never NULL */
 } kura_error;
 
 /* The constant name of a code ("NOT_FOUND"); "UNKNOWN" for a value outside the list. */

@@ -55,7 +55,7 @@ typedef enum kura_type {
 } kura_type;
 
 /* Bytes a char array needs to hold n characters of UTF-8 and the terminating NUL. */
-#define KURA_STRING_BYTES(n) ((n) * 4 + 1)
+#define KURA_STRING_BYTES(n) ((n)*4 + 1)
 
 /* At most this many user fields per model (one bit each in kura_base.nulls). */
 #define KURA_MAX_FIELDS 64
@@ -94,45 +94,64 @@ typedef struct kura_model {
 /* --- declaring fields ---------------------------------------------------- */
 
 /* Compile-time checks folded into the field initialisers: zero, or a compile error. */
-#define KURA__CHECK(cond) (0 * sizeof(char[(cond) ? 1 : -1]))
+#define KURA__CHECK(cond)  (0 * sizeof(char[(cond) ? 1 : -1]))
 #define KURA__MEMBER(T, m) (((T *)0)->m)
 #define KURA__FIELD(T, m, kind)                                                                    \
     .name = #m, .type = (kind), .offset = offsetof(T, m), .size = sizeof(KURA__MEMBER(T, m))
 
 #define KURA_INT32(T, m, ...)                                                                      \
-    {KURA__FIELD(T, m, KURA_TYPE_INT32) + 0 * _Generic(KURA__MEMBER(T, m), int32_t: 0),            \
-     __VA_ARGS__}
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_INT32) + 0 * _Generic(KURA__MEMBER(T, m), int32_t : 0),        \
+            __VA_ARGS__                                                                            \
+    }
 #define KURA_INT64(T, m, ...)                                                                      \
-    {KURA__FIELD(T, m, KURA_TYPE_INT64) + 0 * _Generic(KURA__MEMBER(T, m), int64_t: 0),            \
-     __VA_ARGS__}
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_INT64) + 0 * _Generic(KURA__MEMBER(T, m), int64_t : 0),        \
+            __VA_ARGS__                                                                            \
+    }
 #define KURA_DOUBLE(T, m, ...)                                                                     \
-    {KURA__FIELD(T, m, KURA_TYPE_DOUBLE) + 0 * _Generic(KURA__MEMBER(T, m), double: 0),            \
-     __VA_ARGS__}
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_DOUBLE) + 0 * _Generic(KURA__MEMBER(T, m), double : 0),        \
+            __VA_ARGS__                                                                            \
+    }
 #define KURA_BOOL(T, m, ...)                                                                       \
-    {KURA__FIELD(T, m, KURA_TYPE_BOOL) + 0 * _Generic(KURA__MEMBER(T, m), bool: 0), __VA_ARGS__}
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_BOOL) + 0 * _Generic(KURA__MEMBER(T, m), bool : 0),            \
+            __VA_ARGS__                                                                            \
+    }
 #define KURA_DATETIME(T, m, ...)                                                                   \
-    {KURA__FIELD(T, m, KURA_TYPE_DATETIME) + 0 * _Generic(KURA__MEMBER(T, m), kura_time: 0),       \
-     __VA_ARGS__}
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_DATETIME) + 0 * _Generic(KURA__MEMBER(T, m), kura_time : 0),   \
+            __VA_ARGS__                                                                            \
+    }
 #define KURA_TEXT(T, m, ...)                                                                       \
-    {KURA__FIELD(T, m, KURA_TYPE_TEXT) + 0 * _Generic(KURA__MEMBER(T, m), char *: 0), __VA_ARGS__}
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_TEXT) + 0 * _Generic(KURA__MEMBER(T, m), char * : 0),          \
+            __VA_ARGS__                                                                            \
+    }
 #define KURA_STRING(T, m, n, ...)                                                                  \
-    {KURA__FIELD(T, m, KURA_TYPE_STRING) +                                                         \
-         KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                          \
-     .max_chars = (n), __VA_ARGS__}
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_STRING) +                                                      \
+            KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                       \
+            .max_chars = (n), __VA_ARGS__                                                          \
+    }
 #define KURA_EMAIL(T, m, n, ...)                                                                   \
-    {KURA__FIELD(T, m, KURA_TYPE_EMAIL) +                                                          \
-         KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                          \
-     .max_chars = (n), __VA_ARGS__}
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_EMAIL) +                                                       \
+            KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                       \
+            .max_chars = (n), __VA_ARGS__                                                          \
+    }
 
 /* The descriptor of struct T stored as `table`; checks that `base` comes first and
  * that the fields fit the NULL bitmap. */
 #define KURA__NFIELDS(...) (sizeof((const kura_field[]){__VA_ARGS__}) / sizeof(kura_field))
 #define KURA_MODEL(T, table, ...)                                                                  \
-    {.name = (table),                                                                              \
-     .size = sizeof(T) + KURA__CHECK(offsetof(T, base) == 0),                                      \
-     .fields = (const kura_field[]){__VA_ARGS__},                                                  \
-     .nfields = KURA__NFIELDS(__VA_ARGS__) +                                                       \
-                KURA__CHECK(KURA__NFIELDS(__VA_ARGS__) <= KURA_MAX_FIELDS)}
+    {                                                                                              \
+        .name = (table), .size = sizeof(T) + KURA__CHECK(offsetof(T, base) == 0),                  \
+        .fields = (const kura_field[]){__VA_ARGS__},                                               \
+        .nfields = KURA__NFIELDS(__VA_ARGS__) +                                                    \
+                   KURA__CHECK(KURA__NFIELDS(__VA_ARGS__) <= KURA_MAX_FIELDS)                      \
+    }
 
 /* --- working with model values ------------------------------------------- */
 

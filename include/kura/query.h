@@ -68,21 +68,21 @@ typedef struct kura_value {
     } as;
 } kura_value;
 
-#define KURA_VNULL ((kura_value){.kind = KURA_VALUE_NULL})
-#define KURA_VINT(x) ((kura_value){.kind = KURA_VALUE_INT, .as.i = (x)})
+#define KURA_VNULL      ((kura_value){.kind = KURA_VALUE_NULL})
+#define KURA_VINT(x)    ((kura_value){.kind = KURA_VALUE_INT, .as.i = (x)})
 #define KURA_VDOUBLE(x) ((kura_value){.kind = KURA_VALUE_DOUBLE, .as.d = (x)})
-#define KURA_VBOOL(x) ((kura_value){.kind = KURA_VALUE_BOOL, .as.b = (x)})
-#define KURA_VSTR(x) ((kura_value){.kind = KURA_VALUE_STRING, .as.s = (x)})
-#define KURA_VTIME(x) ((kura_value){.kind = KURA_VALUE_TIME, .as.t = (x)})
+#define KURA_VBOOL(x)   ((kura_value){.kind = KURA_VALUE_BOOL, .as.b = (x)})
+#define KURA_VSTR(x)    ((kura_value){.kind = KURA_VALUE_STRING, .as.s = (x)})
+#define KURA_VTIME(x)   ((kura_value){.kind = KURA_VALUE_TIME, .as.t = (x)})
 
 /* Capacities of one query. */
-#define KURA_QUERY_MAX_TERMS 48
+#define KURA_QUERY_MAX_TERMS  48
 #define KURA_QUERY_MAX_VALUES 96
-#define KURA_QUERY_MAX_ORDER 4
-#define KURA_QUERY_MAX_DEPTH 8
+#define KURA_QUERY_MAX_ORDER  4
+#define KURA_QUERY_MAX_DEPTH  8
 
 /* Column numbers used inside a query: the base columns, then user field i as i. */
-#define KURA_COL_ID (-1)
+#define KURA_COL_ID         (-1)
 #define KURA_COL_CREATED_AT (-2)
 #define KURA_COL_UPDATED_AT (-3)
 
@@ -115,8 +115,8 @@ typedef struct kura_query {
         bool desc;
     } order[KURA_QUERY_MAX_ORDER];
     uint16_t nterms, nvalues, norder, depth;
-    int64_t limit;  /* < 0: no limit */
-    int64_t offset; /* 0: none */
+    int64_t limit;    /* < 0: no limit */
+    int64_t offset;   /* 0: none */
     kura_error error; /* the first building error; KURA_OK when none */
 } kura_query;
 

@@ -83,13 +83,11 @@ bool kura_store_ping(kura_store *store, kura_error *err);
 
 /* Creates the model's table and its indexes when they do not exist (idempotent). */
 bool kura_create(kura_store *store, const kura_model *model, kura_error *err);
-bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n,
-                     kura_error *err);
+bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err);
 
 /* Drops the model's table and its indexes when they exist. */
 bool kura_drop(kura_store *store, const kura_model *model, kura_error *err);
-bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n,
-                   kura_error *err);
+bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err);
 
 /* --- one object ---------------------------------------------------------- */
 
@@ -103,8 +101,7 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
 
 /* Reads the row with `id` into *out (which must own nothing: it is overwritten).
  * KURA_NOT_FOUND when there is none. */
-bool kura_get(kura_store *store, const kura_model *model, int64_t id, void *out,
-              kura_error *err);
+bool kura_get(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err);
 
 /* Validates, stamps updated_at and writes every field of *obj to the row
  * obj->base.id. KURA_NOT_FOUND when that row is gone. created_at is kept. */
@@ -124,8 +121,7 @@ bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_erro
 
 /* The first matching row (in the query's order) into *out; *found says whether
  * there was one. */
-bool kura_first(kura_store *store, const kura_query *q, void *out, bool *found,
-                kura_error *err);
+bool kura_first(kura_store *store, const kura_query *q, void *out, bool *found, kura_error *err);
 
 /* Number of matching rows, ignoring order, limit and offset. */
 bool kura_count(kura_store *store, const kura_query *q, int64_t *count, kura_error *err);
@@ -149,8 +145,7 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
                        int64_t *affected, kura_error *err);
 
 /* Deletes every matching row; *affected (may be NULL) gets how many. */
-bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected,
-                       kura_error *err);
+bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err);
 
 /* --- cursors: large results without loading them all ------------------- */
 

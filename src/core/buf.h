@@ -12,8 +12,8 @@ typedef struct kura_buf {
     char *data;
     size_t len;
     size_t cap;
-    bool heap;  /* data was malloc'd by the buffer */
-    bool oom;   /* an append failed: the text is incomplete */
+    bool heap; /* data was malloc'd by the buffer */
+    bool oom;  /* an append failed: the text is incomplete */
 } kura_buf;
 
 /* Starts an empty buffer over stack[0..size) (size > 0). */

@@ -111,8 +111,7 @@ bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err)
             continue;
         char *eq = strchr(s, '=');
         if (!eq) {
-            ok = kura_fail(err, KURA_CONFIG, NULL, "%.128s:%d: expected key = value", path,
-                           lineno);
+            ok = kura_fail(err, KURA_CONFIG, NULL, "%.128s:%d: expected key = value", path, lineno);
             break;
         }
         *eq = '\0';

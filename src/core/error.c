@@ -52,7 +52,8 @@ bool kura_fail(kura_error *err, kura_code code, const char *field, const char *f
         return false;
     err->code = code;
     /* snprintf rather than strncpy: always terminates, never pads. */
-    snprintf(err->field, sizeof err->field, "%s", field ? field : "");
+    if (field != err->field) /* a caller may re-raise with the field already there */
+        snprintf(err->field, sizeof err->field, "%s", field ? field : "");
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(err->message, sizeof err->message, fmt, ap);

@@ -113,8 +113,7 @@ void kura_rows_free(kura_rows *rows)
 
 /* ---- checks ---------------------------------------------------------------------- */
 
-static bool check_args(kura_store *store, const kura_model *model, const void *obj,
-                       kura_error *err)
+static bool check_args(kura_store *store, const kura_model *model, const void *obj, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
@@ -148,8 +147,7 @@ bool kura_create(kura_store *store, const kura_model *model, kura_error *err)
     return store->ops->create(store, model, err);
 }
 
-bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n,
-                     kura_error *err)
+bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err)
 {
     for (size_t i = 0; i < n; i++)
         if (!kura_create(store, models[i], err))
@@ -164,8 +162,7 @@ bool kura_drop(kura_store *store, const kura_model *model, kura_error *err)
     return store->ops->drop(store, model, err);
 }
 
-bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n,
-                   kura_error *err)
+bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err)
 {
     for (size_t i = 0; i < n; i++)
         if (!kura_drop(store, models[i], err))
@@ -215,8 +212,7 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
     return store->ops->insert(store, model, objs, n, err);
 }
 
-bool kura_get(kura_store *store, const kura_model *model, int64_t id, void *out,
-              kura_error *err)
+bool kura_get(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err)
 {
     if (!check_args(store, model, out, err))
         return false;
@@ -314,8 +310,7 @@ bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_erro
     return true;
 }
 
-bool kura_first(kura_store *store, const kura_query *q, void *out, bool *found,
-                kura_error *err)
+bool kura_first(kura_store *store, const kura_query *q, void *out, bool *found, kura_error *err)
 {
     if (!out || !found)
         return kura_fail(err, KURA_INVALID, NULL, "NULL row or found flag");
@@ -376,8 +371,7 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
                                     err);
 }
 
-bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected,
-                       kura_error *err)
+bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
 {
     if (!check_query(store, q, err))
         return false;
@@ -393,8 +387,8 @@ bool kura_assign_check(const kura_model *model, const kura_assign *a, kura_error
         return kura_fail(err, KURA_INVALID, NULL, "bulk update names no field");
     const kura_field *f = kura_field_named(model, a->field);
     if (!f)
-        return kura_fail(err, KURA_INVALID, NULL, "%s has no assignable field '%.64s'",
-                         model->name, a->field);
+        return kura_fail(err, KURA_INVALID, NULL, "%s has no assignable field '%.64s'", model->name,
+                         a->field);
     void *tmp = calloc(1, model->size);
     if (!tmp)
         return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
@@ -442,8 +436,8 @@ bool kura_assign_check(const kura_model *model, const kura_assign *a, kura_error
             memcpy(p, &v->as.s, sizeof v->as.s); /* borrowed: not cleared below */
         } else if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL) {
             if (strlen(v->as.s) >= f->size)
-                ok = kura_fail(err, KURA_VALIDATION, f->name,
-                               "%s is longer than %d characters", f->name, f->max_chars);
+                ok = kura_fail(err, KURA_VALIDATION, f->name, "%s is longer than %d characters",
+                               f->name, f->max_chars);
             else
                 memcpy(p, v->as.s, strlen(v->as.s) + 1);
         } else {

@@ -23,8 +23,7 @@ typedef struct kura_store_ops {
     /* objs: n validated, stamped structs. Sets each base.id. n > 1 is atomic. */
     bool (*insert)(kura_store *store, const kura_model *model, void *objs, size_t n,
                    kura_error *err);
-    bool (*get)(kura_store *store, const kura_model *model, int64_t id, void *out,
-                kura_error *err);
+    bool (*get)(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err);
     bool (*update)(kura_store *store, const kura_model *model, const void *obj, kura_error *err);
     bool (*remove)(kura_store *store, const kura_model *model, int64_t id, kura_error *err);
 
@@ -32,8 +31,8 @@ typedef struct kura_store_ops {
     kura_cursor *(*cursor_open)(kura_store *store, const kura_query *q, kura_error *err);
     bool (*count)(kura_store *store, const kura_query *q, int64_t *count, kura_error *err);
     /* set[] values are validated; now is the updated_at stamp to write. */
-    bool (*update_where)(kura_store *store, const kura_query *q, const kura_assign *set,
-                         size_t n, kura_time now, int64_t *affected, kura_error *err);
+    bool (*update_where)(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                         kura_time now, int64_t *affected, kura_error *err);
     bool (*delete_where)(kura_store *store, const kura_query *q, int64_t *affected,
                          kura_error *err);
 
@@ -45,8 +44,8 @@ typedef struct kura_store_ops {
     /* Optional (NULL: KURA_UNSUPPORTED). */
     bool (*sql_query)(kura_store *store, const kura_model *model, const char *sql,
                       const kura_value *params, size_t nparams, kura_rows *out, kura_error *err);
-    bool (*sql_exec)(kura_store *store, const char *sql, const kura_value *params,
-                     size_t nparams, int64_t *affected, kura_error *err);
+    bool (*sql_exec)(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                     int64_t *affected, kura_error *err);
 } kura_store_ops;
 
 struct kura_store {

@@ -82,8 +82,8 @@ static bool parse_query(kura_url *u, const char *q, kura_error *err)
         size_t len = end ? (size_t)(end - q) : strlen(q);
         if (len > 0) {
             if (u->nparams == KURA_URL_MAX_PARAMS)
-                return kura_fail(err, KURA_CONFIG, NULL,
-                                 "malformed URL: more than %d parameters", KURA_URL_MAX_PARAMS);
+                return kura_fail(err, KURA_CONFIG, NULL, "malformed URL: more than %d parameters",
+                                 KURA_URL_MAX_PARAMS);
             const char *eq = memchr(q, '=', len);
             size_t klen = eq ? (size_t)(eq - q) : len;
             if (klen == 0)
@@ -118,8 +118,8 @@ static bool parse_authority(kura_url *u, const char *a, size_t len, kura_error *
         size_t ulen = colon ? (size_t)(colon - a) : (size_t)(at - a);
         if (ulen && !set_part(&u->user, a, ulen, false, "user name", err))
             return false;
-        if (colon && !set_part(&u->password, colon + 1, (size_t)(at - colon - 1), false,
-                               "password", err))
+        if (colon &&
+            !set_part(&u->password, colon + 1, (size_t)(at - colon - 1), false, "password", err))
             return false;
         len -= (size_t)(at + 1 - a);
         a = at + 1;
@@ -195,8 +195,8 @@ bool kura_url_parse(const char *url, kura_url *out, kura_error *err)
         const char *a_end = slash ? slash : body_end;
         ok = parse_authority(out, a, (size_t)(a_end - a), err);
         if (ok && slash && slash + 1 < body_end)
-            ok = set_part(&out->path, slash + 1, (size_t)(body_end - slash - 1), false, "path",
-                          err);
+            ok =
+                set_part(&out->path, slash + 1, (size_t)(body_end - slash - 1), false, "path", err);
     } else if (body_end > rest) {
         ok = set_part(&out->path, rest, (size_t)(body_end - rest), false, "path", err);
     }

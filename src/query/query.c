@@ -98,8 +98,7 @@ static bool fit_value(kura_query *q, int column, kura_value *v)
     }
     if (!ok)
         kura_fail(&q->error, KURA_INVALID, kura_column_name(q->model, column),
-                  "%s: value of the wrong type for this field",
-                  kura_column_name(q->model, column));
+                  "%s: value of the wrong type for this field", kura_column_name(q->model, column));
     return ok;
 }
 

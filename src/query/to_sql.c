@@ -179,8 +179,7 @@ bool kura_sql_where(kura_buf *out, const kura_query *q, kura_sql_params *p,
     return true;
 }
 
-void kura_sql_order_limit(kura_buf *out, const kura_query *q, kura_sql_column_fn column,
-                          void *ctx)
+void kura_sql_order_limit(kura_buf *out, const kura_query *q, kura_sql_column_fn column, void *ctx)
 {
     if (!column)
         column = kura_sql_column_plain;

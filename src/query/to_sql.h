@@ -23,8 +23,7 @@ typedef struct kura_sql_params {
 } kura_sql_params;
 
 /* Writes a reference to `column` of q->model (e.g. "age" or json_extract(...)). */
-typedef void (*kura_sql_column_fn)(kura_buf *out, const kura_model *model, int column,
-                                   void *ctx);
+typedef void (*kura_sql_column_fn)(kura_buf *out, const kura_model *model, int column, void *ctx);
 
 void kura_sql_params_init(kura_sql_params *p, bool dollar);
 void kura_sql_params_free(kura_sql_params *p);
@@ -40,7 +39,6 @@ bool kura_sql_where(kura_buf *out, const kura_query *q, kura_sql_params *p,
                     kura_sql_column_fn column, void *ctx, kura_error *err);
 
 /* Appends " ORDER BY ... LIMIT ... OFFSET ..."; id breaks ties. */
-void kura_sql_order_limit(kura_buf *out, const kura_query *q, kura_sql_column_fn column,
-                          void *ctx);
+void kura_sql_order_limit(kura_buf *out, const kura_query *q, kura_sql_column_fn column, void *ctx);
 
 #endif

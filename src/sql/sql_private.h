@@ -19,9 +19,9 @@ typedef struct kura_sql_stmt kura_sql_stmt; /* the driver's prepared statement *
 
 /* What differs in the SQL text between databases. */
 typedef struct kura_sql_dialect {
-    bool dollar_params; /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
-    bool returning_id;  /* INSERT ... RETURNING id, read as the statement's row */
-    const char *id_type; /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
+    bool dollar_params;   /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
+    bool returning_id;    /* INSERT ... RETURNING id, read as the statement's row */
+    const char *id_type;  /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
     const char *types[8]; /* column type by kura_type; STRING/EMAIL get "(n)" appended */
 } kura_sql_dialect;
 
@@ -70,8 +70,8 @@ typedef struct kura_sql_driver {
 
 /* Pool settings common to every SQL driver. */
 typedef struct kura_sql_pool_opts {
-    int size;            /* most connections open at once (>= 1) */
-    long wait_ms;        /* how long an operation waits for a free connection */
+    int size;             /* most connections open at once (>= 1) */
+    long wait_ms;         /* how long an operation waits for a free connection */
     const char *init_sql; /* run on every new connection (PRAGMAs), may be NULL */
 } kura_sql_pool_opts;
 

@@ -486,8 +486,8 @@ static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, co
 }
 
 /* Decodes result column `col` into model column `column` of *obj. */
-static bool decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m,
-                          int column, void *obj, kura_error *err)
+static bool decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column,
+                          void *obj, kura_error *err)
 {
     kura_base *base = obj;
     const kura_sql_driver *d = s->drv;
@@ -576,8 +576,7 @@ static bool decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_m
         const char *txt = d->column_text(st, col, &len);
         if (len >= f->size)
             return kura_fail(err, KURA_STORE, f->name,
-                             "%s: stored value of %zu bytes does not fit the field", f->name,
-                             len);
+                             "%s: stored value of %zu bytes does not fit the field", f->name, len);
         memcpy(p, txt ? txt : "", len);
         p[len] = '\0';
         return true;
@@ -616,8 +615,8 @@ static bool exec_sql(sql_store *s, const char *sql, kura_error *err)
 }
 
 /* Prepares sql with params bound, runs it to completion; *changes gets the count. */
-static bool run_params(sql_store *s, pconn *pc, const char *sql, const kura_value *params,
-                       size_t n, int64_t *changes, kura_error *err)
+static bool run_params(sql_store *s, pconn *pc, const char *sql, const kura_value *params, size_t n,
+                       int64_t *changes, kura_error *err)
 {
     cached_stmt scratch;
     cached_stmt *cs = stmt_get(s, pc, sql, &scratch, err);
@@ -880,8 +879,7 @@ static bool insert_one(sql_store *s, pconn *pc, const model_sql *ms, void *obj, 
     return ok;
 }
 
-static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n,
-                      kura_error *err)
+static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
     const model_sql *ms = model_sql_for(s, m, err);
@@ -912,8 +910,7 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     return ok;
 }
 
-static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out,
-                   kura_error *err)
+static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
     const model_sql *ms = model_sql_for(s, m, err);
@@ -936,8 +933,7 @@ static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out
             if (!ok)
                 kura_clear(m, out);
         } else if (rc == 0) {
-            ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name,
-                           (long long)id);
+            ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
         } else {
             ok = false;
             note_failure(pc);
@@ -999,8 +995,7 @@ static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_e
     bool ok = run_params(s, pc, ms->remove, &v, 1, &changes, err);
     give_back(s, pc, borrowed);
     if (ok && changes == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name,
-                         (long long)id);
+        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
     return ok;
 }
 
@@ -1111,6 +1106,32 @@ out:
     return sc ? &sc->base : NULL;
 }
 
+/* Runs a one-row, one-column query (COUNT) with params bound. */
+static bool scalar(sql_store *s, const char *sql, const kura_sql_params *p, int64_t *out,
+                   kura_error *err)
+{
+    bool borrowed;
+    pconn *pc = borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    cached_stmt scratch;
+    cached_stmt *cs = stmt_get(s, pc, sql, &scratch, err);
+    bool ok = cs != NULL;
+    for (size_t i = 0; ok && i < p->count; i++)
+        ok = s->drv->bind(cs->stmt, (int)i, &p->values[i], err);
+    if (ok) {
+        int rc = s->drv->step(cs->stmt, err);
+        if (rc == 1)
+            *out = s->drv->column_int(cs->stmt, 0);
+        ok = rc == 1;
+    }
+    if (!ok)
+        note_failure(pc);
+    stmt_put(s, cs);
+    give_back(s, pc, borrowed);
+    return ok;
+}
+
 static bool count_rows(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
@@ -1121,25 +1142,7 @@ static bool count_rows(kura_store *store, const kura_query *q, int64_t *count, k
     kura_sql_params_init(&p, s->dia->dollar_params);
     kura_buf_add(&b, "SELECT COUNT(*) FROM ");
     kura_buf_ident(&b, q->model->name);
-    bool ok = kura_sql_where(&b, q, &p, NULL, NULL, err);
-    bool borrowed = false;
-    pconn *pc = ok ? borrow(s, &borrowed, err) : NULL;
-    ok = ok && pc;
-    cached_stmt scratch;
-    cached_stmt *cs = ok ? stmt_get(s, pc, b.data, &scratch, err) : NULL;
-    ok = ok && cs;
-    for (size_t i = 0; ok && i < p.count; i++)
-        ok = s->drv->bind(cs->stmt, (int)i, &p.values[i], err);
-    if (ok) {
-        int rc = s->drv->step(cs->stmt, err);
-        if (rc == 1)
-            *count = s->drv->column_int(cs->stmt, 0);
-        ok = rc == 1;
-    }
-    if (!ok && pc)
-        note_failure(pc);
-    stmt_put(s, cs);
-    give_back(s, pc, borrowed);
+    bool ok = kura_sql_where(&b, q, &p, NULL, NULL, err) && scalar(s, b.data, &p, count, err);
     kura_sql_params_free(&p);
     kura_buf_free(&b);
     return ok;
@@ -1180,14 +1183,13 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
     return ok;
 }
 
-static bool update_where(kura_store *store, const kura_query *q, const kura_assign *set,
-                         size_t n, kura_time now, int64_t *affected, kura_error *err)
+static bool update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                         kura_time now, int64_t *affected, kura_error *err)
 {
     return write_where(store, q, set, n, now, affected, err);
 }
 
-static bool delete_where(kura_store *store, const kura_query *q, int64_t *affected,
-                         kura_error *err)
+static bool delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
 {
     return write_where(store, q, NULL, 0, 0, affected, err);
 }
@@ -1254,8 +1256,8 @@ static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
     return ok;
 }
 
-static bool sql_exec(kura_store *store, const char *sql, const kura_value *params,
-                     size_t nparams, int64_t *affected, kura_error *err)
+static bool sql_exec(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                     int64_t *affected, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
     bool borrowed;
@@ -1368,4 +1370,3 @@ kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
     give_back(s, pc, borrowed);
     return &s->base;
 }
-

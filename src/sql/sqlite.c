@@ -263,8 +263,8 @@ static const kura_sql_driver sqlite_driver = {
     .free_config = sq_free_config,
 };
 
-static const char *const sqlite_options[] = {
-    "journal_mode", "synchronous", "busy_timeout", "pool", "foreign_keys", NULL};
+static const char *const sqlite_options[] = {"journal_mode", "synchronous",  "busy_timeout",
+                                             "pool",         "foreign_keys", NULL};
 
 static bool one_of(const char *v, const char *const *allowed)
 {
@@ -288,10 +288,11 @@ kura_store *kura_sqlite_store_open(const char *url, kura_error *err)
         return NULL;
     kura_store *store = NULL;
     sqlite_config *cfg = NULL;
-    if (strcmp(u.scheme, "sqlite") != 0 || u.user || u.password || u.port) {
-        kura_fail(err, KURA_CONFIG, NULL,
-                  "malformed SQLite URL '%.64s': expected sqlite:///path or sqlite://:memory:",
-                  url);
+    if (strcmp(u.scheme, "sqlite") != 0 || strncmp(url, "sqlite://", 9) != 0 || u.user ||
+        u.password || u.port) {
+        kura_fail(
+            err, KURA_CONFIG, NULL,
+            "malformed SQLite URL '%.64s': expected sqlite:///path or sqlite://:memory:", url);
         goto out;
     }
     if (!kura_url_check_params(&u, sqlite_options, err))
@@ -312,13 +313,15 @@ kura_store *kura_sqlite_store_open(const char *url, kura_error *err)
     const char *journal = kura_url_param(&u, "journal_mode");
     const char *sync = kura_url_param(&u, "synchronous");
     const char *fk = kura_url_param(&u, "foreign_keys");
-    static const char *const journals[] = {"wal", "delete", "truncate", "persist", "memory",
-                                           "off", NULL};
+    static const char *const journals[] = {"wal",    "delete", "truncate", "persist",
+                                           "memory", "off",    NULL};
     static const char *const syncs[] = {"off", "normal", "full", "extra", NULL};
     static const char *const onoff[] = {"on", "off", NULL};
     if (journal && !one_of(journal, journals)) {
-        kura_fail(err, KURA_CONFIG, NULL, "journal_mode='%.16s' is not one of wal, delete, "
-                                          "truncate, persist, memory, off", journal);
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "journal_mode='%.16s' is not one of wal, delete, "
+                  "truncate, persist, memory, off",
+                  journal);
         goto out;
     }
     if (sync && !one_of(sync, syncs)) {
@@ -355,8 +358,7 @@ kura_store *kura_sqlite_store_open(const char *url, kura_error *err)
     snprintf(init, sizeof init,
              "PRAGMA journal_mode=%s; PRAGMA synchronous=%s; PRAGMA foreign_keys=%s; "
              "PRAGMA case_sensitive_like=ON;",
-             memory ? "memory" : (journal ? journal : "wal"), sync ? sync : "full",
-             fk ? fk : "on");
+             memory ? "memory" : (journal ? journal : "wal"), sync ? sync : "full", fk ? fk : "on");
     kura_sql_pool_opts opts = {.size = (int)pool, .wait_ms = busy, .init_sql = init};
     store = kura_sql_store_new(&sqlite_driver, cfg, &opts, err);
     cfg = NULL; /* owned by the store now, even on failure */

@@ -1,0 +1,980 @@
+/*
+ * store_suite.c — THE model-store conformance suite.
+ *
+ * One program, every driver: `store_suite TARGET` runs the same tests on the
+ * store TARGET names (see targets[] below). A target whose server is not
+ * available prints one "skipped: ..." line and skips, never silently passes.
+ * Only the public API is used, so a driver is done when this passes on it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <kura/kura.h>
+
+#include "sa_user.h"
+
+/* ---- the model under test: every field type, every constraint -------------- */
+
+typedef struct c_item {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+    char email[KURA_STRING_BYTES(64)];
+    int32_t age;
+    char sex[KURA_STRING_BYTES(1)];
+    int64_t score;
+    double ratio;
+    bool active;
+    char *bio;
+    kura_time seen;
+    char code[KURA_STRING_BYTES(16)];
+} c_item;
+
+static const char *const sexes[] = {"M", "F", NULL};
+
+static const kura_model item_model =
+    KURA_MODEL(c_item, "c_item", KURA_STRING(c_item, name, 32, .required = true),
+               KURA_EMAIL(c_item, email, 64),
+               KURA_INT32(c_item, age, .index = true, .has_range = true, .min = 0, .max = 150),
+               KURA_STRING(c_item, sex, 1, .choices = sexes), KURA_INT64(c_item, score),
+               KURA_DOUBLE(c_item, ratio), KURA_BOOL(c_item, active), KURA_TEXT(c_item, bio),
+               KURA_DATETIME(c_item, seen), KURA_STRING(c_item, code, 16, .unique = true));
+
+static const kura_model *const models[] = {&item_model, &sa_user_model};
+
+/* ---- targets ----------------------------------------------------------------- */
+
+static char target_name[64];
+static char url[1024];
+static char tmpdir[256];
+static kura_store *db;
+
+static bool is_postgres(void)
+{
+    return strcmp(kura_store_driver(db), "postgresql") == 0;
+}
+
+/* Fills url for the target; returns a reason when it cannot run here. */
+static const char *resolve_target(const char *target)
+{
+    const char *override = getenv("KURA_TEST_URL");
+    if (override && *override) {
+        snprintf(url, sizeof url, "%s", override);
+        return NULL;
+    }
+    if (strcmp(target, "sqlite") == 0 || strcmp(target, "sqlite-wal") == 0) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/kura-conformance-XXXXXX");
+        if (!mkdtemp(tmpdir))
+            return "cannot make a temporary directory";
+        snprintf(url, sizeof url, "sqlite:///%s/c.db%s", tmpdir,
+                 strcmp(target, "sqlite") == 0 ? "?journal_mode=delete" : "");
+        return NULL;
+    }
+    if (strcmp(target, "sqlite-memory") == 0) {
+        snprintf(url, sizeof url, "sqlite://:memory:");
+        return NULL;
+    }
+    if (strcmp(target, "postgresql") == 0) {
+        const char *pg = getenv("KURA_TEST_PG_URL");
+        if (!pg || !*pg)
+            return "KURA_TEST_PG_URL not set (the test command starts a throwaway PostgreSQL)";
+        snprintf(url, sizeof url, "%s", pg);
+        return NULL;
+    }
+    return "unknown target";
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    db = kura_store_open(url, &err);
+    if (!db) {
+        fprintf(stderr, "store_suite: cannot open %s: %s\n", url, err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_drop_all(db, models, 2, &err);
+    kura_store_close(db);
+    db = NULL;
+    if (tmpdir[0]) {
+        char path[512];
+        const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+        for (size_t i = 0; i < 4; i++) {
+            snprintf(path, sizeof path, "%s/c.db%s", tmpdir, suffixes[i]);
+            unlink(path);
+        }
+        rmdir(tmpdir);
+    }
+    return 0;
+}
+
+/* Each test starts from empty tables. */
+static int fresh(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    if (!kura_drop_all(db, models, 2, &err) || !kura_create_all(db, models, 2, &err)) {
+        fprintf(stderr, "store_suite: reset failed: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+#define OK(call)                                                                                   \
+    do {                                                                                           \
+        kura_error e_ = {0};                                                                       \
+        kura_error *err = &e_;                                                                     \
+        if (!(call))                                                                               \
+            fail_msg("%s failed: %s (%s)", #call, e_.message, kura_code_name(e_.code));            \
+    } while (0)
+
+#define FAILS(call, expected_code)                                                                 \
+    do {                                                                                           \
+        kura_error e_ = {0};                                                                       \
+        kura_error *err = &e_;                                                                     \
+        if (call)                                                                                  \
+            fail_msg("%s succeeded, expected %s", #call, kura_code_name(expected_code));           \
+        if (e_.code != (expected_code))                                                            \
+            fail_msg("%s: got %s (%s), expected %s", #call, kura_code_name(e_.code), e_.message,   \
+                     kura_code_name(expected_code));                                               \
+    } while (0)
+
+static void make_item(c_item *it, int i)
+{
+    kura_init(&item_model, it);
+    snprintf(it->name, sizeof it->name, "item%03d", i);
+    snprintf(it->email, sizeof it->email, "item%03d@example.com", i);
+    it->age = i % 50;
+    snprintf(it->sex, sizeof it->sex, "%s", i % 2 ? "M" : "F");
+    it->score = (int64_t)i * 1000000007LL;
+    it->ratio = i / 4.0;
+    it->active = i % 3 == 0;
+    it->seen = 1700000000000000LL + i;
+    snprintf(it->code, sizeof it->code, "C%05d", i);
+}
+
+static int64_t count_all(const kura_model *m)
+{
+    kura_query q = kura_query_for(m);
+    int64_t n = -1;
+    OK(kura_count(db, &q, &n, err));
+    return n;
+}
+
+/* Inserts items 1..n. */
+static void insert_items(int n)
+{
+    for (int i = 1; i <= n; i++) {
+        c_item it;
+        make_item(&it, i);
+        OK(kura_insert(db, &item_model, &it, err));
+        kura_clear(&item_model, &it);
+    }
+}
+
+/* ---- schema -------------------------------------------------------------------- */
+
+static void test_create_is_idempotent(void **state)
+{
+    (void)state;
+    OK(kura_create_all(db, models, 2, err));
+    OK(kura_create_all(db, models, 2, err));
+    assert_int_equal(count_all(&item_model), 0);
+    OK(kura_drop(db, &item_model, err));
+    OK(kura_drop(db, &item_model, err));
+    OK(kura_create(db, &item_model, err));
+    assert_int_equal(count_all(&item_model), 0);
+}
+
+/* ---- one object ------------------------------------------------------------- */
+
+static void test_insert_get_round_trip(void **state)
+{
+    (void)state;
+    c_item in, out;
+    make_item(&in, 7);
+    snprintf(in.name, sizeof in.name, "山田 太郎 😀 \"'\\");
+    assert_true(kura_set_text(&in.bio, "a long text\nwith lines, 'quotes' and \"more\""));
+    in.ratio = -0.1;
+    kura_time before = kura_now();
+    OK(kura_insert(db, &item_model, &in, err));
+    kura_time after = kura_now();
+    assert_true(in.base.id > 0);
+    assert_int_equal(in.base.created_at, in.base.updated_at);
+    assert_true(in.base.created_at >= before && in.base.created_at <= after);
+
+    OK(kura_get(db, &item_model, in.base.id, &out, err));
+    assert_int_equal(out.base.id, in.base.id);
+    assert_int_equal(out.base.created_at, in.base.created_at); /* microseconds survive */
+    assert_int_equal(out.base.updated_at, in.base.updated_at);
+    assert_string_equal(out.name, in.name);
+    assert_string_equal(out.email, in.email);
+    assert_int_equal(out.age, in.age);
+    assert_string_equal(out.sex, in.sex);
+    assert_int_equal(out.score, in.score);
+    assert_true(out.ratio == in.ratio);
+    assert_int_equal(out.active, in.active);
+    assert_string_equal(out.bio, in.bio);
+    assert_int_equal(out.seen, in.seen);
+    assert_string_equal(out.code, in.code);
+    assert_int_equal(out.base.nulls, 0);
+    kura_clear(&item_model, &in);
+    kura_clear(&item_model, &out);
+}
+
+static void test_nulls_round_trip(void **state)
+{
+    (void)state;
+    c_item in, out;
+    make_item(&in, 1);
+    kura_set_null(&item_model, &in, kura_field_named(&item_model, "email"), true);
+    kura_set_null(&item_model, &in, kura_field_named(&item_model, "score"), true);
+    kura_set_null(&item_model, &in, kura_field_named(&item_model, "bio"), true);
+    OK(kura_insert(db, &item_model, &in, err));
+    OK(kura_get(db, &item_model, in.base.id, &out, err));
+    assert_true(kura_is_null(&item_model, &out, kura_field_named(&item_model, "email")));
+    assert_true(kura_is_null(&item_model, &out, kura_field_named(&item_model, "score")));
+    assert_true(kura_is_null(&item_model, &out, kura_field_named(&item_model, "bio")));
+    assert_false(kura_is_null(&item_model, &out, kura_field_named(&item_model, "name")));
+    assert_null(out.bio);
+    kura_clear(&item_model, &out);
+
+    /* A required field cannot be NULL. */
+    make_item(&in, 2);
+    kura_set_null(&item_model, &in, kura_field_named(&item_model, "name"), true);
+    FAILS(kura_insert(db, &item_model, &in, err), KURA_VALIDATION);
+}
+
+static void test_get_missing(void **state)
+{
+    (void)state;
+    c_item out;
+    FAILS(kura_get(db, &item_model, 424242, &out, err), KURA_NOT_FOUND);
+}
+
+static void test_validation_writes_nothing(void **state)
+{
+    (void)state;
+    c_item it;
+    const struct {
+        const char *field;
+        void (*spoil)(c_item *);
+    } cases[] = {
+        {"email", NULL},
+        {"sex", NULL},
+        {"age", NULL},
+        {"name", NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        make_item(&it, 1);
+        if (i == 0)
+            snprintf(it.email, sizeof it.email, "trailing@dot.");
+        if (i == 1)
+            snprintf(it.sex, sizeof it.sex, "X");
+        if (i == 2)
+            it.age = 151;
+        if (i == 3)
+            it.name[0] = '\0';
+        kura_error err = {0};
+        assert_false(kura_insert(db, &item_model, &it, &err));
+        assert_int_equal(err.code, KURA_VALIDATION);
+        assert_string_equal(err.field, cases[i].field);
+        assert_int_equal(it.base.id, 0);
+        assert_int_equal(it.base.created_at, 0);
+    }
+    assert_int_equal(count_all(&item_model), 0);
+}
+
+static void test_update_stamps_and_keeps_created(void **state)
+{
+    (void)state;
+    c_item it, out;
+    make_item(&it, 3);
+    OK(kura_insert(db, &item_model, &it, err));
+    kura_time created = it.base.created_at;
+    usleep(2000);
+    snprintf(it.sex, sizeof it.sex, "F");
+    it.age = 99;
+    OK(kura_update(db, &item_model, &it, err));
+    assert_true(it.base.updated_at > created);
+    OK(kura_get(db, &item_model, it.base.id, &out, err));
+    assert_int_equal(out.base.created_at, created);
+    assert_int_equal(out.base.updated_at, it.base.updated_at);
+    assert_int_equal(out.age, 99);
+    assert_string_equal(out.sex, "F");
+    kura_clear(&item_model, &out);
+
+    /* A bad value is refused and the row keeps its old values. */
+    snprintf(it.sex, sizeof it.sex, "?");
+    FAILS(kura_update(db, &item_model, &it, err), KURA_VALIDATION);
+    OK(kura_get(db, &item_model, it.base.id, &out, err));
+    assert_string_equal(out.sex, "F");
+    kura_clear(&item_model, &out);
+
+    c_item ghost;
+    make_item(&ghost, 4);
+    ghost.base.id = 987654;
+    FAILS(kura_update(db, &item_model, &ghost, err), KURA_NOT_FOUND);
+}
+
+static void test_save_inserts_then_updates(void **state)
+{
+    (void)state;
+    sa_user u;
+    kura_init(&sa_user_model, &u);
+    snprintf(u.name, sizeof u.name, "alice");
+    snprintf(u.email, sizeof u.email, "root@localhost");
+    u.age = 30;
+    sa_user_change_sex(&u, "F");
+    OK(kura_save(db, &sa_user_model, &u, err));
+    int64_t id = u.base.id;
+    assert_true(id > 0);
+    sa_user_change_sex(&u, "M");
+    OK(kura_save(db, &sa_user_model, &u, err));
+    assert_int_equal(u.base.id, id);
+    assert_int_equal(count_all(&sa_user_model), 1);
+    kura_rows rows = {0};
+    OK(sa_user_fetch_30_age(db, &rows, err));
+    assert_int_equal(rows.count, 1);
+    assert_string_equal(((sa_user *)kura_row(&rows, 0))->sex, "M");
+    kura_rows_free(&rows);
+}
+
+static void test_delete(void **state)
+{
+    (void)state;
+    insert_items(3);
+    OK(kura_delete(db, &item_model, 2, err));
+    FAILS(kura_delete(db, &item_model, 2, err), KURA_NOT_FOUND);
+    assert_int_equal(count_all(&item_model), 2);
+}
+
+static void test_unique_violation(void **state)
+{
+    (void)state;
+    c_item a, b;
+    make_item(&a, 1);
+    make_item(&b, 2);
+    snprintf(b.code, sizeof b.code, "%s", a.code);
+    OK(kura_insert(db, &item_model, &a, err));
+    FAILS(kura_insert(db, &item_model, &b, err), KURA_CONSTRAINT);
+    assert_int_equal(b.base.id, 0);
+    assert_int_equal(count_all(&item_model), 1);
+}
+
+static void test_insert_many(void **state)
+{
+    (void)state;
+    c_item items[50];
+    for (int i = 0; i < 50; i++)
+        make_item(&items[i], i + 1);
+    OK(kura_insert_many(db, &item_model, items, 50, err));
+    for (int i = 0; i < 50; i++) {
+        assert_true(items[i].base.id > 0);
+        c_item out;
+        OK(kura_get(db, &item_model, items[i].base.id, &out, err));
+        assert_string_equal(out.name, items[i].name);
+        kura_clear(&item_model, &out);
+    }
+    assert_int_equal(count_all(&item_model), 50);
+}
+
+static void test_insert_many_all_or_nothing(void **state)
+{
+    (void)state;
+    c_item items[10];
+    for (int i = 0; i < 10; i++)
+        make_item(&items[i], i + 1);
+    snprintf(items[7].email, sizeof items[7].email, "bad");
+    kura_error e = {0};
+    assert_false(kura_insert_many(db, &item_model, items, 10, &e));
+    assert_int_equal(e.code, KURA_VALIDATION);
+    assert_string_equal(e.field, "email");
+    assert_non_null(strstr(e.message, "row 7"));
+    assert_int_equal(count_all(&item_model), 0);
+
+    /* A failure only the database sees (a duplicate) also leaves nothing. */
+    for (int i = 0; i < 10; i++)
+        make_item(&items[i], i + 1);
+    snprintf(items[9].code, sizeof items[9].code, "%s", items[0].code);
+    FAILS(kura_insert_many(db, &item_model, items, 10, err), KURA_CONSTRAINT);
+    assert_int_equal(count_all(&item_model), 0);
+    for (int i = 0; i < 10; i++)
+        assert_int_equal(items[i].base.id, 0);
+    assert_int_equal(kura_transaction_depth(db), 0);
+}
+
+/* ---- queries ---------------------------------------------------------------------- */
+
+static size_t find_count(kura_query *q)
+{
+    kura_rows rows = {0};
+    OK(kura_find(db, q, &rows, err));
+    size_t n = rows.count;
+    int64_t counted = -1;
+    OK(kura_count(db, q, &counted, err));
+    if (q->limit < 0 && q->offset == 0)
+        assert_int_equal(counted, (int64_t)n);
+    kura_rows_free(&rows);
+    return n;
+}
+
+static void test_comparisons(void **state)
+{
+    (void)state;
+    insert_items(100); /* ages 1..49,0,1..49,0 */
+    kura_query q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_EQ, 10);
+    assert_int_equal(find_count(&q), 2);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_NE, 10);
+    assert_int_equal(find_count(&q), 98);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_LT, 10);
+    assert_int_equal(find_count(&q), 20);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_LE, 10);
+    assert_int_equal(find_count(&q), 22);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_GT, 45);
+    assert_int_equal(find_count(&q), 8);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_GE, 45);
+    assert_int_equal(find_count(&q), 10);
+    q = kura_query_for(&item_model);
+    kura_where_double(&q, "ratio", KURA_GT, 24.5);
+    assert_int_equal(find_count(&q), 2);
+    q = kura_query_for(&item_model);
+    kura_where_bool(&q, "active", KURA_EQ, true);
+    assert_int_equal(find_count(&q), 33);
+    q = kura_query_for(&item_model);
+    kura_where_time(&q, "seen", KURA_GT, 1700000000000000LL + 90);
+    assert_int_equal(find_count(&q), 10);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "score", KURA_EQ, 42LL * 1000000007LL);
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "id", KURA_LE, 5);
+    assert_int_equal(find_count(&q), 5);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_EQ, "item050");
+    assert_int_equal(find_count(&q), 1);
+}
+
+static void test_in_and_null(void **state)
+{
+    (void)state;
+    insert_items(20);
+    int64_t ages[] = {1, 2, 3};
+    kura_query q = kura_query_for(&item_model);
+    kura_where_in_int(&q, "age", ages, 3);
+    assert_int_equal(find_count(&q), 3);
+    const char *names[] = {"item001", "item020", "nobody"};
+    q = kura_query_for(&item_model);
+    kura_where_in_str(&q, "name", names, 3);
+    assert_int_equal(find_count(&q), 2);
+    q = kura_query_for(&item_model);
+    kura_where_in_int(&q, "age", ages, 0); /* empty IN matches nothing */
+    assert_int_equal(find_count(&q), 0);
+
+    c_item it;
+    make_item(&it, 21);
+    kura_set_null(&item_model, &it, kura_field_named(&item_model, "email"), true);
+    OK(kura_insert(db, &item_model, &it, err));
+    q = kura_query_for(&item_model);
+    kura_where_null(&q, "email", true);
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_null(&q, "email", false);
+    assert_int_equal(find_count(&q), 20);
+}
+
+static void test_prefix_and_like(void **state)
+{
+    (void)state;
+    const char *names[] = {"ab%cd", "ab_cd", "abXcd", "ABxcd", "a\\b", "abc"};
+    for (int i = 0; i < 6; i++) {
+        c_item it;
+        make_item(&it, i + 1);
+        snprintf(it.name, sizeof it.name, "%s", names[i]);
+        OK(kura_insert(db, &item_model, &it, err));
+    }
+    kura_query q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_PREFIX, "ab%"); /* % is literal in a prefix */
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_PREFIX, "ab_");
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_PREFIX, "ab"); /* case-sensitive */
+    assert_int_equal(find_count(&q), 4);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_PREFIX, "a\\");
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_LIKE, "ab_cd");
+    assert_int_equal(find_count(&q), 3);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_LIKE, "%cd");
+    assert_int_equal(find_count(&q), 4);
+}
+
+static void test_groups(void **state)
+{
+    (void)state;
+    insert_items(100);
+    /* age < 5 AND (sex = 'M' OR active) AND NOT (age = 0) */
+    kura_query q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_LT, 5);
+    kura_any_begin(&q);
+    kura_where_str(&q, "sex", KURA_EQ, "M");
+    kura_where_bool(&q, "active", KURA_EQ, true);
+    kura_group_end(&q);
+    kura_not_begin(&q);
+    kura_where_int(&q, "age", KURA_EQ, 0);
+    kura_group_end(&q);
+    kura_rows rows = {0};
+    OK(kura_find(db, &q, &rows, err));
+    size_t expected = 0;
+    for (int i = 1; i <= 100; i++) {
+        int age = i % 50;
+        if (age < 5 && (i % 2 || i % 3 == 0) && age != 0)
+            expected++;
+    }
+    assert_int_equal(rows.count, expected);
+    for (size_t i = 0; i < rows.count; i++) {
+        const c_item *it = kura_row(&rows, i);
+        assert_true(it->age > 0 && it->age < 5);
+    }
+    kura_rows_free(&rows);
+
+    /* Empty groups: ALL is true, ANY is false. */
+    q = kura_query_for(&item_model);
+    kura_all_begin(&q);
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 100);
+    q = kura_query_for(&item_model);
+    kura_any_begin(&q);
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 0);
+}
+
+static void test_order_limit_offset(void **state)
+{
+    (void)state;
+    insert_items(30);
+    kura_query q = kura_query_for(&item_model);
+    kura_order_by(&q, "sex", false);
+    kura_order_by(&q, "age", true);
+    kura_rows rows = {0};
+    OK(kura_find(db, &q, &rows, err));
+    assert_int_equal(rows.count, 30);
+    for (size_t i = 1; i < rows.count; i++) {
+        const c_item *a = kura_row(&rows, i - 1), *b = kura_row(&rows, i);
+        int c = strcmp(a->sex, b->sex);
+        assert_true(c < 0 || (c == 0 && a->age > b->age) ||
+                    (c == 0 && a->age == b->age && a->base.id < b->base.id));
+    }
+    kura_rows_free(&rows);
+
+    /* Ties fall back to id order; paging walks them without gaps or repeats. */
+    int64_t seen = 0;
+    for (int page = 0; page < 4; page++) {
+        q = kura_query_for(&item_model);
+        kura_order_by(&q, "active", false);
+        kura_limit(&q, 8);
+        kura_offset(&q, page * 8);
+        OK(kura_find(db, &q, &rows, err));
+    }
+    assert_int_equal(rows.count, 30);
+    for (size_t i = 0; i < rows.count; i++)
+        seen |= (int64_t)1 << ((const c_item *)kura_row(&rows, i))->base.id;
+    assert_int_equal(seen, ((int64_t)1 << 31) - 2);
+    kura_rows_free(&rows);
+
+    q = kura_query_for(&item_model);
+    kura_limit(&q, 5);
+    int64_t n = 0;
+    OK(kura_count(db, &q, &n, err)); /* count ignores limit */
+    assert_int_equal(n, 30);
+    q = kura_query_for(&item_model);
+    kura_offset(&q, 25);
+    assert_int_equal(find_count(&q), 5);
+    q = kura_query_for(&item_model);
+    kura_limit(&q, 0);
+    assert_int_equal(find_count(&q), 0);
+}
+
+static void test_first_and_exists(void **state)
+{
+    (void)state;
+    insert_items(10);
+    kura_query q = kura_query_for(&item_model);
+    kura_order_by(&q, "age", true);
+    c_item it;
+    bool found = false;
+    OK(kura_first(db, &q, &it, &found, err));
+    assert_true(found);
+    assert_int_equal(it.age, 10);
+    kura_clear(&item_model, &it);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_GT, 100);
+    OK(kura_first(db, &q, &it, &found, err));
+    assert_false(found);
+    bool exists = true;
+    OK(kura_exists(db, &q, &exists, err));
+    assert_false(exists);
+    q = kura_query_for(&item_model);
+    OK(kura_exists(db, &q, &exists, err));
+    assert_true(exists);
+}
+
+static void test_injection_is_data(void **state)
+{
+    (void)state;
+    const char *evil = "x'); DROP TABLE c_item; --";
+    c_item it;
+    make_item(&it, 1);
+    snprintf(it.name, sizeof it.name, "%s", evil);
+    OK(kura_insert(db, &item_model, &it, err));
+    kura_query q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_EQ, evil);
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_PREFIX, "x')");
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_EQ, "' OR '1'='1");
+    assert_int_equal(find_count(&q), 0);
+
+    /* A field name is never SQL: unknown names fail before reaching the store. */
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age; DROP TABLE c_item", KURA_EQ, 1);
+    kura_rows rows = {0};
+    FAILS(kura_find(db, &q, &rows, err), KURA_INVALID);
+    q = kura_query_for(&item_model);
+    kura_order_by(&q, "age DESC; --", false);
+    FAILS(kura_find(db, &q, &rows, err), KURA_INVALID);
+    kura_assign bad = {"name = 'x' --", KURA_VSTR("y")};
+    q = kura_query_for(&item_model);
+    FAILS(kura_update_where(db, &q, &bad, 1, NULL, err), KURA_INVALID);
+    assert_int_equal(count_all(&item_model), 1);
+}
+
+static void test_update_where_stamps_every_row(void **state)
+{
+    (void)state;
+    insert_items(20);
+    kura_time before = kura_now();
+    usleep(1000);
+    kura_query q = kura_query_for(&item_model);
+    kura_where_str(&q, "sex", KURA_EQ, "M");
+    kura_assign set[] = {{"age", KURA_VINT(77)}, {"bio", KURA_VSTR("bulk")}};
+    int64_t affected = 0;
+    OK(kura_update_where(db, &q, set, 2, &affected, err));
+    assert_int_equal(affected, 10);
+    kura_rows rows = {0};
+    OK(kura_find(db, &q, &rows, err));
+    for (size_t i = 0; i < rows.count; i++) {
+        const c_item *it = kura_row(&rows, i);
+        assert_int_equal(it->age, 77);
+        assert_string_equal(it->bio, "bulk");
+        assert_true(it->base.updated_at > before);
+        assert_true(it->base.created_at < before);
+    }
+    kura_rows_free(&rows);
+
+    /* Bulk values obey the same validation as saves: nothing is written. */
+    kura_assign bad[] = {{"age", KURA_VINT(1)}, {"email", KURA_VSTR("not an email")}};
+    q = kura_query_for(&item_model);
+    kura_error e = {0};
+    assert_false(kura_update_where(db, &q, bad, 2, &affected, &e));
+    assert_int_equal(e.code, KURA_VALIDATION);
+    assert_string_equal(e.field, "email");
+    kura_assign badsex = {"sex", KURA_VSTR("Q")};
+    FAILS(kura_update_where(db, &q, &badsex, 1, &affected, err), KURA_VALIDATION);
+    kura_assign null_name = {"name", KURA_VNULL};
+    FAILS(kura_update_where(db, &q, &null_name, 1, &affected, err), KURA_VALIDATION);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_EQ, 2); /* item 2 (F) kept its age */
+    assert_int_equal(find_count(&q), 1);
+}
+
+static void test_delete_where(void **state)
+{
+    (void)state;
+    insert_items(20);
+    kura_query q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_LT, 5);
+    int64_t affected = 0;
+    OK(kura_delete_where(db, &q, &affected, err));
+    assert_int_equal(affected, 4);
+    assert_int_equal(count_all(&item_model), 16);
+}
+
+static void test_cursor_streams(void **state)
+{
+    (void)state;
+    enum { N = 1200 };
+    c_item *items = calloc(N, sizeof *items);
+    assert_non_null(items);
+    for (int i = 0; i < N; i++)
+        make_item(&items[i], i + 1);
+    OK(kura_insert_many(db, &item_model, items, N, err));
+    free(items);
+    kura_query q = kura_query_for(&item_model);
+    kura_error err = {0};
+    kura_cursor *c = kura_cursor_open(db, &q, &err);
+    assert_non_null(c);
+    c_item it;
+    int n = 0, rc;
+    int64_t last = 0;
+    while ((rc = kura_cursor_next(c, &it, &err)) == 1) {
+        assert_true(it.base.id > last);
+        last = it.base.id;
+        n++;
+        kura_clear(&item_model, &it);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, N);
+    kura_cursor_close(c);
+
+    /* Closing early returns the connection: the store keeps working. */
+    c = kura_cursor_open(db, &q, &err);
+    assert_non_null(c);
+    assert_int_equal(kura_cursor_next(c, &it, &err), 1);
+    kura_clear(&item_model, &it);
+    kura_cursor_close(c);
+    assert_int_equal(count_all(&item_model), N);
+}
+
+/* ---- transactions ---------------------------------------------------------------- */
+
+static void test_commit_and_rollback(void **state)
+{
+    (void)state;
+    c_item it;
+    OK(kura_begin(db, err));
+    assert_int_equal(kura_transaction_depth(db), 1);
+    make_item(&it, 1);
+    OK(kura_insert(db, &item_model, &it, err));
+    OK(kura_commit(db, err));
+    assert_int_equal(kura_transaction_depth(db), 0);
+    assert_int_equal(count_all(&item_model), 1);
+
+    OK(kura_begin(db, err));
+    make_item(&it, 2);
+    OK(kura_insert(db, &item_model, &it, err));
+    assert_int_equal(count_all(&item_model), 2); /* the transaction sees its own write */
+    OK(kura_rollback(db, err));
+    assert_int_equal(count_all(&item_model), 1);
+    FAILS(kura_commit(db, err), KURA_INVALID);
+}
+
+static void test_savepoints(void **state)
+{
+    (void)state;
+    c_item it;
+    OK(kura_begin(db, err));
+    make_item(&it, 1);
+    OK(kura_insert(db, &item_model, &it, err));
+    OK(kura_begin(db, err));
+    assert_int_equal(kura_transaction_depth(db), 2);
+    make_item(&it, 2);
+    OK(kura_insert(db, &item_model, &it, err));
+    OK(kura_rollback(db, err)); /* undoes item 2 only */
+    OK(kura_begin(db, err));
+    make_item(&it, 3);
+    OK(kura_insert(db, &item_model, &it, err));
+    OK(kura_commit(db, err));
+    OK(kura_commit(db, err));
+    kura_query q = kura_query_for(&item_model);
+    kura_rows rows = {0};
+    OK(kura_find(db, &q, &rows, err));
+    assert_int_equal(rows.count, 2);
+    assert_string_equal(((c_item *)kura_row(&rows, 0))->name, "item001");
+    assert_string_equal(((c_item *)kura_row(&rows, 1))->name, "item003");
+    kura_rows_free(&rows);
+}
+
+static void test_failed_statement_dooms_transaction(void **state)
+{
+    (void)state;
+    insert_items(1);
+    c_item it;
+    OK(kura_begin(db, err));
+    make_item(&it, 2);
+    OK(kura_insert(db, &item_model, &it, err));
+    make_item(&it, 3);
+    snprintf(it.code, sizeof it.code, "C00001"); /* duplicate of item 1 */
+    FAILS(kura_insert(db, &item_model, &it, err), KURA_CONSTRAINT);
+    FAILS(kura_commit(db, err), KURA_STORE);
+    assert_int_equal(kura_transaction_depth(db), 0);
+    assert_int_equal(count_all(&item_model), 1); /* as before the transaction */
+
+    /* A failure inside a savepoint that is rolled back does not doom the outer one. */
+    OK(kura_begin(db, err));
+    make_item(&it, 4);
+    OK(kura_insert(db, &item_model, &it, err));
+    OK(kura_begin(db, err));
+    make_item(&it, 5);
+    snprintf(it.code, sizeof it.code, "C00001");
+    FAILS(kura_insert(db, &item_model, &it, err), KURA_CONSTRAINT);
+    OK(kura_rollback(db, err));
+    OK(kura_commit(db, err));
+    assert_int_equal(count_all(&item_model), 2);
+}
+
+/* ---- raw SQL ----------------------------------------------------------------------- */
+
+static void test_raw_sql(void **state)
+{
+    (void)state;
+    insert_items(10);
+    const char *sql =
+        is_postgres() ? "SELECT id, name, age, 1 AS extra FROM c_item WHERE age > $1 "
+                        "ORDER BY id"
+                      : "SELECT id, name, age, 1 AS extra FROM c_item WHERE age > ? ORDER BY id";
+    kura_value p = KURA_VINT(7);
+    kura_rows rows = {0};
+    OK(kura_sql_query(db, &item_model, sql, &p, 1, &rows, err));
+    assert_int_equal(rows.count, 3);
+    const c_item *first = kura_row(&rows, 0);
+    assert_int_equal(first->age, 8);
+    assert_string_equal(first->name, "item008");
+    assert_string_equal(first->email, ""); /* not selected: stays zero */
+    kura_rows_free(&rows);
+
+    const char *del =
+        is_postgres() ? "DELETE FROM c_item WHERE age <= $1" : "DELETE FROM c_item WHERE age <= ?";
+    int64_t affected = 0;
+    OK(kura_sql_exec(db, del, &p, 1, &affected, err));
+    assert_int_equal(affected, 7);
+    FAILS(kura_sql_exec(db, "THIS IS NOT SQL", NULL, 0, NULL, err), KURA_STORE);
+}
+
+/* ---- threads ---------------------------------------------------------------------- */
+
+enum { THREADS = 8, PER_THREAD = 150 };
+
+static void *writer(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        c_item it;
+        make_item(&it, t * 1000 + i);
+        kura_error err = {0};
+        bool ok;
+        int tries = 0;
+        do { /* SQLite reports a busy file as KURA_TIMEOUT after busy_timeout */
+            ok = kura_insert(db, &item_model, &it, &err);
+        } while (!ok && err.code == KURA_TIMEOUT && ++tries < 5);
+        if (!ok)
+            return (void *)1;
+        c_item back;
+        if (!kura_get(db, &item_model, it.base.id, &back, &err) || strcmp(back.name, it.name) != 0)
+            return (void *)2;
+        kura_clear(&item_model, &back);
+        if (i % 10 == 0) { /* transactions from many threads at once */
+            if (!kura_begin(db, &err))
+                return (void *)3;
+            it.age = 149; /* make_item never gives this age */
+            bool upd = kura_update(db, &item_model, &it, &err);
+            if (!kura_commit(db, &err) || !upd)
+                return (void *)4;
+        }
+    }
+    return NULL;
+}
+
+static void test_threads_share_one_store(void **state)
+{
+    (void)state;
+    pthread_t th[THREADS];
+    for (int t = 0; t < THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, writer, (void *)(intptr_t)(t + 1)), 0);
+    for (int t = 0; t < THREADS; t++) {
+        void *rc = NULL;
+        pthread_join(th[t], &rc);
+        assert_null(rc);
+    }
+    assert_int_equal(count_all(&item_model), THREADS * PER_THREAD);
+    for (int t = 1; t <= THREADS; t++)
+        for (int i = 0; i < PER_THREAD; i++) {
+            char name[32];
+            snprintf(name, sizeof name, "item%03d", t * 1000 + i);
+            kura_query q = kura_query_for(&item_model);
+            kura_where_str(&q, "name", KURA_EQ, name);
+            int64_t n = 0;
+            OK(kura_count(db, &q, &n, err));
+            assert_int_equal(n, 1);
+        }
+    kura_query q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_EQ, 149);
+    int64_t updated = 0;
+    OK(kura_count(db, &q, &updated, err));
+    assert_int_equal(updated, THREADS * (PER_THREAD / 10));
+}
+
+static void skipped(void **state)
+{
+    (void)state;
+    skip();
+}
+
+int main(int argc, char **argv)
+{
+    const char *target = argc > 1 ? argv[1] : "sqlite";
+    snprintf(target_name, sizeof target_name, "%s", target);
+    const char *why = resolve_target(target);
+    if (why) {
+        printf("skipped: model-store conformance on %s: %s\n", target, why);
+        const struct CMUnitTest skip_tests[] = {cmocka_unit_test(skipped)};
+        return cmocka_run_group_tests_name(target_name, skip_tests, NULL, NULL);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_create_is_idempotent, fresh),
+        cmocka_unit_test_setup(test_insert_get_round_trip, fresh),
+        cmocka_unit_test_setup(test_nulls_round_trip, fresh),
+        cmocka_unit_test_setup(test_get_missing, fresh),
+        cmocka_unit_test_setup(test_validation_writes_nothing, fresh),
+        cmocka_unit_test_setup(test_update_stamps_and_keeps_created, fresh),
+        cmocka_unit_test_setup(test_save_inserts_then_updates, fresh),
+        cmocka_unit_test_setup(test_delete, fresh),
+        cmocka_unit_test_setup(test_unique_violation, fresh),
+        cmocka_unit_test_setup(test_insert_many, fresh),
+        cmocka_unit_test_setup(test_insert_many_all_or_nothing, fresh),
+        cmocka_unit_test_setup(test_comparisons, fresh),
+        cmocka_unit_test_setup(test_in_and_null, fresh),
+        cmocka_unit_test_setup(test_prefix_and_like, fresh),
+        cmocka_unit_test_setup(test_groups, fresh),
+        cmocka_unit_test_setup(test_order_limit_offset, fresh),
+        cmocka_unit_test_setup(test_first_and_exists, fresh),
+        cmocka_unit_test_setup(test_injection_is_data, fresh),
+        cmocka_unit_test_setup(test_update_where_stamps_every_row, fresh),
+        cmocka_unit_test_setup(test_delete_where, fresh),
+        cmocka_unit_test_setup(test_cursor_streams, fresh),
+        cmocka_unit_test_setup(test_commit_and_rollback, fresh),
+        cmocka_unit_test_setup(test_savepoints, fresh),
+        cmocka_unit_test_setup(test_failed_statement_dooms_transaction, fresh),
+        cmocka_unit_test_setup(test_raw_sql, fresh),
+        cmocka_unit_test_setup(test_threads_share_one_store, fresh),
+    };
+    printf("model-store conformance on %s (%s)\n", target, url);
+    return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);
+}

@@ -1,0 +1,177 @@
+/* test_app.c — configuration, URLs, the app object and its current-app context. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <kura/kura.h>
+
+#include "core/url.h"
+
+static void test_url_parse(void **state)
+{
+    (void)state;
+    kura_url u;
+    kura_error err = {0};
+    assert_true(
+        kura_url_parse("postgresql://bob:p%40ss@db.example:5433/app?pool=4&x=a+b", &u, &err));
+    assert_string_equal(u.scheme, "postgresql");
+    assert_string_equal(u.user, "bob");
+    assert_string_equal(u.password, "p@ss");
+    assert_string_equal(u.host, "db.example");
+    assert_int_equal(u.port, 5433);
+    assert_string_equal(u.path, "app");
+    assert_string_equal(kura_url_param(&u, "pool"), "4");
+    assert_string_equal(kura_url_param(&u, "x"), "a b");
+    assert_null(kura_url_param(&u, "nope"));
+    kura_url_free(&u);
+
+    assert_true(kura_url_parse("sqlite:////abs/app.db", &u, &err));
+    assert_null(u.host);
+    assert_string_equal(u.path, "/abs/app.db");
+    kura_url_free(&u);
+    assert_true(kura_url_parse("redis://[::1]:6379/0", &u, &err));
+    assert_string_equal(u.host, "::1");
+    assert_int_equal(u.port, 6379);
+    kura_url_free(&u);
+
+    const char *bad[] = {
+        "",           "nocolon",      "://x",        "pg://h:99999/db", "pg://h:x/db",
+        "pg://h/%zz", "pg://h/a%00b", "pg://h/\x01", "pg://[::1/db",    "pg://h/db?=v"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        kura_error e = {0};
+        assert_false(kura_url_parse(bad[i], &u, &e));
+        assert_int_equal(e.code, KURA_CONFIG);
+        assert_true(strlen(e.message) > 0);
+    }
+}
+
+static void test_bad_store_urls_fail_at_start(void **state)
+{
+    (void)state;
+    const struct {
+        const char *url;
+        kura_code code;
+    } cases[] = {
+        {"mysql://localhost/db", KURA_CONFIG},
+        {"sqlite:", KURA_CONFIG},
+        {"sqlite://host/db", KURA_CONFIG},
+        {"sqlite:///x.db?journal_mode=sideways", KURA_CONFIG},
+        {"sqlite:///x.db?pool=0", KURA_CONFIG},
+        {"sqlite:///x.db?bogus=1", KURA_CONFIG},
+        {"sqlite:////nonexistent-dir/sub/app.db", KURA_IO},
+        {"not a url", KURA_CONFIG},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        kura_config *cfg = kura_config_new();
+        kura_error err = {0};
+        assert_true(kura_config_set(cfg, "database_url", cases[i].url, &err));
+        kura_app *app = kura_app_open(cfg, &err);
+        kura_config_free(cfg);
+        if (app)
+            fail_msg("%s opened", cases[i].url);
+        if (err.code != cases[i].code)
+            fail_msg("%s: %s (%s)", cases[i].url, kura_code_name(err.code), err.message);
+    }
+}
+
+static void test_config_file_and_layers(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/kura-config-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *text = "# kura settings\n\n  database_url = \"sqlite://:memory:\"  \n"
+                       "redis_url=embedded:\n";
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    kura_config *cfg = kura_config_new();
+    kura_error err = {0};
+    assert_true(kura_config_load_file(cfg, path, &err));
+    assert_string_equal(kura_config_get(cfg, "database_url"), "sqlite://:memory:");
+    setenv("KURA_DATABASE_URL", "sqlite:///from-env.db", 1);
+    assert_true(kura_config_load_env(cfg, &err)); /* the environment wins over the file */
+    assert_string_equal(kura_config_get(cfg, "database_url"), "sqlite:///from-env.db");
+    unsetenv("KURA_DATABASE_URL");
+    assert_true(kura_config_set(cfg, "database_url", "sqlite://:memory:", &err)); /* a flag */
+    kura_app *app = kura_app_open(cfg, &err);
+    assert_non_null(app);
+    assert_string_equal(kura_store_driver(kura_app_db(app)), "sqlite");
+    kura_app_close(app);
+    kura_config_free(cfg);
+
+    /* A typo is an error with the line, not a silently ignored setting. */
+    fd = open(path, O_WRONLY | O_TRUNC);
+    const char *typo = "database_url = sqlite://:memory:\ndatabse_url = x\n";
+    assert_int_equal(write(fd, typo, strlen(typo)), (ssize_t)strlen(typo));
+    close(fd);
+    cfg = kura_config_new();
+    assert_false(kura_config_load_file(cfg, path, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    assert_non_null(strstr(err.message, ":2:"));
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, "no equals sign\n", 15), 15);
+    close(fd);
+    assert_false(kura_config_load_file(cfg, path, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    unlink(path);
+    assert_false(kura_config_load_file(cfg, path, &err));
+    assert_int_equal(err.code, KURA_IO);
+    assert_false(kura_config_set(cfg, "nope", "x", &err));
+    kura_config_free(cfg);
+}
+
+static void *other_thread(void *arg)
+{
+    (void)arg;
+    return kura_current_app(); /* not inherited: each thread enters its own */
+}
+
+static void test_current_app(void **state)
+{
+    (void)state;
+    kura_config *cfg = kura_config_new();
+    kura_error err = {0};
+    assert_true(kura_config_set(cfg, "database_url", "sqlite://:memory:", &err));
+    kura_app *a = kura_app_open(cfg, &err);
+    kura_app *b = kura_app_open(cfg, &err);
+    kura_config_free(cfg);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_null(kura_current_app());
+    kura_app *prev_a = kura_app_enter(a);
+    assert_null(prev_a);
+    assert_ptr_equal(kura_current_app(), a);
+    kura_app *prev_b = kura_app_enter(b);
+    assert_ptr_equal(prev_b, a);
+    assert_ptr_equal(kura_current_app(), b);
+    pthread_t t;
+    void *seen = (void *)1;
+    pthread_create(&t, NULL, other_thread, NULL);
+    pthread_join(t, &seen);
+    assert_null(seen);
+    kura_app_leave(prev_b);
+    assert_ptr_equal(kura_current_app(), a);
+    kura_app_close(a); /* closing the current app clears it */
+    assert_null(kura_current_app());
+    kura_app_close(b);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_parse),
+        cmocka_unit_test(test_bad_store_urls_fail_at_start),
+        cmocka_unit_test(test_config_file_and_layers),
+        cmocka_unit_test(test_current_app),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
