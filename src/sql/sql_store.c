@@ -1053,7 +1053,7 @@ static void cursor_close(kura_cursor *c)
 
 static const kura_cursor_ops sql_cursor_ops = {cursor_next, cursor_close};
 
-static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stream, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
     const model_sql *ms = model_sql_for(s, q->model, err);
@@ -1106,7 +1106,7 @@ static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_err
     for (size_t i = 0; i < p.count; i++)
         if (!s->drv->bind(sc->cs->stmt, (int)i, &p.values[i], err))
             goto fail;
-    if (s->drv->stream)
+    if (stream && s->drv->stream)
         s->drv->stream(sc->cs->stmt);
     /* Drivers copy bound strings, so the PREFIX patterns can go now. */
     goto out;
@@ -1143,6 +1143,19 @@ static bool scalar(sql_store *s, const char *sql, const kura_sql_params *p, int6
     stmt_put(s, cs);
     give_back(s, pc, borrowed);
     return ok;
+}
+
+/* A cursor streams (it may be over more rows than fit in memory); kura_find
+ * reads every row anyway, and streaming one row per result costs PostgreSQL
+ * about 15% on a 160-row query. */
+static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+{
+    return open_query(store, q, true, err);
+}
+
+static kura_cursor *open_find(kura_store *store, const kura_query *q, kura_error *err)
+{
+    return open_query(store, q, false, err);
 }
 
 static bool count_rows(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
@@ -1328,6 +1341,7 @@ static const kura_store_ops sql_ops = {
     .update = do_update,
     .remove = do_remove,
     .cursor_open = open_cursor,
+    .find_open = open_find,
     .count = count_rows,
     .update_where = update_where,
     .delete_where = delete_where,
