@@ -305,6 +305,44 @@ static void test_lost_inside_transaction(void **state)
     PQfinish(admin);
 }
 
+/* A streaming cursor and other statements share the pinned connection of a
+ * transaction: the driver reads the cursor's rest ahead, nothing is lost. */
+static void test_cursor_inside_transaction(void **state)
+{
+    (void)state;
+    if (!pg_test_url())
+        skip();
+    kura_store *s = open_test_store("pool=1");
+    fresh_table(s);
+    kura_error err = {0};
+    for (int i = 0; i < 50; i++)
+        assert_true(add_item(s, "row", i, &err));
+    assert_true(kura_begin(s, &err));
+    kura_query q = kura_query_for(&pgf_item_model);
+    kura_cursor *c = kura_cursor_open(s, &q, &err);
+    assert_non_null(c);
+    pgf_item it;
+    int seen = 0, rc;
+    for (int i = 0; i < 5; i++, seen++)
+        assert_int_equal(kura_cursor_next(c, &it, &err), 1);
+    assert_true(add_item(s, "inside", 1000, &err)); /* the same connection, mid-stream */
+    assert_int_equal(count_items(s), 51);
+    while ((rc = kura_cursor_next(c, &it, &err)) == 1)
+        seen++;
+    assert_int_equal(rc, 0);
+    assert_int_equal(seen, 50); /* the snapshot the query started with */
+    kura_cursor_close(c);
+    /* Closed early, mid-stream: the connection is usable afterwards. */
+    c = kura_cursor_open(s, &q, &err);
+    assert_non_null(c);
+    assert_int_equal(kura_cursor_next(c, &it, &err), 1);
+    kura_cursor_close(c);
+    assert_true(kura_commit(s, &err));
+    assert_int_equal(count_items(s), 51);
+    assert_true(kura_drop(s, &pgf_item_model, &err));
+    kura_store_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +352,7 @@ int main(void)
         cmocka_unit_test(test_wrong_password),
         cmocka_unit_test(test_constraint_and_timeout),
         cmocka_unit_test(test_lost_inside_transaction),
+        cmocka_unit_test(test_cursor_inside_transaction),
         cmocka_unit_test(test_restart_while_running),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
