@@ -178,7 +178,8 @@ void kura_cursor_close(kura_cursor *cursor);
  * everything back and returns KURA_STORE, so the database is as it was before
  * the transaction. (PostgreSQL refuses the later statements themselves, with
  * KURA_STORE, until the transaction or the failed savepoint is rolled back.)
- * Rolling back a nested level undoes it and clears the doom it caused. Validation failures write nothing and do not doom.
+ * Rolling back a nested level undoes it and clears the doom it caused. Validation failures write
+ * nothing and do not doom.
  */
 bool kura_begin(kura_store *store, kura_error *err);
 bool kura_commit(kura_store *store, kura_error *err);
