@@ -157,7 +157,7 @@ static bool raw_get(raw_db *r, int64_t id, sa_user *u)
     return rc == SQLITE_ROW;
 }
 
-static double raw_insert(raw_db *r, const sa_user *users, int64_t n)
+BENCH_OP static double raw_insert(raw_db *r, const sa_user *users, int64_t n)
 {
     double t0 = bench_now();
     char now[64];
@@ -178,7 +178,7 @@ static double raw_insert(raw_db *r, const sa_user *users, int64_t n)
     return bench_now() - t0;
 }
 
-static double raw_get_by_id(raw_db *r, const bench_opts *o, tally *t)
+BENCH_OP static double raw_get_by_id(raw_db *r, const bench_opts *o, tally *t)
 {
     double t0 = bench_now();
     sa_user u;
@@ -190,7 +190,7 @@ static double raw_get_by_id(raw_db *r, const bench_opts *o, tally *t)
     return bench_now() - t0;
 }
 
-static double raw_query_by_age(raw_db *r, const bench_opts *o, tally *t)
+BENCH_OP static double raw_query_by_age(raw_db *r, const bench_opts *o, tally *t)
 {
     double t0 = bench_now();
     for (int64_t q = 0; q < o->queries; q++) {
@@ -216,7 +216,7 @@ static double raw_query_by_age(raw_db *r, const bench_opts *o, tally *t)
     return bench_now() - t0;
 }
 
-static double raw_update(raw_db *r, const bench_opts *o, tally *t)
+BENCH_OP static double raw_update(raw_db *r, const bench_opts *o, tally *t)
 {
     double t0 = bench_now();
     for (int64_t id = 1; id <= o->updates; id++) {
@@ -272,7 +272,7 @@ static void kura_check(bool ok, const char *what, const kura_error *err)
         die(what, err->message);
 }
 
-static double kura_insert_all(kura_store *db, sa_user *users, int64_t n)
+BENCH_OP static double kura_insert_all(kura_store *db, sa_user *users, int64_t n)
 {
     kura_error err;
     double t0 = bench_now();
@@ -280,7 +280,7 @@ static double kura_insert_all(kura_store *db, sa_user *users, int64_t n)
     return bench_now() - t0;
 }
 
-static double kura_get_by_id(kura_store *db, const bench_opts *o, tally *t)
+BENCH_OP static double kura_get_by_id(kura_store *db, const bench_opts *o, tally *t)
 {
     kura_error err;
     double t0 = bench_now();
@@ -293,7 +293,7 @@ static double kura_get_by_id(kura_store *db, const bench_opts *o, tally *t)
     return bench_now() - t0;
 }
 
-static double kura_query_by_age(kura_store *db, const bench_opts *o, tally *t)
+BENCH_OP static double kura_query_by_age(kura_store *db, const bench_opts *o, tally *t)
 {
     kura_error err;
     double t0 = bench_now();
@@ -308,7 +308,7 @@ static double kura_query_by_age(kura_store *db, const bench_opts *o, tally *t)
     return bench_now() - t0;
 }
 
-static double kura_update_each(kura_store *db, const bench_opts *o, tally *t)
+BENCH_OP static double kura_update_each(kura_store *db, const bench_opts *o, tally *t)
 {
     kura_error err;
     double t0 = bench_now();

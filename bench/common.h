@@ -15,6 +15,10 @@
 
 #include "sa_user.h"
 
+/* Each timed operation is one non-inlined function, so that a profiler
+ * (perf report, callgrind_annotate --inclusive=yes) attributes its cost. */
+#define BENCH_OP __attribute__((noinline))
+
 typedef struct bench_opts {
     int64_t n;       /* users inserted (workload: 10000) */
     int64_t lookups; /* get_by_id operations (10000) */
