@@ -243,7 +243,10 @@ static void raw_run(const bench_opts *o, const setting *s, const sa_user *users,
 {
     const char *path = bench_fresh_db(o, "raw");
     raw_db r = {0};
-    if (sqlite3_open(path, &r.db) != SQLITE_OK)
+    /* The same threading mode kura opens with: measure kura, not a mutex setting. */
+    if (sqlite3_open_v2(path, &r.db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
         die(path, sqlite3_errmsg(r.db));
     if (s->raw_pragmas)
         raw_exec(&r, s->raw_pragmas);

@@ -105,6 +105,11 @@ void kura_rows_free(kura_rows *rows)
 {
     if (!rows)
         return;
+    bool owns = false; /* only TEXT members own memory: skip the walk without them */
+    for (size_t i = 0; rows->model && i < rows->model->nfields && !owns; i++)
+        owns = rows->model->fields[i].type == KURA_TYPE_TEXT;
+    if (!owns)
+        rows->count = 0;
     while (rows->count)
         kura_rows_pop(rows);
     free(rows->items);

@@ -6,7 +6,9 @@
  * dependence on TZ, and the same results before 1970 as after.
  */
 #include "kura/model.h"
+#include "model/time_private.h"
 
+#include <string.h>
 #include <time.h>
 
 #define US_PER_SEC  INT64_C(1000000)
@@ -143,10 +145,76 @@ static bool expect(const char **p, char c)
     return true;
 }
 
+/*
+ * The form every row a SQL store returns is in ("YYYY-MM-DD HH:MM:SS.ffffff",
+ * 26 characters: what kura and Flask-SQLAlchemy write) takes this short path,
+ * run for two columns of every row read; it checks exactly what the general
+ * path checks. Returns false to fall back to the general path.
+ */
+/* Whether every byte of x selected by mask is an ASCII digit (others ignored).
+ * A byte is a digit when its high nibble is 3 before and after adding 6. */
+static inline bool swar_digits(uint64_t x, uint64_t mask)
+{
+    const uint64_t hi = UINT64_C(0xF0F0F0F0F0F0F0F0) & mask;
+    const uint64_t three = UINT64_C(0x3030303030303030) & mask;
+    return (x & hi) == three && ((x + (UINT64_C(0x0606060606060606) & mask)) & hi) == three;
+}
+
+static bool parse_canonical(const char *s, kura_time *out)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Three 8-byte words and the last two digits, checked a word at a time:
+     * "YYYY-MM-" "DD HH:MM" ":SS.ffff" "ff" then NUL. */
+    uint64_t w0, w1, w2;
+    memcpy(&w0, s, 8);
+    memcpy(&w1, s + 8, 8);
+    memcpy(&w2, s + 16, 8);
+    const unsigned char *u = (const unsigned char *)s;
+    const uint64_t m0 = UINT64_C(0x00FFFF00FFFFFFFF); /* bytes 0-3,5,6 */
+    const uint64_t m1 = UINT64_C(0xFFFF00FFFF00FFFF); /* 0,1,3,4,6,7 */
+    const uint64_t m2 = UINT64_C(0xFFFFFFFF00FFFF00); /* 1,2,4-7 */
+    if (!swar_digits(w0, m0) || !swar_digits(w1, m1) || !swar_digits(w2, m2) || u[4] != '-' ||
+        u[7] != '-' || u[10] != ' ' || u[13] != ':' || u[16] != ':' || u[19] != '.' ||
+        u[24] - 48u > 9 || u[25] - 48u > 9 || u[26] != '\0')
+        return false;
+    w0 = (w0 & m0) - (UINT64_C(0x3030303030303030) & m0);
+    w1 = (w1 & m1) - (UINT64_C(0x3030303030303030) & m1);
+    w2 = (w2 & m2) - (UINT64_C(0x3030303030303030) & m2);
+#define KURA_B(w, i) ((int)(((w) >> (8 * (i))) & 0xFF))
+    int year = KURA_B(w0, 0) * 1000 + KURA_B(w0, 1) * 100 + KURA_B(w0, 2) * 10 + KURA_B(w0, 3);
+    int mon = KURA_B(w0, 5) * 10 + KURA_B(w0, 6);
+    int day = KURA_B(w1, 0) * 10 + KURA_B(w1, 1);
+    int hour = KURA_B(w1, 3) * 10 + KURA_B(w1, 4);
+    int min = KURA_B(w1, 6) * 10 + KURA_B(w1, 7);
+    int sec = KURA_B(w2, 1) * 10 + KURA_B(w2, 2);
+    int64_t us = KURA_B(w2, 4) * 100000 + KURA_B(w2, 5) * 10000 + KURA_B(w2, 6) * 1000 +
+                 KURA_B(w2, 7) * 100 + (u[24] - '0') * 10 + (u[25] - '0');
+#undef KURA_B
+    if (year == 0 || mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, mon) ||
+        hour > 23 || min > 59 || sec > 59)
+        return false;
+    /* days_from_civil without floor division: the year is 1..9999 here. */
+    int y = year - (mon <= 2);
+    int era = y / 400, yoe = y - era * 400;
+    int doy = (153 * (mon > 2 ? mon - 3 : mon + 9) + 2) / 5 + day - 1;
+    int64_t days = (int64_t)era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    *out = (days * SEC_PER_DAY + hour * 3600 + min * 60 + sec) * US_PER_SEC + us;
+    return true;
+#else
+    (void)s;
+    (void)out;
+    return false;
+#endif
+}
+
 bool kura_time_parse(const char *s, kura_time *out)
 {
     if (s == NULL)
         return false;
+    /* The short path reads s[0..26]: only when no NUL comes before s[26]. A
+     * shorter string stops at its NUL, and s[19] is checked before reading on. */
+    if (strnlen(s, 26) == 26 && parse_canonical(s, out))
+        return true;
     const char *p = s;
     int year, mon, day, hour, min, sec;
     if (!digits(&p, 4, &year) || !expect(&p, '-') || !digits(&p, 2, &mon) || !expect(&p, '-') ||
@@ -202,5 +270,35 @@ bool kura_time_parse(const char *s, kura_time *out)
     if (t < TIME_MIN || t > TIME_MAX)
         return false;
     *out = t;
+    return true;
+}
+
+bool kura_time_parse_memo(const char *s, kura_time_memo *memo, kura_time *out)
+{
+    if (s == NULL)
+        return false;
+    if (memo->prefix[0] && strnlen(s, 26) == 26 && s[26] == '\0' && s[19] == '.' &&
+        memcmp(s, memo->prefix, 19) == 0) {
+        int64_t us = 0;
+        for (int i = 20; i < 26; i++) {
+            unsigned d = (unsigned char)s[i] - '0';
+            if (d > 9)
+                return false; /* the full parser would refuse it too */
+            us = us * 10 + d;
+        }
+        *out = memo->seconds * US_PER_SEC + us;
+        return true;
+    }
+    if (!kura_time_parse(s, out))
+        return false;
+    if (strnlen(s, 26) == 26 && s[26] == '\0' && s[19] == '.' && s[10] == ' ') {
+        /* Canonical: remember its second (floor, so negative times work too). */
+        int64_t us = *out % US_PER_SEC;
+        if (us < 0)
+            us += US_PER_SEC;
+        memcpy(memo->prefix, s, 19);
+        memo->prefix[19] = '\0';
+        memo->seconds = (*out - us) / US_PER_SEC;
+    }
     return true;
 }

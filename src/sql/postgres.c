@@ -724,10 +724,12 @@ static double pg_column_double(kura_sql_stmt *st, int i)
 static const char *pg_column_text(kura_sql_stmt *st, int i, size_t *len)
 {
     if (pg_column_null(st, i)) {
-        *len = 0;
+        if (len)
+            *len = 0;
         return NULL;
     }
-    *len = (size_t)PQgetlength(st->res, st->row, i);
+    if (len)
+        *len = (size_t)PQgetlength(st->res, st->row, i);
     return PQgetvalue(st->res, st->row, i);
 }
 

@@ -41,8 +41,9 @@ typedef struct kura_sql_driver {
 
     kura_sql_stmt *(*prepare)(kura_sql_conn *conn, const char *sql, kura_error *err);
     void (*finalize)(kura_sql_stmt *stmt);
-    /* Binds parameter i (0-based). The driver copies strings (callers free them
-     * right after binding). */
+    /* Binds parameter i (0-based). Strings are BORROWED until the statement is
+     * reset (callers keep them alive: sqlite binds them without a copy); the
+     * driver formats times and numbers into storage of its own. */
     bool (*bind)(kura_sql_stmt *stmt, int i, const kura_value *value, kura_error *err);
     /* Hint before the first step: rows will be streamed (a cursor). May be NULL. */
     void (*stream)(kura_sql_stmt *stmt);
@@ -58,7 +59,9 @@ typedef struct kura_sql_driver {
     bool (*column_null)(kura_sql_stmt *stmt, int i);
     int64_t (*column_int)(kura_sql_stmt *stmt, int i); /* integers and booleans */
     double (*column_double)(kura_sql_stmt *stmt, int i);
-    /* Text valid until the next step/reset; *len its length in bytes. */
+    /* Text valid until the next step/reset; *len (len may be NULL) its length
+     * in bytes. NULL
+     * exactly when the value is SQL NULL, so text columns need no column_null. */
     const char *(*column_text)(kura_sql_stmt *stmt, int i, size_t *len);
 
     /* Rows changed by the statement that last ran to completion. */

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "model/time_private.h"
 #include "query/to_sql.h"
 
 #define MAX_DEPTH 32
@@ -45,6 +46,7 @@ typedef struct model_sql {
     char *get;
     char *update;
     char *remove;
+    uint64_t insert_hash, get_hash, update_hash; /* their cache keys, hashed once */
     struct model_sql *next;
 } model_sql;
 
@@ -71,8 +73,10 @@ typedef struct sql_cursor {
     sql_store *s;
     pconn *pc;
     cached_stmt *cs;
-    bool borrowed; /* the cursor returns pc to the pool when closed */
-    bool own_cs;   /* cs is a malloc'd, uncached statement */
+    bool borrowed;          /* the cursor returns pc to the pool when closed */
+    bool own_cs;            /* cs is a malloc'd, uncached statement */
+    kura_sql_params params; /* bound values: drivers borrow strings until reset */
+    kura_time_memo memo;    /* the rows' last datetime second, for decode_row */
 } sql_cursor;
 
 /* ---- statement cache ---------------------------------------------------- */
@@ -125,10 +129,9 @@ static bool cache_grow(pconn *pc)
  * already in use (a cursor over the same query on the same connection) gets a
  * fresh, uncached one: the caller finalises it when cs->sql is NULL.
  */
-static cached_stmt *stmt_get(sql_store *s, pconn *pc, const char *sql, cached_stmt *scratch,
-                             kura_error *err)
+static cached_stmt *stmt_get_hashed(sql_store *s, pconn *pc, const char *sql, uint64_t h,
+                                    cached_stmt *scratch, kura_error *err)
 {
-    uint64_t h = hash_sql(sql);
     if (pc->cache_cap) {
         for (size_t j = h & (pc->cache_cap - 1);; j = (j + 1) & (pc->cache_cap - 1)) {
             cached_stmt *c = &pc->cache[j];
@@ -170,6 +173,12 @@ static cached_stmt *stmt_get(sql_store *s, pconn *pc, const char *sql, cached_st
     pc->cache[j] = (cached_stmt){copy, h, st, true};
     pc->cache_count++;
     return &pc->cache[j];
+}
+
+static cached_stmt *stmt_get(sql_store *s, pconn *pc, const char *sql, cached_stmt *scratch,
+                             kura_error *err)
+{
+    return stmt_get_hashed(s, pc, sql, hash_sql(sql), scratch, err);
 }
 
 static void stmt_put(sql_store *s, cached_stmt *c)
@@ -406,20 +415,36 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
         free_model_sql(ms);
         return NULL;
     }
+    ms->insert_hash = hash_sql(ms->insert);
+    ms->get_hash = hash_sql(ms->get);
+    ms->update_hash = hash_sql(ms->update);
     return ms;
 }
 
-static const model_sql *model_sql_for(sql_store *s, const kura_model *m, kura_error *err)
+static model_sql *find_model_sql(model_sql *ms, const kura_model *m)
 {
-    pthread_mutex_lock(&s->models_lock);
-    model_sql *ms = s->models;
     while (ms && ms->model != m)
         ms = ms->next;
+    return ms;
+}
+
+/*
+ * Entries are immutable once published and only ever prepended, so readers
+ * walk the list without the lock (an acquire load pairs with the release
+ * store that published the head); only building a new entry takes it.
+ */
+static const model_sql *model_sql_for(sql_store *s, const kura_model *m, kura_error *err)
+{
+    model_sql *ms = find_model_sql(__atomic_load_n(&s->models, __ATOMIC_ACQUIRE), m);
+    if (ms)
+        return ms;
+    pthread_mutex_lock(&s->models_lock);
+    ms = find_model_sql(s->models, m);
     if (!ms) {
         ms = build_model_sql(s->dia, m);
         if (ms) {
             ms->next = s->models;
-            s->models = ms;
+            __atomic_store_n(&s->models, ms, __ATOMIC_RELEASE);
         }
     }
     pthread_mutex_unlock(&s->models_lock);
@@ -485,117 +510,142 @@ static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, co
     return true;
 }
 
-/* Decodes result column `col` into model column `column` of *obj. */
+/* Reads datetime column `column`; NULL text is SQL NULL (*t = 0, *null = true). */
+static bool decode_time(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column,
+                        kura_time_memo *memo, kura_time *t, bool *null, kura_error *err)
+{
+    const char *txt = s->drv->column_text(st, col, NULL);
+    *null = txt == NULL;
+    *t = 0;
+    if (!txt || kura_time_parse_memo(txt, memo, t))
+        return true;
+    const char *name = kura_column_name(m, column); /* only on the error path */
+    return kura_fail(err, KURA_STORE, name, "%s: stored value '%.40s' is not a datetime", name,
+                     txt);
+}
+
+/*
+ * Decodes result column `col` into model column `column` of *obj. The member
+ * must own nothing (a TEXT member is overwritten, not freed). Text-typed
+ * columns learn NULL from column_text; only numbers ask column_null.
+ */
 static bool decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column,
-                          void *obj, kura_error *err)
+                          void *obj, kura_time_memo *memo, kura_error *err)
 {
     kura_base *base = obj;
     const kura_sql_driver *d = s->drv;
-    bool null = d->column_null(st, col);
+    bool null = false;
     if (column == KURA_COL_ID) {
-        base->id = null ? 0 : d->column_int(st, col);
+        base->id = d->column_int(st, col); /* the primary key is never NULL */
         return true;
     }
-    if (column < 0) {
-        kura_time *t = column == KURA_COL_CREATED_AT ? &base->created_at : &base->updated_at;
-        *t = 0;
-        if (null)
-            return true;
-        size_t len;
-        const char *txt = d->column_text(st, col, &len);
-        if (!txt || !kura_time_parse(txt, t))
-            return kura_fail(err, KURA_STORE, kura_column_name(m, column),
-                             "%s: stored value '%.40s' is not a datetime",
-                             kura_column_name(m, column), txt ? txt : "");
-        return true;
-    }
+    if (column < 0)
+        return decode_time(s, st, col, m, column, memo,
+                           column == KURA_COL_CREATED_AT ? &base->created_at : &base->updated_at,
+                           &null, err);
     const kura_field *f = &m->fields[column];
     char *p = (char *)obj + f->offset;
-    kura_set_null(m, obj, f, null);
-    if (null) {
-        if (f->type == KURA_TYPE_TEXT) {
-            char *old;
-            memcpy(&old, p, sizeof old);
-            free(old);
-        }
-        memset(p, 0, f->size);
-        return true;
-    }
     switch (f->type) {
     case KURA_TYPE_INT32: {
-        int64_t v = d->column_int(st, col);
+        int64_t v = 0;
+        if (!(null = d->column_null(st, col)))
+            v = d->column_int(st, col);
         if (v < INT32_MIN || v > INT32_MAX)
             return kura_fail(err, KURA_STORE, f->name, "%s: stored value %lld overflows int32",
                              f->name, (long long)v);
         int32_t v32 = (int32_t)v;
         memcpy(p, &v32, sizeof v32);
-        return true;
+        break;
     }
     case KURA_TYPE_INT64: {
-        int64_t v = d->column_int(st, col);
+        int64_t v = 0;
+        if (!(null = d->column_null(st, col)))
+            v = d->column_int(st, col);
         memcpy(p, &v, sizeof v);
-        return true;
+        break;
     }
     case KURA_TYPE_DOUBLE: {
-        double v = d->column_double(st, col);
+        double v = 0;
+        if (!(null = d->column_null(st, col)))
+            v = d->column_double(st, col);
         memcpy(p, &v, sizeof v);
-        return true;
+        break;
     }
     case KURA_TYPE_BOOL: {
-        bool v = d->column_int(st, col) != 0;
+        bool v = false;
+        if (!(null = d->column_null(st, col)))
+            v = d->column_int(st, col) != 0;
         memcpy(p, &v, sizeof v);
-        return true;
+        break;
     }
     case KURA_TYPE_DATETIME: {
-        size_t len;
-        const char *txt = d->column_text(st, col, &len);
-        kura_time t = 0;
-        if (!txt || !kura_time_parse(txt, &t))
-            return kura_fail(err, KURA_STORE, f->name, "%s: stored value is not a datetime",
-                             f->name);
+        kura_time t;
+        if (!decode_time(s, st, col, m, column, memo, &t, &null, err))
+            return false;
         memcpy(p, &t, sizeof t);
-        return true;
+        break;
     }
     case KURA_TYPE_TEXT: {
         size_t len;
         const char *txt = d->column_text(st, col, &len);
-        char *copy = malloc(len + 1);
-        if (!copy)
-            return kura_fail(err, KURA_NOMEM, f->name, "out of memory reading %s", f->name);
-        memcpy(copy, txt ? txt : "", len);
-        copy[len] = '\0';
-        char *old;
-        memcpy(&old, p, sizeof old);
-        free(old);
+        char *copy = NULL;
+        null = txt == NULL;
+        if (txt) {
+            copy = malloc(len + 1);
+            if (!copy)
+                return kura_fail(err, KURA_NOMEM, f->name, "out of memory reading %s", f->name);
+            memcpy(copy, txt, len);
+            copy[len] = '\0';
+        }
         memcpy(p, &copy, sizeof copy);
-        return true;
+        break;
     }
     case KURA_TYPE_STRING:
     case KURA_TYPE_EMAIL: {
         size_t len;
         const char *txt = d->column_text(st, col, &len);
-        if (len >= f->size)
+        null = txt == NULL;
+        if (!txt)
+            len = 0;
+        else if (len >= f->size)
             return kura_fail(err, KURA_STORE, f->name,
                              "%s: stored value of %zu bytes does not fit the field", f->name, len);
-        memcpy(p, txt ? txt : "", len);
+        if (len)
+            memcpy(p, txt, len);
         p[len] = '\0';
-        return true;
+        break;
     }
+    default:
+        return kura_fail(err, KURA_STORE, f->name, "%s: no SQL column for this type", f->name);
     }
+    if (null)
+        base->nulls |= (uint64_t)1 << column;
     return true;
+}
+
+/* Prepares *obj (whatever it held) for decode_row: no nulls, no TEXT pointers. */
+static void decode_start(const kura_model *m, void *obj)
+{
+    ((kura_base *)obj)->nulls = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].type == KURA_TYPE_TEXT) {
+            char *none = NULL;
+            memcpy((char *)obj + m->fields[i].offset, &none, sizeof none);
+        }
 }
 
 /* Decodes a row selected with select_cols (positional). */
 static bool decode_row(sql_store *s, kura_sql_stmt *st, const kura_model *m, void *obj,
-                       kura_error *err)
+                       kura_time_memo *memo, kura_error *err)
 {
-    if (!decode_column(s, st, 0, m, KURA_COL_ID, obj, err))
+    decode_start(m, obj);
+    if (!decode_column(s, st, 0, m, KURA_COL_ID, obj, memo, err))
         return false;
     for (size_t i = 0; i < m->nfields; i++)
-        if (!decode_column(s, st, (int)i + 1, m, (int)i, obj, err))
+        if (!decode_column(s, st, (int)i + 1, m, (int)i, obj, memo, err))
             return false;
-    return decode_column(s, st, (int)m->nfields + 1, m, KURA_COL_CREATED_AT, obj, err) &&
-           decode_column(s, st, (int)m->nfields + 2, m, KURA_COL_UPDATED_AT, obj, err);
+    return decode_column(s, st, (int)m->nfields + 1, m, KURA_COL_CREATED_AT, obj, memo, err) &&
+           decode_column(s, st, (int)m->nfields + 2, m, KURA_COL_UPDATED_AT, obj, memo, err);
 }
 
 /* ---- running statements ---------------------------------------------------- */
@@ -902,7 +952,8 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     /* One statement lookup for the batch, not one per row: hashing and
      * comparing the INSERT text for every row cost ~5% of a bulk insert. */
     cached_stmt scratch;
-    cached_stmt *cs = pc ? stmt_get(s, pc, ms->insert, &scratch, err) : NULL;
+    cached_stmt *cs =
+        pc ? stmt_get_hashed(s, pc, ms->insert, ms->insert_hash, &scratch, err) : NULL;
     bool ok = cs != NULL;
     for (size_t done = 0; ok && done < n; done++)
         ok = insert_one(s, pc, cs, m, (char *)objs + done * m->size, err);
@@ -935,15 +986,15 @@ static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out
     if (!pc)
         return false;
     cached_stmt scratch;
-    cached_stmt *cs = stmt_get(s, pc, ms->get, &scratch, err);
+    cached_stmt *cs = stmt_get_hashed(s, pc, ms->get, ms->get_hash, &scratch, err);
     bool ok = cs != NULL;
     if (ok) {
         kura_value v = KURA_VINT(id);
         ok = s->drv->bind(cs->stmt, 0, &v, err);
         int rc = ok ? s->drv->step(cs->stmt, err) : -1;
         if (rc == 1) {
-            memset(out, 0, m->size);
-            ok = decode_row(s, cs->stmt, m, out, err);
+            kura_time_memo memo = {{0}, 0};
+            ok = decode_row(s, cs->stmt, m, out, &memo, err);
             if (!ok)
                 kura_clear(m, out);
         } else if (rc == 0) {
@@ -972,7 +1023,7 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
         return false;
     const kura_base *base = obj;
     cached_stmt scratch;
-    cached_stmt *cs = stmt_get(s, pc, ms->update, &scratch, err);
+    cached_stmt *cs = stmt_get_hashed(s, pc, ms->update, ms->update_hash, &scratch, err);
     bool ok = cs != NULL;
     if (ok) {
         kura_value tail[2] = {KURA_VTIME(base->updated_at), KURA_VINT(base->id)};
@@ -1031,8 +1082,7 @@ static int cursor_next(kura_cursor *c, void *out, kura_error *err)
         return 0;
     int rc = sc->s->drv->step(sc->cs->stmt, err);
     if (rc == 1) {
-        memset(out, 0, c->model->size);
-        if (!decode_row(sc->s, sc->cs->stmt, c->model, out, err)) {
+        if (!decode_row(sc->s, sc->cs->stmt, c->model, out, &sc->memo, err)) {
             kura_clear(c->model, out);
             return -1;
         }
@@ -1049,10 +1099,32 @@ static void cursor_close(kura_cursor *c)
     sql_cursor *sc = (sql_cursor *)c;
     cursor_release(sc);
     give_back(sc->s, sc->pc, sc->borrowed);
+    kura_sql_params_free(&sc->params);
     free(sc);
 }
 
 static const kura_cursor_ops sql_cursor_ops = {cursor_next, cursor_close};
+
+/* A streaming cursor outlives the call that opened it, and so may outlive the
+ * caller's query strings: it keeps copies of them. */
+static bool own_strings(kura_sql_params *p, kura_error *err)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        if (p->values[i].kind != KURA_VALUE_STRING)
+            continue;
+        bool owned = false;
+        for (size_t j = 0; j < p->nowned && !owned; j++)
+            owned = p->owned[j] == p->values[i].as.s;
+        if (owned)
+            continue;
+        char *copy = p->nowned < KURA_QUERY_MAX_VALUES ? strdup(p->values[i].as.s) : NULL;
+        if (!copy)
+            return kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
+        p->owned[p->nowned++] = copy;
+        p->values[i].as.s = copy;
+    }
+    return true;
+}
 
 static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stream, kura_error *err)
 {
@@ -1060,29 +1132,28 @@ static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stre
     const model_sql *ms = model_sql_for(s, q->model, err);
     if (!ms)
         return NULL;
-    char stack[1024];
-    kura_buf b;
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_sql_params p;
-    kura_sql_params_init(&p, s->dia->dollar_params);
-    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols);
-    kura_buf_ident(&b, q->model->name);
-    sql_cursor *sc = NULL;
-    if (!kura_sql_where(&b, q, &p, NULL, NULL, err))
-        goto out;
-    kura_sql_order_limit(&b, q, NULL, NULL);
-    if (b.oom) {
-        kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
-        goto out;
-    }
-    sc = calloc(1, sizeof *sc);
+    sql_cursor *sc = calloc(1, sizeof *sc);
     if (!sc) {
         kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
-        goto out;
+        return NULL;
     }
     sc->base.ops = &sql_cursor_ops;
     sc->base.model = q->model;
     sc->s = s;
+    kura_sql_params *p = &sc->params;
+    kura_sql_params_init(p, s->dia->dollar_params);
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols);
+    kura_buf_ident(&b, q->model->name);
+    if (!kura_sql_where(&b, q, p, NULL, NULL, err) || (stream && !own_strings(p, err)))
+        goto fail;
+    kura_sql_order_limit(&b, q, NULL, NULL);
+    if (b.oom) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
+        goto fail;
+    }
     sc->pc = borrow(s, &sc->borrowed, err);
     if (!sc->pc)
         goto fail;
@@ -1104,20 +1175,17 @@ static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stre
         sc->cs = own;
         sc->own_cs = true;
     }
-    for (size_t i = 0; i < p.count; i++)
-        if (!s->drv->bind(sc->cs->stmt, (int)i, &p.values[i], err))
+    for (size_t i = 0; i < p->count; i++)
+        if (!s->drv->bind(sc->cs->stmt, (int)i, &p->values[i], err))
             goto fail;
     if (stream && s->drv->stream)
         s->drv->stream(sc->cs->stmt);
-    /* Drivers copy bound strings, so the PREFIX patterns can go now. */
-    goto out;
-fail:
-    cursor_close(&sc->base);
-    sc = NULL;
-out:
-    kura_sql_params_free(&p);
     kura_buf_free(&b);
-    return sc ? &sc->base : NULL;
+    return &sc->base;
+fail:
+    kura_buf_free(&b);
+    cursor_close(&sc->base);
+    return NULL;
 }
 
 /* Runs a one-row, one-column query (COUNT) with params bound. */
@@ -1252,6 +1320,7 @@ static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
         ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
     size_t before = out->count;
     int map[KURA_MAX_FIELDS + 8];
+    kura_time_memo memo = {{0}, 0};
     int ncols = -1;
     int rc = 0;
     while (ok && (rc = s->drv->step(cs->stmt, err)) == 1) {
@@ -1269,7 +1338,7 @@ static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
         }
         for (int i = 0; ok && i < ncols; i++)
             if (map[i] != -100)
-                ok = decode_column(s, cs->stmt, i, m, map[i], row, err);
+                ok = decode_column(s, cs->stmt, i, m, map[i], row, &memo, err);
     }
     ok = ok && rc == 0;
     if (!ok) {

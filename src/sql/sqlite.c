@@ -21,6 +21,12 @@ struct kura_sql_stmt {
     sqlite3_stmt *st;
     sqlite3 *db;
     int64_t changes;
+    /* Datetime parameters as text, one slot per parameter, so they can be
+     * bound without a copy; a slot is reformatted only when its value changes
+     * (a batch insert binds the same stamp to every row). */
+    int nslots;
+    kura_time *slot_time;
+    char (*slot_text)[KURA_TIME_TEXT];
 };
 
 typedef struct sqlite_config {
@@ -130,6 +136,24 @@ static kura_sql_stmt *sq_prepare(kura_sql_conn *c, const char *sql, kura_error *
         return NULL;
     }
     s->db = c->db;
+    int n = sqlite3_bind_parameter_count(s->st);
+    if (n > 0) {
+        s->slot_time = malloc((size_t)n * sizeof *s->slot_time);
+        s->slot_text = malloc((size_t)n * sizeof *s->slot_text);
+        if (!s->slot_time || !s->slot_text) {
+            free(s->slot_time);
+            free(s->slot_text);
+            sqlite3_finalize(s->st);
+            free(s);
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+            return NULL;
+        }
+        for (int i = 0; i < n; i++) {
+            s->slot_time[i] = INT64_MIN;
+            s->slot_text[i][0] = '\0';
+        }
+        s->nslots = n;
+    }
     return s;
 }
 
@@ -138,6 +162,8 @@ static void sq_finalize(kura_sql_stmt *s)
     if (!s)
         return;
     sqlite3_finalize(s->st);
+    free(s->slot_time);
+    free(s->slot_text);
     free(s);
 }
 
@@ -157,15 +183,20 @@ static bool sq_bind(kura_sql_stmt *s, int i, const kura_value *v, kura_error *er
     case KURA_VALUE_DOUBLE:
         rc = sqlite3_bind_double(s->st, i + 1, v->as.d);
         break;
-    case KURA_VALUE_STRING:
-        rc = sqlite3_bind_text(s->st, i + 1, v->as.s, -1, SQLITE_TRANSIENT);
+    case KURA_VALUE_STRING: /* borrowed until reset: see sql_private.h */
+        rc = sqlite3_bind_text(s->st, i + 1, v->as.s, -1, SQLITE_STATIC);
         break;
-    case KURA_VALUE_TIME: {
-        char text[KURA_TIME_TEXT];
-        kura_time_format(v->as.t, text);
-        rc = sqlite3_bind_text(s->st, i + 1, text, -1, SQLITE_TRANSIENT);
+    case KURA_VALUE_TIME:
+        if (i < 0 || i >= s->nslots) {
+            rc = SQLITE_RANGE;
+            break;
+        }
+        if (s->slot_time[i] != v->as.t) {
+            kura_time_format(v->as.t, s->slot_text[i]);
+            s->slot_time[i] = v->as.t;
+        }
+        rc = sqlite3_bind_text(s->st, i + 1, s->slot_text[i], -1, SQLITE_STATIC);
         break;
-    }
     }
     if (rc != SQLITE_OK)
         return fail_sqlite(err, s->db, rc, "bind");
@@ -220,7 +251,8 @@ static double sq_column_double(kura_sql_stmt *s, int i)
 static const char *sq_column_text(kura_sql_stmt *s, int i, size_t *len)
 {
     const char *t = (const char *)sqlite3_column_text(s->st, i);
-    *len = (size_t)sqlite3_column_bytes(s->st, i);
+    if (len) /* after column_text, as SQLite's documentation orders the two */
+        *len = (size_t)sqlite3_column_bytes(s->st, i);
     return t;
 }
 
