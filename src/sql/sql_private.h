@@ -81,4 +81,17 @@ typedef struct kura_sql_pool_opts {
 kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
                                const kura_sql_pool_opts *opts, kura_error *err);
 
+/*
+ * For stores built on a SQL store (the JSON document stores): run SELECTs and
+ * scalars through its pool, statement cache and pinned transactions.
+ * kura_sql_cursor_sql decodes each row positionally: id, then every user field
+ * in declaration order, then created_at and updated_at. kura_sql_scalar runs
+ * sql and reads column 0 of its first row as an integer (no row: KURA_STORE).
+ */
+kura_cursor *kura_sql_cursor_sql(kura_store *store, const kura_model *model, const char *sql,
+                                 const kura_value *params, size_t nparams, kura_error *err);
+bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                     int64_t *out, kura_error *err);
+const kura_sql_dialect *kura_sql_store_dialect(const kura_store *store);
+
 #endif

@@ -1040,40 +1040,24 @@ static void cursor_close(kura_cursor *c)
 
 static const kura_cursor_ops sql_cursor_ops = {cursor_next, cursor_close};
 
-static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+/* A cursor over `sql` with params bound, decoding rows positionally as
+ * select_cols lists them (id, the fields, created_at, updated_at). */
+static kura_cursor *cursor_for_sql(sql_store *s, const kura_model *m, const char *sql,
+                                   const kura_value *params, size_t nparams, kura_error *err)
 {
-    sql_store *s = (sql_store *)store;
-    const model_sql *ms = model_sql_for(s, q->model, err);
-    if (!ms)
-        return NULL;
-    char stack[1024];
-    kura_buf b;
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_sql_params p;
-    kura_sql_params_init(&p, s->dia->dollar_params);
-    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols);
-    kura_buf_ident(&b, q->model->name);
-    sql_cursor *sc = NULL;
-    if (!kura_sql_where(&b, q, &p, NULL, NULL, err))
-        goto out;
-    kura_sql_order_limit(&b, q, NULL, NULL);
-    if (b.oom) {
-        kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
-        goto out;
-    }
-    sc = calloc(1, sizeof *sc);
+    sql_cursor *sc = calloc(1, sizeof *sc);
     if (!sc) {
         kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
-        goto out;
+        return NULL;
     }
     sc->base.ops = &sql_cursor_ops;
-    sc->base.model = q->model;
+    sc->base.model = m;
     sc->s = s;
     sc->pc = borrow(s, &sc->borrowed, err);
     if (!sc->pc)
         goto fail;
     cached_stmt scratch;
-    sc->cs = stmt_get(s, sc->pc, b.data, &scratch, err);
+    sc->cs = stmt_get(s, sc->pc, sql, &scratch, err);
     if (!sc->cs) {
         note_failure(sc->pc);
         goto fail;
@@ -1090,20 +1074,44 @@ static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_err
         sc->cs = own;
         sc->own_cs = true;
     }
-    for (size_t i = 0; i < p.count; i++)
-        if (!s->drv->bind(sc->cs->stmt, (int)i, &p.values[i], err))
+    for (size_t i = 0; i < nparams; i++)
+        if (!s->drv->bind(sc->cs->stmt, (int)i, &params[i], err))
             goto fail;
     if (s->drv->stream)
         s->drv->stream(sc->cs->stmt);
-    /* Drivers copy bound strings, so the PREFIX patterns can go now. */
-    goto out;
+    return &sc->base;
 fail:
     cursor_close(&sc->base);
-    sc = NULL;
+    return NULL;
+}
+
+static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    const model_sql *ms = model_sql_for(s, q->model, err);
+    if (!ms)
+        return NULL;
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_params p;
+    kura_sql_params_init(&p, s->dia->dollar_params);
+    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols);
+    kura_buf_ident(&b, q->model->name);
+    kura_cursor *c = NULL;
+    if (!kura_sql_where(&b, q, &p, NULL, NULL, err))
+        goto out;
+    kura_sql_order_limit(&b, q, NULL, NULL);
+    if (b.oom) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
+        goto out;
+    }
+    /* Drivers copy bound strings, so the PREFIX patterns can go right after. */
+    c = cursor_for_sql(s, q->model, b.data, p.values, p.count, err);
 out:
     kura_sql_params_free(&p);
     kura_buf_free(&b);
-    return sc ? &sc->base : NULL;
+    return c;
 }
 
 /* Runs a one-row, one-column query (COUNT) with params bound. */
@@ -1123,6 +1131,8 @@ static bool scalar(sql_store *s, const char *sql, const kura_sql_params *p, int6
         int rc = s->drv->step(cs->stmt, err);
         if (rc == 1)
             *out = s->drv->column_int(cs->stmt, 0);
+        else if (rc == 0)
+            kura_fail(err, KURA_STORE, NULL, "%s: the query returned no row", s->drv->name);
         ok = rc == 1;
     }
     if (!ok)
@@ -1369,4 +1379,29 @@ kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
     }
     give_back(s, pc, borrowed);
     return &s->base;
+}
+
+/* ---- for stores built on this one (src/document/sqljson.c) ---------------------- */
+
+kura_cursor *kura_sql_cursor_sql(kura_store *store, const kura_model *model, const char *sql,
+                                 const kura_value *params, size_t nparams, kura_error *err)
+{
+    return cursor_for_sql((sql_store *)store, model, sql, params, nparams, err);
+}
+
+bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                     int64_t *out, kura_error *err)
+{
+    kura_sql_params p;
+    kura_sql_params_init(&p, false);
+    if (nparams > KURA_SQL_MAX_PARAMS)
+        return kura_fail(err, KURA_INVALID, NULL, "too many parameters");
+    memcpy(p.values, params, nparams * sizeof *params);
+    p.count = nparams;
+    return scalar((sql_store *)store, sql, &p, out, err);
+}
+
+const kura_sql_dialect *kura_sql_store_dialect(const kura_store *store)
+{
+    return ((const sql_store *)store)->dia;
 }
