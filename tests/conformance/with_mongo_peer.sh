@@ -10,6 +10,9 @@ if [ ! -x "$start" ]; then
     exec "$@"
 fi
 work=$(mktemp -d /tmp/kura-mongo-peer-XXXXXX)
+# start polls server.log while the node process it launched in the background may not
+# have opened it yet; an existing (empty) file closes that race.
+: >"$work/server.log"
 if ! out=$("$start" "$work"); then
     echo "the MongoDB wire-protocol test peer did not start" >&2
     rm -rf "$work"
