@@ -94,6 +94,24 @@ static bool append_field(bson_t *b, const kura_model *m, const void *obj, const 
         memcpy(&v, p, sizeof v);
         return append_time(b, f->name, v);
     }
+    case KURA_TYPE_TAGS: {
+        const kura_tags *t = (const kura_tags *)p;
+        bson_t arr;
+        bson_append_array_begin(b, f->name, -1, &arr);
+        for (uint32_t i = 0; i < t->count && i < KURA_TAGS_MAX; i++) {
+            char idx[16];
+            const char *key;
+            size_t len = strnlen(t->items[i], sizeof t->items[i]);
+            if (!bson_utf8_validate(t->items[i], len, false)) {
+                bson_append_array_end(b, &arr);
+                return kura_fail(err, KURA_VALIDATION, f->name, "%s: tag %u is not valid UTF-8",
+                                 f->name, (unsigned)i);
+            }
+            bson_uint32_to_string(i, &key, idx, sizeof idx);
+            bson_append_utf8(&arr, key, -1, t->items[i], (int)len);
+        }
+        return bson_append_array_end(b, &arr);
+    }
     case KURA_TYPE_TEXT:
     case KURA_TYPE_STRING:
     case KURA_TYPE_EMAIL: {
@@ -228,10 +246,28 @@ static bool read_field(const kura_model *m, const kura_field *f, const bson_iter
         break;
     }
     case KURA_TYPE_DATETIME: {
-        kura_time v;
+        kura_time v = 0;
         if (!iter_time(f->name, it, &v, err))
             return false;
         memcpy(p, &v, sizeof v);
+        break;
+    }
+    case KURA_TYPE_TAGS: {
+        bson_iter_t child;
+        if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &child))
+            return wrong_type(err, f->name, it);
+        kura_tags t;
+        memset(&t, 0, sizeof t);
+        while (bson_iter_next(&child)) {
+            uint32_t len;
+            const char *s = BSON_ITER_HOLDS_UTF8(&child) ? bson_iter_utf8(&child, &len) : NULL;
+            if (!s || t.count >= KURA_TAGS_MAX || len >= sizeof t.items[0] || memchr(s, 0, len))
+                return kura_fail(err, KURA_STORE, f->name,
+                                 "%s: stored value is not a list of at most %d short strings",
+                                 f->name, KURA_TAGS_MAX);
+            memcpy(t.items[t.count++], s, len);
+        }
+        memcpy(p, &t, sizeof t);
         break;
     }
     case KURA_TYPE_TEXT:

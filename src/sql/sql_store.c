@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "model/model_private.h"
 #include "query/to_sql.h"
 
 #define MAX_DEPTH 32
@@ -470,6 +471,8 @@ static kura_value field_value(const kura_model *m, const void *obj, size_t i)
     case KURA_TYPE_STRING:
     case KURA_TYPE_EMAIL:
         return KURA_VSTR(p);
+    case KURA_TYPE_TAGS: /* bind_fields writes the JSON text */
+        break;
     }
     return KURA_VNULL;
 }
@@ -478,6 +481,22 @@ static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, co
                         kura_error *err)
 {
     for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        if (f->type == KURA_TYPE_TAGS && !kura_is_null(m, obj, f)) {
+            /* A TEXT column holding the JSON array (drivers copy bound text). */
+            json_t *a = kura__tags_to_json((const kura_tags *)((const char *)obj + f->offset));
+            char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+            json_decref(a);
+            if (!text)
+                return kura_fail(err, KURA_VALIDATION, f->name, "%s: cannot encode the tags",
+                                 f->name);
+            kura_value v = KURA_VSTR(text);
+            bool ok = s->drv->bind(st, (int)i, &v, err);
+            free(text);
+            if (!ok)
+                return false;
+            continue;
+        }
         kura_value v = field_value(m, obj, i);
         if (!s->drv->bind(st, (int)i, &v, err))
             return false;
@@ -568,6 +587,20 @@ static bool decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_m
         memcpy(&old, p, sizeof old);
         free(old);
         memcpy(p, &copy, sizeof copy);
+        return true;
+    }
+    case KURA_TYPE_TAGS: {
+        size_t len;
+        const char *txt = d->column_text(st, col, &len);
+        json_error_t jerr;
+        json_t *a = txt ? json_loadb(txt, len, 0, &jerr) : NULL;
+        kura_error e;
+        kura_error_clear(&e);
+        bool ok = a && kura__tags_from_json(f, a, (kura_tags *)p, &e);
+        json_decref(a);
+        if (!ok)
+            return kura_fail(err, KURA_STORE, f->name, "%s: stored value is not a tag list%s%s",
+                             f->name, e.message[0] ? ": " : "", e.message);
         return true;
     }
     case KURA_TYPE_STRING:
@@ -782,6 +815,7 @@ static void ddl_default(kura_buf *b, const kura_field *f)
         }
         break;
     case KURA_TYPE_DATETIME:
+    case KURA_TYPE_TAGS:
         break;
     }
 }
@@ -800,7 +834,8 @@ static bool create_model(kura_store *store, const kura_model *m, kura_error *err
         const kura_field *f = &m->fields[i];
         kura_buf_add(&b, ",\n\t");
         kura_buf_ident(&b, f->name);
-        kura_buf_addf(&b, " %s", d->types[f->type]);
+        /* Tags are a JSON array in a TEXT column (the dialect table predates them). */
+        kura_buf_addf(&b, " %s", d->types[f->type == KURA_TYPE_TAGS ? KURA_TYPE_TEXT : f->type]);
         if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
             kura_buf_addf(&b, "(%d)", f->max_chars);
         if (f->required)

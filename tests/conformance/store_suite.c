@@ -48,7 +48,19 @@ static const kura_model item_model =
                KURA_DOUBLE(c_item, ratio), KURA_BOOL(c_item, active), KURA_TEXT(c_item, bio),
                KURA_DATETIME(c_item, seen), KURA_STRING(c_item, code, 16, .unique = true));
 
-static const kura_model *const models[] = {&item_model, &sa_user_model};
+/* A list-of-strings field (issue #5: tags work in every store, SQL included). */
+typedef struct c_tagged {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+    kura_tags tags;
+} c_tagged;
+
+static const kura_model tagged_model =
+    KURA_MODEL(c_tagged, "c_tagged", KURA_STRING(c_tagged, name, 16),
+               KURA_TAGS(c_tagged, tags, .max_chars = 8));
+
+static const kura_model *const models[] = {&item_model, &sa_user_model, &tagged_model};
+#define NMODELS (sizeof models / sizeof models[0])
 
 /* ---- targets ----------------------------------------------------------------- */
 
@@ -163,7 +175,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     kura_error err = {0};
-    kura_drop_all(db, models, 2, &err);
+    kura_drop_all(db, models, NMODELS, &err);
     kura_store_close(db);
     db = NULL;
     if (tmpdir[0]) {
@@ -183,7 +195,7 @@ static int fresh(void **state)
 {
     (void)state;
     kura_error err = {0};
-    if (!kura_drop_all(db, models, 2, &err) || !kura_create_all(db, models, 2, &err)) {
+    if (!kura_drop_all(db, models, NMODELS, &err) || !kura_create_all(db, models, NMODELS, &err)) {
         fprintf(stderr, "store_suite: reset failed: %s\n", err.message);
         return -1;
     }
@@ -247,8 +259,8 @@ static void insert_items(int n)
 static void test_create_is_idempotent(void **state)
 {
     (void)state;
-    OK(kura_create_all(db, models, 2, err));
-    OK(kura_create_all(db, models, 2, err));
+    OK(kura_create_all(db, models, NMODELS, err));
+    OK(kura_create_all(db, models, NMODELS, err));
     assert_int_equal(count_all(&item_model), 0);
     OK(kura_drop(db, &item_model, err));
     OK(kura_drop(db, &item_model, err));
@@ -934,6 +946,54 @@ static void test_raw_sql(void **state)
     FAILS(kura_sql_exec(db, "THIS IS NOT SQL", NULL, 0, NULL, err), KURA_STORE);
 }
 
+/* ---- tags (issue #5) ------------------------------------------------------------- */
+
+static void test_tags_round_trip(void **state)
+{
+    (void)state;
+    c_tagged in, out;
+    kura_init(&tagged_model, &in);
+    snprintf(in.name, sizeof in.name, "t1");
+    assert_true(kura_tags_add(&in.tags, "red"));
+    assert_true(kura_tags_add(&in.tags, "青い"));
+    assert_true(kura_tags_add(&in.tags, "a\"b,]"));
+    OK(kura_insert(db, &tagged_model, &in, err));
+    OK(kura_get(db, &tagged_model, in.base.id, &out, err));
+    assert_int_equal(out.tags.count, 3);
+    assert_string_equal(out.tags.items[0], "red");
+    assert_string_equal(out.tags.items[1], "青い");
+    assert_string_equal(out.tags.items[2], "a\"b,]");
+    assert_true(kura_tags_has(&out.tags, "red"));
+
+    /* Updating replaces the list; an empty list stays empty, NULL stays NULL. */
+    out.tags.count = 0;
+    assert_true(kura_tags_add(&out.tags, "green"));
+    OK(kura_update(db, &tagged_model, &out, err));
+    OK(kura_get(db, &tagged_model, in.base.id, &out, err));
+    assert_int_equal(out.tags.count, 1);
+    assert_string_equal(out.tags.items[0], "green");
+    out.tags.count = 0;
+    OK(kura_update(db, &tagged_model, &out, err));
+    OK(kura_get(db, &tagged_model, in.base.id, &out, err));
+    assert_int_equal(out.tags.count, 0);
+    assert_false(kura_is_null(&tagged_model, &out, kura_field_named(&tagged_model, "tags")));
+    kura_set_null(&tagged_model, &out, kura_field_named(&tagged_model, "tags"), true);
+    OK(kura_update(db, &tagged_model, &out, err));
+    OK(kura_get(db, &tagged_model, in.base.id, &out, err));
+    assert_true(kura_is_null(&tagged_model, &out, kura_field_named(&tagged_model, "tags")));
+
+    /* A tag longer than the field allows is refused and nothing is written. */
+    c_tagged bad;
+    kura_init(&tagged_model, &bad);
+    snprintf(bad.name, sizeof bad.name, "t2");
+    assert_true(kura_tags_add(&bad.tags, "muchtoolong"));
+    kura_error e = {0};
+    assert_false(kura_insert(db, &tagged_model, &bad, &e));
+    assert_int_equal(e.code, KURA_VALIDATION);
+    assert_string_equal(e.field, "tags");
+    assert_int_equal(count_all(&tagged_model), 1);
+}
+
 /* ---- threads ---------------------------------------------------------------------- */
 
 enum { THREADS = 8, PER_THREAD = 150 };
@@ -1042,6 +1102,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_failed_statement_dooms_transaction, fresh),
         cmocka_unit_test_setup(test_raw_sql, fresh),
         cmocka_unit_test_setup(test_threads_share_one_store, fresh),
+        cmocka_unit_test_setup(test_tags_round_trip, fresh),
     };
     printf("model-store conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);
