@@ -1431,7 +1431,8 @@ bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *param
     kura_sql_params_init(&p, false);
     if (nparams > KURA_SQL_MAX_PARAMS)
         return kura_fail(err, KURA_INVALID, NULL, "too many parameters");
-    memcpy(p.values, params, nparams * sizeof *params);
+    if (nparams) /* memcpy must not see NULL, even for 0 bytes */
+        memcpy(p.values, params, nparams * sizeof *params);
     p.count = nparams;
     return scalar((sql_store *)store, sql, &p, out, err);
 }
