@@ -379,7 +379,7 @@ static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out
     if (!dm)
         return false;
     kura_value v = KURA_VINT(id);
-    kura_cursor *c = kura_sql_cursor_sql(s->sql, m, dm->get, &v, 1, err);
+    kura_cursor *c = kura_sql_cursor_sql(s->sql, m, dm->get, &v, 1, false, err);
     if (!c)
         return false;
     int rc = kura_cursor_next(c, out, err);
@@ -472,7 +472,7 @@ static bool where(doc_sql *d, doc_store *s, const kura_query *q, kura_error *err
     return true;
 }
 
-static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stream, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
     doc_model *dm = ready(s, q->model, err);
@@ -487,10 +487,21 @@ static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_err
         if (d.b.oom)
             kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
         else
-            c = kura_sql_cursor_sql(s->sql, q->model, d.b.data, d.p.values, d.p.count, err);
+            c = kura_sql_cursor_sql(s->sql, q->model, d.b.data, d.p.values, d.p.count, stream, err);
     }
     doc_sql_free(&d);
     return c;
+}
+
+/* A cursor streams; kura_find reads every row anyway (as sql_store.c does). */
+static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+{
+    return open_query(store, q, true, err);
+}
+
+static kura_cursor *open_find(kura_store *store, const kura_query *q, kura_error *err)
+{
+    return open_query(store, q, false, err);
 }
 
 static bool count_docs(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
@@ -650,6 +661,7 @@ static const kura_store_ops sqljson_ops = {
     .update = do_update,
     .remove = do_remove,
     .cursor_open = open_cursor,
+    .find_open = open_find,
     .count = count_docs,
     .update_where = update_where,
     .delete_where = delete_where,
