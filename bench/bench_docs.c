@@ -107,7 +107,8 @@ static void run(const bench_opts *o, const char *url, bool docs, const sa_user *
     kura_store_close(db);
 }
 
-/* url_for(o, i) gives the URL of run i (a fresh SQLite file, or the one server). */
+/* Runs the workload o->runs times on fixed_url (a server), or else on a fresh SQLite
+ * file per run opened with sqlite_opts, and prints tables against documents. */
 static void compare(const bench_opts *o, const char *title, const char *fixed_url,
                     const char *sqlite_opts, const sa_user *users)
 {
@@ -166,7 +167,7 @@ int main(int argc, char **argv)
     if (!pg || !*pg)
         pg = getenv("KURA_TEST_PG_URL");
     if (pg && *pg)
-        compare(&o, "PostgreSQL JSONB", pg, NULL, users);
+        compare(&o, "PostgreSQL JSONB", pg, "", users);
     else
         printf("\nskipped: JSONB: no PostgreSQL URL (KURA_BENCH_PG_URL or KURA_TEST_PG_URL)\n");
     free(users);
