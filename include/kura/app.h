@@ -68,6 +68,10 @@ void kura_app_close(kura_app *app);
 /* The app's SQL model store (KURA_DATABASE_URL). Owned by the app. */
 kura_store *kura_app_db(kura_app *app);
 
+/* The app's document store (KURA_DOCUMENT_URL; by default the database's own
+ * file or server, see document.h). Owned by the app. */
+kura_store *kura_app_documents(kura_app *app);
+
 /* The app's configuration (read-only, owned by the app). */
 const kura_config *kura_app_config(const kura_app *app);
 

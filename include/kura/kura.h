@@ -8,5 +8,6 @@
 #include "store.h"
 #include "json.h"
 #include "app.h"
+#include "document.h"
 
 #endif

@@ -52,10 +52,34 @@ typedef enum kura_type {
     KURA_TYPE_TEXT,     /* char *: unbounded UTF-8, malloc'd, owned by the struct */
     KURA_TYPE_EMAIL,    /* like STRING, and a WHATWG valid e-mail address */
     KURA_TYPE_DATETIME, /* kura_time */
+    KURA_TYPE_TAGS,     /* kura_tags: a list of short strings (see below) */
 } kura_type;
 
 /* Bytes a char array needs to hold n characters of UTF-8 and the terminating NUL. */
 #define KURA_STRING_BYTES(n) ((n)*4 + 1)
+
+/*
+ * A list-of-strings field ("tags"). Fixed capacity, like STRING: the struct
+ * owns no memory, copies with =, and kura_clear has nothing to free. Each tag
+ * is 1..KURA_TAG_CHARS characters of UTF-8 (`.max_chars = n` may lower it;
+ * choices apply to every tag; `.required` means at least one tag). Stored as a JSON array of
+ * strings in documents, a BSON array in MongoDB, and in SQL tables as a TEXT column holding that
+ * JSON array. Queries on a tags field ("contains tag") are not offered yet:
+ * the builder refuses the field.
+ */
+#define KURA_TAGS_MAX  16
+#define KURA_TAG_CHARS 32
+typedef struct kura_tags {
+    uint32_t count; /* tags in use: items[0..count) */
+    char items[KURA_TAGS_MAX][KURA_STRING_BYTES(KURA_TAG_CHARS)];
+} kura_tags;
+
+/* Appends a copy of tag; false (nothing changed) when the list is full or tag
+ * is too long for an item. Validation checks the rest (UTF-8, length, choices). */
+bool kura_tags_add(kura_tags *tags, const char *tag);
+
+/* Whether tag is in the list. */
+bool kura_tags_has(const kura_tags *tags, const char *tag);
 
 /* At most this many user fields per model (one bit each in kura_base.nulls). */
 #define KURA_MAX_FIELDS 64
@@ -127,6 +151,11 @@ typedef struct kura_model {
 #define KURA_TEXT(T, m, ...)                                                                       \
     {                                                                                              \
         KURA__FIELD(T, m, KURA_TYPE_TEXT) + 0 * _Generic(KURA__MEMBER(T, m), char * : 0),          \
+            __VA_ARGS__                                                                            \
+    }
+#define KURA_TAGS(T, m, ...)                                                                       \
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_TAGS) + 0 * _Generic(KURA__MEMBER(T, m), kura_tags : 0),       \
             __VA_ARGS__                                                                            \
     }
 #define KURA_STRING(T, m, n, ...)                                                                  \

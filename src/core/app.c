@@ -1,5 +1,6 @@
 /* app.c — the application object: configuration in, stores out. */
 #include <kura/app.h>
+#include <kura/document.h>
 
 #include <stdlib.h>
 
@@ -10,6 +11,7 @@
 struct kura_app {
     kura_config *config;
     kura_store *db;
+    kura_store *docs; /* the document store (KURA_DOCUMENT_URL) */
 };
 
 /* The guide's current_app: per thread, set by enter/leave. The one piece of
@@ -49,6 +51,12 @@ kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
     app->db = kura_store_open(db_url, err);
     if (!app->db)
         goto fail;
+    /* Documents default to the database's own file (or server): one place to
+     * back up, and collections are tables beside the relational ones. */
+    const char *doc_url = kura_config_get(app->config, "document_url");
+    app->docs = kura_document_store_open(doc_url && *doc_url ? doc_url : db_url, err);
+    if (!app->docs)
+        goto fail;
     return app;
 fail:
     kura_app_close(app);
@@ -73,6 +81,7 @@ void kura_app_close(kura_app *app)
         return;
     if (current == app)
         current = NULL;
+    kura_store_close(app->docs);
     kura_store_close(app->db);
     kura_config_free(app->config);
     free(app);
@@ -81,6 +90,11 @@ void kura_app_close(kura_app *app)
 kura_store *kura_app_db(kura_app *app)
 {
     return app ? app->db : NULL;
+}
+
+kura_store *kura_app_documents(kura_app *app)
+{
+    return app ? app->docs : NULL;
 }
 
 const kura_config *kura_app_config(const kura_app *app)

@@ -9,6 +9,8 @@
 
 /* --- encoding ------------------------------------------------------------ */
 
+static bool type_error(kura_error *err, const char *name, const char *expected);
+
 static json_t *time_to_json(kura_time t)
 {
     if (t == 0)
@@ -46,8 +48,48 @@ static json_t *field_to_json(const kura_model *model, const void *obj, const kur
     }
     case KURA_TYPE_DATETIME:
         return time_to_json(*(const kura_time *)m);
+    case KURA_TYPE_TAGS:
+        return kura__tags_to_json(m);
     }
     return NULL;
+}
+
+json_t *kura__tags_to_json(const kura_tags *tags)
+{
+    json_t *a = json_array();
+    for (uint32_t i = 0; a && i < tags->count && i < KURA_TAGS_MAX; i++) {
+        const char *s = tags->items[i];
+        if (json_array_append_new(a, json_stringn(s, strnlen(s, sizeof tags->items[i]))) != 0) {
+            json_decref(a); /* invalid UTF-8 (json_stringn refuses it) or no memory */
+            return NULL;
+        }
+    }
+    return a;
+}
+
+bool kura__tags_from_json(const kura_field *f, const json_t *v, kura_tags *out, kura_error *err)
+{
+    if (!json_is_array(v))
+        return type_error(err, f->name, "an array of strings");
+    if (json_array_size(v) > KURA_TAGS_MAX)
+        return kura_fail(err, KURA_VALIDATION, f->name, "%s has more than %d tags", f->name,
+                         KURA_TAGS_MAX);
+    kura_tags t;
+    memset(&t, 0, sizeof t);
+    size_t i;
+    json_t *item;
+    json_array_foreach(v, i, item)
+    {
+        if (!json_is_string(item))
+            return type_error(err, f->name, "an array of strings");
+        size_t len = json_string_length(item);
+        if (len >= sizeof t.items[0] || memchr(json_string_value(item), '\0', len))
+            return kura_fail(err, KURA_VALIDATION, f->name, "%s: tag %zu is too long", f->name, i);
+        memcpy(t.items[i], json_string_value(item), len);
+        t.count++;
+    }
+    *out = t;
+    return true;
 }
 
 /* Takes the reference to value (json_object_set_new), also on failure. */
@@ -209,6 +251,10 @@ static bool field_from_json(const kura_model *model, void *obj, const kura_field
     }
     case KURA_TYPE_DATETIME:
         if (!time_value(f->name, v, m, err))
+            return false;
+        break;
+    case KURA_TYPE_TAGS:
+        if (!kura__tags_from_json(f, v, m, err))
             return false;
         break;
     }

@@ -38,9 +38,27 @@ void kura_init(const kura_model *model, void *obj)
                 *(char **)m = strdup(f->default_string);
             break;
         case KURA_TYPE_DATETIME:
+        case KURA_TYPE_TAGS: /* no default for a list: it starts empty */
             break;
         }
     }
+}
+
+bool kura_tags_add(kura_tags *tags, const char *tag)
+{
+    if (tags->count >= KURA_TAGS_MAX || strlen(tag) >= sizeof tags->items[0])
+        return false;
+    memcpy(tags->items[tags->count], tag, strlen(tag) + 1);
+    tags->count++;
+    return true;
+}
+
+bool kura_tags_has(const kura_tags *tags, const char *tag)
+{
+    for (uint32_t i = 0; i < tags->count && i < KURA_TAGS_MAX; i++)
+        if (strcmp(tags->items[i], tag) == 0)
+            return true;
+    return false;
 }
 
 void kura_clear(const kura_model *model, void *obj)

@@ -21,4 +21,12 @@ static inline bool kura__is_string(kura_type type)
     return type == KURA_TYPE_STRING || type == KURA_TYPE_EMAIL;
 }
 
+/* A kura_tags as a JSON array of strings (new reference; NULL on out of memory
+ * or invalid UTF-8), and back: anything but an array of at most KURA_TAGS_MAX
+ * strings that fit an item is KURA_VALIDATION naming the field. Used by the
+ * JSON codec and by the SQL store, which keeps tags as JSON text. */
+#include <jansson.h>
+json_t *kura__tags_to_json(const kura_tags *tags);
+bool kura__tags_from_json(const kura_field *f, const json_t *v, kura_tags *out, kura_error *err);
+
 #endif

@@ -101,6 +101,29 @@ static bool check_field(const kura_model *model, const void *obj, const kura_fie
         if (f->required && *(const kura_time *)m == 0)
             return fail(r, "is required");
         return true;
+    case KURA_TYPE_TAGS: {
+        const kura_tags *t = m;
+        if (t->count > KURA_TAGS_MAX)
+            return fail(r, "has more than %d tags", KURA_TAGS_MAX);
+        if (t->count == 0)
+            return f->required ? fail(r, "is required") : true;
+        int max = f->max_chars > 0 && f->max_chars < KURA_TAG_CHARS ? f->max_chars : KURA_TAG_CHARS;
+        for (uint32_t i = 0; i < t->count; i++) {
+            const char *s = t->items[i];
+            if (memchr(s, '\0', sizeof t->items[i]) == NULL)
+                return fail(r, "tag %u is not NUL-terminated", (unsigned)i);
+            long chars = kura_utf8_chars(s, strlen(s));
+            if (chars < 0)
+                return fail(r, "tag %u is not valid UTF-8", (unsigned)i);
+            if (chars == 0)
+                return fail(r, "tag %u is empty", (unsigned)i);
+            if (chars > max)
+                return fail(r, "tag %u is longer than %d characters", (unsigned)i, max);
+            if (f->choices != NULL && !check_choices(f, s, r))
+                return false;
+        }
+        return true;
+    }
     }
     return fail(r, "has an unknown type");
 }

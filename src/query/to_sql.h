@@ -17,7 +17,7 @@
 typedef struct kura_sql_params {
     kura_value values[KURA_SQL_MAX_PARAMS];
     size_t count;
-    char *owned[KURA_QUERY_MAX_VALUES]; /* escaped LIKE patterns made for PREFIX */
+    char *owned[KURA_SQL_MAX_PARAMS]; /* strings the params own (PREFIX patterns, copies) */
     size_t nowned;
     bool dollar; /* $1 placeholders instead of ? */
 } kura_sql_params;

@@ -145,6 +145,7 @@ static void expected_type(bool pg, const kura_sql_dialect *d, const kura_field *
             [KURA_TYPE_TEXT] = "text",
             [KURA_TYPE_EMAIL] = "character varying",
             [KURA_TYPE_DATETIME] = "timestamp without time zone",
+            [KURA_TYPE_TAGS] = "text",
         };
         if (sized)
             snprintf(out, cap, "%s(%d)", names[f->type], f->max_chars);
@@ -186,6 +187,8 @@ static const char *zero_default(kura_type t)
     case KURA_TYPE_EMAIL:
     case KURA_TYPE_TEXT:
         return " DEFAULT ''";
+    case KURA_TYPE_TAGS:
+        return " DEFAULT '[]'";
     }
     return "";
 }

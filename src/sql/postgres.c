@@ -82,6 +82,7 @@ static const kura_sql_dialect pg_dialect = {
             [KURA_TYPE_TEXT] = "TEXT",
             [KURA_TYPE_EMAIL] = "VARCHAR",
             [KURA_TYPE_DATETIME] = "TIMESTAMP WITHOUT TIME ZONE",
+            [KURA_TYPE_TAGS] = "TEXT",
         },
 };
 

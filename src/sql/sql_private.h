@@ -20,10 +20,11 @@ typedef struct kura_sql_stmt kura_sql_stmt; /* the driver's prepared statement *
 
 /* What differs in the SQL text between databases. */
 typedef struct kura_sql_dialect {
-    bool dollar_params;   /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
-    bool returning_id;    /* INSERT ... RETURNING id, read as the statement's row */
-    const char *id_type;  /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
-    const char *types[8]; /* column type by kura_type; STRING/EMAIL get "(n)" appended */
+    bool dollar_params;  /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
+    bool returning_id;   /* INSERT ... RETURNING id, read as the statement's row */
+    const char *id_type; /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
+    /* Column type by kura_type; STRING/EMAIL get "(n)" appended; TAGS is a JSON array in text. */
+    const char *types[KURA_TYPE_TAGS + 1];
 } kura_sql_dialect;
 
 typedef struct kura_sql_driver {
@@ -95,5 +96,19 @@ void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_fiel
 void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m);
 /* CREATE [UNIQUE] INDEX IF NOT EXISTS "ix_<table>_<column>" for field f of m. */
 void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f);
+
+/*
+ * For stores built on a SQL store (the JSON document stores): run SELECTs and
+ * scalars through its pool, statement cache and pinned transactions.
+ * kura_sql_cursor_sql decodes each row positionally: id, then every user field
+ * in declaration order, then created_at and updated_at; `stream` as for a
+ * cursor (true) or a find that reads every row (false). kura_sql_scalar runs
+ * sql and reads column 0 of its first row as an integer (no row: KURA_STORE).
+ */
+kura_cursor *kura_sql_cursor_sql(kura_store *store, const kura_model *model, const char *sql,
+                                 const kura_value *params, size_t nparams, bool stream,
+                                 kura_error *err);
+bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                     int64_t *out, kura_error *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "model/model_private.h"
 #include "model/time_private.h"
 #include "query/to_sql.h"
 
@@ -495,14 +496,45 @@ static kura_value field_value(const kura_model *m, const void *obj, size_t i)
     case KURA_TYPE_STRING:
     case KURA_TYPE_EMAIL:
         return KURA_VSTR(p);
+    case KURA_TYPE_TAGS: /* bind_fields writes the JSON text */
+        break;
     }
     return KURA_VNULL;
 }
 
+/* Texts made for binding (tag lists as JSON): drivers borrow bound strings
+ * until reset, so they live here until the statement has run. */
+typedef struct bound_texts {
+    char *text[KURA_MAX_FIELDS];
+    size_t n;
+} bound_texts;
+
+static void bound_texts_free(bound_texts *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->text[i]);
+    t->n = 0;
+}
+
 static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, const void *obj,
-                        kura_error *err)
+                        bound_texts *kept, kura_error *err)
 {
     for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        if (f->type == KURA_TYPE_TAGS && !kura_is_null(m, obj, f)) {
+            /* A TEXT column holding the JSON array. */
+            json_t *a = kura__tags_to_json((const kura_tags *)((const char *)obj + f->offset));
+            char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
+            json_decref(a);
+            if (!text)
+                return kura_fail(err, KURA_VALIDATION, f->name, "%s: cannot encode the tags",
+                                 f->name);
+            kept->text[kept->n++] = text;
+            kura_value v = KURA_VSTR(text);
+            if (!s->drv->bind(st, (int)i, &v, err))
+                return false;
+            continue;
+        }
         kura_value v = field_value(m, obj, i);
         if (!s->drv->bind(st, (int)i, &v, err))
             return false;
@@ -599,6 +631,25 @@ static bool decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_m
         }
         memcpy(p, &copy, sizeof copy);
         break;
+    }
+    case KURA_TYPE_TAGS: {
+        size_t len;
+        const char *txt = d->column_text(st, col, &len);
+        if (!txt) {
+            memset(p, 0, f->size);
+            null = true;
+            break;
+        }
+        json_error_t jerr;
+        json_t *a = txt ? json_loadb(txt, len, 0, &jerr) : NULL;
+        kura_error e;
+        kura_error_clear(&e);
+        bool ok = a && kura__tags_from_json(f, a, (kura_tags *)p, &e);
+        json_decref(a);
+        if (!ok)
+            return kura_fail(err, KURA_STORE, f->name, "%s: stored value is not a tag list%s%s",
+                             f->name, e.message[0] ? ": " : "", e.message);
+        return true;
     }
     case KURA_TYPE_STRING:
     case KURA_TYPE_EMAIL: {
@@ -832,6 +883,7 @@ static void ddl_default(kura_buf *b, const kura_field *f)
         }
         break;
     case KURA_TYPE_DATETIME:
+    case KURA_TYPE_TAGS:
         break;
     }
 }
@@ -921,7 +973,8 @@ static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_mode
 {
     kura_base *base = obj;
     kura_value stamps[2] = {KURA_VTIME(base->created_at), KURA_VTIME(base->updated_at)};
-    bool ok = bind_fields(s, cs->stmt, m, obj, err) &&
+    bound_texts kept = {.n = 0};
+    bool ok = bind_fields(s, cs->stmt, m, obj, &kept, err) &&
               s->drv->bind(cs->stmt, (int)m->nfields, &stamps[0], err) &&
               s->drv->bind(cs->stmt, (int)m->nfields + 1, &stamps[1], err);
     if (ok) {
@@ -936,6 +989,7 @@ static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_mode
         ok = rc == 0;
     }
     s->drv->reset(cs->stmt);
+    bound_texts_free(&kept);
     return ok;
 }
 
@@ -1027,7 +1081,8 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     bool ok = cs != NULL;
     if (ok) {
         kura_value tail[2] = {KURA_VTIME(base->updated_at), KURA_VINT(base->id)};
-        ok = bind_fields(s, cs->stmt, m, obj, err) &&
+        bound_texts kept = {.n = 0};
+        ok = bind_fields(s, cs->stmt, m, obj, &kept, err) &&
              s->drv->bind(cs->stmt, (int)m->nfields, &tail[0], err) &&
              s->drv->bind(cs->stmt, (int)m->nfields + 1, &tail[1], err);
         int rc = ok ? s->drv->step(cs->stmt, err) : -1;
@@ -1038,6 +1093,7 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
         else if (!ok)
             note_failure(pc);
         stmt_put(s, cs);
+        bound_texts_free(&kept);
     } else {
         note_failure(pc);
     }
@@ -1105,19 +1161,15 @@ static void cursor_close(kura_cursor *c)
 
 static const kura_cursor_ops sql_cursor_ops = {cursor_next, cursor_close};
 
-/* A streaming cursor outlives the call that opened it, and so may outlive the
- * caller's query strings: it keeps copies of them. */
+/* A cursor outlives the call that opened it, and so may outlive the caller's
+ * strings (query values, PREFIX patterns): drivers borrow bound strings until
+ * reset, so the cursor binds copies it owns. */
 static bool own_strings(kura_sql_params *p, kura_error *err)
 {
     for (size_t i = 0; i < p->count; i++) {
         if (p->values[i].kind != KURA_VALUE_STRING)
             continue;
-        bool owned = false;
-        for (size_t j = 0; j < p->nowned && !owned; j++)
-            owned = p->owned[j] == p->values[i].as.s;
-        if (owned)
-            continue;
-        char *copy = p->nowned < KURA_QUERY_MAX_VALUES ? strdup(p->values[i].as.s) : NULL;
+        char *copy = p->nowned < KURA_SQL_MAX_PARAMS ? strdup(p->values[i].as.s) : NULL;
         if (!copy)
             return kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
         p->owned[p->nowned++] = copy;
@@ -1126,39 +1178,35 @@ static bool own_strings(kura_sql_params *p, kura_error *err)
     return true;
 }
 
-static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stream, kura_error *err)
+/* A cursor over `sql` with params bound, decoding rows positionally as
+ * select_cols lists them (id, the fields, created_at, updated_at). */
+static kura_cursor *cursor_for_sql(sql_store *s, const kura_model *m, const char *sql,
+                                   const kura_value *params, size_t nparams, bool stream,
+                                   kura_error *err)
 {
-    sql_store *s = (sql_store *)store;
-    const model_sql *ms = model_sql_for(s, q->model, err);
-    if (!ms)
+    if (nparams > KURA_SQL_MAX_PARAMS) {
+        kura_fail(err, KURA_INVALID, NULL, "more than %d parameters", KURA_SQL_MAX_PARAMS);
         return NULL;
+    }
     sql_cursor *sc = calloc(1, sizeof *sc);
     if (!sc) {
         kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
         return NULL;
     }
     sc->base.ops = &sql_cursor_ops;
-    sc->base.model = q->model;
+    sc->base.model = m;
     sc->s = s;
     kura_sql_params *p = &sc->params;
     kura_sql_params_init(p, s->dia->dollar_params);
-    char stack[1024];
-    kura_buf b;
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols);
-    kura_buf_ident(&b, q->model->name);
-    if (!kura_sql_where(&b, q, p, NULL, NULL, err) || (stream && !own_strings(p, err)))
+    memcpy(p->values, params, nparams * sizeof *params);
+    p->count = nparams;
+    if (!own_strings(p, err))
         goto fail;
-    kura_sql_order_limit(&b, q, NULL, NULL);
-    if (b.oom) {
-        kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
-        goto fail;
-    }
     sc->pc = borrow(s, &sc->borrowed, err);
     if (!sc->pc)
         goto fail;
     cached_stmt scratch;
-    sc->cs = stmt_get(s, sc->pc, b.data, &scratch, err);
+    sc->cs = stmt_get(s, sc->pc, sql, &scratch, err);
     if (!sc->cs) {
         note_failure(sc->pc);
         goto fail;
@@ -1180,12 +1228,39 @@ static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stre
             goto fail;
     if (stream && s->drv->stream)
         s->drv->stream(sc->cs->stmt);
-    kura_buf_free(&b);
     return &sc->base;
 fail:
-    kura_buf_free(&b);
     cursor_close(&sc->base);
     return NULL;
+}
+
+static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stream, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    const model_sql *ms = model_sql_for(s, q->model, err);
+    if (!ms)
+        return NULL;
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_params p;
+    kura_sql_params_init(&p, s->dia->dollar_params);
+    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols);
+    kura_buf_ident(&b, q->model->name);
+    kura_cursor *c = NULL;
+    if (!kura_sql_where(&b, q, &p, NULL, NULL, err))
+        goto out;
+    kura_sql_order_limit(&b, q, NULL, NULL);
+    if (b.oom) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
+        goto out;
+    }
+    /* The cursor binds its own copies, so the PREFIX patterns can go right after. */
+    c = cursor_for_sql(s, q->model, b.data, p.values, p.count, stream, err);
+out:
+    kura_sql_params_free(&p);
+    kura_buf_free(&b);
+    return c;
 }
 
 /* Runs a one-row, one-column query (COUNT) with params bound. */
@@ -1205,6 +1280,8 @@ static bool scalar(sql_store *s, const char *sql, const kura_sql_params *p, int6
         int rc = s->drv->step(cs->stmt, err);
         if (rc == 1)
             *out = s->drv->column_int(cs->stmt, 0);
+        else if (rc == 0)
+            kura_fail(err, KURA_STORE, NULL, "%s: the query returned no row", s->drv->name);
         ok = rc == 1;
     }
     if (!ok)
@@ -1471,4 +1548,26 @@ kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
     }
     give_back(s, pc, borrowed);
     return &s->base;
+}
+
+/* ---- for stores built on this one (src/document/sqljson.c) ---------------------- */
+
+kura_cursor *kura_sql_cursor_sql(kura_store *store, const kura_model *model, const char *sql,
+                                 const kura_value *params, size_t nparams, bool stream,
+                                 kura_error *err)
+{
+    return cursor_for_sql((sql_store *)store, model, sql, params, nparams, stream, err);
+}
+
+bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                     int64_t *out, kura_error *err)
+{
+    kura_sql_params p;
+    kura_sql_params_init(&p, false);
+    if (nparams > KURA_SQL_MAX_PARAMS)
+        return kura_fail(err, KURA_INVALID, NULL, "too many parameters");
+    if (nparams) /* memcpy must not see NULL, even for 0 bytes */
+        memcpy(p.values, params, nparams * sizeof *params);
+    p.count = nparams;
+    return scalar((sql_store *)store, sql, &p, out, err);
 }

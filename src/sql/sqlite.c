@@ -49,6 +49,7 @@ static const kura_sql_dialect sqlite_dialect = {
             [KURA_TYPE_TEXT] = "TEXT",
             [KURA_TYPE_EMAIL] = "VARCHAR",
             [KURA_TYPE_DATETIME] = "DATETIME",
+            [KURA_TYPE_TAGS] = "TEXT",
         },
 };
 

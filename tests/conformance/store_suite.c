@@ -48,7 +48,19 @@ static const kura_model item_model =
                KURA_DOUBLE(c_item, ratio), KURA_BOOL(c_item, active), KURA_TEXT(c_item, bio),
                KURA_DATETIME(c_item, seen), KURA_STRING(c_item, code, 16, .unique = true));
 
-static const kura_model *const models[] = {&item_model, &sa_user_model};
+/* A list-of-strings field (issue #5: tags work in every store, SQL included). */
+typedef struct c_tagged {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+    kura_tags tags;
+} c_tagged;
+
+static const kura_model tagged_model =
+    KURA_MODEL(c_tagged, "c_tagged", KURA_STRING(c_tagged, name, 16),
+               KURA_TAGS(c_tagged, tags, .max_chars = 8));
+
+static const kura_model *const models[] = {&item_model, &sa_user_model, &tagged_model};
+#define NMODELS (sizeof models / sizeof models[0])
 
 /* ---- targets ----------------------------------------------------------------- */
 
@@ -60,6 +72,28 @@ static kura_store *db;
 static bool is_postgres(void)
 {
     return strcmp(kura_store_driver(db), "postgresql") == 0;
+}
+
+/* ---- document targets (issue #5): the same suite through kura_document_store_open.
+ * What a document store does differently is declared here, and each test that
+ * meets it says so with a printed "skipped:" line. */
+static bool doc_target; /* the target name starts with "docs-" */
+/* MongoDB dates hold milliseconds: user datetimes step by 1 ms there. */
+static int64_t time_step(void)
+{
+    return doc_target && strstr(target_name, "mongo") ? 1000 : 1;
+}
+/* True (and prints why) when this store has no transactions. */
+static bool no_transactions(void)
+{
+    kura_error e = {0};
+    if (kura_begin(db, &e)) {
+        kura_rollback(db, &e);
+        return false;
+    }
+    assert_int_equal(e.code, KURA_UNSUPPORTED);
+    printf("skipped: transactions on %s: %s\n", target_name, e.message);
+    return true;
 }
 
 /* Fills url for the target; returns a reason when it cannot run here. */
@@ -82,6 +116,39 @@ static const char *resolve_target(const char *target)
         snprintf(url, sizeof url, "sqlite://:memory:");
         return NULL;
     }
+    if (strcmp(target, "docs-sqlite") == 0) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/kura-conformance-XXXXXX");
+        if (!mkdtemp(tmpdir))
+            return "cannot make a temporary directory";
+        snprintf(url, sizeof url, "sqlite:///%s/c.db", tmpdir);
+        return NULL;
+    }
+    if (strcmp(target, "docs-sqlite-memory") == 0) {
+        snprintf(url, sizeof url, "sqlite://:memory:");
+        return NULL;
+    }
+    if (strcmp(target, "docs-postgresql") == 0) {
+        const char *pg = getenv("KURA_TEST_PG_URL");
+        if (!pg || !*pg)
+            return "KURA_TEST_PG_URL not set (the test command starts a throwaway PostgreSQL)";
+        snprintf(url, sizeof url, "%s", pg);
+        return NULL;
+    }
+    if (strcmp(target, "docs-mongo-peer") == 0) {
+        const char *m = getenv("KURA_TEST_MONGO_PEER_URL");
+        if (!m || !*m)
+            return "no MongoDB wire-protocol test peer (tests/conformance/with_mongo_peer.sh "
+                   "starts ../shared/test-peers/mongo-wire when it exists)";
+        snprintf(url, sizeof url, "%s", m);
+        return NULL;
+    }
+    if (strcmp(target, "docs-mongodb") == 0) {
+        const char *m = getenv("KURA_TEST_MONGODB_URL");
+        if (!m || !*m)
+            return "KURA_TEST_MONGODB_URL not set (no real MongoDB server)";
+        snprintf(url, sizeof url, "%s", m);
+        return NULL;
+    }
     if (strcmp(target, "postgresql") == 0) {
         const char *pg = getenv("KURA_TEST_PG_URL");
         if (!pg || !*pg)
@@ -96,7 +163,7 @@ static int group_setup(void **state)
 {
     (void)state;
     kura_error err = {0};
-    db = kura_store_open(url, &err);
+    db = doc_target ? kura_document_store_open(url, &err) : kura_store_open(url, &err);
     if (!db) {
         fprintf(stderr, "store_suite: cannot open %s: %s\n", url, err.message);
         return -1;
@@ -108,7 +175,7 @@ static int group_teardown(void **state)
 {
     (void)state;
     kura_error err = {0};
-    kura_drop_all(db, models, 2, &err);
+    kura_drop_all(db, models, NMODELS, &err);
     kura_store_close(db);
     db = NULL;
     if (tmpdir[0]) {
@@ -128,7 +195,7 @@ static int fresh(void **state)
 {
     (void)state;
     kura_error err = {0};
-    if (!kura_drop_all(db, models, 2, &err) || !kura_create_all(db, models, 2, &err)) {
+    if (!kura_drop_all(db, models, NMODELS, &err) || !kura_create_all(db, models, NMODELS, &err)) {
         fprintf(stderr, "store_suite: reset failed: %s\n", err.message);
         return -1;
     }
@@ -164,7 +231,7 @@ static void make_item(c_item *it, int i)
     it->score = (int64_t)i * 1000000007LL;
     it->ratio = i / 4.0;
     it->active = i % 3 == 0;
-    it->seen = 1700000000000000LL + i;
+    it->seen = 1700000000000000LL + i * time_step();
     snprintf(it->code, sizeof it->code, "C%05d", i);
 }
 
@@ -192,8 +259,8 @@ static void insert_items(int n)
 static void test_create_is_idempotent(void **state)
 {
     (void)state;
-    OK(kura_create_all(db, models, 2, err));
-    OK(kura_create_all(db, models, 2, err));
+    OK(kura_create_all(db, models, NMODELS, err));
+    OK(kura_create_all(db, models, NMODELS, err));
     assert_int_equal(count_all(&item_model), 0);
     OK(kura_drop(db, &item_model, err));
     OK(kura_drop(db, &item_model, err));
@@ -463,7 +530,7 @@ static void test_comparisons(void **state)
     kura_where_bool(&q, "active", KURA_EQ, true);
     assert_int_equal(find_count(&q), 33);
     q = kura_query_for(&item_model);
-    kura_where_time(&q, "seen", KURA_GT, 1700000000000000LL + 90);
+    kura_where_time(&q, "seen", KURA_GT, 1700000000000000LL + 90 * time_step());
     assert_int_equal(find_count(&q), 10);
     q = kura_query_for(&item_model);
     kura_where_int(&q, "score", KURA_EQ, 42LL * 1000000007LL);
@@ -768,6 +835,8 @@ static void test_cursor_streams(void **state)
 static void test_commit_and_rollback(void **state)
 {
     (void)state;
+    if (no_transactions())
+        skip();
     c_item it;
     OK(kura_begin(db, err));
     assert_int_equal(kura_transaction_depth(db), 1);
@@ -789,6 +858,8 @@ static void test_commit_and_rollback(void **state)
 static void test_savepoints(void **state)
 {
     (void)state;
+    if (no_transactions())
+        skip();
     c_item it;
     OK(kura_begin(db, err));
     make_item(&it, 1);
@@ -815,6 +886,8 @@ static void test_savepoints(void **state)
 static void test_failed_statement_dooms_transaction(void **state)
 {
     (void)state;
+    if (no_transactions())
+        skip();
     insert_items(1);
     c_item it;
     OK(kura_begin(db, err));
@@ -845,6 +918,11 @@ static void test_failed_statement_dooms_transaction(void **state)
 static void test_raw_sql(void **state)
 {
     (void)state;
+    if (doc_target) { /* documented: raw SQL is for SQL stores only */
+        FAILS(kura_sql_exec(db, "SELECT 1", NULL, 0, NULL, err), KURA_UNSUPPORTED);
+        printf("skipped: raw SQL on %s: KURA_UNSUPPORTED, as documented\n", target_name);
+        skip();
+    }
     insert_items(10);
     const char *sql =
         is_postgres() ? "SELECT id, name, age, 1 AS extra FROM c_item WHERE age > $1 "
@@ -866,6 +944,54 @@ static void test_raw_sql(void **state)
     OK(kura_sql_exec(db, del, &p, 1, &affected, err));
     assert_int_equal(affected, 7);
     FAILS(kura_sql_exec(db, "THIS IS NOT SQL", NULL, 0, NULL, err), KURA_STORE);
+}
+
+/* ---- tags (issue #5) ------------------------------------------------------------- */
+
+static void test_tags_round_trip(void **state)
+{
+    (void)state;
+    c_tagged in, out;
+    kura_init(&tagged_model, &in);
+    snprintf(in.name, sizeof in.name, "t1");
+    assert_true(kura_tags_add(&in.tags, "red"));
+    assert_true(kura_tags_add(&in.tags, "青い"));
+    assert_true(kura_tags_add(&in.tags, "a\"b,]"));
+    OK(kura_insert(db, &tagged_model, &in, err));
+    OK(kura_get(db, &tagged_model, in.base.id, &out, err));
+    assert_int_equal(out.tags.count, 3);
+    assert_string_equal(out.tags.items[0], "red");
+    assert_string_equal(out.tags.items[1], "青い");
+    assert_string_equal(out.tags.items[2], "a\"b,]");
+    assert_true(kura_tags_has(&out.tags, "red"));
+
+    /* Updating replaces the list; an empty list stays empty, NULL stays NULL. */
+    out.tags.count = 0;
+    assert_true(kura_tags_add(&out.tags, "green"));
+    OK(kura_update(db, &tagged_model, &out, err));
+    OK(kura_get(db, &tagged_model, in.base.id, &out, err));
+    assert_int_equal(out.tags.count, 1);
+    assert_string_equal(out.tags.items[0], "green");
+    out.tags.count = 0;
+    OK(kura_update(db, &tagged_model, &out, err));
+    OK(kura_get(db, &tagged_model, in.base.id, &out, err));
+    assert_int_equal(out.tags.count, 0);
+    assert_false(kura_is_null(&tagged_model, &out, kura_field_named(&tagged_model, "tags")));
+    kura_set_null(&tagged_model, &out, kura_field_named(&tagged_model, "tags"), true);
+    OK(kura_update(db, &tagged_model, &out, err));
+    OK(kura_get(db, &tagged_model, in.base.id, &out, err));
+    assert_true(kura_is_null(&tagged_model, &out, kura_field_named(&tagged_model, "tags")));
+
+    /* A tag longer than the field allows is refused and nothing is written. */
+    c_tagged bad;
+    kura_init(&tagged_model, &bad);
+    snprintf(bad.name, sizeof bad.name, "t2");
+    assert_true(kura_tags_add(&bad.tags, "muchtoolong"));
+    kura_error e = {0};
+    assert_false(kura_insert(db, &tagged_model, &bad, &e));
+    assert_int_equal(e.code, KURA_VALIDATION);
+    assert_string_equal(e.field, "tags");
+    assert_int_equal(count_all(&tagged_model), 1);
 }
 
 /* ---- threads ---------------------------------------------------------------------- */
@@ -891,11 +1017,12 @@ static void *writer(void *arg)
             return (void *)2;
         kura_clear(&item_model, &back);
         if (i % 10 == 0) { /* transactions from many threads at once */
-            if (!kura_begin(db, &err))
+            bool tx = kura_begin(db, &err);
+            if (!tx && err.code != KURA_UNSUPPORTED) /* documents: MongoDB has none */
                 return (void *)3;
             it.age = 149; /* make_item never gives this age */
             bool upd = kura_update(db, &item_model, &it, &err);
-            if (!kura_commit(db, &err) || !upd)
+            if ((tx && !kura_commit(db, &err)) || !upd)
                 return (void *)4;
         }
     }
@@ -941,6 +1068,7 @@ int main(int argc, char **argv)
 {
     const char *target = argc > 1 ? argv[1] : "sqlite";
     snprintf(target_name, sizeof target_name, "%s", target);
+    doc_target = strncmp(target, "docs-", 5) == 0;
     const char *why = resolve_target(target);
     if (why) {
         printf("skipped: model-store conformance on %s: %s\n", target, why);
@@ -974,6 +1102,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_failed_statement_dooms_transaction, fresh),
         cmocka_unit_test_setup(test_raw_sql, fresh),
         cmocka_unit_test_setup(test_threads_share_one_store, fresh),
+        cmocka_unit_test_setup(test_tags_round_trip, fresh),
     };
     printf("model-store conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);

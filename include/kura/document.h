@@ -1,0 +1,72 @@
+/*
+ * kura/document.h — the same models, stored as documents.
+ *
+ * A document store is a kura_store: every function of store.h works on it
+ * with the same contract (validation, stamps, errors, ownership, threads),
+ * checked by the same conformance suite. A model is stored as one document
+ * per object in a collection named like the model:
+ *
+ *   - the id is the document's `_id`, an integer in every driver, assigned by
+ *     the store on insert (embedded and JSONB: the table's INTEGER/BIGSERIAL
+ *     key "_id"; MongoDB: a counter in the `kura_counters` collection, taken
+ *     with findAndModify $inc, several ids in one round trip for insert_many);
+ *   - the user fields are keys named like the fields; created_at and
+ *     updated_at are dates: ISO 8601 UTC text with microseconds in JSON
+ *     ("2024-05-01T12:00:00.000001Z"), BSON dates in MongoDB;
+ *   - a NULL field reads back from JSON null or from a missing key;
+ *   - keys the model does not declare (written by another program) are
+ *     ignored when reading and KEPT when saving: kura_update and
+ *     kura_update_where merge the model's keys into the stored document
+ *     (json_patch / jsonb || / $set), they never replace it;
+ *   - indexed and unique fields become real indexes (SQL expression indexes,
+ *     MongoDB createIndexes), made by kura_create or on a model's first use
+ *     by the store, never on every write.
+ *
+ * URLs (KURA_DOCUMENT_URL):
+ *   sqlite:///path/app.db, sqlite://:memory:   embedded, SQLite JSON1; the
+ *        options of kura_store_open apply. Collections are tables
+ *        <model>("_id" INTEGER PRIMARY KEY, "doc" TEXT holding JSON).
+ *   postgresql://...      PostgreSQL JSONB (when built with the PostgreSQL
+ *        driver): tables <model>("_id" BIGSERIAL PRIMARY KEY, "doc" JSONB).
+ *   mongodb://..., mongodb+srv://...   MongoDB through libmongoc: whatever
+ *        the URI configures (replica set, TLS, auth, pool size via
+ *        maxPoolSize, ...). The database is the URI's path, default "kura".
+ *
+ * What differs between drivers (documented, and tested as such):
+ *   - kura_sql_query / kura_sql_exec: KURA_UNSUPPORTED on every document store.
+ *   - MongoDB: kura_begin/commit/rollback return KURA_UNSUPPORTED (MongoDB
+ *     transactions need a replica set and sessions; kura does not pretend).
+ *     kura_insert_many is still all or nothing: when the batch fails part way
+ *     the documents it wrote are deleted again before the call returns (other
+ *     readers may see them briefly). Dates are BSON dates, which hold
+ *     milliseconds: datetime fields read back truncated to the millisecond,
+ *     and the stamps created_at/updated_at are rounded UP to the next
+ *     millisecond, the store waiting (< 1 ms) until that instant has passed,
+ *     so a stamp is never earlier than the call nor later than its return;
+ *     the rounded stamps are written back into the caller's struct.
+ */
+#ifndef KURA_DOCUMENT_H
+#define KURA_DOCUMENT_H
+
+#include "error.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Opens a document store from a URL (see above). Fails with KURA_CONFIG for a
+ * malformed URL or an unknown scheme, KURA_UNAVAILABLE when a server does not
+ * answer, KURA_IO for a file that cannot be opened. The caller owns the store:
+ * kura_store_close.
+ */
+kura_store *kura_document_store_open(const char *url, kura_error *err);
+
+/* Whether `store` is a document store (opened by kura_document_store_open). */
+bool kura_store_is_document(const kura_store *store);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

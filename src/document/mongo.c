@@ -1,0 +1,719 @@
+/*
+ * mongo.c — the MongoDB document store, through libmongoc.
+ *
+ * A mongoc_client_pool_t is shared by all threads (libmongoc's thread-safe
+ * pool); each operation pops a client and pushes it back, a cursor keeps one
+ * until closed. The URI configures everything libmongoc knows (replica sets,
+ * TLS, auth, maxPoolSize, timeouts); kura adds nothing to it.
+ *
+ * Ids: `_id` is an int64 taken from the counter document {_id: <collection>}
+ * in `kura_counters` with findAndModify {$inc: {seq: n}} (upsert), so ids are
+ * small integers in every document driver and a batch takes n in one trip.
+ */
+#include <mongoc/mongoc.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "document/document_private.h"
+#include "document/mongo_private.h"
+
+#define COUNTERS "kura_counters"
+
+typedef struct mongo_model {
+    const kura_model *model;
+    bool ensured; /* indexes created by this store */
+    struct mongo_model *next;
+} mongo_model;
+
+typedef struct mongo_store {
+    kura_store base;
+    mongoc_client_pool_t *pool;
+    mongoc_uri_t *uri;
+    char *dbname;
+    pthread_mutex_t lock;
+    mongo_model *models;
+} mongo_store;
+
+typedef struct mongo_cursor {
+    kura_cursor base;
+    mongo_store *s;
+    mongoc_client_t *client;
+    mongoc_collection_t *coll;
+    mongoc_cursor_t *cur; /* NULL: no rows (limit 0) */
+} mongo_cursor;
+
+static const kura_store_ops mongo_ops;
+
+bool kura_mongo_is(const kura_store *store)
+{
+    return store && store->ops == &mongo_ops;
+}
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void init_mongoc(void)
+{
+    mongoc_init(); /* process-wide; libmongoc wants it once, before any client */
+}
+
+/* ---- errors ------------------------------------------------------------------ */
+
+static bool fail_bson(kura_error *err, const bson_error_t *e, const char *what)
+{
+    kura_code code = KURA_STORE;
+    if (e->code == 11000 || e->code == 11001)
+        code = KURA_CONSTRAINT;
+    else if (e->domain == MONGOC_ERROR_SERVER_SELECTION || e->domain == MONGOC_ERROR_STREAM)
+        code = KURA_UNAVAILABLE;
+    else if (e->domain == MONGOC_ERROR_CLIENT && e->code == MONGOC_ERROR_CLIENT_AUTHENTICATE)
+        code = KURA_AUTH;
+    return kura_fail(err, code, NULL, "mongodb: %s: %s", what, e->message);
+}
+
+/* ---- clients and collections ------------------------------------------------- */
+
+static mongoc_collection_t *coll_for(mongo_store *s, mongoc_client_t *c, const char *name)
+{
+    return mongoc_client_get_collection(c, s->dbname, name);
+}
+
+static mongoc_client_t *pop(mongo_store *s, kura_error *err)
+{
+    mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
+    if (!c)
+        kura_fail(err, KURA_TIMEOUT, NULL, "mongodb: no client came free");
+    return c;
+}
+
+static void push(mongo_store *s, mongoc_client_t *c)
+{
+    if (c)
+        mongoc_client_pool_push(s->pool, c);
+}
+
+static mongo_model *model_entry(mongo_store *s, const kura_model *m, kura_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    mongo_model *mm = s->models;
+    while (mm && mm->model != m)
+        mm = mm->next;
+    if (!mm) {
+        mm = calloc(1, sizeof *mm);
+        if (mm) {
+            mm->model = m;
+            mm->next = s->models;
+            s->models = mm;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!mm)
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    return mm;
+}
+
+/* The partial-index type filter for a field: a unique index then ignores
+ * documents where the field is null or missing, as a SQL UNIQUE does. */
+static const char *bson_type_alias(kura_type t)
+{
+    switch (t) {
+    case KURA_TYPE_INT32:
+    case KURA_TYPE_INT64:
+    case KURA_TYPE_DOUBLE:
+        return "number";
+    case KURA_TYPE_BOOL:
+        return "bool";
+    case KURA_TYPE_DATETIME:
+        return "date";
+    default:
+        return "string";
+    }
+}
+
+static bool create_indexes(mongo_store *s, mongoc_client_t *c, mongo_model *mm, kura_error *err)
+{
+    const kura_model *m = mm->model;
+    bson_t cmd = BSON_INITIALIZER, arr;
+    bson_append_utf8(&cmd, "createIndexes", -1, m->name, -1);
+    bson_append_array_begin(&cmd, "indexes", -1, &arr);
+    uint32_t n = 0;
+    for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        if (!f->index && !f->unique)
+            continue;
+        char idx[16], name[160];
+        const char *key;
+        bson_uint32_to_string(n++, &key, idx, sizeof idx);
+        snprintf(name, sizeof name, "ix_%s_%s", m->name, f->name);
+        bson_t ix, k;
+        bson_append_document_begin(&arr, key, -1, &ix);
+        bson_append_document_begin(&ix, "key", -1, &k);
+        bson_append_int32(&k, f->name, -1, 1);
+        bson_append_document_end(&ix, &k);
+        bson_append_utf8(&ix, "name", -1, name, -1);
+        if (f->unique) {
+            bson_t pf, t;
+            bson_append_bool(&ix, "unique", -1, true);
+            bson_append_document_begin(&ix, "partialFilterExpression", -1, &pf);
+            bson_append_document_begin(&pf, f->name, -1, &t);
+            bson_append_utf8(&t, "$type", -1, bson_type_alias(f->type), -1);
+            bson_append_document_end(&pf, &t);
+            bson_append_document_end(&ix, &pf);
+        }
+        bson_append_document_end(&arr, &ix);
+    }
+    bson_append_array_end(&cmd, &arr);
+    bool ok = true;
+    if (n > 0) {
+        bson_error_t e;
+        mongoc_database_t *db = mongoc_client_get_database(c, s->dbname);
+        ok = mongoc_database_write_command_with_opts(db, &cmd, NULL, NULL, &e);
+        mongoc_database_destroy(db);
+        if (!ok)
+            fail_bson(err, &e, "createIndexes");
+    }
+    bson_destroy(&cmd);
+    if (ok)
+        __atomic_store_n(&mm->ensured, true, __ATOMIC_RELEASE);
+    return ok;
+}
+
+/* A client for an operation on m, after the model's indexes exist: made by
+ * kura_create or on the model's first use by this store, never per write. */
+static mongoc_client_t *ready(mongo_store *s, const kura_model *m, kura_error *err)
+{
+    if (!kura_doc_plain_name(m->name)) {
+        kura_fail(err, KURA_INVALID, NULL, "collection name '%.64s' is not a plain identifier",
+                  m->name);
+        return NULL;
+    }
+    mongo_model *mm = model_entry(s, m, err);
+    if (!mm)
+        return NULL;
+    mongoc_client_t *c = pop(s, err);
+    if (c && !__atomic_load_n(&mm->ensured, __ATOMIC_ACQUIRE) && !create_indexes(s, c, mm, err)) {
+        push(s, c);
+        return NULL;
+    }
+    return c;
+}
+
+/* ---- schema ------------------------------------------------------------------------ */
+
+static bool create_model(kura_store *store, const kura_model *m, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    mongo_model *mm = model_entry(s, m, err);
+    if (!mm)
+        return false;
+    mongoc_client_t *c = pop(s, err);
+    if (!c)
+        return false;
+    bool ok = create_indexes(s, c, mm, err);
+    push(s, c);
+    return ok;
+}
+
+static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    mongo_model *mm = model_entry(s, m, err);
+    if (!mm)
+        return false;
+    mongoc_client_t *c = pop(s, err);
+    if (!c)
+        return false;
+    mongoc_collection_t *coll = coll_for(s, c, m->name);
+    bson_error_t e;
+    bool ok = mongoc_collection_drop_with_opts(coll, NULL, &e);
+    if (!ok && (e.code == 26 || strstr(e.message, "ns not found")))
+        ok = true; /* dropping what does not exist is done, as DROP TABLE IF EXISTS */
+    mongoc_collection_destroy(coll);
+    if (ok) { /* ids start again at 1, as a dropped SQL table's do */
+        mongoc_collection_t *counters = coll_for(s, c, COUNTERS);
+        bson_t sel = BSON_INITIALIZER;
+        bson_append_utf8(&sel, "_id", -1, m->name, -1);
+        ok = mongoc_collection_delete_one(counters, &sel, NULL, NULL, &e);
+        bson_destroy(&sel);
+        mongoc_collection_destroy(counters);
+    }
+    if (!ok)
+        fail_bson(err, &e, "drop");
+    else
+        __atomic_store_n(&mm->ensured, false, __ATOMIC_RELEASE);
+    push(s, c);
+    return ok;
+}
+
+/* ---- ids and stamps --------------------------------------------------------------- */
+
+/* Reserves n ids for collection `name`; *first gets the first of them. */
+static bool take_ids(mongo_store *s, mongoc_client_t *c, const char *name, size_t n, int64_t *first,
+                     kura_error *err)
+{
+    mongoc_collection_t *counters = coll_for(s, c, COUNTERS);
+    bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, reply;
+    bson_append_utf8(&query, "_id", -1, name, -1);
+    bson_append_document_begin(&update, "$inc", -1, &inc);
+    bson_append_int64(&inc, "seq", -1, (int64_t)n);
+    bson_append_document_end(&update, &inc);
+    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
+    mongoc_find_and_modify_opts_set_update(opts, &update);
+    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_UPSERT |
+                                                    MONGOC_FIND_AND_MODIFY_RETURN_NEW);
+    bson_error_t e;
+    bool ok = mongoc_collection_find_and_modify_with_opts(counters, &query, opts, &reply, &e);
+    if (!ok) {
+        fail_bson(err, &e, "findAndModify on " COUNTERS);
+    } else {
+        bson_iter_t it;
+        int64_t seq = 0;
+        if (bson_iter_init(&it, &reply) && bson_iter_find_descendant(&it, "value.seq", &it) &&
+            BSON_ITER_HOLDS_NUMBER(&it))
+            seq = bson_iter_as_int64(&it);
+        if (seq < (int64_t)n)
+            ok = kura_fail(err, KURA_STORE, NULL, "mongodb: the id counter for %s is broken", name);
+        else
+            *first = seq - (int64_t)n + 1;
+    }
+    bson_destroy(&reply);
+    mongoc_find_and_modify_opts_destroy(opts);
+    bson_destroy(&query);
+    bson_destroy(&update);
+    mongoc_collection_destroy(counters);
+    return ok;
+}
+
+/*
+ * A stamp a BSON date can hold: t rounded up to the millisecond, after waiting
+ * until that instant has passed. Rounding down would give a stamp earlier than
+ * the call; rounding up without waiting, one later than its return.
+ */
+static kura_time ms_stamp(kura_time t)
+{
+    kura_time up = (kura_mongo_ms_floor(t) + (t % 1000 != 0)) * 1000;
+    while (kura_now() < up) {
+        struct timespec ts = {0, 100000}; /* 0.1 ms: the wait is below 1 ms */
+        nanosleep(&ts, NULL);
+    }
+    return up;
+}
+
+/* ---- documents ----------------------------------------------------------------- */
+
+static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    mongoc_client_t *c = ready(s, m, err);
+    if (!c)
+        return false;
+    kura_base *b0 = objs;
+    kura_time stamp = ms_stamp(b0->created_at);
+    int64_t first = 0;
+    bool ok = take_ids(s, c, m->name, n, &first, err);
+    bson_t *docs = ok ? calloc(n, sizeof *docs) : NULL;
+    const bson_t **ptrs = ok ? calloc(n, sizeof *ptrs) : NULL;
+    if (ok && (!docs || !ptrs))
+        ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    size_t built = 0;
+    for (; ok && built < n; built++) {
+        kura_base *b = (kura_base *)((char *)objs + built * m->size);
+        b->created_at = b->updated_at = stamp; /* the caller holds what is stored */
+        b->id = first + (int64_t)built;
+        bson_init(&docs[built]);
+        ptrs[built] = &docs[built];
+        ok = kura_mongo_from_model(m, b, false, &docs[built], err);
+    } /* the increment counts a failed document too: it is destroyed below */
+    if (ok) {
+        mongoc_collection_t *coll = coll_for(s, c, m->name);
+        bson_error_t e;
+        bool sent = n == 1 ? mongoc_collection_insert_one(coll, ptrs[0], NULL, NULL, &e)
+                           : mongoc_collection_insert_many(coll, ptrs, n, NULL, NULL, &e);
+        if (!sent) {
+            ok = fail_bson(err, &e, "insert");
+            if (n > 1) {
+                /* All or nothing without a transaction: delete what the ordered
+                 * batch wrote before it stopped (only ids taken for it). */
+                bson_t sel = BSON_INITIALIZER, range;
+                bson_append_document_begin(&sel, "_id", -1, &range);
+                bson_append_int64(&range, "$gte", -1, first);
+                bson_append_int64(&range, "$lt", -1, first + (int64_t)n);
+                bson_append_document_end(&sel, &range);
+                bson_error_t e2;
+                if (!mongoc_collection_delete_many(coll, &sel, NULL, NULL, &e2))
+                    kura_fail(err, KURA_STORE, NULL,
+                              "mongodb: insert failed (%.100s) and its partial batch could not "
+                              "be removed: %.100s",
+                              e.message, e2.message);
+                bson_destroy(&sel);
+            }
+        }
+        mongoc_collection_destroy(coll);
+    }
+    for (size_t i = 0; docs && i < built; i++)
+        bson_destroy(&docs[i]);
+    free(docs);
+    free(ptrs);
+    push(s, c);
+    if (!ok)
+        for (size_t i = 0; i < n; i++)
+            ((kura_base *)((char *)objs + i * m->size))->id = 0;
+    return ok;
+}
+
+static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    mongoc_client_t *c = ready(s, m, err);
+    if (!c)
+        return false;
+    mongoc_collection_t *coll = coll_for(s, c, m->name);
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    bson_append_int64(&filter, "_id", -1, id);
+    bson_append_int64(&opts, "limit", -1, 1);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+    const bson_t *doc;
+    bool ok;
+    if (mongoc_cursor_next(cur, &doc)) {
+        memset(out, 0, m->size);
+        ok = kura_mongo_to_model(m, doc, out, err);
+        if (!ok)
+            kura_clear(m, out);
+    } else {
+        bson_error_t e;
+        if (mongoc_cursor_error(cur, &e))
+            ok = fail_bson(err, &e, "find");
+        else
+            ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    mongoc_collection_destroy(coll);
+    push(s, c);
+    return ok;
+}
+
+/* Runs an update or delete; *n gets matchedCount / deletedCount. */
+static bool write_op(mongo_store *s, mongoc_client_t *c, const char *name, const bson_t *filter,
+                     const bson_t *set, bool many, int64_t *n, kura_error *err)
+{
+    mongoc_collection_t *coll = coll_for(s, c, name);
+    bson_t reply, update = BSON_INITIALIZER;
+    bson_error_t e;
+    bool ok;
+    if (set) {
+        bson_append_document(&update, "$set", -1, set);
+        ok = many ? mongoc_collection_update_many(coll, filter, &update, NULL, &reply, &e)
+                  : mongoc_collection_update_one(coll, filter, &update, NULL, &reply, &e);
+    } else {
+        ok = many ? mongoc_collection_delete_many(coll, filter, NULL, &reply, &e)
+                  : mongoc_collection_delete_one(coll, filter, NULL, &reply, &e);
+    }
+    if (ok) {
+        bson_iter_t it;
+        *n = 0;
+        if (bson_iter_init_find(&it, &reply, set ? "matchedCount" : "deletedCount"))
+            *n = bson_iter_as_int64(&it);
+    } else {
+        fail_bson(err, &e, set ? "update" : "delete");
+    }
+    bson_destroy(&reply);
+    bson_destroy(&update);
+    mongoc_collection_destroy(coll);
+    return ok;
+}
+
+static bool do_update(kura_store *store, const kura_model *m, const void *obj, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    mongoc_client_t *c = ready(s, m, err);
+    if (!c)
+        return false;
+    /* kura_update's obj is the caller's writable struct (store.c only passes it
+     * as const): the rounded stamp goes back so the caller holds what is stored. */
+    kura_base *b = (kura_base *)(uintptr_t)obj;
+    b->updated_at = ms_stamp(b->updated_at);
+    bson_t filter = BSON_INITIALIZER, set = BSON_INITIALIZER;
+    bson_append_int64(&filter, "_id", -1, b->id);
+    int64_t matched = 0;
+    /* $set names only the model's keys: the others in the document stay. */
+    bool ok = kura_mongo_from_model(m, obj, true, &set, err) &&
+              write_op(s, c, m->name, &filter, &set, false, &matched, err);
+    if (ok && matched == 0)
+        ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)b->id);
+    bson_destroy(&filter);
+    bson_destroy(&set);
+    push(s, c);
+    return ok;
+}
+
+static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    mongoc_client_t *c = ready(s, m, err);
+    if (!c)
+        return false;
+    bson_t filter = BSON_INITIALIZER;
+    bson_append_int64(&filter, "_id", -1, id);
+    int64_t n = 0;
+    bool ok = write_op(s, c, m->name, &filter, NULL, false, &n, err);
+    if (ok && n == 0)
+        ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+    bson_destroy(&filter);
+    push(s, c);
+    return ok;
+}
+
+/* ---- queries ----------------------------------------------------------------------- */
+
+static int cursor_next(kura_cursor *kc, void *out, kura_error *err)
+{
+    mongo_cursor *mc = (mongo_cursor *)kc;
+    if (!mc->cur)
+        return 0;
+    const bson_t *doc;
+    if (mongoc_cursor_next(mc->cur, &doc)) {
+        memset(out, 0, kc->model->size);
+        if (!kura_mongo_to_model(kc->model, doc, out, err)) {
+            kura_clear(kc->model, out);
+            return -1;
+        }
+        return 1;
+    }
+    bson_error_t e;
+    if (mongoc_cursor_error(mc->cur, &e)) {
+        fail_bson(err, &e, "find");
+        return -1;
+    }
+    return 0;
+}
+
+static void cursor_close(kura_cursor *kc)
+{
+    mongo_cursor *mc = (mongo_cursor *)kc;
+    if (mc->cur)
+        mongoc_cursor_destroy(mc->cur);
+    if (mc->coll)
+        mongoc_collection_destroy(mc->coll);
+    push(mc->s, mc->client);
+    free(mc);
+}
+
+static const kura_cursor_ops mongo_cursor_ops = {cursor_next, cursor_close};
+
+static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    bson_t filter = BSON_INITIALIZER;
+    if (!kura_mongo_filter(q, &filter, err)) {
+        bson_destroy(&filter);
+        return NULL;
+    }
+    mongo_cursor *mc = calloc(1, sizeof *mc);
+    if (!mc) {
+        bson_destroy(&filter);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
+        return NULL;
+    }
+    mc->base.ops = &mongo_cursor_ops;
+    mc->base.model = q->model;
+    mc->s = s;
+    mc->client = ready(s, q->model, err);
+    if (!mc->client) {
+        free(mc);
+        bson_destroy(&filter);
+        return NULL;
+    }
+    if (q->limit != 0) { /* MongoDB reads limit 0 as "no limit" */
+        bson_t opts = BSON_INITIALIZER, sort;
+        bson_append_document_begin(&opts, "sort", -1, &sort);
+        kura_mongo_sort(q, &sort);
+        bson_append_document_end(&opts, &sort);
+        if (q->limit > 0)
+            bson_append_int64(&opts, "limit", -1, q->limit);
+        if (q->offset > 0)
+            bson_append_int64(&opts, "skip", -1, q->offset);
+        mc->coll = coll_for(s, mc->client, q->model->name);
+        mc->cur = mongoc_collection_find_with_opts(mc->coll, &filter, &opts, NULL);
+        bson_destroy(&opts);
+        bson_error_t e;
+        if (mongoc_cursor_error(mc->cur, &e)) { /* bad options are known at once */
+            fail_bson(err, &e, "find");
+            cursor_close(&mc->base);
+            mc = NULL;
+        }
+    }
+    bson_destroy(&filter);
+    return mc ? &mc->base : NULL;
+}
+
+static bool count_docs(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    bson_t filter = BSON_INITIALIZER;
+    if (!kura_mongo_filter(q, &filter, err)) {
+        bson_destroy(&filter);
+        return false;
+    }
+    mongoc_client_t *c = ready(s, q->model, err);
+    bool ok = c != NULL;
+    if (ok) {
+        mongoc_collection_t *coll = coll_for(s, c, q->model->name);
+        bson_error_t e;
+        int64_t n = mongoc_collection_count_documents(coll, &filter, NULL, NULL, NULL, &e);
+        ok = n >= 0 ? (*count = n, true) : fail_bson(err, &e, "count");
+        mongoc_collection_destroy(coll);
+    }
+    push(s, c);
+    bson_destroy(&filter);
+    return ok;
+}
+
+static bool update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                         kura_time now, int64_t *affected, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    bson_t filter = BSON_INITIALIZER, doc = BSON_INITIALIZER;
+    bool ok = kura_mongo_filter(q, &filter, err) &&
+              kura_mongo_from_assign(q->model, set, n, ms_stamp(now), &doc, err);
+    mongoc_client_t *c = ok ? ready(s, q->model, err) : NULL;
+    ok = ok && c && write_op(s, c, q->model->name, &filter, &doc, true, affected, err);
+    push(s, c);
+    bson_destroy(&filter);
+    bson_destroy(&doc);
+    return ok;
+}
+
+static bool delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    bson_t filter = BSON_INITIALIZER;
+    bool ok = kura_mongo_filter(q, &filter, err);
+    mongoc_client_t *c = ok ? ready(s, q->model, err) : NULL;
+    ok = ok && c && write_op(s, c, q->model->name, &filter, NULL, true, affected, err);
+    push(s, c);
+    bson_destroy(&filter);
+    return ok;
+}
+
+/* ---- transactions: not offered (see document.h) ------------------------------- */
+
+static bool no_tx(kura_error *err)
+{
+    return kura_fail(err, KURA_UNSUPPORTED, NULL,
+                     "the MongoDB document store has no transactions (they need a replica set "
+                     "and sessions; kura does not emulate them)");
+}
+
+static bool tx_begin(kura_store *store, kura_error *err)
+{
+    (void)store;
+    return no_tx(err);
+}
+
+static bool tx_end(kura_store *store, kura_error *err)
+{
+    (void)store;
+    return no_tx(err);
+}
+
+static int tx_depth(kura_store *store)
+{
+    (void)store;
+    return 0;
+}
+
+/* ---- the store --------------------------------------------------------------------- */
+
+static bool ping(kura_store *store, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    mongoc_client_t *c = pop(s, err);
+    if (!c)
+        return false;
+    bson_t cmd = BSON_INITIALIZER;
+    bson_append_int32(&cmd, "ping", -1, 1);
+    bson_error_t e;
+    bool ok = mongoc_client_command_simple(c, "admin", &cmd, NULL, NULL, &e);
+    if (!ok)
+        fail_bson(err, &e, "ping");
+    bson_destroy(&cmd);
+    push(s, c);
+    return ok;
+}
+
+static void close_store(kura_store *store)
+{
+    mongo_store *s = (mongo_store *)store;
+    if (s->pool)
+        mongoc_client_pool_destroy(s->pool);
+    if (s->uri)
+        mongoc_uri_destroy(s->uri);
+    while (s->models) {
+        mongo_model *mm = s->models;
+        s->models = mm->next;
+        free(mm);
+    }
+    pthread_mutex_destroy(&s->lock);
+    free(s->dbname);
+    free(s);
+}
+
+static const kura_store_ops mongo_ops = {
+    .name = "mongodb",
+    .close = close_store,
+    .ping = ping,
+    .create = create_model,
+    .drop = drop_model,
+    .insert = do_insert,
+    .get = do_get,
+    .update = do_update,
+    .remove = do_remove,
+    .cursor_open = open_cursor,
+    .count = count_docs,
+    .update_where = update_where,
+    .delete_where = delete_where,
+    .begin = tx_begin,
+    .commit = tx_end,
+    .rollback = tx_end,
+    .depth = tx_depth,
+    .sql_query = NULL,
+    .sql_exec = NULL,
+};
+
+kura_store *kura_mongo_store_open(const char *url, kura_error *err)
+{
+    pthread_once(&init_once, init_mongoc);
+    mongo_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a store");
+        return NULL;
+    }
+    s->base.ops = &mongo_ops;
+    s->base.driver = "mongodb";
+    pthread_mutex_init(&s->lock, NULL);
+    bson_error_t e;
+    s->uri = mongoc_uri_new_with_error(url, &e);
+    if (!s->uri) {
+        kura_fail(err, KURA_CONFIG, NULL, "malformed MongoDB URL: %s", e.message);
+        goto fail;
+    }
+    const char *db = mongoc_uri_get_database(s->uri);
+    s->dbname = strdup(db && *db ? db : "kura");
+    s->pool = mongoc_client_pool_new(s->uri);
+    if (!s->dbname || !s->pool) {
+        kura_fail(err, KURA_CONFIG, NULL, "cannot make a MongoDB client pool for this URL");
+        goto fail;
+    }
+    mongoc_client_pool_set_error_api(s->pool, MONGOC_ERROR_API_VERSION_2);
+    mongoc_client_pool_set_appname(s->pool, "kura");
+    /* Reach the server now: a wrong host or a refused login fails at start-up. */
+    if (!ping(&s->base, err))
+        goto fail;
+    return &s->base;
+fail:
+    close_store(&s->base);
+    return NULL;
+}

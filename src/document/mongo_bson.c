@@ -1,0 +1,581 @@
+/* mongo_bson.c — models to BSON documents and back; queries to filter documents. */
+#include "document/mongo_private.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+
+int64_t kura_mongo_ms_floor(kura_time t)
+{
+    int64_t ms = t / 1000;
+    if (t % 1000 < 0)
+        ms--; /* C division truncates toward zero; dates before 1970 need floor */
+    return ms;
+}
+
+static bool whole_ms(kura_time t)
+{
+    return t % 1000 == 0;
+}
+
+const char *kura_mongo_key(const kura_model *m, int column)
+{
+    return column == KURA_COL_ID ? "_id" : kura_column_name(m, column);
+}
+
+/* ---- values ---------------------------------------------------------------------- */
+
+/* Appends a query or assignment value as the BSON type the field is stored as. */
+static bool append_value(bson_t *b, const char *key, kura_type type, const kura_value *v)
+{
+    switch (v->kind) {
+    case KURA_VALUE_NULL:
+        return bson_append_null(b, key, -1);
+    case KURA_VALUE_INT:
+        if (type == KURA_TYPE_BOOL)
+            return bson_append_bool(b, key, -1, v->as.i != 0);
+        if (type == KURA_TYPE_DOUBLE)
+            return bson_append_double(b, key, -1, (double)v->as.i);
+        if (type == KURA_TYPE_INT32 && v->as.i >= INT32_MIN && v->as.i <= INT32_MAX)
+            return bson_append_int32(b, key, -1, (int32_t)v->as.i);
+        return bson_append_int64(b, key, -1, v->as.i);
+    case KURA_VALUE_DOUBLE:
+        return bson_append_double(b, key, -1, v->as.d);
+    case KURA_VALUE_BOOL:
+        return bson_append_bool(b, key, -1, v->as.b);
+    case KURA_VALUE_STRING:
+        return bson_append_utf8(b, key, -1, v->as.s, -1);
+    case KURA_VALUE_TIME:
+        if (v->as.t == 0)
+            return bson_append_null(b, key, -1);
+        return bson_append_date_time(b, key, -1, kura_mongo_ms_floor(v->as.t));
+    }
+    return false;
+}
+
+static bool append_time(bson_t *b, const char *key, kura_time t)
+{
+    if (t == 0) /* 0 is "unset", as JSON null */
+        return bson_append_null(b, key, -1);
+    return bson_append_date_time(b, key, -1, kura_mongo_ms_floor(t));
+}
+
+static bool append_field(bson_t *b, const kura_model *m, const void *obj, const kura_field *f,
+                         kura_error *err)
+{
+    if (kura_is_null(m, obj, f))
+        return bson_append_null(b, f->name, -1);
+    const char *p = (const char *)obj + f->offset;
+    switch (f->type) {
+    case KURA_TYPE_INT32: {
+        int32_t v;
+        memcpy(&v, p, sizeof v);
+        return bson_append_int32(b, f->name, -1, v);
+    }
+    case KURA_TYPE_INT64: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return bson_append_int64(b, f->name, -1, v);
+    }
+    case KURA_TYPE_DOUBLE: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return bson_append_double(b, f->name, -1, v);
+    }
+    case KURA_TYPE_BOOL: {
+        bool v;
+        memcpy(&v, p, sizeof v);
+        return bson_append_bool(b, f->name, -1, v);
+    }
+    case KURA_TYPE_DATETIME: {
+        kura_time v;
+        memcpy(&v, p, sizeof v);
+        return append_time(b, f->name, v);
+    }
+    case KURA_TYPE_TAGS: {
+        const kura_tags *t = (const kura_tags *)p;
+        bson_t arr;
+        bson_append_array_begin(b, f->name, -1, &arr);
+        for (uint32_t i = 0; i < t->count && i < KURA_TAGS_MAX; i++) {
+            char idx[16];
+            const char *key;
+            size_t len = strnlen(t->items[i], sizeof t->items[i]);
+            if (!bson_utf8_validate(t->items[i], len, false)) {
+                bson_append_array_end(b, &arr);
+                return kura_fail(err, KURA_VALIDATION, f->name, "%s: tag %u is not valid UTF-8",
+                                 f->name, (unsigned)i);
+            }
+            bson_uint32_to_string(i, &key, idx, sizeof idx);
+            bson_append_utf8(&arr, key, -1, t->items[i], (int)len);
+        }
+        return bson_append_array_end(b, &arr);
+    }
+    case KURA_TYPE_TEXT:
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL: {
+        const char *s = p;
+        size_t len;
+        if (f->type == KURA_TYPE_TEXT) {
+            memcpy(&s, p, sizeof s);
+            s = s ? s : "";
+            len = strlen(s);
+        } else {
+            len = strnlen(s, f->size);
+        }
+        if (!bson_utf8_validate(s, len, false))
+            return kura_fail(err, KURA_VALIDATION, f->name, "%s is not valid UTF-8", f->name);
+        return bson_append_utf8(b, f->name, -1, s, (int)len);
+    }
+    }
+    return false;
+}
+
+bool kura_mongo_from_model(const kura_model *m, const void *obj, bool for_update, bson_t *doc,
+                           kura_error *err)
+{
+    const kura_base *base = obj;
+    if (!for_update)
+        bson_append_int64(doc, "_id", -1, base->id);
+    for (size_t i = 0; i < m->nfields; i++)
+        if (!append_field(doc, m, obj, &m->fields[i], err)) {
+            if (!err || err->code == KURA_OK)
+                kura_fail(err, KURA_NOMEM, m->fields[i].name, "cannot encode %s",
+                          m->fields[i].name);
+            return false;
+        }
+    if (!for_update)
+        append_time(doc, "created_at", base->created_at);
+    append_time(doc, "updated_at", base->updated_at);
+    return true;
+}
+
+bool kura_mongo_from_assign(const kura_model *m, const kura_assign *set, size_t n, kura_time now,
+                            bson_t *doc, kura_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const kura_field *f = kura_field_named(m, set[i].field);
+        if (!f)
+            return kura_fail(err, KURA_INVALID, set[i].field, "unknown field %s", set[i].field);
+        if (set[i].value.kind == KURA_VALUE_STRING &&
+            !bson_utf8_validate(set[i].value.as.s, strlen(set[i].value.as.s), false))
+            return kura_fail(err, KURA_VALIDATION, f->name, "%s is not valid UTF-8", f->name);
+        if (!append_value(doc, f->name, f->type, &set[i].value))
+            return kura_fail(err, KURA_NOMEM, f->name, "cannot encode %s", f->name);
+    }
+    append_time(doc, "updated_at", now);
+    return true;
+}
+
+/* ---- reading documents ------------------------------------------------------------ */
+
+static bool wrong_type(kura_error *err, const char *name, const bson_iter_t *it)
+{
+    return kura_fail(err, KURA_STORE, name,
+                     "%s: stored value has BSON type 0x%02x, not the field's", name,
+                     (unsigned)bson_iter_type(it));
+}
+
+/* An integer from int32, int64 or an integral double (other programs write any). */
+static bool iter_int(const bson_iter_t *it, int64_t *out)
+{
+    switch (bson_iter_type(it)) {
+    case BSON_TYPE_INT32:
+        *out = bson_iter_int32(it);
+        return true;
+    case BSON_TYPE_INT64:
+        *out = bson_iter_int64(it);
+        return true;
+    case BSON_TYPE_DOUBLE: {
+        double d = bson_iter_double(it);
+        if (d != floor(d) || d < -9.2e18 || d > 9.2e18)
+            return false;
+        *out = (int64_t)d;
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+static bool iter_time(const char *name, const bson_iter_t *it, kura_time *out, kura_error *err)
+{
+    if (BSON_ITER_HOLDS_NULL(it)) {
+        *out = 0;
+        return true;
+    }
+    if (!BSON_ITER_HOLDS_DATE_TIME(it))
+        return wrong_type(err, name, it);
+    *out = bson_iter_date_time(it) * 1000;
+    return true;
+}
+
+static bool read_field(const kura_model *m, const kura_field *f, const bson_iter_t *it, void *out,
+                       kura_error *err)
+{
+    char *p = (char *)out + f->offset;
+    if (BSON_ITER_HOLDS_NULL(it))
+        return true; /* stays NULL: the caller marked every field NULL first */
+    int64_t iv;
+    switch (f->type) {
+    case KURA_TYPE_INT32: {
+        if (!iter_int(it, &iv) || iv < INT32_MIN || iv > INT32_MAX)
+            return wrong_type(err, f->name, it);
+        int32_t v = (int32_t)iv;
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case KURA_TYPE_INT64:
+        if (!iter_int(it, &iv))
+            return wrong_type(err, f->name, it);
+        memcpy(p, &iv, sizeof iv);
+        break;
+    case KURA_TYPE_DOUBLE: {
+        if (!BSON_ITER_HOLDS_NUMBER(it))
+            return wrong_type(err, f->name, it);
+        double v = bson_iter_as_double(it);
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case KURA_TYPE_BOOL: {
+        if (!BSON_ITER_HOLDS_BOOL(it))
+            return wrong_type(err, f->name, it);
+        bool v = bson_iter_bool(it);
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case KURA_TYPE_DATETIME: {
+        kura_time v = 0;
+        if (!iter_time(f->name, it, &v, err))
+            return false;
+        memcpy(p, &v, sizeof v);
+        break;
+    }
+    case KURA_TYPE_TAGS: {
+        bson_iter_t child;
+        if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &child))
+            return wrong_type(err, f->name, it);
+        kura_tags t;
+        memset(&t, 0, sizeof t);
+        while (bson_iter_next(&child)) {
+            uint32_t len;
+            const char *s = BSON_ITER_HOLDS_UTF8(&child) ? bson_iter_utf8(&child, &len) : NULL;
+            if (!s || t.count >= KURA_TAGS_MAX || len >= sizeof t.items[0] || memchr(s, 0, len))
+                return kura_fail(err, KURA_STORE, f->name,
+                                 "%s: stored value is not a list of at most %d short strings",
+                                 f->name, KURA_TAGS_MAX);
+            memcpy(t.items[t.count++], s, len);
+        }
+        memcpy(p, &t, sizeof t);
+        break;
+    }
+    case KURA_TYPE_TEXT:
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL: {
+        if (!BSON_ITER_HOLDS_UTF8(it))
+            return wrong_type(err, f->name, it);
+        uint32_t len;
+        const char *s = bson_iter_utf8(it, &len);
+        if (memchr(s, '\0', len))
+            return kura_fail(err, KURA_STORE, f->name, "%s: stored value contains NUL", f->name);
+        if (f->type == KURA_TYPE_TEXT) {
+            char *copy = malloc((size_t)len + 1);
+            if (!copy)
+                return kura_fail(err, KURA_NOMEM, f->name, "out of memory reading %s", f->name);
+            memcpy(copy, s, len);
+            copy[len] = '\0';
+            char *old;
+            memcpy(&old, p, sizeof old);
+            free(old);
+            memcpy(p, &copy, sizeof copy);
+        } else {
+            if ((size_t)len >= f->size)
+                return kura_fail(err, KURA_STORE, f->name,
+                                 "%s: stored value of %u bytes does not fit the field", f->name,
+                                 len);
+            memcpy(p, s, len);
+            p[len] = '\0';
+        }
+        break;
+    }
+    }
+    kura_set_null(m, out, f, false);
+    return true;
+}
+
+bool kura_mongo_to_model(const kura_model *m, const bson_t *doc, void *out, kura_error *err)
+{
+    kura_base *base = out;
+    /* A declared field the document lacks reads as NULL, as JSON documents do. */
+    for (size_t i = 0; i < m->nfields; i++)
+        kura_set_null(m, out, &m->fields[i], true);
+    bson_iter_t it;
+    if (!bson_iter_init(&it, doc))
+        return kura_fail(err, KURA_STORE, NULL, "corrupt BSON document");
+    while (bson_iter_next(&it)) {
+        const char *key = bson_iter_key(&it);
+        const kura_field *f = kura_field_named(m, key);
+        if (f) {
+            if (!read_field(m, f, &it, out, err))
+                return false;
+        } else if (strcmp(key, "_id") == 0) {
+            int64_t id;
+            if (!iter_int(&it, &id))
+                return kura_fail(err, KURA_STORE, "id",
+                                 "_id is not an integer (a document kura did not write?)");
+            base->id = id;
+        } else if (strcmp(key, "created_at") == 0) {
+            if (!iter_time(key, &it, &base->created_at, err))
+                return false;
+        } else if (strcmp(key, "updated_at") == 0) {
+            if (!iter_time(key, &it, &base->updated_at, err))
+                return false;
+        } /* else: a key another program wrote; kept in the store, ignored here */
+    }
+    return true;
+}
+
+/* ---- queries --------------------------------------------------------------------- */
+
+typedef struct walk {
+    const kura_query *q;
+    size_t pos;
+    kura_error *err;
+    char pattern_stack[256];
+} walk;
+
+/* {"_id": {"$in": []}}: matches no document (an empty OR, an empty IN). */
+static void append_nothing(bson_t *d)
+{
+    bson_t in, arr;
+    bson_append_document_begin(d, "_id", -1, &in);
+    bson_append_array_begin(&in, "$in", -1, &arr);
+    bson_append_array_end(&in, &arr);
+    bson_append_document_end(d, &in);
+}
+
+static void regex_literal(kura_buf *b, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strchr("\\^$.|?*+()[]{}/", s[i]) && s[i])
+            kura_buf_addn(b, "\\", 1);
+        kura_buf_addn(b, &s[i], 1);
+    }
+}
+
+/* PREFIX: ^literal. LIKE: % is .*, _ is ., a backslash makes the next character
+ * literal; anchored at both ends, and "s" so that . also matches a newline, as
+ * LIKE's _ and % do. */
+static bool append_regex(walk *w, bson_t *cond, const char *value, bool like)
+{
+    kura_buf b;
+    kura_buf_init(&b, w->pattern_stack, sizeof w->pattern_stack);
+    kura_buf_addn(&b, "^", 1);
+    if (!like) {
+        regex_literal(&b, value, strlen(value));
+    } else {
+        for (const char *c = value; *c; c++) {
+            if (*c == '\\' && c[1]) {
+                c++;
+                regex_literal(&b, c, 1);
+            } else if (*c == '%') {
+                kura_buf_add(&b, ".*");
+            } else if (*c == '_') {
+                kura_buf_addn(&b, ".", 1);
+            } else {
+                regex_literal(&b, c, 1);
+            }
+        }
+        kura_buf_addn(&b, "$", 1);
+    }
+    bool ok = !b.oom;
+    if (ok)
+        bson_append_regex(cond, "$regex", -1, b.data, like ? "s" : "");
+    kura_buf_free(&b);
+    if (!ok)
+        return kura_fail(w->err, KURA_NOMEM, NULL, "out of memory building a filter");
+    return true;
+}
+
+static const char *const cmp_ops[] = {"$eq", "$ne", "$lt", "$lte", "$gt", "$gte"};
+
+/* A datetime bound in milliseconds that keeps the comparison exact. */
+static int64_t time_bound(kura_op op, kura_time t)
+{
+    int64_t ms = kura_mongo_ms_floor(t);
+    if ((op == KURA_GE || op == KURA_LT) && !whole_ms(t))
+        ms++;
+    return ms;
+}
+
+static bool append_cmp(walk *w, bson_t *d, const kura_term *t, const kura_value *v)
+{
+    const kura_model *m = w->q->model;
+    const char *key = kura_mongo_key(m, t->column);
+    kura_type type = kura_column_type(m, t->column);
+    bson_t cond, arr;
+    kura_op op = (kura_op)t->op;
+    if (v->kind == KURA_VALUE_TIME && !whole_ms(v->as.t) && (op == KURA_EQ || op == KURA_NE)) {
+        /* No millisecond date equals it: EQ matches nothing, NE every non-null. */
+        if (op == KURA_EQ) {
+            append_nothing(d);
+            return true;
+        }
+        bson_append_document_begin(d, key, -1, &cond);
+        bson_append_null(&cond, "$ne", -1);
+        bson_append_document_end(d, &cond);
+        return true;
+    }
+    bson_append_document_begin(d, key, -1, &cond);
+    bool ok = true;
+    if (op == KURA_PREFIX || op == KURA_LIKE) {
+        ok = append_regex(w, &cond, v->as.s, op == KURA_LIKE);
+    } else if (op == KURA_NE) {
+        /* SQL's <> never matches NULL; $ne alone would. */
+        bson_append_array_begin(&cond, "$nin", -1, &arr);
+        append_value(&arr, "0", type, v);
+        bson_append_null(&arr, "1", -1);
+        bson_append_array_end(&cond, &arr);
+    } else if (v->kind == KURA_VALUE_TIME) {
+        bson_append_date_time(&cond, cmp_ops[op], -1, time_bound(op, v->as.t));
+    } else {
+        append_value(&cond, cmp_ops[op], type, v);
+    }
+    bson_append_document_end(d, &cond);
+    return ok;
+}
+
+static bool append_in(walk *w, bson_t *d, const kura_term *t, const kura_value *v)
+{
+    const kura_model *m = w->q->model;
+    const char *key = kura_mongo_key(m, t->column);
+    kura_type type = kura_column_type(m, t->column);
+    bson_t cond, arr;
+    bson_append_document_begin(d, key, -1, &cond);
+    bson_append_array_begin(&cond, "$in", -1, &arr);
+    uint32_t k = 0;
+    for (unsigned i = 0; i < t->count; i++) {
+        if (v[i].kind == KURA_VALUE_TIME && !whole_ms(v[i].as.t))
+            continue; /* equals no stored date */
+        char idx[16];
+        const char *ikey;
+        bson_uint32_to_string(k++, &ikey, idx, sizeof idx);
+        append_value(&arr, ikey, type, &v[i]);
+    }
+    bson_append_array_end(&cond, &arr);
+    bson_append_document_end(d, &cond);
+    return true;
+}
+
+static bool items(walk *w, bson_t *arr, uint32_t *n);
+
+/* Appends the document for the term at w->pos (and, for a group, its members)
+ * to arr under the next index. */
+static bool one_term(walk *w, bson_t *arr, uint32_t *n)
+{
+    const kura_term *t = &w->q->terms[w->pos++];
+    const kura_value *v = &w->q->values[t->first];
+    char idx[16];
+    const char *key;
+    bson_uint32_to_string((*n)++, &key, idx, sizeof idx);
+    bson_t d;
+    bson_append_document_begin(arr, key, -1, &d);
+    bool ok = true;
+    switch ((kura_term_kind)t->kind) {
+    case KURA_TERM_CMP:
+        ok = append_cmp(w, &d, t, v);
+        break;
+    case KURA_TERM_IN:
+        ok = append_in(w, &d, t, v);
+        break;
+    case KURA_TERM_NULL:
+    case KURA_TERM_NOTNULL: {
+        bson_t cond;
+        bson_append_document_begin(&d, kura_mongo_key(w->q->model, t->column), -1, &cond);
+        bson_append_null(&cond, t->kind == KURA_TERM_NULL ? "$eq" : "$ne", -1);
+        bson_append_document_end(&d, &cond);
+        break;
+    }
+    case KURA_TERM_ALL:
+    case KURA_TERM_ANY:
+    case KURA_TERM_NOT: {
+        bson_t members = BSON_INITIALIZER;
+        uint32_t count = 0;
+        ok = items(w, &members, &count);
+        if (ok && count == 0) {
+            if (t->kind != KURA_TERM_ALL) /* empty ANY is false; NOT of empty ALL too */
+                append_nothing(&d);
+        } else if (ok && t->kind == KURA_TERM_NOT) {
+            bson_t nor, inner;
+            bson_append_array_begin(&d, "$nor", -1, &nor);
+            bson_append_document_begin(&nor, "0", -1, &inner);
+            bson_append_array(&inner, "$and", -1, &members);
+            bson_append_document_end(&nor, &inner);
+            bson_append_array_end(&d, &nor);
+        } else if (ok) {
+            bson_append_array(&d, t->kind == KURA_TERM_ALL ? "$and" : "$or", -1, &members);
+        }
+        bson_destroy(&members);
+        break;
+    }
+    case KURA_TERM_END:
+        break;
+    }
+    bson_append_document_end(arr, &d);
+    return ok;
+}
+
+/* The terms up to the matching END (consumed) or the end of the query. */
+static bool items(walk *w, bson_t *arr, uint32_t *n)
+{
+    while (w->pos < w->q->nterms && w->q->terms[w->pos].kind != KURA_TERM_END)
+        if (!one_term(w, arr, n))
+            return false;
+    if (w->pos < w->q->nterms)
+        w->pos++;
+    return true;
+}
+
+bool kura_mongo_filter(const kura_query *q, bson_t *filter, kura_error *err)
+{
+    const kura_error *qe = kura_query_error(q);
+    if (qe) {
+        if (err)
+            *err = *qe;
+        return false;
+    }
+    walk w = {.q = q, .pos = 0, .err = err};
+    bson_t all = BSON_INITIALIZER;
+    uint32_t n = 0;
+    bool ok = true;
+    while (ok && w.pos < q->nterms)
+        ok = items(&w, &all, &n);
+    if (ok && n == 1) { /* one term: its document is the filter, without an $and */
+        bson_iter_t it;
+        if (bson_iter_init(&it, &all) && bson_iter_next(&it) && BSON_ITER_HOLDS_DOCUMENT(&it)) {
+            uint32_t len;
+            const uint8_t *data;
+            bson_iter_document(&it, &len, &data);
+            bson_t one;
+            if (bson_init_static(&one, data, len))
+                bson_concat(filter, &one);
+        }
+    } else if (ok && n > 1) {
+        bson_append_array(filter, "$and", -1, &all);
+    }
+    bson_destroy(&all);
+    return ok;
+}
+
+void kura_mongo_sort(const kura_query *q, bson_t *sort)
+{
+    bool has_id = false;
+    for (unsigned i = 0; i < q->norder; i++) {
+        bson_append_int32(sort, kura_mongo_key(q->model, q->order[i].column), -1,
+                          q->order[i].desc ? -1 : 1);
+        has_id = has_id || q->order[i].column == KURA_COL_ID;
+    }
+    if (!has_id)
+        bson_append_int32(sort, "_id", -1, 1);
+}

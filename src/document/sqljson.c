@@ -1,0 +1,692 @@
+/*
+ * sqljson.c — documents in SQL tables: SQLite JSON1 (embedded) and PostgreSQL JSONB.
+ *
+ * A collection is a table <model>("_id" integer key, "doc" JSON). This store
+ * wraps a SQL model store (sql_store.c) and runs its own statements through
+ * it, so the pool, the statement cache, pinned transactions, savepoints and
+ * the doom-on-failure rule are the SQL store's, not a copy of them. Queries go
+ * through the same translator as tables (query/to_sql.c) with a column writer
+ * that renders a field as a JSON path expression; indexes are expression
+ * indexes on exactly those expressions, so the planner can use them.
+ */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <kura/json.h>
+
+#include "core/buf.h"
+#include "document/document_private.h"
+#include "query/to_sql.h"
+#include "sql/sql_private.h"
+
+typedef struct doc_model {
+    const kura_model *model;
+    char *select; /* SELECT "_id", <field exprs>, <created>, <updated> FROM "t" */
+    char *get;    /* select WHERE "_id" = ? */
+    char *insert; /* INSERT ... RETURNING "_id" */
+    char *update; /* merge a patch into the stored document */
+    char *remove;
+    bool ensured; /* table and indexes known to exist (created or checked once) */
+    struct doc_model *next;
+} doc_model;
+
+typedef struct doc_store {
+    kura_store base;
+    kura_store *sql; /* owned */
+    bool pg;         /* PostgreSQL JSONB; else SQLite JSON1 */
+    pthread_mutex_t lock;
+    doc_model *models;
+} doc_store;
+
+static const kura_store_ops sqljson_ops;
+
+bool kura_sqljson_is(const kura_store *store)
+{
+    return store && store->ops == &sqljson_ops;
+}
+
+bool kura_doc_plain_name(const char *name)
+{
+    if (!name || !*name || (*name >= '0' && *name <= '9'))
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+              *c == '_'))
+            return false;
+    return true;
+}
+
+/* ---- expressions -------------------------------------------------------------- */
+
+/*
+ * The expression for a column. The field name goes into the SQL literally
+ * (checked by kura_doc_plain_name when the model is first used): an index is
+ * only used when the query's expression is the index's expression, and a
+ * bound path parameter would never match one.
+ */
+static void column_expr(kura_buf *out, const kura_model *m, int column, void *ctx)
+{
+    const doc_store *s = ctx;
+    if (column == KURA_COL_ID) {
+        kura_buf_add(out, "\"_id\"");
+        return;
+    }
+    const char *name = kura_column_name(m, column);
+    kura_type t = kura_column_type(m, column);
+    if (!s->pg) {
+        kura_buf_addf(out, "json_extract(\"doc\", '$.%s')", name);
+        return;
+    }
+    /* ->> gives text; the cast makes comparisons and order numeric / boolean. */
+    switch (t) {
+    case KURA_TYPE_INT32:
+        kura_buf_addf(out, "((\"doc\"->>'%s')::integer)", name);
+        break;
+    case KURA_TYPE_INT64:
+        kura_buf_addf(out, "((\"doc\"->>'%s')::bigint)", name);
+        break;
+    case KURA_TYPE_DOUBLE:
+        kura_buf_addf(out, "((\"doc\"->>'%s')::double precision)", name);
+        break;
+    case KURA_TYPE_BOOL:
+        kura_buf_addf(out, "((\"doc\"->>'%s')::boolean)", name);
+        break;
+    default: /* strings and ISO 8601 datetimes compare as text */
+        kura_buf_addf(out, "(\"doc\"->>'%s')", name);
+        break;
+    }
+}
+
+static void placeholder(kura_buf *b, const doc_store *s, int n)
+{
+    if (s->pg)
+        kura_buf_addf(b, "$%d", n);
+    else
+        kura_buf_addn(b, "?", 1);
+}
+
+static char *buf_take(kura_buf *b)
+{
+    char *r = b->oom ? NULL : strdup(b->data);
+    kura_buf_free(b);
+    return r;
+}
+
+static void free_doc_model(doc_model *dm)
+{
+    free(dm->select);
+    free(dm->get);
+    free(dm->insert);
+    free(dm->update);
+    free(dm->remove);
+    free(dm);
+}
+
+static doc_model *build_doc_model(doc_store *s, const kura_model *m)
+{
+    doc_model *dm = calloc(1, sizeof *dm);
+    if (!dm)
+        return NULL;
+    dm->model = m;
+    char stack[2048];
+    kura_buf b;
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "SELECT \"_id\"");
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_add(&b, ", ");
+        column_expr(&b, m, (int)i, s);
+    }
+    kura_buf_add(&b, ", ");
+    column_expr(&b, m, KURA_COL_CREATED_AT, s);
+    kura_buf_add(&b, ", ");
+    column_expr(&b, m, KURA_COL_UPDATED_AT, s);
+    kura_buf_add(&b, " FROM ");
+    kura_buf_ident(&b, m->name);
+    dm->select = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_addf(&b, "%s WHERE \"_id\" = ", dm->select ? dm->select : "");
+    placeholder(&b, s, 1);
+    dm->get = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "INSERT INTO ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, s->pg ? " (\"doc\") VALUES ($1::jsonb) RETURNING \"_id\""
+                           : " (\"doc\") VALUES (json(?)) RETURNING \"_id\"");
+    dm->insert = buf_take(&b);
+
+    /* json_patch (RFC 7396) and jsonb || both keep the keys the patch does not
+     * name: that is what keeps data written by other programs. */
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "UPDATE ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, s->pg ? " SET \"doc\" = \"doc\" || $1::jsonb WHERE \"_id\" = $2"
+                           : " SET \"doc\" = json_patch(\"doc\", ?) WHERE \"_id\" = ?");
+    dm->update = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "DELETE FROM ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " WHERE \"_id\" = ");
+    placeholder(&b, s, 1);
+    dm->remove = buf_take(&b);
+
+    if (!dm->select || !dm->get || !dm->insert || !dm->update || !dm->remove) {
+        free_doc_model(dm);
+        return NULL;
+    }
+    return dm;
+}
+
+static bool check_names(const kura_model *m, kura_error *err)
+{
+    if (!kura_doc_plain_name(m->name))
+        return kura_fail(err, KURA_INVALID, NULL,
+                         "collection name '%.64s' is not a plain identifier", m->name);
+    for (size_t i = 0; i < m->nfields; i++)
+        if (!kura_doc_plain_name(m->fields[i].name))
+            return kura_fail(err, KURA_INVALID, m->fields[i].name,
+                             "field name '%.64s' is not a plain identifier", m->fields[i].name);
+    return true;
+}
+
+static doc_model *doc_model_for(doc_store *s, const kura_model *m, kura_error *err)
+{
+    pthread_mutex_lock(&s->lock);
+    doc_model *dm = s->models;
+    while (dm && dm->model != m)
+        dm = dm->next;
+    if (!dm) {
+        if (!check_names(m, err)) {
+            pthread_mutex_unlock(&s->lock);
+            return NULL;
+        }
+        dm = build_doc_model(s, m);
+        if (dm) {
+            dm->next = s->models;
+            s->models = dm;
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!dm)
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory building statements for %s", m->name);
+    return dm;
+}
+
+/* ---- schema ---------------------------------------------------------------------- */
+
+static bool exec0(doc_store *s, const char *sql, kura_error *err)
+{
+    return kura_sql_exec(s->sql, sql, NULL, 0, NULL, err);
+}
+
+static bool create_collection(doc_store *s, doc_model *dm, kura_error *err)
+{
+    const kura_model *m = dm->model;
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "CREATE TABLE IF NOT EXISTS ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, s->pg ? " (\"_id\" BIGSERIAL PRIMARY KEY, \"doc\" JSONB NOT NULL)"
+                           : " (\"_id\" INTEGER PRIMARY KEY, \"doc\" TEXT NOT NULL "
+                             "CHECK (json_valid(\"doc\")))");
+    bool ok = !b.oom && exec0(s, b.data, err);
+    /* A table of the same name that is not a collection (a relational model of
+     * the same name in the same database) is a configuration error, said now. */
+    if (ok) {
+        b.len = 0;
+        kura_buf_add(&b, "SELECT COUNT(\"doc\") FROM ");
+        kura_buf_ident(&b, m->name);
+        kura_buf_add(&b, " WHERE 1 = 0");
+        int64_t ignored;
+        kura_error e;
+        kura_error_clear(&e);
+        if (!b.oom && !kura_sql_scalar(s->sql, b.data, NULL, 0, &ignored, &e))
+            ok = kura_fail(err, KURA_CONFIG, NULL,
+                           "table %s exists and is not a document collection (%s)", m->name,
+                           e.message);
+    }
+    /* Flask-SQLAlchemy's index names, on the expressions queries use. */
+    for (size_t i = 0; ok && i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        if (!f->index && !f->unique)
+            continue;
+        b.len = 0;
+        kura_buf_addf(&b, "CREATE %sINDEX IF NOT EXISTS \"ix_%s_%s\" ON ",
+                      f->unique ? "UNIQUE " : "", m->name, f->name);
+        kura_buf_ident(&b, m->name);
+        kura_buf_add(&b, " ((");
+        column_expr(&b, m, (int)i, s);
+        kura_buf_add(&b, "))");
+        ok = !b.oom && exec0(s, b.data, err);
+    }
+    if (b.oom)
+        ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    kura_buf_free(&b);
+    if (ok)
+        __atomic_store_n(&dm->ensured, true, __ATOMIC_RELEASE);
+    return ok;
+}
+
+/* The collection's statements, after making sure it exists: the first use of a
+ * model by this store creates its table and indexes (IF NOT EXISTS), later
+ * uses only read a flag. */
+static doc_model *ready(doc_store *s, const kura_model *m, kura_error *err)
+{
+    doc_model *dm = doc_model_for(s, m, err);
+    if (!dm)
+        return NULL;
+    if (!__atomic_load_n(&dm->ensured, __ATOMIC_ACQUIRE) && !create_collection(s, dm, err))
+        return NULL;
+    return dm;
+}
+
+static bool create_model(kura_store *store, const kura_model *m, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = doc_model_for(s, m, err);
+    return dm && create_collection(s, dm, err);
+}
+
+static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = doc_model_for(s, m, err);
+    if (!dm)
+        return false;
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "DROP TABLE IF EXISTS ");
+    kura_buf_ident(&b, m->name);
+    bool ok = !b.oom && exec0(s, b.data, err);
+    kura_buf_free(&b);
+    if (ok)
+        __atomic_store_n(&dm->ensured, false, __ATOMIC_RELEASE);
+    return ok;
+}
+
+/* ---- documents ---------------------------------------------------------------- */
+
+/* The model's keys as a compact JSON text (malloc'd): without "id" (the
+ * table's key), and without created_at when `for_update` (it never changes). */
+static char *doc_text(const kura_model *m, const void *obj, bool for_update, kura_error *err)
+{
+    json_t *o = kura_to_json(m, obj);
+    if (!o) {
+        kura_fail(err, KURA_NOMEM, NULL, "cannot encode %s as JSON", m->name);
+        return NULL;
+    }
+    json_object_del(o, "id");
+    if (for_update)
+        json_object_del(o, "created_at");
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (!text)
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding %s", m->name);
+    return text;
+}
+
+static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error *err)
+{
+    char *text = doc_text(dm->model, obj, false, err);
+    if (!text)
+        return false;
+    kura_value v = KURA_VSTR(text);
+    int64_t id = 0;
+    bool ok = kura_sql_scalar(s->sql, dm->insert, &v, 1, &id, err);
+    free(text);
+    if (ok)
+        ((kura_base *)obj)->id = id;
+    return ok;
+}
+
+static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, m, err);
+    if (!dm)
+        return false;
+    if (n > 1 && !kura_begin(s->sql, err))
+        return false;
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = insert_one(s, dm, (char *)objs + i * m->size, err);
+    if (n > 1) {
+        if (ok)
+            ok = kura_commit(s->sql, err);
+        else {
+            kura_error ignored;
+            kura_rollback(s->sql, &ignored);
+        }
+        if (!ok) /* nothing was written: no object keeps an id it does not have */
+            for (size_t i = 0; i < n; i++)
+                ((kura_base *)((char *)objs + i * m->size))->id = 0;
+    }
+    return ok;
+}
+
+static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, m, err);
+    if (!dm)
+        return false;
+    kura_value v = KURA_VINT(id);
+    kura_cursor *c = kura_sql_cursor_sql(s->sql, m, dm->get, &v, 1, false, err);
+    if (!c)
+        return false;
+    int rc = kura_cursor_next(c, out, err);
+    kura_cursor_close(c);
+    if (rc == 0)
+        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+    return rc == 1;
+}
+
+static bool do_update(kura_store *store, const kura_model *m, const void *obj, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, m, err);
+    if (!dm)
+        return false;
+    char *text = doc_text(m, obj, true, err);
+    if (!text)
+        return false;
+    const kura_base *b = obj;
+    kura_value v[2] = {KURA_VSTR(text), KURA_VINT(b->id)};
+    int64_t changed = 0;
+    bool ok = kura_sql_exec(s->sql, dm->update, v, 2, &changed, err);
+    free(text);
+    if (ok && changed == 0)
+        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)b->id);
+    return ok;
+}
+
+static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, m, err);
+    if (!dm)
+        return false;
+    kura_value v = KURA_VINT(id);
+    int64_t changed = 0;
+    if (!kura_sql_exec(s->sql, dm->remove, &v, 1, &changed, err))
+        return false;
+    if (changed == 0)
+        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+    return true;
+}
+
+/* ---- queries ---------------------------------------------------------------------- */
+
+/* A translated query: SQL text and parameters, datetimes as ISO 8601 text
+ * (the form they have inside the documents, which sorts as time does). */
+typedef struct doc_sql {
+    char stack[1024];
+    kura_buf b;
+    kura_sql_params p;
+    char (*iso)[28]; /* storage for the datetime parameters' text */
+} doc_sql;
+
+static void doc_sql_init(doc_sql *d, const doc_store *s)
+{
+    kura_buf_init(&d->b, d->stack, sizeof d->stack);
+    kura_sql_params_init(&d->p, s->pg);
+    d->iso = NULL;
+}
+
+static void doc_sql_free(doc_sql *d)
+{
+    kura_sql_params_free(&d->p);
+    kura_buf_free(&d->b);
+    free(d->iso);
+}
+
+static bool where(doc_sql *d, doc_store *s, const kura_query *q, kura_error *err)
+{
+    if (!kura_sql_where(&d->b, q, &d->p, column_expr, s, err))
+        return false;
+    size_t ntime = 0;
+    for (size_t i = 0; i < d->p.count; i++)
+        ntime += d->p.values[i].kind == KURA_VALUE_TIME;
+    if (ntime) {
+        d->iso = malloc(ntime * sizeof *d->iso);
+        if (!d->iso)
+            return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        size_t k = 0;
+        for (size_t i = 0; i < d->p.count; i++)
+            if (d->p.values[i].kind == KURA_VALUE_TIME) {
+                kura_time_format_iso(d->p.values[i].as.t, d->iso[k]);
+                d->p.values[i] = KURA_VSTR(d->iso[k]);
+                k++;
+            }
+    }
+    if (d->b.oom)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
+    return true;
+}
+
+static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stream, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, q->model, err);
+    if (!dm)
+        return NULL;
+    doc_sql d;
+    doc_sql_init(&d, s);
+    kura_buf_add(&d.b, dm->select);
+    kura_cursor *c = NULL;
+    if (where(&d, s, q, err)) {
+        kura_sql_order_limit(&d.b, q, column_expr, s);
+        if (d.b.oom)
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
+        else
+            c = kura_sql_cursor_sql(s->sql, q->model, d.b.data, d.p.values, d.p.count, stream, err);
+    }
+    doc_sql_free(&d);
+    return c;
+}
+
+/* A cursor streams; kura_find reads every row anyway (as sql_store.c does). */
+static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
+{
+    return open_query(store, q, true, err);
+}
+
+static kura_cursor *open_find(kura_store *store, const kura_query *q, kura_error *err)
+{
+    return open_query(store, q, false, err);
+}
+
+static bool count_docs(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    if (!ready(s, q->model, err))
+        return false;
+    doc_sql d;
+    doc_sql_init(&d, s);
+    kura_buf_add(&d.b, "SELECT COUNT(*) FROM ");
+    kura_buf_ident(&d.b, q->model->name);
+    bool ok = where(&d, s, q, err) &&
+              kura_sql_scalar(s->sql, d.b.data, d.p.values, d.p.count, count, err);
+    doc_sql_free(&d);
+    return ok;
+}
+
+/* The JSON value an assignment writes, by the field's type. */
+static json_t *assign_json(const kura_model *m, const kura_assign *a)
+{
+    const kura_field *f = kura_field_named(m, a->field);
+    const kura_value *v = &a->value;
+    switch (v->kind) {
+    case KURA_VALUE_NULL:
+        return json_null();
+    case KURA_VALUE_INT:
+        if (f && f->type == KURA_TYPE_BOOL)
+            return json_boolean(v->as.i != 0);
+        if (f && f->type == KURA_TYPE_DOUBLE)
+            return json_real((double)v->as.i);
+        return json_integer(v->as.i);
+    case KURA_VALUE_DOUBLE:
+        return json_real(v->as.d);
+    case KURA_VALUE_BOOL:
+        return json_boolean(v->as.b);
+    case KURA_VALUE_STRING:
+        return json_string(v->as.s);
+    case KURA_VALUE_TIME: {
+        if (v->as.t == 0)
+            return json_null();
+        char iso[28];
+        kura_time_format_iso(v->as.t, iso);
+        return json_string(iso);
+    }
+    }
+    return NULL;
+}
+
+static bool write_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                        kura_time now, int64_t *affected, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    if (!ready(s, q->model, err))
+        return false;
+    char *patch = NULL;
+    if (set) {
+        json_t *o = json_object();
+        bool ok = o != NULL;
+        for (size_t i = 0; ok && i < n; i++) {
+            json_t *v = assign_json(q->model, &set[i]);
+            ok = v && json_object_set_new(o, set[i].field, v) == 0;
+        }
+        char iso[28];
+        kura_time_format_iso(now, iso);
+        ok = ok && json_object_set_new(o, "updated_at", json_string(iso)) == 0;
+        patch = ok ? json_dumps(o, JSON_COMPACT) : NULL;
+        json_decref(o);
+        if (!patch)
+            return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding a bulk update");
+    }
+    doc_sql d;
+    doc_sql_init(&d, s);
+    if (patch) {
+        kura_buf_add(&d.b, "UPDATE ");
+        kura_buf_ident(&d.b, q->model->name);
+        kura_buf_add(&d.b, " SET \"doc\" = ");
+        /* The patch is the first parameter, so it is numbered before the WHERE's. */
+        if (s->pg) {
+            kura_buf_add(&d.b, "\"doc\" || ");
+            kura_sql_param(&d.b, &d.p, KURA_VSTR(patch));
+            kura_buf_add(&d.b, "::jsonb");
+        } else {
+            kura_buf_add(&d.b, "json_patch(\"doc\", ");
+            kura_sql_param(&d.b, &d.p, KURA_VSTR(patch));
+            kura_buf_add(&d.b, ")");
+        }
+    } else {
+        kura_buf_add(&d.b, "DELETE FROM ");
+        kura_buf_ident(&d.b, q->model->name);
+    }
+    bool ok = where(&d, s, q, err) &&
+              kura_sql_exec(s->sql, d.b.data, d.p.values, d.p.count, affected, err);
+    doc_sql_free(&d);
+    free(patch);
+    return ok;
+}
+
+static bool update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                         kura_time now, int64_t *affected, kura_error *err)
+{
+    return write_where(store, q, set, n, now, affected, err);
+}
+
+static bool delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
+{
+    return write_where(store, q, NULL, 0, 0, affected, err);
+}
+
+/* ---- transactions: the SQL store's, unchanged ---------------------------------- */
+
+static bool tx_begin(kura_store *store, kura_error *err)
+{
+    return kura_begin(((doc_store *)store)->sql, err);
+}
+
+static bool tx_commit(kura_store *store, kura_error *err)
+{
+    return kura_commit(((doc_store *)store)->sql, err);
+}
+
+static bool tx_rollback(kura_store *store, kura_error *err)
+{
+    return kura_rollback(((doc_store *)store)->sql, err);
+}
+
+static int tx_depth(kura_store *store)
+{
+    return kura_transaction_depth(((doc_store *)store)->sql);
+}
+
+static bool ping(kura_store *store, kura_error *err)
+{
+    return kura_store_ping(((doc_store *)store)->sql, err);
+}
+
+static void close_store(kura_store *store)
+{
+    doc_store *s = (doc_store *)store;
+    kura_store_close(s->sql);
+    while (s->models) {
+        doc_model *dm = s->models;
+        s->models = dm->next;
+        free_doc_model(dm);
+    }
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+static const kura_store_ops sqljson_ops = {
+    .name = "docs",
+    .close = close_store,
+    .ping = ping,
+    .create = create_model,
+    .drop = drop_model,
+    .insert = do_insert,
+    .get = do_get,
+    .update = do_update,
+    .remove = do_remove,
+    .cursor_open = open_cursor,
+    .find_open = open_find,
+    .count = count_docs,
+    .update_where = update_where,
+    .delete_where = delete_where,
+    .begin = tx_begin,
+    .commit = tx_commit,
+    .rollback = tx_rollback,
+    .depth = tx_depth,
+    .sql_query = NULL, /* a document store runs no raw SQL: KURA_UNSUPPORTED */
+    .sql_exec = NULL,
+};
+
+kura_store *kura_sqljson_store_new(kura_store *sql, kura_error *err)
+{
+    if (!sql)
+        return NULL;
+    doc_store *s = calloc(1, sizeof *s);
+    if (!s) {
+        kura_store_close(sql);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a store");
+        return NULL;
+    }
+    s->base.ops = &sqljson_ops;
+    s->sql = sql;
+    s->pg = kura_sql_store_dialect(sql)->dollar_params;
+    s->base.driver = s->pg ? "docs-postgresql" : "docs-sqlite";
+    pthread_mutex_init(&s->lock, NULL);
+    return &s->base;
+}

@@ -1,0 +1,276 @@
+/*
+ * doc_suite.c — what only document stores promise, on every document driver:
+ *   - keys the model does not declare (another program's) survive kura_update
+ *     and kura_update_where, and reading ignores them;
+ *   - indexed and unique fields are real indexes in the database.
+ * `doc_suite TARGET` with the targets of store_suite (docs-sqlite,
+ * docs-postgresql, docs-mongo-peer, docs-mongodb); an unavailable one prints
+ * one "skipped:" line.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <mongoc/mongoc.h>
+
+#include <kura/kura.h>
+
+/* The model under test, and a wider view of the same collection standing for
+ * another program that writes keys the model does not know. */
+typedef struct d_user {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+    int32_t age;
+    char code[KURA_STRING_BYTES(8)];
+} d_user;
+
+typedef struct d_wide {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+    int32_t age;
+    char code[KURA_STRING_BYTES(8)];
+    char extra[KURA_STRING_BYTES(32)];
+    int64_t visits;
+} d_wide;
+
+static const kura_model user_model = KURA_MODEL(d_user, "d_user", KURA_STRING(d_user, name, 32),
+                                                KURA_INT32(d_user, age, .index = true),
+                                                KURA_STRING(d_user, code, 8, .unique = true));
+static const kura_model wide_model =
+    KURA_MODEL(d_wide, "d_user", KURA_STRING(d_wide, name, 32),
+               KURA_INT32(d_wide, age, .index = true), KURA_STRING(d_wide, code, 8, .unique = true),
+               KURA_STRING(d_wide, extra, 32), KURA_INT64(d_wide, visits));
+
+/* Rows of a SQL catalogue query and of EXPLAIN QUERY PLAN, read with kura_sql_query. */
+typedef struct ix_row {
+    kura_base base;
+    char name[KURA_STRING_BYTES(64)];
+    bool uniq;
+} ix_row;
+static const kura_model ix_model =
+    KURA_MODEL(ix_row, "ix", KURA_STRING(ix_row, name, 64), KURA_BOOL(ix_row, uniq));
+typedef struct plan_row {
+    kura_base base;
+    char *detail;
+} plan_row;
+static const kura_model plan_model = KURA_MODEL(plan_row, "plan", KURA_TEXT(plan_row, detail));
+
+static char target[64], url[1024], tmpdir[256];
+static kura_store *db;
+
+#define OK(call)                                                                                   \
+    do {                                                                                           \
+        kura_error e_ = {0};                                                                       \
+        kura_error *err = &e_;                                                                     \
+        if (!(call))                                                                               \
+            fail_msg("%s failed: %s (%s)", #call, e_.message, kura_code_name(e_.code));            \
+    } while (0)
+
+static const char *resolve(void)
+{
+    if (strcmp(target, "docs-sqlite") == 0) {
+        snprintf(tmpdir, sizeof tmpdir, "/tmp/kura-docsuite-XXXXXX");
+        if (!mkdtemp(tmpdir))
+            return "cannot make a temporary directory";
+        snprintf(url, sizeof url, "sqlite:///%s/d.db", tmpdir);
+        return NULL;
+    }
+    const char *var = strcmp(target, "docs-postgresql") == 0   ? "KURA_TEST_PG_URL"
+                      : strcmp(target, "docs-mongo-peer") == 0 ? "KURA_TEST_MONGO_PEER_URL"
+                      : strcmp(target, "docs-mongodb") == 0    ? "KURA_TEST_MONGODB_URL"
+                                                               : NULL;
+    if (!var)
+        return "unknown target";
+    const char *v = getenv(var);
+    if (!v || !*v)
+        return strcmp(target, "docs-mongo-peer") == 0
+                   ? "no MongoDB wire-protocol test peer (with_mongo_peer.sh starts it)"
+                   : "its URL variable is not set";
+    snprintf(url, sizeof url, "%s", v);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    db = kura_document_store_open(url, &err);
+    if (!db) {
+        fprintf(stderr, "doc_suite: cannot open %s: %s\n", url, err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_drop(db, &user_model, &err);
+    kura_store_close(db);
+    if (tmpdir[0]) {
+        char path[512];
+        const char *suffixes[] = {"", "-wal", "-shm"};
+        for (int i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/d.db%s", tmpdir, suffixes[i]);
+            unlink(path);
+        }
+        rmdir(tmpdir);
+    }
+    return 0;
+}
+
+static int fresh(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    return kura_drop(db, &user_model, &err) && kura_create(db, &user_model, &err) ? 0 : -1;
+}
+
+static void test_unknown_keys_survive(void **state)
+{
+    (void)state;
+    d_wide w;
+    kura_init(&wide_model, &w);
+    snprintf(w.name, sizeof w.name, "ann");
+    w.age = 30;
+    snprintf(w.code, sizeof w.code, "A1");
+    snprintf(w.extra, sizeof w.extra, "kept");
+    w.visits = 12;
+    OK(kura_insert(db, &wide_model, &w, err));
+
+    /* The model reads the document without knowing extra and visits... */
+    d_user u;
+    OK(kura_get(db, &user_model, w.base.id, &u, err));
+    assert_string_equal(u.name, "ann");
+    /* ...and saving it keeps them. */
+    u.age = 31;
+    OK(kura_update(db, &user_model, &u, err));
+    kura_query q = kura_query_for(&user_model);
+    kura_where_str(&q, "name", KURA_EQ, "ann");
+    kura_assign set = {"age", KURA_VINT(32)};
+    int64_t n = 0;
+    OK(kura_update_where(db, &q, &set, 1, &n, err));
+    assert_int_equal(n, 1);
+
+    d_wide back;
+    OK(kura_get(db, &wide_model, w.base.id, &back, err));
+    assert_int_equal(back.age, 32);
+    assert_string_equal(back.extra, "kept");
+    assert_int_equal(back.visits, 12);
+    assert_int_equal(back.base.created_at, w.base.created_at);
+    assert_true(back.base.updated_at > w.base.updated_at);
+}
+
+/* The indexes in the database, by name, as one comma-separated string. */
+static void index_names(char *out, size_t size)
+{
+    out[0] = '\0';
+    if (strncmp(url, "mongodb", 7) == 0) {
+        mongoc_client_t *c = mongoc_client_new(url);
+        assert_non_null(c);
+        const char *dbname = "kura";
+        mongoc_uri_t *uri = mongoc_uri_new(url);
+        if (mongoc_uri_get_database(uri))
+            dbname = mongoc_uri_get_database(uri);
+        mongoc_collection_t *coll = mongoc_client_get_collection(c, dbname, "d_user");
+        mongoc_cursor_t *cur = mongoc_collection_find_indexes_with_opts(coll, NULL);
+        const bson_t *ix;
+        while (mongoc_cursor_next(cur, &ix)) {
+            bson_iter_t it;
+            bool unique = bson_iter_init_find(&it, ix, "unique") && bson_iter_as_bool(&it);
+            if (bson_iter_init_find(&it, ix, "name"))
+                snprintf(out + strlen(out), size - strlen(out), "%s%s,", bson_iter_utf8(&it, NULL),
+                         unique ? "(unique)" : "");
+        }
+        mongoc_cursor_destroy(cur);
+        mongoc_collection_destroy(coll);
+        mongoc_uri_destroy(uri);
+        mongoc_client_destroy(c);
+        return;
+    }
+    /* SQL: through a relational store on the same database and its catalogue. */
+    kura_error oerr = {0};
+    kura_store *sql = kura_store_open(url, &oerr);
+    assert_non_null(sql);
+    kura_rows rows = {0};
+    const char *catalogue =
+        strncmp(url, "sqlite", 6) == 0
+            ? "SELECT name, sql LIKE 'CREATE UNIQUE%' AS uniq FROM sqlite_master "
+              "WHERE type = 'index' AND tbl_name = 'd_user' AND sql IS NOT NULL ORDER BY name"
+            : "SELECT indexname AS name, indexdef LIKE 'CREATE UNIQUE%' AS uniq FROM pg_indexes "
+              "WHERE tablename = 'd_user' AND indexname LIKE 'ix_%' ORDER BY indexname";
+    OK(kura_sql_query(sql, &ix_model, catalogue, NULL, 0, &rows, err));
+    for (size_t i = 0; i < rows.count; i++) {
+        const ix_row *r = kura_row(&rows, i);
+        snprintf(out + strlen(out), size - strlen(out), "%s%s,", r->name,
+                 r->uniq ? "(unique)" : "");
+    }
+    kura_rows_free(&rows);
+    kura_store_close(sql);
+}
+
+static void test_indexes_are_real(void **state)
+{
+    (void)state;
+    char names[512];
+    index_names(names, sizeof names);
+    assert_non_null(strstr(names, "ix_d_user_age,"));
+    assert_non_null(strstr(names, "ix_d_user_code(unique),"));
+
+    /* The unique index is enforced, and the age index is the planner's choice. */
+    d_user a, b;
+    kura_init(&user_model, &a);
+    kura_init(&user_model, &b);
+    snprintf(a.code, sizeof a.code, "X");
+    snprintf(b.code, sizeof b.code, "X");
+    OK(kura_insert(db, &user_model, &a, err));
+    kura_error e = {0};
+    assert_false(kura_insert(db, &user_model, &b, &e));
+    assert_int_equal(e.code, KURA_CONSTRAINT);
+    if (strncmp(url, "sqlite", 6) == 0) {
+        kura_error oerr = {0};
+        kura_store *sql = kura_store_open(url, &oerr);
+        assert_non_null(sql);
+        kura_rows rows = {0};
+        OK(kura_sql_query(sql, &plan_model,
+                          "EXPLAIN QUERY PLAN SELECT \"_id\" FROM \"d_user\" "
+                          "WHERE json_extract(\"doc\", '$.age') = 30",
+                          NULL, 0, &rows, err));
+        assert_true(rows.count >= 1);
+        const plan_row *p = kura_row(&rows, 0);
+        if (!strstr(p->detail, "ix_d_user_age"))
+            fail_msg("the age index is not used: %s", p->detail);
+        kura_rows_free(&rows);
+        kura_store_close(sql);
+    }
+}
+
+static void skipped(void **state)
+{
+    (void)state;
+    skip();
+}
+
+int main(int argc, char **argv)
+{
+    snprintf(target, sizeof target, "%s", argc > 1 ? argv[1] : "docs-sqlite");
+    const char *why = resolve();
+    if (why) {
+        printf("skipped: document-only conformance on %s: %s\n", target, why);
+        const struct CMUnitTest s[] = {cmocka_unit_test(skipped)};
+        return cmocka_run_group_tests_name(target, s, NULL, NULL);
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_unknown_keys_survive, fresh),
+        cmocka_unit_test_setup(test_indexes_are_real, fresh),
+    };
+    printf("document-only conformance on %s (%s)\n", target, url);
+    return cmocka_run_group_tests_name(target, tests, setup, teardown);
+}
