@@ -7,6 +7,7 @@
 #include "query.h"
 #include "store.h"
 #include "json.h"
+#include "kv.h"
 #include "app.h"
 
 #endif
