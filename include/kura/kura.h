@@ -8,6 +8,9 @@
 #include "store.h"
 #include "json.h"
 #include "kv.h"
+#include "session.h"
+#include "cache.h"
+#include "rank.h"
 #include "app.h"
 
 #endif
