@@ -96,7 +96,7 @@ static void on_write(void *ctx, const kura_model *model, int64_t id)
     kura_model_cache *c = ctx;
     bool ok;
     if (id > 0) {
-        entry_key k;
+        entry_key k = {{0}}; /* cppcheck cannot see key_of writes it */
         key_of(c, model, id, &k);
         ok = kura_kv_set(c->kv, k.text, TOMBSTONE, 1, c->ttl_ms, NULL);
     } else {
@@ -174,7 +174,7 @@ bool kura_cache_get(kura_model_cache *c, const kura_model *model, int64_t id, vo
             return kura_get(c->store, model, id, out, err);
         atomic_store(&c->dirty, false);
     }
-    entry_key k;
+    entry_key k = {{0}};
     key_of(c, model, id, &k);
     const char *keys[3] = {c->gen_key, c->hold_key, k.text};
     kura_kv_entries got = {0};

@@ -180,7 +180,7 @@ static bool run1(kura_kv *kv, const kura_kv_cmd *c, kura_kv_reply *r, kura_error
     return true;
 }
 
-static bool check_kv(kura_kv *kv, const char *key, kura_error *err)
+static bool check_kv(const kura_kv *kv, const char *key, kura_error *err)
 {
     if (!kv)
         return kura_fail(err, KURA_INVALID, NULL, "NULL key-value store");

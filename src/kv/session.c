@@ -111,7 +111,7 @@ static void new_id(const kura_sessions *s, char cookie[KURA_SESSION_COOKIE_SIZE]
  * and gives the store key of its id. Every refusal says the same thing. */
 static bool verify(const kura_sessions *s, const char *cookie, session_key *key, kura_error *err)
 {
-    unsigned char id[ID_BYTES], mac[MAC_BYTES], want[MAC_BYTES];
+    unsigned char id[ID_BYTES], mac[MAC_BYTES];
     size_t n_id = 0, n_mac = 0;
     const char *end = NULL;
     bool ok = cookie && strnlen(cookie, KURA_SESSION_COOKIE_SIZE) == KURA_SESSION_COOKIE_LEN &&
@@ -123,6 +123,7 @@ static bool verify(const kura_sessions *s, const char *cookie, session_key *key,
                                 &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
               n_mac == MAC_BYTES && end == cookie + KURA_SESSION_COOKIE_LEN;
     if (ok) {
+        unsigned char want[MAC_BYTES];
         mac_of(s, id, want);
         ok = sodium_memcmp(mac, want, MAC_BYTES) == 0; /* constant time */
     }
