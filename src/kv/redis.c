@@ -442,8 +442,23 @@ static bool take_list(const redisReply *rep, kura_kv_op op, kura_kv_entries *e)
     return true;
 }
 
+/* Moves (or copies) a string reply's bytes into b. hiredis before 1.0 has no
+ * allocator hooks: a reply's str is its own malloc'd, NUL-terminated buffer,
+ * which kura_bytes_free can free, so it is taken rather than copied. */
+static bool take_string(redisReply *rep, kura_bytes *b)
+{
+#if HIREDIS_MAJOR == 0
+    b->data = rep->str;
+    b->len = rep->len;
+    rep->str = NULL;
+    return true;
+#else
+    return kura_bytes_set(b, rep->str, rep->len);
+#endif
+}
+
 /* Turns one reply into the kura_kv_reply the op promises (kv_private.h). */
-static void convert(const kura_kv_cmd *k, const redisReply *rep, kura_kv_reply *out)
+static void convert(const kura_kv_cmd *k, redisReply *rep, kura_kv_reply *out)
 {
     if (rep->type == REDIS_REPLY_ERROR) {
         kura_kv_reply_fail(out, error_code(rep), rep->str, (int)rep->len);
@@ -463,7 +478,7 @@ static void convert(const kura_kv_cmd *k, const redisReply *rep, kura_kv_reply *
             return;
         if (rep->type != REDIS_REPLY_STRING)
             unexpected(out, rep);
-        else if (!kura_bytes_set(&out->value, rep->str, rep->len))
+        else if (!take_string(rep, &out->value))
             kura_kv_reply_fail(out, KURA_NOMEM, "out of memory", -1);
         out->found = out->value.data != NULL;
         return;
