@@ -10,7 +10,7 @@
  *   database_url   KURA_DATABASE_URL   --database-url   default sqlite:///kura.db
  *   document_url   KURA_DOCUMENT_URL   --document-url   default: the database file
  *   redis_url      KURA_REDIS_URL      --redis-url      default embedded:
- *   secret         KURA_SECRET         --secret         (sessions; see kv issue)
+ *   secret         KURA_SECRET         --secret         signs session cookies (below)
  *
  * Many threads may share one kura_app. Code running "inside" an app reaches
  * it as the guide reaches Flask's current_app: kura_current_app().
@@ -21,6 +21,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "kv.h"
 #include "store.h"
 
 #ifdef __cplusplus
@@ -71,6 +72,26 @@ kura_store *kura_app_db(kura_app *app);
 /* The app's document store (KURA_DOCUMENT_URL; by default the database's own
  * file or server, see document.h). Owned by the app. */
 kura_store *kura_app_documents(kura_app *app);
+
+/*
+ * The app's key-value store (the guide's app.redis), from redis_url:
+ * "embedded:" (the default) keeps it in the SQLite database file of
+ * database_url (in memory for a :memory: database; with a database that is
+ * not SQLite, name a file: embedded:///path), "redis://..." is a Redis.
+ * Owned by the app.
+ */
+kura_kv *kura_app_kv(kura_app *app);
+
+/*
+ * The secret that signs session cookies, *len bytes. It is the `secret`
+ * setting (at least 16 bytes) when given; otherwise 32 random bytes made at
+ * the first start and kept beside the data in `<database file>.secret`
+ * (mode 0600; a file others can read is refused). An app with no data file
+ * (a :memory: database, or PostgreSQL with Redis and no secret set) gets a
+ * fresh secret at each start, so its sessions end with it. Owned by the app;
+ * never log it.
+ */
+const unsigned char *kura_app_secret(const kura_app *app, size_t *len);
 
 /* The app's configuration (read-only, owned by the app). */
 const kura_config *kura_app_config(const kura_app *app);

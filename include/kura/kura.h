@@ -7,6 +7,10 @@
 #include "query.h"
 #include "store.h"
 #include "json.h"
+#include "kv.h"
+#include "session.h"
+#include "cache.h"
+#include "rank.h"
 #include "app.h"
 #include "document.h"
 

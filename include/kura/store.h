@@ -87,6 +87,22 @@ const char *kura_store_driver(const kura_store *store);
 /* Checks that the store answers (a round trip). */
 bool kura_store_ping(kura_store *store, kura_error *err);
 
+/*
+ * A write hook hears of every successful kura_update (and kura_save of an
+ * existing row), kura_delete, kura_update_where and kura_delete_where on the
+ * store, after the driver returned: `id` is the row's id, or 0 when the write
+ * may have touched many rows. It runs on the writing thread, inside the
+ * writer's transaction if there is one (so it may hear of a write that is
+ * later rolled back). Caches use it to invalidate (kura/cache.h). Inserts are
+ * not reported: they make no existing row stale. Raw SQL (kura_sql_exec) is
+ * not seen.
+ */
+typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id);
+
+/* Sets the store's one write hook (NULL removes it); it replaces any earlier
+ * one. Set it before the store is shared between threads. */
+void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ctx);
+
 /* --- schema -------------------------------------------------------------- */
 
 /* Creates the model's table and its indexes when they do not exist (idempotent). */

@@ -11,7 +11,10 @@
 struct kura_app {
     kura_config *config;
     kura_store *db;
-    kura_store *docs; /* the document store (KURA_DOCUMENT_URL) */
+    kura_store *docs;      /* the document store (KURA_DOCUMENT_URL) */
+    kura_kv *kv;           /* redis_url (app_kv.c) */
+    unsigned char *secret; /* signs session cookies */
+    size_t secret_len;
 };
 
 /* The guide's current_app: per thread, set by enter/leave. The one piece of
@@ -57,6 +60,8 @@ kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
     app->docs = kura_document_store_open(doc_url && *doc_url ? doc_url : db_url, err);
     if (!app->docs)
         goto fail;
+    if (!kura_app_kv_open(app->config, db_url, &app->kv, &app->secret, &app->secret_len, err))
+        goto fail;
     return app;
 fail:
     kura_app_close(app);
@@ -81,6 +86,7 @@ void kura_app_close(kura_app *app)
         return;
     if (current == app)
         current = NULL;
+    kura_app_kv_free(app->kv, app->secret, app->secret_len);
     kura_store_close(app->docs);
     kura_store_close(app->db);
     kura_config_free(app->config);
@@ -95,6 +101,18 @@ kura_store *kura_app_db(kura_app *app)
 kura_store *kura_app_documents(kura_app *app)
 {
     return app ? app->docs : NULL;
+}
+
+kura_kv *kura_app_kv(kura_app *app)
+{
+    return app ? app->kv : NULL;
+}
+
+const unsigned char *kura_app_secret(const kura_app *app, size_t *len)
+{
+    if (len)
+        *len = app ? app->secret_len : 0;
+    return app ? app->secret : NULL;
 }
 
 const kura_config *kura_app_config(const kura_app *app)

@@ -60,6 +60,21 @@ const char *kura_store_driver(const kura_store *store)
     return store->driver ? store->driver : store->ops->name;
 }
 
+void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ctx)
+{
+    if (!store)
+        return;
+    store->write_hook = hook;
+    store->write_hook_ctx = ctx;
+}
+
+/* Tells the write hook, if any, that the row `id` (0: many rows) changed. */
+static void written(kura_store *store, const kura_model *model, int64_t id)
+{
+    if (store->write_hook)
+        store->write_hook(store->write_hook_ctx, model, id);
+}
+
 bool kura_store_ping(kura_store *store, kura_error *err)
 {
     return store->ops->ping(store, err);
@@ -233,8 +248,10 @@ bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_err
         return kura_fail(err, KURA_INVALID, "id", "%s has no id: insert it first", model->name);
     kura_time previous = b->updated_at;
     b->updated_at = kura_now();
-    if (store->ops->update(store, model, obj, err))
+    if (store->ops->update(store, model, obj, err)) {
+        written(store, model, b->id);
         return true;
+    }
     b->updated_at = previous;
     return false;
 }
@@ -252,7 +269,10 @@ bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_er
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
-    return store->ops->remove(store, model, id, err);
+    if (!store->ops->remove(store, model, id, err))
+        return false;
+    written(store, model, id);
+    return true;
 }
 
 /* ---- queries ---------------------------------------------------------------------- */
@@ -373,8 +393,11 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
                                  set[i].field);
     }
     int64_t ignored;
-    return store->ops->update_where(store, q, set, n, kura_now(), affected ? affected : &ignored,
-                                    err);
+    if (!store->ops->update_where(store, q, set, n, kura_now(), affected ? affected : &ignored,
+                                  err))
+        return false;
+    written(store, q->model, 0);
+    return true;
 }
 
 bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
@@ -382,7 +405,10 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
     if (!check_query(store, q, err))
         return false;
     int64_t ignored;
-    return store->ops->delete_where(store, q, affected ? affected : &ignored, err);
+    if (!store->ops->delete_where(store, q, affected ? affected : &ignored, err))
+        return false;
+    written(store, q->model, 0);
+    return true;
 }
 
 /* Validates an assigned value by writing it into a scratch struct and running

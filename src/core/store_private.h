@@ -54,6 +54,9 @@ typedef struct kura_store_ops {
 struct kura_store {
     const kura_store_ops *ops;
     const char *driver; /* kura_store_driver(): "sqlite", "postgresql", ... */
+    /* kura_store_set_write_hook; zero (none) in a calloc'd store. */
+    kura_write_hook write_hook;
+    void *write_hook_ctx;
 };
 
 typedef struct kura_cursor_ops {

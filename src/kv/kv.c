@@ -1,0 +1,758 @@
+/*
+ * kv.c — the public key-value API: argument checks, then one command (or a
+ * batch of them) handed to the driver's run function.
+ */
+#include <kura/kv.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/url.h"
+#include "kv/kv_private.h"
+
+/* ---- values ---------------------------------------------------------------------- */
+
+void kura_bytes_free(kura_bytes *b)
+{
+    if (!b)
+        return;
+    free(b->data);
+    b->data = NULL;
+    b->len = 0;
+}
+
+bool kura_bytes_set(kura_bytes *b, const void *data, size_t len)
+{
+    b->data = malloc(len + 1);
+    if (!b->data) {
+        b->len = 0;
+        return false;
+    }
+    if (len)
+        memcpy(b->data, data, len);
+    b->data[len] = '\0';
+    b->len = len;
+    return true;
+}
+
+void kura_kv_entries_free(kura_kv_entries *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->count; i++) {
+        free(e->items[i].name);
+        kura_bytes_free(&e->items[i].value);
+    }
+    free(e->items);
+    e->items = NULL;
+    e->count = 0;
+}
+
+void kura_kv_reply_fail(kura_kv_reply *r, kura_code code, const char *msg, int len)
+{
+    r->code = code;
+    free(r->error);
+    size_t n = len < 0 ? strlen(msg) : (size_t)len;
+    r->error = malloc(n + 1);
+    if (r->error) {
+        memcpy(r->error, msg, n);
+        r->error[n] = '\0';
+    }
+}
+
+void kura_kv_reply_clear(kura_kv_reply *r)
+{
+    free(r->error);
+    kura_bytes_free(&r->value);
+    kura_kv_entries_free(&r->entries);
+    memset(r, 0, sizeof *r);
+}
+
+/* ---- opening ------------------------------------------------------------------------ */
+
+kura_kv *kura_kv_open(const char *url, kura_error *err)
+{
+    if (!url || !*url) {
+        kura_fail(err, KURA_CONFIG, NULL, "no key-value store URL given");
+        return NULL;
+    }
+    if (strncmp(url, "embedded:", 9) == 0)
+        return kura_embedded_kv_open(url, err);
+    if (strncmp(url, "redis:", 6) == 0 || strncmp(url, "unix:", 5) == 0)
+        return kura_redis_kv_open(url, err);
+    if (strncmp(url, "rediss:", 7) == 0) {
+        kura_fail(err, KURA_CONFIG, NULL, "rediss:// (TLS) is not supported by this build");
+        return NULL;
+    }
+    const char *colon = strchr(url, ':');
+    if (!colon)
+        kura_fail(err, KURA_CONFIG, NULL, "malformed key-value URL '%.64s': no scheme", url);
+    else
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "unknown key-value URL scheme '%.*s' (known: embedded, redis, unix)",
+                  (int)(colon - url > 32 ? 32 : colon - url), url);
+    return NULL;
+}
+
+/* The file of a sqlite: URL (malloc'd; ":memory:" for memory), or NULL with
+ * *is_sqlite false when it is not a SQLite URL. */
+static char *sqlite_file(const char *database_url, bool *is_sqlite, kura_error *err)
+{
+    *is_sqlite = database_url && strncmp(database_url, "sqlite:", 7) == 0;
+    if (!*is_sqlite)
+        return NULL;
+    if (strncmp(database_url, "sqlite://:memory:", 17) == 0)
+        return strdup(":memory:");
+    kura_url u;
+    if (!kura_url_parse(database_url, &u, err))
+        return NULL;
+    char *path = u.path && *u.path && !u.host ? strdup(u.path) : NULL;
+    if (!path)
+        kura_fail(err, KURA_CONFIG, NULL, "SQLite URL '%.64s' names no file", database_url);
+    kura_url_free(&u);
+    return path;
+}
+
+kura_kv *kura_kv_open_for_app(const char *url, const char *database_url, char **data_file,
+                              kura_error *err)
+{
+    if (data_file)
+        *data_file = NULL;
+    if (!url || !*url)
+        url = "embedded:";
+    bool is_sqlite = false;
+    char *db_file = sqlite_file(database_url, &is_sqlite, err);
+    if (is_sqlite && !db_file)
+        return NULL;
+    kura_kv *kv = NULL;
+    if (strcmp(url, "embedded:") != 0) {
+        kv = kura_kv_open(url, err);
+    } else if (!is_sqlite) {
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "KURA_REDIS_URL=embedded: keeps its data in the SQLite database, and the "
+                  "database is not SQLite: name a file (embedded:///path/kv.db) or a Redis");
+    } else {
+        kv = kura_embedded_kv_open_file(db_file, NULL, 5000, true, err);
+    }
+    if (kv && data_file) {
+        const char *f = kv->ops->file ? kv->ops->file(kv) : NULL;
+        if (!f && db_file && strcmp(db_file, ":memory:") != 0)
+            f = db_file;
+        if (f && !(*data_file = strdup(f))) {
+            kura_kv_close(kv);
+            kv = NULL;
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        }
+    }
+    free(db_file);
+    return kv;
+}
+
+void kura_kv_close(kura_kv *kv)
+{
+    if (kv)
+        kv->ops->close(kv);
+}
+
+const char *kura_kv_driver(const kura_kv *kv)
+{
+    return kv ? kv->ops->name : "";
+}
+
+/* ---- one command ---------------------------------------------------------------------- */
+
+/* Runs one command; on a refusal moves the store's message into err. On
+ * success the caller takes what *r owns. */
+static bool run1(kura_kv *kv, const kura_kv_cmd *c, kura_kv_reply *r, kura_error *err)
+{
+    memset(r, 0, sizeof *r);
+    if (!kv->ops->run(kv, c, 1, r, err)) {
+        kura_kv_reply_clear(r);
+        return false;
+    }
+    if (r->code != KURA_OK) {
+        kura_fail(err, r->code, NULL, "%s: %s", kv->ops->name,
+                  r->error ? r->error : kura_code_text(r->code));
+        kura_kv_reply_clear(r);
+        return false;
+    }
+    return true;
+}
+
+static bool check_kv(const kura_kv *kv, const char *key, kura_error *err)
+{
+    if (!kv)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL key-value store");
+    if (!key)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL key");
+    return true;
+}
+
+static bool check_value(const void *value, size_t len, kura_error *err)
+{
+    if (!value && len)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL value of %zu bytes", len);
+    return true;
+}
+
+static bool check_ttl(int64_t ttl_ms, bool required, kura_error *err)
+{
+    if (ttl_ms < 0 || (required && ttl_ms == 0))
+        return kura_fail(err, KURA_INVALID, NULL, "TTL of %lld ms: it must be %s",
+                         (long long)ttl_ms, required ? "positive" : "0 (none) or positive");
+    return true;
+}
+
+bool kura_kv_ping(kura_kv *kv, kura_error *err)
+{
+    if (!kv)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL key-value store");
+    kura_kv_cmd c = {.op = KV_PING};
+    kura_kv_reply r;
+    if (!run1(kv, &c, &r, err))
+        return false;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+bool kura_kv_get(kura_kv *kv, const char *key, kura_bytes *out, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    if (!out)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL output");
+    kura_kv_cmd c = {.op = KV_GET, .key = key};
+    kura_kv_reply r;
+    if (!run1(kv, &c, &r, err))
+        return false;
+    *out = r.value;
+    r.value.data = NULL;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+bool kura_kv_set_if(kura_kv *kv, const char *key, const void *value, size_t len, int64_t ttl_ms,
+                    kura_kv_cond cond, bool *stored, kura_error *err)
+{
+    if (!check_kv(kv, key, err) || !check_value(value, len, err) || !check_ttl(ttl_ms, false, err))
+        return false;
+    if (cond != KURA_KV_ALWAYS && cond != KURA_KV_IF_ABSENT && cond != KURA_KV_IF_PRESENT)
+        return kura_fail(err, KURA_INVALID, NULL, "unknown SET condition %d", (int)cond);
+    kura_kv_cmd c = {
+        .op = KV_SET, .key = key, .value = value, .len = len, .ttl_ms = ttl_ms, .cond = cond};
+    kura_kv_reply r;
+    if (!run1(kv, &c, &r, err))
+        return false;
+    if (stored)
+        *stored = r.found;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+bool kura_kv_set(kura_kv *kv, const char *key, const void *value, size_t len, int64_t ttl_ms,
+                 kura_error *err)
+{
+    return kura_kv_set_if(kv, key, value, len, ttl_ms, KURA_KV_ALWAYS, NULL, err);
+}
+
+/* Runs a command whose answer is one flag. */
+static bool run_flag(kura_kv *kv, const kura_kv_cmd *c, bool *flag, kura_error *err)
+{
+    kura_kv_reply r;
+    if (!run1(kv, c, &r, err))
+        return false;
+    if (flag)
+        *flag = r.found;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+/* Runs a command whose answer is one integer. */
+static bool run_int(kura_kv *kv, const kura_kv_cmd *c, int64_t *out, kura_error *err)
+{
+    if (!out)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL output");
+    kura_kv_reply r;
+    if (!run1(kv, c, &r, err))
+        return false;
+    *out = r.integer;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+bool kura_kv_del(kura_kv *kv, const char *key, bool *deleted, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_DEL, .key = key};
+    return run_flag(kv, &c, deleted, err);
+}
+
+bool kura_kv_exists(kura_kv *kv, const char *key, bool *exists, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    if (!exists)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL output");
+    kura_kv_cmd c = {.op = KV_EXISTS, .key = key};
+    return run_flag(kv, &c, exists, err);
+}
+
+bool kura_kv_expire(kura_kv *kv, const char *key, int64_t ttl_ms, bool *set, kura_error *err)
+{
+    if (!check_kv(kv, key, err) || !check_ttl(ttl_ms, true, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_EXPIRE, .key = key, .ttl_ms = ttl_ms};
+    return run_flag(kv, &c, set, err);
+}
+
+bool kura_kv_ttl(kura_kv *kv, const char *key, int64_t *ttl_ms, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_TTL, .key = key};
+    return run_int(kv, &c, ttl_ms, err);
+}
+
+bool kura_kv_incr(kura_kv *kv, const char *key, int64_t by, int64_t *result, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_INCR, .key = key, .by = by};
+    int64_t ignored;
+    return run_int(kv, &c, result ? result : &ignored, err);
+}
+
+bool kura_kv_mget(kura_kv *kv, const char *const *keys, size_t n, kura_kv_entries *out,
+                  kura_error *err)
+{
+    if (!kv || !out || (n && !keys))
+        return kura_fail(err, KURA_INVALID, NULL, "NULL argument");
+    for (size_t i = 0; i < n; i++)
+        if (!keys[i])
+            return kura_fail(err, KURA_INVALID, NULL, "key %zu is NULL", i);
+    out->items = NULL;
+    out->count = 0;
+    if (n == 0)
+        return true;
+    kura_kv_cmd c = {.op = KV_MGET, .keys = keys, .n = n};
+    kura_kv_reply r;
+    if (!run1(kv, &c, &r, err))
+        return false;
+    *out = r.entries;
+    r.entries.items = NULL;
+    r.entries.count = 0;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+bool kura_kv_mset(kura_kv *kv, const kura_kv_pair *pairs, size_t n, kura_error *err)
+{
+    if (!kv || (n && !pairs))
+        return kura_fail(err, KURA_INVALID, NULL, "NULL argument");
+    for (size_t i = 0; i < n; i++)
+        if (!pairs[i].key || !check_value(pairs[i].value, pairs[i].len, err))
+            return pairs[i].key ? false : kura_fail(err, KURA_INVALID, NULL, "key %zu is NULL", i);
+    if (n == 0)
+        return true;
+    kura_kv_cmd c = {.op = KV_MSET, .pairs = pairs, .n = n};
+    return run_flag(kv, &c, NULL, err);
+}
+
+/* ---- sorted sets ------------------------------------------------------------------------ */
+
+static bool check_member(kura_kv *kv, const char *key, const char *member, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    if (!member)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL member or field");
+    return true;
+}
+
+static bool check_score(double score, kura_error *err)
+{
+    if (isnan(score))
+        return kura_fail(err, KURA_INVALID, NULL, "a score is NaN");
+    return true;
+}
+
+bool kura_kv_zadd(kura_kv *kv, const char *key, const char *member, double score, bool *added,
+                  kura_error *err)
+{
+    if (!check_member(kv, key, member, err) || !check_score(score, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_ZADD, .key = key, .name = member, .score = score};
+    return run_flag(kv, &c, added, err);
+}
+
+bool kura_kv_zincr(kura_kv *kv, const char *key, const char *member, double by, double *score,
+                   kura_error *err)
+{
+    if (!check_member(kv, key, member, err) || !check_score(by, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_ZINCR, .key = key, .name = member, .score = by};
+    kura_kv_reply r;
+    if (!run1(kv, &c, &r, err))
+        return false;
+    if (score)
+        *score = r.score;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+bool kura_kv_zscore(kura_kv *kv, const char *key, const char *member, double *score, bool *found,
+                    kura_error *err)
+{
+    if (!check_member(kv, key, member, err))
+        return false;
+    if (!score || !found)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL output");
+    kura_kv_cmd c = {.op = KV_ZSCORE, .key = key, .name = member};
+    kura_kv_reply r;
+    if (!run1(kv, &c, &r, err))
+        return false;
+    *found = r.found;
+    if (r.found)
+        *score = r.score;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+bool kura_kv_zrank(kura_kv *kv, const char *key, const char *member, bool reverse, int64_t *rank,
+                   kura_error *err)
+{
+    if (!check_member(kv, key, member, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_ZRANK, .key = key, .name = member, .reverse = reverse};
+    return run_int(kv, &c, rank, err);
+}
+
+/* Moves a reply's list into *out. */
+static bool run_list(kura_kv *kv, const kura_kv_cmd *c, kura_kv_entries *out, kura_error *err)
+{
+    if (!out)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL output");
+    out->items = NULL;
+    out->count = 0;
+    kura_kv_reply r;
+    if (!run1(kv, c, &r, err))
+        return false;
+    *out = r.entries;
+    r.entries.items = NULL;
+    r.entries.count = 0;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+bool kura_kv_zrange(kura_kv *kv, const char *key, int64_t start, int64_t stop, bool reverse,
+                    kura_kv_entries *out, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_ZRANGE, .key = key, .start = start, .stop = stop, .reverse = reverse};
+    return run_list(kv, &c, out, err);
+}
+
+bool kura_kv_zrem(kura_kv *kv, const char *key, const char *member, bool *removed, kura_error *err)
+{
+    if (!check_member(kv, key, member, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_ZREM, .key = key, .name = member};
+    return run_flag(kv, &c, removed, err);
+}
+
+bool kura_kv_zcard(kura_kv *kv, const char *key, int64_t *count, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_ZCARD, .key = key};
+    return run_int(kv, &c, count, err);
+}
+
+bool kura_kv_zcount(kura_kv *kv, const char *key, double min, double max, int64_t *count,
+                    kura_error *err)
+{
+    if (!check_kv(kv, key, err) || !check_score(min, err) || !check_score(max, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_ZCOUNT, .key = key, .score = min, .max = max};
+    return run_int(kv, &c, count, err);
+}
+
+/* ---- hashes ------------------------------------------------------------------------------ */
+
+bool kura_kv_hset(kura_kv *kv, const char *key, const char *field, const void *value, size_t len,
+                  bool *created, kura_error *err)
+{
+    if (!check_member(kv, key, field, err) || !check_value(value, len, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_HSET, .key = key, .name = field, .value = value, .len = len};
+    return run_flag(kv, &c, created, err);
+}
+
+bool kura_kv_hget(kura_kv *kv, const char *key, const char *field, kura_bytes *out, kura_error *err)
+{
+    if (!check_member(kv, key, field, err))
+        return false;
+    if (!out)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL output");
+    kura_kv_cmd c = {.op = KV_HGET, .key = key, .name = field};
+    kura_kv_reply r;
+    if (!run1(kv, &c, &r, err))
+        return false;
+    *out = r.value;
+    r.value.data = NULL;
+    kura_kv_reply_clear(&r);
+    return true;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const kura_kv_entry *)a)->name, ((const kura_kv_entry *)b)->name);
+}
+
+bool kura_kv_hgetall(kura_kv *kv, const char *key, kura_kv_entries *out, kura_error *err)
+{
+    if (!check_kv(kv, key, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_HGETALL, .key = key};
+    if (!run_list(kv, &c, out, err))
+        return false;
+    /* Redis's order depends on the hash's encoding; one defined order for both. */
+    if (out->count > 1)
+        qsort(out->items, out->count, sizeof out->items[0], by_name);
+    return true;
+}
+
+bool kura_kv_hdel(kura_kv *kv, const char *key, const char *field, bool *deleted, kura_error *err)
+{
+    if (!check_member(kv, key, field, err))
+        return false;
+    kura_kv_cmd c = {.op = KV_HDEL, .key = key, .name = field};
+    return run_flag(kv, &c, deleted, err);
+}
+
+bool kura_kv_purge(kura_kv *kv, int64_t *purged, kura_error *err)
+{
+    if (!kv)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL key-value store");
+    int64_t ignored;
+    if (!purged)
+        purged = &ignored;
+    *purged = 0;
+    return kv->ops->purge ? kv->ops->purge(kv, purged, err) : true;
+}
+
+/* ---- batches ------------------------------------------------------------------------------ */
+
+/* A queued command. Its strings live in the batch's arena, addressed by
+ * offset because the arena moves as it grows. */
+typedef struct batch_item {
+    kura_kv_cmd cmd;
+    size_t key_off, name_off, value_off;
+    bool has_name;
+} batch_item;
+
+struct kura_kv_batch {
+    kura_kv *kv;
+    batch_item *items;
+    size_t count, cap;
+    char *arena;
+    size_t arena_len, arena_cap;
+    kura_kv_cmd *cmds; /* built at run time */
+    kura_kv_reply *replies;
+    size_t nreplies, replies_cap;
+    kura_error queue_err; /* the first queueing failure, reported by run */
+};
+
+kura_kv_batch *kura_kv_batch_new(kura_kv *kv, kura_error *err)
+{
+    if (!kv) {
+        kura_fail(err, KURA_INVALID, NULL, "NULL key-value store");
+        return NULL;
+    }
+    kura_kv_batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    b->kv = kv;
+    return b;
+}
+
+static void clear_replies(kura_kv_batch *b)
+{
+    for (size_t i = 0; i < b->nreplies; i++)
+        kura_kv_reply_clear(&b->replies[i]);
+    b->nreplies = 0;
+}
+
+void kura_kv_batch_free(kura_kv_batch *b)
+{
+    if (!b)
+        return;
+    clear_replies(b);
+    free(b->replies);
+    free(b->items);
+    free(b->arena);
+    free(b->cmds);
+    free(b);
+}
+
+size_t kura_kv_batch_count(const kura_kv_batch *b)
+{
+    return b ? b->count : 0;
+}
+
+static bool queue_fail(kura_kv_batch *b, kura_code code, const char *msg)
+{
+    if (b->queue_err.code == KURA_OK)
+        kura_fail(&b->queue_err, code, NULL, "batch command %zu: %s", b->count, msg);
+    return false;
+}
+
+/* Copies n bytes (plus a NUL) into the arena; *off gets where. */
+static bool arena_add(kura_kv_batch *b, const void *data, size_t n, size_t *off)
+{
+    if (b->arena_cap - b->arena_len < n + 1) {
+        size_t cap = b->arena_cap ? b->arena_cap : 4096;
+        while (cap - b->arena_len < n + 1)
+            cap *= 2;
+        char *p = realloc(b->arena, cap);
+        if (!p)
+            return queue_fail(b, KURA_NOMEM, "out of memory");
+        b->arena = p;
+        b->arena_cap = cap;
+    }
+    *off = b->arena_len;
+    if (n)
+        memcpy(b->arena + b->arena_len, data, n);
+    b->arena[b->arena_len + n] = '\0';
+    b->arena_len += n + 1;
+    return true;
+}
+
+/* Queues cmd, copying key, name and value. */
+static bool queue(kura_kv_batch *b, const kura_kv_cmd *cmd)
+{
+    if (!b)
+        return false;
+    if (b->queue_err.code != KURA_OK)
+        return false;
+    if (!cmd->key)
+        return queue_fail(b, KURA_INVALID, "NULL key");
+    if (!cmd->value && cmd->len)
+        return queue_fail(b, KURA_INVALID, "NULL value");
+    if (isnan(cmd->score))
+        return queue_fail(b, KURA_INVALID, "a score is NaN");
+    if (cmd->ttl_ms < 0 || (cmd->op == KV_EXPIRE && cmd->ttl_ms == 0))
+        return queue_fail(b, KURA_INVALID, "a TTL is not positive");
+    if ((cmd->op == KV_ZADD || cmd->op == KV_ZINCR || cmd->op == KV_HSET) && !cmd->name)
+        return queue_fail(b, KURA_INVALID, "NULL member or field");
+    if (b->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        batch_item *p = realloc(b->items, cap * sizeof *p);
+        if (!p)
+            return queue_fail(b, KURA_NOMEM, "out of memory");
+        b->items = p;
+        b->cap = cap;
+    }
+    batch_item it = {.cmd = *cmd, .has_name = cmd->name != NULL};
+    if (!arena_add(b, cmd->key, strlen(cmd->key), &it.key_off) ||
+        (cmd->name && !arena_add(b, cmd->name, strlen(cmd->name), &it.name_off)) ||
+        !arena_add(b, cmd->value, cmd->len, &it.value_off))
+        return false;
+    b->items[b->count++] = it;
+    return true;
+}
+
+bool kura_kv_batch_get(kura_kv_batch *b, const char *key)
+{
+    return queue(b, &(kura_kv_cmd){.op = KV_GET, .key = key});
+}
+
+bool kura_kv_batch_set(kura_kv_batch *b, const char *key, const void *value, size_t len,
+                       int64_t ttl_ms)
+{
+    return queue(
+        b, &(kura_kv_cmd){.op = KV_SET, .key = key, .value = value, .len = len, .ttl_ms = ttl_ms});
+}
+
+bool kura_kv_batch_del(kura_kv_batch *b, const char *key)
+{
+    return queue(b, &(kura_kv_cmd){.op = KV_DEL, .key = key});
+}
+
+bool kura_kv_batch_expire(kura_kv_batch *b, const char *key, int64_t ttl_ms)
+{
+    return queue(b, &(kura_kv_cmd){.op = KV_EXPIRE, .key = key, .ttl_ms = ttl_ms});
+}
+
+bool kura_kv_batch_incr(kura_kv_batch *b, const char *key, int64_t by)
+{
+    return queue(b, &(kura_kv_cmd){.op = KV_INCR, .key = key, .by = by});
+}
+
+bool kura_kv_batch_zadd(kura_kv_batch *b, const char *key, const char *member, double score)
+{
+    return queue(b, &(kura_kv_cmd){.op = KV_ZADD, .key = key, .name = member, .score = score});
+}
+
+bool kura_kv_batch_zincr(kura_kv_batch *b, const char *key, const char *member, double by)
+{
+    return queue(b, &(kura_kv_cmd){.op = KV_ZINCR, .key = key, .name = member, .score = by});
+}
+
+bool kura_kv_batch_hset(kura_kv_batch *b, const char *key, const char *field, const void *value,
+                        size_t len)
+{
+    return queue(
+        b, &(kura_kv_cmd){.op = KV_HSET, .key = key, .name = field, .value = value, .len = len});
+}
+
+bool kura_kv_batch_run(kura_kv_batch *b, kura_error *err)
+{
+    if (!b)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL batch");
+    clear_replies(b);
+    if (b->queue_err.code != KURA_OK) {
+        if (err)
+            *err = b->queue_err;
+        kura_error_clear(&b->queue_err);
+        b->count = b->arena_len = 0;
+        return false;
+    }
+    size_t n = b->count;
+    if (n == 0)
+        return true;
+    if (n > b->replies_cap) {
+        kura_kv_reply *r = realloc(b->replies, n * sizeof *r);
+        kura_kv_cmd *c = r ? realloc(b->cmds, n * sizeof *c) : NULL;
+        if (r)
+            b->replies = r;
+        if (!c)
+            return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        b->cmds = c;
+        b->replies_cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const batch_item *it = &b->items[i];
+        b->cmds[i] = it->cmd;
+        b->cmds[i].key = b->arena + it->key_off;
+        b->cmds[i].name = it->has_name ? b->arena + it->name_off : NULL;
+        b->cmds[i].value = b->arena + it->value_off;
+    }
+    memset(b->replies, 0, n * sizeof *b->replies);
+    b->nreplies = n;
+    bool ok = b->kv->ops->run(b->kv, b->cmds, n, b->replies, err);
+    b->count = b->arena_len = 0;
+    if (!ok)
+        clear_replies(b);
+    return ok;
+}
+
+const kura_kv_reply *kura_kv_batch_reply(const kura_kv_batch *b, size_t i)
+{
+    return b && i < b->nreplies ? &b->replies[i] : NULL;
+}

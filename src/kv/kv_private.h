@@ -1,0 +1,120 @@
+/*
+ * kv_private.h — the table of functions behind every key-value driver.
+ *
+ * Every public call (kv.c) and every batch becomes an array of kura_kv_cmd
+ * handed to the driver's run function, so a driver implements each command
+ * once and pipelining comes for free. kv.c checks arguments first: drivers
+ * receive non-NULL keys, finite scores and positive TTLs.
+ */
+#ifndef KURA_KV_PRIVATE_H
+#define KURA_KV_PRIVATE_H
+
+#include <kura/kv.h>
+
+typedef enum kura_kv_op {
+    KV_PING,
+    KV_GET,
+    KV_SET,
+    KV_DEL,
+    KV_EXISTS,
+    KV_EXPIRE,
+    KV_TTL,
+    KV_INCR,
+    KV_MGET,
+    KV_MSET,
+    KV_ZADD,
+    KV_ZINCR,
+    KV_ZSCORE,
+    KV_ZRANK,
+    KV_ZRANGE,
+    KV_ZREM,
+    KV_ZCARD,
+    KV_ZCOUNT,
+    KV_HSET,
+    KV_HGET,
+    KV_HGETALL,
+    KV_HDEL,
+} kura_kv_op;
+
+/* One command. Which members are read depends on op (see kv.c). */
+typedef struct kura_kv_cmd {
+    kura_kv_op op;
+    const char *key;
+    const char *name; /* sorted-set member or hash field */
+    const void *value;
+    size_t len;
+    int64_t ttl_ms;            /* SET (0: none), EXPIRE (> 0) */
+    int64_t by;                /* INCR */
+    int64_t start, stop;       /* ZRANGE */
+    double score, max;         /* ZADD, ZINCR (the increment); ZCOUNT min = score, max */
+    bool reverse;              /* ZRANK, ZRANGE */
+    kura_kv_cond cond;         /* SET */
+    const char *const *keys;   /* MGET */
+    const kura_kv_pair *pairs; /* MSET */
+    size_t n;                  /* MGET, MSET */
+} kura_kv_cmd;
+
+/*
+ * How each op fills its kura_kv_reply (zeroed by the caller):
+ *   GET, HGET        value (data NULL: missing)
+ *   SET              found = stored          DEL, ZREM, HDEL  found = removed
+ *   EXISTS           found                   EXPIRE           found = TTL set
+ *   TTL              integer (-2, -1, ms)    INCR             integer
+ *   ZADD             found = added           HSET             found = created
+ *   ZINCR            score                   ZSCORE           found, score
+ *   ZRANK            found, integer (-1 when absent)
+ *   ZCARD, ZCOUNT    integer
+ *   MGET             entries (name NULL)     ZRANGE, HGETALL  entries
+ */
+typedef struct kura_kv_ops {
+    const char *name;
+    void (*close)(kura_kv *kv);
+    /* Runs n commands in order. Returns false (err filled) only when the run
+     * as a whole failed; per-command refusals go in replies[i].code/error. */
+    bool (*run)(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
+                kura_error *err);
+    bool (*purge)(kura_kv *kv, int64_t *purged, kura_error *err); /* NULL: nothing to do */
+    const char *(*file)(kura_kv *kv); /* the database file, or NULL (none, in memory) */
+} kura_kv_ops;
+
+struct kura_kv {
+    const kura_kv_ops *ops;
+};
+
+/* Redis's own text, which the embedded driver repeats word for word. */
+#define KURA_KV_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
+#define KURA_KV_NOT_INT   "ERR value is not an integer or out of range"
+#define KURA_KV_OVERFLOW  "ERR increment or decrement would overflow"
+#define KURA_KV_NAN       "ERR resulting score is not a number (NaN)"
+
+/* Sets b to a malloc'd copy of data[0..len) plus a NUL. False on out of memory. */
+bool kura_bytes_set(kura_bytes *b, const void *data, size_t len);
+
+/* Marks a reply refused with code and a copy of msg (len bytes, or -1: strlen). */
+void kura_kv_reply_fail(kura_kv_reply *r, kura_code code, const char *msg, int len);
+
+/* Frees what a reply owns and zeroes it. */
+void kura_kv_reply_clear(kura_kv_reply *r);
+
+/* Driver entry points. */
+kura_kv *kura_redis_kv_open(const char *url, kura_error *err);
+kura_kv *kura_embedded_kv_open(const char *url, kura_error *err);
+/* path ":memory:" for an in-memory store; sync NULL: normal. inherit_journal:
+ * the file belongs to the app's SQL store, which chose its journal mode; a
+ * standalone file is put in WAL mode. */
+kura_kv *kura_embedded_kv_open_file(const char *path, const char *sync, long busy_ms,
+                                    bool inherit_journal, kura_error *err);
+
+/*
+ * What kura_app opens: `url` as kura_kv_open does, except that a bare
+ * "embedded:" means the SQLite file of database_url (an in-memory store for
+ * a :memory: database). With a database that is not SQLite, a bare
+ * "embedded:" is KURA_CONFIG: the file must be named (embedded:///path).
+ * *data_file (may be NULL) receives a malloc'd path of the file the app's
+ * data lives in (the embedded store's, else the SQLite database's), or NULL
+ * when there is none (in memory, PostgreSQL with Redis).
+ */
+kura_kv *kura_kv_open_for_app(const char *url, const char *database_url, char **data_file,
+                              kura_error *err);
+
+#endif

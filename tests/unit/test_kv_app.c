@@ -1,0 +1,190 @@
+/*
+ * test_kv_app.c — the app's key-value store and secret: "embedded:" lives in
+ * the database file and survives a restart, expired keys are purged from its
+ * tables, the secret file is made once (0600) and reused, a secret others
+ * can read is refused, and bad settings fail at start-up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <kura/kura.h>
+
+static char db[128], db_url[160], secret_file[160];
+
+static void cleanup(void)
+{
+    const char *suffix[] = {"", "-wal", "-shm", ".secret"};
+    char p[200];
+    for (int i = 0; i < 4; i++) {
+        snprintf(p, sizeof p, "%s%s", db, suffix[i]);
+        unlink(p);
+    }
+}
+
+static kura_app *open_app(const char *database_url, const char *redis_url, const char *secret,
+                          kura_error *err)
+{
+    kura_config *cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", database_url, err);
+    if (redis_url)
+        kura_config_set(cfg, "redis_url", redis_url, err);
+    if (secret)
+        kura_config_set(cfg, "secret", secret, err);
+    kura_app *app = kura_app_open(cfg, err);
+    kura_config_free(cfg);
+    return app;
+}
+
+static int64_t count_rows(const char *table)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return n;
+}
+
+static void test_embedded_in_the_database_file(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_app *app = open_app(db_url, NULL, NULL, &err);
+    assert_non_null(app);
+    kura_kv *kv = kura_app_kv(app);
+    assert_string_equal(kura_kv_driver(kv), "embedded");
+    assert_true(kura_kv_set(kv, "kept", "across restarts", 15, 0, &err));
+    assert_true(kura_kv_zadd(kv, "board", "alice", 3, NULL, &err));
+    assert_true(kura_kv_set(kv, "short", "lived", 5, 60, &err));
+    assert_true(kura_kv_zadd(kv, "short-board", "x", 1, NULL, &err));
+    assert_true(kura_kv_expire(kv, "short-board", 60, NULL, &err));
+    kura_app_close(app);
+    /* The same file holds the key-value tables. */
+    assert_int_equal(count_rows("kura_kv"), 4);
+
+    struct timespec ts = {0, 150000000};
+    nanosleep(&ts, NULL);
+    app = open_app(db_url, "embedded:", NULL, &err);
+    assert_non_null(app);
+    kv = kura_app_kv(app);
+    kura_bytes v = {0};
+    assert_true(kura_kv_get(kv, "kept", &v, &err));
+    assert_string_equal(v.data, "across restarts");
+    kura_bytes_free(&v);
+    assert_true(kura_kv_get(kv, "short", &v, &err));
+    assert_null(v.data); /* expired while the app was down */
+    double score;
+    bool found;
+    assert_true(kura_kv_zscore(kv, "board", "alice", &score, &found, &err));
+    assert_true(found && score == 3);
+    int64_t purged = 0;
+    assert_true(kura_kv_purge(kv, &purged, &err));
+    assert_int_equal(purged, 2);
+    assert_int_equal(count_rows("kura_kv"), 2);
+    assert_int_equal(count_rows("kura_kv_zset"), 1); /* the expired set's members went too */
+    kura_app_close(app);
+}
+
+static void test_secret_file(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_app *app = open_app(db_url, NULL, NULL, &err);
+    assert_non_null(app);
+    size_t len = 0;
+    const unsigned char *s1 = kura_app_secret(app, &len);
+    assert_int_equal(len, 32);
+    unsigned char first[32];
+    memcpy(first, s1, 32);
+    struct stat st;
+    assert_int_equal(stat(secret_file, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    assert_int_equal(st.st_size, 32);
+    kura_app_close(app);
+
+    app = open_app(db_url, NULL, NULL, &err);
+    assert_non_null(app);
+    assert_memory_equal(kura_app_secret(app, &len), first, 32); /* kept */
+    kura_app_close(app);
+
+    /* A configured secret wins; a short one is refused. */
+    app = open_app(db_url, NULL, "configured secret, long enough", &err);
+    assert_non_null(app);
+    assert_memory_equal(kura_app_secret(app, &len), "configured secret, long enough", len);
+    kura_app_close(app);
+    assert_null(open_app(db_url, NULL, "short", &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+
+    /* A secret file others can read is refused, not used. */
+    chmod(secret_file, 0644);
+    assert_null(open_app(db_url, NULL, NULL, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    assert_non_null(strstr(err.message, "chmod 600"));
+    chmod(secret_file, 0600);
+    assert_int_equal(truncate(secret_file, 5), 0);
+    assert_null(open_app(db_url, NULL, NULL, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    unlink(secret_file);
+
+    /* In memory: an ephemeral secret per app, no file. */
+    kura_app *a = open_app("sqlite://:memory:", NULL, NULL, &err);
+    kura_app *b = open_app("sqlite://:memory:", NULL, NULL, &err);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_memory_not_equal(kura_app_secret(a, &len), kura_app_secret(b, &len), 32);
+    assert_string_equal(kura_kv_driver(kura_app_kv(a)), "embedded");
+    assert_true(kura_kv_set(kura_app_kv(a), "only-in-a", "1", 1, 0, &err));
+    kura_bytes v = {0};
+    assert_true(kura_kv_get(kura_app_kv(b), "only-in-a", &v, &err));
+    assert_null(v.data);
+    kura_app_close(a);
+    kura_app_close(b);
+}
+
+static void test_bad_settings(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    assert_null(open_app(db_url, "redis://localhost:notaport", NULL, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    assert_null(open_app(db_url, "memcached://x", NULL, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    /* A Redis that is not up yet does not stop the app; calls fail until it is. */
+    kura_app *app = open_app(db_url, "redis://127.0.0.1:1/0?timeout=200", NULL, &err);
+    assert_non_null(app);
+    assert_false(kura_kv_ping(kura_app_kv(app), &err));
+    assert_int_equal(err.code, KURA_UNAVAILABLE);
+    kura_app_close(app);
+}
+
+int main(void)
+{
+    snprintf(db, sizeof db, "test_kv_app_%ld.db", (long)getpid());
+    snprintf(db_url, sizeof db_url, "sqlite:///%s", db);
+    snprintf(secret_file, sizeof secret_file, "%s.secret", db);
+    cleanup();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_embedded_in_the_database_file),
+        cmocka_unit_test(test_secret_file),
+        cmocka_unit_test(test_bad_settings),
+    };
+    int failed = cmocka_run_group_tests_name("kv app", tests, NULL, NULL);
+    cleanup();
+    return failed ? 1 : 0;
+}
