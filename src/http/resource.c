@@ -267,8 +267,11 @@ static bool add_order(list_args *a, const char *value)
     if (!*value || strlen(value) >= sizeof buf)
         return false;
     strcpy(buf, value);
-    char *save = NULL;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    /* Split by hand: strtok would skip empty items ("age,,") that should be refused. */
+    for (char *tok = buf, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
         bool desc = *tok == '-';
         const char *name = desc ? tok + 1 : tok;
         if (!kura_field_named(a->c->model, name) && !is_base_column(name))
