@@ -44,8 +44,7 @@ static void usage(FILE *out)
           out);
 }
 
-static bool parse_num(const char *what, const char *s, long long min, long long max,
-                      long long *out)
+static bool parse_num(const char *what, const char *s, long long min, long long max, long long *out)
 {
     char *end;
     errno = 0;
@@ -92,8 +91,8 @@ int kura_cmd_serve(int argc, char **argv)
         {0},
     };
     /* Flags are collected first and applied over file and environment after. */
-    const char *flag_keys[] = {"bind", "port", "log_level", "database_url", "document_url",
-                               "redis_url"};
+    const char *flag_keys[] = {"bind",         "port",         "log_level",
+                               "database_url", "document_url", "redis_url"};
     const char *flag_values[6] = {0};
     const char *config_file = NULL;
     long long threads = 0, max_body = 0, timeout = 0;
@@ -103,14 +102,30 @@ int kura_cmd_serve(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         switch (opt) {
-        case OPT_BIND: flag_values[0] = optarg; break;
-        case OPT_PORT: flag_values[1] = optarg; break;
-        case OPT_LOG_LEVEL: flag_values[2] = optarg; break;
-        case OPT_DATABASE_URL: flag_values[3] = optarg; break;
-        case OPT_DOCUMENT_URL: flag_values[4] = optarg; break;
-        case OPT_REDIS_URL: flag_values[5] = optarg; break;
-        case OPT_CONFIG: config_file = optarg; break;
-        case OPT_NO_MIGRATE: migrate = false; break;
+        case OPT_BIND:
+            flag_values[0] = optarg;
+            break;
+        case OPT_PORT:
+            flag_values[1] = optarg;
+            break;
+        case OPT_LOG_LEVEL:
+            flag_values[2] = optarg;
+            break;
+        case OPT_DATABASE_URL:
+            flag_values[3] = optarg;
+            break;
+        case OPT_DOCUMENT_URL:
+            flag_values[4] = optarg;
+            break;
+        case OPT_REDIS_URL:
+            flag_values[5] = optarg;
+            break;
+        case OPT_CONFIG:
+            config_file = optarg;
+            break;
+        case OPT_NO_MIGRATE:
+            migrate = false;
+            break;
         case OPT_THREADS:
             if (!parse_num("--threads", optarg, 1, 1024, &threads))
                 return 2;
@@ -123,7 +138,9 @@ int kura_cmd_serve(int argc, char **argv)
             if (!parse_num("--timeout", optarg, 1, 3600, &timeout))
                 return 2;
             break;
-        case OPT_HELP: usage(stdout); return 0;
+        case OPT_HELP:
+            usage(stdout);
+            return 0;
         case ':':
             fprintf(stderr, "kura serve: %s needs a value\n", argv[optind - 1]);
             return 2;

@@ -12,8 +12,7 @@ static json_t *check_store(kura_http *srv, kura_store *store, http_store_kind ki
     http_metrics_store(&srv->metrics, kind, HTTP_OP_PING, up ? NULL : &err);
     if (!up) {
         *ok = false;
-        http_log(srv, KURA_LOG_WARN, "health: %s store: %s", kura_store_driver(store),
-                 err.message);
+        http_log(srv, KURA_LOG_WARN, "health: %s store: %s", kura_store_driver(store), err.message);
     }
     /* The store's own message stays in the log: /health is public. */
     return json_pack("{s:s, s:s, s:I}", "status", up ? "ok" : "unavailable", "driver",
@@ -24,8 +23,8 @@ static enum MHD_Result get_health(http_req *r)
 {
     bool ok = true;
     json_t *stores = json_object();
-    json_object_set_new(stores, "sql", check_store(r->srv, kura_app_db(r->srv->app),
-                                                   HTTP_STORE_SQL, &ok));
+    json_object_set_new(stores, "sql",
+                        check_store(r->srv, kura_app_db(r->srv->app), HTTP_STORE_SQL, &ok));
     json_t *body = json_pack("{s:s, s:o}", "status", ok ? "ok" : "unavailable", "stores", stores);
     return http_respond_json(r, ok ? 200 : 503, body);
 }

@@ -39,20 +39,21 @@ typedef enum kura_log_level {
 } kura_log_level;
 
 typedef struct kura_http_opts {
-    const char *bind;       /* IPv4 or IPv6 literal; default "127.0.0.1" (borrowed until start returns) */
-    uint16_t port;          /* default 8080; 0 picks a free port (kura_http_port) */
-    unsigned threads;       /* worker threads; default: the number of online CPUs */
-    size_t max_body;        /* request body bytes; larger is 413. Default 64 KiB */
-    size_t max_header;      /* per-connection memory for the request line and headers; default 16 KiB */
-    unsigned timeout_s;     /* idle or slow connections are closed after this; default 15 */
-    unsigned max_conns;     /* concurrent connections; default 1024 */
-    unsigned drain_s;       /* on stop, how long requests in flight may take; default 10 */
-    int64_t default_limit;  /* list queries without `limit`; default 100 */
-    int64_t max_limit;      /* `limit` is capped at this; default 1000 */
-    const char *api_token;  /* when non-empty, mutations need "Authorization: Bearer <token>" (copied) */
-    bool secure_cookies;    /* session cookies carry Secure */
+    const char *bind; /* IPv4 or IPv6 literal; default "127.0.0.1" (borrowed until start returns) */
+    uint16_t port;    /* default 8080; 0 picks a free port (kura_http_port) */
+    unsigned threads; /* worker threads; default: the number of online CPUs */
+    size_t max_body;  /* request body bytes; larger is 413. Default 64 KiB */
+    size_t max_header;  /* per-connection memory for the request line and headers; default 16 KiB */
+    unsigned timeout_s; /* idle or slow connections are closed after this; default 15 */
+    unsigned max_conns; /* concurrent connections; default 1024 */
+    unsigned drain_s;   /* on stop, how long requests in flight may take; default 10 */
+    int64_t default_limit; /* list queries without `limit`; default 100 */
+    int64_t max_limit;     /* `limit` is capped at this; default 1000 */
+    const char
+        *api_token; /* when non-empty, mutations need "Authorization: Bearer <token>" (copied) */
+    bool secure_cookies;      /* session cookies carry Secure */
     kura_log_level log_level; /* default KURA_LOG_INFO */
-    int log_fd;             /* where log lines go; default 2 (stderr) */
+    int log_fd;               /* where log lines go; default 2 (stderr) */
 } kura_http_opts;
 
 typedef struct kura_http kura_http;

@@ -23,10 +23,10 @@ typedef enum http_method {
     HTTP_OTHER = HTTP_NMETHODS,
 } http_method;
 
-#define HTTP_MAX_ROUTES   16
-#define HTTP_MAX_PARAMS   3
-#define HTTP_PARAM_BYTES  256
-#define HTTP_ROUTE_NONE   HTTP_MAX_ROUTES /* metrics slot of requests no route matched */
+#define HTTP_MAX_ROUTES  16
+#define HTTP_MAX_PARAMS  3
+#define HTTP_PARAM_BYTES 256
+#define HTTP_ROUTE_NONE  HTTP_MAX_ROUTES /* metrics slot of requests no route matched */
 
 typedef struct http_req http_req;
 
@@ -35,16 +35,21 @@ typedef struct http_req http_req;
 typedef enum MHD_Result (*http_handler)(http_req *r);
 
 typedef struct http_route {
-    const char *pattern;  /* "/users/{}": "{}" matches one non-empty segment */
-    const char *name;     /* label in metrics and logs, e.g. "/users/{id}" */
+    const char *pattern; /* "/users/{}": "{}" matches one non-empty segment */
+    const char *name;    /* label in metrics and logs, e.g. "/users/{id}" */
     http_handler methods[HTTP_NMETHODS];
-    void *ctx;            /* handed to the handler as r->ctx */
-    bool protect;         /* mutating methods need the API token */
-    bool body;            /* POST/PUT/PATCH bodies are JSON */
+    void *ctx;    /* handed to the handler as r->ctx */
+    bool protect; /* mutating methods need the API token */
+    bool body;    /* POST/PUT/PATCH bodies are JSON */
 } http_route;
 
 /* Stores named in metrics (store operations and errors). */
-typedef enum http_store_kind { HTTP_STORE_SQL, HTTP_STORE_DOCUMENT, HTTP_STORE_KV, HTTP_NSTORES } http_store_kind;
+typedef enum http_store_kind {
+    HTTP_STORE_SQL,
+    HTTP_STORE_DOCUMENT,
+    HTTP_STORE_KV,
+    HTTP_NSTORES
+} http_store_kind;
 typedef enum http_store_op {
     HTTP_OP_GET,
     HTTP_OP_INSERT,
@@ -58,7 +63,7 @@ typedef enum http_store_op {
 } http_store_op;
 
 /* Status codes counted one by one; others land in the last slot by class. */
-#define HTTP_NSTATUS 18
+#define HTTP_NSTATUS  18
 #define HTTP_NBUCKETS 14
 
 typedef struct http_metrics {
@@ -74,10 +79,10 @@ struct kura_http {
     kura_app *app;
     struct MHD_Daemon *daemon;
     kura_http_opts opts;
-    char *api_token;                 /* copy; NULL when auth is off */
-    unsigned char token_hash[32];    /* BLAKE2b of the token, compared in constant time */
+    char *api_token;              /* copy; NULL when auth is off */
+    unsigned char token_hash[32]; /* BLAKE2b of the token, compared in constant time */
     uint16_t port;
-    atomic_bool draining;            /* stop() started: answer with Connection: close */
+    atomic_bool draining; /* stop() started: answer with Connection: close */
     http_route routes[HTTP_MAX_ROUTES];
     size_t nroutes;
     struct http_collection *collections[4]; /* owned: freed at stop */
@@ -92,16 +97,16 @@ struct http_req {
     const char *url; /* path, decoded by MHD, without the query */
     const char *method_name;
     http_method method;
-    int route;       /* index into srv->routes, or HTTP_ROUTE_NONE */
+    int route; /* index into srv->routes, or HTTP_ROUTE_NONE */
     void *ctx;
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_BYTES];
     size_t nparams;
-    char *body;      /* NUL-terminated once complete */
+    char *body; /* NUL-terminated once complete */
     size_t body_len, body_cap;
     bool body_too_big;
-    size_t dropped;  /* body bytes read past the limit */
-    bool checked;    /* route, method, token and content type passed */
-    bool answered;   /* a response was queued */
+    size_t dropped; /* body bytes read past the limit */
+    bool checked;   /* route, method, token and content type passed */
+    bool answered;  /* a response was queued */
     struct {
         const char *name; /* static */
         char value[512];
@@ -180,6 +185,6 @@ typedef struct http_collection {
     http_store_kind kind;
 } http_collection;
 bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
-                         const char *item_name, http_collection *c);
+                         const char *item_name, const http_collection *c);
 
 #endif

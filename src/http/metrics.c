@@ -27,13 +27,12 @@ static size_t status_slot(unsigned status)
 static const char *const other_status[3] = {"other_2xx_3xx", "other_4xx", "other_5xx"};
 
 /* Upper bounds in microseconds; the last bucket is +Inf. */
-static const uint64_t bounds_us[HTTP_NBUCKETS - 1] = {100,   250,    500,    1000,   2500,
-                                                      5000,  10000,  25000,  50000,  100000,
-                                                      250000, 1000000, 5000000};
+static const uint64_t bounds_us[HTTP_NBUCKETS - 1] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000};
 
 static const char *const store_names[HTTP_NSTORES] = {"sql", "document", "kv"};
-static const char *const op_names[HTTP_NOPS] = {"get",   "insert", "update", "delete",
-                                                "find",  "count",  "ping",   "other"};
+static const char *const op_names[HTTP_NOPS] = {"get",  "insert", "update", "delete",
+                                                "find", "count",  "ping",   "other"};
 
 void http_metrics_request(http_metrics *m, int route, unsigned status, uint64_t micros)
 {

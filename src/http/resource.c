@@ -14,6 +14,7 @@
  * store call after every check has passed, so a refused request writes nothing.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +175,7 @@ static enum MHD_Result create(http_req *r)
         ret = http_problem_error(r, &err);
     } else {
         char location[HTTP_PARAM_BYTES + 64];
-        snprintf(location, sizeof location, "%s/%lld", r->url,
-                 (long long)((kura_base *)obj)->id);
+        snprintf(location, sizeof location, "%s/%lld", r->url, (long long)((kura_base *)obj)->id);
         http_add_header(r, MHD_HTTP_HEADER_LOCATION, location);
         ret = respond_obj(r, c->model, obj, 201);
     }
@@ -193,7 +193,7 @@ static enum MHD_Result read_one(http_req *r)
         return ret;
     kura_error err = {0};
     /* Models are small fixed-size structs: a stack buffer saves a malloc per read. */
-    _Alignas(max_align_t) unsigned char stack[1024];
+    _Alignas(max_align_t) unsigned char stack[4096];
     void *obj = c->model->size <= sizeof stack ? stack : malloc(c->model->size);
     if (!obj)
         return http_problem(r, 500, "out of memory");
@@ -255,9 +255,14 @@ typedef struct list_args {
     char problem[300]; /* the first bad parameter, or "" */
 } list_args;
 
-static enum MHD_Result bad_arg(list_args *a, const char *fmt, const char *key)
+static enum MHD_Result bad_arg(list_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static enum MHD_Result bad_arg(list_args *a, const char *fmt, ...)
 {
-    snprintf(a->problem, sizeof a->problem, fmt, key);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->problem, sizeof a->problem, fmt, ap);
+    va_end(ap);
     return MHD_NO; /* stops the iteration */
 }
 
@@ -336,12 +341,12 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
         value = "";
     if (strcmp(key, "limit") == 0) {
         if (!parse_int(value, 0, INT64_MAX, &a->limit))
-            return bad_arg(a, "limit must be a whole number >= 0", NULL);
+            return bad_arg(a, "limit must be a whole number >= 0");
         return MHD_YES;
     }
     if (strcmp(key, "offset") == 0) {
         if (!parse_int(value, 0, INT64_MAX, &a->offset))
-            return bad_arg(a, "offset must be a whole number >= 0", NULL);
+            return bad_arg(a, "offset must be a whole number >= 0");
         return MHD_YES;
     }
     if (strcmp(key, "order") == 0) {
@@ -441,7 +446,7 @@ done:
 }
 
 bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
-                         const char *item_name, http_collection *c)
+                         const char *item_name, const http_collection *c)
 {
     if (srv->ncollections >= sizeof srv->collections / sizeof srv->collections[0])
         return false;
@@ -450,18 +455,22 @@ bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pa
         return false;
     *own = *c;
     srv->collections[srv->ncollections++] = own;
-    bool ok = http_route_add(srv, &(http_route){.pattern = prefix,
-                                                .name = prefix,
-                                                .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
-                                                .ctx = own,
-                                                .protect = true,
-                                                .body = true});
-    return ok && http_route_add(srv, &(http_route){.pattern = item_pattern,
-                                                   .name = item_name,
-                                                   .methods = {[HTTP_GET] = read_one,
-                                                               [HTTP_PATCH] = patch,
-                                                               [HTTP_DELETE] = delete_one},
-                                                   .ctx = own,
-                                                   .protect = true,
-                                                   .body = true});
+    bool ok =
+        http_route_add(srv, &(http_route){.pattern = prefix,
+                                          .name = prefix,
+                                          .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
+                                          .ctx = own,
+                                          .protect = true,
+                                          .body = true});
+    return ok &&
+           http_route_add(
+               srv,
+               &(http_route){
+                   .pattern = item_pattern,
+                   .name = item_name,
+                   .methods =
+                       {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
+                   .ctx = own,
+                   .protect = true,
+                   .body = true});
 }

@@ -81,8 +81,8 @@ bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_
  * that the constant-time compare sees equal lengths whatever was sent. */
 static bool authorised(http_req *r)
 {
-    const char *h = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *h =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
         return false;
     const char *tok = h + 7;
@@ -96,8 +96,8 @@ static bool authorised(http_req *r)
 /* application/json, optionally with parameters ("; charset=utf-8"). */
 static bool json_content_type(http_req *r)
 {
-    const char *ct = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_TYPE);
+    const char *ct =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
     if (!ct)
         return false;
     while (*ct == ' ')
@@ -111,10 +111,8 @@ static bool json_content_type(http_req *r)
 
 static bool has_body(http_req *r)
 {
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                       MHD_HTTP_HEADER_CONTENT_LENGTH) ||
-           MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                       MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
+           MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
 }
 
 static enum MHD_Result dispatch(http_req *r)
@@ -147,8 +145,8 @@ static enum MHD_Result check(http_req *r)
         http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
         return http_problem(r, 401, "this request needs Authorization: Bearer <token>");
     }
-    bool wants_body = route->body && (r->method == HTTP_POST || r->method == HTTP_PUT ||
-                                      r->method == HTTP_PATCH);
+    bool wants_body =
+        route->body && (r->method == HTTP_POST || r->method == HTTP_PUT || r->method == HTTP_PATCH);
     if (wants_body && !json_content_type(r))
         return http_problem(r, 415, "the body must be application/json");
     const char *cl =
@@ -193,9 +191,8 @@ static bool append_body(http_req *r, const char *data, size_t n)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     kura_http *srv = cls;
@@ -300,8 +297,8 @@ static void free_server(kura_http *srv)
 static bool add_routes(kura_http *srv, kura_error *err)
 {
     http_add_ops_routes(srv);
-    http_collection users = {.store = kura_app_db(srv->app), .model = &sa_user_model,
-                             .kind = HTTP_STORE_SQL};
+    http_collection users = {
+        .store = kura_app_db(srv->app), .model = &sa_user_model, .kind = HTTP_STORE_SQL};
     if (!http_add_collection(srv, "/users", "/users/{}", "/users/{id}", &users))
         return kura_fail(err, KURA_NOMEM, NULL, "cannot add the /users routes");
     return true;
@@ -364,8 +361,7 @@ kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error
             return NULL;
         }
         crypto_generichash(srv->token_hash, sizeof srv->token_hash,
-                           (const unsigned char *)srv->api_token, strlen(srv->api_token), NULL,
-                           0);
+                           (const unsigned char *)srv->api_token, strlen(srv->api_token), NULL, 0);
     }
     if (!add_routes(srv, err)) {
         free_server(srv);
@@ -376,13 +372,13 @@ kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     srv->daemon = MHD_start_daemon(
         flags, o.port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, &addr.sa,
-        MHD_OPTION_THREAD_POOL_SIZE, o.threads, MHD_OPTION_CONNECTION_TIMEOUT, o.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, o.max_header, MHD_OPTION_CONNECTION_LIMIT, o.max_conns,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+        MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_THREAD_POOL_SIZE, o.threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        o.max_header, MHD_OPTION_CONNECTION_LIMIT, o.max_conns, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon) {
-        kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", bind,
-                  (unsigned)o.port, strerror(errno));
+        kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", bind, (unsigned)o.port,
+                  strerror(errno));
         free_server(srv);
         return NULL;
     }

@@ -88,10 +88,10 @@ static const char *header(const response *r, const char *name, char *out, size_t
 typedef struct request {
     const char *method;
     const char *path;
-    const char *type; /* Content-Type, or NULL */
-    const char *body; /* or NULL */
-    size_t body_len;  /* 0: strlen(body) */
-    const char *auth; /* the Authorization header value, or NULL */
+    const char *type;  /* Content-Type, or NULL */
+    const char *body;  /* or NULL */
+    size_t body_len;   /* 0: strlen(body) */
+    const char *auth;  /* the Authorization header value, or NULL */
     const char *extra; /* one more header line, or NULL */
     bool chunked;
 } request;
@@ -237,9 +237,13 @@ static void stop(fixture *f)
 static int setup_sqlite(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    snprintf(f->dir, sizeof f->dir, "/tmp/kura-service-XXXXXX");
-    if (!mkdtemp(f->dir))
+    if (!f)
         return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/kura-service-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
     char url[128];
     snprintf(url, sizeof url, "sqlite:///%s/service.db", f->dir);
     kura_error err = {0};
@@ -284,8 +288,9 @@ static int clean(void **state)
 static int64_t create_user(const char *name, int age, const char *sex)
 {
     char body[512];
-    snprintf(body, sizeof body, "{\"name\":\"%s\",\"email\":\"%s@example.com\",\"age\":%d,\"sex\":\"%s\"}",
-             name, name, age, sex);
+    snprintf(body, sizeof body,
+             "{\"name\":\"%s\",\"email\":\"%s@example.com\",\"age\":%d,\"sex\":\"%s\"}", name, name,
+             age, sex);
     response r = REQ("POST", "/users", "application/json", body);
     expect_status(&r, 201);
     json_t *j = body_json(&r);
@@ -322,8 +327,9 @@ static void health(void **state)
 static void crud(void **state)
 {
     (void)state;
-    response r = REQ("POST", "/users", "application/json; charset=utf-8",
-                     "{\"name\":\"alice\",\"email\":\"alice@example.com\",\"age\":30,\"sex\":\"F\"}");
+    response r =
+        REQ("POST", "/users", "application/json; charset=utf-8",
+            "{\"name\":\"alice\",\"email\":\"alice@example.com\",\"age\":30,\"sex\":\"F\"}");
     expect_status(&r, 201);
     char loc[128], ct[128];
     assert_non_null(header(&r, "Location", loc, sizeof loc));
@@ -409,7 +415,7 @@ static void list_query(void **state)
     assert_int_equal(n, 6);
     json_t *item;
     size_t i;
-    json_array_foreach(json_object_get(j, "items"), i, item)
+    for (i = 0; (item = json_array_get(json_object_get(j, "items"), i)) != NULL; i++)
         assert_int_equal(json_integer_value(json_object_get(item, "age")), 22);
     json_decref(j);
 
@@ -419,7 +425,7 @@ static void list_query(void **state)
 
     j = list("?name_prefix=bob", &total, &n);
     assert_int_equal(total, 10);
-    json_array_foreach(json_object_get(j, "items"), i, item)
+    for (i = 0; (item = json_array_get(json_object_get(j, "items"), i)) != NULL; i++)
         assert_memory_equal(json_string_value(json_object_get(item, "name")), "bob", 3);
     json_decref(j);
 
@@ -428,8 +434,7 @@ static void list_query(void **state)
     assert_int_equal(total, 30);
     assert_int_equal(n, 10);
     int64_t last_age = 1000, last_id = 0;
-    json_array_foreach(json_object_get(j, "items"), i, item)
-    {
+    for (i = 0; (item = json_array_get(json_object_get(j, "items"), i)) != NULL; i++) {
         int64_t age = json_integer_value(json_object_get(item, "age"));
         int64_t id = json_integer_value(json_object_get(item, "id"));
         assert_true(age < last_age || (age == last_age && id > last_id));
@@ -446,8 +451,7 @@ static void list_query(void **state)
         assert_int_equal(total, 30);
         assert_int_equal(json_integer_value(json_object_get(j, "limit")), 7);
         assert_int_equal(json_integer_value(json_object_get(j, "offset")), off);
-        json_array_foreach(json_object_get(j, "items"), i, item)
-        {
+        for (i = 0; (item = json_array_get(json_object_get(j, "items"), i)) != NULL; i++) {
             int64_t id = json_integer_value(json_object_get(item, "id"));
             assert_true(id > prev);
             prev = id;
@@ -494,9 +498,11 @@ static void metrics(void **state)
     char ct[128];
     assert_non_null(header(&r, "Content-Type", ct, sizeof ct));
     assert_non_null(strstr(ct, "text/plain"));
-    assert_non_null(strstr(r.body, "kura_http_requests_total{route=\"/users/{id}\",status=\"404\"}"));
+    assert_non_null(
+        strstr(r.body, "kura_http_requests_total{route=\"/users/{id}\",status=\"404\"}"));
     assert_non_null(strstr(r.body, "kura_http_requests_total{route=\"/health\",status=\"200\"}"));
-    assert_non_null(strstr(r.body, "kura_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"));
+    assert_non_null(
+        strstr(r.body, "kura_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"));
     assert_non_null(strstr(r.body, "kura_store_operations_total{store=\"sql\",op=\"get\"}"));
     assert_non_null(strstr(r.body, "kura_store_errors_total{store=\"sql\",op=\"get\"} 0"));
     response_free(&r);
@@ -507,8 +513,8 @@ static void metrics(void **state)
 static void bad_json(void **state)
 {
     (void)state;
-    const char *bodies[] = {"{\"name\": ", "not json", "[1,2]", "\"text\"", "{\"a\":1,\"a\":2}",
-                            "{\"name\":\"\xff\"}"};
+    const char *bodies[] = {"{\"name\": ", "not json",          "[1,2]",
+                            "\"text\"",    "{\"a\":1,\"a\":2}", "{\"name\":\"\xff\"}"};
     for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
         response r = REQ("POST", "/users", "application/json", bodies[i]);
         json_decref(expect_problem(&r, 400));
@@ -529,12 +535,14 @@ static void bad_json(void **state)
 static void bad_params(void **state)
 {
     (void)state;
-    const char *paths[] = {"/users?bogus=1",      "/users?age=abc",      "/users?age=",
-                           "/users?age=99999999999", "/users?limit=-1",   "/users?limit=x",
-                           "/users?offset=-5",    "/users?order=nope",   "/users?order=-",
-                           "/users?order=age,,",  "/users?age_prefix=3", "/users?id=x",
-                           "/users/abc",          "/users/0",            "/users/-1",
-                           "/users/99999999999999999999"};
+    const char *paths[] = {"/users?bogus=1",      "/users?age=abc",
+                           "/users?age=",         "/users?age=99999999999",
+                           "/users?limit=-1",     "/users?limit=x",
+                           "/users?offset=-5",    "/users?order=nope",
+                           "/users?order=-",      "/users?order=age,,",
+                           "/users?age_prefix=3", "/users?id=x",
+                           "/users/abc",          "/users/0",
+                           "/users/-1",           "/users/99999999999999999999"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         response r = REQ("GET", paths[i]);
         if (r.status != 400)
@@ -547,8 +555,8 @@ static void bad_params(void **state)
 static void not_found(void **state)
 {
     (void)state;
-    const char *paths[] = {"/", "/nope", "/users/", "/users/1/x", "/userss", "/health/x",
-                           "/users/123456789"};
+    const char *paths[] = {"/",       "/nope",     "/users/",         "/users/1/x",
+                           "/userss", "/health/x", "/users/123456789"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         response r = REQ("GET", paths[i]);
         if (r.status != 404)
@@ -611,8 +619,8 @@ static void too_large(void **state)
 static void wrong_type(void **state)
 {
     (void)state;
-    const char *types[] = {"text/plain", "application/x-www-form-urlencoded",
-                           "application/jsonx", NULL};
+    const char *types[] = {"text/plain", "application/x-www-form-urlencoded", "application/jsonx",
+                           NULL};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         response r = REQ("POST", "/users", types[i], "{\"name\":\"x\"}");
         json_decref(expect_problem(&r, 415));
@@ -625,8 +633,7 @@ static bool has_field_error(json_t *problem, const char *field)
 {
     json_t *e;
     size_t i;
-    json_array_foreach(json_object_get(problem, "errors"), i, e)
-    {
+    for (i = 0; (e = json_array_get(json_object_get(problem, "errors"), i)) != NULL; i++) {
         const char *f = json_string_value(json_object_get(e, "field"));
         if (f && strcmp(f, field) == 0 && json_string_value(json_object_get(e, "reason")))
             return true;
@@ -688,8 +695,12 @@ static void api_token(void **state)
     fixture *saved = F;
     F = f;
     const char *body = "{\"name\":\"tok\",\"email\":\"tok@example.com\",\"age\":20,\"sex\":\"M\"}";
-    const char *bad[] = {NULL, "Bearer wrong", "Bearer s3cret-toke", "Bearer s3cret-token2",
-                         "Basic s3cret-token", "s3cret-token"};
+    const char *bad[] = {NULL,
+                         "Bearer wrong",
+                         "Bearer s3cret-toke",
+                         "Bearer s3cret-token2",
+                         "Basic s3cret-token",
+                         "s3cret-token"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         response r = REQ("POST", "/users", "application/json", body, .auth = bad[i]);
         json_decref(expect_problem(&r, 401));
@@ -723,8 +734,8 @@ static void api_token(void **state)
 
 /* --- concurrency ------------------------------------------------------------------ */
 
-#define THREADS     8
-#define PER_THREAD  25
+#define THREADS    8
+#define PER_THREAD 25
 
 static void *client(void *arg)
 {
@@ -734,8 +745,8 @@ static void *client(void *arg)
         char body[256], name[64];
         snprintf(name, sizeof name, "\"t%ldu%d\"", (long)t, i);
         snprintf(body, sizeof body,
-                 "{\"name\":%s,\"email\":\"t%ldu%d@example.com\",\"age\":%d,\"sex\":\"M\"}",
-                 name, (long)t, i, (int)(t * 10 + i % 3));
+                 "{\"name\":%s,\"email\":\"t%ldu%d@example.com\",\"age\":%d,\"sex\":\"M\"}", name,
+                 (long)t, i, (int)(t * 10 + i % 3));
         response r = REQ("POST", "/users", "application/json", body);
         if (r.status != 201) {
             failures++;
@@ -801,12 +812,12 @@ static void graceful_stop(void **state)
 
 /* ------------------------------------------------------------------------------------ */
 
-#define USERS_TESTS                                                                               \
-    cmocka_unit_test_setup(crud, clean), cmocka_unit_test_setup(list_query, clean),               \
-        cmocka_unit_test_setup(limit_cap, clean), cmocka_unit_test_setup(bad_json, clean),        \
-        cmocka_unit_test_setup(bad_params, clean), cmocka_unit_test_setup(not_found, clean),      \
+#define USERS_TESTS                                                                                \
+    cmocka_unit_test_setup(crud, clean), cmocka_unit_test_setup(list_query, clean),                \
+        cmocka_unit_test_setup(limit_cap, clean), cmocka_unit_test_setup(bad_json, clean),         \
+        cmocka_unit_test_setup(bad_params, clean), cmocka_unit_test_setup(not_found, clean),       \
         cmocka_unit_test_setup(method_not_allowed, clean),                                         \
-        cmocka_unit_test_setup(too_large, clean), cmocka_unit_test_setup(wrong_type, clean),      \
+        cmocka_unit_test_setup(too_large, clean), cmocka_unit_test_setup(wrong_type, clean),       \
         cmocka_unit_test_setup(validation, clean), cmocka_unit_test_setup(concurrent, clean)
 
 static void skipped(void **state)
