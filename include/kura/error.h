@@ -30,7 +30,8 @@ extern "C" {
     X(NOMEM, "out of memory")                                                                      \
     X(UNSUPPORTED, "not supported")                                                                \
     X(IO, "input/output error")                                                                    \
-    X(AUTH, "not authorised")
+    X(AUTH, "not authorised")                                                                      \
+    X(CONFLICT, "conflicts with the current state")
 
 typedef enum kura_code {
 #define KURA_X_ENUM(name, text) KURA_##name,

@@ -63,7 +63,15 @@ void kura_rows_free(kura_rows *rows);
  * memory, off), synchronous (off, normal, full: the default), busy_timeout
  * (milliseconds, default 5000), pool (connections, default 8),
  * foreign_keys (on, the default, or off).
- * Other schemes (postgresql://) are available when their driver is built in.
+ * PostgreSQL: postgresql://user:pass@host:port/db or postgresql:///db?host=/socket/dir
+ * (also postgres://), with kura's options pool (default 8), pool_timeout (ms
+ * waiting for a free connection, default 5000), statement_timeout (ms, a
+ * slower statement fails with KURA_TIMEOUT) and connect_timeout (s, default
+ * 10); every other option is libpq's (sslmode, application_name, ...).
+ * It fails with KURA_UNAVAILABLE when the server cannot be reached, KURA_AUTH
+ * for a wrong password and KURA_CONFIG for an unknown database or option. A
+ * server restart needs no reopening: operations fail with KURA_UNAVAILABLE
+ * while it is down and succeed again once it is back.
  * Returns NULL and fills err on a malformed URL (KURA_CONFIG), an unknown
  * scheme (KURA_CONFIG) or a database that cannot be opened (KURA_IO).
  * The caller owns the store: kura_store_close.
@@ -168,8 +176,10 @@ void kura_cursor_close(kura_cursor *cursor);
  * rollback on the same thread. A statement that fails inside a transaction
  * dooms it: later statements still run, but the outermost commit then rolls
  * everything back and returns KURA_STORE, so the database is as it was before
- * the transaction. Rolling back a nested level undoes it and clears the doom
- * it caused. Validation failures write nothing and do not doom.
+ * the transaction. (PostgreSQL refuses the later statements themselves, with
+ * KURA_STORE, until the transaction or the failed savepoint is rolled back.)
+ * Rolling back a nested level undoes it and clears the doom it caused. Validation failures write
+ * nothing and do not doom.
  */
 bool kura_begin(kura_store *store, kura_error *err);
 bool kura_commit(kura_store *store, kura_error *err);

@@ -19,6 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kura/migrate.h>
+
+#include "cli/cli.h"
 #include "cli/cmd_serve.h"
 #include "http/http.h"
 #include "sa_user.h"
@@ -73,7 +76,9 @@ enum {
     OPT_HELP,
 };
 
-int kura_cmd_serve(int argc, char **argv)
+/* global_db_url and global_config come from flags given before the command
+ * (the dispatcher's); the command's own flags win over them. */
+static int serve(const char *global_db_url, const char *global_config, int argc, char **argv)
 {
     static const struct option options[] = {
         {"bind", required_argument, NULL, OPT_BIND},
@@ -93,12 +98,11 @@ int kura_cmd_serve(int argc, char **argv)
     /* Flags are collected first and applied over file and environment after. */
     const char *flag_keys[] = {"bind",         "port",         "log_level",
                                "database_url", "document_url", "redis_url"};
-    const char *flag_values[6] = {0};
-    const char *config_file = NULL;
+    const char *flag_values[6] = {[3] = global_db_url};
+    const char *config_file = global_config;
     long long threads = 0, max_body = 0, timeout = 0;
     bool migrate = true;
-    optind = 1;
-    opterr = 0;
+    cli_getopt_reset();
     int opt;
     while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         switch (opt) {
@@ -174,8 +178,13 @@ int kura_cmd_serve(int argc, char **argv)
     else
         ok = false;
     kura_config_free(cfg);
-    if (ok && migrate)
-        ok = kura_create(kura_app_db(app), &sa_user_model, &err);
+    if (ok && migrate) {
+        /* Additive only: a destructive difference stops the start (KURA_CONFLICT)
+         * and is left to `kura migrate`, where a person decides. */
+        static const kura_model *const models[] = {&sa_user_model};
+        ok = kura_migrate(kura_app_db(app), models, sizeof models / sizeof models[0], 0, NULL, NULL,
+                          NULL, NULL, &err);
+    }
     if (!ok) {
         fprintf(stderr, "kura serve: %s\n", err.message);
         kura_app_close(app);
@@ -210,3 +219,15 @@ int kura_cmd_serve(int argc, char **argv)
     kura_app_close(app);
     return 0;
 }
+
+int kura_cmd_serve(int argc, char **argv)
+{
+    return serve(NULL, NULL, argc, argv);
+}
+
+static int run(cli *c, int argc, char **argv)
+{
+    return serve(c->database_url, c->config_file, argc, argv);
+}
+
+const cli_command cli_cmd_serve = {"serve", "serve the app as a JSON web service", run};

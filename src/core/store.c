@@ -283,7 +283,8 @@ bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_erro
     if (out->model && out->model != q->model)
         return kura_fail(err, KURA_INVALID, NULL, "rows hold %s, the query is over %s",
                          out->model->name, q->model->name);
-    kura_cursor *c = store->ops->cursor_open(store, q, err);
+    kura_cursor *c = store->ops->find_open ? store->ops->find_open(store, q, err)
+                                           : store->ops->cursor_open(store, q, err);
     if (!c)
         return false;
     size_t before = out->count;

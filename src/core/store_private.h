@@ -29,6 +29,9 @@ typedef struct kura_store_ops {
 
     /* q is well formed (no building error). */
     kura_cursor *(*cursor_open)(kura_store *store, const kura_query *q, kura_error *err);
+    /* Optional: like cursor_open, for kura_find, which reads every row anyway
+     * (a driver may fetch them in one go instead of streaming). NULL: cursor_open. */
+    kura_cursor *(*find_open)(kura_store *store, const kura_query *q, kura_error *err);
     bool (*count)(kura_store *store, const kura_query *q, int64_t *count, kura_error *err);
     /* set[] values are validated; now is the updated_at stamp to write. */
     bool (*update_where)(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,

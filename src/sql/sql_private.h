@@ -12,6 +12,7 @@
 #include <kura/store.h>
 #include <pthread.h>
 
+#include "core/buf.h"
 #include "core/store_private.h"
 
 typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
@@ -80,5 +81,16 @@ typedef struct kura_sql_pool_opts {
  * that a bad URL, a missing server or a bad password fails here. */
 kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
                                const kura_sql_pool_opts *opts, kura_error *err);
+
+/* The dialect of a store built by kura_sql_store_new; NULL for any other store. */
+const kura_sql_dialect *kura_sql_store_dialect(const kura_store *store);
+
+/* Schema text, shared by kura_create and migrations (src/sql/migrate.c). */
+/* `"name" TYPE[(n)] [NOT NULL] [DEFAULT v]`: one column's definition. */
+void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_field *f);
+/* CREATE TABLE IF NOT EXISTS for m (without its indexes). */
+void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m);
+/* CREATE [UNIQUE] INDEX IF NOT EXISTS "ix_<table>_<column>" for field f of m. */
+void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f);
 
 #endif

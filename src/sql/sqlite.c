@@ -79,6 +79,10 @@ static kura_sql_conn *sq_connect(const void *config, kura_error *err)
         return NULL;
     }
     sqlite3_busy_timeout(db, (int)cfg->busy_ms);
+    /* A double-quoted name that is no column must be an error, not a string
+     * literal: otherwise a query on a dropped column silently matches nothing. */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     sqlite3_extended_result_codes(db, 1);
     kura_sql_conn *c = malloc(sizeof *c);
     if (!c) {

@@ -1,0 +1,92 @@
+/*
+ * kura/migrate.h — bringing a SQL store's schema up to its models.
+ *
+ * kura_migrate compares each model with the live table (SQLite: PRAGMA
+ * table_info / index_list; PostgreSQL: information_schema.columns and
+ * pg_indexes, in the current schema) and adds what is missing:
+ *
+ *   - a table that does not exist (created as kura_create does, with its indexes);
+ *   - a column the model has and the table lacks (ALTER TABLE ... ADD COLUMN;
+ *     a required column without a default gets its type's zero value as the
+ *     default — 0, false, '' or 1970-01-01 — so that existing rows satisfy
+ *     NOT NULL);
+ *   - an index the model asks for (ix_<table>_<column>) that is missing.
+ *
+ * These changes are additive: running kura_migrate again finds nothing to do.
+ *
+ * Destructive differences are listed and refused unless KURA_MIGRATE_FORCE:
+ *   - a column in the table that the model no longer has (forced: DROP COLUMN);
+ *   - a column whose type differs from the model's (forced, PostgreSQL:
+ *     ALTER COLUMN ... TYPE ... USING column::type; SQLite cannot change a type
+ *     in place, so that change stays refused even when forced).
+ * Not compared: NOT NULL, defaults and uniqueness of existing columns.
+ *
+ * Every change is applied in one transaction: all or nothing (both databases
+ * have transactional DDL).
+ */
+#ifndef KURA_MIGRATE_H
+#define KURA_MIGRATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "error.h"
+#include "model.h"
+#include "store.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    KURA_MIGRATE_DRY_RUN = 1 << 0, /* plan and report only; change nothing */
+    KURA_MIGRATE_FORCE = 1 << 1,   /* also make destructive changes */
+};
+
+typedef enum kura_change_kind {
+    KURA_CHANGE_CREATE_TABLE,
+    KURA_CHANGE_ADD_COLUMN,
+    KURA_CHANGE_ADD_INDEX,
+    KURA_CHANGE_DROP_COLUMN, /* destructive */
+    KURA_CHANGE_ALTER_TYPE,  /* destructive */
+} kura_change_kind;
+
+/* One planned change. Every pointer is valid only during the plan callback. */
+typedef struct kura_change {
+    kura_change_kind kind;
+    const char *table;
+    const char *column; /* NULL for CREATE_TABLE */
+    const char *detail; /* e.g. "integer -> character varying(10)", or "" */
+    const char *sql;    /* the statement(s), ';'-separated; NULL when none can do it */
+    bool destructive;
+    bool refused; /* destructive without KURA_MIGRATE_FORCE, or impossible (sql NULL) */
+} kura_change;
+
+/* Called once per change, in the order they would run. */
+typedef void (*kura_migrate_plan_fn)(const kura_change *change, void *ctx);
+
+/*
+ * Migrates the tables of models[0..n) on a SQL store (sqlite, postgresql).
+ *
+ * flags: KURA_MIGRATE_DRY_RUN, KURA_MIGRATE_FORCE (or 0).
+ * plan (may be NULL) sees every change, refused ones included.
+ * script (may be NULL) receives a malloc'd text (the caller frees it) of the
+ * statements that run — or, in a dry run, would run — one per line ending in
+ * ";", with refused changes as "-- refused: ..." comment lines; "" when there
+ * is nothing to do. It is set on success and on KURA_CONFLICT, else NULL.
+ * *changes (may be NULL) gets the number of statements run (dry run: that
+ * would run).
+ *
+ * Errors: KURA_CONFLICT when a destructive change is refused (nothing is
+ * changed; err->message names the first table and column), KURA_UNSUPPORTED
+ * on a store that is not SQL, the store's own errors (nothing is changed:
+ * the transaction is rolled back), KURA_NOMEM.
+ */
+bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, unsigned flags,
+                  kura_migrate_plan_fn plan, void *ctx, char **script, size_t *changes,
+                  kura_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

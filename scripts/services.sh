@@ -1,0 +1,311 @@
+#!/usr/bin/env bash
+# services.sh — throwaway PostgreSQL and Redis servers for kura's tests.
+#
+# Source it from bash and call the functions directly (not in a $(...) subshell, or the
+# exports are lost):
+#
+#   . scripts/services.sh
+#   trap kura_services_stop EXIT
+#   kura_services_start "$(mktemp -d)"
+#   ... run tests ...
+#   kura_services_stop
+#
+# kura_services_start DIR starts, with everything under DIR:
+#   - a PostgreSQL cluster (initdb from /usr/lib/postgresql/*/bin, trust auth, fsync on)
+#     that listens only on a unix socket in DIR/sock (listen_addresses = ''), with a
+#     database kura_test whose superuser is named after the calling user;
+#   - a redis-server on 127.0.0.1 and a free port, persistence off.
+# It exports:
+#   KURA_TEST_PG_URL      postgresql:///kura_test?host=DIR/sock
+#   KURA_TEST_PG_BIN      the PostgreSQL bin directory (initdb, pg_ctl, psql, ...)
+#   KURA_TEST_PG_DATA     the data directory (DIR/pg)
+#   KURA_TEST_PG_SOCKDIR  the socket directory (DIR/sock)
+#   KURA_TEST_PG_CTL      DIR/pg_ctl: pg_ctl for this cluster, run as the right user, e.g.
+#                         "$KURA_TEST_PG_CTL restart" or "$KURA_TEST_PG_CTL stop" then
+#                         "$KURA_TEST_PG_CTL start" (restart tests). Extra args go to pg_ctl.
+#   KURA_TEST_REDIS_URL   redis://127.0.0.1:PORT/0
+#   KURA_TEST_REDIS_PORT  PORT
+# kura_services_stop stops both by PID (SIGINT/SIGTERM, a bounded wait, then SIGKILL)
+# and removes DIR. It is idempotent, so it is safe in EXIT/INT/TERM traps.
+#
+# PostgreSQL refuses to run as root: as root, initdb and postgres run as the `postgres`
+# system user (created by Debian's postgresql package) via runuser, and DIR must be
+# reachable by that user (a directory under /tmp from mktemp -d is). As another user they
+# run directly. Nothing here touches a system PostgreSQL or Redis: the socket directory,
+# data directory and port are private, so both may already be running.
+#
+# Run directly, `scripts/services.sh check` starts both in a temporary directory, checks
+# them with psql and redis-cli, and stops them.
+#
+# The functions do not change the caller's shell options; they work under set -euo pipefail.
+
+KURA_SERVICES_DIR=${KURA_SERVICES_DIR:-}
+KURA_SERVICES_PG_PID=${KURA_SERVICES_PG_PID:-}
+KURA_SERVICES_REDIS_PID=${KURA_SERVICES_REDIS_PID:-}
+
+_kura_svc_log() {
+    echo "services: $*" >&2
+}
+
+# The newest /usr/lib/postgresql/*/bin that has initdb.
+_kura_pg_bindir() {
+    local d best=
+    for d in /usr/lib/postgresql/*/bin; do
+        [ -x "$d/initdb" ] || continue
+        if [ -z "$best" ] || [ "$(printf '%s\n%s\n' "$best" "$d" | sort -V | tail -n 1)" = "$d" ]; then
+            best=$d
+        fi
+    done
+    [ -n "$best" ] || return 1
+    printf '%s\n' "$best"
+}
+
+# Runs a command as the user that owns the PostgreSQL cluster (postgres when we are root),
+# from / so the server never starts in a directory it cannot read.
+_kura_as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then
+        (cd / && runuser -u postgres -- "$@")
+    else
+        (cd / && "$@")
+    fi
+}
+
+# True while PID is a live (not zombie) process.
+_kura_alive() {
+    local pid=$1 stat
+    [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+    stat=${stat##*) } # drop "pid (comm) ": comm may hold spaces and parentheses
+    [ "${stat%% *}" != Z ]
+}
+
+# _kura_stop_pid PID NAME SIGNAL: SIGNAL, wait up to 15 s, then SIGKILL.
+_kura_stop_pid() {
+    local pid=$1 name=$2 sig=$3 i
+    [ -n "$pid" ] || return 0
+    if _kura_alive "$pid"; then
+        kill "-$sig" "$pid" 2>/dev/null || true
+        for ((i = 0; i < 150; i++)); do
+            _kura_alive "$pid" || break
+            sleep 0.1
+        done
+        if _kura_alive "$pid"; then
+            _kura_svc_log "$name (pid $pid) did not stop within 15 s; sending SIGKILL"
+            kill -KILL "$pid" 2>/dev/null || true
+            for ((i = 0; i < 50; i++)); do
+                _kura_alive "$pid" || break
+                sleep 0.1
+            done
+        fi
+    fi
+    if _kura_alive "$pid"; then
+        _kura_svc_log "$name (pid $pid) is still running"
+        return 1
+    fi
+    return 0
+}
+
+# A TCP port on 127.0.0.1 that nothing accepts connections on.
+_kura_free_port() {
+    local port i
+    for ((i = 0; i < 100; i++)); do
+        port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+
+_kura_pg_start() {
+    local dir=$1 bin user pid i
+    bin=$(_kura_pg_bindir) || {
+        _kura_svc_log "no PostgreSQL server found (/usr/lib/postgresql/*/bin/initdb); run scripts/bootstrap"
+        return 1
+    }
+    user=$(id -un)
+    mkdir -p "$dir/pg" "$dir/sock" || return 1
+    chmod 700 "$dir/pg" || return 1
+    if [ "$(id -u)" -eq 0 ]; then
+        id postgres >/dev/null 2>&1 || {
+            _kura_svc_log "no 'postgres' system user (is the postgresql package installed?)"
+            return 1
+        }
+        chmod 711 "$dir" || return 1
+        chown postgres: "$dir/pg" "$dir/sock" || return 1
+        runuser -u postgres -- test -w "$dir/sock" || {
+            _kura_svc_log "$dir is not reachable by the postgres user (is a parent directory private?)"
+            return 1
+        }
+    fi
+
+    _kura_as_pg "$bin/initdb" -D "$dir/pg" -U "$user" -A trust -E UTF8 --locale=C.UTF-8 \
+        >"$dir/initdb.log" 2>&1 || {
+        _kura_svc_log "initdb failed:"
+        cat "$dir/initdb.log" >&2
+        return 1
+    }
+    # In postgresql.conf, so that a restart through pg_ctl keeps them.
+    cat >>"$dir/pg/postgresql.conf" <<CONF || return 1
+
+# kura test cluster
+listen_addresses = ''
+unix_socket_directories = '$dir/sock'
+port = 5432
+fsync = on
+max_connections = 100
+CONF
+
+    # pg_ctl for this cluster, for tests that stop and start the server.
+    cat >"$dir/pg_ctl" <<SCRIPT || return 1
+#!/usr/bin/env bash
+# pg_ctl for the kura test cluster in $dir/pg (generated by scripts/services.sh).
+set -euo pipefail
+cd /
+if [ "\$(id -u)" -eq 0 ] && [ "\$(stat -c %U '$dir/pg')" != root ]; then
+    exec runuser -u "\$(stat -c %U '$dir/pg')" -- '$bin/pg_ctl' -D '$dir/pg' -l '$dir/pg.log' -w -t 60 "\$@"
+fi
+exec '$bin/pg_ctl' -D '$dir/pg' -l '$dir/pg.log' -w -t 60 "\$@"
+SCRIPT
+    chmod 755 "$dir/pg_ctl" || return 1
+    if [ "$(id -u)" -eq 0 ]; then
+        touch "$dir/pg.log" && chown postgres: "$dir/pg.log" || return 1
+    fi
+
+    "$dir/pg_ctl" start >/dev/null 2>&1 || {
+        _kura_svc_log "PostgreSQL did not start:"
+        cat "$dir/pg.log" >&2
+        return 1
+    }
+    pid=$(head -n 1 "$dir/pg/postmaster.pid" 2>/dev/null) || true
+    KURA_SERVICES_PG_PID=$pid
+    echo "$pid" >"$dir/pg.pid"
+
+    for ((i = 0; i < 100; i++)); do
+        "$bin/pg_isready" -q -h "$dir/sock" -p 5432 && break
+        sleep 0.1
+    done
+    "$bin/createdb" -h "$dir/sock" -p 5432 kura_test || {
+        _kura_svc_log "createdb kura_test failed"
+        return 1
+    }
+
+    export KURA_TEST_PG_URL="postgresql:///kura_test?host=$dir/sock"
+    export KURA_TEST_PG_BIN=$bin
+    export KURA_TEST_PG_DATA=$dir/pg
+    export KURA_TEST_PG_SOCKDIR=$dir/sock
+    export KURA_TEST_PG_CTL=$dir/pg_ctl
+}
+
+_kura_redis_start() {
+    local dir=$1 port pid attempt i
+    command -v redis-server >/dev/null 2>&1 || {
+        _kura_svc_log "redis-server is missing; run scripts/bootstrap"
+        return 1
+    }
+    mkdir -p "$dir/redis" || return 1
+    for ((attempt = 0; attempt < 5; attempt++)); do
+        port=$(_kura_free_port) || {
+            _kura_svc_log "no free TCP port found"
+            return 1
+        }
+        # Started from a subshell that exits at once, so the server is not a job of the
+        # caller's shell: a bare `wait` there does not block on it.
+        (
+            redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+                --daemonize no --dir "$dir/redis" --logfile "$dir/redis.log" \
+                </dev/null >/dev/null 2>&1 &
+            echo "$!" >"$dir/redis.pid"
+        ) || return 1
+        pid=$(cat "$dir/redis.pid") || return 1
+        for ((i = 0; i < 100; i++)); do
+            _kura_alive "$pid" || break
+            if [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ]; then
+                KURA_SERVICES_REDIS_PID=$pid
+                export KURA_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
+                export KURA_TEST_REDIS_PORT=$port
+                return 0
+            fi
+            sleep 0.1
+        done
+        _kura_stop_pid "$pid" redis-server TERM || true # port taken meanwhile, or too slow
+    done
+    _kura_svc_log "redis-server did not start:"
+    tail -n 20 "$dir/redis.log" >&2 2>/dev/null || true
+    return 1
+}
+
+# kura_services_start DIR — see the top of this file.
+kura_services_start() {
+    local dir=${1:?usage: kura_services_start DIR}
+    if [ -n "$KURA_SERVICES_DIR" ]; then
+        _kura_svc_log "services already started in $KURA_SERVICES_DIR"
+        return 1
+    fi
+    mkdir -p "$dir" && dir=$(cd "$dir" && pwd -P) || return 1
+    KURA_SERVICES_DIR=$dir
+    if ! _kura_pg_start "$dir" || ! _kura_redis_start "$dir"; then
+        kura_services_stop
+        return 1
+    fi
+    return 0
+}
+
+# kura_services_stop — stops what kura_services_start started and removes its DIR.
+kura_services_stop() {
+    local dir=$KURA_SERVICES_DIR pid rc=0
+    [ -n "$dir" ] || return 0
+
+    _kura_stop_pid "$KURA_SERVICES_REDIS_PID" redis-server TERM || rc=1
+
+    # A test may have restarted PostgreSQL: the live postmaster's PID is in postmaster.pid.
+    pid=$(head -n 1 "$dir/pg/postmaster.pid" 2>/dev/null) || pid=
+    if [ -n "$pid" ] && [ "$pid" != "$KURA_SERVICES_PG_PID" ]; then
+        _kura_stop_pid "$pid" postgres INT || rc=1 # SIGINT: fast shutdown
+    fi
+    _kura_stop_pid "$KURA_SERVICES_PG_PID" postgres INT || rc=1
+
+    case $dir in
+    / | "$HOME" | "") ;;
+    *) rm -rf -- "$dir" ;;
+    esac
+    KURA_SERVICES_DIR=
+    KURA_SERVICES_PG_PID=
+    KURA_SERVICES_REDIS_PID=
+    unset KURA_TEST_PG_URL KURA_TEST_PG_BIN KURA_TEST_PG_DATA KURA_TEST_PG_SOCKDIR KURA_TEST_PG_CTL
+    unset KURA_TEST_REDIS_URL KURA_TEST_REDIS_PORT
+    return "$rc"
+}
+
+_kura_services_check() {
+    set -euo pipefail
+    local dir
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/kura-services.XXXXXX")
+    trap kura_services_stop EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    kura_services_start "$dir"
+    echo "PostgreSQL: $KURA_TEST_PG_URL (pid $KURA_SERVICES_PG_PID)"
+    echo "Redis:      $KURA_TEST_REDIS_URL (pid $KURA_SERVICES_REDIS_PID)"
+    "$KURA_TEST_PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$KURA_TEST_PG_URL" \
+        -c "select current_database(), current_setting('fsync'), current_setting('listen_addresses') = ''"
+    redis-cli -p "$KURA_TEST_REDIS_PORT" ping
+    kura_services_stop
+    trap - EXIT
+    [ ! -e "$dir" ] || {
+        echo "$dir was not removed" >&2
+        return 1
+    }
+    echo "stopped; $dir removed"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    case ${1:-} in
+    check) _kura_services_check ;;
+    *)
+        echo "usage: $0 check   (or source it and call kura_services_start DIR / kura_services_stop)" >&2
+        exit 2
+        ;;
+    esac
+fi

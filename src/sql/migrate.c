@@ -1,0 +1,441 @@
+/*
+ * migrate.c — additive schema migrations for SQL stores (see kura/migrate.h).
+ *
+ * The live schema is read through the store's own raw-SQL path
+ * (kura_sql_query with a small internal model), so no driver needs an
+ * introspection entry point; the DDL comes from the same functions as
+ * kura_create, so a migrated table is the table kura_create would make.
+ */
+#include <kura/migrate.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "sql/sql_private.h"
+
+/* One row of introspection: a column (name, type, length) or an index (name). */
+typedef struct live_col {
+    kura_base base;
+    char name[KURA_STRING_BYTES(128)];
+    char type[KURA_STRING_BYTES(64)];
+    int64_t len;
+} live_col;
+
+static const kura_model live_col_model =
+    KURA_MODEL(live_col, "kura_live_col", KURA_STRING(live_col, name, 128),
+               KURA_STRING(live_col, type, 64), KURA_INT64(live_col, len));
+
+typedef struct change {
+    kura_change_kind kind;
+    const char *table; /* the model's name */
+    char *column;
+    char *detail;
+    char *stmts[2]; /* run in order; stmts[0] NULL: impossible */
+    char *sql;      /* stmts joined, for the report */
+    bool destructive;
+} change;
+
+typedef struct plan {
+    change *items;
+    size_t count, cap;
+    bool oom;
+} plan;
+
+static change *plan_add(plan *p, kura_change_kind kind, const char *table, const char *column)
+{
+    if (p->count == p->cap) {
+        size_t cap = p->cap ? p->cap * 2 : 16;
+        change *n = realloc(p->items, cap * sizeof *n);
+        if (!n) {
+            p->oom = true;
+            return NULL;
+        }
+        p->items = n;
+        p->cap = cap;
+    }
+    change *c = &p->items[p->count++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    c->table = table;
+    c->column = column ? strdup(column) : NULL;
+    if (column && !c->column)
+        p->oom = true;
+    c->destructive = kind == KURA_CHANGE_DROP_COLUMN || kind == KURA_CHANGE_ALTER_TYPE;
+    return c;
+}
+
+static void plan_free(plan *p)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        change *c = &p->items[i];
+        free(c->column);
+        free(c->detail);
+        free(c->stmts[0]);
+        free(c->stmts[1]);
+        free(c->sql);
+    }
+    free(p->items);
+}
+
+/* Takes the buffer's text as a malloc'd string (NULL on out of memory). */
+static char *take(kura_buf *b, plan *p)
+{
+    char *s = b->oom ? NULL : strdup(b->data);
+    kura_buf_free(b);
+    if (!s)
+        p->oom = true;
+    return s;
+}
+
+static void set_stmt(change *c, int i, kura_buf *b, plan *p)
+{
+    c->stmts[i] = take(b, p);
+}
+
+/* ---- reading the live schema ------------------------------------------------- */
+
+static bool live_columns(kura_store *s, bool pg, const char *table, kura_rows *out, kura_error *err)
+{
+    kura_value t = KURA_VSTR(table);
+    const char *sql = pg ? "SELECT column_name::text AS name, data_type::text AS type, "
+                           "character_maximum_length::bigint AS len "
+                           "FROM information_schema.columns "
+                           "WHERE table_schema = current_schema() AND table_name = $1 "
+                           "ORDER BY ordinal_position"
+                         : "SELECT name, type FROM pragma_table_info(?) ORDER BY cid";
+    return kura_sql_query(s, &live_col_model, sql, &t, 1, out, err);
+}
+
+static bool live_indexes(kura_store *s, bool pg, const char *table, kura_rows *out, kura_error *err)
+{
+    kura_value t = KURA_VSTR(table);
+    const char *sql = pg ? "SELECT indexname::text AS name FROM pg_indexes "
+                           "WHERE schemaname = current_schema() AND tablename = $1"
+                         : "SELECT name FROM pragma_index_list(?)";
+    return kura_sql_query(s, &live_col_model, sql, &t, 1, out, err);
+}
+
+static const live_col *find_named(const kura_rows *rows, const char *name)
+{
+    for (size_t i = 0; i < rows->count; i++) {
+        const live_col *c = kura_row(rows, i);
+        if (strcmp(c->name, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* ---- types -------------------------------------------------------------------- */
+
+/* The type a field's column has in the live schema's own spelling, lower case. */
+static void expected_type(bool pg, const kura_sql_dialect *d, const kura_field *f, char *out,
+                          size_t cap)
+{
+    bool sized = f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL;
+    if (pg) {
+        static const char *const names[] = {
+            [KURA_TYPE_INT32] = "integer",
+            [KURA_TYPE_INT64] = "bigint",
+            [KURA_TYPE_DOUBLE] = "double precision",
+            [KURA_TYPE_BOOL] = "boolean",
+            [KURA_TYPE_STRING] = "character varying",
+            [KURA_TYPE_TEXT] = "text",
+            [KURA_TYPE_EMAIL] = "character varying",
+            [KURA_TYPE_DATETIME] = "timestamp without time zone",
+        };
+        if (sized)
+            snprintf(out, cap, "%s(%d)", names[f->type], f->max_chars);
+        else
+            snprintf(out, cap, "%s", names[f->type]);
+        return;
+    }
+    if (sized)
+        snprintf(out, cap, "%s(%d)", d->types[f->type], f->max_chars);
+    else
+        snprintf(out, cap, "%s", d->types[f->type]);
+    for (char *p = out; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+}
+
+static void live_type(bool pg, const live_col *c, char *out, size_t cap)
+{
+    if (pg && c->len > 0)
+        snprintf(out, cap, "%s(%lld)", c->type, (long long)c->len);
+    else
+        snprintf(out, cap, "%s", c->type);
+    for (char *p = out; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+}
+
+/* The DEFAULT that lets a NOT NULL column be added to a table with rows. */
+static const char *zero_default(kura_type t)
+{
+    switch (t) {
+    case KURA_TYPE_INT32:
+    case KURA_TYPE_INT64:
+    case KURA_TYPE_DOUBLE:
+        return " DEFAULT 0";
+    case KURA_TYPE_BOOL:
+        return " DEFAULT false";
+    case KURA_TYPE_DATETIME:
+        return " DEFAULT '1970-01-01 00:00:00'";
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+    case KURA_TYPE_TEXT:
+        return " DEFAULT ''";
+    }
+    return "";
+}
+
+/* ---- planning ------------------------------------------------------------------ */
+
+static bool is_base_column(const char *name)
+{
+    return !strcmp(name, "id") || !strcmp(name, "created_at") || !strcmp(name, "updated_at");
+}
+
+static void plan_index(plan *p, const kura_model *m, const kura_field *f)
+{
+    change *c = plan_add(p, KURA_CHANGE_ADD_INDEX, m->name, f->name);
+    if (!c)
+        return;
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_index_ddl(&b, m, f);
+    set_stmt(c, 0, &b, p);
+}
+
+static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const kura_model *m,
+                       plan *p, kura_error *err)
+{
+    kura_rows cols = {0}, idx = {0};
+    bool ok = live_columns(s, pg, m->name, &cols, err) && live_indexes(s, pg, m->name, &idx, err);
+    if (!ok)
+        goto out;
+    char stack[1024];
+    kura_buf b;
+    if (cols.count == 0) {
+        change *c = plan_add(p, KURA_CHANGE_CREATE_TABLE, m->name, NULL);
+        if (!c)
+            goto out;
+        kura_buf_init(&b, stack, sizeof stack);
+        kura_sql_table_ddl(&b, d, m);
+        set_stmt(c, 0, &b, p);
+        for (size_t i = 0; i < m->nfields; i++)
+            if (m->fields[i].index)
+                plan_index(p, m, &m->fields[i]);
+        goto out;
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        const live_col *lc = find_named(&cols, f->name);
+        char want[320], have[320];
+        expected_type(pg, d, f, want, sizeof want);
+        if (!lc) {
+            change *c = plan_add(p, KURA_CHANGE_ADD_COLUMN, m->name, f->name);
+            if (!c)
+                continue;
+            kura_buf_init(&b, stack, sizeof stack);
+            kura_buf_add(&b, "ALTER TABLE ");
+            kura_buf_ident(&b, m->name);
+            kura_buf_add(&b, " ADD COLUMN ");
+            kura_sql_column_def(&b, d, f);
+            if (f->required && !f->has_default)
+                kura_buf_add(&b, zero_default(f->type));
+            set_stmt(c, 0, &b, p);
+            c->detail = strdup(want);
+            /* A new unique column gets a unique index: ADD COLUMN cannot carry
+             * UNIQUE in SQLite. */
+            if (f->index || f->unique)
+                plan_index(p, m, f);
+            continue;
+        }
+        live_type(pg, lc, have, sizeof have);
+        if (strcmp(want, have) != 0) {
+            change *c = plan_add(p, KURA_CHANGE_ALTER_TYPE, m->name, f->name);
+            if (!c)
+                continue;
+            char detail[700];
+            snprintf(detail, sizeof detail, "%s -> %s", have, want);
+            c->detail = strdup(detail);
+            if (pg) { /* SQLite has no ALTER COLUMN: stmts[0] stays NULL */
+                kura_buf_init(&b, stack, sizeof stack);
+                kura_buf_add(&b, "ALTER TABLE ");
+                kura_buf_ident(&b, m->name);
+                kura_buf_add(&b, " ALTER COLUMN ");
+                kura_buf_ident(&b, f->name);
+                kura_buf_addf(&b, " TYPE %s", d->types[f->type]);
+                if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
+                    kura_buf_addf(&b, "(%d)", f->max_chars);
+                kura_buf_add(&b, " USING ");
+                kura_buf_ident(&b, f->name);
+                kura_buf_addf(&b, "::%s", d->types[f->type]);
+                if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
+                    kura_buf_addf(&b, "(%d)", f->max_chars);
+                set_stmt(c, 0, &b, p);
+            }
+        }
+        char ixname[1100];
+        snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, f->name);
+        if (f->index && !find_named(&idx, ixname))
+            plan_index(p, m, f);
+    }
+    for (size_t i = 0; i < cols.count; i++) {
+        const live_col *lc = kura_row(&cols, i);
+        if (is_base_column(lc->name) || kura_field_named(m, lc->name))
+            continue;
+        change *c = plan_add(p, KURA_CHANGE_DROP_COLUMN, m->name, lc->name);
+        if (!c)
+            continue;
+        c->detail = strdup("not in the model");
+        char ixname[1100];
+        snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, lc->name);
+        int k = 0;
+        if (!pg && find_named(&idx, ixname)) { /* SQLite refuses to drop an indexed column */
+            kura_buf_init(&b, stack, sizeof stack);
+            kura_buf_add(&b, "DROP INDEX IF EXISTS ");
+            kura_buf_ident(&b, ixname);
+            set_stmt(c, k++, &b, p);
+        }
+        kura_buf_init(&b, stack, sizeof stack);
+        kura_buf_add(&b, "ALTER TABLE ");
+        kura_buf_ident(&b, m->name);
+        kura_buf_add(&b, " DROP COLUMN ");
+        kura_buf_ident(&b, lc->name);
+        set_stmt(c, k, &b, p);
+    }
+out:
+    kura_rows_free(&cols);
+    kura_rows_free(&idx);
+    return ok;
+}
+
+/* ---- running ----------------------------------------------------------------- */
+
+static bool apply(kura_store *s, const plan *p, kura_error *err)
+{
+    if (!kura_begin(s, err))
+        return false;
+    for (size_t i = 0; i < p->count; i++)
+        for (int k = 0; k < 2 && p->items[i].stmts[k]; k++)
+            if (!kura_sql_exec(s, p->items[i].stmts[k], NULL, 0, NULL, err)) {
+                kura_error ignored;
+                kura_rollback(s, &ignored);
+                return false;
+            }
+    return kura_commit(s, err);
+}
+
+bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, unsigned flags,
+                  kura_migrate_plan_fn plan_fn, void *ctx, char **script, size_t *changes,
+                  kura_error *err)
+{
+    if (script)
+        *script = NULL;
+    if (changes)
+        *changes = 0;
+    if (!store || (n && !models))
+        return kura_fail(err, KURA_INVALID, NULL, "NULL argument");
+    const kura_sql_dialect *d = kura_sql_store_dialect(store);
+    if (!d)
+        return kura_fail(err, KURA_UNSUPPORTED, NULL, "the %s store has no SQL schema to migrate",
+                         kura_store_driver(store));
+    bool pg = d->dollar_params; /* the PostgreSQL catalogue; SQLite's PRAGMAs otherwise */
+    bool force = flags & KURA_MIGRATE_FORCE;
+    plan p = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = plan_model(store, pg, d, models[i], &p, err);
+    if (ok && p.oom)
+        ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
+    if (!ok) {
+        plan_free(&p);
+        return false;
+    }
+
+    /* Report, build the script, find what is refused. */
+    char stack[2048];
+    kura_buf text;
+    kura_buf_init(&text, stack, sizeof stack);
+    const change *refused = NULL, *impossible = NULL;
+    size_t runnable = 0;
+    for (size_t i = 0; i < p.count; i++) {
+        change *c = &p.items[i];
+        bool no_sql = !c->stmts[0];
+        bool refuse = no_sql || (c->destructive && !force);
+        if (no_sql && !impossible)
+            impossible = c;
+        if (refuse && !refused)
+            refused = c;
+        kura_buf joined;
+        char jstack[512];
+        kura_buf_init(&joined, jstack, sizeof jstack);
+        for (int k = 0; k < 2 && c->stmts[k]; k++)
+            kura_buf_addf(&joined, "%s%s", k ? "; " : "", c->stmts[k]);
+        c->sql = no_sql ? NULL : take(&joined, &p);
+        if (no_sql)
+            kura_buf_free(&joined);
+        if (refuse) {
+            kura_buf_addf(&text, "-- refused: %s.%s (%s)%s\n", c->table, c->column,
+                          c->detail ? c->detail : "",
+                          no_sql ? ": the database cannot make this change"
+                                 : ": destructive, needs force");
+        } else {
+            for (int k = 0; k < 2 && c->stmts[k]; k++)
+                kura_buf_addf(&text, "%s;\n", c->stmts[k]);
+            runnable += (size_t)(c->stmts[1] ? 2 : 1);
+        }
+        if (plan_fn) {
+            kura_change pub = {
+                .kind = c->kind,
+                .table = c->table,
+                .column = c->column,
+                .detail = c->detail ? c->detail : "",
+                .sql = c->sql,
+                .destructive = c->destructive,
+                .refused = refuse,
+            };
+            plan_fn(&pub, ctx);
+        }
+    }
+    if (text.oom || p.oom) {
+        kura_buf_free(&text);
+        plan_free(&p);
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
+    }
+    if (script && !(*script = strdup(text.data))) {
+        kura_buf_free(&text);
+        plan_free(&p);
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
+    }
+    kura_buf_free(&text);
+    if (changes)
+        *changes = runnable;
+
+    if (!(flags & KURA_MIGRATE_DRY_RUN)) {
+        bool conflict = false;
+        if (impossible && force) {
+            ok = kura_fail(err, KURA_UNSUPPORTED, impossible->column,
+                           "%s.%s: %s: the database cannot change a column's type in place",
+                           impossible->table, impossible->column, impossible->detail);
+        } else if (refused) {
+            conflict = true;
+            ok = kura_fail(err, KURA_CONFLICT, refused->column,
+                           "%s.%s: %s: a destructive change, refused without force (nothing "
+                           "was changed)",
+                           refused->table, refused->column, refused->detail);
+        } else if (runnable) {
+            ok = apply(store, &p, err);
+        }
+        if (!ok && !conflict && script) { /* the script is kept only to show what was refused */
+            free(*script);
+            *script = NULL;
+        }
+    }
+    plan_free(&p);
+    return ok;
+}

@@ -1,0 +1,341 @@
+/*
+ * test_cli.c — runs the built `kura` binary (KURA_BIN, set by CMake) against
+ * temporary SQLite files and checks its output and exit codes. No shell is
+ * involved: posix_spawn with stdout and stderr redirected to files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#ifndef KURA_BIN
+#define KURA_BIN "" /* tests/CMakeLists.txt passes $<TARGET_FILE:kura> when it is built */
+#endif
+
+typedef struct run_result {
+    int status; /* exit code, or -1 when the process did not exit normally */
+    char *out;
+    char *err;
+} run_result;
+
+static char tmpdir[] = "/tmp/kura-cli-test-XXXXXX";
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+/* The environment without KURA_* (so the developer's settings cannot leak in),
+ * plus `extra` (may be NULL). */
+static char **test_env(const char *extra, char **buf, size_t cap)
+{
+    size_t n = 0;
+    for (char **e = environ; *e && n + 2 < cap; e++)
+        if (strncmp(*e, "KURA_", 5) != 0)
+            buf[n++] = *e;
+    if (extra)
+        buf[n++] = (char *)extra;
+    buf[n] = NULL;
+    return buf;
+}
+
+/* Runs kura with args (NULL-terminated) and `extra` in the environment. */
+static run_result run_env(const char *extra, const char *const *args)
+{
+    char out_path[128], err_path[128];
+    snprintf(out_path, sizeof out_path, "%s/stdout", tmpdir);
+    snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
+    const char *argv[32] = {KURA_BIN};
+    size_t argc = 1;
+    for (; args[argc - 1]; argc++)
+        argv[argc] = args[argc - 1];
+    argv[argc] = NULL;
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    char *env[512];
+    pid_t pid;
+    int rc = posix_spawn(&pid, KURA_BIN, &fa, NULL, (char *const *)argv,
+                         test_env(extra, env, sizeof env / sizeof env[0]));
+    posix_spawn_file_actions_destroy(&fa);
+    assert_int_equal(rc, 0);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    run_result r = {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out_path), slurp(err_path)};
+    return r;
+}
+
+#define RUN(...) run_env(NULL, (const char *const[]){__VA_ARGS__, NULL})
+
+static void done(run_result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+/* A database URL for a fresh file in the temporary directory. */
+static const char *db_url(const char *name)
+{
+    static char url[256];
+    snprintf(url, sizeof url, "sqlite:///%s/%s", tmpdir, name);
+    return url;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static void expect_usage_error(run_result r, const char *needle)
+{
+    assert_int_equal(r.status, 2);
+    assert_string_equal(r.out, "");
+    assert_non_null(strstr(r.err, needle));
+    done(&r);
+}
+
+static void test_help(void **state)
+{
+    (void)state;
+    run_result r = RUN("--help");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "Usage: kura"));
+    assert_non_null(strstr(r.out, "migrate"));
+    assert_string_equal(r.err, "");
+    done(&r);
+    const char *cmds[] = {"migrate", "seed", "users"};
+    for (size_t i = 0; i < 3; i++) {
+        r = RUN(cmds[i], "--help");
+        assert_int_equal(r.status, 0);
+        assert_non_null(strstr(r.out, cmds[i]));
+        assert_non_null(strstr(r.out, "--database-url"));
+        done(&r);
+    }
+}
+
+static void test_usage_errors(void **state)
+{
+    (void)state;
+    const char *url = db_url("usage.db");
+    expect_usage_error(RUN("frobnicate"), "unknown command 'frobnicate'");
+    expect_usage_error(RUN("--frob", "migrate"), "unknown option '--frob'");
+    expect_usage_error(RUN("migrate", "--frob"), "unknown option '--frob'");
+    expect_usage_error(RUN("migrate", "--database-url"), "a value is needed");
+    expect_usage_error(RUN("seed"), "how many");
+    expect_usage_error(RUN("seed", "abc", "--database-url", url), "whole number");
+    expect_usage_error(RUN("seed", "0", "--database-url", url), "whole number");
+    expect_usage_error(RUN("seed", "12x"), "whole number");
+    expect_usage_error(RUN("seed", "99999999999"), "whole number");
+    expect_usage_error(RUN("users", "--age", "old"), "--age");
+    expect_usage_error(RUN("users", "--age", "-1"), "--age");
+    expect_usage_error(RUN("users", "--sex", "X"), "--sex must be M or F");
+    expect_usage_error(RUN("users", "--limit", "-3"), "--limit");
+    expect_usage_error(RUN("users", "--offset", "a"), "--offset");
+    expect_usage_error(RUN("users", "extra"), "unexpected argument 'extra'");
+    run_result r = run_env(NULL, (const char *const[]){NULL});
+    assert_int_equal(r.status, 2);
+    done(&r);
+    /* Nothing was opened for any of these: the usage error comes first. */
+    struct stat st;
+    char path[256];
+    snprintf(path, sizeof path, "%s/usage.db", tmpdir);
+    assert_int_not_equal(stat(path, &st), 0);
+}
+
+static void test_library_errors_exit_1(void **state)
+{
+    (void)state;
+    run_result r = RUN("seed", "10", "--database-url", db_url("unmigrated.db"));
+    assert_int_equal(r.status, 1);
+    assert_memory_equal(r.err, "kura: ", 6);
+    done(&r);
+    r = RUN("--database-url", "nosuch://x", "users");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "kura: unknown store URL scheme"));
+    done(&r);
+    r = RUN("--config", "/nonexistent/kura.conf", "migrate");
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "kura: cannot read config file"));
+    done(&r);
+}
+
+/* Ages of the workload's users 1..n, as WORKLOAD.md defines them. */
+static int workload_age(int i)
+{
+    return 18 + (i * 7919 % 63);
+}
+
+static void test_migrate_seed_users(void **state)
+{
+    (void)state;
+    const char *url = db_url("app.db");
+    run_result r = RUN("migrate", "--database-url", url);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "sa_user: created"));
+    done(&r);
+    r = RUN("--database-url", url, "migrate"); /* idempotent; flag before the command */
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "sa_user: table exists (0 rows)"));
+    done(&r);
+
+    r = RUN("seed", "100", "--database-url", url);
+    assert_int_equal(r.status, 0);
+    assert_memory_equal(r.out, "seeded 100 users in ", 20);
+    assert_string_equal(r.err, ""); /* no progress bar: stderr is not a terminal */
+    done(&r);
+
+    /* --json: every line one JSON object; exactly the workload's 30-year-olds. */
+    int expected = 0;
+    for (int i = 1; i <= 100; i++)
+        expected += workload_age(i) == 30;
+    assert_true(expected > 0);
+    r = RUN("users", "--age", "30", "--json", "--database-url", url);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), (size_t)expected);
+    int64_t last_id = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        json_error_t je;
+        json_t *j = json_loads(line, 0, &je);
+        assert_non_null(j);
+        assert_true(json_is_object(j));
+        int64_t id = json_integer_value(json_object_get(j, "id"));
+        assert_true(id > last_id); /* id order */
+        last_id = id;
+        assert_int_equal(json_integer_value(json_object_get(j, "age")), 30);
+        assert_int_equal(workload_age((int)id), 30);
+        char name[16];
+        snprintf(name, sizeof name, "user%05d", (int)id);
+        assert_string_equal(json_string_value(json_object_get(j, "name")), name);
+        assert_string_equal(json_string_value(json_object_get(j, "sex")), id % 2 ? "M" : "F");
+        assert_non_null(json_string_value(json_object_get(j, "created_at")));
+        json_decref(j);
+    }
+    done(&r);
+
+    /* The table: a header, then one line per row; filters combine. */
+    r = RUN("users", "--limit", "5", "--offset", "10", "--database-url", url);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 6);
+    assert_non_null(strstr(r.out, "created_at"));
+    assert_non_null(strstr(r.out, "user00011"));
+    assert_null(strstr(r.out, "user00010"));
+    done(&r);
+    r = RUN("users", "--database-url", url); /* default limit 100: all of them */
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 101);
+    done(&r);
+    r = RUN("users", "--sex", "F", "--name-prefix", "user0009", "--json", "--database-url", url);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 5); /* 90, 92, 94, 96, 98 */
+    assert_non_null(strstr(r.out, "\"name\":\"user00090\""));
+    done(&r);
+}
+
+/* defaults < config file < environment < flags: each layer picks another file. */
+static void test_settings_layering(void **state)
+{
+    (void)state;
+    char conf[256], line[300], env[300];
+    snprintf(conf, sizeof conf, "%s/kura.conf", tmpdir);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    snprintf(line, sizeof line, "# test\ndatabase_url = \"%s\"\n", db_url("from-file.db"));
+    fputs(line, f);
+    fclose(f);
+    snprintf(env, sizeof env, "KURA_DATABASE_URL=%s", db_url("from-env.db"));
+
+    /* "created" each time: each run reached a file no earlier run had migrated. */
+    run_result r = run_env(NULL, (const char *const[]){"--config", conf, "migrate", NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "sa_user: created"));
+    done(&r);
+    r = run_env(env, (const char *const[]){"migrate", "--config", conf, NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "sa_user: created"));
+    done(&r);
+    char flag_url[256];
+    snprintf(flag_url, sizeof flag_url, "%s", db_url("from-flag.db"));
+    r = run_env(
+        env, (const char *const[]){"--config", conf, "migrate", "--database-url", flag_url, NULL});
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "sa_user: created"));
+    done(&r);
+
+    const char *names[] = {"from-file.db", "from-env.db", "from-flag.db"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[256];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+    }
+}
+
+/* The temporary directory holds only files: unlink them, then the directory. */
+static void remove_tmpdir(void)
+{
+    DIR *d = opendir(tmpdir);
+    if (!d)
+        return;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name);
+        unlink(path);
+    }
+    closedir(d);
+    rmdir(tmpdir);
+}
+
+int main(void)
+{
+    if (!KURA_BIN[0]) {
+        puts("skipped: the kura binary is not built (examples/seed is missing)");
+        return 0;
+    }
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_usage_errors),
+        cmocka_unit_test(test_library_errors_exit_1),
+        cmocka_unit_test(test_migrate_seed_users),
+        cmocka_unit_test(test_settings_layering),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    remove_tmpdir();
+    return failed;
+}

@@ -1,0 +1,359 @@
+/*
+ * test_pg_faults.c — PostgreSQL when things go wrong: no server at start-up,
+ * bad URLs, a wrong password, an unknown database, a statement timeout, the
+ * server restarting under a running store, a connection lost inside a
+ * transaction.
+ *
+ * The restart test stops the cluster named by KURA_TEST_PG_DATA, so this
+ * program runs serially (tests/CMakeLists.txt).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <kura/store.h>
+
+#include "pg_env.h"
+
+typedef struct pgf_item {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+    int32_t n;
+} pgf_item;
+
+static const kura_model pgf_item_model =
+    KURA_MODEL(pgf_item, "pgf_item", KURA_STRING(pgf_item, name, 32, .required = true),
+               KURA_INT32(pgf_item, n, .unique = true));
+
+static kura_store *open_test_store(const char *extra)
+{
+    char *url = pg_url_with(NULL, NULL, NULL, extra);
+    kura_error err = {0};
+    kura_store *s = kura_store_open(url, &err);
+    if (!s)
+        fail_msg("open %s: %s", url, err.message);
+    free(url);
+    return s;
+}
+
+static void fresh_table(kura_store *s)
+{
+    kura_error err = {0};
+    assert_true(kura_drop(s, &pgf_item_model, &err));
+    assert_true(kura_create(s, &pgf_item_model, &err));
+}
+
+static bool add_item(kura_store *s, const char *name, int n, kura_error *err)
+{
+    pgf_item it;
+    kura_init(&pgf_item_model, &it);
+    kura_copy_string(it.name, sizeof it.name, name);
+    it.n = n;
+    return kura_insert(s, &pgf_item_model, &it, err);
+}
+
+static int64_t count_items(kura_store *s)
+{
+    kura_query q = kura_query_for(&pgf_item_model);
+    int64_t n = -1;
+    kura_error err = {0};
+    if (!kura_count(s, &q, &n, &err))
+        fail_msg("count: %s", err.message);
+    return n;
+}
+
+/* --- no server needed ------------------------------------------------------- */
+
+static void test_server_down_at_startup(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kura_nosrv_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char url[256];
+    snprintf(url, sizeof url, "postgresql:///kura_test?host=%s&connect_timeout=2", dir);
+    kura_error err = {0};
+    kura_store *s = kura_store_open(url, &err);
+    rmdir(dir);
+    assert_null(s);
+    assert_int_equal(err.code, KURA_UNAVAILABLE);
+    assert_non_null(strstr(err.message, "postgresql: server unreachable"));
+}
+
+static void test_malformed_urls(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "postgresql://host:99999/db",          /* kura: port out of range */
+        "postgresql://h/db?pool=0",            /* kura: pool below 1 */
+        "postgresql://h/db?pool_timeout=soon", /* kura: not a number */
+        "postgresql://h/db?statement_timeout=-1",
+        "postgresql://h/db?no_such_option=1",  /* libpq: unknown keyword */
+        "postgresql://h/db?sslmode=sometimes", /* libpq: bad value */
+        "postgresql://h/db%zz",                /* bad escape */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        kura_error err = {0};
+        kura_store *s = kura_store_open(bad[i], &err);
+        if (s || err.code != KURA_CONFIG)
+            fail_msg("%s: expected KURA_CONFIG, got %s (%s)", bad[i], kura_code_name(err.code),
+                     err.message);
+    }
+}
+
+/* --- a server ------------------------------------------------------------------ */
+
+static void test_unknown_database(void **state)
+{
+    (void)state;
+    if (!pg_test_url())
+        skip();
+    char *url = pg_url_with("kura_no_such_database_here", NULL, NULL, NULL);
+    kura_error err = {0};
+    kura_store *s = kura_store_open(url, &err);
+    free(url);
+    assert_null(s);
+    assert_int_equal(err.code, KURA_CONFIG);
+    assert_non_null(strstr(err.message, "kura_no_such_database_here"));
+}
+
+/* Makes role kura_pw_test need its password, editing pg_hba.conf when the
+ * cluster trusts everyone (initdb -A trust). False when that cannot be done. */
+static bool require_password(PGconn *admin)
+{
+    char *url = pg_url_with(NULL, "kura_pw_test", "wrong", NULL);
+    kura_error err = {0};
+    kura_store *s = kura_store_open(url, &err);
+    free(url);
+    if (!s)
+        return true;
+    kura_store_close(s);
+    const char *data = getenv("KURA_TEST_PG_DATA");
+    if (!data)
+        return false;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/pg_hba.conf", data);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char *old = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&old, &len);
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        fwrite(buf, 1, n, m);
+    fclose(f);
+    fclose(m);
+    f = fopen(path, "w");
+    if (!f) {
+        free(old);
+        return false;
+    }
+    fprintf(f,
+            "local all kura_pw_test scram-sha-256\nhost all kura_pw_test all "
+            "scram-sha-256\n%s",
+            old);
+    fclose(f);
+    free(old);
+    PQclear(PQexec(admin, "SELECT pg_reload_conf()"));
+    usleep(300 * 1000);
+    return true;
+}
+
+static void test_wrong_password(void **state)
+{
+    (void)state;
+    PGconn *admin = pg_admin();
+    if (!admin)
+        skip();
+    PQclear(PQexec(admin, "DROP ROLE IF EXISTS kura_pw_test"));
+    PGresult *r = PQexec(admin, "CREATE ROLE kura_pw_test LOGIN PASSWORD 'right'");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    if (!require_password(admin)) {
+        printf("skipped: the test cluster lets kura_pw_test in without a password and "
+               "KURA_TEST_PG_DATA is not set to change that\n");
+        PQfinish(admin);
+        skip();
+    }
+    char *url = pg_url_with(NULL, "kura_pw_test", "wrong", NULL);
+    kura_error err = {0};
+    kura_store *s = kura_store_open(url, &err);
+    free(url);
+    assert_null(s);
+    if (err.code != KURA_AUTH)
+        fail_msg("expected KURA_AUTH, got %s: %s", kura_code_name(err.code), err.message);
+    assert_non_null(strstr(err.message, "authentication failed"));
+
+    url = pg_url_with(NULL, "kura_pw_test", "right", NULL);
+    s = kura_store_open(url, &err);
+    free(url);
+    if (!s)
+        fail_msg("the right password: %s", err.message);
+    kura_store_close(s);
+    PQclear(PQexec(admin, "DROP ROLE IF EXISTS kura_pw_test"));
+    PQfinish(admin);
+}
+
+static void test_constraint_and_timeout(void **state)
+{
+    (void)state;
+    if (!pg_test_url())
+        skip();
+    kura_store *s = open_test_store("statement_timeout=200&pool=2");
+    fresh_table(s);
+    kura_error err = {0};
+    assert_true(add_item(s, "a", 1, &err));
+    assert_false(add_item(s, "b", 1, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_false(kura_sql_exec(s, "SELECT pg_sleep(2)", NULL, 0, NULL, &err));
+    assert_int_equal(err.code, KURA_TIMEOUT);
+    /* The store carries on after both. */
+    assert_true(add_item(s, "c", 3, &err));
+    assert_int_equal(count_items(s), 2);
+    assert_true(kura_drop(s, &pgf_item_model, &err));
+    kura_store_close(s);
+}
+
+static void test_restart_while_running(void **state)
+{
+    (void)state;
+    if (!pg_test_url())
+        skip();
+    char opts[1536];
+    if (pg_ctl("status") != 0 || pg_saved_opts(opts, sizeof opts) != 0) {
+        printf("skipped: KURA_TEST_PG_BIN/KURA_TEST_PG_DATA do not name a running cluster "
+               "this test can restart\n");
+        skip();
+    }
+    kura_store *s = open_test_store("pool=4&pool_timeout=2000&connect_timeout=2");
+    fresh_table(s);
+    kura_error err = {0};
+    for (int i = 0; i < 4; i++)
+        assert_true(add_item(s, "before", i, &err));
+
+    assert_int_equal(pg_ctl("-w -m fast stop"), 0);
+    /* Down: every operation fails as unavailable, none hangs. */
+    for (int i = 0; i < 6; i++) {
+        kura_error e = {0};
+        assert_false(add_item(s, "down", 100 + i, &e));
+        if (e.code != KURA_UNAVAILABLE)
+            fail_msg("while down: %s: %s", kura_code_name(e.code), e.message);
+    }
+    kura_error e = {0};
+    assert_false(kura_store_ping(s, &e));
+    assert_int_equal(e.code, KURA_UNAVAILABLE);
+    pgf_item got;
+    assert_false(kura_get(s, &pgf_item_model, 1, &got, &e));
+    assert_int_equal(e.code, KURA_UNAVAILABLE);
+
+    int rc = pg_ctl_start_again(opts);
+    if (rc != 0)
+        fail_msg("could not start the cluster again (%d); options: %s", rc, opts);
+    /* Up again: the same store works at once, on every pooled connection. */
+    for (int i = 0; i < 8; i++)
+        if (!add_item(s, "after", 200 + i, &err))
+            fail_msg("after restart, insert %d: %s: %s", i, kura_code_name(err.code), err.message);
+    assert_true(kura_get(s, &pgf_item_model, 1, &got, &err));
+    assert_string_equal(got.name, "before");
+    assert_int_equal(count_items(s), 12);
+    assert_true(kura_drop(s, &pgf_item_model, &err));
+    kura_store_close(s);
+}
+
+static void test_lost_inside_transaction(void **state)
+{
+    (void)state;
+    PGconn *admin = pg_admin();
+    if (!admin)
+        skip();
+    kura_store *s = open_test_store("pool=2");
+    fresh_table(s);
+    kura_error err = {0};
+    assert_true(kura_begin(s, &err));
+    assert_true(add_item(s, "half", 1, &err));
+    /* The pinned connection's backend: "id" maps onto the model's id column. */
+    kura_rows rows = {0};
+    assert_true(
+        kura_sql_query(s, &pgf_item_model, "SELECT pg_backend_pid() AS id", NULL, 0, &rows, &err));
+    assert_int_equal(rows.count, 1);
+    int64_t pid = ((pgf_item *)kura_row(&rows, 0))->base.id;
+    kura_rows_free(&rows);
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)::int", (long long)pid);
+    assert_int_equal(pg_admin_value(admin, sql), 1);
+    usleep(100 * 1000);
+
+    assert_false(add_item(s, "written", 2, &err));
+    assert_int_equal(err.code, KURA_UNAVAILABLE);
+    assert_false(kura_commit(s, &err));
+    assert_int_equal(kura_transaction_depth(s), 0);
+
+    /* Nothing of the transaction is there, and the store carries on. */
+    assert_int_equal(pg_admin_value(admin, "SELECT count(*) FROM pgf_item"), 0);
+    assert_true(add_item(s, "next", 3, &err));
+    assert_int_equal(count_items(s), 1);
+    assert_true(kura_drop(s, &pgf_item_model, &err));
+    kura_store_close(s);
+    PQfinish(admin);
+}
+
+/* A streaming cursor and other statements share the pinned connection of a
+ * transaction: the driver reads the cursor's rest ahead, nothing is lost. */
+static void test_cursor_inside_transaction(void **state)
+{
+    (void)state;
+    if (!pg_test_url())
+        skip();
+    kura_store *s = open_test_store("pool=1");
+    fresh_table(s);
+    kura_error err = {0};
+    for (int i = 0; i < 50; i++)
+        assert_true(add_item(s, "row", i, &err));
+    assert_true(kura_begin(s, &err));
+    kura_query q = kura_query_for(&pgf_item_model);
+    kura_cursor *c = kura_cursor_open(s, &q, &err);
+    assert_non_null(c);
+    pgf_item it;
+    int seen = 0, rc;
+    for (int i = 0; i < 5; i++, seen++)
+        assert_int_equal(kura_cursor_next(c, &it, &err), 1);
+    assert_true(add_item(s, "inside", 1000, &err)); /* the same connection, mid-stream */
+    assert_int_equal(count_items(s), 51);
+    while ((rc = kura_cursor_next(c, &it, &err)) == 1)
+        seen++;
+    assert_int_equal(rc, 0);
+    assert_int_equal(seen, 50); /* the snapshot the query started with */
+    kura_cursor_close(c);
+    /* Closed early, mid-stream: the connection is usable afterwards. */
+    c = kura_cursor_open(s, &q, &err);
+    assert_non_null(c);
+    assert_int_equal(kura_cursor_next(c, &it, &err), 1);
+    kura_cursor_close(c);
+    assert_true(kura_commit(s, &err));
+    assert_int_equal(count_items(s), 51);
+    assert_true(kura_drop(s, &pgf_item_model, &err));
+    kura_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_server_down_at_startup),
+        cmocka_unit_test(test_malformed_urls),
+        cmocka_unit_test(test_unknown_database),
+        cmocka_unit_test(test_wrong_password),
+        cmocka_unit_test(test_constraint_and_timeout),
+        cmocka_unit_test(test_lost_inside_transaction),
+        cmocka_unit_test(test_cursor_inside_transaction),
+        cmocka_unit_test(test_restart_while_running),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
