@@ -8,6 +8,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,6 +402,11 @@ void kura_http_stop(kura_http *srv)
     atomic_store(&srv->draining, true);
     /* Stop accepting first; MHD_stop_daemon alone would cut requests in flight. */
     MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
+    /* Quiescing only stops MHD from accepting: the kernel would still complete
+     * handshakes into the backlog. Shutting the socket down refuses them now,
+     * while the descriptor stays valid (it is closed after MHD has stopped). */
+    if (listener != MHD_INVALID_SOCKET)
+        shutdown(listener, SHUT_RDWR);
     uint64_t deadline = http_now_us() + (uint64_t)srv->opts.drain_s * 1000000u;
     while (atomic_load(&srv->metrics.in_flight) > 0 && http_now_us() < deadline) {
         struct timespec ts = {0, 5 * 1000 * 1000};

@@ -14,6 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -810,6 +814,66 @@ static void graceful_stop(void **state)
     curl_easy_cleanup(c);
 }
 
+/* A request in flight when the stop begins still gets its answer; new
+ * connections are refused meanwhile. The client is a raw socket so that it
+ * can pause half-way through its body. */
+static void *stop_thread(void *arg)
+{
+    stop(arg);
+    return NULL;
+}
+
+static int connect_to(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void drain_in_flight(void **state)
+{
+    (void)state;
+    fixture *f = calloc(1, sizeof *f);
+    kura_error err = {0};
+    assert_true(start(f, "sqlite://:memory:", NULL, &err));
+    uint16_t port = kura_http_port(f->srv);
+    const char *body = "{\"name\":\"late\",\"email\":\"late@example.com\",\"age\":1,\"sex\":\"F\"}";
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST /users HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(body));
+    int fd = connect_to(port);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+    assert_int_equal(write(fd, body, 10), 10);
+    usleep(100 * 1000); /* the server has the headers: the request is in flight */
+
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, stop_thread, f), 0);
+    usleep(200 * 1000);
+    int other = connect_to(port);
+    assert_true(other < 0); /* no longer accepting */
+
+    size_t rest = strlen(body) - 10;
+    assert_int_equal(write(fd, body + 10, rest), (ssize_t)rest);
+    char reply[2048];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof reply - 1 && (n = read(fd, reply + got, sizeof reply - 1 - got)) > 0)
+        got += (size_t)n;
+    reply[got] = '\0';
+    close(fd);
+    pthread_join(th, NULL);
+    assert_memory_equal(reply, "HTTP/1.1 201", 12);
+    assert_non_null(strstr(reply, "Connection: close"));
+}
+
 /* ------------------------------------------------------------------------------------ */
 
 #define USERS_TESTS                                                                                \
@@ -835,6 +899,7 @@ int main(void)
         cmocka_unit_test_setup(metrics, clean),
         cmocka_unit_test_setup(api_token, clean),
         cmocka_unit_test(graceful_stop),
+        cmocka_unit_test(drain_in_flight),
     };
     int failed = cmocka_run_group_tests_name("service on sqlite", embedded, setup_sqlite, teardown);
 
