@@ -412,14 +412,24 @@ static enum MHD_Result list(http_req *r)
     kura_error err = {0};
     int64_t total = 0;
     kura_rows rows = {0};
-    if (!counted(r, HTTP_OP_COUNT, kura_count(c->store, &a->q, &total, &err), &err)) {
-        ret = http_problem_error(r, &err);
-        goto done;
-    }
     kura_limit(&a->q, a->limit);
     kura_offset(&a->q, a->offset);
-    if (a->limit > 0 && a->offset < total &&
-        !counted(r, HTTP_OP_FIND, kura_find(c->store, &a->q, &rows, &err), &err)) {
+    if (a->limit > 0) {
+        /* Room for a full page up front: growing the array row by row would copy
+         * it several times per request. */
+        size_t room = a->limit < 256 ? (size_t)a->limit : 256;
+        rows.model = c->model;
+        rows.items = malloc(room * c->model->size);
+        rows.capacity = rows.items ? room : 0;
+        if (!counted(r, HTTP_OP_FIND, kura_find(c->store, &a->q, &rows, &err), &err)) {
+            ret = http_problem_error(r, &err);
+            goto done;
+        }
+    }
+    /* A page that is neither full nor past the end tells the total by itself. */
+    if (a->limit > 0 && rows.count < (size_t)a->limit && (rows.count > 0 || a->offset == 0)) {
+        total = a->offset + (int64_t)rows.count;
+    } else if (!counted(r, HTTP_OP_COUNT, kura_count(c->store, &a->q, &total, &err), &err)) {
         ret = http_problem_error(r, &err);
         goto done;
     }
