@@ -275,7 +275,8 @@ static int setup_pg(void **state)
 
 static int teardown(void **state)
 {
-    stop(*state);
+    if (*state) /* NULL when the group's setup failed */
+        stop(*state);
     F = NULL;
     return 0;
 }
