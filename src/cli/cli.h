@@ -54,6 +54,7 @@ typedef struct cli_command {
 extern const cli_command cli_cmd_migrate;
 extern const cli_command cli_cmd_seed;
 extern const cli_command cli_cmd_users;
+extern const cli_command cli_cmd_serve;
 
 /* The models the CLI manages (the reference app's), for migrate and friends. */
 extern const kura_model *const cli_models[];

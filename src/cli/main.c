@@ -7,7 +7,8 @@
 
 #include "cli/cli.h"
 
-static const cli_command *const commands[] = {&cli_cmd_migrate, &cli_cmd_seed, &cli_cmd_users};
+static const cli_command *const commands[] = {&cli_cmd_migrate, &cli_cmd_seed, &cli_cmd_users,
+                                              &cli_cmd_serve};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)

@@ -1,0 +1,49 @@
+/* health.c — /health (each store answers a round trip) and /metrics. */
+#include <stdlib.h>
+
+#include "http/internal.h"
+
+/* One entry per store the app has; more stores add a line here. */
+static json_t *check_store(kura_http *srv, kura_store *store, http_store_kind kind, bool *ok)
+{
+    kura_error err = {0};
+    uint64_t t0 = http_now_us();
+    bool up = kura_store_ping(store, &err);
+    http_metrics_store(&srv->metrics, kind, HTTP_OP_PING, up ? NULL : &err);
+    if (!up) {
+        *ok = false;
+        http_log(srv, KURA_LOG_WARN, "health: %s store: %s", kura_store_driver(store), err.message);
+    }
+    /* The store's own message stays in the log: /health is public. */
+    return json_pack("{s:s, s:s, s:I}", "status", up ? "ok" : "unavailable", "driver",
+                     kura_store_driver(store), "latency_us", (json_int_t)(http_now_us() - t0));
+}
+
+static enum MHD_Result get_health(http_req *r)
+{
+    bool ok = true;
+    json_t *stores = json_object();
+    json_object_set_new(stores, "sql",
+                        check_store(r->srv, kura_app_db(r->srv->app), HTTP_STORE_SQL, &ok));
+    json_t *body = json_pack("{s:s, s:o}", "status", ok ? "ok" : "unavailable", "stores", stores);
+    return http_respond_json(r, ok ? 200 : 503, body);
+}
+
+static enum MHD_Result get_metrics(http_req *r)
+{
+    size_t len = 0;
+    char *text = http_metrics_text(r->srv, &len);
+    if (!text)
+        return http_problem(r, 500, "out of memory");
+    return http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+}
+
+void http_add_ops_routes(kura_http *srv)
+{
+    http_route_add(srv, &(http_route){.pattern = "/health",
+                                      .name = "/health",
+                                      .methods = {[HTTP_GET] = get_health}});
+    http_route_add(srv, &(http_route){.pattern = "/metrics",
+                                      .name = "/metrics",
+                                      .methods = {[HTTP_GET] = get_metrics}});
+}

@@ -1,0 +1,190 @@
+/*
+ * internal.h — what the service's parts share: the request, the route table,
+ * responses, metrics and logging. Nothing here is installed.
+ */
+#ifndef KURA_HTTP_INTERNAL_H
+#define KURA_HTTP_INTERNAL_H
+
+#include <stdatomic.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#include "http/http.h"
+
+/* Methods the routes know; anything else is 405 on a known path. */
+typedef enum http_method {
+    HTTP_GET,
+    HTTP_POST,
+    HTTP_PUT,
+    HTTP_PATCH,
+    HTTP_DELETE,
+    HTTP_NMETHODS,
+    HTTP_OTHER = HTTP_NMETHODS,
+} http_method;
+
+#define HTTP_MAX_ROUTES  16
+#define HTTP_MAX_PARAMS  3
+#define HTTP_PARAM_BYTES 256
+#define HTTP_ROUTE_NONE  HTTP_MAX_ROUTES /* metrics slot of requests no route matched */
+
+typedef struct http_req http_req;
+
+/* A handler queues exactly one response (through the http_respond_* helpers)
+ * and returns what MHD_queue_response returned. */
+typedef enum MHD_Result (*http_handler)(http_req *r);
+
+typedef struct http_route {
+    const char *pattern; /* "/users/{}": "{}" matches one non-empty segment */
+    const char *name;    /* label in metrics and logs, e.g. "/users/{id}" */
+    http_handler methods[HTTP_NMETHODS];
+    void *ctx;    /* handed to the handler as r->ctx */
+    bool protect; /* mutating methods need the API token */
+    bool body;    /* POST/PUT/PATCH bodies are JSON */
+} http_route;
+
+/* Stores named in metrics (store operations and errors). */
+typedef enum http_store_kind {
+    HTTP_STORE_SQL,
+    HTTP_STORE_DOCUMENT,
+    HTTP_STORE_KV,
+    HTTP_NSTORES
+} http_store_kind;
+typedef enum http_store_op {
+    HTTP_OP_GET,
+    HTTP_OP_INSERT,
+    HTTP_OP_UPDATE,
+    HTTP_OP_DELETE,
+    HTTP_OP_FIND,
+    HTTP_OP_COUNT,
+    HTTP_OP_PING,
+    HTTP_OP_OTHER,
+    HTTP_NOPS
+} http_store_op;
+
+/* Status codes counted one by one; others land in the last slot by class. */
+#define HTTP_NSTATUS  18
+#define HTTP_NBUCKETS 14
+
+typedef struct http_metrics {
+    _Atomic uint64_t requests[HTTP_MAX_ROUTES + 1][HTTP_NSTATUS];
+    _Atomic uint64_t latency[HTTP_MAX_ROUTES + 1][HTTP_NBUCKETS]; /* per bucket, not cumulative */
+    _Atomic uint64_t latency_sum_us[HTTP_MAX_ROUTES + 1];
+    _Atomic uint64_t store_ops[HTTP_NSTORES][HTTP_NOPS];
+    _Atomic uint64_t store_errors[HTTP_NSTORES][HTTP_NOPS];
+    _Atomic int64_t in_flight;
+} http_metrics;
+
+struct kura_http {
+    kura_app *app;
+    struct MHD_Daemon *daemon;
+    kura_http_opts opts;
+    char *api_token;              /* copy; NULL when auth is off */
+    unsigned char token_hash[32]; /* BLAKE2b of the token, compared in constant time */
+    uint16_t port;
+    atomic_bool draining; /* stop() started: answer with Connection: close */
+    http_route routes[HTTP_MAX_ROUTES];
+    size_t nroutes;
+    struct http_collection *collections[4]; /* owned: freed at stop */
+    size_t ncollections;
+    http_metrics metrics;
+};
+
+/* One request, from its first callback to MHD's completion notice. */
+struct http_req {
+    kura_http *srv;
+    struct MHD_Connection *conn;
+    const char *url; /* path, decoded by MHD, without the query */
+    const char *method_name;
+    http_method method;
+    int route; /* index into srv->routes, or HTTP_ROUTE_NONE */
+    void *ctx;
+    char params[HTTP_MAX_PARAMS][HTTP_PARAM_BYTES];
+    size_t nparams;
+    char *body; /* NUL-terminated once complete */
+    size_t body_len, body_cap;
+    bool body_too_big;
+    size_t dropped; /* body bytes read past the limit */
+    bool checked;   /* route, method, token and content type passed */
+    bool answered;  /* a response was queued */
+    struct {
+        const char *name; /* static */
+        char value[512];
+    } headers[4];
+    size_t nheaders;
+    unsigned status;
+    size_t resp_bytes;
+    uint64_t start_us;
+};
+
+/* --- routes (router.c) --- */
+
+/* Adds a route; false when the table is full. */
+bool http_route_add(kura_http *srv, const http_route *route);
+
+/* Finds the route for path; fills r->route, r->ctx and r->params. False: none. */
+bool http_route_match(kura_http *srv, http_req *r);
+
+http_method http_method_parse(const char *m);
+const char *http_method_name(http_method m);
+
+/* "GET, POST" for the route's methods, into out. */
+void http_route_allow(const http_route *route, char *out, size_t size);
+
+/* --- responses (problem.c) --- */
+
+/* Queues a response owning `body` (malloc'd, freed by MHD; NULL means empty).
+ * `allow` and `location` are extra headers, or NULL. */
+enum MHD_Result http_respond(http_req *r, unsigned status, const char *content_type, char *body,
+                             size_t len);
+
+/* Queues `json` (stolen: decref'd here) as application/json. */
+enum MHD_Result http_respond_json(http_req *r, unsigned status, json_t *json);
+
+/* Adds a header to the next response of r (at most a few; copied). */
+void http_add_header(http_req *r, const char *name, const char *value);
+
+/* application/problem+json with title from the status and `detail` (printf). */
+enum MHD_Result http_problem(http_req *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* 422 with every failing field: errors[i] = {field, reason}. */
+enum MHD_Result http_problem_fields(http_req *r, const kura_field_error *errors, size_t n);
+
+/* Maps a library error to a status and queues it (404, 409, 422, 503, 500). */
+enum MHD_Result http_problem_error(http_req *r, const kura_error *err);
+
+const char *http_status_title(unsigned status);
+
+/* --- metrics (metrics.c) --- */
+
+void http_metrics_request(http_metrics *m, int route, unsigned status, uint64_t micros);
+/* Records one store operation; `err` is the result's error or NULL on success. */
+void http_metrics_store(http_metrics *m, http_store_kind store, http_store_op op,
+                        const kura_error *err);
+/* The Prometheus text exposition, malloc'd. */
+char *http_metrics_text(const kura_http *srv, size_t *len);
+
+/* --- log (log.c) --- */
+
+uint64_t http_now_us(void);
+void http_log(const kura_http *srv, kura_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void http_log_access(const kura_http *srv, const http_req *r, uint64_t micros);
+
+/* --- handlers --- */
+
+/* /health and /metrics (health.c). */
+void http_add_ops_routes(kura_http *srv);
+
+/* A collection of `model` in `store` at `prefix` ("/users"): list, create,
+ * read, patch, delete (resource.c). False when the route table is full. */
+typedef struct http_collection {
+    kura_store *store;
+    const kura_model *model;
+    http_store_kind kind;
+} http_collection;
+bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
+                         const char *item_name, const http_collection *c);
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * log.c — structured log lines (one JSON object per line) on the service's
+ * log stream. Each line is formatted whole and written with one write(2), so
+ * lines from concurrent requests never interleave.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "http/internal.h"
+
+static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};
+
+bool kura_log_level_parse(const char *s, kura_log_level *out)
+{
+    for (int i = 0; i <= KURA_LOG_OFF; i++)
+        if (strcmp(s, level_names[i]) == 0) {
+            *out = (kura_log_level)i;
+            return true;
+        }
+    return false;
+}
+
+uint64_t http_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Appends s as a JSON string; control characters and quotes escaped, other
+ * bytes as they are (paths are logged as received). */
+static void add_json_string(kura_buf *b, const char *s)
+{
+    kura_buf_add(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\') {
+            char esc[3] = {'\\', (char)*p, 0};
+            kura_buf_add(b, esc);
+        } else if (*p < 0x20 || *p == 0x7f) {
+            kura_buf_addf(b, "\\u%04x", *p);
+        } else {
+            kura_buf_addn(b, (const char *)p, 1);
+        }
+    }
+    kura_buf_add(b, "\"");
+}
+
+static void begin_line(kura_buf *b, kura_log_level level)
+{
+    char iso[28];
+    kura_time_format_iso(kura_now(), iso);
+    kura_buf_addf(b, "{\"ts\":\"%s\",\"level\":\"%s\"", iso, level_names[level]);
+}
+
+static void end_line(const kura_http *srv, kura_buf *b)
+{
+    kura_buf_add(b, "}\n");
+    if (b->oom)
+        return;
+    /* A log stream that fails (closed pipe, full disk) must not stop the service. */
+    ssize_t w = write(srv->opts.log_fd, b->data, b->len);
+    (void)w;
+}
+
+void http_log(const kura_http *srv, kura_log_level level, const char *fmt, ...)
+{
+    if (level < srv->opts.log_level)
+        return;
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    begin_line(&b, level);
+    kura_buf_add(&b, ",\"msg\":");
+    add_json_string(&b, msg);
+    end_line(srv, &b);
+    kura_buf_free(&b);
+}
+
+void http_log_access(const kura_http *srv, const http_req *r, uint64_t micros)
+{
+    if (KURA_LOG_INFO < srv->opts.log_level)
+        return;
+    char remote[64] = "-";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, remote,
+                      sizeof remote);
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, remote,
+                      sizeof remote);
+    }
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    begin_line(&b, KURA_LOG_INFO);
+    kura_buf_add(&b, ",\"msg\":\"request\",\"method\":");
+    add_json_string(&b, r->method_name ? r->method_name : "-");
+    kura_buf_add(&b, ",\"path\":");
+    add_json_string(&b, r->url ? r->url : "-");
+    kura_buf_add(&b, ",\"route\":");
+    add_json_string(&b, r->route < (int)srv->nroutes ? srv->routes[r->route].name : "-");
+    kura_buf_addf(&b, ",\"status\":%u,\"bytes\":%zu,\"duration_us\":%llu,\"remote\":\"%s\"",
+                  r->status, r->resp_bytes, (unsigned long long)micros, remote);
+    end_line(srv, &b);
+    kura_buf_free(&b);
+}

@@ -1,0 +1,154 @@
+/*
+ * metrics.c — request counters, a latency histogram and store operation
+ * counters, kept with relaxed atomics (each counter is independent; a scrape
+ * needs no consistent snapshot) and exposed in the Prometheus text format.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/buf.h"
+#include "http/internal.h"
+
+static const unsigned statuses[HTTP_NSTATUS - 3] = {200, 201, 204, 400, 401, 404, 405, 409,
+                                                    413, 415, 422, 431, 500, 503, 304};
+/* The last three slots: any other 2xx/3xx, 4xx, 5xx. */
+
+static size_t status_slot(unsigned status)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (statuses[i] == status)
+            return i;
+    if (status < 400)
+        return HTTP_NSTATUS - 3;
+    return status < 500 ? HTTP_NSTATUS - 2 : HTTP_NSTATUS - 1;
+}
+
+static const char *const other_status[3] = {"other_2xx_3xx", "other_4xx", "other_5xx"};
+
+/* Upper bounds in microseconds; the last bucket is +Inf. */
+static const uint64_t bounds_us[HTTP_NBUCKETS - 1] = {
+    100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000};
+
+static const char *const store_names[HTTP_NSTORES] = {"sql", "document", "kv"};
+static const char *const op_names[HTTP_NOPS] = {"get",  "insert", "update", "delete",
+                                                "find", "count",  "ping",   "other"};
+
+void http_metrics_request(http_metrics *m, int route, unsigned status, uint64_t micros)
+{
+    size_t b = 0;
+    while (b < HTTP_NBUCKETS - 1 && micros > bounds_us[b])
+        b++;
+    atomic_fetch_add_explicit(&m->requests[route][status_slot(status)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->latency[route][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->latency_sum_us[route], micros, memory_order_relaxed);
+}
+
+void http_metrics_store(http_metrics *m, http_store_kind store, http_store_op op,
+                        const kura_error *err)
+{
+    atomic_fetch_add_explicit(&m->store_ops[store][op], 1, memory_order_relaxed);
+    /* An answer the caller asked for (absent row, bad value, duplicate) is not a
+     * store error: errors count what an operator has to look at. */
+    if (err && err->code != KURA_NOT_FOUND && err->code != KURA_VALIDATION &&
+        err->code != KURA_CONSTRAINT && err->code != KURA_INVALID)
+        atomic_fetch_add_explicit(&m->store_errors[store][op], 1, memory_order_relaxed);
+}
+
+static uint64_t load(const _Atomic uint64_t *v)
+{
+    return atomic_load_explicit(v, memory_order_relaxed);
+}
+
+char *http_metrics_text(const kura_http *srv, size_t *len)
+{
+    /* Only loads: the cast drops const because C11 atomic_load takes a
+     * non-const pointer before C17's relaxation. */
+    http_metrics *m = (http_metrics *)&srv->metrics;
+    kura_buf b;
+    char first[256];
+    kura_buf_init(&b, first, sizeof first);
+
+    kura_buf_add(&b, "# HELP kura_http_requests_total HTTP requests by route and status.\n"
+                     "# TYPE kura_http_requests_total counter\n");
+    for (size_t r = 0; r <= HTTP_MAX_ROUTES; r++) {
+        if (r < HTTP_MAX_ROUTES && r >= srv->nroutes)
+            continue;
+        const char *name = r < srv->nroutes ? srv->routes[r].name : "unmatched";
+        for (size_t s = 0; s < HTTP_NSTATUS; s++) {
+            uint64_t n = load(&m->requests[r][s]);
+            if (!n)
+                continue;
+            if (s < HTTP_NSTATUS - 3)
+                kura_buf_addf(&b, "kura_http_requests_total{route=\"%s\",status=\"%u\"} %llu\n",
+                              name, statuses[s], (unsigned long long)n);
+            else
+                kura_buf_addf(&b, "kura_http_requests_total{route=\"%s\",status=\"%s\"} %llu\n",
+                              name, other_status[s - (HTTP_NSTATUS - 3)], (unsigned long long)n);
+        }
+    }
+
+    kura_buf_add(&b, "# HELP kura_http_request_duration_seconds Time from the first byte of a "
+                     "request to its completion.\n"
+                     "# TYPE kura_http_request_duration_seconds histogram\n");
+    for (size_t r = 0; r <= HTTP_MAX_ROUTES; r++) {
+        if (r < HTTP_MAX_ROUTES && r >= srv->nroutes)
+            continue;
+        const char *name = r < srv->nroutes ? srv->routes[r].name : "unmatched";
+        uint64_t cum = 0;
+        for (size_t i = 0; i < HTTP_NBUCKETS; i++) {
+            cum += load(&m->latency[r][i]);
+            if (i < HTTP_NBUCKETS - 1)
+                kura_buf_addf(&b,
+                              "kura_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
+                              "%llu\n",
+                              name, (double)bounds_us[i] / 1e6, (unsigned long long)cum);
+            else
+                kura_buf_addf(&b,
+                              "kura_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} "
+                              "%llu\n",
+                              name, (unsigned long long)cum);
+        }
+        kura_buf_addf(&b, "kura_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
+                      (double)load(&m->latency_sum_us[r]) / 1e6);
+        kura_buf_addf(&b, "kura_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name,
+                      (unsigned long long)cum);
+    }
+
+    kura_buf_add(&b, "# HELP kura_store_operations_total Store operations made by the service.\n"
+                     "# TYPE kura_store_operations_total counter\n");
+    for (size_t s = 0; s < HTTP_NSTORES; s++)
+        for (size_t o = 0; o < HTTP_NOPS; o++)
+            if (load(&m->store_ops[s][o]))
+                kura_buf_addf(&b, "kura_store_operations_total{store=\"%s\",op=\"%s\"} %llu\n",
+                              store_names[s], op_names[o],
+                              (unsigned long long)load(&m->store_ops[s][o]));
+    kura_buf_add(&b, "# HELP kura_store_errors_total Store operations that failed in the store "
+                     "(unavailable, timed out, refused), not answers like not-found.\n"
+                     "# TYPE kura_store_errors_total counter\n");
+    for (size_t s = 0; s < HTTP_NSTORES; s++)
+        for (size_t o = 0; o < HTTP_NOPS; o++)
+            kura_buf_addf(&b, "kura_store_errors_total{store=\"%s\",op=\"%s\"} %llu\n",
+                          store_names[s], op_names[o],
+                          (unsigned long long)load(&m->store_errors[s][o]));
+    kura_buf_addf(&b,
+                  "# HELP kura_http_requests_in_flight Requests being served.\n"
+                  "# TYPE kura_http_requests_in_flight gauge\n"
+                  "kura_http_requests_in_flight %lld\n",
+                  (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed));
+
+    if (b.oom) {
+        kura_buf_free(&b);
+        return NULL;
+    }
+    char *out;
+    if (b.heap) {
+        out = b.data; /* hand the heap buffer over */
+    } else {
+        out = malloc(b.len + 1);
+        if (out)
+            memcpy(out, b.data, b.len + 1);
+    }
+    *len = b.len;
+    return out;
+}

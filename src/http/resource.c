@@ -1,0 +1,486 @@
+/*
+ * resource.c — one model in one store served as a JSON collection:
+ *
+ *   GET    /users              list: field=value filters, field_prefix=text,
+ *                              order=[-]field[,...], limit, offset; answers
+ *                              {"items":[...],"total":N,"limit":L,"offset":O}
+ *   POST   /users              create from a JSON object (201, Location)
+ *   GET    /users/{id}         read
+ *   PATCH  /users/{id}         change the named fields ({"sex":"M"} is change_sex)
+ *   DELETE /users/{id}         delete (204)
+ *
+ * Nothing here knows the model or the store kind: the same code serves the
+ * SQL store at /users and the document store at /me_users. Every write is one
+ * store call after every check has passed, so a refused request writes nothing.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/internal.h"
+
+#define MAX_ERRORS (KURA_MAX_FIELDS + 16)
+
+static bool is_base_column(const char *name)
+{
+    return strcmp(name, "id") == 0 || strcmp(name, "created_at") == 0 ||
+           strcmp(name, "updated_at") == 0;
+}
+
+static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    if (!s || !*s || (*s != '-' && (*s < '0' || *s > '9')))
+        return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* The {id} path parameter; false answered 400. */
+static bool path_id(http_req *r, int64_t *id, enum MHD_Result *ret)
+{
+    if (parse_int(r->params[0], 1, INT64_MAX, id))
+        return true;
+    *ret = http_problem(r, 400, "the id must be a positive integer");
+    return false;
+}
+
+/* --- bodies ------------------------------------------------------------------ */
+
+typedef struct field_errors {
+    kura_field_error list[MAX_ERRORS];
+    size_t n;
+    bool seen[KURA_MAX_FIELDS]; /* a field already reported by the decoder */
+} field_errors;
+
+static void add_error(field_errors *e, const char *field, const char *fmt, const char *arg)
+{
+    if (e->n >= MAX_ERRORS)
+        return;
+    char reason[512];
+    snprintf(reason, sizeof reason, fmt, arg);
+    e->list[e->n].field = field;
+    /* Cut on a character boundary: the reason quotes request keys, and JSON needs UTF-8. */
+    kura_copy_string(e->list[e->n].reason, sizeof e->list[0].reason, reason);
+    e->n++;
+}
+
+/*
+ * Applies the JSON object in the body to *obj and validates the result,
+ * gathering every failing field (decoding stops at none of them). On false a
+ * response was queued (400 or 422) into *ret. The JSON (whose keys the error
+ * list borrows) is released before returning.
+ */
+static bool decode_body(http_req *r, const kura_model *model, void *obj, enum MHD_Result *ret)
+{
+    if (!r->body || r->body_len == 0) {
+        *ret = http_problem(r, 400, "the body is empty; expected a JSON object");
+        return false;
+    }
+    json_error_t jerr;
+    json_t *json = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json) {
+        *ret = http_problem(r, 400, "malformed JSON at line %d, column %d: %s", jerr.line,
+                            jerr.column, jerr.text);
+        return false;
+    }
+    if (!json_is_object(json)) {
+        json_decref(json);
+        *ret = http_problem(r, 400, "the body must be a JSON object");
+        return false;
+    }
+    field_errors *e = calloc(1, sizeof *e);
+    if (!e) {
+        json_decref(json);
+        *ret = http_problem(r, 500, "out of memory");
+        return false;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(json, key, v)
+    {
+        const kura_field *f = kura_field_named(model, key);
+        if (!f) {
+            add_error(e, key, is_base_column(key) ? "%s is set by the store" : "%s is not a field",
+                      key);
+            continue;
+        }
+        /* Field by field, so that one wrong type does not hide the next. */
+        json_t *one = json_pack("{s:O}", key, v);
+        kura_error err = {0};
+        if (!one) {
+            add_error(e, f->name, "%s could not be read", key);
+        } else if (!kura_from_json(model, one, obj, false, &err)) {
+            add_error(e, f->name, "%s", err.message);
+            e->seen[kura_field_index(model, f)] = true;
+        }
+        json_decref(one);
+    }
+    kura_field_error found[KURA_MAX_FIELDS];
+    size_t nfound = kura_validate_all(model, obj, found, KURA_MAX_FIELDS);
+    for (size_t i = 0; i < nfound && i < KURA_MAX_FIELDS; i++) {
+        const kura_field *f = kura_field_named(model, found[i].field);
+        if (f && e->seen[kura_field_index(model, f)])
+            continue;
+        add_error(e, found[i].field, "%s", found[i].reason);
+    }
+    bool ok = e->n == 0;
+    if (!ok)
+        *ret = http_problem_fields(r, e->list, e->n);
+    free(e);
+    json_decref(json);
+    return ok;
+}
+
+/* --- store calls, counted ---------------------------------------------------- */
+
+/* Passes `ok` through after counting the operation: counted(r, op, kura_get(...), &err). */
+static bool counted(http_req *r, http_store_op op, bool ok, const kura_error *err)
+{
+    const http_collection *c = r->ctx;
+    http_metrics_store(&r->srv->metrics, c->kind, op, ok ? NULL : err);
+    return ok;
+}
+#define counted(r, op, call, err) counted((r), (op), (call), (err))
+
+/* --- handlers ------------------------------------------------------------------ */
+
+static enum MHD_Result respond_obj(http_req *r, const kura_model *model, const void *obj,
+                                   unsigned status)
+{
+    json_t *j = kura_to_json(model, obj);
+    if (!j)
+        return http_problem(r, 500, "the object cannot be written as JSON");
+    return http_respond_json(r, status, j);
+}
+
+static enum MHD_Result create(http_req *r)
+{
+    const http_collection *c = r->ctx;
+    enum MHD_Result ret;
+    void *obj = malloc(c->model->size);
+    if (!obj)
+        return http_problem(r, 500, "out of memory");
+    kura_init(c->model, obj);
+    kura_error err = {0};
+    if (!decode_body(r, c->model, obj, &ret)) {
+        /* answered */
+    } else if (!counted(r, HTTP_OP_INSERT, kura_insert(c->store, c->model, obj, &err), &err)) {
+        ret = http_problem_error(r, &err);
+    } else {
+        char location[HTTP_PARAM_BYTES + 64];
+        snprintf(location, sizeof location, "%s/%lld", r->url, (long long)((kura_base *)obj)->id);
+        http_add_header(r, MHD_HTTP_HEADER_LOCATION, location);
+        ret = respond_obj(r, c->model, obj, 201);
+    }
+    kura_clear(c->model, obj);
+    free(obj);
+    return ret;
+}
+
+static enum MHD_Result read_one(http_req *r)
+{
+    const http_collection *c = r->ctx;
+    enum MHD_Result ret;
+    int64_t id;
+    if (!path_id(r, &id, &ret))
+        return ret;
+    kura_error err = {0};
+    /* Models are small fixed-size structs: a stack buffer saves a malloc per read. */
+    _Alignas(max_align_t) unsigned char stack[4096];
+    void *obj = c->model->size <= sizeof stack ? stack : malloc(c->model->size);
+    if (!obj)
+        return http_problem(r, 500, "out of memory");
+    memset(obj, 0, c->model->size);
+    if (!counted(r, HTTP_OP_GET, kura_get(c->store, c->model, id, obj, &err), &err))
+        ret = http_problem_error(r, &err);
+    else
+        ret = respond_obj(r, c->model, obj, 200);
+    kura_clear(c->model, obj);
+    if (obj != stack)
+        free(obj);
+    return ret;
+}
+
+static enum MHD_Result patch(http_req *r)
+{
+    const http_collection *c = r->ctx;
+    enum MHD_Result ret;
+    int64_t id;
+    if (!path_id(r, &id, &ret))
+        return ret;
+    void *obj = calloc(1, c->model->size);
+    if (!obj)
+        return http_problem(r, 500, "out of memory");
+    kura_error err = {0};
+    if (!counted(r, HTTP_OP_GET, kura_get(c->store, c->model, id, obj, &err), &err))
+        ret = http_problem_error(r, &err);
+    else if (!decode_body(r, c->model, obj, &ret))
+        ; /* answered */
+    else if (!counted(r, HTTP_OP_UPDATE, kura_update(c->store, c->model, obj, &err), &err))
+        ret = http_problem_error(r, &err);
+    else
+        ret = respond_obj(r, c->model, obj, 200);
+    kura_clear(c->model, obj);
+    free(obj);
+    return ret;
+}
+
+static enum MHD_Result delete_one(http_req *r)
+{
+    const http_collection *c = r->ctx;
+    enum MHD_Result ret;
+    int64_t id;
+    if (!path_id(r, &id, &ret))
+        return ret;
+    kura_error err = {0};
+    if (!counted(r, HTTP_OP_DELETE, kura_delete(c->store, c->model, id, &err), &err))
+        return http_problem_error(r, &err);
+    return http_respond(r, 204, NULL, NULL, 0);
+}
+
+/* --- list ------------------------------------------------------------------------ */
+
+typedef struct list_args {
+    http_req *r;
+    const http_collection *c;
+    kura_query q;
+    int64_t limit, offset;
+    char problem[300]; /* the first bad parameter, or "" */
+} list_args;
+
+static enum MHD_Result bad_arg(list_args *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static enum MHD_Result bad_arg(list_args *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->problem, sizeof a->problem, fmt, ap);
+    va_end(ap);
+    return MHD_NO; /* stops the iteration */
+}
+
+static bool add_order(list_args *a, const char *value)
+{
+    char buf[256];
+    if (!*value || strlen(value) >= sizeof buf)
+        return false;
+    strcpy(buf, value);
+    /* Split by hand: strtok would skip empty items ("age,,") that should be refused. */
+    for (char *tok = buf, *next; tok; tok = next) {
+        next = strchr(tok, ',');
+        if (next)
+            *next++ = '\0';
+        bool desc = *tok == '-';
+        const char *name = desc ? tok + 1 : tok;
+        if (!kura_field_named(a->c->model, name) && !is_base_column(name))
+            return false;
+        kura_order_by(&a->q, name, desc);
+    }
+    return kura_query_error(&a->q) == NULL;
+}
+
+/* field=value: equality, the value read as the field's type. */
+static bool add_filter(list_args *a, const char *name, kura_type type, const char *value)
+{
+    int64_t i;
+    switch (type) {
+    case KURA_TYPE_INT32:
+        if (!parse_int(value, INT32_MIN, INT32_MAX, &i))
+            return false;
+        kura_where_int(&a->q, name, KURA_EQ, i);
+        break;
+    case KURA_TYPE_INT64:
+        if (!parse_int(value, INT64_MIN, INT64_MAX, &i))
+            return false;
+        kura_where_int(&a->q, name, KURA_EQ, i);
+        break;
+    case KURA_TYPE_DOUBLE: {
+        char *end;
+        errno = 0;
+        double d = strtod(value, &end);
+        if (!*value || *end || errno)
+            return false;
+        kura_where_double(&a->q, name, KURA_EQ, d);
+        break;
+    }
+    case KURA_TYPE_BOOL:
+        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
+            return false;
+        kura_where_bool(&a->q, name, KURA_EQ, value[0] == 't');
+        break;
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+    case KURA_TYPE_TEXT:
+        kura_where_str(&a->q, name, KURA_EQ, value); /* MHD keeps value for the request */
+        break;
+    case KURA_TYPE_DATETIME: {
+        kura_time t;
+        if (!kura_time_parse(value, &t))
+            return false;
+        kura_where_time(&a->q, name, KURA_EQ, t);
+        break;
+    }
+    }
+    return kura_query_error(&a->q) == NULL;
+}
+
+static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                              const char *value)
+{
+    (void)kind;
+    list_args *a = cls;
+    const kura_model *model = a->c->model;
+    if (!value)
+        value = "";
+    if (strcmp(key, "limit") == 0) {
+        if (!parse_int(value, 0, INT64_MAX, &a->limit))
+            return bad_arg(a, "limit must be a whole number >= 0");
+        return MHD_YES;
+    }
+    if (strcmp(key, "offset") == 0) {
+        if (!parse_int(value, 0, INT64_MAX, &a->offset))
+            return bad_arg(a, "offset must be a whole number >= 0");
+        return MHD_YES;
+    }
+    if (strcmp(key, "order") == 0) {
+        if (!add_order(a, value))
+            return bad_arg(a, "order must be a field name, '-' first for descending: '%.64s'",
+                           value);
+        return MHD_YES;
+    }
+    const kura_field *f = kura_field_named(model, key);
+    if (f || strcmp(key, "id") == 0) {
+        kura_type type = f ? f->type : KURA_TYPE_INT64;
+        if (!add_filter(a, key, type, value))
+            return bad_arg(a, "'%.64s' has a value of the wrong type", key);
+        return MHD_YES;
+    }
+    size_t len = strlen(key);
+    static const char suffix[] = "_prefix";
+    if (len > sizeof suffix - 1 && strcmp(key + len - (sizeof suffix - 1), suffix) == 0) {
+        char name[128];
+        size_t n = len - (sizeof suffix - 1);
+        if (n < sizeof name) {
+            memcpy(name, key, n);
+            name[n] = '\0';
+            f = kura_field_named(model, name);
+            if (f && (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL ||
+                      f->type == KURA_TYPE_TEXT)) {
+                kura_where_str(&a->q, f->name, KURA_PREFIX, value);
+                if (kura_query_error(&a->q))
+                    return bad_arg(a, "too many conditions (at '%.64s')", key);
+                return MHD_YES;
+            }
+        }
+    }
+    return bad_arg(a, "unknown query parameter '%.64s'", key);
+}
+
+static enum MHD_Result list(http_req *r)
+{
+    const http_collection *c = r->ctx;
+    const kura_http_opts *o = &r->srv->opts;
+    list_args *a = malloc(sizeof *a); /* a kura_query is several KiB: not on a worker's stack */
+    if (!a)
+        return http_problem(r, 500, "out of memory");
+    a->r = r;
+    a->c = c;
+    a->q = kura_query_for(c->model);
+    a->limit = -1;
+    a->offset = 0;
+    a->problem[0] = '\0';
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, on_arg, a);
+    enum MHD_Result ret;
+    if (a->problem[0]) {
+        ret = http_problem(r, 400, "%s", a->problem);
+        free(a);
+        return ret;
+    }
+    if (a->limit < 0)
+        a->limit = o->default_limit;
+    if (a->limit > o->max_limit) /* a cap, not an error: clients learn it from "limit" */
+        a->limit = o->max_limit;
+    if (a->q.norder == 0) /* pages must be stable: rows in id order unless asked otherwise */
+        kura_order_by(&a->q, "id", false);
+    kura_error err = {0};
+    int64_t total = 0;
+    kura_rows rows = {0};
+    kura_limit(&a->q, a->limit);
+    kura_offset(&a->q, a->offset);
+    if (a->limit > 0) {
+        /* Room for a full page up front: growing the array row by row would copy
+         * it several times per request. */
+        size_t room = a->limit < 256 ? (size_t)a->limit : 256;
+        rows.model = c->model;
+        rows.items = malloc(room * c->model->size);
+        rows.capacity = rows.items ? room : 0;
+        if (!counted(r, HTTP_OP_FIND, kura_find(c->store, &a->q, &rows, &err), &err)) {
+            ret = http_problem_error(r, &err);
+            goto done;
+        }
+    }
+    /* A page that is neither full nor past the end tells the total by itself. */
+    if (a->limit > 0 && rows.count < (size_t)a->limit && (rows.count > 0 || a->offset == 0)) {
+        total = a->offset + (int64_t)rows.count;
+    } else if (!counted(r, HTTP_OP_COUNT, kura_count(c->store, &a->q, &total, &err), &err)) {
+        ret = http_problem_error(r, &err);
+        goto done;
+    }
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < rows.count; i++) {
+        json_t *j = kura_to_json(c->model, kura_row(&rows, i));
+        if (!j || json_array_append_new(items, j) != 0) {
+            json_decref(items);
+            items = NULL;
+        }
+    }
+    if (!items) {
+        ret = http_problem(r, 500, "the result cannot be written as JSON");
+        goto done;
+    }
+    ret = http_respond_json(r, 200,
+                            json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
+                                      (json_int_t)total, "limit", (json_int_t)a->limit, "offset",
+                                      (json_int_t)a->offset));
+done:
+    kura_rows_free(&rows);
+    free(a);
+    return ret;
+}
+
+bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
+                         const char *item_name, const http_collection *c)
+{
+    if (srv->ncollections >= sizeof srv->collections / sizeof srv->collections[0])
+        return false;
+    http_collection *own = malloc(sizeof *own);
+    if (!own)
+        return false;
+    *own = *c;
+    srv->collections[srv->ncollections++] = own;
+    bool ok =
+        http_route_add(srv, &(http_route){.pattern = prefix,
+                                          .name = prefix,
+                                          .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
+                                          .ctx = own,
+                                          .protect = true,
+                                          .body = true});
+    return ok &&
+           http_route_add(
+               srv,
+               &(http_route){
+                   .pattern = item_pattern,
+                   .name = item_name,
+                   .methods =
+                       {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
+                   .ctx = own,
+                   .protect = true,
+                   .body = true});
+}

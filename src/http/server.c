@@ -1,0 +1,425 @@
+/*
+ * server.c — libmicrohttpd set-up and the life of one request: route, method,
+ * token, content type and size are checked as soon as the headers are in (so
+ * a request that will fail never has its body read), the body is gathered up
+ * to the limit, then the route's handler runs with the app made current.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "http/internal.h"
+#include "sa_user.h"
+
+void kura_http_opts_default(kura_http_opts *o)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (kura_http_opts){
+        .bind = "127.0.0.1",
+        .port = 8080,
+        .threads = cpus > 0 ? (unsigned)cpus : 1,
+        .max_body = 64 * 1024,
+        .max_header = 32 * 1024,
+        .timeout_s = 15,
+        .max_conns = 1024,
+        .drain_s = 10,
+        .default_limit = 100,
+        .max_limit = 1000,
+        .log_level = KURA_LOG_INFO,
+        .log_fd = 2,
+    };
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off", ""};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (strcasecmp(s, yes[i]) == 0)
+            return *out = true, true;
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (strcasecmp(s, no[i]) == 0)
+            return *out = false, true;
+    return false;
+}
+
+bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_error *err)
+{
+    const char *v;
+    if ((v = kura_config_get(cfg, "bind")) && *v)
+        o->bind = v;
+    if ((v = kura_config_get(cfg, "port")) && *v) {
+        char *end;
+        errno = 0;
+        long port = strtol(v, &end, 10);
+        if (errno || *end || port < 0 || port > 65535)
+            return kura_fail(err, KURA_CONFIG, NULL, "port: '%.32s' is not a port number", v);
+        o->port = (uint16_t)port;
+    }
+    if ((v = kura_config_get(cfg, "api_token")))
+        o->api_token = v;
+    if ((v = kura_config_get(cfg, "log_level")) && *v && !kura_log_level_parse(v, &o->log_level))
+        return kura_fail(err, KURA_CONFIG, NULL,
+                         "log_level: '%.32s' is not one of debug, info, warn, error, off", v);
+    if ((v = kura_config_get(cfg, "secure_cookies")) && !parse_bool(v, &o->secure_cookies))
+        return kura_fail(err, KURA_CONFIG, NULL, "secure_cookies: '%.32s' is not a boolean", v);
+    return true;
+}
+
+/* --- checks made when the headers are in ---------------------------------- */
+
+/* Whether the request carries the API token. Both sides are hashed first so
+ * that the constant-time compare sees equal lengths whatever was sent. */
+static bool authorised(http_req *r)
+{
+    const char *h =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return false;
+    const char *tok = h + 7;
+    while (*tok == ' ')
+        tok++;
+    unsigned char hash[sizeof r->srv->token_hash];
+    crypto_generichash(hash, sizeof hash, (const unsigned char *)tok, strlen(tok), NULL, 0);
+    return sodium_memcmp(hash, r->srv->token_hash, sizeof hash) == 0;
+}
+
+/* application/json, optionally with parameters ("; charset=utf-8"). */
+static bool json_content_type(http_req *r)
+{
+    const char *ct =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    static const char json[] = "application/json";
+    if (strncasecmp(ct, json, sizeof json - 1) != 0)
+        return false;
+    char next = ct[sizeof json - 1];
+    return next == '\0' || next == ';' || next == ' ';
+}
+
+static bool has_body(http_req *r)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH) ||
+           MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+}
+
+static enum MHD_Result dispatch(http_req *r)
+{
+    const http_route *route = &r->srv->routes[r->route];
+    kura_app *previous = kura_app_enter(r->srv->app);
+    enum MHD_Result ret = route->methods[r->method](r);
+    kura_app_leave(previous);
+    if (!r->answered) /* a handler bug must still answer: never leave the client hanging */
+        ret = http_problem(r, 500, "the request could not be completed");
+    return ret;
+}
+
+/* Decides everything the headers can decide. Returns MHD_YES to go on (read
+ * the body, or dispatch), or the result of an answer queued here. */
+static enum MHD_Result check(http_req *r)
+{
+    kura_http *srv = r->srv;
+    if (!http_route_match(srv, r))
+        return http_problem(r, 404, "no resource at this path");
+    const http_route *route = &srv->routes[r->route];
+    if (r->method == HTTP_OTHER || !route->methods[r->method]) {
+        char allow[64];
+        http_route_allow(route, allow, sizeof allow);
+        http_add_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+        return http_problem(r, 405, "%s is not allowed here", r->method_name);
+    }
+    bool mutating = r->method != HTTP_GET;
+    if (mutating && route->protect && srv->api_token && !authorised(r)) {
+        http_add_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+        return http_problem(r, 401, "this request needs Authorization: Bearer <token>");
+    }
+    bool wants_body =
+        route->body && (r->method == HTTP_POST || r->method == HTTP_PUT || r->method == HTTP_PATCH);
+    if (wants_body && !json_content_type(r))
+        return http_problem(r, 415, "the body must be application/json");
+    const char *cl =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || *end || n > srv->opts.max_body)
+            return http_problem(r, 413, "the body is larger than %zu bytes", srv->opts.max_body);
+    }
+    r->checked = true;
+    return MHD_YES;
+}
+
+static bool append_body(http_req *r, const char *data, size_t n)
+{
+    if (r->body_too_big)
+        return true;
+    if (r->body_len + n > r->srv->opts.max_body) {
+        /* Keep reading (and dropping) so the 413 goes out on a clean request. */
+        r->body_too_big = true;
+        free(r->body);
+        r->body = NULL;
+        r->body_len = r->body_cap = 0;
+        return true;
+    }
+    if (r->body_len + n + 1 > r->body_cap) {
+        size_t cap = r->body_cap ? r->body_cap * 2 : 1024;
+        while (cap < r->body_len + n + 1)
+            cap *= 2;
+        char *b = realloc(r->body, cap);
+        if (!b)
+            return false;
+        r->body = b;
+        r->body_cap = cap;
+    }
+    memcpy(r->body + r->body_len, data, n);
+    r->body_len += n;
+    r->body[r->body_len] = '\0';
+    return true;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    kura_http *srv = cls;
+    http_req *r = *con_cls;
+    if (!r) {
+        /* One allocation holds the request and copies of its path and method,
+         * which the completion log needs after MHD's own buffers have moved on. */
+        size_t ul = strlen(url) + 1, ml = strlen(method) + 1;
+        r = calloc(1, sizeof *r + ul + ml);
+        if (!r)
+            return MHD_NO;
+        char *u = (char *)(r + 1);
+        memcpy(u, url, ul);
+        memcpy(u + ul, method, ml);
+        r->url = u;
+        r->method_name = u + ul;
+        r->srv = srv;
+        r->conn = conn;
+        r->method = http_method_parse(method);
+        r->route = HTTP_ROUTE_NONE;
+        r->start_us = http_now_us();
+        *con_cls = r;
+        atomic_fetch_add_explicit(&srv->metrics.in_flight, 1, memory_order_relaxed);
+        /* An answer queued in this first callback makes MHD close the connection
+         * (it cannot know the body was consumed), so requests without a body are
+         * checked and answered in the next one and keep their connection. Those
+         * with a body are refused here, before it is read. */
+        if (!has_body(r))
+            return MHD_YES;
+        return check(r);
+    }
+    if (r->answered) { /* answered early: what is left of the body is dropped */
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t n = *upload_data_size;
+        if (!append_body(r, upload_data, n))
+            return http_problem(r, 500, "out of memory");
+        *upload_data_size = 0;
+        /* A chunked body has no length to refuse up front, and MHD 0.9 takes no
+         * answer mid-upload: the excess is read and dropped so the 413 can go out
+         * at the end, but only up to a bound; past it the connection is cut. */
+        if (r->body_too_big && (r->dropped += n) > 16 * srv->opts.max_body)
+            return MHD_NO;
+        return MHD_YES;
+    }
+    if (r->body_too_big)
+        return http_problem(r, 413, "the body is larger than %zu bytes", srv->opts.max_body);
+    if (!r->checked) {
+        enum MHD_Result ret = check(r);
+        if (r->answered || ret != MHD_YES)
+            return ret;
+    }
+    return dispatch(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    kura_http *srv = cls;
+    http_req *r = *con_cls;
+    if (!r)
+        return;
+    uint64_t micros = http_now_us() - r->start_us;
+    if (r->answered) {
+        http_metrics_request(&srv->metrics, r->route, r->status, micros);
+        http_log_access(srv, r, micros);
+    } else {
+        http_log(srv, KURA_LOG_DEBUG, "%s %s: connection ended before an answer (%d)",
+                 r->method_name, r->url, (int)toe);
+    }
+    atomic_fetch_sub_explicit(&srv->metrics.in_flight, 1, memory_order_relaxed);
+    free(r->body);
+    free(r);
+    *con_cls = NULL;
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    http_log(cls, KURA_LOG_WARN, "libmicrohttpd: %s", msg);
+}
+
+/* --- start and stop -------------------------------------------------------- */
+
+static void free_server(kura_http *srv)
+{
+    for (size_t i = 0; i < srv->ncollections; i++)
+        free(srv->collections[i]);
+    if (srv->api_token)
+        sodium_memzero(srv->api_token, strlen(srv->api_token));
+    free(srv->api_token);
+    free(srv);
+}
+
+static bool add_routes(kura_http *srv, kura_error *err)
+{
+    http_add_ops_routes(srv);
+    http_collection users = {
+        .store = kura_app_db(srv->app), .model = &sa_user_model, .kind = HTTP_STORE_SQL};
+    if (!http_add_collection(srv, "/users", "/users/{}", "/users/{id}", &users))
+        return kura_fail(err, KURA_NOMEM, NULL, "cannot add the /users routes");
+    return true;
+}
+
+kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error *err)
+{
+    kura_http_opts o;
+    if (opts)
+        o = *opts;
+    else
+        kura_http_opts_default(&o);
+    if (!app) {
+        kura_fail(err, KURA_INVALID, NULL, "no app to serve");
+        return NULL;
+    }
+    if (o.threads == 0 || o.threads > 1024 || o.max_body == 0 || o.max_header < 4096 ||
+        o.max_limit < 1 || o.default_limit < 1 || o.default_limit > o.max_limit) {
+        kura_fail(err, KURA_CONFIG, NULL, "HTTP options out of range");
+        return NULL;
+    }
+    if (sodium_init() < 0) {
+        kura_fail(err, KURA_CONFIG, NULL, "libsodium could not be initialised");
+        return NULL;
+    }
+
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } addr;
+    memset(&addr, 0, sizeof addr);
+    const char *bind = o.bind && *o.bind ? o.bind : "127.0.0.1";
+    bool v6 = false;
+    if (inet_pton(AF_INET, bind, &addr.in4.sin_addr) == 1) {
+        addr.in4.sin_family = AF_INET;
+        addr.in4.sin_port = htons(o.port);
+    } else if (inet_pton(AF_INET6, bind, &addr.in6.sin6_addr) == 1) {
+        addr.in6.sin6_family = AF_INET6;
+        addr.in6.sin6_port = htons(o.port);
+        v6 = true;
+    } else {
+        kura_fail(err, KURA_CONFIG, NULL, "bind: '%.64s' is not an IPv4 or IPv6 address", bind);
+        return NULL;
+    }
+
+    kura_http *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    srv->app = app;
+    srv->opts = o;
+    srv->opts.bind = NULL; /* borrowed only until here */
+    srv->opts.api_token = NULL;
+    if (o.api_token && *o.api_token) {
+        if (!(srv->api_token = strdup(o.api_token))) {
+            free_server(srv);
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+            return NULL;
+        }
+        crypto_generichash(srv->token_hash, sizeof srv->token_hash,
+                           (const unsigned char *)srv->api_token, strlen(srv->api_token), NULL, 0);
+    }
+    if (!add_routes(srv, err)) {
+        free_server(srv);
+        return NULL;
+    }
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    srv->daemon = MHD_start_daemon(
+        flags, o.port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_THREAD_POOL_SIZE, o.threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        o.max_header, MHD_OPTION_CONNECTION_LIMIT, o.max_conns, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_END);
+    if (!srv->daemon) {
+        kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", bind, (unsigned)o.port,
+                  strerror(errno));
+        free_server(srv);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : o.port;
+    http_log(srv, KURA_LOG_INFO, "listening on http://%s%s%s:%u (%u threads)", v6 ? "[" : "", bind,
+             v6 ? "]" : "", (unsigned)srv->port, o.threads);
+    return srv;
+}
+
+uint16_t kura_http_port(const kura_http *srv)
+{
+    return srv->port;
+}
+
+void kura_http_stop(kura_http *srv)
+{
+    if (!srv)
+        return;
+    atomic_store(&srv->draining, true);
+    /* Stop accepting first; MHD_stop_daemon alone would cut requests in flight. */
+    MHD_socket listener = MHD_quiesce_daemon(srv->daemon);
+    /* Quiescing only stops MHD from accepting: the kernel would still complete
+     * handshakes into the backlog. Shutting the socket down refuses them now,
+     * while the descriptor stays valid (it is closed after MHD has stopped). */
+    if (listener != MHD_INVALID_SOCKET)
+        shutdown(listener, SHUT_RDWR);
+    uint64_t deadline = http_now_us() + (uint64_t)srv->opts.drain_s * 1000000u;
+    while (atomic_load(&srv->metrics.in_flight) > 0 && http_now_us() < deadline) {
+        struct timespec ts = {0, 5 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    int64_t left = atomic_load(&srv->metrics.in_flight);
+    MHD_stop_daemon(srv->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    if (left > 0)
+        http_log(srv, KURA_LOG_WARN, "stopped with %lld requests unfinished after %us",
+                 (long long)left, srv->opts.drain_s);
+    else
+        http_log(srv, KURA_LOG_INFO, "stopped");
+    free_server(srv);
+}

@@ -1,0 +1,933 @@
+/*
+ * test_service.c — the reference service over real HTTP: every route and
+ * every error class, on the embedded defaults (an SQLite file), and the users
+ * routes again on PostgreSQL when KURA_TEST_PG_URL is set (otherwise one
+ * "skipped: ..." line says why). The server runs in this process on a free
+ * port; libcurl is the client.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+
+#include "http/http.h"
+#include "sa_user.h"
+
+/* One running service: the app, the server and its base URL. */
+typedef struct fixture {
+    kura_app *app;
+    kura_http *srv;
+    char base[64];
+    char dir[64]; /* temp directory of the SQLite file, or "" */
+} fixture;
+
+static fixture *F; /* the group's service, for tests that take no state */
+
+typedef struct response {
+    long status;
+    char *body;
+    size_t len;
+    char headers[4096];
+    size_t hlen;
+} response;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    response *r = ud;
+    char *b = realloc(r->body, r->len + size * n + 1);
+    if (!b)
+        return 0;
+    memcpy(b + r->len, p, size * n);
+    r->body = b;
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    response *r = ud;
+    size_t k = size * n;
+    if (r->hlen + k < sizeof r->headers) {
+        memcpy(r->headers + r->hlen, p, k);
+        r->hlen += k;
+        r->headers[r->hlen] = '\0';
+    }
+    return k;
+}
+
+/* The value of response header `name` (case-insensitive), copied into out. */
+static const char *header(const response *r, const char *name, char *out, size_t size)
+{
+    size_t nl = strlen(name);
+    for (const char *line = r->headers; line && *line;) {
+        if (strncasecmp(line, name, nl) == 0 && line[nl] == ':') {
+            const char *v = line + nl + 1;
+            while (*v == ' ')
+                v++;
+            size_t len = strcspn(v, "\r\n");
+            snprintf(out, size, "%.*s", (int)len, v);
+            return out;
+        }
+        line = strchr(line, '\n');
+        if (line)
+            line++;
+    }
+    return NULL;
+}
+
+typedef struct request {
+    const char *method;
+    const char *path;
+    const char *type;  /* Content-Type, or NULL */
+    const char *body;  /* or NULL */
+    size_t body_len;   /* 0: strlen(body) */
+    const char *auth;  /* the Authorization header value, or NULL */
+    const char *extra; /* one more header line, or NULL */
+    bool chunked;
+} request;
+
+static response do_request(const fixture *f, request q)
+{
+    response r = {0};
+    CURL *c = curl_easy_init();
+    assert_non_null(c);
+    char url[2048];
+    snprintf(url, sizeof url, "%s%s", f->base, q.path);
+    struct curl_slist *h = NULL;
+    char line[1024];
+    if (q.type) {
+        snprintf(line, sizeof line, "Content-Type: %s", q.type);
+        h = curl_slist_append(h, line);
+    } else if (q.body) {
+        h = curl_slist_append(h, "Content-Type:"); /* none at all */
+    }
+    if (q.auth) {
+        snprintf(line, sizeof line, "Authorization: %s", q.auth);
+        h = curl_slist_append(h, line);
+    }
+    if (q.extra)
+        h = curl_slist_append(h, q.extra);
+    if (q.chunked)
+        h = curl_slist_append(h, "Transfer-Encoding: chunked");
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q.method);
+    if (strcmp(q.method, "GET") != 0 && !q.body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L), curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    if (q.body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, q.body);
+        if (!q.chunked)
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE,
+                             (long)(q.body_len ? q.body_len : strlen(q.body)));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc != CURLE_OK)
+        fail_msg("%s %s: %s", q.method, q.path, curl_easy_strerror(rc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+#define REQ(...) do_request(F, (request){__VA_ARGS__})
+
+static json_t *body_json(const response *r)
+{
+    json_error_t e;
+    json_t *j = json_loadb(r->body ? r->body : "", r->len, 0, &e);
+    if (!j)
+        fail_msg("not JSON (%s): %s", e.text, r->body ? r->body : "");
+    return j;
+}
+
+static void response_free(response *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
+
+/* Asserts status and a problem+json body with that status; returns the body. */
+static json_t *expect_problem(response *r, long status)
+{
+    if (r->status != status)
+        fail_msg("expected %ld, got %ld: %s", status, r->status, r->body ? r->body : "");
+    char ct[128];
+    assert_non_null(header(r, "Content-Type", ct, sizeof ct));
+    assert_string_equal(ct, "application/problem+json");
+    json_t *j = body_json(r);
+    assert_int_equal(json_integer_value(json_object_get(j, "status")), status);
+    assert_non_null(json_string_value(json_object_get(j, "title")));
+    assert_non_null(json_string_value(json_object_get(j, "detail")));
+    return j;
+}
+
+static void expect_status(response *r, long status)
+{
+    if (r->status != status)
+        fail_msg("expected %ld, got %ld: %s", status, r->status, r->body ? r->body : "");
+}
+
+/* --- the service under test ------------------------------------------------- */
+
+static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura_error *err)
+{
+    kura_config *cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", url, NULL);
+    f->app = kura_app_open(cfg, err);
+    kura_config_free(cfg);
+    if (!f->app)
+        return false;
+    kura_store *db = kura_app_db(f->app);
+    /* A fresh table every run (PostgreSQL keeps the last run's). */
+    if (!kura_drop(db, &sa_user_model, err) || !kura_create(db, &sa_user_model, err)) {
+        kura_app_close(f->app);
+        return false;
+    }
+    kura_http_opts o;
+    if (extra) {
+        o = *extra;
+    } else {
+        kura_http_opts_default(&o);
+        o.max_limit = 20;
+        o.default_limit = 10;
+    }
+    o.port = 0;
+    o.log_level = KURA_LOG_WARN; /* the access log would drown cmocka's output */
+    f->srv = kura_http_start(f->app, &o, err);
+    if (!f->srv) {
+        kura_app_close(f->app);
+        return false;
+    }
+    snprintf(f->base, sizeof f->base, "http://127.0.0.1:%u", (unsigned)kura_http_port(f->srv));
+    return true;
+}
+
+static void stop(fixture *f)
+{
+    kura_http_stop(f->srv);
+    kura_app_close(f->app);
+    if (f->dir[0]) {
+        char path[128];
+        const char *suffixes[] = {"", "-wal", "-shm"};
+        for (size_t i = 0; i < 3; i++) {
+            snprintf(path, sizeof path, "%s/service.db%s", f->dir, suffixes[i]);
+            unlink(path);
+        }
+        rmdir(f->dir);
+    }
+    free(f);
+}
+
+static int setup_sqlite(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/kura-service-XXXXXX");
+    if (!mkdtemp(f->dir)) {
+        free(f);
+        return -1;
+    }
+    char url[128];
+    snprintf(url, sizeof url, "sqlite:///%s/service.db", f->dir);
+    kura_error err = {0};
+    if (!start(f, url, NULL, &err)) {
+        fprintf(stderr, "cannot start the service: %s\n", err.message);
+        free(f);
+        return -1;
+    }
+    *state = F = f;
+    return 0;
+}
+
+static int setup_pg(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    kura_error err = {0};
+    if (!start(f, getenv("KURA_TEST_PG_URL"), NULL, &err)) {
+        fprintf(stderr, "cannot start the service on PostgreSQL: %s\n", err.message);
+        free(f);
+        return -1;
+    }
+    *state = F = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    if (*state) /* NULL when the group's setup failed */
+        stop(*state);
+    F = NULL;
+    return 0;
+}
+
+/* Deletes every user between tests so counts are exact. */
+static int clean(void **state)
+{
+    fixture *f = *state;
+    kura_query q = kura_query_for(&sa_user_model);
+    return kura_delete_where(kura_app_db(f->app), &q, NULL, NULL) ? 0 : -1;
+}
+
+/* Creates a user over HTTP; returns its id. */
+static int64_t create_user(const char *name, int age, const char *sex)
+{
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"name\":\"%s\",\"email\":\"%s@example.com\",\"age\":%d,\"sex\":\"%s\"}", name, name,
+             age, sex);
+    response r = REQ("POST", "/users", "application/json", body);
+    expect_status(&r, 201);
+    json_t *j = body_json(&r);
+    int64_t id = json_integer_value(json_object_get(j, "id"));
+    assert_true(id > 0);
+    json_decref(j);
+    response_free(&r);
+    return id;
+}
+
+static int64_t count_users(void)
+{
+    int64_t n = -1;
+    kura_query q = kura_query_for(&sa_user_model);
+    assert_true(kura_count(kura_app_db(F->app), &q, &n, NULL));
+    return n;
+}
+
+/* --- routes ------------------------------------------------------------------ */
+
+static void health(void **state)
+{
+    (void)state;
+    response r = REQ("GET", "/health");
+    expect_status(&r, 200);
+    json_t *j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    json_t *sql = json_object_get(json_object_get(j, "stores"), "sql");
+    assert_string_equal(json_string_value(json_object_get(sql, "status")), "ok");
+    json_decref(j);
+    response_free(&r);
+}
+
+static void crud(void **state)
+{
+    (void)state;
+    response r =
+        REQ("POST", "/users", "application/json; charset=utf-8",
+            "{\"name\":\"alice\",\"email\":\"alice@example.com\",\"age\":30,\"sex\":\"F\"}");
+    expect_status(&r, 201);
+    char loc[128], ct[128];
+    assert_non_null(header(&r, "Location", loc, sizeof loc));
+    assert_non_null(header(&r, "Content-Type", ct, sizeof ct));
+    assert_string_equal(ct, "application/json");
+    json_t *j = body_json(&r);
+    int64_t id = json_integer_value(json_object_get(j, "id"));
+    char want[64];
+    snprintf(want, sizeof want, "/users/%lld", (long long)id);
+    assert_string_equal(loc, want);
+    const char *created = json_string_value(json_object_get(j, "created_at"));
+    assert_non_null(created);
+    char created_at[40];
+    snprintf(created_at, sizeof created_at, "%s", created);
+    json_decref(j);
+    response_free(&r);
+
+    r = REQ("GET", want);
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "name")), "alice");
+    assert_string_equal(json_string_value(json_object_get(j, "email")), "alice@example.com");
+    assert_int_equal(json_integer_value(json_object_get(j, "age")), 30);
+    assert_string_equal(json_string_value(json_object_get(j, "sex")), "F");
+    json_decref(j);
+    response_free(&r);
+
+    /* {"sex":"M"} is the guide's change_sex: saved, validated, updated_at stamped. */
+    r = REQ("PATCH", want, "application/json", "{\"sex\":\"M\"}");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "sex")), "M");
+    assert_string_equal(json_string_value(json_object_get(j, "name")), "alice");
+    assert_string_equal(json_string_value(json_object_get(j, "created_at")), created_at);
+    assert_string_not_equal(json_string_value(json_object_get(j, "updated_at")), created_at);
+    json_decref(j);
+    response_free(&r);
+
+    sa_user u = {0};
+    assert_true(kura_get(kura_app_db(F->app), &sa_user_model, id, &u, NULL));
+    assert_string_equal(u.sex, "M");
+
+    r = REQ("DELETE", want);
+    expect_status(&r, 204);
+    assert_int_equal(r.len, 0);
+    response_free(&r);
+    r = REQ("GET", want);
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+    r = REQ("DELETE", want);
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+    r = REQ("PATCH", want, "application/json", "{\"sex\":\"F\"}");
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+}
+
+static json_t *list(const char *query, int64_t *total, size_t *n)
+{
+    char path[512];
+    snprintf(path, sizeof path, "/users%s", query);
+    response r = REQ("GET", path);
+    expect_status(&r, 200);
+    json_t *j = body_json(&r);
+    response_free(&r);
+    *total = json_integer_value(json_object_get(j, "total"));
+    *n = json_array_size(json_object_get(j, "items"));
+    return j;
+}
+
+static void list_query(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 30; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "%s%02d", i % 3 == 0 ? "bob" : "user", i);
+        create_user(name, 20 + i % 5, i % 2 ? "M" : "F");
+    }
+    int64_t total;
+    size_t n;
+    json_t *j = list("?age=22", &total, &n);
+    assert_int_equal(total, 6);
+    assert_int_equal(n, 6);
+    json_t *item;
+    size_t i;
+    for (i = 0; (item = json_array_get(json_object_get(j, "items"), i)) != NULL; i++)
+        assert_int_equal(json_integer_value(json_object_get(item, "age")), 22);
+    json_decref(j);
+
+    j = list("?age=22&sex=F", &total, &n);
+    assert_int_equal(total, 3);
+    json_decref(j);
+
+    j = list("?name_prefix=bob", &total, &n);
+    assert_int_equal(total, 10);
+    for (i = 0; (item = json_array_get(json_object_get(j, "items"), i)) != NULL; i++)
+        assert_memory_equal(json_string_value(json_object_get(item, "name")), "bob", 3);
+    json_decref(j);
+
+    /* order=-age: descending, ties in id order. */
+    j = list("?order=-age,id&limit=10", &total, &n);
+    assert_int_equal(total, 30);
+    assert_int_equal(n, 10);
+    int64_t last_age = 1000, last_id = 0;
+    for (i = 0; (item = json_array_get(json_object_get(j, "items"), i)) != NULL; i++) {
+        int64_t age = json_integer_value(json_object_get(item, "age"));
+        int64_t id = json_integer_value(json_object_get(item, "id"));
+        assert_true(age < last_age || (age == last_age && id > last_id));
+        last_age = age, last_id = id;
+    }
+    json_decref(j);
+
+    /* Paging: pages of 7 cover every row once, in id order. */
+    int64_t seen = 0, prev = 0;
+    for (int off = 0; off < 35; off += 7) {
+        char q[64];
+        snprintf(q, sizeof q, "?limit=7&offset=%d", off);
+        j = list(q, &total, &n);
+        assert_int_equal(total, 30);
+        assert_int_equal(json_integer_value(json_object_get(j, "limit")), 7);
+        assert_int_equal(json_integer_value(json_object_get(j, "offset")), off);
+        for (i = 0; (item = json_array_get(json_object_get(j, "items"), i)) != NULL; i++) {
+            int64_t id = json_integer_value(json_object_get(item, "id"));
+            assert_true(id > prev);
+            prev = id;
+            seen++;
+        }
+        json_decref(j);
+    }
+    assert_int_equal(seen, 30);
+
+    /* Past the end: an empty page, the total still told. */
+    j = list("?offset=100", &total, &n);
+    assert_int_equal(total, 30);
+    assert_int_equal(n, 0);
+    json_decref(j);
+}
+
+static void limit_cap(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 25; i++)
+        create_user("capped", 40, "M");
+    int64_t total;
+    size_t n;
+    /* The fixture caps limit at 20: asking for more is served, capped, and says so. */
+    json_t *j = list("?limit=100000", &total, &n);
+    assert_int_equal(total, 25);
+    assert_int_equal(n, 20);
+    assert_int_equal(json_integer_value(json_object_get(j, "limit")), 20);
+    json_decref(j);
+    j = list("", &total, &n); /* the default limit is within the cap too */
+    assert_true(n <= 20);
+    json_decref(j);
+}
+
+static void metrics(void **state)
+{
+    (void)state;
+    response r = REQ("GET", "/users/424242");
+    response_free(&r);
+    r = REQ("GET", "/health");
+    response_free(&r);
+    r = REQ("GET", "/metrics");
+    expect_status(&r, 200);
+    char ct[128];
+    assert_non_null(header(&r, "Content-Type", ct, sizeof ct));
+    assert_non_null(strstr(ct, "text/plain"));
+    assert_non_null(
+        strstr(r.body, "kura_http_requests_total{route=\"/users/{id}\",status=\"404\"}"));
+    assert_non_null(strstr(r.body, "kura_http_requests_total{route=\"/health\",status=\"200\"}"));
+    assert_non_null(
+        strstr(r.body, "kura_http_request_duration_seconds_bucket{route=\"/health\",le=\"+Inf\"}"));
+    assert_non_null(strstr(r.body, "kura_store_operations_total{store=\"sql\",op=\"get\"}"));
+    assert_non_null(strstr(r.body, "kura_store_errors_total{store=\"sql\",op=\"get\"} 0"));
+    response_free(&r);
+}
+
+/* --- error classes --------------------------------------------------------------- */
+
+static void bad_json(void **state)
+{
+    (void)state;
+    const char *bodies[] = {"{\"name\": ", "not json",          "[1,2]",
+                            "\"text\"",    "{\"a\":1,\"a\":2}", "{\"name\":\"\xff\"}"};
+    for (size_t i = 0; i < sizeof bodies / sizeof bodies[0]; i++) {
+        response r = REQ("POST", "/users", "application/json", bodies[i]);
+        json_decref(expect_problem(&r, 400));
+        response_free(&r);
+    }
+    response r = REQ("POST", "/users", "application/json");
+    json_decref(expect_problem(&r, 400)); /* empty body */
+    response_free(&r);
+    int64_t id = create_user("pat", 33, "F");
+    char path[64];
+    snprintf(path, sizeof path, "/users/%lld", (long long)id);
+    r = REQ("PATCH", path, "application/json", "{\"sex\":");
+    json_decref(expect_problem(&r, 400));
+    response_free(&r);
+    assert_int_equal(count_users(), 1);
+}
+
+static void bad_params(void **state)
+{
+    (void)state;
+    const char *paths[] = {"/users?bogus=1",      "/users?age=abc",
+                           "/users?age=",         "/users?age=99999999999",
+                           "/users?limit=-1",     "/users?limit=x",
+                           "/users?offset=-5",    "/users?order=nope",
+                           "/users?order=-",      "/users?order=age,,",
+                           "/users?age_prefix=3", "/users?id=x",
+                           "/users/abc",          "/users/0",
+                           "/users/-1",           "/users/99999999999999999999"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        response r = REQ("GET", paths[i]);
+        if (r.status != 400)
+            fail_msg("%s: expected 400, got %ld", paths[i], r.status);
+        json_decref(expect_problem(&r, 400));
+        response_free(&r);
+    }
+}
+
+static void not_found(void **state)
+{
+    (void)state;
+    const char *paths[] = {"/",       "/nope",     "/users/",         "/users/1/x",
+                           "/userss", "/health/x", "/users/123456789"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        response r = REQ("GET", paths[i]);
+        if (r.status != 404)
+            fail_msg("%s: expected 404, got %ld", paths[i], r.status);
+        json_decref(expect_problem(&r, 404));
+        response_free(&r);
+    }
+}
+
+static void method_not_allowed(void **state)
+{
+    (void)state;
+    struct {
+        const char *method, *path, *allow;
+    } cases[] = {{"PUT", "/users/1", "GET, PATCH, DELETE"},
+                 {"DELETE", "/users", "GET, POST"},
+                 {"POST", "/users/1", "GET, PATCH, DELETE"},
+                 {"POST", "/health", "GET"},
+                 {"BREW", "/users", "GET, POST"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        response r = REQ(cases[i].method, cases[i].path);
+        json_decref(expect_problem(&r, 405));
+        char allow[64];
+        assert_non_null(header(&r, "Allow", allow, sizeof allow));
+        assert_string_equal(allow, cases[i].allow);
+        response_free(&r);
+    }
+}
+
+static void too_large(void **state)
+{
+    (void)state;
+    size_t n = 200 * 1024;
+    char *big = malloc(n + 1);
+    memset(big, ' ', n);
+    memcpy(big, "{\"name\":\"", 9);
+    big[n] = '\0';
+    response r = REQ("POST", "/users", "application/json", big);
+    json_decref(expect_problem(&r, 413));
+    response_free(&r);
+    /* Chunked: no length up front, refused once the limit is passed. */
+    r = REQ("POST", "/users", "application/json", big, .chunked = true);
+    json_decref(expect_problem(&r, 413));
+    response_free(&r);
+    free(big);
+    assert_int_equal(count_users(), 0);
+
+    /* Headers beyond the connection's memory limit: 431 from libmicrohttpd. */
+    size_t hn = 64 * 1024;
+    char *hdr = malloc(hn + 16);
+    memcpy(hdr, "X-Big: ", 7);
+    memset(hdr + 7, 'a', hn);
+    hdr[7 + hn] = '\0';
+    r = REQ("GET", "/users", .extra = hdr);
+    assert_true(r.status == 431 || r.status == 413);
+    response_free(&r);
+    free(hdr);
+}
+
+static void wrong_type(void **state)
+{
+    (void)state;
+    const char *types[] = {"text/plain", "application/x-www-form-urlencoded", "application/jsonx",
+                           NULL};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        response r = REQ("POST", "/users", types[i], "{\"name\":\"x\"}");
+        json_decref(expect_problem(&r, 415));
+        response_free(&r);
+    }
+    assert_int_equal(count_users(), 0);
+}
+
+static bool has_field_error(json_t *problem, const char *field)
+{
+    json_t *e;
+    size_t i;
+    for (i = 0; (e = json_array_get(json_object_get(problem, "errors"), i)) != NULL; i++) {
+        const char *f = json_string_value(json_object_get(e, "field"));
+        if (f && strcmp(f, field) == 0 && json_string_value(json_object_get(e, "reason")))
+            return true;
+    }
+    return false;
+}
+
+static void validation(void **state)
+{
+    (void)state;
+    char name[300];
+    memset(name, 'n', 200);
+    name[200] = '\0';
+    char body[600];
+    snprintf(body, sizeof body,
+             "{\"name\":\"%s\",\"email\":\"not-an-address\",\"age\":\"old\",\"sex\":\"Q\","
+             "\"bogus\":1,\"id\":7}",
+             name);
+    response r = REQ("POST", "/users", "application/json", body);
+    json_t *p = expect_problem(&r, 422);
+    assert_int_equal(json_array_size(json_object_get(p, "errors")), 6);
+    const char *fields[] = {"name", "email", "age", "sex", "bogus", "id"};
+    for (size_t i = 0; i < 6; i++)
+        if (!has_field_error(p, fields[i]))
+            fail_msg("no error for %s in %s", fields[i], r.body);
+    json_decref(p);
+    response_free(&r);
+    assert_int_equal(count_users(), 0); /* nothing written */
+
+    /* A PATCH that fails leaves the row exactly as it was. */
+    int64_t id = create_user("val", 50, "F");
+    sa_user before = {0}, after = {0};
+    assert_true(kura_get(kura_app_db(F->app), &sa_user_model, id, &before, NULL));
+    char path[64];
+    snprintf(path, sizeof path, "/users/%lld", (long long)id);
+    r = REQ("PATCH", path, "application/json", "{\"sex\":\"X\",\"email\":\"@\",\"age\":1.5}");
+    p = expect_problem(&r, 422);
+    assert_true(has_field_error(p, "sex"));
+    assert_true(has_field_error(p, "email"));
+    assert_true(has_field_error(p, "age"));
+    json_decref(p);
+    response_free(&r);
+    assert_true(kura_get(kura_app_db(F->app), &sa_user_model, id, &after, NULL));
+    assert_memory_equal(&before, &after, sizeof before);
+    assert_int_equal(count_users(), 1);
+}
+
+/* --- authorisation: a second service with KURA_API_TOKEN set --------------------- */
+
+static void api_token(void **state)
+{
+    (void)state;
+    fixture *f = calloc(1, sizeof *f);
+    kura_http_opts o;
+    kura_http_opts_default(&o);
+    o.api_token = "s3cret-token";
+    kura_error err = {0};
+    assert_true(start(f, "sqlite://:memory:", &o, &err));
+    fixture *saved = F;
+    F = f;
+    const char *body = "{\"name\":\"tok\",\"email\":\"tok@example.com\",\"age\":20,\"sex\":\"M\"}";
+    const char *bad[] = {NULL,
+                         "Bearer wrong",
+                         "Bearer s3cret-toke",
+                         "Bearer s3cret-token2",
+                         "Basic s3cret-token",
+                         "s3cret-token"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        response r = REQ("POST", "/users", "application/json", body, .auth = bad[i]);
+        json_decref(expect_problem(&r, 401));
+        char www[64];
+        assert_non_null(header(&r, "WWW-Authenticate", www, sizeof www));
+        response_free(&r);
+    }
+    assert_int_equal(count_users(), 0);
+    response r = REQ("POST", "/users", "application/json", body, .auth = "Bearer s3cret-token");
+    expect_status(&r, 201);
+    response_free(&r);
+    r = REQ("PATCH", "/users/1", "application/json", "{\"sex\":\"F\"}");
+    json_decref(expect_problem(&r, 401));
+    response_free(&r);
+    r = REQ("DELETE", "/users/1");
+    json_decref(expect_problem(&r, 401));
+    response_free(&r);
+    /* Reads stay open. */
+    r = REQ("GET", "/users/1");
+    expect_status(&r, 200);
+    response_free(&r);
+    r = REQ("GET", "/health");
+    expect_status(&r, 200);
+    response_free(&r);
+    r = REQ("DELETE", "/users/1", .auth = "Bearer s3cret-token");
+    expect_status(&r, 204);
+    response_free(&r);
+    F = saved;
+    stop(f);
+}
+
+/* --- concurrency ------------------------------------------------------------------ */
+
+#define THREADS    8
+#define PER_THREAD 25
+
+static void *client(void *arg)
+{
+    intptr_t t = (intptr_t)arg;
+    long failures = 0;
+    for (int i = 0; i < PER_THREAD; i++) {
+        char body[256], name[64];
+        snprintf(name, sizeof name, "\"t%ldu%d\"", (long)t, i);
+        snprintf(body, sizeof body,
+                 "{\"name\":%s,\"email\":\"t%ldu%d@example.com\",\"age\":%d,\"sex\":\"M\"}", name,
+                 (long)t, i, (int)(t * 10 + i % 3));
+        response r = REQ("POST", "/users", "application/json", body);
+        if (r.status != 201) {
+            failures++;
+            response_free(&r);
+            continue;
+        }
+        char loc[64];
+        header(&r, "Location", loc, sizeof loc);
+        response_free(&r);
+        r = REQ("GET", loc);
+        failures += r.status != 200 || !strstr(r.body, name);
+        response_free(&r);
+        /* An invalid write in between must not disturb the others. */
+        r = REQ("POST", "/users", "application/json", "{\"sex\":\"?\"}");
+        failures += r.status != 422;
+        response_free(&r);
+    }
+    return (void *)failures;
+}
+
+static void concurrent(void **state)
+{
+    (void)state;
+    pthread_t th[THREADS];
+    for (intptr_t t = 0; t < THREADS; t++)
+        assert_int_equal(pthread_create(&th[t], NULL, client, (void *)t), 0);
+    long failures = 0;
+    for (int t = 0; t < THREADS; t++) {
+        void *ret;
+        pthread_join(th[t], &ret);
+        failures += (long)(intptr_t)ret;
+    }
+    assert_int_equal(failures, 0);
+    assert_int_equal(count_users(), THREADS * PER_THREAD);
+}
+
+/* --- stopping ---------------------------------------------------------------------- */
+
+static void graceful_stop(void **state)
+{
+    (void)state;
+    fixture *f = calloc(1, sizeof *f);
+    kura_error err = {0};
+    assert_true(start(f, "sqlite://:memory:", NULL, &err));
+    fixture *saved = F;
+    F = f;
+    response r = REQ("GET", "/health");
+    expect_status(&r, 200);
+    response_free(&r);
+    char base[64];
+    snprintf(base, sizeof base, "%s", f->base);
+    F = saved;
+    stop(f); /* returns: nothing in flight */
+    /* Nothing listens any more. */
+    CURL *c = curl_easy_init();
+    char url[128];
+    snprintf(url, sizeof url, "%s/health", base);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+    assert_int_not_equal(curl_easy_perform(c), CURLE_OK);
+    curl_easy_cleanup(c);
+}
+
+/* A request in flight when the stop begins still gets its answer; new
+ * connections are refused meanwhile. The client is a raw socket so that it
+ * can pause half-way through its body. */
+static void *stop_thread(void *arg)
+{
+    stop(arg);
+    return NULL;
+}
+
+static int connect_to(uint16_t port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void drain_in_flight(void **state)
+{
+    (void)state;
+    fixture *f = calloc(1, sizeof *f);
+    kura_error err = {0};
+    assert_true(start(f, "sqlite://:memory:", NULL, &err));
+    uint16_t port = kura_http_port(f->srv);
+    const char *body = "{\"name\":\"late\",\"email\":\"late@example.com\",\"age\":1,\"sex\":\"F\"}";
+    char head[256];
+    snprintf(head, sizeof head,
+             "POST /users HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+             "Content-Length: %zu\r\n\r\n",
+             strlen(body));
+    int fd = connect_to(port);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, head, strlen(head)), (ssize_t)strlen(head));
+    assert_int_equal(write(fd, body, 10), 10);
+    usleep(100 * 1000); /* the server has the headers: the request is in flight */
+
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, stop_thread, f), 0);
+    usleep(200 * 1000);
+    int other = connect_to(port);
+    assert_true(other < 0); /* no longer accepting */
+
+    size_t rest = strlen(body) - 10;
+    assert_int_equal(write(fd, body + 10, rest), (ssize_t)rest);
+    char reply[2048];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof reply - 1 && (n = read(fd, reply + got, sizeof reply - 1 - got)) > 0)
+        got += (size_t)n;
+    reply[got] = '\0';
+    close(fd);
+    pthread_join(th, NULL);
+    assert_memory_equal(reply, "HTTP/1.1 201", 12);
+    assert_non_null(strstr(reply, "Connection: close"));
+}
+
+/* ------------------------------------------------------------------------------------ */
+
+#define USERS_TESTS                                                                                \
+    cmocka_unit_test_setup(crud, clean), cmocka_unit_test_setup(list_query, clean),                \
+        cmocka_unit_test_setup(limit_cap, clean), cmocka_unit_test_setup(bad_json, clean),         \
+        cmocka_unit_test_setup(bad_params, clean), cmocka_unit_test_setup(not_found, clean),       \
+        cmocka_unit_test_setup(method_not_allowed, clean),                                         \
+        cmocka_unit_test_setup(too_large, clean), cmocka_unit_test_setup(wrong_type, clean),       \
+        cmocka_unit_test_setup(validation, clean), cmocka_unit_test_setup(concurrent, clean)
+
+static void skipped(void **state)
+{
+    (void)state;
+    skip();
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest embedded[] = {
+        cmocka_unit_test(health),
+        USERS_TESTS,
+        cmocka_unit_test_setup(metrics, clean),
+        cmocka_unit_test_setup(api_token, clean),
+        cmocka_unit_test(graceful_stop),
+        cmocka_unit_test(drain_in_flight),
+    };
+    int failed = cmocka_run_group_tests_name("service on sqlite", embedded, setup_sqlite, teardown);
+
+    const char *pg = getenv("KURA_TEST_PG_URL");
+    const char *why = NULL;
+    if (!pg || !*pg) {
+        why = "KURA_TEST_PG_URL not set (the test command starts a throwaway PostgreSQL)";
+    } else {
+        kura_error err = {0};
+        kura_store *s = kura_store_open(pg, &err);
+        if (!s)
+            why = err.message[0] ? err.message : "the PostgreSQL store cannot be opened";
+        kura_store_close(s);
+        static char reason[300];
+        if (why) {
+            snprintf(reason, sizeof reason, "%s", why);
+            why = reason;
+        }
+    }
+    if (why) {
+        printf("skipped: service users routes on postgresql: %s\n", why);
+        const struct CMUnitTest skip_tests[] = {cmocka_unit_test(skipped)};
+        failed += cmocka_run_group_tests_name("service on postgresql", skip_tests, NULL, NULL);
+    } else {
+        const struct CMUnitTest users[] = {cmocka_unit_test(health), USERS_TESTS};
+        failed += cmocka_run_group_tests_name("service on postgresql", users, setup_pg, teardown);
+    }
+    curl_global_cleanup();
+    return failed;
+}
