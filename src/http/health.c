@@ -19,12 +19,30 @@ static json_t *check_store(kura_http *srv, kura_store *store, http_store_kind ki
                      kura_store_driver(store), "latency_us", (json_int_t)(http_now_us() - t0));
 }
 
+static json_t *check_kv(kura_http *srv, kura_kv *kv, bool *ok)
+{
+    kura_error err = {0};
+    uint64_t t0 = http_now_us();
+    bool up = kura_kv_ping(kv, &err);
+    http_metrics_store(&srv->metrics, HTTP_STORE_KV, HTTP_OP_PING, up ? NULL : &err);
+    if (!up) {
+        *ok = false;
+        http_log(srv, KURA_LOG_WARN, "health: %s key-value store: %s", kura_kv_driver(kv),
+                 err.message);
+    }
+    return json_pack("{s:s, s:s, s:I}", "status", up ? "ok" : "unavailable", "driver",
+                     kura_kv_driver(kv), "latency_us", (json_int_t)(http_now_us() - t0));
+}
+
 static enum MHD_Result get_health(http_req *r)
 {
     bool ok = true;
     json_t *stores = json_object();
     json_object_set_new(stores, "sql",
                         check_store(r->srv, kura_app_db(r->srv->app), HTTP_STORE_SQL, &ok));
+    kura_kv *kv = kura_app_kv(r->srv->app);
+    if (kv)
+        json_object_set_new(stores, "kv", check_kv(r->srv, kv, &ok));
     json_t *body = json_pack("{s:s, s:o}", "status", ok ? "ok" : "unavailable", "stores", stores);
     return http_respond_json(r, ok ? 200 : 503, body);
 }

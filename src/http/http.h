@@ -14,7 +14,8 @@
  *
  * Routes: /health, /metrics, /users[/{id}] over the app's SQL store, served
  * generically by model (see resource.c: a model store and a model descriptor
- * make a collection, so the document store plugs in at /me_users the same way).
+ * make a collection, so the document store plugs in at /me_users the same way),
+ * /session and /rankings/{board}[/{member}] over the app's key-value store.
  */
 #ifndef KURA_HTTP_H
 #define KURA_HTTP_H
@@ -52,6 +53,7 @@ typedef struct kura_http_opts {
     const char
         *api_token; /* when non-empty, mutations need "Authorization: Bearer <token>" (copied) */
     bool secure_cookies;      /* session cookies carry Secure */
+    unsigned session_ttl_s;   /* sessions end this long after their last use; default 86400 */
     kura_log_level log_level; /* default KURA_LOG_INFO */
     int log_fd;               /* where log lines go; default 2 (stderr) */
 } kura_http_opts;

@@ -10,6 +10,9 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include <kura/kv.h>
+#include <kura/session.h>
+
 #include "http/http.h"
 
 /* Methods the routes know; anything else is 405 on a known path. */
@@ -86,6 +89,7 @@ struct kura_http {
     http_route routes[HTTP_MAX_ROUTES];
     size_t nroutes;
     struct http_collection *collections[4]; /* owned: freed at stop */
+    kura_sessions *sessions;                /* owned; NULL without a key-value store */
     size_t ncollections;
     http_metrics metrics;
 };
@@ -186,5 +190,9 @@ typedef struct http_collection {
 } http_collection;
 bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
                          const char *item_name, const http_collection *c);
+
+/* /session over `sessions` (session.c) and /rankings over `kv` (rankings.c). */
+bool http_add_session_routes(kura_http *srv, kura_sessions *sessions);
+bool http_add_ranking_routes(kura_http *srv, kura_kv *kv);
 
 #endif

@@ -35,6 +35,7 @@ void kura_http_opts_default(kura_http_opts *o)
         .drain_s = 10,
         .default_limit = 100,
         .max_limit = 1000,
+        .session_ttl_s = 86400,
         .log_level = KURA_LOG_INFO,
         .log_fd = 2,
     };
@@ -289,6 +290,7 @@ static void free_server(kura_http *srv)
 {
     for (size_t i = 0; i < srv->ncollections; i++)
         free(srv->collections[i]);
+    kura_sessions_free(srv->sessions);
     if (srv->api_token)
         sodium_memzero(srv->api_token, strlen(srv->api_token));
     free(srv->api_token);
@@ -302,6 +304,17 @@ static bool add_routes(kura_http *srv, kura_error *err)
         .store = kura_app_db(srv->app), .model = &sa_user_model, .kind = HTTP_STORE_SQL};
     if (!http_add_collection(srv, "/users", "/users/{}", "/users/{id}", &users))
         return kura_fail(err, KURA_NOMEM, NULL, "cannot add the /users routes");
+    kura_kv *kv = kura_app_kv(srv->app);
+    if (kv) {
+        size_t len = 0;
+        const unsigned char *secret = kura_app_secret(srv->app, &len);
+        srv->sessions =
+            kura_sessions_new(kv, secret, len, (int64_t)srv->opts.session_ttl_s * 1000, err);
+        if (!srv->sessions)
+            return false;
+        if (!http_add_session_routes(srv, srv->sessions) || !http_add_ranking_routes(srv, kv))
+            return kura_fail(err, KURA_NOMEM, NULL, "cannot add the key-value routes");
+    }
     return true;
 }
 
@@ -317,7 +330,8 @@ kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error
         return NULL;
     }
     if (o.threads == 0 || o.threads > 1024 || o.max_body == 0 || o.max_header < 4096 ||
-        o.max_limit < 1 || o.default_limit < 1 || o.default_limit > o.max_limit) {
+        o.max_limit < 1 || o.default_limit < 1 || o.default_limit > o.max_limit ||
+        o.session_ttl_s == 0) {
         kura_fail(err, KURA_CONFIG, NULL, "HTTP options out of range");
         return NULL;
     }

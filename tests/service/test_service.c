@@ -189,10 +189,14 @@ static void expect_status(response *r, long status)
 
 /* --- the service under test ------------------------------------------------- */
 
+static const char *redis_url; /* the key-value store of the next start(), or NULL: embedded */
+
 static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura_error *err)
 {
     kura_config *cfg = kura_config_new();
     kura_config_set(cfg, "database_url", url, NULL);
+    if (redis_url)
+        kura_config_set(cfg, "redis_url", redis_url, NULL);
     f->app = kura_app_open(cfg, err);
     kura_config_free(cfg);
     if (!f->app)
@@ -875,6 +879,204 @@ static void drain_in_flight(void **state)
     assert_non_null(strstr(reply, "Connection: close"));
 }
 
+/* --- sessions and rankings (key-value store) ---------------------------------------- */
+
+/* The kura_session cookie value from a response's Set-Cookie, into out. */
+static const char *set_cookie(const response *r, char *out, size_t size)
+{
+    char h[512];
+    if (!header(r, "Set-Cookie", h, sizeof h) || strncmp(h, "kura_session=", 13) != 0)
+        return NULL;
+    snprintf(out, size, "%.*s", (int)strcspn(h + 13, ";"), h + 13);
+    return out;
+}
+
+static void session_flow(void **state)
+{
+    (void)state;
+    response r = REQ("POST", "/session", "application/json", "{\"user\":\"alice\",\"n\":1}");
+    expect_status(&r, 201);
+    char h[512], cookie[128], send[200];
+    assert_non_null(header(&r, "Set-Cookie", h, sizeof h));
+    assert_non_null(strstr(h, "HttpOnly"));
+    assert_non_null(strstr(h, "SameSite=Lax"));
+    assert_null(strstr(h, "Secure"));
+    assert_non_null(set_cookie(&r, cookie, sizeof cookie));
+    response_free(&r);
+    snprintf(send, sizeof send, "Cookie: kura_session=%s", cookie);
+
+    r = REQ("GET", "/session", .extra = send);
+    expect_status(&r, 200);
+    json_t *j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(j, "data"), "user")),
+                        "alice");
+    json_decref(j);
+    response_free(&r);
+
+    r = REQ("PUT", "/session", "application/json", "[1,2,3]", .extra = send);
+    expect_status(&r, 200);
+    response_free(&r);
+    r = REQ("GET", "/session", .extra = send);
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_int_equal(json_array_size(json_object_get(j, "data")), 3);
+    json_decref(j);
+    response_free(&r);
+
+    /* Errors: malformed JSON, wrong type, no cookie, a forged cookie. */
+    r = REQ("PUT", "/session", "application/json", "{oops", .extra = send);
+    json_decref(expect_problem(&r, 400));
+    response_free(&r);
+    r = REQ("PUT", "/session", "text/plain", "x", .extra = send);
+    json_decref(expect_problem(&r, 415));
+    response_free(&r);
+    r = REQ("PATCH", "/session", "application/json", "{}", .extra = send);
+    json_decref(expect_problem(&r, 405));
+    response_free(&r);
+    r = REQ("GET", "/session");
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+    char forged[200];
+    snprintf(forged, sizeof forged, "Cookie: kura_session=%.40sAAAA%s", cookie, cookie + 44);
+    r = REQ("GET", "/session", .extra = forged);
+    json_decref(expect_problem(&r, 401));
+    response_free(&r);
+
+    /* A new session started over an old one ends the old one (fixation). */
+    r = REQ("POST", "/session", "application/json", "{\"user\":\"bob\"}", .extra = send);
+    expect_status(&r, 201);
+    char cookie2[128], send2[200];
+    assert_non_null(set_cookie(&r, cookie2, sizeof cookie2));
+    assert_string_not_equal(cookie, cookie2);
+    response_free(&r);
+    snprintf(send2, sizeof send2, "Cookie: kura_session=%s", cookie2);
+    r = REQ("GET", "/session", .extra = send);
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+
+    r = REQ("DELETE", "/session", .extra = send2);
+    expect_status(&r, 204);
+    assert_non_null(header(&r, "Set-Cookie", h, sizeof h));
+    assert_non_null(strstr(h, "Max-Age=0"));
+    response_free(&r);
+    r = REQ("GET", "/session", .extra = send2);
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+}
+
+static json_t *post_score(const char *board, const char *body, long status)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/rankings/%s", board);
+    response r = REQ("POST", path, "application/json", body);
+    expect_status(&r, status);
+    json_t *j = body_json(&r);
+    response_free(&r);
+    return j;
+}
+
+static void rankings(void **state)
+{
+    (void)state;
+    char board[32];
+    snprintf(board, sizeof board, "b%ld", (long)getpid());
+    json_decref(post_score(board, "{\"member\":\"ann\",\"score\":5}", 200));
+    json_decref(post_score(board, "{\"member\":\"ben\",\"score\":7.5}", 200));
+    json_decref(post_score(board, "{\"member\":\"cy\",\"score\":1}", 200));
+    json_t *j = post_score(board, "{\"member\":\"cy\",\"increment\":10}", 200);
+    assert_true(json_number_value(json_object_get(j, "score")) == 11.0);
+    json_decref(j);
+
+    char path[128];
+    snprintf(path, sizeof path, "/rankings/%s?limit=2", board);
+    response r = REQ("GET", path);
+    expect_status(&r, 200);
+    j = body_json(&r);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "member")),
+                        "cy");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 1), "member")),
+                        "ben");
+    json_decref(j);
+    response_free(&r);
+
+    snprintf(path, sizeof path, "/rankings/%s/ann", board);
+    r = REQ("GET", path);
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "rank")), 3);
+    assert_true(json_number_value(json_object_get(j, "score")) == 5.0);
+    json_decref(j);
+    response_free(&r);
+
+    snprintf(path, sizeof path, "/rankings/%s/nobody", board);
+    r = REQ("GET", path);
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+
+    /* 422 names every bad field; nothing is written. */
+    snprintf(path, sizeof path, "/rankings/%s", board);
+    r = REQ("POST", path, "application/json", "{\"member\":\"\",\"score\":\"x\",\"extra\":1}");
+    json_t *p = expect_problem(&r, 422);
+    assert_true(has_field_error(p, "member"));
+    assert_true(has_field_error(p, "score"));
+    assert_true(has_field_error(p, "extra"));
+    json_decref(p);
+    response_free(&r);
+    r = REQ("POST", path, "application/json", "{\"member\":\"dee\",\"score\":1,\"increment\":2}");
+    json_decref(expect_problem(&r, 422));
+    response_free(&r);
+    r = REQ("POST", path, "application/json", "{\"member\":");
+    json_decref(expect_problem(&r, 400));
+    response_free(&r);
+    r = REQ("GET", "/rankings/bad%20board");
+    json_decref(expect_problem(&r, 400));
+    response_free(&r);
+    snprintf(path, sizeof path, "/rankings/%s?limit=0", board);
+    r = REQ("GET", path);
+    json_decref(expect_problem(&r, 400));
+    response_free(&r);
+    snprintf(path, sizeof path, "/rankings/%s/dee", board);
+    r = REQ("GET", path);
+    json_decref(expect_problem(&r, 404)); /* the refused writes left no member */
+    response_free(&r);
+}
+
+/* With a token, rankings writes need it; /session stays open to browsers; cookies
+ * carry Secure when configured. */
+static void kv_token_and_secure(void **state)
+{
+    (void)state;
+    fixture *f = calloc(1, sizeof *f);
+    kura_http_opts o;
+    kura_http_opts_default(&o);
+    o.api_token = "tok";
+    o.secure_cookies = true;
+    kura_error err = {0};
+    assert_true(start(f, "sqlite://:memory:", &o, &err));
+    fixture *saved = F;
+    F = f;
+    response r = REQ("POST", "/rankings/t", "application/json", "{\"member\":\"a\",\"score\":1}");
+    json_decref(expect_problem(&r, 401));
+    response_free(&r);
+    r = REQ("POST", "/rankings/t", "application/json", "{\"member\":\"a\",\"score\":1}",
+            .auth = "Bearer tok");
+    expect_status(&r, 200);
+    response_free(&r);
+    r = REQ("GET", "/rankings/t");
+    expect_status(&r, 200);
+    response_free(&r);
+    r = REQ("POST", "/session", "application/json", "{}");
+    expect_status(&r, 201);
+    char h[512];
+    assert_non_null(header(&r, "Set-Cookie", h, sizeof h));
+    assert_non_null(strstr(h, "; Secure"));
+    response_free(&r);
+    F = saved;
+    stop(f);
+}
+
 /* ------------------------------------------------------------------------------------ */
 
 #define USERS_TESTS                                                                                \
@@ -901,6 +1103,9 @@ int main(void)
         cmocka_unit_test_setup(api_token, clean),
         cmocka_unit_test(graceful_stop),
         cmocka_unit_test(drain_in_flight),
+        cmocka_unit_test(session_flow),
+        cmocka_unit_test(rankings),
+        cmocka_unit_test(kv_token_and_secure),
     };
     int failed = cmocka_run_group_tests_name("service on sqlite", embedded, setup_sqlite, teardown);
 
@@ -926,7 +1131,26 @@ int main(void)
         failed += cmocka_run_group_tests_name("service on postgresql", skip_tests, NULL, NULL);
     } else {
         const struct CMUnitTest users[] = {cmocka_unit_test(health), USERS_TESTS};
+        /* The embedded key-value store lives in a SQLite file: beside PostgreSQL it
+         * needs one of its own (or the test Redis). */
+        const char *r = getenv("KURA_TEST_REDIS_URL");
+        redis_url = r && *r ? r : "embedded://:memory:";
         failed += cmocka_run_group_tests_name("service on postgresql", users, setup_pg, teardown);
+        redis_url = NULL;
+    }
+    /* The key-value routes on Redis. */
+    const char *redis = getenv("KURA_TEST_REDIS_URL");
+    if (!redis || !*redis) {
+        printf("skipped: service session and rankings routes on redis: KURA_TEST_REDIS_URL not "
+               "set (the test command starts a throwaway Redis)\n");
+        const struct CMUnitTest skip_tests[] = {cmocka_unit_test(skipped)};
+        failed += cmocka_run_group_tests_name("service on redis", skip_tests, NULL, NULL);
+    } else {
+        redis_url = redis;
+        const struct CMUnitTest kv[] = {cmocka_unit_test(health), cmocka_unit_test(session_flow),
+                                        cmocka_unit_test(rankings)};
+        failed += cmocka_run_group_tests_name("service on redis", kv, setup_sqlite, teardown);
+        redis_url = NULL;
     }
     curl_global_cleanup();
     return failed;

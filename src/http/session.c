@@ -1,0 +1,153 @@
+/*
+ * session.c — /session: the guide's Session over the key-value store, held by
+ * the browser as a signed cookie (HttpOnly, SameSite=Lax, Secure when
+ * configured). Open to browsers: the API token does not apply here.
+ *
+ *   POST   /session   starts a session holding the JSON body (any JSON value);
+ *                     a session the request already had is ended first, so a
+ *                     cookie planted before log-in is worth nothing after it
+ *   GET    /session   the session's data (its TTL slides)
+ *   PUT    /session   replaces the data
+ *   DELETE /session   ends it and clears the cookie
+ *
+ * No cookie, or one whose session expired or ended: 404. A forged or
+ * tampered cookie: 401 (decided before the store is asked anything).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <kura/session.h>
+
+#include "http/internal.h"
+
+#define COOKIE_NAME "kura_session"
+
+static const char *cookie_of(http_req *r)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, COOKIE_NAME);
+}
+
+static void set_cookie(http_req *r, const char *value)
+{
+    char h[256];
+    /* No Max-Age: a browser-session cookie; the server-side TTL ends it anyway. */
+    snprintf(h, sizeof h, COOKIE_NAME "=%s; Path=/; HttpOnly; SameSite=Lax%s%s", value,
+             r->srv->opts.secure_cookies ? "; Secure" : "", *value ? "" : "; Max-Age=0");
+    http_add_header(r, MHD_HTTP_HEADER_SET_COOKIE, h);
+}
+
+static enum MHD_Result session_error(http_req *r, const kura_error *err)
+{
+    if (err->code == KURA_AUTH) {
+        set_cookie(r, ""); /* a bad cookie is dropped, not kept to be sent again */
+        return http_problem(r, 401, "the session cookie is not valid");
+    }
+    if (err->code == KURA_NOT_FOUND) {
+        set_cookie(r, "");
+        return http_problem(r, 404, "no session (it ended or expired)");
+    }
+    return http_problem_error(r, err);
+}
+
+/* The body as JSON (any value); false answered 400. */
+static json_t *body_value(http_req *r, enum MHD_Result *ret)
+{
+    if (!r->body || r->body_len == 0) {
+        *ret = http_problem(r, 400, "the body is empty; expected JSON");
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+    if (!j)
+        *ret = http_problem(r, 400, "malformed JSON at line %d, column %d: %s", jerr.line,
+                            jerr.column, jerr.text);
+    return j;
+}
+
+static enum MHD_Result respond_data(http_req *r, unsigned status, json_t *data)
+{
+    return http_respond_json(r, status, json_pack("{s:o}", "data", data));
+}
+
+static enum MHD_Result start(http_req *r)
+{
+    kura_sessions *s = r->ctx;
+    enum MHD_Result ret;
+    json_t *data = body_value(r, &ret);
+    if (!data)
+        return ret;
+    kura_error err = {0};
+    const char *old = cookie_of(r);
+    if (old) /* best effort: a bad or stale old cookie changes nothing */
+        kura_session_destroy(s, old, NULL);
+    char cookie[KURA_SESSION_COOKIE_SIZE];
+    bool ok = kura_session_create(s, data, cookie, &err);
+    http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_INSERT, ok ? NULL : &err);
+    if (!ok) {
+        json_decref(data);
+        return http_problem_error(r, &err);
+    }
+    set_cookie(r, cookie);
+    return respond_data(r, 201, data);
+}
+
+static enum MHD_Result get(http_req *r)
+{
+    const char *cookie = cookie_of(r);
+    if (!cookie)
+        return http_problem(r, 404, "no session cookie");
+    json_t *data = NULL;
+    kura_error err = {0};
+    bool ok = kura_session_load(r->ctx, cookie, &data, &err);
+    http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_GET, ok ? NULL : &err);
+    if (!ok)
+        return session_error(r, &err);
+    return respond_data(r, 200, data);
+}
+
+static enum MHD_Result replace(http_req *r)
+{
+    const char *cookie = cookie_of(r);
+    if (!cookie)
+        return http_problem(r, 404, "no session cookie");
+    enum MHD_Result ret;
+    json_t *data = body_value(r, &ret);
+    if (!data)
+        return ret;
+    kura_error err = {0};
+    bool ok = kura_session_save(r->ctx, cookie, data, &err);
+    http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_UPDATE, ok ? NULL : &err);
+    if (!ok) {
+        json_decref(data);
+        return session_error(r, &err);
+    }
+    return respond_data(r, 200, data);
+}
+
+static enum MHD_Result end(http_req *r)
+{
+    const char *cookie = cookie_of(r);
+    if (!cookie)
+        return http_problem(r, 404, "no session cookie");
+    kura_error err = {0};
+    bool ok = kura_session_destroy(r->ctx, cookie, &err);
+    http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_DELETE, ok ? NULL : &err);
+    if (!ok)
+        return session_error(r, &err);
+    set_cookie(r, "");
+    return http_respond(r, 204, NULL, NULL, 0);
+}
+
+bool http_add_session_routes(kura_http *srv, kura_sessions *sessions)
+{
+    return http_route_add(
+        srv,
+        &(http_route){
+            .pattern = "/session",
+            .name = "/session",
+            .methods =
+                {[HTTP_GET] = get, [HTTP_POST] = start, [HTTP_PUT] = replace, [HTTP_DELETE] = end},
+            .ctx = sessions,
+            .protect = false,
+            .body = true});
+}
