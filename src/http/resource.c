@@ -327,6 +327,8 @@ static bool add_filter(list_args *a, const char *name, kura_type type, const cha
         kura_where_time(&a->q, name, KURA_EQ, t);
         break;
     }
+    case KURA_TYPE_TAGS: /* the query builder does not filter tag lists yet */
+        return false;
     }
     return kura_query_error(&a->q) == NULL;
 }
