@@ -40,6 +40,10 @@ static enum MHD_Result get_health(http_req *r)
     json_t *stores = json_object();
     json_object_set_new(stores, "sql",
                         check_store(r->srv, kura_app_db(r->srv->app), HTTP_STORE_SQL, &ok));
+    kura_store *docs = kura_app_documents(r->srv->app);
+    if (docs)
+        json_object_set_new(stores, "documents",
+                            check_store(r->srv, docs, HTTP_STORE_DOCUMENT, &ok));
     kura_kv *kv = kura_app_kv(r->srv->app);
     if (kv)
         json_object_set_new(stores, "kv", check_kv(r->srv, kv, &ok));

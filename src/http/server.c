@@ -19,6 +19,7 @@
 #include <sodium.h>
 
 #include "http/internal.h"
+#include "me_user.h"
 #include "sa_user.h"
 
 void kura_http_opts_default(kura_http_opts *o)
@@ -304,6 +305,14 @@ static bool add_routes(kura_http *srv, kura_error *err)
         .store = kura_app_db(srv->app), .model = &sa_user_model, .kind = HTTP_STORE_SQL};
     if (!http_add_collection(srv, "/users", "/users/{}", "/users/{id}", &users))
         return kura_fail(err, KURA_NOMEM, NULL, "cannot add the /users routes");
+    /* The guide's MEUser: the same model, stored as documents. */
+    kura_store *docs = kura_app_documents(srv->app);
+    if (docs) {
+        http_collection me_users = {
+            .store = docs, .model = me_user_model(), .kind = HTTP_STORE_DOCUMENT};
+        if (!http_add_collection(srv, "/me_users", "/me_users/{}", "/me_users/{id}", &me_users))
+            return kura_fail(err, KURA_NOMEM, NULL, "cannot add the /me_users routes");
+    }
     kura_kv *kv = kura_app_kv(srv->app);
     if (kv) {
         size_t len = 0;

@@ -24,6 +24,7 @@
 #include <pthread.h>
 
 #include "http/http.h"
+#include "me_user.h"
 #include "sa_user.h"
 
 /* One running service: the app, the server and its base URL. */
@@ -1087,6 +1088,57 @@ static void kv_token_and_secure(void **state)
         cmocka_unit_test_setup(too_large, clean), cmocka_unit_test_setup(wrong_type, clean),       \
         cmocka_unit_test_setup(validation, clean), cmocka_unit_test_setup(concurrent, clean)
 
+static int64_t count_me_users(void)
+{
+    int64_t n = -1;
+    kura_query q = kura_query_for(me_user_model());
+    assert_true(kura_count(kura_app_documents(F->app), &q, &n, NULL));
+    return n;
+}
+
+/* /me_users: the guide's MEUser, the same model in the document store. */
+static void me_users(void **state)
+{
+    (void)state;
+    int64_t before = count_me_users();
+    response r = REQ("POST", "/me_users", "application/json",
+                     "{\"name\":\"mei\",\"email\":\"mei@example.com\",\"age\":30,\"sex\":\"F\"}");
+    expect_status(&r, 201);
+    json_t *j = body_json(&r);
+    int64_t id = json_integer_value(json_object_get(j, "id"));
+    assert_true(id > 0);
+    json_decref(j);
+    response_free(&r);
+    char path[64];
+    snprintf(path, sizeof path, "/me_users/%lld", (long long)id);
+    r = REQ("PATCH", path, "application/json", "{\"sex\":\"M\"}");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "sex")), "M");
+    json_decref(j);
+    response_free(&r);
+    r = REQ("GET", "/me_users?age=30");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_true(json_integer_value(json_object_get(j, "total")) >= 1);
+    json_decref(j);
+    response_free(&r);
+
+    /* The EmailField: a bad address is a 422 naming the field, and nothing is written. */
+    r = REQ("POST", "/me_users", "application/json",
+            "{\"name\":\"bad\",\"email\":\"bad@example.\",\"age\":30,\"sex\":\"F\"}");
+    j = expect_problem(&r, 422);
+    assert_non_null(strstr(r.body, "email"));
+    json_decref(j);
+    response_free(&r);
+    assert_int_equal(count_me_users(), before + 1);
+
+    r = REQ("DELETE", path);
+    expect_status(&r, 204);
+    response_free(&r);
+    assert_int_equal(count_me_users(), before);
+}
+
 static void skipped(void **state)
 {
     (void)state;
@@ -1106,6 +1158,7 @@ int main(void)
         cmocka_unit_test(session_flow),
         cmocka_unit_test(rankings),
         cmocka_unit_test(kv_token_and_secure),
+        cmocka_unit_test(me_users),
     };
     int failed = cmocka_run_group_tests_name("service on sqlite", embedded, setup_sqlite, teardown);
 
