@@ -93,17 +93,24 @@ static void key_of(const unsigned char id[ID_BYTES], session_key *key)
                       sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+/* The cookie value of an id and its MAC: base64url(id) "." base64url(mac). */
+static void cookie_of(const unsigned char id[ID_BYTES], const unsigned char mac[MAC_BYTES],
+                      char cookie[KURA_SESSION_COOKIE_SIZE])
+{
+    sodium_bin2base64(cookie, B64_ID_LEN + 1, id, ID_BYTES,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    cookie[B64_ID_LEN] = '.';
+    sodium_bin2base64(cookie + B64_ID_LEN + 1, B64_ID_LEN + 1, mac, MAC_BYTES,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
 /* A fresh id, its cookie value and its store key. */
 static void new_id(const kura_sessions *s, char cookie[KURA_SESSION_COOKIE_SIZE], session_key *key)
 {
     unsigned char id[ID_BYTES], mac[MAC_BYTES];
     randombytes_buf(id, sizeof id);
     mac_of(s, id, mac);
-    sodium_bin2base64(cookie, B64_ID_LEN + 1, id, ID_BYTES,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    cookie[B64_ID_LEN] = '.';
-    sodium_bin2base64(cookie + B64_ID_LEN + 1, B64_ID_LEN + 1, mac, MAC_BYTES,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+    cookie_of(id, mac, cookie);
     key_of(id, key);
 }
 
@@ -122,6 +129,14 @@ static bool verify(const kura_sessions *s, const char *cookie, session_key *key,
               sodium_base642bin(mac, sizeof mac, cookie + B64_ID_LEN + 1, B64_ID_LEN, NULL, &n_mac,
                                 &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) == 0 &&
               n_mac == MAC_BYTES && end == cookie + KURA_SESSION_COOKIE_LEN;
+    if (ok) {
+        /* One cookie per session: the decoder accepts some other spellings of
+         * the same bytes (non-zero padding bits, and libsodium 1.0.18 maps some
+         * non-ASCII bytes to digits), so only the canonical text is valid. */
+        char canonical[KURA_SESSION_COOKIE_SIZE];
+        cookie_of(id, mac, canonical);
+        ok = memcmp(canonical, cookie, KURA_SESSION_COOKIE_LEN) == 0;
+    }
     if (ok) {
         unsigned char want[MAC_BYTES];
         mac_of(s, id, want);
