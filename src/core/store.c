@@ -89,7 +89,7 @@ void *kura_row(const kura_rows *rows, size_t i)
     return (char *)rows->items + i * rows->model->size;
 }
 
-void *kura_rows_push(kura_rows *rows, const kura_model *model)
+void *kura_rows_push_raw(kura_rows *rows, const kura_model *model)
 {
     if (rows->model && rows->model != model)
         return NULL;
@@ -102,9 +102,14 @@ void *kura_rows_push(kura_rows *rows, const kura_model *model)
         rows->items = n;
         rows->capacity = cap;
     }
-    void *row = (char *)rows->items + rows->count * model->size;
-    memset(row, 0, model->size);
-    rows->count++;
+    return (char *)rows->items + rows->count++ * model->size;
+}
+
+void *kura_rows_push(kura_rows *rows, const kura_model *model)
+{
+    void *row = kura_rows_push_raw(rows, model);
+    if (row)
+        memset(row, 0, model->size);
     return row;
 }
 
@@ -314,8 +319,9 @@ bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_erro
         return false;
     size_t before = out->count;
     int rc;
+    bool fills = c->ops->fills_rows;
     for (;;) {
-        void *row = kura_rows_push(out, q->model);
+        void *row = fills ? kura_rows_push_raw(out, q->model) : kura_rows_push(out, q->model);
         if (!row) {
             kura_fail(err, KURA_NOMEM, NULL, "out of memory reading rows");
             rc = -1;

@@ -62,6 +62,9 @@ struct kura_store {
 typedef struct kura_cursor_ops {
     int (*next)(kura_cursor *cursor, void *out, kura_error *err);
     void (*close)(kura_cursor *cursor);
+    /* next() writes every member (and owns nothing it did not set), so
+     * kura_find may hand it rows that were not zeroed first. */
+    bool fills_rows;
 } kura_cursor_ops;
 
 struct kura_cursor {
@@ -71,6 +74,9 @@ struct kura_cursor {
 
 /* Grows rows by one zeroed struct and returns it; NULL on out of memory. */
 void *kura_rows_push(kura_rows *rows, const kura_model *model);
+
+/* The same without zeroing, for a cursor whose next() fills every member. */
+void *kura_rows_push_raw(kura_rows *rows, const kura_model *model);
 
 /* Drops the last row (after a failed decode), clearing what it owns. */
 void kura_rows_pop(kura_rows *rows);

@@ -15,50 +15,61 @@
 
 #define LABEL_MAX 63
 
-/* ASCII only: the spec's classes are ASCII, and <ctype.h> follows the locale. */
-static bool is_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+/* Character classes, ASCII only (the spec's classes are ASCII, and <ctype.h>
+ * follows the locale): one table lookup per character, as validation runs on
+ * every row written. */
+enum { ALNUM = 1, LOCAL = 2 };
 
-static bool is_local_char(char c)
-{
-    return is_alnum(c) || (c != '\0' && strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL);
-}
-
-/* One label of len bytes at s. */
-static bool label_valid(const char *s, size_t len)
-{
-    if (len == 0 || len > LABEL_MAX)
-        return false;
-    if (!is_alnum(s[0]) || !is_alnum(s[len - 1]))
-        return false;
-    for (size_t i = 1; i + 1 < len; i++)
-        if (!is_alnum(s[i]) && s[i] != '-')
-            return false;
-    return true;
-}
+static const unsigned char email_class[256] = {
+    ['a' ... 'z'] = ALNUM | LOCAL,
+    ['A' ... 'Z'] = ALNUM | LOCAL,
+    ['0' ... '9'] = ALNUM | LOCAL,
+    ['.'] = LOCAL,
+    ['!'] = LOCAL,
+    ['#'] = LOCAL,
+    ['$'] = LOCAL,
+    ['%'] = LOCAL,
+    ['&'] = LOCAL,
+    ['\''] = LOCAL,
+    ['*'] = LOCAL,
+    ['+'] = LOCAL,
+    ['/'] = LOCAL,
+    ['='] = LOCAL,
+    ['?'] = LOCAL,
+    ['^'] = LOCAL,
+    ['_'] = LOCAL,
+    ['`'] = LOCAL,
+    ['{'] = LOCAL,
+    ['|'] = LOCAL,
+    ['}'] = LOCAL,
+    ['~'] = LOCAL,
+    ['-'] = LOCAL,
+};
 
 bool kura_email_valid(const char *s)
 {
     if (s == NULL)
         return false;
-
-    const char *p = s;
-    while (is_local_char(*p))
+    const unsigned char *p = (const unsigned char *)s;
+    while (email_class[*p] & LOCAL)
         p++;
-    if (p == s || *p != '@')
+    if (p == (const unsigned char *)s || *p != '@')
         return false;
-
-    /* Each label runs up to the next '.' or the end; an empty label (leading,
-     * doubled or trailing dot) fails label_valid. */
-    const char *label = p + 1;
+    /* label = alnum [ *61( alnum / "-" ) alnum ]; an empty label (leading,
+     * doubled or trailing dot) fails. */
+    p++;
     for (;;) {
-        size_t len = strcspn(label, ".");
-        if (!label_valid(label, len))
+        const unsigned char *label = p;
+        while (email_class[*p] & ALNUM || *p == '-')
+            p++;
+        size_t len = (size_t)(p - label);
+        if (len == 0 || len > LABEL_MAX || !(email_class[label[0]] & ALNUM) ||
+            !(email_class[p[-1]] & ALNUM))
             return false;
-        if (label[len] == '\0')
+        if (*p == '\0')
             return true;
-        label += len + 1;
+        if (*p != '.')
+            return false;
+        p++;
     }
 }

@@ -273,21 +273,31 @@ bool kura_time_parse(const char *s, kura_time *out)
     return true;
 }
 
-bool kura_time_parse_memo(const char *s, kura_time_memo *memo, kura_time *out)
+bool kura_time_parse_memo(const char *s, size_t len, kura_time_memo *memo, kura_time *out)
 {
     if (s == NULL)
         return false;
-    if (memo->prefix[0] && strnlen(s, 26) == 26 && s[26] == '\0' && s[19] == '.' &&
-        memcmp(s, memo->prefix, 19) == 0) {
-        int64_t us = 0;
-        for (int i = 20; i < 26; i++) {
-            unsigned d = (unsigned char)s[i] - '0';
-            if (d > 9)
-                return false; /* the full parser would refuse it too */
-            us = us * 10 + d;
+    /* len == 26 makes s[0..25] readable as words; the second is the memo's when
+     * the first 19 bytes are, and then only the microseconds are read. */
+    if (len == 26 && memo->prefix[0] && s[19] == '.') {
+        uint64_t a, b, c, pa, pb, pc;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + 8, 8);
+        memcpy(&c, s + 11, 8); /* bytes 11..18: overlaps b, ends at the seconds */
+        memcpy(&pa, memo->prefix, 8);
+        memcpy(&pb, memo->prefix + 8, 8);
+        memcpy(&pc, memo->prefix + 11, 8);
+        if (a == pa && b == pb && c == pc) {
+            int64_t us = 0;
+            for (int i = 20; i < 26; i++) {
+                unsigned d = (unsigned char)s[i] - '0';
+                if (d > 9)
+                    return false; /* the full parser would refuse it too */
+                us = us * 10 + d;
+            }
+            *out = memo->seconds * US_PER_SEC + us;
+            return true;
         }
-        *out = memo->seconds * US_PER_SEC + us;
-        return true;
     }
     if (!kura_time_parse(s, out))
         return false;

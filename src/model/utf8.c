@@ -1,6 +1,7 @@
 /* utf8.c — strict UTF-8 (RFC 3629): string bounds are counted in characters. */
 #include "kura/model.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /*
@@ -51,6 +52,21 @@ long kura_utf8_chars(const char *s, size_t len)
     size_t i = 0;
 
     while (i < len) {
+        /* Most text is ASCII: take 8 bytes at a time while none has its high bit. */
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, sizeof w);
+            if ((w & UINT64_C(0x8080808080808080)) == 0) {
+                i += 8;
+                chars += 8;
+                continue;
+            }
+        }
+        if (p[i] < 0x80) {
+            i++;
+            chars++;
+            continue;
+        }
         size_t n = sequence_length(p + i, len - i);
         if (n == 0)
             return -1;

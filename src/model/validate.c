@@ -39,10 +39,9 @@ static bool check_choices(const kura_field *f, const char *s, reason r)
     return false;
 }
 
-/* STRING, EMAIL and TEXT once the bytes are known to be NUL-terminated. */
-static bool check_text(const kura_field *f, const char *s, reason r)
+/* STRING, EMAIL and TEXT: s is NUL-terminated at s[len]. */
+static bool check_text(const kura_field *f, const char *s, size_t len, reason r)
 {
-    size_t len = strlen(s);
     long chars = kura_utf8_chars(s, len);
     if (chars < 0)
         return fail(r, "is not valid UTF-8");
@@ -68,7 +67,9 @@ static bool check_range(const kura_field *f, int64_t v, reason r)
 
 static bool check_field(const kura_model *model, const void *obj, const kura_field *f, reason r)
 {
-    if (kura_is_null(model, obj, f))
+    /* kura_is_null, without the call: validation runs for every row written. */
+    size_t index = (size_t)(f - model->fields);
+    if (index < KURA_MAX_FIELDS && ((((const kura_base *)obj)->nulls >> index) & 1u))
         return f->required ? fail(r, "is required") : true;
 
     const void *m = kura__cmember(obj, f);
@@ -88,14 +89,16 @@ static bool check_field(const kura_model *model, const void *obj, const kura_fie
     case KURA_TYPE_BOOL:
         return true;
     case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
+    case KURA_TYPE_EMAIL: {
         /* A member filled with memcpy may lack its NUL; never read past it. */
-        if (memchr(m, '\0', f->size) == NULL)
+        size_t len = strnlen(m, f->size);
+        if (len == f->size)
             return fail(r, "is not NUL-terminated");
-        return check_text(f, m, r);
+        return check_text(f, m, len, r);
+    }
     case KURA_TYPE_TEXT: {
         const char *s = *(char *const *)m;
-        return check_text(f, s ? s : "", r);
+        return s ? check_text(f, s, strlen(s), r) : check_text(f, "", 0, r);
     }
     case KURA_TYPE_DATETIME:
         if (f->required && *(const kura_time *)m == 0)
@@ -131,7 +134,8 @@ static bool check_field(const kura_model *model, const void *obj, const kura_fie
 bool kura_validate_field(const kura_model *model, const void *obj, const kura_field *field,
                          kura_error *err)
 {
-    char buf[sizeof(((kura_field_error *)0)->reason)] = "";
+    char buf[sizeof(((kura_field_error *)0)->reason)];
+    buf[0] = '\0'; /* written only on failure: no need to clear it all */
     if (check_field(model, obj, field, (reason){buf, sizeof buf}))
         return true;
     return kura_fail(err, KURA_VALIDATION, field->name, "%s %s", field->name, buf);

@@ -546,10 +546,11 @@ static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, co
 static bool decode_time(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column,
                         kura_time_memo *memo, kura_time *t, bool *null, kura_error *err)
 {
-    const char *txt = s->drv->column_text(st, col, NULL);
+    size_t len = 0;
+    const char *txt = s->drv->column_text(st, col, &len);
     *null = txt == NULL;
     *t = 0;
-    if (!txt || kura_time_parse_memo(txt, memo, t))
+    if (!txt || kura_time_parse_memo(txt, len, memo, t))
         return true;
     const char *name = kura_column_name(m, column); /* only on the error path */
     return kura_fail(err, KURA_STORE, name, "%s: stored value '%.40s' is not a datetime", name,
@@ -1159,7 +1160,8 @@ static void cursor_close(kura_cursor *c)
     free(sc);
 }
 
-static const kura_cursor_ops sql_cursor_ops = {cursor_next, cursor_close};
+/* decode_row writes every column, nulls and TEXT pointers: rows need no zeroing. */
+static const kura_cursor_ops sql_cursor_ops = {cursor_next, cursor_close, true};
 
 /* A cursor outlives the call that opened it, and so may outlive the caller's
  * strings (query values, PREFIX patterns): drivers borrow bound strings until
