@@ -277,6 +277,8 @@ bool kura_time_parse_memo(const char *s, size_t len, kura_time_memo *memo, kura_
 {
     if (s == NULL)
         return false;
+    if (len == SIZE_MAX)
+        len = strnlen(s, 27);
     /* len == 26 makes s[0..25] readable as words; the second is the memo's when
      * the first 19 bytes are, and then only the microseconds are read. */
     if (len == 26 && memo->prefix[0] && s[19] == '.') {

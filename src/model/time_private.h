@@ -16,7 +16,7 @@ typedef struct kura_time_memo {
     int64_t seconds; /* that prefix as seconds since the epoch */
 } kura_time_memo;
 
-/* kura_time_parse of s (len bytes, NUL-terminated), answering from *memo when
+/* kura_time_parse of s (len bytes, NUL-terminated; SIZE_MAX: not known), answering from *memo when
  * it can and updating it. The result is exactly kura_time_parse's. memo must
  * start zeroed. */
 bool kura_time_parse_memo(const char *s, size_t len, kura_time_memo *memo, kura_time *out);

@@ -546,11 +546,12 @@ static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, co
 static bool decode_time(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column,
                         kura_time_memo *memo, kura_time *t, bool *null, kura_error *err)
 {
-    size_t len = 0;
-    const char *txt = s->drv->column_text(st, col, &len);
+    /* No length from the driver: for SQLite that is one more library call,
+     * dearer than the parser's own bounded look. */
+    const char *txt = s->drv->column_text(st, col, NULL);
     *null = txt == NULL;
     *t = 0;
-    if (!txt || kura_time_parse_memo(txt, len, memo, t))
+    if (!txt || kura_time_parse_memo(txt, SIZE_MAX, memo, t))
         return true;
     const char *name = kura_column_name(m, column); /* only on the error path */
     return kura_fail(err, KURA_STORE, name, "%s: stored value '%.40s' is not a datetime", name,
@@ -562,8 +563,9 @@ static bool decode_time(sql_store *s, kura_sql_stmt *st, int col, const kura_mod
  * must own nothing (a TEXT member is overwritten, not freed). Text-typed
  * columns learn NULL from column_text; only numbers ask column_null.
  */
-static bool decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column,
-                          void *obj, kura_time_memo *memo, kura_error *err)
+static inline __attribute__((always_inline)) bool
+decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column, void *obj,
+              kura_time_memo *memo, kura_error *err)
 {
     kura_base *base = obj;
     const kura_sql_driver *d = s->drv;
