@@ -119,7 +119,8 @@ bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n,
 bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_error *err);
 
 /* Inserts n structs from the array objs in one transaction: all or none.
- * Every object is validated before anything is written. Sets each id. */
+ * Every object is validated before anything is written. Sets each id and
+ * stamp; on failure every id is 0 (the stamps may have been set). */
 bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, size_t n,
                       kura_error *err);
 

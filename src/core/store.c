@@ -219,8 +219,11 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
         return true;
     if (!check_args(store, model, objs, err))
         return false;
+    /* Validate and stamp in one pass, while each struct is in cache. */
+    kura_time now = kura_now();
     for (size_t i = 0; i < n; i++) {
-        if (!kura_validate(model, (char *)objs + i * model->size, err)) {
+        kura_base *b = (kura_base *)((char *)objs + i * model->size);
+        if (!kura_validate(model, b, err)) {
             if (err) {
                 char msg[sizeof err->message];
                 memcpy(msg, err->message, sizeof msg);
@@ -228,10 +231,6 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
             }
             return false;
         }
-    }
-    kura_time now = kura_now();
-    for (size_t i = 0; i < n; i++) {
-        kura_base *b = (kura_base *)((char *)objs + i * model->size);
         b->created_at = b->updated_at = now;
     }
     return store->ops->insert(store, model, objs, n, err);

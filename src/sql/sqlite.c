@@ -24,7 +24,9 @@ struct kura_sql_stmt {
     /* Datetime parameters as text, one slot per parameter, so they can be
      * bound without a copy; a slot is reformatted only when its value changes
      * (a batch insert binds the same stamp to every row). */
-    int nslots;
+    int nslots; /* the statement's parameter count */
+    int bound;  /* bind calls since the last reset */
+    bool running;
     kura_time *slot_time;
     char (*slot_text)[KURA_TIME_TEXT];
 };
@@ -171,6 +173,7 @@ static void sq_finalize(kura_sql_stmt *s)
 static bool sq_bind(kura_sql_stmt *s, int i, const kura_value *v, kura_error *err)
 {
     int rc = SQLITE_OK;
+    s->bound++;
     switch (v->kind) {
     case KURA_VALUE_NULL:
         rc = sqlite3_bind_null(s->st, i + 1);
@@ -206,6 +209,15 @@ static bool sq_bind(kura_sql_stmt *s, int i, const kura_value *v, kura_error *er
 
 static int sq_step(kura_sql_stmt *s, kura_error *err)
 {
+    /* Bindings are not cleared at reset (that costs every row of a batch), so
+     * a run must bind every parameter afresh: never a borrowed pointer left
+     * from the last run. */
+    if (!s->running && s->bound < s->nslots) {
+        kura_fail(err, KURA_INVALID, NULL, "sqlite: the statement has %d parameters, %d given",
+                  s->nslots, s->bound);
+        return -1;
+    }
+    s->running = true;
     int rc = sqlite3_step(s->st);
     if (rc == SQLITE_ROW)
         return 1;
@@ -221,7 +233,8 @@ static int sq_step(kura_sql_stmt *s, kura_error *err)
 static void sq_reset(kura_sql_stmt *s)
 {
     sqlite3_reset(s->st);
-    sqlite3_clear_bindings(s->st);
+    s->bound = 0;
+    s->running = false;
 }
 
 static int sq_column_count(kura_sql_stmt *s)

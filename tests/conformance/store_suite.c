@@ -944,6 +944,10 @@ static void test_raw_sql(void **state)
     OK(kura_sql_exec(db, del, &p, 1, &affected, err));
     assert_int_equal(affected, 7);
     FAILS(kura_sql_exec(db, "THIS IS NOT SQL", NULL, 0, NULL, err), KURA_STORE);
+    /* Too few values for the placeholders is an error, never a stale value. */
+    kura_error few = {0};
+    assert_false(kura_sql_exec(db, del, NULL, 0, &affected, &few));
+    assert_true(few.code == KURA_INVALID || few.code == KURA_STORE);
 }
 
 /* ---- tags (issue #5) ------------------------------------------------------------- */
