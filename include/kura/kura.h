@@ -13,5 +13,6 @@
 #include "rank.h"
 #include "app.h"
 #include "document.h"
+#include "migrate.h"
 
 #endif

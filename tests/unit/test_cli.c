@@ -202,11 +202,15 @@ static void test_migrate_seed_users(void **state)
     const char *url = db_url("app.db");
     run_result r = RUN("migrate", "--database-url", url);
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "sa_user: created"));
+    assert_non_null(strstr(r.out, "- create table sa_user"));
     done(&r);
     r = RUN("--database-url", url, "migrate"); /* idempotent; flag before the command */
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "sa_user: table exists (0 rows)"));
+    assert_non_null(strstr(r.out, "0 changes applied"));
+    done(&r);
+    r = RUN("migrate", "--dry-run", "--database-url", url);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "-- nothing to do"));
     done(&r);
 
     r = RUN("seed", "100", "--database-url", url);
@@ -278,18 +282,18 @@ static void test_settings_layering(void **state)
     /* "created" each time: each run reached a file no earlier run had migrated. */
     run_result r = run_env(NULL, (const char *const[]){"--config", conf, "migrate", NULL});
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "sa_user: created"));
+    assert_non_null(strstr(r.out, "- create table sa_user"));
     done(&r);
     r = run_env(env, (const char *const[]){"migrate", "--config", conf, NULL});
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "sa_user: created"));
+    assert_non_null(strstr(r.out, "- create table sa_user"));
     done(&r);
     char flag_url[256];
     snprintf(flag_url, sizeof flag_url, "%s", db_url("from-flag.db"));
     r = run_env(
         env, (const char *const[]){"--config", conf, "migrate", "--database-url", flag_url, NULL});
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "sa_user: created"));
+    assert_non_null(strstr(r.out, "- create table sa_user"));
     done(&r);
 
     const char *names[] = {"from-file.db", "from-env.db", "from-flag.db"};
