@@ -187,7 +187,9 @@ static void side_by_side(const figure *f, int round, double *raw_ops, double *ku
 
 int main(int argc, char **argv)
 {
-    const char *url = argc > 1 ? argv[1] : getenv("KURA_TEST_REDIS_URL");
+    /* A URL argument, else the environment; other arguments (bench/run passes
+     * its own, such as --runs) are not this program's. */
+    const char *url = argc > 1 && strstr(argv[1], "://") ? argv[1] : getenv("KURA_TEST_REDIS_URL");
     if (!url || !*url)
         url = "redis://127.0.0.1:6379/0";
     char host[128] = "127.0.0.1";

@@ -110,6 +110,8 @@ static kura_code code_for_sqlstate(const char *state)
         return KURA_CONFIG;
     if (strcmp(state, "57014") == 0) /* query_canceled: statement_timeout */
         return KURA_TIMEOUT;
+    if (strcmp(state, "08P01") == 0) /* protocol violation: e.g. too few parameters */
+        return KURA_INVALID;
     if (strncmp(state, "08", 2) == 0 || strcmp(state, "57P01") == 0 ||
         strcmp(state, "57P02") == 0 || strcmp(state, "57P03") == 0)
         return KURA_UNAVAILABLE;     /* connection exceptions, shutdown, starting up */

@@ -505,19 +505,36 @@ static kura_value field_value(const kura_model *m, const void *obj, size_t i)
 /* Texts made for binding (tag lists as JSON): drivers borrow bound strings
  * until reset, so they live here until the statement has run. */
 typedef struct bound_texts {
-    char *text[KURA_MAX_FIELDS];
-    size_t n;
+    char **text;
+    size_t n, cap;
 } bound_texts;
 
 static void bound_texts_free(bound_texts *t)
 {
     for (size_t i = 0; i < t->n; i++)
         free(t->text[i]);
-    t->n = 0;
+    free(t->text);
+    t->text = NULL;
+    t->n = t->cap = 0;
 }
 
+static bool bound_texts_keep(bound_texts *t, char *text)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        char **grown = realloc(t->text, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        t->text = grown;
+        t->cap = cap;
+    }
+    t->text[t->n++] = text;
+    return true;
+}
+
+/* Binds the user fields of obj to parameters first, first + 1, ... */
 static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, const void *obj,
-                        bound_texts *kept, kura_error *err)
+                        int first, bound_texts *kept, kura_error *err)
 {
     for (size_t i = 0; i < m->nfields; i++) {
         const kura_field *f = &m->fields[i];
@@ -529,14 +546,17 @@ static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, co
             if (!text)
                 return kura_fail(err, KURA_VALIDATION, f->name, "%s: cannot encode the tags",
                                  f->name);
-            kept->text[kept->n++] = text;
+            if (!bound_texts_keep(kept, text)) {
+                free(text);
+                return kura_fail(err, KURA_NOMEM, f->name, "out of memory binding %s", f->name);
+            }
             kura_value v = KURA_VSTR(text);
-            if (!s->drv->bind(st, (int)i, &v, err))
+            if (!s->drv->bind(st, first + (int)i, &v, err))
                 return false;
             continue;
         }
         kura_value v = field_value(m, obj, i);
-        if (!s->drv->bind(st, (int)i, &v, err))
+        if (!s->drv->bind(st, first + (int)i, &v, err))
             return false;
     }
     return true;
@@ -976,8 +996,8 @@ static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_mode
 {
     kura_base *base = obj;
     kura_value stamps[2] = {KURA_VTIME(base->created_at), KURA_VTIME(base->updated_at)};
-    bound_texts kept = {.n = 0};
-    bool ok = bind_fields(s, cs->stmt, m, obj, &kept, err) &&
+    bound_texts kept = {NULL, 0, 0};
+    bool ok = bind_fields(s, cs->stmt, m, obj, 0, &kept, err) &&
               s->drv->bind(cs->stmt, (int)m->nfields, &stamps[0], err) &&
               s->drv->bind(cs->stmt, (int)m->nfields + 1, &stamps[1], err);
     if (ok) {
@@ -996,6 +1016,68 @@ static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_mode
     return ok;
 }
 
+/* Rows per multi-row INSERT on a server: one round trip carries them all. */
+#define BATCH_ROWS 100
+
+/*
+ * Inserts rows [0, k) of objs with one statement and one round trip:
+ * INSERT ... VALUES (...), (...) RETURNING id, ordered by id. The server
+ * numbers the rows of one statement in VALUES order, so the ordered ids map
+ * back to the rows in turn.
+ */
+static bool insert_rows(sql_store *s, pconn *pc, const model_sql *ms, const kura_model *m,
+                        void *objs, size_t k, kura_error *err)
+{
+    char stack[2048];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    const char *values = strstr(ms->insert, " VALUES (");
+    size_t per_row = m->nfields + 2;
+    kura_buf_add(&b, "WITH ins AS (");
+    kura_buf_addn(&b, ms->insert, (size_t)(values - ms->insert));
+    kura_buf_add(&b, " VALUES ");
+    for (size_t r = 0; r < k; r++) {
+        kura_buf_add(&b, r ? ", (" : "(");
+        for (size_t c = 0; c < per_row; c++)
+            kura_buf_addf(&b, c ? ", $%zu" : "$%zu", r * per_row + c + 1);
+        kura_buf_add(&b, ")");
+    }
+    kura_buf_add(&b, " RETURNING \"id\") SELECT \"id\" FROM ins ORDER BY \"id\"");
+    if (b.oom) {
+        kura_buf_free(&b);
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory building an insert");
+    }
+    cached_stmt scratch;
+    cached_stmt *cs = stmt_get(s, pc, b.data, &scratch, err);
+    kura_buf_free(&b);
+    if (!cs)
+        return false;
+    bound_texts kept = {NULL, 0, 0};
+    bool ok = true;
+    for (size_t r = 0; ok && r < k; r++) {
+        kura_base *base = (kura_base *)((char *)objs + r * m->size);
+        int first = (int)(r * per_row);
+        kura_value stamps[2] = {KURA_VTIME(base->created_at), KURA_VTIME(base->updated_at)};
+        ok = bind_fields(s, cs->stmt, m, base, first, &kept, err) &&
+             s->drv->bind(cs->stmt, first + (int)m->nfields, &stamps[0], err) &&
+             s->drv->bind(cs->stmt, first + (int)m->nfields + 1, &stamps[1], err);
+    }
+    size_t got = 0;
+    int rc = ok ? s->drv->step(cs->stmt, err) : -1;
+    while (rc == 1) {
+        if (got < k)
+            ((kura_base *)((char *)objs + got * m->size))->id = s->drv->column_int(cs->stmt, 0);
+        got++;
+        rc = s->drv->step(cs->stmt, err);
+    }
+    ok = rc == 0;
+    if (ok && got != k)
+        ok = kura_fail(err, KURA_STORE, NULL, "insert returned %zu ids for %zu rows", got, k);
+    stmt_put(s, cs);
+    bound_texts_free(&kept);
+    return ok;
+}
+
 static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
@@ -1006,15 +1088,25 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
         return false;
     bool borrowed;
     pconn *pc = borrow(s, &borrowed, err);
-    /* One statement lookup for the batch, not one per row: hashing and
-     * comparing the INSERT text for every row cost ~5% of a bulk insert. */
-    cached_stmt scratch;
-    cached_stmt *cs =
-        pc ? stmt_get_hashed(s, pc, ms->insert, ms->insert_hash, &scratch, err) : NULL;
-    bool ok = cs != NULL;
-    for (size_t done = 0; ok && done < n; done++)
-        ok = insert_one(s, pc, cs, m, (char *)objs + done * m->size, err);
-    stmt_put(s, cs);
+    bool ok = pc != NULL;
+    if (ok && n > 1 && s->dia->returning_id) {
+        /* A server: batches of rows per round trip, not one trip per row. */
+        size_t batch = BATCH_ROWS;
+        while (batch > 1 && batch * (m->nfields + 2) > 32767)
+            batch /= 2; /* the protocol's parameter limit */
+        for (size_t done = 0; ok && done < n; done += batch)
+            ok = insert_rows(s, pc, ms, m, (char *)objs + done * m->size,
+                             n - done < batch ? n - done : batch, err);
+    } else if (ok) {
+        /* One statement lookup for the batch, not one per row: hashing and
+         * comparing the INSERT text for every row cost ~5% of a bulk insert. */
+        cached_stmt scratch;
+        cached_stmt *cs = stmt_get_hashed(s, pc, ms->insert, ms->insert_hash, &scratch, err);
+        ok = cs != NULL;
+        for (size_t done = 0; ok && done < n; done++)
+            ok = insert_one(s, pc, cs, m, (char *)objs + done * m->size, err);
+        stmt_put(s, cs);
+    }
     if (!ok && pc)
         note_failure(pc);
     give_back(s, pc, borrowed);
@@ -1084,8 +1176,8 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     bool ok = cs != NULL;
     if (ok) {
         kura_value tail[2] = {KURA_VTIME(base->updated_at), KURA_VINT(base->id)};
-        bound_texts kept = {.n = 0};
-        ok = bind_fields(s, cs->stmt, m, obj, &kept, err) &&
+        bound_texts kept = {NULL, 0, 0};
+        ok = bind_fields(s, cs->stmt, m, obj, 0, &kept, err) &&
              s->drv->bind(cs->stmt, (int)m->nfields, &tail[0], err) &&
              s->drv->bind(cs->stmt, (int)m->nfields + 1, &tail[1], err);
         int rc = ok ? s->drv->step(cs->stmt, err) : -1;
