@@ -198,6 +198,9 @@ void kura_cursor_close(kura_cursor *cursor);
  * Rolling back a nested level undoes it and clears the doom it caused. Validation failures write
  * nothing and do not doom.
  */
+/* A cursor opened inside a transaction uses the transaction's connection:
+ * close it before the outermost commit or rollback, which otherwise fail with
+ * KURA_INVALID and leave the transaction open. */
 bool kura_begin(kura_store *store, kura_error *err);
 bool kura_commit(kura_store *store, kura_error *err);
 bool kura_rollback(kura_store *store, kura_error *err);

@@ -16,6 +16,7 @@
 
 #include "http/internal.h"
 
+#define SCORE_MAX  1e15 /* largest score or increment a request may give */
 #define MEMBER_MAX 256
 
 /* Board names become part of a key: a short, plain alphabet keeps them from
@@ -71,9 +72,13 @@ static enum MHD_Result post_score(http_req *r)
                  "give exactly one of score and increment");
     }
     json_t *num = score ? score : incr;
-    if (num && (!json_is_number(num) || !isfinite(json_number_value(num)))) {
+    /* Bounded, so no run of increments can reach infinity (which JSON cannot
+     * carry back): 1e15 per request would need ~1e293 requests. */
+    if (num && (!json_is_number(num) || !isfinite(json_number_value(num)) ||
+                fabs(json_number_value(num)) > SCORE_MAX)) {
         errs[n].field = score ? "score" : "increment";
-        snprintf(errs[n++].reason, sizeof errs[0].reason, "must be a finite number");
+        snprintf(errs[n++].reason, sizeof errs[0].reason, "must be a number from -%g to %g",
+                 SCORE_MAX, SCORE_MAX);
     }
     const char *key_name;
     json_t *v;
@@ -126,11 +131,18 @@ static enum MHD_Result get_top(http_req *r)
     if (!ok)
         return http_problem_error(r, &err);
     json_t *items = json_array();
-    for (size_t i = 0; items && i < top.count; i++)
-        json_array_append_new(items,
-                              json_pack("{s:I, s:s, s:f}", "rank", (json_int_t)(i + 1), "member",
-                                        top.items[i].name, "score", top.items[i].score));
+    for (size_t i = 0; items && i < top.count; i++) {
+        json_t *item = json_pack("{s:I, s:s, s:f}", "rank", (json_int_t)(i + 1), "member",
+                                 top.items[i].name, "score", top.items[i].score);
+        if (!item || json_array_append_new(items, item) != 0) {
+            /* A member that cannot be shown is an error, never a silent gap. */
+            json_decref(items);
+            items = NULL;
+        }
+    }
     kura_kv_entries_free(&top);
+    if (!items)
+        return http_problem(r, 500, "the ranking cannot be written as JSON");
     return http_respond_json(r, 200,
                              json_pack("{s:s, s:o, s:I}", "board", r->params[0], "items", items,
                                        "limit", (json_int_t)limit));

@@ -20,6 +20,8 @@
 
 #include "http/internal.h"
 
+#define SESSION_DATA_MAX 4096 /* bytes of JSON a session may hold */
+
 #define COOKIE_NAME "kura_session"
 
 static const char *cookie_of(http_req *r)
@@ -57,6 +59,12 @@ static json_t *body_value(http_req *r, enum MHD_Result *ret)
         return NULL;
     }
     json_error_t jerr;
+    /* Anyone may start a session, so what one may hold is small: a session is
+     * an id and a little state, not a store for arbitrary documents. */
+    if (r->body_len > SESSION_DATA_MAX) {
+        *ret = http_problem(r, 413, "session data is limited to %d bytes", SESSION_DATA_MAX);
+        return NULL;
+    }
     json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
     if (!j)
         *ret = http_problem(r, 400, "malformed JSON at line %d, column %d: %s", jerr.line,

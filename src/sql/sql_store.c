@@ -34,6 +34,8 @@ typedef struct pconn {
     kura_sql_conn *conn;
     cached_stmt *cache;
     size_t cache_cap, cache_count;
+    size_t cache_busy; /* cached entries in use: the array must not move meanwhile */
+    int cursors;       /* cursors open on this connection while it is pinned */
     int depth;
     bool doomed[MAX_DEPTH + 1]; /* doomed[d]: a statement failed at depth d */
     bool suspect;               /* an error happened: check before reuse */
@@ -141,6 +143,7 @@ static cached_stmt *stmt_get_hashed(sql_store *s, pconn *pc, const char *sql, ui
             if (c->hash == h && strcmp(c->sql, sql) == 0) {
                 if (!c->in_use) {
                     c->in_use = true;
+                    pc->cache_busy++;
                     return c;
                 }
                 scratch->sql = NULL;
@@ -156,7 +159,15 @@ static cached_stmt *stmt_get_hashed(sql_store *s, pconn *pc, const char *sql, ui
     if (!st)
         return NULL;
     if (pc->cache_count >= CACHE_MAX)
-        cache_clear(s->drv, pc, false);
+        cache_clear(s->drv, pc, false); /* in-use entries stay where they are */
+    if ((pc->cache_count + 1) * 2 > pc->cache_cap && pc->cache_busy > 0) {
+        /* Growing moves the array, and a cursor holds a pointer into it: this
+         * statement goes uncached instead. */
+        scratch->sql = NULL;
+        scratch->stmt = st;
+        scratch->in_use = true;
+        return scratch;
+    }
     if ((pc->cache_count + 1) * 2 > pc->cache_cap && !cache_grow(pc)) {
         s->drv->finalize(st);
         kura_fail(err, KURA_NOMEM, NULL, "out of memory caching a statement");
@@ -173,6 +184,7 @@ static cached_stmt *stmt_get_hashed(sql_store *s, pconn *pc, const char *sql, ui
         j = (j + 1) & (pc->cache_cap - 1);
     pc->cache[j] = (cached_stmt){copy, h, st, true};
     pc->cache_count++;
+    pc->cache_busy++;
     return &pc->cache[j];
 }
 
@@ -182,7 +194,7 @@ static cached_stmt *stmt_get(sql_store *s, pconn *pc, const char *sql, cached_st
     return stmt_get_hashed(s, pc, sql, hash_sql(sql), scratch, err);
 }
 
-static void stmt_put(sql_store *s, cached_stmt *c)
+static void stmt_put(sql_store *s, pconn *pc, cached_stmt *c)
 {
     if (!c)
         return;
@@ -190,6 +202,8 @@ static void stmt_put(sql_store *s, cached_stmt *c)
     if (!c->sql) {
         s->drv->finalize(c->stmt);
         c->stmt = NULL;
+    } else if (c->in_use) {
+        pc->cache_busy--;
     }
     c->in_use = false;
 }
@@ -761,7 +775,7 @@ static bool run_params(sql_store *s, pconn *pc, const char *sql, const kura_valu
         *changes = s->drv->changes(cs->stmt);
     if (!ok)
         note_failure(pc);
-    stmt_put(s, cs);
+    stmt_put(s, pc, cs);
     return ok;
 }
 
@@ -813,6 +827,11 @@ static bool tx_end(kura_store *store, bool commit, kura_error *err)
     if (!pc)
         return kura_fail(err, KURA_INVALID, NULL, "%s without a transaction",
                          commit ? "commit" : "rollback");
+    if (pc->depth == 1 && pc->cursors > 0)
+        return kura_fail(err, KURA_INVALID, NULL,
+                         "%s with %d cursor%s still open: close them first (the transaction's "
+                         "connection goes back to the pool)",
+                         commit ? "commit" : "rollback", pc->cursors, pc->cursors == 1 ? "" : "s");
     char sql[80];
     if (pc->depth > 1) {
         int sp = pc->depth - 1;
@@ -1073,7 +1092,7 @@ static bool insert_rows(sql_store *s, pconn *pc, const model_sql *ms, const kura
     ok = rc == 0;
     if (ok && got != k)
         ok = kura_fail(err, KURA_STORE, NULL, "insert returned %zu ids for %zu rows", got, k);
-    stmt_put(s, cs);
+    stmt_put(s, pc, cs);
     bound_texts_free(&kept);
     return ok;
 }
@@ -1105,7 +1124,7 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
         ok = cs != NULL;
         for (size_t done = 0; ok && done < n; done++)
             ok = insert_one(s, pc, cs, m, (char *)objs + done * m->size, err);
-        stmt_put(s, cs);
+        stmt_put(s, pc, cs);
     }
     if (!ok && pc)
         note_failure(pc);
@@ -1152,7 +1171,7 @@ static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out
             ok = false;
             note_failure(pc);
         }
-        stmt_put(s, cs);
+        stmt_put(s, pc, cs);
     } else {
         note_failure(pc);
     }
@@ -1187,7 +1206,7 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
                            (long long)base->id);
         else if (!ok)
             note_failure(pc);
-        stmt_put(s, cs);
+        stmt_put(s, pc, cs);
         bound_texts_free(&kept);
     } else {
         note_failure(pc);
@@ -1219,7 +1238,7 @@ static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_e
 
 static void cursor_release(sql_cursor *sc)
 {
-    stmt_put(sc->s, sc->cs);
+    stmt_put(sc->s, sc->pc, sc->cs);
     if (sc->own_cs)
         free(sc->cs);
     sc->cs = NULL;
@@ -1249,6 +1268,8 @@ static void cursor_close(kura_cursor *c)
 {
     sql_cursor *sc = (sql_cursor *)c;
     cursor_release(sc);
+    if (sc->pc && !sc->borrowed)
+        sc->pc->cursors--;
     give_back(sc->s, sc->pc, sc->borrowed);
     kura_sql_params_free(&sc->params);
     free(sc);
@@ -1301,6 +1322,8 @@ static kura_cursor *cursor_for_sql(sql_store *s, const kura_model *m, const char
     sc->pc = borrow(s, &sc->borrowed, err);
     if (!sc->pc)
         goto fail;
+    if (!sc->borrowed) /* the transaction's connection: it must outlive the cursor */
+        sc->pc->cursors++;
     cached_stmt scratch;
     sc->cs = stmt_get(s, sc->pc, sql, &scratch, err);
     if (!sc->cs) {
@@ -1310,7 +1333,7 @@ static kura_cursor *cursor_for_sql(sql_store *s, const kura_model *m, const char
     if (sc->cs == &scratch) { /* keep the uncached statement beyond this frame */
         cached_stmt *own = malloc(sizeof *own);
         if (!own) {
-            stmt_put(s, sc->cs);
+            stmt_put(s, sc->pc, sc->cs);
             sc->cs = NULL;
             kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a cursor");
             goto fail;
@@ -1382,7 +1405,7 @@ static bool scalar(sql_store *s, const char *sql, const kura_sql_params *p, int6
     }
     if (!ok)
         note_failure(pc);
-    stmt_put(s, cs);
+    stmt_put(s, pc, cs);
     give_back(s, pc, borrowed);
     return ok;
 }
@@ -1501,8 +1524,12 @@ static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
             ncols = s->drv->column_count(cs->stmt);
             if (ncols > KURA_MAX_FIELDS + 8)
                 ncols = KURA_MAX_FIELDS + 8;
-            for (int i = 0; i < ncols; i++)
+            for (int i = 0; i < ncols; i++) {
                 map[i] = column_for_name(m, s->drv->column_name(cs->stmt, i));
+                for (int j = 0; j < i && map[i] != -100; j++)
+                    if (map[j] == map[i])
+                        map[i] = -100; /* a field read twice: the first one counts */
+            }
         }
         void *row = kura_rows_push(out, m);
         if (!row) {
@@ -1520,7 +1547,7 @@ static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
         while (out->count > before)
             kura_rows_pop(out);
     }
-    stmt_put(s, cs);
+    stmt_put(s, pc, cs);
     give_back(s, pc, borrowed);
     return ok;
 }

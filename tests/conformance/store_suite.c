@@ -855,6 +855,47 @@ static void test_commit_and_rollback(void **state)
     FAILS(kura_commit(db, err), KURA_INVALID);
 }
 
+/* A cursor inside a transaction shares the transaction's connection with
+ * every other call on the thread: many new statements meanwhile must not
+ * disturb it, and the transaction cannot end under it. */
+static void test_cursor_inside_transaction(void **state)
+{
+    (void)state;
+    if (no_transactions())
+        skip();
+    OK(kura_begin(db, err));
+    insert_items(50);
+    kura_query all = kura_query_for(&item_model);
+    kura_error e = {0};
+    kura_cursor *c = kura_cursor_open(db, &all, &e);
+    assert_non_null(c);
+    c_item it;
+    assert_int_equal(kura_cursor_next(c, &it, &e), 1);
+    kura_clear(&item_model, &it);
+    int64_t in[64];
+    for (int i = 0; i < 64; i++)
+        in[i] = i;
+    for (size_t n = 1; n <= 64; n++) { /* 64 statements the connection has not seen */
+        kura_query q = kura_query_for(&item_model);
+        kura_where_in_int(&q, "age", in, n);
+        int64_t count = -1;
+        OK(kura_count(db, &q, &count, err));
+        assert_int_equal(count, n < 50 ? (int64_t)n : 50); /* ages 0..49, once each */
+    }
+    int rows = 1, rc;
+    while ((rc = kura_cursor_next(c, &it, &e)) == 1) {
+        rows++;
+        kura_clear(&item_model, &it);
+    }
+    assert_int_equal(rc, 0);
+    assert_int_equal(rows, 50);
+    FAILS(kura_commit(db, err), KURA_INVALID); /* the cursor is still open */
+    assert_int_equal(kura_transaction_depth(db), 1);
+    kura_cursor_close(c);
+    OK(kura_commit(db, err));
+    assert_int_equal(count_all(&item_model), 50);
+}
+
 static void test_savepoints(void **state)
 {
     (void)state;
@@ -1103,6 +1144,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_cursor_streams, fresh),
         cmocka_unit_test_setup(test_commit_and_rollback, fresh),
         cmocka_unit_test_setup(test_savepoints, fresh),
+        cmocka_unit_test_setup(test_cursor_inside_transaction, fresh),
         cmocka_unit_test_setup(test_failed_statement_dooms_transaction, fresh),
         cmocka_unit_test_setup(test_raw_sql, fresh),
         cmocka_unit_test_setup(test_threads_share_one_store, fresh),
