@@ -91,9 +91,11 @@ bool kura_store_ping(kura_store *store, kura_error *err);
  * A write hook hears of every successful kura_update (and kura_save of an
  * existing row), kura_delete, kura_update_where and kura_delete_where on the
  * store, after the driver returned: `id` is the row's id, or 0 when the write
- * may have touched many rows. It runs on the writing thread, inside the
- * writer's transaction if there is one (so it may hear of a write that is
- * later rolled back). Caches use it to invalidate (kura/cache.h). Inserts are
+ * may have touched many rows. It runs on the writing thread. Writes made
+ * inside a transaction are reported once, when its outermost level commits or
+ * rolls back, with model NULL and id 0 ("anything may have changed"), so a
+ * hook never runs while the transaction holds its locks. Caches use it to
+ * invalidate (kura/cache.h). Inserts are
  * not reported: they make no existing row stale. Raw SQL (kura_sql_exec) is
  * not seen.
  */

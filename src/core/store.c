@@ -49,8 +49,11 @@ kura_store *kura_store_open(const char *url, kura_error *err)
     return NULL;
 }
 
+static void pending_forget(kura_store *store);
+
 void kura_store_close(kura_store *store)
 {
+    pending_forget(store);
     if (store)
         store->ops->close(store);
 }
@@ -69,10 +72,58 @@ void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ct
 }
 
 /* Tells the write hook, if any, that the row `id` (0: many rows) changed. */
+/*
+ * Writes inside a transaction are reported when its outermost level ends, as
+ * one "anything may have changed" (model NULL, id 0): a cache must not act on
+ * a write that may still roll back, and its own store may be the very file the
+ * transaction holds locked (the embedded key-value store would wait out its
+ * busy timeout). Which stores have such news is bookkeeping of the calling
+ * thread, like its transaction: a few slots per thread, and a write that finds
+ * them full is reported at once instead.
+ */
+#define PENDING_SLOTS 8
+static _Thread_local kura_store *pending[PENDING_SLOTS];
+
+static bool pending_mark(kura_store *store)
+{
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (pending[i] == store)
+            return true;
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (!pending[i]) {
+            pending[i] = store;
+            return true;
+        }
+    return false;
+}
+
+/* After a commit or rollback: when the transaction is over, report its writes. */
+static void pending_flush(kura_store *store)
+{
+    if (store->ops->depth(store) > 0)
+        return;
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (pending[i] == store) {
+            pending[i] = NULL;
+            if (store->write_hook)
+                store->write_hook(store->write_hook_ctx, NULL, 0);
+        }
+}
+
+static void pending_forget(kura_store *store)
+{
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (pending[i] == store)
+            pending[i] = NULL;
+}
+
 static void written(kura_store *store, const kura_model *model, int64_t id)
 {
-    if (store->write_hook)
-        store->write_hook(store->write_hook_ctx, model, id);
+    if (!store->write_hook)
+        return;
+    if (store->ops->depth(store) > 0 && pending_mark(store))
+        return;
+    store->write_hook(store->write_hook_ctx, model, id);
 }
 
 bool kura_store_ping(kura_store *store, kura_error *err)
@@ -499,12 +550,16 @@ bool kura_begin(kura_store *store, kura_error *err)
 
 bool kura_commit(kura_store *store, kura_error *err)
 {
-    return store->ops->commit(store, err);
+    bool ok = store->ops->commit(store, err);
+    pending_flush(store); /* also after a rollback: a cache may hold what it read inside */
+    return ok;
 }
 
 bool kura_rollback(kura_store *store, kura_error *err)
 {
-    return store->ops->rollback(store, err);
+    bool ok = store->ops->rollback(store, err);
+    pending_flush(store);
+    return ok;
 }
 
 int kura_transaction_depth(kura_store *store)
