@@ -208,6 +208,69 @@ static enum MHD_Result read_one(http_req *r)
     return ret;
 }
 
+/* The stored value of field f of obj, as a bulk-update assignment. False for
+ * a type an assignment cannot carry (tag lists). */
+static bool assign_of(const kura_model *m, const void *obj, const kura_field *f, kura_assign *a)
+{
+    const char *p = (const char *)obj + f->offset;
+    a->field = f->name;
+    if (kura_is_null(m, obj, f)) {
+        a->value = KURA_VNULL;
+        return true;
+    }
+    switch (f->type) {
+    case KURA_TYPE_INT32: {
+        int32_t v;
+        memcpy(&v, p, sizeof v);
+        a->value = KURA_VINT(v);
+        return true;
+    }
+    case KURA_TYPE_INT64: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        a->value = KURA_VINT(v);
+        return true;
+    }
+    case KURA_TYPE_DOUBLE: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        a->value = KURA_VDOUBLE(v);
+        return true;
+    }
+    case KURA_TYPE_BOOL: {
+        bool v;
+        memcpy(&v, p, sizeof v);
+        a->value = KURA_VBOOL(v);
+        return true;
+    }
+    case KURA_TYPE_DATETIME: {
+        kura_time v;
+        memcpy(&v, p, sizeof v);
+        a->value = KURA_VTIME(v);
+        return true;
+    }
+    case KURA_TYPE_TEXT: {
+        const char *t;
+        memcpy(&t, p, sizeof t);
+        a->value = KURA_VSTR(t ? t : "");
+        return true;
+    }
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+        a->value = KURA_VSTR(p);
+        return true;
+    case KURA_TYPE_TAGS:
+        return false;
+    }
+    return false;
+}
+
+/*
+ * PATCH writes only the fields the body names (one UPDATE ... WHERE id = ?),
+ * so two PATCHes of different fields of one row never undo each other. The
+ * body is first applied to the stored row and the whole result validated, as
+ * a save would; a body naming a tag list falls back to writing the row.
+ */
 static enum MHD_Result patch(http_req *r)
 {
     const http_collection *c = r->ctx;
@@ -219,14 +282,46 @@ static enum MHD_Result patch(http_req *r)
     if (!obj)
         return http_problem(r, 500, "out of memory");
     kura_error err = {0};
-    if (!counted(r, HTTP_OP_GET, kura_get(c->store, c->model, id, obj, &err), &err))
+    kura_assign set[KURA_MAX_FIELDS];
+    size_t n = 0;
+    bool whole = false;
+    if (!counted(r, HTTP_OP_GET, kura_get(c->store, c->model, id, obj, &err), &err)) {
         ret = http_problem_error(r, &err);
-    else if (!decode_body(r, c->model, obj, &ret))
-        ; /* answered */
-    else if (!counted(r, HTTP_OP_UPDATE, kura_update(c->store, c->model, obj, &err), &err))
-        ret = http_problem_error(r, &err);
-    else
-        ret = respond_obj(r, c->model, obj, 200);
+        goto out;
+    }
+    if (!decode_body(r, c->model, obj, &ret))
+        goto out;                                             /* answered */
+    json_t *body = json_loadb(r->body, r->body_len, 0, NULL); /* decode_body parsed it */
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v)
+    {
+        const kura_field *f = kura_field_named(c->model, key);
+        if (f && n < KURA_MAX_FIELDS && !assign_of(c->model, obj, f, &set[n++]))
+            whole = true;
+    }
+    bool ok;
+    if (whole) {
+        ok = counted(r, HTTP_OP_UPDATE, kura_update(c->store, c->model, obj, &err), &err);
+    } else if (n == 0) {
+        ok = true; /* nothing named: the row as it is */
+    } else {
+        kura_query q = kura_query_for(c->model);
+        kura_where_int(&q, "id", KURA_EQ, id);
+        int64_t affected = 0;
+        ok = counted(r, HTTP_OP_UPDATE, kura_update_where(c->store, &q, set, n, &affected, &err),
+                     &err);
+        if (ok && affected == 0)
+            ok = kura_fail(&err, KURA_NOT_FOUND, NULL, "%s %lld not found", c->model->name,
+                           (long long)id);
+        /* Answer with the row as stored now, other writers' fields included. */
+        kura_clear(c->model, obj);
+        memset(obj, 0, c->model->size);
+        ok = ok && counted(r, HTTP_OP_GET, kura_get(c->store, c->model, id, obj, &err), &err);
+    }
+    json_decref(body);
+    ret = ok ? respond_obj(r, c->model, obj, 200) : http_problem_error(r, &err);
+out:
     kura_clear(c->model, obj);
     free(obj);
     return ret;
