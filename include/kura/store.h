@@ -121,8 +121,9 @@ bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n,
 bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_error *err);
 
 /* Inserts n structs from the array objs in one transaction: all or none.
- * Every object is validated before anything is written. Sets each id and
- * stamp; on failure every id is 0 (the stamps may have been set). */
+ * Every object is validated; one that fails (KURA_VALIDATION, the message
+ * names the row) leaves nothing written. Sets each id and stamp; on failure
+ * every id is 0 (the stamps may have been set). */
 bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, size_t n,
                       kura_error *err);
 

@@ -270,8 +270,10 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
         return true;
     if (!check_args(store, model, objs, err))
         return false;
-    /* Validate and stamp in one pass, while each struct is in cache. */
     kura_time now = kura_now();
+    if (store->ops->insert_checked) /* checks each row as it writes it: one pass */
+        return store->ops->insert_checked(store, model, objs, n, now, err);
+    /* Validate and stamp in one pass, while each struct is in cache. */
     for (size_t i = 0; i < n; i++) {
         kura_base *b = (kura_base *)((char *)objs + i * model->size);
         if (!kura_validate(model, b, err)) {

@@ -23,6 +23,11 @@ typedef struct kura_store_ops {
     /* objs: n validated, stamped structs. Sets each base.id. n > 1 is atomic. */
     bool (*insert)(kura_store *store, const kura_model *model, void *objs, size_t n,
                    kura_error *err);
+    /* Optional: insert with each row validated and stamped (now) by the driver
+     * just before it is written, all or none; the message of a validation
+     * failure names the row ("row 7: ..."). */
+    bool (*insert_checked)(kura_store *store, const kura_model *model, void *objs, size_t n,
+                           kura_time now, kura_error *err);
     bool (*get)(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err);
     bool (*update)(kura_store *store, const kura_model *model, const void *obj, kura_error *err);
     bool (*remove)(kura_store *store, const kura_model *model, int64_t id, kura_error *err);

@@ -1097,7 +1097,31 @@ static bool insert_rows(sql_store *s, pconn *pc, const model_sql *ms, const kura
     return ok;
 }
 
-static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n, kura_error *err)
+/*
+ * Validates and stamps rows [from, to) when `check` (kura_insert_many's rows
+ * arrive unchecked, so that each row is read from memory once: checked, then
+ * bound while still in cache).
+ */
+static bool check_rows(const kura_model *m, void *objs, size_t from, size_t to, bool check,
+                       kura_time now, kura_error *err)
+{
+    for (size_t i = from; check && i < to; i++) {
+        kura_base *b = (kura_base *)((char *)objs + i * m->size);
+        if (!kura_validate(m, b, err)) {
+            if (err) {
+                char msg[sizeof err->message];
+                memcpy(msg, err->message, sizeof msg);
+                kura_fail(err, KURA_VALIDATION, err->field, "row %zu: %s", i, msg);
+            }
+            return false;
+        }
+        b->created_at = b->updated_at = now;
+    }
+    return true;
+}
+
+static bool insert_many(kura_store *store, const kura_model *m, void *objs, size_t n, bool check,
+                        kura_time now, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
     const model_sql *ms = model_sql_for(s, m, err);
@@ -1107,26 +1131,30 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
         return false;
     bool borrowed;
     pconn *pc = borrow(s, &borrowed, err);
-    bool ok = pc != NULL;
+    bool ok = pc != NULL, invalid = false;
     if (ok && n > 1 && s->dia->returning_id) {
         /* A server: batches of rows per round trip, not one trip per row. */
         size_t batch = BATCH_ROWS;
         while (batch > 1 && batch * (m->nfields + 2) > 32767)
             batch /= 2; /* the protocol's parameter limit */
-        for (size_t done = 0; ok && done < n; done += batch)
-            ok = insert_rows(s, pc, ms, m, (char *)objs + done * m->size,
-                             n - done < batch ? n - done : batch, err);
+        for (size_t done = 0; ok && done < n; done += batch) {
+            size_t k = n - done < batch ? n - done : batch;
+            invalid = !check_rows(m, objs, done, done + k, check, now, err);
+            ok = !invalid && insert_rows(s, pc, ms, m, (char *)objs + done * m->size, k, err);
+        }
     } else if (ok) {
         /* One statement lookup for the batch, not one per row: hashing and
          * comparing the INSERT text for every row cost ~5% of a bulk insert. */
         cached_stmt scratch;
         cached_stmt *cs = stmt_get_hashed(s, pc, ms->insert, ms->insert_hash, &scratch, err);
         ok = cs != NULL;
-        for (size_t done = 0; ok && done < n; done++)
-            ok = insert_one(s, pc, cs, m, (char *)objs + done * m->size, err);
+        for (size_t done = 0; ok && done < n; done++) {
+            invalid = !check_rows(m, objs, done, done + 1, check, now, err);
+            ok = !invalid && insert_one(s, pc, cs, m, (char *)objs + done * m->size, err);
+        }
         stmt_put(s, pc, cs);
     }
-    if (!ok && pc)
+    if (!ok && pc && !invalid) /* a bad value is not the database's failure */
         note_failure(pc);
     give_back(s, pc, borrowed);
     if (n > 1) {
@@ -1141,6 +1169,17 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
                 ((kura_base *)((char *)objs + i * m->size))->id = 0;
     }
     return ok;
+}
+
+static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n, kura_error *err)
+{
+    return insert_many(store, m, objs, n, false, 0, err);
+}
+
+static bool do_insert_checked(kura_store *store, const kura_model *m, void *objs, size_t n,
+                              kura_time now, kura_error *err)
+{
+    return insert_many(store, m, objs, n, true, now, err);
 }
 
 static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out, kura_error *err)
@@ -1607,6 +1646,7 @@ static const kura_store_ops sql_ops = {
     .create = create_model,
     .drop = drop_model,
     .insert = do_insert,
+    .insert_checked = do_insert_checked,
     .get = do_get,
     .update = do_update,
     .remove = do_remove,
