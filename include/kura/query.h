@@ -160,6 +160,11 @@ void kura_offset(kura_query *q, int64_t offset);
 /* The query's building error, or NULL when it is well formed (groups closed). */
 const kura_error *kura_query_error(const kura_query *q);
 
+/* The value of field f of *obj (a model struct) as a kura_value: KURA_VNULL
+ * when the field is NULL, and for a tag list, which no kura_value carries.
+ * Strings are borrowed from obj. */
+kura_value kura_value_of(const kura_model *model, const void *obj, const kura_field *f);
+
 /* Helpers for drivers: the column's name and type for a KURA_COL_* or field index. */
 const char *kura_column_name(const kura_model *model, int column);
 kura_type kura_column_type(const kura_model *model, int column);

@@ -208,63 +208,6 @@ static enum MHD_Result read_one(http_req *r)
     return ret;
 }
 
-/* The stored value of field f of obj, as a bulk-update assignment. False for
- * a type an assignment cannot carry (tag lists). */
-static bool assign_of(const kura_model *m, const void *obj, const kura_field *f, kura_assign *a)
-{
-    const char *p = (const char *)obj + f->offset;
-    a->field = f->name;
-    if (kura_is_null(m, obj, f)) {
-        a->value = KURA_VNULL;
-        return true;
-    }
-    switch (f->type) {
-    case KURA_TYPE_INT32: {
-        int32_t v;
-        memcpy(&v, p, sizeof v);
-        a->value = KURA_VINT(v);
-        return true;
-    }
-    case KURA_TYPE_INT64: {
-        int64_t v;
-        memcpy(&v, p, sizeof v);
-        a->value = KURA_VINT(v);
-        return true;
-    }
-    case KURA_TYPE_DOUBLE: {
-        double v;
-        memcpy(&v, p, sizeof v);
-        a->value = KURA_VDOUBLE(v);
-        return true;
-    }
-    case KURA_TYPE_BOOL: {
-        bool v;
-        memcpy(&v, p, sizeof v);
-        a->value = KURA_VBOOL(v);
-        return true;
-    }
-    case KURA_TYPE_DATETIME: {
-        kura_time v;
-        memcpy(&v, p, sizeof v);
-        a->value = KURA_VTIME(v);
-        return true;
-    }
-    case KURA_TYPE_TEXT: {
-        const char *t;
-        memcpy(&t, p, sizeof t);
-        a->value = KURA_VSTR(t ? t : "");
-        return true;
-    }
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-        a->value = KURA_VSTR(p);
-        return true;
-    case KURA_TYPE_TAGS:
-        return false;
-    }
-    return false;
-}
-
 /*
  * PATCH writes only the fields the body names (one UPDATE ... WHERE id = ?),
  * so two PATCHes of different fields of one row never undo each other. The
@@ -297,8 +240,12 @@ static enum MHD_Result patch(http_req *r)
     json_object_foreach(body, key, v)
     {
         const kura_field *f = kura_field_named(c->model, key);
-        if (f && n < KURA_MAX_FIELDS && !assign_of(c->model, obj, f, &set[n++]))
+        if (!f || n == KURA_MAX_FIELDS)
+            continue;
+        if (f->type == KURA_TYPE_TAGS) /* an assignment cannot carry a tag list */
             whole = true;
+        else
+            set[n++] = (kura_assign){f->name, kura_value_of(c->model, obj, f)};
     }
     bool ok;
     if (whole) {

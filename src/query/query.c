@@ -319,3 +319,48 @@ const kura_error *kura_query_error(const kura_query *q)
         return &unclosed;
     return NULL;
 }
+
+kura_value kura_value_of(const kura_model *m, const void *obj, const kura_field *f)
+{
+    const char *p = (const char *)obj + f->offset;
+    if (kura_is_null(m, obj, f))
+        return KURA_VNULL;
+    switch (f->type) {
+    case KURA_TYPE_INT32: {
+        int32_t v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VINT(v);
+    }
+    case KURA_TYPE_INT64: {
+        int64_t v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VINT(v);
+    }
+    case KURA_TYPE_DOUBLE: {
+        double v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VDOUBLE(v);
+    }
+    case KURA_TYPE_BOOL: {
+        bool v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VBOOL(v);
+    }
+    case KURA_TYPE_DATETIME: {
+        kura_time v;
+        memcpy(&v, p, sizeof v);
+        return KURA_VTIME(v);
+    }
+    case KURA_TYPE_TEXT: {
+        const char *t;
+        memcpy(&t, p, sizeof t);
+        return KURA_VSTR(t ? t : "");
+    }
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+        return KURA_VSTR(p);
+    case KURA_TYPE_TAGS: /* no kura_value carries a tag list */
+        break;
+    }
+    return KURA_VNULL;
+}

@@ -470,52 +470,6 @@ static const model_sql *model_sql_for(sql_store *s, const kura_model *m, kura_er
 
 /* ---- binding and decoding -------------------------------------------------- */
 
-static kura_value field_value(const kura_model *m, const void *obj, size_t i)
-{
-    const kura_field *f = &m->fields[i];
-    const char *p = (const char *)obj + f->offset;
-    if (kura_is_null(m, obj, f))
-        return KURA_VNULL;
-    switch (f->type) {
-    case KURA_TYPE_INT32: {
-        int32_t v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VINT(v);
-    }
-    case KURA_TYPE_INT64: {
-        int64_t v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VINT(v);
-    }
-    case KURA_TYPE_DOUBLE: {
-        double v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VDOUBLE(v);
-    }
-    case KURA_TYPE_BOOL: {
-        bool v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VBOOL(v);
-    }
-    case KURA_TYPE_DATETIME: {
-        kura_time v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VTIME(v);
-    }
-    case KURA_TYPE_TEXT: {
-        const char *t;
-        memcpy(&t, p, sizeof t);
-        return KURA_VSTR(t ? t : "");
-    }
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-        return KURA_VSTR(p);
-    case KURA_TYPE_TAGS: /* bind_fields writes the JSON text */
-        break;
-    }
-    return KURA_VNULL;
-}
-
 /* Texts made for binding (tag lists as JSON): drivers borrow bound strings
  * until reset, so they live here until the statement has run. */
 typedef struct bound_texts {
@@ -569,7 +523,7 @@ static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, co
                 return false;
             continue;
         }
-        kura_value v = field_value(m, obj, i);
+        kura_value v = kura_value_of(m, obj, f);
         if (!s->drv->bind(st, first + (int)i, &v, err))
             return false;
     }
