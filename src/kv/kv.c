@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/url.h"
+#include "base/url.h"
 #include "kv/kv_private.h"
 
 /* ---- values ---------------------------------------------------------------------- */
@@ -69,31 +69,7 @@ void kura_kv_reply_clear(kura_kv_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-/* ---- opening ------------------------------------------------------------------------ */
-
-kura_kv *kura_kv_open(const char *url, kura_error *err)
-{
-    if (!url || !*url) {
-        kura_fail(err, KURA_CONFIG, NULL, "no key-value store URL given");
-        return NULL;
-    }
-    if (strncmp(url, "embedded:", 9) == 0)
-        return kura_embedded_kv_open(url, err);
-    if (strncmp(url, "redis:", 6) == 0 || strncmp(url, "unix:", 5) == 0)
-        return kura_redis_kv_open(url, err);
-    if (strncmp(url, "rediss:", 7) == 0) {
-        kura_fail(err, KURA_CONFIG, NULL, "rediss:// (TLS) is not supported by this build");
-        return NULL;
-    }
-    const char *colon = strchr(url, ':');
-    if (!colon)
-        kura_fail(err, KURA_CONFIG, NULL, "malformed key-value URL '%.64s': no scheme", url);
-    else
-        kura_fail(err, KURA_CONFIG, NULL,
-                  "unknown key-value URL scheme '%.*s' (known: embedded, redis, unix)",
-                  (int)(colon - url > 32 ? 32 : colon - url), url);
-    return NULL;
-}
+/* ---- opening (kura_kv_open is in src/app/drivers.c: one table for every store kind) - */
 
 /* The file of a sqlite: URL (malloc'd; ":memory:" for memory), or NULL with
  * *is_sqlite false when it is not a SQLite URL. */

@@ -4,7 +4,7 @@
 
 #include <stdlib.h>
 
-#include "core/app_private.h"
+#include "app/app_private.h"
 
 #define DEFAULT_DATABASE_URL "sqlite:///kura.db"
 
