@@ -105,9 +105,9 @@ kura_kv *kura_kv_open_for_app(const char *url, const char *database_url, char **
     if (strcmp(url, "embedded:") != 0) {
         kv = kura_kv_open(url, err);
     } else if (!is_sqlite) {
-        kura_fail(err, KURA_CONFIG, NULL,
-                  "KURA_REDIS_URL=embedded: keeps its data in the SQLite database, and the "
-                  "database is not SQLite: name a file (embedded:///path/kv.db) or a Redis");
+        /* The database cannot hold it (PostgreSQL): a file of its own, beside kura.db's
+         * default place, so moving to PostgreSQL needs no other setting. */
+        kv = kura_embedded_kv_open_file(KURA_EMBEDDED_KV_DEFAULT_FILE, NULL, 5000, false, err);
     } else {
         kv = kura_embedded_kv_open_file(db_file, NULL, 5000, true, err);
     }
