@@ -113,7 +113,7 @@ static void test_unknown_database(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     char *url = pg_url_with("kura_no_such_database_here", NULL, NULL, NULL);
     kura_error err = {0};
     kura_store *s = kura_store_open(url, &err);
@@ -172,16 +172,15 @@ static void test_wrong_password(void **state)
     (void)state;
     PGconn *admin = pg_admin();
     if (!admin)
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     PQclear(PQexec(admin, "DROP ROLE IF EXISTS kura_pw_test"));
     PGresult *r = PQexec(admin, "CREATE ROLE kura_pw_test LOGIN PASSWORD 'right'");
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
     if (!require_password(admin)) {
-        printf("skipped: the test cluster lets kura_pw_test in without a password and "
-               "KURA_TEST_PG_DATA is not set to change that\n");
         PQfinish(admin);
-        skip();
+        KURA_SKIP_NO_SERVER("the test cluster lets kura_pw_test in without a password and "
+                            "KURA_TEST_PG_DATA is not set to change that");
     }
     char *url = pg_url_with(NULL, "kura_pw_test", "wrong", NULL);
     kura_error err = {0};
@@ -206,7 +205,7 @@ static void test_constraint_and_timeout(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     kura_store *s = open_test_store("statement_timeout=200&pool=2");
     fresh_table(s);
     kura_error err = {0};
@@ -226,12 +225,11 @@ static void test_restart_while_running(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     char opts[1536];
     if (pg_ctl("status") != 0 || pg_saved_opts(opts, sizeof opts) != 0) {
-        printf("skipped: KURA_TEST_PG_BIN/KURA_TEST_PG_DATA do not name a running cluster "
-               "this test can restart\n");
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_BIN/KURA_TEST_PG_DATA do not name a running cluster "
+                            "this test can restart");
     }
     kura_store *s = open_test_store("pool=4&pool_timeout=2000&connect_timeout=2");
     fresh_table(s);
@@ -273,7 +271,7 @@ static void test_lost_inside_transaction(void **state)
     (void)state;
     PGconn *admin = pg_admin();
     if (!admin)
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     kura_store *s = open_test_store("pool=2");
     fresh_table(s);
     kura_error err = {0};
@@ -311,7 +309,7 @@ static void test_cursor_inside_transaction(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     kura_store *s = open_test_store("pool=1");
     fresh_table(s);
     kura_error err = {0};
