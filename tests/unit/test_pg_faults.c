@@ -125,15 +125,21 @@ static void test_unknown_database(void **state)
 
 /* Makes role kura_pw_test need its password, editing pg_hba.conf when the
  * cluster trusts everyone (initdb -A trust). False when that cannot be done. */
-static bool require_password(PGconn *admin)
+/* Whether the wrong password is refused now. */
+static bool wrong_password_refused(void)
 {
     char *url = pg_url_with(NULL, "kura_pw_test", "wrong", NULL);
     kura_error err = {0};
     kura_store *s = kura_store_open(url, &err);
     free(url);
-    if (!s)
-        return true;
     kura_store_close(s);
+    return s == NULL;
+}
+
+static bool require_password(PGconn *admin)
+{
+    if (wrong_password_refused())
+        return true;
     const char *data = getenv("KURA_TEST_PG_DATA");
     if (!data)
         return false;
@@ -163,8 +169,13 @@ static bool require_password(PGconn *admin)
     fclose(f);
     free(old);
     PQclear(PQexec(admin, "SELECT pg_reload_conf()"));
-    usleep(300 * 1000);
-    return true;
+    /* The reload is asynchronous: wait (at most 10 s) until it shows. */
+    for (int i = 0; i < 200; i++) {
+        if (wrong_password_refused())
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
 }
 
 static void test_wrong_password(void **state)
@@ -287,7 +298,12 @@ static void test_lost_inside_transaction(void **state)
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)::int", (long long)pid);
     assert_int_equal(pg_admin_value(admin, sql), 1);
-    usleep(100 * 1000);
+    /* Terminating is asynchronous: wait (at most 10 s) until the backend has gone. */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld",
+             (long long)pid);
+    for (int i = 0; i < 1000 && pg_admin_value(admin, sql) != 0; i++)
+        usleep(10 * 1000);
+    assert_int_equal(pg_admin_value(admin, sql), 0);
 
     assert_false(add_item(s, "written", 2, &err));
     assert_int_equal(err.code, KURA_UNAVAILABLE);
