@@ -15,6 +15,7 @@ struct kura_app {
     kura_kv *kv;           /* redis_url (app_kv.c) */
     unsigned char *secret; /* signs session cookies */
     size_t secret_len;
+    app_registry models; /* registry.c */
 };
 
 /* The guide's current_app: per thread, set by enter/leave. The one piece of
@@ -90,6 +91,7 @@ void kura_app_close(kura_app *app)
     kura_store_close(app->docs);
     kura_store_close(app->db);
     kura_config_free(app->config);
+    kura_registry_free(&app->models);
     free(app);
 }
 
@@ -118,4 +120,14 @@ const unsigned char *kura_app_secret(const kura_app *app, size_t *len)
 const kura_config *kura_app_config(const kura_app *app)
 {
     return app->config;
+}
+
+app_registry *kura_app_registry(kura_app *app)
+{
+    return &app->models;
+}
+
+const app_registry *kura_app_registry_const(const kura_app *app)
+{
+    return &app->models;
 }
