@@ -1,7 +1,8 @@
 /*
- * test_cli.c — runs the built `kura` binary (KURA_BIN, set by CMake) against
- * temporary SQLite files and checks its output and exit codes. No shell is
- * involved: posix_spawn with stdout and stderr redirected to files.
+ * test_cli.c — runs the guide's program (guide_service: kura_main over the
+ * guide's models, with its own seed and users commands; KURA_BIN, set by
+ * CMake) against temporary SQLite files and checks its output and exit codes.
+ * No shell is involved: posix_spawn with stdout and stderr redirected to files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,7 +25,7 @@
 extern char **environ;
 
 #ifndef KURA_BIN
-#define KURA_BIN "" /* tests/CMakeLists.txt passes $<TARGET_FILE:kura> when it is built */
+#define KURA_BIN "" /* tests/CMakeLists.txt passes $<TARGET_FILE:guide_service> when built */
 #endif
 
 typedef struct run_result {
@@ -130,7 +131,7 @@ static void test_help(void **state)
     (void)state;
     run_result r = RUN("--help");
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "Usage: kura"));
+    assert_non_null(strstr(r.out, "Usage: guide_service"));
     assert_non_null(strstr(r.out, "migrate"));
     assert_string_equal(r.err, "");
     done(&r);
@@ -178,15 +179,15 @@ static void test_library_errors_exit_1(void **state)
     (void)state;
     run_result r = RUN("seed", "10", "--database-url", db_url("unmigrated.db"));
     assert_int_equal(r.status, 1);
-    assert_memory_equal(r.err, "kura: ", 6);
+    assert_memory_equal(r.err, "guide_service: ", 15);
     done(&r);
     r = RUN("--database-url", "nosuch://x", "users");
     assert_int_equal(r.status, 1);
-    assert_non_null(strstr(r.err, "kura: unknown store URL scheme"));
+    assert_non_null(strstr(r.err, "guide_service: unknown store URL scheme"));
     done(&r);
     r = RUN("--config", "/nonexistent/kura.conf", "migrate");
     assert_int_equal(r.status, 1);
-    assert_non_null(strstr(r.err, "kura: cannot read config file"));
+    assert_non_null(strstr(r.err, "guide_service: cannot read config file"));
     done(&r);
 }
 
@@ -325,7 +326,7 @@ static void remove_tmpdir(void)
 int main(void)
 {
     if (!KURA_BIN[0]) {
-        puts("skipped: the kura binary is not built (examples/seed is missing)");
+        puts("skipped: guide_service is not built (examples/seed is missing)");
         return 0;
     }
     if (!mkdtemp(tmpdir)) {
