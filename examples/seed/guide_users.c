@@ -41,7 +41,8 @@ static bool parse_filter(kura_cli *cli, const char *cmd, int opt, const char *ar
     case OPT_NAME_PREFIX: {
         long chars = kura_utf8_chars(arg, strlen(arg));
         if (chars < 0 || chars > 128) {
-            kura_cli_usage_error(cli, cmd, "--name-prefix must be UTF-8 text of at most 128 characters");
+            kura_cli_usage_error(cli, cmd,
+                                 "--name-prefix must be UTF-8 text of at most 128 characters");
             return false;
         }
         kura_where_str(&a->q, "name", KURA_PREFIX, arg); /* argv outlives the query */

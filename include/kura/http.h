@@ -63,10 +63,11 @@ typedef enum kura_log_level {
 } kura_log_level;
 
 typedef struct kura_http_opts {
-    const char *bind; /* IPv4 or IPv6 literal; default "127.0.0.1" (borrowed until listen returns) */
-    uint16_t port;    /* default 8080; 0 picks a free port (kura_http_port) */
-    unsigned threads; /* worker threads; default: the number of online CPUs */
-    size_t max_body;  /* request body bytes; larger is 413. Default 64 KiB */
+    const char
+        *bind;     /* IPv4 or IPv6 literal; default "127.0.0.1" (borrowed until listen returns) */
+    uint16_t port; /* default 8080; 0 picks a free port (kura_http_port) */
+    unsigned threads;   /* worker threads; default: the number of online CPUs */
+    size_t max_body;    /* request body bytes; larger is 413. Default 64 KiB */
     size_t max_header;  /* per-connection memory for the request line and headers; default 32 KiB */
     unsigned timeout_s; /* idle or slow connections are closed after this; default 15 */
     unsigned max_conns; /* concurrent connections; default 1024 */
@@ -185,8 +186,8 @@ enum {
  * segments), KURA_CONFLICT (that method on that pattern is taken, or the
  * server listens already), KURA_NOMEM.
  */
-bool kura_http_handle(kura_http *srv, const char *method, const char *pattern,
-                      kura_http_handler fn, void *ctx, unsigned flags, kura_error *err);
+bool kura_http_handle(kura_http *srv, const char *method, const char *pattern, kura_http_handler fn,
+                      void *ctx, unsigned flags, kura_error *err);
 
 /* --- running ---------------------------------------------------------------- */
 

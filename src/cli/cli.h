@@ -22,11 +22,11 @@ enum { CLI_DATABASE_URL, CLI_DOCUMENT_URL, CLI_REDIS_URL, CLI_NSETTINGS };
 
 struct kura_cli {
     const kura_program *program;
-    const char *name;                     /* program->name or "kura" */
-    const char *settings[CLI_NSETTINGS];  /* from flags, or NULL */
-    const char *config_file;              /* --config, or NULL */
-    const char *models_file;              /* --models, or NULL */
-    const char *extra_keys[8];            /* more settings a command adds (serve's bind, ...) */
+    const char *name;                    /* program->name or "kura" */
+    const char *settings[CLI_NSETTINGS]; /* from flags, or NULL */
+    const char *config_file;             /* --config, or NULL */
+    const char *models_file;             /* --models, or NULL */
+    const char *extra_keys[8];           /* more settings a command adds (serve's bind, ...) */
     const char *extra_values[8];
     size_t nextra;
     kura_app *app;     /* opened by kura_cli_app */

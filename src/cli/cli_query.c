@@ -76,8 +76,7 @@ bool cli_query_where(kura_query *q, const char *arg, cli_kept *kept, kura_error 
     } else {
         const kura_field *f = kura_field_named(m, name);
         if (!f)
-            return kura_fail(err, KURA_INVALID, NULL, "%.64s has no field '%.64s'", m->name,
-                             name);
+            return kura_fail(err, KURA_INVALID, NULL, "%.64s has no field '%.64s'", m->name, name);
         if (kept->n >= sizeof kept->objs / sizeof kept->objs[0])
             return kura_fail(err, KURA_INVALID, NULL, "too many --where conditions");
         void *obj = NULL;

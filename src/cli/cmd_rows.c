@@ -52,8 +52,7 @@ static int parse(kura_cli *c, int argc, char **argv, bool full, rows_args *a)
                                         {"offset", required_argument, NULL, OPT_OFFSET},
                                         {"json", no_argument, NULL, OPT_JSON},
                                         {0}};
-    static const struct option where_only[] = {{"where", required_argument, NULL, OPT_WHERE},
-                                               {0}};
+    static const struct option where_only[] = {{"where", required_argument, NULL, OPT_WHERE}, {0}};
     int opt;
     while ((opt = getopt_long(argc, argv, ":", full ? all : where_only, NULL)) != -1) {
         switch (opt) {

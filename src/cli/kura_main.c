@@ -85,8 +85,7 @@ static int run_command(kura_cli *c, int argc, char **argv, bool help)
 
 int kura_main(int argc, char **argv, const kura_program *program)
 {
-    kura_cli c = {.program = program,
-                  .name = program && program->name ? program->name : "kura"};
+    kura_cli c = {.program = program, .name = program && program->name ? program->name : "kura"};
     for (size_t i = 0; program && i < program->ncommands; i++)
         for (size_t k = 0; k < NBUILTINS; k++)
             if (!program->commands[i].name || !program->commands[i].run ||

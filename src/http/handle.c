@@ -47,8 +47,8 @@ static bool pattern_ok(const char *pattern, size_t *ncaptures)
     return *ncaptures <= HTTP_MAX_PARAMS;
 }
 
-bool kura_http_handle(kura_http *srv, const char *method, const char *pattern,
-                      kura_http_handler fn, void *ctx, unsigned flags, kura_error *err)
+bool kura_http_handle(kura_http *srv, const char *method, const char *pattern, kura_http_handler fn,
+                      void *ctx, unsigned flags, kura_error *err)
 {
     if (!srv || !fn || !method)
         return kura_fail(err, KURA_INVALID, NULL, "kura_http_handle needs a server and a handler");

@@ -43,9 +43,9 @@ typedef struct http_route {
                             also the route's label in metrics and logs */
     http_handler methods[HTTP_NMETHODS];
     kura_http_handler user[HTTP_NMETHODS]; /* a program's own handlers (kura_http_handle) */
-    void *ctx;    /* handed to the handler as r->ctx */
-    bool protect; /* mutating methods need the API token */
-    bool body;    /* POST/PUT/PATCH bodies are JSON */
+    void *ctx;                             /* handed to the handler as r->ctx */
+    bool protect;                          /* mutating methods need the API token */
+    bool body;                             /* POST/PUT/PATCH bodies are JSON */
 } http_route;
 
 /* Stores named in metrics (store operations and errors). */
@@ -116,9 +116,9 @@ struct kura_http_req {
     char *body; /* NUL-terminated once complete */
     size_t body_len, body_cap;
     bool body_too_big;
-    size_t dropped; /* body bytes read past the limit */
-    bool checked;   /* route, method, token and content type passed */
-    bool answered;  /* a response was queued */
+    size_t dropped;         /* body bytes read past the limit */
+    bool checked;           /* route, method, token and content type passed */
+    bool answered;          /* a response was queued */
     enum MHD_Result result; /* what queuing it returned */
     struct {
         char name[64];
@@ -140,8 +140,7 @@ bool http_route_add(kura_http *srv, const http_route *route, kura_error *err);
 bool http_own(kura_http *srv, void *p, kura_error *err);
 
 /* A copy of prefix + suffix owned by srv, or NULL (KURA_NOMEM). */
-const char *http_own_path(kura_http *srv, const char *prefix, const char *suffix,
-                          kura_error *err);
+const char *http_own_path(kura_http *srv, const char *prefix, const char *suffix, kura_error *err);
 
 /* Whether `path` may prefix routes: "/x[/y...]", no empty, "{" or trailing segment. */
 bool http_path_ok(const char *path);

@@ -191,9 +191,8 @@ bool kura_http_mount_rankings(kura_http *srv, const char *path, kura_error *err)
                                         .protect = true,
                                         .body = true},
                           err) &&
-           http_route_add(srv,
-                          &(http_route){.pattern = member,
-                                        .methods = {[HTTP_GET] = get_member},
-                                        .ctx = kv},
-                          err);
+           http_route_add(
+               srv,
+               &(http_route){.pattern = member, .methods = {[HTTP_GET] = get_member}, .ctx = kv},
+               err);
 }

@@ -31,8 +31,8 @@ const char *kura_http_query(const kura_http_req *req, const char *name)
     if (v)
         return v;
     /* A bare "?name" is present with no value: MHD reports it as NULL too. */
-    return MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name),
-                                         NULL, NULL) == MHD_YES
+    return MHD_lookup_connection_value_n(req->conn, MHD_GET_ARGUMENT_KIND, name, strlen(name), NULL,
+                                         NULL) == MHD_YES
                ? ""
                : NULL;
 }

@@ -42,8 +42,7 @@ bool http_own(kura_http *srv, void *p, kura_error *err)
     return true;
 }
 
-const char *http_own_path(kura_http *srv, const char *prefix, const char *suffix,
-                          kura_error *err)
+const char *http_own_path(kura_http *srv, const char *prefix, const char *suffix, kura_error *err)
 {
     size_t n = strlen(prefix) + strlen(suffix) + 1;
     char *p = malloc(n);

@@ -37,10 +37,7 @@ int main(int argc, char **argv)
     t_doc_model.name = "t_doc";
     static const kura_command commands[] = {
         {"hello", "greet, with the app open", "Usage: hello [NAME]\n", hello}};
-    kura_program program = {.name = "tprog",
-                            .setup = setup,
-                            .commands = commands,
-                            .ncommands = 1,
-                            .ctx = "here"};
+    kura_program program = {
+        .name = "tprog", .setup = setup, .commands = commands, .ncommands = 1, .ctx = "here"};
     return kura_main(argc, argv, &program);
 }

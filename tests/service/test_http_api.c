@@ -99,7 +99,7 @@ static response call(const server *s, const char *method, const char *path, cons
     return r;
 }
 
-#define GET(s, path) call((s), "GET", (path), NULL, NULL, NULL)
+#define GET(s, path)        call((s), "GET", (path), NULL, NULL, NULL)
 #define POST(s, path, body) call((s), "POST", (path), "application/json", (body), NULL)
 
 /* Whether /metrics comes to hold `needle`: a request is counted when its
@@ -181,8 +181,7 @@ static void hello(kura_http_req *req, void *ctx)
     kura_http_add_header(req, "X-Ctx", ctx);
     kura_http_respond_json(req, 200,
                            json_pack("{s:s, s:s, s:s}", "greeting", greeting ? greeting : "hello",
-                                     "name", kura_http_param(req, 0), "path",
-                                     kura_http_path(req)));
+                                     "name", kura_http_param(req, 0), "path", kura_http_path(req)));
 }
 
 /* POST /echo: the JSON body back, with what the request said of itself. */
