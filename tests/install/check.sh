@@ -43,7 +43,7 @@ LD_LIBRARY_PATH="$libdir" "$prefix/http_program"
 if [ -f "$src/examples/seed/guide_service.c" ]; then
     g=$src/examples/seed
     cc -Wall -Wextra -Werror -o "$prefix/guide_service" "$g/guide_service.c" "$g/guide_app.c" \
-        "$g/guide_seed.c" "$g/guide_users.c" "$g/sa_user.c" "$g/me_user.c" -I"$g" \
+        "$g/guide_commands.c" "$g/guide_seed.c" "$g/guide_users.c" "$g/sa_user.c" "$g/me_user.c" -I"$g" \
         $(pkg-config --cflags --libs kura-http)
     db="sqlite:///$prefix/guide.db"
     LD_LIBRARY_PATH="$libdir" "$prefix/guide_service" migrate --database-url "$db" >/dev/null
