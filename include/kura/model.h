@@ -43,17 +43,34 @@ typedef struct kura_base {
     uint64_t nulls;       /* bit i set: user field i is NULL (SQL NULL / JSON null) */
 } kura_base;
 
+/*
+ * The field types. Each has one entry in the library's table of types
+ * (src/model/types.c): its name, C member, validation, JSON, SQL column per
+ * database, BSON and the queries it takes. The lowercase name in quotes is the
+ * one schema files use (kura_type_name, kura_type_from_name).
+ */
 typedef enum kura_type {
-    KURA_TYPE_INT32,    /* int32_t */
-    KURA_TYPE_INT64,    /* int64_t */
-    KURA_TYPE_DOUBLE,   /* double */
-    KURA_TYPE_BOOL,     /* bool */
-    KURA_TYPE_STRING,   /* char[KURA_STRING_BYTES(n)]: at most n characters of UTF-8 */
-    KURA_TYPE_TEXT,     /* char *: unbounded UTF-8, malloc'd, owned by the struct */
-    KURA_TYPE_EMAIL,    /* like STRING, and a WHATWG valid e-mail address */
-    KURA_TYPE_DATETIME, /* kura_time */
-    KURA_TYPE_TAGS,     /* kura_tags: a list of short strings (see below) */
+    KURA_TYPE_INT32,    /* "int32"    int32_t */
+    KURA_TYPE_INT64,    /* "int64"    int64_t */
+    KURA_TYPE_DOUBLE,   /* "double"   double */
+    KURA_TYPE_BOOL,     /* "bool"     bool */
+    KURA_TYPE_STRING,   /* "string"   char[KURA_STRING_BYTES(n)]: at most n characters of UTF-8 */
+    KURA_TYPE_TEXT,     /* "text"     char *: unbounded UTF-8, malloc'd, owned by the struct */
+    KURA_TYPE_EMAIL,    /* "email"    like STRING, and a WHATWG valid e-mail address */
+    KURA_TYPE_DATETIME, /* "datetime" kura_time */
+    KURA_TYPE_TAGS,     /* "tags"     kura_tags: a list of short strings (see below) */
 } kura_type;
+
+/* The number of field types: kura_type values are 0 .. KURA_TYPE_COUNT - 1. */
+#define KURA_TYPE_COUNT (KURA_TYPE_TAGS + 1)
+
+/* The lowercase name of a type ("int32", "datetime", ...), as schema files spell it;
+ * static storage. NULL for a value that is no kura_type. */
+const char *kura_type_name(kura_type type);
+
+/* The type named `name` (exact, lowercase: "int32", "datetime", "tags", ...).
+ * Returns false, leaving *out untouched, for NULL or an unknown name. */
+bool kura_type_from_name(const char *name, kura_type *out);
 
 /* Bytes a char array needs to hold n characters of UTF-8 and the terminating NUL. */
 #define KURA_STRING_BYTES(n) ((n)*4 + 1)

@@ -75,29 +75,26 @@ static void column_expr(kura_buf *out, const kura_model *m, int column, void *ct
         return;
     }
     const char *name = kura_column_name(m, column);
-    kura_type t = kura_column_type(m, column);
+    const kura_type_info *ti = kura__type(kura_column_type(m, column));
+    if (ti->json_raw) {
+        /* The value as JSON text (json_extract would unquote a string); JSON null
+         * and a missing key both read as SQL NULL. */
+        if (s->pg)
+            kura_buf_addf(out, "NULLIF(\"doc\"->'%s', 'null'::jsonb)", name);
+        else
+            kura_buf_addf(out, "NULLIF(json_quote(json_extract(\"doc\", '$.%s')), 'null')", name);
+        return;
+    }
     if (!s->pg) {
         kura_buf_addf(out, "json_extract(\"doc\", '$.%s')", name);
         return;
     }
-    /* ->> gives text; the cast makes comparisons and order numeric / boolean. */
-    switch (t) {
-    case KURA_TYPE_INT32:
-        kura_buf_addf(out, "((\"doc\"->>'%s')::integer)", name);
-        break;
-    case KURA_TYPE_INT64:
-        kura_buf_addf(out, "((\"doc\"->>'%s')::bigint)", name);
-        break;
-    case KURA_TYPE_DOUBLE:
-        kura_buf_addf(out, "((\"doc\"->>'%s')::double precision)", name);
-        break;
-    case KURA_TYPE_BOOL:
-        kura_buf_addf(out, "((\"doc\"->>'%s')::boolean)", name);
-        break;
-    default: /* strings and ISO 8601 datetimes compare as text */
+    /* ->> gives text; the type's cast makes comparisons and order numeric /
+     * boolean. Strings and ISO 8601 datetimes compare as text. */
+    if (ti->pg_json_cast)
+        kura_buf_addf(out, "((\"doc\"->>'%s')::%s)", name, ti->pg_json_cast);
+    else
         kura_buf_addf(out, "(\"doc\"->>'%s')", name);
-        break;
-    }
 }
 
 static void placeholder(kura_buf *b, const doc_store *s, int n)
@@ -438,6 +435,7 @@ static void doc_sql_init(doc_sql *d, const doc_store *s)
 {
     kura_buf_init(&d->b, d->stack, sizeof d->stack);
     kura_sql_params_init(&d->p, s->pg);
+    d->p.form = s->pg ? KURA_FORM_PG_JSON : KURA_FORM_SQLITE_JSON;
     d->iso = NULL;
 }
 
@@ -519,19 +517,24 @@ static bool count_docs(kura_store *store, const kura_query *q, int64_t *count, k
     return ok;
 }
 
-/* The JSON value an assignment writes, by the field's type. */
+/* The JSON value an assignment writes: the type's own when it has one, else
+ * by the value's kind. */
 static json_t *assign_json(const kura_model *m, const kura_assign *a)
 {
     const kura_field *f = kura_field_named(m, a->field);
     const kura_value *v = &a->value;
+    const kura_type_info *ti = f ? kura__type(f->type) : NULL;
+    if (ti && ti->value_json && v->kind != KURA_VALUE_NULL)
+        return ti->value_json(v); /* e.g. a JSON field's text, embedded as a value */
+    /* An int for a double or bool field becomes one, as the query builder does. */
+    kura_value fitted = *v;
+    if (ti && fitted.kind == KURA_VALUE_INT)
+        ti->fit(f, &fitted);
+    v = &fitted;
     switch (v->kind) {
     case KURA_VALUE_NULL:
         return json_null();
     case KURA_VALUE_INT:
-        if (f && f->type == KURA_TYPE_BOOL)
-            return json_boolean(v->as.i != 0);
-        if (f && f->type == KURA_TYPE_DOUBLE)
-            return json_real((double)v->as.i);
         return json_integer(v->as.i);
     case KURA_VALUE_DOUBLE:
         return json_real(v->as.d);
