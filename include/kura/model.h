@@ -59,16 +59,18 @@ typedef enum kura_type {
     KURA_TYPE_EMAIL,    /* "email"    like STRING, and a WHATWG valid e-mail address */
     KURA_TYPE_DATETIME, /* "datetime" kura_time */
     KURA_TYPE_TAGS,     /* "tags"     kura_tags: a list of short strings (see below) */
+    KURA_TYPE_UUID,     /* "uuid"     char[KURA_UUID_BYTES]: canonical text (see below) */
+    KURA_TYPE_OBJECTID, /* "objectid" char[KURA_OBJECTID_BYTES]: 24 hex digits (see below) */
 } kura_type;
 
 /* The number of field types: kura_type values are 0 .. KURA_TYPE_COUNT - 1. */
-#define KURA_TYPE_COUNT (KURA_TYPE_TAGS + 1)
+#define KURA_TYPE_COUNT (KURA_TYPE_OBJECTID + 1)
 
-/* The lowercase name of a type ("int32", "datetime", ...), as schema files spell it;
+/* The lowercase name of a type ("int32", "uuid", ...), as schema files spell it;
  * static storage. NULL for a value that is no kura_type. */
 const char *kura_type_name(kura_type type);
 
-/* The type named `name` (exact, lowercase: "int32", "datetime", "tags", ...).
+/* The type named `name` (exact, lowercase: "int32", "datetime", "uuid", ...).
  * Returns false, leaving *out untouched, for NULL or an unknown name. */
 bool kura_type_from_name(const char *name, kura_type *out);
 
@@ -98,6 +100,42 @@ bool kura_tags_add(kura_tags *tags, const char *tag);
 /* Whether tag is in the list. */
 bool kura_tags_has(const kura_tags *tags, const char *tag);
 
+/*
+ * Text-valued types: UUID and OBJECTID members are fixed-size
+ * char arrays holding the value's canonical text, like STRING: the struct owns
+ * no memory and copies with =. An empty string means "no value": it is written
+ * as NULL (SQL NULL, JSON null) and `.required` refuses it. Validation accepts
+ * only the canonical form below, so that equal values are equal text in every
+ * store; what comes from outside (kura_from_json, HTTP query parameters, rows
+ * other programs wrote) is read leniently and canonicalised on the way in. The
+ * query builder takes them as strings (kura_where_str) in canonical form; any
+ * other form is KURA_INVALID.
+ *
+ * UUID: 36 characters, lowercase, "8-4-4-4-12" hex with dashes
+ * ("123e4567-e89b-42d3-a456-426614174000"). Stored as UUID on PostgreSQL,
+ * CHAR(36) text on SQLite, a JSON string in documents and BSON binary subtype
+ * 4 on MongoDB. Reads also accept upper case and 32 hex digits without dashes
+ * (what SQLAlchemy's Uuid type writes on SQLite); an equality query compares
+ * the canonical text, so it does not match such rows until kura rewrites them.
+ * Every operator but PREFIX/LIKE.
+ */
+#define KURA_UUID_BYTES 37
+
+/* Writes a new random (version 4) UUID in canonical form. Uses libsodium's
+ * randombytes; returns false only when libsodium cannot be initialised. */
+bool kura_uuid_new(char out[KURA_UUID_BYTES]);
+
+/*
+ * OBJECTID: MongoDB's 12-byte ObjectId as 24 lowercase hex digits. A real
+ * ObjectId on MongoDB, CHAR(24) text in SQL tables and a string in JSON and
+ * the other document stores. Reads accept upper case. Every operator but
+ * PREFIX/LIKE (hex text orders as the bytes do).
+ */
+#define KURA_OBJECTID_BYTES 25
+
+/* Writes a new ObjectId (libbson's generator: time, process, counter). */
+void kura_objectid_new(char out[KURA_OBJECTID_BYTES]);
+
 /* At most this many user fields per model (one bit each in kura_base.nulls). */
 #define KURA_MAX_FIELDS 64
 
@@ -122,7 +160,7 @@ typedef struct kura_field {
     bool has_default;
     int64_t default_int;        /* INT32, INT64, BOOL */
     double default_double;      /* DOUBLE */
-    const char *default_string; /* STRING, EMAIL, TEXT */
+    const char *default_string; /* STRING, EMAIL, TEXT, and the text types (canonical) */
 } kura_field;
 
 typedef struct kura_model {
@@ -186,6 +224,20 @@ typedef struct kura_model {
         KURA__FIELD(T, m, KURA_TYPE_EMAIL) +                                                       \
             KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                       \
             .max_chars = (n), __VA_ARGS__                                                          \
+    }
+
+/* The text-valued types check that the member is char text with room for the
+ * canonical form (a `char *` member fails that check). */
+#define KURA__TEXT_FIELD(T, m, kind, bytes)                                                        \
+    KURA__FIELD(T, m, kind) + KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= (bytes)) +                 \
+        0 * _Generic(&KURA__MEMBER(T, m)[0], char * : 0)
+#define KURA_UUID(T, m, ...)                                                                       \
+    {                                                                                              \
+        KURA__TEXT_FIELD(T, m, KURA_TYPE_UUID, KURA_UUID_BYTES), __VA_ARGS__                       \
+    }
+#define KURA_OBJECTID(T, m, ...)                                                                   \
+    {                                                                                              \
+        KURA__TEXT_FIELD(T, m, KURA_TYPE_OBJECTID, KURA_OBJECTID_BYTES), __VA_ARGS__               \
     }
 
 /* The descriptor of struct T stored as `table`; checks that `base` comes first and

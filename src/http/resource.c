@@ -332,8 +332,8 @@ static bool add_order(list_args *a, const char *value)
 }
 
 /* field=value: equality, the value read as the field's type (f NULL: the id).
- * Text a type rewrites is kept in the request's scratch space, which lives as
- * long as the query. */
+ * Canonicalised text (a UUID in capitals, a decimal "1.5") is kept in the
+ * request's scratch space, which lives as long as the query. */
 static bool add_filter(list_args *a, const char *name, const kura_field *f, const char *value)
 {
     const kura_type_info *ti = kura__type(f ? f->type : KURA_TYPE_INT64);

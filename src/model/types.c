@@ -7,11 +7,12 @@
 
 /* Indexed by kura_type: the order of include/kura/model.h's enum. */
 const kura_type_info *const kura__types[KURA_TYPE_COUNT] = {
-    [KURA_TYPE_INT32] = &kura__type_int32,   [KURA_TYPE_INT64] = &kura__type_int64,
-    [KURA_TYPE_DOUBLE] = &kura__type_double, [KURA_TYPE_BOOL] = &kura__type_bool,
-    [KURA_TYPE_STRING] = &kura__type_string, [KURA_TYPE_TEXT] = &kura__type_text,
-    [KURA_TYPE_EMAIL] = &kura__type_email,   [KURA_TYPE_DATETIME] = &kura__type_datetime,
-    [KURA_TYPE_TAGS] = &kura__type_tags,
+    [KURA_TYPE_INT32] = &kura__type_int32,       [KURA_TYPE_INT64] = &kura__type_int64,
+    [KURA_TYPE_DOUBLE] = &kura__type_double,     [KURA_TYPE_BOOL] = &kura__type_bool,
+    [KURA_TYPE_STRING] = &kura__type_string,     [KURA_TYPE_TEXT] = &kura__type_text,
+    [KURA_TYPE_EMAIL] = &kura__type_email,       [KURA_TYPE_DATETIME] = &kura__type_datetime,
+    [KURA_TYPE_TAGS] = &kura__type_tags,         [KURA_TYPE_UUID] = &kura__type_uuid,
+    [KURA_TYPE_OBJECTID] = &kura__type_objectid,
 };
 
 const char *kura_type_name(kura_type type)

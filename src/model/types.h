@@ -76,6 +76,11 @@ typedef struct kura_type_info {
     bool (*parse)(const kura_field *f, const char *text, kura_value *out, char *scratch,
                   size_t scratch_size);
 
+    /* Text-valued types: the canonical text of `text` (len bytes) for f into out (cap
+     * bytes); false when it is no such value or does not fit. NULL for the others. */
+    bool (*canon)(const kura_field *f, const char *text, size_t len, char *out, size_t cap);
+    const char *form; /* what canon accepts, for messages: "a UUID" */
+
     /* --- the member */
     void (*init)(const kura_field *f, void *m); /* applies f's default (has_default is set) */
     bool (*check)(const kura_field *f, const void *m, kura_reason r); /* validation */
@@ -132,7 +137,7 @@ static inline const kura_type_info *kura__type(kura_type t)
     return kura__types[(unsigned)t < KURA_TYPE_COUNT ? t : KURA_TYPE_INT64];
 }
 
-/* The column type of f in a dialect ("VARCHAR(32)", "TEXT") into b. */
+/* The column type of f in a dialect ("VARCHAR(32)", "NUMERIC(10,2)") into b. */
 void kura__sql_type(kura_buf *b, kura_sql_id dialect, const kura_field *f);
 /* The same as the live schema spells it (lower case), into out. */
 void kura__sql_catalog_type(kura_sql_id dialect, const kura_field *f, char *out, size_t cap);
@@ -155,9 +160,32 @@ bool kura__text_from_sql(const kura_field *f, const char *txt, size_t len, void 
 /* Milliseconds (floor) of a kura_time: MongoDB dates hold milliseconds. */
 int64_t kura__time_ms_floor(kura_time t);
 
+/*
+ * The text-valued types (UUID, OBJECTID) share their functions
+ * (type_canon.c): each entry says only how its text is canonicalised (`canon`)
+ * and how it meets BSON. "" is "no value", written as NULL.
+ */
+bool kura__canon_fit(const kura_field *f, kura_value *v);
+bool kura__canon_parse(const kura_field *f, const char *text, kura_value *out, char *scratch,
+                       size_t scratch_size);
+void kura__canon_init(const kura_field *f, void *m);
+bool kura__canon_check(const kura_field *f, const void *m, kura_reason r);
+kura_value kura__canon_value(const kura_field *f, const void *m);
+bool kura__canon_from_value(const kura_field *f, const kura_value *v, void *m, kura_error *err);
+json_t *kura__canon_to_json(const kura_field *f, const void *m);
+bool kura__canon_from_json(const kura_field *f, const json_t *v, void *m, kura_error *err);
+void kura__canon_default(kura_buf *b, const kura_field *f);
+bool kura__canon_from_sql(const kura_field *f, const char *txt, size_t len, void *m,
+                          kura_time_memo *memo, kura_error *err);
+/* Canonical text of a string element (what another program may have written). */
+bool kura__canon_from_bson_utf8(const kura_field *f, const bson_iter_t *it, void *m,
+                                kura_error *err);
+
 /* The entries, one file per family: type_number.c (int32 int64 double bool),
- * type_string.c (string text email), type_datetime.c, type_tags.c. */
+ * type_string.c (string text email), type_datetime.c, type_tags.c, type_uuid.c
+ * (uuid objectid). */
 extern const kura_type_info kura__type_int32, kura__type_int64, kura__type_double, kura__type_bool,
     kura__type_string, kura__type_text, kura__type_email, kura__type_datetime, kura__type_tags;
+extern const kura_type_info kura__type_uuid, kura__type_objectid;
 
 #endif

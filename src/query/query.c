@@ -76,7 +76,12 @@ static bool fit_value(kura_query *q, int column, kura_value *v)
     if (v->kind != KURA_VALUE_NULL && ti->fit(column_field(q, column), v))
         return true;
     const char *name = kura_column_name(q->model, column);
-    kura_fail(&q->error, KURA_INVALID, name, "%s: value of the wrong type for this field", name);
+    if (ti->canon && v->kind == KURA_VALUE_STRING && v->as.s)
+        kura_fail(&q->error, KURA_INVALID, name, "%s: '%.64s' is not %s in canonical form", name,
+                  v->as.s, ti->form);
+    else
+        kura_fail(&q->error, KURA_INVALID, name, "%s: value of the wrong type for this field",
+                  name);
     return false;
 }
 
