@@ -61,16 +61,17 @@ typedef enum kura_type {
     KURA_TYPE_TAGS,     /* "tags"     kura_tags: a list of short strings (see below) */
     KURA_TYPE_UUID,     /* "uuid"     char[KURA_UUID_BYTES]: canonical text (see below) */
     KURA_TYPE_OBJECTID, /* "objectid" char[KURA_OBJECTID_BYTES]: 24 hex digits (see below) */
+    KURA_TYPE_DATE,     /* "date"     char[KURA_DATE_BYTES]: "YYYY-MM-DD" (see below) */
 } kura_type;
 
 /* The number of field types: kura_type values are 0 .. KURA_TYPE_COUNT - 1. */
-#define KURA_TYPE_COUNT (KURA_TYPE_OBJECTID + 1)
+#define KURA_TYPE_COUNT (KURA_TYPE_DATE + 1)
 
 /* The lowercase name of a type ("int32", "uuid", ...), as schema files spell it;
  * static storage. NULL for a value that is no kura_type. */
 const char *kura_type_name(kura_type type);
 
-/* The type named `name` (exact, lowercase: "int32", "datetime", "uuid", ...).
+/* The type named `name` (exact, lowercase: "int32", "datetime", "date", ...).
  * Returns false, leaving *out untouched, for NULL or an unknown name. */
 bool kura_type_from_name(const char *name, kura_type *out);
 
@@ -101,7 +102,7 @@ bool kura_tags_add(kura_tags *tags, const char *tag);
 bool kura_tags_has(const kura_tags *tags, const char *tag);
 
 /*
- * Text-valued types: UUID and OBJECTID members are fixed-size
+ * Text-valued types: UUID, OBJECTID and DATE members are fixed-size
  * char arrays holding the value's canonical text, like STRING: the struct owns
  * no memory and copies with =. An empty string means "no value": it is written
  * as NULL (SQL NULL, JSON null) and `.required` refuses it. Validation accepts
@@ -135,6 +136,16 @@ bool kura_uuid_new(char out[KURA_UUID_BYTES]);
 
 /* Writes a new ObjectId (libbson's generator: time, process, counter). */
 void kura_objectid_new(char out[KURA_OBJECTID_BYTES]);
+
+/*
+ * DATE: a calendar date without time, "YYYY-MM-DD" (years 0001..9999, a day
+ * that exists). DATE on PostgreSQL, DATE-declared text on SQLite (what
+ * SQLAlchemy's Date stores), a JSON string in documents. MongoDB has no
+ * date-only type: kura stores a BSON date at 00:00:00 UTC of that day (and
+ * reads back only dates at midnight UTC, or "YYYY-MM-DD" strings). The text
+ * orders as the dates do, so every operator but PREFIX/LIKE works everywhere.
+ */
+#define KURA_DATE_BYTES 11
 
 /* At most this many user fields per model (one bit each in kura_base.nulls). */
 #define KURA_MAX_FIELDS 64
@@ -238,6 +249,10 @@ typedef struct kura_model {
 #define KURA_OBJECTID(T, m, ...)                                                                   \
     {                                                                                              \
         KURA__TEXT_FIELD(T, m, KURA_TYPE_OBJECTID, KURA_OBJECTID_BYTES), __VA_ARGS__               \
+    }
+#define KURA_DATE(T, m, ...)                                                                       \
+    {                                                                                              \
+        KURA__TEXT_FIELD(T, m, KURA_TYPE_DATE, KURA_DATE_BYTES), __VA_ARGS__                       \
     }
 
 /* The descriptor of struct T stored as `table`; checks that `base` comes first and

@@ -12,7 +12,7 @@ const kura_type_info *const kura__types[KURA_TYPE_COUNT] = {
     [KURA_TYPE_STRING] = &kura__type_string,     [KURA_TYPE_TEXT] = &kura__type_text,
     [KURA_TYPE_EMAIL] = &kura__type_email,       [KURA_TYPE_DATETIME] = &kura__type_datetime,
     [KURA_TYPE_TAGS] = &kura__type_tags,         [KURA_TYPE_UUID] = &kura__type_uuid,
-    [KURA_TYPE_OBJECTID] = &kura__type_objectid,
+    [KURA_TYPE_OBJECTID] = &kura__type_objectid, [KURA_TYPE_DATE] = &kura__type_date,
 };
 
 const char *kura_type_name(kura_type type)

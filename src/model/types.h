@@ -161,7 +161,7 @@ bool kura__text_from_sql(const kura_field *f, const char *txt, size_t len, void 
 int64_t kura__time_ms_floor(kura_time t);
 
 /*
- * The text-valued types (UUID, OBJECTID) share their functions
+ * The text-valued types (UUID, OBJECTID, DATE) share their functions
  * (type_canon.c): each entry says only how its text is canonicalised (`canon`)
  * and how it meets BSON. "" is "no value", written as NULL.
  */
@@ -181,11 +181,16 @@ bool kura__canon_from_sql(const kura_field *f, const char *txt, size_t len, void
 bool kura__canon_from_bson_utf8(const kura_field *f, const bson_iter_t *it, void *m,
                                 kura_error *err);
 
+/* Days since 1970-01-01 of a canonical "YYYY-MM-DD", and back. */
+int64_t kura__date_days(const char *date);
+void kura__date_from_days(int64_t days, char out[KURA_DATE_BYTES]);
+
 /* The entries, one file per family: type_number.c (int32 int64 double bool),
  * type_string.c (string text email), type_datetime.c, type_tags.c, type_uuid.c
- * (uuid objectid). */
+ * (uuid objectid), type_date.c. */
 extern const kura_type_info kura__type_int32, kura__type_int64, kura__type_double, kura__type_bool,
     kura__type_string, kura__type_text, kura__type_email, kura__type_datetime, kura__type_tags;
 extern const kura_type_info kura__type_uuid, kura__type_objectid;
+extern const kura_type_info kura__type_date;
 
 #endif
