@@ -62,16 +62,17 @@ typedef enum kura_type {
     KURA_TYPE_UUID,     /* "uuid"     char[KURA_UUID_BYTES]: canonical text (see below) */
     KURA_TYPE_OBJECTID, /* "objectid" char[KURA_OBJECTID_BYTES]: 24 hex digits (see below) */
     KURA_TYPE_DATE,     /* "date"     char[KURA_DATE_BYTES]: "YYYY-MM-DD" (see below) */
+    KURA_TYPE_DECIMAL,  /* "decimal"  char[KURA_DECIMAL_BYTES(p)]: exact decimal text (see below) */
 } kura_type;
 
 /* The number of field types: kura_type values are 0 .. KURA_TYPE_COUNT - 1. */
-#define KURA_TYPE_COUNT (KURA_TYPE_DATE + 1)
+#define KURA_TYPE_COUNT (KURA_TYPE_DECIMAL + 1)
 
 /* The lowercase name of a type ("int32", "uuid", ...), as schema files spell it;
  * static storage. NULL for a value that is no kura_type. */
 const char *kura_type_name(kura_type type);
 
-/* The type named `name` (exact, lowercase: "int32", "datetime", "date", ...).
+/* The type named `name` (exact, lowercase: "int32", "datetime", "decimal", ...).
  * Returns false, leaving *out untouched, for NULL or an unknown name. */
 bool kura_type_from_name(const char *name, kura_type *out);
 
@@ -102,7 +103,7 @@ bool kura_tags_add(kura_tags *tags, const char *tag);
 bool kura_tags_has(const kura_tags *tags, const char *tag);
 
 /*
- * Text-valued types: UUID, OBJECTID and DATE members are fixed-size
+ * Text-valued types: UUID, OBJECTID, DATE and DECIMAL members are fixed-size
  * char arrays holding the value's canonical text, like STRING: the struct owns
  * no memory and copies with =. An empty string means "no value": it is written
  * as NULL (SQL NULL, JSON null) and `.required` refuses it. Validation accepts
@@ -147,6 +148,31 @@ void kura_objectid_new(char out[KURA_OBJECTID_BYTES]);
  */
 #define KURA_DATE_BYTES 11
 
+/*
+ * DECIMAL: an exact decimal number with at most `precision` digits, `scale` of
+ * them after the point (KURA_DECIMAL(T, m, precision, scale), 1 <= precision
+ * <= 34 so that MongoDB's Decimal128 holds it exactly, 0 <= scale <=
+ * precision). Canonical text: an optional '-', the integer digits without
+ * leading zeros ("0" when there are none), then, when scale > 0, '.' and
+ * exactly `scale` digits: "12.50", "-0.05", "7" (scale 0). Never through a
+ * double: NUMERIC(p,s) on PostgreSQL, TEXT on SQLite (NUMERIC affinity would
+ * make it a double), a JSON string in documents, Decimal128 on MongoDB.
+ * kura_from_json accepts a string in any decimal notation ("1.5", "1.5e2")
+ * that fits exactly, and a JSON integer; a JSON number with a fraction or an
+ * exponent is refused (KURA_VALIDATION), because the JSON parser turns it into
+ * a double. Equality works everywhere; ordering (LT, LE, GT, GE, and sorting)
+ * only where the stored form sorts as numbers do: PostgreSQL tables and JSONB
+ * documents, and MongoDB. On SQLite tables and SQLite documents the query
+ * fails with KURA_UNSUPPORTED.
+ */
+#define KURA_DECIMAL_BYTES(precision) ((precision) + 4)
+
+/* Writes `text` (any decimal notation, e.g. "1.5", "-3", "2.50e1") as the
+ * canonical text of a DECIMAL(precision, scale) into out (out_size bytes).
+ * Returns false when it is not a decimal, does not fit exactly, or out is too
+ * small; out is then "". */
+bool kura_decimal_canonical(const char *text, int precision, int scale, char *out, size_t out_size);
+
 /* At most this many user fields per model (one bit each in kura_base.nulls). */
 #define KURA_MAX_FIELDS 64
 
@@ -156,6 +182,8 @@ typedef struct kura_field {
     size_t offset; /* offsetof(struct, member) */
     size_t size;   /* sizeof(member) */
     int max_chars; /* STRING and EMAIL: the bound in characters */
+    int precision; /* DECIMAL: digits in all */
+    int scale;     /* DECIMAL: digits after the point */
 
     bool index;    /* create a (non-unique) index with the table */
     bool unique;   /* values are unique (a unique constraint) */
@@ -238,7 +266,7 @@ typedef struct kura_model {
     }
 
 /* The text-valued types check that the member is char text with room for the
- * canonical form (a `char *` member fails that check). */
+ * canonical form (a `char *` member fails that check, but for a DECIMAL of precision 4 or less). */
 #define KURA__TEXT_FIELD(T, m, kind, bytes)                                                        \
     KURA__FIELD(T, m, kind) + KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= (bytes)) +                 \
         0 * _Generic(&KURA__MEMBER(T, m)[0], char * : 0)
@@ -253,6 +281,12 @@ typedef struct kura_model {
 #define KURA_DATE(T, m, ...)                                                                       \
     {                                                                                              \
         KURA__TEXT_FIELD(T, m, KURA_TYPE_DATE, KURA_DATE_BYTES), __VA_ARGS__                       \
+    }
+#define KURA_DECIMAL(T, m, p, s, ...)                                                              \
+    {                                                                                              \
+        KURA__TEXT_FIELD(T, m, KURA_TYPE_DECIMAL, KURA_DECIMAL_BYTES(p)) +                         \
+            KURA__CHECK((p) >= 1 && (p) <= 34 && (s) >= 0 && (s) <= (p)),                          \
+            .precision = (p), .scale = (s), __VA_ARGS__                                            \
     }
 
 /* The descriptor of struct T stored as `table`; checks that `base` comes first and

@@ -13,6 +13,7 @@ const kura_type_info *const kura__types[KURA_TYPE_COUNT] = {
     [KURA_TYPE_EMAIL] = &kura__type_email,       [KURA_TYPE_DATETIME] = &kura__type_datetime,
     [KURA_TYPE_TAGS] = &kura__type_tags,         [KURA_TYPE_UUID] = &kura__type_uuid,
     [KURA_TYPE_OBJECTID] = &kura__type_objectid, [KURA_TYPE_DATE] = &kura__type_date,
+    [KURA_TYPE_DECIMAL] = &kura__type_decimal,
 };
 
 const char *kura_type_name(kura_type type)
@@ -40,6 +41,8 @@ static void type_args(char *out, size_t cap, const kura_type_info *ti, const kur
 {
     if (ti->sql_args == KURA_SQL_ARGS_CHARS)
         snprintf(out, cap, "(%d)", f->max_chars);
+    else if (ti->sql_args == KURA_SQL_ARGS_DECIMAL)
+        snprintf(out, cap, "(%d,%d)", f->precision, f->scale);
     else
         out[0] = '\0';
 }

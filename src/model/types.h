@@ -98,7 +98,7 @@ typedef struct kura_type_info {
     /* --- SQL */
     const char *sql[KURA_SQL_DIALECTS];     /* column type; "(n)" or "(p,s)" per sql_args */
     const char *catalog[KURA_SQL_DIALECTS]; /* the live schema's spelling, lower case */
-    enum { KURA_SQL_ARGS_NONE, KURA_SQL_ARGS_CHARS } sql_args;
+    enum { KURA_SQL_ARGS_NONE, KURA_SQL_ARGS_CHARS, KURA_SQL_ARGS_DECIMAL } sql_args;
     const char *zero_default; /* a DEFAULT that lets a NOT NULL column be added to rows */
     void (*ddl_default)(kura_buf *b, const kura_field *f); /* " DEFAULT v"; has_default set */
     /* Text to bind instead of value() (malloc'd; NULL and err set on failure): for a
@@ -161,7 +161,7 @@ bool kura__text_from_sql(const kura_field *f, const char *txt, size_t len, void 
 int64_t kura__time_ms_floor(kura_time t);
 
 /*
- * The text-valued types (UUID, OBJECTID, DATE) share their functions
+ * The text-valued types (UUID, OBJECTID, DATE, DECIMAL) share their functions
  * (type_canon.c): each entry says only how its text is canonicalised (`canon`)
  * and how it meets BSON. "" is "no value", written as NULL.
  */
@@ -187,10 +187,11 @@ void kura__date_from_days(int64_t days, char out[KURA_DATE_BYTES]);
 
 /* The entries, one file per family: type_number.c (int32 int64 double bool),
  * type_string.c (string text email), type_datetime.c, type_tags.c, type_uuid.c
- * (uuid objectid), type_date.c. */
+ * (uuid objectid), type_date.c, type_decimal.c. */
 extern const kura_type_info kura__type_int32, kura__type_int64, kura__type_double, kura__type_bool,
     kura__type_string, kura__type_text, kura__type_email, kura__type_datetime, kura__type_tags;
 extern const kura_type_info kura__type_uuid, kura__type_objectid;
 extern const kura_type_info kura__type_date;
+extern const kura_type_info kura__type_decimal;
 
 #endif
