@@ -3,7 +3,7 @@
  *
  * A model struct starts with a `kura_base` member named `base` (id and the two
  * timestamps) followed by its own fields. Fields are fixed-size members (no
- * allocation per row) except KURA_TEXT, an unbounded `char *` the struct owns.
+ * allocation per row) except KURA_TEXT and KURA_JSON, `char *` text the struct owns.
  *
  *     typedef struct sa_user {
  *         kura_base base;
@@ -63,10 +63,11 @@ typedef enum kura_type {
     KURA_TYPE_OBJECTID, /* "objectid" char[KURA_OBJECTID_BYTES]: 24 hex digits (see below) */
     KURA_TYPE_DATE,     /* "date"     char[KURA_DATE_BYTES]: "YYYY-MM-DD" (see below) */
     KURA_TYPE_DECIMAL,  /* "decimal"  char[KURA_DECIMAL_BYTES(p)]: exact decimal text (see below) */
+    KURA_TYPE_JSON,     /* "json"     char *: any JSON value as text, owned (see below) */
 } kura_type;
 
 /* The number of field types: kura_type values are 0 .. KURA_TYPE_COUNT - 1. */
-#define KURA_TYPE_COUNT (KURA_TYPE_DECIMAL + 1)
+#define KURA_TYPE_COUNT (KURA_TYPE_JSON + 1)
 
 /* The lowercase name of a type ("int32", "uuid", ...), as schema files spell it;
  * static storage. NULL for a value that is no kura_type. */
@@ -172,6 +173,21 @@ void kura_objectid_new(char out[KURA_OBJECTID_BYTES]);
  * Returns false when it is not a decimal, does not fit exactly, or out is too
  * small; out is then "". */
 bool kura_decimal_canonical(const char *text, int precision, int scale, char *out, size_t out_size);
+
+/*
+ * JSON: any JSON value (object, array, string, number, true, false) held as
+ * its JSON text in a malloc'd `char *` the struct owns, like TEXT (kura_clear
+ * frees it; kura_set_text sets it). Validated as JSON on write. A NULL member,
+ * or the text "null", is the field's NULL: JSON null and a missing value are
+ * one thing in documents, so kura makes them one thing everywhere. TEXT on
+ * SQLite, JSONB on PostgreSQL (which normalises spacing and key order), the
+ * value itself (not a string) in kura's JSON, in JSON documents and as BSON on
+ * MongoDB (integers as int32/int64, other numbers as doubles; a stored BSON
+ * type JSON cannot say, such as a date, is refused when read). Numbers pass
+ * through jansson, which keeps integers exactly and other numbers as doubles.
+ * A JSON field cannot be filtered or sorted on (KURA_INVALID from the query
+ * builder), only tested for NULL.
+ */
 
 /* At most this many user fields per model (one bit each in kura_base.nulls). */
 #define KURA_MAX_FIELDS 64
@@ -288,6 +304,11 @@ typedef struct kura_model {
             KURA__CHECK((p) >= 1 && (p) <= 34 && (s) >= 0 && (s) <= (p)),                          \
             .precision = (p), .scale = (s), __VA_ARGS__                                            \
     }
+#define KURA_JSON(T, m, ...)                                                                       \
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_JSON) + 0 * _Generic(KURA__MEMBER(T, m), char * : 0),          \
+            __VA_ARGS__                                                                            \
+    }
 
 /* The descriptor of struct T stored as `table`; checks that `base` comes first and
  * that the fields fit the NULL bitmap. */
@@ -306,11 +327,11 @@ typedef struct kura_model {
  * is strdup'd (owned by *obj); out of memory leaves it NULL, which reads as "". */
 void kura_init(const kura_model *model, void *obj);
 
-/* Frees what *obj owns (KURA_TEXT members) and sets those members to NULL.
+/* Frees what *obj owns (KURA_TEXT and KURA_JSON members) and sets those members to NULL.
  * Does not free obj itself. Safe on a zeroed or already-cleared struct. */
 void kura_clear(const kura_model *model, void *obj);
 
-/* Deep copy: *dst becomes an independent copy of *src (TEXT members duplicated).
+/* Deep copy: *dst becomes an independent copy of *src (TEXT and JSON members duplicated).
  * *dst must not own anything (call kura_clear first). KURA_NOMEM on failure. */
 bool kura_copy(const kura_model *model, void *dst, const void *src, kura_error *err);
 
@@ -331,7 +352,7 @@ void kura_set_null(const kura_model *model, void *obj, const kura_field *field, 
  */
 bool kura_copy_string(char *dst, size_t dst_size, const char *src);
 
-/* Replaces a KURA_TEXT member (*member, malloc'd or NULL) with a copy of src
+/* Replaces a KURA_TEXT or KURA_JSON member (*member, malloc'd or NULL) with a copy of src
  * (NULL clears it). Returns false on out of memory, leaving *member as it was. */
 bool kura_set_text(char **member, const char *src);
 

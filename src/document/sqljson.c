@@ -27,7 +27,6 @@ typedef struct doc_model {
     char *select; /* SELECT "_id", <field exprs>, <created>, <updated> FROM "t" */
     char *get;    /* select WHERE "_id" = ? */
     char *insert; /* INSERT ... RETURNING "_id" */
-    char *update; /* merge a patch into the stored document */
     char *remove;
     bool ensured; /* table and indexes known to exist (created or checked once) */
     struct doc_model *next;
@@ -117,7 +116,6 @@ static void free_doc_model(doc_model *dm)
     free(dm->select);
     free(dm->get);
     free(dm->insert);
-    free(dm->update);
     free(dm->remove);
     free(dm);
 }
@@ -157,15 +155,6 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
                            : " (\"doc\") VALUES (json(?)) RETURNING \"_id\"");
     dm->insert = buf_take(&b);
 
-    /* json_patch (RFC 7396) and jsonb || both keep the keys the patch does not
-     * name: that is what keeps data written by other programs. */
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_add(&b, "UPDATE ");
-    kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, s->pg ? " SET \"doc\" = \"doc\" || $1::jsonb WHERE \"_id\" = $2"
-                           : " SET \"doc\" = json_patch(\"doc\", ?) WHERE \"_id\" = ?");
-    dm->update = buf_take(&b);
-
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "DELETE FROM ");
     kura_buf_ident(&b, m->name);
@@ -173,7 +162,7 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
     placeholder(&b, s, 1);
     dm->remove = buf_take(&b);
 
-    if (!dm->select || !dm->get || !dm->insert || !dm->update || !dm->remove) {
+    if (!dm->select || !dm->get || !dm->insert || !dm->remove) {
         free_doc_model(dm);
         return NULL;
     }
@@ -311,9 +300,9 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 
 /* ---- documents ---------------------------------------------------------------- */
 
-/* The model's keys as a compact JSON text (malloc'd): without "id" (the
+/* The model's keys as a JSON object (new reference): without "id" (the
  * table's key), and without created_at when `for_update` (it never changes). */
-static char *doc_text(const kura_model *m, const void *obj, bool for_update, kura_error *err)
+static json_t *doc_object(const kura_model *m, const void *obj, bool for_update, kura_error *err)
 {
     json_t *o = kura_to_json(m, obj);
     if (!o) {
@@ -323,11 +312,83 @@ static char *doc_text(const kura_model *m, const void *obj, bool for_update, kur
     json_object_del(o, "id");
     if (for_update)
         json_object_del(o, "created_at");
+    return o;
+}
+
+/* doc_object as a compact JSON text (malloc'd). */
+static char *doc_text(const kura_model *m, const void *obj, bool for_update, kura_error *err)
+{
+    json_t *o = doc_object(m, obj, for_update, err);
+    if (!o)
+        return NULL;
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!text)
         kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding %s", m->name);
     return text;
+}
+
+/* Binds a JSON text the parameters own (freed with them). */
+static bool own_param(kura_buf *b, kura_sql_params *p, char *text)
+{
+    if (!text || p->nowned == KURA_SQL_MAX_PARAMS) {
+        free(text);
+        return false;
+    }
+    p->owned[p->nowned++] = text;
+    return kura_sql_param(b, p, KURA_VSTR(text));
+}
+
+/*
+ * Appends the new document for an update by the patch `o` (taken): the stored
+ * document with o's keys replaced, every other key kept (what keeps data
+ * written by other programs). PostgreSQL's jsonb || replaces top-level keys as
+ * they are. SQLite's json_patch (RFC 7396) would merge a JSON field's object
+ * into the old one and drop the nulls inside it, so there a field read as raw
+ * JSON (json_raw) is taken out of the patch and set whole with json_set.
+ */
+static bool patch_expr(kura_buf *b, kura_sql_params *p, const doc_store *s, const kura_model *m,
+                       json_t *o, kura_error *err)
+{
+    bool ok = true;
+    const char *raw[KURA_MAX_FIELDS];
+    json_t *raw_value[KURA_MAX_FIELDS];
+    size_t nraw = 0;
+    for (size_t i = 0; !s->pg && i < m->nfields && nraw < KURA_MAX_FIELDS; i++) {
+        const kura_field *f = &m->fields[i];
+        json_t *v = json_object_get(o, f->name);
+        if (!v || !kura__type(f->type)->json_raw)
+            continue;
+        raw[nraw] = f->name;
+        raw_value[nraw++] = json_incref(v);
+        json_object_del(o, f->name);
+    }
+    char *patch = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (s->pg) {
+        kura_buf_add(b, "\"doc\" || ");
+        ok = own_param(b, p, patch);
+        kura_buf_add(b, "::jsonb");
+    } else {
+        if (nraw)
+            kura_buf_add(b, "json_set(");
+        kura_buf_add(b, "json_patch(\"doc\", ");
+        ok = own_param(b, p, patch);
+        kura_buf_add(b, ")");
+        for (size_t i = 0; i < nraw; i++) {
+            /* names are plain identifiers (check_names): safe in the path literal */
+            kura_buf_addf(b, ", '$.%s', json(", raw[i]);
+            ok = own_param(b, p, json_dumps(raw_value[i], JSON_COMPACT | JSON_ENCODE_ANY)) && ok;
+            kura_buf_add(b, ")");
+        }
+        if (nraw)
+            kura_buf_add(b, ")");
+    }
+    for (size_t i = 0; i < nraw; i++)
+        json_decref(raw_value[i]);
+    if (!ok || b->oom)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding an update");
+    return true;
 }
 
 static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error *err)
@@ -392,16 +453,31 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    char *text = doc_text(m, obj, true, err);
-    if (!text)
+    json_t *o = doc_object(m, obj, true, err);
+    if (!o)
         return false;
-    const kura_base *b = obj;
-    kura_value v[2] = {KURA_VSTR(text), KURA_VINT(b->id)};
+    const kura_base *base = obj;
+    char stack[512];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_params p;
+    kura_sql_params_init(&p, s->pg);
+    kura_buf_add(&b, "UPDATE ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " SET \"doc\" = ");
     int64_t changed = 0;
-    bool ok = kura_sql_exec(s->sql, dm->update, v, 2, &changed, err);
-    free(text);
+    bool ok = patch_expr(&b, &p, s, m, o, err);
+    if (ok) {
+        kura_buf_add(&b, " WHERE \"_id\" = ");
+        kura_sql_param(&b, &p, KURA_VINT(base->id));
+        ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
+                   : kura_sql_exec(s->sql, b.data, p.values, p.count, &changed, err);
+    }
+    kura_sql_params_free(&p);
+    kura_buf_free(&b);
     if (ok && changed == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)b->id);
+        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name,
+                         (long long)base->id);
     return ok;
 }
 
@@ -559,21 +635,21 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
     doc_store *s = (doc_store *)store;
     if (!ready(s, q->model, err))
         return false;
-    char *patch = NULL;
+    json_t *patch = NULL;
     if (set) {
-        json_t *o = json_object();
-        bool ok = o != NULL;
+        patch = json_object();
+        bool ok = patch != NULL;
         for (size_t i = 0; ok && i < n; i++) {
             json_t *v = assign_json(q->model, &set[i]);
-            ok = v && json_object_set_new(o, set[i].field, v) == 0;
+            ok = v && json_object_set_new(patch, set[i].field, v) == 0;
         }
         char iso[28];
         kura_time_format_iso(now, iso);
-        ok = ok && json_object_set_new(o, "updated_at", json_string(iso)) == 0;
-        patch = ok ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
-        if (!patch)
+        ok = ok && json_object_set_new(patch, "updated_at", json_string(iso)) == 0;
+        if (!ok) {
+            json_decref(patch);
             return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding a bulk update");
+        }
     }
     doc_sql d;
     doc_sql_init(&d, s);
@@ -581,15 +657,10 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
         kura_buf_add(&d.b, "UPDATE ");
         kura_buf_ident(&d.b, q->model->name);
         kura_buf_add(&d.b, " SET \"doc\" = ");
-        /* The patch is the first parameter, so it is numbered before the WHERE's. */
-        if (s->pg) {
-            kura_buf_add(&d.b, "\"doc\" || ");
-            kura_sql_param(&d.b, &d.p, KURA_VSTR(patch));
-            kura_buf_add(&d.b, "::jsonb");
-        } else {
-            kura_buf_add(&d.b, "json_patch(\"doc\", ");
-            kura_sql_param(&d.b, &d.p, KURA_VSTR(patch));
-            kura_buf_add(&d.b, ")");
+        /* The patch comes first, so its parameters are numbered before the WHERE's. */
+        if (!patch_expr(&d.b, &d.p, s, q->model, patch, err)) {
+            doc_sql_free(&d);
+            return false;
         }
     } else {
         kura_buf_add(&d.b, "DELETE FROM ");
@@ -598,7 +669,6 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
     bool ok = where(&d, s, q, err) &&
               kura_sql_exec(s->sql, d.b.data, d.p.values, d.p.count, affected, err);
     doc_sql_free(&d);
-    free(patch);
     return ok;
 }
 

@@ -13,7 +13,7 @@ const kura_type_info *const kura__types[KURA_TYPE_COUNT] = {
     [KURA_TYPE_EMAIL] = &kura__type_email,       [KURA_TYPE_DATETIME] = &kura__type_datetime,
     [KURA_TYPE_TAGS] = &kura__type_tags,         [KURA_TYPE_UUID] = &kura__type_uuid,
     [KURA_TYPE_OBJECTID] = &kura__type_objectid, [KURA_TYPE_DATE] = &kura__type_date,
-    [KURA_TYPE_DECIMAL] = &kura__type_decimal,
+    [KURA_TYPE_DECIMAL] = &kura__type_decimal,   [KURA_TYPE_JSON] = &kura__type_json,
 };
 
 const char *kura_type_name(kura_type type)

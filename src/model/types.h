@@ -187,11 +187,12 @@ void kura__date_from_days(int64_t days, char out[KURA_DATE_BYTES]);
 
 /* The entries, one file per family: type_number.c (int32 int64 double bool),
  * type_string.c (string text email), type_datetime.c, type_tags.c, type_uuid.c
- * (uuid objectid), type_date.c, type_decimal.c. */
+ * (uuid objectid), type_date.c, type_decimal.c, type_json.c. */
 extern const kura_type_info kura__type_int32, kura__type_int64, kura__type_double, kura__type_bool,
     kura__type_string, kura__type_text, kura__type_email, kura__type_datetime, kura__type_tags;
 extern const kura_type_info kura__type_uuid, kura__type_objectid;
 extern const kura_type_info kura__type_date;
 extern const kura_type_info kura__type_decimal;
+extern const kura_type_info kura__type_json;
 
 #endif
