@@ -76,12 +76,14 @@ static void column_expr(kura_buf *out, const kura_model *m, int column, void *ct
     const char *name = kura_column_name(m, column);
     const kura_type_info *ti = kura__type(kura_column_type(m, column));
     if (ti->json_raw) {
-        /* The value as JSON text (json_extract would unquote a string); JSON null
-         * and a missing key both read as SQL NULL. */
+        /* The value as JSON text, as written: json_extract would unquote a string
+         * and turn numbers into SQL numbers (0.30000000000000004 came back as 0.3);
+         * SQLite's -> (3.38) and JSONB's -> do not. JSON null and a missing key
+         * both read as SQL NULL. */
         if (s->pg)
             kura_buf_addf(out, "NULLIF(\"doc\"->'%s', 'null'::jsonb)", name);
         else
-            kura_buf_addf(out, "NULLIF(json_quote(json_extract(\"doc\", '$.%s')), 'null')", name);
+            kura_buf_addf(out, "NULLIF(\"doc\" -> '$.%s', 'null')", name);
         return;
     }
     if (!s->pg) {
