@@ -20,7 +20,6 @@
 #include <string.h>
 
 #include "http/internal.h"
-#include "model/types.h"
 
 #define MAX_ERRORS (KURA_MAX_FIELDS + 16)
 
@@ -336,10 +335,9 @@ static bool add_order(list_args *a, const char *value)
  * request's scratch space, which lives as long as the query. */
 static bool add_filter(list_args *a, const char *name, const kura_field *f, const char *value)
 {
-    const kura_type_info *ti = kura__type(f ? f->type : KURA_TYPE_INT64);
     kura_value v;
     char *scratch = a->scratch + a->scratch_used;
-    if (!ti->parse(f, value, &v, scratch, sizeof a->scratch - a->scratch_used))
+    if (!kura_value_parse(f, value, &v, scratch, sizeof a->scratch - a->scratch_used))
         return false;
     if (v.kind == KURA_VALUE_STRING && v.as.s == scratch)
         a->scratch_used += strlen(scratch) + 1;
@@ -386,7 +384,7 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
             memcpy(name, key, n);
             name[n] = '\0';
             f = kura_field_named(model, name);
-            if (f && (kura__type(f->type)->ops & (1u << KURA_PREFIX))) {
+            if (f && kura_type_takes(f->type, KURA_PREFIX)) {
                 kura_where_str(&a->q, f->name, KURA_PREFIX, value);
                 if (kura_query_error(&a->q))
                     return bad_arg(a, "too many conditions (at '%.64s')", key);
@@ -470,32 +468,27 @@ done:
     return ret;
 }
 
-bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
-                         const char *item_name, const http_collection *c)
+bool http_add_collection(kura_http *srv, const char *prefix, const http_collection *c,
+                         kura_error *err)
 {
-    if (srv->ncollections >= sizeof srv->collections / sizeof srv->collections[0])
-        return false;
     http_collection *own = malloc(sizeof *own);
-    if (!own)
+    if (!http_own(srv, own, err))
         return false;
     *own = *c;
-    srv->collections[srv->ncollections++] = own;
-    bool ok =
-        http_route_add(srv, &(http_route){.pattern = prefix,
-                                          .name = prefix,
-                                          .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
-                                          .ctx = own,
-                                          .protect = true,
-                                          .body = true});
-    return ok &&
-           http_route_add(
-               srv,
-               &(http_route){
-                   .pattern = item_pattern,
-                   .name = item_name,
-                   .methods =
-                       {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
-                   .ctx = own,
-                   .protect = true,
-                   .body = true});
+    const char *list_path = http_own_path(srv, prefix, "", err);
+    const char *item_path = list_path ? http_own_path(srv, prefix, "/{id}", err) : NULL;
+    if (!item_path)
+        return false;
+    http_route items = {.pattern = list_path,
+                        .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
+                        .ctx = own,
+                        .protect = true,
+                        .body = true};
+    http_route item = {
+        .pattern = item_path,
+        .methods = {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
+        .ctx = own,
+        .protect = true,
+        .body = true};
+    return http_route_add(srv, &items, err) && http_route_add(srv, &item, err);
 }

@@ -97,11 +97,23 @@ static bool dt_to_bson(bson_t *b, const char *key, const kura_field *f, const vo
     return bson_append_date_time(b, key, -1, kura__time_ms_floor(t));
 }
 
+/* The milliseconds of 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z: kura's
+ * instants span those years (see kura_time_format). */
+#define MIN_MS INT64_C(-62167219200000)
+#define MAX_MS INT64_C(253402300799999)
+
 static bool dt_from_bson(const kura_field *f, const bson_iter_t *it, void *m, kura_error *err)
 {
     if (!BSON_ITER_HOLDS_DATE_TIME(it))
         return kura__bson_wrong_type(err, f->name, it);
-    kura_time t = bson_iter_date_time(it) * 1000;
+    /* Another program's date may lie anywhere in ±292 million years, and times
+     * 1000 would overflow. */
+    int64_t ms = bson_iter_date_time(it);
+    if (ms < MIN_MS || ms > MAX_MS)
+        return kura_fail(err, KURA_STORE, f->name,
+                         "%s: stored date %lld ms is outside years 0000..9999", f->name,
+                         (long long)ms);
+    kura_time t = ms * 1000;
     memcpy(m, &t, sizeof t);
     return true;
 }

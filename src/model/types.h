@@ -19,8 +19,8 @@
 #include <jansson.h>
 #include <kura/query.h>
 
-#include "core/buf.h"
-#include "model/time_private.h"
+#include "base/buf.h"
+#include "base/time_private.h"
 
 /* SQL dialect ids: a dialect (sql/sql_private.h) says its id, an entry holds one
  * column type per id. */

@@ -334,6 +334,24 @@ const kura_error *kura_query_error(const kura_query *q)
     return NULL;
 }
 
+bool kura_value_parse(const kura_field *f, const char *text, kura_value *out, char *scratch,
+                      size_t scratch_size)
+{
+    if (!text || !out)
+        return false;
+    kura_value v;
+    if (!kura__type(f ? f->type : KURA_TYPE_INT64)->parse(f, text, &v, scratch, scratch_size))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool kura_type_takes(kura_type type, kura_op op)
+{
+    return (unsigned)type < KURA_TYPE_COUNT && (unsigned)op <= KURA_LIKE &&
+           (kura__type(type)->ops & (1u << op));
+}
+
 kura_value kura_value_of(const kura_model *m, const void *obj, const kura_field *f)
 {
     if (kura_is_null(m, obj, f))

@@ -1,0 +1,149 @@
+/* app.c — the application object: configuration in, stores out. */
+#include <kura/app.h>
+#include <kura/document.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app/app_private.h"
+#include "kv/kv_private.h"
+
+#define DEFAULT_DATABASE_URL "sqlite:///kura.db"
+
+struct kura_app {
+    kura_config *config;
+    kura_store *db;
+    kura_store *docs;      /* the document store (KURA_DOCUMENT_URL) */
+    kura_kv *kv;           /* redis_url (app_kv.c) */
+    unsigned char *secret; /* signs session cookies */
+    size_t secret_len;
+    char notice[192]; /* a default kura chose that the user should hear of, or "" */
+    app_registry models; /* registry.c */
+};
+
+/* The guide's current_app: per thread, set by enter/leave. The one piece of
+ * state outside an app, and it only points at one. */
+static _Thread_local kura_app *current;
+
+kura_app *kura_current_app(void)
+{
+    return current;
+}
+
+kura_app *kura_app_enter(kura_app *app)
+{
+    kura_app *previous = current;
+    current = app;
+    return previous;
+}
+
+void kura_app_leave(kura_app *previous)
+{
+    current = previous;
+}
+
+kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
+{
+    kura_app *app = calloc(1, sizeof *app);
+    if (!app || !(app->config = kura_config_new())) {
+        free(app);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    if (cfg && !kura_config_copy(app->config, cfg, err))
+        goto fail;
+    const char *db_url = kura_config_get(app->config, "database_url");
+    if (!db_url || !*db_url)
+        db_url = DEFAULT_DATABASE_URL;
+    app->db = kura_store_open(db_url, err);
+    if (!app->db)
+        goto fail;
+    /* Documents default to the database's own file (or server): one place to
+     * back up, and collections are tables beside the relational ones. */
+    const char *doc_url = kura_config_get(app->config, "document_url");
+    app->docs = kura_document_store_open(doc_url && *doc_url ? doc_url : db_url, err);
+    if (!app->docs)
+        goto fail;
+    if (!kura_app_kv_open(app->config, db_url, &app->kv, &app->secret, &app->secret_len, err))
+        goto fail;
+    const char *kv_url = kura_config_get(app->config, "redis_url");
+    if ((!kv_url || !*kv_url || strcmp(kv_url, "embedded:") == 0) &&
+        strncmp(db_url, "sqlite:", 7) != 0)
+        snprintf(app->notice, sizeof app->notice,
+                 "the key-value store is embedded in ./%s: the database is not SQLite (set "
+                 "KURA_REDIS_URL to choose)",
+                 KURA_EMBEDDED_KV_DEFAULT_FILE);
+    return app;
+fail:
+    kura_app_close(app);
+    return NULL;
+}
+
+kura_app *kura_app_open_env(kura_error *err)
+{
+    kura_config *cfg = kura_config_new();
+    if (!cfg) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        return NULL;
+    }
+    kura_app *app = kura_config_load_env(cfg, err) ? kura_app_open(cfg, err) : NULL;
+    kura_config_free(cfg);
+    return app;
+}
+
+void kura_app_close(kura_app *app)
+{
+    if (!app)
+        return;
+    if (current == app)
+        current = NULL;
+    kura_app_kv_free(app->kv, app->secret, app->secret_len);
+    kura_store_close(app->docs);
+    kura_store_close(app->db);
+    kura_config_free(app->config);
+    kura_registry_free(&app->models);
+    free(app);
+}
+
+kura_store *kura_app_db(kura_app *app)
+{
+    return app ? app->db : NULL;
+}
+
+kura_store *kura_app_documents(kura_app *app)
+{
+    return app ? app->docs : NULL;
+}
+
+kura_kv *kura_app_kv(kura_app *app)
+{
+    return app ? app->kv : NULL;
+}
+
+const unsigned char *kura_app_secret(const kura_app *app, size_t *len)
+{
+    if (len)
+        *len = app ? app->secret_len : 0;
+    return app ? app->secret : NULL;
+}
+
+const char *kura_app_notice(const kura_app *app)
+{
+    return app && app->notice[0] ? app->notice : NULL;
+}
+
+const kura_config *kura_app_config(const kura_app *app)
+{
+    return app->config;
+}
+
+app_registry *kura_app_registry(kura_app *app)
+{
+    return &app->models;
+}
+
+const app_registry *kura_app_registry_const(const kura_app *app)
+{
+    return &app->models;
+}

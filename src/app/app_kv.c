@@ -1,0 +1,146 @@
+/*
+ * app_kv.c — the app's key-value store and its secret.
+ *
+ * The secret signs session cookies. It is the `secret` setting when given;
+ * otherwise 32 random bytes made at first start and kept in a file beside
+ * the app's data (`<database file>.secret`, mode 0600), so cookies survive a
+ * restart. An app with no data file (in memory, or PostgreSQL with Redis)
+ * gets a fresh secret each start: its cookies die with it. There is no
+ * built-in default: a default secret is a secret every attacker knows.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app/app_private.h"
+#include "kv/kv_private.h"
+
+#define SECRET_BYTES     32
+#define MIN_SECRET_BYTES 16
+
+static bool read_secret(const char *path, unsigned char *out, kura_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return kura_fail(err, KURA_IO, NULL, "cannot read the secret file '%.128s': %s", path,
+                         strerror(errno));
+    struct stat st;
+    bool ok = false;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        kura_fail(err, KURA_CONFIG, NULL, "the secret file '%.128s' is not a regular file", path);
+    } else if (st.st_mode & 077) {
+        /* Anyone who reads it can forge sessions: refuse rather than use it. */
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "the secret file '%.128s' is readable or writable by others (chmod 600 it)",
+                  path);
+    } else {
+        unsigned char buf[SECRET_BYTES + 1];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n != SECRET_BYTES)
+            kura_fail(err, KURA_CONFIG, NULL,
+                      "the secret file '%.128s' does not hold %d bytes (delete it to make a "
+                      "new one; existing sessions end)",
+                      path, SECRET_BYTES);
+        else
+            ok = (memcpy(out, buf, SECRET_BYTES), true);
+        sodium_memzero(buf, sizeof buf);
+    }
+    close(fd);
+    return ok;
+}
+
+/* Reads path, or creates it with fresh random bytes when it does not exist. */
+static bool load_or_create(const char *path, unsigned char *out, kura_error *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST) /* made earlier, or by another process starting now */
+            return read_secret(path, out, err);
+        return kura_fail(err, KURA_IO, NULL, "cannot create the secret file '%.128s': %s", path,
+                         strerror(errno));
+    }
+    randombytes_buf(out, SECRET_BYTES);
+    bool ok = write(fd, out, SECRET_BYTES) == SECRET_BYTES && fsync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    if (!ok) {
+        unlink(path); /* a short file would be refused at every later start */
+        return kura_fail(err, KURA_IO, NULL, "cannot write the secret file '%.128s': %s", path,
+                         strerror(saved));
+    }
+    return true;
+}
+
+bool kura_app_kv_open(const kura_config *cfg, const char *database_url, kura_kv **kv,
+                      unsigned char **secret, size_t *secret_len, kura_error *err)
+{
+    *kv = NULL;
+    *secret = NULL;
+    *secret_len = 0;
+    if (sodium_init() < 0)
+        return kura_fail(err, KURA_IO, NULL, "libsodium could not initialise");
+    char *data_file = NULL;
+    *kv = kura_kv_open_for_app(kura_config_get(cfg, "redis_url"), database_url, &data_file, err);
+    if (!*kv)
+        return false;
+
+    const char *configured = kura_config_get(cfg, "secret");
+    bool ok = false;
+    if (configured && *configured) {
+        size_t n = strlen(configured);
+        if (n < MIN_SECRET_BYTES) {
+            kura_fail(err, KURA_CONFIG, "secret", "the secret is %zu bytes: use at least %d", n,
+                      MIN_SECRET_BYTES);
+            goto out;
+        }
+        if (!(*secret = malloc(n))) {
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+            goto out;
+        }
+        memcpy(*secret, configured, n);
+        *secret_len = n;
+        ok = true;
+        goto out;
+    }
+    if (!(*secret = malloc(SECRET_BYTES))) {
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        goto out;
+    }
+    *secret_len = SECRET_BYTES;
+    if (data_file) {
+        size_t n = strlen(data_file) + sizeof ".secret";
+        char *path = malloc(n);
+        if (!path) {
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+            goto out;
+        }
+        snprintf(path, n, "%s.secret", data_file);
+        ok = load_or_create(path, *secret, err);
+        free(path);
+    } else {
+        randombytes_buf(*secret, SECRET_BYTES); /* ephemeral: see the top of this file */
+        ok = true;
+    }
+out:
+    free(data_file);
+    if (!ok) {
+        kura_app_kv_free(*kv, *secret, *secret_len);
+        *kv = NULL;
+        *secret = NULL;
+        *secret_len = 0;
+    }
+    return ok;
+}
+
+void kura_app_kv_free(kura_kv *kv, unsigned char *secret, size_t secret_len)
+{
+    kura_kv_close(kv);
+    if (secret)
+        sodium_memzero(secret, secret_len);
+    free(secret);
+}

@@ -1,0 +1,37 @@
+/* app_private.h — what the app's parts share inside the library. */
+#ifndef KURA_APP_PRIVATE_H
+#define KURA_APP_PRIVATE_H
+
+#include <kura/app.h>
+#include <kura/kv.h>
+
+/* Copies every setting of src into dst. */
+bool kura_config_copy(kura_config *dst, const kura_config *src, kura_error *err);
+
+/*
+ * Opens the app's key-value store (setting redis_url; a bare "embedded:" is the
+ * database file of database_url) and loads its secret (app_kv.c). On success
+ * the caller owns *kv and *secret: kura_app_kv_free.
+ */
+bool kura_app_kv_open(const kura_config *cfg, const char *database_url, kura_kv **kv,
+                      unsigned char **secret, size_t *secret_len, kura_error *err);
+void kura_app_kv_free(kura_kv *kv, unsigned char *secret, size_t secret_len);
+
+/* The app's models (registry.c): borrowed descriptors in registration order. */
+typedef struct app_model {
+    const kura_model *model;
+    kura_model_home home;
+} app_model;
+typedef struct app_registry {
+    app_model *items;
+    size_t count, cap;
+} app_registry;
+
+/* The app's registry (app.c); never NULL for an app. */
+app_registry *kura_app_registry(kura_app *app);
+const app_registry *kura_app_registry_const(const kura_app *app);
+
+/* Frees what the registry allocated (the models are borrowed). */
+void kura_registry_free(app_registry *reg);
+
+#endif

@@ -1,0 +1,511 @@
+/*
+ * store.c — the public model-store API: argument checks, validation and
+ * timestamps happen here, once, for every driver.
+ */
+#include <kura/store.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/types.h"
+#include "store/store_private.h"
+
+/* ---- closing (opening is src/app/drivers.c: one table for every store kind) ----- */
+
+static void pending_forget(kura_store *store);
+
+void kura_store_close(kura_store *store)
+{
+    pending_forget(store);
+    if (store)
+        store->ops->close(store);
+}
+
+const char *kura_store_driver(const kura_store *store)
+{
+    return store->driver ? store->driver : store->ops->name;
+}
+
+void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ctx)
+{
+    if (!store)
+        return;
+    store->write_hook = hook;
+    store->write_hook_ctx = ctx;
+}
+
+/* Tells the write hook, if any, that the row `id` (0: many rows) changed. */
+/*
+ * Writes inside a transaction are reported when its outermost level ends, as
+ * one "anything may have changed" (model NULL, id 0): a cache must not act on
+ * a write that may still roll back, and its own store may be the very file the
+ * transaction holds locked (the embedded key-value store would wait out its
+ * busy timeout). Which stores have such news is bookkeeping of the calling
+ * thread, like its transaction: a few slots per thread, and a write that finds
+ * them full is reported at once instead.
+ */
+#define PENDING_SLOTS 8
+static _Thread_local kura_store *pending[PENDING_SLOTS];
+
+static bool pending_mark(kura_store *store)
+{
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (pending[i] == store)
+            return true;
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (!pending[i]) {
+            pending[i] = store;
+            return true;
+        }
+    return false;
+}
+
+/* After a commit or rollback: when the transaction is over, report its writes. */
+static void pending_flush(kura_store *store)
+{
+    if (store->ops->depth(store) > 0)
+        return;
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (pending[i] == store) {
+            pending[i] = NULL;
+            if (store->write_hook)
+                store->write_hook(store->write_hook_ctx, NULL, 0);
+        }
+}
+
+static void pending_forget(kura_store *store)
+{
+    for (int i = 0; i < PENDING_SLOTS; i++)
+        if (pending[i] == store)
+            pending[i] = NULL;
+}
+
+static void written(kura_store *store, const kura_model *model, int64_t id)
+{
+    if (!store->write_hook)
+        return;
+    if (store->ops->depth(store) > 0 && pending_mark(store))
+        return;
+    store->write_hook(store->write_hook_ctx, model, id);
+}
+
+bool kura_store_ping(kura_store *store, kura_error *err)
+{
+    return store->ops->ping(store, err);
+}
+
+/* ---- rows ---------------------------------------------------------------------- */
+
+void *kura_row(const kura_rows *rows, size_t i)
+{
+    if (!rows || i >= rows->count)
+        return NULL;
+    return (char *)rows->items + i * rows->model->size;
+}
+
+void *kura_rows_push_raw(kura_rows *rows, const kura_model *model)
+{
+    if (rows->model && rows->model != model)
+        return NULL;
+    rows->model = model;
+    if (rows->count == rows->capacity) {
+        size_t cap = rows->capacity ? rows->capacity * 2 : 16;
+        void *n = realloc(rows->items, cap * model->size);
+        if (!n)
+            return NULL;
+        rows->items = n;
+        rows->capacity = cap;
+    }
+    return (char *)rows->items + rows->count++ * model->size;
+}
+
+void *kura_rows_push(kura_rows *rows, const kura_model *model)
+{
+    void *row = kura_rows_push_raw(rows, model);
+    if (row)
+        memset(row, 0, model->size);
+    return row;
+}
+
+void kura_rows_pop(kura_rows *rows)
+{
+    if (rows->count == 0)
+        return;
+    rows->count--;
+    kura_clear(rows->model, (char *)rows->items + rows->count * rows->model->size);
+}
+
+void kura_rows_free(kura_rows *rows)
+{
+    if (!rows)
+        return;
+    bool owns = false; /* only owned text (TEXT, JSON) needs freeing: skip the walk without it */
+    for (size_t i = 0; rows->model && i < rows->model->nfields && !owns; i++)
+        owns = kura__type(rows->model->fields[i].type)->owns;
+    if (!owns)
+        rows->count = 0;
+    while (rows->count)
+        kura_rows_pop(rows);
+    free(rows->items);
+    memset(rows, 0, sizeof *rows);
+}
+
+/* ---- checks ---------------------------------------------------------------------- */
+
+static bool check_args(kura_store *store, const kura_model *model, const void *obj, kura_error *err)
+{
+    if (!store || !model)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!obj)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL %s object", model->name);
+    if (model->nfields > KURA_MAX_FIELDS)
+        return kura_fail(err, KURA_INVALID, NULL, "%s has more than %d fields", model->name,
+                         KURA_MAX_FIELDS);
+    return true;
+}
+
+static bool check_query(kura_store *store, const kura_query *q, kura_error *err)
+{
+    if (!store || !q)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store or query");
+    const kura_error *qe = kura_query_error(q);
+    if (qe) {
+        if (err)
+            *err = *qe;
+        return false;
+    }
+    return true;
+}
+
+/* ---- schema ---------------------------------------------------------------------- */
+
+bool kura_create(kura_store *store, const kura_model *model, kura_error *err)
+{
+    if (!store || !model)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    return store->ops->create(store, model, err);
+}
+
+bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!kura_create(store, models[i], err))
+            return false;
+    return true;
+}
+
+bool kura_drop(kura_store *store, const kura_model *model, kura_error *err)
+{
+    if (!store || !model)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    return store->ops->drop(store, model, err);
+}
+
+bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!kura_drop(store, models[i], err))
+            return false;
+    return true;
+}
+
+/* ---- objects ---------------------------------------------------------------------- */
+
+bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_error *err)
+{
+    if (!check_args(store, model, obj, err) || !kura_validate(model, obj, err))
+        return false;
+    kura_base *b = obj;
+    kura_time now = kura_now();
+    kura_time created = b->created_at, updated = b->updated_at;
+    b->created_at = b->updated_at = now;
+    if (store->ops->insert(store, model, obj, 1, err))
+        return true;
+    b->created_at = created;
+    b->updated_at = updated;
+    return false;
+}
+
+bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, size_t n,
+                      kura_error *err)
+{
+    if (n == 0)
+        return true;
+    if (!check_args(store, model, objs, err))
+        return false;
+    kura_time now = kura_now();
+    if (store->ops->insert_checked) /* checks each row as it writes it: one pass */
+        return store->ops->insert_checked(store, model, objs, n, now, err);
+    /* Validate and stamp in one pass, while each struct is in cache. */
+    for (size_t i = 0; i < n; i++) {
+        kura_base *b = (kura_base *)((char *)objs + i * model->size);
+        if (!kura_validate(model, b, err)) {
+            if (err) {
+                char msg[sizeof err->message];
+                memcpy(msg, err->message, sizeof msg);
+                kura_fail(err, KURA_VALIDATION, err->field, "row %zu: %s", i, msg);
+            }
+            return false;
+        }
+        b->created_at = b->updated_at = now;
+    }
+    return store->ops->insert(store, model, objs, n, err);
+}
+
+bool kura_get(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err)
+{
+    if (!check_args(store, model, out, err))
+        return false;
+    return store->ops->get(store, model, id, out, err);
+}
+
+bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_error *err)
+{
+    if (!check_args(store, model, obj, err) || !kura_validate(model, obj, err))
+        return false;
+    kura_base *b = obj;
+    if (b->id <= 0)
+        return kura_fail(err, KURA_INVALID, "id", "%s has no id: insert it first", model->name);
+    kura_time previous = b->updated_at;
+    b->updated_at = kura_now();
+    if (store->ops->update(store, model, obj, err)) {
+        written(store, model, b->id);
+        return true;
+    }
+    b->updated_at = previous;
+    return false;
+}
+
+bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error *err)
+{
+    if (!check_args(store, model, obj, err))
+        return false;
+    if (((kura_base *)obj)->id == 0)
+        return kura_insert(store, model, obj, err);
+    return kura_update(store, model, obj, err);
+}
+
+bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_error *err)
+{
+    if (!store || !model)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!store->ops->remove(store, model, id, err))
+        return false;
+    written(store, model, id);
+    return true;
+}
+
+/* ---- queries ---------------------------------------------------------------------- */
+
+kura_cursor *kura_cursor_open(kura_store *store, const kura_query *q, kura_error *err)
+{
+    if (!check_query(store, q, err))
+        return NULL;
+    return store->ops->cursor_open(store, q, err);
+}
+
+int kura_cursor_next(kura_cursor *cursor, void *out, kura_error *err)
+{
+    if (!cursor || !out) {
+        kura_fail(err, KURA_INVALID, NULL, "NULL cursor or row");
+        return -1;
+    }
+    return cursor->ops->next(cursor, out, err);
+}
+
+void kura_cursor_close(kura_cursor *cursor)
+{
+    if (cursor)
+        cursor->ops->close(cursor);
+}
+
+bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_error *err)
+{
+    if (!out)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL rows");
+    if (!check_query(store, q, err))
+        return false;
+    if (out->model && out->model != q->model)
+        return kura_fail(err, KURA_INVALID, NULL, "rows hold %s, the query is over %s",
+                         out->model->name, q->model->name);
+    kura_cursor *c = store->ops->find_open ? store->ops->find_open(store, q, err)
+                                           : store->ops->cursor_open(store, q, err);
+    if (!c)
+        return false;
+    size_t before = out->count;
+    int rc;
+    bool fills = c->ops->fills_rows;
+    for (;;) {
+        void *row = fills ? kura_rows_push_raw(out, q->model) : kura_rows_push(out, q->model);
+        if (!row) {
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory reading rows");
+            rc = -1;
+            break;
+        }
+        rc = c->ops->next(c, row, err);
+        if (rc != 1) {
+            out->count--; /* the slot pushed for a row that did not come */
+            break;
+        }
+    }
+    c->ops->close(c);
+    if (rc < 0) {
+        while (out->count > before)
+            kura_rows_pop(out);
+        return false;
+    }
+    return true;
+}
+
+bool kura_first(kura_store *store, const kura_query *q, void *out, bool *found, kura_error *err)
+{
+    if (!out || !found)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL row or found flag");
+    if (!check_query(store, q, err))
+        return false;
+    kura_query one = *q;
+    one.limit = 1;
+    kura_cursor *c = store->ops->cursor_open(store, &one, err);
+    if (!c)
+        return false;
+    int rc = c->ops->next(c, out, err);
+    c->ops->close(c);
+    *found = rc == 1;
+    return rc >= 0;
+}
+
+bool kura_count(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
+{
+    if (!count)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL count");
+    if (!check_query(store, q, err))
+        return false;
+    return store->ops->count(store, q, count, err);
+}
+
+bool kura_exists(kura_store *store, const kura_query *q, bool *exists, kura_error *err)
+{
+    if (!exists)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL result");
+    if (!check_query(store, q, err))
+        return false;
+    void *row = calloc(1, q->model->size);
+    if (!row)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    bool ok = kura_first(store, q, row, exists, err);
+    kura_clear(q->model, row);
+    free(row);
+    return ok;
+}
+
+bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                       int64_t *affected, kura_error *err)
+{
+    if (!check_query(store, q, err))
+        return false;
+    if (n == 0 || !set)
+        return kura_fail(err, KURA_INVALID, NULL, "bulk update assigns nothing");
+    for (size_t i = 0; i < n; i++) {
+        if (!kura_assign_check(q->model, &set[i], err))
+            return false;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(set[i].field, set[j].field) == 0)
+                return kura_fail(err, KURA_INVALID, set[i].field, "%s is assigned twice",
+                                 set[i].field);
+    }
+    int64_t ignored;
+    if (!store->ops->update_where(store, q, set, n, kura_now(), affected ? affected : &ignored,
+                                  err))
+        return false;
+    written(store, q->model, 0);
+    return true;
+}
+
+bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
+{
+    if (!check_query(store, q, err))
+        return false;
+    int64_t ignored;
+    if (!store->ops->delete_where(store, q, affected ? affected : &ignored, err))
+        return false;
+    written(store, q->model, 0);
+    return true;
+}
+
+/* Validates an assigned value by writing it into a scratch struct and running
+ * the field's own validator, so bulk updates obey the same rules as saves. */
+bool kura_assign_check(const kura_model *model, const kura_assign *a, kura_error *err)
+{
+    if (!a->field)
+        return kura_fail(err, KURA_INVALID, NULL, "bulk update names no field");
+    const kura_field *f = kura_field_named(model, a->field);
+    if (!f)
+        return kura_fail(err, KURA_INVALID, NULL, "%s has no assignable field '%.64s'", model->name,
+                         a->field);
+    void *tmp = calloc(1, model->size);
+    if (!tmp)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    const kura_value *v = &a->value;
+    bool ok = true;
+    if (v->kind == KURA_VALUE_NULL)
+        kura_set_null(model, tmp, f, true);
+    else
+        ok = kura__type(f->type)->from_value(f, v, (char *)tmp + f->offset, err);
+    if (ok)
+        ok = kura_validate_field(model, tmp, f, err);
+    else if (!err || err->code == KURA_OK || strcmp(err->field, f->name) != 0)
+        kura_fail(err, KURA_VALIDATION, f->name, "%s: value of the wrong type", f->name);
+    free(tmp); /* never kura_clear: owned text here is the caller's pointer (borrowed) */
+    return ok;
+}
+
+/* ---- transactions and raw SQL ------------------------------------------------------ */
+
+bool kura_begin(kura_store *store, kura_error *err)
+{
+    return store->ops->begin(store, err);
+}
+
+bool kura_commit(kura_store *store, kura_error *err)
+{
+    bool ok = store->ops->commit(store, err);
+    pending_flush(store); /* also after a rollback: a cache may hold what it read inside */
+    return ok;
+}
+
+bool kura_rollback(kura_store *store, kura_error *err)
+{
+    bool ok = store->ops->rollback(store, err);
+    pending_flush(store);
+    return ok;
+}
+
+int kura_transaction_depth(kura_store *store)
+{
+    return store->ops->depth(store);
+}
+
+bool kura_sql_query(kura_store *store, const kura_model *model, const char *sql,
+                    const kura_value *params, size_t nparams, kura_rows *out, kura_error *err)
+{
+    if (!store || !model || !sql || !out || (nparams && !params))
+        return kura_fail(err, KURA_INVALID, NULL, "NULL argument");
+    if (out->model && out->model != model)
+        return kura_fail(err, KURA_INVALID, NULL, "rows hold another model");
+    if (!store->ops->sql_query)
+        return kura_fail(err, KURA_UNSUPPORTED, NULL, "the %s store does not run SQL",
+                         kura_store_driver(store));
+    return store->ops->sql_query(store, model, sql, params, nparams, out, err);
+}
+
+bool kura_sql_exec(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                   int64_t *affected, kura_error *err)
+{
+    if (!store || !sql || (nparams && !params))
+        return kura_fail(err, KURA_INVALID, NULL, "NULL argument");
+    if (!store->ops->sql_exec)
+        return kura_fail(err, KURA_UNSUPPORTED, NULL, "the %s store does not run SQL",
+                         kura_store_driver(store));
+    return store->ops->sql_exec(store, sql, params, nparams, affected, err);
+}

@@ -1,0 +1,93 @@
+/*
+ * store_private.h — the table of functions behind every model store.
+ *
+ * A driver defines a struct whose first member is `kura_store base`, fills a
+ * static const kura_store_ops and returns &its->base from its open function.
+ * The public functions in store.c validate, stamp timestamps and check
+ * arguments before calling the driver, so drivers receive objects that are
+ * already valid and stamped.
+ */
+#ifndef KURA_STORE_PRIVATE_H
+#define KURA_STORE_PRIVATE_H
+
+#include <kura/store.h>
+
+typedef struct kura_store_ops {
+    const char *name;
+    void (*close)(kura_store *store);
+    bool (*ping)(kura_store *store, kura_error *err);
+
+    bool (*create)(kura_store *store, const kura_model *model, kura_error *err);
+    bool (*drop)(kura_store *store, const kura_model *model, kura_error *err);
+
+    /* objs: n validated, stamped structs. Sets each base.id. n > 1 is atomic. */
+    bool (*insert)(kura_store *store, const kura_model *model, void *objs, size_t n,
+                   kura_error *err);
+    /* Optional: insert with each row validated and stamped (now) by the driver
+     * just before it is written, all or none; the message of a validation
+     * failure names the row ("row 7: ..."). */
+    bool (*insert_checked)(kura_store *store, const kura_model *model, void *objs, size_t n,
+                           kura_time now, kura_error *err);
+    bool (*get)(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err);
+    bool (*update)(kura_store *store, const kura_model *model, const void *obj, kura_error *err);
+    bool (*remove)(kura_store *store, const kura_model *model, int64_t id, kura_error *err);
+
+    /* q is well formed (no building error). */
+    kura_cursor *(*cursor_open)(kura_store *store, const kura_query *q, kura_error *err);
+    /* Optional: like cursor_open, for kura_find, which reads every row anyway
+     * (a driver may fetch them in one go instead of streaming). NULL: cursor_open. */
+    kura_cursor *(*find_open)(kura_store *store, const kura_query *q, kura_error *err);
+    bool (*count)(kura_store *store, const kura_query *q, int64_t *count, kura_error *err);
+    /* set[] values are validated; now is the updated_at stamp to write. */
+    bool (*update_where)(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
+                         kura_time now, int64_t *affected, kura_error *err);
+    bool (*delete_where)(kura_store *store, const kura_query *q, int64_t *affected,
+                         kura_error *err);
+
+    bool (*begin)(kura_store *store, kura_error *err);
+    bool (*commit)(kura_store *store, kura_error *err);
+    bool (*rollback)(kura_store *store, kura_error *err);
+    int (*depth)(kura_store *store);
+
+    /* Optional (NULL: KURA_UNSUPPORTED). */
+    bool (*sql_query)(kura_store *store, const kura_model *model, const char *sql,
+                      const kura_value *params, size_t nparams, kura_rows *out, kura_error *err);
+    bool (*sql_exec)(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
+                     int64_t *affected, kura_error *err);
+} kura_store_ops;
+
+struct kura_store {
+    const kura_store_ops *ops;
+    const char *driver; /* kura_store_driver(): "sqlite", "postgresql", ... */
+    /* kura_store_set_write_hook; zero (none) in a calloc'd store. */
+    kura_write_hook write_hook;
+    void *write_hook_ctx;
+};
+
+typedef struct kura_cursor_ops {
+    int (*next)(kura_cursor *cursor, void *out, kura_error *err);
+    void (*close)(kura_cursor *cursor);
+    /* next() writes every member (and owns nothing it did not set), so
+     * kura_find may hand it rows that were not zeroed first. */
+    bool fills_rows;
+} kura_cursor_ops;
+
+struct kura_cursor {
+    const kura_cursor_ops *ops;
+    const kura_model *model;
+};
+
+/* Grows rows by one zeroed struct and returns it; NULL on out of memory. */
+void *kura_rows_push(kura_rows *rows, const kura_model *model);
+
+/* The same without zeroing, for a cursor whose next() fills every member. */
+void *kura_rows_push_raw(kura_rows *rows, const kura_model *model);
+
+/* Drops the last row (after a failed decode), clearing what it owns. */
+void kura_rows_pop(kura_rows *rows);
+
+/* Checks one assigned value for a bulk update against its field: kind, bounds,
+ * e-mail, choices, range, required. */
+bool kura_assign_check(const kura_model *model, const kura_assign *a, kura_error *err);
+
+#endif
