@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "base/buf.h"
+#include "model/types.h"
 #include "store/store_private.h"
 
 typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
@@ -23,8 +24,9 @@ typedef struct kura_sql_dialect {
     bool dollar_params;  /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
     bool returning_id;   /* INSERT ... RETURNING id, read as the statement's row */
     const char *id_type; /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
-    /* Column type by kura_type; STRING/EMAIL get "(n)" appended; TAGS is a JSON array in text. */
-    const char *types[KURA_TYPE_TAGS + 1];
+    /* Which column of the field-type table (model/types.h) holds this dialect's
+     * column types, and which stored form its columns are. */
+    kura_sql_id id;
 } kura_sql_dialect;
 
 typedef struct kura_sql_driver {
