@@ -14,5 +14,6 @@
 #include "app.h"
 #include "document.h"
 #include "migrate.h"
+#include "schema.h"
 
 #endif
