@@ -55,6 +55,8 @@ extern const cli_command cli_cmd_migrate;
 extern const cli_command cli_cmd_seed;
 extern const cli_command cli_cmd_users;
 extern const cli_command cli_cmd_serve;
+extern const cli_command cli_cmd_inspect;
+int cli_inspect(int argc, char **argv); /* `kura inspect` (argv[0] "inspect") on its own */
 
 /* The models the CLI manages (the reference app's), for migrate and friends. */
 extern const kura_model *const cli_models[];

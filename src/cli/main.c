@@ -8,7 +8,7 @@
 #include "cli/cli.h"
 
 static const cli_command *const commands[] = {&cli_cmd_migrate, &cli_cmd_seed, &cli_cmd_users,
-                                              &cli_cmd_serve};
+                                              &cli_cmd_serve, &cli_cmd_inspect};
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void usage(FILE *out)
