@@ -66,6 +66,7 @@ typedef struct catalogue {
     const char *indexes;  /* one parameter: the table; cat_index's columns */
     const char *id_type;  /* the only id type that numbers rows by itself; NULL: see `serial` */
     const char *datetime; /* DDL type of the stamps, for the ALTER TABLE a warning suggests */
+    bool pads_char;       /* CHAR(n) values read back padded with blanks to n */
 } catalogue;
 
 static const catalogue catalogues[] = {
@@ -120,6 +121,7 @@ static const catalogue catalogues[] = {
             "WHERE n.nspname = current_schema() AND t.relname = $1 ORDER BY ic.relname",
         .id_type = NULL, /* any integer type, numbered by a sequence or identity */
         .datetime = "TIMESTAMP WITHOUT TIME ZONE",
+        .pads_char = true,
     },
 };
 
@@ -130,6 +132,7 @@ static const struct {
     const char *sql;
     kura_type type;
     bool sized; /* "(n)" gives a string's max_chars; without it the column is text */
+    bool fixed; /* CHAR(n): blank-padded where the database pads (catalogue.pads_char) */
 } type_map[] = {
     {"INTEGER", KURA_TYPE_INT32},
     {"INT", KURA_TYPE_INT32},
@@ -143,9 +146,9 @@ static const struct {
     {"VARCHAR", KURA_TYPE_STRING, true},
     {"CHARACTER VARYING", KURA_TYPE_STRING, true},
     {"NVARCHAR", KURA_TYPE_STRING, true},
-    {"CHAR", KURA_TYPE_STRING, true},
-    {"CHARACTER", KURA_TYPE_STRING, true},
-    {"NCHAR", KURA_TYPE_STRING, true},
+    {"CHAR", KURA_TYPE_STRING, true, true},
+    {"CHARACTER", KURA_TYPE_STRING, true, true},
+    {"NCHAR", KURA_TYPE_STRING, true, true},
     {"TEXT", KURA_TYPE_TEXT},
     {"CLOB", KURA_TYPE_TEXT},
     {"REAL", KURA_TYPE_DOUBLE},
@@ -159,8 +162,8 @@ static const struct {
     {"DATETIME", KURA_TYPE_DATETIME},
     {"TIMESTAMP", KURA_TYPE_DATETIME},
     {"TIMESTAMP WITHOUT TIME ZONE", KURA_TYPE_DATETIME},
-    {"TIMESTAMP WITH TIME ZONE", KURA_TYPE_DATETIME},
-    {"TIMESTAMPTZ", KURA_TYPE_DATETIME},
+    /* Not TIMESTAMP WITH TIME ZONE: PostgreSQL prints it with a "+00" offset
+     * that kura's datetime parser refuses, so such a column cannot be read. */
 };
 
 /*
@@ -168,7 +171,7 @@ static const struct {
  * "VARCHAR(128)" gives its length in the text (SQLite); PostgreSQL gives it in
  * c->len. Returns false for a type kura cannot map.
  */
-static bool map_type(const cat_column *c, kura_type *type, int *max_chars)
+static bool map_type_fixed(const cat_column *c, kura_type *type, int *max_chars, bool *fixed)
 {
     char name[64];
     const char *t = c->type ? c->type : "";
@@ -192,6 +195,7 @@ static bool map_type(const cat_column *c, kura_type *type, int *max_chars)
             continue;
         *type = type_map[i].type;
         *max_chars = 0;
+        *fixed = type_map[i].fixed;
         if (type_map[i].sized) {
             if (len > 0 && len <= KURA__SCHEMA_MAX_CHARS)
                 *max_chars = (int)len;
@@ -205,15 +209,10 @@ static bool map_type(const cat_column *c, kura_type *type, int *max_chars)
     return false;
 }
 
-/* Whether a type text says "with time zone" (or is TIMESTAMPTZ), in any case. */
-static bool zoned(const char *type)
+static bool map_type(const cat_column *c, kura_type *type, int *max_chars)
 {
-    char up[64];
-    size_t n = 0;
-    for (; type && type[n] && n + 1 < sizeof up; n++)
-        up[n] = (char)toupper((unsigned char)type[n]);
-    up[n] = '\0';
-    return strstr(up, "WITH TIME ZONE") || strstr(up, "TIMESTAMPTZ");
+    bool fixed;
+    return map_type_fixed(c, type, max_chars, &fixed);
 }
 
 /* ---- defaults ------------------------------------------------------------------------ */
@@ -506,12 +505,13 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
             continue;
         kura_type type;
         int chars;
+        bool fixed = false;
         if (!kura__schema_ident(cn) || !strcmp(cn, "base") || !strcmp(cn, "_id")) {
             ok = kura__strs_addf(
                 &m->warnings, "column %s.\"%s\": not a name a field can have: left out", table, cn);
             continue;
         }
-        if (!map_type(c, &type, &chars)) {
+        if (!map_type_fixed(c, &type, &chars, &fixed)) {
             ok = kura__strs_addf(&m->warnings,
                                  "column %s.%s has type %s, which kura cannot map: left out "
                                  "(kura_insert then fails if it is NOT NULL without a default)",
@@ -531,6 +531,11 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         }
         f->max_chars = chars;
         f->required = c->notnull;
+        if (fixed && cat->pads_char)
+            ok = kura__strs_addf(&m->warnings,
+                                 "column %s.%s is %s(%d): the database pads shorter values with "
+                                 "blanks, so they read back longer than kura wrote them",
+                                 table, cn, c->type, chars);
         bool oom = false;
         if (c->dflt && strcasecmp(c->dflt, "NULL") != 0 && !map_default(f, c->dflt, &oom))
             ok = !oom && kura__strs_addf(&m->warnings,
@@ -538,12 +543,6 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
                                          "keeps, so it is left out (kura writes every column on "
                                          "insert: the database's default never applies)",
                                          table, cn, c->dflt);
-        if (ok && type == KURA_TYPE_DATETIME && zoned(c->type))
-            ok = kura__strs_addf(&m->warnings,
-                                 "column %s.%s is a timestamp with time zone: kura writes UTC "
-                                 "times without an offset, which the server reads in its "
-                                 "TimeZone setting; keep that UTC",
-                                 table, cn);
     }
     for (size_t i = 0; ok && i < idx.count; i++)
         ok = apply_index(m, kura_row(&idx, i), table);
