@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -360,6 +361,44 @@ static void test_postgresql_tables(void **state)
     PQfinish(pg);
 }
 
+/* Runs `kura ARGS` with KURA_DATABASE_URL unset; returns its exit status, stdout in out. */
+static int kura_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "env -u KURA_DATABASE_URL '%s' %s 2>/dev/null", KURA_BIN, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli(void **state)
+{
+    (void)state;
+    if (!have_flask)
+        skip();
+    static char out[1 << 16];
+    char args[256];
+    snprintf(args, sizeof args, "inspect '%s'", db_url);
+    assert_int_equal(kura_cli(args, out, sizeof out), 0);
+    /* The library's text (earlier tests changed the file: compare with now). */
+    kura_schema *s = inspect(db_url);
+    kura_error err = {0};
+    char *want = kura_schema_to_string(s, &err);
+    assert_string_equal(out, want);
+    free(want);
+    kura_schema_free(s);
+    snprintf(args, sizeof args, "--database-url '%s' inspect --c", db_url);
+    assert_int_equal(kura_cli(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "typedef struct author {\n    kura_base base;\n"));
+    assert_non_null(strstr(out, "const kura_model book_model = KURA_MODEL("));
+    assert_int_equal(kura_cli("inspect", out, sizeof out), 2);
+    assert_int_equal(kura_cli("inspect --nope x", out, sizeof out), 2);
+    assert_int_equal(kura_cli("inspect 'sqlite:////nonexistent/dir/x.db'", out, sizeof out), 1);
+}
+
 static void test_refuses_document_stores(void **state)
 {
     (void)state;
@@ -380,6 +419,7 @@ int main(void)
         cmocka_unit_test(test_tables_through_the_store),
         cmocka_unit_test(test_c_declarations_compile_with_the_same_layout),
         cmocka_unit_test(test_postgresql_tables),
+        cmocka_unit_test(test_cli),
         cmocka_unit_test(test_refuses_document_stores),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
