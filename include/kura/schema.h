@@ -100,8 +100,9 @@ typedef struct kura_schema_entry {
 
 /*
  * The schema file (JSON text, pretty-printed, ending in a newline) for
- * entries[0..n), as kura_schema_load_string reads it back. Every option a
- * field has is written; defaults are left out. The caller frees the text.
+ * entries[0..n), as kura_schema_load_string reads it back: one field per line,
+ * each with the options it uses (others left out); store and path always
+ * written. The caller frees the text.
  * NULL with err filled: KURA_INVALID for a model the format cannot hold (a
  * field type it does not know), KURA_NOMEM.
  */
@@ -128,17 +129,24 @@ char *kura_schema_to_c(const kura_schema *schema, kura_error *err);
  * model per table kura can serve, in name order:
  *   - columns map to fields (INTEGER -> int32, BIGINT -> int64, VARCHAR(n) and
  *     CHAR(n) -> string n, TEXT -> text, REAL/DOUBLE/FLOAT -> double, BOOLEAN ->
- *     bool, DATETIME/TIMESTAMP -> datetime); NOT NULL -> required; a literal
- *     default -> default; a single-column index -> index (and unique);
+ *     bool, DATETIME/TIMESTAMP [WITHOUT TIME ZONE] -> datetime); NOT NULL ->
+ *     required; a literal default -> default; a single-column index -> index
+ *     (and unique), a UNIQUE constraint -> unique;
  *   - id, created_at and updated_at are kura_base, not fields;
- *   - a column whose type kura cannot map is left out, with a warning naming
- *     it; so are defaults that are not literals and multi-column indexes;
- *   - a table without an integer primary key column `id` is not a model: a
- *     top-level warning names it. A table without created_at/updated_at is a
- *     model with a warning: the SQL store reads and writes both columns, so
- *     every call but kura_delete, kura_count and kura_delete_where fails on it
- *     until they are added (the warning gives the ALTER TABLE statements).
- * SQLite tables of kura's own (the embedded key-value store, kura_*) are skipped.
+ *   - a column whose type kura cannot map (BLOB, NUMERIC, JSONB, timestamp
+ *     WITH time zone ...) is left out, with a warning naming it; so are
+ *     defaults that are not literals, and multi-column, partial and expression
+ *     indexes;
+ *   - a table without an integer primary key column `id` (SQLite: INTEGER
+ *     PRIMARY KEY) is not a model: a top-level warning names it. A table
+ *     without created_at/updated_at is a model with a warning: the SQL store
+ *     reads and writes both columns, so every call but kura_count, kura_delete
+ *     and kura_delete_where fails on it until they are added (the warning
+ *     gives the ALTER TABLE statements);
+ *   - SQLite tables of kura's embedded key-value store (kura_kv, kura_kv_zset,
+ *     kura_kv_hash) are skipped; an embedded document collection is named in a
+ *     top-level warning.
+ * See docs/schema-file.md.
  * The caller owns the result (kura_schema_free). NULL with err filled: the
  * errors of kura_store_open, KURA_UNSUPPORTED for a document or other store.
  */
