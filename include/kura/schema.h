@@ -143,9 +143,13 @@ char *kura_schema_to_c(const kura_schema *schema, kura_error *err);
  *     reads and writes both columns, so every call but kura_count, kura_delete
  *     and kura_delete_where fails on it until they are added (the warning
  *     gives the ALTER TABLE statements);
+ *   - a JSON document collection of kura's (a table "_id", "doc": embedded
+ *     SQLite JSON or JSONB) becomes a "documents" model whose fields are
+ *     inferred from up to 100 documents (in key order of first appearance;
+ *     JSONB stores keys shortest first); ix_<table>_<field> indexes mark
+ *     fields indexed/unique; nothing is inferred required or bounded;
  *   - SQLite tables of kura's embedded key-value store (kura_kv, kura_kv_zset,
- *     kura_kv_hash) are skipped; an embedded document collection is named in a
- *     top-level warning.
+ *     kura_kv_hash) are skipped.
  * See docs/schema-file.md.
  * The caller owns the result (kura_schema_free). NULL with err filled: the
  * errors of kura_store_open, KURA_UNSUPPORTED for a document or other store.

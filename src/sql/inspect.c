@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "model/schema_private.h"
+#include "sql/inspect_private.h"
 #include "sql/sql_private.h"
 
 /* ---- catalogue rows ------------------------------------------------------------ */
@@ -67,6 +67,7 @@ typedef struct catalogue {
     const char *id_type;  /* the only id type that numbers rows by itself; NULL: see `serial` */
     const char *datetime; /* DDL type of the stamps, for the ALTER TABLE a warning suggests */
     bool pads_char;       /* CHAR(n) values read back padded with blanks to n */
+    const char *doc_expr; /* a document collection's "doc" column as JSON text */
 } catalogue;
 
 static const catalogue catalogues[] = {
@@ -87,6 +88,7 @@ static const catalogue catalogues[] = {
         /* Only INTEGER PRIMARY KEY is the rowid, numbered by SQLite on insert. */
         .id_type = "INTEGER",
         .datetime = "DATETIME",
+        .doc_expr = "\"doc\"",
     },
     {
         .driver = "postgresql",
@@ -122,6 +124,7 @@ static const catalogue catalogues[] = {
         .id_type = NULL, /* any integer type, numbered by a sequence or identity */
         .datetime = "TIMESTAMP WITHOUT TIME ZONE",
         .pads_char = true,
+        .doc_expr = "\"doc\"::text",
     },
 };
 
@@ -451,6 +454,34 @@ static bool document_collection(const kura_rows *cols)
     return cols->count == 2 && column_named(cols, "_id") && column_named(cols, "doc");
 }
 
+/* A document collection: its index names (ix_<table>_<field> marks a field) and its sample. */
+static bool inspect_collection(kura_store *store, const catalogue *cat, kura_schema *s,
+                               const char *table, const kura_rows *idx, kura_error *err)
+{
+    const char **names = calloc(idx->count + 1, sizeof *names);
+    bool *uniq = calloc(idx->count + 1, sizeof *uniq);
+    bool ok = names && uniq;
+    for (size_t i = 0, n = 0; ok && i < idx->count; i++) {
+        const cat_index *ix = kura_row(idx, i);
+        if (ix->name) {
+            names[n] = ix->name;
+            uniq[n++] = ix->uniq;
+        }
+    }
+    if (!kura__schema_ident(table))
+        ok = ok && (kura__strs_addf(&s->warnings,
+                                    "collection \"%s\": its name is not one a schema accepts "
+                                    "(letters, digits and _), so it is not a model",
+                                    table) ||
+                    oom_fail(err));
+    else
+        ok = ok ? kura__inspect_collection(store, s, table, cat->doc_expr, names, uniq, err)
+                : oom_fail(err);
+    free(names);
+    free(uniq);
+    return ok;
+}
+
 static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *s,
                           const char *table, kura_error *err)
 {
@@ -464,11 +495,7 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         goto out; /* dropped while we looked */
     char why[200];
     if (document_collection(&cols)) {
-        ok = kura__strs_addf(&s->warnings,
-                             "table %s is a kura document collection (\"_id\", \"doc\"): not a "
-                             "SQL model; declare it with \"store\": \"documents\"",
-                             table) ||
-             oom_fail(err);
+        ok = inspect_collection(store, cat, s, table, &idx, err);
         goto out;
     }
     if (key_problem(cat, &cols, why, sizeof why)) {

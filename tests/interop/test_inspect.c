@@ -399,6 +399,117 @@ static void test_cli(void **state)
     assert_int_equal(kura_cli("inspect 'sqlite:////nonexistent/dir/x.db'", out, sizeof out), 1);
 }
 
+/* A document collection, as kura's document store writes it. */
+typedef struct me_doc {
+    kura_base base;
+    char name[KURA_STRING_BYTES(64)];
+    char email[KURA_STRING_BYTES(128)];
+    int32_t age;
+    double ratio;
+    bool on;
+    kura_time born;
+    kura_tags tags;
+    int64_t big;
+} me_doc;
+static const kura_model me_doc_model = KURA_MODEL(
+    me_doc, "me_doc", KURA_STRING(me_doc, name, 64),
+    KURA_EMAIL(me_doc, email, 128, .index = true, .unique = true),
+    KURA_INT32(me_doc, age, .index = true), KURA_DOUBLE(me_doc, ratio), KURA_BOOL(me_doc, on),
+    KURA_DATETIME(me_doc, born), KURA_TAGS(me_doc, tags), KURA_INT64(me_doc, big));
+
+static void collection_sampled(const char *url, const char *fields)
+{
+    kura_error err = {0};
+    kura_store *docs = kura_document_store_open(url, &err);
+    if (!docs)
+        fail_msg("%s", err.message);
+    assert_true(kura_drop(docs, &me_doc_model, &err));
+    for (int i = 0; i < 3; i++) {
+        me_doc m;
+        kura_init(&me_doc_model, &m);
+        snprintf(m.name, sizeof m.name, "n%d", i);
+        snprintf(m.email, sizeof m.email, "a%d@example.org", i);
+        m.age = i;
+        m.ratio = i + 0.5;
+        m.born = kura_now();
+        kura_tags_add(&m.tags, "t");
+        m.big = 5000000000LL;
+        if (i == 1) /* a null is no evidence against a type */
+            kura_set_null(&me_doc_model, &m, kura_field_named(&me_doc_model, "age"), true);
+        if (!kura_insert(docs, &me_doc_model, &m, &err))
+            fail_msg("%s", err.message);
+    }
+    kura_schema *s = inspect(url);
+    char *text = kura_schema_to_string(s, &err);
+    char want[2048];
+    snprintf(
+        want, sizeof want,
+        "      \"name\": \"me_doc\",\n"
+        "      \"store\": \"documents\",\n"
+        "      \"path\": \"/me_doc\",\n"
+        "      \"fields\": [\n%s"
+        "      ],\n"
+        "      \"warnings\": [\n"
+        "        \"collection me_doc: fields inferred from 3 sampled documents (of at most 100); "
+        "none is marked required or bounded, and strings are text (e-mail addresses email): "
+        "check them\"\n"
+        "      ]\n",
+        fields);
+    if (!text || !strstr(text, want)) {
+        printf("inspected:\n%s\nexpected within:\n%s", text ? text : err.message, want);
+        fail();
+    }
+    /* The inferred model reads the documents kura wrote. */
+    const kura_model *m = kura_schema_find(s, "me_doc");
+    kura_query q = kura_query_for(m);
+    kura_where_int(&q, "age", KURA_EQ, 2);
+    kura_rows rows = {0};
+    assert_true(kura_find(docs, &q, &rows, &err));
+    assert_int_equal(rows.count, 1);
+    char *json = kura_to_json_string(m, kura_row(&rows, 0));
+    assert_non_null(strstr(json, "\"name\":\"n2\""));
+    assert_non_null(strstr(json, "\"email\":\"a2@example.org\""));
+    assert_non_null(strstr(json, "\"age\":2,"));
+    free(json);
+    kura_rows_free(&rows);
+    assert_true(kura_drop(docs, &me_doc_model, &err));
+    kura_store_close(docs);
+    free(text);
+    kura_schema_free(s);
+}
+
+#define FIELDS_IN_ORDER                                                                            \
+    "        {\"name\": \"name\", \"type\": \"text\"},\n"                                          \
+    "        {\"name\": \"email\", \"type\": \"email\", \"max_chars\": 254, \"index\": true, "     \
+    "\"unique\": true},\n"                                                                         \
+    "        {\"name\": \"age\", \"type\": \"int32\", \"index\": true},\n"                         \
+    "        {\"name\": \"ratio\", \"type\": \"double\"},\n"                                       \
+    "        {\"name\": \"on\", \"type\": \"bool\"},\n"                                            \
+    "        {\"name\": \"born\", \"type\": \"datetime\"},\n"                                      \
+    "        {\"name\": \"tags\", \"type\": \"tags\"},\n"                                          \
+    "        {\"name\": \"big\", \"type\": \"int64\"}\n"
+
+#define FIELDS_JSONB_ORDER                                                                         \
+    "        {\"name\": \"on\", \"type\": \"bool\"},\n"                                            \
+    "        {\"name\": \"age\", \"type\": \"int32\", \"index\": true},\n"                         \
+    "        {\"name\": \"big\", \"type\": \"int64\"},\n"                                          \
+    "        {\"name\": \"born\", \"type\": \"datetime\"},\n"                                      \
+    "        {\"name\": \"name\", \"type\": \"text\"},\n"                                          \
+    "        {\"name\": \"tags\", \"type\": \"tags\"},\n"                                          \
+    "        {\"name\": \"email\", \"type\": \"email\", \"max_chars\": 254, \"index\": true, "     \
+    "\"unique\": true},\n"                                                                         \
+    "        {\"name\": \"ratio\", \"type\": \"double\"}\n"
+
+static void test_document_collections_are_sampled(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/docs.db", dir);
+    collection_sampled(url, FIELDS_IN_ORDER);
+    if (pg_test_url()) /* JSONB keeps its keys shortest first: the fields follow */
+        collection_sampled(pg_test_url(), FIELDS_JSONB_ORDER);
+}
+
 static void test_refuses_document_stores(void **state)
 {
     (void)state;
@@ -420,6 +531,7 @@ int main(void)
         cmocka_unit_test(test_c_declarations_compile_with_the_same_layout),
         cmocka_unit_test(test_postgresql_tables),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_document_collections_are_sampled),
         cmocka_unit_test(test_refuses_document_stores),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
