@@ -8,6 +8,7 @@
  */
 #include "model/schema_private.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,21 @@ static void c_int64(kura_buf *b, int64_t v)
         kura_buf_addf(b, "%lld", (long long)v);
 }
 
+/* A double literal that reads back as d, in the fewest digits. */
+static void c_double(kura_buf *b, double d)
+{
+    char text[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(text, sizeof text, "%.*g", p, d);
+        if (strtod(text, NULL) == d || p == 17)
+            break;
+    }
+    /* "5" would be an int literal: fine in an initialiser, but say what it is. */
+    kura_buf_add(b, text);
+    if (!strpbrk(text, ".eEn"))
+        kura_buf_add(b, ".0");
+}
+
 /* A comment holding text, with any end-of-comment sequence broken up. */
 static void c_comment(kura_buf *b, const char *prefix, const char *text)
 {
@@ -107,7 +123,8 @@ static void field_options(kura_buf *b, const kura_field *f)
         c_int64(b, f->default_int);
         break;
     case KURA_TYPE_DOUBLE:
-        kura_buf_addf(b, ", .has_default = true, .default_double = %.17g", f->default_double);
+        kura_buf_add(b, ", .has_default = true, .default_double = ");
+        c_double(b, f->default_double);
         break;
     case KURA_TYPE_STRING:
     case KURA_TYPE_EMAIL:

@@ -7,15 +7,16 @@
 #include "model/schema_private.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/buf.h"
 
 /* Appends v as compact-but-spaced JSON and drops the reference. */
-static void add_json(kura_buf *b, json_t *v)
+static void add_json_flags(kura_buf *b, json_t *v, size_t flags)
 {
-    char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) : NULL;
+    char *s = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | flags) : NULL;
     json_decref(v);
     if (!s) {
         b->oom = true;
@@ -23,6 +24,23 @@ static void add_json(kura_buf *b, json_t *v)
     }
     kura_buf_add(b, s);
     free(s);
+}
+
+static void add_json(kura_buf *b, json_t *v)
+{
+    add_json_flags(b, v, 0);
+}
+
+/* The fewest significant digits that read back as d (0.1, not 0.10000000000000001). */
+static int shortest_digits(double d)
+{
+    char text[40];
+    for (int p = 1; p < 17; p++) {
+        snprintf(text, sizeof text, "%.*g", p, d);
+        if (strtod(text, NULL) == d)
+            return p;
+    }
+    return 17;
 }
 
 static json_t *field_json(const kura_field *f)
@@ -114,7 +132,10 @@ static bool add_model(kura_buf *b, const kura_schema_entry *e, const kura__strs 
     kura_buf_add(b, ",\n      \"fields\": [");
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_add(b, i ? ",\n        " : "\n        ");
-        add_json(b, field_json(&m->fields[i]));
+        const kura_field *f = &m->fields[i];
+        int digits =
+            f->type == KURA_TYPE_DOUBLE && f->has_default ? shortest_digits(f->default_double) : 17;
+        add_json_flags(b, field_json(f), JSON_REAL_PRECISION(digits));
     }
     kura_buf_add(b, m->nfields ? "\n      ]" : "]");
     add_warnings(b, warnings, "      ");
