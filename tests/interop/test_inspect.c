@@ -153,9 +153,20 @@ static void test_tables_through_the_store(void **state)
     kura_query q = kura_query_for(book);
     bool exists = false;
     assert_false(kura_exists(db, &q, &exists, &err));
+    kura_rows rows = {0};
+    assert_false(kura_find(db, &q, &rows, &err));
+    assert_int_equal(err.code, KURA_STORE);
+    kura_assign set = {"pages", KURA_VINT(7)};
+    assert_false(kura_update_where(db, &q, &set, 1, NULL, &err));
+    assert_int_equal(err.code, KURA_STORE);
+    assert_non_null(strstr(err.message, "updated_at"));
     int64_t n = 0;
     assert_true(kura_count(db, &q, &n, &err));
     assert_int_equal(n, 1);
+    kura_query none = kura_query_for(book);
+    kura_where_int(&none, "pages", KURA_EQ, -1);
+    assert_true(kura_delete_where(db, &none, &n, &err));
+    assert_int_equal(n, 0);
 
     /* The statements the warning gives make it a kura table. */
     const char *w = kura_schema_warning(s, 1, kura_schema_warning_count(s, 1) - 1);
@@ -178,6 +189,15 @@ static void test_tables_through_the_store(void **state)
     kura_clear(book, &back);
     kura_clear(book, &b);
     assert_true(kura_delete(db, book, 1, &err));
+
+    /* Flask's author table is what kura_migrate would make of the inspected model. */
+    char *script = NULL;
+    size_t changes = 99;
+    if (!kura_migrate(db, &author, 1, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err))
+        fail_msg("migrate: %s", err.message);
+    assert_int_equal(changes, 0);
+    assert_string_equal(script, "");
+    free(script);
     kura_store_close(db);
     kura_schema_free(s);
 }

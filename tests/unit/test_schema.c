@@ -340,6 +340,36 @@ static void test_errors_name_model_and_field(void **state)
     kura_error err = {0};
     assert_null(kura_schema_load_file("/nonexistent/schema.json", &err));
     assert_int_equal(err.code, KURA_IO);
+
+    /* A file's errors name the file, with the line and column. */
+    char path[] = "/tmp/kura-schema-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "{\"models\": [\n  {\"name\": }]}", 27), 27);
+    close(fd);
+    assert_null(kura_schema_load_file(path, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    char want[128];
+    snprintf(want, sizeof want, "%s: line 2, column 12", path);
+    assert_non_null(strstr(err.message, want));
+    unlink(path);
+}
+
+static void test_load_file(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/kura-schema-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, schema_text, strlen(schema_text)), (ssize_t)strlen(schema_text));
+    close(fd);
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_file(path, &err);
+    unlink(path);
+    if (!s)
+        fail_msg("%s", err.message);
+    same_model(kura_schema_model(s, 0), &c_model);
+    kura_schema_free(s);
 }
 
 static void test_writer_round_trips(void **state)
@@ -385,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_rows_postgresql),
         cmocka_unit_test(test_errors_name_model_and_field),
         cmocka_unit_test(test_writer_round_trips),
+        cmocka_unit_test(test_load_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
