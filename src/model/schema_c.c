@@ -136,6 +136,7 @@ static void field_options(kura_buf *b, const kura_field *f)
         break;
     case KURA_TYPE_DATETIME:
     case KURA_TYPE_TAGS:
+    default: /* types without defaults, and any the format does not know yet */
         break;
     }
 }

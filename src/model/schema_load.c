@@ -173,6 +173,7 @@ static bool load_default(kura_field *f, const json_t *v, const where *w, kura_er
     }
     case KURA_TYPE_DATETIME:
     case KURA_TYPE_TAGS:
+    default: /* types without defaults, and any the format does not know yet */
         return bad(err, w, "%s fields take no default", kura__schema_type_name(f->type));
     }
     f->has_default = true;

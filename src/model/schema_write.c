@@ -89,6 +89,7 @@ static json_t *field_json(const kura_field *f)
             break;
         case KURA_TYPE_DATETIME:
         case KURA_TYPE_TAGS:
+        default: /* types without defaults, and any the format does not know yet */
             break;
         }
         if (d)

@@ -312,6 +312,7 @@ static bool map_default(kura_field *f, const char *dflt, bool *oom)
         break;
     case KURA_TYPE_DATETIME:
     case KURA_TYPE_TAGS:
+    default: /* types without defaults, and any the format does not know yet */
         return false;
     }
     f->has_default = true;
