@@ -406,6 +406,36 @@ static void test_writer_round_trips(void **state)
     kura_schema_free(s);
 }
 
+/* The full example of docs/schema-file.md (its first json block) loads as documented. */
+static void test_documented_example_loads(void **state)
+{
+    (void)state;
+    FILE *f = fopen(KURA_SCHEMA_DOC, "r");
+    assert_non_null(f);
+    static char page[1 << 16];
+    size_t n = fread(page, 1, sizeof page - 1, f);
+    fclose(f);
+    page[n] = '\0';
+    char *start = strstr(page, "```json\n");
+    assert_non_null(start);
+    start += strlen("```json\n");
+    char *end = strstr(start, "```");
+    assert_non_null(end);
+    *end = '\0';
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_string(start, &err);
+    if (!s)
+        fail_msg("%s", err.message);
+    assert_int_equal(kura_schema_count(s), 2);
+    const kura_model *u = kura_schema_find(s, "sa_user");
+    assert_non_null(u);
+    assert_int_equal(u->nfields, 10);
+    assert_string_equal(kura_schema_path(s, 0), "/users");
+    assert_int_equal(kura_schema_store_of(s, 1), KURA_SCHEMA_DOCUMENTS);
+    assert_string_equal(kura_schema_path(s, 1), "/me_user");
+    kura_schema_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -416,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_model_and_field),
         cmocka_unit_test(test_writer_round_trips),
         cmocka_unit_test(test_load_file),
+        cmocka_unit_test(test_documented_example_loads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
