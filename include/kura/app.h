@@ -77,7 +77,8 @@ kura_store *kura_app_documents(kura_app *app);
  * The app's key-value store (the guide's app.redis), from redis_url:
  * "embedded:" (the default) keeps it in the SQLite database file of
  * database_url (in memory for a :memory: database; with a database that is
- * not SQLite, name a file: embedded:///path), "redis://..." is a Redis.
+ * not SQLite, in its own file "kura-kv.db" in the working directory, or name
+ * one: embedded:///path), "redis://..." is a Redis.
  * Owned by the app.
  */
 kura_kv *kura_app_kv(kura_app *app);
@@ -92,6 +93,14 @@ kura_kv *kura_app_kv(kura_app *app);
  * never log it.
  */
 const unsigned char *kura_app_secret(const kura_app *app, size_t *len);
+
+/*
+ * A default the app chose by itself that its user should hear of once, at
+ * start-up (the library prints nothing: a program prints it), or NULL. Today:
+ * where the embedded key-value store went when the database is not SQLite.
+ * Owned by the app.
+ */
+const char *kura_app_notice(const kura_app *app);
 
 /* The app's configuration (read-only, owned by the app). */
 const kura_config *kura_app_config(const kura_app *app);

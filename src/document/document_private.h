@@ -4,13 +4,16 @@
 
 #include <kura/document.h>
 
-#include "core/store_private.h"
+#include "store/store_private.h"
 
 /* Documents in a SQL store's tables (SQLite JSON1, PostgreSQL JSONB). Takes
  * ownership of `sql` (a store from kura_sqlite_store_open / kura_pg_store_open),
  * also on failure. */
 kura_store *kura_sqljson_store_new(kura_store *sql, kura_error *err);
 bool kura_sqljson_is(const kura_store *store);
+/* Opens a SQLite or PostgreSQL database by URL as a JSON document store. */
+kura_store *kura_sqljson_sqlite_open(const char *url, kura_error *err);
+kura_store *kura_sqljson_pg_open(const char *url, kura_error *err);
 
 /* MongoDB through libmongoc. */
 kura_store *kura_mongo_store_open(const char *url, kura_error *err);

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 
 int64_t kura_mongo_ms_floor(kura_time t)
 {

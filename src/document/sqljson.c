@@ -17,7 +17,7 @@
 
 #include <kura/json.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 #include "document/document_private.h"
 #include "query/to_sql.h"
 #include "sql/sql_private.h"

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 #include "http/internal.h"
 
 static const char *const level_names[] = {"debug", "info", "warn", "error", "off"};

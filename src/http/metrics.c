@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 #include "http/internal.h"
 
 static const unsigned statuses[HTTP_NSTATUS - 3] = {200, 201, 204, 400, 401, 404, 405, 409,

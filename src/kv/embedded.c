@@ -30,7 +30,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "core/url.h"
+#include "base/url.h"
 #include "kv/kv_private.h"
 
 enum { T_NONE = 0, T_STRING = 1, T_ZSET = 2, T_HASH = 3 };

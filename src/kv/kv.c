@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/url.h"
+#include "base/url.h"
 #include "kv/kv_private.h"
 
 /* ---- values ---------------------------------------------------------------------- */
@@ -69,31 +69,7 @@ void kura_kv_reply_clear(kura_kv_reply *r)
     memset(r, 0, sizeof *r);
 }
 
-/* ---- opening ------------------------------------------------------------------------ */
-
-kura_kv *kura_kv_open(const char *url, kura_error *err)
-{
-    if (!url || !*url) {
-        kura_fail(err, KURA_CONFIG, NULL, "no key-value store URL given");
-        return NULL;
-    }
-    if (strncmp(url, "embedded:", 9) == 0)
-        return kura_embedded_kv_open(url, err);
-    if (strncmp(url, "redis:", 6) == 0 || strncmp(url, "unix:", 5) == 0)
-        return kura_redis_kv_open(url, err);
-    if (strncmp(url, "rediss:", 7) == 0) {
-        kura_fail(err, KURA_CONFIG, NULL, "rediss:// (TLS) is not supported by this build");
-        return NULL;
-    }
-    const char *colon = strchr(url, ':');
-    if (!colon)
-        kura_fail(err, KURA_CONFIG, NULL, "malformed key-value URL '%.64s': no scheme", url);
-    else
-        kura_fail(err, KURA_CONFIG, NULL,
-                  "unknown key-value URL scheme '%.*s' (known: embedded, redis, unix)",
-                  (int)(colon - url > 32 ? 32 : colon - url), url);
-    return NULL;
-}
+/* ---- opening (kura_kv_open is in src/app/drivers.c: one table for every store kind) - */
 
 /* The file of a sqlite: URL (malloc'd; ":memory:" for memory), or NULL with
  * *is_sqlite false when it is not a SQLite URL. */
@@ -129,9 +105,9 @@ kura_kv *kura_kv_open_for_app(const char *url, const char *database_url, char **
     if (strcmp(url, "embedded:") != 0) {
         kv = kura_kv_open(url, err);
     } else if (!is_sqlite) {
-        kura_fail(err, KURA_CONFIG, NULL,
-                  "KURA_REDIS_URL=embedded: keeps its data in the SQLite database, and the "
-                  "database is not SQLite: name a file (embedded:///path/kv.db) or a Redis");
+        /* The database cannot hold it (PostgreSQL): a file of its own, beside kura.db's
+         * default place, so moving to PostgreSQL needs no other setting. */
+        kv = kura_embedded_kv_open_file(KURA_EMBEDDED_KV_DEFAULT_FILE, NULL, 5000, false, err);
     } else {
         kv = kura_embedded_kv_open_file(db_file, NULL, 5000, true, err);
     }

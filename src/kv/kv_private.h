@@ -109,11 +109,14 @@ kura_kv *kura_embedded_kv_open_file(const char *path, const char *sync, long bus
  * What kura_app opens: `url` as kura_kv_open does, except that a bare
  * "embedded:" means the SQLite file of database_url (an in-memory store for
  * a :memory: database). With a database that is not SQLite, a bare
- * "embedded:" is KURA_CONFIG: the file must be named (embedded:///path).
+ * "embedded:" is a file of its own, KURA_EMBEDDED_KV_DEFAULT_FILE in the working
+ * directory (beside where kura.db would be).
  * *data_file (may be NULL) receives a malloc'd path of the file the app's
  * data lives in (the embedded store's, else the SQLite database's), or NULL
  * when there is none (in memory, PostgreSQL with Redis).
  */
+#define KURA_EMBEDDED_KV_DEFAULT_FILE "kura-kv.db"
+
 kura_kv *kura_kv_open_for_app(const char *url, const char *database_url, char **data_file,
                               kura_error *err);
 

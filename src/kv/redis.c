@@ -27,7 +27,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "core/url.h"
+#include "base/url.h"
 #include "kv/kv_private.h"
 
 #define DEFAULT_PORT       6379

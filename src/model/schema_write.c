@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 
 /* Appends v as compact-but-spaced JSON and drops the reference. */
 static void add_json_flags(kura_buf *b, json_t *v, size_t flags)

@@ -10,7 +10,7 @@
 
 #include <kura/query.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 
 #define KURA_SQL_MAX_PARAMS (KURA_QUERY_MAX_VALUES + KURA_MAX_FIELDS + 8)
 

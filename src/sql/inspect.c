@@ -616,13 +616,3 @@ kura_schema *kura_inspect_store(kura_store *store, kura_error *err)
     }
     return s;
 }
-
-kura_schema *kura_inspect(const char *database_url, kura_error *err)
-{
-    kura_store *store = kura_store_open(database_url, err);
-    if (!store)
-        return NULL;
-    kura_schema *s = kura_inspect_store(store, err);
-    kura_store_close(store);
-    return s;
-}

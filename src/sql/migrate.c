@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 #include "sql/sql_private.h"
 
 /* One row of introspection: a column (name, type, length) or an index (name). */

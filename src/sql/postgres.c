@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/url.h"
+#include "base/url.h"
 #include "sql/sql_private.h"
 
 typedef struct pg_config {

@@ -12,8 +12,8 @@
 #include <kura/store.h>
 #include <pthread.h>
 
-#include "core/buf.h"
-#include "core/store_private.h"
+#include "base/buf.h"
+#include "store/store_private.h"
 
 typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
 typedef struct kura_sql_stmt kura_sql_stmt; /* the driver's prepared statement */
@@ -110,5 +110,9 @@ kura_cursor *kura_sql_cursor_sql(kura_store *store, const kura_model *model, con
                                  kura_error *err);
 bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
                      int64_t *out, kura_error *err);
+
+/* Driver entry points, found by URL scheme (src/app/drivers.c). */
+kura_store *kura_sqlite_store_open(const char *url, kura_error *err);
+kura_store *kura_pg_store_open(const char *url, kura_error *err);
 
 #endif

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/buf.h"
+#include "base/buf.h"
 #include "model/model_private.h"
-#include "model/time_private.h"
+#include "base/time_private.h"
 #include "query/to_sql.h"
 
 #define MAX_DEPTH 32

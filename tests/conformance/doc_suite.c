@@ -21,6 +21,8 @@
 
 #include <kura/kura.h>
 
+#include "servers.h"
+
 /* The model under test, and a wider view of the same collection standing for
  * another program that writes keys the model does not know. */
 typedef struct d_user {
@@ -252,20 +254,14 @@ static void test_indexes_are_real(void **state)
     }
 }
 
-static void skipped(void **state)
-{
-    (void)state;
-    skip();
-}
-
 int main(int argc, char **argv)
 {
     snprintf(target, sizeof target, "%s", argc > 1 ? argv[1] : "docs-sqlite");
     const char *why = resolve();
     if (why) {
         printf("skipped: document-only conformance on %s: %s\n", target, why);
-        const struct CMUnitTest s[] = {cmocka_unit_test(skipped)};
-        return cmocka_run_group_tests_name(target, s, NULL, NULL);
+        /* ctest shows 77 as a skip; the test command, which starts PostgreSQL, fails it. */
+        return kura_test_servers_required() && strstr(target, "postgresql") ? 1 : 77;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_unknown_keys_survive, fresh),

@@ -20,6 +20,8 @@
 
 #include <kura/kura.h>
 
+#include "servers.h"
+
 #include "sa_user.h"
 
 /* ---- the model under test: every field type, every constraint -------------- */
@@ -1103,12 +1105,6 @@ static void test_threads_share_one_store(void **state)
     assert_int_equal(updated, THREADS * (PER_THREAD / 10));
 }
 
-static void skipped(void **state)
-{
-    (void)state;
-    skip();
-}
-
 int main(int argc, char **argv)
 {
     const char *target = argc > 1 ? argv[1] : "sqlite";
@@ -1117,8 +1113,8 @@ int main(int argc, char **argv)
     const char *why = resolve_target(target);
     if (why) {
         printf("skipped: model-store conformance on %s: %s\n", target, why);
-        const struct CMUnitTest skip_tests[] = {cmocka_unit_test(skipped)};
-        return cmocka_run_group_tests_name(target_name, skip_tests, NULL, NULL);
+        /* ctest shows 77 as a skip; the test command, which starts PostgreSQL, fails it. */
+        return kura_test_servers_required() && strstr(target, "postgresql") ? 1 : 77;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_create_is_idempotent, fresh),

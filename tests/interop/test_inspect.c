@@ -295,7 +295,7 @@ static void test_postgresql_tables(void **state)
     (void)state;
     PGconn *pg = pg_admin();
     if (!pg)
-        skip();
+        KURA_SKIP_NO_SERVER("no PostgreSQL: KURA_TEST_PG_URL not set or not answering");
     PGresult *r = PQexec(
         pg, "DROP TABLE IF EXISTS insp_film, insp_pair;"
             "CREATE TABLE insp_film (id SERIAL PRIMARY KEY, title VARCHAR(100) NOT NULL, "

@@ -14,7 +14,7 @@
 
 #include <kura/kura.h>
 
-#include "core/url.h"
+#include "base/url.h"
 
 static void test_url_parse(void **state)
 {

@@ -20,6 +20,8 @@
 
 #include <kura/kura.h>
 
+#include "servers.h"
+
 static char db[128], db_url[160], secret_file[160];
 
 static void cleanup(void)
@@ -157,6 +159,52 @@ static void test_secret_file(void **state)
     kura_app_close(b);
 }
 
+/* KURA_DATABASE_URL=postgresql://... and nothing else: the app starts, its key-value
+ * store and secret live in ./kura-kv.db, and it says so once through kura_app_notice. */
+static void test_postgresql_alone(void **state)
+{
+    (void)state;
+    const char *pg = getenv("KURA_TEST_PG_URL");
+    if (!pg || !*pg) {
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set");
+    }
+    char cwd[512], dir[] = "/tmp/kura-kv-app.XXXXXX";
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chdir(dir), 0);
+    kura_error err = {0};
+    kura_app *app = open_app(pg, NULL, NULL, &err);
+    assert_non_null(app);
+    assert_non_null(kura_app_notice(app));
+    assert_non_null(strstr(kura_app_notice(app), "kura-kv.db"));
+    kura_kv *kv = kura_app_kv(app);
+    assert_string_equal(kura_kv_driver(kv), "embedded");
+    assert_true(kura_kv_set(kv, "k", "v", 1, 0, &err));
+    kura_app_close(app);
+    struct stat st;
+    assert_int_equal(stat("kura-kv.db", &st), 0);
+    assert_int_equal(stat("kura-kv.db.secret", &st), 0);
+    assert_int_equal(st.st_mode & 077, 0);
+    /* Reopened, the data is there; a SQLite app has nothing to say. */
+    app = open_app(pg, "embedded:", NULL, &err);
+    assert_non_null(app);
+    kura_bytes v = {0};
+    assert_true(kura_kv_get(kura_app_kv(app), "k", &v, &err));
+    assert_non_null(v.data);
+    assert_memory_equal(v.data, "v", 1);
+    kura_bytes_free(&v);
+    kura_app_close(app);
+    app = open_app("sqlite://:memory:", NULL, NULL, &err);
+    assert_non_null(app);
+    assert_null(kura_app_notice(app));
+    kura_app_close(app);
+    const char *files[] = {"kura-kv.db", "kura-kv.db-wal", "kura-kv.db-shm", "kura-kv.db.secret"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        unlink(files[i]);
+    assert_int_equal(chdir(cwd), 0);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 static void test_bad_settings(void **state)
 {
     (void)state;
@@ -183,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_embedded_in_the_database_file),
         cmocka_unit_test(test_secret_file),
         cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_postgresql_alone),
     };
     int failed = cmocka_run_group_tests_name("kv app", tests, NULL, NULL);
     cleanup();

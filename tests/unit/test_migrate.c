@@ -234,7 +234,7 @@ static void test_migrate_postgresql(void **state)
     (void)state;
     const char *url = pg_test_url();
     if (!url)
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     scenario(url);
 }
 

@@ -267,7 +267,7 @@ static void test_rows_postgresql(void **state)
     (void)state;
     const char *url = pg_test_url();
     if (!url)
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set");
     kura_error err = {0};
     kura_store *db = kura_store_open(url, &err);
     if (!db)

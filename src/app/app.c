@@ -2,9 +2,12 @@
 #include <kura/app.h>
 #include <kura/document.h>
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#include "core/app_private.h"
+#include "app/app_private.h"
+#include "kv/kv_private.h"
 
 #define DEFAULT_DATABASE_URL "sqlite:///kura.db"
 
@@ -15,6 +18,7 @@ struct kura_app {
     kura_kv *kv;           /* redis_url (app_kv.c) */
     unsigned char *secret; /* signs session cookies */
     size_t secret_len;
+    char notice[192]; /* a default kura chose that the user should hear of, or "" */
 };
 
 /* The guide's current_app: per thread, set by enter/leave. The one piece of
@@ -62,6 +66,13 @@ kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
         goto fail;
     if (!kura_app_kv_open(app->config, db_url, &app->kv, &app->secret, &app->secret_len, err))
         goto fail;
+    const char *kv_url = kura_config_get(app->config, "redis_url");
+    if ((!kv_url || !*kv_url || strcmp(kv_url, "embedded:") == 0) &&
+        strncmp(db_url, "sqlite:", 7) != 0)
+        snprintf(app->notice, sizeof app->notice,
+                 "the key-value store is embedded in ./%s: the database is not SQLite (set "
+                 "KURA_REDIS_URL to choose)",
+                 KURA_EMBEDDED_KV_DEFAULT_FILE);
     return app;
 fail:
     kura_app_close(app);
@@ -113,6 +124,11 @@ const unsigned char *kura_app_secret(const kura_app *app, size_t *len)
     if (len)
         *len = app ? app->secret_len : 0;
     return app ? app->secret : NULL;
+}
+
+const char *kura_app_notice(const kura_app *app)
+{
+    return app && app->notice[0] ? app->notice : NULL;
 }
 
 const kura_config *kura_app_config(const kura_app *app)

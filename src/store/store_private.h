@@ -90,8 +90,4 @@ void kura_rows_pop(kura_rows *rows);
  * e-mail, choices, range, required. */
 bool kura_assign_check(const kura_model *model, const kura_assign *a, kura_error *err);
 
-/* Driver entry points, by URL scheme (store.c dispatches). */
-kura_store *kura_sqlite_store_open(const char *url, kura_error *err);
-kura_store *kura_pg_store_open(const char *url, kura_error *err);
-
 #endif

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/app_private.h"
+#include "app/app_private.h"
 
 /* Known settings: a typo in a config file should fail loudly, not be ignored. */
 static const struct {

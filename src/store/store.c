@@ -8,46 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/store_private.h"
+#include "store/store_private.h"
 
-/* ---- opening ------------------------------------------------------------------ */
-
-typedef struct scheme_entry {
-    const char *prefix;
-    kura_store *(*open)(const char *url, kura_error *err);
-} scheme_entry;
-
-static const scheme_entry schemes[] = {
-    {"sqlite:", kura_sqlite_store_open},
-#ifdef KURA_HAVE_POSTGRES
-    {"postgresql:", kura_pg_store_open},
-    {"postgres:", kura_pg_store_open},
-#endif
-};
-
-kura_store *kura_store_open(const char *url, kura_error *err)
-{
-    if (!url || !*url) {
-        kura_fail(err, KURA_CONFIG, NULL, "no store URL given");
-        return NULL;
-    }
-    for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++)
-        if (strncmp(url, schemes[i].prefix, strlen(schemes[i].prefix)) == 0)
-            return schemes[i].open(url, err);
-    const char *colon = strchr(url, ':');
-    if (!colon)
-        kura_fail(err, KURA_CONFIG, NULL, "malformed store URL '%.64s': no scheme", url);
-    else
-        kura_fail(err, KURA_CONFIG, NULL, "unknown store URL scheme '%.*s' (known: sqlite%s)",
-                  (int)(colon - url > 32 ? 32 : colon - url), url,
-#ifdef KURA_HAVE_POSTGRES
-                  ", postgresql"
-#else
-                  ""
-#endif
-        );
-    return NULL;
-}
+/* ---- closing (opening is src/app/drivers.c: one table for every store kind) ----- */
 
 static void pending_forget(kura_store *store);
 

@@ -6,7 +6,7 @@
  * dependence on TZ, and the same results before 1970 as after.
  */
 #include "kura/model.h"
-#include "model/time_private.h"
+#include "base/time_private.h"
 
 #include <string.h>
 #include <time.h>

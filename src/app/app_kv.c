@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "core/app_private.h"
+#include "app/app_private.h"
 #include "kv/kv_private.h"
 
 #define SECRET_BYTES     32
