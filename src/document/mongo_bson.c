@@ -207,7 +207,14 @@ static bool iter_time(const char *name, const bson_iter_t *it, kura_time *out, k
     }
     if (!BSON_ITER_HOLDS_DATE_TIME(it))
         return wrong_type(err, name, it);
-    *out = bson_iter_date_time(it) * 1000;
+    /* kura's instants span years 0000..9999 (see kura_time_format); another program's
+     * date may lie anywhere in ±292 million years, and times 1000 would overflow. */
+    int64_t ms = bson_iter_date_time(it);
+    if (ms < KURA_MONGO_MIN_MS || ms > KURA_MONGO_MAX_MS)
+        return kura_fail(err, KURA_STORE, name,
+                         "%s: stored date %lld ms is outside years 0000..9999", name,
+                         (long long)ms);
+    *out = ms * 1000;
     return true;
 }
 

@@ -499,32 +499,27 @@ done:
     return ret;
 }
 
-bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
-                         const char *item_name, const http_collection *c)
+bool http_add_collection(kura_http *srv, const char *prefix, const http_collection *c,
+                         kura_error *err)
 {
-    if (srv->ncollections >= sizeof srv->collections / sizeof srv->collections[0])
-        return false;
     http_collection *own = malloc(sizeof *own);
-    if (!own)
+    if (!http_own(srv, own, err))
         return false;
     *own = *c;
-    srv->collections[srv->ncollections++] = own;
-    bool ok =
-        http_route_add(srv, &(http_route){.pattern = prefix,
-                                          .name = prefix,
-                                          .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
-                                          .ctx = own,
-                                          .protect = true,
-                                          .body = true});
-    return ok &&
-           http_route_add(
-               srv,
-               &(http_route){
-                   .pattern = item_pattern,
-                   .name = item_name,
-                   .methods =
-                       {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
-                   .ctx = own,
-                   .protect = true,
-                   .body = true});
+    const char *list_path = http_own_path(srv, prefix, "", err);
+    const char *item_path = list_path ? http_own_path(srv, prefix, "/{id}", err) : NULL;
+    if (!item_path)
+        return false;
+    http_route items = {.pattern = list_path,
+                        .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
+                        .ctx = own,
+                        .protect = true,
+                        .body = true};
+    http_route item = {
+        .pattern = item_path,
+        .methods = {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
+        .ctx = own,
+        .protect = true,
+        .body = true};
+    return http_route_add(srv, &items, err) && http_route_add(srv, &item, err);
 }

@@ -23,7 +23,9 @@
 #include <jansson.h>
 #include <pthread.h>
 
-#include "http/http.h"
+#include <kura/http.h>
+
+#include "guide_app.h"
 #include "me_user.h"
 #include "sa_user.h"
 
@@ -202,6 +204,10 @@ static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura
     kura_config_free(cfg);
     if (!f->app)
         return false;
+    if (!guide_setup(f->app, NULL, err)) {
+        kura_app_close(f->app);
+        return false;
+    }
     kura_store *db = kura_app_db(f->app);
     /* A fresh table every run (PostgreSQL keeps the last run's). */
     if (!kura_drop(db, &sa_user_model, err) || !kura_create(db, &sa_user_model, err)) {
@@ -218,8 +224,10 @@ static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura
     }
     o.port = 0;
     o.log_level = KURA_LOG_WARN; /* the access log would drown cmocka's output */
-    f->srv = kura_http_start(f->app, &o, err);
-    if (!f->srv) {
+    /* The guide's service exactly as guide_service serves it. */
+    f->srv = kura_http_new(f->app, &o, err);
+    if (!f->srv || !guide_mount(f->srv, f->app, NULL, err) || !kura_http_listen(f->srv, err)) {
+        kura_http_stop(f->srv);
         kura_app_close(f->app);
         return false;
     }

@@ -1,0 +1,26 @@
+/*
+ * fuzz_bson_model.c — a BSON document from a MongoDB server (or another program) into a
+ * model with every field type (kura_mongo_to_model), and back to BSON.
+ */
+#include <string.h>
+
+#include "document/mongo_private.h"
+#include "fuzz.h"
+#include "fuzz_model.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    bson_t doc;
+    if (!bson_init_static(&doc, data, size) || !bson_validate(&doc, BSON_VALIDATE_NONE, NULL))
+        return 0;
+    fz_thing t;
+    memset(&t, 0, sizeof t);
+    kura_error err = {0};
+    if (kura_mongo_to_model(&fz_thing_model, &doc, &t, &err)) {
+        bson_t out = BSON_INITIALIZER;
+        (void)kura_mongo_from_model(&fz_thing_model, &t, false, &out, &err);
+        bson_destroy(&out);
+    }
+    kura_clear(&fz_thing_model, &t);
+    return 0;
+}
