@@ -18,7 +18,7 @@ struct kura_app {
     kura_kv *kv;           /* redis_url (app_kv.c) */
     unsigned char *secret; /* signs session cookies */
     size_t secret_len;
-    char notice[192]; /* a default kura chose that the user should hear of, or "" */
+    char notice[192];    /* a default kura chose that the user should hear of, or "" */
     app_registry models; /* registry.c */
 };
 
