@@ -19,5 +19,6 @@
 #include "app.h"
 #include "document.h"
 #include "migrate.h"
+#include "schema.h"
 
 #endif

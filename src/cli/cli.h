@@ -47,6 +47,7 @@ extern const cli_command cli_cmd_serve;
 extern const cli_command cli_cmd_rows;
 extern const cli_command cli_cmd_get;
 extern const cli_command cli_cmd_count;
+extern const cli_command cli_cmd_inspect;
 
 #define CLI_GLOBAL_USAGE                                                                           \
     "Global options (before or after the command):\n"                                              \

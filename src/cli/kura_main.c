@@ -9,7 +9,7 @@
 #include "cli/cli.h"
 
 static const cli_command *const builtins[] = {&cli_cmd_migrate, &cli_cmd_serve, &cli_cmd_rows,
-                                              &cli_cmd_get, &cli_cmd_count};
+                                              &cli_cmd_get,     &cli_cmd_count, &cli_cmd_inspect};
 #define NBUILTINS (sizeof builtins / sizeof builtins[0])
 
 static void usage(const kura_cli *c, FILE *out)
