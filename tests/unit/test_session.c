@@ -60,7 +60,7 @@ static int setup(void **state)
     }
     counter.base.ops = &counting_ops;
     counter.commands = 0;
-    kura_sessions *s = kura_sessions_new(&counter.base, secret, 32, 300, &err);
+    kura_sessions *s = kura_sessions_new(&counter.base, secret, 32, 1500, &err);
     if (!s)
         return -1;
     *state = s;
@@ -118,20 +118,20 @@ static void test_round_trip(void **state)
 
 static void test_sliding_ttl_and_destroy(void **state)
 {
-    kura_sessions *s = *state; /* TTL 300 ms */
+    kura_sessions *s = *state; /* TTL 1500 ms: wide enough for a loaded 2-core machine */
     kura_error err = {0};
     char cookie[KURA_SESSION_COOKIE_SIZE];
     json_t *data = json_pack("{s:i}", "n", 1);
     assert_true(kura_session_create(s, data, cookie, &err));
-    /* Used every 150 ms, it outlives its TTL several times over. */
+    /* Used every 300 ms, it outlives its TTL several times over. */
     for (int i = 0; i < 5; i++) {
-        sleep_ms(150);
+        sleep_ms(300);
         json_t *got = NULL;
         if (!kura_session_load(s, cookie, &got, &err))
             fail_msg("load %d: %s", i, err.message);
         json_decref(got);
     }
-    sleep_ms(450);
+    sleep_ms(2000);
     json_t *got = NULL;
     assert_false(kura_session_load(s, cookie, &got, &err));
     assert_int_equal(err.code, KURA_NOT_FOUND);
