@@ -156,8 +156,12 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "INSERT INTO ");
     kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, s->pg ? " (\"doc\") VALUES ($1::jsonb) RETURNING \"_id\""
-                           : " (\"doc\") VALUES (json(?)) RETURNING \"_id\"");
+    if (m->key == KURA_KEY_INT64)
+        kura_buf_add(&b, s->pg ? " (\"doc\") VALUES ($1::jsonb) RETURNING \"_id\""
+                               : " (\"doc\") VALUES (json(?)) RETURNING \"_id\"");
+    else /* the key is made before the insert: bound, not returned */
+        kura_buf_add(&b, s->pg ? " (\"_id\", \"doc\") VALUES ($1, $2::jsonb)"
+                               : " (\"_id\", \"doc\") VALUES (?, json(?))");
     dm->insert = buf_take(&b);
 
     /* json_patch (RFC 7396) and jsonb || both keep the keys the patch does not
@@ -225,6 +229,22 @@ static bool exec0(doc_store *s, const char *sql, kura_error *err)
     return kura_sql_exec(s->sql, sql, NULL, 0, NULL, err);
 }
 
+/* The "_id" column's type: the store's integer for int64 keys, text for the
+ * others (UUID on PostgreSQL, which checks and stores them in 16 bytes). */
+static const char *key_type(const doc_store *s, kura_key_kind kind)
+{
+    switch (kind) {
+    case KURA_KEY_INT64:
+        return s->pg ? "BIGSERIAL" : "INTEGER";
+    case KURA_KEY_UUID:
+        return s->pg ? "UUID" : "TEXT";
+    case KURA_KEY_OBJECTID:
+    case KURA_KEY_STRING:
+        break;
+    }
+    return "TEXT";
+}
+
 static bool create_collection(doc_store *s, doc_model *dm, kura_error *err)
 {
     const kura_model *m = dm->model;
@@ -233,9 +253,10 @@ static bool create_collection(doc_store *s, doc_model *dm, kura_error *err)
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "CREATE TABLE IF NOT EXISTS ");
     kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, s->pg ? " (\"_id\" BIGSERIAL PRIMARY KEY, \"doc\" JSONB NOT NULL)"
-                           : " (\"_id\" INTEGER PRIMARY KEY, \"doc\" TEXT NOT NULL "
-                             "CHECK (json_valid(\"doc\")))");
+    kura_buf_add(&b, " (\"_id\" ");
+    kura_buf_add(&b, key_type(s, m->key));
+    kura_buf_add(&b, s->pg ? " PRIMARY KEY, \"doc\" JSONB NOT NULL)"
+                           : " PRIMARY KEY, \"doc\" TEXT NOT NULL CHECK (json_valid(\"doc\")))");
     bool ok = !b.oom && exec0(s, b.data, err);
     /* A table of the same name that is not a collection (a relational model of
      * the same name in the same database) is a configuration error, said now. */
@@ -314,8 +335,9 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 
 /* ---- documents ---------------------------------------------------------------- */
 
-/* The model's keys as a compact JSON text (malloc'd): without "id" (the
- * table's key), and without created_at when `for_update` (it never changes). */
+/* The model's keys as a compact JSON text (malloc'd): without the key (the
+ * table's "_id" column), and without created_at when `for_update` (it never
+ * changes). */
 static char *doc_text(const kura_model *m, const void *obj, bool for_update, kura_error *err)
 {
     json_t *o = kura_to_json(m, obj);
@@ -323,7 +345,7 @@ static char *doc_text(const kura_model *m, const void *obj, bool for_update, kur
         kura_fail(err, KURA_NOMEM, NULL, "cannot encode %s as JSON", m->name);
         return NULL;
     }
-    json_object_del(o, "id");
+    json_object_del(o, kura_key_name(m));
     if (for_update)
         json_object_del(o, "created_at");
     char *text = json_dumps(o, JSON_COMPACT);
@@ -338,12 +360,18 @@ static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error 
     char *text = doc_text(dm->model, obj, false, err);
     if (!text)
         return false;
-    kura_value v = KURA_VSTR(text);
-    int64_t id = 0;
-    bool ok = kura_sql_scalar(s->sql, dm->insert, &v, 1, &id, err);
+    bool ok;
+    if (dm->model->key == KURA_KEY_INT64) {
+        kura_value v = KURA_VSTR(text);
+        int64_t id = 0;
+        ok = kura_sql_scalar(s->sql, dm->insert, &v, 1, &id, err);
+        if (ok)
+            ((kura_base *)obj)->id = id;
+    } else {
+        kura_value v[2] = {KURA_VSTR(((kura_base *)obj)->key), KURA_VSTR(text)};
+        ok = kura_sql_exec(s->sql, dm->insert, v, 2, NULL, err);
+    }
     free(text);
-    if (ok)
-        ((kura_base *)obj)->id = id;
     return ok;
 }
 
@@ -372,20 +400,21 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     return ok;
 }
 
-static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out, kura_error *err)
+static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *key, void *out,
+                   kura_error *err)
 {
     doc_store *s = (doc_store *)store;
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    kura_value v = KURA_VINT(id);
+    kura_value v = kura_keyref_value(key);
     kura_cursor *c = kura_sql_cursor_sql(s->sql, m, dm->get, &v, 1, false, err);
     if (!c)
         return false;
     int rc = kura_cursor_next(c, out, err);
     kura_cursor_close(c);
     if (rc == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+        return kura_key_not_found(err, m, key);
     return rc == 1;
 }
 
@@ -398,28 +427,29 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     char *text = doc_text(m, obj, true, err);
     if (!text)
         return false;
-    const kura_base *b = obj;
-    kura_value v[2] = {KURA_VSTR(text), KURA_VINT(b->id)};
+    kura_keyref key = kura_keyref_of(m, obj);
+    kura_value v[2] = {KURA_VSTR(text), kura_keyref_value(&key)};
     int64_t changed = 0;
     bool ok = kura_sql_exec(s->sql, dm->update, v, 2, &changed, err);
     free(text);
     if (ok && changed == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)b->id);
+        return kura_key_not_found(err, m, &key);
     return ok;
 }
 
-static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_error *err)
+static bool do_remove(kura_store *store, const kura_model *m, const kura_keyref *key,
+                      kura_error *err)
 {
     doc_store *s = (doc_store *)store;
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    kura_value v = KURA_VINT(id);
+    kura_value v = kura_keyref_value(key);
     int64_t changed = 0;
     if (!kura_sql_exec(s->sql, dm->remove, &v, 1, &changed, err))
         return false;
     if (changed == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+        return kura_key_not_found(err, m, key);
     return true;
 }
 

@@ -23,6 +23,8 @@ typedef struct kura_sql_dialect {
     bool dollar_params;  /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
     bool returning_id;   /* INSERT ... RETURNING id, read as the statement's row */
     const char *id_type; /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
+    /* The key column's type by kura_key_kind, for the kinds other than int64. */
+    const char *key_types[KURA_KEY_STRING + 1];
     /* Column type by kura_type; STRING/EMAIL get "(n)" appended; TAGS is a JSON array in text. */
     const char *types[KURA_TYPE_TAGS + 1];
 } kura_sql_dialect;

@@ -143,12 +143,13 @@ static void test_document_to_model(void **state)
     kura_clear(&doc_model, &d);
     bson_destroy(b);
 
-    /* A value of the wrong type is a store error naming the field. */
+    /* A value of the wrong type is a misfit naming the field, the key already read. */
     b = bson_new_from_json((const uint8_t *)"{\"_id\":1,\"age\":\"thirty\"}", -1, NULL);
     memset(&d, 0, sizeof d);
     assert_false(kura_mongo_to_model(&doc_model, b, &d, &err));
-    assert_int_equal(err.code, KURA_STORE);
+    assert_int_equal(err.code, KURA_MISFIT);
     assert_string_equal(err.field, "age");
+    assert_int_equal(d.base.id, 1);
     kura_clear(&doc_model, &d);
     bson_destroy(b);
 }
