@@ -57,17 +57,22 @@ void kura_key_text(const kura_model *model, const void *obj, char out[KURA_KEY_B
 static const char hex[] = "0123456789abcdef";
 
 /* UUIDv7 (RFC 9562 section 5.7): 48 bits of Unix time in milliseconds, the
- * version, 12 random bits, the variant, 62 random bits. */
+ * version, 12 bits of sub-millisecond time (section 6.2, method 3: keys made
+ * microseconds apart sort in the order they were made), the variant, 62
+ * random bits. */
 static bool new_uuid7(char out[KURA_KEY_BYTES], kura_error *err)
 {
     if (sodium_init() < 0) /* idempotent and thread-safe; randombytes needs it first */
         return kura_fail(err, KURA_IO, NULL, "libsodium cannot start: no randomness for a UUID");
     uint8_t u[16];
     randombytes_buf(u, sizeof u);
-    uint64_t ms = (uint64_t)(kura_now() / 1000);
+    kura_time now = kura_now();
+    uint64_t ms = (uint64_t)(now / 1000);
+    unsigned frac = (unsigned)(now % 1000) * 4096 / 1000; /* microseconds in 1/4096 ms */
     for (int i = 0; i < 6; i++)
         u[i] = (uint8_t)(ms >> (40 - 8 * i));
-    u[6] = (uint8_t)(0x70 | (u[6] & 0x0f)); /* version 7 */
+    u[6] = (uint8_t)(0x70 | (frac >> 8)); /* version 7 */
+    u[7] = (uint8_t)(frac & 0xff);
     u[8] = (uint8_t)(0x80 | (u[8] & 0x3f)); /* variant 10 */
     char *p = out;
     for (int i = 0; i < 16; i++) {

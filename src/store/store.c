@@ -269,7 +269,16 @@ static bool keys_for_batch(const kura_model *m, void *objs, size_t n, bool *made
 {
     for (size_t i = 0; i < n; i++) {
         kura_base *b = (kura_base *)((char *)objs + i * m->size);
-        if (!key_for_insert(m, b, &made[i], err)) {
+        bool ok = key_for_insert(m, b, &made[i], err);
+        /* A batch's UUIDs in the order of its rows: two made within one
+         * microsecond may not be; make the later one again (the clock moves
+         * on within a microsecond). */
+        const kura_base *prev = i ? (const kura_base *)((char *)objs + (i - 1) * m->size) : NULL;
+        for (int tries = 0; ok && made[i] && m->key == KURA_KEY_UUID && prev && made[i - 1] &&
+                            strcmp(b->key, prev->key) <= 0 && tries < 100000;
+             tries++) /* bounded: a clock set back is not waited out */
+            ok = kura_key_new(m->key, b->key, err);
+        if (!ok) {
             if (err) {
                 char msg[sizeof err->message];
                 memcpy(msg, err->message, sizeof msg);
