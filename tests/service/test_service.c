@@ -1136,21 +1136,27 @@ static int64_t count_me_users(void)
     return n;
 }
 
-/* /me_users: the guide's MEUser, the same model in the document store. */
+/* /me_users: the guide's MEUser in the document store, keyed by an ObjectId
+ * "_id" beside its declared field "id". */
 static void me_users(void **state)
 {
     (void)state;
     int64_t before = count_me_users();
     response r = REQ("POST", "/me_users", "application/json",
-                     "{\"name\":\"mei\",\"email\":\"mei@example.com\",\"age\":30,\"sex\":\"F\"}");
+                     "{\"name\":\"mei\",\"email\":\"mei@example.com\",\"age\":30,\"sex\":\"F\","
+                     "\"id\":\"legacy-1\"}");
     expect_status(&r, 201);
     json_t *j = body_json(&r);
-    int64_t id = json_integer_value(json_object_get(j, "id"));
-    assert_true(id > 0);
+    const char *oid = json_string_value(json_object_get(j, "_id"));
+    assert_non_null(oid);
+    assert_int_equal(strlen(oid), 24);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), "legacy-1");
+    char path[64], location[128];
+    snprintf(path, sizeof path, "/me_users/%s", oid);
     json_decref(j);
+    assert_non_null(header(&r, "Location", location, sizeof location));
+    assert_string_equal(location, path);
     response_free(&r);
-    char path[64];
-    snprintf(path, sizeof path, "/me_users/%lld", (long long)id);
     r = REQ("PATCH", path, "application/json", "{\"sex\":\"M\"}");
     expect_status(&r, 200);
     j = body_json(&r);
