@@ -24,6 +24,7 @@
 #include <pthread.h>
 
 #include "http/http.h"
+#include "http/internal.h" /* http_add_collection: a test collection of its own */
 #include "me_user.h"
 #include "sa_user.h"
 
@@ -1185,6 +1186,169 @@ static void me_users(void **state)
     assert_int_equal(count_me_users(), before);
 }
 
+/* A uuid-keyed model served as a collection: /notes/{id} reads a UUID. */
+typedef struct s_note {
+    kura_base base;
+    char title[KURA_STRING_BYTES(32)];
+} s_note;
+static const kura_model note_model =
+    KURA_MODEL_KEYED(s_note, "s_note", KURA_KEY_UUID, KURA_STRING(s_note, title, 32));
+
+static void uuid_things(void **state)
+{
+    (void)state;
+    kura_store *db = kura_app_db(F->app);
+    assert_true(kura_drop(db, &note_model, NULL) && kura_create(db, &note_model, NULL));
+    static bool mounted; /* routes are added once per server (before its requests) */
+    if (!mounted) {
+        http_collection notes = {.store = db, .model = &note_model, .kind = HTTP_STORE_SQL};
+        assert_true(http_add_collection(F->srv, "/notes", "/notes/{}", "/notes/{id}", &notes));
+        mounted = true;
+    }
+    response r = REQ("POST", "/notes", "application/json", "{\"title\":\"first\"}");
+    expect_status(&r, 201);
+    json_t *j = body_json(&r);
+    const char *id = json_string_value(json_object_get(j, "id"));
+    assert_non_null(id);
+    assert_int_equal(strlen(id), 36);
+    assert_int_equal(id[14], '7'); /* UUIDv7 */
+    char path[128], location[128], uid[64];
+    snprintf(uid, sizeof uid, "%s", id);
+    snprintf(path, sizeof path, "/notes/%s", uid);
+    assert_non_null(header(&r, "Location", location, sizeof location));
+    assert_string_equal(location, path);
+    json_decref(j);
+    response_free(&r);
+
+    r = REQ("GET", path);
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), uid);
+    assert_string_equal(json_string_value(json_object_get(j, "title")), "first");
+    json_decref(j);
+    response_free(&r);
+
+    /* The key's case does not matter: it is read as a UUID. */
+    char upper[128];
+    snprintf(upper, sizeof upper, "/notes/");
+    for (size_t i = 0; uid[i]; i++)
+        upper[7 + i] = (char)(uid[i] >= 'a' && uid[i] <= 'f' ? uid[i] - 32 : uid[i]);
+    upper[7 + strlen(uid)] = '\0';
+    r = REQ("GET", upper);
+    expect_status(&r, 200);
+    response_free(&r);
+
+    r = REQ("PATCH", path, "application/json", "{\"title\":\"second\"}");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "title")), "second");
+    json_decref(j);
+    response_free(&r);
+    /* The key is not a field: PATCH cannot change it. */
+    r = REQ("PATCH", path, "application/json", "{\"id\":\"018f0000-0000-7000-8000-000000000000\"}");
+    json_decref(expect_problem(&r, 422));
+    response_free(&r);
+
+    /* A malformed id is 400 (the route exists), a well-formed missing one 404. */
+    const char *bad[] = {"/notes/42", "/notes/not-a-uuid", "/notes/018f0000-0000-7000-8000-00000000000g"};
+    const char *methods[] = {"GET", "PATCH", "DELETE"};
+    for (size_t i = 0; i < 3; i++) {
+        r = REQ(methods[i], bad[i], "application/json", "{\"title\":\"x\"}");
+        j = expect_problem(&r, 400);
+        assert_non_null(strstr(json_string_value(json_object_get(j, "detail")), "UUID"));
+        json_decref(j);
+        response_free(&r);
+        char missing[128];
+        snprintf(missing, sizeof missing, "/notes/018f0000-0000-7000-8000-00000000000%zu", i);
+        r = REQ(methods[i], missing, "application/json", "{\"title\":\"x\"}");
+        json_decref(expect_problem(&r, 404));
+        response_free(&r);
+    }
+
+    /* A client may choose the UUID; its form is checked. */
+    r = REQ("POST", "/notes", "application/json",
+            "{\"id\":\"018F0000-0000-7000-8000-0000000000AA\",\"title\":\"mine\"}");
+    expect_status(&r, 201);
+    assert_non_null(header(&r, "Location", location, sizeof location));
+    assert_string_equal(location, "/notes/018f0000-0000-7000-8000-0000000000aa");
+    response_free(&r);
+    r = REQ("POST", "/notes", "application/json", "{\"id\":\"nope\",\"title\":\"bad\"}");
+    j = expect_problem(&r, 422);
+    assert_non_null(strstr(r.body, "UUID"));
+    json_decref(j);
+    response_free(&r);
+    r = REQ("POST", "/notes", "application/json", "{\"id\":7,\"title\":\"bad\"}");
+    json_decref(expect_problem(&r, 422));
+    response_free(&r);
+
+    /* Lists in key order, filter by key. */
+    r = REQ("GET", "/notes");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "id")),
+                        "018f0000-0000-7000-8000-0000000000aa");
+    assert_null(json_object_get(j, "misfits")); /* only when there are some */
+    json_decref(j);
+    response_free(&r);
+    char filter[128];
+    snprintf(filter, sizeof filter, "/notes?id=%s", uid);
+    r = REQ("GET", filter);
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+    json_decref(j);
+    response_free(&r);
+    r = REQ("GET", "/notes?id=12");
+    json_decref(expect_problem(&r, 400));
+    response_free(&r);
+
+    r = REQ("DELETE", path);
+    expect_status(&r, 204);
+    response_free(&r);
+    r = REQ("DELETE", path);
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+}
+
+/* A document another program wrote that does not fit MEUser: the list still
+ * answers 200, names it in "misfits", and the document can be deleted. */
+static void list_reports_misfits(void **state)
+{
+    (void)state;
+    kura_store *docs = kura_app_documents(F->app);
+    assert_true(kura_create(docs, me_user_model(), NULL));
+    kura_store *db = kura_app_db(F->app); /* the same SQLite file: its SQL door */
+    char doc[700];
+    char age[600];
+    memset(age, '9', sizeof age - 1); /* a name longer than the field holds */
+    age[sizeof age - 1] = '\0';
+    snprintf(doc, sizeof doc, "{\"name\":\"%s\",\"age\":30}", age);
+    kura_value v[2] = {KURA_VSTR("5f1d7a3b9c0e4a2b8d6f0a99"), KURA_VSTR(doc)};
+    kura_error err = {0};
+    if (!kura_sql_exec(db, "INSERT INTO \"m_e_user\" (\"_id\", \"doc\") VALUES (?, json(?))", v, 2,
+                       NULL, &err))
+        fail_msg("cannot write the foreign document: %s", err.message);
+    response r = REQ("GET", "/me_users");
+    expect_status(&r, 200);
+    json_t *j = body_json(&r);
+    json_t *misfits = json_object_get(j, "misfits");
+    assert_int_equal(json_array_size(misfits), 1);
+    json_t *one = json_array_get(misfits, 0);
+    assert_string_equal(json_string_value(json_object_get(one, "id")), "5f1d7a3b9c0e4a2b8d6f0a99");
+    assert_string_equal(json_string_value(json_object_get(one, "field")), "name");
+    assert_non_null(json_string_value(json_object_get(one, "reason")));
+    json_decref(j);
+    response_free(&r);
+    r = REQ("GET", "/me_users/5f1d7a3b9c0e4a2b8d6f0a99");
+    json_decref(expect_problem(&r, 409));
+    response_free(&r);
+    r = REQ("DELETE", "/me_users/5f1d7a3b9c0e4a2b8d6f0a99");
+    expect_status(&r, 204);
+    response_free(&r);
+}
+
 static void skipped(void **state)
 {
     (void)state;
@@ -1205,6 +1369,8 @@ int main(void)
         cmocka_unit_test(rankings),
         cmocka_unit_test(kv_token_and_secure),
         cmocka_unit_test(me_users),
+        cmocka_unit_test(uuid_things),
+        cmocka_unit_test(list_reports_misfits),
     };
     int failed = cmocka_run_group_tests_name("service on sqlite", embedded, setup_sqlite, teardown);
 
