@@ -31,7 +31,7 @@ extern "C" {
     X(UNSUPPORTED, "not supported")                                                                \
     X(IO, "input/output error")                                                                    \
     X(AUTH, "not authorised")                                                                      \
-    X(CONFLICT, "conflicts with the current state")                                               \
+    X(CONFLICT, "conflicts with the current state")                                                \
     X(MISFIT, "a stored document does not fit the model")
 
 typedef enum kura_code {

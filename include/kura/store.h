@@ -106,16 +106,13 @@ bool kura_store_ping(kura_store *store, kura_error *err);
  * existing row), kura_delete, kura_update_where and kura_delete_where on the
  * store, after the driver returned: `id` is the row's id (int64 keys) and
  * `key` the row's key as text for the other key kinds (NULL for int64 keys);
- * id 0 and key NULL when the write may have touched many rows. It runs on the writing thread. Writes made
- * inside a transaction are reported once, when its outermost level commits or
- * rolls back, with model NULL and id 0 ("anything may have changed"), so a
- * hook never runs while the transaction holds its locks. Caches use it to
- * invalidate (kura/cache.h). Inserts are
- * not reported: they make no existing row stale. Raw SQL (kura_sql_exec) is
- * not seen.
+ * id 0 and key NULL when the write may have touched many rows. It runs on the writing thread.
+ * Writes made inside a transaction are reported once, when its outermost level commits or rolls
+ * back, with model NULL and id 0 ("anything may have changed"), so a hook never runs while the
+ * transaction holds its locks. Caches use it to invalidate (kura/cache.h). Inserts are not
+ * reported: they make no existing row stale. Raw SQL (kura_sql_exec) is not seen.
  */
-typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id,
-                                const char *key);
+typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id, const char *key);
 
 /* Sets the store's one write hook (NULL removes it); it replaces any earlier
  * one. Set it before the store is shared between threads. */
@@ -184,8 +181,7 @@ bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error
 bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_error *err);
 
 /* kura_delete by the key as text, for every key kind (as kura_get_key). */
-bool kura_delete_key(kura_store *store, const kura_model *model, const char *key,
-                     kura_error *err);
+bool kura_delete_key(kura_store *store, const kura_model *model, const char *key, kura_error *err);
 
 /* --- queries ------------------------------------------------------------- */
 

@@ -491,8 +491,8 @@ static bool add_misfits(json_t *body, const kura_rows *rows)
         const kura_misfit *mf = &rows->misfits[i];
         /* Stored text may not be UTF-8 (the key is checked, the reason quotes
          * a value): cut as kura_copy_string does, and skip what JSON refuses. */
-        json_t *one = json_pack("{s:s, s:s, s:s}", "id", mf->id, "field", mf->field, "reason",
-                                mf->reason);
+        json_t *one =
+            json_pack("{s:s, s:s, s:s}", "id", mf->id, "field", mf->field, "reason", mf->reason);
         if (!one)
             one = json_pack("{s:s, s:s, s:s}", "id", "", "field", mf->field, "reason",
                             "the document does not fit the model");

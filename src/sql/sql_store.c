@@ -936,8 +936,7 @@ void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
     kura_buf_ident(b, m->name);
     kura_buf_add(b, " (\n\t");
     kura_buf_ident(b, kura_key_name(m));
-    kura_buf_addf(b, " %s NOT NULL",
-                  m->key == KURA_KEY_INT64 ? d->id_type : d->key_types[m->key]);
+    kura_buf_addf(b, " %s NOT NULL", m->key == KURA_KEY_INT64 ? d->id_type : d->key_types[m->key]);
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_add(b, ",\n\t");
         kura_sql_column_def(b, d, &m->fields[i]);

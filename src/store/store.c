@@ -264,8 +264,7 @@ bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_err
 
 /* Keys for rows [0, n) of a batch (non-int64 kinds); made[i] as key_for_insert.
  * On failure the keys made so far are taken back. */
-static bool keys_for_batch(const kura_model *m, void *objs, size_t n, bool *made,
-                           kura_error *err)
+static bool keys_for_batch(const kura_model *m, void *objs, size_t n, bool *made, kura_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         kura_base *b = (kura_base *)((char *)objs + i * m->size);
@@ -437,8 +436,7 @@ bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_er
     return remove_key(store, model, &k, err);
 }
 
-bool kura_delete_key(kura_store *store, const kura_model *model, const char *key,
-                     kura_error *err)
+bool kura_delete_key(kura_store *store, const kura_model *model, const char *key, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");

@@ -57,9 +57,8 @@ typedef struct f_user {
     char name[KURA_STRING_BYTES(32)];
     int32_t age;
 } f_user;
-static const kura_model foreign_model =
-    KURA_MODEL_KEYED(f_user, "f_user", KURA_KEY_OBJECTID, KURA_STRING(f_user, name, 32),
-                     KURA_INT32(f_user, age));
+static const kura_model foreign_model = KURA_MODEL_KEYED(
+    f_user, "f_user", KURA_KEY_OBJECTID, KURA_STRING(f_user, name, 32), KURA_INT32(f_user, age));
 
 /* Rows of a SQL catalogue query and of EXPLAIN QUERY PLAN, read with kura_sql_query. */
 typedef struct ix_row {
@@ -158,7 +157,7 @@ static bool is_mongo(void)
 
 /* ---- another program's documents ---------------------------------------------------- */
 
-#define OID "5f1d7a3b9c0e4a2b8d6f0a11"
+#define OID        "5f1d7a3b9c0e4a2b8d6f0a11"
 #define OID_MISFIT "5f1d7a3b9c0e4a2b8d6f0a99"
 
 /* Writes documents as another program would: straight through libmongoc, or

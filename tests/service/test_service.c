@@ -1250,7 +1250,8 @@ static void uuid_things(void **state)
     response_free(&r);
 
     /* A malformed id is 400 (the route exists), a well-formed missing one 404. */
-    const char *bad[] = {"/notes/42", "/notes/not-a-uuid", "/notes/018f0000-0000-7000-8000-00000000000g"};
+    const char *bad[] = {"/notes/42", "/notes/not-a-uuid",
+                         "/notes/018f0000-0000-7000-8000-00000000000g"};
     const char *methods[] = {"GET", "PATCH", "DELETE"};
     for (size_t i = 0; i < 3; i++) {
         r = REQ(methods[i], bad[i], "application/json", "{\"title\":\"x\"}");

@@ -51,8 +51,8 @@ static void test_uuid_v7_form(void **state)
         else
             assert_true(hexval(a[i]) >= 0); /* lowercase hex */
     }
-    assert_int_equal(a[14], '7');                 /* version 7 */
-    assert_true(strchr("89ab", a[19]) != NULL);   /* variant 10 */
+    assert_int_equal(a[14], '7');               /* version 7 */
+    assert_true(strchr("89ab", a[19]) != NULL); /* variant 10 */
     /* The first 48 bits are the time in milliseconds. */
     uint64_t ms = 0;
     for (int i = 0; i < 13; i++)
@@ -86,8 +86,8 @@ static void test_objectid_form(void **state)
         assert_true(hexval(a[i]) >= 0);
     assert_true(strcmp(a, b) < 0); /* the drivers' counter: made in order */
     /* The first four bytes are the time in seconds. */
-    unsigned long secs = strtoul((char[9]){a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], 0},
-                                 NULL, 16);
+    unsigned long secs =
+        strtoul((char[9]){a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], 0}, NULL, 16);
     long now = (long)(kura_now() / 1000000);
     assert_true(labs((long)secs - now) <= 2);
 }
@@ -121,9 +121,13 @@ static void test_parse(void **state)
 
     assert_true(kura_key_parse(&uuid_model, "018F3A2B-1C4D-7E5F-8A6B-7C8D9E0F1A2B", NULL, k, &err));
     assert_string_equal(k, "018f3a2b-1c4d-7e5f-8a6b-7c8d9e0f1a2b"); /* canonical: lowercase */
-    const char *bad_uuids[] = {"", "not-a-uuid", "018f3a2b1c4d7e5f8a6b7c8d9e0f1a2b",
-                               "018f3a2b-1c4d-7e5f-8a6b-7c8d9e0f1a2", "018f3a2b-1c4d-7e5f-8a6b-7c8d9e0f1a2bc",
-                               "018f3a2b-1c4d-7e5f-8a6b-7c8d9e0f1a2g", NULL};
+    const char *bad_uuids[] = {"",
+                               "not-a-uuid",
+                               "018f3a2b1c4d7e5f8a6b7c8d9e0f1a2b",
+                               "018f3a2b-1c4d-7e5f-8a6b-7c8d9e0f1a2",
+                               "018f3a2b-1c4d-7e5f-8a6b-7c8d9e0f1a2bc",
+                               "018f3a2b-1c4d-7e5f-8a6b-7c8d9e0f1a2g",
+                               NULL};
     for (int i = 0; bad_uuids[i]; i++) {
         kura_error_clear(&err);
         assert_false(kura_key_parse(&uuid_model, bad_uuids[i], NULL, k, &err));
@@ -236,9 +240,9 @@ static void test_mongoengine_names(void **state)
     char out[64];
     struct {
         const char *cls, *coll;
-    } cases[] = {{"MEUser", "m_e_user"},   {"BlogPost", "blog_post"}, {"User", "user"},
-                 {"user", "user"},         {"HTTPLog", "h_t_t_p_log"}, {"_Private", "private"},
-                 {"A_B", "a__b"},          {"Trail_", "trail"},       {"SAUser2", "s_a_user2"}};
+    } cases[] = {{"MEUser", "m_e_user"}, {"BlogPost", "blog_post"},  {"User", "user"},
+                 {"user", "user"},       {"HTTPLog", "h_t_t_p_log"}, {"_Private", "private"},
+                 {"A_B", "a__b"},        {"Trail_", "trail"},        {"SAUser2", "s_a_user2"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         assert_true(kura_mongoengine_collection(cases[i].cls, out, sizeof out));
         assert_string_equal(out, cases[i].coll);
