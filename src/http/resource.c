@@ -548,8 +548,10 @@ static enum MHD_Result list(http_req *r)
         }
     }
     /* A page that is neither full nor past the end tells the total by itself. */
-    if (a->limit > 0 && rows.count < (size_t)a->limit && (rows.count > 0 || a->offset == 0)) {
-        total = a->offset + (int64_t)rows.count;
+    /* Misfits were on the page too (kura_count counts them): they are rows read. */
+    size_t seen = rows.count + rows.nmisfits;
+    if (a->limit > 0 && seen < (size_t)a->limit && (seen > 0 || a->offset == 0)) {
+        total = a->offset + (int64_t)seen;
     } else if (!counted(r, HTTP_OP_COUNT, kura_count(c->store, &a->q, &total, &err), &err)) {
         ret = http_problem_error(r, &err);
         goto done;

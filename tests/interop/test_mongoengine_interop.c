@@ -79,7 +79,7 @@ static void test_kura_reads_what_mongoengine_wrote(void **state)
     assert_string_equal(u.sex, "F");
     me_user_change_sex(&u, "M");
     assert_true(kura_save(docs, m, &u, &err)); /* has a key: an update */
-    char args[64];
+    char args[128];
     snprintf(args, sizeof args, "get %s", pk);
     out = python(args, NULL);
     assert_non_null(out);
@@ -105,13 +105,13 @@ static void test_python_reads_what_kura_wrote(void **state)
     assert_true(kura_save(docs, m, &k, &err));
     assert_int_equal(strlen(k.base.key), 24);
 
-    char args[64];
+    char args[128];
     snprintf(args, sizeof args, "get %s", k.base.key);
     const char *out = python(args, NULL);
     assert_non_null(out);
     /* An ObjectId _id in MongoEngine's collection, BSON dates, MEUser's fields. */
     assert_non_null(strstr(out, "\"collection\": \"m_e_user\""));
-    char oid[64];
+    char oid[128];
     snprintf(oid, sizeof oid, "\"_id\": \"ObjectId %s\"", k.base.key);
     assert_non_null(strstr(out, oid));
     assert_non_null(strstr(out, "\"name\": \"kura\""));
