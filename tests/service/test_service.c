@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <mongoc/mongoc.h>
 #include <pthread.h>
 
 #include "http/http.h"
@@ -192,6 +193,7 @@ static void expect_status(response *r, long status)
 /* --- the service under test ------------------------------------------------- */
 
 static const char *redis_url; /* the key-value store of the next start(), or NULL: embedded */
+static const char *doc_url;   /* the document store of the next start(), or NULL: the default */
 
 static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura_error *err)
 {
@@ -199,6 +201,8 @@ static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura
     kura_config_set(cfg, "database_url", url, NULL);
     if (redis_url)
         kura_config_set(cfg, "redis_url", redis_url, NULL);
+    if (doc_url)
+        kura_config_set(cfg, "document_url", doc_url, NULL);
     f->app = kura_app_open(cfg, err);
     kura_config_free(cfg);
     if (!f->app)
@@ -1350,6 +1354,85 @@ static void list_reports_misfits(void **state)
     response_free(&r);
 }
 
+/* The report that started keys: one MEUser a Python program wrote (pymongo's
+ * ObjectId _id, MongoEngine's fields) made GET /me_users a 500 for the whole
+ * list. On the MongoDB peer: written as pymongo writes it, it is listed, read,
+ * patched and deleted by its ObjectId; a document that does not fit is a
+ * "misfits" entry, not a failed list. */
+static void me_users_written_by_python(void **state)
+{
+    (void)state;
+    mongoc_client_t *c = mongoc_client_new(doc_url);
+    assert_non_null(c);
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, "kura_service", "m_e_user");
+    const char *docs[] = {
+        "{\"_id\": {\"$oid\": \"6b1068293c4d5e6f70819203\"}, \"name\": \"py\", "
+        "\"email\": \"py@example.com\", \"sex\": \"F\", \"age\": 30, "
+        "\"created_at\": {\"$date\": \"2026-12-02T18:00:00.123Z\"}, "
+        "\"updated_at\": {\"$date\": \"2026-12-02T18:00:00.123Z\"}}",
+        "{\"_id\": {\"$oid\": \"6b1068293c4d5e6f70819204\"}, \"name\": 12, \"age\": 30}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        bson_error_t e;
+        bson_t *b = bson_new_from_json((const uint8_t *)docs[i], -1, &e);
+        assert_non_null(b);
+        if (!mongoc_collection_insert_one(coll, b, NULL, NULL, &e))
+            fail_msg("insert: %s", e.message);
+        bson_destroy(b);
+    }
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+
+    response r = REQ("GET", "/me_users");
+    expect_status(&r, 200);
+    json_t *j = body_json(&r);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "_id")),
+                        "6b1068293c4d5e6f70819203");
+    json_t *misfits = json_object_get(j, "misfits");
+    assert_int_equal(json_array_size(misfits), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(misfits, 0), "id")),
+                        "6b1068293c4d5e6f70819204");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(misfits, 0), "field")),
+                        "name");
+    json_decref(j);
+    response_free(&r);
+
+    r = REQ("GET", "/me_users/6b1068293c4d5e6f70819203");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "email")), "py@example.com");
+    assert_string_equal(json_string_value(json_object_get(j, "created_at")),
+                        "2026-12-02T18:00:00.123000Z");
+    json_decref(j);
+    response_free(&r);
+    r = REQ("PATCH", "/me_users/6b1068293c4d5e6f70819203", "application/json", "{\"sex\":\"M\"}");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "sex")), "M");
+    json_decref(j);
+    response_free(&r);
+    for (int i = 3; i <= 4; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/me_users/6b1068293c4d5e6f7081920%d", i);
+        r = REQ("DELETE", path);
+        expect_status(&r, 204);
+        response_free(&r);
+    }
+    r = REQ("GET", "/me_users/6b1068293c4d5e6f70819203");
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+}
+
+static int setup_mongo(void **state)
+{
+    if (setup_sqlite(state) != 0)
+        return -1;
+    kura_error err = {0};
+    return kura_drop(kura_app_documents(F->app), me_user_model(), &err) ? 0 : -1;
+}
+
 static void skipped(void **state)
 {
     (void)state;
@@ -1403,6 +1486,22 @@ int main(void)
         redis_url = r && *r ? r : "embedded://:memory:";
         failed += cmocka_run_group_tests_name("service on postgresql", users, setup_pg, teardown);
         redis_url = NULL;
+    }
+    /* The guide's MEUser in MongoDB (the wire-protocol test peer: NOT MongoDB). */
+    const char *peer = getenv("KURA_TEST_MONGO_PEER_URL");
+    static char peer_url[512];
+    if (!peer || !*peer) {
+        printf("skipped: service /me_users on the MongoDB wire-protocol test peer: "
+               "KURA_TEST_MONGO_PEER_URL not set (with_mongo_peer.sh starts the peer)\n");
+        const struct CMUnitTest skip_tests[] = {cmocka_unit_test(skipped)};
+        failed += cmocka_run_group_tests_name("service on mongodb", skip_tests, NULL, NULL);
+    } else {
+        snprintf(peer_url, sizeof peer_url, "%s/kura_service", peer);
+        doc_url = peer_url;
+        const struct CMUnitTest docs[] = {cmocka_unit_test(me_users),
+                                          cmocka_unit_test(me_users_written_by_python)};
+        failed += cmocka_run_group_tests_name("service on mongodb", docs, setup_mongo, teardown);
+        doc_url = NULL;
     }
     /* The key-value routes on Redis. */
     const char *redis = getenv("KURA_TEST_REDIS_URL");
