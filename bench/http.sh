@@ -1,5 +1,6 @@
 #!/bin/sh
-# http.sh — http_get_user and http_query_age (WORKLOAD.md) against `kura serve`
+# http.sh — http_get_user and http_query_age (WORKLOAD.md) against the guide's
+# service (build/guide_service serve: kura_main over the guide's models)
 # and, in the same run, against the raw libmicrohttpd + sqlite3 handler
 # (bench/http_raw.c) on a copy of the same freshly seeded database.
 #
@@ -10,7 +11,7 @@
 # KURA_LOG_LEVEL for kura serve (default info: the access log is on, to /dev/null).
 set -eu
 BUILD=${1:-build}
-KURA=$BUILD/kura
+KURA=$BUILD/guide_service
 RAW=$BUILD/bench/http/bench_http_raw
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}

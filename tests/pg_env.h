@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "servers.h"
+
 #define PG_SKIP_LINE                                                                               \
     "skipped: KURA_TEST_PG_URL not set (postgresql tests need the test command's throwaway "       \
     "cluster)"

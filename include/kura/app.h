@@ -14,6 +14,11 @@
  *
  * Many threads may share one kura_app. Code running "inside" an app reaches
  * it as the guide reaches Flask's current_app: kura_current_app().
+ *
+ * The app also keeps the registry of its models: each model is registered
+ * with the store it lives in (SQL or documents), and everything that works
+ * "on every model" — kura_app_migrate, the kura command (cli.h), the HTTP
+ * library's kura_http_mount_all and /health (http.h) — reads the registry.
  */
 #ifndef KURA_APP_H
 #define KURA_APP_H
@@ -22,6 +27,8 @@
 
 #include "error.h"
 #include "kv.h"
+#include "migrate.h"
+#include "model.h"
 #include "store.h"
 
 #ifdef __cplusplus
@@ -104,6 +111,53 @@ const char *kura_app_notice(const kura_app *app);
 
 /* The app's configuration (read-only, owned by the app). */
 const kura_config *kura_app_config(const kura_app *app);
+
+/* --- the model registry ---------------------------------------------------- */
+
+/* Where a registered model's rows live. */
+typedef enum kura_model_home {
+    KURA_IN_SQL = 1,       /* the SQL store, kura_app_db: tables, kura_app_migrate */
+    KURA_IN_DOCUMENTS = 2, /* the document store, kura_app_documents: collections */
+} kura_model_home;
+
+/*
+ * Registers `model` as living in `home` (KURA_IN_SQL or KURA_IN_DOCUMENTS).
+ * The model is borrowed: it must outlive the app. Names are the registry's
+ * keys: a second model of the same name is refused with KURA_CONFLICT (to
+ * keep one struct in both stores, register a copy under another name, as the
+ * guide's MEUser does). Any other `home` value is KURA_INVALID, a model
+ * without a name or fields KURA_INVALID, no memory KURA_NOMEM.
+ *
+ * Not thread-safe: register every model before the app is shared with other
+ * threads (before kura_http_listen, for instance). Lookups below are
+ * read-only and may then run on any number of threads.
+ */
+bool kura_app_register(kura_app *app, const kura_model *model, kura_model_home home,
+                       kura_error *err);
+
+/* The registered model named `name`, or NULL (also for a NULL app or name). */
+const kura_model *kura_app_model(const kura_app *app, const char *name);
+
+/* How many models are registered. */
+size_t kura_app_model_count(const kura_app *app);
+
+/* The i-th registered model, in registration order, and where it lives (home
+ * may be NULL); NULL when i >= kura_app_model_count. */
+const kura_model *kura_app_model_at(const kura_app *app, size_t i, kura_model_home *home);
+
+/* The store a registered model lives in (owned by the app); NULL when the
+ * model (compared by name) is not registered. */
+kura_store *kura_app_model_store(kura_app *app, const kura_model *model);
+
+/*
+ * Brings the stores up to the registered models: kura_migrate over every
+ * KURA_IN_SQL model (flags, plan, ctx, script, changes and errors as there),
+ * then, unless KURA_MIGRATE_DRY_RUN, kura_create for every KURA_IN_DOCUMENTS
+ * model (its collection and indexes; a no-op when they exist). With no model
+ * registered it succeeds with nothing to do.
+ */
+bool kura_app_migrate(kura_app *app, unsigned flags, kura_migrate_plan_fn plan, void *ctx,
+                      char **script, size_t *changes, kura_error *err);
 
 /*
  * The calling thread's current app (the guide's current_app), or NULL.

@@ -1,4 +1,9 @@
-/* kura/kura.h — everything: include this one header. */
+/*
+ * kura/kura.h — the whole of libkura: include this one header
+ * (pkg-config kura). The HTTP library (kura/http.h) and the command line
+ * (kura/cli.h) are libkura-http's (pkg-config kura-http) and are included
+ * on their own.
+ */
 #ifndef KURA_KURA_H
 #define KURA_KURA_H
 
@@ -14,5 +19,6 @@
 #include "app.h"
 #include "document.h"
 #include "migrate.h"
+#include "schema.h"
 
 #endif

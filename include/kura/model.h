@@ -3,7 +3,7 @@
  *
  * A model struct starts with a `kura_base` member named `base` (id and the two
  * timestamps) followed by its own fields. Fields are fixed-size members (no
- * allocation per row) except KURA_TEXT, an unbounded `char *` the struct owns.
+ * allocation per row) except KURA_TEXT and KURA_JSON, `char *` text the struct owns.
  *
  *     typedef struct sa_user {
  *         kura_base base;
@@ -81,17 +81,39 @@ typedef struct kura_base {
     char key[KURA_KEY_BYTES]; /* the other key kinds: the key as text; "" = none yet */
 } kura_base;
 
+/*
+ * The field types. Each has one entry in the library's table of types
+ * (src/model/types.c): its name, C member, validation, JSON, SQL column per
+ * database, BSON and the queries it takes. The lowercase name in quotes is the
+ * one schema files use (kura_type_name, kura_type_from_name).
+ */
 typedef enum kura_type {
-    KURA_TYPE_INT32,    /* int32_t */
-    KURA_TYPE_INT64,    /* int64_t */
-    KURA_TYPE_DOUBLE,   /* double */
-    KURA_TYPE_BOOL,     /* bool */
-    KURA_TYPE_STRING,   /* char[KURA_STRING_BYTES(n)]: at most n characters of UTF-8 */
-    KURA_TYPE_TEXT,     /* char *: unbounded UTF-8, malloc'd, owned by the struct */
-    KURA_TYPE_EMAIL,    /* like STRING, and a WHATWG valid e-mail address */
-    KURA_TYPE_DATETIME, /* kura_time */
-    KURA_TYPE_TAGS,     /* kura_tags: a list of short strings (see below) */
+    KURA_TYPE_INT32,    /* "int32"    int32_t */
+    KURA_TYPE_INT64,    /* "int64"    int64_t */
+    KURA_TYPE_DOUBLE,   /* "double"   double */
+    KURA_TYPE_BOOL,     /* "bool"     bool */
+    KURA_TYPE_STRING,   /* "string"   char[KURA_STRING_BYTES(n)]: at most n characters of UTF-8 */
+    KURA_TYPE_TEXT,     /* "text"     char *: unbounded UTF-8, malloc'd, owned by the struct */
+    KURA_TYPE_EMAIL,    /* "email"    like STRING, and a WHATWG valid e-mail address */
+    KURA_TYPE_DATETIME, /* "datetime" kura_time */
+    KURA_TYPE_TAGS,     /* "tags"     kura_tags: a list of short strings (see below) */
+    KURA_TYPE_UUID,     /* "uuid"     char[KURA_UUID_BYTES]: canonical text (see below) */
+    KURA_TYPE_OBJECTID, /* "objectid" char[KURA_OBJECTID_BYTES]: 24 hex digits (see below) */
+    KURA_TYPE_DATE,     /* "date"     char[KURA_DATE_BYTES]: "YYYY-MM-DD" (see below) */
+    KURA_TYPE_DECIMAL,  /* "decimal"  char[KURA_DECIMAL_BYTES(p)]: exact decimal text (see below) */
+    KURA_TYPE_JSON,     /* "json"     char *: any JSON value as text, owned (see below) */
 } kura_type;
+
+/* The number of field types: kura_type values are 0 .. KURA_TYPE_COUNT - 1. */
+#define KURA_TYPE_COUNT (KURA_TYPE_JSON + 1)
+
+/* The lowercase name of a type ("int32", "uuid", ...), as schema files spell it;
+ * static storage. NULL for a value that is no kura_type. */
+const char *kura_type_name(kura_type type);
+
+/* The type named `name` (exact, lowercase: "int32", "datetime", "decimal", ...).
+ * Returns false, leaving *out untouched, for NULL or an unknown name. */
+bool kura_type_from_name(const char *name, kura_type *out);
 
 /* Bytes a char array needs to hold n characters of UTF-8 and the terminating NUL. */
 #define KURA_STRING_BYTES(n) ((n)*4 + 1)
@@ -119,6 +141,92 @@ bool kura_tags_add(kura_tags *tags, const char *tag);
 /* Whether tag is in the list. */
 bool kura_tags_has(const kura_tags *tags, const char *tag);
 
+/*
+ * Text-valued types: UUID, OBJECTID, DATE and DECIMAL members are fixed-size
+ * char arrays holding the value's canonical text, like STRING: the struct owns
+ * no memory and copies with =. An empty string means "no value": it is written
+ * as NULL (SQL NULL, JSON null) and `.required` refuses it. Validation accepts
+ * only the canonical form below, so that equal values are equal text in every
+ * store; what comes from outside (kura_from_json, HTTP query parameters, rows
+ * other programs wrote) is read leniently and canonicalised on the way in. The
+ * query builder takes them as strings (kura_where_str) in canonical form; any
+ * other form is KURA_INVALID.
+ *
+ * UUID: 36 characters, lowercase, "8-4-4-4-12" hex with dashes
+ * ("123e4567-e89b-42d3-a456-426614174000"). Stored as UUID on PostgreSQL,
+ * CHAR(36) text on SQLite, a JSON string in documents and BSON binary subtype
+ * 4 on MongoDB. Reads also accept upper case and 32 hex digits without dashes
+ * (what SQLAlchemy's Uuid type writes on SQLite); an equality query compares
+ * the canonical text, so it does not match such rows until kura rewrites them.
+ * Every operator but PREFIX/LIKE.
+ */
+#define KURA_UUID_BYTES 37
+
+/* Writes a new random (version 4) UUID in canonical form. Uses libsodium's
+ * randombytes; returns false only when libsodium cannot be initialised. */
+bool kura_uuid_new(char out[KURA_UUID_BYTES]);
+
+/*
+ * OBJECTID: MongoDB's 12-byte ObjectId as 24 lowercase hex digits. A real
+ * ObjectId on MongoDB, CHAR(24) text in SQL tables and a string in JSON and
+ * the other document stores. Reads accept upper case. Every operator but
+ * PREFIX/LIKE (hex text orders as the bytes do).
+ */
+#define KURA_OBJECTID_BYTES 25
+
+/* Writes a new ObjectId (libbson's generator: time, process, counter). */
+void kura_objectid_new(char out[KURA_OBJECTID_BYTES]);
+
+/*
+ * DATE: a calendar date without time, "YYYY-MM-DD" (years 0001..9999, a day
+ * that exists). DATE on PostgreSQL, DATE-declared text on SQLite (what
+ * SQLAlchemy's Date stores), a JSON string in documents. MongoDB has no
+ * date-only type: kura stores a BSON date at 00:00:00 UTC of that day (and
+ * reads back only dates at midnight UTC, or "YYYY-MM-DD" strings). The text
+ * orders as the dates do, so every operator but PREFIX/LIKE works everywhere.
+ */
+#define KURA_DATE_BYTES 11
+
+/*
+ * DECIMAL: an exact decimal number with at most `precision` digits, `scale` of
+ * them after the point (KURA_DECIMAL(T, m, precision, scale), 1 <= precision
+ * <= 34 so that MongoDB's Decimal128 holds it exactly, 0 <= scale <=
+ * precision). Canonical text: an optional '-', the integer digits without
+ * leading zeros ("0" when there are none), then, when scale > 0, '.' and
+ * exactly `scale` digits: "12.50", "-0.05", "7" (scale 0). Never through a
+ * double: NUMERIC(p,s) on PostgreSQL, TEXT on SQLite (NUMERIC affinity would
+ * make it a double), a JSON string in documents, Decimal128 on MongoDB.
+ * kura_from_json accepts a string in any decimal notation ("1.5", "1.5e2")
+ * that fits exactly, and a JSON integer; a JSON number with a fraction or an
+ * exponent is refused (KURA_VALIDATION), because the JSON parser turns it into
+ * a double. Equality works everywhere; ordering (LT, LE, GT, GE, and sorting)
+ * only where the stored form sorts as numbers do: PostgreSQL tables and JSONB
+ * documents, and MongoDB. On SQLite tables and SQLite documents the query
+ * fails with KURA_UNSUPPORTED.
+ */
+#define KURA_DECIMAL_BYTES(precision) ((precision) + 4)
+
+/* Writes `text` (any decimal notation, e.g. "1.5", "-3", "2.50e1") as the
+ * canonical text of a DECIMAL(precision, scale) into out (out_size bytes).
+ * Returns false when it is not a decimal, does not fit exactly, or out is too
+ * small; out is then "". */
+bool kura_decimal_canonical(const char *text, int precision, int scale, char *out, size_t out_size);
+
+/*
+ * JSON: any JSON value (object, array, string, number, true, false) held as
+ * its JSON text in a malloc'd `char *` the struct owns, like TEXT (kura_clear
+ * frees it; kura_set_text sets it). Validated as JSON on write. A NULL member,
+ * or the text "null", is the field's NULL: JSON null and a missing value are
+ * one thing in documents, so kura makes them one thing everywhere. TEXT on
+ * SQLite, JSONB on PostgreSQL (which normalises spacing and key order), the
+ * value itself (not a string) in kura's JSON, in JSON documents and as BSON on
+ * MongoDB (integers as int32/int64, other numbers as doubles; a stored BSON
+ * type JSON cannot say, such as a date, is refused when read). Numbers pass
+ * through jansson, which keeps integers exactly and other numbers as doubles.
+ * A JSON field cannot be filtered or sorted on (KURA_INVALID from the query
+ * builder), only tested for NULL.
+ */
+
 /* At most this many user fields per model (one bit each in kura_base.nulls). */
 #define KURA_MAX_FIELDS 64
 
@@ -128,6 +236,8 @@ typedef struct kura_field {
     size_t offset; /* offsetof(struct, member) */
     size_t size;   /* sizeof(member) */
     int max_chars; /* STRING and EMAIL: the bound in characters */
+    int precision; /* DECIMAL: digits in all */
+    int scale;     /* DECIMAL: digits after the point */
 
     bool index;    /* create a (non-unique) index with the table */
     bool unique;   /* values are unique (a unique constraint) */
@@ -143,7 +253,7 @@ typedef struct kura_field {
     bool has_default;
     int64_t default_int;        /* INT32, INT64, BOOL */
     double default_double;      /* DOUBLE */
-    const char *default_string; /* STRING, EMAIL, TEXT */
+    const char *default_string; /* STRING, EMAIL, TEXT, and the text types (canonical) */
 } kura_field;
 
 typedef struct kura_model {
@@ -208,6 +318,35 @@ typedef struct kura_model {
         KURA__FIELD(T, m, KURA_TYPE_EMAIL) +                                                       \
             KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                       \
             .max_chars = (n), __VA_ARGS__                                                          \
+    }
+
+/* The text-valued types check that the member is char text with room for the
+ * canonical form (a `char *` member fails that check, but for a DECIMAL of precision 4 or less). */
+#define KURA__TEXT_FIELD(T, m, kind, bytes)                                                        \
+    KURA__FIELD(T, m, kind) + KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= (bytes)) +                 \
+        0 * _Generic(&KURA__MEMBER(T, m)[0], char * : 0)
+#define KURA_UUID(T, m, ...)                                                                       \
+    {                                                                                              \
+        KURA__TEXT_FIELD(T, m, KURA_TYPE_UUID, KURA_UUID_BYTES), __VA_ARGS__                       \
+    }
+#define KURA_OBJECTID(T, m, ...)                                                                   \
+    {                                                                                              \
+        KURA__TEXT_FIELD(T, m, KURA_TYPE_OBJECTID, KURA_OBJECTID_BYTES), __VA_ARGS__               \
+    }
+#define KURA_DATE(T, m, ...)                                                                       \
+    {                                                                                              \
+        KURA__TEXT_FIELD(T, m, KURA_TYPE_DATE, KURA_DATE_BYTES), __VA_ARGS__                       \
+    }
+#define KURA_DECIMAL(T, m, p, s, ...)                                                              \
+    {                                                                                              \
+        KURA__TEXT_FIELD(T, m, KURA_TYPE_DECIMAL, KURA_DECIMAL_BYTES(p)) +                         \
+            KURA__CHECK((p) >= 1 && (p) <= 34 && (s) >= 0 && (s) <= (p)),                          \
+            .precision = (p), .scale = (s), __VA_ARGS__                                            \
+    }
+#define KURA_JSON(T, m, ...)                                                                       \
+    {                                                                                              \
+        KURA__FIELD(T, m, KURA_TYPE_JSON) + 0 * _Generic(KURA__MEMBER(T, m), char * : 0),          \
+            __VA_ARGS__                                                                            \
     }
 
 /* The descriptor of struct T stored as `table`; checks that `base` comes first and
@@ -300,11 +439,11 @@ bool kura_mongoengine_collection(const char *class_name, char *out, size_t out_s
  * is strdup'd (owned by *obj); out of memory leaves it NULL, which reads as "". */
 void kura_init(const kura_model *model, void *obj);
 
-/* Frees what *obj owns (KURA_TEXT members) and sets those members to NULL.
+/* Frees what *obj owns (KURA_TEXT and KURA_JSON members) and sets those members to NULL.
  * Does not free obj itself. Safe on a zeroed or already-cleared struct. */
 void kura_clear(const kura_model *model, void *obj);
 
-/* Deep copy: *dst becomes an independent copy of *src (TEXT members duplicated).
+/* Deep copy: *dst becomes an independent copy of *src (TEXT and JSON members duplicated).
  * *dst must not own anything (call kura_clear first). KURA_NOMEM on failure. */
 bool kura_copy(const kura_model *model, void *dst, const void *src, kura_error *err);
 
@@ -325,7 +464,7 @@ void kura_set_null(const kura_model *model, void *obj, const kura_field *field, 
  */
 bool kura_copy_string(char *dst, size_t dst_size, const char *src);
 
-/* Replaces a KURA_TEXT member (*member, malloc'd or NULL) with a copy of src
+/* Replaces a KURA_TEXT or KURA_JSON member (*member, malloc'd or NULL) with a copy of src
  * (NULL clears it). Returns false on out of memory, leaving *member as it was. */
 bool kura_set_text(char **member, const char *src);
 

@@ -168,6 +168,23 @@ const kura_error *kura_query_error(const kura_query *q);
  * Strings are borrowed from obj. */
 kura_value kura_value_of(const kura_model *model, const void *obj, const kura_field *f);
 
+/*
+ * Reads `text` (a URL query parameter, a command-line value) as a query value
+ * for field f, or for the id column when f is NULL: integers and doubles in C
+ * notation, "true"/"false", datetimes as kura_time_parse reads them, strings as
+ * they are (out borrows text). The text-valued types (uuid, objectid, date,
+ * decimal) accept what kura_from_json accepts and write the canonical text into
+ * scratch (scratch_size bytes; 64 are always enough), which out then borrows:
+ * keep scratch alive until the query has run. Returns false (out untouched)
+ * when the text is no value of the type, or the type cannot be filtered (tags,
+ * json).
+ */
+bool kura_value_parse(const kura_field *f, const char *text, kura_value *out, char *scratch,
+                      size_t scratch_size);
+
+/* Whether a field of `type` can be compared with `op` (kura_where refuses the others). */
+bool kura_type_takes(kura_type type, kura_op op);
+
 /* Helpers for drivers: the column's name and type for a KURA_COL_* or field index. */
 const char *kura_column_name(const kura_model *model, int column);
 kura_type kura_column_type(const kura_model *model, int column);

@@ -17,4 +17,21 @@ bool kura_app_kv_open(const kura_config *cfg, const char *database_url, kura_kv 
                       unsigned char **secret, size_t *secret_len, kura_error *err);
 void kura_app_kv_free(kura_kv *kv, unsigned char *secret, size_t secret_len);
 
+/* The app's models (registry.c): borrowed descriptors in registration order. */
+typedef struct app_model {
+    const kura_model *model;
+    kura_model_home home;
+} app_model;
+typedef struct app_registry {
+    app_model *items;
+    size_t count, cap;
+} app_registry;
+
+/* The app's registry (app.c); never NULL for an app. */
+app_registry *kura_app_registry(kura_app *app);
+const app_registry *kura_app_registry_const(const kura_app *app);
+
+/* Frees what the registry allocated (the models are borrowed). */
+void kura_registry_free(app_registry *reg);
+
 #endif

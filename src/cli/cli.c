@@ -1,4 +1,4 @@
-/* cli.c — option handling, settings layering and error printing shared by every command. */
+/* cli.c — the command line's app, settings layering and messages (kura/cli.h). */
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -6,74 +6,46 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sa_user.h"
+static const char *const setting_keys[CLI_NSETTINGS] = {"database_url", "document_url",
+                                                        "redis_url"};
 
-const kura_model *const cli_models[] = {&sa_user_model};
-const size_t cli_nmodels = sizeof cli_models / sizeof cli_models[0];
-
-void cli_getopt_reset(void)
+bool cli_set(kura_cli *c, const char *key, const char *value)
 {
-    optind = 0; /* glibc: 0 re-initialises getopt's state for a new argv */
-    opterr = 0; /* our own messages: getopt's would be prefixed with the command name */
+    if (c->nextra >= sizeof c->extra_keys / sizeof c->extra_keys[0])
+        return false;
+    c->extra_keys[c->nextra] = key;
+    c->extra_values[c->nextra++] = value;
+    return true;
 }
 
-int cli_getopt(cli *c, int argc, char **argv, const char *shortopts, const struct option *longopts,
-               void (*usage)(FILE *out), int *rc)
+void *kura_cli_ctx(const kura_cli *cli)
 {
-    for (;;) {
-        int opt = getopt_long(argc, argv, shortopts, longopts, NULL);
-        switch (opt) {
-        case CLI_OPT_DATABASE_URL:
-            c->database_url = optarg;
-            continue;
-        case CLI_OPT_CONFIG:
-            c->config_file = optarg;
-            continue;
-        case CLI_OPT_HELP:
-            usage(stdout);
-            *rc = CLI_OK;
-            return CLI_STOP;
-        case '?':
-        case ':': {
-            /* argv[optind - 1] is the word at fault, except inside a cluster of short flags. */
-            const char *word = argv[optind - 1];
-            bool long_form = strncmp(word, "--", 2) == 0;
-            const char *what = opt == '?' ? "unknown option" : "a value is needed after";
-            if (long_form || !optopt)
-                *rc = cli_usage_error(argv[0], "%s '%s'", what, word);
-            else
-                *rc = cli_usage_error(argv[0], "%s '-%c'", what, optopt);
-            return CLI_STOP;
-        }
-        default:
-            return opt;
-        }
-    }
+    return cli->program ? cli->program->ctx : NULL;
 }
 
-int cli_usage_error(const char *cmd, const char *fmt, ...)
+int kura_cli_fail(const kura_cli *cli, const kura_error *err)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("kura: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    /* The top-level parser passes its argv[0] (a path): only a subcommand name helps. */
-    if (cmd && !strchr(cmd, '/') && strcmp(cmd, "kura") != 0)
-        fprintf(stderr, "\nTry 'kura %s --help'.\n", cmd);
-    else
-        fputs("\nTry 'kura --help'.\n", stderr);
-    return CLI_USAGE;
-}
-
-int cli_fail(const kura_error *err)
-{
-    fprintf(stderr, "kura: %s\n", err->message[0] ? err->message : kura_code_text(err->code));
+    fprintf(stderr, "%s: %s\n", cli->name,
+            err->message[0] ? err->message : kura_code_text(err->code));
     return CLI_ERROR;
 }
 
-bool cli_parse_int(const char *cmd, const char *what, const char *text, int64_t min, int64_t max,
-                   int64_t *out)
+int kura_cli_usage_error(const kura_cli *cli, const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "%s: ", cli->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "\nTry '%s %s --help'.\n", cli->name, cmd);
+    else
+        fprintf(stderr, "\nTry '%s --help'.\n", cli->name);
+    return CLI_USAGE;
+}
+
+bool kura_cli_parse_int(const kura_cli *cli, const char *cmd, const char *what, const char *text,
+                        int64_t min, int64_t max, int64_t *out)
 {
     char *end = NULL;
     errno = 0;
@@ -81,39 +53,91 @@ bool cli_parse_int(const char *cmd, const char *what, const char *text, int64_t 
     /* strtoll skips leading blanks and accepts a sign; a count on a command line should not. */
     bool digits = text[0] >= '0' && text[0] <= '9';
     if (!digits || *end != '\0' || errno == ERANGE || v < min || v > max) {
-        cli_usage_error(cmd, "%s must be a whole number from %lld to %lld, not '%s'", what,
-                        (long long)min, (long long)max, text);
+        kura_cli_usage_error(cli, cmd, "%s must be a whole number from %lld to %lld, not '%s'",
+                             what, (long long)min, (long long)max, text);
         return false;
     }
     *out = v;
     return true;
 }
 
-kura_app *cli_open_app(const cli *c)
+kura_app *kura_cli_app(kura_cli *c)
 {
+    if (c->app)
+        return c->app;
     kura_error err = {0};
     kura_config *cfg = kura_config_new();
     if (!cfg) {
         kura_fail(&err, KURA_NOMEM, NULL, "out of memory");
-        cli_fail(&err);
+        kura_cli_fail(c, &err);
         return NULL;
     }
     /* Later sources win: a file, then the environment, then the flags. */
     bool ok = (!c->config_file || kura_config_load_file(cfg, c->config_file, &err)) &&
-              kura_config_load_env(cfg, &err) &&
-              (!c->database_url || kura_config_set(cfg, "database_url", c->database_url, &err));
+              kura_config_load_env(cfg, &err);
+    for (size_t i = 0; ok && i < CLI_NSETTINGS; i++)
+        if (c->settings[i])
+            ok = kura_config_set(cfg, setting_keys[i], c->settings[i], &err);
+    for (size_t i = 0; ok && i < c->nextra; i++)
+        ok = kura_config_set(cfg, c->extra_keys[i], c->extra_values[i], &err);
     kura_app *app = ok ? kura_app_open(cfg, &err) : NULL;
     kura_config_free(cfg);
-    if (!app) {
-        cli_fail(&err);
+    const kura_program *p = c->program;
+    if (app && c->models_file)
+        ok = cli_models_file_load(app, c->models_file, &c->models_keep, &err);
+    if (app && ok && p && p->setup)
+        ok = p->setup(app, p->ctx, &err);
+    if (!app || !ok) {
+        kura_app_close(app);
+        cli_models_file_free(c->models_keep);
+        c->models_keep = NULL;
+        kura_cli_fail(c, &err);
         return NULL;
     }
+    /* A default the app chose for itself (kura_app_notice): said once, at start-up. */
+    if (kura_app_notice(app))
+        fprintf(stderr, "%s: note: %s\n", c->name, kura_app_notice(app));
     kura_app_enter(app);
-    return app;
+    return c->app = app;
 }
 
-void cli_close_app(kura_app *app)
+void cli_close(kura_cli *c)
 {
+    if (!c->app)
+        return;
     kura_app_leave(NULL);
-    kura_app_close(app);
+    kura_app_close(c->app);
+    c->app = NULL;
+    cli_models_file_free(c->models_keep); /* after the app: it borrowed the models */
+    c->models_keep = NULL;
+}
+
+const kura_model *cli_model(kura_cli *c, kura_app *app, const char *name)
+{
+    const kura_model *m = kura_app_model(app, name);
+    if (m)
+        return m;
+    size_t n = kura_app_model_count(app);
+    if (n == 0) {
+        fprintf(stderr,
+                "%s: no model named '%s': no models are registered (give --models FILE, or run "
+                "a program built on kura_main)\n",
+                c->name, name);
+        return NULL;
+    }
+    fprintf(stderr, "%s: no model named '%s'; the registered models are:", c->name, name);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, " %s", kura_app_model_at(app, i, NULL)->name);
+    fputc('\n', stderr);
+    return NULL;
+}
+
+int cli_bad_option(kura_cli *c, char **argv, int opt)
+{
+    /* argv[optind - 1] is the word at fault, except inside a cluster of short flags. */
+    const char *word = argv[optind - 1];
+    const char *what = opt == ':' ? "a value is needed after" : "unknown option";
+    if (strncmp(word, "--", 2) == 0 || !optopt)
+        return kura_cli_usage_error(c, argv[0], "%s '%s'", what, word);
+    return kura_cli_usage_error(c, argv[0], "%s '-%c'", what, optopt);
 }

@@ -1,97 +1,113 @@
 /*
- * cli.h — what the `kura` subcommands share: the command table, global
- * options, settings layering, number parsing and the exit-code convention.
- *
- * Exit codes: 0 success, 1 the library (or the database) refused,
- * 2 the command line was wrong (unknown command or flag, bad value).
+ * cli.h — what the built-in commands share (kura/cli.h is the public side):
+ * the command line's state, settings layering and the command table.
  */
-#ifndef KURA_CLI_H
-#define KURA_CLI_H
+#ifndef KURA_CLI_PRIVATE_H
+#define KURA_CLI_PRIVATE_H
 
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
+#include <kura/cli.h>
 #include <kura/kura.h>
 
-#define CLI_OK    0
-#define CLI_ERROR 1 /* "kura: <library message>" was printed */
-#define CLI_USAGE 2 /* a usage message was printed */
+#define CLI_OK    KURA_EXIT_OK
+#define CLI_ERROR KURA_EXIT_ERROR
+#define CLI_USAGE KURA_EXIT_USAGE
 
-/* What the global flags collected; settings are layered only once parsing ends. */
-typedef struct cli {
-    const char *database_url; /* --database-url, or NULL */
-    const char *config_file;  /* --config, or NULL */
-} cli;
+/* The settings a flag may give, in the order they are applied. */
+enum { CLI_DATABASE_URL, CLI_DOCUMENT_URL, CLI_REDIS_URL, CLI_NSETTINGS };
 
-/* Long-option values for the global flags (outside the char range). */
-enum { CLI_OPT_DATABASE_URL = 0x100, CLI_OPT_CONFIG, CLI_OPT_HELP };
+struct kura_cli {
+    const kura_program *program;
+    const char *name;                    /* program->name or "kura" */
+    const char *settings[CLI_NSETTINGS]; /* from flags, or NULL */
+    const char *config_file;             /* --config, or NULL */
+    const char *models_file;             /* --models, or NULL */
+    const char *extra_keys[8];           /* more settings a command adds (serve's bind, ...) */
+    const char *extra_values[8];
+    size_t nextra;
+    kura_app *app;     /* opened by kura_cli_app */
+    void *models_keep; /* what the --models loader allocated (models_file.c) */
+};
 
-/* The global flags, appended to every command's getopt_long table so that they
- * are accepted before or after the subcommand. */
-#define CLI_GLOBAL_OPTIONS                                                                         \
-    {"database-url", required_argument, NULL, CLI_OPT_DATABASE_URL},                               \
-        {"config", required_argument, NULL, CLI_OPT_CONFIG},                                       \
-    {                                                                                              \
-        "help", no_argument, NULL, CLI_OPT_HELP                                                    \
-    }
-
-#define CLI_GLOBAL_USAGE                                                                           \
-    "Global options (before or after the command):\n"                                              \
-    "  --database-url URL  the SQL store (default: KURA_DATABASE_URL, then sqlite:///kura.db)\n"   \
-    "  --config FILE       a settings file of `key = value` lines\n"                               \
-    "  --help              print this help\n"                                                      \
-    "Settings: defaults < config file < environment (KURA_*) < flags.\n"
-
-/* One subcommand. run gets argv with argv[0] the command's name. */
+/* One built-in command. run gets argv with argv[0] the command's name and the
+ * global options taken out. */
 typedef struct cli_command {
     const char *name;
     const char *summary;
-    int (*run)(cli *c, int argc, char **argv);
+    void (*usage)(FILE *out);
+    int (*run)(kura_cli *c, int argc, char **argv);
 } cli_command;
 
 extern const cli_command cli_cmd_migrate;
-extern const cli_command cli_cmd_seed;
-extern const cli_command cli_cmd_users;
 extern const cli_command cli_cmd_serve;
+extern const cli_command cli_cmd_rows;
+extern const cli_command cli_cmd_get;
+extern const cli_command cli_cmd_count;
+extern const cli_command cli_cmd_inspect;
 
-/* The models the CLI manages (the reference app's), for migrate and friends. */
-extern const kura_model *const cli_models[];
-extern const size_t cli_nmodels;
+#define CLI_GLOBAL_USAGE                                                                           \
+    "Global options (before or after the command):\n"                                              \
+    "  --database-url URL  the SQL store (KURA_DATABASE_URL; default sqlite:///kura.db)\n"         \
+    "  --document-url URL  the document store (KURA_DOCUMENT_URL; default: the database)\n"        \
+    "  --redis-url URL     the key-value store (KURA_REDIS_URL; default embedded:)\n"              \
+    "  --config FILE       a settings file of `key = value` lines\n"                               \
+    "  --models FILE       register the models of a JSON schema file\n"                            \
+    "  --help              print this help\n"                                                      \
+    "Settings: defaults < config file < environment (KURA_*) < flags.\n"
+
+/* Adds a setting (key of app.h) that kura_cli_app applies over the flags'. */
+bool cli_set(kura_cli *c, const char *key, const char *value);
+
+/* The registered model named `name`, or NULL after printing an error (exit 1,
+ * with the list of registered models). */
+const kura_model *cli_model(kura_cli *c, kura_app *app, const char *name);
+
+/* The usage error for getopt_long's '?' (unknown option) or ':' (missing
+ * value; optstring must start with ':'); returns CLI_USAGE. */
+int cli_bad_option(kura_cli *c, char **argv, int opt);
+
+/* --- queries from the command line (cli_query.c) --- */
+
+/* Objects the parsed --where values live in, until the query has run. */
+typedef struct cli_kept {
+    void *objs[32];
+    size_t n;
+} cli_kept;
+
+/* Adds FIELD=VALUE (equality; the value read as the field reads JSON) to q.
+ * KURA_INVALID naming the field or the problem. */
+bool cli_query_where(kura_query *q, const char *arg, cli_kept *kept, kura_error *err);
+
+/* Adds FIELD or -FIELD (descending) to q's order. */
+bool cli_query_order(kura_query *q, const char *arg, kura_error *err);
+
+void cli_kept_free(const kura_model *m, cli_kept *kept);
+
+/* --- output (cli_print.c) --- */
+
+/* Rows as an aligned table: id, the fields, created_at, updated_at. */
+void cli_print_table(const kura_rows *rows);
+
+/* Rows as JSON lines; false with err when one cannot be encoded. */
+bool cli_print_json(const kura_rows *rows, kura_error *err);
+
+/* One object as "field  value" lines. */
+void cli_print_object(const kura_model *m, const void *obj);
+
+/* Closes what kura_cli_app opened. */
+void cli_close(kura_cli *c);
 
 /*
- * getopt_long over argv with the global flags and option errors handled here.
- * `shortopts` must start with ':' ("+:" to stop at the first operand), and
- * `longopts` end with CLI_GLOBAL_OPTIONS and a zero entry. Returns the next
- * command-specific option, -1 after the last option (operands start at
- * optind), or CLI_STOP with *rc the exit code (--help printed `usage` to
- * stdout: CLI_OK; an unknown flag or a missing value: CLI_USAGE).
- * Call cli_getopt_reset() before the first call on a new argv.
+ * The --models loader: registers the models of the schema file `path` on app.
+ * What it allocates for them is kept in *keep and freed by
+ * cli_models_file_free after the app closes (models must outlive the app).
+ * (models_file.c: the one place the schema loader is wired in.)
  */
-#define CLI_STOP (-2)
-int cli_getopt(cli *c, int argc, char **argv, const char *shortopts, const struct option *longopts,
-               void (*usage)(FILE *out), int *rc);
-void cli_getopt_reset(void);
-
-/* Prints "kura: <message>" for a usage error and a pointer to --help; returns CLI_USAGE. */
-int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Prints "kura: <err->message>"; returns CLI_ERROR. */
-int cli_fail(const kura_error *err);
-
-/*
- * Parses a whole decimal integer in [min, max]. On failure prints a usage
- * error naming `what` and returns false.
- */
-bool cli_parse_int(const char *cmd, const char *what, const char *text, int64_t min, int64_t max,
-                   int64_t *out);
-
-/* Layers the settings (defaults < --config file < environment < flags) and opens
- * the app, made current on this thread. On failure prints and returns NULL. */
-kura_app *cli_open_app(const cli *c);
-
-/* Leaves and closes what cli_open_app opened. */
-void cli_close_app(kura_app *app);
+bool cli_models_file_load(kura_app *app, const char *path, void **keep, kura_error *err);
+void cli_models_file_free(void *keep);
 
 #endif

@@ -1,23 +1,22 @@
 /*
- * cmd_migrate.c — `kura migrate`: brings the database's schema up to the
- * reference app's models (kura_migrate: additive changes run, destructive ones
- * are listed and refused unless --force), and makes the document collections.
+ * cmd_migrate.c — `migrate`: brings the schema up to the registered models
+ * (kura_app_migrate: additive changes run, destructive ones are listed and
+ * refused unless --force), and makes the document collections.
  */
 #include "cli/cli.h"
 
 #include <stdlib.h>
 
-#include "me_user.h"
-
 static void usage(FILE *out)
 {
-    fputs("Usage: kura migrate [--dry-run] [--force] [OPTIONS]\n\n"
-          "Compares the models with the live schema and adds what is missing:\n"
-          "tables, columns and indexes. Running it again finds nothing to do.\n"
-          "A column the models no longer have, or one whose type changed, is\n"
-          "listed and refused unless --force (SQLite cannot retype a column).\n\n"
+    fputs("Usage: migrate [--dry-run] [--force] [OPTIONS]\n\n"
+          "Compares the registered models with the live schema and adds what is\n"
+          "missing: tables, columns and indexes, and the document collections.\n"
+          "Running it again finds nothing to do. A column the models no longer\n"
+          "have, or one whose type changed, is listed and refused unless --force\n"
+          "(SQLite cannot retype a column).\n\n"
           "  --dry-run   print the SQL that would run; change nothing\n"
-          "  --force     also drop and retype columns\n\n" CLI_GLOBAL_USAGE,
+          "  --force     also drop and retype columns\n",
           out);
 }
 
@@ -33,33 +32,34 @@ static void report(const kura_change *ch, void *ctx)
            ch->detail);
 }
 
-static int run(cli *c, int argc, char **argv)
+static int run(kura_cli *c, int argc, char **argv)
 {
     static const struct option options[] = {
         {"dry-run", no_argument, NULL, OPT_DRY_RUN},
         {"force", no_argument, NULL, OPT_FORCE},
-        CLI_GLOBAL_OPTIONS,
         {0},
     };
-    int rc = CLI_OK, opt;
     unsigned flags = 0;
-    cli_getopt_reset();
-    while ((opt = cli_getopt(c, argc, argv, ":", options, usage, &rc)) != -1) {
-        if (opt == CLI_STOP)
-            return rc;
-        flags |= opt == OPT_DRY_RUN ? KURA_MIGRATE_DRY_RUN : KURA_MIGRATE_FORCE;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        if (opt == OPT_DRY_RUN || opt == OPT_FORCE)
+            flags |= opt == OPT_DRY_RUN ? KURA_MIGRATE_DRY_RUN : KURA_MIGRATE_FORCE;
+        else
+            return cli_bad_option(c, argv, opt);
     }
     if (optind < argc)
-        return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+        return kura_cli_usage_error(c, argv[0], "unexpected argument '%s'", argv[optind]);
 
-    kura_app *app = cli_open_app(c);
+    kura_app *app = kura_cli_app(c);
     if (!app)
         return CLI_ERROR;
+    if (kura_app_model_count(app) == 0)
+        fprintf(stderr, "%s: no models are registered: nothing to migrate\n", c->name);
     kura_error err = {0};
     char *script = NULL;
     size_t changes = 0;
-    bool ok = kura_migrate(kura_app_db(app), cli_models, cli_nmodels, flags, report, NULL, &script,
-                           &changes, &err);
+    int rc = CLI_OK;
+    bool ok = kura_app_migrate(app, flags, report, NULL, &script, &changes, &err);
     if (flags & KURA_MIGRATE_DRY_RUN) {
         fputs(script && *script ? script : "-- nothing to do\n", stdout);
     } else if (ok) {
@@ -67,20 +67,14 @@ static int run(cli *c, int argc, char **argv)
     }
     free(script);
     if (!ok) {
-        rc = cli_fail(&err);
+        rc = kura_cli_fail(c, &err);
         if (err.code == KURA_CONFLICT)
-            fputs("kura: nothing was changed; run with --dry-run to see the plan, --force to "
-                  "apply it\n",
-                  stderr);
-    } else if (!(flags & KURA_MIGRATE_DRY_RUN)) {
-        /* The guide's MEUser collection, with its indexes (documents make
-         * theirs on first use too; migrate makes them before any traffic). */
-        kura_store *docs = kura_app_documents(app);
-        if (docs && !kura_create(docs, me_user_model(), &err))
-            rc = cli_fail(&err);
+            fprintf(stderr,
+                    "%s: nothing was changed; run with --dry-run to see the plan, --force to "
+                    "apply it\n",
+                    c->name);
     }
-    cli_close_app(app);
     return rc;
 }
 
-const cli_command cli_cmd_migrate = {"migrate", "bring the schema up to the models", run};
+const cli_command cli_cmd_migrate = {"migrate", "bring the schema up to the models", usage, run};

@@ -1,9 +1,6 @@
 /*
- * cmd_serve.c — `kura serve`: the reference service on the app's stores.
- *
- *   kura serve [--bind ADDR] [--port N] [--threads N] [--log-level LEVEL]
- *              [--database-url URL] [--document-url URL] [--redis-url URL]
- *              [--config FILE] [--no-migrate]
+ * cmd_serve.c — `serve`: the registered models (or what the program's mount
+ * function mounts) as a JSON web service on the app's stores.
  *
  * Settings layer as everywhere: defaults < --config file < environment
  * (KURA_*) < flags. The tables are created first when missing (the embedded
@@ -11,25 +8,17 @@
  * service gracefully: no new connections, requests in flight finish, then the
  * stores close.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-#include <kura/migrate.h>
 
 #include "cli/cli.h"
-#include "cli/cmd_serve.h"
-#include "http/http.h"
-#include "sa_user.h"
 
 static void usage(FILE *out)
 {
-    fputs("Usage: kura serve [OPTIONS]\n"
-          "Serves the guide's application as a JSON web service.\n\n"
+    fputs("Usage: serve [OPTIONS]\n"
+          "Serves the app as a JSON web service: by default every registered model at\n"
+          "/<model name>, /session, /rankings/{board}, /health and /metrics.\n\n"
           "  --bind ADDR          address to listen on (default 127.0.0.1; KURA_BIND)\n"
           "  --port N             port (default 8080; 0 picks a free one; KURA_PORT)\n"
           "  --threads N          worker threads (default: one per CPU)\n"
@@ -37,28 +26,9 @@ static void usage(FILE *out)
           "                       (default info; KURA_LOG_LEVEL)\n"
           "  --max-body BYTES     request body limit (default 65536)\n"
           "  --timeout SECONDS    idle or slow connections are closed after this (default 15)\n"
-          "  --database-url URL   the SQL store (KURA_DATABASE_URL; default sqlite:///kura.db)\n"
-          "  --document-url URL   the document store (KURA_DOCUMENT_URL)\n"
-          "  --redis-url URL      the key-value store (KURA_REDIS_URL)\n"
-          "  --config FILE        a settings file of `key = value` lines\n"
           "  --no-migrate         do not create missing tables at start-up\n"
-          "  --help               print this help\n"
           "KURA_API_TOKEN, when set, is required as `Authorization: Bearer` on writes.\n",
           out);
-}
-
-static bool parse_num(const char *what, const char *s, long long min, long long max, long long *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || !*s || *end || v < min || v > max) {
-        fprintf(stderr, "kura serve: %s must be a number from %lld to %lld, not '%s'\n", what, min,
-                max, s);
-        return false;
-    }
-    *out = v;
-    return true;
 }
 
 enum {
@@ -68,17 +38,16 @@ enum {
     OPT_LOG_LEVEL,
     OPT_MAX_BODY,
     OPT_TIMEOUT,
-    OPT_DATABASE_URL,
-    OPT_DOCUMENT_URL,
-    OPT_REDIS_URL,
-    OPT_CONFIG,
     OPT_NO_MIGRATE,
-    OPT_HELP,
 };
 
-/* global_db_url and global_config come from flags given before the command
- * (the dispatcher's); the command's own flags win over them. */
-static int serve(const char *global_db_url, const char *global_config, int argc, char **argv)
+typedef struct serve_args {
+    int64_t threads, max_body, timeout;
+    bool migrate;
+} serve_args;
+
+/* Parses the flags; the address, port and log level become settings. */
+static int parse(kura_cli *c, int argc, char **argv, serve_args *a)
 {
     static const struct option options[] = {
         {"bind", required_argument, NULL, OPT_BIND},
@@ -87,147 +56,106 @@ static int serve(const char *global_db_url, const char *global_config, int argc,
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
-        {"database-url", required_argument, NULL, OPT_DATABASE_URL},
-        {"document-url", required_argument, NULL, OPT_DOCUMENT_URL},
-        {"redis-url", required_argument, NULL, OPT_REDIS_URL},
-        {"config", required_argument, NULL, OPT_CONFIG},
         {"no-migrate", no_argument, NULL, OPT_NO_MIGRATE},
-        {"help", no_argument, NULL, OPT_HELP},
         {0},
     };
-    /* Flags are collected first and applied over file and environment after. */
-    const char *flag_keys[] = {"bind",         "port",         "log_level",
-                               "database_url", "document_url", "redis_url"};
-    const char *flag_values[6] = {[3] = global_db_url};
-    const char *config_file = global_config;
-    long long threads = 0, max_body = 0, timeout = 0;
-    bool migrate = true;
-    cli_getopt_reset();
     int opt;
     while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         switch (opt) {
         case OPT_BIND:
-            flag_values[0] = optarg;
+            cli_set(c, "bind", optarg);
             break;
         case OPT_PORT:
-            flag_values[1] = optarg;
+            cli_set(c, "port", optarg);
             break;
         case OPT_LOG_LEVEL:
-            flag_values[2] = optarg;
-            break;
-        case OPT_DATABASE_URL:
-            flag_values[3] = optarg;
-            break;
-        case OPT_DOCUMENT_URL:
-            flag_values[4] = optarg;
-            break;
-        case OPT_REDIS_URL:
-            flag_values[5] = optarg;
-            break;
-        case OPT_CONFIG:
-            config_file = optarg;
+            cli_set(c, "log_level", optarg);
             break;
         case OPT_NO_MIGRATE:
-            migrate = false;
+            a->migrate = false;
             break;
         case OPT_THREADS:
-            if (!parse_num("--threads", optarg, 1, 1024, &threads))
-                return 2;
+            if (!kura_cli_parse_int(c, argv[0], "--threads", optarg, 1, 1024, &a->threads))
+                return CLI_USAGE;
             break;
         case OPT_MAX_BODY:
-            if (!parse_num("--max-body", optarg, 1, 64 << 20, &max_body))
-                return 2;
+            if (!kura_cli_parse_int(c, argv[0], "--max-body", optarg, 1, 64 << 20, &a->max_body))
+                return CLI_USAGE;
             break;
         case OPT_TIMEOUT:
-            if (!parse_num("--timeout", optarg, 1, 3600, &timeout))
-                return 2;
+            if (!kura_cli_parse_int(c, argv[0], "--timeout", optarg, 1, 3600, &a->timeout))
+                return CLI_USAGE;
             break;
-        case OPT_HELP:
-            usage(stdout);
-            return 0;
-        case ':':
-            fprintf(stderr, "kura serve: %s needs a value\n", argv[optind - 1]);
-            return 2;
         default:
-            fprintf(stderr, "kura serve: unknown option '%s' (see --help)\n", argv[optind - 1]);
-            return 2;
+            return cli_bad_option(c, argv, opt);
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "kura serve: unexpected argument '%s'\n", argv[optind]);
-        return 2;
-    }
+    if (optind < argc)
+        return kura_cli_usage_error(c, argv[0], "unexpected argument '%s'", argv[optind]);
+    return CLI_OK;
+}
 
-    kura_error err = {0};
-    kura_config *cfg = kura_config_new();
-    if (!cfg) {
-        fputs("kura serve: out of memory\n", stderr);
-        return 1;
-    }
-    bool ok = (!config_file || kura_config_load_file(cfg, config_file, &err)) &&
-              kura_config_load_env(cfg, &err);
-    for (size_t i = 0; ok && i < sizeof flag_keys / sizeof flag_keys[0]; i++)
-        if (flag_values[i])
-            ok = kura_config_set(cfg, flag_keys[i], flag_values[i], &err);
+/* Builds the server: the program's routes, or the whole registry. */
+static kura_http *build(kura_cli *c, kura_app *app, const serve_args *a, kura_error *err)
+{
     kura_http_opts opts;
     kura_http_opts_default(&opts);
-    kura_app *app = NULL;
     /* The options borrow strings from the app's copy of the settings. */
-    if (ok && (app = kura_app_open(cfg, &err)) != NULL)
-        ok = kura_http_opts_from_config(&opts, kura_app_config(app), &err);
-    else
-        ok = false;
-    kura_config_free(cfg);
-    if (ok && migrate) {
-        /* Additive only: a destructive difference stops the start (KURA_CONFLICT)
-         * and is left to `kura migrate`, where a person decides. */
-        static const kura_model *const models[] = {&sa_user_model};
-        ok = kura_migrate(kura_app_db(app), models, sizeof models / sizeof models[0], 0, NULL, NULL,
-                          NULL, NULL, &err);
-    }
+    if (!kura_http_opts_from_config(&opts, kura_app_config(app), err))
+        return NULL;
+    if (a->threads)
+        opts.threads = (unsigned)a->threads;
+    if (a->max_body)
+        opts.max_body = (size_t)a->max_body;
+    if (a->timeout)
+        opts.timeout_s = (unsigned)a->timeout;
+    kura_http *srv = kura_http_new(app, &opts, err);
+    if (!srv)
+        return NULL;
+    const kura_program *p = c->program;
+    bool ok = p && p->mount ? p->mount(srv, app, p->ctx, err) : kura_http_mount_defaults(srv, err);
     if (!ok) {
-        fprintf(stderr, "kura serve: %s\n", err.message);
-        kura_app_close(app);
-        return 1;
+        kura_http_stop(srv);
+        return NULL;
     }
-    if (threads)
-        opts.threads = (unsigned)threads;
-    if (max_body)
-        opts.max_body = (size_t)max_body;
-    if (timeout)
-        opts.timeout_s = (unsigned)timeout;
+    return srv;
+}
 
-    /* Block the stop signals before any thread exists: MHD's workers inherit the
+static int run(kura_cli *c, int argc, char **argv)
+{
+    serve_args a = {.migrate = true};
+    int rc = parse(c, argc, argv, &a);
+    if (rc != CLI_OK)
+        return rc;
+    kura_app *app = kura_cli_app(c);
+    if (!app)
+        return CLI_ERROR;
+    kura_error err = {0};
+    /* Additive only: a destructive difference stops the start (KURA_CONFLICT)
+     * and is left to `migrate`, where a person decides. */
+    if (a.migrate && !kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err))
+        return kura_cli_fail(c, &err);
+    kura_http *srv = build(c, app, &a, &err);
+    if (!srv)
+        return kura_cli_fail(c, &err);
+
+    /* Block the stop signals before any thread exists: the workers inherit the
      * mask, so only sigwait below ever sees them. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN); /* a client gone mid-response is MHD's error, not a crash */
-
-    kura_http *srv = kura_http_start(app, &opts, &err);
-    if (!srv) {
-        fprintf(stderr, "kura serve: %s\n", err.message);
-        kura_app_close(app);
-        return 1;
+    signal(SIGPIPE, SIG_IGN); /* a client gone mid-response is the server's error, not a crash */
+    if (!kura_http_listen(srv, &err)) {
+        kura_http_stop(srv);
+        return kura_cli_fail(c, &err);
     }
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
     kura_http_stop(srv);
-    kura_app_close(app);
-    return 0;
+    return CLI_OK;
 }
 
-int kura_cmd_serve(int argc, char **argv)
-{
-    return serve(NULL, NULL, argc, argv);
-}
-
-static int run(cli *c, int argc, char **argv)
-{
-    return serve(c->database_url, c->config_file, argc, argv);
-}
-
-const cli_command cli_cmd_serve = {"serve", "serve the app as a JSON web service", run};
+const cli_command cli_cmd_serve = {"serve", "serve the models as a JSON web service", usage, run};

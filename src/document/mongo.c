@@ -20,6 +20,7 @@
 
 #include "document/document_private.h"
 #include "document/mongo_private.h"
+#include "model/types.h"
 
 #define COUNTERS "kura_counters"
 
@@ -119,18 +120,7 @@ static mongo_model *model_entry(mongo_store *s, const kura_model *m, kura_error 
  * documents where the field is null or missing, as a SQL UNIQUE does. */
 static const char *bson_type_alias(kura_type t)
 {
-    switch (t) {
-    case KURA_TYPE_INT32:
-    case KURA_TYPE_INT64:
-    case KURA_TYPE_DOUBLE:
-        return "number";
-    case KURA_TYPE_BOOL:
-        return "bool";
-    case KURA_TYPE_DATETIME:
-        return "date";
-    default:
-        return "string";
-    }
+    return kura__type(t)->bson_alias;
 }
 
 static bool create_indexes(mongo_store *s, mongoc_client_t *c, mongo_model *mm, kura_error *err)

@@ -8,13 +8,11 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "model/types.h"
 
 int64_t kura_mongo_ms_floor(kura_time t)
 {
-    int64_t ms = t / 1000;
-    if (t % 1000 < 0)
-        ms--; /* C division truncates toward zero; dates before 1970 need floor */
-    return ms;
+    return kura__time_ms_floor(t);
 }
 
 static bool whole_ms(kura_time t)
@@ -29,19 +27,23 @@ const char *kura_mongo_key(const kura_model *m, int column)
 
 /* ---- values ---------------------------------------------------------------------- */
 
-/* Appends a query or assignment value as the BSON type the field is stored as. */
+/* Appends a query or assignment value as the BSON type the field is stored as:
+ * the type's own conversion when it has one (a UUID string becomes binary),
+ * else by the value's kind. */
 static bool append_value(bson_t *b, const char *key, kura_type type, const kura_value *v)
 {
+    const kura_type_info *ti = kura__type(type);
+    if (v->kind != KURA_VALUE_NULL && ti->value_bson)
+        return ti->value_bson(b, key, v);
+    /* An int for a double or bool field becomes one, as the query builder does. */
+    kura_value fitted = *v;
+    if (fitted.kind == KURA_VALUE_INT)
+        ti->fit(NULL, &fitted);
+    v = &fitted;
     switch (v->kind) {
     case KURA_VALUE_NULL:
         return bson_append_null(b, key, -1);
     case KURA_VALUE_INT:
-        if (type == KURA_TYPE_BOOL)
-            return bson_append_bool(b, key, -1, v->as.i != 0);
-        if (type == KURA_TYPE_DOUBLE)
-            return bson_append_double(b, key, -1, (double)v->as.i);
-        if (type == KURA_TYPE_INT32 && v->as.i >= INT32_MIN && v->as.i <= INT32_MAX)
-            return bson_append_int32(b, key, -1, (int32_t)v->as.i);
         return bson_append_int64(b, key, -1, v->as.i);
     case KURA_VALUE_DOUBLE:
         return bson_append_double(b, key, -1, v->as.d);
@@ -69,69 +71,7 @@ static bool append_field(bson_t *b, const kura_model *m, const void *obj, const 
 {
     if (kura_is_null(m, obj, f))
         return bson_append_null(b, f->name, -1);
-    const char *p = (const char *)obj + f->offset;
-    switch (f->type) {
-    case KURA_TYPE_INT32: {
-        int32_t v;
-        memcpy(&v, p, sizeof v);
-        return bson_append_int32(b, f->name, -1, v);
-    }
-    case KURA_TYPE_INT64: {
-        int64_t v;
-        memcpy(&v, p, sizeof v);
-        return bson_append_int64(b, f->name, -1, v);
-    }
-    case KURA_TYPE_DOUBLE: {
-        double v;
-        memcpy(&v, p, sizeof v);
-        return bson_append_double(b, f->name, -1, v);
-    }
-    case KURA_TYPE_BOOL: {
-        bool v;
-        memcpy(&v, p, sizeof v);
-        return bson_append_bool(b, f->name, -1, v);
-    }
-    case KURA_TYPE_DATETIME: {
-        kura_time v;
-        memcpy(&v, p, sizeof v);
-        return append_time(b, f->name, v);
-    }
-    case KURA_TYPE_TAGS: {
-        const kura_tags *t = (const kura_tags *)p;
-        bson_t arr;
-        bson_append_array_begin(b, f->name, -1, &arr);
-        for (uint32_t i = 0; i < t->count && i < KURA_TAGS_MAX; i++) {
-            char idx[16];
-            const char *key;
-            size_t len = strnlen(t->items[i], sizeof t->items[i]);
-            if (!bson_utf8_validate(t->items[i], len, false)) {
-                bson_append_array_end(b, &arr);
-                return kura_fail(err, KURA_VALIDATION, f->name, "%s: tag %u is not valid UTF-8",
-                                 f->name, (unsigned)i);
-            }
-            bson_uint32_to_string(i, &key, idx, sizeof idx);
-            bson_append_utf8(&arr, key, -1, t->items[i], (int)len);
-        }
-        return bson_append_array_end(b, &arr);
-    }
-    case KURA_TYPE_TEXT:
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL: {
-        const char *s = p;
-        size_t len;
-        if (f->type == KURA_TYPE_TEXT) {
-            memcpy(&s, p, sizeof s);
-            s = s ? s : "";
-            len = strlen(s);
-        } else {
-            len = strnlen(s, f->size);
-        }
-        if (!bson_utf8_validate(s, len, false))
-            return kura_fail(err, KURA_VALIDATION, f->name, "%s is not valid UTF-8", f->name);
-        return bson_append_utf8(b, f->name, -1, s, (int)len);
-    }
-    }
-    return false;
+    return kura__type(f->type)->to_bson(b, f->name, f, (const char *)obj + f->offset, err);
 }
 
 bool kura_mongo_from_model(const kura_model *m, const void *obj, bool for_update, bson_t *doc,
@@ -211,99 +151,24 @@ static bool iter_time(const char *name, const bson_iter_t *it, kura_time *out, k
     }
     if (!BSON_ITER_HOLDS_DATE_TIME(it))
         return wrong_type(err, name, it);
-    *out = bson_iter_date_time(it) * 1000;
+    /* kura's instants span years 0000..9999 (see kura_time_format); another program's
+     * date may lie anywhere in ±292 million years, and times 1000 would overflow. */
+    int64_t ms = bson_iter_date_time(it);
+    if (ms < KURA_MONGO_MIN_MS || ms > KURA_MONGO_MAX_MS)
+        return kura_fail(err, KURA_STORE, name,
+                         "%s: stored date %lld ms is outside years 0000..9999", name,
+                         (long long)ms);
+    *out = ms * 1000;
     return true;
 }
 
 static bool read_field(const kura_model *m, const kura_field *f, const bson_iter_t *it, void *out,
                        kura_error *err)
 {
-    char *p = (char *)out + f->offset;
     if (BSON_ITER_HOLDS_NULL(it))
         return true; /* stays NULL: the caller marked every field NULL first */
-    int64_t iv;
-    switch (f->type) {
-    case KURA_TYPE_INT32: {
-        if (!iter_int(it, &iv) || iv < INT32_MIN || iv > INT32_MAX)
-            return wrong_type(err, f->name, it);
-        int32_t v = (int32_t)iv;
-        memcpy(p, &v, sizeof v);
-        break;
-    }
-    case KURA_TYPE_INT64:
-        if (!iter_int(it, &iv))
-            return wrong_type(err, f->name, it);
-        memcpy(p, &iv, sizeof iv);
-        break;
-    case KURA_TYPE_DOUBLE: {
-        if (!BSON_ITER_HOLDS_NUMBER(it))
-            return wrong_type(err, f->name, it);
-        double v = bson_iter_as_double(it);
-        memcpy(p, &v, sizeof v);
-        break;
-    }
-    case KURA_TYPE_BOOL: {
-        if (!BSON_ITER_HOLDS_BOOL(it))
-            return wrong_type(err, f->name, it);
-        bool v = bson_iter_bool(it);
-        memcpy(p, &v, sizeof v);
-        break;
-    }
-    case KURA_TYPE_DATETIME: {
-        kura_time v = 0;
-        if (!iter_time(f->name, it, &v, err))
-            return false;
-        memcpy(p, &v, sizeof v);
-        break;
-    }
-    case KURA_TYPE_TAGS: {
-        bson_iter_t child;
-        if (!BSON_ITER_HOLDS_ARRAY(it) || !bson_iter_recurse(it, &child))
-            return wrong_type(err, f->name, it);
-        kura_tags t;
-        memset(&t, 0, sizeof t);
-        while (bson_iter_next(&child)) {
-            uint32_t len;
-            const char *s = BSON_ITER_HOLDS_UTF8(&child) ? bson_iter_utf8(&child, &len) : NULL;
-            if (!s || t.count >= KURA_TAGS_MAX || len >= sizeof t.items[0] || memchr(s, 0, len))
-                return kura_fail(err, KURA_MISFIT, f->name,
-                                 "%s: stored value is not a list of at most %d short strings",
-                                 f->name, KURA_TAGS_MAX);
-            memcpy(t.items[t.count++], s, len);
-        }
-        memcpy(p, &t, sizeof t);
-        break;
-    }
-    case KURA_TYPE_TEXT:
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL: {
-        if (!BSON_ITER_HOLDS_UTF8(it))
-            return wrong_type(err, f->name, it);
-        uint32_t len;
-        const char *s = bson_iter_utf8(it, &len);
-        if (memchr(s, '\0', len))
-            return kura_fail(err, KURA_MISFIT, f->name, "%s: stored value contains NUL", f->name);
-        if (f->type == KURA_TYPE_TEXT) {
-            char *copy = malloc((size_t)len + 1);
-            if (!copy)
-                return kura_fail(err, KURA_NOMEM, f->name, "out of memory reading %s", f->name);
-            memcpy(copy, s, len);
-            copy[len] = '\0';
-            char *old;
-            memcpy(&old, p, sizeof old);
-            free(old);
-            memcpy(p, &copy, sizeof copy);
-        } else {
-            if ((size_t)len >= f->size)
-                return kura_fail(err, KURA_MISFIT, f->name,
-                                 "%s: stored value of %u bytes does not fit the field", f->name,
-                                 len);
-            memcpy(p, s, len);
-            p[len] = '\0';
-        }
-        break;
-    }
-    }
+    if (!kura__type(f->type)->from_bson(f, it, (char *)out + f->offset, err))
+        return false;
     kura_set_null(m, out, f, false);
     return true;
 }
@@ -689,6 +554,8 @@ bool kura_mongo_filter(const kura_query *q, bson_t *filter, kura_error *err)
             *err = *qe;
         return false;
     }
+    if (!kura__query_fits_form(q, KURA_FORM_BSON, err))
+        return false;
     walk w = {.q = q, .pos = 0, .err = err};
     bson_t all = BSON_INITIALIZER;
     uint32_t n = 0;

@@ -13,6 +13,10 @@
 
 #include "store/store_private.h"
 
+/* The BSON dates (milliseconds since 1970) a kura_time can hold: years 0000..9999. */
+#define KURA_MONGO_MIN_MS INT64_C(-62167219200000)
+#define KURA_MONGO_MAX_MS INT64_C(253402300799999)
+
 /* kura_time (microseconds) to a BSON date (milliseconds), rounding down. */
 int64_t kura_mongo_ms_floor(kura_time t);
 

@@ -27,7 +27,6 @@ typedef struct doc_model {
     char *select; /* SELECT "_id", <field exprs>, <created>, <updated> FROM "t" */
     char *get;    /* select WHERE "_id" = ? */
     char *insert; /* INSERT ... RETURNING "_id" */
-    char *update; /* merge a patch into the stored document */
     char *remove;
     bool ensured; /* table and indexes known to exist (created or checked once) */
     struct doc_model *next;
@@ -75,29 +74,28 @@ static void column_expr(kura_buf *out, const kura_model *m, int column, void *ct
         return;
     }
     const char *name = kura_column_name(m, column);
-    kura_type t = kura_column_type(m, column);
+    const kura_type_info *ti = kura__type(kura_column_type(m, column));
+    if (ti->json_raw) {
+        /* The value as JSON text, as written: json_extract would unquote a string
+         * and turn numbers into SQL numbers (0.30000000000000004 came back as 0.3);
+         * SQLite's -> (3.38) and JSONB's -> do not. JSON null and a missing key
+         * both read as SQL NULL. */
+        if (s->pg)
+            kura_buf_addf(out, "NULLIF(\"doc\"->'%s', 'null'::jsonb)", name);
+        else
+            kura_buf_addf(out, "NULLIF(\"doc\" -> '$.%s', 'null')", name);
+        return;
+    }
     if (!s->pg) {
         kura_buf_addf(out, "json_extract(\"doc\", '$.%s')", name);
         return;
     }
-    /* ->> gives text; the cast makes comparisons and order numeric / boolean. */
-    switch (t) {
-    case KURA_TYPE_INT32:
-        kura_buf_addf(out, "((\"doc\"->>'%s')::integer)", name);
-        break;
-    case KURA_TYPE_INT64:
-        kura_buf_addf(out, "((\"doc\"->>'%s')::bigint)", name);
-        break;
-    case KURA_TYPE_DOUBLE:
-        kura_buf_addf(out, "((\"doc\"->>'%s')::double precision)", name);
-        break;
-    case KURA_TYPE_BOOL:
-        kura_buf_addf(out, "((\"doc\"->>'%s')::boolean)", name);
-        break;
-    default: /* strings and ISO 8601 datetimes compare as text */
+    /* ->> gives text; the type's cast makes comparisons and order numeric /
+     * boolean. Strings and ISO 8601 datetimes compare as text. */
+    if (ti->pg_json_cast)
+        kura_buf_addf(out, "((\"doc\"->>'%s')::%s)", name, ti->pg_json_cast);
+    else
         kura_buf_addf(out, "(\"doc\"->>'%s')", name);
-        break;
-    }
 }
 
 static void placeholder(kura_buf *b, const doc_store *s, int n)
@@ -120,7 +118,6 @@ static void free_doc_model(doc_model *dm)
     free(dm->select);
     free(dm->get);
     free(dm->insert);
-    free(dm->update);
     free(dm->remove);
     free(dm);
 }
@@ -164,15 +161,6 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
                                : " (\"_id\", \"doc\") VALUES (?, json(?))");
     dm->insert = buf_take(&b);
 
-    /* json_patch (RFC 7396) and jsonb || both keep the keys the patch does not
-     * name: that is what keeps data written by other programs. */
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_add(&b, "UPDATE ");
-    kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, s->pg ? " SET \"doc\" = \"doc\" || $1::jsonb WHERE \"_id\" = $2"
-                           : " SET \"doc\" = json_patch(\"doc\", ?) WHERE \"_id\" = ?");
-    dm->update = buf_take(&b);
-
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "DELETE FROM ");
     kura_buf_ident(&b, m->name);
@@ -180,7 +168,7 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
     placeholder(&b, s, 1);
     dm->remove = buf_take(&b);
 
-    if (!dm->select || !dm->get || !dm->insert || !dm->update || !dm->remove) {
+    if (!dm->select || !dm->get || !dm->insert || !dm->remove) {
         free_doc_model(dm);
         return NULL;
     }
@@ -335,10 +323,10 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 
 /* ---- documents ---------------------------------------------------------------- */
 
-/* The model's keys as a compact JSON text (malloc'd): without the key (the
+/* The model's keys as a JSON object (new reference): without the key (the
  * table's "_id" column), and without created_at when `for_update` (it never
  * changes). */
-static char *doc_text(const kura_model *m, const void *obj, bool for_update, kura_error *err)
+static json_t *doc_object(const kura_model *m, const void *obj, bool for_update, kura_error *err)
 {
     json_t *o = kura_to_json(m, obj);
     if (!o) {
@@ -348,11 +336,83 @@ static char *doc_text(const kura_model *m, const void *obj, bool for_update, kur
     json_object_del(o, kura_key_name(m));
     if (for_update)
         json_object_del(o, "created_at");
+    return o;
+}
+
+/* doc_object as a compact JSON text (malloc'd). */
+static char *doc_text(const kura_model *m, const void *obj, bool for_update, kura_error *err)
+{
+    json_t *o = doc_object(m, obj, for_update, err);
+    if (!o)
+        return NULL;
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (!text)
         kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding %s", m->name);
     return text;
+}
+
+/* Binds a JSON text the parameters own (freed with them). */
+static bool own_param(kura_buf *b, kura_sql_params *p, char *text)
+{
+    if (!text || p->nowned == KURA_SQL_MAX_PARAMS) {
+        free(text);
+        return false;
+    }
+    p->owned[p->nowned++] = text;
+    return kura_sql_param(b, p, KURA_VSTR(text));
+}
+
+/*
+ * Appends the new document for an update by the patch `o` (taken): the stored
+ * document with o's keys replaced, every other key kept (what keeps data
+ * written by other programs). PostgreSQL's jsonb || replaces top-level keys as
+ * they are. SQLite's json_patch (RFC 7396) would merge a JSON field's object
+ * into the old one and drop the nulls inside it, so there a field read as raw
+ * JSON (json_raw) is taken out of the patch and set whole with json_set.
+ */
+static bool patch_expr(kura_buf *b, kura_sql_params *p, const doc_store *s, const kura_model *m,
+                       json_t *o, kura_error *err)
+{
+    bool ok = true;
+    const char *raw[KURA_MAX_FIELDS];
+    json_t *raw_value[KURA_MAX_FIELDS];
+    size_t nraw = 0;
+    for (size_t i = 0; !s->pg && i < m->nfields && nraw < KURA_MAX_FIELDS; i++) {
+        const kura_field *f = &m->fields[i];
+        json_t *v = json_object_get(o, f->name);
+        if (!v || !kura__type(f->type)->json_raw)
+            continue;
+        raw[nraw] = f->name;
+        raw_value[nraw++] = json_incref(v);
+        json_object_del(o, f->name);
+    }
+    char *patch = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (s->pg) {
+        kura_buf_add(b, "\"doc\" || ");
+        ok = own_param(b, p, patch);
+        kura_buf_add(b, "::jsonb");
+    } else {
+        if (nraw)
+            kura_buf_add(b, "json_set(");
+        kura_buf_add(b, "json_patch(\"doc\", ");
+        ok = own_param(b, p, patch);
+        kura_buf_add(b, ")");
+        for (size_t i = 0; i < nraw; i++) {
+            /* names are plain identifiers (check_names): safe in the path literal */
+            kura_buf_addf(b, ", '$.%s', json(", raw[i]);
+            ok = own_param(b, p, json_dumps(raw_value[i], JSON_COMPACT | JSON_ENCODE_ANY)) && ok;
+            kura_buf_add(b, ")");
+        }
+        if (nraw)
+            kura_buf_add(b, ")");
+    }
+    for (size_t i = 0; i < nraw; i++)
+        json_decref(raw_value[i]);
+    if (!ok || b->oom)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding an update");
+    return true;
 }
 
 static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error *err)
@@ -424,14 +484,28 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    char *text = doc_text(m, obj, true, err);
-    if (!text)
+    json_t *o = doc_object(m, obj, true, err);
+    if (!o)
         return false;
     kura_keyref key = kura_keyref_of(m, obj);
-    kura_value v[2] = {KURA_VSTR(text), kura_keyref_value(&key)};
+    char stack[512];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_params p;
+    kura_sql_params_init(&p, s->pg);
+    kura_buf_add(&b, "UPDATE ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " SET \"doc\" = ");
     int64_t changed = 0;
-    bool ok = kura_sql_exec(s->sql, dm->update, v, 2, &changed, err);
-    free(text);
+    bool ok = patch_expr(&b, &p, s, m, o, err);
+    if (ok) {
+        kura_buf_add(&b, " WHERE \"_id\" = ");
+        kura_sql_param(&b, &p, kura_keyref_value(&key));
+        ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
+                   : kura_sql_exec(s->sql, b.data, p.values, p.count, &changed, err);
+    }
+    kura_sql_params_free(&p);
+    kura_buf_free(&b);
     if (ok && changed == 0)
         return kura_key_not_found(err, m, &key);
     return ok;
@@ -468,6 +542,7 @@ static void doc_sql_init(doc_sql *d, const doc_store *s)
 {
     kura_buf_init(&d->b, d->stack, sizeof d->stack);
     kura_sql_params_init(&d->p, s->pg);
+    d->p.form = s->pg ? KURA_FORM_PG_JSON : KURA_FORM_SQLITE_JSON;
     d->iso = NULL;
 }
 
@@ -549,19 +624,24 @@ static bool count_docs(kura_store *store, const kura_query *q, int64_t *count, k
     return ok;
 }
 
-/* The JSON value an assignment writes, by the field's type. */
+/* The JSON value an assignment writes: the type's own when it has one, else
+ * by the value's kind. */
 static json_t *assign_json(const kura_model *m, const kura_assign *a)
 {
     const kura_field *f = kura_field_named(m, a->field);
     const kura_value *v = &a->value;
+    const kura_type_info *ti = f ? kura__type(f->type) : NULL;
+    if (ti && ti->value_json && v->kind != KURA_VALUE_NULL)
+        return ti->value_json(v); /* e.g. a JSON field's text, embedded as a value */
+    /* An int for a double or bool field becomes one, as the query builder does. */
+    kura_value fitted = *v;
+    if (ti && fitted.kind == KURA_VALUE_INT)
+        ti->fit(f, &fitted);
+    v = &fitted;
     switch (v->kind) {
     case KURA_VALUE_NULL:
         return json_null();
     case KURA_VALUE_INT:
-        if (f && f->type == KURA_TYPE_BOOL)
-            return json_boolean(v->as.i != 0);
-        if (f && f->type == KURA_TYPE_DOUBLE)
-            return json_real((double)v->as.i);
         return json_integer(v->as.i);
     case KURA_VALUE_DOUBLE:
         return json_real(v->as.d);
@@ -586,21 +666,21 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
     doc_store *s = (doc_store *)store;
     if (!ready(s, q->model, err))
         return false;
-    char *patch = NULL;
+    json_t *patch = NULL;
     if (set) {
-        json_t *o = json_object();
-        bool ok = o != NULL;
+        patch = json_object();
+        bool ok = patch != NULL;
         for (size_t i = 0; ok && i < n; i++) {
             json_t *v = assign_json(q->model, &set[i]);
-            ok = v && json_object_set_new(o, set[i].field, v) == 0;
+            ok = v && json_object_set_new(patch, set[i].field, v) == 0;
         }
         char iso[28];
         kura_time_format_iso(now, iso);
-        ok = ok && json_object_set_new(o, "updated_at", json_string(iso)) == 0;
-        patch = ok ? json_dumps(o, JSON_COMPACT) : NULL;
-        json_decref(o);
-        if (!patch)
+        ok = ok && json_object_set_new(patch, "updated_at", json_string(iso)) == 0;
+        if (!ok) {
+            json_decref(patch);
             return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding a bulk update");
+        }
     }
     doc_sql d;
     doc_sql_init(&d, s);
@@ -608,15 +688,10 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
         kura_buf_add(&d.b, "UPDATE ");
         kura_buf_ident(&d.b, q->model->name);
         kura_buf_add(&d.b, " SET \"doc\" = ");
-        /* The patch is the first parameter, so it is numbered before the WHERE's. */
-        if (s->pg) {
-            kura_buf_add(&d.b, "\"doc\" || ");
-            kura_sql_param(&d.b, &d.p, KURA_VSTR(patch));
-            kura_buf_add(&d.b, "::jsonb");
-        } else {
-            kura_buf_add(&d.b, "json_patch(\"doc\", ");
-            kura_sql_param(&d.b, &d.p, KURA_VSTR(patch));
-            kura_buf_add(&d.b, ")");
+        /* The patch comes first, so its parameters are numbered before the WHERE's. */
+        if (!patch_expr(&d.b, &d.p, s, q->model, patch, err)) {
+            doc_sql_free(&d);
+            return false;
         }
     } else {
         kura_buf_add(&d.b, "DELETE FROM ");
@@ -625,7 +700,6 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
     bool ok = where(&d, s, q, err) &&
               kura_sql_exec(s->sql, d.b.data, d.p.values, d.p.count, affected, err);
     doc_sql_free(&d);
-    free(patch);
     return ok;
 }
 

@@ -1,4 +1,8 @@
-/* health.c — /health (each store answers a round trip) and /metrics. */
+/*
+ * health.c — /health (each store the service uses answers a round trip) and
+ * /metrics. The stores are those the registered models live in, and the
+ * key-value store (sessions and rankings).
+ */
 #include <stdlib.h>
 
 #include "http/internal.h"
@@ -37,11 +41,20 @@ static json_t *check_kv(kura_http *srv, kura_kv *kv, bool *ok)
 static enum MHD_Result get_health(http_req *r)
 {
     bool ok = true;
+    kura_app *app = r->srv->app;
+    bool sql = false, documents = false;
+    for (size_t i = 0; i < kura_app_model_count(app); i++) {
+        kura_model_home home;
+        kura_app_model_at(app, i, &home);
+        sql |= home == KURA_IN_SQL;
+        documents |= home == KURA_IN_DOCUMENTS;
+    }
     json_t *stores = json_object();
-    json_object_set_new(stores, "sql",
-                        check_store(r->srv, kura_app_db(r->srv->app), HTTP_STORE_SQL, &ok));
-    kura_store *docs = kura_app_documents(r->srv->app);
-    if (docs)
+    if (sql)
+        json_object_set_new(stores, "sql",
+                            check_store(r->srv, kura_app_db(app), HTTP_STORE_SQL, &ok));
+    kura_store *docs = kura_app_documents(app);
+    if (documents && docs)
         json_object_set_new(stores, "documents",
                             check_store(r->srv, docs, HTTP_STORE_DOCUMENT, &ok));
     kura_kv *kv = kura_app_kv(r->srv->app);
@@ -60,12 +73,27 @@ static enum MHD_Result get_metrics(http_req *r)
     return http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }
 
-void http_add_ops_routes(kura_http *srv)
+/* One GET route at `path` (or `fallback`), owned by srv. */
+static bool add_get(kura_http *srv, const char *path, const char *fallback, http_handler fn,
+                    kura_error *err)
 {
-    http_route_add(srv, &(http_route){.pattern = "/health",
-                                      .name = "/health",
-                                      .methods = {[HTTP_GET] = get_health}});
-    http_route_add(srv, &(http_route){.pattern = "/metrics",
-                                      .name = "/metrics",
-                                      .methods = {[HTTP_GET] = get_metrics}});
+    if (!srv)
+        return kura_fail(err, KURA_INVALID, NULL, "no server");
+    if (!path)
+        path = fallback;
+    if (!http_path_ok(path))
+        return kura_fail(err, KURA_INVALID, NULL, "'%.64s' is not a path", path);
+    const char *own = http_own_path(srv, path, "", err);
+    return own &&
+           http_route_add(srv, &(http_route){.pattern = own, .methods = {[HTTP_GET] = fn}}, err);
+}
+
+bool kura_http_mount_health(kura_http *srv, const char *path, kura_error *err)
+{
+    return add_get(srv, path, "/health", get_health, err);
+}
+
+bool kura_http_mount_metrics(kura_http *srv, const char *path, kura_error *err)
+{
+    return add_get(srv, path, "/metrics", get_metrics, err);
 }

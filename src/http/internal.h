@@ -10,10 +10,10 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include <kura/http.h>
+#include <kura/kura.h>
 #include <kura/kv.h>
 #include <kura/session.h>
-
-#include "http/http.h"
 
 /* Methods the routes know; anything else is 405 on a known path. */
 typedef enum http_method {
@@ -26,24 +26,26 @@ typedef enum http_method {
     HTTP_OTHER = HTTP_NMETHODS,
 } http_method;
 
-#define HTTP_MAX_ROUTES  16
-#define HTTP_MAX_PARAMS  3
+/* The table grows as routes are added; the bound only stops a runaway loop. */
+#define HTTP_MAX_ROUTES  4096
+#define HTTP_MAX_PARAMS  8
 #define HTTP_PARAM_BYTES 256
-#define HTTP_ROUTE_NONE  HTTP_MAX_ROUTES /* metrics slot of requests no route matched */
+#define HTTP_ROUTE_NONE  (-1) /* r->route of a request no route matched */
 
-typedef struct http_req http_req;
+typedef struct kura_http_req http_req;
 
 /* A handler queues exactly one response (through the http_respond_* helpers)
  * and returns what MHD_queue_response returned. */
 typedef enum MHD_Result (*http_handler)(http_req *r);
 
 typedef struct http_route {
-    const char *pattern; /* "/users/{}": "{}" matches one non-empty segment */
-    const char *name;    /* label in metrics and logs, e.g. "/users/{id}" */
+    const char *pattern; /* "/users/{id}": "{...}" matches one non-empty segment;
+                            also the route's label in metrics and logs */
     http_handler methods[HTTP_NMETHODS];
-    void *ctx;    /* handed to the handler as r->ctx */
-    bool protect; /* mutating methods need the API token */
-    bool body;    /* POST/PUT/PATCH bodies are JSON */
+    kura_http_handler user[HTTP_NMETHODS]; /* a program's own handlers (kura_http_handle) */
+    void *ctx;                             /* handed to the handler as r->ctx */
+    bool protect;                          /* mutating methods need the API token */
+    bool body;                             /* POST/PUT/PATCH bodies are JSON */
 } http_route;
 
 /* Stores named in metrics (store operations and errors). */
@@ -69,10 +71,15 @@ typedef enum http_store_op {
 #define HTTP_NSTATUS  18
 #define HTTP_NBUCKETS 14
 
+/* One route's counters (the last slot of http_metrics.routes: unmatched requests). */
+typedef struct http_route_stats {
+    _Atomic uint64_t requests[HTTP_NSTATUS];
+    _Atomic uint64_t latency[HTTP_NBUCKETS]; /* per bucket, not cumulative */
+    _Atomic uint64_t latency_sum_us;
+} http_route_stats;
+
 typedef struct http_metrics {
-    _Atomic uint64_t requests[HTTP_MAX_ROUTES + 1][HTTP_NSTATUS];
-    _Atomic uint64_t latency[HTTP_MAX_ROUTES + 1][HTTP_NBUCKETS]; /* per bucket, not cumulative */
-    _Atomic uint64_t latency_sum_us[HTTP_MAX_ROUTES + 1];
+    http_route_stats *routes; /* nroutes + 1, allocated at listen (the table is fixed then) */
     _Atomic uint64_t store_ops[HTTP_NSTORES][HTTP_NOPS];
     _Atomic uint64_t store_errors[HTTP_NSTORES][HTTP_NOPS];
     _Atomic int64_t in_flight;
@@ -80,22 +87,23 @@ typedef struct http_metrics {
 
 struct kura_http {
     kura_app *app;
-    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *daemon; /* NULL until listen */
     kura_http_opts opts;
+    char *bind;                   /* copy of opts.bind, read at listen */
     char *api_token;              /* copy; NULL when auth is off */
     unsigned char token_hash[32]; /* BLAKE2b of the token, compared in constant time */
     uint16_t port;
     atomic_bool draining; /* stop() started: answer with Connection: close */
-    http_route routes[HTTP_MAX_ROUTES];
-    size_t nroutes;
-    struct http_collection *collections[4]; /* owned: freed at stop */
-    kura_sessions *sessions;                /* owned; NULL without a key-value store */
-    size_t ncollections;
+    http_route *routes;   /* grown by http_route_add until listen */
+    size_t nroutes, routes_cap;
+    void **owned; /* freed at stop: route patterns, collections, contexts */
+    size_t nowned, owned_cap;
+    kura_sessions *sessions; /* owned; made by the first mount_sessions */
     http_metrics metrics;
 };
 
 /* One request, from its first callback to MHD's completion notice. */
-struct http_req {
+struct kura_http_req {
     kura_http *srv;
     struct MHD_Connection *conn;
     const char *url; /* path, decoded by MHD, without the query */
@@ -108,11 +116,12 @@ struct http_req {
     char *body; /* NUL-terminated once complete */
     size_t body_len, body_cap;
     bool body_too_big;
-    size_t dropped; /* body bytes read past the limit */
-    bool checked;   /* route, method, token and content type passed */
-    bool answered;  /* a response was queued */
+    size_t dropped;         /* body bytes read past the limit */
+    bool checked;           /* route, method, token and content type passed */
+    bool answered;          /* a response was queued */
+    enum MHD_Result result; /* what queuing it returned */
     struct {
-        const char *name; /* static */
+        char name[64];
         char value[512];
     } headers[4];
     size_t nheaders;
@@ -123,8 +132,18 @@ struct http_req {
 
 /* --- routes (router.c) --- */
 
-/* Adds a route; false when the table is full. */
-bool http_route_add(kura_http *srv, const http_route *route);
+/* Adds a route (pattern borrowed: static, or owned by srv). KURA_CONFLICT once
+ * listening, KURA_CONFIG when the table is full, KURA_NOMEM. */
+bool http_route_add(kura_http *srv, const http_route *route, kura_error *err);
+
+/* Gives srv a malloc'd block to free at stop; on false (no memory) p was freed. */
+bool http_own(kura_http *srv, void *p, kura_error *err);
+
+/* A copy of prefix + suffix owned by srv, or NULL (KURA_NOMEM). */
+const char *http_own_path(kura_http *srv, const char *prefix, const char *suffix, kura_error *err);
+
+/* Whether `path` may prefix routes: "/x[/y...]", no empty, "{" or trailing segment. */
+bool http_path_ok(const char *path);
 
 /* Finds the route for path; fills r->route, r->ctx and r->params. False: none. */
 bool http_route_match(kura_http *srv, http_req *r);
@@ -145,8 +164,8 @@ enum MHD_Result http_respond(http_req *r, unsigned status, const char *content_t
 /* Queues `json` (stolen: decref'd here) as application/json. */
 enum MHD_Result http_respond_json(http_req *r, unsigned status, json_t *json);
 
-/* Adds a header to the next response of r (at most a few; copied). */
-void http_add_header(http_req *r, const char *name, const char *value);
+/* Adds a header to the next response of r (at most a few; copied). False: no room. */
+bool http_add_header(http_req *r, const char *name, const char *value);
 
 /* application/problem+json with title from the status and `detail` (printf). */
 enum MHD_Result http_problem(http_req *r, unsigned status, const char *fmt, ...)
@@ -162,7 +181,12 @@ const char *http_status_title(unsigned status);
 
 /* --- metrics (metrics.c) --- */
 
-void http_metrics_request(http_metrics *m, int route, unsigned status, uint64_t micros);
+/* Allocates the per-route counters for srv's final route table. */
+bool http_metrics_init(kura_http *srv, kura_error *err);
+void http_metrics_free(http_metrics *m);
+/* Counts a request of route (HTTP_ROUTE_NONE: unmatched); nroutes is the table's size. */
+void http_metrics_request(http_metrics *m, size_t nroutes, int route, unsigned status,
+                          uint64_t micros);
 /* Records one store operation; `err` is the result's error or NULL on success. */
 void http_metrics_store(http_metrics *m, http_store_kind store, http_store_op op,
                         const kura_error *err);
@@ -178,21 +202,14 @@ void http_log_access(const kura_http *srv, const http_req *r, uint64_t micros);
 
 /* --- handlers --- */
 
-/* /health and /metrics (health.c). */
-void http_add_ops_routes(kura_http *srv);
-
 /* A collection of `model` in `store` at `prefix` ("/users"): list, create,
- * read, patch, delete (resource.c). False when the route table is full. */
+ * read, patch, delete (resource.c). */
 typedef struct http_collection {
     kura_store *store;
     const kura_model *model;
     http_store_kind kind;
 } http_collection;
-bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
-                         const char *item_name, const http_collection *c);
-
-/* /session over `sessions` (session.c) and /rankings over `kv` (rankings.c). */
-bool http_add_session_routes(kura_http *srv, kura_sessions *sessions);
-bool http_add_ranking_routes(kura_http *srv, kura_kv *kv);
+bool http_add_collection(kura_http *srv, const char *prefix, const http_collection *c,
+                         kura_error *err);
 
 #endif

@@ -112,7 +112,7 @@ void http_log_access(const kura_http *srv, const http_req *r, uint64_t micros)
     kura_buf_add(&b, ",\"path\":");
     add_json_string(&b, r->url ? r->url : "-");
     kura_buf_add(&b, ",\"route\":");
-    add_json_string(&b, r->route < (int)srv->nroutes ? srv->routes[r->route].name : "-");
+    add_json_string(&b, r->route >= 0 ? srv->routes[r->route].pattern : "-");
     kura_buf_addf(&b, ",\"status\":%u,\"bytes\":%zu,\"duration_us\":%llu,\"remote\":\"%s\"",
                   r->status, r->resp_bytes, (unsigned long long)micros, remote);
     end_line(srv, &b);

@@ -34,14 +34,30 @@ static const char *const store_names[HTTP_NSTORES] = {"sql", "document", "kv"};
 static const char *const op_names[HTTP_NOPS] = {"get",  "insert", "update", "delete",
                                                 "find", "count",  "ping",   "other"};
 
-void http_metrics_request(http_metrics *m, int route, unsigned status, uint64_t micros)
+bool http_metrics_init(kura_http *srv, kura_error *err)
+{
+    srv->metrics.routes = calloc(srv->nroutes + 1, sizeof *srv->metrics.routes);
+    if (!srv->metrics.routes)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    return true;
+}
+
+void http_metrics_free(http_metrics *m)
+{
+    free(m->routes);
+    m->routes = NULL;
+}
+
+void http_metrics_request(http_metrics *m, size_t nroutes, int route, unsigned status,
+                          uint64_t micros)
 {
     size_t b = 0;
     while (b < HTTP_NBUCKETS - 1 && micros > bounds_us[b])
         b++;
-    atomic_fetch_add_explicit(&m->requests[route][status_slot(status)], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->latency[route][b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->latency_sum_us[route], micros, memory_order_relaxed);
+    http_route_stats *st = &m->routes[route < 0 ? nroutes : (size_t)route];
+    atomic_fetch_add_explicit(&st->requests[status_slot(status)], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->latency[b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->latency_sum_us, micros, memory_order_relaxed);
 }
 
 void http_metrics_store(http_metrics *m, http_store_kind store, http_store_op op,
@@ -71,12 +87,10 @@ char *http_metrics_text(const kura_http *srv, size_t *len)
 
     kura_buf_add(&b, "# HELP kura_http_requests_total HTTP requests by route and status.\n"
                      "# TYPE kura_http_requests_total counter\n");
-    for (size_t r = 0; r <= HTTP_MAX_ROUTES; r++) {
-        if (r < HTTP_MAX_ROUTES && r >= srv->nroutes)
-            continue;
-        const char *name = r < srv->nroutes ? srv->routes[r].name : "unmatched";
+    for (size_t r = 0; r <= srv->nroutes; r++) {
+        const char *name = r < srv->nroutes ? srv->routes[r].pattern : "unmatched";
         for (size_t s = 0; s < HTTP_NSTATUS; s++) {
-            uint64_t n = load(&m->requests[r][s]);
+            uint64_t n = load(&m->routes[r].requests[s]);
             if (!n)
                 continue;
             if (s < HTTP_NSTATUS - 3)
@@ -91,13 +105,11 @@ char *http_metrics_text(const kura_http *srv, size_t *len)
     kura_buf_add(&b, "# HELP kura_http_request_duration_seconds Time from the first byte of a "
                      "request to its completion.\n"
                      "# TYPE kura_http_request_duration_seconds histogram\n");
-    for (size_t r = 0; r <= HTTP_MAX_ROUTES; r++) {
-        if (r < HTTP_MAX_ROUTES && r >= srv->nroutes)
-            continue;
-        const char *name = r < srv->nroutes ? srv->routes[r].name : "unmatched";
+    for (size_t r = 0; r <= srv->nroutes; r++) {
+        const char *name = r < srv->nroutes ? srv->routes[r].pattern : "unmatched";
         uint64_t cum = 0;
         for (size_t i = 0; i < HTTP_NBUCKETS; i++) {
-            cum += load(&m->latency[r][i]);
+            cum += load(&m->routes[r].latency[i]);
             if (i < HTTP_NBUCKETS - 1)
                 kura_buf_addf(&b,
                               "kura_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} "
@@ -110,7 +122,7 @@ char *http_metrics_text(const kura_http *srv, size_t *len)
                               name, (unsigned long long)cum);
         }
         kura_buf_addf(&b, "kura_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n", name,
-                      (double)load(&m->latency_sum_us[r]) / 1e6);
+                      (double)load(&m->routes[r].latency_sum_us) / 1e6);
         kura_buf_addf(&b, "kura_http_request_duration_seconds_count{route=\"%s\"} %llu\n", name,
                       (unsigned long long)cum);
     }

@@ -44,13 +44,15 @@ const char *http_status_title(unsigned status)
     }
 }
 
-void http_add_header(http_req *r, const char *name, const char *value)
+bool http_add_header(http_req *r, const char *name, const char *value)
 {
-    if (r->nheaders >= sizeof r->headers / sizeof r->headers[0])
-        return;
-    r->headers[r->nheaders].name = name;
+    if (r->nheaders >= sizeof r->headers / sizeof r->headers[0] ||
+        strlen(name) >= sizeof r->headers[0].name || strlen(value) >= sizeof r->headers[0].value)
+        return false;
+    snprintf(r->headers[r->nheaders].name, sizeof r->headers[0].name, "%s", name);
     snprintf(r->headers[r->nheaders].value, sizeof r->headers[0].value, "%s", value);
     r->nheaders++;
+    return true;
 }
 
 enum MHD_Result http_respond(http_req *r, unsigned status, const char *content_type, char *body,
@@ -73,6 +75,7 @@ enum MHD_Result http_respond(http_req *r, unsigned status, const char *content_t
     enum MHD_Result ret = MHD_queue_response(r->conn, status, resp);
     MHD_destroy_response(resp);
     r->answered = true;
+    r->result = ret;
     r->status = status;
     r->resp_bytes = len;
     return ret;

@@ -170,17 +170,29 @@ static enum MHD_Result get_member(http_req *r)
                                        "rank", (json_int_t)(rank + 1), "score", score));
 }
 
-bool http_add_ranking_routes(kura_http *srv, kura_kv *kv)
+bool kura_http_mount_rankings(kura_http *srv, const char *path, kura_error *err)
 {
-    return http_route_add(srv,
-                          &(http_route){.pattern = "/rankings/{}",
-                                        .name = "/rankings/{board}",
+    if (!srv)
+        return kura_fail(err, KURA_INVALID, NULL, "no server");
+    if (!path)
+        path = "/rankings";
+    if (!http_path_ok(path))
+        return kura_fail(err, KURA_INVALID, NULL, "'%.64s' is not a path for rankings", path);
+    kura_kv *kv = kura_app_kv(srv->app);
+    if (!kv)
+        return kura_fail(err, KURA_CONFIG, NULL, "rankings need the app's key-value store");
+    const char *board = http_own_path(srv, path, "/{board}", err);
+    const char *member = board ? http_own_path(srv, path, "/{board}/{member}", err) : NULL;
+    return member &&
+           http_route_add(srv,
+                          &(http_route){.pattern = board,
                                         .methods = {[HTTP_GET] = get_top, [HTTP_POST] = post_score},
                                         .ctx = kv,
                                         .protect = true,
-                                        .body = true}) &&
-           http_route_add(srv, &(http_route){.pattern = "/rankings/{}/{}",
-                                             .name = "/rankings/{board}/{member}",
-                                             .methods = {[HTTP_GET] = get_member},
-                                             .ctx = kv});
+                                        .body = true},
+                          err) &&
+           http_route_add(
+               srv,
+               &(http_route){.pattern = member, .methods = {[HTTP_GET] = get_member}, .ctx = kv},
+               err);
 }

@@ -341,7 +341,9 @@ typedef struct list_args {
     const http_collection *c;
     kura_query q;
     int64_t limit, offset;
-    char problem[300]; /* the first bad parameter, or "" */
+    char problem[300];  /* the first bad parameter, or "" */
+    char scratch[1024]; /* canonical text of filter values (see add_filter) */
+    size_t scratch_used;
 } list_args;
 
 static enum MHD_Result bad_arg(list_args *a, const char *fmt, ...)
@@ -375,50 +377,18 @@ static bool add_order(list_args *a, const char *value)
     return kura_query_error(&a->q) == NULL;
 }
 
-/* field=value: equality, the value read as the field's type. */
-static bool add_filter(list_args *a, const char *name, kura_type type, const char *value)
+/* field=value: equality, the value read as the field's type (f NULL: the id).
+ * Canonicalised text (a UUID in capitals, a decimal "1.5") is kept in the
+ * request's scratch space, which lives as long as the query. */
+static bool add_filter(list_args *a, const char *name, const kura_field *f, const char *value)
 {
-    int64_t i;
-    switch (type) {
-    case KURA_TYPE_INT32:
-        if (!parse_int(value, INT32_MIN, INT32_MAX, &i))
-            return false;
-        kura_where_int(&a->q, name, KURA_EQ, i);
-        break;
-    case KURA_TYPE_INT64:
-        if (!parse_int(value, INT64_MIN, INT64_MAX, &i))
-            return false;
-        kura_where_int(&a->q, name, KURA_EQ, i);
-        break;
-    case KURA_TYPE_DOUBLE: {
-        char *end;
-        errno = 0;
-        double d = strtod(value, &end);
-        if (!*value || *end || errno)
-            return false;
-        kura_where_double(&a->q, name, KURA_EQ, d);
-        break;
-    }
-    case KURA_TYPE_BOOL:
-        if (strcmp(value, "true") != 0 && strcmp(value, "false") != 0)
-            return false;
-        kura_where_bool(&a->q, name, KURA_EQ, value[0] == 't');
-        break;
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-    case KURA_TYPE_TEXT:
-        kura_where_str(&a->q, name, KURA_EQ, value); /* MHD keeps value for the request */
-        break;
-    case KURA_TYPE_DATETIME: {
-        kura_time t;
-        if (!kura_time_parse(value, &t))
-            return false;
-        kura_where_time(&a->q, name, KURA_EQ, t);
-        break;
-    }
-    case KURA_TYPE_TAGS: /* the query builder does not filter tag lists yet */
+    kura_value v;
+    char *scratch = a->scratch + a->scratch_used;
+    if (!kura_value_parse(f, value, &v, scratch, sizeof a->scratch - a->scratch_used))
         return false;
-    }
+    if (v.kind == KURA_VALUE_STRING && v.as.s == scratch)
+        a->scratch_used += strlen(scratch) + 1;
+    kura_where(&a->q, name, KURA_EQ, v); /* strings: MHD keeps value for the request */
     return kura_query_error(&a->q) == NULL;
 }
 
@@ -457,8 +427,7 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
         return MHD_YES;
     }
     if (f || strcmp(key, kura_key_name(model)) == 0) {
-        kura_type type = f ? f->type : KURA_TYPE_INT64;
-        if (!add_filter(a, key, type, value))
+        if (!add_filter(a, key, f, value))
             return bad_arg(a, "'%.64s' has a value of the wrong type", key);
         return MHD_YES;
     }
@@ -471,8 +440,7 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
             memcpy(name, key, n);
             name[n] = '\0';
             f = kura_field_named(model, name);
-            if (f && (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL ||
-                      f->type == KURA_TYPE_TEXT)) {
+            if (f && kura_type_takes(f->type, KURA_PREFIX)) {
                 kura_where_str(&a->q, f->name, KURA_PREFIX, value);
                 if (kura_query_error(&a->q))
                     return bad_arg(a, "too many conditions (at '%.64s')", key);
@@ -517,6 +485,7 @@ static enum MHD_Result list(http_req *r)
     a->limit = -1;
     a->offset = 0;
     a->problem[0] = '\0';
+    a->scratch_used = 0;
     MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, on_arg, a);
     enum MHD_Result ret;
     if (a->problem[0]) {
@@ -581,32 +550,27 @@ done:
     return ret;
 }
 
-bool http_add_collection(kura_http *srv, const char *prefix, const char *item_pattern,
-                         const char *item_name, const http_collection *c)
+bool http_add_collection(kura_http *srv, const char *prefix, const http_collection *c,
+                         kura_error *err)
 {
-    if (srv->ncollections >= sizeof srv->collections / sizeof srv->collections[0])
-        return false;
     http_collection *own = malloc(sizeof *own);
-    if (!own)
+    if (!http_own(srv, own, err))
         return false;
     *own = *c;
-    srv->collections[srv->ncollections++] = own;
-    bool ok =
-        http_route_add(srv, &(http_route){.pattern = prefix,
-                                          .name = prefix,
-                                          .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
-                                          .ctx = own,
-                                          .protect = true,
-                                          .body = true});
-    return ok &&
-           http_route_add(
-               srv,
-               &(http_route){
-                   .pattern = item_pattern,
-                   .name = item_name,
-                   .methods =
-                       {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
-                   .ctx = own,
-                   .protect = true,
-                   .body = true});
+    const char *list_path = http_own_path(srv, prefix, "", err);
+    const char *item_path = list_path ? http_own_path(srv, prefix, "/{id}", err) : NULL;
+    if (!item_path)
+        return false;
+    http_route items = {.pattern = list_path,
+                        .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
+                        .ctx = own,
+                        .protect = true,
+                        .body = true};
+    http_route item = {
+        .pattern = item_path,
+        .methods = {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
+        .ctx = own,
+        .protect = true,
+        .body = true};
+    return http_route_add(srv, &items, err) && http_route_add(srv, &item, err);
 }

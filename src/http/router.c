@@ -1,5 +1,10 @@
-/* router.c — a fixed table of path patterns; "{}" captures one segment. */
+/*
+ * router.c — the route table: path patterns matched in order, "{name}"
+ * capturing one segment. The table grows while the server is built and is
+ * fixed once it listens, so worker threads read it without locks.
+ */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "http/internal.h"
@@ -19,12 +24,71 @@ const char *http_method_name(http_method m)
     return m < HTTP_NMETHODS ? method_names[m] : "OTHER";
 }
 
-bool http_route_add(kura_http *srv, const http_route *route)
+bool http_own(kura_http *srv, void *p, kura_error *err)
 {
-    if (srv->nroutes >= HTTP_MAX_ROUTES)
+    if (!p)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    if (srv->nowned == srv->owned_cap) {
+        size_t cap = srv->owned_cap ? srv->owned_cap * 2 : 16;
+        void **owned = realloc(srv->owned, cap * sizeof *owned);
+        if (!owned) {
+            free(p);
+            return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        }
+        srv->owned = owned;
+        srv->owned_cap = cap;
+    }
+    srv->owned[srv->nowned++] = p;
+    return true;
+}
+
+const char *http_own_path(kura_http *srv, const char *prefix, const char *suffix, kura_error *err)
+{
+    size_t n = strlen(prefix) + strlen(suffix) + 1;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s%s", prefix, suffix);
+    return http_own(srv, p, err) ? p : NULL;
+}
+
+bool http_path_ok(const char *path)
+{
+    if (!path || path[0] != '/' || !path[1] || strlen(path) > 200)
         return false;
+    for (const char *p = path; *p; p++) {
+        if (*p == '/' && (p[1] == '/' || p[1] == '\0'))
+            return false; /* an empty segment, or a trailing slash */
+        if ((unsigned char)*p <= ' ' || strchr("{}?#\"\\", *p))
+            return false;
+    }
+    return true;
+}
+
+bool http_route_add(kura_http *srv, const http_route *route, kura_error *err)
+{
+    if (srv->daemon)
+        return kura_fail(err, KURA_CONFLICT, NULL,
+                         "routes are added before kura_http_listen (adding %.64s)", route->pattern);
+    if (srv->nroutes >= HTTP_MAX_ROUTES)
+        return kura_fail(err, KURA_CONFIG, NULL,
+                         "the route table is full (%d routes): %.64s was not added",
+                         HTTP_MAX_ROUTES, route->pattern);
+    if (srv->nroutes == srv->routes_cap) {
+        size_t cap = srv->routes_cap ? srv->routes_cap * 2 : 16;
+        http_route *routes = realloc(srv->routes, cap * sizeof *routes);
+        if (!routes)
+            return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        srv->routes = routes;
+        srv->routes_cap = cap;
+    }
     srv->routes[srv->nroutes++] = *route;
     return true;
+}
+
+/* Whether the pattern segment at p (up to '/' or the end, `len` bytes) is "{...}". */
+static bool is_capture(const char *p, size_t len)
+{
+    return len >= 2 && p[0] == '{' && p[len - 1] == '}';
 }
 
 /* Matches one pattern against path segment by segment. Captured segments are
@@ -38,19 +102,17 @@ static bool match(const char *pattern, const char *path, http_req *r)
             return false;
         pattern++, path++;
         size_t seg = strcspn(path, "/");
-        if (strncmp(pattern, "{}", 2) == 0 && (pattern[2] == '/' || pattern[2] == '\0')) {
+        size_t pseg = strcspn(pattern, "/");
+        if (is_capture(pattern, pseg)) {
             if (seg == 0 || seg >= HTTP_PARAM_BYTES || n >= HTTP_MAX_PARAMS)
                 return false;
             memcpy(r->params[n], path, seg);
             r->params[n][seg] = '\0';
             n++;
-            pattern += 2;
-        } else {
-            size_t pseg = strcspn(pattern, "/");
-            if (pseg != seg || strncmp(pattern, path, seg) != 0)
-                return false;
-            pattern += pseg;
+        } else if (pseg != seg || strncmp(pattern, path, seg) != 0) {
+            return false;
         }
+        pattern += pseg;
         path += seg;
     }
     if (*pattern || *path)
@@ -76,7 +138,7 @@ void http_route_allow(const http_route *route, char *out, size_t size)
     size_t len = 0;
     out[0] = '\0';
     for (int i = 0; i < HTTP_NMETHODS; i++)
-        if (route->methods[i] && len < size) {
+        if ((route->methods[i] || route->user[i]) && len < size) {
             int w = snprintf(out + len, size - len, "%s%s", len ? ", " : "", method_names[i]);
             if (w < 0)
                 break;

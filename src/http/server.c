@@ -19,8 +19,6 @@
 #include <sodium.h>
 
 #include "http/internal.h"
-#include "me_user.h"
-#include "sa_user.h"
 
 void kura_http_opts_default(kura_http_opts *o)
 {
@@ -263,7 +261,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     uint64_t micros = http_now_us() - r->start_us;
     if (r->answered) {
-        http_metrics_request(&srv->metrics, r->route, r->status, micros);
+        http_metrics_request(&srv->metrics, srv->nroutes, r->route, r->status, micros);
         http_log_access(srv, r, micros);
     } else {
         http_log(srv, KURA_LOG_DEBUG, "%s %s: connection ended before an answer (%d)",
@@ -285,49 +283,24 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     http_log(cls, KURA_LOG_WARN, "libmicrohttpd: %s", msg);
 }
 
-/* --- start and stop -------------------------------------------------------- */
+/* --- build, listen and stop ------------------------------------------------ */
 
 static void free_server(kura_http *srv)
 {
-    for (size_t i = 0; i < srv->ncollections; i++)
-        free(srv->collections[i]);
+    for (size_t i = 0; i < srv->nowned; i++)
+        free(srv->owned[i]);
+    free(srv->owned);
+    free(srv->routes);
+    http_metrics_free(&srv->metrics);
     kura_sessions_free(srv->sessions);
     if (srv->api_token)
         sodium_memzero(srv->api_token, strlen(srv->api_token));
     free(srv->api_token);
+    free(srv->bind);
     free(srv);
 }
 
-static bool add_routes(kura_http *srv, kura_error *err)
-{
-    http_add_ops_routes(srv);
-    http_collection users = {
-        .store = kura_app_db(srv->app), .model = &sa_user_model, .kind = HTTP_STORE_SQL};
-    if (!http_add_collection(srv, "/users", "/users/{}", "/users/{id}", &users))
-        return kura_fail(err, KURA_NOMEM, NULL, "cannot add the /users routes");
-    /* The guide's MEUser: the same model, stored as documents. */
-    kura_store *docs = kura_app_documents(srv->app);
-    if (docs) {
-        http_collection me_users = {
-            .store = docs, .model = me_user_model(), .kind = HTTP_STORE_DOCUMENT};
-        if (!http_add_collection(srv, "/me_users", "/me_users/{}", "/me_users/{id}", &me_users))
-            return kura_fail(err, KURA_NOMEM, NULL, "cannot add the /me_users routes");
-    }
-    kura_kv *kv = kura_app_kv(srv->app);
-    if (kv) {
-        size_t len = 0;
-        const unsigned char *secret = kura_app_secret(srv->app, &len);
-        srv->sessions =
-            kura_sessions_new(kv, secret, len, (int64_t)srv->opts.session_ttl_s * 1000, err);
-        if (!srv->sessions)
-            return false;
-        if (!http_add_session_routes(srv, srv->sessions) || !http_add_ranking_routes(srv, kv))
-            return kura_fail(err, KURA_NOMEM, NULL, "cannot add the key-value routes");
-    }
-    return true;
-}
-
-kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error *err)
+kura_http *kura_http_new(kura_app *app, const kura_http_opts *opts, kura_error *err)
 {
     kura_http_opts o;
     if (opts)
@@ -348,27 +321,6 @@ kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error
         kura_fail(err, KURA_CONFIG, NULL, "libsodium could not be initialised");
         return NULL;
     }
-
-    union {
-        struct sockaddr sa;
-        struct sockaddr_in in4;
-        struct sockaddr_in6 in6;
-    } addr;
-    memset(&addr, 0, sizeof addr);
-    const char *bind = o.bind && *o.bind ? o.bind : "127.0.0.1";
-    bool v6 = false;
-    if (inet_pton(AF_INET, bind, &addr.in4.sin_addr) == 1) {
-        addr.in4.sin_family = AF_INET;
-        addr.in4.sin_port = htons(o.port);
-    } else if (inet_pton(AF_INET6, bind, &addr.in6.sin6_addr) == 1) {
-        addr.in6.sin6_family = AF_INET6;
-        addr.in6.sin6_port = htons(o.port);
-        v6 = true;
-    } else {
-        kura_fail(err, KURA_CONFIG, NULL, "bind: '%.64s' is not an IPv4 or IPv6 address", bind);
-        return NULL;
-    }
-
     kura_http *srv = calloc(1, sizeof *srv);
     if (!srv) {
         kura_fail(err, KURA_NOMEM, NULL, "out of memory");
@@ -376,40 +328,80 @@ kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error
     }
     srv->app = app;
     srv->opts = o;
-    srv->opts.bind = NULL; /* borrowed only until here */
+    srv->opts.bind = NULL; /* copied below: the caller's string may go before listen */
     srv->opts.api_token = NULL;
-    if (o.api_token && *o.api_token) {
-        if (!(srv->api_token = strdup(o.api_token))) {
-            free_server(srv);
-            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
-            return NULL;
-        }
-        crypto_generichash(srv->token_hash, sizeof srv->token_hash,
-                           (const unsigned char *)srv->api_token, strlen(srv->api_token), NULL, 0);
+    srv->bind = strdup(o.bind && *o.bind ? o.bind : "127.0.0.1");
+    bool ok = srv->bind != NULL;
+    if (ok && o.api_token && *o.api_token) {
+        ok = (srv->api_token = strdup(o.api_token)) != NULL;
+        if (ok)
+            crypto_generichash(srv->token_hash, sizeof srv->token_hash,
+                               (const unsigned char *)srv->api_token, strlen(srv->api_token), NULL,
+                               0);
     }
-    if (!add_routes(srv, err)) {
+    if (!ok) {
         free_server(srv);
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
         return NULL;
     }
+    return srv;
+}
+
+bool kura_http_listen(kura_http *srv, kura_error *err)
+{
+    if (!srv)
+        return kura_fail(err, KURA_INVALID, NULL, "no server");
+    if (srv->daemon || srv->metrics.routes)
+        return kura_fail(err, KURA_CONFLICT, NULL, "the server was started already");
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } addr;
+    memset(&addr, 0, sizeof addr);
+    const kura_http_opts *o = &srv->opts;
+    bool v6 = false;
+    if (inet_pton(AF_INET, srv->bind, &addr.in4.sin_addr) == 1) {
+        addr.in4.sin_family = AF_INET;
+        addr.in4.sin_port = htons(o->port);
+    } else if (inet_pton(AF_INET6, srv->bind, &addr.in6.sin6_addr) == 1) {
+        addr.in6.sin6_family = AF_INET6;
+        addr.in6.sin6_port = htons(o->port);
+        v6 = true;
+    } else {
+        return kura_fail(err, KURA_CONFIG, NULL, "bind: '%.64s' is not an IPv4 or IPv6 address",
+                         srv->bind);
+    }
+    /* The table is final from here on: the counters can be sized to it. */
+    if (!http_metrics_init(srv, err))
+        return false;
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     srv->daemon = MHD_start_daemon(
-        flags, o.port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
-        MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_THREAD_POOL_SIZE, o.threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, o.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        o.max_header, MHD_OPTION_CONNECTION_LIMIT, o.max_conns, MHD_OPTION_NOTIFY_COMPLETED,
+        flags, o->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
+        MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_THREAD_POOL_SIZE, o->threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        o->max_header, MHD_OPTION_CONNECTION_LIMIT, o->max_conns, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_END);
-    if (!srv->daemon) {
-        kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", bind, (unsigned)o.port,
-                  strerror(errno));
+    if (!srv->daemon)
+        return kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", srv->bind,
+                         (unsigned)o->port, strerror(errno));
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    srv->port = info ? info->port : o->port;
+    http_log(srv, KURA_LOG_INFO, "listening on http://%s%s%s:%u (%u threads, %zu routes)",
+             v6 ? "[" : "", srv->bind, v6 ? "]" : "", (unsigned)srv->port, o->threads,
+             srv->nroutes);
+    return true;
+}
+
+kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error *err)
+{
+    kura_http *srv = kura_http_new(app, opts, err);
+    if (srv && !(kura_http_mount_defaults(srv, err) && kura_http_listen(srv, err))) {
         free_server(srv);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    srv->port = info ? info->port : o.port;
-    http_log(srv, KURA_LOG_INFO, "listening on http://%s%s%s:%u (%u threads)", v6 ? "[" : "", bind,
-             v6 ? "]" : "", (unsigned)srv->port, o.threads);
     return srv;
 }
 
@@ -422,6 +414,10 @@ void kura_http_stop(kura_http *srv)
 {
     if (!srv)
         return;
+    if (!srv->daemon) { /* never listened: nothing in flight */
+        free_server(srv);
+        return;
+    }
     atomic_store(&srv->draining, true);
     /* Stop accepting first; MHD_stop_daemon alone would cut requests in flight. */
     MHD_socket listener = MHD_quiesce_daemon(srv->daemon);

@@ -146,16 +146,34 @@ static enum MHD_Result end(http_req *r)
     return http_respond(r, 204, NULL, NULL, 0);
 }
 
-bool http_add_session_routes(kura_http *srv, kura_sessions *sessions)
+bool kura_http_mount_sessions(kura_http *srv, const char *path, kura_error *err)
 {
-    return http_route_add(
-        srv,
-        &(http_route){
-            .pattern = "/session",
-            .name = "/session",
-            .methods =
-                {[HTTP_GET] = get, [HTTP_POST] = start, [HTTP_PUT] = replace, [HTTP_DELETE] = end},
-            .ctx = sessions,
-            .protect = false,
-            .body = true});
+    if (!srv)
+        return kura_fail(err, KURA_INVALID, NULL, "no server");
+    if (!path)
+        path = "/session";
+    if (!http_path_ok(path))
+        return kura_fail(err, KURA_INVALID, NULL, "'%.64s' is not a path for sessions", path);
+    kura_kv *kv = kura_app_kv(srv->app);
+    if (!kv)
+        return kura_fail(err, KURA_CONFIG, NULL, "sessions need the app's key-value store");
+    if (!srv->sessions) {
+        size_t len = 0;
+        const unsigned char *secret = kura_app_secret(srv->app, &len);
+        srv->sessions =
+            kura_sessions_new(kv, secret, len, (int64_t)srv->opts.session_ttl_s * 1000, err);
+        if (!srv->sessions)
+            return false;
+    }
+    const char *own = http_own_path(srv, path, "", err);
+    return own && http_route_add(srv,
+                                 &(http_route){.pattern = own,
+                                               .methods = {[HTTP_GET] = get,
+                                                           [HTTP_POST] = start,
+                                                           [HTTP_PUT] = replace,
+                                                           [HTTP_DELETE] = end},
+                                               .ctx = srv->sessions,
+                                               .protect = false,
+                                               .body = true},
+                                 err);
 }

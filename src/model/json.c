@@ -1,15 +1,13 @@
 /* json.c — model values to and from JSON objects (jansson). */
 #include "kura/json.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model/model_private.h"
+#include "model/types.h"
 
 /* --- encoding ------------------------------------------------------------ */
-
-static bool type_error(kura_error *err, const char *name, const char *expected);
 
 static json_t *time_to_json(kura_time t)
 {
@@ -25,71 +23,7 @@ static json_t *field_to_json(const kura_model *model, const void *obj, const kur
 {
     if (kura_is_null(model, obj, f))
         return json_null();
-    const void *m = kura__cmember(obj, f);
-    switch (f->type) {
-    case KURA_TYPE_INT32:
-        return json_integer(*(const int32_t *)m);
-    case KURA_TYPE_INT64:
-        return json_integer(*(const int64_t *)m);
-    case KURA_TYPE_DOUBLE: {
-        double v = *(const double *)m;
-        /* JSON has no NaN or infinity; null is what JSON.stringify writes too. */
-        return isfinite(v) ? json_real(v) : json_null();
-    }
-    case KURA_TYPE_BOOL:
-        return json_boolean(*(const bool *)m);
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-        /* strnlen: an unterminated member is cut at its size, not read past. */
-        return json_stringn(m, strnlen(m, f->size));
-    case KURA_TYPE_TEXT: {
-        const char *s = *(char *const *)m;
-        return json_string(s ? s : "");
-    }
-    case KURA_TYPE_DATETIME:
-        return time_to_json(*(const kura_time *)m);
-    case KURA_TYPE_TAGS:
-        return kura__tags_to_json(m);
-    }
-    return NULL;
-}
-
-json_t *kura__tags_to_json(const kura_tags *tags)
-{
-    json_t *a = json_array();
-    for (uint32_t i = 0; a && i < tags->count && i < KURA_TAGS_MAX; i++) {
-        const char *s = tags->items[i];
-        if (json_array_append_new(a, json_stringn(s, strnlen(s, sizeof tags->items[i]))) != 0) {
-            json_decref(a); /* invalid UTF-8 (json_stringn refuses it) or no memory */
-            return NULL;
-        }
-    }
-    return a;
-}
-
-bool kura__tags_from_json(const kura_field *f, const json_t *v, kura_tags *out, kura_error *err)
-{
-    if (!json_is_array(v))
-        return type_error(err, f->name, "an array of strings");
-    if (json_array_size(v) > KURA_TAGS_MAX)
-        return kura_fail(err, KURA_VALIDATION, f->name, "%s has more than %d tags", f->name,
-                         KURA_TAGS_MAX);
-    kura_tags t;
-    memset(&t, 0, sizeof t);
-    size_t i;
-    json_t *item;
-    json_array_foreach(v, i, item)
-    {
-        if (!json_is_string(item))
-            return type_error(err, f->name, "an array of strings");
-        size_t len = json_string_length(item);
-        if (len >= sizeof t.items[0] || memchr(json_string_value(item), '\0', len))
-            return kura_fail(err, KURA_VALIDATION, f->name, "%s: tag %zu is too long", f->name, i);
-        memcpy(t.items[i], json_string_value(item), len);
-        t.count++;
-    }
-    *out = t;
-    return true;
+    return kura__type(f->type)->to_json(f, kura__cmember(obj, f));
 }
 
 /* Takes the reference to value (json_object_set_new), also on failure. */
@@ -118,7 +52,7 @@ static bool key_from_json(const kura_model *model, const char *name, json_t *v, 
         else if (json_is_integer(v))
             base->id = json_integer_value(v);
         else
-            return type_error(err, name, "an integer");
+            return kura__json_type_error(err, name, "an integer");
         return true;
     }
     if (json_is_null(v)) {
@@ -126,7 +60,7 @@ static bool key_from_json(const kura_model *model, const char *name, json_t *v, 
         return true;
     }
     if (!json_is_string(v))
-        return type_error(err, name, "a string");
+        return kura__json_type_error(err, name, "a string");
     if (json_string_length(v) >= sizeof base->key)
         return kura_fail(err, KURA_VALIDATION, name, "%s is longer than %d bytes", name,
                          KURA_KEY_BYTES - 1);
@@ -170,37 +104,7 @@ char *kura_to_json_string(const kura_model *model, const void *obj)
 
 static bool type_error(kura_error *err, const char *name, const char *expected)
 {
-    return kura_fail(err, KURA_VALIDATION, name, "%s must be %s", name, expected);
-}
-
-/*
- * The string in v, checked for what a member can hold: no embedded NUL (C
- * strings would silently cut it), valid UTF-8 (a json_t built with
- * json_stringn_nocheck is not checked by jansson), at most max_chars characters.
- */
-static const char *string_value(const kura_field *f, const json_t *v, size_t *len, kura_error *err)
-{
-    if (!json_is_string(v)) {
-        type_error(err, f->name, "a string");
-        return NULL;
-    }
-    const char *s = json_string_value(v);
-    *len = json_string_length(v);
-    if (memchr(s, '\0', *len) != NULL) {
-        kura_fail(err, KURA_VALIDATION, f->name, "%s contains a NUL character", f->name);
-        return NULL;
-    }
-    long chars = kura_utf8_chars(s, *len);
-    if (chars < 0) {
-        kura_fail(err, KURA_VALIDATION, f->name, "%s is not valid UTF-8", f->name);
-        return NULL;
-    }
-    if (f->max_chars > 0 && chars > f->max_chars) {
-        kura_fail(err, KURA_VALIDATION, f->name, "%s is longer than %d characters", f->name,
-                  f->max_chars);
-        return NULL;
-    }
-    return s;
+    return kura__json_type_error(err, name, expected);
 }
 
 static bool time_value(const char *name, const json_t *v, kura_time *out, kura_error *err)
@@ -218,7 +122,7 @@ static bool time_value(const char *name, const json_t *v, kura_time *out, kura_e
 static void set_field_null(const kura_model *model, void *obj, const kura_field *f)
 {
     void *m = kura__member(obj, f);
-    if (f->type == KURA_TYPE_TEXT) {
+    if (kura__type(f->type)->owns) {
         free(*(char **)m);
         *(char **)m = NULL;
     } else {
@@ -234,66 +138,8 @@ static bool field_from_json(const kura_model *model, void *obj, const kura_field
         set_field_null(model, obj, f);
         return true;
     }
-    void *m = kura__member(obj, f);
-    switch (f->type) {
-    case KURA_TYPE_INT32: {
-        if (!json_is_integer(v))
-            return type_error(err, f->name, "an integer");
-        json_int_t n = json_integer_value(v);
-        if (n < INT32_MIN || n > INT32_MAX)
-            return kura_fail(err, KURA_VALIDATION, f->name,
-                             "%s is out of range for a 32-bit integer", f->name);
-        *(int32_t *)m = (int32_t)n;
-        break;
-    }
-    case KURA_TYPE_INT64:
-        if (!json_is_integer(v))
-            return type_error(err, f->name, "an integer");
-        *(int64_t *)m = json_integer_value(v);
-        break;
-    case KURA_TYPE_DOUBLE:
-        if (!json_is_number(v))
-            return type_error(err, f->name, "a number");
-        *(double *)m = json_number_value(v);
-        break;
-    case KURA_TYPE_BOOL:
-        if (!json_is_boolean(v))
-            return type_error(err, f->name, "true or false");
-        *(bool *)m = json_is_true(v);
-        break;
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL: {
-        size_t len;
-        const char *s = string_value(f, v, &len, err);
-        if (s == NULL)
-            return false;
-        /* max_chars fits the member by construction (KURA_STRING checks it), but a
-         * hand-written descriptor may not: the byte bound is checked on its own. */
-        if (len >= f->size)
-            return kura_fail(err, KURA_VALIDATION, f->name, "%s is too long (%zu bytes)", f->name,
-                             len);
-        memset(m, 0, f->size);
-        memcpy(m, s, len);
-        break;
-    }
-    case KURA_TYPE_TEXT: {
-        size_t len;
-        const char *s = string_value(f, v, &len, err);
-        if (s == NULL)
-            return false;
-        if (!kura_set_text(m, s))
-            return kura_fail(err, KURA_NOMEM, f->name, "out of memory reading %s", f->name);
-        break;
-    }
-    case KURA_TYPE_DATETIME:
-        if (!time_value(f->name, v, m, err))
-            return false;
-        break;
-    case KURA_TYPE_TAGS:
-        if (!kura__tags_from_json(f, v, m, err))
-            return false;
-        break;
-    }
+    if (!kura__type(f->type)->from_json(f, v, kura__member(obj, f), err))
+        return false;
     kura_set_null(model, obj, f, false);
     return true;
 }

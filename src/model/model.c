@@ -5,67 +5,24 @@
 #include <string.h>
 
 #include "model/model_private.h"
+#include "model/types.h"
 
 void kura_init(const kura_model *model, void *obj)
 {
     memset(obj, 0, model->size);
     for (size_t i = 0; i < model->nfields; i++) {
         const kura_field *f = &model->fields[i];
-        if (!f->has_default)
-            continue;
-        void *m = kura__member(obj, f);
-        switch (f->type) {
-        case KURA_TYPE_INT32:
-            *(int32_t *)m = (int32_t)f->default_int;
-            break;
-        case KURA_TYPE_INT64:
-            *(int64_t *)m = f->default_int;
-            break;
-        case KURA_TYPE_BOOL:
-            *(bool *)m = f->default_int != 0;
-            break;
-        case KURA_TYPE_DOUBLE:
-            *(double *)m = f->default_double;
-            break;
-        case KURA_TYPE_STRING:
-        case KURA_TYPE_EMAIL:
-            if (f->default_string)
-                kura_copy_string(m, f->size, f->default_string);
-            break;
-        case KURA_TYPE_TEXT:
-            /* kura_init cannot fail; out of memory leaves NULL, which reads as "". */
-            if (f->default_string)
-                *(char **)m = strdup(f->default_string);
-            break;
-        case KURA_TYPE_DATETIME:
-        case KURA_TYPE_TAGS: /* no default for a list: it starts empty */
-            break;
-        }
+        const kura_type_info *ti = kura__type(f->type);
+        if (f->has_default && ti->init)
+            ti->init(f, kura__member(obj, f));
     }
-}
-
-bool kura_tags_add(kura_tags *tags, const char *tag)
-{
-    if (tags->count >= KURA_TAGS_MAX || strlen(tag) >= sizeof tags->items[0])
-        return false;
-    memcpy(tags->items[tags->count], tag, strlen(tag) + 1);
-    tags->count++;
-    return true;
-}
-
-bool kura_tags_has(const kura_tags *tags, const char *tag)
-{
-    for (uint32_t i = 0; i < tags->count && i < KURA_TAGS_MAX; i++)
-        if (strcmp(tags->items[i], tag) == 0)
-            return true;
-    return false;
 }
 
 void kura_clear(const kura_model *model, void *obj)
 {
     for (size_t i = 0; i < model->nfields; i++) {
         const kura_field *f = &model->fields[i];
-        if (f->type != KURA_TYPE_TEXT)
+        if (!kura__type(f->type)->owns)
             continue;
         char **m = kura__member(obj, f);
         free(*m);
@@ -76,14 +33,14 @@ void kura_clear(const kura_model *model, void *obj)
 bool kura_copy(const kura_model *model, void *dst, const void *src, kura_error *err)
 {
     memcpy(dst, src, model->size);
-    /* Until duplicated, dst's TEXT pointers alias src's; detach them all first so
+    /* Until duplicated, dst's owned pointers alias src's; detach them all first so
      * a failure part-way can clear dst without freeing src's strings. */
     for (size_t i = 0; i < model->nfields; i++)
-        if (model->fields[i].type == KURA_TYPE_TEXT)
+        if (kura__type(model->fields[i].type)->owns)
             *(char **)kura__member(dst, &model->fields[i]) = NULL;
     for (size_t i = 0; i < model->nfields; i++) {
         const kura_field *f = &model->fields[i];
-        if (f->type != KURA_TYPE_TEXT)
+        if (!kura__type(f->type)->owns)
             continue;
         const char *s = *(char *const *)kura__cmember(src, f);
         if (!kura_set_text(kura__member(dst, f), s)) {

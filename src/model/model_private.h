@@ -16,11 +16,6 @@ static inline const void *kura__cmember(const void *obj, const kura_field *field
     return (const char *)obj + field->offset;
 }
 
-static inline bool kura__is_string(kura_type type)
-{
-    return type == KURA_TYPE_STRING || type == KURA_TYPE_EMAIL;
-}
-
 /* A kura_tags as a JSON array of strings (new reference; NULL on out of memory
  * or invalid UTF-8), and back: anything but an array of at most KURA_TAGS_MAX
  * strings that fit an item is KURA_VALIDATION naming the field. Used by the

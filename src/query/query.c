@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "model/types.h"
+
 static const char *const base_names[] = {"id", "created_at", "updated_at"};
 
 const char *kura_column_name(const kura_model *model, int column)
@@ -66,46 +68,46 @@ static bool resolve(kura_query *q, const char *field, int *column)
     return false;
 }
 
-static bool is_string_type(kura_type t)
+/* The field behind a column; NULL for the base columns. */
+static const kura_field *column_field(const kura_query *q, int column)
 {
-    return t == KURA_TYPE_STRING || t == KURA_TYPE_EMAIL || t == KURA_TYPE_TEXT;
+    return column >= 0 ? &q->model->fields[column] : NULL;
 }
 
-/* Whether a value of this kind may be compared with the column; converts
- * ints to doubles and to bools where the column wants them. */
+/* Whether a value of this kind may be compared with the column; the type
+ * converts ints to doubles and to bools where the column wants them. */
 static bool fit_value(kura_query *q, int column, kura_value *v)
 {
-    kura_type t = kura_column_type(q->model, column);
-    bool ok = false;
-    switch (v->kind) {
-    case KURA_VALUE_INT:
-        ok = t == KURA_TYPE_INT32 || t == KURA_TYPE_INT64 || t == KURA_TYPE_BOOL ||
-             t == KURA_TYPE_DOUBLE;
-        if (ok && t == KURA_TYPE_DOUBLE)
-            *v = KURA_VDOUBLE((double)v->as.i);
-        else if (ok && t == KURA_TYPE_BOOL)
-            *v = KURA_VBOOL(v->as.i != 0);
-        break;
-    case KURA_VALUE_DOUBLE:
-        ok = t == KURA_TYPE_DOUBLE;
-        break;
-    case KURA_VALUE_BOOL:
-        ok = t == KURA_TYPE_BOOL;
-        break;
-    case KURA_VALUE_STRING:
-        ok = is_string_type(t) && v->as.s != NULL;
-        break;
-    case KURA_VALUE_TIME:
-        ok = t == KURA_TYPE_DATETIME;
-        break;
-    case KURA_VALUE_NULL:
-        ok = false;
-        break;
-    }
-    if (!ok)
-        kura_fail(&q->error, KURA_INVALID, kura_column_name(q->model, column),
-                  "%s: value of the wrong type for this field", kura_column_name(q->model, column));
-    return ok;
+    const kura_type_info *ti = kura__type(kura_column_type(q->model, column));
+    if (v->kind != KURA_VALUE_NULL && ti->fit(column_field(q, column), v))
+        return true;
+    const char *name = kura_column_name(q->model, column);
+    if (ti->canon && v->kind == KURA_VALUE_STRING && v->as.s)
+        kura_fail(&q->error, KURA_INVALID, name, "%s: '%.64s' is not %s in canonical form", name,
+                  v->as.s, ti->form);
+    else
+        kura_fail(&q->error, KURA_INVALID, name, "%s: value of the wrong type for this field",
+                  name);
+    return false;
+}
+
+/* Whether the column's type takes op (bit 1 << op); records the error in q. */
+static bool takes_op(kura_query *q, int column, unsigned op, const char *field)
+{
+    kura_type type = kura_column_type(q->model, column);
+    const kura_type_info *ti = kura__type(type);
+    if (ti->ops & (1u << op))
+        return true;
+    if (ti->ops == 0)
+        kura_fail(&q->error, KURA_INVALID, field, "%s: %s fields cannot be filtered", field,
+                  ti->name);
+    else if (op == KURA_PREFIX || op == KURA_LIKE)
+        kura_fail(&q->error, KURA_INVALID, field, "%s: prefix and LIKE compare strings only",
+                  field);
+    else
+        kura_fail(&q->error, KURA_INVALID, field, "%s: %s fields do not take this operator", field,
+                  ti->name);
+    return false;
 }
 
 static kura_term *push_term(kura_query *q, kura_term_kind kind, int column)
@@ -143,9 +145,10 @@ void kura_where(kura_query *q, const char *field, kura_op op, kura_value value)
         kura_fail(&q->error, KURA_INVALID, field, "unknown comparison operator");
         return;
     }
+    if (!takes_op(q, column, op, field))
+        return;
     if ((op == KURA_PREFIX || op == KURA_LIKE) &&
-        (value.kind != KURA_VALUE_STRING || column == KURA_COL_ID ||
-         !is_string_type(kura_column_type(q->model, column)))) {
+        (value.kind != KURA_VALUE_STRING || column == KURA_COL_ID)) {
         kura_fail(&q->error, KURA_INVALID, field, "%s: prefix and LIKE compare strings only",
                   field);
         return;
@@ -193,6 +196,8 @@ void kura_where_in(kura_query *q, const char *field, const kura_value *values, s
         kura_fail(&q->error, KURA_INVALID, field, "%s: IN list is NULL", field);
         return;
     }
+    if (!takes_op(q, column, KURA_EQ, field))
+        return;
     kura_term *t = push_term(q, KURA_TERM_IN, column);
     if (!t)
         return;
@@ -209,6 +214,8 @@ void kura_where_in_int(kura_query *q, const char *field, const int64_t *values, 
     int column;
     if (!resolve(q, field, &column))
         return;
+    if (!takes_op(q, column, KURA_EQ, field))
+        return;
     kura_term *t = push_term(q, KURA_TERM_IN, column);
     if (!t)
         return;
@@ -224,6 +231,8 @@ void kura_where_in_str(kura_query *q, const char *field, const char *const *valu
 {
     int column;
     if (!resolve(q, field, &column))
+        return;
+    if (!takes_op(q, column, KURA_EQ, field))
         return;
     kura_term *t = push_term(q, KURA_TERM_IN, column);
     if (!t)
@@ -288,6 +297,11 @@ void kura_order_by(kura_query *q, const char *field, bool descending)
     int column;
     if (!resolve(q, field, &column))
         return;
+    if (kura__type(kura_column_type(q->model, column))->orders == 0) {
+        kura_fail(&q->error, KURA_INVALID, field, "%s: %s fields cannot be sorted on", field,
+                  kura_type_name(kura_column_type(q->model, column)));
+        return;
+    }
     if (q->norder == KURA_QUERY_MAX_ORDER) {
         kura_fail(&q->error, KURA_INVALID, field, "more than %d sort keys", KURA_QUERY_MAX_ORDER);
         return;
@@ -327,47 +341,27 @@ const kura_error *kura_query_error(const kura_query *q)
     return NULL;
 }
 
+bool kura_value_parse(const kura_field *f, const char *text, kura_value *out, char *scratch,
+                      size_t scratch_size)
+{
+    if (!text || !out)
+        return false;
+    kura_value v;
+    if (!kura__type(f ? f->type : KURA_TYPE_INT64)->parse(f, text, &v, scratch, scratch_size))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool kura_type_takes(kura_type type, kura_op op)
+{
+    return (unsigned)type < KURA_TYPE_COUNT && (unsigned)op <= KURA_LIKE &&
+           (kura__type(type)->ops & (1u << op));
+}
+
 kura_value kura_value_of(const kura_model *m, const void *obj, const kura_field *f)
 {
-    const char *p = (const char *)obj + f->offset;
     if (kura_is_null(m, obj, f))
         return KURA_VNULL;
-    switch (f->type) {
-    case KURA_TYPE_INT32: {
-        int32_t v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VINT(v);
-    }
-    case KURA_TYPE_INT64: {
-        int64_t v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VINT(v);
-    }
-    case KURA_TYPE_DOUBLE: {
-        double v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VDOUBLE(v);
-    }
-    case KURA_TYPE_BOOL: {
-        bool v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VBOOL(v);
-    }
-    case KURA_TYPE_DATETIME: {
-        kura_time v;
-        memcpy(&v, p, sizeof v);
-        return KURA_VTIME(v);
-    }
-    case KURA_TYPE_TEXT: {
-        const char *t;
-        memcpy(&t, p, sizeof t);
-        return KURA_VSTR(t ? t : "");
-    }
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-        return KURA_VSTR(p);
-    case KURA_TYPE_TAGS: /* no kura_value carries a tag list */
-        break;
-    }
-    return KURA_VNULL;
+    return kura__type(f->type)->value(f, (const char *)obj + f->offset);
 }

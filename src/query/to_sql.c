@@ -4,11 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/types.h"
+
 void kura_sql_params_init(kura_sql_params *p, bool dollar)
 {
     p->count = 0;
     p->nowned = 0;
     p->dollar = dollar;
+    p->form = 0;
 }
 
 void kura_sql_params_free(kura_sql_params *p)
@@ -164,6 +167,8 @@ bool kura_sql_where(kura_buf *out, const kura_query *q, kura_sql_params *p,
             *err = *qe;
         return false;
     }
+    if (p->form && !kura__query_fits_form(q, p->form, err))
+        return false;
     if (q->nterms == 0)
         return true;
     walk w = {out, q, p, column ? column : kura_sql_column_plain, ctx, err, 0};

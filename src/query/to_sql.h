@@ -19,7 +19,9 @@ typedef struct kura_sql_params {
     size_t count;
     char *owned[KURA_SQL_MAX_PARAMS]; /* strings the params own (PREFIX patterns, copies) */
     size_t nowned;
-    bool dollar; /* $1 placeholders instead of ? */
+    bool dollar;   /* $1 placeholders instead of ? */
+    unsigned form; /* KURA_FORM_* the values are stored in (0: not checked); kura_sql_where
+                    * refuses comparisons and sorts that form cannot answer */
 } kura_sql_params;
 
 /* Writes a reference to `column` of q->model (e.g. "age" or json_extract(...)). */
@@ -34,7 +36,8 @@ bool kura_sql_param(kura_buf *out, kura_sql_params *p, kura_value v);
 /* The default column writer: the quoted column name. */
 void kura_sql_column_plain(kura_buf *out, const kura_model *model, int column, void *ctx);
 
-/* Appends " WHERE ..." (nothing for a query without terms). */
+/* Appends " WHERE ..." (nothing for a query without terms). Also checks the
+ * query's sort keys against p->form, so call it before kura_sql_order_limit. */
 bool kura_sql_where(kura_buf *out, const kura_query *q, kura_sql_params *p,
                     kura_sql_column_fn column, void *ctx, kura_error *err);
 

@@ -100,7 +100,11 @@ static void set_stmt(change *c, int i, kura_buf *b, plan *p)
 static bool live_columns(kura_store *s, bool pg, const char *table, kura_rows *out, kura_error *err)
 {
     kura_value t = KURA_VSTR(table);
-    const char *sql = pg ? "SELECT column_name::text AS name, data_type::text AS type, "
+    const char *sql = pg ? "SELECT column_name::text AS name, "
+                           /* a NUMERIC's precision and scale are part of its type */
+                           "CASE WHEN data_type = 'numeric' AND numeric_precision IS NOT NULL "
+                           "THEN 'numeric(' || numeric_precision || ',' || numeric_scale || ')' "
+                           "ELSE data_type::text END AS type, "
                            "character_maximum_length::bigint AS len "
                            "FROM information_schema.columns "
                            "WHERE table_schema = current_schema() AND table_name = $1 "
@@ -131,34 +135,9 @@ static const live_col *find_named(const kura_rows *rows, const char *name)
 /* ---- types -------------------------------------------------------------------- */
 
 /* The type a field's column has in the live schema's own spelling, lower case. */
-static void expected_type(bool pg, const kura_sql_dialect *d, const kura_field *f, char *out,
-                          size_t cap)
+static void expected_type(const kura_sql_dialect *d, const kura_field *f, char *out, size_t cap)
 {
-    bool sized = f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL;
-    if (pg) {
-        static const char *const names[] = {
-            [KURA_TYPE_INT32] = "integer",
-            [KURA_TYPE_INT64] = "bigint",
-            [KURA_TYPE_DOUBLE] = "double precision",
-            [KURA_TYPE_BOOL] = "boolean",
-            [KURA_TYPE_STRING] = "character varying",
-            [KURA_TYPE_TEXT] = "text",
-            [KURA_TYPE_EMAIL] = "character varying",
-            [KURA_TYPE_DATETIME] = "timestamp without time zone",
-            [KURA_TYPE_TAGS] = "text",
-        };
-        if (sized)
-            snprintf(out, cap, "%s(%d)", names[f->type], f->max_chars);
-        else
-            snprintf(out, cap, "%s", names[f->type]);
-        return;
-    }
-    if (sized)
-        snprintf(out, cap, "%s(%d)", d->types[f->type], f->max_chars);
-    else
-        snprintf(out, cap, "%s", d->types[f->type]);
-    for (char *p = out; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
+    kura__sql_catalog_type(d->id, f, out, cap);
 }
 
 static void live_type(bool pg, const live_col *c, char *out, size_t cap)
@@ -169,28 +148,6 @@ static void live_type(bool pg, const live_col *c, char *out, size_t cap)
         snprintf(out, cap, "%s", c->type);
     for (char *p = out; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-}
-
-/* The DEFAULT that lets a NOT NULL column be added to a table with rows. */
-static const char *zero_default(kura_type t)
-{
-    switch (t) {
-    case KURA_TYPE_INT32:
-    case KURA_TYPE_INT64:
-    case KURA_TYPE_DOUBLE:
-        return " DEFAULT 0";
-    case KURA_TYPE_BOOL:
-        return " DEFAULT false";
-    case KURA_TYPE_DATETIME:
-        return " DEFAULT '1970-01-01 00:00:00'";
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-    case KURA_TYPE_TEXT:
-        return " DEFAULT ''";
-    case KURA_TYPE_TAGS:
-        return " DEFAULT '[]'";
-    }
-    return "";
 }
 
 /* ---- planning ------------------------------------------------------------------ */
@@ -239,7 +196,7 @@ static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const 
         const kura_field *f = &m->fields[i];
         const live_col *lc = find_named(&cols, f->name);
         char want[320], have[320];
-        expected_type(pg, d, f, want, sizeof want);
+        expected_type(d, f, want, sizeof want);
         if (!lc) {
             change *c = plan_add(p, KURA_CHANGE_ADD_COLUMN, m->name, f->name);
             if (!c)
@@ -250,7 +207,7 @@ static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const 
             kura_buf_add(&b, " ADD COLUMN ");
             kura_sql_column_def(&b, d, f);
             if (f->required && !f->has_default)
-                kura_buf_add(&b, zero_default(f->type));
+                kura_buf_add(&b, kura__type(f->type)->zero_default);
             set_stmt(c, 0, &b, p);
             c->detail = strdup(want);
             /* A new unique column gets a unique index: ADD COLUMN cannot carry
@@ -273,14 +230,12 @@ static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const 
                 kura_buf_ident(&b, m->name);
                 kura_buf_add(&b, " ALTER COLUMN ");
                 kura_buf_ident(&b, f->name);
-                kura_buf_addf(&b, " TYPE %s", d->types[f->type]);
-                if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
-                    kura_buf_addf(&b, "(%d)", f->max_chars);
+                kura_buf_add(&b, " TYPE ");
+                kura__sql_type(&b, d->id, f);
                 kura_buf_add(&b, " USING ");
                 kura_buf_ident(&b, f->name);
-                kura_buf_addf(&b, "::%s", d->types[f->type]);
-                if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
-                    kura_buf_addf(&b, "(%d)", f->max_chars);
+                kura_buf_add(&b, "::");
+                kura__sql_type(&b, d->id, f);
                 set_stmt(c, 0, &b, p);
             }
         }

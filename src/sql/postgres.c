@@ -73,18 +73,7 @@ static const kura_sql_dialect pg_dialect = {
     .returning_id = true,
     .id_type = "SERIAL",
     .key_types = {NULL, "UUID", "TEXT", "TEXT"},
-    .types =
-        {
-            [KURA_TYPE_INT32] = "INTEGER",
-            [KURA_TYPE_INT64] = "BIGINT",
-            [KURA_TYPE_DOUBLE] = "FLOAT",
-            [KURA_TYPE_BOOL] = "BOOLEAN",
-            [KURA_TYPE_STRING] = "VARCHAR",
-            [KURA_TYPE_TEXT] = "TEXT",
-            [KURA_TYPE_EMAIL] = "VARCHAR",
-            [KURA_TYPE_DATETIME] = "TIMESTAMP WITHOUT TIME ZONE",
-            [KURA_TYPE_TAGS] = "TEXT",
-        },
+    .id = KURA_SQL_POSTGRES,
 };
 
 /* ---- errors ------------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 #include <pthread.h>
 
 #include "base/buf.h"
+#include "model/types.h"
 #include "store/store_private.h"
 
 typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
@@ -25,8 +26,9 @@ typedef struct kura_sql_dialect {
     const char *id_type; /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
     /* The key column's type by kura_key_kind, for the kinds other than int64. */
     const char *key_types[KURA_KEY_STRING + 1];
-    /* Column type by kura_type; STRING/EMAIL get "(n)" appended; TAGS is a JSON array in text. */
-    const char *types[KURA_TYPE_TAGS + 1];
+    /* Which column of the field-type table (model/types.h) holds this dialect's
+     * column types, and which stored form its columns are. */
+    kura_sql_id id;
 } kura_sql_dialect;
 
 typedef struct kura_sql_driver {

@@ -520,14 +520,12 @@ static bool bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, co
 {
     for (size_t i = 0; i < m->nfields; i++) {
         const kura_field *f = &m->fields[i];
-        if (f->type == KURA_TYPE_TAGS && !kura_is_null(m, obj, f)) {
-            /* A TEXT column holding the JSON array. */
-            json_t *a = kura__tags_to_json((const kura_tags *)((const char *)obj + f->offset));
-            char *text = a ? json_dumps(a, JSON_COMPACT) : NULL;
-            json_decref(a);
+        const kura_type_info *ti = kura__type(f->type);
+        if (ti->sql_text && !kura_is_null(m, obj, f)) {
+            /* A member no kura_value carries (a tag list: its JSON text). */
+            char *text = ti->sql_text(f, (const char *)obj + f->offset, err);
             if (!text)
-                return kura_fail(err, KURA_VALIDATION, f->name, "%s: cannot encode the tags",
-                                 f->name);
+                return false;
             if (!bound_texts_keep(kept, text)) {
                 free(text);
                 return kura_fail(err, KURA_NOMEM, f->name, "out of memory binding %s", f->name);
@@ -602,110 +600,46 @@ decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int
                            column == KURA_COL_CREATED_AT ? &base->created_at : &base->updated_at,
                            &null, err);
     const kura_field *f = &m->fields[column];
+    const kura_type_info *ti = kura__type(f->type);
     char *p = (char *)obj + f->offset;
-    switch (f->type) {
-    case KURA_TYPE_INT32: {
+    /* The type says which of the driver's three readers fits its column. */
+    switch (ti->sql_read) {
+    case KURA_SQL_READ_INT: {
         int64_t v = 0;
         if (!(null = d->column_null(st, col)))
             v = d->column_int(st, col);
-        if (v < INT32_MIN || v > INT32_MAX)
-            return kura_fail(err, KURA_MISFIT, f->name, "%s: stored value %lld overflows int32",
-                             f->name, (long long)v);
-        int32_t v32 = (int32_t)v;
-        memcpy(p, &v32, sizeof v32);
+        if (!ti->from_sql_int(f, v, p, err))
+            return false;
         break;
     }
-    case KURA_TYPE_INT64: {
-        int64_t v = 0;
-        if (!(null = d->column_null(st, col)))
-            v = d->column_int(st, col);
-        memcpy(p, &v, sizeof v);
-        break;
-    }
-    case KURA_TYPE_DOUBLE: {
+    case KURA_SQL_READ_DOUBLE: {
         double v = 0;
         if (!(null = d->column_null(st, col)))
             v = d->column_double(st, col);
-        memcpy(p, &v, sizeof v);
-        break;
-    }
-    case KURA_TYPE_BOOL: {
-        bool v = false;
-        if (!(null = d->column_null(st, col)))
-            v = d->column_int(st, col) != 0;
-        memcpy(p, &v, sizeof v);
-        break;
-    }
-    case KURA_TYPE_DATETIME: {
-        kura_time t;
-        if (!decode_time(s, st, col, m, column, memo, &t, &null, err))
+        if (!ti->from_sql_double(f, v, p, err))
             return false;
-        memcpy(p, &t, sizeof t);
         break;
     }
-    case KURA_TYPE_TEXT: {
-        size_t len;
-        const char *txt = d->column_text(st, col, &len);
-        char *copy = NULL;
+    case KURA_SQL_READ_TEXT: {
+        size_t len = SIZE_MAX;
+        const char *txt = d->column_text(st, col, ti->sql_text_len ? &len : NULL);
         null = txt == NULL;
-        if (txt) {
-            copy = malloc(len + 1);
-            if (!copy)
-                return kura_fail(err, KURA_NOMEM, f->name, "out of memory reading %s", f->name);
-            memcpy(copy, txt, len);
-            copy[len] = '\0';
-        }
-        memcpy(p, &copy, sizeof copy);
+        if (!ti->from_sql_text(f, txt, len, p, memo, err))
+            return false;
         break;
     }
-    case KURA_TYPE_TAGS: {
-        size_t len;
-        const char *txt = d->column_text(st, col, &len);
-        if (!txt) {
-            memset(p, 0, f->size);
-            null = true;
-            break;
-        }
-        json_error_t jerr;
-        json_t *a = txt ? json_loadb(txt, len, 0, &jerr) : NULL;
-        kura_error e;
-        kura_error_clear(&e);
-        bool ok = a && kura__tags_from_json(f, a, (kura_tags *)p, &e);
-        json_decref(a);
-        if (!ok)
-            return kura_fail(err, KURA_MISFIT, f->name, "%s: stored value is not a tag list%s%s",
-                             f->name, e.message[0] ? ": " : "", e.message);
-        return true;
-    }
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL: {
-        size_t len;
-        const char *txt = d->column_text(st, col, &len);
-        null = txt == NULL;
-        if (!txt)
-            len = 0;
-        else if (len >= f->size)
-            return kura_fail(err, KURA_MISFIT, f->name,
-                             "%s: stored value of %zu bytes does not fit the field", f->name, len);
-        if (len)
-            memcpy(p, txt, len);
-        p[len] = '\0';
-        break;
-    }
-    default:
-        return kura_fail(err, KURA_STORE, f->name, "%s: no SQL column for this type", f->name);
     }
     if (null)
         base->nulls |= (uint64_t)1 << column;
     return true;
 }
 
-/* Prepares *obj (whatever it held) for decode_row: no nulls, no TEXT pointers. */
+/* Prepares *obj (whatever it held) for decode_row: no nulls, no owned pointers. */
 static void decode_start(const kura_model *m, void *obj)
 {
     ((kura_base *)obj)->nulls = 0;
     for (size_t i = 0; i < m->nfields; i++)
-        if (m->fields[i].type == KURA_TYPE_TEXT) {
+        if (kura__type(m->fields[i].type)->owns) {
             char *none = NULL;
             memcpy((char *)obj + m->fields[i].offset, &none, sizeof none);
         }
@@ -885,49 +819,16 @@ static int tx_depth(kura_store *store)
 
 /* ---- schema --------------------------------------------------------------- */
 
-static void ddl_default(kura_buf *b, const kura_field *f)
-{
-    if (!f->has_default)
-        return;
-    switch (f->type) {
-    case KURA_TYPE_INT32:
-    case KURA_TYPE_INT64:
-        kura_buf_addf(b, " DEFAULT %lld", (long long)f->default_int);
-        break;
-    case KURA_TYPE_BOOL:
-        kura_buf_add(b, f->default_int ? " DEFAULT true" : " DEFAULT false");
-        break;
-    case KURA_TYPE_DOUBLE:
-        kura_buf_addf(b, " DEFAULT %.17g", f->default_double);
-        break;
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-    case KURA_TYPE_TEXT:
-        if (f->default_string) {
-            kura_buf_add(b, " DEFAULT '");
-            for (const char *c = f->default_string; *c; c++) {
-                if (*c == '\'')
-                    kura_buf_addn(b, c, 1); /* a quote is doubled inside a literal */
-                kura_buf_addn(b, c, 1);
-            }
-            kura_buf_add(b, "'");
-        }
-        break;
-    case KURA_TYPE_DATETIME:
-    case KURA_TYPE_TAGS:
-        break;
-    }
-}
-
 void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_field *f)
 {
+    const kura_type_info *ti = kura__type(f->type);
     kura_buf_ident(b, f->name);
-    kura_buf_addf(b, " %s", d->types[f->type]);
-    if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
-        kura_buf_addf(b, "(%d)", f->max_chars);
+    kura_buf_add(b, " ");
+    kura__sql_type(b, d->id, f);
     if (f->required)
         kura_buf_add(b, " NOT NULL");
-    ddl_default(b, f);
+    if (f->has_default && ti->ddl_default)
+        ti->ddl_default(b, f);
 }
 
 void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m)
@@ -942,7 +843,8 @@ void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
         kura_sql_column_def(b, d, &m->fields[i]);
     }
     kura_buf_addf(b, ",\n\t\"created_at\" %s,\n\t\"updated_at\" %s,\n\tPRIMARY KEY (",
-                  d->types[KURA_TYPE_DATETIME], d->types[KURA_TYPE_DATETIME]);
+                  kura__type(KURA_TYPE_DATETIME)->sql[d->id],
+                  kura__type(KURA_TYPE_DATETIME)->sql[d->id]);
     kura_buf_ident(b, kura_key_name(m));
     kura_buf_add(b, ")");
     for (size_t i = 0; i < m->nfields; i++)
@@ -1401,6 +1303,7 @@ static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stre
     kura_buf_init(&b, stack, sizeof stack);
     kura_sql_params p;
     kura_sql_params_init(&p, s->dia->dollar_params);
+    p.form = kura__sql_form(s->dia->id);
     kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols);
     kura_buf_ident(&b, q->model->name);
     kura_cursor *c = NULL;
@@ -1468,6 +1371,7 @@ static bool count_rows(kura_store *store, const kura_query *q, int64_t *count, k
     kura_buf_init(&b, stack, sizeof stack);
     kura_sql_params p;
     kura_sql_params_init(&p, s->dia->dollar_params);
+    p.form = kura__sql_form(s->dia->id);
     kura_buf_add(&b, "SELECT COUNT(*) FROM ");
     kura_buf_ident(&b, q->model->name);
     bool ok = kura_sql_where(&b, q, &p, NULL, NULL, err) && scalar(s, b.data, &p, count, err);
@@ -1485,6 +1389,7 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
     kura_buf_init(&b, stack, sizeof stack);
     kura_sql_params p;
     kura_sql_params_init(&p, s->dia->dollar_params);
+    p.form = kura__sql_form(s->dia->id);
     if (set) {
         kura_buf_add(&b, "UPDATE ");
         kura_buf_ident(&b, q->model->name);

@@ -42,18 +42,7 @@ static const kura_sql_dialect sqlite_dialect = {
     .returning_id = false,
     .id_type = "INTEGER",
     .key_types = {NULL, "TEXT", "TEXT", "TEXT"},
-    .types =
-        {
-            [KURA_TYPE_INT32] = "INTEGER",
-            [KURA_TYPE_INT64] = "BIGINT",
-            [KURA_TYPE_DOUBLE] = "FLOAT",
-            [KURA_TYPE_BOOL] = "BOOLEAN",
-            [KURA_TYPE_STRING] = "VARCHAR",
-            [KURA_TYPE_TEXT] = "TEXT",
-            [KURA_TYPE_EMAIL] = "VARCHAR",
-            [KURA_TYPE_DATETIME] = "DATETIME",
-            [KURA_TYPE_TAGS] = "TEXT",
-        },
+    .id = KURA_SQL_SQLITE,
 };
 
 /* Maps a SQLite result code to a kura error on err. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/types.h"
 #include "store/store_private.h"
 
 /* ---- closing (opening is src/app/drivers.c: one table for every store kind) ----- */
@@ -148,9 +149,9 @@ void kura_rows_free(kura_rows *rows)
 {
     if (!rows)
         return;
-    bool owns = false; /* only TEXT members own memory: skip the walk without them */
+    bool owns = false; /* only owned text (TEXT, JSON) needs freeing: skip the walk without it */
     for (size_t i = 0; rows->model && i < rows->model->nfields && !owns; i++)
-        owns = rows->model->fields[i].type == KURA_TYPE_TEXT;
+        owns = kura__type(rows->model->fields[i].type)->owns;
     if (!owns)
         rows->count = 0;
     while (rows->count)
@@ -626,64 +627,17 @@ bool kura_assign_check(const kura_model *model, const kura_assign *a, kura_error
     void *tmp = calloc(1, model->size);
     if (!tmp)
         return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
-    char *p = (char *)tmp + f->offset;
     const kura_value *v = &a->value;
     bool ok = true;
-    switch (v->kind) {
-    case KURA_VALUE_NULL:
+    if (v->kind == KURA_VALUE_NULL)
         kura_set_null(model, tmp, f, true);
-        break;
-    case KURA_VALUE_INT:
-        if (f->type == KURA_TYPE_INT32) {
-            if (v->as.i < INT32_MIN || v->as.i > INT32_MAX)
-                ok = kura_fail(err, KURA_VALIDATION, f->name, "%s is out of range", f->name);
-            int32_t x = (int32_t)v->as.i;
-            memcpy(p, &x, sizeof x);
-        } else if (f->type == KURA_TYPE_INT64) {
-            memcpy(p, &v->as.i, sizeof v->as.i);
-        } else {
-            ok = false;
-        }
-        break;
-    case KURA_VALUE_DOUBLE:
-        if (f->type == KURA_TYPE_DOUBLE)
-            memcpy(p, &v->as.d, sizeof v->as.d);
-        else
-            ok = false;
-        break;
-    case KURA_VALUE_BOOL:
-        if (f->type == KURA_TYPE_BOOL)
-            memcpy(p, &v->as.b, sizeof v->as.b);
-        else
-            ok = false;
-        break;
-    case KURA_VALUE_TIME:
-        if (f->type == KURA_TYPE_DATETIME)
-            memcpy(p, &v->as.t, sizeof v->as.t);
-        else
-            ok = false;
-        break;
-    case KURA_VALUE_STRING:
-        if (!v->as.s) {
-            ok = false;
-        } else if (f->type == KURA_TYPE_TEXT) {
-            memcpy(p, &v->as.s, sizeof v->as.s); /* borrowed: not cleared below */
-        } else if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL) {
-            if (strlen(v->as.s) >= f->size)
-                ok = kura_fail(err, KURA_VALIDATION, f->name, "%s is longer than %d characters",
-                               f->name, f->max_chars);
-            else
-                memcpy(p, v->as.s, strlen(v->as.s) + 1);
-        } else {
-            ok = false;
-        }
-        break;
-    }
+    else
+        ok = kura__type(f->type)->from_value(f, v, (char *)tmp + f->offset, err);
     if (ok)
         ok = kura_validate_field(model, tmp, f, err);
     else if (!err || err->code == KURA_OK || strcmp(err->field, f->name) != 0)
         kura_fail(err, KURA_VALIDATION, f->name, "%s: value of the wrong type", f->name);
-    free(tmp); /* never kura_clear: a TEXT value here is the caller's pointer */
+    free(tmp); /* never kura_clear: owned text here is the caller's pointer (borrowed) */
     return ok;
 }
 

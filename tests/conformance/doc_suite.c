@@ -21,9 +21,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 #include <mongoc/mongoc.h>
 
 #include <kura/kura.h>
+
+#include "servers.h"
 
 /* The model under test, and a wider view of the same collection standing for
  * another program that writes keys the model does not know. */
@@ -59,6 +62,23 @@ typedef struct f_user {
 } f_user;
 static const kura_model foreign_model = KURA_MODEL_KEYED(
     f_user, "f_user", KURA_KEY_OBJECTID, KURA_STRING(f_user, name, 32), KURA_INT32(f_user, age));
+
+/* A JSON field is stored as the JSON value itself (issue 9): another program that
+ * reads the key as a list of strings sees the list, not a string holding it. */
+typedef struct d_json {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+    char *meta;
+} d_json;
+typedef struct d_json_view {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+    kura_tags meta;
+} d_json_view;
+static const kura_model json_model =
+    KURA_MODEL(d_json, "d_json", KURA_STRING(d_json, name, 16), KURA_JSON(d_json, meta));
+static const kura_model json_view = KURA_MODEL(
+    d_json_view, "d_json", KURA_STRING(d_json_view, name, 16), KURA_TAGS(d_json_view, meta));
 
 /* Rows of a SQL catalogue query and of EXPLAIN QUERY PLAN, read with kura_sql_query. */
 typedef struct ix_row {
@@ -352,6 +372,38 @@ static void test_unknown_keys_survive(void **state)
     assert_true(back.base.updated_at > w.base.updated_at);
 }
 
+static void test_json_field_is_a_value(void **state)
+{
+    (void)state;
+    kura_error e = {0};
+    OK(kura_drop(db, &json_model, err));
+    d_json j;
+    kura_init(&json_model, &j);
+    snprintf(j.name, sizeof j.name, "j");
+    assert_true(kura_set_text(&j.meta, "[\"red\", \"青\"]"));
+    OK(kura_insert(db, &json_model, &j, err));
+    d_json_view v;
+    OK(kura_get(db, &json_view, j.base.id, &v, err));
+    assert_int_equal(v.meta.count, 2);
+    assert_string_equal(v.meta.items[0], "red");
+    assert_string_equal(v.meta.items[1], "青");
+    kura_clear(&json_model, &j);
+
+    /* And the other way: a list another program wrote reads as JSON. */
+    kura_init(&json_view, &v);
+    snprintf(v.name, sizeof v.name, "v");
+    assert_true(kura_tags_add(&v.meta, "a\"b"));
+    OK(kura_insert(db, &json_view, &v, err));
+    OK(kura_get(db, &json_model, v.base.id, &j, err));
+    json_t *got = json_loads(j.meta, 0, NULL);
+    assert_non_null(got);
+    assert_true(json_is_array(got));
+    assert_string_equal(json_string_value(json_array_get(got, 0)), "a\"b");
+    json_decref(got);
+    kura_clear(&json_model, &j);
+    kura_drop(db, &json_model, &e);
+}
+
 /* The indexes in the database, by name, as one comma-separated string. */
 static void index_names(char *out, size_t size)
 {
@@ -436,26 +488,21 @@ static void test_indexes_are_real(void **state)
     }
 }
 
-static void skipped(void **state)
-{
-    (void)state;
-    skip();
-}
-
 int main(int argc, char **argv)
 {
     snprintf(target, sizeof target, "%s", argc > 1 ? argv[1] : "docs-sqlite");
     const char *why = resolve();
     if (why) {
         printf("skipped: document-only conformance on %s: %s\n", target, why);
-        const struct CMUnitTest s[] = {cmocka_unit_test(skipped)};
-        return cmocka_run_group_tests_name(target, s, NULL, NULL);
+        /* ctest shows 77 as a skip; the test command, which starts PostgreSQL, fails it. */
+        return kura_test_servers_required() && strstr(target, "postgresql") ? 1 : 77;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_unknown_keys_survive, fresh),
         cmocka_unit_test_setup(test_indexes_are_real, fresh),
         cmocka_unit_test_setup(test_foreign_documents, fresh),
         cmocka_unit_test_setup(test_int64_model_meets_objectid, fresh),
+        cmocka_unit_test_setup(test_json_field_is_a_value, fresh),
     };
     printf("document-only conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target, tests, setup, teardown);

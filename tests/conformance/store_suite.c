@@ -17,8 +17,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include <kura/kura.h>
+
+#include "servers.h"
 
 #include "sa_user.h"
 
@@ -62,7 +65,25 @@ static const kura_model tagged_model =
                KURA_TAGS(c_tagged, tags, .max_chars = 8));
 
 static kura_model item_model;
-static const kura_model *const models[] = {&item_model, &sa_user_model, &tagged_model};
+/* The types added by issue 9 (uuid, objectid, date, decimal, json): every driver
+ * round-trips each, NULL included, and answers the queries each takes. */
+typedef struct c_typed {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+    char uid[KURA_UUID_BYTES];
+    char oid[KURA_OBJECTID_BYTES];
+    char day[KURA_DATE_BYTES];
+    char price[KURA_DECIMAL_BYTES(10)];
+    char *meta;
+} c_typed;
+
+static const kura_model typed_model = KURA_MODEL(
+    c_typed, "c_typed", KURA_STRING(c_typed, name, 16), KURA_UUID(c_typed, uid, .unique = true),
+    KURA_OBJECTID(c_typed, oid, .index = true), KURA_DATE(c_typed, day, .index = true),
+    KURA_DECIMAL(c_typed, price, 10, 2), KURA_JSON(c_typed, meta));
+
+static const kura_model *const models[] = {&item_model, &sa_user_model, &tagged_model,
+                                           &typed_model};
 #define NMODELS (sizeof models / sizeof models[0])
 
 /* ---- targets ----------------------------------------------------------------- */
@@ -1157,6 +1178,264 @@ static void test_tags_round_trip(void **state)
     assert_int_equal(count_all(&tagged_model), 1);
 }
 
+/* ---- uuid, objectid, date, decimal, json (issue 9) ----------------------------------- */
+
+/* Whether decimals sort as numbers here: NUMERIC and JSONB casts and Decimal128
+ * do; decimal text in SQLite tables and SQLite JSON does not. */
+static bool decimals_sort(void)
+{
+    return strstr(target_name, "postgresql") || strstr(target_name, "mongo");
+}
+
+static void assert_json_same(const char *got, const char *want)
+{
+    json_t *g = got ? json_loads(got, JSON_DECODE_ANY, NULL) : NULL;
+    json_t *w = json_loads(want, JSON_DECODE_ANY, NULL);
+    if (!g || !w || !json_equal(g, w))
+        fail_msg("JSON %s, expected %s", got ? got : "(null)", want);
+    json_decref(g);
+    json_decref(w);
+}
+
+static void make_typed(c_typed *t, int i)
+{
+    kura_init(&typed_model, t);
+    snprintf(t->name, sizeof t->name, "t%d", i);
+    snprintf(t->uid, sizeof t->uid, "0000000%d-e89b-42d3-a456-42661417400%d", i, i);
+    snprintf(t->oid, sizeof t->oid, "65a1b2c3d4e5f6a7b8c9d0e%d", i);
+    snprintf(t->day, sizeof t->day, "2024-01-0%d", i);
+    static const char *const prices[] = {"9.00", "10.00", "-1.25", "100.10", "0.05"};
+    snprintf(t->price, sizeof t->price, "%s", prices[(i - 1) % 5]);
+    char meta[64];
+    snprintf(meta, sizeof meta, "{\"n\":%d,\"tags\":[\"x\",%d.5,true,null]}", i, i);
+    assert_true(kura_set_text(&t->meta, meta));
+}
+
+static void test_new_types_round_trip(void **state)
+{
+    (void)state;
+    c_typed in, out;
+    kura_init(&typed_model, &in);
+    snprintf(in.name, sizeof in.name, "one");
+    assert_true(kura_uuid_new(in.uid));
+    kura_objectid_new(in.oid);
+    snprintf(in.day, sizeof in.day, "2024-02-29");
+    snprintf(in.price, sizeof in.price, "-12345678.90");
+    assert_true(kura_set_text(
+        &in.meta,
+        "{\"a\": [1, 2.5, \"x\", true, null], \"b\": {\"c\": \"d\"}, \"n\": 0.30000000000000004}"));
+    OK(kura_insert(db, &typed_model, &in, err));
+    OK(kura_get(db, &typed_model, in.base.id, &out, err));
+    assert_string_equal(out.uid, in.uid);
+    assert_string_equal(out.oid, in.oid);
+    assert_string_equal(out.day, "2024-02-29");
+    assert_string_equal(out.price, "-12345678.90");
+    assert_json_same(out.meta, in.meta);
+    assert_int_equal(out.base.nulls, 0);
+
+    /* Updating writes every type; a JSON field may hold any value, not only objects. */
+    snprintf(out.uid, sizeof out.uid, "123e4567-e89b-42d3-a456-426614174000");
+    snprintf(out.oid, sizeof out.oid, "000000000000000000000001");
+    snprintf(out.day, sizeof out.day, "0001-01-01");
+    snprintf(out.price, sizeof out.price, "0.05");
+    assert_true(kura_set_text(&out.meta, "\"just a string\""));
+    OK(kura_update(db, &typed_model, &out, err));
+    kura_clear(&typed_model, &out);
+    OK(kura_get(db, &typed_model, in.base.id, &out, err));
+    assert_string_equal(out.uid, "123e4567-e89b-42d3-a456-426614174000");
+    assert_string_equal(out.oid, "000000000000000000000001");
+    assert_string_equal(out.day, "0001-01-01");
+    assert_string_equal(out.price, "0.05");
+    assert_json_same(out.meta, "\"just a string\"");
+    assert_true(kura_set_text(&out.meta, "[]"));
+    OK(kura_update(db, &typed_model, &out, err));
+    kura_clear(&typed_model, &out);
+    OK(kura_get(db, &typed_model, in.base.id, &out, err));
+    assert_json_same(out.meta, "[]");
+    /* A number keeps every digit (not re-rounded by the store's JSON functions). */
+    assert_true(kura_set_text(&out.meta, "0.30000000000000004"));
+    OK(kura_update(db, &typed_model, &out, err));
+    kura_clear(&typed_model, &out);
+    OK(kura_get(db, &typed_model, in.base.id, &out, err));
+    assert_json_same(out.meta, "0.30000000000000004");
+    /* An object replaces the old one whole (no merge), nulls inside kept. */
+    assert_true(kura_set_text(&out.meta, "{\"a\":{\"b\":1},\"c\":1}"));
+    OK(kura_update(db, &typed_model, &out, err));
+    assert_true(kura_set_text(&out.meta, "{\"a\":{\"d\":null}}"));
+    OK(kura_update(db, &typed_model, &out, err));
+    kura_clear(&typed_model, &out);
+    OK(kura_get(db, &typed_model, in.base.id, &out, err));
+    assert_json_same(out.meta, "{\"a\":{\"d\":null}}");
+
+    /* NULL: marked, or the "no value" of each type ("" and a NULL JSON member). */
+    const char *names[] = {"uid", "oid", "day", "price", "meta"};
+    for (size_t i = 0; i < 5; i++)
+        kura_set_null(&typed_model, &out, kura_field_named(&typed_model, names[i]), true);
+    OK(kura_update(db, &typed_model, &out, err));
+    kura_clear(&typed_model, &out);
+    OK(kura_get(db, &typed_model, in.base.id, &out, err));
+    for (size_t i = 0; i < 5; i++)
+        assert_true(kura_is_null(&typed_model, &out, kura_field_named(&typed_model, names[i])));
+    assert_string_equal(out.uid, "");
+    assert_string_equal(out.price, "");
+    assert_null(out.meta);
+    kura_clear(&typed_model, &out);
+
+    /* (The first row goes first: the MongoDB test peer ignores the partial filter
+     * that lets a unique index hold many NULLs, as SQL UNIQUE does.) */
+    OK(kura_delete(db, &typed_model, in.base.id, err));
+    c_typed empty;
+    kura_init(&typed_model, &empty);
+    snprintf(empty.name, sizeof empty.name, "empty");
+    OK(kura_insert(db, &typed_model, &empty, err));
+    OK(kura_get(db, &typed_model, empty.base.id, &out, err));
+    for (size_t i = 0; i < 5; i++)
+        assert_true(kura_is_null(&typed_model, &out, kura_field_named(&typed_model, names[i])));
+    kura_clear(&typed_model, &out);
+    kura_clear(&typed_model, &in);
+}
+
+static void test_new_types_validation(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *field, *value;
+    } bad[] = {
+        {"uid", "123E4567-E89B-42D3-A456-426614174000"}, /* not canonical (capitals) */
+        {"uid", "not-a-uuid"},
+        {"oid", "65a1b2c3d4e5f6a7b8c9d0eZ"},
+        {"day", "2023-02-29"},
+        {"price", "1.234"},        /* three digits after the point, scale 2 */
+        {"price", "123456789.00"}, /* nine before it, precision 10 - scale 2 = 8 */
+        {"price", "1.5"},          /* a decimal, but not written canonically */
+        {"meta", "{\"a\":"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c_typed t;
+        make_typed(&t, 1);
+        const kura_field *f = kura_field_named(&typed_model, bad[i].field);
+        if (f->type == KURA_TYPE_JSON)
+            assert_true(kura_set_text(&t.meta, bad[i].value));
+        else
+            snprintf((char *)&t + f->offset, f->size, "%s", bad[i].value);
+        kura_error e = {0};
+        if (kura_insert(db, &typed_model, &t, &e))
+            fail_msg("%s = '%s' was accepted", bad[i].field, bad[i].value);
+        assert_int_equal(e.code, KURA_VALIDATION);
+        assert_string_equal(e.field, bad[i].field);
+        kura_clear(&typed_model, &t);
+    }
+    assert_int_equal(count_all(&typed_model), 0);
+}
+
+static size_t typed_count(kura_query *q)
+{
+    int64_t n = -1;
+    OK(kura_count(db, q, &n, err));
+    return (size_t)n;
+}
+
+static void test_new_types_queries(void **state)
+{
+    (void)state;
+    c_typed rows[5];
+    for (int i = 1; i <= 5; i++) {
+        make_typed(&rows[i - 1], i);
+        OK(kura_insert(db, &typed_model, &rows[i - 1], err));
+    }
+    kura_query q = kura_query_for(&typed_model);
+    kura_where_str(&q, "uid", KURA_EQ, rows[2].uid);
+    assert_int_equal(typed_count(&q), 1);
+    q = kura_query_for(&typed_model);
+    const char *oids[] = {rows[0].oid, rows[4].oid, "ffffffffffffffffffffffff"};
+    kura_where_in_str(&q, "oid", oids, 3);
+    assert_int_equal(typed_count(&q), 2);
+    q = kura_query_for(&typed_model);
+    kura_where_str(&q, "day", KURA_GE, "2024-01-03");
+    kura_where_str(&q, "day", KURA_LT, "2024-01-05");
+    assert_int_equal(typed_count(&q), 2);
+    kura_rows found = {0};
+    q = kura_query_for(&typed_model);
+    kura_order_by(&q, "day", true);
+    kura_limit(&q, 1);
+    OK(kura_find(db, &q, &found, err));
+    assert_int_equal(found.count, 1);
+    assert_string_equal(((c_typed *)kura_row(&found, 0))->day, "2024-01-05");
+    kura_rows_free(&found);
+    q = kura_query_for(&typed_model);
+    kura_where_str(&q, "price", KURA_EQ, "10.00");
+    assert_int_equal(typed_count(&q), 1);
+    q = kura_query_for(&typed_model);
+    kura_where_str(&q, "price", KURA_NE, "10.00");
+    assert_int_equal(typed_count(&q), 4);
+
+    /* Ordering decimals: numbers where the stored form sorts as numbers, a clear
+     * refusal where it is text. */
+    q = kura_query_for(&typed_model);
+    kura_where_str(&q, "price", KURA_GT, "9.50");
+    int64_t n = -1;
+    kura_error e = {0};
+    bool ok = kura_count(db, &q, &n, &e);
+    if (strncmp(target_name, "docs-mongo-peer", 15) == 0) {
+        /* kura sends {"$gt": Decimal128("9.50")} (test_mongo_translate checks it); the
+         * peer's query engine (mingo) compares Decimal128 values as objects. */
+        printf("skipped: ordering decimals on %s: the MongoDB wire-protocol test peer does not "
+               "compare Decimal128 values as numbers\n",
+               target_name);
+    } else if (decimals_sort()) {
+        if (!ok)
+            fail_msg("price > 9.50: %s", e.message);
+        assert_int_equal(n, 2); /* 10.00 and 100.10 */
+        q = kura_query_for(&typed_model);
+        kura_order_by(&q, "price", false);
+        OK(kura_find(db, &q, &found, err));
+        assert_int_equal(found.count, 5);
+        assert_string_equal(((c_typed *)kura_row(&found, 0))->price, "-1.25");
+        assert_string_equal(((c_typed *)kura_row(&found, 4))->price, "100.10");
+        kura_rows_free(&found);
+    } else {
+        assert_false(ok);
+        assert_int_equal(e.code, KURA_UNSUPPORTED);
+        assert_string_equal(e.field, "price");
+        printf("skipped: ordering decimals on %s: %s\n", target_name, e.message);
+    }
+
+    /* Values must be canonical in queries; JSON fields are not filterable. */
+    q = kura_query_for(&typed_model);
+    kura_where_str(&q, "price", KURA_EQ, "10");
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    q = kura_query_for(&typed_model);
+    kura_where_str(&q, "uid", KURA_EQ, "0000000{");
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    q = kura_query_for(&typed_model);
+    kura_where_str(&q, "meta", KURA_EQ, "{}");
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    q = kura_query_for(&typed_model);
+    kura_where_null(&q, "meta", false);
+    assert_int_equal(typed_count(&q), 5);
+
+    /* A bulk update writes each type in its stored form. */
+    kura_assign set[] = {{"price", KURA_VSTR("1.00")},
+                         {"meta", KURA_VSTR("{\"k\":[1,\"v\"]}")},
+                         {"day", KURA_VSTR("2025-12-31")}};
+    q = kura_query_for(&typed_model);
+    kura_where_str(&q, "oid", KURA_EQ, rows[0].oid);
+    int64_t affected = 0;
+    OK(kura_update_where(db, &q, set, 3, &affected, err));
+    assert_int_equal(affected, 1);
+    c_typed out;
+    OK(kura_get(db, &typed_model, rows[0].base.id, &out, err));
+    assert_string_equal(out.price, "1.00");
+    assert_string_equal(out.day, "2025-12-31");
+    assert_json_same(out.meta, "{\"k\":[1,\"v\"]}");
+    kura_clear(&typed_model, &out);
+    kura_assign bad = {"price", KURA_VSTR("1.001")};
+    q = kura_query_for(&typed_model);
+    FAILS(kura_update_where(db, &q, &bad, 1, &affected, err), KURA_VALIDATION);
+    for (int i = 0; i < 5; i++)
+        kura_clear(&typed_model, &rows[i]);
+}
+
 /* ---- threads ---------------------------------------------------------------------- */
 
 enum { THREADS = 8, PER_THREAD = 150 };
@@ -1257,12 +1536,6 @@ static void test_threads_share_one_store(void **state)
     assert_int_equal(updated, THREADS * (PER_THREAD / 10));
 }
 
-static void skipped(void **state)
-{
-    (void)state;
-    skip();
-}
-
 int main(int argc, char **argv)
 {
     const char *target = argc > 1 ? argv[1] : "sqlite";
@@ -1284,8 +1557,8 @@ int main(int argc, char **argv)
     const char *why = resolve_target(target);
     if (why) {
         printf("skipped: model-store conformance on %s: %s\n", target, why);
-        const struct CMUnitTest skip_tests[] = {cmocka_unit_test(skipped)};
-        return cmocka_run_group_tests_name(target_name, skip_tests, NULL, NULL);
+        /* ctest shows 77 as a skip; the test command, which starts PostgreSQL, fails it. */
+        return kura_test_servers_required() && strstr(target, "postgresql") ? 1 : 77;
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_create_is_idempotent, fresh),
@@ -1316,6 +1589,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_raw_sql, fresh),
         cmocka_unit_test_setup(test_threads_share_one_store, fresh),
         cmocka_unit_test_setup(test_tags_round_trip, fresh),
+        cmocka_unit_test_setup(test_new_types_round_trip, fresh),
+        cmocka_unit_test_setup(test_new_types_validation, fresh),
+        cmocka_unit_test_setup(test_new_types_queries, fresh),
     };
     printf("model-store conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);

@@ -1,7 +1,9 @@
 #!/bin/sh
-# check.sh BUILD_DIR SOURCE_DIR — `cmake --install` puts the library (static and
-# shared), the headers, the kura CLI and kura.pc in a prefix, and a program
-# builds against them with nothing but pkg-config.
+# check.sh BUILD_DIR SOURCE_DIR — `cmake --install` puts the libraries (libkura
+# and libkura-http, static and shared), the headers, the kura CLI, kura.pc and
+# kura-http.pc in a prefix, and programs build against them with nothing but
+# pkg-config: the guide's app, a program of the HTTP library, and the guide's
+# service program over kura_main.
 set -eu
 build=$1
 src=$2
@@ -9,8 +11,9 @@ prefix=$(mktemp -d "${TMPDIR:-/tmp}/kura-install.XXXXXX")
 trap 'rm -rf "$prefix"' EXIT
 cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(ls -d "$prefix"/lib*/ | head -n 1)
-for f in "$prefix/include/kura/kura.h" "$prefix/bin/kura" "$libdir/libkura.a" "$libdir/libkura.so" \
-    "$libdir/pkgconfig/kura.pc"; do
+for f in "$prefix/include/kura/kura.h" "$prefix/include/kura/http.h" "$prefix/include/kura/cli.h" \
+    "$prefix/bin/kura" "$libdir/libkura.a" "$libdir/libkura.so" "$libdir/libkura-http.a" \
+    "$libdir/libkura-http.so" "$libdir/pkgconfig/kura.pc" "$libdir/pkgconfig/kura-http.pc"; do
     [ -e "$f" ] || { echo "install: missing $f" >&2; exit 1; }
 done
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
@@ -27,4 +30,25 @@ cc -o "$out-static" "$src/examples/seed/main.c" "$src/examples/seed/sa_user.c" \
     -lpthread -lm
 "$out-static" "sqlite://:memory:" >/dev/null
 "$prefix/bin/kura" --help >/dev/null
-echo "install: library, headers, CLI and kura.pc installed and usable"
+# No libmicrohttpd in the public headers: a program of the HTTP library needs
+# only kura-http's flags.
+if grep -lE "microhttpd\.h|MHD_" "$prefix/include/kura/"*.h; then
+    echo "install: a public header names libmicrohttpd" >&2
+    exit 1
+fi
+cc -Wall -Wextra -Werror -o "$prefix/http_program" "$src/tests/install/http_program.c" \
+    $(pkg-config --cflags --libs kura-http)
+LD_LIBRARY_PATH="$libdir" "$prefix/http_program"
+# The guide's service program: kura_main with the guide's models and commands.
+if [ -f "$src/examples/seed/guide_service.c" ]; then
+    g=$src/examples/seed
+    cc -Wall -Wextra -Werror -o "$prefix/guide_service" "$g/guide_service.c" "$g/guide_app.c" \
+        "$g/guide_commands.c" "$g/guide_seed.c" "$g/guide_users.c" "$g/sa_user.c" "$g/me_user.c" -I"$g" \
+        $(pkg-config --cflags --libs kura-http)
+    db="sqlite:///$prefix/guide.db"
+    LD_LIBRARY_PATH="$libdir" "$prefix/guide_service" migrate --database-url "$db" >/dev/null
+    LD_LIBRARY_PATH="$libdir" "$prefix/guide_service" seed 3 --database-url "$db" >/dev/null
+    n=$(LD_LIBRARY_PATH="$libdir" "$prefix/guide_service" count sa_user --database-url "$db")
+    [ "$n" = 3 ] || { echo "install: guide_service count sa_user said '$n'" >&2; exit 1; }
+fi
+echo "install: libraries, headers, CLI, kura.pc and kura-http.pc installed and usable"

@@ -24,8 +24,9 @@
 #include <mongoc/mongoc.h>
 #include <pthread.h>
 
-#include "http/http.h"
-#include "http/internal.h" /* http_add_collection: a test collection of its own */
+#include <kura/http.h>
+
+#include "guide_app.h"
 #include "me_user.h"
 #include "sa_user.h"
 
@@ -192,6 +193,14 @@ static void expect_status(response *r, long status)
 
 /* --- the service under test ------------------------------------------------- */
 
+/* A uuid-keyed model served as a collection: /notes/{id} reads a UUID. */
+typedef struct s_note {
+    kura_base base;
+    char title[KURA_STRING_BYTES(32)];
+} s_note;
+static const kura_model note_model =
+    KURA_MODEL_KEYED(s_note, "s_note", KURA_KEY_UUID, KURA_STRING(s_note, title, 32));
+
 static const char *redis_url; /* the key-value store of the next start(), or NULL: embedded */
 static const char *doc_url;   /* the document store of the next start(), or NULL: the default */
 
@@ -207,6 +216,11 @@ static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura
     kura_config_free(cfg);
     if (!f->app)
         return false;
+    if (!guide_setup(f->app, NULL, err) ||
+        !kura_app_register(f->app, &note_model, KURA_IN_SQL, err)) {
+        kura_app_close(f->app);
+        return false;
+    }
     kura_store *db = kura_app_db(f->app);
     /* A fresh table every run (PostgreSQL keeps the last run's). */
     if (!kura_drop(db, &sa_user_model, err) || !kura_create(db, &sa_user_model, err)) {
@@ -223,8 +237,13 @@ static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura
     }
     o.port = 0;
     o.log_level = KURA_LOG_WARN; /* the access log would drown cmocka's output */
-    f->srv = kura_http_start(f->app, &o, err);
-    if (!f->srv) {
+    /* The guide's service exactly as guide_service serves it. */
+    f->srv = kura_http_new(f->app, &o, err);
+    /* and /notes, a uuid-keyed collection of the test's own (uuid_things) */
+    if (!f->srv || !guide_mount(f->srv, f->app, NULL, err) ||
+        !kura_http_mount(f->srv, "/notes", note_model.name, err) ||
+        !kura_http_listen(f->srv, err)) {
+        kura_http_stop(f->srv);
         kura_app_close(f->app);
         return false;
     }
@@ -1190,25 +1209,12 @@ static void me_users(void **state)
     assert_int_equal(count_me_users(), before);
 }
 
-/* A uuid-keyed model served as a collection: /notes/{id} reads a UUID. */
-typedef struct s_note {
-    kura_base base;
-    char title[KURA_STRING_BYTES(32)];
-} s_note;
-static const kura_model note_model =
-    KURA_MODEL_KEYED(s_note, "s_note", KURA_KEY_UUID, KURA_STRING(s_note, title, 32));
-
 static void uuid_things(void **state)
 {
     (void)state;
     kura_store *db = kura_app_db(F->app);
     assert_true(kura_drop(db, &note_model, NULL) && kura_create(db, &note_model, NULL));
-    static bool mounted; /* routes are added once per server (before its requests) */
-    if (!mounted) {
-        http_collection notes = {.store = db, .model = &note_model, .kind = HTTP_STORE_SQL};
-        assert_true(http_add_collection(F->srv, "/notes", "/notes/{}", "/notes/{id}", &notes));
-        mounted = true;
-    }
+    /* /notes is mounted by start() */
     response r = REQ("POST", "/notes", "application/json", "{\"title\":\"first\"}");
     expect_status(&r, 201);
     json_t *j = body_json(&r);

@@ -15,6 +15,7 @@
 #include <kura/kura.h>
 
 #include "base/url.h"
+#include "unit/t_user.h"
 
 static void test_url_parse(void **state)
 {
@@ -165,6 +166,65 @@ static void test_current_app(void **state)
     kura_app_close(b);
 }
 
+/* The registry: models with their store, refused twice, found, iterated, migrated. */
+static void test_registry(void **state)
+{
+    (void)state;
+    kura_config *cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
+    kura_error err = {0};
+    kura_app *app = kura_app_open(cfg, &err);
+    kura_config_free(cfg);
+    assert_non_null(app);
+    assert_int_equal(kura_app_model_count(app), 0);
+    assert_null(kura_app_model_at(app, 0, NULL));
+
+    kura_model doc = t_user_model;
+    doc.name = "t_doc";
+    assert_true(kura_app_register(app, &t_user_model, KURA_IN_SQL, &err));
+    assert_true(kura_app_register(app, &doc, KURA_IN_DOCUMENTS, &err));
+    /* The same name again, in either store: refused, naming it. */
+    assert_false(kura_app_register(app, &t_user_model, KURA_IN_DOCUMENTS, &err));
+    assert_int_equal(err.code, KURA_CONFLICT);
+    assert_non_null(strstr(err.message, "'t_user' is already registered"));
+    assert_false(kura_app_register(app, &doc, (kura_model_home)3, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_false(kura_app_register(app, NULL, KURA_IN_SQL, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+
+    assert_int_equal(kura_app_model_count(app), 2);
+    assert_ptr_equal(kura_app_model(app, "t_doc"), &doc);
+    assert_null(kura_app_model(app, "nope"));
+    kura_model_home home;
+    assert_ptr_equal(kura_app_model_at(app, 0, &home), &t_user_model);
+    assert_int_equal(home, KURA_IN_SQL);
+    assert_ptr_equal(kura_app_model_at(app, 1, &home), &doc);
+    assert_int_equal(home, KURA_IN_DOCUMENTS);
+    assert_ptr_equal(kura_app_model_store(app, &t_user_model), kura_app_db(app));
+    assert_ptr_equal(kura_app_model_store(app, &doc), kura_app_documents(app));
+    kura_model stranger = t_user_model;
+    stranger.name = "stranger";
+    assert_null(kura_app_model_store(app, &stranger));
+
+    /* Migrate: a dry run plans the table only; the real run makes both. */
+    char *script = NULL;
+    size_t changes = 0;
+    assert_true(kura_app_migrate(app, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err));
+    assert_non_null(strstr(script, "CREATE TABLE"));
+    free(script);
+    assert_true(kura_app_migrate(app, 0, NULL, NULL, NULL, &changes, &err));
+    assert_true(changes > 0);
+    assert_true(kura_app_migrate(app, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 0);
+    t_user u;
+    kura_init(&doc, &u);
+    kura_copy_string(u.name, sizeof u.name, "d");
+    kura_copy_string(u.email, sizeof u.email, "d@example.com");
+    assert_true(kura_insert(kura_app_documents(app), &doc, &u, &err));
+    kura_clear(&doc, &u);
+    kura_app_close(app);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -172,6 +232,7 @@ int main(void)
         cmocka_unit_test(test_bad_store_urls_fail_at_start),
         cmocka_unit_test(test_config_file_and_layers),
         cmocka_unit_test(test_current_app),
+        cmocka_unit_test(test_registry),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

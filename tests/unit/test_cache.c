@@ -21,6 +21,8 @@
 
 #include <kura/kura.h>
 
+#include "servers.h"
+
 #include "unit/t_user.h"
 
 static const char *redis_url;
@@ -295,7 +297,7 @@ int main(void)
         redis_url = redis;
         failed += cmocka_run_group_tests_name("cache (redis)", tests, setup, teardown);
     } else {
-        printf("cache (redis): skipped: KURA_TEST_REDIS_URL not set\n");
+        failed += kura_test_run_no_redis("cache (redis)");
     }
     return failed ? 1 : 0;
 }

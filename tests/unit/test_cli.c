@@ -1,7 +1,8 @@
 /*
- * test_cli.c — runs the built `kura` binary (KURA_BIN, set by CMake) against
- * temporary SQLite files and checks its output and exit codes. No shell is
- * involved: posix_spawn with stdout and stderr redirected to files.
+ * test_cli.c — runs the guide's program (guide_service: kura_main over the
+ * guide's models, with its own seed and users commands; KURA_BIN, set by
+ * CMake) against temporary SQLite files and checks its output and exit codes.
+ * No shell is involved: posix_spawn with stdout and stderr redirected to files.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,10 +22,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <kura/kura.h>
+
+#include "unit/t_user.h"
+
 extern char **environ;
 
+#ifndef KURA_TEST_PROGRAM
+#define KURA_TEST_PROGRAM ""
+#define KURA_GENERIC_BIN  ""
+#endif
 #ifndef KURA_BIN
-#define KURA_BIN "" /* tests/CMakeLists.txt passes $<TARGET_FILE:kura> when it is built */
+#define KURA_BIN "" /* tests/CMakeLists.txt passes $<TARGET_FILE:guide_service> when built */
 #endif
 
 typedef struct run_result {
@@ -64,13 +73,13 @@ static char **test_env(const char *extra, char **buf, size_t cap)
     return buf;
 }
 
-/* Runs kura with args (NULL-terminated) and `extra` in the environment. */
-static run_result run_env(const char *extra, const char *const *args)
+/* Runs the program `bin` with args (NULL-terminated) and `extra` in the environment. */
+static run_result run_bin(const char *bin, const char *extra, const char *const *args)
 {
     char out_path[128], err_path[128];
     snprintf(out_path, sizeof out_path, "%s/stdout", tmpdir);
     snprintf(err_path, sizeof err_path, "%s/stderr", tmpdir);
-    const char *argv[32] = {KURA_BIN};
+    const char *argv[32] = {bin};
     size_t argc = 1;
     for (; args[argc - 1]; argc++)
         argv[argc] = args[argc - 1];
@@ -83,7 +92,7 @@ static run_result run_env(const char *extra, const char *const *args)
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     char *env[512];
     pid_t pid;
-    int rc = posix_spawn(&pid, KURA_BIN, &fa, NULL, (char *const *)argv,
+    int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv,
                          test_env(extra, env, sizeof env / sizeof env[0]));
     posix_spawn_file_actions_destroy(&fa);
     assert_int_equal(rc, 0);
@@ -93,7 +102,15 @@ static run_result run_env(const char *extra, const char *const *args)
     return r;
 }
 
+static run_result run_env(const char *extra, const char *const *args)
+{
+    return run_bin(KURA_BIN, extra, args);
+}
+
 #define RUN(...) run_env(NULL, (const char *const[]){__VA_ARGS__, NULL})
+/* The tests' own program over kura_main (tests/cli/program.c), and the bare kura. */
+#define RUNP(...) run_bin(KURA_TEST_PROGRAM, NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUNK(...) run_bin(KURA_GENERIC_BIN, NULL, (const char *const[]){__VA_ARGS__, NULL})
 
 static void done(run_result *r)
 {
@@ -130,7 +147,7 @@ static void test_help(void **state)
     (void)state;
     run_result r = RUN("--help");
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out, "Usage: kura"));
+    assert_non_null(strstr(r.out, "Usage: guide_service"));
     assert_non_null(strstr(r.out, "migrate"));
     assert_string_equal(r.err, "");
     done(&r);
@@ -178,15 +195,15 @@ static void test_library_errors_exit_1(void **state)
     (void)state;
     run_result r = RUN("seed", "10", "--database-url", db_url("unmigrated.db"));
     assert_int_equal(r.status, 1);
-    assert_memory_equal(r.err, "kura: ", 6);
+    assert_memory_equal(r.err, "guide_service: ", 15);
     done(&r);
     r = RUN("--database-url", "nosuch://x", "users");
     assert_int_equal(r.status, 1);
-    assert_non_null(strstr(r.err, "kura: unknown store URL scheme"));
+    assert_non_null(strstr(r.err, "guide_service: unknown store URL scheme"));
     done(&r);
     r = RUN("--config", "/nonexistent/kura.conf", "migrate");
     assert_int_equal(r.status, 1);
-    assert_non_null(strstr(r.err, "kura: cannot read config file"));
+    assert_non_null(strstr(r.err, "guide_service: cannot read config file"));
     done(&r);
 }
 
@@ -305,6 +322,171 @@ static void test_settings_layering(void **state)
     }
 }
 
+/* --- the generic commands, on a program of the tests' own ------------------------ */
+
+/* Inserts t_user rows i = 1..n through the library, straight into the file. */
+static void insert_t_users(const char *url, int n)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    assert_non_null(db);
+    for (int i = 1; i <= n; i++) {
+        t_user u;
+        kura_init(&t_user_model, &u);
+        snprintf(u.name, sizeof u.name, "n%02d", i);
+        snprintf(u.email, sizeof u.email, "n%02d@example.com", i);
+        u.age = 20 + i % 3;
+        kura_copy_string(u.sex, sizeof u.sex, i % 2 ? "M" : "F");
+        u.ratio = i / 100.0;
+        u.active = i % 4 != 0;
+        assert_true(kura_insert(db, &t_user_model, &u, &err));
+        kura_clear(&t_user_model, &u);
+    }
+    kura_store_close(db);
+}
+
+static void test_generic_commands(void **state)
+{
+    (void)state;
+    char flag[300];
+    snprintf(flag, sizeof flag, "--database-url=%s", db_url("generic.db"));
+    run_result r = RUNP("--help");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "Usage: tprog"));
+    assert_non_null(strstr(r.out, "rows"));
+    assert_non_null(strstr(r.out, "hello"));
+    done(&r);
+    r = RUNP("migrate", flag);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "- create table t_user"));
+    done(&r);
+    insert_t_users(db_url("generic.db"), 12);
+
+    r = RUNP("count", "t_user", flag);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "12\n");
+    done(&r);
+    /* Values read as the field's type: an int, a string, a bool, a double. */
+    r = RUNP("count", "t_user", "--where", "age=21", "--where", "sex=M", flag);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "2\n"); /* i = 1, 7 */
+    done(&r);
+    r = RUNP("count", "t_user", "--where", "active=false", flag);
+    assert_string_equal(r.out, "3\n"); /* 4, 8, 12 */
+    done(&r);
+    r = RUNP("count", "t_user", "--where", "ratio=0.05", flag);
+    assert_string_equal(r.out, "1\n");
+    done(&r);
+
+    /* JSON lines in the order asked, limited and offset. */
+    r = RUNP("rows", "t_user", "--order", "-id", "--limit", "3", "--offset", "1", "--json", flag);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 3);
+    int64_t expect = 11;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n"), expect--) {
+        json_t *j = json_loads(line, 0, NULL);
+        assert_non_null(j);
+        assert_int_equal(json_integer_value(json_object_get(j, "id")), expect);
+        json_decref(j);
+    }
+    done(&r);
+    /* The table: a header naming every column, then one line per row. */
+    r = RUNP("rows", "t_user", "--where", "name=n05", flag);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out), 2);
+    assert_non_null(strstr(r.out, "updated_at"));
+    assert_non_null(strstr(r.out, "n05@example.com"));
+    done(&r);
+
+    r = RUNP("get", "t_user", "5", "--json", flag);
+    assert_int_equal(r.status, 0);
+    json_t *j = json_loads(r.out, 0, NULL);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "name")), "n05");
+    json_decref(j);
+    done(&r);
+    r = RUNP("get", "t_user", "5", flag);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "email"));
+    assert_non_null(strstr(r.out, "n05@example.com"));
+    done(&r);
+
+    /* The document twin lives in the same file, in its own collection. */
+    r = RUNP("count", "t_doc", flag);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "0\n");
+    done(&r);
+
+    /* The project's own command runs with the app and the program's ctx. */
+    r = RUNP("hello", "you", flag);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "hello you: 2 models, ctx here\n");
+    done(&r);
+
+    /* Errors: a missing row and an unknown model are the store's (1); a bad
+     * field or value is the command line's (2). */
+    r = RUNP("get", "t_user", "99", flag);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "not found"));
+    done(&r);
+    r = RUNP("rows", "nope", flag);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "registered models are: t_user t_doc"));
+    done(&r);
+    expect_usage_error(RUNP("rows", "t_user", "--where", "age=old", flag), "age");
+    expect_usage_error(RUNP("rows", "t_user", "--where", "nope=1", flag), "no field 'nope'");
+    expect_usage_error(RUNP("rows", "t_user", "--where", "age", flag), "FIELD=VALUE");
+    expect_usage_error(RUNP("rows", "t_user", "--order", "-nope", flag), "nope");
+    expect_usage_error(RUNP("rows", flag), "which model");
+    expect_usage_error(RUNP("get", "t_user", "x", flag), "ID");
+    expect_usage_error(RUNP("count", "t_user", "--json", flag), "unknown option '--json'");
+}
+
+/* The installed kura knows no model but those of --models. */
+static void test_bare_kura(void **state)
+{
+    (void)state;
+    char flag[300];
+    snprintf(flag, sizeof flag, "--database-url=%s", db_url("bare.db"));
+    run_result r = RUNK("rows", "t_user", flag);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "kura: no model named 't_user': no models are registered"));
+    done(&r);
+    r = RUNK("--models", "schema.json", "count", "t_user", flag);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "kura: cannot open schema file schema.json"));
+    done(&r);
+
+    /* A schema file's models: migrated, written and read by the generic commands. */
+    char models[300], models_flag[320];
+    snprintf(models, sizeof models, "%s/models.json", tmpdir);
+    FILE *f = fopen(models, "w");
+    assert_non_null(f);
+    fputs("{\"models\": [{\"name\": \"note\", \"fields\": [\n"
+          "  {\"name\": \"title\", \"type\": \"string\", \"max_chars\": 40, \"required\": true},\n"
+          "  {\"name\": \"stars\", \"type\": \"int32\", \"index\": true}]}]}\n",
+          f);
+    fclose(f);
+    snprintf(models_flag, sizeof models_flag, "--models=%s", models);
+    r = RUNK(models_flag, "migrate", flag);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "changes applied"));
+    done(&r);
+    r = RUNK(models_flag, "count", "note", flag);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "0\n");
+    done(&r);
+    r = RUNK("inspect", db_url("bare.db"));
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "{\"name\": \"stars\", \"type\": \"int32\", \"index\": true}"));
+    done(&r);
+    r = RUNK("migrate", flag);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "0 changes applied"));
+    done(&r);
+    expect_usage_error(RUNK("rows", "--models"), "a value is needed after '--models'");
+}
+
 /* The temporary directory holds only files: unlink them, then the directory. */
 static void remove_tmpdir(void)
 {
@@ -325,7 +507,7 @@ static void remove_tmpdir(void)
 int main(void)
 {
     if (!KURA_BIN[0]) {
-        puts("skipped: the kura binary is not built (examples/seed is missing)");
+        puts("skipped: guide_service is not built (examples/seed is missing)");
         return 0;
     }
     if (!mkdtemp(tmpdir)) {
@@ -338,6 +520,8 @@ int main(void)
         cmocka_unit_test(test_library_errors_exit_1),
         cmocka_unit_test(test_migrate_seed_users),
         cmocka_unit_test(test_settings_layering),
+        cmocka_unit_test(test_generic_commands),
+        cmocka_unit_test(test_bare_kura),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     remove_tmpdir();

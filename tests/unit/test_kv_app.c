@@ -20,6 +20,8 @@
 
 #include <kura/kura.h>
 
+#include "servers.h"
+
 static char db[128], db_url[160], secret_file[160];
 
 static void cleanup(void)
@@ -164,8 +166,7 @@ static void test_postgresql_alone(void **state)
     (void)state;
     const char *pg = getenv("KURA_TEST_PG_URL");
     if (!pg || !*pg) {
-        printf("skipped: KURA_TEST_PG_URL not set\n");
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set");
     }
     char cwd[512], dir[] = "/tmp/kura-kv-app.XXXXXX";
     assert_non_null(getcwd(cwd, sizeof cwd));

@@ -275,6 +275,134 @@ static void test_sort(void **state)
     bson_destroy(&s);
 }
 
+/* ---- uuid, objectid, date, decimal, json (issue 9) ---------------------------------- */
+
+typedef struct t_new {
+    kura_base base;
+    char uid[KURA_UUID_BYTES];
+    char oid[KURA_OBJECTID_BYTES];
+    char day[KURA_DATE_BYTES];
+    char price[KURA_DECIMAL_BYTES(10)];
+    char *meta;
+} t_new;
+
+static const kura_model new_model =
+    KURA_MODEL(t_new, "t_new", KURA_UUID(t_new, uid), KURA_OBJECTID(t_new, oid),
+               KURA_DATE(t_new, day), KURA_DECIMAL(t_new, price, 10, 2), KURA_JSON(t_new, meta));
+
+static void test_new_types_to_document(void **state)
+{
+    (void)state;
+    t_new d;
+    kura_init(&new_model, &d);
+    d.base.id = 1;
+    snprintf(d.uid, sizeof d.uid, "00112233-4455-6677-8899-aabbccddeeff");
+    snprintf(d.oid, sizeof d.oid, "65a1b2c3d4e5f6a7b8c9d0e1");
+    snprintf(d.day, sizeof d.day, "1969-12-31");
+    snprintf(d.price, sizeof d.price, "-12.50");
+    assert_true(kura_set_text(&d.meta, "{\"a\":[1,5000000000,2.5,\"x\",null,true],\"b\":{}}"));
+    bson_t b = BSON_INITIALIZER;
+    assert_true(kura_mongo_from_model(&new_model, &d, true, &b, NULL));
+    /* UUID: binary subtype 4; a real ObjectId; the date at midnight UTC; Decimal128;
+     * the JSON value as a subdocument, integers as int32 or int64 by size. */
+    assert_ejson(&b, "{'uid':{'$binary':{'base64':'ABEiM0RVZneImaq7zN3u/w==','subType':'04'}},"
+                     "'oid':{'$oid':'65a1b2c3d4e5f6a7b8c9d0e1'},"
+                     "'day':{'$date':{'$numberLong':'-86400000'}},"
+                     "'price':{'$numberDecimal':'-12.50'},"
+                     "'meta':{'a':[{'$numberInt':'1'},{'$numberLong':'5000000000'},"
+                     "{'$numberDouble':'2.5'},'x',null,true],'b':{}},"
+                     "'updated_at':null}");
+
+    /* And back, the same values. */
+    t_new out;
+    kura_init(&new_model, &out);
+    bson_append_int64(&b, "_id", -1, 1);
+    kura_error err = {0};
+    if (!kura_mongo_to_model(&new_model, &b, &out, &err))
+        fail_msg("to_model: %s", err.message);
+    assert_string_equal(out.uid, d.uid);
+    assert_string_equal(out.oid, d.oid);
+    assert_string_equal(out.day, "1969-12-31");
+    assert_string_equal(out.price, "-12.50");
+    assert_string_equal(out.meta, "{\"a\":[1,5000000000,2.5,\"x\",null,true],\"b\":{}}");
+    assert_int_equal(out.base.nulls, 0);
+    bson_destroy(&b);
+    kura_clear(&new_model, &out);
+
+    /* Empty values are NULL. */
+    kura_clear(&new_model, &d);
+    kura_init(&new_model, &d);
+    bson_init(&b);
+    assert_true(kura_mongo_from_model(&new_model, &d, true, &b, NULL));
+    assert_ejson(&b, "{'uid':null,'oid':null,'day':null,'price':null,'meta':null,"
+                     "'updated_at':null}");
+    bson_destroy(&b);
+}
+
+static void test_new_types_from_other_programs(void **state)
+{
+    (void)state;
+    /* What another program may have written: a Decimal128 with an exponent or an
+     * integer, ids and dates as strings. */
+    bson_t *b = bson_new_from_json(
+        (const uint8_t *)"{\"_id\":{\"$numberLong\":\"3\"},"
+                         "\"uid\":\"00112233445566778899AABBCCDDEEFF\","
+                         "\"oid\":\"65A1B2C3D4E5F6A7B8C9D0E1\",\"day\":\"2024-02-29\","
+                         "\"price\":{\"$numberDecimal\":\"1.5E+3\"},\"meta\":\"text\"}",
+        -1, NULL);
+    assert_non_null(b);
+    t_new out;
+    kura_init(&new_model, &out);
+    kura_error err = {0};
+    if (!kura_mongo_to_model(&new_model, b, &out, &err))
+        fail_msg("to_model: %s", err.message);
+    assert_string_equal(out.uid, "00112233-4455-6677-8899-aabbccddeeff");
+    assert_string_equal(out.oid, "65a1b2c3d4e5f6a7b8c9d0e1");
+    assert_string_equal(out.day, "2024-02-29");
+    assert_string_equal(out.price, "1500.00");
+    assert_string_equal(out.meta, "\"text\"");
+    bson_destroy(b);
+    kura_clear(&new_model, &out);
+
+    /* A decimal that does not fit, a date not at midnight: refused, not rounded. */
+    b = bson_new_from_json((const uint8_t *)"{\"price\":{\"$numberDecimal\":\"0.001\"}}", -1, NULL);
+    kura_init(&new_model, &out);
+    assert_false(kura_mongo_to_model(&new_model, b, &out, &err));
+    assert_int_equal(err.code, KURA_MISFIT);
+    bson_destroy(b);
+    b = bson_new_from_json((const uint8_t *)"{\"day\":{\"$date\":{\"$numberLong\":\"1000\"}}}", -1,
+                           NULL);
+    assert_false(kura_mongo_to_model(&new_model, b, &out, &err));
+    assert_int_equal(err.code, KURA_MISFIT);
+    bson_destroy(b);
+    kura_clear(&new_model, &out);
+}
+
+static void test_new_types_filters(void **state)
+{
+    (void)state;
+    kura_query q = kura_query_for(&new_model);
+    kura_where_str(&q, "uid", KURA_EQ, "00112233-4455-6677-8899-aabbccddeeff");
+    assert_filter(&q, "{'uid':{'$eq':{'$binary':{'base64':'ABEiM0RVZneImaq7zN3u/w==',"
+                      "'subType':'04'}}}}");
+    q = kura_query_for(&new_model);
+    kura_where_str(&q, "oid", KURA_NE, "65a1b2c3d4e5f6a7b8c9d0e1");
+    assert_filter(&q, "{'oid':{'$nin':[{'$oid':'65a1b2c3d4e5f6a7b8c9d0e1'},null]}}");
+    q = kura_query_for(&new_model);
+    kura_where_str(&q, "day", KURA_GE, "1970-01-02");
+    assert_filter(&q, "{'day':{'$gte':{'$date':{'$numberLong':'86400000'}}}}");
+    q = kura_query_for(&new_model);
+    kura_where_str(&q, "price", KURA_GT, "9.50");
+    assert_filter(&q, "{'price':{'$gt':{'$numberDecimal':'9.50'}}}");
+
+    kura_assign set[] = {{"meta", KURA_VSTR("[1,{\"k\":null}]")}, {"price", KURA_VSTR("0.10")}};
+    bson_t b = BSON_INITIALIZER;
+    assert_true(kura_mongo_from_assign(&new_model, set, 2, 0, &b, NULL));
+    assert_ejson(&b, "{'meta':[{'$numberInt':'1'},{'k':null}],"
+                     "'price':{'$numberDecimal':'0.10'},'updated_at':null}");
+    bson_destroy(&b);
+}
+
 static void test_bulk_set(void **state)
 {
     (void)state;
@@ -298,6 +426,9 @@ int main(void)
         cmocka_unit_test(test_datetimes_are_exact),
         cmocka_unit_test(test_sort),
         cmocka_unit_test(test_bulk_set),
+        cmocka_unit_test(test_new_types_to_document),
+        cmocka_unit_test(test_new_types_from_other_programs),
+        cmocka_unit_test(test_new_types_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

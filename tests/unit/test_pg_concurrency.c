@@ -148,7 +148,7 @@ static void test_eight_threads_one_store(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     char extra[96];
     snprintf(extra, sizeof extra, "pool=%d&pool_timeout=20000&application_name=kura_conc_test",
              POOL);

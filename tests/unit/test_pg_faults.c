@@ -113,7 +113,7 @@ static void test_unknown_database(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     char *url = pg_url_with("kura_no_such_database_here", NULL, NULL, NULL);
     kura_error err = {0};
     kura_store *s = kura_store_open(url, &err);
@@ -125,15 +125,21 @@ static void test_unknown_database(void **state)
 
 /* Makes role kura_pw_test need its password, editing pg_hba.conf when the
  * cluster trusts everyone (initdb -A trust). False when that cannot be done. */
-static bool require_password(PGconn *admin)
+/* Whether the wrong password is refused now. */
+static bool wrong_password_refused(void)
 {
     char *url = pg_url_with(NULL, "kura_pw_test", "wrong", NULL);
     kura_error err = {0};
     kura_store *s = kura_store_open(url, &err);
     free(url);
-    if (!s)
-        return true;
     kura_store_close(s);
+    return s == NULL;
+}
+
+static bool require_password(PGconn *admin)
+{
+    if (wrong_password_refused())
+        return true;
     const char *data = getenv("KURA_TEST_PG_DATA");
     if (!data)
         return false;
@@ -163,8 +169,13 @@ static bool require_password(PGconn *admin)
     fclose(f);
     free(old);
     PQclear(PQexec(admin, "SELECT pg_reload_conf()"));
-    usleep(300 * 1000);
-    return true;
+    /* The reload is asynchronous: wait (at most 10 s) until it shows. */
+    for (int i = 0; i < 200; i++) {
+        if (wrong_password_refused())
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
 }
 
 static void test_wrong_password(void **state)
@@ -172,16 +183,15 @@ static void test_wrong_password(void **state)
     (void)state;
     PGconn *admin = pg_admin();
     if (!admin)
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     PQclear(PQexec(admin, "DROP ROLE IF EXISTS kura_pw_test"));
     PGresult *r = PQexec(admin, "CREATE ROLE kura_pw_test LOGIN PASSWORD 'right'");
     assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
     PQclear(r);
     if (!require_password(admin)) {
-        printf("skipped: the test cluster lets kura_pw_test in without a password and "
-               "KURA_TEST_PG_DATA is not set to change that\n");
         PQfinish(admin);
-        skip();
+        KURA_SKIP_NO_SERVER("the test cluster lets kura_pw_test in without a password and "
+                            "KURA_TEST_PG_DATA is not set to change that");
     }
     char *url = pg_url_with(NULL, "kura_pw_test", "wrong", NULL);
     kura_error err = {0};
@@ -206,7 +216,7 @@ static void test_constraint_and_timeout(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     kura_store *s = open_test_store("statement_timeout=200&pool=2");
     fresh_table(s);
     kura_error err = {0};
@@ -226,12 +236,11 @@ static void test_restart_while_running(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     char opts[1536];
     if (pg_ctl("status") != 0 || pg_saved_opts(opts, sizeof opts) != 0) {
-        printf("skipped: KURA_TEST_PG_BIN/KURA_TEST_PG_DATA do not name a running cluster "
-               "this test can restart\n");
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_BIN/KURA_TEST_PG_DATA do not name a running cluster "
+                            "this test can restart");
     }
     kura_store *s = open_test_store("pool=4&pool_timeout=2000&connect_timeout=2");
     fresh_table(s);
@@ -273,7 +282,7 @@ static void test_lost_inside_transaction(void **state)
     (void)state;
     PGconn *admin = pg_admin();
     if (!admin)
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     kura_store *s = open_test_store("pool=2");
     fresh_table(s);
     kura_error err = {0};
@@ -289,7 +298,12 @@ static void test_lost_inside_transaction(void **state)
     char sql[96];
     snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld)::int", (long long)pid);
     assert_int_equal(pg_admin_value(admin, sql), 1);
-    usleep(100 * 1000);
+    /* Terminating is asynchronous: wait (at most 10 s) until the backend has gone. */
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld",
+             (long long)pid);
+    for (int i = 0; i < 1000 && pg_admin_value(admin, sql) != 0; i++)
+        usleep(10 * 1000);
+    assert_int_equal(pg_admin_value(admin, sql), 0);
 
     assert_false(add_item(s, "written", 2, &err));
     assert_int_equal(err.code, KURA_UNAVAILABLE);
@@ -311,7 +325,7 @@ static void test_cursor_inside_transaction(void **state)
 {
     (void)state;
     if (!pg_test_url())
-        skip();
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     kura_store *s = open_test_store("pool=1");
     fresh_table(s);
     kura_error err = {0};

@@ -17,6 +17,8 @@
 
 #include <kura/kura.h>
 
+#include "servers.h"
+
 static const char *url = "embedded:";
 static char board[96];
 
@@ -121,7 +123,7 @@ int main(void)
         url = redis;
         failed += cmocka_run_group_tests_name("rank (redis)", tests, setup, teardown);
     } else {
-        printf("rank (redis): skipped: KURA_TEST_REDIS_URL not set\n");
+        failed += kura_test_run_no_redis("rank (redis)");
     }
     return failed ? 1 : 0;
 }

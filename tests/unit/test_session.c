@@ -17,6 +17,8 @@
 
 #include <kura/kura.h>
 
+#include "servers.h"
+
 #include "kv/kv_private.h"
 
 static const unsigned char secret[] = "0123456789abcdef0123456789abcdef";
@@ -272,7 +274,7 @@ int main(void)
         url = redis;
         failed += cmocka_run_group_tests_name("session (redis)", tests, setup, teardown);
     } else {
-        printf("session (redis): skipped: KURA_TEST_REDIS_URL not set\n");
+        failed += kura_test_run_no_redis("session (redis)");
     }
     return failed ? 1 : 0;
 }

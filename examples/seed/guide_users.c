@@ -1,28 +1,18 @@
 /*
- * cmd_users.c — `kura users`: lists users through the query builder, as an
- * aligned table or as JSON lines.
+ * guide_users.c — `users`: lists the guide's users through the query builder,
+ * as an aligned table or as JSON lines (kura's generic `rows sa_user` shows
+ * any model; this is the guide's own view, with its own filters).
  */
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/cli.h"
+#include "guide_commands.h"
 #include "sa_user.h"
 
 #define LIMIT_DEFAULT 100
 #define LIMIT_MAX     10000 /* rows are loaded to align the table: ~1.1 KB each */
-
-static void usage(FILE *out)
-{
-    fputs("Usage: kura users [OPTIONS]\n\n"
-          "Lists users in id order.\n"
-          "  --age N            only users aged N (0-150)\n"
-          "  --sex M|F          only users of that sex\n"
-          "  --name-prefix P    only users whose name starts with P (literally)\n"
-          "  --limit N          at most N users (0-10000, default 100)\n"
-          "  --offset N         skip the first N matching users\n"
-          "  --json             one JSON object per line instead of a table\n\n" CLI_GLOBAL_USAGE,
-          out);
-}
 
 enum { OPT_AGE = 0x200, OPT_SEX, OPT_NAME_PREFIX, OPT_LIMIT, OPT_OFFSET, OPT_JSON };
 
@@ -32,18 +22,18 @@ typedef struct users_args {
 } users_args;
 
 /* Turns the flags into a query; prints a usage error and returns false on a bad value. */
-static bool parse_filter(const char *cmd, int opt, const char *arg, users_args *a)
+static bool parse_filter(kura_cli *cli, const char *cmd, int opt, const char *arg, users_args *a)
 {
     int64_t v;
     switch (opt) {
     case OPT_AGE:
-        if (!cli_parse_int(cmd, "--age", arg, 0, 150, &v))
+        if (!kura_cli_parse_int(cli, cmd, "--age", arg, 0, 150, &v))
             return false;
         kura_where_int(&a->q, "age", KURA_EQ, v);
         return true;
     case OPT_SEX:
         if (strcmp(arg, "M") != 0 && strcmp(arg, "F") != 0) {
-            cli_usage_error(cmd, "--sex must be M or F, not '%s'", arg);
+            kura_cli_usage_error(cli, cmd, "--sex must be M or F, not '%s'", arg);
             return false;
         }
         kura_where_str(&a->q, "sex", KURA_EQ, arg);
@@ -51,19 +41,20 @@ static bool parse_filter(const char *cmd, int opt, const char *arg, users_args *
     case OPT_NAME_PREFIX: {
         long chars = kura_utf8_chars(arg, strlen(arg));
         if (chars < 0 || chars > 128) {
-            cli_usage_error(cmd, "--name-prefix must be UTF-8 text of at most 128 characters");
+            kura_cli_usage_error(cli, cmd,
+                                 "--name-prefix must be UTF-8 text of at most 128 characters");
             return false;
         }
         kura_where_str(&a->q, "name", KURA_PREFIX, arg); /* argv outlives the query */
         return true;
     }
     case OPT_LIMIT:
-        if (!cli_parse_int(cmd, "--limit", arg, 0, LIMIT_MAX, &v))
+        if (!kura_cli_parse_int(cli, cmd, "--limit", arg, 0, LIMIT_MAX, &v))
             return false;
         kura_limit(&a->q, v);
         return true;
     case OPT_OFFSET:
-        if (!cli_parse_int(cmd, "--offset", arg, 0, INT32_MAX, &v))
+        if (!kura_cli_parse_int(cli, cmd, "--offset", arg, 0, INT32_MAX, &v))
             return false;
         kura_offset(&a->q, v);
         return true;
@@ -71,7 +62,7 @@ static bool parse_filter(const char *cmd, int opt, const char *arg, users_args *
         a->json = true;
         return true;
     }
-    cli_usage_error(cmd, "unhandled option");
+    kura_cli_usage_error(cli, cmd, "unhandled option");
     return false;
 }
 
@@ -114,7 +105,7 @@ static void print_table(const kura_rows *rows)
     }
 }
 
-static int print_json(const kura_rows *rows)
+static int print_json(kura_cli *cli, const kura_rows *rows)
 {
     for (size_t i = 0; i < rows->count; i++) {
         char *text = kura_to_json_string(&sa_user_model, kura_row(rows, i));
@@ -122,15 +113,15 @@ static int print_json(const kura_rows *rows)
             kura_error err;
             kura_fail(&err, KURA_NOMEM, NULL, "cannot encode user %lld as JSON",
                       (long long)((const sa_user *)kura_row(rows, i))->base.id);
-            return cli_fail(&err);
+            return kura_cli_fail(cli, &err);
         }
         puts(text);
         free(text);
     }
-    return CLI_OK;
+    return KURA_EXIT_OK;
 }
 
-static int run(cli *c, int argc, char **argv)
+int guide_users(kura_cli *cli, int argc, char **argv)
 {
     static const struct option options[] = {
         {"age", required_argument, NULL, OPT_AGE},
@@ -139,36 +130,34 @@ static int run(cli *c, int argc, char **argv)
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"offset", required_argument, NULL, OPT_OFFSET},
         {"json", no_argument, NULL, OPT_JSON},
-        CLI_GLOBAL_OPTIONS,
         {0}};
     users_args a = {.q = kura_query_for(&sa_user_model)};
     kura_limit(&a.q, LIMIT_DEFAULT);
-    int rc = CLI_OK, opt;
-    cli_getopt_reset();
-    while ((opt = cli_getopt(c, argc, argv, ":", options, usage, &rc)) != -1) {
-        if (opt == CLI_STOP)
-            return rc;
-        if (!parse_filter(argv[0], opt, optarg, &a))
-            return CLI_USAGE;
+    int opt;
+    while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
+        if (opt == '?' || opt == ':')
+            return kura_cli_usage_error(cli, argv[0], "%s '%s'",
+                                        opt == ':' ? "a value is needed after" : "unknown option",
+                                        argv[optind - 1]);
+        if (!parse_filter(cli, argv[0], opt, optarg, &a))
+            return KURA_EXIT_USAGE;
     }
     if (optind < argc)
-        return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind]);
+        return kura_cli_usage_error(cli, argv[0], "unexpected argument '%s'", argv[optind]);
     kura_order_by(&a.q, "id", false);
 
-    kura_app *app = cli_open_app(c);
+    kura_app *app = kura_cli_app(cli);
     if (!app)
-        return CLI_ERROR;
+        return KURA_EXIT_ERROR;
     kura_rows rows = {0};
     kura_error err = {0};
-    if (!kura_find(kura_app_db(app), &a.q, &rows, &err))
-        rc = cli_fail(&err);
+    int rc = KURA_EXIT_OK;
+    if (!kura_find(kura_app_model_store(app, &sa_user_model), &a.q, &rows, &err))
+        rc = kura_cli_fail(cli, &err);
     else if (a.json)
-        rc = print_json(&rows);
+        rc = print_json(cli, &rows);
     else
         print_table(&rows);
     kura_rows_free(&rows);
-    cli_close_app(app);
     return rc;
 }
-
-const cli_command cli_cmd_users = {"users", "list users (filters, table or JSON)", run};

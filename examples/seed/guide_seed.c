@@ -1,26 +1,17 @@
 /*
- * cmd_seed.c — `kura seed N`: the benchmark workload's users 1..N
+ * guide_seed.c — `seed N`: the benchmark workload's users 1..N
  * (docs/BENCHMARKS.md), inserted in batched transactions.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include "guide_commands.h"
 #include "sa_user.h"
 
 #define SEED_MAX   10000000 /* ten million users: ~1.5 GB of SQLite, past any test's need */
 #define SEED_BATCH 1000     /* rows per transaction: big enough to amortise the commit's fsync */
-
-static void usage(FILE *out)
-{
-    fputs("Usage: kura seed [OPTIONS] N\n\n"
-          "Inserts N users (1 <= N <= 10000000), user i being\n"
-          "  name user%05d, email user%05d@example.com, age 18 + (i*7919 % 63),\n"
-          "  sex M for odd i, F for even i,\n"
-          "in transactions of 1000 rows. Run 'kura migrate' first.\n\n" CLI_GLOBAL_USAGE,
-          out);
-}
 
 /* User i of the workload; the struct must not own anything (sa_user owns nothing). */
 static void make_user(sa_user *u, int64_t i)
@@ -51,25 +42,25 @@ static void progress(int64_t done, int64_t total)
     fflush(stderr);
 }
 
-static int seed(kura_store *db, int64_t n)
+static int seed(kura_cli *cli, kura_store *db, int64_t n)
 {
     kura_error err = {0};
     int64_t existing;
     kura_query all = kura_query_for(&sa_user_model);
     if (!kura_count(db, &all, &existing, &err)) {
-        cli_fail(&err);
-        fputs("kura: is the database migrated? Run 'kura migrate' first.\n", stderr);
-        return CLI_ERROR;
+        kura_cli_fail(cli, &err);
+        fputs("is the database migrated? Run 'migrate' first.\n", stderr);
+        return KURA_EXIT_ERROR;
     }
     sa_user *batch = malloc(sizeof(sa_user) * SEED_BATCH);
     if (!batch) {
         kura_fail(&err, KURA_NOMEM, NULL, "out of memory");
-        return cli_fail(&err);
+        return kura_cli_fail(cli, &err);
     }
     bool tty = isatty(STDERR_FILENO);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = CLI_OK;
+    int rc = KURA_EXIT_OK;
     for (int64_t done = 0; done < n;) {
         int64_t left = n - done;
         size_t count = left < SEED_BATCH ? (size_t)left : SEED_BATCH;
@@ -78,7 +69,7 @@ static int seed(kura_store *db, int64_t n)
         if (!kura_insert_many(db, &sa_user_model, batch, count, &err)) {
             if (tty)
                 fputc('\n', stderr);
-            rc = cli_fail(&err);
+            rc = kura_cli_fail(cli, &err);
             break;
         }
         done += (int64_t)count;
@@ -86,32 +77,24 @@ static int seed(kura_store *db, int64_t n)
             progress(done, n);
     }
     free(batch);
-    if (rc == CLI_OK)
+    if (rc == KURA_EXIT_OK)
         printf("seeded %lld users in %.2fs\n", (long long)n, seconds_since(&t0));
     return rc;
 }
 
-static int run(cli *c, int argc, char **argv)
+int guide_seed(kura_cli *cli, int argc, char **argv)
 {
-    static const struct option options[] = {CLI_GLOBAL_OPTIONS, {0}};
-    int rc = CLI_OK;
-    cli_getopt_reset();
-    if (cli_getopt(c, argc, argv, ":", options, usage, &rc) == CLI_STOP)
-        return rc;
-    if (optind >= argc)
-        return cli_usage_error(argv[0], "how many users? (kura seed N)");
-    if (argc - optind > 1)
-        return cli_usage_error(argv[0], "unexpected argument '%s'", argv[optind + 1]);
+    if (argc > 1 && argv[1][0] == '-' && argv[1][1])
+        return kura_cli_usage_error(cli, argv[0], "unknown option '%s'", argv[1]);
+    if (argc < 2)
+        return kura_cli_usage_error(cli, argv[0], "how many users? (seed N)");
+    if (argc > 2)
+        return kura_cli_usage_error(cli, argv[0], "unexpected argument '%s'", argv[2]);
     int64_t n;
-    if (!cli_parse_int(argv[0], "N", argv[optind], 1, SEED_MAX, &n))
-        return CLI_USAGE;
-
-    kura_app *app = cli_open_app(c);
+    if (!kura_cli_parse_int(cli, argv[0], "N", argv[1], 1, SEED_MAX, &n))
+        return KURA_EXIT_USAGE;
+    kura_app *app = kura_cli_app(cli);
     if (!app)
-        return CLI_ERROR;
-    rc = seed(kura_app_db(app), n);
-    cli_close_app(app);
-    return rc;
+        return KURA_EXIT_ERROR;
+    return seed(cli, kura_app_model_store(app, &sa_user_model), n);
 }
-
-const cli_command cli_cmd_seed = {"seed", "insert N generated users", run};

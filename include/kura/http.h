@@ -1,0 +1,274 @@
+/*
+ * kura/http.h — the HTTP library: an app's models, sessions and rankings as a
+ * JSON web service, and your own handlers beside them (on libmicrohttpd,
+ * which no type here shows).
+ *
+ * Link with `pkg-config --cflags --libs kura-http` (libkura-http; it requires
+ * kura). A program serves in four steps:
+ *
+ *     kura_http_opts o;
+ *     kura_http_opts_default(&o);
+ *     kura_http *srv = kura_http_new(app, &o, &err);      // nothing listens yet
+ *     kura_http_mount(srv, "/users", "sa_user", &err);    // a registered model
+ *     kura_http_mount_health(srv, NULL, &err);            // /health
+ *     kura_http_handle(srv, "GET", "/hello/{name}", hello, NULL, 0, &err);
+ *     kura_http_listen(srv, &err);                        // serving now
+ *     ... wait for SIGINT/SIGTERM ...
+ *     kura_http_stop(srv);                                // drains, then frees
+ *
+ * Routes are matched in the order they were added; the first whose pattern
+ * fits the path answers. A pattern is a path whose segments are literal or
+ * "{name}", which matches one non-empty segment (kura_http_param gives it).
+ * A known path with a method it does not have is 405 (with Allow); an unknown
+ * path 404. Every error is application/problem+json (RFC 9457):
+ * {"type","title","status","detail"}, and for 422 "errors":[{"field","reason"}].
+ *
+ * Rules every route shares (set by kura_http_opts): bodies larger than
+ * max_body are 413 before they are read; a route taking JSON refuses another
+ * Content-Type with 415; with api_token set, mutating methods (anything but
+ * GET) on protected routes need "Authorization: Bearer <token>" (else 401).
+ *
+ * Threads: build the server (new, mount, handle) on one thread; once
+ * kura_http_listen has returned, handlers run on a pool of worker threads,
+ * each with the app current (kura_current_app). The route table is fixed from
+ * then on: adding a route to a listening server is KURA_CONFLICT.
+ *
+ * The server borrows the app (it must outlive the server) and never opens or
+ * closes its stores. The library prints nothing but its log lines: one JSON
+ * object per line to opts.log_fd (stderr by default) — an access line per
+ * request at KURA_LOG_INFO, and warnings and errors.
+ */
+#ifndef KURA_HTTP_H
+#define KURA_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "app.h"
+#include "error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum kura_log_level {
+    KURA_LOG_DEBUG,
+    KURA_LOG_INFO, /* one access-log line per request */
+    KURA_LOG_WARN,
+    KURA_LOG_ERROR,
+    KURA_LOG_OFF,
+} kura_log_level;
+
+typedef struct kura_http_opts {
+    const char
+        *bind;     /* IPv4 or IPv6 literal; default "127.0.0.1" (borrowed until listen returns) */
+    uint16_t port; /* default 8080; 0 picks a free port (kura_http_port) */
+    unsigned threads;   /* worker threads; default: the number of online CPUs */
+    size_t max_body;    /* request body bytes; larger is 413. Default 64 KiB */
+    size_t max_header;  /* per-connection memory for the request line and headers; default 32 KiB */
+    unsigned timeout_s; /* idle or slow connections are closed after this; default 15 */
+    unsigned max_conns; /* concurrent connections; default 1024 */
+    unsigned drain_s;   /* on stop, how long requests in flight may take; default 10 */
+    int64_t default_limit; /* list queries without `limit`; default 100 */
+    int64_t max_limit;     /* `limit` is capped at this; default 1000 */
+    const char
+        *api_token; /* when non-empty, mutations need "Authorization: Bearer <token>" (copied) */
+    bool secure_cookies;      /* session cookies carry Secure */
+    unsigned session_ttl_s;   /* sessions end this long after their last use; default 86400 */
+    kura_log_level log_level; /* default KURA_LOG_INFO */
+    int log_fd;               /* where log lines go; default 2 (stderr); borrowed */
+} kura_http_opts;
+
+typedef struct kura_http kura_http;
+
+/* One request, valid only inside the handler it is given to. */
+typedef struct kura_http_req kura_http_req;
+
+/* Fills *o with the defaults above. */
+void kura_http_opts_default(kura_http_opts *o);
+
+/*
+ * Applies the app settings bind, port, api_token, log_level and secure_cookies
+ * (config keys of app.h; KURA_BIND, KURA_PORT, ...) from cfg over *o. Strings
+ * are borrowed from cfg. A malformed value is KURA_CONFIG naming the setting.
+ */
+bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_error *err);
+
+/* "debug", "info", "warn", "error", "off" to a level; false when unknown. */
+bool kura_log_level_parse(const char *s, kura_log_level *out);
+
+/* --- building a server ------------------------------------------------------ */
+
+/*
+ * A server for `app` (borrowed) with no routes and no socket yet. opts NULL
+ * means the defaults; it is copied (api_token too; bind is read at listen).
+ * NULL with KURA_CONFIG when an option is out of range, KURA_INVALID without
+ * an app. The caller owns the server: kura_http_stop.
+ */
+kura_http *kura_http_new(kura_app *app, const kura_http_opts *opts, kura_error *err);
+
+/*
+ * Mounts the registered model `model` (kura_app_register) as a collection at
+ * `path` ("/users"), in the store it was registered in:
+ *
+ *   GET    /users        list: field=value filters (the value read as the
+ *                        field's type), field_prefix=text on text fields,
+ *                        order=[-]field[,...], limit (capped at max_limit),
+ *                        offset; {"items":[...],"total":N,"limit":L,"offset":O}
+ *   POST   /users        create from a JSON object: 201 with Location
+ *   GET    /users/{id}   read
+ *   PATCH  /users/{id}   change the named fields only, validated as a save
+ *   DELETE /users/{id}   delete: 204
+ *
+ * Mutations are protected by the API token. `path` starts with '/', does not
+ * end with one and has no "{" segment. Errors: KURA_NOT_FOUND when no model
+ * of that name is registered, KURA_INVALID for a bad path, KURA_CONFLICT when
+ * the server listens already, KURA_NOMEM.
+ */
+bool kura_http_mount(kura_http *srv, const char *path, const char *model, kura_error *err);
+
+/* kura_http_mount of every registered model at "/<model name>", in registration order. */
+bool kura_http_mount_all(kura_http *srv, kura_error *err);
+
+/*
+ * The guide's Session over the app's key-value store, at `path` (NULL:
+ * "/session"), held by the browser as a signed cookie (HttpOnly,
+ * SameSite=Lax, Secure when opts.secure_cookies; the app's secret signs it):
+ * POST starts one holding the JSON body (ending the one the request had),
+ * GET reads it (its TTL slides), PUT replaces it, DELETE ends it. Open to
+ * browsers: the API token does not apply. KURA_CONFIG without a key-value store.
+ */
+bool kura_http_mount_sessions(kura_http *srv, const char *path, kura_error *err);
+
+/*
+ * Leaderboards over the app's key-value store at `path` (NULL: "/rankings"):
+ * POST {path}/{board} {"member","score"} or {"member","increment"};
+ * GET {path}/{board}?limit=N the top N, highest first; GET {path}/{board}/{member}
+ * its rank (1 = top) and score. Writes are protected by the API token.
+ */
+bool kura_http_mount_rankings(kura_http *srv, const char *path, kura_error *err);
+
+/* GET `path` (NULL: "/health"): each store a registered model lives in, and the
+ * key-value store, answers a round trip; 200 {"status":"ok","stores":{...}}, or
+ * 503 when one does not (its message goes to the log, not to the client). */
+bool kura_http_mount_health(kura_http *srv, const char *path, kura_error *err);
+
+/* GET `path` (NULL: "/metrics"): requests by route and status, latency
+ * histograms and store operations, in the Prometheus text format. */
+bool kura_http_mount_metrics(kura_http *srv, const char *path, kura_error *err);
+
+/* What `kura serve` mounts: kura_http_mount_all, then sessions, rankings,
+ * health and metrics at their default paths. */
+bool kura_http_mount_defaults(kura_http *srv, kura_error *err);
+
+/*
+ * A handler answers by calling exactly one of the kura_http_respond* or
+ * kura_http_problem* functions below; one that answers nothing gets a 500
+ * sent for it. It runs on a worker thread with the app current.
+ */
+typedef void (*kura_http_handler)(kura_http_req *req, void *ctx);
+
+enum {
+    KURA_HTTP_OPEN = 1 << 0,     /* no API token needed, even for mutations */
+    KURA_HTTP_ANY_BODY = 1 << 1, /* do not require application/json bodies */
+};
+
+/*
+ * Adds your own handler for `method` ("GET", "POST", "PUT", "PATCH",
+ * "DELETE") on `pattern` ("/hello/{name}"; copied). ctx is handed to the
+ * handler as is. flags: 0 (mutations need the API token; POST, PUT and PATCH
+ * bodies must be application/json) or KURA_HTTP_OPEN | KURA_HTTP_ANY_BODY.
+ * Several methods may share one pattern (call once per method, same flags).
+ * Errors: KURA_INVALID (unknown method, bad pattern, more than 8 "{}"
+ * segments), KURA_CONFLICT (that method on that pattern is taken, or the
+ * server listens already), KURA_NOMEM.
+ */
+bool kura_http_handle(kura_http *srv, const char *method, const char *pattern, kura_http_handler fn,
+                      void *ctx, unsigned flags, kura_error *err);
+
+/* --- running ---------------------------------------------------------------- */
+
+/*
+ * Starts serving: binds opts.bind:opts.port and starts the worker threads.
+ * Returns once the socket listens. KURA_IO when the address cannot be bound,
+ * KURA_CONFIG for a bind that is not an IP literal, KURA_CONFLICT when it
+ * already listens. After a failure the server may be stopped (freed) only.
+ */
+bool kura_http_listen(kura_http *srv, kura_error *err);
+
+/* kura_http_new + kura_http_mount_defaults + kura_http_listen: the whole
+ * registry served. NULL and err filled on any failure. */
+kura_http *kura_http_start(kura_app *app, const kura_http_opts *opts, kura_error *err);
+
+/* The port the server listens on (useful after asking for port 0); 0 before listen. */
+uint16_t kura_http_port(const kura_http *srv);
+
+/*
+ * Graceful stop: stops accepting, lets requests in flight finish (up to
+ * opts.drain_s), closes the connections and frees the server (also one that
+ * never listened). The app's stores are left open. NULL is a no-op.
+ */
+void kura_http_stop(kura_http *srv);
+
+/* --- inside a handler: the request ------------------------------------------- */
+
+/* "GET", "POST", ... as received. */
+const char *kura_http_method(const kura_http_req *req);
+
+/* The path, percent-decoded, without the query string. */
+const char *kura_http_path(const kura_http_req *req);
+
+/* The i-th "{name}" segment of the route's pattern (from 0), or NULL past the last. */
+const char *kura_http_param(const kura_http_req *req, size_t i);
+
+/* The query parameter `name` (decoded), "" for a bare `?name`, NULL when absent. */
+const char *kura_http_query(const kura_http_req *req, const char *name);
+
+/* The request header `name` (case-insensitive), or NULL. */
+const char *kura_http_header(const kura_http_req *req, const char *name);
+
+/* The body, NUL-terminated, and its length in *len (may be NULL); NULL when
+ * there is none. Owned by the request. */
+const char *kura_http_body(const kura_http_req *req, size_t *len);
+
+/*
+ * The body parsed as a JSON object (duplicate keys refused), owned by the
+ * caller (json_decref). On NULL a 400 problem naming what is wrong (empty,
+ * malformed at line/column, not an object) has been sent: just return.
+ */
+json_t *kura_http_body_json(kura_http_req *req);
+
+/* The app the server serves. */
+kura_app *kura_http_app(const kura_http_req *req);
+
+/* --- inside a handler: answering ---------------------------------------------- */
+
+/* Adds a header to the response about to be sent (name and value copied; at
+ * most 4 per response, values up to 511 bytes). False when there is no room. */
+bool kura_http_add_header(kura_http_req *req, const char *name, const char *value);
+
+/* Sends `len` bytes of `body` (copied; NULL for none) with `content_type` (NULL
+ * for none). False when the request was answered already or memory ran out. */
+bool kura_http_respond(kura_http_req *req, unsigned status, const char *content_type,
+                       const void *body, size_t len);
+
+/* Sends `json` (stolen: released here, also on failure) as application/json. */
+bool kura_http_respond_json(kura_http_req *req, unsigned status, json_t *json);
+
+/* Sends an application/problem+json answer with the status's title and a
+ * printf-style detail (shown to the client: no secrets). */
+bool kura_http_problem(kura_http_req *req, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Sends the problem for a library error as the collections do: NOT_FOUND 404,
+ * CONSTRAINT 409, VALIDATION 422 naming the field, INVALID 400, UNAVAILABLE
+ * and TIMEOUT 503, anything else 500 (its message logged, not sent). */
+bool kura_http_problem_error(kura_http_req *req, const kura_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

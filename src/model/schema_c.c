@@ -1,0 +1,215 @@
+/*
+ * schema_c.c — a schema's models as C declarations (kura inspect --c).
+ *
+ * The struct for a model lists its members in field order after
+ * `kura_base base`, with the member types of schema_types.c, so the compiled
+ * struct has the runtime layout; the descriptor uses the same KURA_* macros a
+ * person would write, which check the member types at compile time.
+ */
+#include "model/schema_private.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+
+static bool c_keyword(const char *s)
+{
+    static const char *const words[] = {
+        "auto",       "break",     "case",           "char",
+        "const",      "continue",  "default",        "do",
+        "double",     "else",      "enum",           "extern",
+        "float",      "for",       "goto",           "if",
+        "inline",     "int",       "long",           "register",
+        "restrict",   "return",    "short",          "signed",
+        "sizeof",     "static",    "struct",         "switch",
+        "typedef",    "union",     "unsigned",       "void",
+        "volatile",   "while",     "_Alignas",       "_Alignof",
+        "_Atomic",    "_Bool",     "_Complex",       "_Generic",
+        "_Imaginary", "_Noreturn", "_Static_assert", "_Thread_local",
+        "bool",       "true",      "false",          "NULL",
+        NULL};
+    for (const char *const *w = words; *w; w++)
+        if (strcmp(*w, s) == 0)
+            return true;
+    return false;
+}
+
+/* A C string literal for s: quotes, backslashes and control bytes escaped
+ * (octal, three digits, so a following digit cannot join the escape). */
+static void c_string(kura_buf *b, const char *s)
+{
+    kura_buf_add(b, "\"");
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            kura_buf_addf(b, "\\%c", *c);
+        else if (*c < 0x20 || *c == 0x7f || *c == '?') /* '?' too: no trigraphs */
+            kura_buf_addf(b, "\\%03o", *c);
+        else
+            kura_buf_addn(b, (const char *)c, 1);
+    }
+    kura_buf_add(b, "\"");
+}
+
+static void c_int64(kura_buf *b, int64_t v)
+{
+    if (v == INT64_MIN)
+        kura_buf_add(b, "INT64_MIN");
+    else if (v == INT64_MAX)
+        kura_buf_add(b, "INT64_MAX");
+    else
+        kura_buf_addf(b, "%lld", (long long)v);
+}
+
+/* A double literal that reads back as d, in the fewest digits. */
+static void c_double(kura_buf *b, double d)
+{
+    char text[40];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(text, sizeof text, "%.*g", p, d);
+        if (strtod(text, NULL) == d || p == 17)
+            break;
+    }
+    /* "5" would be an int literal: fine in an initialiser, but say what it is. */
+    kura_buf_add(b, text);
+    if (!strpbrk(text, ".eEn"))
+        kura_buf_add(b, ".0");
+}
+
+/* A comment holding text, with any end-of-comment sequence broken up. */
+static void c_comment(kura_buf *b, const char *prefix, const char *text)
+{
+    kura_buf_addf(b, "/* %s", prefix);
+    for (const char *c = text; *c; c++) {
+        kura_buf_addn(b, c, 1);
+        if (c[0] == '*' && c[1] == '/')
+            kura_buf_add(b, " ");
+    }
+    kura_buf_add(b, " */\n");
+}
+
+static void field_options(kura_buf *b, const kura_field *f)
+{
+    if (f->type == KURA_TYPE_TAGS && f->max_chars > 0)
+        kura_buf_addf(b, ", .max_chars = %d", f->max_chars);
+    if (f->index)
+        kura_buf_add(b, ", .index = true");
+    if (f->unique)
+        kura_buf_add(b, ", .unique = true");
+    if (f->required)
+        kura_buf_add(b, ", .required = true");
+    if (f->choices) {
+        kura_buf_add(b, ", .choices = (const char *const[]){");
+        for (const char *const *c = f->choices; *c; c++) {
+            c_string(b, *c);
+            kura_buf_add(b, ", ");
+        }
+        kura_buf_add(b, "NULL}");
+    }
+    if (f->has_range) {
+        kura_buf_add(b, ", .has_range = true, .min = ");
+        c_int64(b, f->min);
+        kura_buf_add(b, ", .max = ");
+        c_int64(b, f->max);
+    }
+    if (!f->has_default)
+        return;
+    switch (f->type) {
+    case KURA_TYPE_INT32:
+    case KURA_TYPE_INT64:
+    case KURA_TYPE_BOOL:
+        kura_buf_add(b, ", .has_default = true, .default_int = ");
+        c_int64(b, f->default_int);
+        break;
+    case KURA_TYPE_DOUBLE:
+        kura_buf_add(b, ", .has_default = true, .default_double = ");
+        c_double(b, f->default_double);
+        break;
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+    case KURA_TYPE_TEXT:
+        if (f->default_string) {
+            kura_buf_add(b, ", .has_default = true, .default_string = ");
+            c_string(b, f->default_string);
+        }
+        break;
+    case KURA_TYPE_DATETIME:
+    case KURA_TYPE_TAGS:
+    default: /* types without defaults, and any the format does not know yet */
+        break;
+    }
+}
+
+static bool add_model(kura_buf *b, const kura_schema *s, size_t mi, kura_error *err)
+{
+    const kura_model *m = kura_schema_model(s, mi);
+    const char *t = m->name;
+    if (!kura__schema_ident(t) || c_keyword(t))
+        return kura_fail(err, KURA_UNSUPPORTED, NULL,
+                         "model %s: its name is not a usable C identifier", t);
+    for (size_t i = 0; i < m->nfields; i++)
+        if (!kura__schema_ident(m->fields[i].name) || c_keyword(m->fields[i].name) ||
+            !kura__schema_type_c(m->fields[i].type))
+            return kura_fail(err, KURA_UNSUPPORTED, m->fields[i].name,
+                             "model %s, field %s: not expressible as a C member", t,
+                             m->fields[i].name);
+
+    kura_buf_addf(b, "\n/* %s: store \"%s\", path ", t,
+                  kura_schema_store_of(s, mi) == KURA_SCHEMA_DOCUMENTS ? "documents" : "sql");
+    c_string(b, kura_schema_path(s, mi));
+    kura_buf_add(b, " */\n");
+    for (size_t i = 0; i < kura_schema_warning_count(s, mi); i++)
+        c_comment(b, "warning: ", kura_schema_warning(s, mi, i));
+    kura_buf_addf(b, "typedef struct %s {\n    kura_base base;\n", t);
+    for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        const char *ct = kura__schema_type_c(f->type);
+        if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
+            kura_buf_addf(b, "    char %s[KURA_STRING_BYTES(%d)];\n", f->name, f->max_chars);
+        else if (f->type == KURA_TYPE_TEXT)
+            kura_buf_addf(b, "    char *%s;\n", f->name);
+        else
+            kura_buf_addf(b, "    %s %s;\n", ct, f->name);
+    }
+    kura_buf_addf(b, "} %s;\n\n", t);
+    if (m->nfields == 0) {
+        kura_buf_addf(b, "/* %s has no fields of its own: KURA_MODEL needs at least one. */\n", t);
+        return true;
+    }
+    kura_buf_addf(b, "const kura_model %s_model = KURA_MODEL(\n    %s, ", t, t);
+    c_string(b, t);
+    for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        kura_buf_addf(b, ",\n    %s(%s, %s", kura__schema_type_macro(f->type), t, f->name);
+        if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
+            kura_buf_addf(b, ", %d", f->max_chars);
+        field_options(b, f);
+        kura_buf_add(b, ")");
+    }
+    kura_buf_add(b, ");\n");
+    return true;
+}
+
+char *kura_schema_to_c(const kura_schema *schema, kura_error *err)
+{
+    if (!schema) {
+        kura_fail(err, KURA_INVALID, NULL, "no schema");
+        return NULL;
+    }
+    char stack[4096];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "/* Models declared in C, generated by kura from a schema. */\n"
+                     "#include <kura/kura.h>\n");
+    for (size_t i = 0; i < kura_schema_warning_count(schema, (size_t)-1); i++)
+        c_comment(&b, "warning: ", kura_schema_warning(schema, (size_t)-1, i));
+    bool ok = true;
+    for (size_t i = 0; ok && i < schema->count; i++)
+        ok = add_model(&b, schema, i, err);
+    char *out = ok && !b.oom ? strdup(b.data) : NULL;
+    if (ok && !out)
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory writing C declarations");
+    kura_buf_free(&b);
+    return out;
+}

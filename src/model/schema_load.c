@@ -1,0 +1,399 @@
+/*
+ * schema_load.c — a schema file (JSON, docs/schema-file.md) into runtime models.
+ *
+ * The file is checked whole before anything is used: unknown keys are errors
+ * (a misspelt option must not be silently ignored), and every message names
+ * the model and the field at fault.
+ */
+#include "model/schema_private.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Where an error is: the model's name (or its position) and the field's. */
+typedef struct where {
+    char model[80];
+    const char *field; /* NULL at model level */
+} where;
+
+static bool bad(kura_error *err, const where *w, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static bool bad(kura_error *err, const where *w, const char *fmt, ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (!w)
+        return kura_fail(err, KURA_CONFIG, NULL, "schema: %s", what);
+    if (w->field)
+        return kura_fail(err, KURA_CONFIG, w->field, "model %s, field %s: %s", w->model, w->field,
+                         what);
+    return kura_fail(err, KURA_CONFIG, NULL, "model %s: %s", w->model, what);
+}
+
+static bool oom(kura_error *err)
+{
+    return kura_fail(err, KURA_NOMEM, NULL, "out of memory loading a schema");
+}
+
+/* Every key of obj is one of the NULL-terminated `allowed`. */
+static bool known_keys(const json_t *obj, const char *const *allowed, const where *w,
+                       kura_error *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, key) != 0)
+            a++;
+        if (!*a)
+            return bad(err, w, "unknown key '%s'", key);
+    }
+    return true;
+}
+
+static bool get_bool(const json_t *obj, const char *key, bool *out, const where *w, kura_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_boolean(v))
+        return bad(err, w, "%s must be true or false", key);
+    *out = json_is_true(v);
+    return true;
+}
+
+static bool get_int(const json_t *obj, const char *key, bool *present, int64_t *out, const where *w,
+                    kura_error *err)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_integer(v))
+        return bad(err, w, "%s must be a whole number", key);
+    *present = true;
+    *out = json_integer_value(v);
+    return true;
+}
+
+static bool warnings(const json_t *arr, kura__strs *out, const where *w, kura_error *err)
+{
+    if (!arr)
+        return true;
+    if (!json_is_array(arr))
+        return bad(err, w, "warnings must be an array of strings");
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        if (!json_is_string(v))
+            return bad(err, w, "warnings must be an array of strings");
+        if (!kura__strs_addf(out, "%s", json_string_value(v)))
+            return oom(err);
+    }
+    return true;
+}
+
+static bool is_text_type(kura_type t)
+{
+    return t == KURA_TYPE_STRING || t == KURA_TYPE_EMAIL || t == KURA_TYPE_TEXT;
+}
+
+static bool is_number_type(kura_type t)
+{
+    return t == KURA_TYPE_INT32 || t == KURA_TYPE_INT64 || t == KURA_TYPE_DOUBLE;
+}
+
+static bool load_choices(kura_field *f, const json_t *v, const where *w, kura_error *err)
+{
+    if (!v)
+        return true;
+    if (!is_text_type(f->type) && f->type != KURA_TYPE_TAGS)
+        return bad(err, w, "choices apply to string, email, text and tags fields only");
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return bad(err, w, "choices must be a non-empty array of strings");
+    size_t n = json_array_size(v);
+    char **list = calloc(n + 1, sizeof *list);
+    if (!list)
+        return oom(err);
+    f->choices = (const char *const *)list; /* owned by the field from here on */
+    for (size_t i = 0; i < n; i++) {
+        const json_t *c = json_array_get(v, i);
+        if (!json_is_string(c))
+            return bad(err, w, "choices must be a non-empty array of strings");
+        if (!(list[i] = strdup(json_string_value(c))))
+            return oom(err);
+    }
+    return true;
+}
+
+static bool load_default(kura_field *f, const json_t *v, const where *w, kura_error *err)
+{
+    if (!v)
+        return true;
+    switch (f->type) {
+    case KURA_TYPE_INT32:
+    case KURA_TYPE_INT64:
+        if (!json_is_integer(v))
+            return bad(err, w, "default must be a whole number");
+        f->default_int = json_integer_value(v);
+        if (f->type == KURA_TYPE_INT32 &&
+            (f->default_int < INT32_MIN || f->default_int > INT32_MAX))
+            return bad(err, w, "default %lld does not fit int32", (long long)f->default_int);
+        break;
+    case KURA_TYPE_BOOL:
+        if (!json_is_boolean(v))
+            return bad(err, w, "default must be true or false");
+        f->default_int = json_is_true(v);
+        break;
+    case KURA_TYPE_DOUBLE:
+        if (!json_is_number(v))
+            return bad(err, w, "default must be a number");
+        f->default_double = json_number_value(v);
+        break;
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+    case KURA_TYPE_TEXT: {
+        if (!json_is_string(v))
+            return bad(err, w, "default must be a string");
+        const char *s = json_string_value(v);
+        if (f->type != KURA_TYPE_TEXT && kura_utf8_chars(s, strlen(s)) > f->max_chars)
+            return bad(err, w, "default is longer than max_chars (%d)", f->max_chars);
+        if (!(f->default_string = strdup(s)))
+            return oom(err);
+        break;
+    }
+    case KURA_TYPE_DATETIME:
+    case KURA_TYPE_TAGS:
+    default: /* types without defaults, and any the format does not know yet */
+        return bad(err, w, "%s fields take no default", kura__schema_type_name(f->type));
+    }
+    f->has_default = true;
+    return true;
+}
+
+static const char *const field_keys[] = {"name",   "type",     "max_chars", "index",
+                                         "unique", "required", "choices",   "min",
+                                         "max",    "default",  NULL};
+
+static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, kura_error *err)
+{
+    char where_field[48];
+    snprintf(where_field, sizeof where_field, "#%zu", pos + 1);
+    w->field = where_field;
+    if (!json_is_object(jf))
+        return bad(err, w, "a field must be an object");
+    const json_t *jname = json_object_get(jf, "name");
+    if (!json_is_string(jname))
+        return bad(err, w, "a field needs a \"name\" (a string)");
+    const char *name = json_string_value(jname);
+    if (!kura__schema_ident(name))
+        return bad(err, w, "'%.40s' is not a field name (letters, digits and _, 1 to 63)", name);
+    w->field = name;
+    static const char *const reserved[] = {"id", "created_at", "updated_at", "base", "_id", NULL};
+    for (const char *const *r = reserved; *r; r++)
+        if (strcmp(name, *r) == 0)
+            return bad(err, w, "'%s' is reserved (every model has id, created_at and updated_at)",
+                       name);
+    for (size_t i = 0; i < m->model.nfields; i++)
+        if (strcmp(m->fields[i].name, name) == 0)
+            return bad(err, w, "duplicate field");
+    if (m->model.nfields >= KURA_MAX_FIELDS)
+        return bad(err, w, "too many fields (at most %d per model)", KURA_MAX_FIELDS);
+    if (!known_keys(jf, field_keys, w, err))
+        return false;
+
+    const json_t *jtype = json_object_get(jf, "type");
+    if (!json_is_string(jtype))
+        return bad(err, w, "a field needs a \"type\" (a string)");
+    kura_type type;
+    if (!kura__schema_type_from_name(json_string_value(jtype), &type))
+        return bad(err, w, "unknown type '%.40s'", json_string_value(jtype));
+
+    bool has_chars = false, has_min = false, has_max = false;
+    int64_t chars = 0, min = INT64_MIN, max = INT64_MAX;
+    if (!get_int(jf, "max_chars", &has_chars, &chars, w, err) ||
+        !get_int(jf, "min", &has_min, &min, w, err) || !get_int(jf, "max", &has_max, &max, w, err))
+        return false;
+    bool sized = type == KURA_TYPE_STRING || type == KURA_TYPE_EMAIL;
+    if (sized && !has_chars)
+        return bad(err, w, "a %s field needs max_chars", json_string_value(jtype));
+    if (has_chars && !sized && type != KURA_TYPE_TAGS)
+        return bad(err, w, "max_chars applies to string, email and tags fields only");
+    int limit = type == KURA_TYPE_TAGS ? KURA_TAG_CHARS : KURA__SCHEMA_MAX_CHARS;
+    if (has_chars && (chars < 1 || chars > limit))
+        return bad(err, w, "max_chars must be from 1 to %d", limit);
+    if ((has_min || has_max) && !is_number_type(type))
+        return bad(err, w, "min and max apply to int32, int64 and double fields only");
+    if (min > max)
+        return bad(err, w, "min (%lld) is greater than max (%lld)", (long long)min, (long long)max);
+
+    kura_field *f = kura__smodel_add_field(m, name, type);
+    if (!f)
+        return oom(err);
+    w->field = f->name; /* `name` belongs to the JSON, which outlives this call anyway */
+    f->max_chars = (int)chars;
+    f->has_range = has_min || has_max;
+    f->min = min;
+    f->max = max;
+    return get_bool(jf, "index", &f->index, w, err) && get_bool(jf, "unique", &f->unique, w, err) &&
+           get_bool(jf, "required", &f->required, w, err) &&
+           load_choices(f, json_object_get(jf, "choices"), w, err) &&
+           load_default(f, json_object_get(jf, "default"), w, err);
+}
+
+static const char *const model_keys[] = {"name", "store", "path", "fields", "warnings", NULL};
+
+static bool load_model(kura_schema *s, const json_t *jm, size_t pos, kura_error *err)
+{
+    where w = {.field = NULL};
+    snprintf(w.model, sizeof w.model, "#%zu", pos + 1);
+    if (!json_is_object(jm))
+        return bad(err, &w, "a model must be an object");
+    const json_t *jname = json_object_get(jm, "name");
+    if (!json_is_string(jname))
+        return bad(err, &w, "a model needs a \"name\" (a string)");
+    const char *name = json_string_value(jname);
+    if (!kura__schema_ident(name))
+        return bad(err, &w, "'%.40s' is not a model name (letters, digits and _, 1 to 63)", name);
+    snprintf(w.model, sizeof w.model, "%s", name);
+    if (kura_schema_find(s, name))
+        return bad(err, &w, "duplicate model");
+    if (!known_keys(jm, model_keys, &w, err))
+        return false;
+
+    kura__smodel *m = kura__schema_add_model(s, name);
+    if (!m)
+        return oom(err);
+    const json_t *v = json_object_get(jm, "store");
+    if (v) {
+        const char *kind = json_is_string(v) ? json_string_value(v) : "";
+        if (strcmp(kind, "sql") == 0)
+            m->store = KURA_SCHEMA_SQL;
+        else if (strcmp(kind, "documents") == 0)
+            m->store = KURA_SCHEMA_DOCUMENTS;
+        else
+            return bad(err, &w, "store must be \"sql\" or \"documents\"");
+    }
+    v = json_object_get(jm, "path");
+    if (v) {
+        if (!json_is_string(v) || json_string_value(v)[0] != '/')
+            return bad(err, &w, "path must be a string starting with '/'");
+        if (!(m->path = strdup(json_string_value(v))))
+            return oom(err);
+    }
+    if (!warnings(json_object_get(jm, "warnings"), &m->warnings, &w, err))
+        return false;
+    const json_t *fields = json_object_get(jm, "fields");
+    if (!json_is_array(fields))
+        return bad(err, &w, "a model needs \"fields\" (an array)");
+    size_t i;
+    json_t *jf;
+    json_array_foreach(fields, i, jf)
+    {
+        if (!load_field(m, jf, i, &w, err))
+            return false;
+    }
+    w.field = NULL;
+    return kura__smodel_layout(m, err);
+}
+
+static kura_schema *load_json(const json_t *root, kura_error *err)
+{
+    static const char *const top_keys[] = {"models", "warnings", NULL};
+    if (!json_is_object(root)) {
+        bad(err, NULL, "the top level must be an object with \"models\"");
+        return NULL;
+    }
+    if (!known_keys(root, top_keys, NULL, err))
+        return NULL;
+    const json_t *models = json_object_get(root, "models");
+    if (!json_is_array(models)) {
+        bad(err, NULL, "\"models\" (an array) is missing");
+        return NULL;
+    }
+    kura_schema *s = kura__schema_new();
+    if (!s) {
+        oom(err);
+        return NULL;
+    }
+    bool ok = warnings(json_object_get(root, "warnings"), &s->warnings, NULL, err);
+    for (size_t i = 0; ok && i < json_array_size(models); i++)
+        ok = load_model(s, json_array_get(models, i), i, err);
+    if (!ok) {
+        kura_schema_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static kura_schema *load_text(const char *text, size_t len, const char *source, kura_error *err)
+{
+    json_error_t jerr;
+    /* Duplicate keys would otherwise be resolved silently, last one winning. */
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) {
+        kura_fail(err, KURA_CONFIG, NULL, "%s: line %d, column %d: %s", source, jerr.line,
+                  jerr.column, jerr.text);
+        return NULL;
+    }
+    kura_schema *s = load_json(root, err);
+    json_decref(root);
+    return s;
+}
+
+kura_schema *kura_schema_load_string(const char *text, kura_error *err)
+{
+    if (!text) {
+        kura_fail(err, KURA_INVALID, NULL, "no schema text");
+        return NULL;
+    }
+    return load_text(text, strlen(text), "schema", err);
+}
+
+kura_schema *kura_schema_load_file(const char *path, kura_error *err)
+{
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (!f) {
+        kura_fail(err, path ? KURA_IO : KURA_INVALID, NULL, "cannot open schema file %s: %s",
+                  path ? path : "(null)", path ? strerror(errno) : "no path");
+        return NULL;
+    }
+    char *text = NULL;
+    size_t len = 0, cap = 0;
+    bool ok = true;
+    for (;;) {
+        if (len + 4096 > cap) {
+            cap = cap ? cap * 2 : 8192;
+            char *n = realloc(text, cap);
+            if (!n) {
+                ok = false;
+                break;
+            }
+            text = n;
+        }
+        size_t got = fread(text + len, 1, cap - len, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    bool read_error = ferror(f);
+    fclose(f);
+    kura_schema *s = NULL;
+    if (!ok)
+        oom(err);
+    else if (read_error)
+        kura_fail(err, KURA_IO, NULL, "cannot read schema file %s", path);
+    else
+        s = load_text(text, len, path, err);
+    free(text);
+    return s;
+}

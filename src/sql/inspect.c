@@ -1,0 +1,618 @@
+/*
+ * inspect.c — the schema of an existing SQL database (kura_inspect).
+ *
+ * The catalogue is read through the store's raw-SQL path (kura_sql_query into
+ * small internal models, as migrate.c does), so no driver needs an
+ * introspection entry point. What differs between databases is the text of
+ * three catalogue queries, one table per driver below; everything after them
+ * (type mapping, keys, defaults, indexes, warnings) is shared.
+ */
+#include <kura/schema.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sql/inspect_private.h"
+#include "sql/sql_private.h"
+
+/* ---- catalogue rows ------------------------------------------------------------ */
+
+typedef struct cat_table {
+    kura_base base;
+    char *name;
+} cat_table;
+static const kura_model cat_table_model =
+    KURA_MODEL(cat_table, "kura_cat_table", KURA_TEXT(cat_table, name));
+
+typedef struct cat_column {
+    kura_base base;
+    char *name;
+    char *type;  /* as declared (SQLite) or information_schema's data_type (PostgreSQL) */
+    int64_t len; /* PostgreSQL: character_maximum_length; SQLite: in the type text */
+    bool notnull;
+    char *dflt; /* the default's SQL text, or NULL */
+    int64_t pk; /* > 0: part of the primary key */
+    bool ident; /* PostgreSQL identity column */
+} cat_column;
+static const kura_model cat_column_model = KURA_MODEL(
+    cat_column, "kura_cat_column", KURA_TEXT(cat_column, name), KURA_TEXT(cat_column, type),
+    KURA_INT64(cat_column, len), KURA_BOOL(cat_column, notnull), KURA_TEXT(cat_column, dflt),
+    KURA_INT64(cat_column, pk), KURA_BOOL(cat_column, ident));
+
+typedef struct cat_index {
+    kura_base base;
+    char *name;
+    bool uniq;
+    bool pk;      /* the primary key's own index */
+    bool cons;    /* made by a UNIQUE constraint, not CREATE INDEX */
+    bool special; /* partial, or on an expression */
+    char *cols;   /* column names, ", "-separated */
+    int64_t ncols;
+} cat_index;
+static const kura_model cat_index_model =
+    KURA_MODEL(cat_index, "kura_cat_index", KURA_TEXT(cat_index, name), KURA_BOOL(cat_index, uniq),
+               KURA_BOOL(cat_index, pk), KURA_BOOL(cat_index, cons), KURA_BOOL(cat_index, special),
+               KURA_TEXT(cat_index, cols), KURA_INT64(cat_index, ncols));
+
+/* ---- what differs per database -------------------------------------------------- */
+
+typedef struct catalogue {
+    const char *driver;   /* kura_store_driver() */
+    const char *tables;   /* name, in name order */
+    const char *columns;  /* one parameter: the table; cat_column's columns */
+    const char *indexes;  /* one parameter: the table; cat_index's columns */
+    const char *id_type;  /* the only id type that numbers rows by itself; NULL: see `serial` */
+    const char *datetime; /* DDL type of the stamps, for the ALTER TABLE a warning suggests */
+    bool pads_char;       /* CHAR(n) values read back padded with blanks to n */
+    const char *doc_expr; /* a document collection's "doc" column as JSON text */
+} catalogue;
+
+static const catalogue catalogues[] = {
+    {
+        .driver = "sqlite",
+        .tables = "SELECT name FROM sqlite_master WHERE type = 'table' "
+                  "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+        .columns = "SELECT name, type, \"notnull\" AS \"notnull\", dflt_value AS dflt, pk "
+                   "FROM pragma_table_info(?) ORDER BY cid",
+        .indexes = "SELECT il.name AS name, il.\"unique\" AS uniq, il.origin = 'pk' AS pk, "
+                   "il.origin = 'u' AS cons, "
+                   "il.partial OR EXISTS (SELECT 1 FROM pragma_index_info(il.name) "
+                   "WHERE cid < 0) AS special, "
+                   "(SELECT group_concat(name, ', ') FROM (SELECT name FROM "
+                   "pragma_index_info(il.name) ORDER BY seqno)) AS cols, "
+                   "(SELECT count(*) FROM pragma_index_info(il.name)) AS ncols "
+                   "FROM pragma_index_list(?) il ORDER BY il.name",
+        /* Only INTEGER PRIMARY KEY is the rowid, numbered by SQLite on insert. */
+        .id_type = "INTEGER",
+        .datetime = "DATETIME",
+        .doc_expr = "\"doc\"",
+    },
+    {
+        .driver = "postgresql",
+        .tables = "SELECT table_name::text AS name FROM information_schema.tables "
+                  "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
+                  "ORDER BY table_name",
+        .columns = "SELECT c.column_name::text AS name, "
+                   "CASE WHEN c.data_type IN ('USER-DEFINED', 'ARRAY') THEN c.udt_name::text "
+                   "ELSE c.data_type::text END AS type, "
+                   "c.character_maximum_length::bigint AS len, (c.is_nullable = 'NO') AS notnull, "
+                   "c.column_default::text AS dflt, (c.is_identity = 'YES') AS ident, "
+                   "(SELECT count(*) FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
+                   "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                   "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY (k.conkey) "
+                   "WHERE k.contype = 'p' AND n.nspname = current_schema() AND t.relname = $1 "
+                   "AND a.attname = c.column_name)::bigint AS pk "
+                   "FROM information_schema.columns c "
+                   "WHERE c.table_schema = current_schema() AND c.table_name = $1 "
+                   "ORDER BY c.ordinal_position",
+        .indexes =
+            "SELECT ic.relname::text AS name, ix.indisunique AS uniq, ix.indisprimary AS pk, "
+            "EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = ix.indexrelid "
+            "AND k.contype = 'u') AS cons, "
+            "(ix.indpred IS NOT NULL OR ix.indexprs IS NOT NULL) AS special, "
+            "(SELECT string_agg(a.attname::text, ', ' ORDER BY k.i) "
+            "FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, i) "
+            "JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum) "
+            "AS cols, ix.indnatts::bigint AS ncols "
+            "FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid "
+            "JOIN pg_class t ON t.oid = ix.indrelid "
+            "JOIN pg_namespace n ON n.oid = t.relnamespace "
+            "WHERE n.nspname = current_schema() AND t.relname = $1 ORDER BY ic.relname",
+        .id_type = NULL, /* any integer type, numbered by a sequence or identity */
+        .datetime = "TIMESTAMP WITHOUT TIME ZONE",
+        .pads_char = true,
+        .doc_expr = "\"doc\"::text",
+    },
+};
+
+/* ---- column types ------------------------------------------------------------------ */
+
+/* Declared type names (upper case, without "(n)") and the kura type they map to. */
+static const struct {
+    const char *sql;
+    kura_type type;
+    bool sized; /* "(n)" gives a string's max_chars; without it the column is text */
+    bool fixed; /* CHAR(n): blank-padded where the database pads (catalogue.pads_char) */
+} type_map[] = {
+    {"INTEGER", KURA_TYPE_INT32},
+    {"INT", KURA_TYPE_INT32},
+    {"INT4", KURA_TYPE_INT32},
+    {"SMALLINT", KURA_TYPE_INT32},
+    {"INT2", KURA_TYPE_INT32},
+    {"MEDIUMINT", KURA_TYPE_INT32},
+    {"TINYINT", KURA_TYPE_INT32},
+    {"BIGINT", KURA_TYPE_INT64},
+    {"INT8", KURA_TYPE_INT64},
+    {"VARCHAR", KURA_TYPE_STRING, true},
+    {"CHARACTER VARYING", KURA_TYPE_STRING, true},
+    {"NVARCHAR", KURA_TYPE_STRING, true},
+    {"CHAR", KURA_TYPE_STRING, true, true},
+    {"CHARACTER", KURA_TYPE_STRING, true, true},
+    {"NCHAR", KURA_TYPE_STRING, true, true},
+    {"TEXT", KURA_TYPE_TEXT},
+    {"CLOB", KURA_TYPE_TEXT},
+    {"REAL", KURA_TYPE_DOUBLE},
+    {"FLOAT", KURA_TYPE_DOUBLE},
+    {"FLOAT4", KURA_TYPE_DOUBLE},
+    {"FLOAT8", KURA_TYPE_DOUBLE},
+    {"DOUBLE", KURA_TYPE_DOUBLE},
+    {"DOUBLE PRECISION", KURA_TYPE_DOUBLE},
+    {"BOOLEAN", KURA_TYPE_BOOL},
+    {"BOOL", KURA_TYPE_BOOL},
+    {"DATETIME", KURA_TYPE_DATETIME},
+    {"TIMESTAMP", KURA_TYPE_DATETIME},
+    {"TIMESTAMP WITHOUT TIME ZONE", KURA_TYPE_DATETIME},
+    /* Not TIMESTAMP WITH TIME ZONE: PostgreSQL prints it with a "+00" offset
+     * that kura's datetime parser refuses, so such a column cannot be read. */
+};
+
+/*
+ * Maps a column's type to a kura type and, for strings, max_chars.
+ * "VARCHAR(128)" gives its length in the text (SQLite); PostgreSQL gives it in
+ * c->len. Returns false for a type kura cannot map.
+ */
+static bool map_type_fixed(const cat_column *c, kura_type *type, int *max_chars, bool *fixed)
+{
+    char name[64];
+    const char *t = c->type ? c->type : "";
+    size_t n = 0;
+    for (; t[n] && t[n] != '(' && n + 1 < sizeof name; n++)
+        name[n] = (char)toupper((unsigned char)t[n]);
+    while (n && name[n - 1] == ' ')
+        n--;
+    name[n] = '\0';
+    int64_t len = c->len;
+    const char *paren = strchr(t, '(');
+    if (paren) {
+        char *end = NULL;
+        long long v = strtoll(paren + 1, &end, 10);
+        if (end == paren + 1 || (*end != ')' && *end != ','))
+            return false; /* "NUMERIC(10, 2)" and friends are not strings */
+        len = v;
+    }
+    for (size_t i = 0; i < sizeof type_map / sizeof type_map[0]; i++) {
+        if (strcmp(type_map[i].sql, name) != 0)
+            continue;
+        *type = type_map[i].type;
+        *max_chars = 0;
+        *fixed = type_map[i].fixed;
+        if (type_map[i].sized) {
+            if (len > 0 && len <= KURA__SCHEMA_MAX_CHARS)
+                *max_chars = (int)len;
+            else
+                *type = KURA_TYPE_TEXT; /* unbounded (or too long for a fixed member) */
+        } else if (paren && *type != KURA_TYPE_DOUBLE && *type != KURA_TYPE_DATETIME) {
+            return false; /* "INTEGER(3)": a width kura would not keep */
+        }
+        return true;
+    }
+    return false;
+}
+
+static bool map_type(const cat_column *c, kura_type *type, int *max_chars)
+{
+    bool fixed;
+    return map_type_fixed(c, type, max_chars, &fixed);
+}
+
+/* ---- defaults ------------------------------------------------------------------------ */
+
+/* Copies the default's SQL text without enclosing parentheses and a trailing
+ * PostgreSQL cast ("'x'::character varying", "(-1)", "'5'::integer"). */
+static void strip_default(const char *in, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", in);
+    size_t n = strlen(out);
+    while (n >= 2 && out[0] == '(' && out[n - 1] == ')') {
+        memmove(out, out + 1, n - 2);
+        out[n -= 2] = '\0';
+    }
+    bool quoted = false;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (out[i] == '\'')
+            quoted = !quoted;
+        else if (!quoted && out[i] == ':' && out[i + 1] == ':') {
+            out[i] = '\0';
+            break;
+        }
+    }
+}
+
+/* A quoted SQL literal's text ('' is one quote) into out; false when s is not one. */
+static bool unquote(const char *s, char *out, size_t cap)
+{
+    size_t n = strlen(s), o = 0;
+    if (n < 2 || s[0] != '\'' || s[n - 1] != '\'')
+        return false;
+    for (size_t i = 1; i + 1 < n && o + 1 < cap; i++) {
+        if (s[i] == '\'') {
+            if (s[i + 1] != '\'' || i + 2 >= n)
+                return false;
+            i++;
+        }
+        out[o++] = s[i];
+    }
+    out[o] = '\0';
+    return true;
+}
+
+static bool parse_int(const char *s, int64_t *out)
+{
+    char *end = NULL;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Sets f's default from the column's default text; false when it is not a literal kura keeps. */
+static bool map_default(kura_field *f, const char *dflt, bool *oom)
+{
+    char raw[512], text[512];
+    strip_default(dflt, raw, sizeof raw);
+    bool quoted = unquote(raw, text, sizeof text);
+    const char *v = quoted ? text : raw;
+    switch (f->type) {
+    case KURA_TYPE_INT32:
+    case KURA_TYPE_INT64:
+        if (!parse_int(v, &f->default_int) ||
+            (f->type == KURA_TYPE_INT32 &&
+             (f->default_int < INT32_MIN || f->default_int > INT32_MAX)))
+            return false;
+        break;
+    case KURA_TYPE_BOOL:
+        if (!strcasecmp(v, "true") || !strcasecmp(v, "t") || !strcmp(v, "1"))
+            f->default_int = 1;
+        else if (!strcasecmp(v, "false") || !strcasecmp(v, "f") || !strcmp(v, "0"))
+            f->default_int = 0;
+        else
+            return false;
+        break;
+    case KURA_TYPE_DOUBLE: {
+        char *end = NULL;
+        f->default_double = strtod(v, &end);
+        if (end == v || *end)
+            return false;
+        break;
+    }
+    case KURA_TYPE_STRING:
+    case KURA_TYPE_EMAIL:
+    case KURA_TYPE_TEXT:
+        if (!quoted ||
+            (f->type != KURA_TYPE_TEXT && kura_utf8_chars(text, strlen(text)) > f->max_chars))
+            return false;
+        if (!(f->default_string = strdup(text))) {
+            *oom = true;
+            return false;
+        }
+        break;
+    case KURA_TYPE_DATETIME:
+    case KURA_TYPE_TAGS:
+    default: /* types without defaults, and any the format does not know yet */
+        return false;
+    }
+    f->has_default = true;
+    return true;
+}
+
+/* ---- one table ------------------------------------------------------------------------ */
+
+static bool oom_fail(kura_error *err)
+{
+    return kura_fail(err, KURA_NOMEM, NULL, "out of memory inspecting the database");
+}
+
+static const cat_column *column_named(const kura_rows *cols, const char *name)
+{
+    for (size_t i = 0; i < cols->count; i++) {
+        const cat_column *c = kura_row(cols, i);
+        if (c->name && strcmp(c->name, name) == 0)
+            return c;
+    }
+    return NULL;
+}
+
+/* Why the table cannot be a kura model, or NULL when its key is kura's. */
+static const char *key_problem(const catalogue *cat, const kura_rows *cols, char *why, size_t cap)
+{
+    const cat_column *id = column_named(cols, "id");
+    size_t pk_cols = 0;
+    for (size_t i = 0; i < cols->count; i++)
+        pk_cols += ((const cat_column *)kura_row(cols, i))->pk > 0;
+    if (!id) {
+        snprintf(why, cap, "has no column \"id\"");
+        return why;
+    }
+    if (id->pk <= 0 || pk_cols != 1) {
+        snprintf(why, cap, "%s",
+                 pk_cols > 1 ? "has a primary key of several columns"
+                             : "has an \"id\" column that is not its primary key");
+        return why;
+    }
+    kura_type t;
+    int chars;
+    bool integer = map_type(id, &t, &chars) && (t == KURA_TYPE_INT32 || t == KURA_TYPE_INT64);
+    if (!integer || (cat->id_type && strcasecmp(id->type, cat->id_type) != 0)) {
+        snprintf(why, cap, "has an \"id\" of type %s, not %s PRIMARY KEY",
+                 id->type ? id->type : "?", cat->id_type ? cat->id_type : "an integer");
+        return why;
+    }
+    return NULL;
+}
+
+/* Applies one index to the model's fields, or says why it cannot be. */
+static bool apply_index(kura__smodel *m, const cat_index *ix, const char *table)
+{
+    if (ix->pk)
+        return true;
+    const char *name = ix->name ? ix->name : "?";
+    if (ix->special || !ix->cols)
+        return kura__strs_addf(&m->warnings,
+                               "index %s on table %s is partial or on an expression: left out "
+                               "(it stays in the database)",
+                               name, table);
+    if (ix->ncols > 1)
+        return kura__strs_addf(&m->warnings,
+                               "index %s on table %s spans several columns (%s): kura models "
+                               "index single columns, so it is left out (it stays in the database)",
+                               name, table, ix->cols);
+    if (!strcmp(ix->cols, "id") || !strcmp(ix->cols, "created_at") ||
+        !strcmp(ix->cols, "updated_at"))
+        return true;
+    kura_field *f = (kura_field *)kura_field_named(&m->model, ix->cols);
+    if (!f)
+        return true; /* on a column left out: its warning says so */
+    f->unique = f->unique || ix->uniq;
+    if (ix->cons)
+        return true; /* a UNIQUE constraint: kura_create makes one the same way */
+    f->index = true;
+    char *want = kura__strdupf("ix_%s_%s", table, f->name);
+    if (!want)
+        return false;
+    bool ok = strcmp(want, name) == 0 ||
+              kura__strs_addf(&m->warnings,
+                              "index %s on %s.%s is not named %s as kura names it: kura_create "
+                              "and kura_migrate would add %s beside it",
+                              name, table, f->name, want, want);
+    free(want);
+    return ok;
+}
+
+/* The stamps: present and datetime, or a warning saying exactly what fails. */
+static bool check_stamps(const catalogue *cat, kura__smodel *m, const kura_rows *cols,
+                         const char *table)
+{
+    const char *names[2] = {"created_at", "updated_at"};
+    const char *missing[2];
+    size_t nmissing = 0;
+    for (int i = 0; i < 2; i++) {
+        const cat_column *c = column_named(cols, names[i]);
+        kura_type t;
+        int chars;
+        if (!c)
+            missing[nmissing++] = names[i];
+        else if (!map_type(c, &t, &chars) || t != KURA_TYPE_DATETIME) {
+            if (!kura__strs_addf(&m->warnings,
+                                 "column %s.%s is %s, not a datetime: kura reads it as one and "
+                                 "fails on values that are not",
+                                 table, names[i], c->type ? c->type : "untyped"))
+                return false;
+        }
+    }
+    if (nmissing == 0)
+        return true;
+    char alter[512];
+    int n = 0;
+    for (size_t i = 0; i < nmissing; i++)
+        n += snprintf(alter + n, sizeof alter - (size_t)n,
+                      "%sALTER TABLE \"%s\" ADD COLUMN \"%s\" %s;", i ? " " : "", table, missing[i],
+                      cat->datetime);
+    return kura__strs_addf(
+        &m->warnings,
+        "table %s has no %s%s%s column%s: the SQL store reads and writes created_at and "
+        "updated_at in every row, so kura_insert, kura_get, kura_update, kura_save, "
+        "kura_update_where, kura_find, kura_first, kura_exists and cursors fail on it "
+        "(\"no such column\"), while kura_count, kura_delete and kura_delete_where work; "
+        "add them with: %s",
+        table, missing[0], nmissing > 1 ? " and " : "", nmissing > 1 ? missing[1] : "",
+        nmissing > 1 ? "s" : "", alter);
+}
+
+/* kura's own tables in an SQLite file (the embedded key-value store). */
+static bool kura_internal(const char *table)
+{
+    return !strcmp(table, "kura_kv") || !strcmp(table, "kura_kv_zset") ||
+           !strcmp(table, "kura_kv_hash");
+}
+
+/* A table kura's embedded JSON document store made: ("_id" INTEGER PRIMARY KEY, "doc"). */
+static bool document_collection(const kura_rows *cols)
+{
+    return cols->count == 2 && column_named(cols, "_id") && column_named(cols, "doc");
+}
+
+/* A document collection: its index names (ix_<table>_<field> marks a field) and its sample. */
+static bool inspect_collection(kura_store *store, const catalogue *cat, kura_schema *s,
+                               const char *table, const kura_rows *idx, kura_error *err)
+{
+    const char **names = calloc(idx->count + 1, sizeof *names);
+    bool *uniq = calloc(idx->count + 1, sizeof *uniq);
+    bool ok = names && uniq;
+    for (size_t i = 0, n = 0; ok && i < idx->count; i++) {
+        const cat_index *ix = kura_row(idx, i);
+        if (ix->name) {
+            names[n] = ix->name;
+            uniq[n++] = ix->uniq;
+        }
+    }
+    if (!kura__schema_ident(table))
+        ok = ok && (kura__strs_addf(&s->warnings,
+                                    "collection \"%s\": its name is not one a schema accepts "
+                                    "(letters, digits and _), so it is not a model",
+                                    table) ||
+                    oom_fail(err));
+    else
+        ok = ok ? kura__inspect_collection(store, s, table, cat->doc_expr, names, uniq, err)
+                : oom_fail(err);
+    free(names);
+    free(uniq);
+    return ok;
+}
+
+static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *s,
+                          const char *table, kura_error *err)
+{
+    kura_value t = KURA_VSTR(table);
+    kura_rows cols = {0}, idx = {0};
+    bool ok = kura_sql_query(store, &cat_column_model, cat->columns, &t, 1, &cols, err) &&
+              kura_sql_query(store, &cat_index_model, cat->indexes, &t, 1, &idx, err);
+    if (!ok)
+        goto out;
+    if (cols.count == 0)
+        goto out; /* dropped while we looked */
+    char why[200];
+    if (document_collection(&cols)) {
+        ok = inspect_collection(store, cat, s, table, &idx, err);
+        goto out;
+    }
+    if (key_problem(cat, &cols, why, sizeof why)) {
+        ok = kura__strs_addf(&s->warnings,
+                             "table %s %s: kura models need an integer primary key column "
+                             "named id (with created_at and updated_at), so it is not a model",
+                             table, why) ||
+             oom_fail(err);
+        goto out;
+    }
+    if (!kura__schema_ident(table)) {
+        ok = kura__strs_addf(&s->warnings,
+                             "table \"%s\": its name is not one a schema accepts (letters, "
+                             "digits and _), so it is not a model",
+                             table) ||
+             oom_fail(err);
+        goto out;
+    }
+    kura__smodel *m = kura__schema_add_model(s, table);
+    if (!m) {
+        ok = oom_fail(err);
+        goto out;
+    }
+    const cat_column *id = column_named(&cols, "id");
+    if (!cat->id_type && !id->ident && (!id->dflt || !strstr(id->dflt, "nextval(")))
+        ok = kura__strs_addf(&m->warnings,
+                             "column %s.id has no sequence or identity: kura leaves the id to the "
+                             "database, so kura_insert fails until it has one",
+                             table);
+    for (size_t i = 0; ok && i < cols.count; i++) {
+        const cat_column *c = kura_row(&cols, i);
+        const char *cn = c->name ? c->name : "";
+        if (!strcmp(cn, "id") || !strcmp(cn, "created_at") || !strcmp(cn, "updated_at"))
+            continue;
+        kura_type type;
+        int chars;
+        bool fixed = false;
+        if (!kura__schema_ident(cn) || !strcmp(cn, "base") || !strcmp(cn, "_id")) {
+            ok = kura__strs_addf(
+                &m->warnings, "column %s.\"%s\": not a name a field can have: left out", table, cn);
+            continue;
+        }
+        if (!map_type_fixed(c, &type, &chars, &fixed)) {
+            ok = kura__strs_addf(&m->warnings,
+                                 "column %s.%s has type %s, which kura cannot map: left out "
+                                 "(kura_insert then fails if it is NOT NULL without a default)",
+                                 table, cn, c->type && *c->type ? c->type : "(none)");
+            continue;
+        }
+        if (m->model.nfields >= KURA_MAX_FIELDS) {
+            ok = kura__strs_addf(&m->warnings,
+                                 "column %s.%s: past the %d fields a model can have: left out",
+                                 table, cn, KURA_MAX_FIELDS);
+            continue;
+        }
+        kura_field *f = kura__smodel_add_field(m, cn, type);
+        if (!f) {
+            ok = false;
+            break;
+        }
+        f->max_chars = chars;
+        f->required = c->notnull;
+        if (fixed && cat->pads_char)
+            ok = kura__strs_addf(&m->warnings,
+                                 "column %s.%s is %s(%d): the database pads shorter values with "
+                                 "blanks, so they read back longer than kura wrote them",
+                                 table, cn, c->type, chars);
+        bool oom = false;
+        if (c->dflt && strcasecmp(c->dflt, "NULL") != 0 && !map_default(f, c->dflt, &oom))
+            ok = !oom && kura__strs_addf(&m->warnings,
+                                         "column %s.%s: its default %s is not a literal kura "
+                                         "keeps, so it is left out (kura writes every column on "
+                                         "insert: the database's default never applies)",
+                                         table, cn, c->dflt);
+    }
+    for (size_t i = 0; ok && i < idx.count; i++)
+        ok = apply_index(m, kura_row(&idx, i), table);
+    ok = ok && check_stamps(cat, m, &cols, table);
+    ok = ok && kura__smodel_layout(m, err);
+    if (!ok && err && err->code != KURA_CONFIG)
+        oom_fail(err);
+out:
+    kura_rows_free(&cols);
+    kura_rows_free(&idx);
+    return ok;
+}
+
+kura_schema *kura_inspect_store(kura_store *store, kura_error *err)
+{
+    const catalogue *cat = NULL;
+    const char *driver = store ? kura_store_driver(store) : "";
+    for (size_t i = 0; kura_sql_store_dialect(store) && i < sizeof catalogues / sizeof *catalogues;
+         i++)
+        if (strcmp(catalogues[i].driver, driver) == 0)
+            cat = &catalogues[i];
+    if (!cat) {
+        kura_fail(err, KURA_UNSUPPORTED, NULL, "inspect reads SQL databases only, not %s",
+                  store ? driver : "(no store)");
+        return NULL;
+    }
+    kura_schema *s = kura__schema_new();
+    if (!s) {
+        oom_fail(err);
+        return NULL;
+    }
+    kura_rows tables = {0};
+    bool ok = kura_sql_query(store, &cat_table_model, cat->tables, NULL, 0, &tables, err);
+    for (size_t i = 0; ok && i < tables.count; i++) {
+        const cat_table *t = kura_row(&tables, i);
+        if (t->name && !kura_internal(t->name))
+            ok = inspect_table(store, cat, s, t->name, err);
+    }
+    kura_rows_free(&tables);
+    if (!ok) {
+        kura_schema_free(s);
+        return NULL;
+    }
+    return s;
+}

@@ -1,0 +1,558 @@
+/*
+ * test_inspect.c — kura_inspect on databases kura did not make.
+ *
+ *  - SQLite: a file made by a Flask-SQLAlchemy app of its own
+ *    (library_app.py), inspected into exactly library_expected.json; what the
+ *    SQL store can and cannot do with a table that lacks created_at/updated_at;
+ *    the --c declarations compiled with the system compiler and laid out as
+ *    the runtime models are.
+ *  - PostgreSQL (with KURA_TEST_PG_URL): tables made with plain SQL through libpq.
+ * Needs Debian's python3-flask-sqlalchemy; without it the SQLite part skips.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include <kura/kura.h>
+
+#include "pg_env.h"
+
+#define PYTHON "/usr/bin/python3"
+
+static char dir[64], db_path[128], db_url[160];
+static bool have_flask;
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/kura-inspect-XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(db_path, sizeof db_path, "%s/library.db", dir);
+    snprintf(db_url, sizeof db_url, "sqlite:///%s", db_path);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s '%s' '%s' 2>&1", PYTHON, KURA_LIBRARY_SCRIPT, db_path);
+    have_flask = access(PYTHON, X_OK) == 0 && system(cmd) == 0;
+    if (!have_flask)
+        printf("skipped: %s cannot run the Flask-SQLAlchemy app (python3-flask-sqlalchemy)\n",
+               PYTHON);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static kura_schema *inspect(const char *url)
+{
+    kura_error err = {0};
+    kura_schema *s = kura_inspect(url, &err);
+    if (!s)
+        fail_msg("inspect %s: %s", url, err.message);
+    return s;
+}
+
+static void test_flask_file_gives_the_expected_schema(void **state)
+{
+    (void)state;
+    if (!have_flask)
+        skip();
+    kura_schema *s = inspect(db_url);
+    kura_error err = {0};
+    char *text = kura_schema_to_string(s, &err);
+    char *want = read_all(KURA_LIBRARY_EXPECTED);
+    assert_non_null(text);
+    assert_non_null(want);
+    if (strcmp(text, want) != 0) {
+        printf("inspected:\n%s\nexpected:\n%s", text, want);
+        fail();
+    }
+
+    /* It is a schema file: it loads back, warnings kept, and writes the same text. */
+    kura_schema *again = kura_schema_load_string(text, &err);
+    assert_non_null(again);
+    assert_int_equal(kura_schema_warning_count(again, (size_t)-1), 1);
+    char *text2 = kura_schema_to_string(again, &err);
+    assert_string_equal(text, text2);
+    free(text);
+    free(text2);
+    free(want);
+    kura_schema_free(again);
+    kura_schema_free(s);
+}
+
+typedef struct blob {
+    char bytes[4096]; /* room for any inspected row in this test */
+} blob;
+
+/* What works on the Flask tables, exactly as inspect's warnings say. */
+static void test_tables_through_the_store(void **state)
+{
+    (void)state;
+    if (!have_flask)
+        skip();
+    kura_schema *s = inspect(db_url);
+    const kura_model *author = kura_schema_find(s, "author");
+    const kura_model *book = kura_schema_find(s, "book");
+    assert_non_null(author);
+    assert_non_null(book);
+    assert_true(book->size <= sizeof(blob) && author->size <= sizeof(blob));
+    kura_error err = {0};
+    kura_store *db = kura_store_open(db_url, &err);
+    assert_non_null(db);
+
+    /* A table with kura's base columns: read Flask's row, write one of ours. */
+    blob a;
+    assert_true(kura_get(db, author, 1, &a, &err));
+    char *json = kura_to_json_string(author, &a);
+    assert_non_null(strstr(json, "\"name\":\"Ursula\""));
+    free(json);
+    kura_copy_string(a.bytes + kura_field_named(author, "email")->offset,
+                     kura_field_named(author, "email")->size, "le.guin@example.com");
+    a.bytes[0] = 0;
+    memset(&a, 0, sizeof(kura_base));
+    assert_true(kura_insert(db, author, &a, &err));
+    assert_int_equal(((kura_base *)&a)->id, 2);
+    kura_clear(author, &a);
+
+    /* A table without created_at/updated_at: what fails and what works. */
+    blob b;
+    kura_init(book, &b);
+    kura_copy_string(b.bytes + kura_field_named(book, "title")->offset,
+                     kura_field_named(book, "title")->size, "Tehanu");
+    assert_false(kura_insert(db, book, &b, &err));
+    assert_int_equal(err.code, KURA_STORE);
+    assert_non_null(strstr(err.message, "created_at"));
+    assert_false(kura_get(db, book, 1, &b, &err));
+    assert_int_equal(err.code, KURA_STORE);
+    kura_query q = kura_query_for(book);
+    bool exists = false;
+    assert_false(kura_exists(db, &q, &exists, &err));
+    kura_rows rows = {0};
+    assert_false(kura_find(db, &q, &rows, &err));
+    assert_int_equal(err.code, KURA_STORE);
+    kura_assign set = {"pages", KURA_VINT(7)};
+    assert_false(kura_update_where(db, &q, &set, 1, NULL, &err));
+    assert_int_equal(err.code, KURA_STORE);
+    assert_non_null(strstr(err.message, "updated_at"));
+    int64_t n = 0;
+    assert_true(kura_count(db, &q, &n, &err));
+    assert_int_equal(n, 1);
+    kura_query none = kura_query_for(book);
+    kura_where_int(&none, "pages", KURA_EQ, -1);
+    assert_true(kura_delete_where(db, &none, &n, &err));
+    assert_int_equal(n, 0);
+
+    /* The statements the warning gives make it a kura table. */
+    const char *w = kura_schema_warning(s, 1, kura_schema_warning_count(s, 1) - 1);
+    const char *alter = strstr(w, "ALTER TABLE");
+    assert_non_null(alter);
+    char stmt[256];
+    for (const char *p = alter; p && *p;) {
+        const char *end = strchr(p, ';');
+        assert_non_null(end);
+        snprintf(stmt, sizeof stmt, "%.*s", (int)(end - p), p);
+        assert_true(kura_sql_exec(db, stmt, NULL, 0, NULL, &err));
+        p = strstr(end, "ALTER TABLE");
+    }
+    assert_true(kura_insert(db, book, &b, &err));
+    blob back;
+    assert_true(kura_get(db, book, ((kura_base *)&b)->id, &back, &err));
+    json = kura_to_json_string(book, &back);
+    assert_non_null(strstr(json, "\"title\":\"Tehanu\",\"isbn\":\"\",\"pages\":100"));
+    free(json);
+    kura_clear(book, &back);
+    kura_clear(book, &b);
+    assert_true(kura_delete(db, book, 1, &err));
+
+    /* Flask's author table is what kura_migrate would make of the inspected model. */
+    char *script = NULL;
+    size_t changes = 99;
+    if (!kura_migrate(db, &author, 1, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err))
+        fail_msg("migrate: %s", err.message);
+    assert_int_equal(changes, 0);
+    assert_string_equal(script, "");
+    free(script);
+    kura_store_close(db);
+    kura_schema_free(s);
+}
+
+/* A program that prints each model's layout as the C compiler sees it. */
+static void layout_lines(const kura_schema *s, FILE *out, bool as_c)
+{
+    for (size_t i = 0; i < kura_schema_count(s); i++) {
+        const kura_model *m = kura_schema_model(s, i);
+        if (as_c)
+            fprintf(out, "    printf(\"%s %%zu\\n\", sizeof(%s));\n", m->name, m->name);
+        else
+            fprintf(out, "%s %zu\n", m->name, m->size);
+        for (size_t j = 0; j < m->nfields; j++) {
+            const kura_field *f = &m->fields[j];
+            if (as_c)
+                fprintf(out,
+                        "    printf(\"%s.%s %%zu %%zu\\n\", offsetof(%s, %s), "
+                        "sizeof(((%s *)0)->%s));\n",
+                        m->name, f->name, m->name, f->name, m->name, f->name);
+            else
+                fprintf(out, "%s.%s %zu %zu\n", m->name, f->name, f->offset, f->size);
+        }
+        if (as_c)
+            fprintf(out, "    printf(\"%%zu\\n\", %s_model.nfields);\n", m->name);
+        else
+            fprintf(out, "%zu\n", m->nfields);
+    }
+}
+
+static void compiles_with_runtime_layout(const kura_schema *s, const char *name)
+{
+    kura_error err = {0};
+    char *c = kura_schema_to_c(s, &err);
+    if (!c)
+        fail_msg("to_c: %s", err.message);
+    char src[128], bin[128], got[128], want[128], cmd[1024];
+    snprintf(src, sizeof src, "%s/%s.c", dir, name);
+    snprintf(bin, sizeof bin, "%s/%s", dir, name);
+    snprintf(got, sizeof got, "%s/%s.got", dir, name);
+    snprintf(want, sizeof want, "%s/%s.want", dir, name);
+    FILE *f = fopen(src, "w");
+    assert_non_null(f);
+    fprintf(f, "%s\n#include <stdio.h>\n\nint main(void)\n{\n", c);
+    layout_lines(s, f, true);
+    fprintf(f, "    return 0;\n}\n");
+    fclose(f);
+    f = fopen(want, "w");
+    assert_non_null(f);
+    layout_lines(s, f, false);
+    fclose(f);
+    free(c);
+    snprintf(cmd, sizeof cmd,
+             "'%s' -std=c11 -Wall -Wextra -Werror -Wno-missing-field-initializers -I '%s' "
+             "-o '%s' '%s' && '%s' > '%s' && cmp '%s' '%s'",
+             KURA_CC, KURA_INCLUDE_DIR, bin, src, bin, got, got, want);
+    if (system(cmd) != 0)
+        fail_msg("generated C did not compile or differs in layout: %s", cmd);
+}
+
+static void test_c_declarations_compile_with_the_same_layout(void **state)
+{
+    (void)state;
+    if (!have_flask)
+        skip();
+    kura_schema *s = inspect(db_url);
+    compiles_with_runtime_layout(s, "library");
+    kura_schema_free(s);
+
+    /* Every type and option, from a schema file. */
+    kura_error err = {0};
+    s = kura_schema_load_string(
+        "{\"models\": [{\"name\": \"every\", \"fields\": ["
+        "{\"name\": \"b\", \"type\": \"bool\", \"default\": true},"
+        "{\"name\": \"s\", \"type\": \"string\", \"max_chars\": 3, \"choices\": [\"a\\\"?\", "
+        "\"\\n\"], \"default\": \"a\\\"?\"},"
+        "{\"name\": \"i\", \"type\": \"int32\", \"min\": -5, \"max\": 5, \"default\": -1},"
+        "{\"name\": \"j\", \"type\": \"int64\", \"min\": -9223372036854775808, \"unique\": true},"
+        "{\"name\": \"d\", \"type\": \"double\", \"default\": 0.1, \"required\": true},"
+        "{\"name\": \"t\", \"type\": \"text\", \"default\": \"*/\"},"
+        "{\"name\": \"e\", \"type\": \"email\", \"max_chars\": 50, \"index\": true},"
+        "{\"name\": \"w\", \"type\": \"datetime\"},"
+        "{\"name\": \"g\", \"type\": \"tags\", \"max_chars\": 10, \"choices\": [\"x\"]},"
+        "{\"name\": \"z\", \"type\": \"bool\"}]}],"
+        "\"warnings\": [\"a */ comment\"]}",
+        &err);
+    if (!s)
+        fail_msg("%s", err.message);
+    compiles_with_runtime_layout(s, "every");
+    kura_schema_free(s);
+}
+
+static void test_postgresql_tables(void **state)
+{
+    (void)state;
+    PGconn *pg = pg_admin();
+    if (!pg)
+        KURA_SKIP_NO_SERVER("no PostgreSQL: KURA_TEST_PG_URL not set or not answering");
+    PGresult *r = PQexec(
+        pg, "DROP TABLE IF EXISTS insp_film, insp_pair;"
+            "CREATE TABLE insp_film (id SERIAL PRIMARY KEY, title VARCHAR(100) NOT NULL, "
+            "code CHAR(4) UNIQUE, year SMALLINT DEFAULT 2000, gross BIGINT, "
+            "score DOUBLE PRECISION DEFAULT 0.5, seen BOOLEAN NOT NULL DEFAULT false, "
+            "notes TEXT DEFAULT 'it''s', released TIMESTAMP, budget NUMERIC(12, 2), meta JSONB, "
+            "rank INTEGER DEFAULT -1, shown TIMESTAMPTZ DEFAULT now(), "
+            "created_at TIMESTAMP, updated_at TIMESTAMP);"
+            "CREATE INDEX ix_insp_film_year ON insp_film (year);"
+            "CREATE INDEX insp_film_title_year ON insp_film (title, year);"
+            "CREATE UNIQUE INDEX insp_film_lower ON insp_film (lower(title));"
+            "CREATE TABLE insp_pair (id INT, b INT, PRIMARY KEY (id, b));");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s", PQerrorMessage(pg));
+    PQclear(r);
+
+    kura_schema *s = inspect(pg_test_url());
+    kura_error err = {0};
+    char *text = kura_schema_to_string(s, &err);
+    assert_non_null(text);
+    const char *want =
+        "      \"name\": \"insp_film\",\n"
+        "      \"store\": \"sql\",\n"
+        "      \"path\": \"/insp_film\",\n"
+        "      \"fields\": [\n"
+        "        {\"name\": \"title\", \"type\": \"string\", \"max_chars\": 100, \"required\": "
+        "true},\n"
+        "        {\"name\": \"code\", \"type\": \"string\", \"max_chars\": 4, \"unique\": true},\n"
+        "        {\"name\": \"year\", \"type\": \"int32\", \"index\": true, \"default\": 2000},\n"
+        "        {\"name\": \"gross\", \"type\": \"int64\"},\n"
+        "        {\"name\": \"score\", \"type\": \"double\", \"default\": 0.5},\n"
+        "        {\"name\": \"seen\", \"type\": \"bool\", \"required\": true, \"default\": "
+        "false},\n"
+        "        {\"name\": \"notes\", \"type\": \"text\", \"default\": \"it's\"},\n"
+        "        {\"name\": \"released\", \"type\": \"datetime\"},\n"
+        "        {\"name\": \"rank\", \"type\": \"int32\", \"default\": -1}\n"
+        "      ],\n"
+        "      \"warnings\": [\n"
+        "        \"column insp_film.code is character(4): the database pads shorter values "
+        "with blanks, so they read back longer than kura wrote them\",\n"
+        "        \"column insp_film.budget has type numeric, which kura cannot map: left out "
+        "(kura_insert then fails if it is NOT NULL without a default)\",\n"
+        "        \"column insp_film.meta has type jsonb, which kura cannot map: left out "
+        "(kura_insert then fails if it is NOT NULL without a default)\",\n"
+        "        \"column insp_film.shown has type timestamp with time zone, which kura cannot "
+        "map: left out (kura_insert then fails if it is NOT NULL without a default)\",\n"
+        "        \"index insp_film_lower on table insp_film is partial or on an expression: left "
+        "out (it stays in the database)\",\n"
+        "        \"index insp_film_title_year on table insp_film spans several columns (title, "
+        "year): kura models index single columns, so it is left out (it stays in the "
+        "database)\"\n"
+        "      ]\n";
+    if (!strstr(text, want)) {
+        printf("inspected:\n%s\nexpected within:\n%s", text, want);
+        fail();
+    }
+    assert_non_null(strstr(text, "\"table insp_pair has a primary key of several columns: kura "
+                                 "models need an integer primary key column named id"));
+
+    /* The runtime model works on the table: insert (SERIAL id), read back. */
+    const kura_model *film = kura_schema_find(s, "insp_film");
+    kura_store *db = kura_store_open(pg_test_url(), &err);
+    assert_non_null(db);
+    blob f, back;
+    kura_init(film, &f);
+    kura_copy_string(f.bytes + kura_field_named(film, "title")->offset, 101, "Ran");
+    kura_copy_string(f.bytes + kura_field_named(film, "code")->offset, 5, "R4N1");
+    if (!kura_insert(db, film, &f, &err))
+        fail_msg("insert: %s", err.message);
+    if (!kura_get(db, film, ((kura_base *)&f)->id, &back, &err))
+        fail_msg("get: %s", err.message);
+    char *a = kura_to_json_string(film, &f), *b = kura_to_json_string(film, &back);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    kura_clear(film, &f);
+    kura_clear(film, &back);
+    kura_store_close(db);
+    free(text);
+    kura_schema_free(s);
+    r = PQexec(pg, "DROP TABLE IF EXISTS insp_film, insp_pair");
+    PQclear(r);
+    PQfinish(pg);
+}
+
+/* Runs `kura ARGS` with KURA_DATABASE_URL unset; returns its exit status, stdout in out. */
+static int kura_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "env -u KURA_DATABASE_URL '%s' %s 2>/dev/null", KURA_BIN, args);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli(void **state)
+{
+    (void)state;
+    if (!have_flask)
+        skip();
+    static char out[1 << 16];
+    char args[256];
+    snprintf(args, sizeof args, "inspect '%s'", db_url);
+    assert_int_equal(kura_cli(args, out, sizeof out), 0);
+    /* The library's text (earlier tests changed the file: compare with now). */
+    kura_schema *s = inspect(db_url);
+    kura_error err = {0};
+    char *want = kura_schema_to_string(s, &err);
+    assert_string_equal(out, want);
+    free(want);
+    kura_schema_free(s);
+    snprintf(args, sizeof args, "--database-url '%s' inspect --c", db_url);
+    assert_int_equal(kura_cli(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "typedef struct author {\n    kura_base base;\n"));
+    assert_non_null(strstr(out, "const kura_model book_model = KURA_MODEL("));
+    assert_int_equal(kura_cli("inspect", out, sizeof out), 2);
+    assert_int_equal(kura_cli("inspect --nope x", out, sizeof out), 2);
+    assert_int_equal(kura_cli("inspect 'sqlite:////nonexistent/dir/x.db'", out, sizeof out), 1);
+}
+
+/* A document collection, as kura's document store writes it. */
+typedef struct me_doc {
+    kura_base base;
+    char name[KURA_STRING_BYTES(64)];
+    char email[KURA_STRING_BYTES(128)];
+    int32_t age;
+    double ratio;
+    bool on;
+    kura_time born;
+    kura_tags tags;
+    int64_t big;
+} me_doc;
+static const kura_model me_doc_model = KURA_MODEL(
+    me_doc, "me_doc", KURA_STRING(me_doc, name, 64),
+    KURA_EMAIL(me_doc, email, 128, .index = true, .unique = true),
+    KURA_INT32(me_doc, age, .index = true), KURA_DOUBLE(me_doc, ratio), KURA_BOOL(me_doc, on),
+    KURA_DATETIME(me_doc, born), KURA_TAGS(me_doc, tags), KURA_INT64(me_doc, big));
+
+static void collection_sampled(const char *url, const char *fields)
+{
+    kura_error err = {0};
+    kura_store *docs = kura_document_store_open(url, &err);
+    if (!docs)
+        fail_msg("%s", err.message);
+    assert_true(kura_drop(docs, &me_doc_model, &err));
+    for (int i = 0; i < 3; i++) {
+        me_doc m;
+        kura_init(&me_doc_model, &m);
+        snprintf(m.name, sizeof m.name, "n%d", i);
+        snprintf(m.email, sizeof m.email, "a%d@example.org", i);
+        m.age = i;
+        m.ratio = i + 0.5;
+        m.born = kura_now();
+        kura_tags_add(&m.tags, "t");
+        m.big = 5000000000LL;
+        if (i == 1) /* a null is no evidence against a type */
+            kura_set_null(&me_doc_model, &m, kura_field_named(&me_doc_model, "age"), true);
+        if (!kura_insert(docs, &me_doc_model, &m, &err))
+            fail_msg("%s", err.message);
+    }
+    kura_schema *s = inspect(url);
+    char *text = kura_schema_to_string(s, &err);
+    char want[2048];
+    snprintf(
+        want, sizeof want,
+        "      \"name\": \"me_doc\",\n"
+        "      \"store\": \"documents\",\n"
+        "      \"path\": \"/me_doc\",\n"
+        "      \"fields\": [\n%s"
+        "      ],\n"
+        "      \"warnings\": [\n"
+        "        \"collection me_doc: fields inferred from 3 sampled documents (of at most 100); "
+        "none is marked required or bounded, and strings are text (e-mail addresses email): "
+        "check them\"\n"
+        "      ]\n",
+        fields);
+    if (!text || !strstr(text, want)) {
+        printf("inspected:\n%s\nexpected within:\n%s", text ? text : err.message, want);
+        fail();
+    }
+    /* The inferred model reads the documents kura wrote. */
+    const kura_model *m = kura_schema_find(s, "me_doc");
+    kura_query q = kura_query_for(m);
+    kura_where_int(&q, "age", KURA_EQ, 2);
+    kura_rows rows = {0};
+    assert_true(kura_find(docs, &q, &rows, &err));
+    assert_int_equal(rows.count, 1);
+    char *json = kura_to_json_string(m, kura_row(&rows, 0));
+    assert_non_null(strstr(json, "\"name\":\"n2\""));
+    assert_non_null(strstr(json, "\"email\":\"a2@example.org\""));
+    assert_non_null(strstr(json, "\"age\":2,"));
+    free(json);
+    kura_rows_free(&rows);
+    assert_true(kura_drop(docs, &me_doc_model, &err));
+    kura_store_close(docs);
+    free(text);
+    kura_schema_free(s);
+}
+
+#define FIELDS_IN_ORDER                                                                            \
+    "        {\"name\": \"name\", \"type\": \"text\"},\n"                                          \
+    "        {\"name\": \"email\", \"type\": \"email\", \"max_chars\": 254, \"index\": true, "     \
+    "\"unique\": true},\n"                                                                         \
+    "        {\"name\": \"age\", \"type\": \"int32\", \"index\": true},\n"                         \
+    "        {\"name\": \"ratio\", \"type\": \"double\"},\n"                                       \
+    "        {\"name\": \"on\", \"type\": \"bool\"},\n"                                            \
+    "        {\"name\": \"born\", \"type\": \"datetime\"},\n"                                      \
+    "        {\"name\": \"tags\", \"type\": \"tags\"},\n"                                          \
+    "        {\"name\": \"big\", \"type\": \"int64\"}\n"
+
+#define FIELDS_JSONB_ORDER                                                                         \
+    "        {\"name\": \"on\", \"type\": \"bool\"},\n"                                            \
+    "        {\"name\": \"age\", \"type\": \"int32\", \"index\": true},\n"                         \
+    "        {\"name\": \"big\", \"type\": \"int64\"},\n"                                          \
+    "        {\"name\": \"born\", \"type\": \"datetime\"},\n"                                      \
+    "        {\"name\": \"name\", \"type\": \"text\"},\n"                                          \
+    "        {\"name\": \"tags\", \"type\": \"tags\"},\n"                                          \
+    "        {\"name\": \"email\", \"type\": \"email\", \"max_chars\": 254, \"index\": true, "     \
+    "\"unique\": true},\n"                                                                         \
+    "        {\"name\": \"ratio\", \"type\": \"double\"}\n"
+
+static void test_document_collections_are_sampled(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/docs.db", dir);
+    collection_sampled(url, FIELDS_IN_ORDER);
+    if (pg_test_url()) /* JSONB keeps its keys shortest first: the fields follow */
+        collection_sampled(pg_test_url(), FIELDS_JSONB_ORDER);
+}
+
+static void test_refuses_document_stores(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_store *docs = kura_document_store_open("sqlite://:memory:", &err);
+    assert_non_null(docs);
+    assert_null(kura_inspect_store(docs, &err));
+    assert_int_equal(err.code, KURA_UNSUPPORTED);
+    kura_store_close(docs);
+    assert_null(kura_inspect("nosuch://x", &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_flask_file_gives_the_expected_schema),
+        cmocka_unit_test(test_tables_through_the_store),
+        cmocka_unit_test(test_c_declarations_compile_with_the_same_layout),
+        cmocka_unit_test(test_postgresql_tables),
+        cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_document_collections_are_sampled),
+        cmocka_unit_test(test_refuses_document_stores),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
