@@ -11,7 +11,7 @@
 #include <kura/kura.h>
 
 /* Registers SAUser (SQL, table sa_user) and MEUser (documents, collection
- * me_user) on app. A kura_setup_fn: ctx is unused. */
+ * m_e_user, MongoEngine's name for it) on app. A kura_setup_fn: ctx is unused. */
 bool guide_setup(kura_app *app, void *ctx, kura_error *err);
 
 /* Mounts /users (SAUser), /me_users (MEUser), /session, /rankings, /health

@@ -68,8 +68,8 @@ int main(int argc, char **argv)
     int found_alice = 0;
     for (size_t i = 0; i < thirty.count; i++) {
         const me_user *u = kura_row(&thirty, i);
-        printf("age 30: _id %lld %s <%s> %s\n", (long long)u->base.id, u->name, u->email, u->sex);
-        found_alice += u->base.id == alice.base.id;
+        printf("age 30: _id %s %s <%s> %s\n", u->base.key, u->name, u->email, u->sex);
+        found_alice += strcmp(u->base.key, alice.base.key) == 0;
     }
     kura_rows_free(&thirty);
     if (!found_alice) {
@@ -82,7 +82,7 @@ int main(int argc, char **argv)
     if (!kura_save(docs, m, &alice, &err))
         return fail("change_sex", &err);
     me_user again;
-    if (!kura_get(docs, m, alice.base.id, &again, &err))
+    if (!kura_get_key(docs, m, alice.base.key, &again, &err))
         return fail("get", &err);
     printf("change_sex: %s is now %s, updated_at moved: %s\n", again.name, again.sex,
            again.base.updated_at > before ? "yes" : "no");
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
     printf("refused: %s (field %s)\n", err.message, err.field);
     kura_error cerr = {0};
     int64_t n_after = count_users(docs, m, &cerr);
-    if (n_before < 0 || n_after != n_before || bad.base.id != 0) {
+    if (n_before < 0 || n_after != n_before || bad.base.key[0] != '\0') {
         fprintf(stderr, "me_user_example: the refused user was written\n");
         return 1;
     }

@@ -76,6 +76,12 @@ void kura_model_cache_free(kura_model_cache *cache);
 bool kura_cache_get(kura_model_cache *cache, const kura_model *model, int64_t id, void *out,
                     kura_error *err);
 
+/* kura_cache_get by the key as text, for every key kind (kura_get_key's
+ * rules: a malformed key is KURA_INVALID). The entry is
+ * "<prefix><model>:<key>" with the key in canonical text. */
+bool kura_cache_get_key(kura_model_cache *cache, const kura_model *model, const char *key,
+                        void *out, kura_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,10 +6,16 @@
  * checked by the same conformance suite. A model is stored as one document
  * per object in a collection named like the model:
  *
- *   - the id is the document's `_id`, an integer in every driver, assigned by
- *     the store on insert (embedded and JSONB: the table's INTEGER/BIGSERIAL
- *     key "_id"; MongoDB: a counter in the `kura_counters` collection, taken
- *     with findAndModify $inc, several ids in one round trip for insert_many);
+ *   - the key is the document's `_id`, by the model's key kind (model.h):
+ *       int64     an integer assigned by the store on insert (embedded and
+ *                 JSONB: the table's INTEGER/BIGSERIAL key "_id"; MongoDB: a
+ *                 counter in the `kura_counters` collection, taken with
+ *                 findAndModify $inc, several ids in one round trip for
+ *                 insert_many);
+ *       uuid      a string (JSONB: a UUID column), made by kura;
+ *       objectid  a BSON ObjectId in MongoDB (text in the JSON tables), made by
+ *                 kura with bson_oid_init as the drivers do;
+ *       string    a string the caller supplies;
  *   - the user fields are keys named like the fields; created_at and
  *     updated_at are dates: ISO 8601 UTC text with microseconds in JSON
  *     ("2024-05-01T12:00:00.000001Z"), BSON dates in MongoDB;
@@ -18,6 +24,28 @@
  *     ignored when reading and KEPT when saving: kura_update and
  *     kura_update_where merge the model's keys into the stored document
  *     (json_patch / jsonb || / $set), they never replace it;
+ *
+ * Documents other programs wrote (pymongo, MongoEngine, a SQL INSERT):
+ *   - `_id`s. A model keyed objectid or string reads an `_id` of any of the
+ *     three types programs write: an ObjectId as its 24 hex digits, a string
+ *     as itself (1..63 bytes), an integer as its decimal text. Such a document
+ *     is read, updated and deleted by that text (kura_get_key, kura_update,
+ *     kura_delete_key, a query on the key, HTTP /things/{id}): kura matches
+ *     `_id` against every type the text may stand for (the ObjectId when it
+ *     is 24 hex digits, the string, the integer when it is an integer's
+ *     text). A uuid model reads string `_id`s only. An int64 model reads
+ *     integer `_id`s only: declare the model KURA_KEY_OBJECTID to share a
+ *     collection with MongoEngine or pymongo, whose keys are ObjectIds.
+ *   - Misfits. A document that does not fit the model (a field of the wrong
+ *     type, a string longer than its member, an `_id` the key kind does not
+ *     read) never fails a listing: kura_find skips it and appends a
+ *     kura_misfit (its key as text, the field, the reason) to the rows'
+ *     misfits, and the HTTP list answers them as "misfits": [{"id", "field",
+ *     "reason"}] beside "items"; a cursor returns KURA_MISFIT for it and
+ *     goes on. Reading it alone (kura_get_key) is KURA_MISFIT naming the
+ *     field (HTTP 409); deleting it by key works. On PostgreSQL JSONB a
+ *     number or boolean field holding text of another type still fails the
+ *     query (its ::integer cast is SQL's), not yet a misfit.
  *   - indexed and unique fields become real indexes (SQL expression indexes,
  *     MongoDB createIndexes), made by kura_create or on a model's first use
  *     by the store, never on every write.

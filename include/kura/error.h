@@ -31,7 +31,8 @@ extern "C" {
     X(UNSUPPORTED, "not supported")                                                                \
     X(IO, "input/output error")                                                                    \
     X(AUTH, "not authorised")                                                                      \
-    X(CONFLICT, "conflicts with the current state")
+    X(CONFLICT, "conflicts with the current state")                                                \
+    X(MISFIT, "a stored document does not fit the model")
 
 typedef enum kura_code {
 #define KURA_X_ENUM(name, text) KURA_##name,

@@ -21,7 +21,10 @@
  * as a bound parameter; field names only ever come from the descriptor.
  * Strings are BORROWED: they must stay valid until the query has run.
  *
- * Besides the user fields, "id", "created_at" and "updated_at" can be named.
+ * Besides the user fields, the key and "created_at" and "updated_at" can be
+ * named. The key is "id" (or "_id" when a user field is named id:
+ * kura_key_name): an integer for int64 keys, a string for the other kinds
+ * (kura_where_str; EQ, NE, IN and order compare it, PREFIX and LIKE refuse it).
  */
 #ifndef KURA_QUERY_H
 #define KURA_QUERY_H

@@ -42,12 +42,26 @@ extern "C" {
 typedef struct kura_store kura_store;
 typedef struct kura_cursor kura_cursor;
 
+/*
+ * A stored row or document that does not fit the model (a field of the wrong
+ * type, a string too long for its member, an `_id` of a type the key kind
+ * does not read): kura_find skips it and records it here, so one document
+ * another program wrote never turns a whole listing into an error.
+ */
+typedef struct kura_misfit {
+    char id[KURA_KEY_BYTES]; /* the row's key as text (kura_key_text), "" if unreadable */
+    char field[64];          /* the field at fault ("id" for the key) */
+    char reason[192];        /* readable */
+} kura_misfit;
+
 /* An array of model structs, all of `model`. Zero-initialise before use. */
 typedef struct kura_rows {
     const kura_model *model;
     void *items; /* count structs of model->size bytes, malloc'd */
     size_t count;
     size_t capacity;
+    kura_misfit *misfits; /* rows kura_find skipped (malloc'd, freed by kura_rows_free) */
+    size_t nmisfits;
 } kura_rows;
 
 /* Row i of rows (no bounds check beyond an assert-free NULL for i >= count). */
@@ -90,16 +104,15 @@ bool kura_store_ping(kura_store *store, kura_error *err);
 /*
  * A write hook hears of every successful kura_update (and kura_save of an
  * existing row), kura_delete, kura_update_where and kura_delete_where on the
- * store, after the driver returned: `id` is the row's id, or 0 when the write
- * may have touched many rows. It runs on the writing thread. Writes made
- * inside a transaction are reported once, when its outermost level commits or
- * rolls back, with model NULL and id 0 ("anything may have changed"), so a
- * hook never runs while the transaction holds its locks. Caches use it to
- * invalidate (kura/cache.h). Inserts are
- * not reported: they make no existing row stale. Raw SQL (kura_sql_exec) is
- * not seen.
+ * store, after the driver returned: `id` is the row's id (int64 keys) and
+ * `key` the row's key as text for the other key kinds (NULL for int64 keys);
+ * id 0 and key NULL when the write may have touched many rows. It runs on the writing thread.
+ * Writes made inside a transaction are reported once, when its outermost level commits or rolls
+ * back, with model NULL and id 0 ("anything may have changed"), so a hook never runs while the
+ * transaction holds its locks. Caches use it to invalidate (kura/cache.h). Inserts are not
+ * reported: they make no existing row stale. Raw SQL (kura_sql_exec) is not seen.
  */
-typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id);
+typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id, const char *key);
 
 /* Sets the store's one write hook (NULL removes it); it replaces any earlier
  * one. Set it before the store is shared between threads. */
@@ -117,7 +130,16 @@ bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n,
 
 /* --- one object ---------------------------------------------------------- */
 
-/* Validates, stamps created_at/updated_at and inserts *obj; sets obj->base.id. */
+/*
+ * Validates, stamps created_at/updated_at and inserts *obj. The key:
+ *   int64     the store assigns it into obj->base.id;
+ *   uuid, objectid   kura generates it into obj->base.key when that is "",
+ *             else checks (and lowercases) the one the caller put there;
+ *   string    the caller must put it in obj->base.key (KURA_VALIDATION
+ *             naming "id" when it is missing or malformed).
+ * A key already stored is KURA_CONSTRAINT. On failure a generated key is
+ * taken back (base.key is "" again).
+ */
 bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_error *err);
 
 /* Inserts n structs from the array objs in one transaction: all or none.
@@ -128,23 +150,45 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
                       kura_error *err);
 
 /* Reads the row with `id` into *out (which must own nothing: it is overwritten).
- * KURA_NOT_FOUND when there is none. */
+ * KURA_NOT_FOUND when there is none. For KURA_KEY_INT64 models only (others:
+ * KURA_INVALID; use kura_get_key). KURA_MISFIT when the stored document does
+ * not fit the model (err names the field). */
 bool kura_get(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err);
 
-/* Validates, stamps updated_at and writes every field of *obj to the row
- * obj->base.id. KURA_NOT_FOUND when that row is gone. created_at is kept. */
+/* kura_get by the key as text, for every key kind (kura_key_parse reads it: a
+ * malformed key is KURA_INVALID naming "id", a well-formed one that is not
+ * stored KURA_NOT_FOUND). */
+bool kura_get_key(kura_store *store, const kura_model *model, const char *key, void *out,
+                  kura_error *err);
+
+/* Validates, stamps updated_at and writes every field of *obj to the row with
+ * obj's key (base.id or base.key). KURA_NOT_FOUND when that row is gone.
+ * created_at is kept. */
 bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_error *err);
 
-/* kura_insert when obj->base.id is 0, kura_update otherwise. */
+/*
+ * Insert or update, by the key kind:
+ *   int64, uuid, objectid   kura_insert when *obj has no key yet (base.id 0,
+ *             base.key ""), kura_update otherwise;
+ *   string    the caller always supplies the key, so: kura_update, and
+ *             kura_insert when no row has that key (two concurrent first saves
+ *             of one key: one inserts, the other gets KURA_CONSTRAINT).
+ */
 bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error *err);
 
-/* Deletes the row with `id`. KURA_NOT_FOUND when there is none. */
+/* Deletes the row with `id`. KURA_NOT_FOUND when there is none. KURA_KEY_INT64
+ * models only, as kura_get. */
 bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_error *err);
+
+/* kura_delete by the key as text, for every key kind (as kura_get_key). */
+bool kura_delete_key(kura_store *store, const kura_model *model, const char *key, kura_error *err);
 
 /* --- queries ------------------------------------------------------------- */
 
 /* Appends every matching row to *out (zero-initialised or from an earlier call
- * with the same model). On failure *out keeps the rows it had before. */
+ * with the same model). On failure *out keeps the rows it had before. A row
+ * that does not fit the model (kura_misfit) is skipped and appended to
+ * out->misfits instead: the call still succeeds. */
 bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_error *err);
 
 /* The first matching row (in the query's order) into *out; *found says whether
@@ -182,7 +226,10 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
 kura_cursor *kura_cursor_open(kura_store *store, const kura_query *q, kura_error *err);
 
 /* Reads the next row into *out (overwritten; it must own nothing).
- * Returns 1 for a row, 0 at the end, -1 on error (err filled). */
+ * Returns 1 for a row, 0 at the end, -1 on error (err filled). With
+ * KURA_MISFIT the row did not fit the model: err names the field, out's
+ * base holds its key (kura_key_text) and owns nothing, and the cursor is
+ * still usable: call kura_cursor_next again for the next row. */
 int kura_cursor_next(kura_cursor *cursor, void *out, kura_error *err);
 
 /* Ends the cursor and returns its connection. NULL is a no-op. */

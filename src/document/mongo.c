@@ -6,9 +6,11 @@
  * until closed. The URI configures everything libmongoc knows (replica sets,
  * TLS, auth, maxPoolSize, timeouts); kura adds nothing to it.
  *
- * Ids: `_id` is an int64 taken from the counter document {_id: <collection>}
- * in `kura_counters` with findAndModify {$inc: {seq: n}} (upsert), so ids are
- * small integers in every document driver and a batch takes n in one trip.
+ * Ids: for int64 keys `_id` is an int64 taken from the counter document
+ * {_id: <collection>} in `kura_counters` with findAndModify {$inc: {seq: n}}
+ * (upsert), so ids are small integers in every document driver and a batch
+ * takes n in one trip. The other key kinds arrive made (store.c): an
+ * ObjectId or a string `_id` (mongo_private.h says how they are matched).
  */
 #include <mongoc/mongoc.h>
 #include <pthread.h>
@@ -292,6 +294,29 @@ static kura_time ms_stamp(kura_time t)
 
 /* ---- documents ----------------------------------------------------------------- */
 
+/* The filter for the documents of a batch: their id range, or their keys. */
+static void batch_filter(const kura_model *m, const void *objs, size_t n, int64_t first,
+                         bson_t *sel)
+{
+    bson_t cond, arr;
+    bson_append_document_begin(sel, "_id", -1, &cond);
+    if (m->key == KURA_KEY_INT64) {
+        bson_append_int64(&cond, "$gte", -1, first);
+        bson_append_int64(&cond, "$lt", -1, first + (int64_t)n);
+    } else {
+        bson_append_array_begin(&cond, "$in", -1, &arr);
+        for (size_t i = 0; i < n; i++) {
+            char idx[24];
+            const char *ikey;
+            bson_uint32_to_string((uint32_t)i, &ikey, idx, sizeof idx);
+            kura_keyref k = kura_keyref_of(m, (const char *)objs + i * m->size);
+            kura_mongo_append_key(m, &k, &arr, ikey);
+        }
+        bson_append_array_end(&cond, &arr);
+    }
+    bson_append_document_end(sel, &cond);
+}
+
 static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n, kura_error *err)
 {
     mongo_store *s = (mongo_store *)store;
@@ -301,7 +326,8 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     kura_base *b0 = objs;
     kura_time stamp = ms_stamp(b0->created_at);
     int64_t first = 0;
-    bool ok = take_ids(s, c, m->name, n, &first, err);
+    bool int_keys = m->key == KURA_KEY_INT64;
+    bool ok = !int_keys || take_ids(s, c, m->name, n, &first, err);
     bson_t *docs = ok ? calloc(n, sizeof *docs) : NULL;
     const bson_t **ptrs = ok ? calloc(n, sizeof *ptrs) : NULL;
     if (ok && (!docs || !ptrs))
@@ -310,7 +336,8 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     for (; ok && built < n; built++) {
         kura_base *b = (kura_base *)((char *)objs + built * m->size);
         b->created_at = b->updated_at = stamp; /* the caller holds what is stored */
-        b->id = first + (int64_t)built;
+        if (int_keys)
+            b->id = first + (int64_t)built;
         bson_init(&docs[built]);
         ptrs[built] = &docs[built];
         ok = kura_mongo_from_model(m, b, false, &docs[built], err);
@@ -325,11 +352,8 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
             if (n > 1) {
                 /* All or nothing without a transaction: delete what the ordered
                  * batch wrote before it stopped (only ids taken for it). */
-                bson_t sel = BSON_INITIALIZER, range;
-                bson_append_document_begin(&sel, "_id", -1, &range);
-                bson_append_int64(&range, "$gte", -1, first);
-                bson_append_int64(&range, "$lt", -1, first + (int64_t)n);
-                bson_append_document_end(&sel, &range);
+                bson_t sel = BSON_INITIALIZER;
+                batch_filter(m, objs, n, first, &sel);
                 bson_error_t e2;
                 if (!mongoc_collection_delete_many(coll, &sel, NULL, NULL, &e2))
                     kura_fail(err, KURA_STORE, NULL,
@@ -346,13 +370,14 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     free(docs);
     free(ptrs);
     push(s, c);
-    if (!ok)
+    if (!ok && int_keys)
         for (size_t i = 0; i < n; i++)
             ((kura_base *)((char *)objs + i * m->size))->id = 0;
     return ok;
 }
 
-static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out, kura_error *err)
+static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *key, void *out,
+                   kura_error *err)
 {
     mongo_store *s = (mongo_store *)store;
     mongoc_client_t *c = ready(s, m, err);
@@ -360,7 +385,7 @@ static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out
         return false;
     mongoc_collection_t *coll = coll_for(s, c, m->name);
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-    bson_append_int64(&filter, "_id", -1, id);
+    kura_mongo_key_filter(m, key, &filter);
     bson_append_int64(&opts, "limit", -1, 1);
     mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
     const bson_t *doc;
@@ -375,7 +400,7 @@ static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out
         if (mongoc_cursor_error(cur, &e))
             ok = fail_bson(err, &e, "find");
         else
-            ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+            ok = kura_key_not_found(err, m, key);
     }
     mongoc_cursor_destroy(cur);
     bson_destroy(&filter);
@@ -426,31 +451,33 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     kura_base *b = (kura_base *)(uintptr_t)obj;
     b->updated_at = ms_stamp(b->updated_at);
     bson_t filter = BSON_INITIALIZER, set = BSON_INITIALIZER;
-    bson_append_int64(&filter, "_id", -1, b->id);
+    kura_keyref key = kura_keyref_of(m, b);
+    kura_mongo_key_filter(m, &key, &filter);
     int64_t matched = 0;
     /* $set names only the model's keys: the others in the document stay. */
     bool ok = kura_mongo_from_model(m, obj, true, &set, err) &&
               write_op(s, c, m->name, &filter, &set, false, &matched, err);
     if (ok && matched == 0)
-        ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)b->id);
+        ok = kura_key_not_found(err, m, &key);
     bson_destroy(&filter);
     bson_destroy(&set);
     push(s, c);
     return ok;
 }
 
-static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_error *err)
+static bool do_remove(kura_store *store, const kura_model *m, const kura_keyref *key,
+                      kura_error *err)
 {
     mongo_store *s = (mongo_store *)store;
     mongoc_client_t *c = ready(s, m, err);
     if (!c)
         return false;
     bson_t filter = BSON_INITIALIZER;
-    bson_append_int64(&filter, "_id", -1, id);
+    kura_mongo_key_filter(m, key, &filter);
     int64_t n = 0;
     bool ok = write_op(s, c, m->name, &filter, NULL, false, &n, err);
     if (ok && n == 0)
-        ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+        ok = kura_key_not_found(err, m, key);
     bson_destroy(&filter);
     push(s, c);
     return ok;

@@ -1,7 +1,9 @@
 /* mongo_bson.c — models to BSON documents and back; queries to filter documents. */
 #include "document/mongo_private.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -76,8 +78,10 @@ bool kura_mongo_from_model(const kura_model *m, const void *obj, bool for_update
                            kura_error *err)
 {
     const kura_base *base = obj;
-    if (!for_update)
-        bson_append_int64(doc, "_id", -1, base->id);
+    if (!for_update) {
+        kura_keyref k = {base->id, m->key == KURA_KEY_INT64 ? NULL : base->key};
+        kura_mongo_append_key(m, &k, doc, "_id");
+    }
     for (size_t i = 0; i < m->nfields; i++)
         if (!append_field(doc, m, obj, &m->fields[i], err)) {
             if (!err || err->code == KURA_OK)
@@ -112,7 +116,7 @@ bool kura_mongo_from_assign(const kura_model *m, const kura_assign *set, size_t 
 
 static bool wrong_type(kura_error *err, const char *name, const bson_iter_t *it)
 {
-    return kura_fail(err, KURA_STORE, name,
+    return kura_fail(err, KURA_MISFIT, name,
                      "%s: stored value has BSON type 0x%02x, not the field's", name,
                      (unsigned)bson_iter_type(it));
 }
@@ -169,6 +173,53 @@ static bool read_field(const kura_model *m, const kura_field *f, const bson_iter
     return true;
 }
 
+/*
+ * `_id` into base->id (int64 keys) or base->key (the others). Every kind
+ * first writes the text of what is there into base->key, so that a document
+ * that does not fit still names its key (kura_misfit.id).
+ */
+static bool read_key(const kura_model *m, const bson_iter_t *it, kura_base *base, kura_error *err)
+{
+    int64_t iv;
+    bool is_int = iter_int(it, &iv) && bson_iter_type(it) != BSON_TYPE_DOUBLE;
+    bool ok = true;
+    if (BSON_ITER_HOLDS_OID(it)) {
+        bson_oid_to_string(bson_iter_oid(it), base->key);
+    } else if (is_int) {
+        snprintf(base->key, sizeof base->key, "%lld", (long long)iv);
+    } else if (BSON_ITER_HOLDS_UTF8(it)) {
+        uint32_t len;
+        const char *s = bson_iter_utf8(it, &len);
+        ok = len > 0 && len < sizeof base->key && !memchr(s, '\0', len);
+        if (ok) {
+            memcpy(base->key, s, len);
+            base->key[len] = '\0';
+        } else {
+            base->key[0] = '\0';
+        }
+    } else {
+        ok = false;
+        base->key[0] = '\0';
+    }
+    if (m->key == KURA_KEY_INT64) {
+        if (is_int && iv != 0) {
+            base->id = iv;
+            base->key[0] = '\0';
+            return true;
+        }
+        return kura_fail(err, KURA_MISFIT, "id",
+                         "_id is not an integer (BSON type 0x%02x): declare the model's key "
+                         "KURA_KEY_OBJECTID or KURA_KEY_STRING to read it",
+                         (unsigned)bson_iter_type(it));
+    }
+    if (!ok)
+        return kura_fail(err, KURA_MISFIT, "id",
+                         "_id (BSON type 0x%02x) is not an ObjectId, an integer or a string of "
+                         "1 to %d bytes",
+                         (unsigned)bson_iter_type(it), KURA_KEY_BYTES - 1);
+    return true;
+}
+
 bool kura_mongo_to_model(const kura_model *m, const bson_t *doc, void *out, kura_error *err)
 {
     kura_base *base = out;
@@ -176,6 +227,9 @@ bool kura_mongo_to_model(const kura_model *m, const bson_t *doc, void *out, kura
     for (size_t i = 0; i < m->nfields; i++)
         kura_set_null(m, out, &m->fields[i], true);
     bson_iter_t it;
+    /* The key first, wherever it is: a misfit is reported by its key. */
+    if (bson_iter_init_find(&it, doc, "_id") && !read_key(m, &it, base, err))
+        return false;
     if (!bson_iter_init(&it, doc))
         return kura_fail(err, KURA_STORE, NULL, "corrupt BSON document");
     while (bson_iter_next(&it)) {
@@ -185,11 +239,7 @@ bool kura_mongo_to_model(const kura_model *m, const bson_t *doc, void *out, kura
             if (!read_field(m, f, &it, out, err))
                 return false;
         } else if (strcmp(key, "_id") == 0) {
-            int64_t id;
-            if (!iter_int(&it, &id))
-                return kura_fail(err, KURA_STORE, "id",
-                                 "_id is not an integer (a document kura did not write?)");
-            base->id = id;
+            /* read above */
         } else if (strcmp(key, "created_at") == 0) {
             if (!iter_time(key, &it, &base->created_at, err))
                 return false;
@@ -199,6 +249,81 @@ bool kura_mongo_to_model(const kura_model *m, const bson_t *doc, void *out, kura
         } /* else: a key another program wrote; kept in the store, ignored here */
     }
     return true;
+}
+
+/* ---- keys ------------------------------------------------------------------------- */
+
+static bool all_hex24(const char *s)
+{
+    size_t n = strlen(s);
+    if (n != 24)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f') ||
+              (s[i] >= 'A' && s[i] <= 'F')))
+            return false;
+    return true;
+}
+
+void kura_mongo_append_key(const kura_model *m, const kura_keyref *k, bson_t *doc, const char *name)
+{
+    if (!k->text) {
+        bson_append_int64(doc, name, -1, k->id);
+    } else if (m->key == KURA_KEY_OBJECTID && all_hex24(k->text)) {
+        bson_oid_t oid;
+        bson_oid_init_from_string(&oid, k->text);
+        bson_append_oid(doc, name, -1, &oid);
+    } else {
+        bson_append_utf8(doc, name, -1, k->text, -1);
+    }
+}
+
+/* Appends to array arr, from index *n on, every BSON value a key read as
+ * `text` may be stored as (see kura_mongo_key_filter). */
+static void key_candidates(const kura_model *m, const char *text, bson_t *arr, uint32_t *n)
+{
+    char idx[16];
+    const char *ikey;
+    kura_keyref k = {0, text};
+    bson_uint32_to_string((*n)++, &ikey, idx, sizeof idx);
+    kura_mongo_append_key(m, &k, arr, ikey); /* the kind's own type first */
+    if (m->key == KURA_KEY_UUID)
+        return; /* UUIDs are strings, written by kura or not */
+    if (m->key == KURA_KEY_OBJECTID && all_hex24(text)) {
+        bson_uint32_to_string((*n)++, &ikey, idx, sizeof idx);
+        bson_append_utf8(arr, ikey, -1, text, -1);
+    } else if (m->key == KURA_KEY_STRING && all_hex24(text)) {
+        bson_oid_t oid;
+        bson_oid_init_from_string(&oid, text);
+        bson_uint32_to_string((*n)++, &ikey, idx, sizeof idx);
+        bson_append_oid(arr, ikey, -1, &oid);
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (*text >= '0' && *text <= '9' && !*end && !errno) {
+        char back[32];
+        snprintf(back, sizeof back, "%lld", v);
+        if (strcmp(back, text) == 0) { /* "007" is no integer's text */
+            bson_uint32_to_string((*n)++, &ikey, idx, sizeof idx);
+            bson_append_int64(arr, ikey, -1, v);
+        }
+    }
+}
+
+void kura_mongo_key_filter(const kura_model *m, const kura_keyref *k, bson_t *filter)
+{
+    if (!k->text) {
+        bson_append_int64(filter, "_id", -1, k->id);
+        return;
+    }
+    bson_t cond, arr;
+    uint32_t n = 0;
+    bson_append_document_begin(filter, "_id", -1, &cond);
+    bson_append_array_begin(&cond, "$in", -1, &arr);
+    key_candidates(m, k->text, &arr, &n);
+    bson_append_array_end(&cond, &arr);
+    bson_append_document_end(filter, &cond);
 }
 
 /* ---- queries --------------------------------------------------------------------- */
@@ -274,6 +399,21 @@ static int64_t time_bound(kura_op op, kura_time t)
     return ms;
 }
 
+/* A text key compared for (in)equality: against every type it may be stored as. */
+static bool append_key_cmp(walk *w, bson_t *d, kura_op op, const kura_value *v, unsigned count)
+{
+    const kura_model *m = w->q->model;
+    bson_t cond, arr;
+    uint32_t n = 0;
+    bson_append_document_begin(d, "_id", -1, &cond);
+    bson_append_array_begin(&cond, op == KURA_NE ? "$nin" : "$in", -1, &arr);
+    for (unsigned i = 0; i < count; i++)
+        key_candidates(m, v[i].as.s, &arr, &n);
+    bson_append_array_end(&cond, &arr);
+    bson_append_document_end(d, &cond);
+    return true;
+}
+
 static bool append_cmp(walk *w, bson_t *d, const kura_term *t, const kura_value *v)
 {
     const kura_model *m = w->q->model;
@@ -281,6 +421,8 @@ static bool append_cmp(walk *w, bson_t *d, const kura_term *t, const kura_value 
     kura_type type = kura_column_type(m, t->column);
     bson_t cond, arr;
     kura_op op = (kura_op)t->op;
+    if (t->column == KURA_COL_ID && m->key != KURA_KEY_INT64 && (op == KURA_EQ || op == KURA_NE))
+        return append_key_cmp(w, d, op, v, 1);
     if (v->kind == KURA_VALUE_TIME && !whole_ms(v->as.t) && (op == KURA_EQ || op == KURA_NE)) {
         /* No millisecond date equals it: EQ matches nothing, NE every non-null. */
         if (op == KURA_EQ) {
@@ -314,6 +456,8 @@ static bool append_cmp(walk *w, bson_t *d, const kura_term *t, const kura_value 
 static bool append_in(walk *w, bson_t *d, const kura_term *t, const kura_value *v)
 {
     const kura_model *m = w->q->model;
+    if (t->column == KURA_COL_ID && m->key != KURA_KEY_INT64)
+        return append_key_cmp(w, d, KURA_EQ, v, t->count);
     const char *key = kura_mongo_key(m, t->column);
     kura_type type = kura_column_type(m, t->column);
     bson_t cond, arr;

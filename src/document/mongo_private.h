@@ -11,6 +11,8 @@
 #include <kura/query.h>
 #include <kura/store.h>
 
+#include "store/store_private.h"
+
 /* The BSON dates (milliseconds since 1970) a kura_time can hold: years 0000..9999. */
 #define KURA_MONGO_MIN_MS INT64_C(-62167219200000)
 #define KURA_MONGO_MAX_MS INT64_C(253402300799999)
@@ -31,8 +33,9 @@ bool kura_mongo_from_model(const kura_model *m, const void *obj, bool for_update
 /*
  * Reads a stored document into *out (zeroed by the caller, owning nothing).
  * Declared fields missing from the document read as NULL; keys the model does
- * not declare are ignored. A value of the wrong BSON type is KURA_STORE naming
- * the field; on failure *out may own TEXT members (kura_clear).
+ * not declare are ignored. A value of the wrong BSON type is KURA_MISFIT naming
+ * the field (base.id / base.key already hold the document's key); on failure
+ * *out may own TEXT members (kura_clear).
  */
 bool kura_mongo_to_model(const kura_model *m, const bson_t *doc, void *out, kura_error *err);
 
@@ -51,6 +54,20 @@ bool kura_mongo_filter(const kura_query *q, bson_t *filter, kura_error *err);
 
 /* The sort document: q's keys, then _id ascending unless already a key. */
 void kura_mongo_sort(const kura_query *q, bson_t *sort);
+
+/*
+ * `_id`s. kura writes a key as its kind's BSON type: int64, ObjectId
+ * (objectid), string (uuid, string). Reading, the text kinds accept what
+ * other programs write: an ObjectId reads as its 24 hex digits, an integer as
+ * its decimal text, a string as itself. So a key given as text matches
+ * `_id` in {the kind's type, the string, the ObjectId when it is 24 hex
+ * digits, the integer when it is an integer's decimal text} (uuid keys:
+ * the string only).
+ */
+void kura_mongo_append_key(const kura_model *m, const kura_keyref *k, bson_t *doc,
+                           const char *name);
+/* Appends {"_id": <k, or {$in: [every type it may be stored as]}>} to filter. */
+void kura_mongo_key_filter(const kura_model *m, const kura_keyref *k, bson_t *filter);
 
 /* The key a column is stored under: "_id", a field name, created_at, updated_at. */
 const char *kura_mongo_key(const kura_model *m, int column);

@@ -153,8 +153,12 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "INSERT INTO ");
     kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, s->pg ? " (\"doc\") VALUES ($1::jsonb) RETURNING \"_id\""
-                           : " (\"doc\") VALUES (json(?)) RETURNING \"_id\"");
+    if (m->key == KURA_KEY_INT64)
+        kura_buf_add(&b, s->pg ? " (\"doc\") VALUES ($1::jsonb) RETURNING \"_id\""
+                               : " (\"doc\") VALUES (json(?)) RETURNING \"_id\"");
+    else /* the key is made before the insert: bound, not returned */
+        kura_buf_add(&b, s->pg ? " (\"_id\", \"doc\") VALUES ($1, $2::jsonb)"
+                               : " (\"_id\", \"doc\") VALUES (?, json(?))");
     dm->insert = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
@@ -213,6 +217,22 @@ static bool exec0(doc_store *s, const char *sql, kura_error *err)
     return kura_sql_exec(s->sql, sql, NULL, 0, NULL, err);
 }
 
+/* The "_id" column's type: the store's integer for int64 keys, text for the
+ * others (UUID on PostgreSQL, which checks and stores them in 16 bytes). */
+static const char *key_type(const doc_store *s, kura_key_kind kind)
+{
+    switch (kind) {
+    case KURA_KEY_INT64:
+        return s->pg ? "BIGSERIAL" : "INTEGER";
+    case KURA_KEY_UUID:
+        return s->pg ? "UUID" : "TEXT";
+    case KURA_KEY_OBJECTID:
+    case KURA_KEY_STRING:
+        break;
+    }
+    return "TEXT";
+}
+
 static bool create_collection(doc_store *s, doc_model *dm, kura_error *err)
 {
     const kura_model *m = dm->model;
@@ -221,9 +241,10 @@ static bool create_collection(doc_store *s, doc_model *dm, kura_error *err)
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "CREATE TABLE IF NOT EXISTS ");
     kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, s->pg ? " (\"_id\" BIGSERIAL PRIMARY KEY, \"doc\" JSONB NOT NULL)"
-                           : " (\"_id\" INTEGER PRIMARY KEY, \"doc\" TEXT NOT NULL "
-                             "CHECK (json_valid(\"doc\")))");
+    kura_buf_add(&b, " (\"_id\" ");
+    kura_buf_add(&b, key_type(s, m->key));
+    kura_buf_add(&b, s->pg ? " PRIMARY KEY, \"doc\" JSONB NOT NULL)"
+                           : " PRIMARY KEY, \"doc\" TEXT NOT NULL CHECK (json_valid(\"doc\")))");
     bool ok = !b.oom && exec0(s, b.data, err);
     /* A table of the same name that is not a collection (a relational model of
      * the same name in the same database) is a configuration error, said now. */
@@ -302,8 +323,9 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 
 /* ---- documents ---------------------------------------------------------------- */
 
-/* The model's keys as a JSON object (new reference): without "id" (the
- * table's key), and without created_at when `for_update` (it never changes). */
+/* The model's keys as a JSON object (new reference): without the key (the
+ * table's "_id" column), and without created_at when `for_update` (it never
+ * changes). */
 static json_t *doc_object(const kura_model *m, const void *obj, bool for_update, kura_error *err)
 {
     json_t *o = kura_to_json(m, obj);
@@ -311,7 +333,7 @@ static json_t *doc_object(const kura_model *m, const void *obj, bool for_update,
         kura_fail(err, KURA_NOMEM, NULL, "cannot encode %s as JSON", m->name);
         return NULL;
     }
-    json_object_del(o, "id");
+    json_object_del(o, kura_key_name(m));
     if (for_update)
         json_object_del(o, "created_at");
     return o;
@@ -398,12 +420,18 @@ static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error 
     char *text = doc_text(dm->model, obj, false, err);
     if (!text)
         return false;
-    kura_value v = KURA_VSTR(text);
-    int64_t id = 0;
-    bool ok = kura_sql_scalar(s->sql, dm->insert, &v, 1, &id, err);
+    bool ok;
+    if (dm->model->key == KURA_KEY_INT64) {
+        kura_value v = KURA_VSTR(text);
+        int64_t id = 0;
+        ok = kura_sql_scalar(s->sql, dm->insert, &v, 1, &id, err);
+        if (ok)
+            ((kura_base *)obj)->id = id;
+    } else {
+        kura_value v[2] = {KURA_VSTR(((kura_base *)obj)->key), KURA_VSTR(text)};
+        ok = kura_sql_exec(s->sql, dm->insert, v, 2, NULL, err);
+    }
     free(text);
-    if (ok)
-        ((kura_base *)obj)->id = id;
     return ok;
 }
 
@@ -432,20 +460,21 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     return ok;
 }
 
-static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out, kura_error *err)
+static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *key, void *out,
+                   kura_error *err)
 {
     doc_store *s = (doc_store *)store;
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    kura_value v = KURA_VINT(id);
+    kura_value v = kura_keyref_value(key);
     kura_cursor *c = kura_sql_cursor_sql(s->sql, m, dm->get, &v, 1, false, err);
     if (!c)
         return false;
     int rc = kura_cursor_next(c, out, err);
     kura_cursor_close(c);
     if (rc == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+        return kura_key_not_found(err, m, key);
     return rc == 1;
 }
 
@@ -458,7 +487,7 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     json_t *o = doc_object(m, obj, true, err);
     if (!o)
         return false;
-    const kura_base *base = obj;
+    kura_keyref key = kura_keyref_of(m, obj);
     char stack[512];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
@@ -471,30 +500,30 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     bool ok = patch_expr(&b, &p, s, m, o, err);
     if (ok) {
         kura_buf_add(&b, " WHERE \"_id\" = ");
-        kura_sql_param(&b, &p, KURA_VINT(base->id));
+        kura_sql_param(&b, &p, kura_keyref_value(&key));
         ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
                    : kura_sql_exec(s->sql, b.data, p.values, p.count, &changed, err);
     }
     kura_sql_params_free(&p);
     kura_buf_free(&b);
     if (ok && changed == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name,
-                         (long long)base->id);
+        return kura_key_not_found(err, m, &key);
     return ok;
 }
 
-static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_error *err)
+static bool do_remove(kura_store *store, const kura_model *m, const kura_keyref *key,
+                      kura_error *err)
 {
     doc_store *s = (doc_store *)store;
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    kura_value v = KURA_VINT(id);
+    kura_value v = kura_keyref_value(key);
     int64_t changed = 0;
     if (!kura_sql_exec(s->sql, dm->remove, &v, 1, &changed, err))
         return false;
     if (changed == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+        return kura_key_not_found(err, m, key);
     return true;
 }
 

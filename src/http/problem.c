@@ -151,6 +151,8 @@ enum MHD_Result http_problem_error(http_req *r, const kura_error *err)
     }
     case KURA_INVALID:
         return http_problem(r, 400, "%s", err->message);
+    case KURA_MISFIT: /* the stored document, not the request: it can still be deleted */
+        return http_problem(r, 409, "the stored document does not fit the model: %s", err->message);
     case KURA_UNAVAILABLE:
     case KURA_TIMEOUT:
         http_log(r->srv, KURA_LOG_WARN, "store unavailable: %s", err->message);

@@ -3,9 +3,15 @@
  *
  *   GET    /users              list: field=value filters, field_prefix=text,
  *                              order=[-]field[,...], limit, offset; answers
- *                              {"items":[...],"total":N,"limit":L,"offset":O}
- *   POST   /users              create from a JSON object (201, Location)
- *   GET    /users/{id}         read
+ *                              {"items":[...],"total":N,"limit":L,"offset":O},
+ *                              plus "misfits":[{"id":..,"field":..,"reason":..}]
+ *                              when stored documents did not fit the model
+ *                              (they are left out of items: kura_find)
+ *   POST   /users              create from a JSON object (201, Location); the
+ *                              key may be in it unless it is an int64 key (a
+ *                              string key must be)
+ *   GET    /users/{id}         read: {id} is read by the model's key kind
+ *                              (kura_key_parse): malformed 400, missing 404
  *   PATCH  /users/{id}         change the named fields ({"sex":"M"} is change_sex)
  *   DELETE /users/{id}         delete (204)
  *
@@ -23,9 +29,9 @@
 
 #define MAX_ERRORS (KURA_MAX_FIELDS + 16)
 
-static bool is_base_column(const char *name)
+static bool is_base_column(const kura_model *m, const char *name)
 {
-    return strcmp(name, "id") == 0 || strcmp(name, "created_at") == 0 ||
+    return strcmp(name, kura_key_name(m)) == 0 || strcmp(name, "created_at") == 0 ||
            strcmp(name, "updated_at") == 0;
 }
 
@@ -42,12 +48,24 @@ static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
     return true;
 }
 
-/* The {id} path parameter; false answered 400. */
-static bool path_id(http_req *r, int64_t *id, enum MHD_Result *ret)
+/* The {id} path parameter, read by the model's key kind into key (canonical
+ * text) and *id (int64 keys); false answered 400. */
+static bool path_key(http_req *r, char key[KURA_KEY_BYTES], int64_t *id, enum MHD_Result *ret)
 {
-    if (parse_int(r->params[0], 1, INT64_MAX, id))
+    const http_collection *c = r->ctx;
+    kura_error err = {0};
+    if (c->model->key == KURA_KEY_INT64) {
+        if (parse_int(r->params[0], 1, INT64_MAX, id)) {
+            snprintf(key, KURA_KEY_BYTES, "%lld", (long long)*id);
+            return true;
+        }
+        *ret = http_problem(r, 400, "the id must be a positive integer");
+        return false;
+    }
+    *id = 0;
+    if (kura_key_parse(c->model, r->params[0], NULL, key, &err))
         return true;
-    *ret = http_problem(r, 400, "the id must be a positive integer");
+    *ret = http_problem(r, 400, "%s", err.message);
     return false;
 }
 
@@ -77,7 +95,8 @@ static void add_error(field_errors *e, const char *field, const char *fmt, const
  * response was queued (400 or 422) into *ret. The JSON (whose keys the error
  * list borrows) is released before returning.
  */
-static bool decode_body(http_req *r, const kura_model *model, void *obj, enum MHD_Result *ret)
+static bool decode_body(http_req *r, const kura_model *model, void *obj, bool key_allowed,
+                        enum MHD_Result *ret)
 {
     if (!r->body || r->body_len == 0) {
         *ret = http_problem(r, 400, "the body is empty; expected a JSON object");
@@ -106,8 +125,18 @@ static bool decode_body(http_req *r, const kura_model *model, void *obj, enum MH
     json_object_foreach(json, key, v)
     {
         const kura_field *f = kura_field_named(model, key);
+        if (!f && key_allowed && strcmp(key, kura_key_name(model)) == 0) {
+            /* A key chosen by the client: its form is checked by kura_insert. */
+            json_t *one = json_pack("{s:O}", key, v);
+            kura_error err = {0};
+            if (!one || !kura_from_json(model, one, obj, false, &err))
+                add_error(e, key, "%s", one ? err.message : "the key could not be read");
+            json_decref(one);
+            continue;
+        }
         if (!f) {
-            add_error(e, key, is_base_column(key) ? "%s is set by the store" : "%s is not a field",
+            add_error(e, key,
+                      is_base_column(model, key) ? "%s is set by the store" : "%s is not a field",
                       key);
             continue;
         }
@@ -169,13 +198,17 @@ static enum MHD_Result create(http_req *r)
         return http_problem(r, 500, "out of memory");
     kura_init(c->model, obj);
     kura_error err = {0};
-    if (!decode_body(r, c->model, obj, &ret)) {
+    if (!decode_body(r, c->model, obj, c->model->key != KURA_KEY_INT64, &ret)) {
         /* answered */
     } else if (!counted(r, HTTP_OP_INSERT, kura_insert(c->store, c->model, obj, &err), &err)) {
         ret = http_problem_error(r, &err);
     } else {
-        char location[HTTP_PARAM_BYTES + 64];
-        snprintf(location, sizeof location, "%s/%lld", r->url, (long long)((kura_base *)obj)->id);
+        /* Key texts are URL-safe as kura makes them (digits, hex, dashes); a
+         * caller's string key is sent as it is. */
+        char location[HTTP_PARAM_BYTES + 64 + KURA_KEY_BYTES];
+        char key[KURA_KEY_BYTES];
+        kura_key_text(c->model, obj, key);
+        snprintf(location, sizeof location, "%s/%s", r->url, key);
         http_add_header(r, MHD_HTTP_HEADER_LOCATION, location);
         ret = respond_obj(r, c->model, obj, 201);
     }
@@ -184,12 +217,22 @@ static enum MHD_Result create(http_req *r)
     return ret;
 }
 
+/* kura_get for int64 keys (no second parse on the hot path), kura_get_key otherwise. */
+static bool get_by_key(const http_collection *c, int64_t id, const char *key, void *obj,
+                       kura_error *err)
+{
+    if (c->model->key == KURA_KEY_INT64)
+        return kura_get(c->store, c->model, id, obj, err);
+    return kura_get_key(c->store, c->model, key, obj, err);
+}
+
 static enum MHD_Result read_one(http_req *r)
 {
     const http_collection *c = r->ctx;
     enum MHD_Result ret;
     int64_t id;
-    if (!path_id(r, &id, &ret))
+    char key[KURA_KEY_BYTES];
+    if (!path_key(r, key, &id, &ret))
         return ret;
     kura_error err = {0};
     /* Models are small fixed-size structs: a stack buffer saves a malloc per read. */
@@ -198,7 +241,7 @@ static enum MHD_Result read_one(http_req *r)
     if (!obj)
         return http_problem(r, 500, "out of memory");
     memset(obj, 0, c->model->size);
-    if (!counted(r, HTTP_OP_GET, kura_get(c->store, c->model, id, obj, &err), &err))
+    if (!counted(r, HTTP_OP_GET, get_by_key(c, id, key, obj, &err), &err))
         ret = http_problem_error(r, &err);
     else
         ret = respond_obj(r, c->model, obj, 200);
@@ -219,7 +262,8 @@ static enum MHD_Result patch(http_req *r)
     const http_collection *c = r->ctx;
     enum MHD_Result ret;
     int64_t id;
-    if (!path_id(r, &id, &ret))
+    char id_text[KURA_KEY_BYTES];
+    if (!path_key(r, id_text, &id, &ret))
         return ret;
     void *obj = calloc(1, c->model->size);
     if (!obj)
@@ -228,11 +272,11 @@ static enum MHD_Result patch(http_req *r)
     kura_assign set[KURA_MAX_FIELDS];
     size_t n = 0;
     bool whole = false;
-    if (!counted(r, HTTP_OP_GET, kura_get(c->store, c->model, id, obj, &err), &err)) {
+    if (!counted(r, HTTP_OP_GET, get_by_key(c, id, id_text, obj, &err), &err)) {
         ret = http_problem_error(r, &err);
         goto out;
     }
-    if (!decode_body(r, c->model, obj, &ret))
+    if (!decode_body(r, c->model, obj, false, &ret))
         goto out;                                             /* answered */
     json_t *body = json_loadb(r->body, r->body_len, 0, NULL); /* decode_body parsed it */
     const char *key;
@@ -254,17 +298,19 @@ static enum MHD_Result patch(http_req *r)
         ok = true; /* nothing named: the row as it is */
     } else {
         kura_query q = kura_query_for(c->model);
-        kura_where_int(&q, "id", KURA_EQ, id);
+        if (c->model->key == KURA_KEY_INT64)
+            kura_where_int(&q, kura_key_name(c->model), KURA_EQ, id);
+        else
+            kura_where_str(&q, kura_key_name(c->model), KURA_EQ, id_text);
         int64_t affected = 0;
         ok = counted(r, HTTP_OP_UPDATE, kura_update_where(c->store, &q, set, n, &affected, &err),
                      &err);
         if (ok && affected == 0)
-            ok = kura_fail(&err, KURA_NOT_FOUND, NULL, "%s %lld not found", c->model->name,
-                           (long long)id);
+            ok = kura_fail(&err, KURA_NOT_FOUND, NULL, "%s %s not found", c->model->name, id_text);
         /* Answer with the row as stored now, other writers' fields included. */
         kura_clear(c->model, obj);
         memset(obj, 0, c->model->size);
-        ok = ok && counted(r, HTTP_OP_GET, kura_get(c->store, c->model, id, obj, &err), &err);
+        ok = ok && counted(r, HTTP_OP_GET, get_by_key(c, id, id_text, obj, &err), &err);
     }
     json_decref(body);
     ret = ok ? respond_obj(r, c->model, obj, 200) : http_problem_error(r, &err);
@@ -279,10 +325,11 @@ static enum MHD_Result delete_one(http_req *r)
     const http_collection *c = r->ctx;
     enum MHD_Result ret;
     int64_t id;
-    if (!path_id(r, &id, &ret))
+    char key[KURA_KEY_BYTES];
+    if (!path_key(r, key, &id, &ret))
         return ret;
     kura_error err = {0};
-    if (!counted(r, HTTP_OP_DELETE, kura_delete(c->store, c->model, id, &err), &err))
+    if (!counted(r, HTTP_OP_DELETE, kura_delete_key(c->store, c->model, key, &err), &err))
         return http_problem_error(r, &err);
     return http_respond(r, 204, NULL, NULL, 0);
 }
@@ -323,7 +370,7 @@ static bool add_order(list_args *a, const char *value)
             *next++ = '\0';
         bool desc = *tok == '-';
         const char *name = desc ? tok + 1 : tok;
-        if (!kura_field_named(a->c->model, name) && !is_base_column(name))
+        if (!kura_field_named(a->c->model, name) && !is_base_column(a->c->model, name))
             return false;
         kura_order_by(&a->q, name, desc);
     }
@@ -370,7 +417,16 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
         return MHD_YES;
     }
     const kura_field *f = kura_field_named(model, key);
-    if (f || strcmp(key, "id") == 0) {
+    if (!f && strcmp(key, kura_key_name(model)) == 0 && model->key != KURA_KEY_INT64) {
+        kura_error err = {0};
+        if (!kura_key_parse(model, value, NULL, NULL, &err))
+            return bad_arg(a, "%s", err.message);
+        /* value is MHD's for the request; a UUID's case is its own (the store
+         * compares the canonical lowercase text only for UUID columns) */
+        kura_where_str(&a->q, key, KURA_EQ, value);
+        return MHD_YES;
+    }
+    if (f || strcmp(key, kura_key_name(model)) == 0) {
         if (!add_filter(a, key, f, value))
             return bad_arg(a, "'%.64s' has a value of the wrong type", key);
         return MHD_YES;
@@ -393,6 +449,27 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
         }
     }
     return bad_arg(a, "unknown query parameter '%.64s'", key);
+}
+
+/* "misfits": [{"id", "field", "reason"}], the documents kura_find skipped. */
+static bool add_misfits(json_t *body, const kura_rows *rows)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < rows->nmisfits; i++) {
+        const kura_misfit *mf = &rows->misfits[i];
+        /* Stored text may not be UTF-8 (the key is checked, the reason quotes
+         * a value): cut as kura_copy_string does, and skip what JSON refuses. */
+        json_t *one =
+            json_pack("{s:s, s:s, s:s}", "id", mf->id, "field", mf->field, "reason", mf->reason);
+        if (!one)
+            one = json_pack("{s:s, s:s, s:s}", "id", "", "field", mf->field, "reason",
+                            "the document does not fit the model");
+        if (!one || json_array_append_new(list, one) != 0) {
+            json_decref(list);
+            list = NULL;
+        }
+    }
+    return list && json_object_set_new(body, "misfits", list) == 0;
 }
 
 static enum MHD_Result list(http_req *r)
@@ -420,8 +497,8 @@ static enum MHD_Result list(http_req *r)
         a->limit = o->default_limit;
     if (a->limit > o->max_limit) /* a cap, not an error: clients learn it from "limit" */
         a->limit = o->max_limit;
-    if (a->q.norder == 0) /* pages must be stable: rows in id order unless asked otherwise */
-        kura_order_by(&a->q, "id", false);
+    if (a->q.norder == 0) /* pages must be stable: rows in key order unless asked otherwise */
+        kura_order_by(&a->q, kura_key_name(c->model), false);
     kura_error err = {0};
     int64_t total = 0;
     kura_rows rows = {0};
@@ -440,8 +517,10 @@ static enum MHD_Result list(http_req *r)
         }
     }
     /* A page that is neither full nor past the end tells the total by itself. */
-    if (a->limit > 0 && rows.count < (size_t)a->limit && (rows.count > 0 || a->offset == 0)) {
-        total = a->offset + (int64_t)rows.count;
+    /* Misfits were on the page too (kura_count counts them): they are rows read. */
+    size_t seen = rows.count + rows.nmisfits;
+    if (a->limit > 0 && seen < (size_t)a->limit && (seen > 0 || a->offset == 0)) {
+        total = a->offset + (int64_t)seen;
     } else if (!counted(r, HTTP_OP_COUNT, kura_count(c->store, &a->q, &total, &err), &err)) {
         ret = http_problem_error(r, &err);
         goto done;
@@ -458,10 +537,13 @@ static enum MHD_Result list(http_req *r)
         ret = http_problem(r, 500, "the result cannot be written as JSON");
         goto done;
     }
-    ret = http_respond_json(r, 200,
-                            json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total",
-                                      (json_int_t)total, "limit", (json_int_t)a->limit, "offset",
-                                      (json_int_t)a->offset));
+    json_t *body = json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
+                             "limit", (json_int_t)a->limit, "offset", (json_int_t)a->offset);
+    if (body && rows.nmisfits > 0 && !add_misfits(body, &rows)) {
+        json_decref(body);
+        body = NULL;
+    }
+    ret = http_respond_json(r, 200, body);
 done:
     kura_rows_free(&rows);
     free(a);

@@ -67,12 +67,14 @@ struct kura_model_cache {
 };
 
 typedef struct entry_key {
-    char text[192];
+    char text[MAX_PREFIX + 100 + 1 + KURA_KEY_BYTES];
 } entry_key;
 
-static void key_of(const kura_model_cache *c, const kura_model *model, int64_t id, entry_key *k)
+/* "<prefix><model>:<key>", the key as text (kura_key_text) for every kind. */
+static void key_of(const kura_model_cache *c, const kura_model *model, const char *key,
+                   entry_key *k)
 {
-    snprintf(k->text, sizeof k->text, "%s%.100s:%" PRId64, c->prefix, model->name, id);
+    snprintf(k->text, sizeof k->text, "%s%.100s:%s", c->prefix, model->name, key);
 }
 
 /* Invalidates every entry: a new generation, and no filling for a TTL. */
@@ -91,13 +93,18 @@ static bool invalidate_all(kura_model_cache *c)
     return ok;
 }
 
-static void on_write(void *ctx, const kura_model *model, int64_t id)
+static void on_write(void *ctx, const kura_model *model, int64_t id, const char *key)
 {
     kura_model_cache *c = ctx;
     bool ok;
-    if (id > 0) {
+    if (model && (id > 0 || key)) {
+        char text[32];
+        if (!key) {
+            snprintf(text, sizeof text, "%" PRId64, id);
+            key = text;
+        }
         entry_key k = {{0}}; /* cppcheck cannot see key_of writes it */
-        key_of(c, model, id, &k);
+        key_of(c, model, key, &k);
         ok = kura_kv_set(c->kv, k.text, TOMBSTONE, 1, c->ttl_ms, NULL);
     } else {
         ok = invalidate_all(c);
@@ -169,18 +176,38 @@ bool kura_cache_get(kura_model_cache *c, const kura_model *model, int64_t id, vo
 {
     if (!c || !model || !out)
         return kura_fail(err, KURA_INVALID, NULL, "NULL argument");
+    if (model->key != KURA_KEY_INT64)
+        return kura_fail(err, KURA_INVALID, "id", "%s has %s keys: use kura_cache_get_key",
+                         model->name, kura_key_kind_name(model->key));
+    char text[32];
+    snprintf(text, sizeof text, "%" PRId64, id);
+    return kura_cache_get_key(c, model, text, out, err);
+}
+
+bool kura_cache_get_key(kura_model_cache *c, const kura_model *model, const char *key, void *out,
+                        kura_error *err)
+{
+    if (!c || !model || !out)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL argument");
+    /* The canonical text: "0042" and "42", or a UUID in capitals, are one entry. */
+    char canon[KURA_KEY_BYTES];
+    int64_t id = 0;
+    if (!kura_key_parse(model, key, &id, canon, err))
+        return false;
+    if (model->key == KURA_KEY_INT64)
+        snprintf(canon, sizeof canon, "%" PRId64, id);
     if (atomic_load(&c->dirty)) {
         if (!invalidate_all(c))
-            return kura_get(c->store, model, id, out, err);
+            return kura_get_key(c->store, model, canon, out, err);
         atomic_store(&c->dirty, false);
     }
     entry_key k = {{0}};
-    key_of(c, model, id, &k);
+    key_of(c, model, canon, &k);
     const char *keys[3] = {c->gen_key, c->hold_key, k.text};
     kura_kv_entries got = {0};
     kura_error e;
     if (!kura_kv_mget(c->kv, keys, 3, &got, &e))
-        return kura_get(c->store, model, id, out, err); /* the cache is optional */
+        return kura_get_key(c->store, model, canon, out, err); /* the cache is optional */
     const kura_bytes *gen = &got.items[0].value, *hold = &got.items[1].value,
                      *entry = &got.items[2].value;
     if (!hold->data && entry->data && decode(model, entry, gen, out)) {
@@ -188,7 +215,7 @@ bool kura_cache_get(kura_model_cache *c, const kura_model *model, int64_t id, vo
         return true;
     }
     bool fill = !hold->data && !entry->data;
-    bool ok = kura_get(c->store, model, id, out, err);
+    bool ok = kura_get_key(c->store, model, canon, out, err);
     if (ok && fill) {
         char *json = kura_to_json_string(model, out);
         if (json) {

@@ -32,13 +32,49 @@ static bool put(json_t *o, const char *key, json_t *value)
     return value != NULL && json_object_set_new(o, key, value) == 0;
 }
 
+/* The key: an integer for int64 keys, a string for the others ("" and 0 are
+ * null: not stored yet). */
+static json_t *key_to_json(const kura_model *model, const kura_base *base)
+{
+    if (model->key == KURA_KEY_INT64)
+        return json_integer(base->id);
+    if (base->key[0] == '\0')
+        return json_null();
+    return json_stringn(base->key, strnlen(base->key, sizeof base->key));
+}
+
+static bool key_from_json(const kura_model *model, const char *name, json_t *v, kura_base *base,
+                          kura_error *err)
+{
+    if (model->key == KURA_KEY_INT64) {
+        if (json_is_null(v))
+            base->id = 0;
+        else if (json_is_integer(v))
+            base->id = json_integer_value(v);
+        else
+            return kura__json_type_error(err, name, "an integer");
+        return true;
+    }
+    if (json_is_null(v)) {
+        base->key[0] = '\0';
+        return true;
+    }
+    if (!json_is_string(v))
+        return kura__json_type_error(err, name, "a string");
+    if (json_string_length(v) >= sizeof base->key)
+        return kura_fail(err, KURA_VALIDATION, name, "%s is longer than %d bytes", name,
+                         KURA_KEY_BYTES - 1);
+    memcpy(base->key, json_string_value(v), json_string_length(v) + 1);
+    return true;
+}
+
 json_t *kura_to_json(const kura_model *model, const void *obj)
 {
     const kura_base *base = obj;
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
-    if (!put(o, "id", json_integer(base->id)))
+    if (!put(o, kura_key_name(model), key_to_json(model, base)))
         goto fail;
     for (size_t i = 0; i < model->nfields; i++) {
         const kura_field *f = &model->fields[i];
@@ -123,13 +159,9 @@ bool kura_from_json(const kura_model *model, const json_t *json, void *obj, bool
         if (f != NULL) {
             if (!field_from_json(model, obj, f, v, err))
                 return false;
-        } else if (strcmp(key, "id") == 0) {
-            if (json_is_null(v))
-                base->id = 0;
-            else if (json_is_integer(v))
-                base->id = json_integer_value(v);
-            else
-                return type_error(err, "id", "an integer");
+        } else if (strcmp(key, kura_key_name(model)) == 0) {
+            if (!key_from_json(model, key, v, base, err))
+                return false;
         } else if (strcmp(key, "created_at") == 0) {
             if (!time_value(key, v, &base->created_at, err))
                 return false;

@@ -109,7 +109,7 @@ bool kura__canon_from_sql(const kura_field *f, const char *txt, size_t len, void
     }
     if (!canon_of(f, txt, len, p, f->size)) {
         p[0] = '\0';
-        return kura_fail(err, KURA_STORE, f->name, "%s: stored value '%.40s' is not %s", f->name,
+        return kura_fail(err, KURA_MISFIT, f->name, "%s: stored value '%.40s' is not %s", f->name,
                          txt, kura__type(f->type)->form);
     }
     return true;

@@ -118,7 +118,7 @@ static bool date_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
     int64_t ms = bson_iter_date_time(it);
     /* 0001-01-01 .. 9999-12-31, at midnight: anything else is not a date kura wrote. */
     if (ms % ms_per_day != 0 || ms < -62135596800000LL || ms > 253402214400000LL)
-        return kura_fail(err, KURA_STORE, f->name,
+        return kura_fail(err, KURA_MISFIT, f->name,
                          "%s: stored date-time is not midnight UTC of a day in 0001..9999",
                          f->name);
     kura__date_from_days(ms / ms_per_day, m);

@@ -80,7 +80,7 @@ static bool dt_from_sql(const kura_field *f, const char *txt, size_t len, void *
 {
     kura_time t = 0;
     if (txt && !kura_time_parse_memo(txt, len, memo, &t))
-        return kura_fail(err, KURA_STORE, f->name, "%s: stored value '%.40s' is not a datetime",
+        return kura_fail(err, KURA_MISFIT, f->name, "%s: stored value '%.40s' is not a datetime",
                          f->name, txt);
     memcpy(m, &t, sizeof t);
     return true;
@@ -110,7 +110,7 @@ static bool dt_from_bson(const kura_field *f, const bson_iter_t *it, void *m, ku
      * 1000 would overflow. */
     int64_t ms = bson_iter_date_time(it);
     if (ms < MIN_MS || ms > MAX_MS)
-        return kura_fail(err, KURA_STORE, f->name,
+        return kura_fail(err, KURA_MISFIT, f->name,
                          "%s: stored date %lld ms is outside years 0000..9999", f->name,
                          (long long)ms);
     kura_time t = ms * 1000;

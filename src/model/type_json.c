@@ -266,7 +266,7 @@ static bool json_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
 {
     json_t *v = iter_json(it, 0);
     if (!v)
-        return kura_fail(err, KURA_STORE, f->name,
+        return kura_fail(err, KURA_MISFIT, f->name,
                          "%s: stored value has a BSON type JSON cannot hold", f->name);
     bool ok = json_from_json(f, v, m, err);
     json_decref(v);

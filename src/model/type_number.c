@@ -99,8 +99,8 @@ static bool i32_set(const kura_field *f, int64_t v, void *m, kura_code code, kur
 {
     if (v < INT32_MIN || v > INT32_MAX)
         return kura_fail(err, code, f->name,
-                         code == KURA_STORE ? "%s: stored value %lld overflows int32"
-                                            : "%s is out of range for a 32-bit integer",
+                         code == KURA_MISFIT ? "%s: stored value %lld overflows int32"
+                                             : "%s is out of range for a 32-bit integer",
                          f->name, (long long)v);
     int32_t v32 = (int32_t)v;
     memcpy(m, &v32, sizeof v32);
@@ -131,7 +131,7 @@ static bool i32_from_json(const kura_field *f, const json_t *v, void *m, kura_er
 
 static bool i32_from_sql(const kura_field *f, int64_t v, void *m, kura_error *err)
 {
-    return i32_set(f, v, m, KURA_STORE, err);
+    return i32_set(f, v, m, KURA_MISFIT, err);
 }
 
 static bool i32_to_bson(bson_t *b, const char *key, const kura_field *f, const void *m,
@@ -159,7 +159,7 @@ static bool i32_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
     int64_t v;
     if (!iter_int(it, &v) || v < INT32_MIN || v > INT32_MAX)
         return kura__bson_wrong_type(err, f->name, it);
-    return i32_set(f, v, m, KURA_STORE, err);
+    return i32_set(f, v, m, KURA_MISFIT, err);
 }
 
 const kura_type_info kura__type_int32 = {

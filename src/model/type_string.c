@@ -113,7 +113,7 @@ static const char *bson_text(const kura_field *f, const bson_iter_t *it, uint32_
     }
     const char *s = bson_iter_utf8(it, len);
     if (memchr(s, '\0', *len)) {
-        kura_fail(err, KURA_STORE, f->name, "%s: stored value contains NUL", f->name);
+        kura_fail(err, KURA_MISFIT, f->name, "%s: stored value contains NUL", f->name);
         return NULL;
     }
     return s;
@@ -183,7 +183,7 @@ static bool arr_from_sql(const kura_field *f, const char *txt, size_t len, void 
     if (!txt)
         len = 0;
     else if (len >= f->size)
-        return kura_fail(err, KURA_STORE, f->name,
+        return kura_fail(err, KURA_MISFIT, f->name,
                          "%s: stored value of %zu bytes does not fit the field", f->name, len);
     if (len)
         memcpy(p, txt, len);
@@ -204,7 +204,7 @@ static bool arr_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
     if (!s)
         return false;
     if ((size_t)len >= f->size)
-        return kura_fail(err, KURA_STORE, f->name,
+        return kura_fail(err, KURA_MISFIT, f->name,
                          "%s: stored value of %u bytes does not fit the field", f->name, len);
     memcpy(m, s, len);
     ((char *)m)[len] = '\0';

@@ -145,7 +145,7 @@ static bool tags_from_sql(const kura_field *f, const char *txt, size_t len, void
     bool ok = a && kura__tags_from_json(f, a, m, &e);
     json_decref(a);
     if (!ok)
-        return kura_fail(err, KURA_STORE, f->name, "%s: stored value is not a tag list%s%s",
+        return kura_fail(err, KURA_MISFIT, f->name, "%s: stored value is not a tag list%s%s",
                          f->name, e.message[0] ? ": " : "", e.message);
     return true;
 }
@@ -182,7 +182,7 @@ static bool tags_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
         uint32_t len;
         const char *s = BSON_ITER_HOLDS_UTF8(&child) ? bson_iter_utf8(&child, &len) : NULL;
         if (!s || t.count >= KURA_TAGS_MAX || len >= sizeof t.items[0] || memchr(s, 0, len))
-            return kura_fail(err, KURA_STORE, f->name,
+            return kura_fail(err, KURA_MISFIT, f->name,
                              "%s: stored value is not a list of at most %d short strings", f->name,
                              KURA_TAGS_MAX);
         memcpy(t.items[t.count++], s, len);

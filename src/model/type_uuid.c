@@ -122,7 +122,7 @@ static bool uuid_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
     /* Subtype 3 is the legacy UUID some drivers wrote; its byte order is the
      * driver's own, so only subtype 4 is read. */
     if (sub != BSON_SUBTYPE_UUID || len != 16)
-        return kura_fail(err, KURA_STORE, f->name,
+        return kura_fail(err, KURA_MISFIT, f->name,
                          "%s: stored binary is not a UUID (subtype 4, 16 bytes)", f->name);
     uuid_text(data, m);
     return true;

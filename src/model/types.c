@@ -113,7 +113,7 @@ bool kura__json_type_error(kura_error *err, const char *name, const char *expect
 
 bool kura__bson_wrong_type(kura_error *err, const char *name, const bson_iter_t *it)
 {
-    return kura_fail(err, KURA_STORE, name,
+    return kura_fail(err, KURA_MISFIT, name,
                      "%s: stored value has BSON type 0x%02x, not the field's", name,
                      (unsigned)bson_iter_type(it));
 }

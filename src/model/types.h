@@ -106,7 +106,7 @@ typedef struct kura_type_info {
     char *(*sql_text)(const kura_field *f, const void *m, kura_error *err);
     kura_sql_read sql_read;
     bool sql_text_len; /* READ_TEXT: wants the length (else SIZE_MAX, one call less) */
-    /* Decoding into a member that owns nothing: KURA_STORE for a stored value the
+    /* Decoding into a member that owns nothing: KURA_MISFIT for a stored value the
      * type cannot hold. For READ_TEXT, txt NULL is SQL NULL (zero the member). */
     bool (*from_sql_int)(const kura_field *f, int64_t v, void *m, kura_error *err);
     bool (*from_sql_double)(const kura_field *f, double v, void *m, kura_error *err);

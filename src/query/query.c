@@ -9,6 +9,8 @@ static const char *const base_names[] = {"id", "created_at", "updated_at"};
 
 const char *kura_column_name(const kura_model *model, int column)
 {
+    if (column == KURA_COL_ID)
+        return kura_key_name(model);
     if (column < 0)
         return base_names[-column - 1];
     return model->fields[column].name;
@@ -16,8 +18,8 @@ const char *kura_column_name(const kura_model *model, int column)
 
 kura_type kura_column_type(const kura_model *model, int column)
 {
-    if (column == KURA_COL_ID)
-        return KURA_TYPE_INT64;
+    if (column == KURA_COL_ID) /* text keys compare as strings */
+        return model->key == KURA_KEY_INT64 ? KURA_TYPE_INT64 : KURA_TYPE_STRING;
     if (column < 0)
         return KURA_TYPE_DATETIME;
     return model->fields[column].type;
@@ -48,7 +50,11 @@ static bool resolve(kura_query *q, const char *field, int *column)
         kura_fail(&q->error, KURA_INVALID, NULL, "query names no field");
         return false;
     }
-    for (int i = 0; i < 3; i++)
+    if (strcmp(field, kura_key_name(q->model)) == 0) {
+        *column = KURA_COL_ID;
+        return true;
+    }
+    for (int i = 1; i < 3; i++) /* "id" is the key's name only when no field is named so */
         if (strcmp(field, base_names[i]) == 0) {
             *column = -i - 1;
             return true;
@@ -141,7 +147,8 @@ void kura_where(kura_query *q, const char *field, kura_op op, kura_value value)
     }
     if (!takes_op(q, column, op, field))
         return;
-    if ((op == KURA_PREFIX || op == KURA_LIKE) && value.kind != KURA_VALUE_STRING) {
+    if ((op == KURA_PREFIX || op == KURA_LIKE) &&
+        (value.kind != KURA_VALUE_STRING || column == KURA_COL_ID)) {
         kura_fail(&q->error, KURA_INVALID, field, "%s: prefix and LIKE compare strings only",
                   field);
         return;

@@ -152,9 +152,11 @@ static void live_type(bool pg, const live_col *c, char *out, size_t cap)
 
 /* ---- planning ------------------------------------------------------------------ */
 
-static bool is_base_column(const char *name)
+/* The key's column is "id", or "_id" beside a user field named id. */
+static bool is_base_column(const kura_model *m, const char *name)
 {
-    return !strcmp(name, "id") || !strcmp(name, "created_at") || !strcmp(name, "updated_at");
+    return !strcmp(name, kura_key_name(m)) || !strcmp(name, "created_at") ||
+           !strcmp(name, "updated_at");
 }
 
 static void plan_index(plan *p, const kura_model *m, const kura_field *f)
@@ -244,7 +246,7 @@ static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const 
     }
     for (size_t i = 0; i < cols.count; i++) {
         const live_col *lc = kura_row(&cols, i);
-        if (is_base_column(lc->name) || kura_field_named(m, lc->name))
+        if (is_base_column(m, lc->name) || kura_field_named(m, lc->name))
             continue;
         change *c = plan_add(p, KURA_CHANGE_DROP_COLUMN, m->name, lc->name);
         if (!c)

@@ -72,6 +72,7 @@ static const kura_sql_dialect pg_dialect = {
     .dollar_params = true,
     .returning_id = true,
     .id_type = "SERIAL",
+    .key_types = {NULL, "UUID", "TEXT", "TEXT"},
     .id = KURA_SQL_POSTGRES,
 };
 

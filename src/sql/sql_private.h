@@ -24,6 +24,8 @@ typedef struct kura_sql_dialect {
     bool dollar_params;  /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
     bool returning_id;   /* INSERT ... RETURNING id, read as the statement's row */
     const char *id_type; /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
+    /* The key column's type by kura_key_kind, for the kinds other than int64. */
+    const char *key_types[KURA_KEY_STRING + 1];
     /* Which column of the field-type table (model/types.h) holds this dialect's
      * column types, and which stored form its columns are. */
     kura_sql_id id;

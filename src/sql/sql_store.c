@@ -370,8 +370,12 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     char stack[1024];
     kura_buf b;
 
+    /* The key's column is "id", or "_id" beside a user field named id. */
+    const char *key = kura_key_name(m);
+    bool text_key = m->key != KURA_KEY_INT64;
+
     kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_add(&b, "\"id\"");
+    kura_buf_ident(&b, key);
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_add(&b, ", ");
         kura_buf_ident(&b, m->fields[i].name);
@@ -383,23 +387,29 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     kura_buf_add(&b, "INSERT INTO ");
     kura_buf_ident(&b, m->name);
     kura_buf_add(&b, " (");
+    if (text_key) { /* kura made the key (or the caller did): it is bound, not returned */
+        kura_buf_ident(&b, key);
+        kura_buf_add(&b, ", ");
+    }
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_ident(&b, m->fields[i].name);
         kura_buf_add(&b, ", ");
     }
     kura_buf_add(&b, "\"created_at\", \"updated_at\") VALUES (");
-    for (size_t i = 0; i < m->nfields + 2; i++) {
+    for (size_t i = 0; i < m->nfields + 2 + text_key; i++) {
         if (i)
             kura_buf_add(&b, ", ");
         placeholder(&b, d, (int)i + 1);
     }
-    kura_buf_add(&b, d->returning_id ? ") RETURNING \"id\"" : ")");
+    kura_buf_add(&b, d->returning_id && !text_key ? ") RETURNING \"id\"" : ")");
     ms->insert = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols ? ms->select_cols : "");
     kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, " WHERE \"id\" = ");
+    kura_buf_add(&b, " WHERE ");
+    kura_buf_ident(&b, key);
+    kura_buf_add(&b, " = ");
     placeholder(&b, d, 1);
     ms->get = buf_take(&b);
 
@@ -415,14 +425,18 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     }
     kura_buf_add(&b, "\"updated_at\" = ");
     placeholder(&b, d, (int)m->nfields + 1);
-    kura_buf_add(&b, " WHERE \"id\" = ");
+    kura_buf_add(&b, " WHERE ");
+    kura_buf_ident(&b, key);
+    kura_buf_add(&b, " = ");
     placeholder(&b, d, (int)m->nfields + 2);
     ms->update = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "DELETE FROM ");
     kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, " WHERE \"id\" = ");
+    kura_buf_add(&b, " WHERE ");
+    kura_buf_ident(&b, key);
+    kura_buf_add(&b, " = ");
     placeholder(&b, d, 1);
     ms->remove = buf_take(&b);
 
@@ -540,8 +554,26 @@ static bool decode_time(sql_store *s, kura_sql_stmt *st, int col, const kura_mod
     if (!txt || kura_time_parse_memo(txt, SIZE_MAX, memo, t))
         return true;
     const char *name = kura_column_name(m, column); /* only on the error path */
-    return kura_fail(err, KURA_STORE, name, "%s: stored value '%.40s' is not a datetime", name,
+    return kura_fail(err, KURA_MISFIT, name, "%s: stored value '%.40s' is not a datetime", name,
                      txt);
+}
+
+/* A text key into base->key (an integer key another program stored in a
+ * document table reads as its decimal text). */
+static bool decode_key(const kura_sql_driver *d, kura_sql_stmt *st, int col, const kura_model *m,
+                       kura_base *base, kura_error *err)
+{
+    size_t len;
+    const char *txt = d->column_text(st, col, &len);
+    base->id = 0;
+    if (!txt || len == 0 || len >= sizeof base->key) {
+        base->key[0] = '\0';
+        return kura_fail(err, KURA_MISFIT, "id", "%s: stored key %s", m->name,
+                         txt && len ? "is longer than 63 bytes" : "is empty");
+    }
+    memcpy(base->key, txt, len);
+    base->key[len] = '\0';
+    return true;
 }
 
 /*
@@ -557,8 +589,11 @@ decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int
     const kura_sql_driver *d = s->drv;
     bool null = false;
     if (column == KURA_COL_ID) {
-        base->id = d->column_int(st, col); /* the primary key is never NULL */
-        return true;
+        if (m->key == KURA_KEY_INT64) {
+            base->id = d->column_int(st, col); /* the primary key is never NULL */
+            return true;
+        }
+        return decode_key(d, st, col, m, base, err);
     }
     if (column < 0)
         return decode_time(s, st, col, m, column, memo,
@@ -800,14 +835,18 @@ void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
 {
     kura_buf_add(b, "CREATE TABLE IF NOT EXISTS ");
     kura_buf_ident(b, m->name);
-    kura_buf_addf(b, " (\n\t\"id\" %s NOT NULL", d->id_type);
+    kura_buf_add(b, " (\n\t");
+    kura_buf_ident(b, kura_key_name(m));
+    kura_buf_addf(b, " %s NOT NULL", m->key == KURA_KEY_INT64 ? d->id_type : d->key_types[m->key]);
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_add(b, ",\n\t");
         kura_sql_column_def(b, d, &m->fields[i]);
     }
-    kura_buf_addf(b, ",\n\t\"created_at\" %s,\n\t\"updated_at\" %s,\n\tPRIMARY KEY (\"id\")",
+    kura_buf_addf(b, ",\n\t\"created_at\" %s,\n\t\"updated_at\" %s,\n\tPRIMARY KEY (",
                   kura__type(KURA_TYPE_DATETIME)->sql[d->id],
                   kura__type(KURA_TYPE_DATETIME)->sql[d->id]);
+    kura_buf_ident(b, kura_key_name(m));
+    kura_buf_add(b, ")");
     for (size_t i = 0; i < m->nfields; i++)
         if (m->fields[i].unique && !m->fields[i].index) {
             kura_buf_add(b, ",\n\tUNIQUE (");
@@ -872,16 +911,19 @@ static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_mode
     kura_base *base = obj;
     kura_value stamps[2] = {KURA_VTIME(base->created_at), KURA_VTIME(base->updated_at)};
     bound_texts kept = {NULL, 0, 0};
-    bool ok = bind_fields(s, cs->stmt, m, obj, 0, &kept, err) &&
-              s->drv->bind(cs->stmt, (int)m->nfields, &stamps[0], err) &&
-              s->drv->bind(cs->stmt, (int)m->nfields + 1, &stamps[1], err);
+    int k = m->key != KURA_KEY_INT64; /* a text key is parameter 0 */
+    kura_value key = KURA_VSTR(base->key);
+    bool ok = (!k || s->drv->bind(cs->stmt, 0, &key, err)) &&
+              bind_fields(s, cs->stmt, m, obj, k, &kept, err) &&
+              s->drv->bind(cs->stmt, (int)m->nfields + k, &stamps[0], err) &&
+              s->drv->bind(cs->stmt, (int)m->nfields + k + 1, &stamps[1], err);
     if (ok) {
         int rc = s->drv->step(cs->stmt, err);
-        if (rc == 1 && s->dia->returning_id) {
+        if (rc == 1 && s->dia->returning_id && !k) {
             base->id = s->drv->column_int(cs->stmt, 0);
             while ((rc = s->drv->step(cs->stmt, err)) == 1)
                 ;
-        } else if (rc == 0) {
+        } else if (rc == 0 && !k) {
             base->id = s->drv->last_insert_id(pc->conn);
         }
         ok = rc == 0;
@@ -988,7 +1030,7 @@ static bool insert_many(kura_store *store, const kura_model *m, void *objs, size
     bool borrowed;
     pconn *pc = borrow(s, &borrowed, err);
     bool ok = pc != NULL, invalid = false;
-    if (ok && n > 1 && s->dia->returning_id) {
+    if (ok && n > 1 && s->dia->returning_id && m->key == KURA_KEY_INT64) {
         /* A server: batches of rows per round trip, not one trip per row. */
         size_t batch = BATCH_ROWS;
         while (batch > 1 && batch * (m->nfields + 2) > 32767)
@@ -1038,7 +1080,8 @@ static bool do_insert_checked(kura_store *store, const kura_model *m, void *objs
     return insert_many(store, m, objs, n, true, now, err);
 }
 
-static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out, kura_error *err)
+static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *key, void *out,
+                   kura_error *err)
 {
     sql_store *s = (sql_store *)store;
     const model_sql *ms = model_sql_for(s, m, err);
@@ -1052,7 +1095,7 @@ static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out
     cached_stmt *cs = stmt_get_hashed(s, pc, ms->get, ms->get_hash, &scratch, err);
     bool ok = cs != NULL;
     if (ok) {
-        kura_value v = KURA_VINT(id);
+        kura_value v = kura_keyref_value(key);
         ok = s->drv->bind(cs->stmt, 0, &v, err);
         int rc = ok ? s->drv->step(cs->stmt, err) : -1;
         if (rc == 1) {
@@ -1061,7 +1104,7 @@ static bool do_get(kura_store *store, const kura_model *m, int64_t id, void *out
             if (!ok)
                 kura_clear(m, out);
         } else if (rc == 0) {
-            ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+            ok = kura_key_not_found(err, m, key);
         } else {
             ok = false;
             note_failure(pc);
@@ -1089,7 +1132,8 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     cached_stmt *cs = stmt_get_hashed(s, pc, ms->update, ms->update_hash, &scratch, err);
     bool ok = cs != NULL;
     if (ok) {
-        kura_value tail[2] = {KURA_VTIME(base->updated_at), KURA_VINT(base->id)};
+        kura_keyref key = kura_keyref_of(m, obj);
+        kura_value tail[2] = {KURA_VTIME(base->updated_at), kura_keyref_value(&key)};
         bound_texts kept = {NULL, 0, 0};
         ok = bind_fields(s, cs->stmt, m, obj, 0, &kept, err) &&
              s->drv->bind(cs->stmt, (int)m->nfields, &tail[0], err) &&
@@ -1097,8 +1141,7 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
         int rc = ok ? s->drv->step(cs->stmt, err) : -1;
         ok = rc == 0;
         if (ok && s->drv->changes(cs->stmt) == 0)
-            ok = kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name,
-                           (long long)base->id);
+            ok = kura_key_not_found(err, m, &key);
         else if (!ok)
             note_failure(pc);
         stmt_put(s, pc, cs);
@@ -1110,7 +1153,8 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     return ok;
 }
 
-static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_error *err)
+static bool do_remove(kura_store *store, const kura_model *m, const kura_keyref *key,
+                      kura_error *err)
 {
     sql_store *s = (sql_store *)store;
     const model_sql *ms = model_sql_for(s, m, err);
@@ -1120,12 +1164,12 @@ static bool do_remove(kura_store *store, const kura_model *m, int64_t id, kura_e
     pconn *pc = borrow(s, &borrowed, err);
     if (!pc)
         return false;
-    kura_value v = KURA_VINT(id);
+    kura_value v = kura_keyref_value(key);
     int64_t changes = 0;
     bool ok = run_params(s, pc, ms->remove, &v, 1, &changes, err);
     give_back(s, pc, borrowed);
     if (ok && changes == 0)
-        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)id);
+        return kura_key_not_found(err, m, key);
     return ok;
 }
 
@@ -1389,7 +1433,7 @@ static int column_for_name(const kura_model *m, const char *name)
 {
     if (!name)
         return -100;
-    if (strcmp(name, "id") == 0)
+    if (strcmp(name, kura_key_name(m)) == 0)
         return KURA_COL_ID;
     if (strcmp(name, "created_at") == 0)
         return KURA_COL_CREATED_AT;

@@ -41,6 +41,7 @@ static const kura_sql_dialect sqlite_dialect = {
     .dollar_params = false,
     .returning_id = false,
     .id_type = "INTEGER",
+    .key_types = {NULL, "TEXT", "TEXT", "TEXT"},
     .id = KURA_SQL_SQLITE,
 };
 

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model/types.h"
@@ -70,7 +71,7 @@ static void pending_flush(kura_store *store)
         if (pending[i] == store) {
             pending[i] = NULL;
             if (store->write_hook)
-                store->write_hook(store->write_hook_ctx, NULL, 0);
+                store->write_hook(store->write_hook_ctx, NULL, 0, NULL);
         }
 }
 
@@ -81,13 +82,21 @@ static void pending_forget(kura_store *store)
             pending[i] = NULL;
 }
 
-static void written(kura_store *store, const kura_model *model, int64_t id)
+/* key: the row's key (NULL: many rows may have changed). */
+static void written(kura_store *store, const kura_model *model, const kura_keyref *key)
 {
     if (!store->write_hook)
         return;
     if (store->ops->depth(store) > 0 && pending_mark(store))
         return;
-    store->write_hook(store->write_hook_ctx, model, id);
+    store->write_hook(store->write_hook_ctx, model, key ? key->id : 0, key ? key->text : NULL);
+}
+
+bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref *k)
+{
+    if (k->text)
+        return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %.63s not found", m->name, k->text);
+    return kura_fail(err, KURA_NOT_FOUND, NULL, "%s %lld not found", m->name, (long long)k->id);
 }
 
 bool kura_store_ping(kura_store *store, kura_error *err)
@@ -148,6 +157,7 @@ void kura_rows_free(kura_rows *rows)
     while (rows->count)
         kura_rows_pop(rows);
     free(rows->items);
+    free(rows->misfits);
     memset(rows, 0, sizeof *rows);
 }
 
@@ -212,11 +222,35 @@ bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n,
 
 /* ---- objects ---------------------------------------------------------------------- */
 
+/*
+ * The key of a row about to be inserted (non-int64 kinds): generated when the
+ * kind allows and the caller left it empty (*made says so, so that a failed
+ * insert can take it back), else checked.
+ */
+static bool key_for_insert(const kura_model *m, kura_base *b, bool *made, kura_error *err)
+{
+    *made = false;
+    if (m->key == KURA_KEY_INT64)
+        return true;
+    if (b->key[0] == '\0' && (m->key == KURA_KEY_UUID || m->key == KURA_KEY_OBJECTID)) {
+        if (!kura_key_new(m->key, b->key, err))
+            return false;
+        *made = true;
+        return true;
+    }
+    if (b->key[0] == '\0')
+        return kura_fail(err, KURA_VALIDATION, "id", "%s needs a key: set base.key", m->name);
+    return kura_key_check_new(m, b, err);
+}
+
 bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_error *err)
 {
     if (!check_args(store, model, obj, err) || !kura_validate(model, obj, err))
         return false;
     kura_base *b = obj;
+    bool made;
+    if (!key_for_insert(model, b, &made, err))
+        return false;
     kura_time now = kura_now();
     kura_time created = b->created_at, updated = b->updated_at;
     b->created_at = b->updated_at = now;
@@ -224,8 +258,43 @@ bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_err
         return true;
     b->created_at = created;
     b->updated_at = updated;
+    if (made)
+        b->key[0] = '\0';
     return false;
 }
+
+/* Keys for rows [0, n) of a batch (non-int64 kinds); made[i] as key_for_insert.
+ * On failure the keys made so far are taken back. */
+static bool keys_for_batch(const kura_model *m, void *objs, size_t n, bool *made, kura_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        kura_base *b = (kura_base *)((char *)objs + i * m->size);
+        bool ok = key_for_insert(m, b, &made[i], err);
+        /* A batch's UUIDs in the order of its rows: two made within one
+         * microsecond may not be; make the later one again (the clock moves
+         * on within a microsecond). */
+        const kura_base *prev = i ? (const kura_base *)((char *)objs + (i - 1) * m->size) : NULL;
+        for (int tries = 0; ok && made[i] && m->key == KURA_KEY_UUID && prev && made[i - 1] &&
+                            strcmp(b->key, prev->key) <= 0 && tries < 100000;
+             tries++) /* bounded: a clock set back is not waited out */
+            ok = kura_key_new(m->key, b->key, err);
+        if (!ok) {
+            if (err) {
+                char msg[sizeof err->message];
+                memcpy(msg, err->message, sizeof msg);
+                kura_fail(err, err->code, err->field, "row %zu: %s", i, msg);
+            }
+            for (size_t j = 0; j < i; j++)
+                if (made[j])
+                    ((kura_base *)((char *)objs + j * m->size))->key[0] = '\0';
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool insert_batch(kura_store *store, const kura_model *model, void *objs, size_t n,
+                         kura_error *err);
 
 bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, size_t n,
                       kura_error *err)
@@ -234,6 +303,23 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
         return true;
     if (!check_args(store, model, objs, err))
         return false;
+    if (model->key == KURA_KEY_INT64) /* the benchmarked path: nothing more per row */
+        return insert_batch(store, model, objs, n, err);
+    bool *made = calloc(n, sizeof *made);
+    if (!made)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    bool ok = keys_for_batch(model, objs, n, made, err) && insert_batch(store, model, objs, n, err);
+    if (!ok)
+        for (size_t i = 0; i < n; i++)
+            if (made[i])
+                ((kura_base *)((char *)objs + i * model->size))->key[0] = '\0';
+    free(made);
+    return ok;
+}
+
+static bool insert_batch(kura_store *store, const kura_model *model, void *objs, size_t n,
+                         kura_error *err)
+{
     kura_time now = kura_now();
     if (store->ops->insert_checked) /* checks each row as it writes it: one pass */
         return store->ops->insert_checked(store, model, objs, n, now, err);
@@ -253,11 +339,42 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
     return store->ops->insert(store, model, objs, n, err);
 }
 
+static bool int64_only(const kura_model *model, const char *what, kura_error *err)
+{
+    if (model->key == KURA_KEY_INT64)
+        return true;
+    return kura_fail(err, KURA_INVALID, "id", "%s has %s keys: use %s_key", model->name,
+                     kura_key_kind_name(model->key), what);
+}
+
 bool kura_get(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err)
+{
+    if (!check_args(store, model, out, err) || !int64_only(model, "kura_get", err))
+        return false;
+    kura_keyref k = {id, NULL};
+    return store->ops->get(store, model, &k, out, err);
+}
+
+bool kura_get_key(kura_store *store, const kura_model *model, const char *key, void *out,
+                  kura_error *err)
 {
     if (!check_args(store, model, out, err))
         return false;
-    return store->ops->get(store, model, id, out, err);
+    char text[KURA_KEY_BYTES];
+    kura_keyref k = {0, NULL};
+    if (!kura_key_parse(model, key, &k.id, text, err))
+        return false;
+    if (model->key != KURA_KEY_INT64)
+        k.text = text;
+    return store->ops->get(store, model, &k, out, err);
+}
+
+/* Whether obj has the key an update needs. */
+static bool has_key(const kura_model *model, const kura_base *b, kura_error *err)
+{
+    if (model->key == KURA_KEY_INT64 ? b->id > 0 : b->key[0] != '\0')
+        return true;
+    return kura_fail(err, KURA_INVALID, "id", "%s has no id: insert it first", model->name);
 }
 
 bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_error *err)
@@ -265,12 +382,13 @@ bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_err
     if (!check_args(store, model, obj, err) || !kura_validate(model, obj, err))
         return false;
     kura_base *b = obj;
-    if (b->id <= 0)
-        return kura_fail(err, KURA_INVALID, "id", "%s has no id: insert it first", model->name);
+    if (!has_key(model, b, err))
+        return false;
     kura_time previous = b->updated_at;
     b->updated_at = kura_now();
     if (store->ops->update(store, model, obj, err)) {
-        written(store, model, b->id);
+        kura_keyref k = kura_keyref_of(model, obj);
+        written(store, model, &k);
         return true;
     }
     b->updated_at = previous;
@@ -281,19 +399,55 @@ bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error
 {
     if (!check_args(store, model, obj, err))
         return false;
-    if (((kura_base *)obj)->id == 0)
+    if (model->key == KURA_KEY_STRING) {
+        /* The caller names the key either way: an update, or an insert when
+         * no row has it yet. */
+        kura_error e;
+        kura_error_clear(&e);
+        if (kura_update(store, model, obj, &e))
+            return true;
+        if (e.code != KURA_NOT_FOUND) {
+            if (err)
+                *err = e;
+            return false;
+        }
+        return kura_insert(store, model, obj, err);
+    }
+    if (!kura_key_is_set(model, obj))
         return kura_insert(store, model, obj, err);
     return kura_update(store, model, obj, err);
+}
+
+static bool remove_key(kura_store *store, const kura_model *model, const kura_keyref *k,
+                       kura_error *err)
+{
+    if (!store->ops->remove(store, model, k, err))
+        return false;
+    written(store, model, k);
+    return true;
 }
 
 bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
-    if (!store->ops->remove(store, model, id, err))
+    if (!int64_only(model, "kura_delete", err))
         return false;
-    written(store, model, id);
-    return true;
+    kura_keyref k = {id, NULL};
+    return remove_key(store, model, &k, err);
+}
+
+bool kura_delete_key(kura_store *store, const kura_model *model, const char *key, kura_error *err)
+{
+    if (!store || !model)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    char text[KURA_KEY_BYTES];
+    kura_keyref k = {0, NULL};
+    if (!kura_key_parse(model, key, &k.id, text, err))
+        return false;
+    if (model->key != KURA_KEY_INT64)
+        k.text = text;
+    return remove_key(store, model, &k, err);
 }
 
 /* ---- queries ---------------------------------------------------------------------- */
@@ -320,6 +474,23 @@ void kura_cursor_close(kura_cursor *cursor)
         cursor->ops->close(cursor);
 }
 
+/* Records the misfit the cursor reported for `row` (whose base holds its key). */
+static bool note_misfit(kura_rows *out, const kura_model *m, const void *row, const kura_error *e)
+{
+    if ((out->nmisfits & (out->nmisfits - 1)) == 0) { /* 0, 1, 2, 4 ...: grow by doubling */
+        size_t cap = out->nmisfits ? out->nmisfits * 2 : 1;
+        kura_misfit *n = realloc(out->misfits, cap * sizeof *n);
+        if (!n)
+            return false;
+        out->misfits = n;
+    }
+    kura_misfit *mf = &out->misfits[out->nmisfits++];
+    kura_key_text(m, row, mf->id);
+    snprintf(mf->field, sizeof mf->field, "%s", e->field[0] ? e->field : "id");
+    kura_copy_string(mf->reason, sizeof mf->reason, e->message); /* whole characters */
+    return true;
+}
+
 bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_error *err)
 {
     if (!out)
@@ -333,7 +504,7 @@ bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_erro
                                            : store->ops->cursor_open(store, q, err);
     if (!c)
         return false;
-    size_t before = out->count;
+    size_t before = out->count, misfits_before = out->nmisfits;
     int rc;
     bool fills = c->ops->fills_rows;
     for (;;) {
@@ -343,9 +514,18 @@ bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_erro
             rc = -1;
             break;
         }
-        rc = c->ops->next(c, row, err);
+        kura_error e;
+        kura_error_clear(&e);
+        rc = c->ops->next(c, row, &e);
         if (rc != 1) {
             out->count--; /* the slot pushed for a row that did not come */
+            if (rc < 0 && e.code == KURA_MISFIT) {
+                if (note_misfit(out, q->model, row, &e))
+                    continue;
+                kura_fail(&e, KURA_NOMEM, NULL, "out of memory reading rows");
+            }
+            if (rc < 0 && err)
+                *err = e;
             break;
         }
     }
@@ -353,6 +533,7 @@ bool kura_find(kura_store *store, const kura_query *q, kura_rows *out, kura_erro
     if (rc < 0) {
         while (out->count > before)
             kura_rows_pop(out);
+        out->nmisfits = misfits_before;
         return false;
     }
     return true;
@@ -418,7 +599,7 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
     if (!store->ops->update_where(store, q, set, n, kura_now(), affected ? affected : &ignored,
                                   err))
         return false;
-    written(store, q->model, 0);
+    written(store, q->model, NULL);
     return true;
 }
 
@@ -429,7 +610,7 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
     int64_t ignored;
     if (!store->ops->delete_where(store, q, affected ? affected : &ignored, err))
         return false;
-    written(store, q->model, 0);
+    written(store, q->model, NULL);
     return true;
 }
 

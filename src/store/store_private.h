@@ -12,6 +12,30 @@
 
 #include <kura/store.h>
 
+/* A key as drivers receive it: `id` for KURA_KEY_INT64 models (text NULL),
+ * `text` in canonical form for the others (id 0). Borrowed for the call. */
+typedef struct kura_keyref {
+    int64_t id;
+    const char *text;
+} kura_keyref;
+
+/* The key of a model struct, borrowing its base.key. */
+static inline kura_keyref kura_keyref_of(const kura_model *m, const void *obj)
+{
+    const kura_base *b = obj;
+    kura_keyref k = {b->id, m->key == KURA_KEY_INT64 ? NULL : b->key};
+    return k;
+}
+
+/* The key as the SQL value bound for it. */
+static inline kura_value kura_keyref_value(const kura_keyref *k)
+{
+    return k->text ? KURA_VSTR(k->text) : KURA_VINT(k->id);
+}
+
+/* Fills err with KURA_NOT_FOUND for "<model> <key> not found"; returns false. */
+bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref *k);
+
 typedef struct kura_store_ops {
     const char *name;
     void (*close)(kura_store *store);
@@ -20,7 +44,8 @@ typedef struct kura_store_ops {
     bool (*create)(kura_store *store, const kura_model *model, kura_error *err);
     bool (*drop)(kura_store *store, const kura_model *model, kura_error *err);
 
-    /* objs: n validated, stamped structs. Sets each base.id. n > 1 is atomic. */
+    /* objs: n validated, stamped structs. Sets each base.id (int64 keys);
+     * the other key kinds arrive with base.key set and checked. n > 1 is atomic. */
     bool (*insert)(kura_store *store, const kura_model *model, void *objs, size_t n,
                    kura_error *err);
     /* Optional: insert with each row validated and stamped (now) by the driver
@@ -28,9 +53,11 @@ typedef struct kura_store_ops {
      * failure names the row ("row 7: ..."). */
     bool (*insert_checked)(kura_store *store, const kura_model *model, void *objs, size_t n,
                            kura_time now, kura_error *err);
-    bool (*get)(kura_store *store, const kura_model *model, int64_t id, void *out, kura_error *err);
+    bool (*get)(kura_store *store, const kura_model *model, const kura_keyref *key, void *out,
+                kura_error *err);
     bool (*update)(kura_store *store, const kura_model *model, const void *obj, kura_error *err);
-    bool (*remove)(kura_store *store, const kura_model *model, int64_t id, kura_error *err);
+    bool (*remove)(kura_store *store, const kura_model *model, const kura_keyref *key,
+                   kura_error *err);
 
     /* q is well formed (no building error). */
     kura_cursor *(*cursor_open)(kura_store *store, const kura_query *q, kura_error *err);
@@ -65,6 +92,9 @@ struct kura_store {
 };
 
 typedef struct kura_cursor_ops {
+    /* -1 with KURA_MISFIT: this row does not fit the model (err->field and
+     * message say why), out's base holds its key as far as it could be read,
+     * out owns nothing, and the cursor can go on to the next row. */
     int (*next)(kura_cursor *cursor, void *out, kura_error *err);
     void (*close)(kura_cursor *cursor);
     /* next() writes every member (and owns nothing it did not set), so

@@ -2,7 +2,11 @@
  * doc_suite.c — what only document stores promise, on every document driver:
  *   - keys the model does not declare (another program's) survive kura_update
  *     and kura_update_where, and reading ignores them;
- *   - indexed and unique fields are real indexes in the database.
+ *   - indexed and unique fields are real indexes in the database;
+ *   - documents another program wrote, with an ObjectId, a string or an
+ *     integer `_id`, are listed, read, updated and deleted by that id (a model
+ *     keyed KURA_KEY_OBJECTID); one that does not fit the model is left out
+ *     of a listing and reported in kura_rows.misfits, never failing it.
  * `doc_suite TARGET` with the targets of store_suite (docs-sqlite,
  * docs-postgresql, docs-mongo-peer, docs-mongodb); an unavailable one prints
  * one "skipped:" line.
@@ -49,6 +53,15 @@ static const kura_model wide_model =
     KURA_MODEL(d_wide, "d_user", KURA_STRING(d_wide, name, 32),
                KURA_INT32(d_wide, age, .index = true), KURA_STRING(d_wide, code, 8, .unique = true),
                KURA_STRING(d_wide, extra, 32), KURA_INT64(d_wide, visits));
+
+/* A collection other programs write too: keyed by ObjectId, as MongoEngine's. */
+typedef struct f_user {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+    int32_t age;
+} f_user;
+static const kura_model foreign_model = KURA_MODEL_KEYED(
+    f_user, "f_user", KURA_KEY_OBJECTID, KURA_STRING(f_user, name, 32), KURA_INT32(f_user, age));
 
 /* A JSON field is stored as the JSON value itself (issue 9): another program that
  * reads the key as a list of strings sees the list, not a string holding it. */
@@ -133,6 +146,7 @@ static int teardown(void **state)
     (void)state;
     kura_error err = {0};
     kura_drop(db, &user_model, &err);
+    kura_drop(db, &foreign_model, &err);
     kura_store_close(db);
     if (tmpdir[0]) {
         char path[512];
@@ -150,7 +164,177 @@ static int fresh(void **state)
 {
     (void)state;
     kura_error err = {0};
-    return kura_drop(db, &user_model, &err) && kura_create(db, &user_model, &err) ? 0 : -1;
+    return kura_drop(db, &user_model, &err) && kura_create(db, &user_model, &err) &&
+                   kura_drop(db, &foreign_model, &err) && kura_create(db, &foreign_model, &err)
+               ? 0
+               : -1;
+}
+
+static bool is_mongo(void)
+{
+    return strncmp(url, "mongodb", 7) == 0;
+}
+
+/* ---- another program's documents ---------------------------------------------------- */
+
+#define OID        "5f1d7a3b9c0e4a2b8d6f0a11"
+#define OID_MISFIT "5f1d7a3b9c0e4a2b8d6f0a99"
+
+/* Writes documents as another program would: straight through libmongoc, or
+ * through SQL into the collection's table. json: extended JSON, one per doc. */
+static void write_foreign(const char *collection, const char *const *docs, size_t n)
+{
+    if (is_mongo()) {
+        mongoc_client_t *c = mongoc_client_new(url);
+        assert_non_null(c);
+        mongoc_uri_t *uri = mongoc_uri_new(url);
+        const char *dbname = mongoc_uri_get_database(uri) ? mongoc_uri_get_database(uri) : "kura";
+        mongoc_collection_t *coll = mongoc_client_get_collection(c, dbname, collection);
+        for (size_t i = 0; i < n; i++) {
+            bson_error_t e;
+            bson_t *b = bson_new_from_json((const uint8_t *)docs[i], -1, &e);
+            if (!b)
+                fail_msg("bad test document %s: %s", docs[i], e.message);
+            if (!mongoc_collection_insert_one(coll, b, NULL, NULL, &e))
+                fail_msg("insert %s: %s", docs[i], e.message);
+            bson_destroy(b);
+        }
+        mongoc_collection_destroy(coll);
+        mongoc_uri_destroy(uri);
+        mongoc_client_destroy(c);
+        return;
+    }
+    /* A JSON table: "_id" is a column, the rest is the document. docs[i] is
+     * "<id>|<json>". */
+    kura_error oerr = {0};
+    kura_store *sql = kura_store_open(url, &oerr);
+    assert_non_null(sql);
+    bool pg = strncmp(url, "postgres", 8) == 0;
+    char stmt[256];
+    snprintf(stmt, sizeof stmt, "INSERT INTO \"%s\" (\"_id\", \"doc\") VALUES (%s)", collection,
+             pg ? "$1, $2::jsonb" : "?, json(?)");
+    for (size_t i = 0; i < n; i++) {
+        const char *bar = strchr(docs[i], '|');
+        assert_non_null(bar);
+        char id[64] = {0};
+        size_t idlen = (size_t)(bar - docs[i]);
+        assert_true(idlen < sizeof id);
+        memcpy(id, docs[i], idlen);
+        kura_value v[2] = {KURA_VSTR(id), KURA_VSTR(bar + 1)};
+        OK(kura_sql_exec(sql, stmt, v, 2, NULL, err));
+    }
+    kura_store_close(sql);
+}
+
+static void test_foreign_documents(void **state)
+{
+    (void)state;
+    char long_name[200]; /* more bytes than the member holds */
+    memset(long_name, 'n', sizeof long_name - 1);
+    long_name[sizeof long_name - 1] = '\0';
+    char misfit_mongo[512], misfit_sql[512];
+    snprintf(misfit_mongo, sizeof misfit_mongo,
+             "{\"_id\": {\"$oid\": \"" OID_MISFIT "\"}, \"name\": \"%s\"}", long_name);
+    snprintf(misfit_sql, sizeof misfit_sql, OID_MISFIT "|{\"name\": \"%s\"}", long_name);
+    const char *mongo_docs[] = {
+        "{\"_id\": {\"$oid\": \"" OID "\"}, \"name\": \"oid\", \"age\": 1, \"x\": true}",
+        "{\"_id\": \"s-1\", \"name\": \"str\", \"age\": 2}",
+        "{\"_id\": {\"$numberLong\": \"77\"}, \"name\": \"int\", \"age\": 3}",
+        misfit_mongo,
+        "{\"_id\": {\"$oid\": \"5f1d7a3b9c0e4a2b8d6f0a98\"}, \"name\": 12}",
+    };
+    const char *sql_docs[] = {
+        OID "|{\"name\": \"oid\", \"age\": 1, \"x\": true}",
+        "s-1|{\"name\": \"str\", \"age\": 2}",
+        "77|{\"name\": \"int\", \"age\": 3}",
+        misfit_sql,
+    };
+    if (is_mongo())
+        write_foreign("f_user", mongo_docs, 5);
+    else
+        write_foreign("f_user", sql_docs, 4);
+    size_t misfits = is_mongo() ? 2 : 1;
+
+    /* Listed, with the misfits reported instead of failing the listing. */
+    kura_query q = kura_query_for(&foreign_model);
+    kura_order_by(&q, "age", false);
+    kura_rows rows = {0};
+    OK(kura_find(db, &q, &rows, err));
+    assert_int_equal(rows.count, 3);
+    assert_string_equal(((f_user *)kura_row(&rows, 0))->base.key, OID);
+    assert_string_equal(((f_user *)kura_row(&rows, 1))->base.key, "s-1");
+    assert_string_equal(((f_user *)kura_row(&rows, 2))->base.key, "77");
+    assert_int_equal(rows.nmisfits, misfits);
+    assert_string_equal(rows.misfits[0].field, "name");
+    bool seen_long = false;
+    for (size_t i = 0; i < rows.nmisfits; i++)
+        seen_long = seen_long || strcmp(rows.misfits[i].id, OID_MISFIT) == 0;
+    assert_true(seen_long);
+    kura_rows_free(&rows);
+
+    /* Read, updated (other keys kept) and deleted by the id they have. */
+    const char *ids[] = {OID, "s-1", "77"};
+    const char *names[] = {"oid", "str", "int"};
+    for (int i = 0; i < 3; i++) {
+        f_user u;
+        OK(kura_get_key(db, &foreign_model, ids[i], &u, err));
+        assert_string_equal(u.name, names[i]);
+        u.age = 40 + i;
+        OK(kura_update(db, &foreign_model, &u, err));
+        f_user back;
+        OK(kura_get_key(db, &foreign_model, ids[i], &back, err));
+        assert_int_equal(back.age, 40 + i);
+        kura_query one = kura_query_for(&foreign_model);
+        kura_where_str(&one, "id", KURA_EQ, ids[i]);
+        kura_assign set = {"age", KURA_VINT(50 + i)};
+        int64_t n = 0;
+        OK(kura_update_where(db, &one, &set, 1, &n, err));
+        assert_int_equal(n, 1);
+    }
+    /* The uppercase spelling of an ObjectId is the same key. */
+    f_user u;
+    OK(kura_get_key(db, &foreign_model, "5F1D7A3B9C0E4A2B8D6F0A11", &u, err));
+    for (int i = 0; i < 3; i++) {
+        OK(kura_delete_key(db, &foreign_model, ids[i], err));
+        kura_error e = {0};
+        assert_false(kura_delete_key(db, &foreign_model, ids[i], &e));
+        assert_int_equal(e.code, KURA_NOT_FOUND);
+    }
+    /* A misfit is still named by its key: it can be deleted, and reading it
+     * says what does not fit. */
+    kura_error e = {0};
+    assert_false(kura_get_key(db, &foreign_model, OID_MISFIT, &u, &e));
+    assert_int_equal(e.code, KURA_MISFIT);
+    assert_string_equal(e.field, "name");
+    OK(kura_delete_key(db, &foreign_model, OID_MISFIT, err));
+}
+
+/* An int64-keyed model meeting a document whose `_id` is an ObjectId: the
+ * listing answers, the document is a misfit of field "id" named by its hex. */
+static void test_int64_model_meets_objectid(void **state)
+{
+    (void)state;
+    if (!is_mongo()) {
+        printf("skipped: an ObjectId _id on %s: a JSON table's int64 key column holds "
+               "integers only\n",
+               target);
+        skip();
+    }
+    d_user a;
+    kura_init(&user_model, &a);
+    snprintf(a.name, sizeof a.name, "kura's");
+    OK(kura_insert(db, &user_model, &a, err));
+    const char *docs[] = {"{\"_id\": {\"$oid\": \"" OID "\"}, \"name\": \"python's\"}"};
+    write_foreign("d_user", docs, 1);
+    kura_query q = kura_query_for(&user_model);
+    kura_rows rows = {0};
+    OK(kura_find(db, &q, &rows, err));
+    assert_int_equal(rows.count, 1);
+    assert_string_equal(((d_user *)kura_row(&rows, 0))->name, "kura's");
+    assert_int_equal(rows.nmisfits, 1);
+    assert_string_equal(rows.misfits[0].id, OID);
+    assert_string_equal(rows.misfits[0].field, "id");
+    kura_rows_free(&rows);
 }
 
 static void test_unknown_keys_survive(void **state)
@@ -316,6 +500,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_unknown_keys_survive, fresh),
         cmocka_unit_test_setup(test_indexes_are_real, fresh),
+        cmocka_unit_test_setup(test_foreign_documents, fresh),
+        cmocka_unit_test_setup(test_int64_model_meets_objectid, fresh),
         cmocka_unit_test_setup(test_json_field_is_a_value, fresh),
     };
     printf("document-only conformance on %s (%s)\n", target, url);

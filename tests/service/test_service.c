@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <mongoc/mongoc.h>
 #include <pthread.h>
 
 #include <kura/http.h>
@@ -192,7 +193,16 @@ static void expect_status(response *r, long status)
 
 /* --- the service under test ------------------------------------------------- */
 
+/* A uuid-keyed model served as a collection: /notes/{id} reads a UUID. */
+typedef struct s_note {
+    kura_base base;
+    char title[KURA_STRING_BYTES(32)];
+} s_note;
+static const kura_model note_model =
+    KURA_MODEL_KEYED(s_note, "s_note", KURA_KEY_UUID, KURA_STRING(s_note, title, 32));
+
 static const char *redis_url; /* the key-value store of the next start(), or NULL: embedded */
+static const char *doc_url;   /* the document store of the next start(), or NULL: the default */
 
 static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura_error *err)
 {
@@ -200,11 +210,14 @@ static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura
     kura_config_set(cfg, "database_url", url, NULL);
     if (redis_url)
         kura_config_set(cfg, "redis_url", redis_url, NULL);
+    if (doc_url)
+        kura_config_set(cfg, "document_url", doc_url, NULL);
     f->app = kura_app_open(cfg, err);
     kura_config_free(cfg);
     if (!f->app)
         return false;
-    if (!guide_setup(f->app, NULL, err)) {
+    if (!guide_setup(f->app, NULL, err) ||
+        !kura_app_register(f->app, &note_model, KURA_IN_SQL, err)) {
         kura_app_close(f->app);
         return false;
     }
@@ -226,7 +239,10 @@ static bool start(fixture *f, const char *url, const kura_http_opts *extra, kura
     o.log_level = KURA_LOG_WARN; /* the access log would drown cmocka's output */
     /* The guide's service exactly as guide_service serves it. */
     f->srv = kura_http_new(f->app, &o, err);
-    if (!f->srv || !guide_mount(f->srv, f->app, NULL, err) || !kura_http_listen(f->srv, err)) {
+    /* and /notes, a uuid-keyed collection of the test's own (uuid_things) */
+    if (!f->srv || !guide_mount(f->srv, f->app, NULL, err) ||
+        !kura_http_mount(f->srv, "/notes", note_model.name, err) ||
+        !kura_http_listen(f->srv, err)) {
         kura_http_stop(f->srv);
         kura_app_close(f->app);
         return false;
@@ -1144,21 +1160,27 @@ static int64_t count_me_users(void)
     return n;
 }
 
-/* /me_users: the guide's MEUser, the same model in the document store. */
+/* /me_users: the guide's MEUser in the document store, keyed by an ObjectId
+ * "_id" beside its declared field "id". */
 static void me_users(void **state)
 {
     (void)state;
     int64_t before = count_me_users();
     response r = REQ("POST", "/me_users", "application/json",
-                     "{\"name\":\"mei\",\"email\":\"mei@example.com\",\"age\":30,\"sex\":\"F\"}");
+                     "{\"name\":\"mei\",\"email\":\"mei@example.com\",\"age\":30,\"sex\":\"F\","
+                     "\"id\":\"legacy-1\"}");
     expect_status(&r, 201);
     json_t *j = body_json(&r);
-    int64_t id = json_integer_value(json_object_get(j, "id"));
-    assert_true(id > 0);
+    const char *oid = json_string_value(json_object_get(j, "_id"));
+    assert_non_null(oid);
+    assert_int_equal(strlen(oid), 24);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), "legacy-1");
+    char path[64], location[128];
+    snprintf(path, sizeof path, "/me_users/%s", oid);
     json_decref(j);
+    assert_non_null(header(&r, "Location", location, sizeof location));
+    assert_string_equal(location, path);
     response_free(&r);
-    char path[64];
-    snprintf(path, sizeof path, "/me_users/%lld", (long long)id);
     r = REQ("PATCH", path, "application/json", "{\"sex\":\"M\"}");
     expect_status(&r, 200);
     j = body_json(&r);
@@ -1187,6 +1209,236 @@ static void me_users(void **state)
     assert_int_equal(count_me_users(), before);
 }
 
+static void uuid_things(void **state)
+{
+    (void)state;
+    kura_store *db = kura_app_db(F->app);
+    assert_true(kura_drop(db, &note_model, NULL) && kura_create(db, &note_model, NULL));
+    /* /notes is mounted by start() */
+    response r = REQ("POST", "/notes", "application/json", "{\"title\":\"first\"}");
+    expect_status(&r, 201);
+    json_t *j = body_json(&r);
+    const char *id = json_string_value(json_object_get(j, "id"));
+    assert_non_null(id);
+    assert_int_equal(strlen(id), 36);
+    assert_int_equal(id[14], '7'); /* UUIDv7 */
+    char path[128], location[128], uid[64];
+    snprintf(uid, sizeof uid, "%s", id);
+    snprintf(path, sizeof path, "/notes/%s", uid);
+    assert_non_null(header(&r, "Location", location, sizeof location));
+    assert_string_equal(location, path);
+    json_decref(j);
+    response_free(&r);
+
+    r = REQ("GET", path);
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "id")), uid);
+    assert_string_equal(json_string_value(json_object_get(j, "title")), "first");
+    json_decref(j);
+    response_free(&r);
+
+    /* The key's case does not matter: it is read as a UUID. */
+    char upper[128];
+    snprintf(upper, sizeof upper, "/notes/");
+    for (size_t i = 0; uid[i]; i++)
+        upper[7 + i] = (char)(uid[i] >= 'a' && uid[i] <= 'f' ? uid[i] - 32 : uid[i]);
+    upper[7 + strlen(uid)] = '\0';
+    r = REQ("GET", upper);
+    expect_status(&r, 200);
+    response_free(&r);
+
+    r = REQ("PATCH", path, "application/json", "{\"title\":\"second\"}");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "title")), "second");
+    json_decref(j);
+    response_free(&r);
+    /* The key is not a field: PATCH cannot change it. */
+    r = REQ("PATCH", path, "application/json", "{\"id\":\"018f0000-0000-7000-8000-000000000000\"}");
+    json_decref(expect_problem(&r, 422));
+    response_free(&r);
+
+    /* A malformed id is 400 (the route exists), a well-formed missing one 404. */
+    const char *bad[] = {"/notes/42", "/notes/not-a-uuid",
+                         "/notes/018f0000-0000-7000-8000-00000000000g"};
+    const char *methods[] = {"GET", "PATCH", "DELETE"};
+    for (size_t i = 0; i < 3; i++) {
+        r = REQ(methods[i], bad[i], "application/json", "{\"title\":\"x\"}");
+        j = expect_problem(&r, 400);
+        assert_non_null(strstr(json_string_value(json_object_get(j, "detail")), "UUID"));
+        json_decref(j);
+        response_free(&r);
+        char missing[128];
+        snprintf(missing, sizeof missing, "/notes/018f0000-0000-7000-8000-00000000000%zu", i);
+        r = REQ(methods[i], missing, "application/json", "{\"title\":\"x\"}");
+        json_decref(expect_problem(&r, 404));
+        response_free(&r);
+    }
+
+    /* A client may choose the UUID; its form is checked. */
+    r = REQ("POST", "/notes", "application/json",
+            "{\"id\":\"018F0000-0000-7000-8000-0000000000AA\",\"title\":\"mine\"}");
+    expect_status(&r, 201);
+    assert_non_null(header(&r, "Location", location, sizeof location));
+    assert_string_equal(location, "/notes/018f0000-0000-7000-8000-0000000000aa");
+    response_free(&r);
+    r = REQ("POST", "/notes", "application/json", "{\"id\":\"nope\",\"title\":\"bad\"}");
+    j = expect_problem(&r, 422);
+    assert_non_null(strstr(r.body, "UUID"));
+    json_decref(j);
+    response_free(&r);
+    r = REQ("POST", "/notes", "application/json", "{\"id\":7,\"title\":\"bad\"}");
+    json_decref(expect_problem(&r, 422));
+    response_free(&r);
+
+    /* Lists in key order, filter by key. */
+    r = REQ("GET", "/notes");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "id")),
+                        "018f0000-0000-7000-8000-0000000000aa");
+    assert_null(json_object_get(j, "misfits")); /* only when there are some */
+    json_decref(j);
+    response_free(&r);
+    char filter[128];
+    snprintf(filter, sizeof filter, "/notes?id=%s", uid);
+    r = REQ("GET", filter);
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+    json_decref(j);
+    response_free(&r);
+    r = REQ("GET", "/notes?id=12");
+    json_decref(expect_problem(&r, 400));
+    response_free(&r);
+
+    r = REQ("DELETE", path);
+    expect_status(&r, 204);
+    response_free(&r);
+    r = REQ("DELETE", path);
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+}
+
+/* A document another program wrote that does not fit MEUser: the list still
+ * answers 200, names it in "misfits", and the document can be deleted. */
+static void list_reports_misfits(void **state)
+{
+    (void)state;
+    kura_store *docs = kura_app_documents(F->app);
+    assert_true(kura_create(docs, me_user_model(), NULL));
+    kura_store *db = kura_app_db(F->app); /* the same SQLite file: its SQL door */
+    char doc[700];
+    char age[600];
+    memset(age, '9', sizeof age - 1); /* a name longer than the field holds */
+    age[sizeof age - 1] = '\0';
+    snprintf(doc, sizeof doc, "{\"name\":\"%s\",\"age\":30}", age);
+    kura_value v[2] = {KURA_VSTR("5f1d7a3b9c0e4a2b8d6f0a99"), KURA_VSTR(doc)};
+    kura_error err = {0};
+    if (!kura_sql_exec(db, "INSERT INTO \"m_e_user\" (\"_id\", \"doc\") VALUES (?, json(?))", v, 2,
+                       NULL, &err))
+        fail_msg("cannot write the foreign document: %s", err.message);
+    response r = REQ("GET", "/me_users");
+    expect_status(&r, 200);
+    json_t *j = body_json(&r);
+    json_t *misfits = json_object_get(j, "misfits");
+    assert_int_equal(json_array_size(misfits), 1);
+    json_t *one = json_array_get(misfits, 0);
+    assert_string_equal(json_string_value(json_object_get(one, "id")), "5f1d7a3b9c0e4a2b8d6f0a99");
+    assert_string_equal(json_string_value(json_object_get(one, "field")), "name");
+    assert_non_null(json_string_value(json_object_get(one, "reason")));
+    json_decref(j);
+    response_free(&r);
+    r = REQ("GET", "/me_users/5f1d7a3b9c0e4a2b8d6f0a99");
+    json_decref(expect_problem(&r, 409));
+    response_free(&r);
+    r = REQ("DELETE", "/me_users/5f1d7a3b9c0e4a2b8d6f0a99");
+    expect_status(&r, 204);
+    response_free(&r);
+}
+
+/* The report that started keys: one MEUser a Python program wrote (pymongo's
+ * ObjectId _id, MongoEngine's fields) made GET /me_users a 500 for the whole
+ * list. On the MongoDB peer: written as pymongo writes it, it is listed, read,
+ * patched and deleted by its ObjectId; a document that does not fit is a
+ * "misfits" entry, not a failed list. */
+static void me_users_written_by_python(void **state)
+{
+    (void)state;
+    mongoc_client_t *c = mongoc_client_new(doc_url);
+    assert_non_null(c);
+    mongoc_collection_t *coll = mongoc_client_get_collection(c, "kura_service", "m_e_user");
+    const char *docs[] = {
+        "{\"_id\": {\"$oid\": \"6b1068293c4d5e6f70819203\"}, \"name\": \"py\", "
+        "\"email\": \"py@example.com\", \"sex\": \"F\", \"age\": 30, "
+        "\"created_at\": {\"$date\": \"2026-12-02T18:00:00.123Z\"}, "
+        "\"updated_at\": {\"$date\": \"2026-12-02T18:00:00.123Z\"}}",
+        "{\"_id\": {\"$oid\": \"6b1068293c4d5e6f70819204\"}, \"name\": 12, \"age\": 30}",
+    };
+    for (size_t i = 0; i < 2; i++) {
+        bson_error_t e;
+        bson_t *b = bson_new_from_json((const uint8_t *)docs[i], -1, &e);
+        assert_non_null(b);
+        if (!mongoc_collection_insert_one(coll, b, NULL, NULL, &e))
+            fail_msg("insert: %s", e.message);
+        bson_destroy(b);
+    }
+    mongoc_collection_destroy(coll);
+    mongoc_client_destroy(c);
+
+    response r = REQ("GET", "/me_users");
+    expect_status(&r, 200);
+    json_t *j = body_json(&r);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "_id")),
+                        "6b1068293c4d5e6f70819203");
+    json_t *misfits = json_object_get(j, "misfits");
+    assert_int_equal(json_array_size(misfits), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(misfits, 0), "id")),
+                        "6b1068293c4d5e6f70819204");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(misfits, 0), "field")),
+                        "name");
+    json_decref(j);
+    response_free(&r);
+
+    r = REQ("GET", "/me_users/6b1068293c4d5e6f70819203");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "email")), "py@example.com");
+    assert_string_equal(json_string_value(json_object_get(j, "created_at")),
+                        "2026-12-02T18:00:00.123000Z");
+    json_decref(j);
+    response_free(&r);
+    r = REQ("PATCH", "/me_users/6b1068293c4d5e6f70819203", "application/json", "{\"sex\":\"M\"}");
+    expect_status(&r, 200);
+    j = body_json(&r);
+    assert_string_equal(json_string_value(json_object_get(j, "sex")), "M");
+    json_decref(j);
+    response_free(&r);
+    for (int i = 3; i <= 4; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/me_users/6b1068293c4d5e6f7081920%d", i);
+        r = REQ("DELETE", path);
+        expect_status(&r, 204);
+        response_free(&r);
+    }
+    r = REQ("GET", "/me_users/6b1068293c4d5e6f70819203");
+    json_decref(expect_problem(&r, 404));
+    response_free(&r);
+}
+
+static int setup_mongo(void **state)
+{
+    if (setup_sqlite(state) != 0)
+        return -1;
+    kura_error err = {0};
+    return kura_drop(kura_app_documents(F->app), me_user_model(), &err) ? 0 : -1;
+}
+
 static void skipped(void **state)
 {
     (void)state;
@@ -1207,6 +1459,8 @@ int main(void)
         cmocka_unit_test(rankings),
         cmocka_unit_test(kv_token_and_secure),
         cmocka_unit_test(me_users),
+        cmocka_unit_test(uuid_things),
+        cmocka_unit_test(list_reports_misfits),
     };
     int failed = cmocka_run_group_tests_name("service on sqlite", embedded, setup_sqlite, teardown);
 
@@ -1238,6 +1492,22 @@ int main(void)
         redis_url = r && *r ? r : "embedded://:memory:";
         failed += cmocka_run_group_tests_name("service on postgresql", users, setup_pg, teardown);
         redis_url = NULL;
+    }
+    /* The guide's MEUser in MongoDB (the wire-protocol test peer: NOT MongoDB). */
+    const char *peer = getenv("KURA_TEST_MONGO_PEER_URL");
+    static char peer_url[512];
+    if (!peer || !*peer) {
+        printf("skipped: service /me_users on the MongoDB wire-protocol test peer: "
+               "KURA_TEST_MONGO_PEER_URL not set (with_mongo_peer.sh starts the peer)\n");
+        const struct CMUnitTest skip_tests[] = {cmocka_unit_test(skipped)};
+        failed += cmocka_run_group_tests_name("service on mongodb", skip_tests, NULL, NULL);
+    } else {
+        snprintf(peer_url, sizeof peer_url, "%s/kura_service", peer);
+        doc_url = peer_url;
+        const struct CMUnitTest docs[] = {cmocka_unit_test(me_users),
+                                          cmocka_unit_test(me_users_written_by_python)};
+        failed += cmocka_run_group_tests_name("service on mongodb", docs, setup_mongo, teardown);
+        doc_url = NULL;
     }
     /* The key-value routes on Redis. */
     const char *redis = getenv("KURA_TEST_REDIS_URL");

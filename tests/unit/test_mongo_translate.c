@@ -143,12 +143,13 @@ static void test_document_to_model(void **state)
     kura_clear(&doc_model, &d);
     bson_destroy(b);
 
-    /* A value of the wrong type is a store error naming the field. */
+    /* A value of the wrong type is a misfit naming the field, the key already read. */
     b = bson_new_from_json((const uint8_t *)"{\"_id\":1,\"age\":\"thirty\"}", -1, NULL);
     memset(&d, 0, sizeof d);
     assert_false(kura_mongo_to_model(&doc_model, b, &d, &err));
-    assert_int_equal(err.code, KURA_STORE);
+    assert_int_equal(err.code, KURA_MISFIT);
     assert_string_equal(err.field, "age");
+    assert_int_equal(d.base.id, 1);
     kura_clear(&doc_model, &d);
     bson_destroy(b);
 }
@@ -367,12 +368,12 @@ static void test_new_types_from_other_programs(void **state)
     b = bson_new_from_json((const uint8_t *)"{\"price\":{\"$numberDecimal\":\"0.001\"}}", -1, NULL);
     kura_init(&new_model, &out);
     assert_false(kura_mongo_to_model(&new_model, b, &out, &err));
-    assert_int_equal(err.code, KURA_STORE);
+    assert_int_equal(err.code, KURA_MISFIT);
     bson_destroy(b);
     b = bson_new_from_json((const uint8_t *)"{\"day\":{\"$date\":{\"$numberLong\":\"1000\"}}}", -1,
                            NULL);
     assert_false(kura_mongo_to_model(&new_model, b, &out, &err));
-    assert_int_equal(err.code, KURA_STORE);
+    assert_int_equal(err.code, KURA_MISFIT);
     bson_destroy(b);
     kura_clear(&new_model, &out);
 }
