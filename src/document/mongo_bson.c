@@ -114,35 +114,6 @@ bool kura_mongo_from_assign(const kura_model *m, const kura_assign *set, size_t 
 
 /* ---- reading documents ------------------------------------------------------------ */
 
-static bool wrong_type(kura_error *err, const char *name, const bson_iter_t *it)
-{
-    return kura_fail(err, KURA_MISFIT, name,
-                     "%s: stored value has BSON type 0x%02x, not the field's", name,
-                     (unsigned)bson_iter_type(it));
-}
-
-/* An integer from int32, int64 or an integral double (other programs write any). */
-static bool iter_int(const bson_iter_t *it, int64_t *out)
-{
-    switch (bson_iter_type(it)) {
-    case BSON_TYPE_INT32:
-        *out = bson_iter_int32(it);
-        return true;
-    case BSON_TYPE_INT64:
-        *out = bson_iter_int64(it);
-        return true;
-    case BSON_TYPE_DOUBLE: {
-        double d = bson_iter_double(it);
-        if (d != floor(d) || d < -9.2e18 || d > 9.2e18)
-            return false;
-        *out = (int64_t)d;
-        return true;
-    }
-    default:
-        return false;
-    }
-}
-
 static bool iter_time(const char *name, const bson_iter_t *it, kura_time *out, kura_error *err)
 {
     if (BSON_ITER_HOLDS_NULL(it)) {
@@ -150,7 +121,7 @@ static bool iter_time(const char *name, const bson_iter_t *it, kura_time *out, k
         return true;
     }
     if (!BSON_ITER_HOLDS_DATE_TIME(it))
-        return wrong_type(err, name, it);
+        return kura__bson_wrong_type(err, name, it);
     /* kura's instants span years 0000..9999 (see kura_time_format); another program's
      * date may lie anywhere in ±292 million years, and times 1000 would overflow. */
     int64_t ms = bson_iter_date_time(it);
@@ -181,7 +152,7 @@ static bool read_field(const kura_model *m, const kura_field *f, const bson_iter
 static bool read_key(const kura_model *m, const bson_iter_t *it, kura_base *base, kura_error *err)
 {
     int64_t iv;
-    bool is_int = iter_int(it, &iv) && bson_iter_type(it) != BSON_TYPE_DOUBLE;
+    bool is_int = kura__bson_int(it, &iv) && bson_iter_type(it) != BSON_TYPE_DOUBLE;
     bool ok = true;
     if (BSON_ITER_HOLDS_OID(it)) {
         bson_oid_to_string(bson_iter_oid(it), base->key);

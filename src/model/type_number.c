@@ -22,7 +22,7 @@ static bool parse_int(const char *text, int64_t min, int64_t max, int64_t *out)
 }
 
 /* An integer from int32, int64 or an integral double (other programs write any). */
-static bool iter_int(const bson_iter_t *it, int64_t *out)
+bool kura__bson_int(const bson_iter_t *it, int64_t *out)
 {
     switch (bson_iter_type(it)) {
     case BSON_TYPE_INT32:
@@ -157,7 +157,7 @@ static bool i32_value_bson(bson_t *b, const char *key, const kura_value *v)
 static bool i32_from_bson(const kura_field *f, const bson_iter_t *it, void *m, kura_error *err)
 {
     int64_t v;
-    if (!iter_int(it, &v) || v < INT32_MIN || v > INT32_MAX)
+    if (!kura__bson_int(it, &v) || v < INT32_MIN || v > INT32_MAX)
         return kura__bson_wrong_type(err, f->name, it);
     return i32_set(f, v, m, KURA_MISFIT, err);
 }
@@ -265,7 +265,7 @@ static bool i64_to_bson(bson_t *b, const char *key, const kura_field *f, const v
 static bool i64_from_bson(const kura_field *f, const bson_iter_t *it, void *m, kura_error *err)
 {
     int64_t v;
-    if (!iter_int(it, &v))
+    if (!kura__bson_int(it, &v))
         return kura__bson_wrong_type(err, f->name, it);
     memcpy(m, &v, sizeof v);
     return true;

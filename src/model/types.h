@@ -151,6 +151,9 @@ bool kura__query_fits_form(const kura_query *q, unsigned form, kura_error *err);
 /* A JSON type error: "<name> must be <expected>", KURA_VALIDATION. */
 bool kura__json_type_error(kura_error *err, const char *name, const char *expected);
 bool kura__bson_wrong_type(kura_error *err, const char *name, const bson_iter_t *it);
+/* An integer from an int32, an int64 or an integral double (other programs write any);
+ * false for anything else (type_number.c). */
+bool kura__bson_int(const bson_iter_t *it, int64_t *out);
 
 /* Validation of a string against f->choices (strings and tags). */
 bool kura__check_choices(const kura_field *f, const char *s, kura_reason r);
@@ -165,6 +168,14 @@ int64_t kura__time_ms_floor(kura_time t);
  * (type_canon.c): each entry says only how its text is canonicalised (`canon`)
  * and how it meets BSON. "" is "no value", written as NULL.
  */
+/* The members every text-valued entry shares; each entry adds its canon, form, SQL,
+ * BSON and from_json (decimal reads JSON numbers too). */
+#define KURA__CANON_ENTRY                                                                          \
+    .size = 0, .fit = kura__canon_fit, .parse = kura__canon_parse, .init = kura__canon_init,       \
+    .check = kura__canon_check, .value = kura__canon_value, .from_value = kura__canon_from_value,  \
+    .to_json = kura__canon_to_json, .ddl_default = kura__canon_default,                            \
+    .sql_read = KURA_SQL_READ_TEXT, .sql_text_len = true, .from_sql_text = kura__canon_from_sql
+
 bool kura__canon_fit(const kura_field *f, kura_value *v);
 bool kura__canon_parse(const kura_field *f, const char *text, kura_value *out, char *scratch,
                        size_t scratch_size);
