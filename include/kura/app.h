@@ -145,6 +145,23 @@ size_t kura_app_model_count(const kura_app *app);
  * may be NULL); NULL when i >= kura_app_model_count. */
 const kura_model *kura_app_model_at(const kura_app *app, size_t i, kura_model_home *home);
 
+/* The longest path kura_app_set_model_path takes, in bytes. */
+#define KURA_APP_PATH_MAX 128
+
+/*
+ * Sets the HTTP path kura_http_mount_all (and so `kura serve`) serves the
+ * registered model `name` under, instead of "/<name>"; a schema file's
+ * "path" arrives here. `path` starts with '/' and has at most
+ * KURA_APP_PATH_MAX bytes (else KURA_INVALID); it is copied. An unknown model
+ * is KURA_NOT_FOUND. Not thread-safe, like kura_app_register.
+ */
+bool kura_app_set_model_path(kura_app *app, const char *name, const char *path, kura_error *err);
+
+/* The path set by kura_app_set_model_path for model `name`, or NULL when none
+ * was set or no such model is registered (the HTTP library then uses
+ * "/<name>"). Owned by the app. */
+const char *kura_app_model_path(const kura_app *app, const char *name);
+
 /* The store a registered model lives in (owned by the app); NULL when the
  * model (compared by name) is not registered. */
 kura_store *kura_app_model_store(kura_app *app, const kura_model *model);

@@ -130,7 +130,9 @@ kura_http *kura_http_new(kura_app *app, const kura_http_opts *opts, kura_error *
  */
 bool kura_http_mount(kura_http *srv, const char *path, const char *model, kura_error *err);
 
-/* kura_http_mount of every registered model at "/<model name>", in registration order. */
+/* kura_http_mount of every registered model, in registration order, at the
+ * path kura_app_set_model_path gave it (a schema file's "path"), else at
+ * "/<model name>". */
 bool kura_http_mount_all(kura_http *srv, kura_error *err);
 
 /*

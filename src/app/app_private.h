@@ -21,6 +21,7 @@ void kura_app_kv_free(kura_kv *kv, unsigned char *secret, size_t secret_len);
 typedef struct app_model {
     const kura_model *model;
     kura_model_home home;
+    char *path; /* where kura_http_mount_all serves it; NULL: "/<name>" */
 } app_model;
 typedef struct app_registry {
     app_model *items;

@@ -40,7 +40,7 @@ bool kura_app_register(kura_app *app, const kura_model *model, kura_model_home h
         reg->items = items;
         reg->cap = cap;
     }
-    reg->items[reg->count++] = (app_model){model, home};
+    reg->items[reg->count++] = (app_model){model, home, NULL};
     return true;
 }
 
@@ -77,8 +77,38 @@ kura_store *kura_app_model_store(kura_app *app, const kura_model *model)
     return m->home == KURA_IN_SQL ? kura_app_db(app) : kura_app_documents(app);
 }
 
+bool kura_app_set_model_path(kura_app *app, const char *name, const char *path, kura_error *err)
+{
+    if (!app || !name)
+        return kura_fail(err, KURA_INVALID, NULL, "no app or model name");
+    app_model *m = (app_model *)find(kura_app_registry(app), name);
+    if (!m)
+        return kura_fail(err, KURA_NOT_FOUND, NULL, "no model named '%.64s' is registered", name);
+    /* The same rule as a schema file's "path": the HTTP library checks the rest when it mounts. */
+    if (!path || path[0] != '/' || strlen(path) > KURA_APP_PATH_MAX)
+        return kura_fail(err, KURA_INVALID, NULL,
+                         "model '%.64s': a path starts with '/' and has at most %d bytes", name,
+                         KURA_APP_PATH_MAX);
+    char *copy = strdup(path);
+    if (!copy)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    free(m->path);
+    m->path = copy;
+    return true;
+}
+
+const char *kura_app_model_path(const kura_app *app, const char *name)
+{
+    if (!app || !name)
+        return NULL;
+    const app_model *m = find(kura_app_registry_const(app), name);
+    return m ? m->path : NULL;
+}
+
 void kura_registry_free(app_registry *reg)
 {
+    for (size_t i = 0; i < reg->count; i++)
+        free(reg->items[i].path);
     free(reg->items);
     *reg = (app_registry){0};
 }

@@ -16,7 +16,9 @@ bool cli_models_file_load(kura_app *app, const char *path, void **keep, kura_err
         kura_model_home home = kura_schema_store_of(schema, i) == KURA_SCHEMA_DOCUMENTS
                                    ? KURA_IN_DOCUMENTS
                                    : KURA_IN_SQL;
-        if (!kura_app_register(app, kura_schema_model(schema, i), home, err))
+        const kura_model *m = kura_schema_model(schema, i);
+        if (!kura_app_register(app, m, home, err) ||
+            !kura_app_set_model_path(app, m->name, kura_schema_path(schema, i), err))
             return false;
     }
     return true;

@@ -44,6 +44,12 @@ bool kura_http_mount_all(kura_http *srv, kura_error *err)
         return kura_fail(err, KURA_INVALID, NULL, "no server");
     for (size_t i = 0; i < kura_app_model_count(srv->app); i++) {
         const kura_model *m = kura_app_model_at(srv->app, i, NULL);
+        const char *set = kura_app_model_path(srv->app, m->name);
+        if (set) {
+            if (!kura_http_mount(srv, set, m->name, err))
+                return false;
+            continue;
+        }
         char path[160];
         if (snprintf(path, sizeof path, "/%s", m->name) >= (int)sizeof path)
             return kura_fail(err, KURA_INVALID, NULL, "the model name '%.64s...' is too long",

@@ -227,6 +227,35 @@ static void fail_not_found(kura_http_req *req, void *ctx)
 
 /* --- tests ------------------------------------------------------------------------ */
 
+/* mount_all serves a model at the path the app was given (a schema file's "path"). */
+static void mount_all_uses_model_paths(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    kura_error err = {0};
+    assert_false(kura_app_set_model_path(s.app, "t_user", "api/people", &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_false(kura_app_set_model_path(s.app, "nobody", "/x", &err));
+    assert_int_equal(err.code, KURA_NOT_FOUND);
+    assert_null(kura_app_model_path(s.app, "t_user"));
+    assert_true(kura_app_set_model_path(s.app, "t_user", "/api/people", &err));
+    assert_string_equal(kura_app_model_path(s.app, "t_user"), "/api/people");
+    kura_http_opts o = quiet_opts();
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount_all(s.srv, &err));
+    listen_on(&s);
+    response r = POST(&s, "/api/people", "{\"name\":\"al\",\"email\":\"al@example.com\"}");
+    expect(&r, 201);
+    r = GET(&s, "/api/people");
+    expect(&r, 200);
+    r = GET(&s, "/t_user");
+    expect(&r, 404);
+    r = GET(&s, "/t_doc"); /* no path set: its name */
+    expect(&r, 200);
+    close_server(&s);
+}
+
 /* Two models at the test's paths: one in SQL, one in documents. */
 static void two_models_at_paths(void **state)
 {
@@ -441,9 +470,8 @@ int main(void)
     t_doc_model.name = "t_doc";
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(two_models_at_paths),
-        cmocka_unit_test(mount_all_in_one_call),
-        cmocka_unit_test(custom_handlers),
+        cmocka_unit_test(two_models_at_paths),   cmocka_unit_test(mount_all_uses_model_paths),
+        cmocka_unit_test(mount_all_in_one_call), cmocka_unit_test(custom_handlers),
         cmocka_unit_test(build_errors),
     };
     int failed = cmocka_run_group_tests_name("http library", tests, NULL, NULL);
