@@ -3,7 +3,7 @@
 # and libkura-http, static and shared), the headers, the kura CLI, kura.pc and
 # kura-http.pc in a prefix, and programs build against them with nothing but
 # pkg-config: the guide's app, a program of the HTTP library, and the guide's
-# service program over kura_main.
+# service program over kura_main, and the blog example (served and driven over HTTP).
 set -eu
 build=$1
 src=$2
@@ -50,5 +50,13 @@ if [ -f "$src/examples/seed/guide_service.c" ]; then
     LD_LIBRARY_PATH="$libdir" "$prefix/guide_service" seed 3 --database-url "$db" >/dev/null
     n=$(LD_LIBRARY_PATH="$libdir" "$prefix/guide_service" count sa_user --database-url "$db")
     [ "$n" = 3 ] || { echo "install: guide_service count sa_user said '$n'" >&2; exit 1; }
+fi
+# The blog example, a second app: built from the installed headers and libraries with
+# pkg-config only, then served and driven over HTTP by its test.
+if [ -f "$src/examples/blog/main.c" ]; then
+    b=$src/examples/blog
+    cc -Wall -Wextra -Werror -o "$prefix/blog" "$b/main.c" "$b/models.c" "$b/routes.c" \
+        $(pkg-config --cflags --libs kura-http)
+    LD_LIBRARY_PATH="$libdir" /usr/bin/python3 "$src/tests/examples/test_blog.py" "$prefix/blog"
 fi
 echo "install: libraries, headers, CLI, kura.pc and kura-http.pc installed and usable"
