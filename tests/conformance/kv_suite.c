@@ -23,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "poll.h"
 #include "servers.h"
 
 #include <kura/kv.h>
@@ -38,13 +39,6 @@ static const char *K(const char *name)
     char *b = bufs[next++ % 8];
     snprintf(b, sizeof bufs[0], "%s%s", prefix, name);
     return b;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
-    while (nanosleep(&ts, &ts) != 0)
-        ;
 }
 
 #define OK(call)                                                                                   \
@@ -75,6 +69,14 @@ static void assert_value(const char *key, const void *want, size_t len)
     assert_memory_equal(v.data, want, len);
     assert_int_equal(v.data[len], '\0');
     kura_bytes_free(&v);
+}
+
+/* Whether `key` exists (a failed call counts as present, so a wait goes on). */
+static bool present(const char *key)
+{
+    bool exists = true;
+    kura_error e_ = {0};
+    return !kura_kv_exists(kv, key, &exists, E) || exists;
 }
 
 static void assert_missing(const char *key)
@@ -181,7 +183,7 @@ static void test_ttl(void **state)
     OK(kura_kv_expire(kv, K("t2"), 150, &set, E));
     assert_true(set);
 
-    sleep_ms(250);
+    KURA_POLL(!present(K("t")) && !present(K("t2")), 5000);
     assert_missing(K("t"));
     assert_missing(K("t2"));
     OK(kura_kv_ttl(kv, K("t"), &ttl, E));
@@ -196,7 +198,7 @@ static void test_ttl(void **state)
     OK(kura_kv_expire(kv, K("t4"), 50, NULL, E));
     OK(kura_kv_zadd(kv, K("t5"), "m", 1, NULL, E));
     OK(kura_kv_expire(kv, K("t5"), 50, NULL, E));
-    sleep_ms(120);
+    KURA_POLL(!present(K("t3")) && !present(K("t4")) && !present(K("t5")), 5000);
     bool stored = false;
     OK(kura_kv_set_if(kv, K("t3"), "new", 3, 0, KURA_KV_IF_ABSENT, &stored, E));
     assert_true(stored);
@@ -521,7 +523,7 @@ static void test_hashes(void **state)
     /* A hash expires as a whole. */
     OK(kura_kv_hset(kv, K("hx"), "f", "v", 1, NULL, E));
     OK(kura_kv_expire(kv, K("hx"), 50, NULL, E));
-    sleep_ms(120);
+    KURA_POLL(!present(K("hx")), 5000);
     OK(kura_kv_hget(kv, K("hx"), "f", &v, E));
     assert_null(v.data);
     OK(kura_kv_hset(kv, K("hx"), "g", "w", 1, &created, E));
