@@ -748,6 +748,25 @@ static bool step_simple(embedded_kv *e, int which, kura_error *err)
     return true;
 }
 
+/* The tables and statements, made on first use (with e->mu held): an app that
+ * never touches its key-value store leaves no kura_kv tables in the user's file. */
+static bool ready(embedded_kv *e, kura_error *err)
+{
+    if (e->st[NSTMT - 1])
+        return true;
+    int rc = sqlite3_exec(e->db, schema, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return fail_sqlite(err, e->db, rc, "creating the kura_kv tables");
+    for (int i = 0; i < NSTMT; i++) {
+        if (e->st[i])
+            continue;
+        rc = sqlite3_prepare_v3(e->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &e->st[i], NULL);
+        if (rc != SQLITE_OK)
+            return fail_sqlite(err, e->db, rc, "prepare");
+    }
+    return true;
+}
+
 static bool em_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
                    kura_error *err)
 {
@@ -756,6 +775,10 @@ static bool em_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply
     for (size_t i = 0; i < n && !writable; i++)
         writable = !read_only(cmds[i].op);
     pthread_mutex_lock(&e->mu);
+    if (!ready(e, err)) {
+        pthread_mutex_unlock(&e->mu);
+        return false;
+    }
     run_ctx x = {.e = e, .now = now_ms(), .writable = writable, .err = err};
     /* One statement needs no transaction of its own: a lone GET runs in autocommit. */
     bool txn = n > 1 || writable || (cmds[0].op != KV_GET && cmds[0].op != KV_PING);
@@ -785,7 +808,7 @@ static bool em_purge(kura_kv *kv, int64_t *purged, kura_error *err)
 {
     embedded_kv *e = (embedded_kv *)kv;
     pthread_mutex_lock(&e->mu);
-    bool ok = sweep(e, now_ms(), INT64_MAX, purged, err);
+    bool ok = ready(e, err) && sweep(e, now_ms(), INT64_MAX, purged, err);
     pthread_mutex_unlock(&e->mu);
     return ok;
 }
@@ -840,18 +863,13 @@ kura_kv *kura_embedded_kv_open_file(const char *path, const char *sync, long bus
     snprintf(pragmas, sizeof pragmas, "%sPRAGMA synchronous=%s;",
              memory || inherit_journal ? "" : "PRAGMA journal_mode=WAL;", sync ? sync : "normal");
     rc = sqlite3_exec(e->db, pragmas, NULL, NULL, NULL);
+    /* Reading the schema's version reads the file's header: a file that is not a
+     * database is refused here, at open, though the tables come on first use. */
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(e->db, schema, NULL, NULL, NULL);
+        rc = sqlite3_exec(e->db, "PRAGMA schema_version", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
-        fail_sqlite(err, e->db, rc, "creating the kura_kv tables");
+        fail_sqlite(err, e->db, rc, "opening the key-value store");
         goto fail;
-    }
-    for (int i = 0; i < NSTMT; i++) {
-        rc = sqlite3_prepare_v3(e->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &e->st[i], NULL);
-        if (rc != SQLITE_OK) {
-            fail_sqlite(err, e->db, rc, "prepare");
-            goto fail;
-        }
     }
     e->next_sweep_ms = 0; /* the first write sweeps what expired while we were away */
     return &e->base;

@@ -63,6 +63,48 @@ static int64_t count_rows(const char *table)
     return n;
 }
 
+/* Whether the database file has a table named `name`. */
+static bool has_table(const char *name)
+{
+    sqlite3 *h;
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(h, "SELECT count(*) FROM sqlite_master WHERE name = ?", -1, &st, NULL),
+        SQLITE_OK);
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    bool found = sqlite3_column_int64(st, 0) > 0;
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return found;
+}
+
+/* An app that never uses its key-value store leaves no kura_kv tables in the
+ * user's database; the first use makes them. */
+static void test_tables_on_first_use(void **state)
+{
+    (void)state;
+    cleanup();
+    kura_error err = {0};
+    kura_app *app = open_app(db_url, NULL, NULL, &err);
+    assert_non_null(app);
+    assert_true(
+        kura_sql_exec(kura_app_db(app), "CREATE TABLE mine (x INTEGER)", NULL, 0, NULL, &err));
+    kura_app_close(app);
+    assert_true(has_table("mine"));
+    assert_false(has_table("kura_kv"));
+
+    app = open_app(db_url, NULL, NULL, &err);
+    assert_non_null(app);
+    bool exists = true;
+    assert_true(kura_kv_exists(kura_app_kv(app), "k", &exists, &err));
+    assert_false(exists);
+    kura_app_close(app);
+    assert_true(has_table("kura_kv"));
+    cleanup();
+}
+
 static void test_embedded_in_the_database_file(void **state)
 {
     (void)state;
@@ -128,7 +170,9 @@ static void test_secret_file(void **state)
     /* A configured secret wins; a short one is refused. */
     app = open_app(db_url, NULL, "configured secret, long enough", &err);
     assert_non_null(app);
-    assert_memory_equal(kura_app_secret(app, &len), "configured secret, long enough", len);
+    const unsigned char *configured = kura_app_secret(app, &len); /* before len is read */
+    assert_int_equal(len, strlen("configured secret, long enough"));
+    assert_memory_equal(configured, "configured secret, long enough", len);
     kura_app_close(app);
     assert_null(open_app(db_url, NULL, "short", &err));
     assert_int_equal(err.code, KURA_CONFIG);
@@ -228,6 +272,7 @@ int main(void)
     snprintf(secret_file, sizeof secret_file, "%s.secret", db);
     cleanup();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tables_on_first_use),
         cmocka_unit_test(test_embedded_in_the_database_file),
         cmocka_unit_test(test_secret_file),
         cmocka_unit_test(test_bad_settings),
