@@ -92,5 +92,6 @@ bool kura_http_handle(kura_http *srv, const char *method, const char *pattern, k
                         .body = !(flags & KURA_HTTP_ANY_BODY)};
     route.methods[m] = call_user;
     route.user[m] = fn;
+    route.open_query = ~0u; /* a program's handler reads the parameters it takes */
     return http_route_add(srv, &route, err);
 }

@@ -46,6 +46,12 @@ typedef struct http_route {
     void *ctx;                             /* handed to the handler as r->ctx */
     bool protect;                          /* mutating methods need the API token */
     bool body;                             /* POST/PUT/PATCH bodies are JSON */
+    /* The one rule for query parameters: a method takes the names in query[m]
+     * (space-separated, NULL: none) and any other is a 400 before its handler
+     * runs; a method in open_query (bit 1 << m) reads its own and refuses the
+     * unknown ones itself (a collection's list: any field filters). */
+    const char *query[HTTP_NMETHODS];
+    unsigned open_query;
 } http_route;
 
 /* Stores named in metrics (store operations and errors). */
@@ -147,6 +153,15 @@ bool http_path_ok(const char *path);
 
 /* Finds the route for path; fills r->route, r->ctx and r->params. False: none. */
 bool http_route_match(kura_http *srv, http_req *r);
+
+/* `limit`, as every route reads it: a whole number (digits only) >= min; one
+ * above cap, however long, is cap. Returns 0, 1 when capped, -1 when it is no
+ * such number (answer 400). */
+int http_limit_param(const char *text, int64_t min, int64_t cap, int64_t *out);
+
+/* Whether the request names a query parameter its route and method do not
+ * take; the first such name is copied into name (size bytes). */
+bool http_query_unknown(http_req *r, char *name, size_t size);
 
 http_method http_method_parse(const char *m);
 const char *http_method_name(http_method m);

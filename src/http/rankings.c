@@ -115,15 +115,8 @@ static enum MHD_Result get_top(http_req *r)
         return bad_board(r);
     int64_t limit = 10;
     const char *l = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "limit");
-    if (l) {
-        char *end;
-        long long v = strtoll(l, &end, 10);
-        if (!*l || *end || v < 1)
-            return http_problem(r, 400, "limit must be a whole number >= 1");
-        limit = v;
-    }
-    if (limit > r->srv->opts.max_limit)
-        limit = r->srv->opts.max_limit;
+    if (l && http_limit_param(l, 1, r->srv->opts.max_limit, &limit) < 0)
+        return http_problem(r, 400, "limit must be a whole number >= 1");
     kura_kv_entries top = {0};
     kura_error err = {0};
     bool ok = kura_kv_zrange(r->ctx, key, 0, limit - 1, true, &top, &err);
@@ -187,6 +180,7 @@ bool kura_http_mount_rankings(kura_http *srv, const char *path, kura_error *err)
            http_route_add(srv,
                           &(http_route){.pattern = board,
                                         .methods = {[HTTP_GET] = get_top, [HTTP_POST] = post_score},
+                                        .query = {[HTTP_GET] = "limit"},
                                         .ctx = kv,
                                         .protect = true,
                                         .body = true},

@@ -379,18 +379,29 @@ static bool add_order(list_args *a, const char *value)
 
 /* field=value: equality, the value read as the field's type (f NULL: the id).
  * Canonicalised text (a UUID in capitals, a decimal "1.5") is kept in the
- * request's scratch space, which lives as long as the query. */
+ * request's scratch space, which lives as long as the query. On false a 400
+ * went out, saying whether the value or the query (too many terms) failed. */
 static bool add_filter(list_args *a, const char *name, const kura_field *f, const char *value)
 {
     kura_value v;
     char *scratch = a->scratch + a->scratch_used;
-    if (!kura_value_parse(f, value, &v, scratch, sizeof a->scratch - a->scratch_used))
+    if (!kura_value_parse(f, value, &v, scratch, sizeof a->scratch - a->scratch_used)) {
+        bad_arg(a, "'%.64s' has a value of the wrong type", name);
         return false;
+    }
     if (v.kind == KURA_VALUE_STRING && v.as.s == scratch)
         a->scratch_used += strlen(scratch) + 1;
     kura_where(&a->q, name, KURA_EQ, v); /* strings: MHD keeps value for the request */
-    return kura_query_error(&a->q) == NULL;
+    const kura_error *qe = kura_query_error(&a->q);
+    if (qe) {
+        bad_arg(a, "%s", qe->message);
+        return false;
+    }
+    return true;
 }
+
+/* The stamps filter like datetime fields (models without them refuse them in kura_where). */
+static const kura_field stamp_field = {.name = "created_at", .type = KURA_TYPE_DATETIME};
 
 static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
                               const char *value)
@@ -401,7 +412,7 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
     if (!value)
         value = "";
     if (strcmp(key, "limit") == 0) {
-        if (!parse_int(value, 0, INT64_MAX, &a->limit))
+        if (http_limit_param(value, 0, a->r->srv->opts.max_limit, &a->limit) < 0)
             return bad_arg(a, "limit must be a whole number >= 0");
         return MHD_YES;
     }
@@ -426,11 +437,10 @@ static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *ke
         kura_where_str(&a->q, key, KURA_EQ, value);
         return MHD_YES;
     }
-    if (f || strcmp(key, kura_key_name(model)) == 0) {
-        if (!add_filter(a, key, f, value))
-            return bad_arg(a, "'%.64s' has a value of the wrong type", key);
-        return MHD_YES;
-    }
+    if (f || strcmp(key, kura_key_name(model)) == 0)
+        return add_filter(a, key, f, value) ? MHD_YES : MHD_NO;
+    if (strcmp(key, "created_at") == 0 || strcmp(key, "updated_at") == 0)
+        return add_filter(a, key, &stamp_field, value) ? MHD_YES : MHD_NO;
     size_t len = strlen(key);
     static const char suffix[] = "_prefix";
     if (len > sizeof suffix - 1 && strcmp(key + len - (sizeof suffix - 1), suffix) == 0) {
@@ -563,6 +573,7 @@ bool http_add_collection(kura_http *srv, const char *prefix, const http_collecti
         return false;
     http_route items = {.pattern = list_path,
                         .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
+                        .open_query = 1u << HTTP_GET,
                         .ctx = own,
                         .protect = true,
                         .body = true};

@@ -133,6 +133,52 @@ bool http_route_match(kura_http *srv, http_req *r)
     return false;
 }
 
+typedef struct query_scan {
+    const char *allowed; /* space-separated names, or NULL */
+    char *name;
+    size_t size;
+    bool unknown;
+} query_scan;
+
+static bool takes(const char *allowed, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = allowed; p && *p;) {
+        size_t len = strcspn(p, " ");
+        if (len == n && strncmp(p, key, n) == 0)
+            return true;
+        p += len;
+        p += *p == ' ';
+    }
+    return false;
+}
+
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    (void)value;
+    query_scan *s = cls;
+    if (takes(s->allowed, key))
+        return MHD_YES;
+    snprintf(s->name, s->size, "%s", key);
+    for (char *c = s->name; *c; c++) /* quoted in a JSON answer: printable ASCII only */
+        if ((unsigned char)*c < ' ' || (unsigned char)*c > '~')
+            *c = '?';
+    s->unknown = true;
+    return MHD_NO; /* the first one is enough to answer */
+}
+
+bool http_query_unknown(http_req *r, char *name, size_t size)
+{
+    const http_route *route = &r->srv->routes[r->route];
+    if (route->open_query & (1u << r->method))
+        return false;
+    query_scan s = {.allowed = route->query[r->method], .name = name, .size = size};
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, scan_arg, &s);
+    return s.unknown;
+}
+
 void http_route_allow(const http_route *route, char *out, size_t size)
 {
     size_t len = 0;

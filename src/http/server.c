@@ -119,6 +119,9 @@ static bool has_body(http_req *r)
 static enum MHD_Result dispatch(http_req *r)
 {
     const http_route *route = &r->srv->routes[r->route];
+    char unknown[64];
+    if (http_query_unknown(r, unknown, sizeof unknown))
+        return http_problem(r, 400, "unknown query parameter '%s'", unknown);
     kura_app *previous = kura_app_enter(r->srv->app);
     enum MHD_Result ret = route->methods[r->method](r);
     kura_app_leave(previous);

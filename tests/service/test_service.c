@@ -517,9 +517,35 @@ static void limit_cap(void **state)
     assert_int_equal(n, 20);
     assert_int_equal(json_integer_value(json_object_get(j, "limit")), 20);
     json_decref(j);
+    /* A limit past what 64 bits hold is still just "more than the cap". */
+    j = list("?limit=99999999999999999999999", &total, &n);
+    assert_int_equal(n, 20);
+    json_decref(j);
     j = list("", &total, &n); /* the default limit is within the cap too */
     assert_true(n <= 20);
     json_decref(j);
+
+    /* The stamps filter like datetime fields. */
+    j = list("?created_at=2000-01-01T00:00:00Z", &total, &n);
+    assert_int_equal(total, 0);
+    json_decref(j);
+    response r = REQ("GET", "/users?created_at=yesterday");
+    json_t *p = expect_problem(&r, 400);
+    assert_non_null(strstr(json_string_value(json_object_get(p, "detail")), "created_at"));
+    json_decref(p);
+    response_free(&r);
+
+    /* Too many conditions: the answer names the limit, not a type. */
+    char many[1024] = "/users?";
+    for (int i = 0; i < 60; i++)
+        strcat(many, i ? "&age=1" : "age=1");
+    r = REQ("GET", many);
+    p = expect_problem(&r, 400);
+    const char *detail = json_string_value(json_object_get(p, "detail"));
+    if (strstr(detail, "wrong type"))
+        fail_msg("60 filters: %s", detail);
+    json_decref(p);
+    response_free(&r);
 }
 
 static void metrics(void **state)
@@ -571,14 +597,14 @@ static void bad_json(void **state)
 static void bad_params(void **state)
 {
     (void)state;
-    const char *paths[] = {"/users?bogus=1",      "/users?age=abc",
-                           "/users?age=",         "/users?age=99999999999",
-                           "/users?limit=-1",     "/users?limit=x",
-                           "/users?offset=-5",    "/users?order=nope",
-                           "/users?order=-",      "/users?order=age,,",
-                           "/users?age_prefix=3", "/users?id=x",
-                           "/users/abc",          "/users/0",
-                           "/users/-1",           "/users/99999999999999999999"};
+    const char *paths[] = {
+        "/users?bogus=1", "/users?age=abc", "/users?age=", "/users?age=99999999999",
+        "/users?limit=-1", "/users?limit=x", "/users?offset=-5", "/users?order=nope",
+        "/users?order=-", "/users?order=age,,", "/users?age_prefix=3", "/users?id=x", "/users/abc",
+        "/users/0", "/users/-1", "/users/99999999999999999999",
+        /* one rule on every route: a parameter it does not take */
+        "/users/1?bogus=1", "/rankings/game?top=3", "/rankings/game/ann?limit=1",
+        "/health?verbose=1", "/session?x=1"};
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         response r = REQ("GET", paths[i]);
         if (r.status != 400)
@@ -1103,6 +1129,10 @@ static void rankings(void **state)
     snprintf(path, sizeof path, "/rankings/%s?limit=0", board);
     r = REQ("GET", path);
     json_decref(expect_problem(&r, 400));
+    response_free(&r);
+    snprintf(path, sizeof path, "/rankings/%s?limit=99999999999999999999999", board);
+    r = REQ("GET", path); /* capped, as lists are */
+    expect_status(&r, 200);
     response_free(&r);
     snprintf(path, sizeof path, "/rankings/%s/dee", board);
     r = REQ("GET", path);
