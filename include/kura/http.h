@@ -36,7 +36,8 @@
  * The server borrows the app (it must outlive the server) and never opens or
  * closes its stores. The library prints nothing but its log lines: one JSON
  * object per line to opts.log_fd (stderr by default) — an access line per
- * request at KURA_LOG_INFO, and warnings and errors.
+ * request at KURA_LOG_INFO, and warnings and errors, its own and, while it
+ * listens, those of the libraries under kura (libmongoc: see kura/log.h).
  */
 #ifndef KURA_HTTP_H
 #define KURA_HTTP_H
@@ -49,18 +50,11 @@
 
 #include "app.h"
 #include "error.h"
+#include "log.h" /* kura_log_level */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef enum kura_log_level {
-    KURA_LOG_DEBUG,
-    KURA_LOG_INFO, /* one access-log line per request */
-    KURA_LOG_WARN,
-    KURA_LOG_ERROR,
-    KURA_LOG_OFF,
-} kura_log_level;
 
 typedef struct kura_http_opts {
     const char

@@ -20,5 +20,6 @@
 #include "document.h"
 #include "migrate.h"
 #include "schema.h"
+#include "log.h"
 
 #endif

@@ -83,6 +83,12 @@ static int run_command(kura_cli *c, int argc, char **argv, bool help)
     return kura_cli_usage_error(c, NULL, "unknown command '%s'", name);
 }
 
+static void library_line(kura_log_level level, const char *source, const char *message, void *ctx)
+{
+    if (level >= KURA_LOG_WARN)
+        fprintf(stderr, "%s: %s: %s\n", ((const kura_cli *)ctx)->name, source, message);
+}
+
 int kura_main(int argc, char **argv, const kura_program *program)
 {
     kura_cli c = {.program = program, .name = program && program->name ? program->name : "kura"};
@@ -137,7 +143,14 @@ int kura_main(int argc, char **argv, const kura_program *program)
         }
         goto out;
     }
+    /* The libraries' warnings (libmongoc's) as the command's own lines; `serve`
+     * makes them its JSON log lines while it listens. */
+    kura_log_fn prev_log;
+    void *prev_ctx;
+    kura_log_get_handler(&prev_log, &prev_ctx);
+    kura_log_set_handler(library_line, &c);
     rc = run_command(&c, nwords, words, help);
+    kura_log_set_handler(prev_log, prev_ctx);
     cli_close(&c);
 out:
     free(words);

@@ -14,10 +14,12 @@
  */
 #include <mongoc/mongoc.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/log_private.h"
 #include "document/document_private.h"
 #include "document/mongo_private.h"
 #include "model/types.h"
@@ -56,9 +58,26 @@ bool kura_mongo_is(const kura_store *store)
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
+/* libmongoc's log lines go to kura's log handler (kura/log.h), not to stderr. */
+static void on_mongoc_log(mongoc_log_level_t level, const char *domain, const char *message,
+                          void *ctx)
+{
+    (void)ctx;
+    kura_log_level l = level <= MONGOC_LOG_LEVEL_CRITICAL  ? KURA_LOG_ERROR
+                       : level == MONGOC_LOG_LEVEL_WARNING ? KURA_LOG_WARN
+                       : level <= MONGOC_LOG_LEVEL_INFO    ? KURA_LOG_INFO
+                                                           : KURA_LOG_DEBUG;
+    char source[64];
+    snprintf(source, sizeof source, "mongoc %s", domain ? domain : "");
+    kura__log(l, source, message ? message : "");
+}
+
 static void init_mongoc(void)
 {
-    mongoc_init(); /* process-wide; libmongoc wants it once, before any client */
+    /* Before mongoc_init, whose own start-up may log. Process-wide, as libmongoc is. */
+    mongoc_log_set_handler(on_mongoc_log, NULL);
+    mongoc_log_trace_disable();
+    mongoc_init(); /* libmongoc wants it once, before any client */
 }
 
 /* ---- errors ------------------------------------------------------------------ */

@@ -106,6 +106,8 @@ struct kura_http {
     size_t nowned, owned_cap;
     kura_sessions *sessions; /* owned; made by the first mount_sessions */
     http_metrics metrics;
+    kura_log_fn prev_log; /* the libraries' log handler before listen (log.c) */
+    void *prev_log_ctx;
 };
 
 /* One request, from its first callback to MHD's completion notice. */
@@ -211,6 +213,10 @@ char *http_metrics_text(const kura_http *srv, size_t *len);
 /* --- log (log.c) --- */
 
 uint64_t http_now_us(void);
+/* While the server listens, the libraries' log lines (kura/log.h) are its own. */
+void http_log_take_libraries(kura_http *srv);
+void http_log_release_libraries(kura_http *srv);
+
 void http_log(const kura_http *srv, kura_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void http_log_access(const kura_http *srv, const http_req *r, uint64_t micros);

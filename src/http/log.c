@@ -118,3 +118,23 @@ void http_log_access(const kura_http *srv, const http_req *r, uint64_t micros)
     end_line(srv, &b);
     kura_buf_free(&b);
 }
+
+static void library_line(kura_log_level level, const char *source, const char *message, void *ctx)
+{
+    http_log(ctx, level, "%s: %s", source, message);
+}
+
+void http_log_take_libraries(kura_http *srv)
+{
+    kura_log_get_handler(&srv->prev_log, &srv->prev_log_ctx);
+    kura_log_set_handler(library_line, srv);
+}
+
+void http_log_release_libraries(kura_http *srv)
+{
+    kura_log_fn fn;
+    void *ctx;
+    kura_log_get_handler(&fn, &ctx);
+    if (fn == library_line && ctx == srv) /* a later server's, or the program's: leave it */
+        kura_log_set_handler(srv->prev_log, srv->prev_log_ctx);
+}

@@ -392,6 +392,7 @@ bool kura_http_listen(kura_http *srv, kura_error *err)
                          (unsigned)o->port, strerror(errno));
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : o->port;
+    http_log_take_libraries(srv);
     http_log(srv, KURA_LOG_INFO, "listening on http://%s%s%s:%u (%u threads, %zu routes)",
              v6 ? "[" : "", srv->bind, v6 ? "]" : "", (unsigned)srv->port, o->threads,
              srv->nroutes);
@@ -436,6 +437,7 @@ void kura_http_stop(kura_http *srv)
     }
     int64_t left = atomic_load(&srv->metrics.in_flight);
     MHD_stop_daemon(srv->daemon);
+    http_log_release_libraries(srv);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
     if (left > 0)

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <mongoc/mongoc.h>
 
 #include <kura/http.h>
 #include <kura/kura.h>
@@ -226,6 +227,44 @@ static void fail_not_found(kura_http_req *req, void *ctx)
 }
 
 /* --- tests ------------------------------------------------------------------------ */
+
+/* While a server listens, the libraries' log lines are its JSON log lines; on
+ * stop the program's own handler is back. */
+static void library_logs_are_the_servers(void **state)
+{
+    (void)state;
+    kura_log_set_handler(NULL, NULL);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    server s = {.app = open_app()};
+    kura_http_opts o = quiet_opts();
+    o.log_fd = fds[1];
+    kura_error err = {0};
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    listen_on(&s);
+    kura_store *docs = kura_document_store_open("mongodb://127.0.0.1:1/x", &err);
+    mongoc_log(MONGOC_LOG_LEVEL_WARNING, "stream", "Failed to buffer 4 bytes");
+    close_server(&s);
+    kura_store_close(docs);
+    close(fds[1]);
+    char text[4096] = "";
+    ssize_t n = read(fds[0], text, sizeof text - 1);
+    close(fds[0]);
+    assert_true(n > 0);
+    text[n] = '\0';
+    const char *line = strstr(text, "mongoc stream: Failed to buffer 4 bytes");
+    assert_non_null(line);
+    while (line > text && line[-1] != '\n')
+        line--;
+    json_t *j = json_loadb(line, strcspn(line, "\n"), 0, NULL);
+    assert_non_null(j); /* a JSON line like the server's own */
+    assert_string_equal(json_string_value(json_object_get(j, "level")), "warn");
+    json_decref(j);
+    kura_log_fn fn = NULL;
+    kura_log_get_handler(&fn, NULL);
+    assert_null(fn);
+}
 
 /* mount_all serves a model at the path the app was given (a schema file's "path"). */
 static void mount_all_uses_model_paths(void **state)
@@ -472,7 +511,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_models_at_paths),   cmocka_unit_test(mount_all_uses_model_paths),
         cmocka_unit_test(mount_all_in_one_call), cmocka_unit_test(custom_handlers),
-        cmocka_unit_test(build_errors),
+        cmocka_unit_test(build_errors),          cmocka_unit_test(library_logs_are_the_servers),
     };
     int failed = cmocka_run_group_tests_name("http library", tests, NULL, NULL);
     curl_global_cleanup();
