@@ -15,6 +15,11 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <cmocka.h>
 #include <curl/curl.h>
 #include <jansson.h>
@@ -23,6 +28,7 @@
 #include <kura/http.h>
 #include <kura/kura.h>
 
+#include "poll.h"
 #include "unit/t_user.h"
 
 static kura_model t_doc_model; /* t_user's fields, as documents */
@@ -228,6 +234,158 @@ static void fail_not_found(kura_http_req *req, void *ctx)
 
 /* --- tests ------------------------------------------------------------------------ */
 
+/* A JSON body {"<key>": "xxx..."} of about `bytes` bytes, malloc'd. */
+static char *padded(const char *before, size_t bytes, const char *after)
+{
+    char *b = malloc(bytes + 64);
+    assert_non_null(b);
+    size_t n = (size_t)snprintf(b, 64, "%s\"", before);
+    memset(b + n, 'x', bytes);
+    snprintf(b + n + bytes, 64, "\"%s", after);
+    return b;
+}
+
+/* The limits the README documents, at their defaults: list size (default and
+ * cap), session data, ranking scores. */
+static void documented_limits(void **state)
+{
+    (void)state;
+    kura_http_opts d;
+    kura_http_opts_default(&d);
+    assert_int_equal(d.default_limit, 100);
+    assert_int_equal(d.max_limit, 1000);
+    assert_int_equal(d.max_body, 64 * 1024);
+    assert_int_equal(d.max_header, 32 * 1024);
+    assert_int_equal(d.timeout_s, 15);
+    assert_int_equal(d.max_conns, 1024);
+    assert_int_equal(d.session_ttl_s, 86400);
+
+    server s = {.app = open_app()};
+    kura_error err = {0};
+    for (int i = 0; i < 150; i++) {
+        t_user u;
+        kura_init(&t_user_model, &u);
+        snprintf(u.name, sizeof u.name, "u%d", i);
+        snprintf(u.email, sizeof u.email, "u%d@example.com", i);
+        assert_true(kura_insert(kura_app_db(s.app), &t_user_model, &u, &err));
+        kura_clear(&t_user_model, &u);
+    }
+    kura_http_opts o = quiet_opts();
+    o.default_limit = d.default_limit;
+    o.max_limit = d.max_limit;
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount_all(s.srv, &err) && kura_http_mount_sessions(s.srv, NULL, &err) &&
+                kura_http_mount_rankings(s.srv, NULL, &err));
+    listen_on(&s);
+
+    response r = GET(&s, "/t_user");
+    json_t *j = json_of(&r);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 100);
+    assert_int_equal(json_integer_value(json_object_get(j, "total")), 150);
+    json_decref(j);
+    r = GET(&s, "/t_user?limit=100000");
+    j = json_of(&r);
+    assert_int_equal(json_array_size(json_object_get(j, "items")), 150);
+    assert_int_equal(json_integer_value(json_object_get(j, "limit")), 1000);
+    json_decref(j);
+
+    /* Session data: 4 KiB of JSON. */
+    char *body = padded("{\"d\":", 4000, "}");
+    r = POST(&s, "/session", body);
+    expect(&r, 201);
+    free(body);
+    body = padded("{\"d\":", 4200, "}");
+    r = POST(&s, "/session", body);
+    expect(&r, 413);
+    free(body);
+
+    /* Scores and increments within +-1e15. */
+    r = POST(&s, "/rankings/b", "{\"member\":\"a\",\"score\":1e15}");
+    expect(&r, 200);
+    r = POST(&s, "/rankings/b", "{\"member\":\"a\",\"score\":1.5e15}");
+    expect(&r, 422);
+    assert_non_null(strstr(r.body, "\"field\":\"score\""));
+    r = POST(&s, "/rankings/b", "{\"member\":\"a\",\"increment\":-2e15}");
+    expect(&r, 422);
+    close_server(&s);
+}
+
+/* An idle connection is closed once timeout_s has passed. */
+static void idle_connections_close(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    kura_http_opts o = quiet_opts();
+    o.timeout_s = 1;
+    kura_error err = {0};
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount_health(s.srv, NULL, &err));
+    listen_on(&s);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(kura_http_port(s.srv))};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    long long start = kura_test_now_ms();
+    struct timeval tv = {10, 0}; /* a bound on the wait: the close must come well before */
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char c;
+    ssize_t n = recv(fd, &c, 1, 0);
+    long long waited = kura_test_now_ms() - start;
+    close(fd);
+    assert_int_equal(n, 0); /* closed by the server, not timed out here */
+    assert_true(waited >= 900 && waited < 9000);
+    close_server(&s);
+}
+
+/* A dead key-value store: its routes answer 503 problem+json, /health says 503,
+ * and the routes that do not need it keep answering. */
+static void dead_store_degrades_its_routes_only(void **state)
+{
+    (void)state;
+    int probe = socket(AF_INET, SOCK_STREAM, 0); /* a port nobody listens on */
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    assert_int_equal(bind(probe, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(probe, (struct sockaddr *)&a, &len), 0);
+    char url[96];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%u/0?timeout=500", (unsigned)ntohs(a.sin_port));
+    close(probe);
+
+    kura_config *cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
+    kura_config_set(cfg, "redis_url", url, NULL);
+    kura_error err = {0};
+    server s = {.app = kura_app_open(cfg, &err)};
+    kura_config_free(cfg);
+    if (!s.app)
+        fail_msg("an app whose Redis is down must still open: %s", err.message);
+    assert_true(kura_app_register(s.app, &t_user_model, KURA_IN_SQL, &err));
+    assert_true(kura_app_migrate(s.app, 0, NULL, NULL, NULL, NULL, &err));
+    kura_http_opts o = quiet_opts();
+    s.srv = kura_http_start(s.app, &o, &err);
+    assert_non_null(s.srv);
+    snprintf(s.base, sizeof s.base, "http://127.0.0.1:%u", (unsigned)kura_http_port(s.srv));
+
+    response r = POST(&s, "/rankings/b", "{\"member\":\"a\",\"score\":1}");
+    expect(&r, 503);
+    assert_non_null(strstr(r.headers, "application/problem+json"));
+    r = GET(&s, "/rankings/b");
+    expect(&r, 503);
+    r = POST(&s, "/session", "{\"a\":1}");
+    expect(&r, 503);
+    r = GET(&s, "/health");
+    expect(&r, 503);
+    r = POST(&s, "/t_user", "{\"name\":\"a\",\"email\":\"a@example.com\"}");
+    expect(&r, 201);
+    r = GET(&s, "/t_user/1");
+    expect(&r, 200);
+    kura_http_stop(s.srv);
+    kura_app_close(s.app);
+}
+
 /* While a server listens, the libraries' log lines are its JSON log lines; on
  * stop the program's own handler is back. */
 static void library_logs_are_the_servers(void **state)
@@ -243,7 +401,8 @@ static void library_logs_are_the_servers(void **state)
     s.srv = kura_http_new(s.app, &o, &err);
     assert_non_null(s.srv);
     listen_on(&s);
-    kura_store *docs = kura_document_store_open("mongodb://127.0.0.1:1/x", &err);
+    kura_store *docs =
+        kura_document_store_open("mongodb://127.0.0.1:1/x?serverSelectionTimeoutMS=50", &err);
     mongoc_log(MONGOC_LOG_LEVEL_WARNING, "stream", "Failed to buffer 4 bytes");
     close_server(&s);
     kura_store_close(docs);
@@ -509,9 +668,15 @@ int main(void)
     t_doc_model.name = "t_doc";
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(two_models_at_paths),   cmocka_unit_test(mount_all_uses_model_paths),
-        cmocka_unit_test(mount_all_in_one_call), cmocka_unit_test(custom_handlers),
-        cmocka_unit_test(build_errors),          cmocka_unit_test(library_logs_are_the_servers),
+        cmocka_unit_test(two_models_at_paths),
+        cmocka_unit_test(mount_all_uses_model_paths),
+        cmocka_unit_test(mount_all_in_one_call),
+        cmocka_unit_test(custom_handlers),
+        cmocka_unit_test(build_errors),
+        cmocka_unit_test(documented_limits),
+        cmocka_unit_test(idle_connections_close),
+        cmocka_unit_test(dead_store_degrades_its_routes_only),
+        cmocka_unit_test(library_logs_are_the_servers),
     };
     int failed = cmocka_run_group_tests_name("http library", tests, NULL, NULL);
     curl_global_cleanup();
