@@ -13,7 +13,8 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 libdir=$(ls -d "$prefix"/lib*/ | head -n 1)
 for f in "$prefix/include/kura/kura.h" "$prefix/include/kura/http.h" "$prefix/include/kura/cli.h" \
     "$prefix/bin/kura" "$libdir/libkura.a" "$libdir/libkura.so" "$libdir/libkura-http.a" \
-    "$libdir/libkura-http.so" "$libdir/pkgconfig/kura.pc" "$libdir/pkgconfig/kura-http.pc"; do
+    "$libdir/libkura-http.so" "$libdir/pkgconfig/kura.pc" "$libdir/pkgconfig/kura-http.pc" \
+    "$prefix/share/man/man1/kura.1"; do
     [ -e "$f" ] || { echo "install: missing $f" >&2; exit 1; }
 done
 export PKG_CONFIG_PATH="$libdir/pkgconfig"
