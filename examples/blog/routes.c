@@ -90,5 +90,5 @@ bool blog_mount(kura_http *srv, kura_app *app, void *ctx, kura_error *err)
            kura_http_mount(srv, "/comments", "comment", err) &&
            kura_http_handle(srv, "GET", "/posts/{id}/comments", list_comments, NULL, 0, err) &&
            kura_http_handle(srv, "POST", "/posts/{id}/comments", add_comment, NULL, 0, err) &&
-           kura_http_mount_health(srv, NULL, err);
+           kura_http_mount_health(srv, NULL, err) && kura_http_mount_openapi(srv, NULL, err);
 }

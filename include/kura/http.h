@@ -156,8 +156,15 @@ bool kura_http_mount_health(kura_http *srv, const char *path, kura_error *err);
  * histograms and store operations, in the Prometheus text format. */
 bool kura_http_mount_metrics(kura_http *srv, const char *path, kura_error *err);
 
+/* GET `path` (NULL: "/openapi.json"): the service described in OpenAPI 3.1,
+ * made from the routes mounted when it is asked for: each collection with its
+ * model's JSON Schema (kura_field_json_schema), filters and an example body
+ * (kura_field_example), the built-in parts, and a program's own routes (their
+ * methods and path parameters only). */
+bool kura_http_mount_openapi(kura_http *srv, const char *path, kura_error *err);
+
 /* What `kura serve` mounts: kura_http_mount_all, then sessions, rankings,
- * health and metrics at their default paths. */
+ * health, metrics and openapi at their default paths. */
 bool kura_http_mount_defaults(kura_http *srv, kura_error *err);
 
 /*

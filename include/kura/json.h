@@ -48,6 +48,19 @@ bool kura_from_json(const kura_model *model, const json_t *json, void *obj, bool
 bool kura_from_json_string(const kura_model *model, const char *text, size_t len, void *obj,
                            bool ignore_unknown, kura_error *err);
 
+/*
+ * The JSON Schema (2020-12, the dialect of OpenAPI 3.1) of field f's value in
+ * kura's JSON: "type" (with "null" beside it unless f->required), "format",
+ * "pattern", "maxLength", "enum" for choices, "minimum"/"maximum" for a range,
+ * "items" for tags, "default". A JSON field has no "type": any JSON value. The
+ * caller owns the result (json_decref); NULL for a NULL field or no memory.
+ */
+json_t *kura_field_json_schema(const kura_field *f);
+
+/* A value field f accepts (its first choice, a number within its range, a
+ * string within its length), for documentation and tests; caller owns it. */
+json_t *kura_field_example(const kura_field *f);
+
 #ifdef __cplusplus
 }
 #endif

@@ -73,27 +73,16 @@ static enum MHD_Result get_metrics(http_req *r)
     return http_respond(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
 }
 
-/* One GET route at `path` (or `fallback`), owned by srv. */
-static bool add_get(kura_http *srv, const char *path, const char *fallback, http_handler fn,
-                    kura_error *err)
-{
-    if (!srv)
-        return kura_fail(err, KURA_INVALID, NULL, "no server");
-    if (!path)
-        path = fallback;
-    if (!http_path_ok(path))
-        return kura_fail(err, KURA_INVALID, NULL, "'%.64s' is not a path", path);
-    const char *own = http_own_path(srv, path, "", err);
-    return own &&
-           http_route_add(srv, &(http_route){.pattern = own, .methods = {[HTTP_GET] = fn}}, err);
-}
-
 bool kura_http_mount_health(kura_http *srv, const char *path, kura_error *err)
 {
-    return add_get(srv, path, "/health", get_health, err);
+    return http_add_get(
+        srv, path, "/health", get_health,
+        "Whether every store the app uses answers: 200, or 503 naming the one that does not", err);
 }
 
 bool kura_http_mount_metrics(kura_http *srv, const char *path, kura_error *err)
 {
-    return add_get(srv, path, "/metrics", get_metrics, err);
+    return http_add_get(srv, path, "/metrics", get_metrics,
+                        "Requests, latencies and store operations in the Prometheus text format",
+                        err);
 }

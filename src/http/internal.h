@@ -52,6 +52,12 @@ typedef struct http_route {
      * unknown ones itself (a collection's list: any field filters). */
     const char *query[HTTP_NMETHODS];
     unsigned open_query;
+    /* What /openapi.json says of it (openapi.c): a collection's model (`item`:
+     * its /{id} route), or a one-line summary of a built-in part; a program's
+     * own routes have neither. */
+    const kura_model *model;
+    bool item;
+    const char *summary;
 } http_route;
 
 /* Stores named in metrics (store operations and errors). */
@@ -155,6 +161,10 @@ bool http_path_ok(const char *path);
 
 /* Finds the route for path; fills r->route, r->ctx and r->params. False: none. */
 bool http_route_match(kura_http *srv, http_req *r);
+
+/* One GET route at `path` (NULL: `fallback`), described by `summary`. */
+bool http_add_get(kura_http *srv, const char *path, const char *fallback, http_handler fn,
+                  const char *summary, kura_error *err);
 
 /* `limit`, as every route reads it: a whole number (digits only) >= min; one
  * above cap, however long, is cap. Returns 0, 1 when capped, -1 when it is no

@@ -181,12 +181,17 @@ bool kura_http_mount_rankings(kura_http *srv, const char *path, kura_error *err)
                           &(http_route){.pattern = board,
                                         .methods = {[HTTP_GET] = get_top, [HTTP_POST] = post_score},
                                         .query = {[HTTP_GET] = "limit"},
+                                        .summary = "A ranking: POST {member, score} sets a score "
+                                                   "or {member, increment} adds to it; GET the "
+                                                   "top `limit` (default 10) with their ranks",
                                         .ctx = kv,
                                         .protect = true,
                                         .body = true},
                           err) &&
-           http_route_add(
-               srv,
-               &(http_route){.pattern = member, .methods = {[HTTP_GET] = get_member}, .ctx = kv},
-               err);
+           http_route_add(srv,
+                          &(http_route){.pattern = member,
+                                        .methods = {[HTTP_GET] = get_member},
+                                        .summary = "One member's rank and score",
+                                        .ctx = kv},
+                          err);
 }

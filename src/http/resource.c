@@ -574,12 +574,15 @@ bool http_add_collection(kura_http *srv, const char *prefix, const http_collecti
     http_route items = {.pattern = list_path,
                         .methods = {[HTTP_GET] = list, [HTTP_POST] = create},
                         .open_query = 1u << HTTP_GET,
+                        .model = c->model,
                         .ctx = own,
                         .protect = true,
                         .body = true};
     http_route item = {
         .pattern = item_path,
         .methods = {[HTTP_GET] = read_one, [HTTP_PATCH] = patch, [HTTP_DELETE] = delete_one},
+        .model = c->model,
+        .item = true,
         .ctx = own,
         .protect = true,
         .body = true};

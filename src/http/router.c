@@ -179,6 +179,22 @@ bool http_query_unknown(http_req *r, char *name, size_t size)
     return s.unknown;
 }
 
+bool http_add_get(kura_http *srv, const char *path, const char *fallback, http_handler fn,
+                  const char *summary, kura_error *err)
+{
+    if (!srv)
+        return kura_fail(err, KURA_INVALID, NULL, "no server");
+    if (!path)
+        path = fallback;
+    if (!http_path_ok(path))
+        return kura_fail(err, KURA_INVALID, NULL, "'%.64s' is not a path", path);
+    const char *own = http_own_path(srv, path, "", err);
+    return own &&
+           http_route_add(
+               srv, &(http_route){.pattern = own, .methods = {[HTTP_GET] = fn}, .summary = summary},
+               err);
+}
+
 void http_route_allow(const http_route *route, char *out, size_t size)
 {
     size_t len = 0;

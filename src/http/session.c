@@ -166,14 +166,18 @@ bool kura_http_mount_sessions(kura_http *srv, const char *path, kura_error *err)
             return false;
     }
     const char *own = http_own_path(srv, path, "", err);
-    return own && http_route_add(srv,
-                                 &(http_route){.pattern = own,
-                                               .methods = {[HTTP_GET] = get,
-                                                           [HTTP_POST] = start,
-                                                           [HTTP_PUT] = replace,
-                                                           [HTTP_DELETE] = end},
-                                               .ctx = srv->sessions,
-                                               .protect = false,
-                                               .body = true},
-                                 err);
+    return own &&
+           http_route_add(srv,
+                          &(http_route){.pattern = own,
+                                        .methods = {[HTTP_GET] = get,
+                                                    [HTTP_POST] = start,
+                                                    [HTTP_PUT] = replace,
+                                                    [HTTP_DELETE] = end},
+                                        .summary = "The session of the signed cookie: "
+                                                   "POST starts one with a JSON object, GET "
+                                                   "reads it, PUT replaces it, DELETE ends it",
+                                        .ctx = srv->sessions,
+                                        .protect = false,
+                                        .body = true},
+                          err);
 }

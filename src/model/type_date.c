@@ -126,6 +126,9 @@ static bool date_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
 }
 
 const kura_type_info kura__type_date = {
+    .js_type = "string",
+    .js_format = "date",
+    .js_example = "\"2026-12-03\"",
     KURA__CANON_ENTRY,
     .name = "date",
     .canon = date_canon,

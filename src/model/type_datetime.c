@@ -119,6 +119,9 @@ static bool dt_from_bson(const kura_field *f, const bson_iter_t *it, void *m, ku
 }
 
 const kura_type_info kura__type_datetime = {
+    .js_type = "string",
+    .js_format = "date-time",
+    .js_example = "\"2026-12-03T09:30:00Z\"",
     .name = "datetime",
     .size = sizeof(kura_time),
     .ops = KURA_OPS_ORDER,

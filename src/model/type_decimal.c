@@ -189,6 +189,9 @@ static bool dec_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
 }
 
 const kura_type_info kura__type_decimal = {
+    .js_type = "string",
+    .js_pattern = "^-?[0-9]+(\\.[0-9]+)?$",
+    .js_example = "\"1.5\"",
     KURA__CANON_ENTRY,
     .name = "decimal",
     .canon = dec_canon,

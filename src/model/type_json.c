@@ -274,6 +274,7 @@ static bool json_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
 }
 
 const kura_type_info kura__type_json = {
+    .js_example = "{\"any\": [\"JSON\", 1, true]}",
     .name = "json",
     .size = sizeof(char *),
     .owns = true,

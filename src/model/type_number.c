@@ -163,6 +163,9 @@ static bool i32_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
 }
 
 const kura_type_info kura__type_int32 = {
+    .js_type = "integer",
+    .js_format = "int32",
+    .js_example = "30",
     .name = "int32",
     .size = sizeof(int32_t),
     .ops = KURA_OPS_ORDER,
@@ -272,6 +275,9 @@ static bool i64_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
 }
 
 const kura_type_info kura__type_int64 = {
+    .js_type = "integer",
+    .js_format = "int64",
+    .js_example = "1234",
     .name = "int64",
     .size = sizeof(int64_t),
     .ops = KURA_OPS_ORDER,
@@ -401,6 +407,9 @@ static bool dbl_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
 }
 
 const kura_type_info kura__type_double = {
+    .js_type = "number",
+    .js_format = "double",
+    .js_example = "0.5",
     .name = "double",
     .size = sizeof(double),
     .ops = KURA_OPS_ORDER,
@@ -522,6 +531,8 @@ static bool bool_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
 }
 
 const kura_type_info kura__type_bool = {
+    .js_type = "boolean",
+    .js_example = "true",
     .name = "bool",
     .size = sizeof(bool),
     .ops = KURA_OPS_ORDER,

@@ -218,10 +218,12 @@ static bool arr_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
     .sql = {"VARCHAR", "VARCHAR"}, .catalog = {NULL, "character varying"},                         \
     .sql_args = KURA_SQL_ARGS_CHARS, .zero_default = " DEFAULT ''", .ddl_default = str_default,    \
     .sql_read = KURA_SQL_READ_TEXT, .sql_text_len = true, .from_sql_text = arr_from_sql,           \
-    .bson_alias = "string", .to_bson = arr_to_bson, .from_bson = arr_from_bson
+    .bson_alias = "string", .to_bson = arr_to_bson, .from_bson = arr_from_bson,                    \
+    .js_type = "string"
 
-const kura_type_info kura__type_string = {KURA__STRING_ENTRY("string")};
-const kura_type_info kura__type_email = {KURA__STRING_ENTRY("email")};
+const kura_type_info kura__type_string = {KURA__STRING_ENTRY("string"), .js_example = "\"text\""};
+const kura_type_info kura__type_email = {KURA__STRING_ENTRY("email"), .js_format = "email",
+                                         .js_example = "\"ann@example.com\""};
 
 /* ---- text: char *, owned --------------------------------------------------------- */
 
@@ -316,6 +318,8 @@ static bool text_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
 }
 
 const kura_type_info kura__type_text = {
+    .js_type = "string",
+    .js_example = "\"Any length of text.\"",
     .name = "text",
     .size = sizeof(char *),
     .owns = true,

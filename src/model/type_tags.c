@@ -192,6 +192,8 @@ static bool tags_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
 }
 
 const kura_type_info kura__type_tags = {
+    .js_type = "array",
+    .js_example = "[\"c\", \"databases\"]",
     .name = "tags",
     .size = sizeof(kura_tags),
     .ops = 0,

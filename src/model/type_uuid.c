@@ -129,6 +129,9 @@ static bool uuid_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
 }
 
 const kura_type_info kura__type_uuid = {
+    .js_type = "string",
+    .js_format = "uuid",
+    .js_example = "\"01890a5d-ac96-774b-bcce-b302099a8057\"",
     KURA__CANON_ENTRY,
     .name = "uuid",
     .canon = uuid_canon,
@@ -202,6 +205,9 @@ static bool oid_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
 }
 
 const kura_type_info kura__type_objectid = {
+    .js_type = "string",
+    .js_pattern = "^[0-9a-f]{24}$",
+    .js_example = "\"6750a1c2e4b0c3d2a1f00001\"",
     KURA__CANON_ENTRY,
     .name = "objectid",
     .canon = oid_canon,

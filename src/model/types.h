@@ -117,6 +117,15 @@ typedef struct kura_type_info {
     const char *pg_json_cast; /* JSONB: cast of ->> text so it compares as the type; NULL: text */
     bool json_raw;            /* JSON documents: read the field as JSON text, not its scalar */
 
+    /* --- JSON Schema (kura_field_json_schema, OpenAPI): the JSON value's "type"
+     * (NULL: any JSON value), "format" and "pattern" (NULL: none), and the JSON
+     * text of a valid example (kura_field_example adjusts it to the field's
+     * choices, range and length). */
+    const char *js_type;
+    const char *js_format;
+    const char *js_pattern;
+    const char *js_example;
+
     /* --- BSON (MongoDB) */
     const char *bson_alias; /* $type alias of the stored form (partial unique indexes) */
     bool (*to_bson)(bson_t *b, const char *key, const kura_field *f, const void *m,
