@@ -480,6 +480,58 @@ static void test_timestamps_false(void **state)
             "field id: 'id' is reserved");
 }
 
+/* A model of nothing but its key (the schema format allows no fields): rows are
+ * inserted with the database's defaults, and updated and deleted by key. */
+static void key_only_rows(kura_store *db)
+{
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_string(
+        "{\"models\": [{\"name\": \"key_only\", \"timestamps\": false, \"fields\": []}]}", &err);
+    assert_non_null(s);
+    const kura_model *m = kura_schema_model(s, 0);
+    assert_true(kura_drop(db, m, &err));
+    assert_true(kura_create(db, m, &err));
+    kura_base rows[3];
+    memset(rows, 0, sizeof rows);
+    if (!kura_insert(db, m, &rows[0], &err))
+        fail_msg("insert: %s", err.message);
+    assert_int_equal(rows[0].id, 1);
+    assert_true(kura_insert_many(db, m, &rows[1], 2, &err));
+    assert_int_equal(rows[2].id, 3);
+    kura_base got;
+    assert_true(kura_get(db, m, 2, &got, &err));
+    assert_int_equal(got.id, 2);
+    assert_true(kura_update(db, m, &got, &err));
+    got.id = 99;
+    assert_false(kura_update(db, m, &got, &err));
+    assert_int_equal(err.code, KURA_NOT_FOUND);
+    assert_true(kura_delete(db, m, 2, &err));
+    kura_query q = kura_query_for(m);
+    int64_t n = 0;
+    assert_true(kura_count(db, &q, &n, &err));
+    assert_int_equal(n, 2);
+    assert_true(kura_drop(db, m, &err));
+    kura_schema_free(s);
+}
+
+static void test_key_only_model(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_store *db = kura_store_open("sqlite://:memory:", &err);
+    assert_non_null(db);
+    key_only_rows(db);
+    kura_store_close(db);
+    const char *url = pg_test_url();
+    if (!url)
+        return; /* no PostgreSQL: test_rows_postgresql prints the skip */
+    db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("%s", err.message);
+    key_only_rows(db);
+    kura_store_close(db);
+}
+
 /* The full example of docs/schema-file.md (its first json block) loads as documented. */
 static void test_documented_example_loads(void **state)
 {
@@ -520,6 +572,7 @@ int main(void)
         cmocka_unit_test(test_errors_name_model_and_field),
         cmocka_unit_test(test_writer_round_trips),
         cmocka_unit_test(test_timestamps_false),
+        cmocka_unit_test(test_key_only_model),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_documented_example_loads),
     };
