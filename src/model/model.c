@@ -9,7 +9,7 @@
 
 bool kura_model_has_timestamps(const kura_model *model)
 {
-    return !(model->flags & KURA_MODEL_NO_TIMESTAMPS);
+    return kura__stamp_count(model) != 0;
 }
 
 void kura_init(const kura_model *model, void *obj)

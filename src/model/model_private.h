@@ -10,11 +10,12 @@
  * kura__stamp_column(0) is KURA_COL_CREATED_AT, (1) KURA_COL_UPDATED_AT, and
  * kura__stamp_count(m) is 2, or 0 for a KURA_MODEL_NO_TIMESTAMPS model. Code
  * that lists a row's implicit columns (the key, the fields, the stamps) loops
- * over these instead of naming the stamps, so one flag test decides for all.
+ * over these instead of naming the stamps, so one flag test decides for all:
+ * this one (kura_model_has_timestamps asks it too), inline for the row loops.
  */
 static inline int kura__stamp_count(const kura_model *m)
 {
-    return kura_model_has_timestamps(m) ? 2 : 0;
+    return m->flags & KURA_MODEL_NO_TIMESTAMPS ? 0 : 2;
 }
 
 static inline int kura__stamp_column(int i)

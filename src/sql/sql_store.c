@@ -660,12 +660,13 @@ decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int
 }
 
 /* Prepares *obj (whatever it held) for decode_row: no nulls, no owned pointers,
- * no stamps (a model without timestamps reads none). */
+ * and no stamps when the model has none to read. */
 static void decode_start(const kura_model *m, void *obj)
 {
     kura_base *base = obj;
     base->nulls = 0;
-    base->created_at = base->updated_at = 0;
+    if (kura__stamp_count(m) == 0)
+        base->created_at = base->updated_at = 0;
     for (size_t i = 0; i < m->nfields; i++)
         if (kura__type(m->fields[i].type)->owns) {
             char *none = NULL;
@@ -683,7 +684,7 @@ static bool decode_row(sql_store *s, kura_sql_stmt *st, const kura_model *m, voi
     for (size_t i = 0; i < m->nfields; i++)
         if (!decode_column(s, st, (int)i + 1, m, (int)i, obj, memo, err))
             return false;
-    for (int i = 0; i < kura__stamp_count(m); i++)
+    for (int i = 0, n = kura__stamp_count(m); i < n; i++)
         if (!decode_column(s, st, (int)m->nfields + 1 + i, m, kura__stamp_column(i), obj, memo,
                            err))
             return false;
