@@ -18,7 +18,9 @@
  *       string    a string the caller supplies;
  *   - the user fields are keys named like the fields; created_at and
  *     updated_at are dates: ISO 8601 UTC text with microseconds in JSON
- *     ("2024-05-01T12:00:00.000001Z"), BSON dates in MongoDB;
+ *     ("2024-05-01T12:00:00.000001Z"), BSON dates in MongoDB; a model
+ *     declared KURA_MODEL_NO_TIMESTAMPS writes neither key and leaves keys of
+ *     those names that another program wrote as they are;
  *   - a NULL field reads back from JSON null or from a missing key;
  *   - keys the model does not declare (written by another program) are
  *     ignored when reading and KEPT when saving: kura_update and

@@ -2,7 +2,9 @@
  * kura/json.h — models to and from JSON (jansson).
  *
  * A model becomes an object with its key, every user field by name,
- * "created_at" and "updated_at" (ISO 8601 UTC strings with microseconds).
+ * "created_at" and "updated_at" (ISO 8601 UTC strings with microseconds; a
+ * KURA_MODEL_NO_TIMESTAMPS model has neither, and reading treats them as
+ * unknown keys).
  * NULL fields become JSON null. The key is named kura_key_name(): "id", or
  * "_id" when the model declares a field named "id" (MongoEngine's MEUser);
  * it is a JSON integer for KURA_KEY_INT64 models and a JSON string for the
@@ -36,8 +38,8 @@ char *kura_to_json_string(const kura_model *model, const void *obj);
  * long for its member, or invalid UTF-8 is KURA_VALIDATION naming the field;
  * constraint checks (choices, e-mail, ranges) are kura_validate's job.
  * The key (a string for non-int64 keys, at most KURA_KEY_BYTES - 1 bytes;
- * its form is checked when inserting), "created_at" and "updated_at" are read
- * when present. On failure *obj may
+ * its form is checked when inserting), "created_at" and "updated_at" (models
+ * with timestamps) are read when present. On failure *obj may
  * be partly updated; TEXT members it set are owned by *obj (kura_clear).
  */
 bool kura_from_json(const kura_model *model, const json_t *json, void *obj, bool ignore_unknown,

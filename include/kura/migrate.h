@@ -9,7 +9,9 @@
  *   - a column the model has and the table lacks (ALTER TABLE ... ADD COLUMN;
  *     a required column without a default gets its type's zero value as the
  *     default — 0, false, '' or 1970-01-01 — so that existing rows satisfy
- *     NOT NULL);
+ *     NOT NULL), created_at and updated_at included (NULL in existing rows).
+ *     A KURA_MODEL_NO_TIMESTAMPS model neither gets nor expects them: should
+ *     its table have them, they are columns the model does not have (below);
  *   - an index the model asks for (ix_<table>_<column>) that is missing.
  *
  * These changes are additive: running kura_migrate again finds nothing to do.

@@ -2,7 +2,8 @@
  * kura/model.h — models: a plain C struct plus one static descriptor.
  *
  * A model struct starts with a `kura_base` member named `base` (id and the two
- * timestamps) followed by its own fields. Fields are fixed-size members (no
+ * timestamps, which a model may go without: KURA_MODEL_NO_TIMESTAMPS) followed
+ * by its own fields. Fields are fixed-size members (no
  * allocation per row) except KURA_TEXT and KURA_JSON, `char *` text the struct owns.
  *
  *     typedef struct sa_user {
@@ -75,8 +76,8 @@ typedef enum kura_key_kind {
 /* Embedded first in every model struct as `kura_base base;`. */
 typedef struct kura_base {
     int64_t id;           /* KURA_KEY_INT64: assigned by the store on insert; 0 = not stored yet */
-    kura_time created_at; /* set on insert */
-    kura_time updated_at; /* set on insert and on every write path */
+    kura_time created_at; /* set on insert (0 in a KURA_MODEL_NO_TIMESTAMPS model) */
+    kura_time updated_at; /* set on insert and on every write path (the same) */
     uint64_t nulls;       /* bit i set: user field i is NULL (SQL NULL / JSON null) */
     char key[KURA_KEY_BYTES]; /* the other key kinds: the key as text; "" = none yet */
 } kura_base;
@@ -256,13 +257,38 @@ typedef struct kura_field {
     const char *default_string; /* STRING, EMAIL, TEXT, and the text types (canonical) */
 } kura_field;
 
+/*
+ * Model flags (kura_model.flags), or'ed together; zero is the default
+ * behaviour described everywhere else.
+ *
+ * KURA_MODEL_NO_TIMESTAMPS: the table or collection has no created_at and
+ * updated_at (a plain Flask-SQLAlchemy model, a collection another program
+ * owns). kura neither writes nor reads them: kura_create makes no such
+ * columns, inserts and every write path (update, save, update_where, HTTP
+ * PATCH) stamp nothing, and base.created_at / base.updated_at stay 0. kura's
+ * JSON (kura_to_json, the HTTP service, caches) leaves both keys out, and
+ * kura_from_json treats them as unknown keys. The query builder does not know
+ * them: filtering or ordering on "created_at" or "updated_at" is KURA_INVALID,
+ * as for any unknown field, unless the model declares a user field of that
+ * name (the two names are ordinary field names in such a model). Migrations
+ * neither create nor expect the two columns; a table that has them anyway
+ * shows them as columns not in the model (kura/migrate.h).
+ */
+#define KURA_MODEL_NO_TIMESTAMPS (1u << 0)
+
 typedef struct kura_model {
     const char *name;         /* table / collection name */
     size_t size;              /* sizeof the model struct */
     const kura_field *fields; /* user fields, in declaration order; the base is implicit */
     size_t nfields;
     kura_key_kind key; /* what the key is (zero: KURA_KEY_INT64); see kura_key_kind */
+    unsigned flags;    /* KURA_MODEL_* flags; zero: none */
 } kura_model;
+
+/* Whether rows of `model` have created_at and updated_at: true unless its
+ * flags hold KURA_MODEL_NO_TIMESTAMPS. The one test of that flag: every store,
+ * the JSON codec, the query builder and migrations ask this. */
+bool kura_model_has_timestamps(const kura_model *model);
 
 /* --- declaring fields ---------------------------------------------------- */
 
@@ -349,27 +375,27 @@ typedef struct kura_model {
             __VA_ARGS__                                                                            \
     }
 
-/* The descriptor of struct T stored as `table`; checks that `base` comes first and
- * that the fields fit the NULL bitmap. */
+/* The descriptor of struct T stored as `table` with key kind `kind` and model
+ * flags `flags` (KURA_MODEL_NO_TIMESTAMPS ...); checks that `base` comes first
+ * and that the fields fit the NULL bitmap:
+ *     KURA_MODEL_EX(post, "post", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,
+ *                   KURA_STRING(post, title, 80, .required = true), KURA_TEXT(post, body))  */
 #define KURA__NFIELDS(...) (sizeof((const kura_field[]){__VA_ARGS__}) / sizeof(kura_field))
-#define KURA_MODEL(T, table, ...)                                                                  \
-    {                                                                                              \
-        .name = (table), .size = sizeof(T) + KURA__CHECK(offsetof(T, base) == 0),                  \
-        .fields = (const kura_field[]){__VA_ARGS__},                                               \
-        .nfields = KURA__NFIELDS(__VA_ARGS__) +                                                    \
-                   KURA__CHECK(KURA__NFIELDS(__VA_ARGS__) <= KURA_MAX_FIELDS)                      \
-    }
-
-/* The same with a key kind other than KURA_KEY_INT64:
- *     KURA_MODEL_KEYED(note, "note", KURA_KEY_UUID, KURA_STRING(note, title, 64))  */
-#define KURA_MODEL_KEYED(T, table, kind, ...)                                                      \
+#define KURA_MODEL_EX(T, table, kind, model_flags, ...)                                            \
     {                                                                                              \
         .name = (table), .size = sizeof(T) + KURA__CHECK(offsetof(T, base) == 0),                  \
         .fields = (const kura_field[]){__VA_ARGS__},                                               \
         .nfields = KURA__NFIELDS(__VA_ARGS__) +                                                    \
                    KURA__CHECK(KURA__NFIELDS(__VA_ARGS__) <= KURA_MAX_FIELDS),                     \
-        .key = (kind)                                                                              \
+        .key = (kind), .flags = (model_flags)                                                      \
     }
+
+/* The descriptor with the defaults: an int64 key, no flags. */
+#define KURA_MODEL(T, table, ...) KURA_MODEL_EX(T, table, KURA_KEY_INT64, 0u, __VA_ARGS__)
+
+/* The same with a key kind other than KURA_KEY_INT64:
+ *     KURA_MODEL_KEYED(note, "note", KURA_KEY_UUID, KURA_STRING(note, title, 64))  */
+#define KURA_MODEL_KEYED(T, table, kind, ...) KURA_MODEL_EX(T, table, kind, 0u, __VA_ARGS__)
 
 /* --- keys ------------------------------------------------------------------ */
 

@@ -22,8 +22,9 @@
  * Strings are BORROWED: they must stay valid until the query has run.
  *
  * Besides the user fields, the key and "created_at" and "updated_at" can be
- * named. The key is "id" (or "_id" when a user field is named id:
- * kura_key_name): an integer for int64 keys, a string for the other kinds
+ * named (not in a KURA_MODEL_NO_TIMESTAMPS model, whose rows have neither:
+ * there they are unknown fields, KURA_INVALID). The key is "id" (or "_id" when a user field is
+ * named id: kura_key_name): an integer for int64 keys, a string for the other kinds
  * (kura_where_str; EQ, NE, IN and order compare it, PREFIX and LIKE refuse it).
  */
 #ifndef KURA_QUERY_H
@@ -88,6 +89,7 @@ typedef struct kura_value {
 #define KURA_COL_ID         (-1)
 #define KURA_COL_CREATED_AT (-2)
 #define KURA_COL_UPDATED_AT (-3)
+#define KURA_COL_NONE       (-100) /* kura_column_named: no such column */
 
 typedef enum kura_term_kind {
     KURA_TERM_CMP,     /* column op value */
@@ -188,6 +190,16 @@ bool kura_type_takes(kura_type type, kura_op op);
 /* Helpers for drivers: the column's name and type for a KURA_COL_* or field index. */
 const char *kura_column_name(const kura_model *model, int column);
 kura_type kura_column_type(const kura_model *model, int column);
+
+/*
+ * The column `name` names in `model`: KURA_COL_ID for the key's name
+ * (kura_key_name), KURA_COL_CREATED_AT or KURA_COL_UPDATED_AT when the model
+ * has timestamps (kura_model_has_timestamps), else a user field's index; a
+ * name that is none of these, or NULL, is KURA_COL_NONE. The builder resolves
+ * names with it; drivers and services use it for names from outside (result
+ * columns of raw SQL, HTTP parameters).
+ */
+int kura_column_named(const kura_model *model, const char *name);
 
 #ifdef __cplusplus
 }

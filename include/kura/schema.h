@@ -132,22 +132,23 @@ char *kura_schema_to_c(const kura_schema *schema, kura_error *err);
  *     bool, DATETIME/TIMESTAMP [WITHOUT TIME ZONE] -> datetime); NOT NULL ->
  *     required; a literal default -> default; a single-column index -> index
  *     (and unique), a UNIQUE constraint -> unique;
- *   - id, created_at and updated_at are kura_base, not fields;
+ *   - id, created_at and updated_at are kura_base, not fields; a table with
+ *     neither stamp is a model without timestamps (KURA_MODEL_NO_TIMESTAMPS,
+ *     "timestamps": false in the file), and a table with one of the two is
+ *     one too, that column an ordinary datetime field, with a warning;
  *   - a column whose type kura cannot map (BLOB, NUMERIC, JSONB, timestamp
  *     WITH time zone ...) is left out, with a warning naming it; so are
  *     defaults that are not literals, and multi-column, partial and expression
  *     indexes;
  *   - a table without an integer primary key column `id` (SQLite: INTEGER
- *     PRIMARY KEY) is not a model: a top-level warning names it. A table
- *     without created_at/updated_at is a model with a warning: the SQL store
- *     reads and writes both columns, so every call but kura_count, kura_delete
- *     and kura_delete_where fails on it until they are added (the warning
- *     gives the ALTER TABLE statements);
+ *     PRIMARY KEY) is not a model: a top-level warning names it;
  *   - a JSON document collection of kura's (a table "_id", "doc": embedded
  *     SQLite JSON or JSONB) becomes a "documents" model whose fields are
  *     inferred from up to 100 documents (in key order of first appearance;
  *     JSONB stores keys shortest first); ix_<table>_<field> indexes mark
- *     fields indexed/unique; nothing is inferred required or bounded;
+ *     fields indexed/unique; nothing is inferred required or bounded; sampled
+ *     documents with neither created_at nor updated_at (or only one) make a
+ *     model without timestamps, as for tables;
  *   - SQLite tables of kura's embedded key-value store (kura_kv, kura_kv_zset,
  *     kura_kv_hash) are skipped.
  * See docs/schema-file.md.

@@ -9,6 +9,8 @@
  *    written and err names the field.
  *  - insert stamps created_at and updated_at; every other write path (update,
  *    save, update_where) stamps updated_at. Stamps are UTC with microseconds.
+ *    A model declared KURA_MODEL_NO_TIMESTAMPS (kura/model.h) has neither:
+ *    nothing is stamped and base.created_at / base.updated_at stay 0.
  *  - Every value is a bound parameter; identifiers come from descriptors only.
  *  - A kura_store is safe to share between threads. Each operation borrows a
  *    connection from the store's bounded pool and returns it; a transaction
@@ -263,8 +265,9 @@ int kura_transaction_depth(kura_store *store);
 /*
  * Runs `sql` with `params` bound in order (placeholders are the driver's own:
  * ? for SQLite, $1 for PostgreSQL) and appends the rows to *out, mapping
- * result columns to model fields by name ("id", "created_at", "updated_at"
- * and the user fields); other columns are ignored, missing fields stay zero.
+ * result columns to model fields by name (the key, "created_at" and
+ * "updated_at" when the model has them, and the user fields: kura_column_named);
+ * other columns are ignored, missing fields stay zero.
  * KURA_UNSUPPORTED on a document store.
  */
 bool kura_sql_query(kura_store *store, const kura_model *model, const char *sql,

@@ -89,7 +89,7 @@ void cli_kept_free(const kura_model *m, cli_kept *kept);
 
 /* --- output (cli_print.c) --- */
 
-/* Rows as an aligned table: id, the fields, created_at, updated_at. */
+/* Rows as an aligned table: the key, the fields, created_at, updated_at (if any). */
 void cli_print_table(const kura_rows *rows);
 
 /* Rows as JSON lines; false with err when one cannot be encoded. */

@@ -9,15 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The columns of model m: id, its fields in order, then the timestamps. */
+/* The columns of model m: the key, its fields in order, then the timestamps
+ * (when the model has them). */
 static size_t columns(const kura_model *m, const char **out, size_t cap)
 {
     size_t n = 0;
-    out[n++] = "id";
+    out[n++] = kura_key_name(m);
     for (size_t i = 0; i < m->nfields && n + 2 < cap; i++)
         out[n++] = m->fields[i].name;
-    out[n++] = "created_at";
-    out[n++] = "updated_at";
+    if (kura_model_has_timestamps(m)) {
+        out[n++] = "created_at";
+        out[n++] = "updated_at";
+    }
     return n;
 }
 

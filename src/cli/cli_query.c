@@ -12,10 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool is_base_column(const char *name)
+/* The key and the stamps (of a model that has them): columns that are no field. */
+static bool is_base_column(const kura_model *m, const char *name)
 {
-    return strcmp(name, "id") == 0 || strcmp(name, "created_at") == 0 ||
-           strcmp(name, "updated_at") == 0;
+    int column = kura_column_named(m, name);
+    return column != KURA_COL_NONE && column < 0;
 }
 
 /* Parses `text` into field f of a fresh object, kept in *keep. */
@@ -57,14 +58,16 @@ bool cli_query_where(kura_query *q, const char *arg, cli_kept *kept, kura_error 
     memcpy(name, arg, (size_t)(eq - arg));
     name[eq - arg] = '\0';
     const char *text = eq + 1;
-    if (is_base_column(name)) {
-        if (strcmp(name, "id") == 0) {
+    if (is_base_column(m, name)) {
+        if (kura_column_named(m, name) == KURA_COL_ID && m->key != KURA_KEY_INT64) {
+            kura_where_str(q, name, KURA_EQ, text); /* argv outlives the query */
+        } else if (kura_column_named(m, name) == KURA_COL_ID) {
             char *end;
             long long id = strtoll(text, &end, 10);
             if (!*text || *end)
-                return kura_fail(err, KURA_INVALID, "id", "id: '%.64s' is not a whole number",
+                return kura_fail(err, KURA_INVALID, name, "%s: '%.64s' is not a whole number", name,
                                  text);
-            kura_where_int(q, "id", KURA_EQ, id);
+            kura_where_int(q, name, KURA_EQ, id);
         } else {
             kura_time t;
             if (!kura_time_parse(text, &t))
@@ -98,7 +101,7 @@ bool cli_query_order(kura_query *q, const char *arg, kura_error *err)
 {
     bool desc = arg[0] == '-';
     const char *name = desc ? arg + 1 : arg;
-    if (!is_base_column(name) && !kura_field_named(q->model, name))
+    if (kura_column_named(q->model, name) == KURA_COL_NONE)
         return kura_fail(err, KURA_INVALID, NULL, "%.64s has no field '%.64s' to order by",
                          q->model->name, name);
     kura_order_by(q, name, desc);

@@ -343,7 +343,8 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     if (!c)
         return false;
     kura_base *b0 = objs;
-    kura_time stamp = ms_stamp(b0->created_at);
+    bool stamps = kura_model_has_timestamps(m);
+    kura_time stamp = stamps ? ms_stamp(b0->created_at) : 0;
     int64_t first = 0;
     bool int_keys = m->key == KURA_KEY_INT64;
     bool ok = !int_keys || take_ids(s, c, m->name, n, &first, err);
@@ -354,7 +355,8 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     size_t built = 0;
     for (; ok && built < n; built++) {
         kura_base *b = (kura_base *)((char *)objs + built * m->size);
-        b->created_at = b->updated_at = stamp; /* the caller holds what is stored */
+        if (stamps)
+            b->created_at = b->updated_at = stamp; /* the caller holds what is stored */
         if (int_keys)
             b->id = first + (int64_t)built;
         bson_init(&docs[built]);
@@ -468,7 +470,8 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     /* kura_update's obj is the caller's writable struct (store.c only passes it
      * as const): the rounded stamp goes back so the caller holds what is stored. */
     kura_base *b = (kura_base *)(uintptr_t)obj;
-    b->updated_at = ms_stamp(b->updated_at);
+    if (kura_model_has_timestamps(m))
+        b->updated_at = ms_stamp(b->updated_at);
     bson_t filter = BSON_INITIALIZER, set = BSON_INITIALIZER;
     kura_keyref key = kura_keyref_of(m, b);
     kura_mongo_key_filter(m, &key, &filter);
@@ -613,7 +616,7 @@ static bool update_where(kura_store *store, const kura_query *q, const kura_assi
     mongo_store *s = (mongo_store *)store;
     bson_t filter = BSON_INITIALIZER, doc = BSON_INITIALIZER;
     bool ok = kura_mongo_filter(q, &filter, err) &&
-              kura_mongo_from_assign(q->model, set, n, ms_stamp(now), &doc, err);
+              kura_mongo_from_assign(q->model, set, n, now ? ms_stamp(now) : 0, &doc, err);
     mongoc_client_t *c = ok ? ready(s, q->model, err) : NULL;
     ok = ok && c && write_op(s, c, q->model->name, &filter, &doc, true, affected, err);
     push(s, c);

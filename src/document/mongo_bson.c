@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "model/model_private.h"
 #include "model/types.h"
 
 int64_t kura_mongo_ms_floor(kura_time t)
@@ -89,9 +90,11 @@ bool kura_mongo_from_model(const kura_model *m, const void *obj, bool for_update
                           m->fields[i].name);
             return false;
         }
-    if (!for_update)
-        append_time(doc, "created_at", base->created_at);
-    append_time(doc, "updated_at", base->updated_at);
+    /* The stamps, if the model has them; an update never writes created_at. */
+    for (int i = for_update ? 1 : 0; i < kura__stamp_count(m); i++) {
+        int column = kura__stamp_column(i);
+        append_time(doc, kura_column_name(m, column), kura__stamp_value(base, column));
+    }
     return true;
 }
 
@@ -108,7 +111,8 @@ bool kura_mongo_from_assign(const kura_model *m, const kura_assign *set, size_t 
         if (!append_value(doc, f->name, f->type, &set[i].value))
             return kura_fail(err, KURA_NOMEM, f->name, "cannot encode %s", f->name);
     }
-    append_time(doc, "updated_at", now);
+    for (int i = 1; i < kura__stamp_count(m); i++) /* updated_at, if the model has it */
+        append_time(doc, kura_column_name(m, kura__stamp_column(i)), now);
     return true;
 }
 
@@ -211,13 +215,12 @@ bool kura_mongo_to_model(const kura_model *m, const bson_t *doc, void *out, kura
                 return false;
         } else if (strcmp(key, "_id") == 0) {
             /* read above */
-        } else if (strcmp(key, "created_at") == 0) {
-            if (!iter_time(key, &it, &base->created_at, err))
+        } else {
+            int column = kura_column_named(m, key); /* a stamp, if the model has them */
+            if ((column == KURA_COL_CREATED_AT || column == KURA_COL_UPDATED_AT) &&
+                !iter_time(key, &it, kura__stamp_member(base, column), err))
                 return false;
-        } else if (strcmp(key, "updated_at") == 0) {
-            if (!iter_time(key, &it, &base->updated_at, err))
-                return false;
-        } /* else: a key another program wrote; kept in the store, ignored here */
+        } /* other keys: another program's; kept in the store, ignored here */
     }
     return true;
 }

@@ -23,8 +23,9 @@ int64_t kura_mongo_ms_floor(kura_time t);
 /*
  * Appends the document for *obj to `doc` (initialised, empty): `_id` (the
  * int64 id) unless for_update, every user field by name (NULL as BSON null,
- * INT32 as int32, INT64 as int64, DATETIME as a date), created_at unless
- * for_update, and updated_at. With for_update it is the body of a $set.
+ * INT32 as int32, INT64 as int64, DATETIME as a date), and, when the model has
+ * timestamps, created_at unless for_update and updated_at. With for_update it
+ * is the body of a $set.
  * False (err filled) only for a string that is not valid UTF-8.
  */
 bool kura_mongo_from_model(const kura_model *m, const void *obj, bool for_update, bson_t *doc,
@@ -39,7 +40,8 @@ bool kura_mongo_from_model(const kura_model *m, const void *obj, bool for_update
  */
 bool kura_mongo_to_model(const kura_model *m, const bson_t *doc, void *out, kura_error *err);
 
-/* The $set body of a bulk update: the assignments and updated_at = now. */
+/* The $set body of a bulk update: the assignments and (models with
+ * timestamps) updated_at = now. */
 bool kura_mongo_from_assign(const kura_model *m, const kura_assign *set, size_t n, kura_time now,
                             bson_t *doc, kura_error *err);
 

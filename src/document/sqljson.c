@@ -19,12 +19,13 @@
 
 #include "base/buf.h"
 #include "document/document_private.h"
+#include "model/model_private.h"
 #include "query/to_sql.h"
 #include "sql/sql_private.h"
 
 typedef struct doc_model {
     const kura_model *model;
-    char *select; /* SELECT "_id", <field exprs>, <created>, <updated> FROM "t" */
+    char *select; /* SELECT "_id", <field exprs>[, <created>, <updated>] FROM "t" */
     char *get;    /* select WHERE "_id" = ? */
     char *insert; /* INSERT ... RETURNING "_id" */
     char *remove;
@@ -137,10 +138,10 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
         kura_buf_add(&b, ", ");
         column_expr(&b, m, (int)i, s);
     }
-    kura_buf_add(&b, ", ");
-    column_expr(&b, m, KURA_COL_CREATED_AT, s);
-    kura_buf_add(&b, ", ");
-    column_expr(&b, m, KURA_COL_UPDATED_AT, s);
+    for (int i = 0; i < kura__stamp_count(m); i++) { /* the model's stamps, if it has them */
+        kura_buf_add(&b, ", ");
+        column_expr(&b, m, kura__stamp_column(i), s);
+    }
     kura_buf_add(&b, " FROM ");
     kura_buf_ident(&b, m->name);
     dm->select = buf_take(&b);
@@ -325,7 +326,8 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 
 /* The model's keys as a JSON object (new reference): without the key (the
  * table's "_id" column), and without created_at when `for_update` (it never
- * changes). */
+ * changes; a model without stamps has none, and a field of that name is a
+ * field). */
 static json_t *doc_object(const kura_model *m, const void *obj, bool for_update, kura_error *err)
 {
     json_t *o = kura_to_json(m, obj);
@@ -334,8 +336,8 @@ static json_t *doc_object(const kura_model *m, const void *obj, bool for_update,
         return NULL;
     }
     json_object_del(o, kura_key_name(m));
-    if (for_update)
-        json_object_del(o, "created_at");
+    if (for_update && kura__stamp_count(m))
+        json_object_del(o, kura_column_name(m, KURA_COL_CREATED_AT));
     return o;
 }
 
@@ -674,9 +676,12 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
             json_t *v = assign_json(q->model, &set[i]);
             ok = v && json_object_set_new(patch, set[i].field, v) == 0;
         }
-        char iso[28];
-        kura_time_format_iso(now, iso);
-        ok = ok && json_object_set_new(patch, "updated_at", json_string(iso)) == 0;
+        for (int i = 1; ok && i < kura__stamp_count(q->model); i++) { /* updated_at, if any */
+            char iso[28];
+            kura_time_format_iso(now, iso);
+            ok = json_object_set_new(patch, kura_column_name(q->model, kura__stamp_column(i)),
+                                     json_string(iso)) == 0;
+        }
         if (!ok) {
             json_decref(patch);
             return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding a bulk update");

@@ -53,7 +53,7 @@ static json_t *model_schema(const kura_model *m, bool whole)
         json_t *k = key_schema(m);
         json_object_set_new(k, "readOnly", json_true());
         json_object_set_new(props, kura_key_name(m), k);
-        for (int i = 0; i < 2; i++)
+        for (int i = 0; kura_model_has_timestamps(m) && i < 2; i++)
             json_object_set_new(props, i ? "updated_at" : "created_at",
                                 json_pack("{s:s, s:s, s:b}", "type", "string", "format",
                                           "date-time", "readOnly", 1));

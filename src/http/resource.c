@@ -29,10 +29,11 @@
 
 #define MAX_ERRORS (KURA_MAX_FIELDS + 16)
 
+/* The key and the stamps of a model that has them: columns the store sets. */
 static bool is_base_column(const kura_model *m, const char *name)
 {
-    return strcmp(name, kura_key_name(m)) == 0 || strcmp(name, "created_at") == 0 ||
-           strcmp(name, "updated_at") == 0;
+    int column = kura_column_named(m, name);
+    return column != KURA_COL_NONE && column < 0;
 }
 
 static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -370,7 +371,7 @@ static bool add_order(list_args *a, const char *value)
             *next++ = '\0';
         bool desc = *tok == '-';
         const char *name = desc ? tok + 1 : tok;
-        if (!kura_field_named(a->c->model, name) && !is_base_column(a->c->model, name))
+        if (kura_column_named(a->c->model, name) == KURA_COL_NONE)
             return false;
         kura_order_by(&a->q, name, desc);
     }

@@ -81,9 +81,11 @@ json_t *kura_to_json(const kura_model *model, const void *obj)
         if (!put(o, f->name, field_to_json(model, obj, f)))
             goto fail;
     }
-    if (!put(o, "created_at", time_to_json(base->created_at)) ||
-        !put(o, "updated_at", time_to_json(base->updated_at)))
-        goto fail;
+    for (int i = 0; i < kura__stamp_count(model); i++) {
+        int column = kura__stamp_column(i);
+        if (!put(o, kura_column_name(model, column), time_to_json(kura__stamp_value(base, column))))
+            goto fail;
+    }
     return o;
 fail:
     json_decref(o);
@@ -144,12 +146,27 @@ static bool field_from_json(const kura_model *model, void *obj, const kura_field
     return true;
 }
 
+/* Whether key names one of the model's timestamps; *stamp is then its member. */
+static bool stamp_named(const kura_model *model, const char *key, kura_base *base,
+                        kura_time **stamp)
+{
+    for (int i = 0; i < kura__stamp_count(model); i++) {
+        int column = kura__stamp_column(i);
+        if (strcmp(key, kura_column_name(model, column)) == 0) {
+            *stamp = kura__stamp_member(base, column);
+            return true;
+        }
+    }
+    return false;
+}
+
 bool kura_from_json(const kura_model *model, const json_t *json, void *obj, bool ignore_unknown,
                     kura_error *err)
 {
     if (!json_is_object(json))
         return kura_fail(err, KURA_INVALID, NULL, "expected a JSON object");
     kura_base *base = obj;
+    kura_time *stamp;
     const char *key;
     json_t *v;
     /* json_object_foreach wants a non-const object; it does not modify it. */
@@ -162,11 +179,8 @@ bool kura_from_json(const kura_model *model, const json_t *json, void *obj, bool
         } else if (strcmp(key, kura_key_name(model)) == 0) {
             if (!key_from_json(model, key, v, base, err))
                 return false;
-        } else if (strcmp(key, "created_at") == 0) {
-            if (!time_value(key, v, &base->created_at, err))
-                return false;
-        } else if (strcmp(key, "updated_at") == 0) {
-            if (!time_value(key, v, &base->updated_at, err))
+        } else if (stamp_named(model, key, base, &stamp)) {
+            if (!time_value(key, v, stamp, err))
                 return false;
         } else if (!ignore_unknown) {
             return kura_fail(err, KURA_INVALID, key, "unknown key \"%s\"", key);

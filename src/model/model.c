@@ -1,4 +1,4 @@
-/* model.c — lifetime of model values: init, clear, copy, null markers. */
+/* model.c — lifetime of model values: init, clear, copy, null markers; model flags. */
 #include "kura/model.h"
 
 #include <stdlib.h>
@@ -6,6 +6,11 @@
 
 #include "model/model_private.h"
 #include "model/types.h"
+
+bool kura_model_has_timestamps(const kura_model *model)
+{
+    return kura__stamp_count(model) != 0;
+}
 
 void kura_init(const kura_model *model, void *obj)
 {

@@ -3,6 +3,37 @@
 #define KURA_MODEL_PRIVATE_H
 
 #include "kura/model.h"
+#include "kura/query.h"
+
+/*
+ * The timestamp columns rows of m have, in the order kura stores them:
+ * kura__stamp_column(0) is KURA_COL_CREATED_AT, (1) KURA_COL_UPDATED_AT, and
+ * kura__stamp_count(m) is 2, or 0 for a KURA_MODEL_NO_TIMESTAMPS model. Code
+ * that lists a row's implicit columns (the key, the fields, the stamps) loops
+ * over these instead of naming the stamps, so one flag test decides for all:
+ * this one (kura_model_has_timestamps asks it too), inline for the row loops.
+ */
+static inline int kura__stamp_count(const kura_model *m)
+{
+    return m->flags & KURA_MODEL_NO_TIMESTAMPS ? 0 : 2;
+}
+
+static inline int kura__stamp_column(int i)
+{
+    return KURA_COL_CREATED_AT - i;
+}
+
+/* The kura_base member that holds stamp column `column` (KURA_COL_CREATED_AT or
+ * KURA_COL_UPDATED_AT), and its value. */
+static inline kura_time *kura__stamp_member(kura_base *b, int column)
+{
+    return column == KURA_COL_CREATED_AT ? &b->created_at : &b->updated_at;
+}
+
+static inline kura_time kura__stamp_value(const kura_base *b, int column)
+{
+    return column == KURA_COL_CREATED_AT ? b->created_at : b->updated_at;
+}
 
 /* The member a descriptor points at. Models are plain structs, so the member is
  * correctly aligned for its type and may be accessed through a typed pointer. */

@@ -4,7 +4,9 @@
  * The struct for a model lists its members in field order after
  * `kura_base base`, with the member types of schema_types.c, so the compiled
  * struct has the runtime layout; the descriptor uses the same KURA_* macros a
- * person would write, which check the member types at compile time.
+ * person would write, which check the member types at compile time
+ * (KURA_MODEL, or KURA_MODEL_EX with KURA_MODEL_NO_TIMESTAMPS for a model
+ * without created_at and updated_at).
  */
 #include "model/schema_private.h"
 
@@ -177,8 +179,14 @@ static bool add_model(kura_buf *b, const kura_schema *s, size_t mi, kura_error *
         kura_buf_addf(b, "/* %s has no fields of its own: KURA_MODEL needs at least one. */\n", t);
         return true;
     }
-    kura_buf_addf(b, "const kura_model %s_model = KURA_MODEL(\n    %s, ", t, t);
-    c_string(b, t);
+    if (kura_model_has_timestamps(m)) {
+        kura_buf_addf(b, "const kura_model %s_model = KURA_MODEL(\n    %s, ", t, t);
+        c_string(b, t);
+    } else { /* the schema's "timestamps": false */
+        kura_buf_addf(b, "const kura_model %s_model = KURA_MODEL_EX(\n    %s, ", t, t);
+        c_string(b, t);
+        kura_buf_add(b, ", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS");
+    }
     for (size_t i = 0; i < m->nfields; i++) {
         const kura_field *f = &m->fields[i];
         kura_buf_addf(b, ",\n    %s(%s, %s", kura__schema_type_macro(f->type), t, f->name);

@@ -198,11 +198,17 @@ static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, 
     if (!kura__schema_ident(name))
         return bad(err, w, "'%.40s' is not a field name (letters, digits and _, 1 to 63)", name);
     w->field = name;
-    static const char *const reserved[] = {"id", "created_at", "updated_at", "base", "_id", NULL};
+    static const char *const reserved[] = {"id", "base", "_id", NULL};
     for (const char *const *r = reserved; *r; r++)
         if (strcmp(name, *r) == 0)
-            return bad(err, w, "'%s' is reserved (every model has id, created_at and updated_at)",
-                       name);
+            return bad(err, w, "'%s' is reserved (every model has an id in kura_base)", name);
+    /* The stamps are kura_base's in a model that has them, and free names otherwise. */
+    int column = kura_column_named(&m->model, name);
+    if (column == KURA_COL_CREATED_AT || column == KURA_COL_UPDATED_AT)
+        return bad(err, w,
+                   "'%s' is reserved: the model has created_at and updated_at (\"timestamps\": "
+                   "false declares a model without them)",
+                   name);
     for (size_t i = 0; i < m->model.nfields; i++)
         if (strcmp(m->fields[i].name, name) == 0)
             return bad(err, w, "duplicate field");
@@ -250,7 +256,8 @@ static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, 
            load_default(f, json_object_get(jf, "default"), w, err);
 }
 
-static const char *const model_keys[] = {"name", "store", "path", "fields", "warnings", NULL};
+static const char *const model_keys[] = {"name",   "store",    "path", "timestamps",
+                                         "fields", "warnings", NULL};
 
 static bool load_model(kura_schema *s, const json_t *jm, size_t pos, kura_error *err)
 {
@@ -290,6 +297,11 @@ static bool load_model(kura_schema *s, const json_t *jm, size_t pos, kura_error 
         if (!(m->path = strdup(json_string_value(v))))
             return oom(err);
     }
+    bool timestamps = true;
+    if (!get_bool(jm, "timestamps", &timestamps, &w, err))
+        return false;
+    if (!timestamps)
+        m->model.flags |= KURA_MODEL_NO_TIMESTAMPS;
     if (!warnings(json_object_get(jm, "warnings"), &m->warnings, &w, err))
         return false;
     const json_t *fields = json_object_get(jm, "fields");

@@ -130,6 +130,8 @@ static bool add_model(kura_buf *b, const kura_schema_entry *e, const kura__strs 
         add_json(b, path ? json_string(path) : NULL);
         free(path);
     }
+    if (!kura_model_has_timestamps(m)) /* written only when not the default */
+        kura_buf_add(b, ",\n      \"timestamps\": false");
     kura_buf_add(b, ",\n      \"fields\": [");
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_add(b, i ? ",\n        " : "\n        ");

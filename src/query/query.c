@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "model/model_private.h"
 #include "model/types.h"
 
 static const char *const base_names[] = {"id", "created_at", "updated_at"};
@@ -41,6 +42,23 @@ static bool failed(const kura_query *q)
     return q->error.code != KURA_OK;
 }
 
+int kura_column_named(const kura_model *model, const char *name)
+{
+    if (!model || !name)
+        return KURA_COL_NONE;
+    if (strcmp(name, kura_key_name(model)) == 0)
+        return KURA_COL_ID;
+    /* "id" is the key's name only when no field is named so; the stamps are
+     * columns only of models that have them. */
+    for (int i = 0; i < kura__stamp_count(model); i++)
+        if (strcmp(name, kura_column_name(model, kura__stamp_column(i))) == 0)
+            return kura__stamp_column(i);
+    for (size_t i = 0; i < model->nfields; i++)
+        if (strcmp(name, model->fields[i].name) == 0)
+            return (int)i;
+    return KURA_COL_NONE;
+}
+
 /* Resolves a field name to a column number; records the error in q. */
 static bool resolve(kura_query *q, const char *field, int *column)
 {
@@ -50,20 +68,9 @@ static bool resolve(kura_query *q, const char *field, int *column)
         kura_fail(&q->error, KURA_INVALID, NULL, "query names no field");
         return false;
     }
-    if (strcmp(field, kura_key_name(q->model)) == 0) {
-        *column = KURA_COL_ID;
+    *column = kura_column_named(q->model, field);
+    if (*column != KURA_COL_NONE)
         return true;
-    }
-    for (int i = 1; i < 3; i++) /* "id" is the key's name only when no field is named so */
-        if (strcmp(field, base_names[i]) == 0) {
-            *column = -i - 1;
-            return true;
-        }
-    for (size_t i = 0; i < q->model->nfields; i++)
-        if (strcmp(field, q->model->fields[i].name) == 0) {
-            *column = (int)i;
-            return true;
-        }
     kura_fail(&q->error, KURA_INVALID, NULL, "%s has no field '%.64s'", q->model->name, field);
     return false;
 }

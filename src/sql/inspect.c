@@ -380,9 +380,9 @@ static bool apply_index(kura__smodel *m, const cat_index *ix, const char *table)
                                "index %s on table %s spans several columns (%s): kura models "
                                "index single columns, so it is left out (it stays in the database)",
                                name, table, ix->cols);
-    if (!strcmp(ix->cols, "id") || !strcmp(ix->cols, "created_at") ||
-        !strcmp(ix->cols, "updated_at"))
-        return true;
+    int column = kura_column_named(&m->model, ix->cols);
+    if (column != KURA_COL_NONE && column < 0)
+        return true; /* on the key or a stamp: kura_base's, not a field's */
     kura_field *f = (kura_field *)kura_field_named(&m->model, ix->cols);
     if (!f)
         return true; /* on a column left out: its warning says so */
@@ -402,44 +402,47 @@ static bool apply_index(kura__smodel *m, const cat_index *ix, const char *table)
     return ok;
 }
 
-/* The stamps: present and datetime, or a warning saying exactly what fails. */
-static bool check_stamps(const catalogue *cat, kura__smodel *m, const kura_rows *cols,
-                         const char *table)
+/*
+ * The stamps. Both present: the model has them (a warning when one is not a
+ * datetime). Neither: a model without timestamps, as a plain Flask-SQLAlchemy
+ * table is. One alone: a model without timestamps whose field of that name is
+ * an ordinary column (read by the field loop), and a warning saying so.
+ */
+static void decide_stamps(kura__smodel *m, const kura_rows *cols)
+{
+    if (!column_named(cols, "created_at") || !column_named(cols, "updated_at"))
+        m->model.flags |= KURA_MODEL_NO_TIMESTAMPS;
+}
+
+static bool warn_stamps(const catalogue *cat, kura__smodel *m, const kura_rows *cols,
+                        const char *table)
 {
     const char *names[2] = {"created_at", "updated_at"};
-    const char *missing[2];
-    size_t nmissing = 0;
-    for (int i = 0; i < 2; i++) {
-        const cat_column *c = column_named(cols, names[i]);
-        kura_type t;
-        int chars;
-        if (!c)
-            missing[nmissing++] = names[i];
-        else if (!map_type(c, &t, &chars) || t != KURA_TYPE_DATETIME) {
-            if (!kura__strs_addf(&m->warnings,
+    const cat_column *have[2] = {column_named(cols, names[0]), column_named(cols, names[1])};
+    if (have[0] && have[1]) {
+        for (int i = 0; i < 2; i++) {
+            kura_type t;
+            int chars;
+            if ((!map_type(have[i], &t, &chars) || t != KURA_TYPE_DATETIME) &&
+                !kura__strs_addf(&m->warnings,
                                  "column %s.%s is %s, not a datetime: kura reads it as one and "
                                  "fails on values that are not",
-                                 table, names[i], c->type ? c->type : "untyped"))
+                                 table, names[i], have[i]->type ? have[i]->type : "untyped"))
                 return false;
         }
-    }
-    if (nmissing == 0)
         return true;
-    char alter[512];
-    int n = 0;
-    for (size_t i = 0; i < nmissing; i++)
-        n += snprintf(alter + n, sizeof alter - (size_t)n,
-                      "%sALTER TABLE \"%s\" ADD COLUMN \"%s\" %s;", i ? " " : "", table, missing[i],
-                      cat->datetime);
+    }
+    if (!have[0] && !have[1])
+        return true; /* "timestamps": false says it all */
+    int alone = have[0] ? 0 : 1;
     return kura__strs_addf(
         &m->warnings,
-        "table %s has no %s%s%s column%s: the SQL store reads and writes created_at and "
-        "updated_at in every row, so kura_insert, kura_get, kura_update, kura_save, "
-        "kura_update_where, kura_find, kura_first, kura_exists and cursors fail on it "
-        "(\"no such column\"), while kura_count, kura_delete and kura_delete_where work; "
-        "add them with: %s",
-        table, missing[0], nmissing > 1 ? " and " : "", nmissing > 1 ? missing[1] : "",
-        nmissing > 1 ? "s" : "", alter);
+        "table %s has %s but no %s: the model has no timestamps, and %s is an ordinary field "
+        "kura does not maintain (written as the caller sets it, NULL on insert otherwise); for "
+        "kura to stamp both, add the other with ALTER TABLE \"%s\" ADD COLUMN \"%s\" %s; and "
+        "inspect again",
+        table, names[alone], names[1 - alone], names[alone], table, names[1 - alone],
+        cat->datetime);
 }
 
 /* kura's own tables in an SQLite file (the embedded key-value store). */
@@ -502,7 +505,7 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
     if (key_problem(cat, &cols, why, sizeof why)) {
         ok = kura__strs_addf(&s->warnings,
                              "table %s %s: kura models need an integer primary key column "
-                             "named id (with created_at and updated_at), so it is not a model",
+                             "named id, so it is not a model",
                              table, why) ||
              oom_fail(err);
         goto out;
@@ -520,6 +523,7 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         ok = oom_fail(err);
         goto out;
     }
+    decide_stamps(m, &cols);
     const cat_column *id = column_named(&cols, "id");
     if (!cat->id_type && !id->ident && (!id->dflt || !strstr(id->dflt, "nextval(")))
         ok = kura__strs_addf(&m->warnings,
@@ -529,7 +533,8 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
     for (size_t i = 0; ok && i < cols.count; i++) {
         const cat_column *c = kura_row(&cols, i);
         const char *cn = c->name ? c->name : "";
-        if (!strcmp(cn, "id") || !strcmp(cn, "created_at") || !strcmp(cn, "updated_at"))
+        int base = kura_column_named(&m->model, cn); /* the key, and stamps the model has */
+        if (base != KURA_COL_NONE && base < 0)
             continue;
         kura_type type;
         int chars;
@@ -574,7 +579,7 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
     }
     for (size_t i = 0; ok && i < idx.count; i++)
         ok = apply_index(m, kura_row(&idx, i), table);
-    ok = ok && check_stamps(cat, m, &cols, table);
+    ok = ok && warn_stamps(cat, m, &cols, table);
     ok = ok && kura__smodel_layout(m, err);
     if (!ok && err && err->code != KURA_CONFIG)
         oom_fail(err);

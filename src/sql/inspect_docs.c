@@ -157,8 +157,7 @@ static bool sample_one(keys *ks, const char *text, size_t *bad)
     bool ok = true;
     json_object_foreach(o, name, v)
     {
-        if (!strcmp(name, "_id") || !strcmp(name, "id") || !strcmp(name, "created_at") ||
-            !strcmp(name, "updated_at"))
+        if (!strcmp(name, "_id")) /* the table's key column, never in the document */
             continue;
         key_seen *k = key_for(ks, name);
         if (!k) {
@@ -182,6 +181,9 @@ static bool add_fields(kura__smodel *m, const keys *ks, const char *table,
         const key_seen *k = &ks->items[i];
         kura_type type;
         int chars;
+        int column = kura_column_named(&m->model, k->name);
+        if (column != KURA_COL_NONE && column < 0)
+            continue; /* the key, and the stamps of a model that has them */
         if (!kura__schema_ident(k->name) || !strcmp(k->name, "base")) {
             if (!kura__strs_addf(&m->warnings,
                                  "key %s.\"%s\": not a name a field can have: left out", table,
@@ -220,6 +222,37 @@ static bool add_fields(kura__smodel *m, const keys *ks, const char *table,
     return true;
 }
 
+/* Whether a key named `name` was seen in the sample. */
+static bool seen_key(const keys *ks, const char *name)
+{
+    for (size_t i = 0; i < ks->count; i++)
+        if (strcmp(ks->items[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * The stamps, as for tables: documents with both keys (kura's) make a model
+ * with timestamps, documents with neither (another program's) one without,
+ * and a key alone is an ordinary field of a model without them. An empty
+ * sample says nothing: kura's default, timestamps.
+ */
+static bool decide_stamps(kura__smodel *m, const keys *ks, size_t sampled, const char *table)
+{
+    bool created = seen_key(ks, "created_at"), updated = seen_key(ks, "updated_at");
+    if (sampled == 0 || (created && updated))
+        return true;
+    m->model.flags |= KURA_MODEL_NO_TIMESTAMPS;
+    if (!created && !updated)
+        return true;
+    return kura__strs_addf(&m->warnings,
+                           "collection %s: documents have %s but no %s: the model has no "
+                           "timestamps, and %s is an ordinary field kura does not maintain",
+                           table, created ? "created_at" : "updated_at",
+                           created ? "updated_at" : "created_at",
+                           created ? "created_at" : "updated_at");
+}
+
 bool kura__inspect_collection(kura_store *store, kura_schema *s, const char *table,
                               const char *doc_expr, const char *const *index_names,
                               const bool *index_unique, kura_error *err)
@@ -253,6 +286,7 @@ bool kura__inspect_collection(kura_store *store, kura_schema *s, const char *tab
              (!bad || kura__strs_addf(&m->warnings,
                                       "collection %s: %zu sampled document%s not a JSON object",
                                       table, bad, bad == 1 ? " is" : "s are")) &&
+             decide_stamps(m, &ks, docs.count - bad, table) &&
              add_fields(m, &ks, table, index_names, index_unique);
         oom = !ok;
         ok = ok && kura__smodel_layout(m, err);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "model/model_private.h"
 #include "sql/sql_private.h"
 
 /* One row of introspection: a column (name, type, length) or an index (name). */
@@ -152,13 +153,6 @@ static void live_type(bool pg, const live_col *c, char *out, size_t cap)
 
 /* ---- planning ------------------------------------------------------------------ */
 
-/* The key's column is "id", or "_id" beside a user field named id. */
-static bool is_base_column(const kura_model *m, const char *name)
-{
-    return !strcmp(name, kura_key_name(m)) || !strcmp(name, "created_at") ||
-           !strcmp(name, "updated_at");
-}
-
 static void plan_index(plan *p, const kura_model *m, const kura_field *f)
 {
     change *c = plan_add(p, KURA_CHANGE_ADD_INDEX, m->name, f->name);
@@ -244,9 +238,33 @@ static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const 
         if (f->index && !find_named(&idx, ixname))
             plan_index(p, m, f);
     }
+    /* The stamps of a model that has them, added when missing (a model
+     * without them neither adds nor expects them). */
+    for (int i = 0; i < kura__stamp_count(m); i++) {
+        const char *name = kura_column_name(m, kura__stamp_column(i));
+        if (find_named(&cols, name))
+            continue;
+        change *c = plan_add(p, KURA_CHANGE_ADD_COLUMN, m->name, name);
+        if (!c)
+            continue;
+        const char *type = kura__type(KURA_TYPE_DATETIME)->sql[d->id];
+        kura_buf_init(&b, stack, sizeof stack);
+        kura_buf_add(&b, "ALTER TABLE ");
+        kura_buf_ident(&b, m->name);
+        kura_buf_add(&b, " ADD COLUMN ");
+        kura_buf_ident(&b, name);
+        kura_buf_addf(&b, " %s", type);
+        set_stmt(c, 0, &b, p);
+        c->detail = strdup(type);
+        if (!c->detail)
+            p->oom = true;
+    }
+    /* What the table has and the model does not: the key (its column is "id",
+     * or "_id" beside a user field named id), the stamps of a model that has
+     * them and the fields are the model's (kura_column_named). */
     for (size_t i = 0; i < cols.count; i++) {
         const live_col *lc = kura_row(&cols, i);
-        if (is_base_column(m, lc->name) || kura_field_named(m, lc->name))
+        if (kura_column_named(m, lc->name) != KURA_COL_NONE)
             continue;
         change *c = plan_add(p, KURA_CHANGE_DROP_COLUMN, m->name, lc->name);
         if (!c)

@@ -105,7 +105,8 @@ void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f);
  * For stores built on a SQL store (the JSON document stores): run SELECTs and
  * scalars through its pool, statement cache and pinned transactions.
  * kura_sql_cursor_sql decodes each row positionally: id, then every user field
- * in declaration order, then created_at and updated_at; `stream` as for a
+ * in declaration order, then created_at and updated_at when the model has them
+ * (kura_model_has_timestamps); `stream` as for a
  * cursor (true) or a find that reads every row (false). kura_sql_scalar runs
  * sql and reads column 0 of its first row as an integer (no row: KURA_STORE).
  */

@@ -44,7 +44,7 @@ typedef struct pconn {
 
 typedef struct model_sql {
     const kura_model *model;
-    char *select_cols; /* "id", "f1", ..., "created_at", "updated_at" */
+    char *select_cols; /* "id", "f1", ..., then "created_at", "updated_at" if the model has them */
     char *insert;
     char *get;
     char *update;
@@ -374,34 +374,47 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     const char *key = kura_key_name(m);
     bool text_key = m->key != KURA_KEY_INT64;
 
+    int nstamps = kura__stamp_count(m);
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_ident(&b, key);
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_add(&b, ", ");
         kura_buf_ident(&b, m->fields[i].name);
     }
-    kura_buf_add(&b, ", \"created_at\", \"updated_at\"");
+    for (int i = 0; i < nstamps; i++) {
+        kura_buf_add(&b, ", ");
+        kura_buf_ident(&b, kura_column_name(m, kura__stamp_column(i)));
+    }
     ms->select_cols = buf_take(&b);
 
+    /* An int64 key is the database's to give: a model of no fields and no
+     * stamps inserts DEFAULT VALUES. */
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "INSERT INTO ");
     kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, " (");
+    size_t ncols = (size_t)text_key + m->nfields + (size_t)nstamps;
     if (text_key) { /* kura made the key (or the caller did): it is bound, not returned */
+        kura_buf_add(&b, " (");
         kura_buf_ident(&b, key);
-        kura_buf_add(&b, ", ");
     }
     for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_add(&b, i || text_key ? ", " : " (");
         kura_buf_ident(&b, m->fields[i].name);
-        kura_buf_add(&b, ", ");
     }
-    kura_buf_add(&b, "\"created_at\", \"updated_at\") VALUES (");
-    for (size_t i = 0; i < m->nfields + 2 + text_key; i++) {
+    for (int i = 0; i < nstamps; i++) {
+        kura_buf_add(&b, i || text_key || m->nfields ? ", " : " (");
+        kura_buf_ident(&b, kura_column_name(m, kura__stamp_column(i)));
+    }
+    kura_buf_add(&b, ncols ? ") VALUES (" : " DEFAULT VALUES");
+    for (size_t i = 0; i < ncols; i++) {
         if (i)
             kura_buf_add(&b, ", ");
         placeholder(&b, d, (int)i + 1);
     }
-    kura_buf_add(&b, d->returning_id && !text_key ? ") RETURNING \"id\"" : ")");
+    if (ncols)
+        kura_buf_add(&b, ")");
+    if (d->returning_id && !text_key)
+        kura_buf_add(&b, " RETURNING \"id\"");
     ms->insert = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
@@ -417,18 +430,31 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     kura_buf_add(&b, "UPDATE ");
     kura_buf_ident(&b, m->name);
     kura_buf_add(&b, " SET ");
-    for (size_t i = 0; i < m->nfields; i++) {
+    /* Every field, then the stamps an update writes (updated_at: the ones after
+     * created_at). A model with neither sets its key to itself, so that a
+     * missing row is still told by the count of changed rows. */
+    int n = 0;
+    for (size_t i = 0; i < m->nfields; i++, n++) {
+        kura_buf_add(&b, n ? ", " : "");
         kura_buf_ident(&b, m->fields[i].name);
         kura_buf_add(&b, " = ");
-        placeholder(&b, d, (int)i + 1);
-        kura_buf_add(&b, ", ");
+        placeholder(&b, d, n + 1);
     }
-    kura_buf_add(&b, "\"updated_at\" = ");
-    placeholder(&b, d, (int)m->nfields + 1);
+    for (int i = 1; i < nstamps; i++, n++) {
+        kura_buf_add(&b, n ? ", " : "");
+        kura_buf_ident(&b, kura_column_name(m, kura__stamp_column(i)));
+        kura_buf_add(&b, " = ");
+        placeholder(&b, d, n + 1);
+    }
+    if (n == 0) {
+        kura_buf_ident(&b, key);
+        kura_buf_add(&b, " = ");
+        kura_buf_ident(&b, key);
+    }
     kura_buf_add(&b, " WHERE ");
     kura_buf_ident(&b, key);
     kura_buf_add(&b, " = ");
-    placeholder(&b, d, (int)m->nfields + 2);
+    placeholder(&b, d, n + 1);
     ms->update = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
@@ -596,9 +622,8 @@ decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int
         return decode_key(d, st, col, m, base, err);
     }
     if (column < 0)
-        return decode_time(s, st, col, m, column, memo,
-                           column == KURA_COL_CREATED_AT ? &base->created_at : &base->updated_at,
-                           &null, err);
+        return decode_time(s, st, col, m, column, memo, kura__stamp_member(base, column), &null,
+                           err);
     const kura_field *f = &m->fields[column];
     const kura_type_info *ti = kura__type(f->type);
     char *p = (char *)obj + f->offset;
@@ -634,10 +659,14 @@ decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int
     return true;
 }
 
-/* Prepares *obj (whatever it held) for decode_row: no nulls, no owned pointers. */
+/* Prepares *obj (whatever it held) for decode_row: no nulls, no owned pointers,
+ * and no stamps when the model has none to read. */
 static void decode_start(const kura_model *m, void *obj)
 {
-    ((kura_base *)obj)->nulls = 0;
+    kura_base *base = obj;
+    base->nulls = 0;
+    if (kura__stamp_count(m) == 0)
+        base->created_at = base->updated_at = 0;
     for (size_t i = 0; i < m->nfields; i++)
         if (kura__type(m->fields[i].type)->owns) {
             char *none = NULL;
@@ -655,8 +684,11 @@ static bool decode_row(sql_store *s, kura_sql_stmt *st, const kura_model *m, voi
     for (size_t i = 0; i < m->nfields; i++)
         if (!decode_column(s, st, (int)i + 1, m, (int)i, obj, memo, err))
             return false;
-    return decode_column(s, st, (int)m->nfields + 1, m, KURA_COL_CREATED_AT, obj, memo, err) &&
-           decode_column(s, st, (int)m->nfields + 2, m, KURA_COL_UPDATED_AT, obj, memo, err);
+    for (int i = 0, n = kura__stamp_count(m); i < n; i++)
+        if (!decode_column(s, st, (int)m->nfields + 1 + i, m, kura__stamp_column(i), obj, memo,
+                           err))
+            return false;
+    return true;
 }
 
 /* ---- running statements ---------------------------------------------------- */
@@ -842,9 +874,12 @@ void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
         kura_buf_add(b, ",\n\t");
         kura_sql_column_def(b, d, &m->fields[i]);
     }
-    kura_buf_addf(b, ",\n\t\"created_at\" %s,\n\t\"updated_at\" %s,\n\tPRIMARY KEY (",
-                  kura__type(KURA_TYPE_DATETIME)->sql[d->id],
-                  kura__type(KURA_TYPE_DATETIME)->sql[d->id]);
+    for (int i = 0; i < kura__stamp_count(m); i++) {
+        kura_buf_add(b, ",\n\t");
+        kura_buf_ident(b, kura_column_name(m, kura__stamp_column(i)));
+        kura_buf_addf(b, " %s", kura__type(KURA_TYPE_DATETIME)->sql[d->id]);
+    }
+    kura_buf_add(b, ",\n\tPRIMARY KEY (");
     kura_buf_ident(b, kura_key_name(m));
     kura_buf_add(b, ")");
     for (size_t i = 0; i < m->nfields; i++)
@@ -904,19 +939,30 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 
 /* ---- rows ------------------------------------------------------------------ */
 
+/* Binds the stamps a row is inserted with (created_at, updated_at, or none) to
+ * parameters first, first + 1. */
+static bool bind_stamps(sql_store *s, kura_sql_stmt *st, const kura_model *m, const kura_base *base,
+                        int first, kura_error *err)
+{
+    for (int i = 0; i < kura__stamp_count(m); i++) {
+        kura_value v = KURA_VTIME(kura__stamp_value(base, kura__stamp_column(i)));
+        if (!s->drv->bind(st, first + i, &v, err))
+            return false;
+    }
+    return true;
+}
+
 /* Binds and runs the insert statement cs for one object; leaves cs reset for the next. */
 static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_model *m, void *obj,
                        kura_error *err)
 {
     kura_base *base = obj;
-    kura_value stamps[2] = {KURA_VTIME(base->created_at), KURA_VTIME(base->updated_at)};
     bound_texts kept = {NULL, 0, 0};
     int k = m->key != KURA_KEY_INT64; /* a text key is parameter 0 */
     kura_value key = KURA_VSTR(base->key);
     bool ok = (!k || s->drv->bind(cs->stmt, 0, &key, err)) &&
               bind_fields(s, cs->stmt, m, obj, k, &kept, err) &&
-              s->drv->bind(cs->stmt, (int)m->nfields + k, &stamps[0], err) &&
-              s->drv->bind(cs->stmt, (int)m->nfields + k + 1, &stamps[1], err);
+              bind_stamps(s, cs->stmt, m, base, (int)m->nfields + k, err);
     if (ok) {
         int rc = s->drv->step(cs->stmt, err);
         if (rc == 1 && s->dia->returning_id && !k) {
@@ -949,7 +995,9 @@ static bool insert_rows(sql_store *s, pconn *pc, const model_sql *ms, const kura
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
     const char *values = strstr(ms->insert, " VALUES (");
-    size_t per_row = m->nfields + 2;
+    size_t per_row = m->nfields + (size_t)kura__stamp_count(m);
+    if (!values || per_row == 0) /* DEFAULT VALUES takes no rows of values */
+        return kura_fail(err, KURA_INVALID, NULL, "%s: no columns to insert in a batch", m->name);
     kura_buf_add(&b, "WITH ins AS (");
     kura_buf_addn(&b, ms->insert, (size_t)(values - ms->insert));
     kura_buf_add(&b, " VALUES ");
@@ -974,10 +1022,8 @@ static bool insert_rows(sql_store *s, pconn *pc, const model_sql *ms, const kura
     for (size_t r = 0; ok && r < k; r++) {
         kura_base *base = (kura_base *)((char *)objs + r * m->size);
         int first = (int)(r * per_row);
-        kura_value stamps[2] = {KURA_VTIME(base->created_at), KURA_VTIME(base->updated_at)};
         ok = bind_fields(s, cs->stmt, m, base, first, &kept, err) &&
-             s->drv->bind(cs->stmt, first + (int)m->nfields, &stamps[0], err) &&
-             s->drv->bind(cs->stmt, first + (int)m->nfields + 1, &stamps[1], err);
+             bind_stamps(s, cs->stmt, m, base, first + (int)m->nfields, err);
     }
     size_t got = 0;
     int rc = ok ? s->drv->step(cs->stmt, err) : -1;
@@ -1013,7 +1059,8 @@ static bool check_rows(const kura_model *m, void *objs, size_t from, size_t to, 
             }
             return false;
         }
-        b->created_at = b->updated_at = now;
+        if (kura__stamp_count(m))
+            b->created_at = b->updated_at = now;
     }
     return true;
 }
@@ -1030,10 +1077,11 @@ static bool insert_many(kura_store *store, const kura_model *m, void *objs, size
     bool borrowed;
     pconn *pc = borrow(s, &borrowed, err);
     bool ok = pc != NULL, invalid = false;
-    if (ok && n > 1 && s->dia->returning_id && m->key == KURA_KEY_INT64) {
+    size_t per_row = m->nfields + (size_t)kura__stamp_count(m);
+    if (ok && n > 1 && s->dia->returning_id && m->key == KURA_KEY_INT64 && per_row > 0) {
         /* A server: batches of rows per round trip, not one trip per row. */
         size_t batch = BATCH_ROWS;
-        while (batch > 1 && batch * (m->nfields + 2) > 32767)
+        while (batch > 1 && batch * per_row > 32767)
             batch /= 2; /* the protocol's parameter limit */
         for (size_t done = 0; ok && done < n; done += batch) {
             size_t k = n - done < batch ? n - done : batch;
@@ -1133,11 +1181,15 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     bool ok = cs != NULL;
     if (ok) {
         kura_keyref key = kura_keyref_of(m, obj);
-        kura_value tail[2] = {KURA_VTIME(base->updated_at), kura_keyref_value(&key)};
+        kura_value v = kura_keyref_value(&key);
+        int n = (int)m->nfields; /* the fields, then updated_at when the model has it */
         bound_texts kept = {NULL, 0, 0};
-        ok = bind_fields(s, cs->stmt, m, obj, 0, &kept, err) &&
-             s->drv->bind(cs->stmt, (int)m->nfields, &tail[0], err) &&
-             s->drv->bind(cs->stmt, (int)m->nfields + 1, &tail[1], err);
+        ok = bind_fields(s, cs->stmt, m, obj, 0, &kept, err);
+        for (int i = 1; ok && i < kura__stamp_count(m); i++, n++) {
+            kura_value t = KURA_VTIME(kura__stamp_value(base, kura__stamp_column(i)));
+            ok = s->drv->bind(cs->stmt, n, &t, err);
+        }
+        ok = ok && s->drv->bind(cs->stmt, n, &v, err);
         int rc = ok ? s->drv->step(cs->stmt, err) : -1;
         ok = rc == 0;
         if (ok && s->drv->changes(cs->stmt) == 0)
@@ -1235,7 +1287,7 @@ static bool own_strings(kura_sql_params *p, kura_error *err)
 }
 
 /* A cursor over `sql` with params bound, decoding rows positionally as
- * select_cols lists them (id, the fields, created_at, updated_at). */
+ * select_cols lists them (id, the fields, then the model's stamps). */
 static kura_cursor *cursor_for_sql(sql_store *s, const kura_model *m, const char *sql,
                                    const kura_value *params, size_t nparams, bool stream,
                                    kura_error *err)
@@ -1395,13 +1447,17 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
         kura_buf_ident(&b, q->model->name);
         kura_buf_add(&b, " SET ");
         for (size_t i = 0; i < n; i++) {
+            kura_buf_add(&b, i ? ", " : "");
             kura_buf_ident(&b, set[i].field);
             kura_buf_add(&b, " = ");
             kura_sql_param(&b, &p, set[i].value);
-            kura_buf_add(&b, ", ");
         }
-        kura_buf_add(&b, "\"updated_at\" = ");
-        kura_sql_param(&b, &p, KURA_VTIME(now));
+        for (int i = 1; i < kura__stamp_count(q->model); i++) { /* updated_at, if it has one */
+            kura_buf_add(&b, ", ");
+            kura_buf_ident(&b, kura_column_name(q->model, kura__stamp_column(i)));
+            kura_buf_add(&b, " = ");
+            kura_sql_param(&b, &p, KURA_VTIME(now));
+        }
     } else {
         kura_buf_add(&b, "DELETE FROM ");
         kura_buf_ident(&b, q->model->name);
@@ -1429,20 +1485,6 @@ static bool delete_where(kura_store *store, const kura_query *q, int64_t *affect
 
 /* ---- raw SQL ---------------------------------------------------------------- */
 
-static int column_for_name(const kura_model *m, const char *name)
-{
-    if (!name)
-        return -100;
-    if (strcmp(name, kura_key_name(m)) == 0)
-        return KURA_COL_ID;
-    if (strcmp(name, "created_at") == 0)
-        return KURA_COL_CREATED_AT;
-    if (strcmp(name, "updated_at") == 0)
-        return KURA_COL_UPDATED_AT;
-    const kura_field *f = kura_field_named(m, name);
-    return f ? (int)kura_field_index(m, f) : -100;
-}
-
 static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
                       const kura_value *params, size_t nparams, kura_rows *out, kura_error *err)
 {
@@ -1467,10 +1509,10 @@ static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
             if (ncols > KURA_MAX_FIELDS + 8)
                 ncols = KURA_MAX_FIELDS + 8;
             for (int i = 0; i < ncols; i++) {
-                map[i] = column_for_name(m, s->drv->column_name(cs->stmt, i));
-                for (int j = 0; j < i && map[i] != -100; j++)
+                map[i] = kura_column_named(m, s->drv->column_name(cs->stmt, i));
+                for (int j = 0; j < i && map[i] != KURA_COL_NONE; j++)
                     if (map[j] == map[i])
-                        map[i] = -100; /* a field read twice: the first one counts */
+                        map[i] = KURA_COL_NONE; /* a field read twice: the first one counts */
             }
         }
         void *row = kura_rows_push(out, m);
@@ -1479,7 +1521,7 @@ static bool sql_query(kura_store *store, const kura_model *m, const char *sql,
             break;
         }
         for (int i = 0; ok && i < ncols; i++)
-            if (map[i] != -100)
+            if (map[i] != KURA_COL_NONE)
                 ok = decode_column(s, cs->stmt, i, m, map[i], row, &memo, err);
     }
     ok = ok && rc == 0;

@@ -251,9 +251,9 @@ bool kura_insert(kura_store *store, const kura_model *model, void *obj, kura_err
     bool made;
     if (!key_for_insert(model, b, &made, err))
         return false;
-    kura_time now = kura_now();
     kura_time created = b->created_at, updated = b->updated_at;
-    b->created_at = b->updated_at = now;
+    if (kura_model_has_timestamps(model))
+        b->created_at = b->updated_at = kura_now();
     if (store->ops->insert(store, model, obj, 1, err))
         return true;
     b->created_at = created;
@@ -320,7 +320,8 @@ bool kura_insert_many(kura_store *store, const kura_model *model, void *objs, si
 static bool insert_batch(kura_store *store, const kura_model *model, void *objs, size_t n,
                          kura_error *err)
 {
-    kura_time now = kura_now();
+    bool stamps = kura_model_has_timestamps(model);
+    kura_time now = stamps ? kura_now() : 0;
     if (store->ops->insert_checked) /* checks each row as it writes it: one pass */
         return store->ops->insert_checked(store, model, objs, n, now, err);
     /* Validate and stamp in one pass, while each struct is in cache. */
@@ -334,7 +335,8 @@ static bool insert_batch(kura_store *store, const kura_model *model, void *objs,
             }
             return false;
         }
-        b->created_at = b->updated_at = now;
+        if (stamps)
+            b->created_at = b->updated_at = now;
     }
     return store->ops->insert(store, model, objs, n, err);
 }
@@ -385,7 +387,8 @@ bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_err
     if (!has_key(model, b, err))
         return false;
     kura_time previous = b->updated_at;
-    b->updated_at = kura_now();
+    if (kura_model_has_timestamps(model))
+        b->updated_at = kura_now();
     if (store->ops->update(store, model, obj, err)) {
         kura_keyref k = kura_keyref_of(model, obj);
         written(store, model, &k);
@@ -596,8 +599,8 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
                                  set[i].field);
     }
     int64_t ignored;
-    if (!store->ops->update_where(store, q, set, n, kura_now(), affected ? affected : &ignored,
-                                  err))
+    kura_time now = kura_model_has_timestamps(q->model) ? kura_now() : 0;
+    if (!store->ops->update_where(store, q, set, n, now, affected ? affected : &ignored, err))
         return false;
     written(store, q->model, NULL);
     return true;

@@ -50,7 +50,8 @@ typedef struct kura_store_ops {
                    kura_error *err);
     /* Optional: insert with each row validated and stamped (now) by the driver
      * just before it is written, all or none; the message of a validation
-     * failure names the row ("row 7: ..."). */
+     * failure names the row ("row 7: ..."). A model without timestamps
+     * (kura_model_has_timestamps) is never stamped: now is 0 then. */
     bool (*insert_checked)(kura_store *store, const kura_model *model, void *objs, size_t n,
                            kura_time now, kura_error *err);
     bool (*get)(kura_store *store, const kura_model *model, const kura_keyref *key, void *out,
@@ -65,7 +66,8 @@ typedef struct kura_store_ops {
      * (a driver may fetch them in one go instead of streaming). NULL: cursor_open. */
     kura_cursor *(*find_open)(kura_store *store, const kura_query *q, kura_error *err);
     bool (*count)(kura_store *store, const kura_query *q, int64_t *count, kura_error *err);
-    /* set[] values are validated; now is the updated_at stamp to write. */
+    /* set[] values are validated; now is the updated_at stamp to write (0,
+     * and nothing to write, for a model without timestamps). */
     bool (*update_where)(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
                          kura_time now, int64_t *affected, kura_error *err);
     bool (*delete_where)(kura_store *store, const kura_query *q, int64_t *affected,

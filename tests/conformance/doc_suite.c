@@ -6,7 +6,10 @@
  *   - documents another program wrote, with an ObjectId, a string or an
  *     integer `_id`, are listed, read, updated and deleted by that id (a model
  *     keyed KURA_KEY_OBJECTID); one that does not fit the model is left out
- *     of a listing and reported in kura_rows.misfits, never failing it.
+ *     of a listing and reported in kura_rows.misfits, never failing it;
+ *   - a model without timestamps (KURA_MODEL_NO_TIMESTAMPS) writes documents
+ *     without created_at / updated_at keys on every write path, and leaves
+ *     another program's keys of those names as they are.
  * `doc_suite TARGET` with the targets of store_suite (docs-sqlite,
  * docs-postgresql, docs-mongo-peer, docs-mongodb); an unavailable one prints
  * one "skipped:" line.
@@ -79,6 +82,27 @@ static const kura_model json_model =
     KURA_MODEL(d_json, "d_json", KURA_STRING(d_json, name, 16), KURA_JSON(d_json, meta));
 static const kura_model json_view = KURA_MODEL(
     d_json_view, "d_json", KURA_STRING(d_json_view, name, 16), KURA_TAGS(d_json_view, meta));
+
+/* A collection without stamps, written by other programs too (ObjectId keys). */
+typedef struct d_plain {
+    kura_base base;
+    char title[KURA_STRING_BYTES(32)];
+    int32_t rank;
+} d_plain;
+static const kura_model plain_model =
+    KURA_MODEL_EX(d_plain, "d_plain", KURA_KEY_OBJECTID, KURA_MODEL_NO_TIMESTAMPS,
+                  KURA_STRING(d_plain, title, 32), KURA_INT32(d_plain, rank));
+/* The same collection through a model that has them. */
+static const kura_model plain_stamped =
+    KURA_MODEL_KEYED(d_plain, "d_plain", KURA_KEY_OBJECTID, KURA_STRING(d_plain, title, 32),
+                     KURA_INT32(d_plain, rank));
+
+/* A stored document as its JSON text, read with kura_sql_query. */
+typedef struct raw_doc {
+    kura_base base;
+    char *doc;
+} raw_doc;
+static const kura_model raw_doc_model = KURA_MODEL(raw_doc, "raw_doc", KURA_TEXT(raw_doc, doc));
 
 /* Rows of a SQL catalogue query and of EXPLAIN QUERY PLAN, read with kura_sql_query. */
 typedef struct ix_row {
@@ -372,6 +396,121 @@ static void test_unknown_keys_survive(void **state)
     assert_true(back.base.updated_at > w.base.updated_at);
 }
 
+/* The document stored under key `id` in `collection`, as another program
+ * reads it (libmongoc, or SQL on the JSON table); the caller json_decrefs it. */
+static json_t *stored_document(const char *collection, const char *id)
+{
+    json_t *out = NULL;
+    if (is_mongo()) {
+        mongoc_client_t *c = mongoc_client_new(url);
+        assert_non_null(c);
+        mongoc_uri_t *uri = mongoc_uri_new(url);
+        const char *dbname = mongoc_uri_get_database(uri) ? mongoc_uri_get_database(uri) : "kura";
+        mongoc_collection_t *coll = mongoc_client_get_collection(c, dbname, collection);
+        bson_oid_t oid;
+        bson_oid_init_from_string(&oid, id);
+        bson_t filter = BSON_INITIALIZER;
+        BSON_APPEND_OID(&filter, "_id", &oid);
+        mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, NULL, NULL);
+        const bson_t *doc;
+        if (mongoc_cursor_next(cur, &doc)) {
+            char *text = bson_as_relaxed_extended_json(doc, NULL);
+            out = json_loads(text, 0, NULL);
+            bson_free(text);
+        }
+        mongoc_cursor_destroy(cur);
+        bson_destroy(&filter);
+        mongoc_collection_destroy(coll);
+        mongoc_uri_destroy(uri);
+        mongoc_client_destroy(c);
+        return out;
+    }
+    kura_error oerr = {0};
+    kura_store *sql = kura_store_open(url, &oerr);
+    assert_non_null(sql);
+    bool pg = strncmp(url, "postgres", 8) == 0;
+    char stmt[256];
+    snprintf(stmt, sizeof stmt, "SELECT %s AS doc FROM \"%s\" WHERE \"_id\" = %s",
+             pg ? "\"doc\"::text" : "\"doc\"", collection, pg ? "$1" : "?");
+    kura_value v = KURA_VSTR(id);
+    kura_rows rows = {0};
+    OK(kura_sql_query(sql, &raw_doc_model, stmt, &v, 1, &rows, err));
+    if (rows.count == 1)
+        out = json_loads(((const raw_doc *)kura_row(&rows, 0))->doc, 0, NULL);
+    kura_rows_free(&rows);
+    kura_store_close(sql);
+    return out;
+}
+
+static void assert_stored_without_stamps(const char *id, const char *title)
+{
+    json_t *doc = stored_document("d_plain", id);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "title")), title);
+    assert_null(json_object_get(doc, "created_at"));
+    assert_null(json_object_get(doc, "updated_at"));
+    json_decref(doc);
+}
+
+static void test_no_timestamps_documents(void **state)
+{
+    (void)state;
+    OK(kura_drop(db, &plain_model, err));
+    d_plain p;
+    kura_init(&plain_model, &p);
+    snprintf(p.title, sizeof p.title, "kura's");
+    p.rank = 1;
+    OK(kura_insert(db, &plain_model, &p, err));
+    assert_int_equal(p.base.created_at, 0);
+    assert_stored_without_stamps(p.base.key, "kura's");
+    p.rank = 2;
+    OK(kura_update(db, &plain_model, &p, err));
+    assert_stored_without_stamps(p.base.key, "kura's");
+    kura_query q = kura_query_for(&plain_model);
+    kura_where_str(&q, "title", KURA_EQ, "kura's");
+    kura_assign set = {"title", KURA_VSTR("kura's too")};
+    int64_t n = 0;
+    OK(kura_update_where(db, &q, &set, 1, &n, err));
+    assert_int_equal(n, 1);
+    assert_stored_without_stamps(p.base.key, "kura's too");
+
+    /* Another program's document with keys of those names, of types kura's
+     * stamps never have: the model reads it and leaves them as they are. */
+    const char *mongo_docs[] = {"{\"_id\": {\"$oid\": \"" OID "\"}, \"title\": \"py\", "
+                                "\"rank\": 7, \"created_at\": \"yesterday\", \"updated_at\": 7}"};
+    const char *sql_docs[] = {OID "|{\"title\": \"py\", \"rank\": 7, \"created_at\": "
+                                  "\"yesterday\", \"updated_at\": 7}"};
+    write_foreign("d_plain", is_mongo() ? mongo_docs : sql_docs, 1);
+    d_plain f;
+    OK(kura_get_key(db, &plain_model, OID, &f, err));
+    assert_string_equal(f.title, "py");
+    assert_int_equal(f.base.updated_at, 0);
+    f.rank = 8;
+    OK(kura_update(db, &plain_model, &f, err));
+    json_t *doc = stored_document("d_plain", OID);
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(json_object_get(doc, "rank")), 8);
+    assert_string_equal(json_string_value(json_object_get(doc, "created_at")), "yesterday");
+    assert_int_equal(json_integer_value(json_object_get(doc, "updated_at")), 7);
+    json_decref(doc);
+
+    /* Listed with kura's own document; a model that expects stamps finds it a misfit. */
+    kura_query all = kura_query_for(&plain_model);
+    kura_order_by(&all, "rank", false);
+    kura_rows rows = {0};
+    OK(kura_find(db, &all, &rows, err));
+    assert_int_equal(rows.count, 2);
+    assert_int_equal(rows.nmisfits, 0);
+    kura_rows_free(&rows);
+    kura_query stamped = kura_query_for(&plain_stamped);
+    OK(kura_find(db, &stamped, &rows, err));
+    assert_int_equal(rows.count, 1);
+    assert_int_equal(rows.nmisfits, 1);
+    assert_string_equal(rows.misfits[0].id, OID);
+    kura_rows_free(&rows);
+    OK(kura_drop(db, &plain_model, err));
+}
+
 static void test_json_field_is_a_value(void **state)
 {
     (void)state;
@@ -503,6 +642,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_foreign_documents, fresh),
         cmocka_unit_test_setup(test_int64_model_meets_objectid, fresh),
         cmocka_unit_test_setup(test_json_field_is_a_value, fresh),
+        cmocka_unit_test_setup(test_no_timestamps_documents, fresh),
     };
     printf("document-only conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target, tests, setup, teardown);

@@ -82,8 +82,32 @@ static const kura_model typed_model = KURA_MODEL(
     KURA_OBJECTID(c_typed, oid, .index = true), KURA_DATE(c_typed, day, .index = true),
     KURA_DECIMAL(c_typed, price, 10, 2), KURA_JSON(c_typed, meta));
 
-static const kura_model *const models[] = {&item_model, &sa_user_model, &tagged_model,
-                                           &typed_model};
+/* A plain Flask-SQLAlchemy-style model: no created_at / updated_at
+ * (KURA_MODEL_NO_TIMESTAMPS). Keyed like item_model (main sets the kind). */
+typedef struct c_plain {
+    kura_base base;
+    char title[KURA_STRING_BYTES(32)];
+    int32_t rank;
+    char *body;
+    kura_time seen;
+} c_plain;
+
+static kura_model plain_model;
+static const kura_model plain_model_int64 = KURA_MODEL_EX(
+    c_plain, "c_plain", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,
+    KURA_STRING(c_plain, title, 32, .required = true), KURA_INT32(c_plain, rank, .index = true),
+    KURA_TEXT(c_plain, body), KURA_DATETIME(c_plain, seen));
+
+/* The same table or collection seen by a model that has the stamps: what the
+ * store really holds (only ever read). Keyed as plain_model. */
+static kura_model plain_stamped;
+static const kura_model plain_stamped_int64 =
+    KURA_MODEL(c_plain, "c_plain", KURA_STRING(c_plain, title, 32, .required = true),
+               KURA_INT32(c_plain, rank, .index = true), KURA_TEXT(c_plain, body),
+               KURA_DATETIME(c_plain, seen));
+
+static const kura_model *const models[] = {&item_model, &sa_user_model, &tagged_model, &typed_model,
+                                           &plain_model};
 #define NMODELS (sizeof models / sizeof models[0])
 
 /* ---- targets ----------------------------------------------------------------- */
@@ -1178,6 +1202,211 @@ static void test_tags_round_trip(void **state)
     assert_int_equal(count_all(&tagged_model), 1);
 }
 
+/* ---- models without created_at / updated_at ---------------------------------------- */
+
+static void make_plain(c_plain *p, int i)
+{
+    kura_init(&plain_model, p);
+    if (plain_model.key == KURA_KEY_STRING)
+        snprintf(p->base.key, sizeof p->base.key, "plain-%d", i);
+    snprintf(p->title, sizeof p->title, "post %d", i);
+    p->rank = i;
+    p->seen = 1700000000000000LL + i * 1000; /* whole milliseconds: MongoDB keeps them */
+}
+
+static const char *plain_key(const c_plain *p)
+{
+    static char text[KURA_KEY_BYTES];
+    kura_key_text(&plain_model, p, text);
+    return text;
+}
+
+static void assert_no_stamps(const c_plain *p)
+{
+    assert_int_equal(p->base.created_at, 0);
+    assert_int_equal(p->base.updated_at, 0);
+}
+
+static void test_no_timestamps_rows(void **state)
+{
+    (void)state;
+    assert_false(kura_model_has_timestamps(&plain_model));
+    c_plain in, out;
+    make_plain(&in, 1);
+    assert_true(kura_set_text(&in.body, "no stamps here"));
+    OK(kura_insert(db, &plain_model, &in, err));
+    assert_true(kura_key_is_set(&plain_model, &in));
+    assert_no_stamps(&in);
+    OK(kura_get_key(db, &plain_model, plain_key(&in), &out, err));
+    assert_no_stamps(&out);
+    assert_string_equal(out.title, "post 1");
+    assert_int_equal(out.rank, 1);
+    assert_string_equal(out.body, "no stamps here");
+    assert_int_equal(out.seen, in.seen);
+    assert_int_equal(out.base.nulls, 0);
+    char *json = kura_to_json_string(&plain_model, &out);
+    assert_null(strstr(json, "created_at"));
+    assert_null(strstr(json, "updated_at"));
+    free(json);
+
+    /* update and save write the fields and stamp nothing. */
+    snprintf(out.title, sizeof out.title, "post one");
+    kura_set_null(&plain_model, &out, kura_field_named(&plain_model, "body"), true);
+    OK(kura_update(db, &plain_model, &out, err));
+    assert_no_stamps(&out);
+    out.rank = 11;
+    OK(kura_save(db, &plain_model, &out, err));
+    assert_no_stamps(&out);
+    kura_clear(&plain_model, &out);
+    OK(kura_get_key(db, &plain_model, plain_key(&in), &out, err));
+    assert_string_equal(out.title, "post one");
+    assert_int_equal(out.rank, 11);
+    assert_true(kura_is_null(&plain_model, &out, kura_field_named(&plain_model, "body")));
+    assert_no_stamps(&out);
+    kura_clear(&plain_model, &out);
+    c_plain fresh_one;
+    make_plain(&fresh_one, 2);
+    OK(kura_save(db, &plain_model, &fresh_one, err)); /* save inserts too */
+    assert_no_stamps(&fresh_one);
+    assert_int_equal(count_all(&plain_model), 2);
+
+    /* A missing row is still not found (the update has no stamp to set). */
+    c_plain ghost;
+    make_plain(&ghost, 3);
+    if (plain_model.key == KURA_KEY_INT64)
+        ghost.base.id = 987654;
+    else
+        snprintf(ghost.base.key, sizeof ghost.base.key, "%s", missing_key());
+    FAILS(kura_update(db, &plain_model, &ghost, err), KURA_NOT_FOUND);
+
+    OK(kura_delete_key(db, &plain_model, plain_key(&in), err));
+    FAILS(kura_delete_key(db, &plain_model, plain_key(&in), err), KURA_NOT_FOUND);
+    assert_int_equal(count_all(&plain_model), 1);
+    kura_clear(&plain_model, &in);
+}
+
+static void test_no_timestamps_queries(void **state)
+{
+    (void)state;
+    c_plain rows_in[30];
+    for (int i = 0; i < 30; i++)
+        make_plain(&rows_in[i], i + 1);
+    OK(kura_insert_many(db, &plain_model, rows_in, 30, err)); /* the batch path */
+    for (int i = 0; i < 30; i++) {
+        assert_true(kura_key_is_set(&plain_model, &rows_in[i]));
+        assert_no_stamps(&rows_in[i]);
+    }
+
+    /* Filter, order, limit; rows come back without stamps even into memory
+     * that held something else (kura_find may not zero its rows first). */
+    kura_query q = kura_query_for(&plain_model);
+    kura_where_int(&q, "rank", KURA_GE, 10);
+    kura_order_by(&q, "rank", true);
+    kura_limit(&q, 5);
+    kura_rows rows = {.model = &plain_model};
+    rows.items = malloc(8 * plain_model.size);
+    assert_non_null(rows.items);
+    memset(rows.items, 0x5a, 8 * plain_model.size);
+    rows.capacity = 8;
+    OK(kura_find(db, &q, &rows, err));
+    assert_int_equal(rows.count, 5);
+    for (size_t i = 0; i < rows.count; i++) {
+        const c_plain *p = kura_row(&rows, i);
+        assert_int_equal(p->rank, 30 - (int)i);
+        assert_no_stamps(p);
+    }
+    kura_rows_free(&rows);
+
+    /* A cursor reads them the same way. */
+    q = kura_query_for(&plain_model);
+    kura_order_by(&q, "rank", false);
+    kura_cursor *c = NULL;
+    OK((c = kura_cursor_open(db, &q, err)) != NULL);
+    c_plain p;
+    int n = 0, rc;
+    while ((rc = kura_cursor_next(c, &p, NULL)) == 1) {
+        assert_int_equal(p.rank, ++n);
+        assert_no_stamps(&p);
+        kura_clear(&plain_model, &p);
+    }
+    kura_cursor_close(c);
+    assert_int_equal(rc, 0);
+    assert_int_equal(n, 30);
+
+    /* The stamps are no columns of this model: filtering and ordering by them
+     * is an unknown field, as for any other name. */
+    q = kura_query_for(&plain_model);
+    kura_order_by(&q, "created_at", false);
+    FAILS(kura_find(db, &q, &rows, err), KURA_INVALID);
+    q = kura_query_for(&plain_model);
+    kura_where_time(&q, "updated_at", KURA_GE, 1);
+    FAILS(kura_count(db, &q, &(int64_t){0}, err), KURA_INVALID);
+
+    /* Bulk update and delete: no updated_at to set. */
+    q = kura_query_for(&plain_model);
+    kura_where_int(&q, "rank", KURA_LE, 10);
+    kura_assign set = {"title", KURA_VSTR("low")};
+    int64_t affected = 0;
+    OK(kura_update_where(db, &q, &set, 1, &affected, err));
+    assert_int_equal(affected, 10);
+    kura_query low = kura_query_for(&plain_model);
+    kura_where_str(&low, "title", KURA_EQ, "low");
+    kura_order_by(&low, "rank", false);
+    rows = (kura_rows){0};
+    OK(kura_find(db, &low, &rows, err));
+    assert_int_equal(rows.count, 10);
+    assert_int_equal(((const c_plain *)kura_row(&rows, 0))->rank, 1);
+    assert_no_stamps(kura_row(&rows, 9));
+    kura_rows_free(&rows);
+    OK(kura_delete_where(db, &low, &affected, err));
+    assert_int_equal(affected, 10);
+    assert_int_equal(count_all(&plain_model), 20);
+    for (int i = 0; i < 30; i++)
+        kura_clear(&plain_model, &rows_in[i]);
+}
+
+/* The table or collection itself holds no created_at / updated_at. */
+static void test_no_timestamps_stored_without_them(void **state)
+{
+    (void)state;
+    c_plain in, out;
+    make_plain(&in, 1);
+    OK(kura_insert(db, &plain_model, &in, err));
+    out = in;
+    snprintf(out.title, sizeof out.title, "changed");
+    OK(kura_update(db, &plain_model, &out, err));
+    kura_query q = kura_query_for(&plain_model);
+    kura_assign set = {"rank", KURA_VINT(5)};
+    OK(kura_update_where(db, &q, &set, 1, NULL, err));
+
+    /* A model that has the stamps, over the same name: a SQL table has no such
+     * columns; a document has no such keys (a missing key reads as 0). */
+    kura_error e = {0};
+    bool got = kura_get_key(db, &plain_stamped, plain_key(&in), &out, &e);
+    if (doc_target) {
+        if (!got)
+            fail_msg("get through the stamped twin: %s", e.message);
+        assert_string_equal(out.title, "changed");
+        assert_int_equal(out.rank, 5);
+        assert_no_stamps(&out);
+        kura_clear(&plain_stamped, &out);
+    } else {
+        assert_false(got);
+        assert_int_equal(e.code, KURA_STORE);
+        FAILS(kura_sql_exec(db, "SELECT created_at FROM c_plain", NULL, 0, NULL, err), KURA_STORE);
+        FAILS(kura_sql_exec(db, "SELECT updated_at FROM c_plain", NULL, 0, NULL, err), KURA_STORE);
+        /* Raw SQL maps no result column to a stamp this model does not have. */
+        kura_rows rows = {0};
+        OK(kura_sql_query(db, &plain_model,
+                          "SELECT id, title, '2020-01-01 00:00:00' AS created_at FROM c_plain",
+                          NULL, 0, &rows, err));
+        assert_int_equal(rows.count, 1);
+        assert_no_stamps(kura_row(&rows, 0));
+        assert_string_equal(((const c_plain *)kura_row(&rows, 0))->title, "changed");
+        kura_rows_free(&rows);
+    }
+}
+
 /* ---- uuid, objectid, date, decimal, json (issue 9) ----------------------------------- */
 
 /* Whether decimals sort as numbers here: NUMERIC and JSONB casts and Decimal128
@@ -1551,6 +1780,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "store_suite: unknown key kind %s (int64, uuid, objectid, string)\n", kind);
         return 2;
     }
+    plain_model = plain_model_int64;
+    plain_model.key = item_model.key;
+    plain_stamped = plain_stamped_int64;
+    plain_stamped.key = item_model.key;
     snprintf(target_name, sizeof target_name, "%s%s%s", target, argc > 2 ? "-" : "",
              argc > 2 ? kind : "");
     doc_target = strncmp(target, "docs-", 5) == 0;
@@ -1592,6 +1825,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_new_types_round_trip, fresh),
         cmocka_unit_test_setup(test_new_types_validation, fresh),
         cmocka_unit_test_setup(test_new_types_queries, fresh),
+        cmocka_unit_test_setup(test_no_timestamps_rows, fresh),
+        cmocka_unit_test_setup(test_no_timestamps_queries, fresh),
+        cmocka_unit_test_setup(test_no_timestamps_stored_without_them, fresh),
     };
     printf("model-store conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);

@@ -1,7 +1,8 @@
 /*
  * fuzz_json_model.c — JSON into a model with every field type (kura_from_json_string),
  * then what a service does with the result: validate it, write it back as JSON, and
- * check that the JSON it writes reads back; with an int64 key and with each text key kind.
+ * check that the JSON it writes reads back; with an int64 key and with each text key kind,
+ * each with and without timestamps (KURA_MODEL_NO_TIMESTAMPS).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,9 +12,10 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    for (int kind = KURA_KEY_INT64; kind <= KURA_KEY_STRING; kind++) {
+    for (int run = 0; run <= 2 * KURA_KEY_STRING + 1; run++) {
         kura_model m = fz_thing_model;
-        m.key = (kura_key_kind)kind;
+        m.key = (kura_key_kind)(run / 2);
+        m.flags = run % 2 ? KURA_MODEL_NO_TIMESTAMPS : 0u;
         fz_thing t;
         kura_init(&m, &t);
         kura_error err = {0};

@@ -45,6 +45,13 @@ class Book(db.Model):
     price = db.Column(db.Numeric(8, 2))
 
 
+class Review(db.Model):
+    """Only created_at: an ordinary (indexed) datetime field of a model without timestamps."""
+    id = db.Column(db.Integer, primary_key=True)
+    stars = db.Column(db.Integer, nullable=False)
+    created_at = db.Column(db.DateTime, default=datetime.utcnow, index=True)
+
+
 class Shelf(db.Model):
     """Keyed by its code: kura cannot serve it."""
     code = db.Column(db.String(10), primary_key=True)
@@ -55,4 +62,5 @@ with app.app_context():
     db.create_all()
     db.session.add(Author(name="Ursula", email="ursula@example.com", country="US"))
     db.session.add(Book(title="A Wizard of Earthsea", isbn="9780553383041", copies=3))
+    db.session.add(Review(stars=5, created_at=datetime(2024, 5, 6, 7, 8, 9, 123456)))
     db.session.commit()

@@ -2,8 +2,9 @@
  * test_inspect.c — kura_inspect on databases kura did not make.
  *
  *  - SQLite: a file made by a Flask-SQLAlchemy app of its own
- *    (library_app.py), inspected into exactly library_expected.json; what the
- *    SQL store can and cannot do with a table that lacks created_at/updated_at;
+ *    (library_app.py), inspected into exactly library_expected.json; the
+ *    tables without created_at/updated_at (or with one) served as models
+ *    without timestamps;
  *    the --c declarations compiled with the system compiler and laid out as
  *    the runtime models are.
  *  - PostgreSQL (with KURA_TEST_PG_URL): tables made with plain SQL through libpq.
@@ -140,60 +141,80 @@ static void test_tables_through_the_store(void **state)
     assert_int_equal(((kura_base *)&a)->id, 2);
     kura_clear(author, &a);
 
-    /* A table without created_at/updated_at: what fails and what works. */
+    /* A table without created_at/updated_at: a model without timestamps, served as it is. */
+    assert_false(kura_model_has_timestamps(book));
     blob b;
     kura_init(book, &b);
     kura_copy_string(b.bytes + kura_field_named(book, "title")->offset,
                      kura_field_named(book, "title")->size, "Tehanu");
-    assert_false(kura_insert(db, book, &b, &err));
-    assert_int_equal(err.code, KURA_STORE);
-    assert_non_null(strstr(err.message, "created_at"));
-    assert_false(kura_get(db, book, 1, &b, &err));
-    assert_int_equal(err.code, KURA_STORE);
-    kura_query q = kura_query_for(book);
-    bool exists = false;
-    assert_false(kura_exists(db, &q, &exists, &err));
-    kura_rows rows = {0};
-    assert_false(kura_find(db, &q, &rows, &err));
-    assert_int_equal(err.code, KURA_STORE);
-    kura_assign set = {"pages", KURA_VINT(7)};
-    assert_false(kura_update_where(db, &q, &set, 1, NULL, &err));
-    assert_int_equal(err.code, KURA_STORE);
-    assert_non_null(strstr(err.message, "updated_at"));
-    int64_t n = 0;
-    assert_true(kura_count(db, &q, &n, &err));
-    assert_int_equal(n, 1);
-    kura_query none = kura_query_for(book);
-    kura_where_int(&none, "pages", KURA_EQ, -1);
-    assert_true(kura_delete_where(db, &none, &n, &err));
-    assert_int_equal(n, 0);
-
-    /* The statements the warning gives make it a kura table. */
-    const char *w = kura_schema_warning(s, 1, kura_schema_warning_count(s, 1) - 1);
-    const char *alter = strstr(w, "ALTER TABLE");
-    assert_non_null(alter);
-    char stmt[256];
-    for (const char *p = alter; p && *p;) {
-        const char *end = strchr(p, ';');
-        assert_non_null(end);
-        snprintf(stmt, sizeof stmt, "%.*s", (int)(end - p), p);
-        assert_true(kura_sql_exec(db, stmt, NULL, 0, NULL, &err));
-        p = strstr(end, "ALTER TABLE");
-    }
     assert_true(kura_insert(db, book, &b, &err));
+    assert_int_equal(((kura_base *)&b)->id, 2);
+    assert_int_equal(((kura_base *)&b)->created_at, 0);
     blob back;
-    assert_true(kura_get(db, book, ((kura_base *)&b)->id, &back, &err));
+    assert_true(kura_get(db, book, 1, &back, &err)); /* Flask's row */
     json = kura_to_json_string(book, &back);
-    assert_non_null(strstr(json, "\"title\":\"Tehanu\",\"isbn\":\"\",\"pages\":100"));
+    assert_string_equal(json,
+                        "{\"id\":1,\"title\":\"A Wizard of Earthsea\",\"isbn\":\"9780553383041\","
+                        "\"pages\":100,\"copies\":3,\"summary\":\"it's short\"}");
     free(json);
     kura_clear(book, &back);
+    kura_query q = kura_query_for(book);
+    kura_order_by(&q, "title", true);
+    kura_rows rows = {0};
+    assert_true(kura_find(db, &q, &rows, &err));
+    assert_int_equal(rows.count, 2);
+    assert_int_equal(((kura_base *)kura_row(&rows, 0))->id, 2); /* Tehanu first */
+    kura_rows_free(&rows);
+    kura_assign set = {"pages", KURA_VINT(7)};
+    int64_t n = 0;
+    assert_true(kura_update_where(db, &q, &set, 1, &n, &err));
+    assert_int_equal(n, 2);
+    kura_query by_stamp = kura_query_for(book);
+    kura_order_by(&by_stamp, "created_at", false);
+    assert_non_null(kura_query_error(&by_stamp));
+    assert_int_equal(kura_query_error(&by_stamp)->code, KURA_INVALID);
+    /* kura added no column: the table is still Flask's. */
+    assert_false(kura_sql_exec(db, "SELECT created_at FROM book", NULL, 0, NULL, &err));
+    assert_non_null(strstr(err.message, "created_at"));
     kura_clear(book, &b);
-    assert_true(kura_delete(db, book, 1, &err));
+    assert_true(kura_delete(db, book, 2, &err));
 
-    /* Flask's author table is what kura_migrate would make of the inspected model. */
+    /* A table with created_at alone: a field of a model without timestamps. */
+    const kura_model *review = kura_schema_find(s, "review");
+    assert_non_null(review);
+    assert_false(kura_model_has_timestamps(review));
+    const kura_field *created = kura_field_named(review, "created_at");
+    assert_non_null(created);
+    blob r;
+    assert_true(kura_get(db, review, 1, &r, &err));
+    kura_time t;
+    memcpy(&t, r.bytes + created->offset, sizeof t);
+    kura_time want_t;
+    assert_true(kura_time_parse("2024-05-06 07:08:09.123456", &want_t));
+    assert_int_equal(t, want_t);
+    kura_clear(review, &r);
+    kura_init(review, &r);
+    int32_t stars = 3;
+    memcpy(r.bytes + kura_field_named(review, "stars")->offset, &stars, sizeof stars);
+    kura_set_null(review, &r, created, true);
+    assert_true(kura_insert(db, review, &r, &err));
+    assert_true(kura_get(db, review, ((kura_base *)&r)->id, &back, &err));
+    json = kura_to_json_string(review, &back);
+    assert_string_equal(json, "{\"id\":2,\"stars\":3,\"created_at\":null}");
+    free(json);
+    kura_query recent = kura_query_for(review); /* the field, not a stamp */
+    kura_where_time(&recent, "created_at", KURA_GE, want_t);
+    assert_true(kura_count(db, &recent, &n, &err));
+    assert_int_equal(n, 1);
+    kura_clear(review, &back);
+    kura_clear(review, &r);
+
+    /* Flask's author and review tables are what kura_migrate would make of the
+     * inspected models: nothing missing, no stamps expected of review. */
+    const kura_model *mine[] = {author, review};
     char *script = NULL;
     size_t changes = 99;
-    if (!kura_migrate(db, &author, 1, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err))
+    if (!kura_migrate(db, mine, 2, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err))
         fail_msg("migrate: %s", err.message);
     assert_int_equal(changes, 0);
     assert_string_equal(script, "");
@@ -307,7 +328,10 @@ static void test_postgresql_tables(void **state)
             "CREATE INDEX ix_insp_film_year ON insp_film (year);"
             "CREATE INDEX insp_film_title_year ON insp_film (title, year);"
             "CREATE UNIQUE INDEX insp_film_lower ON insp_film (lower(title));"
-            "CREATE TABLE insp_pair (id INT, b INT, PRIMARY KEY (id, b));");
+            "CREATE TABLE insp_pair (id INT, b INT, PRIMARY KEY (id, b));"
+            "DROP TABLE IF EXISTS insp_plain;"
+            "CREATE TABLE insp_plain (id SERIAL PRIMARY KEY, title VARCHAR(20) NOT NULL);"
+            "INSERT INTO insp_plain (title) VALUES ('psql''s');");
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         fail_msg("%s", PQerrorMessage(pg));
     PQclear(r);
@@ -373,10 +397,33 @@ static void test_postgresql_tables(void **state)
     free(b);
     kura_clear(film, &f);
     kura_clear(film, &back);
+
+    /* A table without stamps: "timestamps": false, and the model writes and reads it. */
+    assert_non_null(strstr(text, "      \"path\": \"/insp_plain\",\n      \"timestamps\": false,\n"
+                                 "      \"fields\": [\n        {\"name\": \"title\", \"type\": "
+                                 "\"string\", \"max_chars\": 20, \"required\": true}\n      ]\n"));
+    const kura_model *plain = kura_schema_find(s, "insp_plain");
+    kura_init(plain, &f);
+    kura_copy_string(f.bytes + kura_field_named(plain, "title")->offset, 21, "kura's");
+    if (!kura_insert(db, plain, &f, &err))
+        fail_msg("insert: %s", err.message);
+    kura_query q = kura_query_for(plain);
+    kura_order_by(&q, "id", false);
+    kura_rows rows = {0};
+    assert_true(kura_find(db, &q, &rows, &err));
+    assert_int_equal(rows.count, 2);
+    char *j0 = kura_to_json_string(plain, kura_row(&rows, 0));
+    char *j1 = kura_to_json_string(plain, kura_row(&rows, 1));
+    assert_string_equal(j0, "{\"id\":1,\"title\":\"psql's\"}");
+    assert_string_equal(j1, "{\"id\":2,\"title\":\"kura's\"}");
+    free(j0);
+    free(j1);
+    kura_rows_free(&rows);
+    kura_clear(plain, &f);
     kura_store_close(db);
     free(text);
     kura_schema_free(s);
-    r = PQexec(pg, "DROP TABLE IF EXISTS insp_film, insp_pair");
+    r = PQexec(pg, "DROP TABLE IF EXISTS insp_film, insp_pair, insp_plain");
     PQclear(r);
     PQfinish(pg);
 }
@@ -413,7 +460,8 @@ static void test_cli(void **state)
     snprintf(args, sizeof args, "--database-url '%s' inspect --c", db_url);
     assert_int_equal(kura_cli(args, out, sizeof out), 0);
     assert_non_null(strstr(out, "typedef struct author {\n    kura_base base;\n"));
-    assert_non_null(strstr(out, "const kura_model book_model = KURA_MODEL("));
+    assert_non_null(strstr(out, "const kura_model book_model = KURA_MODEL_EX(\n    book, \"book\", "
+                                "KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,"));
     assert_int_equal(kura_cli("inspect", out, sizeof out), 2);
     assert_int_equal(kura_cli("inspect --nope x", out, sizeof out), 2);
     assert_int_equal(kura_cli("inspect 'sqlite:////nonexistent/dir/x.db'", out, sizeof out), 1);
@@ -530,6 +578,67 @@ static void test_document_collections_are_sampled(void **state)
         collection_sampled(pg_test_url(), FIELDS_JSONB_ORDER);
 }
 
+/* Documents another program wrote, without created_at/updated_at (a model
+ * without timestamps writes them so): a collection of a model without them. */
+typedef struct plain_doc {
+    kura_base base;
+    char title[KURA_STRING_BYTES(32)];
+    int32_t n;
+} plain_doc;
+static const kura_model plain_doc_model =
+    KURA_MODEL_EX(plain_doc, "plain_doc", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,
+                  KURA_STRING(plain_doc, title, 32), KURA_INT32(plain_doc, n));
+
+static void collection_without_stamps(const char *url)
+{
+    kura_error err = {0};
+    kura_store *docs = kura_document_store_open(url, &err);
+    if (!docs)
+        fail_msg("%s", err.message);
+    assert_true(kura_drop(docs, &plain_doc_model, &err));
+    for (int i = 0; i < 2; i++) {
+        plain_doc d;
+        kura_init(&plain_doc_model, &d);
+        snprintf(d.title, sizeof d.title, "t%d", i);
+        d.n = i;
+        if (!kura_insert(docs, &plain_doc_model, &d, &err))
+            fail_msg("%s", err.message);
+    }
+    kura_schema *s = inspect(url);
+    const kura_model *m = kura_schema_find(s, "plain_doc");
+    assert_non_null(m);
+    assert_false(kura_model_has_timestamps(m));
+    assert_int_equal(m->nfields, 2);
+    char *text = kura_schema_to_string(s, &err);
+    assert_non_null(strstr(text, "\"path\": \"/plain_doc\",\n      \"timestamps\": false,\n"));
+    free(text);
+    kura_query q = kura_query_for(m);
+    kura_where_int(&q, "n", KURA_EQ, 1);
+    kura_rows rows = {0};
+    assert_true(kura_find(docs, &q, &rows, &err));
+    assert_int_equal(rows.count, 1);
+    char *json = kura_to_json_string(m, kura_row(&rows, 0));
+    /* (JSONB keeps keys shortest first: the field order is the sample's.) */
+    assert_non_null(strstr(json, "\"title\":\"t1\""));
+    assert_non_null(strstr(json, "\"n\":1"));
+    assert_null(strstr(json, "_at"));
+    free(json);
+    kura_rows_free(&rows);
+    assert_true(kura_drop(docs, &plain_doc_model, &err));
+    kura_store_close(docs);
+    kura_schema_free(s);
+}
+
+static void test_collection_without_stamps(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/plain.db", dir);
+    collection_without_stamps(url);
+    if (pg_test_url())
+        collection_without_stamps(pg_test_url());
+}
+
 static void test_refuses_document_stores(void **state)
 {
     (void)state;
@@ -552,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_postgresql_tables),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_document_collections_are_sampled),
+        cmocka_unit_test(test_collection_without_stamps),
         cmocka_unit_test(test_refuses_document_stores),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,7 +3,8 @@
  * models of the tests' own mounted at paths of the test's choosing, every
  * registered model mounted in one call, a program's own handlers (path
  * parameters, query parameters, JSON bodies, headers, problems, the token
- * rules), and the errors of building a server. libcurl is the client.
+ * rules), the errors of building a server, and a model without timestamps.
+ * libcurl is the client.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -662,8 +663,79 @@ static void build_errors(void **state)
     kura_app_close(app);
 }
 
+/* A model without created_at/updated_at, in SQL and as documents. */
+typedef struct h_post {
+    kura_base base;
+    char title[KURA_STRING_BYTES(40)];
+    int32_t score;
+} h_post;
+static const kura_model h_post_model =
+    KURA_MODEL_EX(h_post, "h_post", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,
+                  KURA_STRING(h_post, title, 40, .required = true), KURA_INT32(h_post, score));
+static kura_model h_post_docs; /* the same, as the collection "h_post_doc" */
+
+static void no_stamps_at(const server *s, const char *path)
+{
+    char item[128], url[160];
+    response r = POST(s, path, "{\"title\":\"first\",\"score\":1}");
+    expect(&r, 201);
+    assert_string_equal(r.body, "{\"id\":1,\"title\":\"first\",\"score\":1}");
+    r = POST(s, path, "{\"title\":\"second\",\"score\":2}");
+    expect(&r, 201);
+    snprintf(item, sizeof item, "%s/1", path);
+
+    /* PATCH writes the field and no updated_at. */
+    r = call(s, "PATCH", item, "application/json", "{\"score\":10}", NULL);
+    expect(&r, 200);
+    assert_string_equal(r.body, "{\"id\":1,\"title\":\"first\",\"score\":10}");
+    r = GET(s, item);
+    expect(&r, 200);
+    assert_string_equal(r.body, "{\"id\":1,\"title\":\"first\",\"score\":10}");
+
+    /* The stamps are no fields: a body naming one, and an order by one, are refused. */
+    r = POST(s, path, "{\"title\":\"x\",\"created_at\":\"2020-01-01T00:00:00Z\"}");
+    expect(&r, 422);
+    assert_non_null(strstr(r.body, "created_at is not a field"));
+    snprintf(url, sizeof url, "%s?order=-updated_at", path);
+    r = GET(s, url);
+    expect(&r, 400);
+    snprintf(url, sizeof url, "%s?order=-score", path);
+    r = GET(s, url);
+    expect(&r, 200);
+    json_t *j = json_of(&r);
+    json_t *first = json_array_get(json_object_get(j, "items"), 0);
+    assert_int_equal(json_integer_value(json_object_get(first, "score")), 10);
+    assert_null(json_object_get(first, "created_at"));
+    assert_null(json_object_get(first, "updated_at"));
+    assert_int_equal(json_integer_value(json_object_get(j, "total")), 2);
+    json_decref(j);
+    r = call(s, "DELETE", item, NULL, NULL, NULL);
+    expect(&r, 204);
+}
+
+static void no_timestamps_model(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    kura_error err = {0};
+    assert_true(kura_app_register(s.app, &h_post_model, KURA_IN_SQL, &err));
+    assert_true(kura_app_register(s.app, &h_post_docs, KURA_IN_DOCUMENTS, &err));
+    assert_true(kura_app_migrate(s.app, 0, NULL, NULL, NULL, NULL, &err));
+    kura_http_opts o = quiet_opts();
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount(s.srv, "/posts", "h_post", &err));
+    assert_true(kura_http_mount(s.srv, "/post_docs", "h_post_doc", &err));
+    listen_on(&s);
+    no_stamps_at(&s, "/posts");
+    no_stamps_at(&s, "/post_docs");
+    close_server(&s);
+}
+
 int main(void)
 {
+    h_post_docs = h_post_model;
+    h_post_docs.name = "h_post_doc";
     t_doc_model = t_user_model;
     t_doc_model.name = "t_doc";
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -677,6 +749,7 @@ int main(void)
         cmocka_unit_test(idle_connections_close),
         cmocka_unit_test(dead_store_degrades_its_routes_only),
         cmocka_unit_test(library_logs_are_the_servers),
+        cmocka_unit_test(no_timestamps_model),
     };
     int failed = cmocka_run_group_tests_name("http library", tests, NULL, NULL);
     curl_global_cleanup();

@@ -312,6 +312,37 @@ static void test_unknown_keys(void **state)
     kura_clear(&t_user_model, &u);
 }
 
+/* A model without timestamps writes no stamps and reads them as unknown keys. */
+typedef struct j_plain {
+    kura_base base;
+    char title[KURA_STRING_BYTES(8)];
+} j_plain;
+static const kura_model j_plain_model = KURA_MODEL_EX(
+    j_plain, "j_plain", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS, KURA_STRING(j_plain, title, 8));
+
+static void test_no_timestamps(void **state)
+{
+    (void)state;
+    j_plain p;
+    kura_init(&j_plain_model, &p);
+    p.base.id = 3;
+    p.base.created_at = 12345; /* not the model's: never written */
+    strcpy(p.title, "t");
+    char *text = kura_to_json_string(&j_plain_model, &p);
+    assert_string_equal(text, "{\"id\":3,\"title\":\"t\"}");
+    free(text);
+
+    kura_error err = {0};
+    const char *in = "{\"title\":\"u\",\"created_at\":\"2020-01-01T00:00:00Z\"}";
+    assert_false(kura_from_json_string(&j_plain_model, in, strlen(in), &p, false, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_string_equal(err.field, "created_at");
+    kura_init(&j_plain_model, &p);
+    assert_true(kura_from_json_string(&j_plain_model, in, strlen(in), &p, true, &err));
+    assert_string_equal(p.title, "u");
+    assert_int_equal(p.base.created_at, 0);
+}
+
 static void test_broken_text(void **state)
 {
     (void)state;
@@ -335,11 +366,12 @@ static void test_broken_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),   cmocka_unit_test(test_encoding_shape),
-        cmocka_unit_test(test_nulls),        cmocka_unit_test(test_accepted_values),
-        cmocka_unit_test(test_type_errors),  cmocka_unit_test(test_length_errors),
-        cmocka_unit_test(test_byte_bound),   cmocka_unit_test(test_bad_strings),
-        cmocka_unit_test(test_unknown_keys), cmocka_unit_test(test_broken_text),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_encoding_shape),
+        cmocka_unit_test(test_nulls),         cmocka_unit_test(test_accepted_values),
+        cmocka_unit_test(test_type_errors),   cmocka_unit_test(test_length_errors),
+        cmocka_unit_test(test_byte_bound),    cmocka_unit_test(test_bad_strings),
+        cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_broken_text),
+        cmocka_unit_test(test_no_timestamps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,6 +7,8 @@
  *   v3  - level                                  refused; forced: dropped
  *   v4  age becomes a string                     refused; forced: altered
  *                                                (PostgreSQL) / unsupported (SQLite)
+ * Then the stamps: a model without timestamps neither adds nor expects them,
+ * the same table under a model with them gets both added.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -283,6 +285,76 @@ static void every_type(const char *url)
     kura_store_close(db);
 }
 
+/* One table without created_at/updated_at, then with them. */
+typedef struct mig_plain {
+    kura_base base;
+    char title[KURA_STRING_BYTES(20)];
+} mig_plain;
+static const kura_model plain_model =
+    KURA_MODEL_EX(mig_plain, "mig_plain", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,
+                  KURA_STRING(mig_plain, title, 20));
+static const kura_model plain_stamped =
+    KURA_MODEL(mig_plain, "mig_plain", KURA_STRING(mig_plain, title, 20));
+
+static void stamps(const char *url)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("open %s: %s", url, err.message);
+    seen s;
+    char *script = NULL;
+    size_t changes = 9;
+    assert_true(kura_drop(db, &plain_model, &err));
+
+    /* Created without them, and then nothing is missing. */
+    assert_true(migrate(db, &plain_model, 0, &s, &script, &changes, &err));
+    assert_int_equal(changes, 1);
+    assert_null(strstr(script, "created_at"));
+    free(script);
+    assert_true(migrate(db, &plain_model, 0, &s, &script, &changes, &err));
+    assert_int_equal(changes, 0);
+    assert_string_equal(script, "");
+    free(script);
+    assert_false(kura_sql_exec(db, "SELECT created_at FROM mig_plain", NULL, 0, NULL, &err));
+    mig_plain p;
+    kura_init(&plain_model, &p);
+    snprintf(p.title, sizeof p.title, "old");
+    assert_true(kura_insert(db, &plain_model, &p, &err));
+
+    /* A model with stamps over that table: both added, as columns, rows kept. */
+    assert_true(migrate(db, &plain_stamped, KURA_MIGRATE_DRY_RUN, &s, &script, &changes, &err));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.kinds[0], KURA_CHANGE_ADD_COLUMN);
+    assert_int_equal(s.kinds[1], KURA_CHANGE_ADD_COLUMN);
+    assert_int_equal(s.destructive, 0);
+    assert_non_null(strstr(script, "ADD COLUMN \"created_at\""));
+    assert_non_null(strstr(script, "ADD COLUMN \"updated_at\""));
+    free(script);
+    assert_true(migrate(db, &plain_stamped, 0, &s, NULL, &changes, &err));
+    assert_int_equal(changes, 2);
+    assert_true(migrate(db, &plain_stamped, 0, &s, NULL, &changes, &err));
+    assert_int_equal(changes, 0);
+    mig_plain got;
+    assert_true(kura_get(db, &plain_stamped, p.base.id, &got, &err));
+    assert_string_equal(got.title, "old");
+    assert_int_equal(got.base.created_at, 0); /* NULL: the row predates them */
+    kura_init(&plain_stamped, &got);
+    assert_true(kura_insert(db, &plain_stamped, &got, &err));
+    assert_true(got.base.created_at > 0);
+
+    /* The model without them over the stamped table: two columns it does not
+     * have, so dropping them is destructive and refused without force. */
+    assert_true(migrate(db, &plain_model, KURA_MIGRATE_DRY_RUN, &s, NULL, &changes, &err));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.kinds[0], KURA_CHANGE_DROP_COLUMN);
+    assert_int_equal(s.refused, 2);
+    assert_false(migrate(db, &plain_model, 0, &s, NULL, &changes, &err));
+    assert_int_equal(err.code, KURA_CONFLICT);
+    assert_true(kura_drop(db, &plain_model, &err));
+    kura_store_close(db);
+}
+
 static void test_migrate_sqlite(void **state)
 {
     (void)state;
@@ -294,6 +366,7 @@ static void test_migrate_sqlite(void **state)
     snprintf(url, sizeof url, "sqlite:///%s", path);
     scenario(url);
     every_type(url);
+    stamps(url);
     unlink(path);
     char side[160];
     snprintf(side, sizeof side, "%s-wal", path);
@@ -310,6 +383,7 @@ static void test_migrate_postgresql(void **state)
         KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
     scenario(url);
     every_type(url);
+    stamps(url);
 }
 
 static void test_migrate_refuses_bad_calls(void **state)

@@ -192,6 +192,44 @@ static void test_base_columns(void **state)
     kura_sql_params_free(&params);
 }
 
+/* A model without timestamps: the two names are unknown, unless they are fields. */
+typedef struct q_plain {
+    kura_base base;
+    int32_t n;
+    kura_time updated_at; /* a field of its own */
+} q_plain;
+static const kura_model q_plain_model =
+    KURA_MODEL_EX(q_plain, "q_plain", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,
+                  KURA_INT32(q_plain, n), KURA_DATETIME(q_plain, updated_at));
+
+static void test_no_timestamps_columns(void **state)
+{
+    (void)state;
+    assert_int_equal(kura_column_named(&t_user_model, "created_at"), KURA_COL_CREATED_AT);
+    assert_int_equal(kura_column_named(&q_plain_model, "created_at"), KURA_COL_NONE);
+    assert_int_equal(kura_column_named(&q_plain_model, "updated_at"), 1);
+    assert_int_equal(kura_column_named(&q_plain_model, "id"), KURA_COL_ID);
+    assert_int_equal(kura_column_named(&q_plain_model, NULL), KURA_COL_NONE);
+
+    kura_query q = kura_query_for(&q_plain_model);
+    kura_where_time(&q, "created_at", KURA_LT, 1);
+    const kura_error *e = kura_query_error(&q);
+    assert_non_null(e);
+    assert_int_equal(e->code, KURA_INVALID);
+    assert_string_equal(e->message, "q_plain has no field 'created_at'");
+    q = kura_query_for(&q_plain_model);
+    kura_order_by(&q, "created_at", false);
+    assert_non_null(kura_query_error(&q));
+
+    q = kura_query_for(&q_plain_model);
+    kura_where_time(&q, "updated_at", KURA_LT, 1); /* the field */
+    kura_order_by(&q, "updated_at", true);
+    kura_error err = {0};
+    assert_true(render(&q, &err));
+    assert_string_equal(sql, " WHERE \"updated_at\" < ? ORDER BY \"updated_at\" DESC, \"id\" ASC");
+    kura_sql_params_free(&params);
+}
+
 static void test_dollar_placeholders(void **state)
 {
     (void)state;
@@ -222,6 +260,7 @@ int main(void)
         cmocka_unit_test(test_unbalanced_groups),
         cmocka_unit_test(test_capacity_is_an_error_not_an_overflow),
         cmocka_unit_test(test_base_columns),
+        cmocka_unit_test(test_no_timestamps_columns),
         cmocka_unit_test(test_dollar_placeholders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -80,6 +80,7 @@ static void same_model(const kura_model *a, const kura_model *b)
 {
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->size, b->size);
+    assert_int_equal(a->flags, b->flags);
     assert_int_equal(a->nfields, b->nfields);
     for (size_t i = 0; i < a->nfields; i++) {
         const kura_field *x = &a->fields[i], *y = &b->fields[i];
@@ -406,6 +407,131 @@ static void test_writer_round_trips(void **state)
     kura_schema_free(s);
 }
 
+/* A plain Flask-SQLAlchemy model: no created_at / updated_at, and a datetime
+ * field named like a stamp, which is an ordinary name in such a model. */
+typedef struct post {
+    kura_base base;
+    char title[KURA_STRING_BYTES(80)];
+    kura_time created_at;
+} post;
+static const kura_model post_model =
+    KURA_MODEL_EX(post, "post", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,
+                  KURA_STRING(post, title, 80, .required = true), KURA_DATETIME(post, created_at));
+
+static void test_timestamps_false(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "{\"models\": [{\"name\": \"post\", \"timestamps\": false, \"fields\": [\n"
+        "  {\"name\": \"title\", \"type\": \"string\", \"max_chars\": 80, \"required\": true},\n"
+        "  {\"name\": \"created_at\", \"type\": \"datetime\"}]},\n"
+        " {\"name\": \"stamped\", \"timestamps\": true, \"fields\": []}]}\n";
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_string(text, &err);
+    if (!s)
+        fail_msg("%s", err.message);
+    const kura_model *m = kura_schema_find(s, "post");
+    assert_false(kura_model_has_timestamps(m));
+    assert_int_equal(m->flags, KURA_MODEL_NO_TIMESTAMPS);
+    assert_true(kura_model_has_timestamps(kura_schema_find(s, "stamped")));
+    same_model(m, &post_model);
+
+    /* Written back: "timestamps": false, and only where it is not the default. */
+    char *out = kura_schema_to_string(s, &err);
+    assert_non_null(out);
+    const char *at = strstr(out, "\"path\": \"/post\",\n      \"timestamps\": false,\n");
+    assert_non_null(at);
+    assert_null(strstr(strstr(at, "timestamps") + 1, "timestamps"));
+    kura_schema *again = kura_schema_load_string(out, &err);
+    assert_non_null(again);
+    same_model(kura_schema_find(again, "post"), &post_model);
+    assert_true(kura_model_has_timestamps(kura_schema_find(again, "stamped")));
+    char *out2 = kura_schema_to_string(again, &err);
+    assert_string_equal(out, out2);
+
+    /* The C model writes the same model; the C text declares it with KURA_MODEL_EX. */
+    kura_schema_entry e = {&post_model, KURA_SCHEMA_SQL, NULL};
+    char *from_c = kura_schema_write(&e, 1, &err);
+    assert_non_null(from_c);
+    assert_int_equal(strncmp(out, from_c, strlen(from_c) - strlen("\n  ]\n}\n")), 0);
+    char *c = kura_schema_to_c(s, &err);
+    assert_non_null(c);
+    assert_non_null(strstr(c, "const kura_model post_model = KURA_MODEL_EX(\n    post, \"post\", "
+                              "KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS,\n"));
+    assert_non_null(strstr(c, "    kura_time created_at;\n"));
+    free(c);
+    free(from_c);
+    free(out);
+    free(out2);
+    kura_schema_free(again);
+    kura_schema_free(s);
+
+    /* With timestamps (the default) the two names stay kura_base's. */
+    refused(M("{\"name\": \"created_at\", \"type\": \"datetime\"}"),
+            "model m, field created_at: 'created_at' is reserved: the model has created_at and "
+            "updated_at");
+    refused("{\"models\": [{\"name\": \"m\", \"timestamps\": true, \"fields\": "
+            "[{\"name\": \"updated_at\", \"type\": \"datetime\"}]}]}",
+            "'updated_at' is reserved");
+    refused("{\"models\": [{\"name\": \"m\", \"timestamps\": \"no\", \"fields\": []}]}",
+            "model m: timestamps must be true or false");
+    refused("{\"models\": [{\"name\": \"m\", \"timestamps\": false, \"fields\": "
+            "[{\"name\": \"id\", \"type\": \"int64\"}]}]}",
+            "field id: 'id' is reserved");
+}
+
+/* A model of nothing but its key (the schema format allows no fields): rows are
+ * inserted with the database's defaults, and updated and deleted by key. */
+static void key_only_rows(kura_store *db)
+{
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_string(
+        "{\"models\": [{\"name\": \"key_only\", \"timestamps\": false, \"fields\": []}]}", &err);
+    assert_non_null(s);
+    const kura_model *m = kura_schema_model(s, 0);
+    assert_true(kura_drop(db, m, &err));
+    assert_true(kura_create(db, m, &err));
+    kura_base rows[3];
+    memset(rows, 0, sizeof rows);
+    if (!kura_insert(db, m, &rows[0], &err))
+        fail_msg("insert: %s", err.message);
+    assert_int_equal(rows[0].id, 1);
+    assert_true(kura_insert_many(db, m, &rows[1], 2, &err));
+    assert_int_equal(rows[2].id, 3);
+    kura_base got;
+    assert_true(kura_get(db, m, 2, &got, &err));
+    assert_int_equal(got.id, 2);
+    assert_true(kura_update(db, m, &got, &err));
+    got.id = 99;
+    assert_false(kura_update(db, m, &got, &err));
+    assert_int_equal(err.code, KURA_NOT_FOUND);
+    assert_true(kura_delete(db, m, 2, &err));
+    kura_query q = kura_query_for(m);
+    int64_t n = 0;
+    assert_true(kura_count(db, &q, &n, &err));
+    assert_int_equal(n, 2);
+    assert_true(kura_drop(db, m, &err));
+    kura_schema_free(s);
+}
+
+static void test_key_only_model(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_store *db = kura_store_open("sqlite://:memory:", &err);
+    assert_non_null(db);
+    key_only_rows(db);
+    kura_store_close(db);
+    const char *url = pg_test_url();
+    if (!url)
+        return; /* no PostgreSQL: test_rows_postgresql prints the skip */
+    db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("%s", err.message);
+    key_only_rows(db);
+    kura_store_close(db);
+}
+
 /* The full example of docs/schema-file.md (its first json block) loads as documented. */
 static void test_documented_example_loads(void **state)
 {
@@ -445,6 +571,8 @@ int main(void)
         cmocka_unit_test(test_rows_postgresql),
         cmocka_unit_test(test_errors_name_model_and_field),
         cmocka_unit_test(test_writer_round_trips),
+        cmocka_unit_test(test_timestamps_false),
+        cmocka_unit_test(test_key_only_model),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_documented_example_loads),
     };
