@@ -125,6 +125,7 @@ bool kura_kv_set_if(kura_kv *kv, const char *key, const void *value, size_t len,
 /* Deletes the key (of any type); *deleted (may be NULL) says whether it existed. */
 bool kura_kv_del(kura_kv *kv, const char *key, bool *deleted, kura_error *err);
 
+/* Sets *exists to whether the key holds a value of any type (and has not expired). */
 bool kura_kv_exists(kura_kv *kv, const char *key, bool *exists, kura_error *err);
 
 /* Sets the key's TTL to ttl_ms (> 0). *set (may be NULL) is false when the key
@@ -232,6 +233,10 @@ bool kura_kv_purge(kura_kv *kv, int64_t *purged, kura_error *err);
 kura_kv_batch *kura_kv_batch_new(kura_kv *kv, kura_error *err);
 void kura_kv_batch_free(kura_kv_batch *batch);
 
+/* Queue one command each, as the single-key calls above do it (kura_kv_get,
+ * kura_kv_set, kura_kv_del, kura_kv_expire, kura_kv_incr, kura_kv_zadd,
+ * kura_kv_zincr, kura_kv_hset); their replies come from kura_kv_batch_run, in
+ * queueing order. False when the argument is bad or memory ran out (see above). */
 bool kura_kv_batch_get(kura_kv_batch *b, const char *key);
 bool kura_kv_batch_set(kura_kv_batch *b, const char *key, const void *value, size_t len,
                        int64_t ttl_ms);
