@@ -11,12 +11,12 @@ example adds with kura_http_handle. Exit status 0 when every check held.
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from served import Served  # noqa: E402
 
 blog = sys.argv[1]
 tmp = tempfile.TemporaryDirectory(prefix="kura-blog.")
@@ -44,20 +44,6 @@ def run(*args):
     return out.stdout
 
 
-def call(method, path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(base + path, data=data, method=method)
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as r:
-            text = r.read().decode()
-            return r.status, (json.loads(text) if text else None), r.headers
-    except urllib.error.HTTPError as e:
-        text = e.read().decode()
-        return e.code, (json.loads(text) if text else None), e.headers
-
-
 def fields(problem):
     """The fields a 422 problem names."""
     return [e.get("field") for e in (problem or {}).get("errors", [])]
@@ -69,19 +55,8 @@ def expect(what, got, want):
 
 
 run("migrate")
-server = subprocess.Popen([blog, "serve", "--port", "0", "--threads", "2", "--database-url", db],
-                          env=env, stderr=subprocess.PIPE, text=True)
-try:
-    port = None
-    for line in server.stderr:
-        m = re.search(r"listening on http://[0-9.]+:(\d+)", line)
-        if m:
-            port = m.group(1)
-            break
-    if not port:
-        sys.exit("blog serve never said where it listens")
-    base = "http://127.0.0.1:" + port
-
+with Served([blog, "serve", "--threads", "2", "--database-url", db], env) as server:
+    call = server.call
     # A post: the key is a UUID v7 made by kura; tags, JSON and a date round-trip.
     hello = {"title": "Hello, kura", "slug": "hello", "body": "First post.",
              "tags": ["c", "databases"], "meta": {"cover": "kura.png", "minutes": 4},
@@ -150,14 +125,6 @@ try:
     expect("comments after delete", len(lst["items"]), 1)
     st, _, _ = call("GET", "/health")
     expect("health", st, 200)
-finally:
-    server.send_signal(signal.SIGTERM)
-    try:
-        rc = server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        sys.exit("blog serve did not stop on SIGTERM")
-expect("serve exit status", rc, 0)
 
 # The program's kura commands see what HTTP wrote.
 expect("count post", run("count", "post").strip(), "2")
