@@ -112,6 +112,18 @@ void cli_close(kura_cli *c)
     c->models_keep = NULL;
 }
 
+bool cli_models_possible(const kura_cli *c, const char *name)
+{
+    if (c->models_file || (c->program && c->program->setup))
+        return true;
+    /* Said before any store is opened: a command that cannot run creates no files. */
+    fprintf(stderr,
+            "%s: no model named '%s': no models are registered (give --models FILE, or run "
+            "a program built on kura_main)\n",
+            c->name, name);
+    return false;
+}
+
 const kura_model *cli_model(kura_cli *c, kura_app *app, const char *name)
 {
     const kura_model *m = kura_app_model(app, name);

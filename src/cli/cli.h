@@ -107,6 +107,10 @@ void cli_close(kura_cli *c);
  * cli_models_file_free after the app closes (models must outlive the app).
  * (models_file.c: the one place the schema loader is wired in.)
  */
+/* Whether any model can be registered (a --models file, or the program's setup);
+ * when not, says so for model `name` and returns false, before any store is opened. */
+bool cli_models_possible(const kura_cli *c, const char *name);
+
 bool cli_models_file_load(kura_app *app, const char *path, void **keep, kura_error *err);
 void cli_models_file_free(void *keep);
 

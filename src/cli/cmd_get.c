@@ -7,7 +7,8 @@ static void usage(FILE *out)
 {
     fputs("Usage: get MODEL ID [--json]\n\n"
           "Prints one row of a registered model: a field per line, or with --json\n"
-          "one JSON object. A missing row is an error (exit 1).\n",
+          "one JSON object. ID is the row's key: a number, or for a model keyed by\n"
+          "UUID, ObjectId or string that text. A missing row is an error (exit 1).\n",
           out);
 }
 
@@ -25,15 +26,19 @@ static int run(kura_cli *c, int argc, char **argv)
     }
     if (argc - optind != 2)
         return kura_cli_usage_error(c, argv[0], "give a model and an id (get MODEL ID)");
-    int64_t id;
-    if (!kura_cli_parse_int(c, argv[0], "ID", argv[optind + 1], 1, INT64_MAX, &id))
-        return CLI_USAGE;
+    if (!cli_models_possible(c, argv[optind]))
+        return CLI_ERROR;
     kura_app *app = kura_cli_app(c);
     if (!app)
         return CLI_ERROR;
     const kura_model *m = cli_model(c, app, argv[optind]);
     if (!m)
         return CLI_ERROR;
+    /* The id is read by the model's key kind: a number, or a UUID, ObjectId or string. */
+    const char *key = argv[optind + 1];
+    int64_t id = 0;
+    if (m->key == KURA_KEY_INT64 && !kura_cli_parse_int(c, argv[0], "ID", key, 1, INT64_MAX, &id))
+        return CLI_USAGE;
     void *obj = calloc(1, m->size);
     kura_error err = {0};
     int rc = CLI_OK;
@@ -41,7 +46,10 @@ static int run(kura_cli *c, int argc, char **argv)
         kura_fail(&err, KURA_NOMEM, NULL, "out of memory");
         return kura_cli_fail(c, &err);
     }
-    if (!kura_get(kura_app_model_store(app, m), m, id, obj, &err)) {
+    kura_store *store = kura_app_model_store(app, m);
+    bool found = m->key == KURA_KEY_INT64 ? kura_get(store, m, id, obj, &err)
+                                          : kura_get_key(store, m, key, obj, &err);
+    if (!found) {
         rc = kura_cli_fail(c, &err);
     } else if (json) {
         char *text = kura_to_json_string(m, obj);

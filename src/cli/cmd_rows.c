@@ -115,6 +115,8 @@ static int rows_or_count(kura_cli *c, int argc, char **argv, bool rows)
     int rc = parse(c, argc, argv, rows, &a);
     if (rc != CLI_OK)
         return rc;
+    if (!cli_models_possible(c, a.model))
+        return CLI_ERROR;
     kura_app *app = kura_cli_app(c);
     if (!app)
         return CLI_ERROR;

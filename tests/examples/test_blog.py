@@ -132,4 +132,6 @@ rows = [json.loads(line) for line in run("rows", "post", "--where", "published=t
                                          "--json").splitlines()]
 expect("rows --where", [r["slug"] for r in rows], ["hello"])
 expect("count comment", run("count", "comment").strip(), "1")
+# get MODEL ID by the model's key kind: a UUID here.
+expect("get post", json.loads(run("get", "post", pid, "--json"))["slug"], "hello")
 print("blog: posts, comments and the example's own route served and checked")

@@ -31,6 +31,13 @@ cc -o "$out-static" "$src/examples/seed/main.c" "$src/examples/seed/sa_user.c" \
     -lpthread -lm
 "$out-static" "sqlite://:memory:" >/dev/null
 "$prefix/bin/kura" --help >/dev/null
+# A command that cannot run (no models) leaves the directory as it found it.
+empty=$(mktemp -d "$prefix/empty.XXXXXX")
+if (cd "$empty" && "$prefix/bin/kura" rows nobody 2>/dev/null); then
+    echo "install: kura rows without models succeeded" >&2
+    exit 1
+fi
+[ -z "$(ls -A "$empty")" ] || { echo "install: kura rows without models made files: $(ls -A "$empty")" >&2; exit 1; }
 # No libmicrohttpd in the public headers: a program of the HTTP library needs
 # only kura-http's flags.
 if grep -lE "microhttpd\.h|MHD_" "$prefix/include/kura/"*.h; then
