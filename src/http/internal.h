@@ -130,6 +130,11 @@ struct kura_http_req {
     uint64_t start_us;
 };
 
+/* --- options (opts.c) --- */
+
+/* Whether the options are in the ranges kura_http_new accepts; KURA_CONFIG naming none. */
+bool http_opts_check(const kura_http_opts *o, kura_error *err);
+
 /* --- routes (router.c) --- */
 
 /* Adds a route (pattern borrowed: static, or owned by srv). KURA_CONFLICT once
