@@ -19,8 +19,9 @@
  * Routes are matched in the order they were added; the first whose pattern
  * fits the path answers. A pattern is a path whose segments are literal or
  * "{name}", which matches one non-empty segment (kura_http_param gives it).
- * A known path with a method it does not have is 405 (with Allow); an unknown
- * path 404. Every error is application/problem+json (RFC 9457):
+ * HEAD is answered wherever GET is, by the GET handler, with GET's headers
+ * and no body (RFC 9110). A known path with a method it does not have is 405
+ * (with Allow, which names HEAD beside GET); an unknown path 404. Every error is application/problem+json (RFC 9457):
  * {"type","title","status","detail"}, and for 422 "errors":[{"field","reason"}].
  *
  * Rules every route shares (set by kura_http_opts): bodies larger than
@@ -217,7 +218,7 @@ void kura_http_stop(kura_http *srv);
 
 /* --- inside a handler: the request ------------------------------------------- */
 
-/* "GET", "POST", ... as received. */
+/* "GET", "POST", ... as received ("HEAD" in a GET handler answering a HEAD). */
 const char *kura_http_method(const kura_http_req *req);
 
 /* The path, percent-decoded, without the query string. */

@@ -108,8 +108,9 @@ struct kura_http_req {
     struct MHD_Connection *conn;
     const char *url; /* path, decoded by MHD, without the query */
     const char *method_name;
-    http_method method;
-    int route; /* index into srv->routes, or HTTP_ROUTE_NONE */
+    http_method method; /* HEAD is HTTP_GET, with `head` set */
+    bool head;          /* a HEAD request: answered as GET, without the body */
+    int route;          /* index into srv->routes, or HTTP_ROUTE_NONE */
     void *ctx;
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_BYTES];
     size_t nparams;
@@ -156,7 +157,7 @@ bool http_route_match(kura_http *srv, http_req *r);
 http_method http_method_parse(const char *m);
 const char *http_method_name(http_method m);
 
-/* "GET, POST" for the route's methods, into out. */
+/* "GET, HEAD, POST" for the route's methods (HEAD wherever GET is), into out. */
 void http_route_allow(const http_route *route, char *out, size_t size);
 
 /* --- responses (problem.c) --- */

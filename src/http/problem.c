@@ -77,7 +77,7 @@ enum MHD_Result http_respond(http_req *r, unsigned status, const char *content_t
     r->answered = true;
     r->result = ret;
     r->status = status;
-    r->resp_bytes = len;
+    r->resp_bytes = r->head ? 0 : len; /* the body MHD sends: none for HEAD */
     return ret;
 }
 

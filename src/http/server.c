@@ -157,6 +157,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->srv = srv;
         r->conn = conn;
         r->method = http_method_parse(method);
+        if (r->method == HTTP_OTHER && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) {
+            /* RFC 9110 9.3.2: HEAD is GET without the body, which MHD leaves out. */
+            r->method = HTTP_GET;
+            r->head = true;
+        }
         r->route = HTTP_ROUTE_NONE;
         r->start_us = http_now_us();
         *con_cls = r;
