@@ -21,7 +21,8 @@
  * "{name}", which matches one non-empty segment (kura_http_param gives it).
  * HEAD is answered wherever GET is, by the GET handler, with GET's headers
  * and no body (RFC 9110). A known path with a method it does not have is 405
- * (with Allow, which names HEAD beside GET); an unknown path 404. Every error is application/problem+json (RFC 9457):
+ * (with Allow, which names HEAD beside GET); an unknown path 404. Every error is
+ * application/problem+json (RFC 9457):
  * {"type","title","status","detail"}, and for 422 "errors":[{"field","reason"}].
  *
  * Rules every route shares (set by kura_http_opts): bodies larger than
@@ -70,8 +71,8 @@ typedef struct kura_http_opts {
     unsigned threads;   /* worker threads; default: the number of online CPUs */
     size_t max_body;    /* request body bytes; larger is 413. Default 64 KiB */
     size_t max_header;  /* per-connection memory for the request line and headers; default 32 KiB */
-    unsigned timeout_s; /* idle or slow connections are closed after this; default 15 */
-    unsigned max_conns; /* concurrent connections; default 1024 */
+    unsigned timeout_s; /* idle: no byte in or out this long closes a connection; default 15 */
+    unsigned max_conns; /* concurrent connections; more wait to be accepted; default 1024 */
     unsigned drain_s;   /* on stop, how long requests in flight may take; default 10 */
     int64_t default_limit; /* list queries without `limit`; default 100 */
     int64_t max_limit;     /* `limit` is capped at this; default 1000 */
@@ -81,6 +82,21 @@ typedef struct kura_http_opts {
     unsigned session_ttl_s;   /* sessions end this long after their last use; default 86400 */
     kura_log_level log_level; /* default KURA_LOG_INFO */
     int log_fd;               /* where log lines go; default 2 (stderr); borrowed */
+    /*
+     * Seconds a request may take to arrive whole (request line, header fields
+     * and body), counted from the connection's accept, or on a kept-alive
+     * connection from the end of the previous answer; past it the connection
+     * is closed without an answer, however steadily bytes trickle in (the
+     * idle timeout_s cannot see that). Default 30; 0: no deadline.
+     */
+    unsigned request_timeout_s;
+    /*
+     * Connections one client address may hold at once; the next are closed as
+     * soon as they are accepted. Kept well below max_conns, it leaves the rest
+     * to other addresses whatever one address does. Default 64; 0: no limit
+     * (behind a reverse proxy, whose one address carries every client).
+     */
+    unsigned max_conns_per_ip;
 } kura_http_opts;
 
 typedef struct kura_http kura_http;
@@ -92,9 +108,11 @@ typedef struct kura_http_req kura_http_req;
 void kura_http_opts_default(kura_http_opts *o);
 
 /*
- * Applies the app settings bind, port, api_token, log_level and secure_cookies
- * (config keys of app.h; KURA_BIND, KURA_PORT, ...) from cfg over *o. Strings
- * are borrowed from cfg. A malformed value is KURA_CONFIG naming the setting.
+ * Applies the app settings bind, port, api_token, log_level, secure_cookies,
+ * request_timeout and max_conns_per_ip (config keys of app.h; KURA_BIND,
+ * KURA_PORT, ..., KURA_REQUEST_TIMEOUT, KURA_MAX_CONNS_PER_IP) from cfg over
+ * *o. Strings are borrowed from cfg. A malformed value is KURA_CONFIG naming
+ * the setting.
  */
 bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_error *err);
 

@@ -5,6 +5,7 @@
 #ifndef KURA_HTTP_INTERNAL_H
 #define KURA_HTTP_INTERNAL_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include <jansson.h>
@@ -83,7 +84,24 @@ typedef struct http_metrics {
     _Atomic uint64_t store_ops[HTTP_NSTORES][HTTP_NOPS];
     _Atomic uint64_t store_errors[HTTP_NSTORES][HTTP_NOPS];
     _Atomic int64_t in_flight;
+    _Atomic uint64_t deadline_closed; /* connections closed by request_timeout_s */
+    _Atomic uint64_t refused;         /* connections refused over a connection limit */
 } http_metrics;
+
+/* One connection libmicrohttpd holds (conns.c), from its accept to its close. */
+typedef struct http_conn http_conn;
+struct http_conn {
+    struct MHD_Connection *mc;
+    int fd;
+    pthread_t owner;           /* the MHD thread that serves it: the only one to touch the
+                                  fields below marked "owner" */
+    _Atomic uint64_t ready_us; /* when its current request could start: the accept, or the
+                                  end of the previous answer on a kept-alive connection */
+    atomic_bool arrived;       /* the current request is all in, or answered early */
+    bool expired;              /* closed by the deadline (under conns_lock) */
+    bool seen;                 /* owner: kura's handler has the current request */
+    http_conn *prev, *next;    /* srv->conns, under conns_lock */
+};
 
 struct kura_http {
     kura_app *app;
@@ -100,12 +118,20 @@ struct kura_http {
     size_t nowned, owned_cap;
     kura_sessions *sessions; /* owned; made by the first mount_sessions */
     http_metrics metrics;
+    /* connections (conns.c): set up by listen, torn down by stop */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t conns_wake; /* wakes the watchdog to stop */
+    http_conn *conns;          /* every open connection */
+    bool conns_ready;          /* the lock and condition exist */
+    bool watchdog_running, watchdog_stop;
+    pthread_t watchdog;
 };
 
 /* One request, from its first callback to MHD's completion notice. */
 struct kura_http_req {
     kura_http *srv;
     struct MHD_Connection *conn;
+    http_conn *link; /* its connection's record (conns.c), or NULL */
     const char *url; /* path, decoded by MHD, without the query */
     const char *method_name;
     http_method method; /* HEAD is HTTP_GET, with `head` set */
@@ -135,6 +161,33 @@ struct kura_http_req {
 
 /* Whether the options are in the ranges kura_http_new accepts; KURA_CONFIG naming none. */
 bool http_opts_check(const kura_http_opts *o, kura_error *err);
+
+/* --- connections (conns.c) --- */
+
+/* Makes the connection table; before MHD starts. KURA_IO on failure. */
+bool http_conns_init(kura_http *srv, kura_error *err);
+
+/* Starts the watchdog that closes connections whose request is not in after
+ * opts.request_timeout_s (none when it is 0); once MHD runs. KURA_IO on failure. */
+bool http_conns_start(kura_http *srv, kura_error *err);
+
+/* Stops the watchdog and frees the table; after MHD has stopped (its
+ * connections are closed then). Safe on a server that never listened. */
+void http_conns_stop(kura_http *srv);
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a record per connection, in *socket_context. */
+void http_conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+
+/* The record of a connection, or NULL (none could be made). */
+http_conn *http_conn_of(struct MHD_Connection *mc);
+
+/* The current request has all arrived (or was answered before its body):
+ * the deadline no longer applies to it. */
+void http_conn_arrived(http_conn *c);
+
+/* The current request is over: the next one's time starts now. */
+void http_conn_request_done(http_conn *c);
 
 /* --- routes (router.c) --- */
 

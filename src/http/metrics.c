@@ -144,6 +144,17 @@ char *http_metrics_text(const kura_http *srv, size_t *len)
                           store_names[s], op_names[o],
                           (unsigned long long)load(&m->store_errors[s][o]));
     kura_buf_addf(&b,
+                  "# HELP kura_http_request_timeouts_total Connections closed because their "
+                  "request had not all arrived within request_timeout.\n"
+                  "# TYPE kura_http_request_timeouts_total counter\n"
+                  "kura_http_request_timeouts_total %llu\n"
+                  "# HELP kura_http_connections_refused_total Connections closed on accept, over "
+                  "max_conns_per_ip or max_conns.\n"
+                  "# TYPE kura_http_connections_refused_total counter\n"
+                  "kura_http_connections_refused_total %llu\n",
+                  (unsigned long long)load(&m->deadline_closed),
+                  (unsigned long long)load(&m->refused));
+    kura_buf_addf(&b,
                   "# HELP kura_http_requests_in_flight Requests being served.\n"
                   "# TYPE kura_http_requests_in_flight gauge\n"
                   "kura_http_requests_in_flight %lld\n",

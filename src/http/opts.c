@@ -26,6 +26,8 @@ void kura_http_opts_default(kura_http_opts *o)
         .session_ttl_s = 86400,
         .log_level = KURA_LOG_INFO,
         .log_fd = 2,
+        .request_timeout_s = 30,
+        .max_conns_per_ip = 64,
     };
 }
 
@@ -40,6 +42,20 @@ static bool parse_bool(const char *s, bool *out)
         if (strcasecmp(s, no[i]) == 0)
             return *out = false, true;
     return false;
+}
+
+/* A whole number from 0 to max, as the setting `name`. */
+static bool parse_unsigned(const char *name, const char *v, unsigned long max, unsigned *out,
+                           kura_error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*v < '0' || *v > '9' || errno || *end || n > max)
+        return kura_fail(err, KURA_CONFIG, NULL, "%s: '%.32s' is not a whole number from 0 to %lu",
+                         name, v, max);
+    *out = (unsigned)n;
+    return true;
 }
 
 bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_error *err)
@@ -62,6 +78,12 @@ bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_
                          "log_level: '%.32s' is not one of debug, info, warn, error, off", v);
     if ((v = kura_config_get(cfg, "secure_cookies")) && !parse_bool(v, &o->secure_cookies))
         return kura_fail(err, KURA_CONFIG, NULL, "secure_cookies: '%.32s' is not a boolean", v);
+    if ((v = kura_config_get(cfg, "request_timeout")) && *v &&
+        !parse_unsigned("request_timeout", v, 86400, &o->request_timeout_s, err))
+        return false;
+    if ((v = kura_config_get(cfg, "max_conns_per_ip")) && *v &&
+        !parse_unsigned("max_conns_per_ip", v, 1000000, &o->max_conns_per_ip, err))
+        return false;
     return true;
 }
 
@@ -69,7 +91,7 @@ bool http_opts_check(const kura_http_opts *o, kura_error *err)
 {
     if (o->threads == 0 || o->threads > 1024 || o->max_body == 0 || o->max_header < 4096 ||
         o->max_limit < 1 || o->default_limit < 1 || o->default_limit > o->max_limit ||
-        o->session_ttl_s == 0)
+        o->session_ttl_s == 0 || o->max_conns == 0 || o->request_timeout_s > 86400)
         return kura_fail(err, KURA_CONFIG, NULL, "HTTP options out of range");
     return true;
 }

@@ -164,6 +164,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         }
         r->route = HTTP_ROUTE_NONE;
         r->start_us = http_now_us();
+        r->link = http_conn_of(conn);
+        if (r->link)
+            r->link->seen = true;
         *con_cls = r;
         atomic_fetch_add_explicit(&srv->metrics.in_flight, 1, memory_order_relaxed);
         /* An answer queued in this first callback makes MHD close the connection
@@ -172,7 +175,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * with a body are refused here, before it is read. */
         if (!has_body(r))
             return MHD_YES;
-        return check(r);
+        enum MHD_Result ret = check(r);
+        if (r->answered) /* nothing more will be read: the deadline is met */
+            http_conn_arrived(r->link);
+        return ret;
     }
     if (r->answered) { /* answered early: what is left of the body is dropped */
         *upload_data_size = 0;
@@ -190,6 +196,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         return MHD_YES;
     }
+    http_conn_arrived(r->link); /* the final call: the request is all in */
     if (r->body_too_big)
         return http_problem(r, 413, "the body is larger than %zu bytes", srv->opts.max_body);
     if (!r->checked) {
@@ -203,9 +210,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     kura_http *srv = cls;
     http_req *r = *con_cls;
+    http_conn_request_done(http_conn_of(conn));
     if (!r)
         return;
     uint64_t micros = http_now_us() - r->start_us;
@@ -222,20 +229,44 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages about a client that went away mid-request: the
+ * client's doing, not the server's, so debug lines (an attack would otherwise
+ * write a warning per connection). Its messages are not translated. */
+static const char *const client_gone[] = {
+    "Connection socket is closed when reading request",
+    "Socket has been disconnected when reading request",
+    "Connection was closed by remote side with incomplete request",
+};
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    kura_http *srv = cls;
+    /* One per refused connection: counted, and reported a tick at a time by
+     * the watchdog rather than line by line. */
+    static const char refused[] = "Server reached connection limit";
+    if (strncmp(fmt, refused, sizeof refused - 1) == 0) {
+        atomic_fetch_add_explicit(&srv->metrics.refused, 1, memory_order_relaxed);
+        return;
+    }
+    kura_log_level level = KURA_LOG_WARN;
+    for (size_t i = 0; i < sizeof client_gone / sizeof client_gone[0]; i++)
+        if (strncmp(fmt, client_gone[i], strlen(client_gone[i])) == 0)
+            level = KURA_LOG_DEBUG;
+    if (level < srv->opts.log_level)
+        return;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    http_log(cls, KURA_LOG_WARN, "libmicrohttpd: %s", msg);
+    http_log(srv, level, "libmicrohttpd: %s", msg);
 }
 
 /* --- build, listen and stop ------------------------------------------------ */
 
 static void free_server(kura_http *srv)
 {
+    http_conns_stop(srv);
     for (size_t i = 0; i < srv->nowned; i++)
         free(srv->owned[i]);
     free(srv->owned);
@@ -318,7 +349,7 @@ bool kura_http_listen(kura_http *srv, kura_error *err)
                          srv->bind);
     }
     /* The table is final from here on: the counters can be sized to it. */
-    if (!http_metrics_init(srv, err))
+    if (!http_metrics_init(srv, err) || !http_conns_init(srv, err))
         return false;
 
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
@@ -327,11 +358,17 @@ bool kura_http_listen(kura_http *srv, kura_error *err)
         flags, o->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_THREAD_POOL_SIZE, o->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        o->max_header, MHD_OPTION_CONNECTION_LIMIT, o->max_conns, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        o->max_header, MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_per_ip, MHD_OPTION_NOTIFY_CONNECTION,
+        http_conns_notify, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon)
         return kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", srv->bind,
                          (unsigned)o->port, strerror(errno));
+    if (!http_conns_start(srv, err)) {
+        MHD_stop_daemon(srv->daemon);
+        srv->daemon = NULL;
+        return false;
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : o->port;
     http_log(srv, KURA_LOG_INFO, "listening on http://%s%s%s:%u (%u threads, %zu routes)",
@@ -378,6 +415,7 @@ void kura_http_stop(kura_http *srv)
     }
     int64_t left = atomic_load(&srv->metrics.in_flight);
     MHD_stop_daemon(srv->daemon);
+    http_conns_stop(srv); /* its last report before "stopped" */
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
     if (left > 0)

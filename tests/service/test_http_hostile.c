@@ -118,7 +118,8 @@ static void start(server *s, const kura_http_opts *opts)
     s->port = kura_http_port(s->srv);
 }
 
-/* Stops the server, then checks that every log line it wrote is a JSON object. */
+/* Stops the server, then checks that every log line it wrote is a JSON object
+ * (KURA_TEST_SHOWLOG=1 in the environment prints them). */
 static void stop(server *s)
 {
     kura_http_stop(s->srv);
@@ -133,6 +134,8 @@ static void stop(server *s)
         json_t *j = json_loadb(line, (size_t)n, 0, &jerr);
         if (!j || !json_is_object(j))
             fail_msg("log line %d is not a JSON object (%s): %.200s", lines + 1, jerr.text, line);
+        if (getenv("KURA_TEST_SHOWLOG"))
+            fputs(line, stderr);
         json_decref(j);
         lines++;
     }
@@ -368,11 +371,197 @@ static void head_is_get_without_body(void **state)
     stop(&s);
 }
 
+/* --- 1. slow clients ------------------------------------------------------------------- */
+
+typedef struct honest {
+    uint16_t port;
+    atomic_bool stop;
+    int requests, failures;
+    uint64_t worst_ms, total_ms;
+} honest;
+
+/* GET /health from 127.0.0.1 every 100 ms until told to stop. */
+static void *honest_client(void *arg)
+{
+    honest *h = arg;
+    while (!atomic_load(&h->stop)) {
+        uint64_t t0 = now_ms();
+        reply r = roundtrip(h->port, "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                            10000);
+        uint64_t ms = now_ms() - t0;
+        h->requests++;
+        h->total_ms += ms;
+        if (ms > h->worst_ms)
+            h->worst_ms = ms;
+        if (status_of(&r) != 200)
+            h->failures++;
+        free_reply(&r);
+        usleep(100 * 1000); /* pacing, not synchronisation */
+    }
+    return NULL;
+}
+
+/* Enough descriptors for the attack and the server's side of it. */
+static bool raise_nofile(rlim_t want)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return false;
+    if (rl.rlim_cur >= want)
+        return true;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    return setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= want;
+}
+
+#define ATTACKERS      1500
+#define ATTACK_ADDRS   6
+#define BODY_TRICKLERS 20
+
+/*
+ * 1,500 connections from 127.0.0.2..7 each send a request head one byte per
+ * second (the last 20 send whole headers and then trickle a body): every byte
+ * resets the idle timeout, so only the request deadline ends them. /health from
+ * 127.0.0.1 must keep answering quickly all along.
+ */
+static void slow_clients(void **state)
+{
+    (void)state;
+    if (!raise_nofile(8192)) {
+        print_message("skipped: RLIMIT_NOFILE cannot be raised to 8192\n");
+        skip();
+    }
+    server s;
+    kura_http_opts o = test_opts();
+    o.request_timeout_s = 3; /* short, so that the test sees it pass */
+    o.timeout_s = 15;        /* idle: never reached by a trickle */
+    start(&s, &o);
+    const unsigned per_ip = o.max_conns_per_ip;
+    assert_int_equal(per_ip, 64); /* the documented default */
+
+    honest h = {.port = s.port};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, honest_client, &h), 0);
+
+    int *fds = malloc(ATTACKERS * sizeof *fds);
+    int64_t *opened_at = malloc(ATTACKERS * sizeof *opened_at);
+    int64_t *closed_at = malloc(ATTACKERS * sizeof *closed_at);
+    uint64_t start_ms = now_ms();
+    for (int i = 0; i < ATTACKERS; i++) {
+        char from[16];
+        snprintf(from, sizeof from, "127.0.0.%d", 2 + i % ATTACK_ADDRS);
+        fds[i] = dial(from, s.port);
+        assert_true(fds[i] >= 0);
+        fcntl(fds[i], F_SETFL, O_NONBLOCK);
+        opened_at[i] = (int64_t)(now_ms() - start_ms);
+        closed_at[i] = -1;
+        const char *head = i < ATTACKERS - BODY_TRICKLERS
+                               ? "GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: "
+                               : "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n";
+        send(fds[i], head, strlen(head), MSG_NOSIGNAL);
+    }
+    uint64_t dialled_ms = now_ms() - start_ms;
+
+    /* One byte a second on each connection, in ten slices; note when each ends. */
+    struct pollfd *p = malloc(ATTACKERS * sizeof *p);
+    const uint64_t limit_ms = (uint64_t)o.request_timeout_s * 1000 + 6000;
+    int open = ATTACKERS;
+    for (unsigned tick = 0; open > 0 && now_ms() - start_ms < limit_ms; tick++) {
+        for (int i = 0; i < ATTACKERS; i++) {
+            p[i] = (struct pollfd){.fd = closed_at[i] < 0 ? fds[i] : -1, .events = POLLIN};
+            if (closed_at[i] < 0 && (unsigned)i % 10 == tick % 10)
+                send(fds[i], "a", 1, MSG_NOSIGNAL);
+        }
+        poll(p, ATTACKERS, 100);
+        for (int i = 0; i < ATTACKERS; i++) {
+            if (closed_at[i] >= 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char buf[512];
+            ssize_t n = recv(fds[i], buf, sizeof buf, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN)) {
+                closed_at[i] = (int64_t)(now_ms() - start_ms);
+                open--;
+            }
+        }
+    }
+    atomic_store(&h.stop, true);
+    pthread_join(th, NULL);
+
+    int held = 0, refused = 0, still_open = 0;
+    int64_t longest = 0, shortest_held = INT64_MAX;
+    for (int i = 0; i < ATTACKERS; i++) {
+        if (closed_at[i] < 0) {
+            still_open++;
+            close(fds[i]);
+            continue;
+        }
+        int64_t life = closed_at[i] - opened_at[i];
+        if (life >= 1000) {
+            held++;
+            if (life < shortest_held)
+                shortest_held = life;
+        } else {
+            refused++;
+        }
+        if (life > longest)
+            longest = life;
+        close(fds[i]);
+    }
+    print_message("%d slow connections dialled in %llu ms: %d refused at once, %d held until "
+                  "the deadline (closed after %lld to %lld ms), %d still open after %llu ms; "
+                  "/health: %d requests, %d failed, worst %llu ms, mean %llu ms\n",
+                  ATTACKERS, (unsigned long long)dialled_ms, refused, held,
+                  (long long)(held ? shortest_held : 0), (long long)longest, still_open,
+                  (unsigned long long)limit_ms, h.requests, h.failures,
+                  (unsigned long long)h.worst_ms,
+                  (unsigned long long)(h.requests ? h.total_ms / (uint64_t)h.requests : 0));
+    /* Each address holds at most its share; the deadline ends them although
+     * every one kept sending. */
+    assert_int_equal(still_open, 0);
+    assert_true(held <= ATTACK_ADDRS * (int)per_ip);
+    assert_true(held >= ATTACK_ADDRS * (int)per_ip / 2);
+    assert_true(shortest_held >= (int64_t)o.request_timeout_s * 1000 - 500);
+    assert_true(longest <= (int64_t)o.request_timeout_s * 1000 + 2000);
+    /* The honest client was answered throughout, and quickly. */
+    assert_true(h.requests >= 10);
+    assert_int_equal(h.failures, 0);
+    assert_true(h.worst_ms < 2000);
+    free(p);
+    free(fds);
+    free(opened_at);
+    free(closed_at);
+    stop(&s);
+}
+
+/* The limits are app settings too (config file, environment, serve's flags). */
+static void limits_from_config(void **state)
+{
+    (void)state;
+    kura_config *cfg = kura_config_new();
+    kura_error err = {0};
+    assert_true(kura_config_set(cfg, "request_timeout", "7", &err));
+    assert_true(kura_config_set(cfg, "max_conns_per_ip", "0", &err));
+    kura_http_opts o;
+    kura_http_opts_default(&o);
+    assert_true(kura_http_opts_from_config(&o, cfg, &err));
+    assert_int_equal(o.request_timeout_s, 7);
+    assert_int_equal(o.max_conns_per_ip, 0);
+    static const char *const bad[] = {"-1", "x", "1.5", "99999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_true(kura_config_set(cfg, "request_timeout", bad[i], &err));
+        assert_false(kura_http_opts_from_config(&o, cfg, &err));
+        assert_int_equal(err.code, KURA_CONFIG);
+        assert_non_null(strstr(err.message, "request_timeout"));
+    }
+    kura_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(head_is_get_without_body),
         cmocka_unit_test(log_lines_are_json),
+        cmocka_unit_test(slow_clients),
+        cmocka_unit_test(limits_from_config),
     };
     return cmocka_run_group_tests_name("http hostile clients", tests, NULL, NULL);
 }
