@@ -26,8 +26,9 @@
  * {"type","title","status","detail"}, and for 422 "errors":[{"field","reason"}].
  *
  * Rules every route shares (set by kura_http_opts): bodies larger than
- * max_body are 413 before they are read; a route taking JSON refuses another
- * Content-Type with 415; with api_token set, mutating methods (anything but
+ * max_body are 413 before they are read; a percent-encoded NUL in the path or
+ * a query parameter is 400 before any handler runs; a route taking JSON
+ * refuses another Content-Type with 415; with api_token set, mutating methods (anything but
  * GET) on protected routes need "Authorization: Bearer <token>" (else 401).
  *
  * Threads: build the server (new, mount, handle) on one thread; once

@@ -88,6 +88,14 @@ typedef struct http_metrics {
     _Atomic uint64_t refused;         /* connections refused over a connection limit */
 } http_metrics;
 
+/* What a request's target says, read raw before libmicrohttpd decodes and
+ * splits it (head.c). */
+typedef struct http_target {
+    size_t len;     /* bytes, as sent */
+    bool nul_path;  /* "%00" in the path */
+    bool nul_query; /* "%00" in the query */
+} http_target;
+
 /* One connection libmicrohttpd holds (conns.c), from its accept to its close. */
 typedef struct http_conn http_conn;
 struct http_conn {
@@ -100,6 +108,7 @@ struct http_conn {
     atomic_bool arrived;       /* the current request is all in, or answered early */
     bool expired;              /* closed by the deadline (under conns_lock) */
     bool seen;                 /* owner: kura's handler has the current request */
+    http_target target;        /* owner: the current request's target */
     http_conn *prev, *next;    /* srv->conns, under conns_lock */
 };
 
@@ -188,6 +197,25 @@ void http_conn_arrived(http_conn *c);
 
 /* The current request is over: the next one's time starts now. */
 void http_conn_request_done(http_conn *c);
+
+/* --- the head of a request (head.c) --- */
+
+/* Why a request's head is refused: the status, the detail, and whether the
+ * connection must close (the framing is in doubt: what follows is not read). */
+typedef struct http_head_problem {
+    unsigned status;
+    bool close;
+    char detail[160];
+} http_head_problem;
+
+/* Reads a raw request target ("/users?age=3") into *t. */
+void http_head_target(http_target *t, const char *uri);
+
+/* Whether the head of the request on mc may be served: no NUL bytes in the
+ * target t (NULL: not known). version is the request's ("HTTP/1.1"), or NULL
+ * when not known. False fills *p. */
+bool http_head_check(const kura_http *srv, struct MHD_Connection *mc, const http_target *t,
+                     const char *version, http_head_problem *p);
 
 /* --- routes (router.c) --- */
 

@@ -135,11 +135,34 @@ static bool append_body(http_req *r, const char *data, size_t n)
     return true;
 }
 
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line is in; its target is not yet
+ * decoded nor split into path and parameters. */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    http_conn *c = http_conn_of(conn);
+    if (c)
+        http_head_target(&c->target, uri);
+    return NULL;
+}
+
+/* Refuses, before any body is read, a request whose head may not be served
+ * (head.c); MHD_YES and nothing queued when it may. */
+static enum MHD_Result check_head(http_req *r, const char *version)
+{
+    http_head_problem p;
+    if (http_head_check(r->srv, r->conn, r->link ? &r->link->target : NULL, version, &p))
+        return MHD_YES;
+    if (p.close) /* what follows on the connection cannot be trusted to be a request */
+        http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    http_conn_arrived(r->link);
+    return http_problem(r, p.status, "%s", p.detail);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     kura_http *srv = cls;
     http_req *r = *con_cls;
     if (!r) {
@@ -169,6 +192,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r->link->seen = true;
         *con_cls = r;
         atomic_fetch_add_explicit(&srv->metrics.in_flight, 1, memory_order_relaxed);
+        enum MHD_Result head = check_head(r, version);
+        if (r->answered)
+            return head;
         /* An answer queued in this first callback makes MHD close the connection
          * (it cannot know the body was consumed), so requests without a body are
          * checked and answered in the next one and keep their connection. Those
@@ -358,9 +384,10 @@ bool kura_http_listen(kura_http *srv, kura_error *err)
         flags, o->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_THREAD_POOL_SIZE, o->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        o->max_header, MHD_OPTION_CONNECTION_LIMIT, o->max_conns,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_per_ip, MHD_OPTION_NOTIFY_CONNECTION,
-        http_conns_notify, srv, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
+        o->max_header, MHD_OPTION_URI_LOG_CALLBACK, on_target, srv, MHD_OPTION_CONNECTION_LIMIT,
+        o->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_per_ip,
+        MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, srv, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon)
         return kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", srv->bind,
                          (unsigned)o->port, strerror(errno));
