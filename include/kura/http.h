@@ -26,10 +26,15 @@
  * {"type","title","status","detail"}, and for 422 "errors":[{"field","reason"}].
  *
  * Rules every route shares (set by kura_http_opts): bodies larger than
- * max_body are 413 before they are read; a percent-encoded NUL in the path or
- * a query parameter is 400 before any handler runs; a route taking JSON
- * refuses another Content-Type with 415; with api_token set, mutating methods (anything but
- * GET) on protected routes need "Authorization: Bearer <token>" (else 401).
+ * max_body are 413 before they are read; a request whose framing is in doubt
+ * (two Content-Lengths, one that is not digits, Content-Length beside
+ * Transfer-Encoding, a coding other than chunked, a field name with a space,
+ * two Hosts) is 400 (501 for an unknown transfer coding) and its connection
+ * closed; a percent-encoded NUL in the path or a query parameter is 400; all
+ * of these before the body is read and before any handler runs. A route
+ * taking JSON refuses another Content-Type with 415; with api_token set,
+ * mutating methods (anything but GET) on protected routes need
+ * "Authorization: Bearer <token>" (else 401).
  *
  * Threads: build the server (new, mount, handle) on one thread; once
  * kura_http_listen has returned, handlers run on a pool of worker threads,

@@ -205,3 +205,24 @@ void http_conn_request_done(http_conn *c)
     atomic_store(&c->ready_us, http_now_us());
     atomic_store(&c->arrived, false);
 }
+
+http_conn *http_conns_parsing(kura_http *srv)
+{
+    pthread_t self = pthread_self();
+    http_conn *found = NULL;
+    unsigned n = 0;
+    pthread_mutex_lock(&srv->conns_lock);
+    for (http_conn *c = srv->conns; c; c = c->next) {
+        /* Only this thread's connections: libmicrohttpd's calls below read
+         * fields that their own thread writes, and that is this one. */
+        if (!pthread_equal(c->owner, self) || c->seen)
+            continue;
+        if (MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE) &&
+            !MHD_get_connection_info(c->mc, MHD_CONNECTION_INFO_HTTP_STATUS)) {
+            found = c;
+            n++;
+        }
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+    return n == 1 ? found : NULL;
+}

@@ -6,6 +6,7 @@
 #define KURA_HTTP_INTERNAL_H
 
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 
 #include <jansson.h>
@@ -69,7 +70,7 @@ typedef enum http_store_op {
 } http_store_op;
 
 /* Status codes counted one by one; others land in the last slot by class. */
-#define HTTP_NSTATUS  18
+#define HTTP_NSTATUS  19
 #define HTTP_NBUCKETS 14
 
 /* One route's counters (the last slot of http_metrics.routes: unmatched requests). */
@@ -132,6 +133,7 @@ struct kura_http {
     pthread_cond_t conns_wake; /* wakes the watchdog to stop */
     http_conn *conns;          /* every open connection */
     bool conns_ready;          /* the lock and condition exist */
+    bool quirks;               /* work around libmicrohttpd 0.9's defects (mhd_quirks.c) */
     bool watchdog_running, watchdog_stop;
     pthread_t watchdog;
 };
@@ -198,6 +200,22 @@ void http_conn_arrived(http_conn *c);
 /* The current request is over: the next one's time starts now. */
 void http_conn_request_done(http_conn *c);
 
+/* The connection, served by the calling thread, whose request head
+ * libmicrohttpd has all parsed, with no answer queued and kura's handler not
+ * called yet: the one it is working on when it logs an error from there.
+ * NULL when there is none (or, which cannot be, more than one). */
+http_conn *http_conns_parsing(kura_http *srv);
+
+/* --- libmicrohttpd 0.9.75's defects (mhd_quirks.c) --- */
+
+/* Whether the running libmicrohttpd has them (before 1.0). */
+bool http_quirks_needed(void);
+
+/* Given each libmicrohttpd log line before it is printed: answers, in kura's
+ * own words, an error libmicrohttpd would answer with its header block twice.
+ * True when it did (the line need not be logged). */
+bool http_quirk_error_log(kura_http *srv, const char *fmt, va_list ap);
+
 /* --- the head of a request (head.c) --- */
 
 /* Why a request's head is refused: the status, the detail, and whether the
@@ -211,9 +229,9 @@ typedef struct http_head_problem {
 /* Reads a raw request target ("/users?age=3") into *t. */
 void http_head_target(http_target *t, const char *uri);
 
-/* Whether the head of the request on mc may be served: no NUL bytes in the
- * target t (NULL: not known). version is the request's ("HTTP/1.1"), or NULL
- * when not known. False fills *p. */
+/* Whether the head of the request on mc may be served: framing, field names,
+ * Host, and NUL bytes in the target t (NULL: not known). version is
+ * the request's ("HTTP/1.1"), or NULL when not known. False fills *p. */
 bool http_head_check(const kura_http *srv, struct MHD_Connection *mc, const http_target *t,
                      const char *version, http_head_problem *p);
 
@@ -257,6 +275,10 @@ bool http_add_header(http_req *r, const char *name, const char *value);
 /* application/problem+json with title from the status and `detail` (printf). */
 enum MHD_Result http_problem(http_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The problem document for status and detail, as compact JSON text
+ * (malloc'd), or NULL without memory. */
+char *http_problem_body(unsigned status, const char *detail);
 
 /* 422 with every failing field: errors[i] = {field, reason}. */
 enum MHD_Result http_problem_fields(http_req *r, const kura_field_error *errors, size_t n);

@@ -37,6 +37,8 @@ const char *http_status_title(unsigned status)
         return "Unprocessable Content";
     case 500:
         return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     default:
@@ -103,6 +105,16 @@ static json_t *problem_new(unsigned status, const char *detail)
 {
     return json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
                      http_status_title(status), "status", (int)status, "detail", detail);
+}
+
+char *http_problem_body(unsigned status, const char *detail)
+{
+    json_t *p = problem_new(status, detail);
+    if (!p)
+        p = problem_new(status, http_status_title(status));
+    char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    json_decref(p);
+    return text;
 }
 
 enum MHD_Result http_problem(http_req *r, unsigned status, const char *fmt, ...)

@@ -274,10 +274,21 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
         atomic_fetch_add_explicit(&srv->metrics.refused, 1, memory_order_relaxed);
         return;
     }
+    if (http_quirk_error_log(srv, fmt, ap))
+        return; /* answered by kura, which logged it */
     kura_log_level level = KURA_LOG_WARN;
     for (size_t i = 0; i < sizeof client_gone / sizeof client_gone[0]; i++)
         if (strncmp(fmt, client_gone[i], strlen(client_gone[i])) == 0)
             level = KURA_LOG_DEBUG;
+    static const char answered[] = "Error processing request (HTTP response code is %u";
+    if (strncmp(fmt, answered, sizeof answered - 1) == 0) {
+        va_list copy;
+        va_copy(copy, ap);
+        unsigned status = va_arg(copy, unsigned);
+        va_end(copy);
+        if (status >= 400 && status < 500)
+            level = KURA_LOG_INFO; /* libmicrohttpd's own 4xx: a bad request, not a fault */
+    }
     if (level < srv->opts.log_level)
         return;
     char msg[512];
@@ -378,6 +389,7 @@ bool kura_http_listen(kura_http *srv, kura_error *err)
     if (!http_metrics_init(srv, err) || !http_conns_init(srv, err))
         return false;
 
+    srv->quirks = http_quirks_needed();
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     srv->daemon = MHD_start_daemon(

@@ -291,6 +291,149 @@ static int get_status(const server *s, const char *path)
     return status;
 }
 
+/* --- 2. framing -------------------------------------------------------------------- */
+
+/* The probe's smuggle: two Content-Lengths, the second covering a DELETE. */
+static void two_content_lengths(void **state)
+{
+    (void)state;
+    server s;
+    kura_http_opts o = test_opts();
+    start(&s, &o);
+    long id = 0;
+    for (int i = 0; i < 7; i++)
+        id = add_user(&s, "victim");
+    char del[64], req[512];
+    int n = snprintf(del, sizeof del, "DELETE /users/%ld HTTP/1.1\r\nHost: t\r\n\r\n", id);
+    snprintf(req, sizeof req,
+             "GET /health HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\nContent-Length: %d\r\n\r\n%s",
+             n, del);
+    reply r = roundtrip(s.port, req, 5000);
+    expect_one(&r, 400);
+    assert_true(r.closed);
+    assert_non_null(strstr(r.data, "Content-Length"));
+    free_reply(&r);
+    char path[32];
+    snprintf(path, sizeof path, "/users/%ld", id);
+    assert_int_equal(get_status(&s, path), 200); /* not deleted */
+    /* The other order, and two equal values: still two fields, still refused. */
+    snprintf(req, sizeof req,
+             "GET /health HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\nContent-Length: 0\r\n\r\n%s",
+             n, del);
+    r = roundtrip(s.port, req, 5000);
+    expect_one(&r, 400);
+    assert_true(r.closed);
+    free_reply(&r);
+    r = roundtrip(
+        s.port,
+        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nab", 5000);
+    expect_one(&r, 400);
+    assert_true(r.closed);
+    free_reply(&r);
+    assert_int_equal(get_status(&s, path), 200);
+    stop(&s);
+}
+
+/* Content-Length values that are not one decimal number: 400, one response, closed. */
+static void malformed_lengths(void **state)
+{
+    (void)state;
+    server s;
+    kura_http_opts o = test_opts();
+    start(&s, &o);
+    static const char *const values[] = {
+        "-1",
+        "+5",
+        " 5 5",
+        "0x5",
+        "5, 5",
+        "5 5",
+        "1e3",
+        "5;",
+        "99999999999999999999999",
+        "18446744073709551616", /* 2^64 */
+    };
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char req[256];
+        snprintf(req, sizeof req,
+                 "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %s\r\n\r\nhello", values[i]);
+        reply r = roundtrip(s.port, req, 5000);
+        print_message("Content-Length: %s -> %.40s\n", values[i], r.data);
+        expect_one(&r, 400);
+        assert_true(r.closed);
+        assert_non_null(strstr(r.data, "application/problem+json"));
+        free_reply(&r);
+    }
+    /* A valid length still works, and keeps the connection for the next request. */
+    reply r = roundtrip(s.port,
+                        "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello"
+                        "GET /q HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                        5000);
+    assert_int_equal(status_of(&r), 200);
+    size_t rest;
+    assert_int_equal(responses(&r, &rest), 2);
+    assert_int_equal(rest, 0);
+    free_reply(&r);
+    stop(&s);
+}
+
+/* Transfer-Encoding beside Content-Length, codings other than chunked, and
+ * field names a front server could read another way. */
+static void transfer_encodings(void **state)
+{
+    (void)state;
+    server s;
+    kura_http_opts o = test_opts();
+    start(&s, &o);
+    static const struct {
+        const char *head; /* header fields after Host */
+        const char *body;
+        int status;
+    } cases[] = {
+        /* chunked says 0 bytes, Content-Length 4: the GET after must not run */
+        {"Content-Length: 4\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n", 400},
+        {"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n", "0\r\n\r\n", 400},
+        {"Transfer-Encoding: gzip\r\n", "abc", 400},
+        {"Transfer-Encoding: chunked, gzip\r\n", "0\r\n\r\n", 400},
+        {"Transfer-Encoding: chunked, chunked\r\n", "0\r\n\r\n", 400},
+        {"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n", 400},
+        {"Transfer-Encoding: gzip, chunked\r\n", "0\r\n\r\n", 501},
+        {"Content-Length : 5\r\n", "hello", 400},
+        {"Content-Length\t: 5\r\n", "hello", 400},
+        {"Host: u\r\n", "", 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char req[512];
+        snprintf(req, sizeof req,
+                 "POST /echo HTTP/1.1\r\nHost: t\r\n%s\r\n%sGET /q HTTP/1.1\r\nHost: t\r\n\r\n",
+                 cases[i].head, cases[i].body);
+        reply r = roundtrip(s.port, req, 5000);
+        print_message("%s -> %.40s\n", cases[i].head, r.data);
+        expect_one(&r, cases[i].status);
+        assert_true(r.closed);
+        free_reply(&r);
+    }
+    /* Transfer-Encoding in HTTP/1.0, and HTTP/1.1 without Host. */
+    reply r = roundtrip(
+        s.port, "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+        5000);
+    expect_one(&r, 400);
+    assert_true(r.closed);
+    free_reply(&r);
+    r = roundtrip(s.port, "GET /q HTTP/1.1\r\n\r\n", 5000);
+    expect_one(&r, 400);
+    free_reply(&r);
+    /* chunked alone is read as it should be. */
+    r = roundtrip(s.port,
+                  "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+                  "Connection: close\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
+                  5000);
+    expect_one(&r, 200);
+    assert_non_null(strstr(r.data, "\r\n\r\n5"));
+    free_reply(&r);
+    stop(&s);
+}
+
 /* --- 4. NUL bytes, and log lines that stay JSON ------------------------------------- */
 
 static void nul_bytes(void **state)
@@ -600,8 +743,13 @@ static void limits_from_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(head_is_get_without_body), cmocka_unit_test(nul_bytes),
-        cmocka_unit_test(log_lines_are_json),       cmocka_unit_test(slow_clients),
+        cmocka_unit_test(head_is_get_without_body),
+        cmocka_unit_test(two_content_lengths),
+        cmocka_unit_test(malformed_lengths),
+        cmocka_unit_test(transfer_encodings),
+        cmocka_unit_test(nul_bytes),
+        cmocka_unit_test(log_lines_are_json),
+        cmocka_unit_test(slow_clients),
         cmocka_unit_test(limits_from_config),
     };
     return cmocka_run_group_tests_name("http hostile clients", tests, NULL, NULL);
