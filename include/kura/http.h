@@ -30,11 +30,12 @@
  * (two Content-Lengths, one that is not digits, Content-Length beside
  * Transfer-Encoding, a coding other than chunked, a field name with a space,
  * two Hosts) is 400 (501 for an unknown transfer coding) and its connection
- * closed; a percent-encoded NUL in the path or a query parameter is 400; all
- * of these before the body is read and before any handler runs. A route
- * taking JSON refuses another Content-Type with 415; with api_token set,
- * mutating methods (anything but GET) on protected routes need
- * "Authorization: Bearer <token>" (else 401).
+ * closed; a percent-encoded NUL in the path or a query parameter is 400; a
+ * request over max_header, max_params or max_fields is 431 or 414; all of
+ * these before the body is read and before any handler runs. A route taking
+ * JSON refuses another Content-Type with 415; with api_token set, mutating
+ * methods (anything but GET) on protected routes need "Authorization: Bearer
+ * <token>" (else 401).
  *
  * Threads: build the server (new, mount, handle) on one thread; once
  * kura_http_listen has returned, handlers run on a pool of worker threads,
@@ -74,12 +75,20 @@ typedef struct kura_http_opts {
     const char
         *bind;     /* IPv4 or IPv6 literal; default "127.0.0.1" (borrowed until listen returns) */
     uint16_t port; /* default 8080; 0 picks a free port (kura_http_port) */
-    unsigned threads;   /* worker threads; default: the number of online CPUs */
-    size_t max_body;    /* request body bytes; larger is 413. Default 64 KiB */
-    size_t max_header;  /* per-connection memory for the request line and headers; default 32 KiB */
-    unsigned timeout_s; /* idle: no byte in or out this long closes a connection; default 15 */
-    unsigned max_conns; /* concurrent connections; more wait to be accepted; default 1024 */
-    unsigned drain_s;   /* on stop, how long requests in flight may take; default 10 */
+    unsigned threads; /* worker threads; default: the number of online CPUs */
+    size_t max_body;  /* request body bytes; larger is 413. Default 64 KiB */
+    /*
+     * Bytes of the request line and header fields together, as sent (line
+     * ends included); more is 431, or 414 when the request target alone is
+     * longer. Default 32 KiB, at least 4 KiB. The connection's memory is sized
+     * from it and the two counts below: 2 x (2 x max_header + 64 x (max_params
+     * + max_fields)) + 16 KiB (176 KiB by default), reserved per connection
+     * and filled as a request needs it.
+     */
+    size_t max_header;
+    unsigned timeout_s;    /* idle: no byte in or out this long closes a connection; default 15 */
+    unsigned max_conns;    /* concurrent connections; more wait to be accepted; default 1024 */
+    unsigned drain_s;      /* on stop, how long requests in flight may take; default 10 */
     int64_t default_limit; /* list queries without `limit`; default 100 */
     int64_t max_limit;     /* `limit` is capped at this; default 1000 */
     const char
@@ -103,6 +112,8 @@ typedef struct kura_http_opts {
      * (behind a reverse proxy, whose one address carries every client).
      */
     unsigned max_conns_per_ip;
+    unsigned max_params; /* query parameters (the parts between '&'); more is 414. Default 128 */
+    unsigned max_fields; /* header fields and cookies together; more is 431. Default 128 */
 } kura_http_opts;
 
 typedef struct kura_http kura_http;

@@ -14,7 +14,10 @@
  *     libmicrohttpd, and a length to a lenient front server); HTTP/1.1 has
  *     exactly one Host;
  *   - no percent-encoded NUL in the path or a query parameter: C strings end
- *     there, so "/users/1%00" would read as "/users/1".
+ *     there, so "/users/1%00" would read as "/users/1";
+ *   - the limits: max_header bytes of request line and header fields (431, or
+ *     414 when the target alone is longer), max_params query parameters (414),
+ *     max_fields header fields and cookies together (431).
  *
  * The target is looked at raw (http_head_target, from libmicrohttpd's URI log
  * callback, before it is decoded and split), the header fields as
@@ -42,6 +45,11 @@ void http_head_target(http_target *t, const char *uri)
             t->nul_path = true;
         else
             t->nul_query = true;
+    }
+    if (query && query[1]) {
+        t->params = 1;
+        for (const char *p = query + 1; *p; p++)
+            t->params += *p == '&';
     }
 }
 
@@ -149,10 +157,18 @@ static unsigned coding_status(const fields *f)
     return others ? 501 : 0;
 }
 
+static enum MHD_Result count_one(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind, (void)key, (void)value;
+    (*(unsigned *)cls)++;
+    return MHD_YES;
+}
+
 bool http_head_check(const kura_http *srv, struct MHD_Connection *mc, const http_target *t,
                      const char *version, http_head_problem *p)
 {
-    (void)srv;
+    const kura_http_opts *o = &srv->opts;
     if (t && t->nul_path) {
         problem(p, 400, false, "NUL byte in the path");
         return false;
@@ -210,5 +226,27 @@ bool http_head_check(const kura_http *srv, struct MHD_Connection *mc, const http
         return false;
     }
 
+    /* The limits. */
+    if (t && t->params > o->max_params) {
+        problem(p, 414, false, "the query has more than %u parameters", o->max_params);
+        return false;
+    }
+    if (t && t->len > o->max_header) {
+        problem(p, 414, false, "the request target is longer than %zu bytes", o->max_header);
+        return false;
+    }
+    const union MHD_ConnectionInfo *size =
+        MHD_get_connection_info(mc, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    if (size && size->header_size > o->max_header) {
+        problem(p, 431, false, "the request line and header fields are larger than %zu bytes",
+                o->max_header);
+        return false;
+    }
+    unsigned cookies = 0;
+    MHD_get_connection_values(mc, MHD_COOKIE_KIND, count_one, &cookies);
+    if (f.n + cookies > o->max_fields) {
+        problem(p, 431, false, "more than %u header fields and cookies", o->max_fields);
+        return false;
+    }
     return true;
 }

@@ -70,7 +70,7 @@ typedef enum http_store_op {
 } http_store_op;
 
 /* Status codes counted one by one; others land in the last slot by class. */
-#define HTTP_NSTATUS  19
+#define HTTP_NSTATUS  20
 #define HTTP_NBUCKETS 14
 
 /* One route's counters (the last slot of http_metrics.routes: unmatched requests). */
@@ -92,9 +92,10 @@ typedef struct http_metrics {
 /* What a request's target says, read raw before libmicrohttpd decodes and
  * splits it (head.c). */
 typedef struct http_target {
-    size_t len;     /* bytes, as sent */
-    bool nul_path;  /* "%00" in the path */
-    bool nul_query; /* "%00" in the query */
+    size_t len;      /* bytes, as sent */
+    unsigned params; /* query parameters: the parts between '&' */
+    bool nul_path;   /* "%00" in the path */
+    bool nul_query;  /* "%00" in the query */
 } http_target;
 
 /* One connection libmicrohttpd holds (conns.c), from its accept to its close. */
@@ -211,6 +212,10 @@ http_conn *http_conns_parsing(kura_http *srv);
 /* Whether the running libmicrohttpd has them (before 1.0). */
 bool http_quirks_needed(void);
 
+/* Cuts the query off a raw target that libmicrohttpd is about to split (the
+ * URI log callback's), so that it allocates nothing for its parameters. */
+void http_quirk_drop_query(const char *uri);
+
 /* Given each libmicrohttpd log line before it is printed: answers, in kura's
  * own words, an error libmicrohttpd would answer with its header block twice.
  * True when it did (the line need not be logged). */
@@ -230,7 +235,7 @@ typedef struct http_head_problem {
 void http_head_target(http_target *t, const char *uri);
 
 /* Whether the head of the request on mc may be served: framing, field names,
- * Host, and NUL bytes in the target t (NULL: not known). version is
+ * Host, NUL bytes in the target t (NULL: not known) and the limits. version is
  * the request's ("HTTP/1.1"), or NULL when not known. False fills *p. */
 bool http_head_check(const kura_http *srv, struct MHD_Connection *mc, const http_target *t,
                      const char *version, http_head_problem *p);

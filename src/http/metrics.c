@@ -10,8 +10,8 @@
 #include "base/buf.h"
 #include "http/internal.h"
 
-static const unsigned statuses[HTTP_NSTATUS - 3] = {200, 201, 204, 400, 401, 404, 405, 409,
-                                                    413, 415, 422, 431, 500, 501, 503, 304};
+static const unsigned statuses[HTTP_NSTATUS - 3] = {200, 201, 204, 400, 401, 404, 405, 409, 413,
+                                                    414, 415, 422, 431, 500, 501, 503, 304};
 /* The last three slots: any other 2xx/3xx, 4xx, 5xx. */
 
 static size_t status_slot(unsigned status)

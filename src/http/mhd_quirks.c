@@ -1,25 +1,35 @@
 /*
- * mhd_quirks.c — a way around a defect of libmicrohttpd 0.9.75 (Debian 12's)
+ * mhd_quirks.c — ways around two defects of libmicrohttpd 0.9.75 (Debian 12's)
  * that a client can trigger, and that would otherwise cost it a broken
- * answer.
+ * answer, or none.
  *
- * An error libmicrohttpd finds in the header fields once they are all in
- * (a Content-Length that is not digits or does not fit 64 bits, cookies
- * that do not fit the connection's memory) is answered with its header
- * block twice: the state machine overwrites the state the error response
- * set and builds that response's head a second time into the same buffer,
- * so the client reads the second head as the body. (Fixed upstream in
- * 1.0.0 by commit f1bfbe71, "fixed handling of various errors automatically
- * detected by MHD code".) kura's handler is never called for such a
- * request; the one thing kura sees is the log line libmicrohttpd writes as
- * it starts its error answer ("Error processing request (HTTP response
- * code is %u ..."), on the connection's own thread. At that moment exactly
- * one connection of that thread has its head parsed, no answer queued and
- * kura not called (http_conns_parsing finds it). kura answers it there:
- * its own problem (the head checks of head.c name what is wrong) written
- * on the socket, whose sending side it then shuts, so that the doubled
- * answer libmicrohttpd builds next fails to send (EPIPE) and it closes the
- * connection. Only with libmicrohttpd before 1.0.
+ * 1. An error libmicrohttpd finds in the header fields once they are all in
+ *    (a Content-Length that is not digits or does not fit 64 bits, cookies
+ *    that do not fit the connection's memory) is answered with its header
+ *    block twice: the state machine overwrites the state the error response
+ *    set and builds that response's head a second time into the same buffer,
+ *    so the client reads the second head as the body. (Fixed upstream in
+ *    1.0.0 by commit f1bfbe71, "fixed handling of various errors automatically
+ *    detected by MHD code".) kura's handler is never called for such a
+ *    request; the one thing kura sees is the log line libmicrohttpd writes as
+ *    it starts its error answer ("Error processing request (HTTP response
+ *    code is %u ..."), on the connection's own thread. At that moment exactly
+ *    one connection of that thread has its head parsed, no answer queued and
+ *    kura not called (http_conns_parsing finds it). kura answers it there:
+ *    its own problem (the head checks of head.c name what is wrong) written
+ *    on the socket, whose sending side it then shuts, so that the doubled
+ *    answer libmicrohttpd builds next fails to send (EPIPE) and it closes the
+ *    connection. Only with libmicrohttpd before 1.0.
+ *
+ * 2. Query parameters beyond what the connection's memory holds make
+ *    libmicrohttpd fail while it splits the request line, after which it goes
+ *    on with the buffers it has just released: no answer at all (the client
+ *    waits out its timeout), and writes into released memory. Its URI log
+ *    callback sees the target before the query is split; a target with more
+ *    than max_params parameters has its query cut right after the '?' there,
+ *    so that none is split (kura answers the request 414 and needs none).
+ *    The memory is sized (server.c) for max_params parameters and max_fields
+ *    fields, so within the limits this never happens.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -35,6 +45,15 @@ bool http_quirks_needed(void)
 {
     const char *v = MHD_get_version();
     return v && strncmp(v, "0.", 2) == 0;
+}
+
+void http_quirk_drop_query(const char *uri)
+{
+    /* The target lives in libmicrohttpd's read buffer, which it is about to
+     * cut at the '?' itself; strchr gives the writable pointer back. */
+    char *q = strchr(uri, '?');
+    if (q && q[1])
+        q[1] = '\0';
 }
 
 /* An IMF-fixdate (RFC 9110 5.6.7), without the locale's names. */

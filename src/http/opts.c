@@ -28,6 +28,8 @@ void kura_http_opts_default(kura_http_opts *o)
         .log_fd = 2,
         .request_timeout_s = 30,
         .max_conns_per_ip = 64,
+        .max_params = 128,
+        .max_fields = 128,
     };
 }
 
@@ -91,7 +93,9 @@ bool http_opts_check(const kura_http_opts *o, kura_error *err)
 {
     if (o->threads == 0 || o->threads > 1024 || o->max_body == 0 || o->max_header < 4096 ||
         o->max_limit < 1 || o->default_limit < 1 || o->default_limit > o->max_limit ||
-        o->session_ttl_s == 0 || o->max_conns == 0 || o->request_timeout_s > 86400)
+        o->session_ttl_s == 0 || o->max_conns == 0 || o->request_timeout_s > 86400 ||
+        o->max_header > 16 * 1024 * 1024 || o->max_params > 65536 || o->max_fields < 8 ||
+        o->max_fields > 65536)
         return kura_fail(err, KURA_CONFIG, NULL, "HTTP options out of range");
     return true;
 }

@@ -31,10 +31,14 @@ const char *http_status_title(unsigned status)
         return "Conflict";
     case 413:
         return "Content Too Large";
+    case 414:
+        return "URI Too Long";
     case 415:
         return "Unsupported Media Type";
     case 422:
         return "Unprocessable Content";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
     case 501:

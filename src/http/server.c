@@ -139,10 +139,13 @@ static bool append_body(http_req *r, const char *data, size_t n)
  * decoded nor split into path and parameters. */
 static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
 {
-    (void)cls;
+    kura_http *srv = cls;
     http_conn *c = http_conn_of(conn);
-    if (c)
+    if (c) {
         http_head_target(&c->target, uri);
+        if (c->target.params > srv->opts.max_params)
+            http_quirk_drop_query(uri); /* refused (414): none is needed */
+    }
     return NULL;
 }
 
@@ -301,6 +304,23 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* --- build, listen and stop ------------------------------------------------ */
 
+/*
+ * libmicrohttpd keeps a connection's request in one memory pool of a fixed
+ * size: the bytes read (the head, and whatever of the body came with it), a
+ * 64-byte record for each header field, cookie and query parameter, the
+ * Cookie value copied to be split, a folded field copied to be joined, and
+ * the answer's head. When they do not fit it refuses the request, and with
+ * too many parameters it cannot even answer (mhd_quirks.c). The first read
+ * of a request may take half the pool, so the records and copies of the
+ * biggest request within the limits must fit in the other half.
+ */
+#define MHD_RECORD_BYTES 64 /* sizeof (struct MHD_HTTP_Header), 16-byte aligned */
+static size_t connection_memory(const kura_http_opts *o)
+{
+    size_t records = ((size_t)o->max_params + o->max_fields) * MHD_RECORD_BYTES;
+    return 2 * (records + 2 * o->max_header) + 16 * 1024;
+}
+
 static void free_server(kura_http *srv)
 {
     http_conns_stop(srv);
@@ -396,10 +416,10 @@ bool kura_http_listen(kura_http *srv, kura_error *err)
         flags, o->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_THREAD_POOL_SIZE, o->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        o->max_header, MHD_OPTION_URI_LOG_CALLBACK, on_target, srv, MHD_OPTION_CONNECTION_LIMIT,
-        o->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_conns_per_ip,
-        MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, srv, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        connection_memory(o), MHD_OPTION_URI_LOG_CALLBACK, on_target, srv,
+        MHD_OPTION_CONNECTION_LIMIT, o->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        o->max_conns_per_ip, MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon)
         return kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", srv->bind,
                          (unsigned)o->port, strerror(errno));

@@ -434,6 +434,165 @@ static void transfer_encodings(void **state)
     stop(&s);
 }
 
+/* --- 3. limits: every request gets an answer ----------------------------------------- */
+
+/* A request of exactly `size` bytes up to and including the blank line: the
+ * request line `line` (without CRLF), Host, `fields` (each ending in CRLF),
+ * and last a field that begins with `pad` ("X-Pad: ") and is filled out to
+ * the size with 'p'; then `body`. */
+static char *sized_request(const char *line, const char *fields, const char *pad, size_t size,
+                           const char *body)
+{
+    size_t fixed = strlen(line) + 2 + strlen("Host: t\r\n") + strlen(fields) + strlen(pad) + 2 + 2;
+    assert_true(size >= fixed);
+    size_t fill = size - fixed, blen = body ? strlen(body) : 0;
+    char *req = malloc(size + blen + 1);
+    assert_non_null(req);
+    int n = sprintf(req, "%s\r\nHost: t\r\n%s%s", line, fields, pad);
+    memset(req + n, 'p', fill);
+    memcpy(req + n + fill, "\r\n\r\n", 4);
+    assert_int_equal((size_t)n + fill + 4, size);
+    if (body)
+        memcpy(req + size, body, blen);
+    req[size + blen] = '\0';
+    return req;
+}
+
+/* "GET /q?p&p&...&p HTTP/1.1": n parameters. */
+static char *query_line(const char *method, const char *path, size_t n)
+{
+    char *line = malloc(32 + strlen(path) + 2 * n);
+    assert_non_null(line);
+    char *p = line + sprintf(line, "%s %s", method, path);
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%cp", i ? '&' : '?');
+    strcpy(p, " HTTP/1.1");
+    return line;
+}
+
+static void sized(const server *s, const char *line, const char *fields, const char *pad,
+                  size_t size, const char *body, int status)
+{
+    char *req = sized_request(line, fields, pad, size, body);
+    reply r = roundtrip_from("127.0.0.1", s->port, req, strlen(req), 5000);
+    if (status_of(&r) != status)
+        fail_msg("%zu bytes (%.40s...): expected %d, got %.200s", size, line, status,
+                 r.len ? r.data : "no answer");
+    expect_one(&r, status);
+    free_reply(&r);
+    free(req);
+}
+
+static void header_limits(void **state)
+{
+    (void)state;
+    server s;
+    kura_http_opts o = test_opts();
+    start(&s, &o);
+    const size_t max = o.max_header;
+    assert_int_equal(max, 32 * 1024); /* the documented defaults */
+    assert_int_equal(o.max_params, 128);
+    assert_int_equal(o.max_fields, 128);
+
+    /* The probe: 500 parameters, a 3.4 KB URL. */
+    char *line = malloc(8192), *p = line + sprintf(line, "GET /users?");
+    for (int i = 0; i < 500; i++)
+        p += sprintf(p, "%sa%d=%d", i ? "&" : "", i, i);
+    strcpy(p, " HTTP/1.1\r\nHost: t\r\n\r\n");
+    reply r = roundtrip(s.port, line, 5000);
+    expect_one(&r, 414);
+    free_reply(&r);
+    free(line);
+
+    /* At the byte limit, with the most parameters: answered; one byte more: 431. */
+    line = query_line("GET", "/q", o.max_params);
+    sized(&s, line, "Connection: close\r\n", "X-Pad: ", max, NULL, 200);
+    sized(&s, line, "Connection: close\r\n", "X-Pad: ", max + 1, NULL, 431);
+    free(line);
+    line = query_line("GET", "/users", 3);
+    sized(&s, line, "Connection: close\r\n", "X-Pad: ", max, NULL, 400); /* unknown parameter p */
+    free(line);
+    /* One parameter too many: 414, however short. */
+    line = query_line("GET", "/q", o.max_params + 1);
+    sized(&s, line, "Connection: close\r\n", "X-Pad: ", strlen(line) + 64, NULL, 414);
+    free(line);
+
+    /* The worst request within the limits: the most parameters; the most
+     * fields and cookies; the most bytes, most of them in one cookie (which
+     * libmicrohttpd copies to split); and the largest body, in the same write. */
+    char *body = malloc(o.max_body + 1);
+    memset(body, 'b', o.max_body);
+    body[o.max_body] = '\0';
+    char *fields = malloc(16384), *cookie = malloc(16384);
+    char *f = fields + sprintf(fields, "Connection: close\r\nContent-Length: %zu\r\n", o.max_body);
+    size_t nfields = 4, ncookies = 1; /* Host, Connection, Content-Length, Cookie; its pad */
+    for (; nfields + ncookies < o.max_fields / 2; nfields++)
+        f += sprintf(f, "a%zu:\r\n", nfields);
+    char *c = cookie + sprintf(cookie, "Cookie: ");
+    for (; nfields + ncookies < o.max_fields; ncookies++)
+        c += sprintf(c, "c%zu=1; ", ncookies);
+    strcpy(c, "pad=");
+    line = query_line("POST", "/echo", o.max_params);
+    char *worst = sized_request(line, fields, cookie, max, body);
+    r = roundtrip_from("127.0.0.1", s.port, worst, strlen(worst), 5000);
+    expect_one(&r, 200);
+    char expected[32];
+    snprintf(expected, sizeof expected, "\r\n\r\n%zu", o.max_body);
+    assert_non_null(strstr(r.data, expected));
+    free_reply(&r);
+    free(worst);
+    /* One field more: 431. */
+    strcat(fields, "z:\r\n");
+    sized(&s, line, fields, cookie, max, body, 431);
+    free(line);
+    free(fields);
+    free(cookie);
+    free(body);
+
+    /* Far over: the answer still comes, once, with its status. */
+    static const struct {
+        const char *what;
+        size_t size;
+        int status;
+    } floods[] = {{"cookies", 12000, 431},
+                  {"fields", 8000, 431},
+                  {"url", 200000, 414},
+                  {"field", 200000, 431}};
+    for (size_t i = 0; i < sizeof floods / sizeof floods[0]; i++) {
+        char *req = malloc(floods[i].size + 256);
+        char *q = req;
+        if (strcmp(floods[i].what, "url") == 0) {
+            q += sprintf(q, "GET /q/");
+            memset(q, 'u', floods[i].size);
+            q += floods[i].size;
+            q += sprintf(q, " HTTP/1.1\r\nHost: t\r\n\r\n");
+        } else {
+            q += sprintf(q, "GET /q HTTP/1.1\r\nHost: t\r\n");
+            if (strcmp(floods[i].what, "cookies") == 0) {
+                q += sprintf(q, "Cookie: c=1");
+                while ((size_t)(q - req) < floods[i].size)
+                    q += sprintf(q, ";c=1");
+                q += sprintf(q, "\r\n");
+            } else if (strcmp(floods[i].what, "fields") == 0) {
+                while ((size_t)(q - req) < floods[i].size)
+                    q += sprintf(q, "a:\r\n");
+            } else {
+                q += sprintf(q, "X-Big: ");
+                memset(q, 'b', floods[i].size);
+                q += floods[i].size;
+                q += sprintf(q, "\r\n");
+            }
+            q += sprintf(q, "\r\n");
+        }
+        r = roundtrip_from("127.0.0.1", s.port, req, (size_t)(q - req), 5000);
+        print_message("%s flood -> %.60s\n", floods[i].what, r.data);
+        expect_one(&r, floods[i].status);
+        free_reply(&r);
+        free(req);
+    }
+    stop(&s);
+}
+
 /* --- 4. NUL bytes, and log lines that stay JSON ------------------------------------- */
 
 static void nul_bytes(void **state)
@@ -749,6 +908,7 @@ int main(void)
         cmocka_unit_test(transfer_encodings),
         cmocka_unit_test(nul_bytes),
         cmocka_unit_test(log_lines_are_json),
+        cmocka_unit_test(header_limits),
         cmocka_unit_test(slow_clients),
         cmocka_unit_test(limits_from_config),
     };
