@@ -34,8 +34,8 @@
  * request over max_header, max_params or max_fields is 431 or 414; all of
  * these before the body is read and before any handler runs. A route taking
  * JSON refuses another Content-Type with 415; with api_token set, mutating
- * methods (anything but GET) on protected routes need "Authorization: Bearer
- * <token>" (else 401).
+ * methods (anything but GET and HEAD) on protected routes need
+ * "Authorization: Bearer <token>" (else 401).
  *
  * Threads: build the server (new, mount, handle) on one thread; once
  * kura_http_listen has returned, handlers run on a pool of worker threads,
