@@ -265,6 +265,13 @@ static const char *const client_gone[] = {
     "Connection socket is closed when reading request",
     "Socket has been disconnected when reading request",
     "Connection was closed by remote side with incomplete request",
+    "Failed to send the response headers", /* also after kura's own answer (mhd_quirks.c) */
+};
+
+/* Its messages about a malformed request it answers itself: the client's error. */
+static const char *const client_error[] = {
+    "Failed to parse `Content-Length' header",
+    "Too large value of 'Content-Length' header",
 };
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -283,6 +290,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
     for (size_t i = 0; i < sizeof client_gone / sizeof client_gone[0]; i++)
         if (strncmp(fmt, client_gone[i], strlen(client_gone[i])) == 0)
             level = KURA_LOG_DEBUG;
+    for (size_t i = 0; i < sizeof client_error / sizeof client_error[0]; i++)
+        if (strncmp(fmt, client_error[i], strlen(client_error[i])) == 0)
+            level = KURA_LOG_INFO;
     static const char answered[] = "Error processing request (HTTP response code is %u";
     if (strncmp(fmt, answered, sizeof answered - 1) == 0) {
         va_list copy;
