@@ -19,14 +19,23 @@
  * Routes are matched in the order they were added; the first whose pattern
  * fits the path answers. A pattern is a path whose segments are literal or
  * "{name}", which matches one non-empty segment (kura_http_param gives it).
- * A known path with a method it does not have is 405 (with Allow); an unknown
- * path 404. Every error is application/problem+json (RFC 9457):
+ * HEAD is answered wherever GET is, by the GET handler, with GET's headers
+ * and no body (RFC 9110). A known path with a method it does not have is 405
+ * (with Allow, which names HEAD beside GET); an unknown path 404. Every error is
+ * application/problem+json (RFC 9457):
  * {"type","title","status","detail"}, and for 422 "errors":[{"field","reason"}].
  *
  * Rules every route shares (set by kura_http_opts): bodies larger than
- * max_body are 413 before they are read; a route taking JSON refuses another
- * Content-Type with 415; with api_token set, mutating methods (anything but
- * GET) on protected routes need "Authorization: Bearer <token>" (else 401).
+ * max_body are 413 before they are read; a request whose framing is in doubt
+ * (two Content-Lengths, one that is not digits, Content-Length beside
+ * Transfer-Encoding, a coding other than chunked, a field name with a space,
+ * two Hosts) is 400 (501 for an unknown transfer coding) and its connection
+ * closed; a percent-encoded NUL in the path or a query parameter is 400; a
+ * request over max_header, max_params or max_fields is 431 or 414; all of
+ * these before the body is read and before any handler runs. A route taking
+ * JSON refuses another Content-Type with 415; with api_token set, mutating
+ * methods (anything but GET and HEAD) on protected routes need
+ * "Authorization: Bearer <token>" (else 401).
  *
  * Threads: build the server (new, mount, handle) on one thread; once
  * kura_http_listen has returned, handlers run on a pool of worker threads,
@@ -60,12 +69,20 @@ typedef struct kura_http_opts {
     const char
         *bind;     /* IPv4 or IPv6 literal; default "127.0.0.1" (borrowed until listen returns) */
     uint16_t port; /* default 8080; 0 picks a free port (kura_http_port) */
-    unsigned threads;   /* worker threads; default: the number of online CPUs */
-    size_t max_body;    /* request body bytes; larger is 413. Default 64 KiB */
-    size_t max_header;  /* per-connection memory for the request line and headers; default 32 KiB */
-    unsigned timeout_s; /* idle or slow connections are closed after this; default 15 */
-    unsigned max_conns; /* concurrent connections; default 1024 */
-    unsigned drain_s;   /* on stop, how long requests in flight may take; default 10 */
+    unsigned threads; /* worker threads; default: the number of online CPUs */
+    size_t max_body;  /* request body bytes; larger is 413. Default 64 KiB */
+    /*
+     * Bytes of the request line and header fields together, as sent (line
+     * ends included); more is 431, or 414 when the request target alone is
+     * longer. Default 32 KiB, at least 4 KiB. The connection's memory is sized
+     * from it and the two counts below: 2 x (2 x max_header + 64 x (max_params
+     * + max_fields)) + 16 KiB (176 KiB by default), reserved per connection
+     * and filled as a request needs it.
+     */
+    size_t max_header;
+    unsigned timeout_s;    /* idle: no byte in or out this long closes a connection; default 15 */
+    unsigned max_conns;    /* concurrent connections; more wait to be accepted; default 1024 */
+    unsigned drain_s;      /* on stop, how long requests in flight may take; default 10 */
     int64_t default_limit; /* list queries without `limit`; default 100 */
     int64_t max_limit;     /* `limit` is capped at this; default 1000 */
     const char
@@ -74,6 +91,23 @@ typedef struct kura_http_opts {
     unsigned session_ttl_s;   /* sessions end this long after their last use; default 86400 */
     kura_log_level log_level; /* default KURA_LOG_INFO */
     int log_fd;               /* where log lines go; default 2 (stderr); borrowed */
+    /*
+     * Seconds a request may take to arrive whole (request line, header fields
+     * and body), counted from the connection's accept, or on a kept-alive
+     * connection from the end of the previous answer; past it the connection
+     * is closed without an answer, however steadily bytes trickle in (the
+     * idle timeout_s cannot see that). Default 30; 0: no deadline.
+     */
+    unsigned request_timeout_s;
+    /*
+     * Connections one client address may hold at once; the next are closed as
+     * soon as they are accepted. Kept well below max_conns, it leaves the rest
+     * to other addresses whatever one address does. Default 64; 0: no limit
+     * (behind a reverse proxy, whose one address carries every client).
+     */
+    unsigned max_conns_per_ip;
+    unsigned max_params; /* query parameters (the parts between '&'); more is 414. Default 128 */
+    unsigned max_fields; /* header fields and cookies together; more is 431. Default 128 */
 } kura_http_opts;
 
 typedef struct kura_http kura_http;
@@ -85,9 +119,11 @@ typedef struct kura_http_req kura_http_req;
 void kura_http_opts_default(kura_http_opts *o);
 
 /*
- * Applies the app settings bind, port, api_token, log_level and secure_cookies
- * (config keys of app.h; KURA_BIND, KURA_PORT, ...) from cfg over *o. Strings
- * are borrowed from cfg. A malformed value is KURA_CONFIG naming the setting.
+ * Applies the app settings bind, port, api_token, log_level, secure_cookies,
+ * request_timeout and max_conns_per_ip (config keys of app.h; KURA_BIND,
+ * KURA_PORT, ..., KURA_REQUEST_TIMEOUT, KURA_MAX_CONNS_PER_IP) from cfg over
+ * *o. Strings are borrowed from cfg. A malformed value is KURA_CONFIG naming
+ * the setting.
  */
 bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_error *err);
 
@@ -218,7 +254,7 @@ void kura_http_stop(kura_http *srv);
 
 /* --- inside a handler: the request ------------------------------------------- */
 
-/* "GET", "POST", ... as received. */
+/* "GET", "POST", ... as received ("HEAD" in a GET handler answering a HEAD). */
 const char *kura_http_method(const kura_http_req *req);
 
 /* The path, percent-decoded, without the query string. */

@@ -23,6 +23,8 @@ static const struct {
     {"port", "KURA_PORT"},
     {"log_level", "KURA_LOG_LEVEL"},
     {"secure_cookies", "KURA_SECURE_COOKIES"},
+    {"request_timeout", "KURA_REQUEST_TIMEOUT"},
+    {"max_conns_per_ip", "KURA_MAX_CONNS_PER_IP"},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 

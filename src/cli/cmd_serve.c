@@ -25,7 +25,12 @@ static void usage(FILE *out)
           "  --log-level LEVEL    debug, info (one line per request), warn, error, off\n"
           "                       (default info; KURA_LOG_LEVEL)\n"
           "  --max-body BYTES     request body limit (default 65536)\n"
-          "  --timeout SECONDS    idle or slow connections are closed after this (default 15)\n"
+          "  --timeout SECONDS    idle connections are closed after this (default 15)\n"
+          "  --request-timeout SECONDS\n"
+          "                       a request must all arrive within this (default 30;\n"
+          "                       0: no limit; KURA_REQUEST_TIMEOUT)\n"
+          "  --max-conns-per-ip N connections one client address may hold (default 64;\n"
+          "                       0: no limit, e.g. behind a proxy; KURA_MAX_CONNS_PER_IP)\n"
           "  --no-migrate         do not create missing tables at start-up\n"
           "KURA_API_TOKEN, when set, is required as `Authorization: Bearer` on writes.\n",
           out);
@@ -38,6 +43,8 @@ enum {
     OPT_LOG_LEVEL,
     OPT_MAX_BODY,
     OPT_TIMEOUT,
+    OPT_REQUEST_TIMEOUT,
+    OPT_MAX_CONNS_PER_IP,
     OPT_NO_MIGRATE,
 };
 
@@ -46,7 +53,7 @@ typedef struct serve_args {
     bool migrate;
 } serve_args;
 
-/* Parses the flags; the address, port and log level become settings. */
+/* Parses the flags; the address, port, log level and connection limits become settings. */
 static int parse(kura_cli *c, int argc, char **argv, serve_args *a)
 {
     static const struct option options[] = {
@@ -56,6 +63,8 @@ static int parse(kura_cli *c, int argc, char **argv, serve_args *a)
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"max-body", required_argument, NULL, OPT_MAX_BODY},
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
+        {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
+        {"max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_PER_IP},
         {"no-migrate", no_argument, NULL, OPT_NO_MIGRATE},
         {0},
     };
@@ -70,6 +79,12 @@ static int parse(kura_cli *c, int argc, char **argv, serve_args *a)
             break;
         case OPT_LOG_LEVEL:
             cli_set(c, "log_level", optarg);
+            break;
+        case OPT_REQUEST_TIMEOUT:
+            cli_set(c, "request_timeout", optarg);
+            break;
+        case OPT_MAX_CONNS_PER_IP:
+            cli_set(c, "max_conns_per_ip", optarg);
             break;
         case OPT_NO_MIGRATE:
             a->migrate = false;

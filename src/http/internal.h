@@ -5,6 +5,8 @@
 #ifndef KURA_HTTP_INTERNAL_H
 #define KURA_HTTP_INTERNAL_H
 
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 
 #include <jansson.h>
@@ -80,7 +82,7 @@ typedef enum http_store_op {
 } http_store_op;
 
 /* Status codes counted one by one; others land in the last slot by class. */
-#define HTTP_NSTATUS  18
+#define HTTP_NSTATUS  20
 #define HTTP_NBUCKETS 14
 
 /* One route's counters (the last slot of http_metrics.routes: unmatched requests). */
@@ -95,7 +97,34 @@ typedef struct http_metrics {
     _Atomic uint64_t store_ops[HTTP_NSTORES][HTTP_NOPS];
     _Atomic uint64_t store_errors[HTTP_NSTORES][HTTP_NOPS];
     _Atomic int64_t in_flight;
+    _Atomic uint64_t deadline_closed; /* connections closed by request_timeout_s */
+    _Atomic uint64_t refused;         /* connections refused over a connection limit */
 } http_metrics;
+
+/* What a request's target says, read raw before libmicrohttpd decodes and
+ * splits it (head.c). */
+typedef struct http_target {
+    size_t len;      /* bytes, as sent */
+    unsigned params; /* query parameters: the parts between '&' */
+    bool nul_path;   /* "%00" in the path */
+    bool nul_query;  /* "%00" in the query */
+} http_target;
+
+/* One connection libmicrohttpd holds (conns.c), from its accept to its close. */
+typedef struct http_conn http_conn;
+struct http_conn {
+    struct MHD_Connection *mc;
+    int fd;
+    pthread_t owner;           /* the MHD thread that serves it: the only one to touch the
+                                  fields below marked "owner" */
+    _Atomic uint64_t ready_us; /* when its current request could start: the accept, or the
+                                  end of the previous answer on a kept-alive connection */
+    atomic_bool arrived;       /* the current request is all in, or answered early */
+    bool expired;              /* closed by the deadline (under conns_lock) */
+    bool seen;                 /* owner: kura's handler has the current request */
+    http_target target;        /* owner: the current request's target */
+    http_conn *prev, *next;    /* srv->conns, under conns_lock */
+};
 
 struct kura_http {
     kura_app *app;
@@ -114,16 +143,26 @@ struct kura_http {
     http_metrics metrics;
     kura_log_fn prev_log; /* the libraries' log handler before listen (log.c) */
     void *prev_log_ctx;
+    /* connections (conns.c): set up by listen, torn down by stop */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t conns_wake; /* wakes the watchdog to stop */
+    http_conn *conns;          /* every open connection */
+    bool conns_ready;          /* the lock and condition exist */
+    bool quirks;               /* work around libmicrohttpd 0.9's defects (mhd_quirks.c) */
+    bool watchdog_running, watchdog_stop;
+    pthread_t watchdog;
 };
 
 /* One request, from its first callback to MHD's completion notice. */
 struct kura_http_req {
     kura_http *srv;
     struct MHD_Connection *conn;
+    http_conn *link; /* its connection's record (conns.c), or NULL */
     const char *url; /* path, decoded by MHD, without the query */
     const char *method_name;
-    http_method method;
-    int route; /* index into srv->routes, or HTTP_ROUTE_NONE */
+    http_method method; /* HEAD is HTTP_GET, with `head` set */
+    bool head;          /* a HEAD request: answered as GET, without the body */
+    int route;          /* index into srv->routes, or HTTP_ROUTE_NONE */
     void *ctx;
     char params[HTTP_MAX_PARAMS][HTTP_PARAM_BYTES];
     size_t nparams;
@@ -143,6 +182,77 @@ struct kura_http_req {
     size_t resp_bytes;
     uint64_t start_us;
 };
+
+/* --- options (opts.c) --- */
+
+/* Whether the options are in the ranges kura_http_new accepts; KURA_CONFIG naming none. */
+bool http_opts_check(const kura_http_opts *o, kura_error *err);
+
+/* --- connections (conns.c) --- */
+
+/* Makes the connection table; before MHD starts. KURA_IO on failure. */
+bool http_conns_init(kura_http *srv, kura_error *err);
+
+/* Starts the watchdog that closes connections whose request is not in after
+ * opts.request_timeout_s (none when it is 0); once MHD runs. KURA_IO on failure. */
+bool http_conns_start(kura_http *srv, kura_error *err);
+
+/* Stops the watchdog and frees the table; after MHD has stopped (its
+ * connections are closed then). Safe on a server that never listened. */
+void http_conns_stop(kura_http *srv);
+
+/* MHD_OPTION_NOTIFY_CONNECTION: a record per connection, in *socket_context. */
+void http_conns_notify(void *cls, struct MHD_Connection *mc, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+
+/* The record of a connection, or NULL (none could be made). */
+http_conn *http_conn_of(struct MHD_Connection *mc);
+
+/* The current request has all arrived (or was answered before its body):
+ * the deadline no longer applies to it. */
+void http_conn_arrived(http_conn *c);
+
+/* The current request is over: the next one's time starts now. */
+void http_conn_request_done(http_conn *c);
+
+/* The connection, served by the calling thread, whose request head
+ * libmicrohttpd has all parsed, with no answer queued and kura's handler not
+ * called yet: the one it is working on when it logs an error from there.
+ * NULL when there is none (or, which cannot be, more than one). */
+http_conn *http_conns_parsing(kura_http *srv);
+
+/* --- libmicrohttpd 0.9.75's defects (mhd_quirks.c) --- */
+
+/* Whether the running libmicrohttpd has them (before 1.0). */
+bool http_quirks_needed(void);
+
+/* Cuts the query off a raw target that libmicrohttpd is about to split (the
+ * URI log callback's), so that it allocates nothing for its parameters. */
+void http_quirk_drop_query(const char *uri);
+
+/* Given each libmicrohttpd log line before it is printed: answers, in kura's
+ * own words, an error libmicrohttpd would answer with its header block twice.
+ * True when it did (the line need not be logged). */
+bool http_quirk_error_log(kura_http *srv, const char *fmt, va_list ap);
+
+/* --- the head of a request (head.c) --- */
+
+/* Why a request's head is refused: the status, the detail, and whether the
+ * connection must close (the framing is in doubt: what follows is not read). */
+typedef struct http_head_problem {
+    unsigned status;
+    bool close;
+    char detail[160];
+} http_head_problem;
+
+/* Reads a raw request target ("/users?age=3") into *t. */
+void http_head_target(http_target *t, const char *uri);
+
+/* Whether the head of the request on mc may be served: framing, field names,
+ * Host, NUL bytes in the target t (NULL: not known) and the limits. version is
+ * the request's ("HTTP/1.1"), or NULL when not known. False fills *p. */
+bool http_head_check(const kura_http *srv, struct MHD_Connection *mc, const http_target *t,
+                     const char *version, http_head_problem *p);
 
 /* --- routes (router.c) --- */
 
@@ -178,7 +288,7 @@ bool http_query_unknown(http_req *r, char *name, size_t size);
 http_method http_method_parse(const char *m);
 const char *http_method_name(http_method m);
 
-/* "GET, POST" for the route's methods, into out. */
+/* "GET, HEAD, POST" for the route's methods (HEAD wherever GET is), into out. */
 void http_route_allow(const http_route *route, char *out, size_t size);
 
 /* --- responses (problem.c) --- */
@@ -197,6 +307,10 @@ bool http_add_header(http_req *r, const char *name, const char *value);
 /* application/problem+json with title from the status and `detail` (printf). */
 enum MHD_Result http_problem(http_req *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The problem document for status and detail, as compact JSON text
+ * (malloc'd), or NULL without memory. */
+char *http_problem_body(unsigned status, const char *detail);
 
 /* 422 with every failing field: errors[i] = {field, reason}. */
 enum MHD_Result http_problem_fields(http_req *r, const kura_field_error *errors, size_t n);

@@ -33,20 +33,46 @@ uint64_t http_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-/* Appends s as a JSON string; control characters and quotes escaped, other
- * bytes as they are (paths are logged as received). */
+/* Length of the well-formed UTF-8 character at p (2 to 4 bytes), or 0 when
+ * the bytes there are not one (kura_utf8_chars is the strict judge). */
+static size_t utf8_char_len(const char *p)
+{
+    for (size_t n = 2; n <= 4; n++) {
+        if (strnlen(p, n) < n) /* the string ends inside */
+            return 0;
+        if (kura_utf8_chars(p, n) == 1)
+            return n;
+    }
+    return 0;
+}
+
+/* Appends s as a JSON string: quotes, backslashes and control characters
+ * escaped, UTF-8 characters as they are, and every byte that is not part of a
+ * well-formed one as \u00XX, so that a line stays JSON (RFC 8259 text is
+ * UTF-8) whatever bytes a client put in its path. */
 static void add_json_string(kura_buf *b, const char *s)
 {
     kura_buf_add(b, "\"");
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char esc[3] = {'\\', (char)*p, 0};
+    for (const char *p = s; *p;) {
+        unsigned char c = (unsigned char)*p;
+        size_t n;
+        if (c == '"' || c == '\\') {
+            char esc[3] = {'\\', (char)c, 0};
             kura_buf_add(b, esc);
-        } else if (*p < 0x20 || *p == 0x7f) {
-            kura_buf_addf(b, "\\u%04x", *p);
+            n = 1;
+        } else if (c < 0x20 || c == 0x7f) {
+            kura_buf_addf(b, "\\u%04x", c);
+            n = 1;
+        } else if (c < 0x80) {
+            kura_buf_addn(b, p, 1);
+            n = 1;
+        } else if ((n = utf8_char_len(p)) > 0) {
+            kura_buf_addn(b, p, n);
         } else {
-            kura_buf_addn(b, (const char *)p, 1);
+            kura_buf_addf(b, "\\u%04x", c);
+            n = 1;
         }
+        p += n;
     }
     kura_buf_add(b, "\"");
 }

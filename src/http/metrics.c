@@ -10,8 +10,8 @@
 #include "base/buf.h"
 #include "http/internal.h"
 
-static const unsigned statuses[HTTP_NSTATUS - 3] = {200, 201, 204, 400, 401, 404, 405, 409,
-                                                    413, 415, 422, 431, 500, 503, 304};
+static const unsigned statuses[HTTP_NSTATUS - 3] = {200, 201, 204, 400, 401, 404, 405, 409, 413,
+                                                    414, 415, 422, 431, 500, 501, 503, 304};
 /* The last three slots: any other 2xx/3xx, 4xx, 5xx. */
 
 static size_t status_slot(unsigned status)
@@ -143,6 +143,17 @@ char *http_metrics_text(const kura_http *srv, size_t *len)
             kura_buf_addf(&b, "kura_store_errors_total{store=\"%s\",op=\"%s\"} %llu\n",
                           store_names[s], op_names[o],
                           (unsigned long long)load(&m->store_errors[s][o]));
+    kura_buf_addf(&b,
+                  "# HELP kura_http_request_timeouts_total Connections closed because their "
+                  "request had not all arrived within request_timeout.\n"
+                  "# TYPE kura_http_request_timeouts_total counter\n"
+                  "kura_http_request_timeouts_total %llu\n"
+                  "# HELP kura_http_connections_refused_total Connections closed on accept, over "
+                  "max_conns_per_ip or max_conns.\n"
+                  "# TYPE kura_http_connections_refused_total counter\n"
+                  "kura_http_connections_refused_total %llu\n",
+                  (unsigned long long)load(&m->deadline_closed),
+                  (unsigned long long)load(&m->refused));
     kura_buf_addf(&b,
                   "# HELP kura_http_requests_in_flight Requests being served.\n"
                   "# TYPE kura_http_requests_in_flight gauge\n"

@@ -31,12 +31,18 @@ const char *http_status_title(unsigned status)
         return "Conflict";
     case 413:
         return "Content Too Large";
+    case 414:
+        return "URI Too Long";
     case 415:
         return "Unsupported Media Type";
     case 422:
         return "Unprocessable Content";
+    case 431:
+        return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
     case 503:
         return "Service Unavailable";
     default:
@@ -77,7 +83,7 @@ enum MHD_Result http_respond(http_req *r, unsigned status, const char *content_t
     r->answered = true;
     r->result = ret;
     r->status = status;
-    r->resp_bytes = len;
+    r->resp_bytes = r->head ? 0 : len; /* the body MHD sends: none for HEAD */
     return ret;
 }
 
@@ -103,6 +109,16 @@ static json_t *problem_new(unsigned status, const char *detail)
 {
     return json_pack("{s:s, s:s, s:i, s:s}", "type", "about:blank", "title",
                      http_status_title(status), "status", (int)status, "detail", detail);
+}
+
+char *http_problem_body(unsigned status, const char *detail)
+{
+    json_t *p = problem_new(status, detail);
+    if (!p)
+        p = problem_new(status, http_status_title(status));
+    char *text = p ? json_dumps(p, JSON_COMPACT) : NULL;
+    json_decref(p);
+    return text;
 }
 
 enum MHD_Result http_problem(http_req *r, unsigned status, const char *fmt, ...)

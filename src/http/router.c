@@ -201,7 +201,8 @@ void http_route_allow(const http_route *route, char *out, size_t size)
     out[0] = '\0';
     for (int i = 0; i < HTTP_NMETHODS; i++)
         if ((route->methods[i] || route->user[i]) && len < size) {
-            int w = snprintf(out + len, size - len, "%s%s", len ? ", " : "", method_names[i]);
+            int w = snprintf(out + len, size - len, "%s%s%s", len ? ", " : "", method_names[i],
+                             i == HTTP_GET ? ", HEAD" : "");
             if (w < 0)
                 break;
             len += (size_t)w;

@@ -20,62 +20,6 @@
 
 #include "http/internal.h"
 
-void kura_http_opts_default(kura_http_opts *o)
-{
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    *o = (kura_http_opts){
-        .bind = "127.0.0.1",
-        .port = 8080,
-        .threads = cpus > 0 ? (unsigned)cpus : 1,
-        .max_body = 64 * 1024,
-        .max_header = 32 * 1024,
-        .timeout_s = 15,
-        .max_conns = 1024,
-        .drain_s = 10,
-        .default_limit = 100,
-        .max_limit = 1000,
-        .session_ttl_s = 86400,
-        .log_level = KURA_LOG_INFO,
-        .log_fd = 2,
-    };
-}
-
-static bool parse_bool(const char *s, bool *out)
-{
-    static const char *const yes[] = {"1", "true", "yes", "on"};
-    static const char *const no[] = {"0", "false", "no", "off", ""};
-    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
-        if (strcasecmp(s, yes[i]) == 0)
-            return *out = true, true;
-    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
-        if (strcasecmp(s, no[i]) == 0)
-            return *out = false, true;
-    return false;
-}
-
-bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_error *err)
-{
-    const char *v;
-    if ((v = kura_config_get(cfg, "bind")) && *v)
-        o->bind = v;
-    if ((v = kura_config_get(cfg, "port")) && *v) {
-        char *end;
-        errno = 0;
-        long port = strtol(v, &end, 10);
-        if (errno || *end || port < 0 || port > 65535)
-            return kura_fail(err, KURA_CONFIG, NULL, "port: '%.32s' is not a port number", v);
-        o->port = (uint16_t)port;
-    }
-    if ((v = kura_config_get(cfg, "api_token")))
-        o->api_token = v;
-    if ((v = kura_config_get(cfg, "log_level")) && *v && !kura_log_level_parse(v, &o->log_level))
-        return kura_fail(err, KURA_CONFIG, NULL,
-                         "log_level: '%.32s' is not one of debug, info, warn, error, off", v);
-    if ((v = kura_config_get(cfg, "secure_cookies")) && !parse_bool(v, &o->secure_cookies))
-        return kura_fail(err, KURA_CONFIG, NULL, "secure_cookies: '%.32s' is not a boolean", v);
-    return true;
-}
-
 /* --- checks made when the headers are in ---------------------------------- */
 
 /* Whether the request carries the API token. Both sides are hashed first so
@@ -194,11 +138,37 @@ static bool append_body(http_req *r, const char *data, size_t n)
     return true;
 }
 
+/* MHD_OPTION_URI_LOG_CALLBACK: the request line is in; its target is not yet
+ * decoded nor split into path and parameters. */
+static void *on_target(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    kura_http *srv = cls;
+    http_conn *c = http_conn_of(conn);
+    if (c) {
+        http_head_target(&c->target, uri);
+        if (c->target.params > srv->opts.max_params)
+            http_quirk_drop_query(uri); /* refused (414): none is needed */
+    }
+    return NULL;
+}
+
+/* Refuses, before any body is read, a request whose head may not be served
+ * (head.c); MHD_YES and nothing queued when it may. */
+static enum MHD_Result check_head(http_req *r, const char *version)
+{
+    http_head_problem p;
+    if (http_head_check(r->srv, r->conn, r->link ? &r->link->target : NULL, version, &p))
+        return MHD_YES;
+    if (p.close) /* what follows on the connection cannot be trusted to be a request */
+        http_add_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    http_conn_arrived(r->link);
+    return http_problem(r, p.status, "%s", p.detail);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     kura_http *srv = cls;
     http_req *r = *con_cls;
     if (!r) {
@@ -216,17 +186,31 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->srv = srv;
         r->conn = conn;
         r->method = http_method_parse(method);
+        if (r->method == HTTP_OTHER && strcmp(method, MHD_HTTP_METHOD_HEAD) == 0) {
+            /* RFC 9110 9.3.2: HEAD is GET without the body, which MHD leaves out. */
+            r->method = HTTP_GET;
+            r->head = true;
+        }
         r->route = HTTP_ROUTE_NONE;
         r->start_us = http_now_us();
+        r->link = http_conn_of(conn);
+        if (r->link)
+            r->link->seen = true;
         *con_cls = r;
         atomic_fetch_add_explicit(&srv->metrics.in_flight, 1, memory_order_relaxed);
+        enum MHD_Result head = check_head(r, version);
+        if (r->answered)
+            return head;
         /* An answer queued in this first callback makes MHD close the connection
          * (it cannot know the body was consumed), so requests without a body are
          * checked and answered in the next one and keep their connection. Those
          * with a body are refused here, before it is read. */
         if (!has_body(r))
             return MHD_YES;
-        return check(r);
+        enum MHD_Result ret = check(r);
+        if (r->answered) /* nothing more will be read: the deadline is met */
+            http_conn_arrived(r->link);
+        return ret;
     }
     if (r->answered) { /* answered early: what is left of the body is dropped */
         *upload_data_size = 0;
@@ -244,6 +228,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return MHD_NO;
         return MHD_YES;
     }
+    http_conn_arrived(r->link); /* the final call: the request is all in */
     if (r->body_too_big)
         return http_problem(r, 413, "the body is larger than %zu bytes", srv->opts.max_body);
     if (!r->checked) {
@@ -257,9 +242,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     kura_http *srv = cls;
     http_req *r = *con_cls;
+    http_conn_request_done(http_conn_of(conn));
     if (!r)
         return;
     uint64_t micros = http_now_us() - r->start_us;
@@ -276,20 +261,82 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages about a client that went away mid-request: the
+ * client's doing, not the server's, so debug lines (an attack would otherwise
+ * write a warning per connection). Its messages are not translated. */
+static const char *const client_gone[] = {
+    "Connection socket is closed when reading request",
+    "Socket has been disconnected when reading request",
+    "Connection was closed by remote side with incomplete request",
+    "Failed to send the response headers", /* also after kura's own answer (mhd_quirks.c) */
+};
+
+/* Its messages about a malformed request it answers itself: the client's error. */
+static const char *const client_error[] = {
+    "Failed to parse `Content-Length' header",
+    "Too large value of 'Content-Length' header",
+};
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
+    kura_http *srv = cls;
+    /* One per refused connection: counted, and reported a tick at a time by
+     * the watchdog rather than line by line. */
+    static const char refused[] = "Server reached connection limit";
+    if (strncmp(fmt, refused, sizeof refused - 1) == 0) {
+        atomic_fetch_add_explicit(&srv->metrics.refused, 1, memory_order_relaxed);
+        return;
+    }
+    if (http_quirk_error_log(srv, fmt, ap))
+        return; /* answered by kura, which logged it */
+    kura_log_level level = KURA_LOG_WARN;
+    for (size_t i = 0; i < sizeof client_gone / sizeof client_gone[0]; i++)
+        if (strncmp(fmt, client_gone[i], strlen(client_gone[i])) == 0)
+            level = KURA_LOG_DEBUG;
+    for (size_t i = 0; i < sizeof client_error / sizeof client_error[0]; i++)
+        if (strncmp(fmt, client_error[i], strlen(client_error[i])) == 0)
+            level = KURA_LOG_INFO;
+    static const char answered[] = "Error processing request (HTTP response code is %u";
+    if (strncmp(fmt, answered, sizeof answered - 1) == 0) {
+        va_list copy;
+        va_copy(copy, ap);
+        unsigned status = va_arg(copy, unsigned);
+        va_end(copy);
+        if (status >= 400 && status < 500)
+            level = KURA_LOG_INFO; /* libmicrohttpd's own 4xx: a bad request, not a fault */
+    }
+    if (level < srv->opts.log_level)
+        return;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    http_log(cls, KURA_LOG_WARN, "libmicrohttpd: %s", msg);
+    http_log(srv, level, "libmicrohttpd: %s", msg);
 }
 
 /* --- build, listen and stop ------------------------------------------------ */
 
+/*
+ * libmicrohttpd keeps a connection's request in one memory pool of a fixed
+ * size: the bytes read (the head, and whatever of the body came with it), a
+ * 64-byte record for each header field, cookie and query parameter, the
+ * Cookie value copied to be split, a folded field copied to be joined, and
+ * the answer's head. When they do not fit it refuses the request, and with
+ * too many parameters it cannot even answer (mhd_quirks.c). The first read
+ * of a request may take half the pool, so the records and copies of the
+ * biggest request within the limits must fit in the other half.
+ */
+#define MHD_RECORD_BYTES 64 /* sizeof (struct MHD_HTTP_Header), 16-byte aligned */
+static size_t connection_memory(const kura_http_opts *o)
+{
+    size_t records = ((size_t)o->max_params + o->max_fields) * MHD_RECORD_BYTES;
+    return 2 * (records + 2 * o->max_header) + 16 * 1024;
+}
+
 static void free_server(kura_http *srv)
 {
+    http_conns_stop(srv);
     for (size_t i = 0; i < srv->nowned; i++)
         free(srv->owned[i]);
     free(srv->owned);
@@ -314,12 +361,8 @@ kura_http *kura_http_new(kura_app *app, const kura_http_opts *opts, kura_error *
         kura_fail(err, KURA_INVALID, NULL, "no app to serve");
         return NULL;
     }
-    if (o.threads == 0 || o.threads > 1024 || o.max_body == 0 || o.max_header < 4096 ||
-        o.max_limit < 1 || o.default_limit < 1 || o.default_limit > o.max_limit ||
-        o.session_ttl_s == 0) {
-        kura_fail(err, KURA_CONFIG, NULL, "HTTP options out of range");
+    if (!http_opts_check(&o, err))
         return NULL;
-    }
     if (sodium_init() < 0) {
         kura_fail(err, KURA_CONFIG, NULL, "libsodium could not be initialised");
         return NULL;
@@ -376,20 +419,28 @@ bool kura_http_listen(kura_http *srv, kura_error *err)
                          srv->bind);
     }
     /* The table is final from here on: the counters can be sized to it. */
-    if (!http_metrics_init(srv, err))
+    if (!http_metrics_init(srv, err) || !http_conns_init(srv, err))
         return false;
 
+    srv->quirks = http_quirks_needed();
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     srv->daemon = MHD_start_daemon(
         flags, o->port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, srv,
         MHD_OPTION_SOCK_ADDR, &addr.sa, MHD_OPTION_THREAD_POOL_SIZE, o->threads,
         MHD_OPTION_CONNECTION_TIMEOUT, o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        o->max_header, MHD_OPTION_CONNECTION_LIMIT, o->max_conns, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_END);
+        connection_memory(o), MHD_OPTION_URI_LOG_CALLBACK, on_target, srv,
+        MHD_OPTION_CONNECTION_LIMIT, o->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        o->max_conns_per_ip, MHD_OPTION_NOTIFY_CONNECTION, http_conns_notify, srv,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
     if (!srv->daemon)
         return kura_fail(err, KURA_IO, NULL, "cannot listen on %.64s port %u: %s", srv->bind,
                          (unsigned)o->port, strerror(errno));
+    if (!http_conns_start(srv, err)) {
+        MHD_stop_daemon(srv->daemon);
+        srv->daemon = NULL;
+        return false;
+    }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
     srv->port = info ? info->port : o->port;
     http_log_take_libraries(srv);
@@ -437,6 +488,7 @@ void kura_http_stop(kura_http *srv)
     }
     int64_t left = atomic_load(&srv->metrics.in_flight);
     MHD_stop_daemon(srv->daemon);
+    http_conns_stop(srv); /* its last report before "stopped" */
     http_log_release_libraries(srv);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);

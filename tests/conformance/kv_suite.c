@@ -23,7 +23,7 @@
 
 #include <cmocka.h>
 
-#include "poll.h"
+#include "wait_until.h"
 #include "servers.h"
 
 #include <kura/kv.h>

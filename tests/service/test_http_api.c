@@ -29,7 +29,7 @@
 #include <kura/http.h>
 #include <kura/kura.h>
 
-#include "poll.h"
+#include "wait_until.h"
 #include "unit/t_user.h"
 
 static kura_model t_doc_model; /* t_user's fields, as documents */
@@ -597,7 +597,7 @@ static void custom_handlers(void **state)
     /* A method the pattern lacks: 405 with the ones it has. */
     r = call(&s, "DELETE", "/raw", NULL, NULL, "Bearer tok");
     expect(&r, 405);
-    assert_non_null(strstr(r.headers, "Allow: GET, PUT"));
+    assert_non_null(strstr(r.headers, "Allow: GET, HEAD, PUT"));
     r = GET(&s, "/hello");
     expect(&r, 404);
     /* A handler that answers nothing still gets an answer; errors map as documented. */

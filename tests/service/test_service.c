@@ -27,7 +27,7 @@
 #include <kura/http.h>
 
 #include "guide_app.h"
-#include "poll.h"
+#include "wait_until.h"
 #include "servers.h"
 #include "me_user.h"
 #include "sa_user.h"
@@ -633,11 +633,11 @@ static void method_not_allowed(void **state)
     (void)state;
     struct {
         const char *method, *path, *allow;
-    } cases[] = {{"PUT", "/users/1", "GET, PATCH, DELETE"},
-                 {"DELETE", "/users", "GET, POST"},
-                 {"POST", "/users/1", "GET, PATCH, DELETE"},
-                 {"POST", "/health", "GET"},
-                 {"BREW", "/users", "GET, POST"}};
+    } cases[] = {{"PUT", "/users/1", "GET, HEAD, PATCH, DELETE"},
+                 {"DELETE", "/users", "GET, HEAD, POST"},
+                 {"POST", "/users/1", "GET, HEAD, PATCH, DELETE"},
+                 {"POST", "/health", "GET, HEAD"},
+                 {"BREW", "/users", "GET, HEAD, POST"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         response r = REQ(cases[i].method, cases[i].path);
         json_decref(expect_problem(&r, 405));

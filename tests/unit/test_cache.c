@@ -22,7 +22,7 @@
 
 #include <kura/kura.h>
 
-#include "poll.h"
+#include "wait_until.h"
 #include "servers.h"
 
 #include "unit/t_user.h"

@@ -17,7 +17,7 @@
 
 #include <kura/kura.h>
 
-#include "poll.h"
+#include "wait_until.h"
 #include "servers.h"
 
 #include "kv/kv_private.h"

@@ -1,5 +1,5 @@
 /*
- * poll.h — waiting in tests: poll a condition until it holds or a deadline passes,
+ * wait_until.h — waiting in tests: poll a condition until it holds or a deadline passes,
  * instead of sleeping a guessed time. A loaded machine (ASan, two cores, parallel
  * ctest) only makes the wait longer, never the test wrong; the assertion after the
  * wait says what was expected.
@@ -7,8 +7,8 @@
  *     KURA_POLL(!key_exists("t"), 5000);
  *     assert_false(key_exists("t"));
  */
-#ifndef KURA_TEST_POLL_H
-#define KURA_TEST_POLL_H
+#ifndef KURA_TEST_WAIT_UNTIL_H
+#define KURA_TEST_WAIT_UNTIL_H
 
 #include <time.h>
 

@@ -1,0 +1,101 @@
+/*
+ * opts.c — the server's options: their defaults, the app settings that set
+ * them (kura_http_opts_from_config) and the ranges kura_http_new accepts.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "http/internal.h"
+
+void kura_http_opts_default(kura_http_opts *o)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (kura_http_opts){
+        .bind = "127.0.0.1",
+        .port = 8080,
+        .threads = cpus > 0 ? (unsigned)cpus : 1,
+        .max_body = 64 * 1024,
+        .max_header = 32 * 1024,
+        .timeout_s = 15,
+        .max_conns = 1024,
+        .drain_s = 10,
+        .default_limit = 100,
+        .max_limit = 1000,
+        .session_ttl_s = 86400,
+        .log_level = KURA_LOG_INFO,
+        .log_fd = 2,
+        .request_timeout_s = 30,
+        .max_conns_per_ip = 64,
+        .max_params = 128,
+        .max_fields = 128,
+    };
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    static const char *const yes[] = {"1", "true", "yes", "on"};
+    static const char *const no[] = {"0", "false", "no", "off", ""};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        if (strcasecmp(s, yes[i]) == 0)
+            return *out = true, true;
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        if (strcasecmp(s, no[i]) == 0)
+            return *out = false, true;
+    return false;
+}
+
+/* A whole number from 0 to max, as the setting `name`. */
+static bool parse_unsigned(const char *name, const char *v, unsigned long max, unsigned *out,
+                           kura_error *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*v < '0' || *v > '9' || errno || *end || n > max)
+        return kura_fail(err, KURA_CONFIG, NULL, "%s: '%.32s' is not a whole number from 0 to %lu",
+                         name, v, max);
+    *out = (unsigned)n;
+    return true;
+}
+
+bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_error *err)
+{
+    const char *v;
+    if ((v = kura_config_get(cfg, "bind")) && *v)
+        o->bind = v;
+    if ((v = kura_config_get(cfg, "port")) && *v) {
+        char *end;
+        errno = 0;
+        long port = strtol(v, &end, 10);
+        if (errno || *end || port < 0 || port > 65535)
+            return kura_fail(err, KURA_CONFIG, NULL, "port: '%.32s' is not a port number", v);
+        o->port = (uint16_t)port;
+    }
+    if ((v = kura_config_get(cfg, "api_token")))
+        o->api_token = v;
+    if ((v = kura_config_get(cfg, "log_level")) && *v && !kura_log_level_parse(v, &o->log_level))
+        return kura_fail(err, KURA_CONFIG, NULL,
+                         "log_level: '%.32s' is not one of debug, info, warn, error, off", v);
+    if ((v = kura_config_get(cfg, "secure_cookies")) && !parse_bool(v, &o->secure_cookies))
+        return kura_fail(err, KURA_CONFIG, NULL, "secure_cookies: '%.32s' is not a boolean", v);
+    if ((v = kura_config_get(cfg, "request_timeout")) && *v &&
+        !parse_unsigned("request_timeout", v, 86400, &o->request_timeout_s, err))
+        return false;
+    if ((v = kura_config_get(cfg, "max_conns_per_ip")) && *v &&
+        !parse_unsigned("max_conns_per_ip", v, 1000000, &o->max_conns_per_ip, err))
+        return false;
+    return true;
+}
+
+bool http_opts_check(const kura_http_opts *o, kura_error *err)
+{
+    if (o->threads == 0 || o->threads > 1024 || o->max_body == 0 || o->max_header < 4096 ||
+        o->max_limit < 1 || o->default_limit < 1 || o->default_limit > o->max_limit ||
+        o->session_ttl_s == 0 || o->max_conns == 0 || o->request_timeout_s > 86400 ||
+        o->max_header > 16 * 1024 * 1024 || o->max_params > 65536 || o->max_fields < 8 ||
+        o->max_fields > 65536)
+        return kura_fail(err, KURA_CONFIG, NULL, "HTTP options out of range");
+    return true;
+}
