@@ -200,7 +200,7 @@ static bool map_type_fixed(const cat_column *c, kura_type *type, int *max_chars,
         *max_chars = 0;
         *fixed = type_map[i].fixed;
         if (type_map[i].sized) {
-            if (len > 0 && len <= KURA__SCHEMA_MAX_CHARS)
+            if (len > 0 && len <= KURA__MAX_CHARS)
                 *max_chars = (int)len;
             else
                 *type = KURA_TYPE_TEXT; /* unbounded (or too long for a fixed member) */

@@ -313,9 +313,10 @@ static void test_errors_name_model_and_field(void **state)
     refused(M("{\"name\": \"a\", \"type\": \"int32\", \"min\": 3, \"max\": 1}"),
             "greater than max");
     refused(M("{\"name\": \"a\", \"type\": \"int32\", \"default\": \"x\"}"), "default must be");
-    refused(M("{\"name\": \"a\", \"type\": \"int32\", \"default\": 5000000000}"), "does not fit");
+    refused(M("{\"name\": \"a\", \"type\": \"int32\", \"default\": 5000000000}"),
+            "default is out of range for a 32-bit integer");
     refused(M("{\"name\": \"a\", \"type\": \"string\", \"max_chars\": 2, \"default\": \"abc\"}"),
-            "longer than max_chars");
+            "model m, field a: default is longer than 2 characters");
     refused(M("{\"name\": \"a\", \"type\": \"datetime\", \"default\": 1}"), "take no default");
     refused(M("{\"name\": \"a\", \"type\": \"bool\", \"choices\": [\"x\"]}"), "choices apply");
     refused("{\"models\": [{\"name\": \"m\", \"store\": \"kv\", \"fields\": []}]}",
