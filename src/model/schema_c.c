@@ -5,8 +5,8 @@
  * `kura_base base`, each declared as its type's entry says (model/types.h), so
  * the compiled struct has the runtime layout; the descriptor uses the same
  * KURA_* macros a person would write, which check the member types at compile
- * time (KURA_MODEL, or KURA_MODEL_EX for a model without created_at and
- * updated_at).
+ * time (KURA_MODEL; KURA_MODEL_KEYED for a key other than int64; KURA_MODEL_EX
+ * for a model without created_at and updated_at).
  */
 #include "model/schema_private.h"
 #include "model/types.h"
@@ -155,6 +155,14 @@ static void member(kura_buf *b, const kura_field *f)
     kura_buf_add(b, ";\n");
 }
 
+/* The key kind's constant: KURA_KEY_ and its name in capitals. */
+static void key_constant(kura_buf *b, kura_key_kind kind)
+{
+    kura_buf_add(b, "KURA_KEY_");
+    for (const char *c = kura_key_kind_name(kind); *c; c++)
+        kura_buf_addf(b, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+}
+
 static bool add_model(kura_buf *b, const kura_schema *s, size_t mi, kura_error *err)
 {
     const kura_model *m = kura_schema_model(s, mi);
@@ -183,13 +191,21 @@ static bool add_model(kura_buf *b, const kura_schema *s, size_t mi, kura_error *
         kura_buf_addf(b, "/* %s has no fields of its own: KURA_MODEL needs at least one. */\n", t);
         return true;
     }
-    /* KURA_MODEL, or KURA_MODEL_EX for a model without timestamps. */
+    /* KURA_MODEL for the defaults, KURA_MODEL_KEYED for another key, KURA_MODEL_EX
+     * for a model without timestamps. */
     bool stamps = kura_model_has_timestamps(m);
     kura_buf_addf(b, "const kura_model %s_model = %s(\n    %s, ", t,
-                  stamps ? "KURA_MODEL" : "KURA_MODEL_EX", t);
+                  !stamps                    ? "KURA_MODEL_EX"
+                  : m->key != KURA_KEY_INT64 ? "KURA_MODEL_KEYED"
+                                             : "KURA_MODEL",
+                  t);
     c_string(b, t);
+    if (!stamps || m->key != KURA_KEY_INT64) {
+        kura_buf_add(b, ", ");
+        key_constant(b, m->key);
+    }
     if (!stamps)
-        kura_buf_add(b, ", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS");
+        kura_buf_add(b, ", KURA_MODEL_NO_TIMESTAMPS");
     for (size_t i = 0; i < m->nfields; i++) {
         const kura_field *f = &m->fields[i];
         const kura_type_info *ti = kura__type(f->type);

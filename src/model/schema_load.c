@@ -6,6 +6,7 @@
  * the model and the field at fault.
  */
 #include "model/schema_private.h"
+#include "model/model_private.h"
 #include "model/types.h"
 
 #include <errno.h>
@@ -286,8 +287,8 @@ static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, 
            load_default(f, json_object_get(jf, "default"), w, err);
 }
 
-static const char *const model_keys[] = {"name",   "store",    "path", "timestamps",
-                                         "fields", "warnings", NULL};
+static const char *const model_keys[] = {"name",       "store",  "path",     "key",
+                                         "timestamps", "fields", "warnings", NULL};
 
 static bool load_model(kura_schema *s, const json_t *jm, size_t pos, kura_error *err)
 {
@@ -327,6 +328,9 @@ static bool load_model(kura_schema *s, const json_t *jm, size_t pos, kura_error 
         if (!(m->path = strdup(json_string_value(v))))
             return oom(err);
     }
+    v = json_object_get(jm, "key");
+    if (v && !(json_is_string(v) && kura__key_kind_from_name(json_string_value(v), &m->model.key)))
+        return bad(err, &w, "key must be \"int64\", \"uuid\", \"objectid\" or \"string\"");
     bool timestamps = true;
     if (!get_bool(jm, "timestamps", &timestamps, &w, err))
         return false;

@@ -112,6 +112,8 @@ static bool add_model(kura_buf *b, const kura_schema_entry *e, const kura__strs 
         add_json(b, path ? json_string(path) : NULL);
         free(path);
     }
+    if (m->key != KURA_KEY_INT64) /* written only when not the default */
+        kura_buf_addf(b, ",\n      \"key\": \"%s\"", kura_key_kind_name(m->key));
     if (!kura_model_has_timestamps(m)) /* written only when not the default */
         kura_buf_add(b, ",\n      \"timestamps\": false");
     kura_buf_add(b, ",\n      \"fields\": [");
