@@ -250,6 +250,8 @@ static const char *map_column(const cat_column *c, col_type *out)
     if (nums < 0 || i == sizeof type_map / sizeof type_map[0])
         return unmapped;
     *out = (col_type){.type = type_map[i].type, .fixed = type_map[i].fixed};
+    if (out->type == KURA_TYPE_TEXT && nums == 2)
+        out->type = KURA_TYPE_DECIMAL; /* TEXT(p,s): kura's own decimal column on SQLite */
     switch (kura__type(out->type)->args) {
     case KURA_ARGS_CHARS: {
         long long len = nums ? num[0] : c->len;
