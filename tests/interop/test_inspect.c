@@ -712,6 +712,86 @@ static void test_postgresql_flask_types_and_keys(void **state)
     PQfinish(pg);
 }
 
+/* A table kura made (kura_create: the columns kura_migrate makes too) with a field of
+ * each text-valued type and json, keyed by ObjectIds. */
+typedef struct own {
+    kura_base base;
+    char u[KURA_UUID_BYTES];
+    char o[KURA_OBJECTID_BYTES];
+    char d[KURA_DATE_BYTES];
+    char p[KURA_DECIMAL_BYTES(9)];
+    char *j;
+} own;
+static const kura_model own_model = KURA_MODEL_KEYED(
+    own, "insp_own", KURA_KEY_OBJECTID, KURA_UUID(own, u), KURA_OBJECTID(own, o),
+    KURA_DATE(own, d, .index = true),
+    KURA_DECIMAL(own, p, 9, 3, .has_default = true, .default_string = "1.500"), KURA_JSON(own, j));
+
+static void kura_table_reads_back(const char *url, const char *json_type)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("%s", err.message);
+    assert_true(kura_drop(db, &own_model, &err));
+    assert_true(kura_create(db, &own_model, &err));
+    for (int i = 0; i < 2; i++) {
+        own x;
+        kura_init(&own_model, &x);
+        kura_uuid_new(x.u);
+        kura_objectid_new(x.o);
+        snprintf(x.d, sizeof x.d, "2020-01-0%d", i + 1);
+        kura_set_text(&x.j, "{\"n\": 1}");
+        if (!kura_insert(db, &own_model, &x, &err))
+            fail_msg("%s", err.message);
+        kura_clear(&own_model, &x);
+    }
+    kura_schema *s = inspect(url);
+    char *text = kura_schema_to_string(s, &err);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "      \"name\": \"insp_own\",\n"
+             "      \"store\": \"sql\",\n"
+             "      \"path\": \"/insp_own\",\n"
+             "      \"key\": \"objectid\",\n"
+             "      \"fields\": [\n"
+             "        {\"name\": \"u\", \"type\": \"uuid\"},\n"
+             "        {\"name\": \"o\", \"type\": \"objectid\"},\n"
+             "        {\"name\": \"d\", \"type\": \"date\", \"index\": true},\n"
+             "        {\"name\": \"p\", \"type\": \"decimal\", \"precision\": 9, \"scale\": 3, "
+             "\"default\": \"1.500\"},\n"
+             "        {\"name\": \"j\", \"type\": \"%s\"}\n"
+             "      ]\n",
+             json_type);
+    if (!text || !strstr(text, want))
+        fail_msg("inspected:\n%s\nexpected within:\n%s", text ? text : err.message, want);
+    /* kura_migrate finds the table as the inspected model would make it. */
+    const kura_model *m = kura_schema_find(s, "insp_own");
+    char *script = NULL;
+    size_t changes = 99;
+    if (!kura_migrate(db, &m, 1, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err))
+        fail_msg("migrate: %s", err.message);
+    assert_int_equal(changes, 0);
+    free(script);
+    assert_true(kura_drop(db, &own_model, &err));
+    kura_store_close(db);
+    free(text);
+    kura_schema_free(s);
+}
+
+/* kura's own columns read back as their types: SQLite's CHAR(36), CHAR(24),
+ * DATE and TEXT(p,s) (json is TEXT there: text), PostgreSQL's UUID, CHAR(24),
+ * DATE, NUMERIC(p,s) and JSONB; the ObjectId key from its values. */
+static void test_kura_tables_read_back(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/own.db", dir);
+    kura_table_reads_back(url, "text");
+    if (pg_test_url())
+        kura_table_reads_back(pg_test_url(), "json");
+}
+
 /* Runs `kura ARGS` with KURA_DATABASE_URL unset; returns its exit status, stdout in out. */
 static int kura_cli(const char *args, char *out, size_t cap)
 {
@@ -1059,6 +1139,7 @@ int main(void)
         cmocka_unit_test(test_c_declarations_compile_with_the_same_layout),
         cmocka_unit_test(test_postgresql_tables),
         cmocka_unit_test(test_postgresql_flask_types_and_keys),
+        cmocka_unit_test(test_kura_tables_read_back),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_document_collections_are_sampled),
         cmocka_unit_test(test_collection_without_stamps),
