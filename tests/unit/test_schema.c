@@ -805,6 +805,23 @@ static void test_new_type_options(void **state)
     kura_schema_free(s);
 }
 
+/* docs/schema-file.md's invoice, as the page writes it in C. */
+typedef struct invoice {
+    kura_base base;
+    char total[KURA_DECIMAL_BYTES(10)];
+    char due[KURA_DATE_BYTES];
+    char customer[KURA_OBJECTID_BYTES];
+    char payment[KURA_UUID_BYTES];
+    char *lines;
+} invoice;
+
+static const kura_model invoice_model = KURA_MODEL_EX(
+    invoice, "invoice", KURA_KEY_UUID, KURA_MODEL_NO_TIMESTAMPS,
+    KURA_DECIMAL(invoice, total, 10, 2, .has_default = true, .default_string = "0.00"),
+    KURA_DATE(invoice, due, .index = true), KURA_OBJECTID(invoice, customer),
+    KURA_UUID(invoice, payment, .unique = true),
+    KURA_JSON(invoice, lines, .has_default = true, .default_string = "[]"));
+
 /* The full example of docs/schema-file.md (its first json block) loads as documented. */
 static void test_documented_example_loads(void **state)
 {
@@ -825,13 +842,16 @@ static void test_documented_example_loads(void **state)
     kura_schema *s = kura_schema_load_string(start, &err);
     if (!s)
         fail_msg("%s", err.message);
-    assert_int_equal(kura_schema_count(s), 2);
+    assert_int_equal(kura_schema_count(s), 3);
     const kura_model *u = kura_schema_find(s, "sa_user");
     assert_non_null(u);
     assert_int_equal(u->nfields, 10);
     assert_string_equal(kura_schema_path(s, 0), "/users");
     assert_int_equal(kura_schema_store_of(s, 1), KURA_SCHEMA_DOCUMENTS);
     assert_string_equal(kura_schema_path(s, 1), "/me_user");
+    assert_int_equal(kura_schema_model(s, 1)->key, KURA_KEY_OBJECTID);
+    /* The page's invoice struct and descriptor, with the layout of the file's. */
+    same_model(kura_schema_find(s, "invoice"), &invoice_model);
     kura_schema_free(s);
 }
 
