@@ -87,7 +87,7 @@ bool kura__default_from_json(kura_field *f, const json_t *v, kura_error *err)
         return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
     kura_error e;
     kura_error_clear(&e);
-    char why[128];
+    char why[128] = "";
     bool ok = false;
     if (!ti->from_json(&tmp, v, m, &e)) {
         if (e.code == KURA_NOMEM)
