@@ -740,7 +740,7 @@ static void kura_table_reads_back(const char *url, const char *json_type)
         kura_init(&own_model, &x);
         kura_uuid_new(x.u);
         kura_objectid_new(x.o);
-        snprintf(x.d, sizeof x.d, "2020-01-0%d", i + 1);
+        snprintf(x.d, sizeof x.d, "2020-01-0%c", (char)('1' + i % 9));
         kura_set_text(&x.j, "{\"n\": 1}");
         if (!kura_insert(db, &own_model, &x, &err))
             fail_msg("%s", err.message);
@@ -1040,10 +1040,11 @@ static void keyed_collections(const char *url)
             kura_init(m, &d);
             if (k == 2)
                 snprintf(d.base.key, sizeof d.base.key, "doc-%d", i);
-            snprintf(d.u, sizeof d.u, "123e4567-e89b-42d3-a456-42661417400%d", i);
-            snprintf(d.o, sizeof d.o, "6750a1c2e4b0c3d2a1f0000%d", i);
-            snprintf(d.d, sizeof d.d, "2024-02-2%d", 7 + i);
-            snprintf(d.p, sizeof d.p, "%d.50", i);
+            char digit = (char)('0' + i % 10); /* one character: the arrays are exactly sized */
+            snprintf(d.u, sizeof d.u, "123e4567-e89b-42d3-a456-42661417400%c", digit);
+            snprintf(d.o, sizeof d.o, "6750a1c2e4b0c3d2a1f0000%c", digit);
+            snprintf(d.d, sizeof d.d, "2024-02-2%c", (char)(digit + 7));
+            snprintf(d.p, sizeof d.p, "%c.50", digit);
             kura_set_text(&d.j, "{\"k\": [1, \"two\"]}");
             kura_set_text(&d.mixed, i == 0 ? "5" : i == 1 ? "\"five\"" : "{\"n\": 5}");
             /* UUID-shaped, but one is not canonical (upper case): text */

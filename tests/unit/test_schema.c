@@ -198,12 +198,13 @@ static void fill(rt_user *u, const kura_model *m, int i)
     kura_tags_add(&u->tags, "a");
     kura_tags_add(&u->tags, "日本");
     u->small = -i;
-    snprintf(u->uid, sizeof u->uid, "123e4567-e89b-42d3-a456-42661417400%d", i);
-    snprintf(u->price, sizeof u->price, "-1234567.8%d", i);
+    char digit = (char)('0' + i % 10); /* one character: the arrays are exactly sized */
+    snprintf(u->uid, sizeof u->uid, "123e4567-e89b-42d3-a456-42661417400%c", digit);
+    snprintf(u->price, sizeof u->price, "-1234567.8%c", digit);
     kura_set_text(&u->meta,
                   i == 1 ? "{\"k\": [1, 2.5, \"x\", null, {\"n\": false}]}" : "[\"é\", 7]");
-    snprintf(u->day, sizeof u->day, "1999-12-%02d", 20 + i);
-    snprintf(u->oid, sizeof u->oid, "6750a1c2e4b0c3d2a1f0000%d", i);
+    snprintf(u->day, sizeof u->day, "1999-12-2%c", digit);
+    snprintf(u->oid, sizeof u->oid, "6750a1c2e4b0c3d2a1f0000%c", digit);
     u->weight = 1.5 * i;
     kura_copy_string(u->cents, sizeof u->cents, "9999999999999999999999999999999999");
     if (i == 2) { /* a NULL reads back as NULL and 0 */
