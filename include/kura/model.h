@@ -207,6 +207,9 @@ void kura_objectid_new(char out[KURA_OBJECTID_BYTES]);
  */
 #define KURA_DECIMAL_BYTES(precision) ((precision) + 4)
 
+/* The most digits a DECIMAL field may have (its precision: 1..KURA_DECIMAL_MAX_PRECISION). */
+#define KURA_DECIMAL_MAX_PRECISION 34
+
 /* Writes `text` (any decimal notation, e.g. "1.5", "-3", "2.50e1") as the
  * canonical text of a DECIMAL(precision, scale) into out (out_size bytes).
  * Returns false when it is not a decimal, does not fit exactly, or out is too
@@ -366,7 +369,7 @@ bool kura_model_has_timestamps(const kura_model *model);
 #define KURA_DECIMAL(T, m, p, s, ...)                                                              \
     {                                                                                              \
         KURA__TEXT_FIELD(T, m, KURA_TYPE_DECIMAL, KURA_DECIMAL_BYTES(p)) +                         \
-            KURA__CHECK((p) >= 1 && (p) <= 34 && (s) >= 0 && (s) <= (p)),                          \
+            KURA__CHECK((p) >= 1 && (p) <= KURA_DECIMAL_MAX_PRECISION && (s) >= 0 && (s) <= (p)),  \
             .precision = (p), .scale = (s), __VA_ARGS__                                            \
     }
 #define KURA_JSON(T, m, ...)                                                                       \

@@ -28,7 +28,7 @@ json_t *kura_field_json_schema(const kura_field *f)
         json_object_set_new(s, "format", json_string(ti->js_format));
     if (ti->js_pattern)
         json_object_set_new(s, "pattern", json_string(ti->js_pattern));
-    if (ti->sql_args == KURA_SQL_ARGS_CHARS && f->max_chars > 0)
+    if (ti->args == KURA_ARGS_CHARS && f->max_chars > 0)
         json_object_set_new(s, "maxLength", json_integer(f->max_chars));
     if (f->type == KURA_TYPE_TAGS) {
         json_t *item = json_pack("{s:s, s:i}", "type", "string", "maxLength", KURA_TAG_CHARS);
@@ -82,7 +82,7 @@ json_t *kura_field_example(const kura_field *f)
     if (json_is_real(v) && f->has_range &&
         (json_real_value(v) < (double)f->min || json_real_value(v) > (double)f->max))
         json_real_set(v, (double)f->min);
-    if (json_is_string(v) && ti->sql_args == KURA_SQL_ARGS_CHARS && f->max_chars > 0 &&
+    if (json_is_string(v) && ti->args == KURA_ARGS_CHARS && f->max_chars > 0 &&
         json_string_length(v) > (size_t)f->max_chars) {
         /* Too long for the field: as many of the example's characters as fit (ASCII). */
         char cut[KURA_TAG_CHARS + 32];

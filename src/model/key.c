@@ -1,5 +1,6 @@
 /* key.c — model keys: their names, their text forms, making new ones. */
 #include "kura/model.h"
+#include "model/model_private.h"
 
 #include <bson/bson.h>
 #include <errno.h>
@@ -28,6 +29,16 @@ const char *kura_key_kind_name(kura_key_kind kind)
         return "string";
     }
     return "unknown";
+}
+
+bool kura__key_kind_from_name(const char *name, kura_key_kind *out)
+{
+    for (int k = KURA_KEY_INT64; k <= KURA_KEY_STRING; k++)
+        if (strcmp(kura_key_kind_name((kura_key_kind)k), name) == 0) {
+            *out = (kura_key_kind)k;
+            return true;
+        }
+    return false;
 }
 
 bool kura_key_is_set(const kura_model *model, const void *obj)

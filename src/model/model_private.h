@@ -47,6 +47,10 @@ static inline const void *kura__cmember(const void *obj, const kura_field *field
     return (const char *)obj + field->offset;
 }
 
+/* The key kind named `name` (kura_key_kind_name's: "int64", "uuid", "objectid",
+ * "string"); false, leaving *out untouched, for any other name. */
+bool kura__key_kind_from_name(const char *name, kura_key_kind *out);
+
 /* A kura_tags as a JSON array of strings (new reference; NULL on out of memory
  * or invalid UTF-8), and back: anything but an array of at most KURA_TAGS_MAX
  * strings that fit an item is KURA_VALIDATION naming the field. Used by the

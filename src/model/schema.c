@@ -1,5 +1,6 @@
 /* schema.c — the schema object: building, laying out, reading and freeing runtime models. */
 #include "model/schema_private.h"
+#include "model/types.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -120,11 +121,11 @@ bool kura__smodel_layout(kura__smodel *m, kura_error *err)
     size_t offset = sizeof(kura_base), align = _Alignof(kura_base);
     for (size_t i = 0; i < m->model.nfields; i++) {
         kura_field *f = &m->fields[i];
-        size_t a = kura__schema_type_align(f->type);
-        size_t size = kura__schema_type_size(f->type, f->max_chars);
-        if (size == 0)
+        if ((unsigned)f->type >= KURA_TYPE_COUNT)
             return kura_fail(err, KURA_CONFIG, f->name, "model %s, field %s: unknown type", m->name,
                              f->name);
+        size_t a = kura__type(f->type)->align;
+        size_t size = kura__member_bytes(f);
         offset = round_up(offset, a);
         f->offset = offset;
         f->size = size;

@@ -2,13 +2,14 @@
  * schema_c.c — a schema's models as C declarations (kura inspect --c).
  *
  * The struct for a model lists its members in field order after
- * `kura_base base`, with the member types of schema_types.c, so the compiled
- * struct has the runtime layout; the descriptor uses the same KURA_* macros a
- * person would write, which check the member types at compile time
- * (KURA_MODEL, or KURA_MODEL_EX with KURA_MODEL_NO_TIMESTAMPS for a model
- * without created_at and updated_at).
+ * `kura_base base`, each declared as its type's entry says (model/types.h), so
+ * the compiled struct has the runtime layout; the descriptor uses the same
+ * KURA_* macros a person would write, which check the member types at compile
+ * time (KURA_MODEL; KURA_MODEL_KEYED for a key other than int64; KURA_MODEL_EX
+ * for a model without created_at and updated_at).
  */
 #include "model/schema_private.h"
+#include "model/types.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +94,8 @@ static void c_comment(kura_buf *b, const char *prefix, const char *text)
 
 static void field_options(kura_buf *b, const kura_field *f)
 {
-    if (f->type == KURA_TYPE_TAGS && f->max_chars > 0)
+    const kura_type_info *ti = kura__type(f->type);
+    if (ti->chars_limit && ti->args != KURA_ARGS_CHARS && f->max_chars > 0)
         kura_buf_addf(b, ", .max_chars = %d", f->max_chars);
     if (f->index)
         kura_buf_add(b, ", .index = true");
@@ -101,7 +103,7 @@ static void field_options(kura_buf *b, const kura_field *f)
         kura_buf_add(b, ", .unique = true");
     if (f->required)
         kura_buf_add(b, ", .required = true");
-    if (f->choices) {
+    if (f->choices && ti->choices) {
         kura_buf_add(b, ", .choices = (const char *const[]){");
         for (const char *const *c = f->choices; *c; c++) {
             c_string(b, *c);
@@ -109,7 +111,7 @@ static void field_options(kura_buf *b, const kura_field *f)
         }
         kura_buf_add(b, "NULL}");
     }
-    if (f->has_range) {
+    if (f->has_range && ti->range) {
         kura_buf_add(b, ", .has_range = true, .min = ");
         c_int64(b, f->min);
         kura_buf_add(b, ", .max = ");
@@ -117,30 +119,48 @@ static void field_options(kura_buf *b, const kura_field *f)
     }
     if (!f->has_default)
         return;
-    switch (f->type) {
-    case KURA_TYPE_INT32:
-    case KURA_TYPE_INT64:
-    case KURA_TYPE_BOOL:
+    switch (ti->dflt) { /* the member of kura_field the type keeps its default in */
+    case KURA_DEFAULT_INT:
         kura_buf_add(b, ", .has_default = true, .default_int = ");
         c_int64(b, f->default_int);
         break;
-    case KURA_TYPE_DOUBLE:
+    case KURA_DEFAULT_DOUBLE:
         kura_buf_add(b, ", .has_default = true, .default_double = ");
         c_double(b, f->default_double);
         break;
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-    case KURA_TYPE_TEXT:
+    case KURA_DEFAULT_STRING:
         if (f->default_string) {
             kura_buf_add(b, ", .has_default = true, .default_string = ");
             c_string(b, f->default_string);
         }
         break;
-    case KURA_TYPE_DATETIME:
-    case KURA_TYPE_TAGS:
-    default: /* types without defaults, and any the format does not know yet */
+    case KURA_DEFAULT_NONE:
         break;
     }
+}
+
+/* A member's declaration, one line: "int32_t age;", "char *bio;",
+ * "char name[KURA_STRING_BYTES(80)];". */
+static void member(kura_buf *b, const kura_field *f)
+{
+    const kura_type_info *ti = kura__type(f->type);
+    size_t n = strlen(ti->c_type);
+    const char *gap = n && ti->c_type[n - 1] == '*' ? "" : " ";
+    kura_buf_addf(b, "    %s%s%s", ti->c_type, gap, f->name);
+    if (!ti->size) {
+        kura_buf_add(b, "[");
+        ti->array_bytes(f, b);
+        kura_buf_add(b, "]");
+    }
+    kura_buf_add(b, ";\n");
+}
+
+/* The key kind's constant: KURA_KEY_ and its name in capitals. */
+static void key_constant(kura_buf *b, kura_key_kind kind)
+{
+    kura_buf_add(b, "KURA_KEY_");
+    for (const char *c = kura_key_kind_name(kind); *c; c++)
+        kura_buf_addf(b, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
 }
 
 static bool add_model(kura_buf *b, const kura_schema *s, size_t mi, kura_error *err)
@@ -152,7 +172,7 @@ static bool add_model(kura_buf *b, const kura_schema *s, size_t mi, kura_error *
                          "model %s: its name is not a usable C identifier", t);
     for (size_t i = 0; i < m->nfields; i++)
         if (!kura__schema_ident(m->fields[i].name) || c_keyword(m->fields[i].name) ||
-            !kura__schema_type_c(m->fields[i].type))
+            (unsigned)m->fields[i].type >= KURA_TYPE_COUNT)
             return kura_fail(err, KURA_UNSUPPORTED, m->fields[i].name,
                              "model %s, field %s: not expressible as a C member", t,
                              m->fields[i].name);
@@ -164,34 +184,36 @@ static bool add_model(kura_buf *b, const kura_schema *s, size_t mi, kura_error *
     for (size_t i = 0; i < kura_schema_warning_count(s, mi); i++)
         c_comment(b, "warning: ", kura_schema_warning(s, mi, i));
     kura_buf_addf(b, "typedef struct %s {\n    kura_base base;\n", t);
-    for (size_t i = 0; i < m->nfields; i++) {
-        const kura_field *f = &m->fields[i];
-        const char *ct = kura__schema_type_c(f->type);
-        if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
-            kura_buf_addf(b, "    char %s[KURA_STRING_BYTES(%d)];\n", f->name, f->max_chars);
-        else if (f->type == KURA_TYPE_TEXT)
-            kura_buf_addf(b, "    char *%s;\n", f->name);
-        else
-            kura_buf_addf(b, "    %s %s;\n", ct, f->name);
-    }
+    for (size_t i = 0; i < m->nfields; i++)
+        member(b, &m->fields[i]);
     kura_buf_addf(b, "} %s;\n\n", t);
     if (m->nfields == 0) {
         kura_buf_addf(b, "/* %s has no fields of its own: KURA_MODEL needs at least one. */\n", t);
         return true;
     }
-    if (kura_model_has_timestamps(m)) {
-        kura_buf_addf(b, "const kura_model %s_model = KURA_MODEL(\n    %s, ", t, t);
-        c_string(b, t);
-    } else { /* the schema's "timestamps": false */
-        kura_buf_addf(b, "const kura_model %s_model = KURA_MODEL_EX(\n    %s, ", t, t);
-        c_string(b, t);
-        kura_buf_add(b, ", KURA_KEY_INT64, KURA_MODEL_NO_TIMESTAMPS");
+    /* KURA_MODEL for the defaults, KURA_MODEL_KEYED for another key, KURA_MODEL_EX
+     * for a model without timestamps. */
+    bool stamps = kura_model_has_timestamps(m);
+    kura_buf_addf(b, "const kura_model %s_model = %s(\n    %s, ", t,
+                  !stamps                    ? "KURA_MODEL_EX"
+                  : m->key != KURA_KEY_INT64 ? "KURA_MODEL_KEYED"
+                                             : "KURA_MODEL",
+                  t);
+    c_string(b, t);
+    if (!stamps || m->key != KURA_KEY_INT64) {
+        kura_buf_add(b, ", ");
+        key_constant(b, m->key);
     }
+    if (!stamps)
+        kura_buf_add(b, ", KURA_MODEL_NO_TIMESTAMPS");
     for (size_t i = 0; i < m->nfields; i++) {
         const kura_field *f = &m->fields[i];
-        kura_buf_addf(b, ",\n    %s(%s, %s", kura__schema_type_macro(f->type), t, f->name);
-        if (f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL)
+        const kura_type_info *ti = kura__type(f->type);
+        kura_buf_addf(b, ",\n    %s(%s, %s", ti->c_macro, t, f->name);
+        if (ti->args == KURA_ARGS_CHARS)
             kura_buf_addf(b, ", %d", f->max_chars);
+        else if (ti->args == KURA_ARGS_DECIMAL)
+            kura_buf_addf(b, ", %d, %d", f->precision, f->scale);
         field_options(b, f);
         kura_buf_add(b, ")");
     }

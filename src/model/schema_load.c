@@ -6,6 +6,8 @@
  * the model and the field at fault.
  */
 #include "model/schema_private.h"
+#include "model/model_private.h"
+#include "model/types.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -102,22 +104,57 @@ static bool warnings(const json_t *arr, kura__strs *out, const where *w, kura_er
     return true;
 }
 
-static bool is_text_type(kura_type t)
+/* The names of the types whose entry `has` a property, as a list for messages:
+ * "string, email and tags". */
+static void types_with(bool (*has)(const kura_type_info *), char *out, size_t cap)
 {
-    return t == KURA_TYPE_STRING || t == KURA_TYPE_EMAIL || t == KURA_TYPE_TEXT;
+    const char *names[KURA_TYPE_COUNT];
+    size_t n = 0;
+    for (unsigned t = 0; t < KURA_TYPE_COUNT; t++)
+        if (has(kura__types[t]))
+            names[n++] = kura__types[t]->name;
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < n && len < cap; i++)
+        len += (size_t)snprintf(out + len, cap - len, "%s%s",
+                                i == 0       ? ""
+                                : i + 1 == n ? " and "
+                                             : ", ",
+                                names[i]);
 }
 
-static bool is_number_type(kura_type t)
+static bool has_chars(const kura_type_info *ti)
 {
-    return t == KURA_TYPE_INT32 || t == KURA_TYPE_INT64 || t == KURA_TYPE_DOUBLE;
+    return ti->chars_limit > 0;
+}
+static bool has_decimal(const kura_type_info *ti)
+{
+    return ti->args == KURA_ARGS_DECIMAL;
+}
+static bool has_range(const kura_type_info *ti)
+{
+    return ti->range;
+}
+static bool has_choices(const kura_type_info *ti)
+{
+    return ti->choices;
+}
+
+/* "<option> applies to <the types that take it> fields only". */
+static bool not_for(kura_error *err, const where *w, const char *option,
+                    bool (*has)(const kura_type_info *))
+{
+    char list[160];
+    types_with(has, list, sizeof list);
+    return bad(err, w, "%s to %s fields only", option, list);
 }
 
 static bool load_choices(kura_field *f, const json_t *v, const where *w, kura_error *err)
 {
     if (!v)
         return true;
-    if (!is_text_type(f->type) && f->type != KURA_TYPE_TAGS)
-        return bad(err, w, "choices apply to string, email, text and tags fields only");
+    if (!kura__type(f->type)->choices)
+        return not_for(err, w, "choices apply", has_choices);
     if (!json_is_array(v) || json_array_size(v) == 0)
         return bad(err, w, "choices must be a non-empty array of strings");
     size_t n = json_array_size(v);
@@ -139,50 +176,47 @@ static bool load_default(kura_field *f, const json_t *v, const where *w, kura_er
 {
     if (!v)
         return true;
-    switch (f->type) {
-    case KURA_TYPE_INT32:
-    case KURA_TYPE_INT64:
-        if (!json_is_integer(v))
-            return bad(err, w, "default must be a whole number");
-        f->default_int = json_integer_value(v);
-        if (f->type == KURA_TYPE_INT32 &&
-            (f->default_int < INT32_MIN || f->default_int > INT32_MAX))
-            return bad(err, w, "default %lld does not fit int32", (long long)f->default_int);
-        break;
-    case KURA_TYPE_BOOL:
-        if (!json_is_boolean(v))
-            return bad(err, w, "default must be true or false");
-        f->default_int = json_is_true(v);
-        break;
-    case KURA_TYPE_DOUBLE:
-        if (!json_is_number(v))
-            return bad(err, w, "default must be a number");
-        f->default_double = json_number_value(v);
-        break;
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-    case KURA_TYPE_TEXT: {
-        if (!json_is_string(v))
-            return bad(err, w, "default must be a string");
-        const char *s = json_string_value(v);
-        if (f->type != KURA_TYPE_TEXT && kura_utf8_chars(s, strlen(s)) > f->max_chars)
-            return bad(err, w, "default is longer than max_chars (%d)", f->max_chars);
-        if (!(f->default_string = strdup(s)))
-            return oom(err);
-        break;
-    }
-    case KURA_TYPE_DATETIME:
-    case KURA_TYPE_TAGS:
-    default: /* types without defaults, and any the format does not know yet */
-        return bad(err, w, "%s fields take no default", kura__schema_type_name(f->type));
-    }
-    f->has_default = true;
+    kura_error e;
+    kura_error_clear(&e);
+    if (kura__default_from_json(f, v, &e))
+        return true;
+    return e.code == KURA_NOMEM ? oom(err) : bad(err, w, "%s", e.message);
+}
+
+/* max_chars, or precision and scale: the numbers the type's declaration carries. */
+static bool load_args(const kura_type_info *ti, kura_field *f, const json_t *jf, const where *w,
+                      kura_error *err)
+{
+    bool has_n = false, has_p = false, has_s = false;
+    int64_t chars = 0, precision = 0, scale = 0;
+    if (!get_int(jf, "max_chars", &has_n, &chars, w, err) ||
+        !get_int(jf, "precision", &has_p, &precision, w, err) ||
+        !get_int(jf, "scale", &has_s, &scale, w, err))
+        return false;
+    if (ti->args == KURA_ARGS_CHARS && !has_n)
+        return bad(err, w, "a %s field needs max_chars", ti->name);
+    if (has_n && !ti->chars_limit)
+        return not_for(err, w, "max_chars applies", has_chars);
+    if (has_n && (chars < 1 || chars > ti->chars_limit))
+        return bad(err, w, "max_chars must be from 1 to %d", ti->chars_limit);
+    if (ti->args == KURA_ARGS_DECIMAL && !has_p)
+        return bad(err, w, "a %s field needs precision (and scale, 0 when left out)", ti->name);
+    if ((has_p || has_s) && ti->args != KURA_ARGS_DECIMAL)
+        return not_for(err, w, "precision and scale apply", has_decimal);
+    /* What KURA_DECIMAL checks at compile time. */
+    if (has_p && (precision < 1 || precision > KURA_DECIMAL_MAX_PRECISION))
+        return bad(err, w, "precision must be from 1 to %d", KURA_DECIMAL_MAX_PRECISION);
+    if (has_s && (scale < 0 || scale > precision))
+        return bad(err, w, "scale must be from 0 to precision (%lld)", (long long)precision);
+    f->max_chars = (int)chars;
+    f->precision = (int)precision;
+    f->scale = (int)scale;
     return true;
 }
 
-static const char *const field_keys[] = {"name",   "type",     "max_chars", "index",
-                                         "unique", "required", "choices",   "min",
-                                         "max",    "default",  NULL};
+static const char *const field_keys[] = {"name",  "type",    "max_chars", "precision", "scale",
+                                         "index", "unique",  "required",  "choices",   "min",
+                                         "max",   "default", NULL};
 
 static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, kura_error *err)
 {
@@ -221,32 +255,29 @@ static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, 
     if (!json_is_string(jtype))
         return bad(err, w, "a field needs a \"type\" (a string)");
     kura_type type;
-    if (!kura__schema_type_from_name(json_string_value(jtype), &type))
+    if (!kura_type_from_name(json_string_value(jtype), &type))
         return bad(err, w, "unknown type '%.40s'", json_string_value(jtype));
+    const kura_type_info *ti = kura__type(type);
 
-    bool has_chars = false, has_min = false, has_max = false;
-    int64_t chars = 0, min = INT64_MIN, max = INT64_MAX;
-    if (!get_int(jf, "max_chars", &has_chars, &chars, w, err) ||
-        !get_int(jf, "min", &has_min, &min, w, err) || !get_int(jf, "max", &has_max, &max, w, err))
+    bool has_min = false, has_max = false;
+    int64_t min = INT64_MIN, max = INT64_MAX;
+    if (!get_int(jf, "min", &has_min, &min, w, err) || !get_int(jf, "max", &has_max, &max, w, err))
         return false;
-    bool sized = type == KURA_TYPE_STRING || type == KURA_TYPE_EMAIL;
-    if (sized && !has_chars)
-        return bad(err, w, "a %s field needs max_chars", json_string_value(jtype));
-    if (has_chars && !sized && type != KURA_TYPE_TAGS)
-        return bad(err, w, "max_chars applies to string, email and tags fields only");
-    int limit = type == KURA_TYPE_TAGS ? KURA_TAG_CHARS : KURA__SCHEMA_MAX_CHARS;
-    if (has_chars && (chars < 1 || chars > limit))
-        return bad(err, w, "max_chars must be from 1 to %d", limit);
-    if ((has_min || has_max) && !is_number_type(type))
-        return bad(err, w, "min and max apply to int32, int64 and double fields only");
+    if ((has_min || has_max) && !ti->range)
+        return not_for(err, w, "min and max apply", has_range);
     if (min > max)
         return bad(err, w, "min (%lld) is greater than max (%lld)", (long long)min, (long long)max);
+    kura_field args = {.type = type};
+    if (!load_args(ti, &args, jf, w, err))
+        return false;
 
     kura_field *f = kura__smodel_add_field(m, name, type);
     if (!f)
         return oom(err);
     w->field = f->name; /* `name` belongs to the JSON, which outlives this call anyway */
-    f->max_chars = (int)chars;
+    f->max_chars = args.max_chars;
+    f->precision = args.precision;
+    f->scale = args.scale;
     f->has_range = has_min || has_max;
     f->min = min;
     f->max = max;
@@ -256,8 +287,8 @@ static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, 
            load_default(f, json_object_get(jf, "default"), w, err);
 }
 
-static const char *const model_keys[] = {"name",   "store",    "path", "timestamps",
-                                         "fields", "warnings", NULL};
+static const char *const model_keys[] = {"name",       "store",  "path",     "key",
+                                         "timestamps", "fields", "warnings", NULL};
 
 static bool load_model(kura_schema *s, const json_t *jm, size_t pos, kura_error *err)
 {
@@ -297,6 +328,9 @@ static bool load_model(kura_schema *s, const json_t *jm, size_t pos, kura_error 
         if (!(m->path = strdup(json_string_value(v))))
             return oom(err);
     }
+    v = json_object_get(jm, "key");
+    if (v && !(json_is_string(v) && kura__key_kind_from_name(json_string_value(v), &m->model.key)))
+        return bad(err, &w, "key must be \"int64\", \"uuid\", \"objectid\" or \"string\"");
     bool timestamps = true;
     if (!get_bool(jm, "timestamps", &timestamps, &w, err))
         return false;

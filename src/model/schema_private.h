@@ -10,6 +10,7 @@
 #ifndef KURA_SCHEMA_PRIVATE_H
 #define KURA_SCHEMA_PRIVATE_H
 
+#include <jansson.h>
 #include <kura/schema.h>
 
 /* A growable list of malloc'd strings. */
@@ -59,22 +60,21 @@ bool kura__smodel_layout(kura__smodel *m, kura_error *err);
  * identifier ([A-Za-z_][A-Za-z0-9_]*) of 1..63 characters. */
 bool kura__schema_ident(const char *s);
 
-/* ---- field types: the one place the schema code knows them -------------------
- * Name <-> kura_type, and the C size and alignment of a member of that type.
- * schema_types.c holds them in one table, to be replaced by the project's
- * field-type table (kura_type_name / kura_type_from_name) when it lands. */
-const char *kura__schema_type_name(kura_type type); /* NULL for an unknown type */
-bool kura__schema_type_from_name(const char *name, kura_type *out);
-/* Bytes of a member of `type`; max_chars sizes STRING and EMAIL. */
-size_t kura__schema_type_size(kura_type type, int max_chars);
-size_t kura__schema_type_align(kura_type type);
-/* The C type of a member, for generated declarations ("int32_t", "char *", ...);
- * STRING and EMAIL are "char" with an array bound. */
-const char *kura__schema_type_c(kura_type type);
-/* The KURA_... macro declaring a field of the type ("KURA_INT32"). */
-const char *kura__schema_type_macro(kura_type type);
+/* ---- what varies by field type comes from the type table (model/types.h) ----------
+ * Type names are kura_type_name / kura_type_from_name; a member's size and
+ * alignment, its C declaration and the options a field takes are the type's entry.
+ * A default is read and written through the type's own JSON codec: */
 
-/* Largest max_chars the loader accepts for string and email (a 4 MiB member). */
-#define KURA__SCHEMA_MAX_CHARS (1 << 20)
+/* Sets f's default (has_default and the slot its type keeps it in) from v, the
+ * schema file's "default", as the type reads JSON, and checks it as validation
+ * would (without `required`). f's max_chars, precision, scale, range and
+ * choices must be set. False with err: KURA_VALIDATION with a message about the
+ * default ("default is longer than 2 characters", "datetime fields take no
+ * default"), KURA_NOMEM. */
+bool kura__default_from_json(kura_field *f, const json_t *v, kura_error *err);
+
+/* f's default as the JSON a schema file holds (a new reference), as kura_init
+ * applies it; NULL when f has none (or one that is no value of its type). */
+json_t *kura__default_to_json(const kura_field *f);
 
 #endif

@@ -5,6 +5,7 @@
  * written schema reads well and diffs well; each value is encoded by jansson.
  */
 #include "model/schema_private.h"
+#include "model/types.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -45,56 +46,37 @@ static int shortest_digits(double d)
 
 static json_t *field_json(const kura_field *f)
 {
+    const kura_type_info *ti = kura__type(f->type);
     json_t *o = json_object();
     if (!o)
         return NULL;
     json_object_set_new(o, "name", json_string(f->name));
-    json_object_set_new(o, "type", json_string(kura__schema_type_name(f->type)));
-    bool sized = f->type == KURA_TYPE_STRING || f->type == KURA_TYPE_EMAIL;
-    if (sized || (f->type == KURA_TYPE_TAGS && f->max_chars > 0))
+    json_object_set_new(o, "type", json_string(ti->name));
+    if (ti->args == KURA_ARGS_CHARS || (ti->chars_limit && f->max_chars > 0))
         json_object_set_new(o, "max_chars", json_integer(f->max_chars));
+    if (ti->args == KURA_ARGS_DECIMAL) {
+        json_object_set_new(o, "precision", json_integer(f->precision));
+        json_object_set_new(o, "scale", json_integer(f->scale));
+    }
     if (f->index)
         json_object_set_new(o, "index", json_true());
     if (f->unique)
         json_object_set_new(o, "unique", json_true());
     if (f->required)
         json_object_set_new(o, "required", json_true());
-    if (f->choices) {
+    if (f->choices && ti->choices) {
         json_t *a = json_array();
         for (const char *const *c = f->choices; *c; c++)
             json_array_append_new(a, json_string(*c));
         json_object_set_new(o, "choices", a);
     }
-    if (f->has_range && f->min != INT64_MIN)
+    if (f->has_range && ti->range && f->min != INT64_MIN)
         json_object_set_new(o, "min", json_integer(f->min));
-    if (f->has_range && f->max != INT64_MAX)
+    if (f->has_range && ti->range && f->max != INT64_MAX)
         json_object_set_new(o, "max", json_integer(f->max));
-    if (f->has_default) {
-        json_t *d = NULL;
-        switch (f->type) {
-        case KURA_TYPE_INT32:
-        case KURA_TYPE_INT64:
-            d = json_integer(f->default_int);
-            break;
-        case KURA_TYPE_BOOL:
-            d = json_boolean(f->default_int != 0);
-            break;
-        case KURA_TYPE_DOUBLE:
-            d = json_real(f->default_double);
-            break;
-        case KURA_TYPE_STRING:
-        case KURA_TYPE_EMAIL:
-        case KURA_TYPE_TEXT:
-            d = f->default_string ? json_string(f->default_string) : NULL;
-            break;
-        case KURA_TYPE_DATETIME:
-        case KURA_TYPE_TAGS:
-        default: /* types without defaults, and any the format does not know yet */
-            break;
-        }
-        if (d)
-            json_object_set_new(o, "default", d);
-    }
+    json_t *d = kura__default_to_json(f);
+    if (d)
+        json_object_set_new(o, "default", d);
     return o;
 }
 
@@ -115,7 +97,7 @@ static bool add_model(kura_buf *b, const kura_schema_entry *e, const kura__strs 
 {
     const kura_model *m = e->model;
     for (size_t i = 0; i < m->nfields; i++)
-        if (!kura__schema_type_name(m->fields[i].type))
+        if (!kura_type_name(m->fields[i].type))
             return kura_fail(err, KURA_INVALID, m->fields[i].name,
                              "model %s, field %s: a type the schema format does not know", m->name,
                              m->fields[i].name);
@@ -130,14 +112,17 @@ static bool add_model(kura_buf *b, const kura_schema_entry *e, const kura__strs 
         add_json(b, path ? json_string(path) : NULL);
         free(path);
     }
+    if (m->key != KURA_KEY_INT64) /* written only when not the default */
+        kura_buf_addf(b, ",\n      \"key\": \"%s\"", kura_key_kind_name(m->key));
     if (!kura_model_has_timestamps(m)) /* written only when not the default */
         kura_buf_add(b, ",\n      \"timestamps\": false");
     kura_buf_add(b, ",\n      \"fields\": [");
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_add(b, i ? ",\n        " : "\n        ");
         const kura_field *f = &m->fields[i];
-        int digits =
-            f->type == KURA_TYPE_DOUBLE && f->has_default ? shortest_digits(f->default_double) : 17;
+        int digits = kura__type(f->type)->dflt == KURA_DEFAULT_DOUBLE && f->has_default
+                         ? shortest_digits(f->default_double)
+                         : 17;
         add_json_flags(b, field_json(f), JSON_REAL_PRECISION(digits));
     }
     kura_buf_add(b, m->nfields ? "\n      ]" : "]");

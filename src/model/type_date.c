@@ -125,12 +125,22 @@ static bool date_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
     return true;
 }
 
+static size_t date_bytes(const kura_field *f, kura_buf *bound)
+{
+    (void)f;
+    if (bound)
+        kura_buf_add(bound, "KURA_DATE_BYTES");
+    return KURA_DATE_BYTES;
+}
+
 const kura_type_info kura__type_date = {
     .js_type = "string",
     .js_format = "date",
     .js_example = "\"2026-12-03\"",
     KURA__CANON_ENTRY,
     .name = "date",
+    .c_macro = "KURA_DATE",
+    .array_bytes = date_bytes,
     .canon = date_canon,
     .form = "a date (YYYY-MM-DD)",
     .ops = KURA_OPS_ORDER,

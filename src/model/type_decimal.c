@@ -188,12 +188,21 @@ static bool dec_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
     return kura__canon_from_sql(f, text, strlen(text), m, NULL, err);
 }
 
+static size_t dec_bytes(const kura_field *f, kura_buf *bound)
+{
+    if (bound)
+        kura_buf_addf(bound, "KURA_DECIMAL_BYTES(%d)", f->precision);
+    return KURA_DECIMAL_BYTES((size_t)f->precision);
+}
+
 const kura_type_info kura__type_decimal = {
     .js_type = "string",
     .js_pattern = "^-?[0-9]+(\\.[0-9]+)?$",
     .js_example = "\"1.5\"",
     KURA__CANON_ENTRY,
     .name = "decimal",
+    .c_macro = "KURA_DECIMAL",
+    .array_bytes = dec_bytes,
     .canon = dec_canon,
     .form = "a decimal that fits the field's precision and scale",
     .ops = KURA_OPS_ORDER,
@@ -202,7 +211,7 @@ const kura_type_info kura__type_decimal = {
     .from_json = dec_from_json,
     .sql = {"TEXT", "NUMERIC"},
     .catalog = {NULL, "numeric"},
-    .sql_args = KURA_SQL_ARGS_DECIMAL,
+    .args = KURA_ARGS_DECIMAL,
     .zero_default = " DEFAULT '0'",
     .pg_json_cast = "numeric",
     .bson_alias = "decimal",

@@ -121,6 +121,13 @@ static const char *bson_text(const kura_field *f, const bson_iter_t *it, uint32_
 
 /* ---- string and email: char[size] ------------------------------------------------ */
 
+static size_t str_bytes(const kura_field *f, kura_buf *bound)
+{
+    if (bound)
+        kura_buf_addf(bound, "KURA_STRING_BYTES(%d)", f->max_chars);
+    return KURA_STRING_BYTES((size_t)f->max_chars);
+}
+
 static void arr_init(const kura_field *f, void *m)
 {
     if (f->default_string)
@@ -211,19 +218,22 @@ static bool arr_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
     return true;
 }
 
-#define KURA__STRING_ENTRY(type_name)                                                              \
-    .name = (type_name), .size = 0, .ops = KURA_OPS_TEXT, .orders = KURA_FORM_ALL, .fit = str_fit, \
+#define KURA__STRING_ENTRY(type_name, macro)                                                       \
+    .name = (type_name), .size = 0, .align = 1, .c_type = "char", .c_macro = (macro),              \
+    .array_bytes = str_bytes, .chars_limit = KURA__MAX_CHARS, .choices = true,                     \
+    .dflt = KURA_DEFAULT_STRING, .ops = KURA_OPS_TEXT, .orders = KURA_FORM_ALL, .fit = str_fit,    \
     .parse = str_parse, .init = arr_init, .check = arr_check, .value = arr_value,                  \
     .from_value = arr_from_value, .to_json = arr_to_json, .from_json = arr_from_json,              \
     .sql = {"VARCHAR", "VARCHAR"}, .catalog = {NULL, "character varying"},                         \
-    .sql_args = KURA_SQL_ARGS_CHARS, .zero_default = " DEFAULT ''", .ddl_default = str_default,    \
+    .args = KURA_ARGS_CHARS, .zero_default = " DEFAULT ''", .ddl_default = str_default,            \
     .sql_read = KURA_SQL_READ_TEXT, .sql_text_len = true, .from_sql_text = arr_from_sql,           \
     .bson_alias = "string", .to_bson = arr_to_bson, .from_bson = arr_from_bson,                    \
     .js_type = "string"
 
-const kura_type_info kura__type_string = {KURA__STRING_ENTRY("string"), .js_example = "\"text\""};
-const kura_type_info kura__type_email = {KURA__STRING_ENTRY("email"), .js_format = "email",
-                                         .js_example = "\"ann@example.com\""};
+const kura_type_info kura__type_string = {KURA__STRING_ENTRY("string", "KURA_STRING"),
+                                          .js_example = "\"text\""};
+const kura_type_info kura__type_email = {KURA__STRING_ENTRY("email", "KURA_EMAIL"),
+                                         .js_format = "email", .js_example = "\"ann@example.com\""};
 
 /* ---- text: char *, owned --------------------------------------------------------- */
 
@@ -322,6 +332,11 @@ const kura_type_info kura__type_text = {
     .js_example = "\"Any length of text.\"",
     .name = "text",
     .size = sizeof(char *),
+    .align = _Alignof(char *),
+    .c_type = "char *",
+    .c_macro = "KURA_TEXT",
+    .choices = true,
+    .dflt = KURA_DEFAULT_STRING,
     .owns = true,
     .ops = KURA_OPS_TEXT,
     .orders = KURA_FORM_ALL,

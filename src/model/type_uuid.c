@@ -128,12 +128,22 @@ static bool uuid_from_bson(const kura_field *f, const bson_iter_t *it, void *m, 
     return true;
 }
 
+static size_t uuid_member_bytes(const kura_field *f, kura_buf *bound)
+{
+    (void)f;
+    if (bound)
+        kura_buf_add(bound, "KURA_UUID_BYTES");
+    return KURA_UUID_BYTES;
+}
+
 const kura_type_info kura__type_uuid = {
     .js_type = "string",
     .js_format = "uuid",
     .js_example = "\"01890a5d-ac96-774b-bcce-b302099a8057\"",
     KURA__CANON_ENTRY,
     .name = "uuid",
+    .c_macro = "KURA_UUID",
+    .array_bytes = uuid_member_bytes,
     .canon = uuid_canon,
     .form = "a UUID (8-4-4-4-12 hex digits)",
     .ops = KURA_OPS_ORDER,
@@ -204,12 +214,22 @@ static bool oid_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
     return true;
 }
 
+static size_t oid_bytes(const kura_field *f, kura_buf *bound)
+{
+    (void)f;
+    if (bound)
+        kura_buf_add(bound, "KURA_OBJECTID_BYTES");
+    return KURA_OBJECTID_BYTES;
+}
+
 const kura_type_info kura__type_objectid = {
     .js_type = "string",
     .js_pattern = "^[0-9a-f]{24}$",
     .js_example = "\"6750a1c2e4b0c3d2a1f00001\"",
     KURA__CANON_ENTRY,
     .name = "objectid",
+    .c_macro = "KURA_OBJECTID",
+    .array_bytes = oid_bytes,
     .canon = oid_canon,
     .form = "an ObjectId (24 hex digits)",
     .ops = KURA_OPS_ORDER,

@@ -35,13 +35,19 @@ bool kura_type_from_name(const char *name, kura_type *out)
     return false;
 }
 
+size_t kura__member_bytes(const kura_field *f)
+{
+    const kura_type_info *ti = kura__type(f->type);
+    return ti->size ? ti->size : ti->array_bytes(f, NULL);
+}
+
 /* ---- SQL column types ---------------------------------------------------------- */
 
 static void type_args(char *out, size_t cap, const kura_type_info *ti, const kura_field *f)
 {
-    if (ti->sql_args == KURA_SQL_ARGS_CHARS)
+    if (ti->args == KURA_ARGS_CHARS)
         snprintf(out, cap, "(%d)", f->max_chars);
-    else if (ti->sql_args == KURA_SQL_ARGS_DECIMAL)
+    else if (ti->args == KURA_ARGS_DECIMAL)
         snprintf(out, cap, "(%d,%d)", f->precision, f->scale);
     else
         out[0] = '\0';

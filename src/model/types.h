@@ -6,7 +6,9 @@
  * dialect, binding and decoding, BSON, and the queries a field of the type
  * takes. The stores, the query builder and the HTTP layer look entries up
  * here instead of switching on the type, so adding a type is one entry (and
- * its functions) plus a field macro in include/kura/model.h.
+ * its functions) plus a field macro in include/kura/model.h. Runtime models
+ * (schema files, inspect) read the same entries: the C member's alignment and
+ * declaration, the options a field of the type takes, how its default is held.
  *
  * Functions take the field (its descriptor: sizes, bounds, precision) and the
  * member (obj + field->offset). `f` may be NULL only where said: the base
@@ -52,6 +54,23 @@ typedef enum kura_sql_read {
     KURA_SQL_READ_TEXT,   /* column_text: NULL text is SQL NULL */
 } kura_sql_read;
 
+/* The numbers a declaration of a type carries, wherever it is written (kura_type_info.args):
+ * CHARS is max_chars (SQL "VARCHAR(n)", the field macro's ", n", a schema file's required
+ * "max_chars", at most KURA__MAX_CHARS); DECIMAL is precision and scale ("NUMERIC(p,s)",
+ * ", p, s", a schema file's "precision" and "scale"). */
+typedef enum kura_type_args { KURA_ARGS_NONE, KURA_ARGS_CHARS, KURA_ARGS_DECIMAL } kura_type_args;
+
+/* The largest max_chars of a CHARS type declared at run time (a 4 MiB member). */
+#define KURA__MAX_CHARS (1 << 20)
+
+/* Which member of kura_field holds a default of the type (kura_type_info.dflt). */
+typedef enum kura_default_slot {
+    KURA_DEFAULT_NONE,   /* the type takes no default */
+    KURA_DEFAULT_INT,    /* default_int (integers, and bool as 0 / 1) */
+    KURA_DEFAULT_DOUBLE, /* default_double */
+    KURA_DEFAULT_STRING, /* default_string: the text, or the canonical text, or JSON text */
+} kura_default_slot;
+
 /* A validation reason is written into a caller's buffer (kura_validate's error
  * or one kura_field_error). kura__reason formats it and returns false. */
 typedef struct kura_reason {
@@ -64,6 +83,20 @@ typedef struct kura_type_info {
     const char *name; /* kura_type_name */
     size_t size;      /* sizeof the member; 0: per field (char arrays: field->size) */
     bool owns;        /* the member is a malloc'd char * the struct owns (clear, copy) */
+
+    /* --- declaring a field: the C member, which runtime models lay out as the
+     * compiler would and kura_schema_to_c writes, and what a declaration says */
+    size_t align;        /* _Alignof the member's C type */
+    const char *c_type;  /* the member's type as declared: "int32_t", "char *"; "char" for arrays */
+    const char *c_macro; /* the field macro of include/kura/model.h: "KURA_INT32" */
+    /* Char arrays (size 0): the bytes f's member needs; when `bound` is not NULL, also
+     * the array bound as C writes it into bound ("KURA_STRING_BYTES(128)", "KURA_UUID_BYTES"). */
+    size_t (*array_bytes)(const kura_field *f, kura_buf *bound);
+    kura_type_args args; /* the numbers a declaration carries (see kura_type_args) */
+    int chars_limit; /* max_chars may be 1..chars_limit (required when args is CHARS); 0: none */
+    bool choices;    /* takes choices (kura_field.choices) */
+    bool range;      /* takes min and max (kura_field.has_range) */
+    kura_default_slot dflt; /* where a default is held; NONE: the type takes none */
 
     /* --- queries */
     unsigned ops;    /* KURA_OPS_*: operators the builder accepts; 0: not filterable */
@@ -96,9 +129,8 @@ typedef struct kura_type_info {
     json_t *(*value_json)(const kura_value *v);
 
     /* --- SQL */
-    const char *sql[KURA_SQL_DIALECTS];     /* column type; "(n)" or "(p,s)" per sql_args */
+    const char *sql[KURA_SQL_DIALECTS];     /* column type; "(n)" or "(p,s)" per args */
     const char *catalog[KURA_SQL_DIALECTS]; /* the live schema's spelling, lower case */
-    enum { KURA_SQL_ARGS_NONE, KURA_SQL_ARGS_CHARS, KURA_SQL_ARGS_DECIMAL } sql_args;
     const char *zero_default; /* a DEFAULT that lets a NOT NULL column be added to rows */
     void (*ddl_default)(kura_buf *b, const kura_field *f); /* " DEFAULT v"; has_default set */
     /* Text to bind instead of value() (malloc'd; NULL and err set on failure): for a
@@ -146,6 +178,10 @@ static inline const kura_type_info *kura__type(kura_type t)
     return kura__types[(unsigned)t < KURA_TYPE_COUNT ? t : KURA_TYPE_INT64];
 }
 
+/* Bytes of f's member: the entry's size, or what its array needs for f (max_chars,
+ * precision). */
+size_t kura__member_bytes(const kura_field *f);
+
 /* The column type of f in a dialect ("VARCHAR(32)", "NUMERIC(10,2)") into b. */
 void kura__sql_type(kura_buf *b, kura_sql_id dialect, const kura_field *f);
 /* The same as the live schema spells it (lower case), into out. */
@@ -180,8 +216,9 @@ int64_t kura__time_ms_floor(kura_time t);
 /* The members every text-valued entry shares; each entry adds its canon, form, SQL,
  * BSON and from_json (decimal reads JSON numbers too). */
 #define KURA__CANON_ENTRY                                                                          \
-    .size = 0, .fit = kura__canon_fit, .parse = kura__canon_parse, .init = kura__canon_init,       \
-    .check = kura__canon_check, .value = kura__canon_value, .from_value = kura__canon_from_value,  \
+    .size = 0, .align = 1, .c_type = "char", .dflt = KURA_DEFAULT_STRING, .fit = kura__canon_fit,  \
+    .parse = kura__canon_parse, .init = kura__canon_init, .check = kura__canon_check,              \
+    .value = kura__canon_value, .from_value = kura__canon_from_value,                              \
     .to_json = kura__canon_to_json, .ddl_default = kura__canon_default,                            \
     .sql_read = KURA_SQL_READ_TEXT, .sql_text_len = true, .from_sql_text = kura__canon_from_sql
 

@@ -5,7 +5,10 @@
  * small internal models, as migrate.c does), so no driver needs an
  * introspection entry point. What differs between databases is the text of
  * three catalogue queries, one table per driver below; everything after them
- * (type mapping, keys, defaults, indexes, warnings) is shared.
+ * (type mapping, keys, defaults, indexes, warnings) is shared. Where a column's
+ * type cannot tell (a text key: int64-free, but uuid, objectid or any string?
+ * a CHAR(36) or CHAR(24) column: kura's own uuid and objectid), a sample of
+ * its values decides (inspect_sample.c).
  */
 #include <kura/schema.h>
 
@@ -30,8 +33,10 @@ static const kura_model cat_table_model =
 typedef struct cat_column {
     kura_base base;
     char *name;
-    char *type;  /* as declared (SQLite) or information_schema's data_type (PostgreSQL) */
-    int64_t len; /* PostgreSQL: character_maximum_length; SQLite: in the type text */
+    char *type;    /* as declared (SQLite) or information_schema's data_type (PostgreSQL) */
+    int64_t len;   /* PostgreSQL: character_maximum_length; SQLite: in the type text */
+    int64_t prec;  /* PostgreSQL: numeric_precision; SQLite: in the type text */
+    int64_t scale; /* PostgreSQL: numeric_scale */
     bool notnull;
     char *dflt; /* the default's SQL text, or NULL */
     int64_t pk; /* > 0: part of the primary key */
@@ -39,8 +44,17 @@ typedef struct cat_column {
 } cat_column;
 static const kura_model cat_column_model = KURA_MODEL(
     cat_column, "kura_cat_column", KURA_TEXT(cat_column, name), KURA_TEXT(cat_column, type),
-    KURA_INT64(cat_column, len), KURA_BOOL(cat_column, notnull), KURA_TEXT(cat_column, dflt),
-    KURA_INT64(cat_column, pk), KURA_BOOL(cat_column, ident));
+    KURA_INT64(cat_column, len), KURA_INT64(cat_column, prec), KURA_INT64(cat_column, scale),
+    KURA_BOOL(cat_column, notnull), KURA_TEXT(cat_column, dflt), KURA_INT64(cat_column, pk),
+    KURA_BOOL(cat_column, ident));
+
+/* One sampled value, as text. */
+typedef struct cat_sample {
+    kura_base base;
+    char *k;
+} cat_sample;
+static const kura_model cat_sample_model =
+    KURA_MODEL(cat_sample, "kura_cat_sample", KURA_TEXT(cat_sample, k));
 
 typedef struct cat_index {
     kura_base base;
@@ -67,6 +81,7 @@ typedef struct catalogue {
     const char *id_type;  /* the only id type that numbers rows by itself; NULL: see `serial` */
     const char *datetime; /* DDL type of the stamps, for the ALTER TABLE a warning suggests */
     bool pads_char;       /* CHAR(n) values read back padded with blanks to n */
+    bool numeric_double;  /* NUMERIC(p,s) values are kept as integers or doubles (affinity) */
     const char *doc_expr; /* a document collection's "doc" column as JSON text */
 } catalogue;
 
@@ -88,6 +103,7 @@ static const catalogue catalogues[] = {
         /* Only INTEGER PRIMARY KEY is the rowid, numbered by SQLite on insert. */
         .id_type = "INTEGER",
         .datetime = "DATETIME",
+        .numeric_double = true,
         .doc_expr = "\"doc\"",
     },
     {
@@ -98,7 +114,9 @@ static const catalogue catalogues[] = {
         .columns = "SELECT c.column_name::text AS name, "
                    "CASE WHEN c.data_type IN ('USER-DEFINED', 'ARRAY') THEN c.udt_name::text "
                    "ELSE c.data_type::text END AS type, "
-                   "c.character_maximum_length::bigint AS len, (c.is_nullable = 'NO') AS notnull, "
+                   "c.character_maximum_length::bigint AS len, "
+                   "c.numeric_precision::bigint AS prec, c.numeric_scale::bigint AS scale, "
+                   "(c.is_nullable = 'NO') AS notnull, "
                    "c.column_default::text AS dflt, (c.is_identity = 'YES') AS ident, "
                    "(SELECT count(*) FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
                    "JOIN pg_namespace n ON n.oid = t.relnamespace "
@@ -134,7 +152,6 @@ static const catalogue catalogues[] = {
 static const struct {
     const char *sql;
     kura_type type;
-    bool sized; /* "(n)" gives a string's max_chars; without it the column is text */
     bool fixed; /* CHAR(n): blank-padded where the database pads (catalogue.pads_char) */
 } type_map[] = {
     {"INTEGER", KURA_TYPE_INT32},
@@ -146,12 +163,13 @@ static const struct {
     {"TINYINT", KURA_TYPE_INT32},
     {"BIGINT", KURA_TYPE_INT64},
     {"INT8", KURA_TYPE_INT64},
-    {"VARCHAR", KURA_TYPE_STRING, true},
-    {"CHARACTER VARYING", KURA_TYPE_STRING, true},
-    {"NVARCHAR", KURA_TYPE_STRING, true},
-    {"CHAR", KURA_TYPE_STRING, true, true},
-    {"CHARACTER", KURA_TYPE_STRING, true, true},
-    {"NCHAR", KURA_TYPE_STRING, true, true},
+    /* "(n)" gives a string's max_chars; without it the column is text */
+    {"VARCHAR", KURA_TYPE_STRING},
+    {"CHARACTER VARYING", KURA_TYPE_STRING},
+    {"NVARCHAR", KURA_TYPE_STRING},
+    {"CHAR", KURA_TYPE_STRING, true},
+    {"CHARACTER", KURA_TYPE_STRING, true},
+    {"NCHAR", KURA_TYPE_STRING, true},
     {"TEXT", KURA_TYPE_TEXT},
     {"CLOB", KURA_TYPE_TEXT},
     {"REAL", KURA_TYPE_DOUBLE},
@@ -167,15 +185,55 @@ static const struct {
     {"TIMESTAMP WITHOUT TIME ZONE", KURA_TYPE_DATETIME},
     /* Not TIMESTAMP WITH TIME ZONE: PostgreSQL prints it with a "+00" offset
      * that kura's datetime parser refuses, so such a column cannot be read. */
+    {"DATE", KURA_TYPE_DATE},
+    {"UUID", KURA_TYPE_UUID},
+    /* "(p,s)", or PostgreSQL's numeric_precision and numeric_scale */
+    {"NUMERIC", KURA_TYPE_DECIMAL},
+    {"DECIMAL", KURA_TYPE_DECIMAL},
+    {"JSON", KURA_TYPE_JSON},
+    {"JSONB", KURA_TYPE_JSON},
 };
 
-/*
- * Maps a column's type to a kura type and, for strings, max_chars.
- * "VARCHAR(128)" gives its length in the text (SQLite); PostgreSQL gives it in
- * c->len. Returns false for a type kura cannot map.
- */
-static bool map_type_fixed(const cat_column *c, kura_type *type, int *max_chars, bool *fixed)
+/* A column's type as kura maps it. */
+typedef struct col_type {
+    kura_type type;
+    int max_chars, precision, scale;
+    bool fixed;
+} col_type;
+
+/* The numbers in "(a)" or "(a, b)" after a type name: how many there are (0
+ * without parentheses), or -1 for anything else in them. */
+static int type_numbers(const char *paren, long long out[2])
 {
+    if (!paren)
+        return 0;
+    const char *p = paren + 1;
+    int n = 0;
+    for (;;) {
+        char *end = NULL;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || n == 2)
+            return -1;
+        out[n++] = v;
+        while (*end == ' ')
+            end++;
+        if (*end == ')')
+            return end[1] == '\0' ? n : -1;
+        if (*end != ',')
+            return -1;
+        p = end + 1;
+    }
+}
+
+/*
+ * Maps a column's type to a kura type, with its numbers: "VARCHAR(128)" and
+ * "NUMERIC(10, 2)" give them in the text (SQLite); PostgreSQL gives them in
+ * c->len, c->prec and c->scale. Returns NULL, or why the column cannot be a
+ * field (for a warning: "which kura cannot map").
+ */
+static const char *map_column(const cat_column *c, col_type *out)
+{
+    static const char *const unmapped = "which kura cannot map";
     char name[64];
     const char *t = c->type ? c->type : "";
     size_t n = 0;
@@ -184,38 +242,51 @@ static bool map_type_fixed(const cat_column *c, kura_type *type, int *max_chars,
     while (n && name[n - 1] == ' ')
         n--;
     name[n] = '\0';
-    int64_t len = c->len;
-    const char *paren = strchr(t, '(');
-    if (paren) {
-        char *end = NULL;
-        long long v = strtoll(paren + 1, &end, 10);
-        if (end == paren + 1 || (*end != ')' && *end != ','))
-            return false; /* "NUMERIC(10, 2)" and friends are not strings */
-        len = v;
+    long long num[2] = {0, 0};
+    int nums = type_numbers(strchr(t, '('), num);
+    size_t i = 0;
+    while (i < sizeof type_map / sizeof type_map[0] && strcmp(type_map[i].sql, name) != 0)
+        i++;
+    if (nums < 0 || i == sizeof type_map / sizeof type_map[0])
+        return unmapped;
+    *out = (col_type){.type = type_map[i].type, .fixed = type_map[i].fixed};
+    if (out->type == KURA_TYPE_TEXT && nums == 2)
+        out->type = KURA_TYPE_DECIMAL; /* TEXT(p,s): kura's own decimal column on SQLite */
+    switch (kura__type(out->type)->args) {
+    case KURA_ARGS_CHARS: {
+        long long len = nums ? num[0] : c->len;
+        if (nums > 1)
+            return unmapped;
+        if (len > 0 && len <= KURA__MAX_CHARS)
+            out->max_chars = (int)len;
+        else
+            out->type = KURA_TYPE_TEXT; /* unbounded (or too long for a fixed member) */
+        return NULL;
     }
-    for (size_t i = 0; i < sizeof type_map / sizeof type_map[0]; i++) {
-        if (strcmp(type_map[i].sql, name) != 0)
-            continue;
-        *type = type_map[i].type;
-        *max_chars = 0;
-        *fixed = type_map[i].fixed;
-        if (type_map[i].sized) {
-            if (len > 0 && len <= KURA__SCHEMA_MAX_CHARS)
-                *max_chars = (int)len;
-            else
-                *type = KURA_TYPE_TEXT; /* unbounded (or too long for a fixed member) */
-        } else if (paren && *type != KURA_TYPE_DOUBLE && *type != KURA_TYPE_DATETIME) {
-            return false; /* "INTEGER(3)": a width kura would not keep */
-        }
-        return true;
+    case KURA_ARGS_DECIMAL: {
+        long long p = nums ? num[0] : c->prec, s = nums > 1 ? num[1] : nums ? 0 : c->scale;
+        if (p <= 0)
+            return "without a precision, which a kura decimal needs (1 to 34 digits)";
+        if (p > KURA_DECIMAL_MAX_PRECISION || s < 0 || s > p)
+            return "more digits than a kura decimal holds (34), or a scale it cannot keep";
+        out->precision = (int)p;
+        out->scale = (int)s;
+        return NULL;
     }
-    return false;
+    case KURA_ARGS_NONE:
+        break;
+    }
+    /* "FLOAT(53)", "TIMESTAMP(6)" say a precision kura's type has; "INTEGER(3)" a
+     * width kura would not keep. */
+    if (nums && out->type != KURA_TYPE_DOUBLE && out->type != KURA_TYPE_DATETIME)
+        return unmapped;
+    return NULL;
 }
 
-static bool map_type(const cat_column *c, kura_type *type, int *max_chars)
+static bool maps_to(const cat_column *c, kura_type type)
 {
-    bool fixed;
-    return map_type_fixed(c, type, max_chars, &fixed);
+    col_type ct;
+    return !map_column(c, &ct) && ct.type == type;
 }
 
 /* ---- defaults ------------------------------------------------------------------------ */
@@ -259,64 +330,62 @@ static bool unquote(const char *s, char *out, size_t cap)
     return true;
 }
 
-static bool parse_int(const char *s, int64_t *out)
+/* A number or boolean literal as the JSON the field's type reads: what its
+ * query-parameter parser makes of it, with SQL's boolean spellings (t, f, 1, 0). */
+static json_t *scalar_json(const kura_field *f, const char *text)
 {
-    char *end = NULL;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end)
-        return false;
-    *out = v;
-    return true;
+    const kura_type_info *ti = kura__type(f->type);
+    kura_value v = KURA_VNULL;
+    char scratch[8];
+    bool parsed = ti->parse(f, text, &v, scratch, sizeof scratch);
+    if (!parsed && (!strcasecmp(text, "t") || !strcasecmp(text, "true") || !strcmp(text, "1")))
+        parsed = ti->parse(f, "true", &v, scratch, sizeof scratch);
+    else if (!parsed &&
+             (!strcasecmp(text, "f") || !strcasecmp(text, "false") || !strcmp(text, "0")))
+        parsed = ti->parse(f, "false", &v, scratch, sizeof scratch);
+    if (!parsed)
+        return NULL;
+    switch (v.kind) {
+    case KURA_VALUE_INT:
+        return json_integer(v.as.i);
+    case KURA_VALUE_BOOL:
+        return json_boolean(v.as.b);
+    case KURA_VALUE_DOUBLE:
+        return json_real(v.as.d);
+    default:
+        return NULL;
+    }
 }
 
-/* Sets f's default from the column's default text; false when it is not a literal kura keeps. */
+/*
+ * Sets f's default from the column's default text; false when it is not a
+ * literal kura keeps. The literal becomes the JSON a schema file would hold and
+ * is read as the loader reads it (kura__default_from_json): the field's type
+ * decides what it accepts. An unquoted word is an expression (now(),
+ * CURRENT_DATE), unless the type's canonical text can be one (a numeric's 0.00).
+ */
 static bool map_default(kura_field *f, const char *dflt, bool *oom)
 {
     char raw[512], text[512];
     strip_default(dflt, raw, sizeof raw);
     bool quoted = unquote(raw, text, sizeof text);
     const char *v = quoted ? text : raw;
-    switch (f->type) {
-    case KURA_TYPE_INT32:
-    case KURA_TYPE_INT64:
-        if (!parse_int(v, &f->default_int) ||
-            (f->type == KURA_TYPE_INT32 &&
-             (f->default_int < INT32_MIN || f->default_int > INT32_MAX)))
-            return false;
-        break;
-    case KURA_TYPE_BOOL:
-        if (!strcasecmp(v, "true") || !strcasecmp(v, "t") || !strcmp(v, "1"))
-            f->default_int = 1;
-        else if (!strcasecmp(v, "false") || !strcasecmp(v, "f") || !strcmp(v, "0"))
-            f->default_int = 0;
-        else
-            return false;
-        break;
-    case KURA_TYPE_DOUBLE: {
-        char *end = NULL;
-        f->default_double = strtod(v, &end);
-        if (end == v || *end)
-            return false;
-        break;
-    }
-    case KURA_TYPE_STRING:
-    case KURA_TYPE_EMAIL:
-    case KURA_TYPE_TEXT:
-        if (!quoted ||
-            (f->type != KURA_TYPE_TEXT && kura_utf8_chars(text, strlen(text)) > f->max_chars))
-            return false;
-        if (!(f->default_string = strdup(text))) {
-            *oom = true;
-            return false;
-        }
-        break;
-    case KURA_TYPE_DATETIME:
-    case KURA_TYPE_TAGS:
-    default: /* types without defaults, and any the format does not know yet */
+    const kura_type_info *ti = kura__type(f->type);
+    json_t *j = NULL;
+    if (ti->dflt == KURA_DEFAULT_STRING && ti->json_raw) /* JSON text: '{}'::jsonb */
+        j = quoted ? json_loads(v, JSON_DECODE_ANY, NULL) : NULL;
+    else if (ti->dflt == KURA_DEFAULT_STRING)
+        j = quoted || ti->canon ? json_string(v) : NULL;
+    else if (ti->dflt != KURA_DEFAULT_NONE)
+        j = scalar_json(f, v);
+    if (!j)
         return false;
-    }
-    f->has_default = true;
-    return true;
+    kura_error e;
+    kura_error_clear(&e);
+    bool ok = kura__default_from_json(f, j, &e);
+    json_decref(j);
+    *oom = !ok && e.code == KURA_NOMEM;
+    return ok;
 }
 
 /* ---- one table ------------------------------------------------------------------------ */
@@ -336,8 +405,28 @@ static const cat_column *column_named(const kura_rows *cols, const char *name)
     return NULL;
 }
 
-/* Why the table cannot be a kura model, or NULL when its key is kura's. */
-static const char *key_problem(const catalogue *cat, const kura_rows *cols, char *why, size_t cap)
+/* What a key column's type says of the key: an integer (KURA_KEY_INT64), a
+ * uuid (KURA_KEY_UUID), text (KURA_KEY_STRING, to be sampled); false for another. */
+static bool key_declared(const cat_column *c, kura_key_kind *kind)
+{
+    col_type ct;
+    if (map_column(c, &ct))
+        return false;
+    if (ct.type == KURA_TYPE_INT32 || ct.type == KURA_TYPE_INT64)
+        *kind = KURA_KEY_INT64;
+    else if (ct.type == KURA_TYPE_UUID)
+        *kind = KURA_KEY_UUID;
+    else if (ct.type == KURA_TYPE_STRING || ct.type == KURA_TYPE_TEXT)
+        *kind = KURA_KEY_STRING;
+    else
+        return false;
+    return true;
+}
+
+/* Why the table cannot be a kura model, or NULL when its key is one kura has
+ * (what its column says of the key in *kind). */
+static const char *key_problem(const catalogue *cat, const kura_rows *cols, kura_key_kind *kind,
+                               char *why, size_t cap)
 {
     const cat_column *id = column_named(cols, "id");
     size_t pk_cols = 0;
@@ -353,15 +442,93 @@ static const char *key_problem(const catalogue *cat, const kura_rows *cols, char
                              : "has an \"id\" column that is not its primary key");
         return why;
     }
-    kura_type t;
-    int chars;
-    bool integer = map_type(id, &t, &chars) && (t == KURA_TYPE_INT32 || t == KURA_TYPE_INT64);
-    if (!integer || (cat->id_type && strcasecmp(id->type, cat->id_type) != 0)) {
-        snprintf(why, cap, "has an \"id\" of type %s, not %s PRIMARY KEY",
+    /* On SQLite only INTEGER PRIMARY KEY is the rowid, numbered on insert. */
+    if (!key_declared(id, kind) ||
+        (*kind == KURA_KEY_INT64 && cat->id_type && strcasecmp(id->type, cat->id_type) != 0)) {
+        snprintf(why, cap, "has an \"id\" of type %s, not %s PRIMARY KEY, uuid or text",
                  id->type ? id->type : "?", cat->id_type ? cat->id_type : "an integer");
         return why;
     }
     return NULL;
+}
+
+/* Up to KURA__INSPECT_SAMPLE non-NULL values of table.column as text, into out. */
+static bool sample_column(kura_store *store, const char *table, const char *column, kura_rows *out,
+                          kura_error *err)
+{
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "SELECT CAST(");
+    kura_buf_ident(&b, column);
+    kura_buf_add(&b, " AS TEXT) AS k FROM ");
+    kura_buf_ident(&b, table);
+    kura_buf_add(&b, " WHERE ");
+    kura_buf_ident(&b, column);
+    kura_buf_addf(&b, " IS NOT NULL LIMIT %d", KURA__INSPECT_SAMPLE);
+    bool ok =
+        b.oom ? oom_fail(err) : kura_sql_query(store, &cat_sample_model, b.data, NULL, 0, out, err);
+    kura_buf_free(&b);
+    return ok;
+}
+
+/* The sampled texts of a column, as a list (owned by `rows`; free the list). */
+static const char **sample_texts(const kura_rows *rows, size_t *n)
+{
+    const char **texts = calloc(rows->count + 1, sizeof *texts);
+    *n = 0;
+    for (size_t i = 0; texts && i < rows->count; i++) {
+        const cat_sample *r = kura_row(rows, i);
+        if (r->k)
+            texts[(*n)++] = r->k;
+    }
+    return texts;
+}
+
+/* The table's key kind: the column's, or for text what a sample of keys says. */
+static bool table_key(kura_store *store, kura__smodel *m, kura_key_kind declared, const char *table,
+                      kura_error *err)
+{
+    kura_rows rows = {0};
+    if (declared == KURA_KEY_STRING && !sample_column(store, table, "id", &rows, err))
+        return false;
+    size_t n = 0;
+    const char **texts = sample_texts(&rows, &n);
+    char what[160];
+    snprintf(what, sizeof what, "table %s", table);
+    bool ok =
+        texts ? kura__inspect_key(m, declared, texts, n, what) || oom_fail(err) : oom_fail(err);
+    free(texts);
+    kura_rows_free(&rows);
+    return ok;
+}
+
+/*
+ * A string column of 36 or 24 characters (kura's own uuid and objectid columns
+ * are CHAR(36) and CHAR(24); other programs write VARCHAR(36)) is that type
+ * when every sampled value is its canonical text; ct is changed then.
+ */
+static bool sample_fixed(kura_store *store, const char *table, const char *column, col_type *ct,
+                         kura_error *err)
+{
+    kura_type as = ct->max_chars == KURA_UUID_BYTES - 1       ? KURA_TYPE_UUID
+                   : ct->max_chars == KURA_OBJECTID_BYTES - 1 ? KURA_TYPE_OBJECTID
+                                                              : KURA_TYPE_STRING;
+    if (ct->type != KURA_TYPE_STRING || as == KURA_TYPE_STRING)
+        return true;
+    kura_rows rows = {0};
+    if (!sample_column(store, table, column, &rows, err))
+        return false;
+    size_t n = 0;
+    const char **texts = sample_texts(&rows, &n);
+    bool all = texts && n > 0;
+    for (size_t i = 0; all && i < n; i++)
+        all = kura__inspect_canonical(as, texts[i]);
+    if (all)
+        *ct = (col_type){.type = as};
+    free(texts);
+    kura_rows_free(&rows);
+    return texts ? true : oom_fail(err);
 }
 
 /* Applies one index to the model's fields, or says why it cannot be. */
@@ -421,9 +588,7 @@ static bool warn_stamps(const catalogue *cat, kura__smodel *m, const kura_rows *
     const cat_column *have[2] = {column_named(cols, names[0]), column_named(cols, names[1])};
     if (have[0] && have[1]) {
         for (int i = 0; i < 2; i++) {
-            kura_type t;
-            int chars;
-            if ((!map_type(have[i], &t, &chars) || t != KURA_TYPE_DATETIME) &&
+            if (!maps_to(have[i], KURA_TYPE_DATETIME) &&
                 !kura__strs_addf(&m->warnings,
                                  "column %s.%s is %s, not a datetime: kura reads it as one and "
                                  "fails on values that are not",
@@ -460,8 +625,12 @@ static bool document_collection(const kura_rows *cols)
 
 /* A document collection: its index names (ix_<table>_<field> marks a field) and its sample. */
 static bool inspect_collection(kura_store *store, const catalogue *cat, kura_schema *s,
-                               const char *table, const kura_rows *idx, kura_error *err)
+                               const char *table, const kura_rows *cols, const kura_rows *idx,
+                               kura_error *err)
 {
+    kura_key_kind key = KURA_KEY_STRING; /* a type kura does not make: text, sampled */
+    if (!key_declared(column_named(cols, "_id"), &key))
+        key = KURA_KEY_STRING;
     const char **names = calloc(idx->count + 1, sizeof *names);
     bool *uniq = calloc(idx->count + 1, sizeof *uniq);
     bool ok = names && uniq;
@@ -479,7 +648,7 @@ static bool inspect_collection(kura_store *store, const catalogue *cat, kura_sch
                                     table) ||
                     oom_fail(err));
     else
-        ok = ok ? kura__inspect_collection(store, s, table, cat->doc_expr, names, uniq, err)
+        ok = ok ? kura__inspect_collection(store, s, table, cat->doc_expr, key, names, uniq, err)
                 : oom_fail(err);
     free(names);
     free(uniq);
@@ -489,6 +658,7 @@ static bool inspect_collection(kura_store *store, const catalogue *cat, kura_sch
 static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *s,
                           const char *table, kura_error *err)
 {
+    kura_error_clear(err); /* what fails below without saying so is out of memory */
     kura_value t = KURA_VSTR(table);
     kura_rows cols = {0}, idx = {0};
     bool ok = kura_sql_query(store, &cat_column_model, cat->columns, &t, 1, &cols, err) &&
@@ -499,13 +669,14 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         goto out; /* dropped while we looked */
     char why[200];
     if (document_collection(&cols)) {
-        ok = inspect_collection(store, cat, s, table, &idx, err);
+        ok = inspect_collection(store, cat, s, table, &cols, &idx, err);
         goto out;
     }
-    if (key_problem(cat, &cols, why, sizeof why)) {
+    kura_key_kind key = KURA_KEY_INT64;
+    if (key_problem(cat, &cols, &key, why, sizeof why)) {
         ok = kura__strs_addf(&s->warnings,
-                             "table %s %s: kura models need an integer primary key column "
-                             "named id, so it is not a model",
+                             "table %s %s: kura models need a primary key column named id (an "
+                             "integer, a uuid or text), so it is not a model",
                              table, why) ||
              oom_fail(err);
         goto out;
@@ -525,7 +696,9 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
     }
     decide_stamps(m, &cols);
     const cat_column *id = column_named(&cols, "id");
-    if (!cat->id_type && !id->ident && (!id->dflt || !strstr(id->dflt, "nextval(")))
+    ok = table_key(store, m, key, table, err);
+    if (ok && key == KURA_KEY_INT64 && !cat->id_type && !id->ident &&
+        (!id->dflt || !strstr(id->dflt, "nextval(")))
         ok = kura__strs_addf(&m->warnings,
                              "column %s.id has no sequence or identity: kura leaves the id to the "
                              "database, so kura_insert fails until it has one",
@@ -536,20 +709,23 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         int base = kura_column_named(&m->model, cn); /* the key, and stamps the model has */
         if (base != KURA_COL_NONE && base < 0)
             continue;
-        kura_type type;
-        int chars;
-        bool fixed = false;
         if (!kura__schema_ident(cn) || !strcmp(cn, "base") || !strcmp(cn, "_id")) {
             ok = kura__strs_addf(
                 &m->warnings, "column %s.\"%s\": not a name a field can have: left out", table, cn);
             continue;
         }
-        if (!map_type_fixed(c, &type, &chars, &fixed)) {
+        col_type ct;
+        const char *unmapped = map_column(c, &ct);
+        if (unmapped) {
             ok = kura__strs_addf(&m->warnings,
-                                 "column %s.%s has type %s, which kura cannot map: left out "
-                                 "(kura_insert then fails if it is NOT NULL without a default)",
-                                 table, cn, c->type && *c->type ? c->type : "(none)");
+                                 "column %s.%s has type %s, %s: left out (kura_insert then "
+                                 "fails if it is NOT NULL without a default)",
+                                 table, cn, c->type && *c->type ? c->type : "(none)", unmapped);
             continue;
+        }
+        if (!sample_fixed(store, table, cn, &ct, err)) {
+            ok = false;
+            break;
         }
         if (m->model.nfields >= KURA_MAX_FIELDS) {
             ok = kura__strs_addf(&m->warnings,
@@ -557,18 +733,26 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
                                  table, cn, KURA_MAX_FIELDS);
             continue;
         }
-        kura_field *f = kura__smodel_add_field(m, cn, type);
+        kura_field *f = kura__smodel_add_field(m, cn, ct.type);
         if (!f) {
             ok = false;
             break;
         }
-        f->max_chars = chars;
+        f->max_chars = ct.max_chars;
+        f->precision = ct.precision;
+        f->scale = ct.scale;
         f->required = c->notnull;
-        if (fixed && cat->pads_char)
+        if (ct.fixed && cat->pads_char)
             ok = kura__strs_addf(&m->warnings,
                                  "column %s.%s is %s(%d): the database pads shorter values with "
                                  "blanks, so they read back longer than kura wrote them",
-                                 table, cn, c->type, chars);
+                                 table, cn, c->type, ct.max_chars);
+        if (ok && ct.type == KURA_TYPE_DECIMAL && cat->numeric_double && ct.precision > 15)
+            ok = kura__strs_addf(&m->warnings,
+                                 "column %s.%s is %s: SQLite keeps NUMERIC values as integers "
+                                 "or doubles, exact to 15 significant digits, so a decimal of %d "
+                                 "digits may read back rounded",
+                                 table, cn, c->type, ct.precision);
         bool oom = false;
         if (c->dflt && strcasecmp(c->dflt, "NULL") != 0 && !map_default(f, c->dflt, &oom))
             ok = !oom && kura__strs_addf(&m->warnings,
@@ -581,7 +765,7 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         ok = apply_index(m, kura_row(&idx, i), table);
     ok = ok && warn_stamps(cat, m, &cols, table);
     ok = ok && kura__smodel_layout(m, err);
-    if (!ok && err && err->code != KURA_CONFIG)
+    if (!ok && err && err->code == KURA_OK) /* a warning or a field not added */
         oom_fail(err);
 out:
     kura_rows_free(&cols);

@@ -3,9 +3,13 @@
  *
  * A collection has no column types to read, so its documents say what the
  * fields are: each key seen (in order of first appearance) gets the one kura
- * type all its sampled non-null values agree on. A sample cannot prove a
- * field required, bounded or unique, so none is inferred; the model carries a
- * warning that says how many documents were read.
+ * type all its sampled non-null values agree on, and a key whose values agree
+ * on none (objects, mixed kinds) is a json field, which holds any JSON value.
+ * Strings are uuid, objectid or date only when every sampled value is that
+ * type's canonical text. The same sample gives the key kind of a collection
+ * keyed by text. A sample cannot prove a field required, bounded or unique,
+ * so none is inferred; the model carries a warning that says how many
+ * documents were read.
  */
 #include "sql/inspect_private.h"
 
@@ -18,10 +22,11 @@
 
 typedef struct cat_doc {
     kura_base base;
+    char *k; /* the "_id" column as text */
     char *doc;
 } cat_doc;
 static const kura_model cat_doc_model =
-    KURA_MODEL(cat_doc, "kura_cat_doc", KURA_TEXT(cat_doc, doc));
+    KURA_MODEL(cat_doc, "kura_cat_doc", KURA_TEXT(cat_doc, k), KURA_TEXT(cat_doc, doc));
 
 /* What the sampled values of one key have been so far. */
 enum {
@@ -34,6 +39,10 @@ enum {
     SEEN_TEXT = 1 << 6,  /* any other string */
     SEEN_TAGS = 1 << 7,  /* an array of strings that fits kura_tags */
     SEEN_OTHER = 1 << 8, /* an object, another array */
+    SEEN_UUID = 1 << 9,  /* a string that is a canonical UUID */
+    SEEN_OID = 1 << 10,  /* a string that is a canonical ObjectId */
+    SEEN_DATE = 1 << 11, /* a string that is a canonical date */
+    SEEN_STRINGS = SEEN_TIME | SEEN_EMAIL | SEEN_TEXT | SEEN_UUID | SEEN_OID | SEEN_DATE,
 };
 
 typedef struct key_seen {
@@ -58,6 +67,12 @@ static unsigned classify(const json_t *v, long *chars)
         const char *s = json_string_value(v);
         kura_time t;
         *chars = kura_utf8_chars(s, json_string_length(v));
+        if (kura__inspect_canonical(KURA_TYPE_UUID, s))
+            return SEEN_UUID;
+        if (kura__inspect_canonical(KURA_TYPE_OBJECTID, s))
+            return SEEN_OID;
+        if (kura__inspect_canonical(KURA_TYPE_DATE, s))
+            return SEEN_DATE;
         if (kura_time_parse(s, &t))
             return SEEN_TIME;
         return *s && kura_email_valid(s) ? SEEN_EMAIL : SEEN_TEXT;
@@ -80,7 +95,8 @@ static unsigned classify(const json_t *v, long *chars)
     }
 }
 
-/* The one type every seen kind fits, or false. */
+/* The one type every seen kind fits (json when none does), or false when no
+ * value was seen. */
 static bool infer(const key_seen *k, kura_type *type, int *max_chars)
 {
     unsigned s = k->seen;
@@ -95,13 +111,21 @@ static bool infer(const key_seen *k, kura_type *type, int *max_chars)
         *type = KURA_TYPE_BOOL;
     else if (s == SEEN_TIME)
         *type = KURA_TYPE_DATETIME;
+    else if (s == SEEN_UUID)
+        *type = KURA_TYPE_UUID;
+    else if (s == SEEN_OID)
+        *type = KURA_TYPE_OBJECTID;
+    else if (s == SEEN_DATE)
+        *type = KURA_TYPE_DATE;
     else if (s == SEEN_TAGS)
         *type = KURA_TYPE_TAGS;
     else if (s == SEEN_EMAIL && k->max_chars <= 254) {
         *type = KURA_TYPE_EMAIL; /* 254: the longest address SMTP carries */
         *max_chars = 254;
-    } else if (s && !(s & ~(unsigned)(SEEN_TIME | SEEN_EMAIL | SEEN_TEXT)))
+    } else if (s && !(s & ~(unsigned)SEEN_STRINGS))
         *type = KURA_TYPE_TEXT;
+    else if (s)
+        *type = KURA_TYPE_JSON; /* objects, lists that are not tags, mixed kinds */
     else
         return false;
     return true;
@@ -193,13 +217,17 @@ static bool add_fields(kura__smodel *m, const keys *ks, const char *table,
         }
         if (!infer(k, &type, &chars)) {
             if (!kura__strs_addf(&m->warnings,
-                                 k->seen ? "key %s.%s holds values of no one kura type (objects, "
-                                           "mixed types or long lists): left out"
-                                         : "key %s.%s is null in every sampled document: left out",
-                                 table, k->name))
+                                 "key %s.%s is null in every sampled document: left out", table,
+                                 k->name))
                 return false;
             continue;
         }
+        if (type == KURA_TYPE_JSON && (k->seen & ~(unsigned)(SEEN_OTHER | SEEN_TAGS)) &&
+            !kura__strs_addf(&m->warnings,
+                             "key %s.%s holds values of several kinds (not one kura type): a "
+                             "json field, which takes any JSON value",
+                             table, k->name))
+            return false;
         if (m->model.nfields >= KURA_MAX_FIELDS) {
             if (!kura__strs_addf(&m->warnings,
                                  "key %s.%s: past the %d fields a model can have: left out", table,
@@ -253,14 +281,35 @@ static bool decide_stamps(kura__smodel *m, const keys *ks, size_t sampled, const
                            created ? "created_at" : "updated_at");
 }
 
+/* The sampled documents' keys as text, into m's key kind. */
+static bool decide_key(kura__smodel *m, kura_key_kind declared, const kura_rows *docs,
+                       const char *table)
+{
+    const char **texts = calloc(docs->count + 1, sizeof *texts);
+    if (!texts)
+        return false;
+    size_t n = 0;
+    for (size_t i = 0; i < docs->count; i++) {
+        const cat_doc *d = kura_row(docs, i);
+        if (d->k)
+            texts[n++] = d->k;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "collection %s", table);
+    bool ok = kura__inspect_key(m, declared, texts, n, what);
+    free(texts);
+    return ok;
+}
+
 bool kura__inspect_collection(kura_store *store, kura_schema *s, const char *table,
-                              const char *doc_expr, const char *const *index_names,
-                              const bool *index_unique, kura_error *err)
+                              const char *doc_expr, kura_key_kind key,
+                              const char *const *index_names, const bool *index_unique,
+                              kura_error *err)
 {
     char stack[256];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_addf(&b, "SELECT %s AS doc FROM ", doc_expr);
+    kura_buf_addf(&b, "SELECT CAST(\"_id\" AS TEXT) AS k, %s AS doc FROM ", doc_expr);
     kura_buf_ident(&b, table);
     kura_buf_addf(&b, " ORDER BY \"_id\" LIMIT %d", KURA__INSPECT_SAMPLE);
     kura_rows docs = {0};
@@ -281,12 +330,13 @@ bool kura__inspect_collection(kura_store *store, kura_schema *s, const char *tab
         ok = kura__strs_addf(&m->warnings,
                              "collection %s: fields inferred from %zu sampled document%s (of at "
                              "most %d); none is marked required or bounded, and strings are "
-                             "text (e-mail addresses email): check them",
+                             "text (e-mail addresses email; uuid, objectid or date when every "
+                             "value is one in canonical form): check them",
                              table, docs.count, docs.count == 1 ? "" : "s", KURA__INSPECT_SAMPLE) &&
              (!bad || kura__strs_addf(&m->warnings,
                                       "collection %s: %zu sampled document%s not a JSON object",
                                       table, bad, bad == 1 ? " is" : "s are")) &&
-             decide_stamps(m, &ks, docs.count - bad, table) &&
+             decide_key(m, key, &docs, table) && decide_stamps(m, &ks, docs.count - bad, table) &&
              add_fields(m, &ks, table, index_names, index_unique);
         oom = !ok;
         ok = ok && kura__smodel_layout(m, err);

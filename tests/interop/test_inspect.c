@@ -7,7 +7,9 @@
  *    without timestamps;
  *    the --c declarations compiled with the system compiler and laid out as
  *    the runtime models are.
- *  - PostgreSQL (with KURA_TEST_PG_URL): tables made with plain SQL through libpq.
+ *  - PostgreSQL (with KURA_TEST_PG_URL): tables made with plain SQL through libpq,
+ *    and the tables of a Flask-SQLAlchemy app (shop_app.py prints their DDL);
+ *  - document collections kura wrote, keyed by int64, uuid, objectid and string.
  * Needs Debian's python3-flask-sqlalchemy; without it the SQLite part skips.
  */
 #include <setjmp.h>
@@ -111,6 +113,65 @@ typedef struct blob {
     char bytes[4096]; /* room for any inspected row in this test */
 } blob;
 
+/* Sets a text-valued member (uuid, date, decimal ...) of a runtime model's object. */
+static void set_text_field(const kura_model *m, blob *obj, const char *name, const char *text)
+{
+    const kura_field *f = kura_field_named(m, name);
+    assert_non_null(f);
+    assert_true(kura_copy_string(obj->bytes + f->offset, f->size, text));
+}
+
+static char kura_loan_key[KURA_KEY_BYTES], kura_visit_key[KURA_KEY_BYTES];
+
+/* The tables keyed by text: Flask's rows read by key, kura's inserted with the
+ * key kind inspect found (uuid and objectid made by kura, a string given). */
+static void keyed_tables(kura_store *db, const kura_schema *s)
+{
+    kura_error err = {0};
+    const kura_model *loan = kura_schema_find(s, "loan"), *genre = kura_schema_find(s, "genre"),
+                     *visit = kura_schema_find(s, "visit");
+    assert_int_equal(loan->key, KURA_KEY_UUID);
+    assert_int_equal(genre->key, KURA_KEY_STRING);
+    assert_int_equal(visit->key, KURA_KEY_OBJECTID);
+    blob row;
+    assert_true(kura_get_key(db, loan, "0189e1c2-7f3a-7b4c-9d5e-000000000001", &row, &err));
+    char *json = kura_to_json_string(loan, &row);
+    assert_string_equal(json,
+                        "{\"id\":\"0189e1c2-7f3a-7b4c-9d5e-000000000001\",\"due\":\"2024-06-01\"}");
+    free(json);
+    kura_init(loan, &row);
+    set_text_field(loan, &row, "due", "2031-01-31");
+    if (!kura_insert(db, loan, &row, &err))
+        fail_msg("insert loan: %s", err.message);
+    kura_copy_string(kura_loan_key, sizeof kura_loan_key, ((kura_base *)&row)->key);
+    assert_int_equal(strlen(kura_loan_key), 36);
+
+    assert_true(kura_get_key(db, genre, "fantasy", &row, &err));
+    json = kura_to_json_string(genre, &row);
+    assert_string_equal(json, "{\"id\":\"fantasy\",\"about\":\"dragons\"}");
+    free(json);
+    kura_clear(genre, &row);
+    kura_init(genre, &row);
+    assert_false(kura_insert(db, genre, &row, &err)); /* a string key is the caller's */
+    snprintf(((kura_base *)&row)->key, KURA_KEY_BYTES, "sf");
+    char **about = (char **)(row.bytes + kura_field_named(genre, "about")->offset);
+    assert_true(kura_set_text(about, "robots"));
+    if (!kura_insert(db, genre, &row, &err))
+        fail_msg("insert genre: %s", err.message);
+    kura_clear(genre, &row);
+
+    assert_true(kura_get_key(db, visit, "6750a1c2e4b0c3d2a1f00001", &row, &err));
+    json = kura_to_json_string(visit, &row);
+    assert_string_equal(json, "{\"id\":\"6750a1c2e4b0c3d2a1f00001\",\"hours\":\"2.5\"}");
+    free(json);
+    kura_init(visit, &row);
+    set_text_field(visit, &row, "hours", "0.5");
+    if (!kura_insert(db, visit, &row, &err))
+        fail_msg("insert visit: %s", err.message);
+    kura_copy_string(kura_visit_key, sizeof kura_visit_key, ((kura_base *)&row)->key);
+    assert_int_equal(strlen(kura_visit_key), 24);
+}
+
 /* What works on the Flask tables, exactly as inspect's warnings say. */
 static void test_tables_through_the_store(void **state)
 {
@@ -147,6 +208,11 @@ static void test_tables_through_the_store(void **state)
     kura_init(book, &b);
     kura_copy_string(b.bytes + kura_field_named(book, "title")->offset,
                      kura_field_named(book, "title")->size, "Tehanu");
+    set_text_field(book, &b, "price", "7.25");
+    set_text_field(book, &b, "published", "1990-02-01");
+    set_text_field(book, &b, "token", "0189e1c2-7f3a-7b4c-9d5e-6f708192a3b5");
+    char **extra = (char **)(b.bytes + kura_field_named(book, "extra")->offset);
+    assert_true(kura_set_text(extra, "{\"series\":\"Earthsea\",\"volumes\":[4]}"));
     assert_true(kura_insert(db, book, &b, &err));
     assert_int_equal(((kura_base *)&b)->id, 2);
     assert_int_equal(((kura_base *)&b)->created_at, 0);
@@ -155,7 +221,9 @@ static void test_tables_through_the_store(void **state)
     json = kura_to_json_string(book, &back);
     assert_string_equal(json,
                         "{\"id\":1,\"title\":\"A Wizard of Earthsea\",\"isbn\":\"9780553383041\","
-                        "\"pages\":100,\"copies\":3,\"summary\":\"it's short\"}");
+                        "\"pages\":100,\"copies\":3,\"summary\":\"it's short\",\"price\":\"12.50\","
+                        "\"published\":\"1968-11-01\",\"extra\":{\"series\":\"Earthsea\","
+                        "\"volumes\":[1,2]},\"token\":\"0189e1c2-7f3a-7b4c-9d5e-6f708192a3b4\"}");
     free(json);
     kura_clear(book, &back);
     kura_query q = kura_query_for(book);
@@ -177,7 +245,6 @@ static void test_tables_through_the_store(void **state)
     assert_false(kura_sql_exec(db, "SELECT created_at FROM book", NULL, 0, NULL, &err));
     assert_non_null(strstr(err.message, "created_at"));
     kura_clear(book, &b);
-    assert_true(kura_delete(db, book, 2, &err));
 
     /* A table with created_at alone: a field of a model without timestamps. */
     const kura_model *review = kura_schema_find(s, "review");
@@ -209,12 +276,41 @@ static void test_tables_through_the_store(void **state)
     kura_clear(review, &back);
     kura_clear(review, &r);
 
-    /* Flask's author and review tables are what kura_migrate would make of the
-     * inspected models: nothing missing, no stamps expected of review. */
-    const kura_model *mine[] = {author, review};
+    keyed_tables(db, s);
+
+    /* The Flask app reads what kura wrote: its own types parse every value. */
+    char cmd[512], out[2048];
+    snprintf(cmd, sizeof cmd, "%s '%s' '%s' read 2>/dev/null", PYTHON, KURA_LIBRARY_SCRIPT,
+             db_path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t got = fread(out, 1, sizeof out - 1, p);
+    out[got] = '\0';
+    assert_int_equal(pclose(p), 0);
+    static const char *const lines[] = {
+        "loan 0189e1c2-7f3a-7b4c-9d5e-000000000001 2024-06-01\n",
+        "loan %s 2031-01-31\n", /* kura's, keyed by a UUID kura made */
+        "genre fantasy dragons\ngenre sf robots\n",
+        "visit 6750a1c2e4b0c3d2a1f00001 2.5\nvisit %s 0.5\n",
+        "book 2 7.25 1990-02-01 [('series', 'Earthsea'), ('volumes', [4])] "
+        "0189e1c2-7f3a-7b4c-9d5e-6f708192a3b5\n",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        char want[256];
+        snprintf(want, sizeof want, lines[i], i == 1 ? kura_loan_key : kura_visit_key);
+        if (!strstr(out, want))
+            fail_msg("the Flask app read:\n%s\nwithout:\n%s", out, want);
+    }
+    assert_true(kura_delete(db, book, 2, &err));
+
+    /* Flask's author, review, loan and genre tables are what kura_migrate would
+     * make of the inspected models: nothing missing, no stamps expected of review,
+     * the keys as they are. */
+    const kura_model *mine[] = {author, review, kura_schema_find(s, "loan"),
+                                kura_schema_find(s, "genre")};
     char *script = NULL;
     size_t changes = 99;
-    if (!kura_migrate(db, mine, 2, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err))
+    if (!kura_migrate(db, mine, 4, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err))
         fail_msg("migrate: %s", err.message);
     assert_int_equal(changes, 0);
     assert_string_equal(script, "");
@@ -223,7 +319,8 @@ static void test_tables_through_the_store(void **state)
     kura_schema_free(s);
 }
 
-/* A program that prints each model's layout as the C compiler sees it. */
+/* A program that prints each model's layout (and its key kind and flags) as the C
+ * compiler sees it. */
 static void layout_lines(const kura_schema *s, FILE *out, bool as_c)
 {
     for (size_t i = 0; i < kura_schema_count(s); i++) {
@@ -243,9 +340,12 @@ static void layout_lines(const kura_schema *s, FILE *out, bool as_c)
                 fprintf(out, "%s.%s %zu %zu\n", m->name, f->name, f->offset, f->size);
         }
         if (as_c)
-            fprintf(out, "    printf(\"%%zu\\n\", %s_model.nfields);\n", m->name);
+            fprintf(out,
+                    "    printf(\"%%zu %%d %%u\\n\", %s_model.nfields, (int)%s_model.key, "
+                    "%s_model.flags);\n",
+                    m->name, m->name, m->name);
         else
-            fprintf(out, "%zu\n", m->nfields);
+            fprintf(out, "%zu %d %u\n", m->nfields, (int)m->key, m->flags);
     }
 }
 
@@ -302,7 +402,21 @@ static void test_c_declarations_compile_with_the_same_layout(void **state)
         "{\"name\": \"e\", \"type\": \"email\", \"max_chars\": 50, \"index\": true},"
         "{\"name\": \"w\", \"type\": \"datetime\"},"
         "{\"name\": \"g\", \"type\": \"tags\", \"max_chars\": 10, \"choices\": [\"x\"]},"
-        "{\"name\": \"z\", \"type\": \"bool\"}]}],"
+        "{\"name\": \"z\", \"type\": \"bool\"},"
+        "{\"name\": \"u\", \"type\": \"uuid\", \"default\": "
+        "\"123e4567-e89b-42d3-a456-426614174000\"},"
+        "{\"name\": \"o\", \"type\": \"objectid\", \"unique\": true},"
+        "{\"name\": \"dt\", \"type\": \"date\", \"default\": \"2024-02-29\"},"
+        "{\"name\": \"p\", \"type\": \"decimal\", \"precision\": 7, \"scale\": 3, "
+        "\"default\": \"-1.5\"},"
+        "{\"name\": \"js\", \"type\": \"json\", \"default\": {\"k\": [\"*/\", 1]}},"
+        "{\"name\": \"q\", \"type\": \"decimal\", \"precision\": 34}]},"
+        "{\"name\": \"by_uuid\", \"key\": \"uuid\", \"fields\": ["
+        "{\"name\": \"n\", \"type\": \"int32\"}]},"
+        "{\"name\": \"by_oid\", \"key\": \"objectid\", \"store\": \"documents\", \"fields\": ["
+        "{\"name\": \"d\", \"type\": \"date\"}]},"
+        "{\"name\": \"by_name\", \"key\": \"string\", \"timestamps\": false, \"fields\": ["
+        "{\"name\": \"c\", \"type\": \"decimal\", \"precision\": 3, \"scale\": 3}]}],"
         "\"warnings\": [\"a */ comment\"]}",
         &err);
     if (!s)
@@ -355,15 +469,13 @@ static void test_postgresql_tables(void **state)
         "false},\n"
         "        {\"name\": \"notes\", \"type\": \"text\", \"default\": \"it's\"},\n"
         "        {\"name\": \"released\", \"type\": \"datetime\"},\n"
+        "        {\"name\": \"budget\", \"type\": \"decimal\", \"precision\": 12, \"scale\": 2},\n"
+        "        {\"name\": \"meta\", \"type\": \"json\"},\n"
         "        {\"name\": \"rank\", \"type\": \"int32\", \"default\": -1}\n"
         "      ],\n"
         "      \"warnings\": [\n"
         "        \"column insp_film.code is character(4): the database pads shorter values "
         "with blanks, so they read back longer than kura wrote them\",\n"
-        "        \"column insp_film.budget has type numeric, which kura cannot map: left out "
-        "(kura_insert then fails if it is NOT NULL without a default)\",\n"
-        "        \"column insp_film.meta has type jsonb, which kura cannot map: left out "
-        "(kura_insert then fails if it is NOT NULL without a default)\",\n"
         "        \"column insp_film.shown has type timestamp with time zone, which kura cannot "
         "map: left out (kura_insert then fails if it is NOT NULL without a default)\",\n"
         "        \"index insp_film_lower on table insp_film is partial or on an expression: left "
@@ -377,7 +489,8 @@ static void test_postgresql_tables(void **state)
         fail();
     }
     assert_non_null(strstr(text, "\"table insp_pair has a primary key of several columns: kura "
-                                 "models need an integer primary key column named id"));
+                                 "models need a primary key column named id (an integer, a uuid "
+                                 "or text), so it is not a model\""));
 
     /* The runtime model works on the table: insert (SERIAL id), read back. */
     const kura_model *film = kura_schema_find(s, "insp_film");
@@ -426,6 +539,257 @@ static void test_postgresql_tables(void **state)
     r = PQexec(pg, "DROP TABLE IF EXISTS insp_film, insp_pair, insp_plain");
     PQclear(r);
     PQfinish(pg);
+}
+
+/* Runs sql (statements separated by ";") on the admin connection; fails the test on error. */
+static void pg_run(PGconn *pg, const char *sql)
+{
+    PGresult *r = PQexec(pg, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        fail_msg("%s: %s", sql, PQerrorMessage(pg));
+    PQclear(r);
+}
+
+/* A Flask-SQLAlchemy app's PostgreSQL tables (shop_app.py prints their DDL, compiled
+ * by SQLAlchemy's postgresql dialect): UUID, NUMERIC(p,s), DATE, JSONB and JSON
+ * columns, and tables keyed by a UUID, a name and ObjectId-shaped text. */
+static void test_postgresql_flask_types_and_keys(void **state)
+{
+    (void)state;
+    if (!have_flask)
+        skip();
+    PGconn *pg = pg_admin();
+    if (!pg)
+        KURA_SKIP_NO_SERVER("no PostgreSQL: KURA_TEST_PG_URL not set or not answering");
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s '%s' 2>/dev/null", PYTHON, KURA_SHOP_SCRIPT);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    static char ddl[8192];
+    size_t n = fread(ddl, 1, sizeof ddl - 1, p);
+    ddl[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    assert_non_null(
+        strstr(ddl, "CREATE TABLE shop_gadget ( id UUID NOT NULL, price NUMERIC(12, 2)"));
+    pg_run(pg, "DROP TABLE IF EXISTS shop_gadget, shop_label, shop_trip");
+    pg_run(pg, ddl);
+    pg_run(pg, "INSERT INTO shop_gadget (id, price, made, spec, notes, serial) VALUES "
+               "('0189E1C2-7F3A-7B4C-9D5E-6F708192A3B4', 19.99, '2024-03-01', '{\"w\": [1, 2]}', "
+               "'{\"x\": \"y\"}', '123e4567-e89b-42d3-a456-426614174000');"
+               "INSERT INTO shop_label VALUES ('red', '#ff0000');"
+               "INSERT INTO shop_trip VALUES ('6750a1c2e4b0c3d2a1f00001', '2024-01-02', "
+               "'6750a1c2e4b0c3d2a1f000ff')");
+
+    kura_schema *s = inspect(pg_test_url());
+    kura_error err = {0};
+    char *text = kura_schema_to_string(s, &err);
+    assert_non_null(text);
+    static const char *const want[] = {
+        "      \"name\": \"shop_gadget\",\n"
+        "      \"store\": \"sql\",\n"
+        "      \"path\": \"/shop_gadget\",\n"
+        "      \"key\": \"uuid\",\n"
+        "      \"timestamps\": false,\n"
+        "      \"fields\": [\n"
+        "        {\"name\": \"price\", \"type\": \"decimal\", \"precision\": 12, \"scale\": 2, "
+        "\"required\": true, \"default\": \"0.00\"},\n"
+        "        {\"name\": \"made\", \"type\": \"date\"},\n"
+        "        {\"name\": \"spec\", \"type\": \"json\"},\n"
+        "        {\"name\": \"notes\", \"type\": \"json\"},\n"
+        "        {\"name\": \"serial\", \"type\": \"uuid\", \"unique\": true}\n"
+        "      ],\n"
+        "      \"warnings\": [\n"
+        "        \"column shop_gadget.made: its default CURRENT_DATE is not a literal kura keeps, "
+        "so "
+        "it is left out (kura writes every column on insert: the database's default never "
+        "applies)\",\n"
+        "        \"column shop_gadget.weight has type numeric, without a precision, which a kura "
+        "decimal needs (1 to 34 digits): left out (kura_insert then fails if it is NOT NULL "
+        "without a default)\"\n"
+        "      ]\n",
+        "      \"name\": \"shop_label\",\n"
+        "      \"store\": \"sql\",\n"
+        "      \"path\": \"/shop_label\",\n"
+        "      \"key\": \"string\",\n"
+        "      \"timestamps\": false,\n"
+        "      \"fields\": [\n"
+        "        {\"name\": \"color\", \"type\": \"string\", \"max_chars\": 7, \"default\": "
+        "\"#ffffff\"}\n"
+        "      ]\n",
+        "      \"name\": \"shop_trip\",\n"
+        "      \"store\": \"sql\",\n"
+        "      \"path\": \"/shop_trip\",\n"
+        "      \"key\": \"objectid\",\n"
+        "      \"timestamps\": false,\n"
+        "      \"fields\": [\n"
+        "        {\"name\": \"day\", \"type\": \"date\", \"index\": true},\n"
+        "        {\"name\": \"owner\", \"type\": \"objectid\"}\n"
+        "      ]\n",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(text, want[i])) {
+            printf("inspected:\n%s\nexpected within:\n%s", text, want[i]);
+            fail();
+        }
+
+    /* The models work on the tables: the app's rows read by key, kura's inserted. */
+    const kura_model *gadget = kura_schema_find(s, "shop_gadget"),
+                     *label = kura_schema_find(s, "shop_label"),
+                     *trip = kura_schema_find(s, "shop_trip");
+    kura_store *db = kura_store_open(pg_test_url(), &err);
+    assert_non_null(db);
+    blob row, back;
+    if (!kura_get_key(db, gadget, "0189e1c2-7f3a-7b4c-9d5e-6f708192a3b4", &row, &err))
+        fail_msg("get: %s", err.message);
+    char *json = kura_to_json_string(gadget, &row);
+    assert_string_equal(json,
+                        "{\"id\":\"0189e1c2-7f3a-7b4c-9d5e-6f708192a3b4\",\"price\":\"19.99\","
+                        "\"made\":\"2024-03-01\",\"spec\":{\"w\":[1,2]},\"notes\":{\"x\":\"y\"},"
+                        "\"serial\":\"123e4567-e89b-42d3-a456-426614174000\"}");
+    free(json);
+    kura_clear(gadget, &row);
+    kura_init(gadget, &row);
+    set_text_field(gadget, &row, "made", "2025-01-01");
+    char **spec = (char **)(row.bytes + kura_field_named(gadget, "spec")->offset);
+    assert_true(kura_set_text(spec, "{\"a\": [true, null]}"));
+    if (!kura_insert(db, gadget, &row, &err))
+        fail_msg("insert: %s", err.message);
+    if (!kura_get_key(db, gadget, ((kura_base *)&row)->key, &back, &err))
+        fail_msg("get: %s", err.message);
+    json = kura_to_json_string(gadget, &back);
+    char want_json[256];
+    snprintf(want_json, sizeof want_json,
+             "{\"id\":\"%.63s\",\"price\":\"0.00\",\"made\":\"2025-01-01\",\"spec\":{\"a\":[true,"
+             "null]},\"notes\":null,\"serial\":null}",
+             ((kura_base *)&row)->key);
+    assert_string_equal(json, want_json);
+    free(json);
+    kura_clear(gadget, &row);
+    kura_clear(gadget, &back);
+
+    assert_true(kura_get_key(db, label, "red", &row, &err));
+    json = kura_to_json_string(label, &row);
+    assert_string_equal(json, "{\"id\":\"red\",\"color\":\"#ff0000\"}");
+    free(json);
+    kura_init(label, &row);
+    snprintf(((kura_base *)&row)->key, KURA_KEY_BYTES, "blue");
+    assert_true(kura_insert(db, label, &row, &err));
+    assert_true(kura_get_key(db, label, "blue", &back, &err));
+    json = kura_to_json_string(label, &back);
+    assert_string_equal(json, "{\"id\":\"blue\",\"color\":\"#ffffff\"}");
+    free(json);
+
+    assert_true(kura_get_key(db, trip, "6750a1c2e4b0c3d2a1f00001", &row, &err));
+    json = kura_to_json_string(trip, &row);
+    assert_string_equal(json, "{\"id\":\"6750a1c2e4b0c3d2a1f00001\",\"day\":\"2024-01-02\","
+                              "\"owner\":\"6750a1c2e4b0c3d2a1f000ff\"}");
+    free(json);
+    kura_init(trip, &row);
+    kura_objectid_new(row.bytes + kura_field_named(trip, "owner")->offset);
+    assert_true(kura_insert(db, trip, &row, &err));
+    assert_int_equal(strlen(((kura_base *)&row)->key), 24);
+    kura_query q = kura_query_for(trip);
+    int64_t count = 0;
+    assert_true(kura_count(db, &q, &count, &err));
+    assert_int_equal(count, 2);
+    kura_store_close(db);
+
+    /* Their C declarations compile with the runtime layout and key kinds. */
+    kura_schema_entry e[] = {{gadget, KURA_SCHEMA_SQL, NULL},
+                             {label, KURA_SCHEMA_SQL, NULL},
+                             {trip, KURA_SCHEMA_SQL, NULL}};
+    char *mine = kura_schema_write(e, 3, &err);
+    assert_non_null(mine);
+    kura_schema *only = kura_schema_load_string(mine, &err);
+    if (!only)
+        fail_msg("%s\n%s", err.message, mine);
+    compiles_with_runtime_layout(only, "shop");
+    kura_schema_free(only);
+    free(mine);
+    free(text);
+    kura_schema_free(s);
+    pg_run(pg, "DROP TABLE IF EXISTS shop_gadget, shop_label, shop_trip");
+    PQfinish(pg);
+}
+
+/* A table kura made (kura_create: the columns kura_migrate makes too) with a field of
+ * each text-valued type and json, keyed by ObjectIds. */
+typedef struct own {
+    kura_base base;
+    char u[KURA_UUID_BYTES];
+    char o[KURA_OBJECTID_BYTES];
+    char d[KURA_DATE_BYTES];
+    char p[KURA_DECIMAL_BYTES(9)];
+    char *j;
+} own;
+static const kura_model own_model = KURA_MODEL_KEYED(
+    own, "insp_own", KURA_KEY_OBJECTID, KURA_UUID(own, u), KURA_OBJECTID(own, o),
+    KURA_DATE(own, d, .index = true),
+    KURA_DECIMAL(own, p, 9, 3, .has_default = true, .default_string = "1.500"), KURA_JSON(own, j));
+
+static void kura_table_reads_back(const char *url, const char *json_type)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("%s", err.message);
+    assert_true(kura_drop(db, &own_model, &err));
+    assert_true(kura_create(db, &own_model, &err));
+    for (int i = 0; i < 2; i++) {
+        own x;
+        kura_init(&own_model, &x);
+        kura_uuid_new(x.u);
+        kura_objectid_new(x.o);
+        snprintf(x.d, sizeof x.d, "2020-01-0%c", (char)('1' + i % 9));
+        kura_set_text(&x.j, "{\"n\": 1}");
+        if (!kura_insert(db, &own_model, &x, &err))
+            fail_msg("%s", err.message);
+        kura_clear(&own_model, &x);
+    }
+    kura_schema *s = inspect(url);
+    char *text = kura_schema_to_string(s, &err);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "      \"name\": \"insp_own\",\n"
+             "      \"store\": \"sql\",\n"
+             "      \"path\": \"/insp_own\",\n"
+             "      \"key\": \"objectid\",\n"
+             "      \"fields\": [\n"
+             "        {\"name\": \"u\", \"type\": \"uuid\"},\n"
+             "        {\"name\": \"o\", \"type\": \"objectid\"},\n"
+             "        {\"name\": \"d\", \"type\": \"date\", \"index\": true},\n"
+             "        {\"name\": \"p\", \"type\": \"decimal\", \"precision\": 9, \"scale\": 3, "
+             "\"default\": \"1.500\"},\n"
+             "        {\"name\": \"j\", \"type\": \"%s\"}\n"
+             "      ]\n",
+             json_type);
+    if (!text || !strstr(text, want))
+        fail_msg("inspected:\n%s\nexpected within:\n%s", text ? text : err.message, want);
+    /* kura_migrate finds the table as the inspected model would make it. */
+    const kura_model *m = kura_schema_find(s, "insp_own");
+    char *script = NULL;
+    size_t changes = 99;
+    if (!kura_migrate(db, &m, 1, KURA_MIGRATE_DRY_RUN, NULL, NULL, &script, &changes, &err))
+        fail_msg("migrate: %s", err.message);
+    assert_int_equal(changes, 0);
+    free(script);
+    assert_true(kura_drop(db, &own_model, &err));
+    kura_store_close(db);
+    free(text);
+    kura_schema_free(s);
+}
+
+/* kura's own columns read back as their types: SQLite's CHAR(36), CHAR(24),
+ * DATE and TEXT(p,s) (json is TEXT there: text), PostgreSQL's UUID, CHAR(24),
+ * DATE, NUMERIC(p,s) and JSONB; the ObjectId key from its values. */
+static void test_kura_tables_read_back(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/own.db", dir);
+    kura_table_reads_back(url, "text");
+    if (pg_test_url())
+        kura_table_reads_back(pg_test_url(), "json");
 }
 
 /* Runs `kura ARGS` with KURA_DATABASE_URL unset; returns its exit status, stdout in out. */
@@ -519,8 +883,8 @@ static void collection_sampled(const char *url, const char *fields)
         "      ],\n"
         "      \"warnings\": [\n"
         "        \"collection me_doc: fields inferred from 3 sampled documents (of at most 100); "
-        "none is marked required or bounded, and strings are text (e-mail addresses email): "
-        "check them\"\n"
+        "none is marked required or bounded, and strings are text (e-mail addresses email; "
+        "uuid, objectid or date when every value is one in canonical form): check them\"\n"
         "      ]\n",
         fields);
     if (!text || !strstr(text, want)) {
@@ -639,6 +1003,122 @@ static void test_collection_without_stamps(void **state)
         collection_without_stamps(pg_test_url());
 }
 
+/* Collections keyed by text, with fields of the text-valued and JSON types. */
+typedef struct kdoc {
+    kura_base base;
+    char u[KURA_UUID_BYTES];
+    char o[KURA_OBJECTID_BYTES];
+    char d[KURA_DATE_BYTES];
+    char p[KURA_DECIMAL_BYTES(6)];
+    char *j;
+    char *mixed;
+    char s[KURA_STRING_BYTES(40)];
+} kdoc;
+#define KDOC_FIELDS                                                                                \
+    KURA_UUID(kdoc, u), KURA_OBJECTID(kdoc, o), KURA_DATE(kdoc, d), KURA_DECIMAL(kdoc, p, 6, 2),   \
+        KURA_JSON(kdoc, j), KURA_JSON(kdoc, mixed), KURA_STRING(kdoc, s, 40)
+static const kura_model kdoc_models[] = {
+    KURA_MODEL_KEYED(kdoc, "kdoc_uuid", KURA_KEY_UUID, KDOC_FIELDS),
+    KURA_MODEL_KEYED(kdoc, "kdoc_oid", KURA_KEY_OBJECTID, KDOC_FIELDS),
+    KURA_MODEL_KEYED(kdoc, "kdoc_str", KURA_KEY_STRING, KDOC_FIELDS),
+    KURA_MODEL_KEYED(kdoc, "kdoc_empty", KURA_KEY_OBJECTID, KDOC_FIELDS),
+};
+
+static void keyed_collections(const char *url)
+{
+    kura_error err = {0};
+    kura_store *docs = kura_document_store_open(url, &err);
+    if (!docs)
+        fail_msg("%s", err.message);
+    char first[3][KURA_KEY_BYTES];
+    for (size_t k = 0; k < 4; k++) {
+        const kura_model *m = &kdoc_models[k];
+        assert_true(kura_drop(docs, m, &err));
+        assert_true(kura_create(docs, m, &err));
+        for (int i = 0; k < 3 && i < 3; i++) {
+            kdoc d;
+            kura_init(m, &d);
+            if (k == 2)
+                snprintf(d.base.key, sizeof d.base.key, "doc-%d", i);
+            char digit = (char)('0' + i % 10); /* one character: the arrays are exactly sized */
+            snprintf(d.u, sizeof d.u, "123e4567-e89b-42d3-a456-42661417400%c", digit);
+            snprintf(d.o, sizeof d.o, "6750a1c2e4b0c3d2a1f0000%c", digit);
+            snprintf(d.d, sizeof d.d, "2024-02-2%c", (char)(digit + 7));
+            snprintf(d.p, sizeof d.p, "%c.50", digit);
+            kura_set_text(&d.j, "{\"k\": [1, \"two\"]}");
+            kura_set_text(&d.mixed, i == 0 ? "5" : i == 1 ? "\"five\"" : "{\"n\": 5}");
+            /* UUID-shaped, but one is not canonical (upper case): text */
+            snprintf(d.s, sizeof d.s,
+                     i == 1 ? "123E4567-E89B-42D3-A456-426614174000"
+                            : "123e4567-e89b-42d3-a456-426614174000");
+            if (!kura_insert(docs, m, &d, &err))
+                fail_msg("%s: %s", m->name, err.message);
+            if (i == 0)
+                kura_copy_string(first[k], sizeof first[k], d.base.key);
+            kura_clear(m, &d);
+        }
+    }
+    kura_schema *s = inspect(url);
+    char *text = kura_schema_to_string(s, &err);
+    static const char *const key_lines[] = {
+        "\"path\": \"/kdoc_uuid\",\n      \"key\": \"uuid\",\n      \"fields\": [\n",
+        "\"path\": \"/kdoc_oid\",\n      \"key\": \"objectid\",\n      \"fields\": [\n",
+        "\"path\": \"/kdoc_str\",\n      \"key\": \"string\",\n      \"fields\": [\n",
+        "\"path\": \"/kdoc_empty\",\n      \"key\": \"string\",\n      \"fields\": [",
+        "\"collection kdoc_empty has no rows to tell what its text keys are: a string key (kura "
+        "then never makes one); when kura's own uuid or objectid keys are what it holds, say "
+        "\\\"key\\\": \\\"uuid\\\" or \\\"objectid\\\"\"",
+        "\"key kdoc_str.mixed holds values of several kinds (not one kura type): a json field, "
+        "which takes any JSON value\"",
+    };
+    static const char *const field_lines[] = {
+        "{\"name\": \"u\", \"type\": \"uuid\"}", "{\"name\": \"o\", \"type\": \"objectid\"}",
+        "{\"name\": \"d\", \"type\": \"date\"}", "{\"name\": \"p\", \"type\": \"text\"}",
+        "{\"name\": \"j\", \"type\": \"json\"}", "{\"name\": \"mixed\", \"type\": \"json\"}",
+        "{\"name\": \"s\", \"type\": \"text\"}",
+    };
+    for (size_t i = 0; i < sizeof key_lines / sizeof key_lines[0]; i++)
+        if (!text || !strstr(text, key_lines[i]))
+            fail_msg("inspected:\n%s\nwithout:\n%s", text ? text : err.message, key_lines[i]);
+    for (size_t k = 0; k < 3; k++) {
+        const char *at = strstr(text, kdoc_models[k].name);
+        const char *end = strstr(at, "\"warnings\"");
+        for (size_t i = 0; i < sizeof field_lines / sizeof field_lines[0]; i++) {
+            const char *f = strstr(at, field_lines[i]);
+            if (!f || f > end)
+                fail_msg("inspected:\n%s\n%s lacks %s", text, kdoc_models[k].name, field_lines[i]);
+        }
+        /* The inferred model reads kura's documents by key. */
+        const kura_model *m = kura_schema_find(s, kdoc_models[k].name);
+        assert_int_equal(m->key, kdoc_models[k].key);
+        blob b;
+        if (!kura_get_key(docs, m, first[k], &b, &err))
+            fail_msg("%s: %s", m->name, err.message);
+        char *json = kura_to_json_string(m, &b);
+        assert_non_null(strstr(json, "\"u\":\"123e4567-e89b-42d3-a456-426614174000\""));
+        assert_non_null(strstr(json, "\"d\":\"2024-02-27\""));
+        assert_non_null(strstr(json, "\"mixed\":5"));
+        assert_non_null(strstr(json, "\"j\":{\"k\":[1,\"two\"]}"));
+        free(json);
+        kura_clear(m, &b);
+    }
+    for (size_t k = 0; k < 4; k++)
+        assert_true(kura_drop(docs, &kdoc_models[k], &err));
+    kura_store_close(docs);
+    free(text);
+    kura_schema_free(s);
+}
+
+static void test_collections_keyed_by_text(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/keyed.db", dir);
+    keyed_collections(url);
+    if (pg_test_url())
+        keyed_collections(pg_test_url());
+}
+
 static void test_refuses_document_stores(void **state)
 {
     (void)state;
@@ -659,9 +1139,12 @@ int main(void)
         cmocka_unit_test(test_tables_through_the_store),
         cmocka_unit_test(test_c_declarations_compile_with_the_same_layout),
         cmocka_unit_test(test_postgresql_tables),
+        cmocka_unit_test(test_postgresql_flask_types_and_keys),
+        cmocka_unit_test(test_kura_tables_read_back),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_document_collections_are_sampled),
         cmocka_unit_test(test_collection_without_stamps),
+        cmocka_unit_test(test_collections_keyed_by_text),
         cmocka_unit_test(test_refuses_document_stores),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -16,12 +16,14 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include <kura/kura.h>
 
 #include "pg_env.h"
 
-/* The guide's SAUser, plus one field of each other type, with padding on both sides. */
+/* The guide's SAUser, plus one field of every other type, with padding on both sides
+ * (char arrays of odd sizes before 8-byte members). */
 typedef struct rt_user {
     kura_base base;
     char name[KURA_STRING_BYTES(128)];
@@ -36,6 +38,13 @@ typedef struct rt_user {
     kura_time born;
     kura_tags tags;
     int32_t small;
+    char uid[KURA_UUID_BYTES];
+    char price[KURA_DECIMAL_BYTES(10)];
+    char *meta;
+    char day[KURA_DATE_BYTES];
+    char oid[KURA_OBJECTID_BYTES];
+    double weight;
+    char cents[KURA_DECIMAL_BYTES(34)];
 } rt_user;
 
 static const kura_model c_model =
@@ -48,7 +57,12 @@ static const kura_model c_model =
                KURA_DOUBLE(rt_user, ratio, .has_default = true, .default_double = 0.5),
                KURA_TEXT(rt_user, bio, .has_default = true, .default_string = "it's me"),
                KURA_BOOL(rt_user, flag), KURA_DATETIME(rt_user, born), KURA_TAGS(rt_user, tags),
-               KURA_INT32(rt_user, small));
+               KURA_INT32(rt_user, small), KURA_UUID(rt_user, uid, .index = true),
+               KURA_DECIMAL(rt_user, price, 10, 2, .has_default = true, .default_string = "9.90"),
+               KURA_JSON(rt_user, meta, .has_default = true, .default_string = "{\"a\":[1,true]}"),
+               KURA_DATE(rt_user, day, .has_default = true, .default_string = "2024-02-29"),
+               KURA_OBJECTID(rt_user, oid, .unique = true), KURA_DOUBLE(rt_user, weight),
+               KURA_DECIMAL(rt_user, cents, 34, 0));
 
 static const char schema_text[] =
     "{\"models\": [{\"name\": \"rt_user\", \"store\": \"documents\", \"path\": \"/users\",\n"
@@ -64,7 +78,15 @@ static const char schema_text[] =
     "  {\"name\": \"flag\", \"type\": \"bool\"},\n"
     "  {\"name\": \"born\", \"type\": \"datetime\"},\n"
     "  {\"name\": \"tags\", \"type\": \"tags\"},\n"
-    "  {\"name\": \"small\", \"type\": \"int32\"}]},\n"
+    "  {\"name\": \"small\", \"type\": \"int32\"},\n"
+    "  {\"name\": \"uid\", \"type\": \"uuid\", \"index\": true},\n"
+    "  {\"name\": \"price\", \"type\": \"decimal\", \"precision\": 10, \"scale\": 2, "
+    "\"default\": \"9.9\"},\n"
+    "  {\"name\": \"meta\", \"type\": \"json\", \"default\": {\"a\": [1, true]}},\n"
+    "  {\"name\": \"day\", \"type\": \"date\", \"default\": \"2024-02-29\"},\n"
+    "  {\"name\": \"oid\", \"type\": \"objectid\", \"unique\": true},\n"
+    "  {\"name\": \"weight\", \"type\": \"double\"},\n"
+    "  {\"name\": \"cents\", \"type\": \"decimal\", \"precision\": 34}]},\n"
     " {\"name\": \"note\", \"fields\": [{\"name\": \"body\", \"type\": \"text\"}]}]}\n";
 
 static kura_schema *load(void)
@@ -81,6 +103,7 @@ static void same_model(const kura_model *a, const kura_model *b)
     assert_string_equal(a->name, b->name);
     assert_int_equal(a->size, b->size);
     assert_int_equal(a->flags, b->flags);
+    assert_int_equal(a->key, b->key);
     assert_int_equal(a->nfields, b->nfields);
     for (size_t i = 0; i < a->nfields; i++) {
         const kura_field *x = &a->fields[i], *y = &b->fields[i];
@@ -89,6 +112,8 @@ static void same_model(const kura_model *a, const kura_model *b)
         assert_int_equal(x->offset, y->offset);
         assert_int_equal(x->size, y->size);
         assert_int_equal(x->max_chars, y->max_chars);
+        assert_int_equal(x->precision, y->precision);
+        assert_int_equal(x->scale, y->scale);
         assert_int_equal(x->index, y->index);
         assert_int_equal(x->unique, y->unique);
         assert_int_equal(x->required, y->required);
@@ -135,6 +160,10 @@ static void test_layout_is_the_c_layout(void **state)
     assert_int_equal(b.score, 10);
     assert_true(b.active);
     assert_string_equal(b.bio, "it's me");
+    assert_string_equal(b.price, "9.90"); /* the file's "9.9", in canonical form */
+    assert_string_equal(b.meta, "{\"a\":[1,true]}");
+    assert_string_equal(b.day, "2024-02-29");
+    assert_string_equal(b.uid, "");
     b.age = 200;
     kura_error err = {0};
     assert_false(kura_validate(m, &b, &err));
@@ -169,6 +198,15 @@ static void fill(rt_user *u, const kura_model *m, int i)
     kura_tags_add(&u->tags, "a");
     kura_tags_add(&u->tags, "日本");
     u->small = -i;
+    char digit = (char)('0' + i % 10); /* one character: the arrays are exactly sized */
+    snprintf(u->uid, sizeof u->uid, "123e4567-e89b-42d3-a456-42661417400%c", digit);
+    snprintf(u->price, sizeof u->price, "-1234567.8%c", digit);
+    kura_set_text(&u->meta,
+                  i == 1 ? "{\"k\": [1, 2.5, \"x\", null, {\"n\": false}]}" : "[\"é\", 7]");
+    snprintf(u->day, sizeof u->day, "1999-12-2%c", digit);
+    snprintf(u->oid, sizeof u->oid, "6750a1c2e4b0c3d2a1f0000%c", digit);
+    u->weight = 1.5 * i;
+    kura_copy_string(u->cents, sizeof u->cents, "9999999999999999999999999999999999");
     if (i == 2) { /* a NULL reads back as NULL and 0 */
         u->small = 0;
         kura_set_null(m, u, kura_field_named(m, "small"), true);
@@ -195,6 +233,20 @@ static void same_row(const rt_user *x, const rt_user *y)
     for (uint32_t t = 0; t < x->tags.count; t++)
         assert_string_equal(x->tags.items[t], y->tags.items[t]);
     assert_int_equal(x->small, y->small);
+    assert_string_equal(x->uid, y->uid);
+    assert_string_equal(x->price, y->price);
+    assert_string_equal(x->day, y->day);
+    assert_string_equal(x->oid, y->oid);
+    assert_true(x->weight == y->weight);
+    assert_string_equal(x->cents, y->cents);
+    /* JSONB normalises spacing: the same JSON value, not the same text. */
+    json_t *a = json_loads(x->meta, JSON_DECODE_ANY, NULL),
+           *b = json_loads(y->meta, JSON_DECODE_ANY, NULL);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
 }
 
 /* Rows written through one model read back identically through the other, both ways. */
@@ -313,9 +365,10 @@ static void test_errors_name_model_and_field(void **state)
     refused(M("{\"name\": \"a\", \"type\": \"int32\", \"min\": 3, \"max\": 1}"),
             "greater than max");
     refused(M("{\"name\": \"a\", \"type\": \"int32\", \"default\": \"x\"}"), "default must be");
-    refused(M("{\"name\": \"a\", \"type\": \"int32\", \"default\": 5000000000}"), "does not fit");
+    refused(M("{\"name\": \"a\", \"type\": \"int32\", \"default\": 5000000000}"),
+            "default is out of range for a 32-bit integer");
     refused(M("{\"name\": \"a\", \"type\": \"string\", \"max_chars\": 2, \"default\": \"abc\"}"),
-            "longer than max_chars");
+            "model m, field a: default is longer than 2 characters");
     refused(M("{\"name\": \"a\", \"type\": \"datetime\", \"default\": 1}"), "take no default");
     refused(M("{\"name\": \"a\", \"type\": \"bool\", \"choices\": [\"x\"]}"), "choices apply");
     refused("{\"models\": [{\"name\": \"m\", \"store\": \"kv\", \"fields\": []}]}",
@@ -532,6 +585,244 @@ static void test_key_only_model(void **state)
     kura_store_close(db);
 }
 
+/* One model per key kind other than int64, declared in C and in a schema file
+ * (the string-keyed one also without timestamps). */
+typedef struct rt_keyed {
+    kura_base base;
+    char title[KURA_STRING_BYTES(20)];
+    char day[KURA_DATE_BYTES];
+} rt_keyed;
+
+#define KEYED_FIELDS KURA_STRING(rt_keyed, title, 20, .index = true), KURA_DATE(rt_keyed, day)
+static const kura_model keyed_c[] = {
+    KURA_MODEL_KEYED(rt_keyed, "rt_key_uuid", KURA_KEY_UUID, KEYED_FIELDS),
+    KURA_MODEL_KEYED(rt_keyed, "rt_key_objectid", KURA_KEY_OBJECTID, KEYED_FIELDS),
+    KURA_MODEL_EX(rt_keyed, "rt_key_string", KURA_KEY_STRING, KURA_MODEL_NO_TIMESTAMPS,
+                  KEYED_FIELDS),
+};
+static const char *const keyed_kind[] = {"uuid", "objectid", "string"};
+
+static kura_schema *load_keyed(size_t k)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "{\"models\": [{\"name\": \"rt_key_%s\", \"key\": \"%s\",%s \"fields\": ["
+             "{\"name\": \"title\", \"type\": \"string\", \"max_chars\": 20, \"index\": true}, "
+             "{\"name\": \"day\", \"type\": \"date\"}]}]}",
+             keyed_kind[k], keyed_kind[k], k == 2 ? " \"timestamps\": false," : "");
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_string(text, &err);
+    if (!s)
+        fail_msg("%s: %s", text, err.message);
+    same_model(kura_schema_model(s, 0), &keyed_c[k]);
+    return s;
+}
+
+/* Rows keyed by text: written through one model, read by key through the other.
+ * The schemas outlive the store (it remembers models by address). */
+static void keyed_rows(kura_store *db, kura_schema *const *schemas)
+{
+    for (size_t k = 0; k < sizeof keyed_c / sizeof keyed_c[0]; k++) {
+        const kura_model *rt = kura_schema_model(schemas[k], 0);
+        const kura_model *writers[2] = {&keyed_c[k], rt};
+        kura_error err = {0};
+        assert_true(kura_drop(db, rt, &err));
+        if (!kura_create(db, rt, &err))
+            fail_msg("create %s: %s", keyed_kind[k], err.message);
+        for (int w = 0; w < 2; w++) {
+            const kura_model *wm = writers[w], *rm = writers[1 - w];
+            rt_keyed x, back;
+            kura_init(wm, &x);
+            snprintf(x.title, sizeof x.title, "title %d", w);
+            kura_copy_string(x.day, sizeof x.day,
+                             "2026-01-0"
+                             "1");
+            if (k == 2) /* string keys are the caller's */
+                snprintf(x.base.key, sizeof x.base.key, "clé-%d", w);
+            if (!kura_insert(db, wm, &x, &err))
+                fail_msg("insert %s: %s", keyed_kind[k], err.message);
+            assert_int_equal(x.base.id, 0);
+            assert_int_equal(strlen(x.base.key), k == 0 ? 36 : k == 1 ? 24 : strlen("clé-0"));
+            if (!kura_get_key(db, rm, x.base.key, &back, &err))
+                fail_msg("get %s: %s", keyed_kind[k], err.message);
+            assert_string_equal(back.base.key, x.base.key);
+            assert_string_equal(back.title, x.title);
+            assert_string_equal(back.day, "2026-01-01");
+            assert_int_equal(back.base.created_at, x.base.created_at);
+            char *jx = kura_to_json_string(wm, &x), *jb = kura_to_json_string(rm, &back);
+            assert_string_equal(jx, jb);
+            free(jx);
+            free(jb);
+        }
+        kura_query q = kura_query_for(rt);
+        int64_t n = 0;
+        assert_true(kura_count(db, &q, &n, &err));
+        assert_int_equal(n, 2);
+        assert_true(kura_drop(db, rt, &err));
+    }
+}
+
+static void test_key_kinds(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    for (size_t k = 0; k < sizeof keyed_c / sizeof keyed_c[0]; k++) {
+        kura_schema *s = load_keyed(k);
+        /* Written back with its key, and as C with KURA_MODEL_KEYED / KURA_MODEL_EX. */
+        char *text = kura_schema_to_string(s, &err);
+        assert_non_null(text);
+        char want[128];
+        snprintf(want, sizeof want, "\"path\": \"/rt_key_%s\",\n      \"key\": \"%s\",\n",
+                 keyed_kind[k], keyed_kind[k]);
+        assert_non_null(strstr(text, want));
+        kura_schema *again = kura_schema_load_string(text, &err);
+        assert_non_null(again);
+        same_model(kura_schema_model(again, 0), &keyed_c[k]);
+        kura_schema_entry e = {&keyed_c[k], KURA_SCHEMA_SQL, NULL};
+        char *from_c = kura_schema_write(&e, 1, &err);
+        assert_string_equal(text, from_c);
+        char *c = kura_schema_to_c(s, &err);
+        assert_non_null(c);
+        static const char *const decl[] = {
+            "KURA_MODEL_KEYED(\n    rt_key_uuid, \"rt_key_uuid\", KURA_KEY_UUID,\n",
+            "KURA_MODEL_KEYED(\n    rt_key_objectid, \"rt_key_objectid\", KURA_KEY_OBJECTID,\n",
+            "KURA_MODEL_EX(\n    rt_key_string, \"rt_key_string\", KURA_KEY_STRING, "
+            "KURA_MODEL_NO_TIMESTAMPS,\n",
+        };
+        if (!strstr(c, decl[k]))
+            fail_msg("%s lacks %s", c, decl[k]);
+        free(c);
+        free(from_c);
+        free(text);
+        kura_schema_free(again);
+        kura_schema_free(s);
+    }
+    /* int64, the default, is written as nothing. */
+    kura_schema *s = kura_schema_load_string(
+        "{\"models\": [{\"name\": \"m\", \"key\": \"int64\", \"fields\": []}]}", &err);
+    assert_non_null(s);
+    assert_int_equal(kura_schema_model(s, 0)->key, KURA_KEY_INT64);
+    char *text = kura_schema_to_string(s, &err);
+    assert_null(strstr(text, "\"key\""));
+    free(text);
+    kura_schema_free(s);
+    refused("{\"models\": [{\"name\": \"m\", \"key\": \"int\", \"fields\": []}]}",
+            "model m: key must be \"int64\", \"uuid\", \"objectid\" or \"string\"");
+    refused("{\"models\": [{\"name\": \"m\", \"key\": 1, \"fields\": []}]}", "key must be");
+
+    kura_schema *schemas[3];
+    for (size_t k = 0; k < 3; k++)
+        schemas[k] = load_keyed(k);
+    kura_store *db = kura_store_open("sqlite://:memory:", &err);
+    assert_non_null(db);
+    keyed_rows(db, schemas);
+    kura_store_close(db);
+    db = kura_document_store_open("sqlite://:memory:", &err);
+    assert_non_null(db);
+    keyed_rows(db, schemas);
+    kura_store_close(db);
+    const char *url = pg_test_url();
+    if (url) { /* else test_rows_postgresql prints the skip */
+        db = kura_store_open(url, &err);
+        if (!db)
+            fail_msg("%s", err.message);
+        keyed_rows(db, schemas);
+        kura_store_close(db);
+        db = kura_document_store_open(url, &err);
+        if (!db)
+            fail_msg("%s", err.message);
+        keyed_rows(db, schemas);
+        kura_store_close(db);
+    }
+    for (size_t k = 0; k < 3; k++)
+        kura_schema_free(schemas[k]);
+}
+
+/* The options of the text-valued and JSON types, checked as their C macros and
+ * validation check them. */
+static void test_new_type_options(void **state)
+{
+    (void)state;
+    refused(M("{\"name\": \"a\", \"type\": \"decimal\"}"),
+            "model m, field a: a decimal field needs precision");
+    refused(M("{\"name\": \"a\", \"type\": \"decimal\", \"precision\": 0}"),
+            "precision must be from 1 to 34");
+    refused(M("{\"name\": \"a\", \"type\": \"decimal\", \"precision\": 35}"),
+            "precision must be from 1 to 34");
+    refused(M("{\"name\": \"a\", \"type\": \"decimal\", \"precision\": 4, \"scale\": 5}"),
+            "scale must be from 0 to precision (4)");
+    refused(M("{\"name\": \"a\", \"type\": \"decimal\", \"precision\": 4, \"scale\": -1}"),
+            "scale must be from 0");
+    refused(M("{\"name\": \"a\", \"type\": \"decimal\", \"precision\": 4, \"max_chars\": 4}"),
+            "max_chars applies to string, email and tags fields only");
+    refused(M("{\"name\": \"a\", \"type\": \"string\", \"max_chars\": 4, \"scale\": 1}"),
+            "precision and scale apply to decimal fields only");
+    refused(M("{\"name\": \"a\", \"type\": \"decimal\", \"precision\": 4, \"scale\": 2, "
+              "\"default\": \"1.234\"}"),
+            "model m, field a: default must be a decimal string with at most 4 digits, 2 after the "
+            "point");
+    refused(M("{\"name\": \"a\", \"type\": \"decimal\", \"precision\": 4, \"scale\": 2, "
+              "\"default\": 100}"),
+            "default does not fit DECIMAL(4,2)");
+    refused(M("{\"name\": \"a\", \"type\": \"uuid\", \"default\": \"nope\"}"),
+            "default must be a UUID");
+    refused(M("{\"name\": \"a\", \"type\": \"uuid\", \"choices\": [\"x\"]}"),
+            "choices apply to string, text, email and tags fields only");
+    refused(M("{\"name\": \"a\", \"type\": \"objectid\", \"min\": 1}"),
+            "min and max apply to int32, int64 and double fields only");
+    refused(M("{\"name\": \"a\", \"type\": \"date\", \"default\": \"2023-02-29\"}"),
+            "default must be a date");
+    refused(M("{\"name\": \"a\", \"type\": \"json\", \"default\": null}"),
+            "default must be a value, not empty or null");
+    refused(M("{\"name\": \"a\", \"type\": \"tags\", \"default\": []}"),
+            "tags fields take no default");
+    refused(M("{\"name\": \"a\", \"type\": \"email\", \"max_chars\": 40, \"default\": \"x\"}"),
+            "default is not a valid e-mail address");
+
+    /* Lenient spellings are read as the type reads JSON, and kept canonical. */
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_string(
+        M("{\"name\": \"u\", \"type\": \"uuid\", \"default\": "
+          "\"123E4567E89B42D3A456426614174000\"},"
+          "{\"name\": \"o\", \"type\": \"objectid\", \"default\": \"6750A1C2E4B0C3D2A1F00001\"},"
+          "{\"name\": \"d\", \"type\": \"decimal\", \"precision\": 5, \"scale\": 1, \"default\": "
+          "\"2.5e1\"},"
+          "{\"name\": \"j\", \"type\": \"json\", \"default\": \"a string\"}"),
+        &err);
+    if (!s)
+        fail_msg("%s", err.message);
+    const kura_model *m = kura_schema_model(s, 0);
+    assert_string_equal(m->fields[0].default_string, "123e4567-e89b-42d3-a456-426614174000");
+    assert_string_equal(m->fields[1].default_string, "6750a1c2e4b0c3d2a1f00001");
+    assert_string_equal(m->fields[2].default_string, "25.0");
+    assert_string_equal(m->fields[3].default_string, "\"a string\"");
+    assert_int_equal(m->fields[2].size, KURA_DECIMAL_BYTES(5));
+    char *text = kura_schema_to_string(s, &err);
+    assert_non_null(strstr(text, "{\"name\": \"d\", \"type\": \"decimal\", \"precision\": 5, "
+                                 "\"scale\": 1, \"default\": \"25.0\"}"));
+    assert_non_null(
+        strstr(text, "{\"name\": \"j\", \"type\": \"json\", \"default\": \"a string\"}"));
+    free(text);
+    kura_schema_free(s);
+}
+
+/* docs/schema-file.md's invoice, as the page writes it in C. */
+typedef struct invoice {
+    kura_base base;
+    char total[KURA_DECIMAL_BYTES(10)];
+    char due[KURA_DATE_BYTES];
+    char customer[KURA_OBJECTID_BYTES];
+    char payment[KURA_UUID_BYTES];
+    char *lines;
+} invoice;
+
+static const kura_model invoice_model = KURA_MODEL_EX(
+    invoice, "invoice", KURA_KEY_UUID, KURA_MODEL_NO_TIMESTAMPS,
+    KURA_DECIMAL(invoice, total, 10, 2, .has_default = true, .default_string = "0.00"),
+    KURA_DATE(invoice, due, .index = true), KURA_OBJECTID(invoice, customer),
+    KURA_UUID(invoice, payment, .unique = true),
+    KURA_JSON(invoice, lines, .has_default = true, .default_string = "[]"));
+
 /* The full example of docs/schema-file.md (its first json block) loads as documented. */
 static void test_documented_example_loads(void **state)
 {
@@ -552,13 +843,16 @@ static void test_documented_example_loads(void **state)
     kura_schema *s = kura_schema_load_string(start, &err);
     if (!s)
         fail_msg("%s", err.message);
-    assert_int_equal(kura_schema_count(s), 2);
+    assert_int_equal(kura_schema_count(s), 3);
     const kura_model *u = kura_schema_find(s, "sa_user");
     assert_non_null(u);
     assert_int_equal(u->nfields, 10);
     assert_string_equal(kura_schema_path(s, 0), "/users");
     assert_int_equal(kura_schema_store_of(s, 1), KURA_SCHEMA_DOCUMENTS);
     assert_string_equal(kura_schema_path(s, 1), "/me_user");
+    assert_int_equal(kura_schema_model(s, 1)->key, KURA_KEY_OBJECTID);
+    /* The page's invoice struct and descriptor, with the layout of the file's. */
+    same_model(kura_schema_find(s, "invoice"), &invoice_model);
     kura_schema_free(s);
 }
 
@@ -573,6 +867,8 @@ int main(void)
         cmocka_unit_test(test_writer_round_trips),
         cmocka_unit_test(test_timestamps_false),
         cmocka_unit_test(test_key_only_model),
+        cmocka_unit_test(test_key_kinds),
+        cmocka_unit_test(test_new_type_options),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_documented_example_loads),
     };
