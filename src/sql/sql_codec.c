@@ -1,0 +1,183 @@
+/*
+ * sql_codec.c — binding a struct's fields to a statement's parameters, and
+ * decoding a result row into a struct, as the field-type table says
+ * (model/types.h: which of the driver's readers, and how a value is kept).
+ */
+#include "sql/sql_store_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model_private.h"
+
+static bool bound_texts_keep(bound_texts *t, char *text)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 8;
+        char **grown = realloc(t->text, cap * sizeof *grown);
+        if (!grown)
+            return false;
+        t->text = grown;
+        t->cap = cap;
+    }
+    t->text[t->n++] = text;
+    return true;
+}
+
+/* Binds the user fields of obj to parameters first, first + 1, ... */
+bool kura__sql_bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, const void *obj,
+                           int first, bound_texts *kept, kura_error *err)
+{
+    for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        const kura_type_info *ti = kura__type(f->type);
+        if (ti->sql_text && !kura_is_null(m, obj, f)) {
+            /* A member no kura_value carries (a tag list: its JSON text). */
+            char *text = ti->sql_text(f, (const char *)obj + f->offset, err);
+            if (!text)
+                return false;
+            if (!bound_texts_keep(kept, text)) {
+                free(text);
+                return kura_fail(err, KURA_NOMEM, f->name, "out of memory binding %s", f->name);
+            }
+            kura_value v = KURA_VSTR(text);
+            if (!s->drv->bind(st, first + (int)i, &v, err))
+                return false;
+            continue;
+        }
+        kura_value v = kura_value_of(m, obj, f);
+        if (!s->drv->bind(st, first + (int)i, &v, err))
+            return false;
+    }
+    return true;
+}
+
+/* Reads datetime column `column`; NULL text is SQL NULL (*t = 0, *null = true). */
+static bool decode_time(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column,
+                        kura_time_memo *memo, kura_time *t, bool *null, kura_error *err)
+{
+    /* No length from the driver: for SQLite that is one more library call,
+     * dearer than the parser's own bounded look. */
+    const char *txt = s->drv->column_text(st, col, NULL);
+    *null = txt == NULL;
+    *t = 0;
+    if (!txt || kura_time_parse_memo(txt, SIZE_MAX, memo, t))
+        return true;
+    const char *name = kura_column_name(m, column); /* only on the error path */
+    return kura_fail(err, KURA_MISFIT, name, "%s: stored value '%.40s' is not a datetime", name,
+                     txt);
+}
+
+/* A text key into base->key (an integer key another program stored in a
+ * document table reads as its decimal text). */
+static bool decode_key(const kura_sql_driver *d, kura_sql_stmt *st, int col, const kura_model *m,
+                       kura_base *base, kura_error *err)
+{
+    size_t len;
+    const char *txt = d->column_text(st, col, &len);
+    base->id = 0;
+    if (!txt || len == 0 || len >= sizeof base->key) {
+        base->key[0] = '\0';
+        return kura_fail(err, KURA_MISFIT, "id", "%s: stored key %s", m->name,
+                         txt && len ? "is longer than 63 bytes" : "is empty");
+    }
+    memcpy(base->key, txt, len);
+    base->key[len] = '\0';
+    return true;
+}
+
+/*
+ * Decodes result column `col` into model column `column` of *obj. The member
+ * must own nothing (a TEXT member is overwritten, not freed). Text-typed
+ * columns learn NULL from column_text; only numbers ask column_null.
+ */
+static inline __attribute__((always_inline)) bool
+decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column, void *obj,
+              kura_time_memo *memo, kura_error *err)
+{
+    kura_base *base = obj;
+    const kura_sql_driver *d = s->drv;
+    bool null = false;
+    if (column == KURA_COL_ID) {
+        if (m->key == KURA_KEY_INT64) {
+            base->id = d->column_int(st, col); /* the primary key is never NULL */
+            return true;
+        }
+        return decode_key(d, st, col, m, base, err);
+    }
+    if (column < 0)
+        return decode_time(s, st, col, m, column, memo, kura__stamp_member(base, column), &null,
+                           err);
+    const kura_field *f = &m->fields[column];
+    const kura_type_info *ti = kura__type(f->type);
+    char *p = (char *)obj + f->offset;
+    /* The type says which of the driver's three readers fits its column. */
+    switch (ti->sql_read) {
+    case KURA_SQL_READ_INT: {
+        int64_t v = 0;
+        if (!(null = d->column_null(st, col)))
+            v = d->column_int(st, col);
+        if (!ti->from_sql_int(f, v, p, err))
+            return false;
+        break;
+    }
+    case KURA_SQL_READ_DOUBLE: {
+        double v = 0;
+        if (!(null = d->column_null(st, col)))
+            v = d->column_double(st, col);
+        if (!ti->from_sql_double(f, v, p, err))
+            return false;
+        break;
+    }
+    case KURA_SQL_READ_TEXT: {
+        size_t len = SIZE_MAX;
+        const char *txt = d->column_text(st, col, ti->sql_text_len ? &len : NULL);
+        null = txt == NULL;
+        if (!ti->from_sql_text(f, txt, len, p, memo, err))
+            return false;
+        break;
+    }
+    }
+    if (null)
+        base->nulls |= (uint64_t)1 << column;
+    return true;
+}
+
+/* Prepares *obj (whatever it held) for decode_row: no nulls, no owned pointers,
+ * and no stamps when the model has none to read. */
+static void decode_start(const kura_model *m, void *obj)
+{
+    kura_base *base = obj;
+    base->nulls = 0;
+    if (kura__stamp_count(m) == 0)
+        base->created_at = base->updated_at = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (kura__type(m->fields[i].type)->owns) {
+            char *none = NULL;
+            memcpy((char *)obj + m->fields[i].offset, &none, sizeof none);
+        }
+}
+
+/* Decodes a row selected with select_cols (positional). */
+bool kura__sql_decode_row(sql_store *s, kura_sql_stmt *st, const kura_model *m, void *obj,
+                          kura_time_memo *memo, kura_error *err)
+{
+    decode_start(m, obj);
+    if (!decode_column(s, st, 0, m, KURA_COL_ID, obj, memo, err))
+        return false;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (!decode_column(s, st, (int)i + 1, m, (int)i, obj, memo, err))
+            return false;
+    for (int i = 0, n = kura__stamp_count(m); i < n; i++)
+        if (!decode_column(s, st, (int)m->nfields + 1 + i, m, kura__stamp_column(i), obj, memo,
+                           err))
+            return false;
+    return true;
+}
+
+/* decode_column for rows read by column name (sql_raw.c); decode_row has it inline. */
+bool kura__sql_decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m,
+                             int column, void *obj, kura_time_memo *memo, kura_error *err)
+{
+    return decode_column(s, st, col, m, column, obj, memo, err);
+}

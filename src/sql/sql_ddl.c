@@ -1,0 +1,93 @@
+/*
+ * sql_ddl.c — schema text (shared with migrations) and kura_create / kura_drop.
+ */
+#include "sql/sql_store_private.h"
+
+#include "base/buf.h"
+#include "model/model_private.h"
+
+void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_field *f)
+{
+    const kura_type_info *ti = kura__type(f->type);
+    kura_buf_ident(b, f->name);
+    kura_buf_add(b, " ");
+    kura__sql_type(b, d->id, f);
+    if (f->required)
+        kura_buf_add(b, " NOT NULL");
+    if (f->has_default && ti->ddl_default)
+        ti->ddl_default(b, f);
+}
+
+void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m)
+{
+    kura_buf_add(b, "CREATE TABLE IF NOT EXISTS ");
+    kura_buf_ident(b, m->name);
+    kura_buf_add(b, " (\n\t");
+    kura_buf_ident(b, kura_key_name(m));
+    kura_buf_addf(b, " %s NOT NULL", m->key == KURA_KEY_INT64 ? d->id_type : d->key_types[m->key]);
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_add(b, ",\n\t");
+        kura_sql_column_def(b, d, &m->fields[i]);
+    }
+    for (int i = 0; i < kura__stamp_count(m); i++) {
+        kura_buf_add(b, ",\n\t");
+        kura_buf_ident(b, kura_column_name(m, kura__stamp_column(i)));
+        kura_buf_addf(b, " %s", kura__type(KURA_TYPE_DATETIME)->sql[d->id]);
+    }
+    kura_buf_add(b, ",\n\tPRIMARY KEY (");
+    kura_buf_ident(b, kura_key_name(m));
+    kura_buf_add(b, ")");
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].unique && !m->fields[i].index) {
+            kura_buf_add(b, ",\n\tUNIQUE (");
+            kura_buf_ident(b, m->fields[i].name);
+            kura_buf_add(b, ")");
+        }
+    kura_buf_add(b, "\n)");
+}
+
+/* Flask-SQLAlchemy's names: ix_<table>_<column>, unique when the column is. */
+void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f)
+{
+    kura_buf_addf(b, "CREATE %sINDEX IF NOT EXISTS \"ix_%s_%s\" ON ", f->unique ? "UNIQUE " : "",
+                  m->name, f->name);
+    kura_buf_ident(b, m->name);
+    kura_buf_add(b, " (");
+    kura_buf_ident(b, f->name);
+    kura_buf_add(b, ")");
+}
+
+bool kura__sql_create(kura_store *store, const kura_model *m, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    char stack[2048];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_table_ddl(&b, s->dia, m);
+    bool ok = !b.oom && kura__sql_exec_plain(s, b.data, err);
+    for (size_t i = 0; ok && i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        if (!f->index)
+            continue;
+        b.len = 0;
+        kura_sql_index_ddl(&b, m, f);
+        ok = !b.oom && kura__sql_exec_plain(s, b.data, err);
+    }
+    if (b.oom)
+        ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    kura_buf_free(&b);
+    return ok;
+}
+
+bool kura__sql_drop(kura_store *store, const kura_model *m, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "DROP TABLE IF EXISTS ");
+    kura_buf_ident(&b, m->name);
+    bool ok = !b.oom && kura__sql_exec_plain(s, b.data, err);
+    kura_buf_free(&b);
+    return ok;
+}

@@ -1,0 +1,183 @@
+/*
+ * sql_text.c — the SQL text of each model's fixed statements (insert, get,
+ * update, delete and the select list), built once per store and model.
+ */
+#include "sql/sql_store_private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "model/model_private.h"
+
+void kura__sql_model_sql_free(model_sql *m)
+{
+    free(m->select_cols);
+    free(m->insert);
+    free(m->get);
+    free(m->update);
+    free(m->remove);
+    free(m);
+}
+
+static char *buf_take(kura_buf *b)
+{
+    char *r = b->oom ? NULL : strdup(b->data);
+    kura_buf_free(b);
+    return r;
+}
+
+static void placeholder(kura_buf *b, const kura_sql_dialect *d, int n)
+{
+    if (d->dollar_params)
+        kura_buf_addf(b, "$%d", n);
+    else
+        kura_buf_addn(b, "?", 1);
+}
+
+static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m)
+{
+    model_sql *ms = calloc(1, sizeof *ms);
+    if (!ms)
+        return NULL;
+    ms->model = m;
+    char stack[1024];
+    kura_buf b;
+
+    /* The key's column is "id", or "_id" beside a user field named id. */
+    const char *key = kura_key_name(m);
+    bool text_key = m->key != KURA_KEY_INT64;
+
+    int nstamps = kura__stamp_count(m);
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_ident(&b, key);
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_add(&b, ", ");
+        kura_buf_ident(&b, m->fields[i].name);
+    }
+    for (int i = 0; i < nstamps; i++) {
+        kura_buf_add(&b, ", ");
+        kura_buf_ident(&b, kura_column_name(m, kura__stamp_column(i)));
+    }
+    ms->select_cols = buf_take(&b);
+
+    /* An int64 key is the database's to give: a model of no fields and no
+     * stamps inserts DEFAULT VALUES. */
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "INSERT INTO ");
+    kura_buf_ident(&b, m->name);
+    size_t ncols = (size_t)text_key + m->nfields + (size_t)nstamps;
+    if (text_key) { /* kura made the key (or the caller did): it is bound, not returned */
+        kura_buf_add(&b, " (");
+        kura_buf_ident(&b, key);
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_add(&b, i || text_key ? ", " : " (");
+        kura_buf_ident(&b, m->fields[i].name);
+    }
+    for (int i = 0; i < nstamps; i++) {
+        kura_buf_add(&b, i || text_key || m->nfields ? ", " : " (");
+        kura_buf_ident(&b, kura_column_name(m, kura__stamp_column(i)));
+    }
+    kura_buf_add(&b, ncols ? ") VALUES (" : " DEFAULT VALUES");
+    for (size_t i = 0; i < ncols; i++) {
+        if (i)
+            kura_buf_add(&b, ", ");
+        placeholder(&b, d, (int)i + 1);
+    }
+    if (ncols)
+        kura_buf_add(&b, ")");
+    if (d->returning_id && !text_key)
+        kura_buf_add(&b, " RETURNING \"id\"");
+    ms->insert = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols ? ms->select_cols : "");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " WHERE ");
+    kura_buf_ident(&b, key);
+    kura_buf_add(&b, " = ");
+    placeholder(&b, d, 1);
+    ms->get = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "UPDATE ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " SET ");
+    /* Every field, then the stamps an update writes (updated_at: the ones after
+     * created_at). A model with neither sets its key to itself, so that a
+     * missing row is still told by the count of changed rows. */
+    int n = 0;
+    for (size_t i = 0; i < m->nfields; i++, n++) {
+        kura_buf_add(&b, n ? ", " : "");
+        kura_buf_ident(&b, m->fields[i].name);
+        kura_buf_add(&b, " = ");
+        placeholder(&b, d, n + 1);
+    }
+    for (int i = 1; i < nstamps; i++, n++) {
+        kura_buf_add(&b, n ? ", " : "");
+        kura_buf_ident(&b, kura_column_name(m, kura__stamp_column(i)));
+        kura_buf_add(&b, " = ");
+        placeholder(&b, d, n + 1);
+    }
+    if (n == 0) {
+        kura_buf_ident(&b, key);
+        kura_buf_add(&b, " = ");
+        kura_buf_ident(&b, key);
+    }
+    kura_buf_add(&b, " WHERE ");
+    kura_buf_ident(&b, key);
+    kura_buf_add(&b, " = ");
+    placeholder(&b, d, n + 1);
+    ms->update = buf_take(&b);
+
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "DELETE FROM ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " WHERE ");
+    kura_buf_ident(&b, key);
+    kura_buf_add(&b, " = ");
+    placeholder(&b, d, 1);
+    ms->remove = buf_take(&b);
+
+    if (!ms->select_cols || !ms->insert || !ms->get || !ms->update || !ms->remove) {
+        kura__sql_model_sql_free(ms);
+        return NULL;
+    }
+    ms->insert_hash = kura__sql_hash(ms->insert);
+    ms->get_hash = kura__sql_hash(ms->get);
+    ms->update_hash = kura__sql_hash(ms->update);
+    return ms;
+}
+
+static model_sql *find_model_sql(model_sql *ms, const kura_model *m)
+{
+    while (ms && ms->model != m)
+        ms = ms->next;
+    return ms;
+}
+
+/*
+ * Entries are immutable once published and only ever prepended, so readers
+ * walk the list without the lock (an acquire load pairs with the release
+ * store that published the head); only building a new entry takes it.
+ */
+const model_sql *kura__sql_model_sql_for(sql_store *s, const kura_model *m, kura_error *err)
+{
+    model_sql *ms = find_model_sql(__atomic_load_n(&s->models, __ATOMIC_ACQUIRE), m);
+    if (ms)
+        return ms;
+    pthread_mutex_lock(&s->models_lock);
+    ms = find_model_sql(s->models, m);
+    if (!ms) {
+        ms = build_model_sql(s->dia, m);
+        if (ms) {
+            ms->next = s->models;
+            __atomic_store_n(&s->models, ms, __ATOMIC_RELEASE);
+        }
+    }
+    pthread_mutex_unlock(&s->models_lock);
+    if (!ms)
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory building statements for %s", m->name);
+    return ms;
+}
