@@ -35,8 +35,8 @@ typedef struct doc_model {
 
 typedef struct doc_store {
     kura_store base;
-    kura_store *sql; /* owned */
-    bool pg;         /* PostgreSQL JSONB; else SQLite JSON1 */
+    kura_store *sql;           /* owned */
+    const kura_sql_dialect *d; /* the SQL store's: how documents are written */
     pthread_mutex_t lock;
     doc_model *models;
 } doc_store;
@@ -76,35 +76,12 @@ static void column_expr(kura_buf *out, const kura_model *m, int column, void *ct
     }
     const char *name = kura_column_name(m, column);
     const kura_type_info *ti = kura__type(kura_column_type(m, column));
-    if (ti->json_raw) {
-        /* The value as JSON text, as written: json_extract would unquote a string
-         * and turn numbers into SQL numbers (0.30000000000000004 came back as 0.3);
-         * SQLite's -> (3.38) and JSONB's -> do not. JSON null and a missing key
-         * both read as SQL NULL. */
-        if (s->pg)
-            kura_buf_addf(out, "NULLIF(\"doc\"->'%s', 'null'::jsonb)", name);
-        else
-            kura_buf_addf(out, "NULLIF(\"doc\" -> '$.%s', 'null')", name);
-        return;
-    }
-    if (!s->pg) {
-        kura_buf_addf(out, "json_extract(\"doc\", '$.%s')", name);
-        return;
-    }
-    /* ->> gives text; the type's cast makes comparisons and order numeric /
-     * boolean. Strings and ISO 8601 datetimes compare as text. */
-    if (ti->pg_json_cast)
-        kura_buf_addf(out, "((\"doc\"->>'%s')::%s)", name, ti->pg_json_cast);
+    /* A JSON field reads as the JSON text it is (a value of its own); the
+     * others as SQL values that compare and sort as their types do. */
+    if (ti->json_raw)
+        s->d->json.as_json(out, name);
     else
-        kura_buf_addf(out, "(\"doc\"->>'%s')", name);
-}
-
-static void placeholder(kura_buf *b, const doc_store *s, int n)
-{
-    if (s->pg)
-        kura_buf_addf(b, "$%d", n);
-    else
-        kura_buf_addn(b, "?", 1);
+        s->d->json.as_value(out, name, ti);
 }
 
 static char *buf_take(kura_buf *b)
@@ -148,25 +125,31 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_addf(&b, "%s WHERE \"_id\" = ", dm->select ? dm->select : "");
-    placeholder(&b, s, 1);
+    kura_sql_placeholder(&b, s->d, 1);
     dm->get = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "INSERT INTO ");
     kura_buf_ident(&b, m->name);
-    if (m->key == KURA_KEY_INT64)
-        kura_buf_add(&b, s->pg ? " (\"doc\") VALUES ($1::jsonb) RETURNING \"_id\""
-                               : " (\"doc\") VALUES (json(?)) RETURNING \"_id\"");
-    else /* the key is made before the insert: bound, not returned */
-        kura_buf_add(&b, s->pg ? " (\"_id\", \"doc\") VALUES ($1, $2::jsonb)"
-                               : " (\"_id\", \"doc\") VALUES (?, json(?))");
+    /* An int64 key is the database's to give; the others are made before the
+     * insert: bound, not returned. */
+    bool int_key = m->key == KURA_KEY_INT64;
+    kura_buf_add(&b, int_key ? " (\"doc\") VALUES (" : " (\"_id\", \"doc\") VALUES (");
+    if (!int_key) {
+        kura_sql_placeholder(&b, s->d, 1);
+        kura_buf_add(&b, ", ");
+    }
+    kura_buf_add(&b, s->d->json.doc_open);
+    kura_sql_placeholder(&b, s->d, int_key ? 1 : 2);
+    kura_buf_add(&b, s->d->json.doc_close);
+    kura_buf_add(&b, int_key ? ") RETURNING \"_id\"" : ")");
     dm->insert = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "DELETE FROM ");
     kura_buf_ident(&b, m->name);
     kura_buf_add(&b, " WHERE \"_id\" = ");
-    placeholder(&b, s, 1);
+    kura_sql_placeholder(&b, s->d, 1);
     dm->remove = buf_take(&b);
 
     if (!dm->select || !dm->get || !dm->insert || !dm->remove) {
@@ -218,20 +201,11 @@ static bool exec0(doc_store *s, const char *sql, kura_error *err)
     return kura_sql_exec(s->sql, sql, NULL, 0, NULL, err);
 }
 
-/* The "_id" column's type: the store's integer for int64 keys, text for the
- * others (UUID on PostgreSQL, which checks and stores them in 16 bytes). */
+/* The "_id" column's type: the dialect's document integer for int64 keys, its
+ * key column type for the others (as a table's key). */
 static const char *key_type(const doc_store *s, kura_key_kind kind)
 {
-    switch (kind) {
-    case KURA_KEY_INT64:
-        return s->pg ? "BIGSERIAL" : "INTEGER";
-    case KURA_KEY_UUID:
-        return s->pg ? "UUID" : "TEXT";
-    case KURA_KEY_OBJECTID:
-    case KURA_KEY_STRING:
-        break;
-    }
-    return "TEXT";
+    return kind == KURA_KEY_INT64 ? s->d->json.id_type : s->d->key_types[kind];
 }
 
 static bool create_collection(doc_store *s, doc_model *dm, kura_error *err)
@@ -244,8 +218,9 @@ static bool create_collection(doc_store *s, doc_model *dm, kura_error *err)
     kura_buf_ident(&b, m->name);
     kura_buf_add(&b, " (\"_id\" ");
     kura_buf_add(&b, key_type(s, m->key));
-    kura_buf_add(&b, s->pg ? " PRIMARY KEY, \"doc\" JSONB NOT NULL)"
-                           : " PRIMARY KEY, \"doc\" TEXT NOT NULL CHECK (json_valid(\"doc\")))");
+    kura_buf_add(&b, " PRIMARY KEY, \"doc\" ");
+    kura_buf_add(&b, s->d->json.doc_type);
+    kura_buf_add(&b, ")");
     bool ok = !b.oom && exec0(s, b.data, err);
     /* A table of the same name that is not a collection (a relational model of
      * the same name in the same database) is a configuration error, said now. */
@@ -354,69 +329,6 @@ static char *doc_text(const kura_model *m, const void *obj, bool for_update, kur
     return text;
 }
 
-/* Binds a JSON text the parameters own (freed with them). */
-static bool own_param(kura_buf *b, kura_sql_params *p, char *text)
-{
-    if (!text || p->nowned == KURA_SQL_MAX_PARAMS) {
-        free(text);
-        return false;
-    }
-    p->owned[p->nowned++] = text;
-    return kura_sql_param(b, p, KURA_VSTR(text));
-}
-
-/*
- * Appends the new document for an update by the patch `o` (taken): the stored
- * document with o's keys replaced, every other key kept (what keeps data
- * written by other programs). PostgreSQL's jsonb || replaces top-level keys as
- * they are. SQLite's json_patch (RFC 7396) would merge a JSON field's object
- * into the old one and drop the nulls inside it, so there a field read as raw
- * JSON (json_raw) is taken out of the patch and set whole with json_set.
- */
-static bool patch_expr(kura_buf *b, kura_sql_params *p, const doc_store *s, const kura_model *m,
-                       json_t *o, kura_error *err)
-{
-    bool ok = true;
-    const char *raw[KURA_MAX_FIELDS];
-    json_t *raw_value[KURA_MAX_FIELDS];
-    size_t nraw = 0;
-    for (size_t i = 0; !s->pg && i < m->nfields && nraw < KURA_MAX_FIELDS; i++) {
-        const kura_field *f = &m->fields[i];
-        json_t *v = json_object_get(o, f->name);
-        if (!v || !kura__type(f->type)->json_raw)
-            continue;
-        raw[nraw] = f->name;
-        raw_value[nraw++] = json_incref(v);
-        json_object_del(o, f->name);
-    }
-    char *patch = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (s->pg) {
-        kura_buf_add(b, "\"doc\" || ");
-        ok = own_param(b, p, patch);
-        kura_buf_add(b, "::jsonb");
-    } else {
-        if (nraw)
-            kura_buf_add(b, "json_set(");
-        kura_buf_add(b, "json_patch(\"doc\", ");
-        ok = own_param(b, p, patch);
-        kura_buf_add(b, ")");
-        for (size_t i = 0; i < nraw; i++) {
-            /* names are plain identifiers (check_names): safe in the path literal */
-            kura_buf_addf(b, ", '$.%s', json(", raw[i]);
-            ok = own_param(b, p, json_dumps(raw_value[i], JSON_COMPACT | JSON_ENCODE_ANY)) && ok;
-            kura_buf_add(b, ")");
-        }
-        if (nraw)
-            kura_buf_add(b, ")");
-    }
-    for (size_t i = 0; i < nraw; i++)
-        json_decref(raw_value[i]);
-    if (!ok || b->oom)
-        return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding an update");
-    return true;
-}
-
 static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error *err)
 {
     char *text = doc_text(dm->model, obj, false, err);
@@ -494,12 +406,12 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
     kura_sql_params p;
-    kura_sql_params_init(&p, s->pg);
+    kura_sql_params_init(&p, s->d->dollar_params);
     kura_buf_add(&b, "UPDATE ");
     kura_buf_ident(&b, m->name);
     kura_buf_add(&b, " SET \"doc\" = ");
     int64_t changed = 0;
-    bool ok = patch_expr(&b, &p, s, m, o, err);
+    bool ok = s->d->json.patch(&b, &p, m, o, err);
     if (ok) {
         kura_buf_add(&b, " WHERE \"_id\" = ");
         kura_sql_param(&b, &p, kura_keyref_value(&key));
@@ -543,8 +455,8 @@ typedef struct doc_sql {
 static void doc_sql_init(doc_sql *d, const doc_store *s)
 {
     kura_buf_init(&d->b, d->stack, sizeof d->stack);
-    kura_sql_params_init(&d->p, s->pg);
-    d->p.form = s->pg ? KURA_FORM_PG_JSON : KURA_FORM_SQLITE_JSON;
+    kura_sql_params_init(&d->p, s->d->dollar_params);
+    d->p.form = s->d->json.form;
     d->iso = NULL;
 }
 
@@ -694,7 +606,7 @@ static bool write_where(kura_store *store, const kura_query *q, const kura_assig
         kura_buf_ident(&d.b, q->model->name);
         kura_buf_add(&d.b, " SET \"doc\" = ");
         /* The patch comes first, so its parameters are numbered before the WHERE's. */
-        if (!patch_expr(&d.b, &d.p, s, q->model, patch, err)) {
+        if (!s->d->json.patch(&d.b, &d.p, q->model, patch, err)) {
             doc_sql_free(&d);
             return false;
         }
@@ -794,8 +706,8 @@ kura_store *kura_sqljson_store_new(kura_store *sql, kura_error *err)
     }
     s->base.ops = &sqljson_ops;
     s->sql = sql;
-    s->pg = kura_sql_store_dialect(sql)->dollar_params;
-    s->base.driver = s->pg ? "docs-postgresql" : "docs-sqlite";
+    s->d = kura_sql_store_dialect(sql);
+    s->base.driver = s->d->json.driver;
     pthread_mutex_init(&s->lock, NULL);
     return &s->base;
 }

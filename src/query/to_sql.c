@@ -34,6 +34,16 @@ bool kura_sql_param(kura_buf *out, kura_sql_params *p, kura_value v)
     return true;
 }
 
+bool kura_sql_param_owned(kura_buf *out, kura_sql_params *p, char *text)
+{
+    if (!text || p->nowned == KURA_SQL_MAX_PARAMS) {
+        free(text);
+        return false;
+    }
+    p->owned[p->nowned++] = text;
+    return kura_sql_param(out, p, KURA_VSTR(text));
+}
+
 void kura_sql_column_plain(kura_buf *out, const kura_model *model, int column, void *ctx)
 {
     (void)ctx;

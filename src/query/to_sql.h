@@ -32,6 +32,9 @@ void kura_sql_params_free(kura_sql_params *p);
 
 /* Appends a placeholder for v and records v. False when the list is full. */
 bool kura_sql_param(kura_buf *out, kura_sql_params *p, kura_value v);
+/* The same for a malloc'd string the parameters take (freed with them); false,
+ * and text freed, when text is NULL (out of memory) or the list is full. */
+bool kura_sql_param_owned(kura_buf *out, kura_sql_params *p, char *text);
 
 /* The default column writer: the quoted column name. */
 void kura_sql_column_plain(kura_buf *out, const kura_model *model, int column, void *ctx);

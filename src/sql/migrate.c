@@ -98,29 +98,13 @@ static void set_stmt(change *c, int i, kura_buf *b, plan *p)
 
 /* ---- reading the live schema ------------------------------------------------- */
 
-static bool live_columns(kura_store *s, bool pg, const char *table, kura_rows *out, kura_error *err)
+/* The live columns and indexes of `table`, from the dialect's catalogue. */
+static bool live_schema(kura_store *s, const kura_sql_dialect *d, const char *table,
+                        kura_rows *cols, kura_rows *idx, kura_error *err)
 {
     kura_value t = KURA_VSTR(table);
-    const char *sql = pg ? "SELECT column_name::text AS name, "
-                           /* a NUMERIC's precision and scale are part of its type */
-                           "CASE WHEN data_type = 'numeric' AND numeric_precision IS NOT NULL "
-                           "THEN 'numeric(' || numeric_precision || ',' || numeric_scale || ')' "
-                           "ELSE data_type::text END AS type, "
-                           "character_maximum_length::bigint AS len "
-                           "FROM information_schema.columns "
-                           "WHERE table_schema = current_schema() AND table_name = $1 "
-                           "ORDER BY ordinal_position"
-                         : "SELECT name, type FROM pragma_table_info(?) ORDER BY cid";
-    return kura_sql_query(s, &live_col_model, sql, &t, 1, out, err);
-}
-
-static bool live_indexes(kura_store *s, bool pg, const char *table, kura_rows *out, kura_error *err)
-{
-    kura_value t = KURA_VSTR(table);
-    const char *sql = pg ? "SELECT indexname::text AS name FROM pg_indexes "
-                           "WHERE schemaname = current_schema() AND tablename = $1"
-                         : "SELECT name FROM pragma_index_list(?)";
-    return kura_sql_query(s, &live_col_model, sql, &t, 1, out, err);
+    return kura_sql_query(s, &live_col_model, d->columns_sql, &t, 1, cols, err) &&
+           kura_sql_query(s, &live_col_model, d->indexes_sql, &t, 1, idx, err);
 }
 
 static const live_col *find_named(const kura_rows *rows, const char *name)
@@ -141,12 +125,9 @@ static void expected_type(const kura_sql_dialect *d, const kura_field *f, char *
     kura__sql_catalog_type(d->id, f, out, cap);
 }
 
-static void live_type(bool pg, const live_col *c, char *out, size_t cap)
+static void live_type(const kura_sql_dialect *d, const live_col *c, char *out, size_t cap)
 {
-    if (pg && c->len > 0)
-        snprintf(out, cap, "%s(%lld)", c->type, (long long)c->len);
-    else
-        snprintf(out, cap, "%s", c->type);
+    d->live_type(c->type, c->len, out, cap);
     for (char *p = out; *p; p++)
         *p = (char)tolower((unsigned char)*p);
 }
@@ -165,11 +146,11 @@ static void plan_index(plan *p, const kura_model *m, const kura_field *f)
     set_stmt(c, 0, &b, p);
 }
 
-static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const kura_model *m,
-                       plan *p, kura_error *err)
+static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_model *m, plan *p,
+                       kura_error *err)
 {
     kura_rows cols = {0}, idx = {0};
-    bool ok = live_columns(s, pg, m->name, &cols, err) && live_indexes(s, pg, m->name, &idx, err);
+    bool ok = live_schema(s, d, m->name, &cols, &idx, err);
     if (!ok)
         goto out;
     char stack[1024];
@@ -210,7 +191,7 @@ static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const 
                 plan_index(p, m, f);
             continue;
         }
-        live_type(pg, lc, have, sizeof have);
+        live_type(d, lc, have, sizeof have);
         if (strcmp(want, have) != 0) {
             change *c = plan_add(p, KURA_CHANGE_ALTER_TYPE, m->name, f->name);
             if (!c)
@@ -218,18 +199,9 @@ static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const 
             char detail[700];
             snprintf(detail, sizeof detail, "%s -> %s", have, want);
             c->detail = strdup(detail);
-            if (pg) { /* SQLite has no ALTER COLUMN: stmts[0] stays NULL */
+            if (d->alter_type) { /* else stmts[0] stays NULL: impossible */
                 kura_buf_init(&b, stack, sizeof stack);
-                kura_buf_add(&b, "ALTER TABLE ");
-                kura_buf_ident(&b, m->name);
-                kura_buf_add(&b, " ALTER COLUMN ");
-                kura_buf_ident(&b, f->name);
-                kura_buf_add(&b, " TYPE ");
-                kura__sql_type(&b, d->id, f);
-                kura_buf_add(&b, " USING ");
-                kura_buf_ident(&b, f->name);
-                kura_buf_add(&b, "::");
-                kura__sql_type(&b, d->id, f);
+                d->alter_type(&b, m, f);
                 set_stmt(c, 0, &b, p);
             }
         }
@@ -273,7 +245,7 @@ static bool plan_model(kura_store *s, bool pg, const kura_sql_dialect *d, const 
         char ixname[1100];
         snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, lc->name);
         int k = 0;
-        if (!pg && find_named(&idx, ixname)) { /* SQLite refuses to drop an indexed column */
+        if (!d->drop_indexed_column && find_named(&idx, ixname)) {
             kura_buf_init(&b, stack, sizeof stack);
             kura_buf_add(&b, "DROP INDEX IF EXISTS ");
             kura_buf_ident(&b, ixname);
@@ -322,12 +294,11 @@ bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, 
     if (!d)
         return kura_fail(err, KURA_UNSUPPORTED, NULL, "the %s store has no SQL schema to migrate",
                          kura_store_driver(store));
-    bool pg = d->dollar_params; /* the PostgreSQL catalogue; SQLite's PRAGMAs otherwise */
     bool force = flags & KURA_MIGRATE_FORCE;
     plan p = {0};
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++)
-        ok = plan_model(store, pg, d, models[i], &p, err);
+        ok = plan_model(store, d, models[i], &p, err);
     if (ok && p.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
     if (!ok) {

@@ -68,14 +68,6 @@ struct kura_sql_stmt {
     int64_t changes;
 };
 
-static const kura_sql_dialect pg_dialect = {
-    .dollar_params = true,
-    .returning_id = true,
-    .id_type = "SERIAL",
-    .key_types = {NULL, "UUID", "TEXT", "TEXT"},
-    .id = KURA_SQL_POSTGRES,
-};
-
 /* ---- errors ------------------------------------------------------------------ */
 
 /* libpq messages end with a newline and may run to several lines: keep the first. */
@@ -748,7 +740,7 @@ static void pg_free_config(void *config)
 
 static const kura_sql_driver pg_driver = {
     .name = "postgresql",
-    .dialect = &pg_dialect,
+    .dialect = &kura__pg_dialect,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .alive = pg_alive,

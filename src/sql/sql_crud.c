@@ -74,8 +74,10 @@ static bool insert_rows(sql_store *s, pconn *pc, const model_sql *ms, const kura
     kura_buf_add(&b, " VALUES ");
     for (size_t r = 0; r < k; r++) {
         kura_buf_add(&b, r ? ", (" : "(");
-        for (size_t c = 0; c < per_row; c++)
-            kura_buf_addf(&b, c ? ", $%zu" : "$%zu", r * per_row + c + 1);
+        for (size_t c = 0; c < per_row; c++) {
+            kura_buf_add(&b, c ? ", " : "");
+            kura_sql_placeholder(&b, s->dia, (int)(r * per_row + c + 1));
+        }
         kura_buf_add(&b, ")");
     }
     kura_buf_add(&b, " RETURNING \"id\") SELECT \"id\" FROM ins ORDER BY \"id\"");
@@ -149,11 +151,11 @@ static bool insert_many(kura_store *store, const kura_model *m, void *objs, size
     pconn *pc = kura__sql_borrow(s, &borrowed, err);
     bool ok = pc != NULL, invalid = false;
     size_t per_row = m->nfields + (size_t)kura__stamp_count(m);
-    if (ok && n > 1 && s->dia->returning_id && m->key == KURA_KEY_INT64 && per_row > 0) {
+    if (ok && n > 1 && s->dia->batch_params > 0 && m->key == KURA_KEY_INT64 && per_row > 0) {
         /* A server: batches of rows per round trip, not one trip per row. */
         size_t batch = BATCH_ROWS;
-        while (batch > 1 && batch * per_row > 32767)
-            batch /= 2; /* the protocol's parameter limit */
+        while (batch > 1 && batch * per_row > (size_t)s->dia->batch_params)
+            batch /= 2;
         for (size_t done = 0; ok && done < n; done += batch) {
             size_t k = n - done < batch ? n - done : batch;
             invalid = !check_rows(m, objs, done, done + k, check, now, err);

@@ -3,8 +3,10 @@
  *
  * The model-store logic for SQL databases (statement text from descriptors,
  * binding, decoding, pooling, statement caching, transactions, savepoints)
- * is written once in sql_store.c. A SQL driver (sqlite.c, postgres.c) only
- * provides connections and statements through kura_sql_driver.
+ * is written once, in the sql_*.c files (sql_store_private.h lists them). A
+ * SQL driver (sqlite.c, postgres.c) only provides connections and statements
+ * through kura_sql_driver; its dialect (dialect_sqlite.c, dialect_postgres.c)
+ * says what differs in the SQL it is sent.
  */
 #ifndef KURA_SQL_PRIVATE_H
 #define KURA_SQL_PRIVATE_H
@@ -14,22 +16,92 @@
 
 #include "base/buf.h"
 #include "model/types.h"
+#include "query/to_sql.h"
 #include "store/store_private.h"
 
 typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
 typedef struct kura_sql_stmt kura_sql_stmt; /* the driver's prepared statement */
 
-/* What differs in the SQL text between databases. */
+/*
+ * What a document store built on a SQL database (src/document/sqljson.c)
+ * writes differently per database: a collection is a table ("_id" key, "doc"
+ * JSON) and a field is an expression on "doc". Field names reach these
+ * functions checked as plain identifiers, so they go into the SQL literally
+ * (an expression index is only used by a query with the same expression).
+ */
+typedef struct kura_sql_json {
+    const char *driver;   /* the document store's kura_store_driver() */
+    unsigned form;        /* KURA_FORM_*: the stored form of a field read from a document */
+    const char *id_type;  /* the "_id" column for int64 keys; text keys as key_types */
+    const char *doc_type; /* the "doc" column's definition after its name */
+    /* Written around a bound JSON text to make it a document value. */
+    const char *doc_open, *doc_close;
+    /* The field as JSON text, as written; SQL NULL for JSON null and for a missing key. */
+    void (*as_json)(kura_buf *b, const char *field);
+    /* The field as a SQL value that compares and sorts as its type `ti` does. */
+    void (*as_value)(kura_buf *b, const char *field, const kura_type_info *ti);
+    /* Appends the new document for an update: the stored "doc" with the
+     * top-level keys of `patch` (taken) replaced as they are and every other
+     * key kept; parameters are added to p. m is the documents' model. */
+    bool (*patch)(kura_buf *b, kura_sql_params *p, const kura_model *m, json_t *patch,
+                  kura_error *err);
+} kura_sql_json;
+
+/*
+ * A SQL dialect: everything that differs between databases, as data and small
+ * functions in the dialect's own file (dialect_sqlite.c, dialect_postgres.c).
+ * Code above the dialect asks it what to write; none asks which database it is.
+ */
 typedef struct kura_sql_dialect {
-    bool dollar_params;  /* $1, $2 (PostgreSQL) instead of ? (SQLite) */
-    bool returning_id;   /* INSERT ... RETURNING id, read as the statement's row */
-    const char *id_type; /* "INTEGER" (SQLite), "SERIAL" or "BIGSERIAL" */
-    /* The key column's type by kura_key_kind, for the kinds other than int64. */
-    const char *key_types[KURA_KEY_STRING + 1];
     /* Which column of the field-type table (model/types.h) holds this dialect's
      * column types, and which stored form its columns are. */
     kura_sql_id id;
+
+    /* ---- statements */
+    bool dollar_params;  /* placeholders $1, $2 ... instead of ? */
+    bool returning_id;   /* INSERT ... RETURNING id, read as the statement's row */
+    const char *id_type; /* the int64 key column: "INTEGER" (SQLite), "SERIAL" */
+    /* The key column's type by kura_key_kind, for the kinds other than int64. */
+    const char *key_types[KURA_KEY_STRING + 1];
+    /* Most parameters one multi-row INSERT ... RETURNING may carry, for a batch
+     * of rows in one round trip; 0: a batch goes row by row (an embedded
+     * database has no round trip to save, and one cached statement is faster). */
+    int batch_params;
+
+    /* ---- transactions */
+    const char *begin; /* the statement that opens a transaction */
+
+    /* ---- migrations (src/sql/migrate.c) */
+    /* The live columns of the table bound as parameter 1: "name", "type" and,
+     * where the catalogue keeps a length apart from the type, "len". */
+    const char *columns_sql;
+    /* The names ("name") of the live indexes of the table bound as parameter 1. */
+    const char *indexes_sql;
+    /* A live column's type (as columns_sql reads it) spelled as
+     * kura__sql_catalog_type spells a field's, before lower-casing. */
+    void (*live_type)(const char *type, int64_t len, char *out, size_t cap);
+    /* Appends the statement that changes f's column of m to f's type in place,
+     * keeping its values; NULL: the database cannot. */
+    void (*alter_type)(kura_buf *b, const kura_model *m, const kura_field *f);
+    /* Whether a column that has an index can be dropped (else the index goes first). */
+    bool drop_indexed_column;
+
+    /* ---- JSON documents */
+    kura_sql_json json;
 } kura_sql_dialect;
+
+/* The dialects (dialect_sqlite.c, dialect_postgres.c). */
+extern const kura_sql_dialect kura__sqlite_dialect;
+extern const kura_sql_dialect kura__pg_dialect;
+
+/* Appends parameter n's placeholder (1-based). */
+static inline void kura_sql_placeholder(kura_buf *b, const kura_sql_dialect *d, int n)
+{
+    if (d->dollar_params)
+        kura_buf_addf(b, "$%d", n);
+    else
+        kura_buf_addn(b, "?", 1);
+}
 
 typedef struct kura_sql_driver {
     const char *name;

@@ -27,14 +27,6 @@ static char *buf_take(kura_buf *b)
     return r;
 }
 
-static void placeholder(kura_buf *b, const kura_sql_dialect *d, int n)
-{
-    if (d->dollar_params)
-        kura_buf_addf(b, "$%d", n);
-    else
-        kura_buf_addn(b, "?", 1);
-}
-
 static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m)
 {
     model_sql *ms = calloc(1, sizeof *ms);
@@ -83,7 +75,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     for (size_t i = 0; i < ncols; i++) {
         if (i)
             kura_buf_add(&b, ", ");
-        placeholder(&b, d, (int)i + 1);
+        kura_sql_placeholder(&b, d, (int)i + 1);
     }
     if (ncols)
         kura_buf_add(&b, ")");
@@ -97,7 +89,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     kura_buf_add(&b, " WHERE ");
     kura_buf_ident(&b, key);
     kura_buf_add(&b, " = ");
-    placeholder(&b, d, 1);
+    kura_sql_placeholder(&b, d, 1);
     ms->get = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
@@ -112,13 +104,13 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
         kura_buf_add(&b, n ? ", " : "");
         kura_buf_ident(&b, m->fields[i].name);
         kura_buf_add(&b, " = ");
-        placeholder(&b, d, n + 1);
+        kura_sql_placeholder(&b, d, n + 1);
     }
     for (int i = 1; i < nstamps; i++, n++) {
         kura_buf_add(&b, n ? ", " : "");
         kura_buf_ident(&b, kura_column_name(m, kura__stamp_column(i)));
         kura_buf_add(&b, " = ");
-        placeholder(&b, d, n + 1);
+        kura_sql_placeholder(&b, d, n + 1);
     }
     if (n == 0) {
         kura_buf_ident(&b, key);
@@ -128,7 +120,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     kura_buf_add(&b, " WHERE ");
     kura_buf_ident(&b, key);
     kura_buf_add(&b, " = ");
-    placeholder(&b, d, n + 1);
+    kura_sql_placeholder(&b, d, n + 1);
     ms->update = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
@@ -137,7 +129,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     kura_buf_add(&b, " WHERE ");
     kura_buf_ident(&b, key);
     kura_buf_add(&b, " = ");
-    placeholder(&b, d, 1);
+    kura_sql_placeholder(&b, d, 1);
     ms->remove = buf_take(&b);
 
     if (!ms->select_cols || !ms->insert || !ms->get || !ms->update || !ms->remove) {

@@ -17,7 +17,7 @@ bool kura__sql_tx_begin(kura_store *store, kura_error *err)
         pc = kura__sql_borrow(s, &borrowed, err);
         if (!pc)
             return false;
-        if (!s->drv->exec(pc->conn, s->dia->dollar_params ? "BEGIN" : "BEGIN IMMEDIATE", err)) {
+        if (!s->drv->exec(pc->conn, s->dia->begin, err)) {
             kura__sql_note_failure(pc);
             kura__sql_give_back(s, pc, true);
             return false;

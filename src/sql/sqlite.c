@@ -37,14 +37,6 @@ typedef struct sqlite_config {
     long busy_ms;
 } sqlite_config;
 
-static const kura_sql_dialect sqlite_dialect = {
-    .dollar_params = false,
-    .returning_id = false,
-    .id_type = "INTEGER",
-    .key_types = {NULL, "TEXT", "TEXT", "TEXT"},
-    .id = KURA_SQL_SQLITE,
-};
-
 /* Maps a SQLite result code to a kura error on err. */
 static bool fail_sqlite(kura_error *err, sqlite3 *db, int rc, const char *what)
 {
@@ -281,7 +273,7 @@ static void sq_free_config(void *config)
 
 static const kura_sql_driver sqlite_driver = {
     .name = "sqlite",
-    .dialect = &sqlite_dialect,
+    .dialect = &kura__sqlite_dialect,
     .connect = sq_connect,
     .disconnect = sq_disconnect,
     .alive = sq_alive,

@@ -1,0 +1,103 @@
+/*
+ * dialect_postgres.c — what PostgreSQL's SQL says its own way (see
+ * kura_sql_dialect).
+ *
+ * Its catalogue is information_schema and pg_indexes in the current schema;
+ * ALTER COLUMN ... TYPE changes a column in place. Documents are JSONB, read
+ * with -> and ->> and patched with ||.
+ */
+#include <jansson.h>
+#include <stdio.h>
+
+#include "sql/sql_private.h"
+
+/* information_schema keeps a VARCHAR's length apart from its type. */
+static void live_type(const char *type, int64_t len, char *out, size_t cap)
+{
+    if (len > 0)
+        snprintf(out, cap, "%s(%lld)", type, (long long)len);
+    else
+        snprintf(out, cap, "%s", type);
+}
+
+/* USING converts the values that are there (ALTER refuses those it cannot). */
+static void alter_type(kura_buf *b, const kura_model *m, const kura_field *f)
+{
+    kura_buf_add(b, "ALTER TABLE ");
+    kura_buf_ident(b, m->name);
+    kura_buf_add(b, " ALTER COLUMN ");
+    kura_buf_ident(b, f->name);
+    kura_buf_add(b, " TYPE ");
+    kura__sql_type(b, KURA_SQL_POSTGRES, f);
+    kura_buf_add(b, " USING ");
+    kura_buf_ident(b, f->name);
+    kura_buf_add(b, "::");
+    kura__sql_type(b, KURA_SQL_POSTGRES, f);
+}
+
+/* -> keeps the JSON text as written (a number's digits, a string's quotes). */
+static void json_as_json(kura_buf *b, const char *field)
+{
+    kura_buf_addf(b, "NULLIF(\"doc\"->'%s', 'null'::jsonb)", field);
+}
+
+/* ->> gives text; the type's cast makes comparisons and order numeric /
+ * boolean. Strings and ISO 8601 datetimes compare as text. */
+static void json_as_value(kura_buf *b, const char *field, const kura_type_info *ti)
+{
+    if (ti->pg_json_cast)
+        kura_buf_addf(b, "((\"doc\"->>'%s')::%s)", field, ti->pg_json_cast);
+    else
+        kura_buf_addf(b, "(\"doc\"->>'%s')", field);
+}
+
+/* jsonb || replaces top-level keys as they are: the patch goes in whole. */
+static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, json_t *o,
+                       kura_error *err)
+{
+    (void)m;
+    char *patch = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    kura_buf_add(b, "\"doc\" || ");
+    bool ok = kura_sql_param_owned(b, p, patch);
+    kura_buf_add(b, "::jsonb");
+    if (!ok || b->oom)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding an update");
+    return true;
+}
+
+const kura_sql_dialect kura__pg_dialect = {
+    .id = KURA_SQL_POSTGRES,
+    .dollar_params = true,
+    .returning_id = true,
+    .id_type = "SERIAL",
+    .key_types = {NULL, "UUID", "TEXT", "TEXT"}, /* a UUID column checks them, in 16 bytes */
+    .batch_params = 32767,
+    .begin = "BEGIN",
+    .columns_sql = "SELECT column_name::text AS name, "
+                   /* a NUMERIC's precision and scale are part of its type */
+                   "CASE WHEN data_type = 'numeric' AND numeric_precision IS NOT NULL "
+                   "THEN 'numeric(' || numeric_precision || ',' || numeric_scale || ')' "
+                   "ELSE data_type::text END AS type, "
+                   "character_maximum_length::bigint AS len "
+                   "FROM information_schema.columns "
+                   "WHERE table_schema = current_schema() AND table_name = $1 "
+                   "ORDER BY ordinal_position",
+    .indexes_sql = "SELECT indexname::text AS name FROM pg_indexes "
+                   "WHERE schemaname = current_schema() AND tablename = $1",
+    .live_type = live_type,
+    .alter_type = alter_type,
+    .drop_indexed_column = true,
+    .json =
+        {
+            .driver = "docs-postgresql",
+            .form = KURA_FORM_PG_JSON,
+            .id_type = "BIGSERIAL",
+            .doc_type = "JSONB NOT NULL",
+            .doc_open = "",
+            .doc_close = "::jsonb",
+            .as_json = json_as_json,
+            .as_value = json_as_value,
+            .patch = json_patch,
+        },
+};

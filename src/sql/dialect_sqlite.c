@@ -1,0 +1,109 @@
+/*
+ * dialect_sqlite.c — what SQLite's SQL says its own way (see kura_sql_dialect).
+ *
+ * Its catalogue is PRAGMA table functions; a column's type cannot be changed
+ * in place; BEGIN IMMEDIATE takes the database's one write lock at once.
+ * Documents are JSON text checked by json_valid, read with JSON1
+ * (json_extract, and -> since 3.38).
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sql/sql_private.h"
+
+/* Declared types as written (PRAGMA table_info has no separate length). */
+static void live_type(const char *type, int64_t len, char *out, size_t cap)
+{
+    (void)len;
+    snprintf(out, cap, "%s", type);
+}
+
+/* The value as JSON text, as written: json_extract would unquote a string and
+ * turn numbers into SQL numbers (0.30000000000000004 came back as 0.3); ->
+ * does not. */
+static void json_as_json(kura_buf *b, const char *field)
+{
+    kura_buf_addf(b, "NULLIF(\"doc\" -> '$.%s', 'null')", field);
+}
+
+/* json_extract gives SQL integers, reals and text, which compare as the
+ * types do: no cast is needed. */
+static void json_as_value(kura_buf *b, const char *field, const kura_type_info *ti)
+{
+    (void)ti;
+    kura_buf_addf(b, "json_extract(\"doc\", '$.%s')", field);
+}
+
+/*
+ * json_patch (RFC 7396) would merge a JSON field's object into the old one and
+ * drop the nulls inside it, so a field read as raw JSON (json_raw) is taken
+ * out of the patch and set whole with json_set.
+ */
+static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, json_t *o,
+                       kura_error *err)
+{
+    bool ok = true;
+    const char *raw[KURA_MAX_FIELDS];
+    json_t *raw_value[KURA_MAX_FIELDS];
+    size_t nraw = 0;
+    for (size_t i = 0; i < m->nfields && nraw < KURA_MAX_FIELDS; i++) {
+        const kura_field *f = &m->fields[i];
+        json_t *v = json_object_get(o, f->name);
+        if (!v || !kura__type(f->type)->json_raw)
+            continue;
+        raw[nraw] = f->name;
+        raw_value[nraw++] = json_incref(v);
+        json_object_del(o, f->name);
+    }
+    char *patch = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    if (nraw)
+        kura_buf_add(b, "json_set(");
+    kura_buf_add(b, "json_patch(\"doc\", ");
+    ok = kura_sql_param_owned(b, p, patch);
+    kura_buf_add(b, ")");
+    for (size_t i = 0; i < nraw; i++) {
+        /* names are plain identifiers (checked by the document store) */
+        kura_buf_addf(b, ", '$.%s', json(", raw[i]);
+        ok = kura_sql_param_owned(b, p, json_dumps(raw_value[i], JSON_COMPACT | JSON_ENCODE_ANY)) &&
+             ok;
+        kura_buf_add(b, ")");
+    }
+    if (nraw)
+        kura_buf_add(b, ")");
+    for (size_t i = 0; i < nraw; i++)
+        json_decref(raw_value[i]);
+    if (!ok || b->oom)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding an update");
+    return true;
+}
+
+const kura_sql_dialect kura__sqlite_dialect = {
+    .id = KURA_SQL_SQLITE,
+    .dollar_params = false,
+    .returning_id = false,
+    .id_type = "INTEGER",
+    .key_types = {NULL, "TEXT", "TEXT", "TEXT"},
+    .batch_params = 0,
+    /* The write lock now, not at the first write: a deferred transaction that
+     * read first can fail to upgrade (SQLITE_BUSY) halfway through. */
+    .begin = "BEGIN IMMEDIATE",
+    .columns_sql = "SELECT name, type FROM pragma_table_info(?) ORDER BY cid",
+    .indexes_sql = "SELECT name FROM pragma_index_list(?)",
+    .live_type = live_type,
+    .alter_type = NULL, /* SQLite has no ALTER COLUMN */
+    .drop_indexed_column = false,
+    .json =
+        {
+            .driver = "docs-sqlite",
+            .form = KURA_FORM_SQLITE_JSON,
+            .id_type = "INTEGER",
+            .doc_type = "TEXT NOT NULL CHECK (json_valid(\"doc\"))",
+            .doc_open = "json(",
+            .doc_close = ")",
+            .as_json = json_as_json,
+            .as_value = json_as_value,
+            .patch = json_patch,
+        },
+};
