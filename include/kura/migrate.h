@@ -25,6 +25,14 @@
  *
  * Every change is applied in one transaction: all or nothing (both databases
  * have transactional DDL).
+ *
+ * Migrations of one database run one at a time, from any number of processes:
+ * a migration (not a dry run) locks the schema before it reads it (SQLite:
+ * the write lock of BEGIN IMMEDIATE, waiting up to the URL's busy_timeout;
+ * PostgreSQL: a transaction-scoped advisory lock) and holds the lock until it
+ * has committed. A second migration started meanwhile waits, then plans
+ * against the schema the first one made: it finds nothing left to do and
+ * reports 0 changes.
  */
 #ifndef KURA_MIGRATE_H
 #define KURA_MIGRATE_H

@@ -3,8 +3,8 @@
  * kura_sql_dialect).
  *
  * Its catalogue is information_schema and pg_indexes in the current schema;
- * ALTER COLUMN ... TYPE changes a column in place. Documents are JSONB, read
- * with -> and ->> and patched with ||.
+ * ALTER COLUMN ... TYPE changes a column in place; a migration takes an
+ * advisory lock. Documents are JSONB, read with -> and ->> and patched with ||.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -74,6 +74,9 @@ const kura_sql_dialect kura__pg_dialect = {
     .key_types = {NULL, "UUID", "TEXT", "TEXT"}, /* a UUID column checks them, in 16 bytes */
     .batch_params = 32767,
     .begin = "BEGIN",
+    /* Held until the transaction ends. The key is "kuramigr" in ASCII, a
+     * number an application's own advisory locks are unlikely to use. */
+    .migrate_lock = "SELECT pg_advisory_xact_lock(7743220897106454386)",
     .columns_sql = "SELECT column_name::text AS name, "
                    /* a NUMERIC's precision and scale are part of its type */
                    "CASE WHEN data_type = 'numeric' AND numeric_precision IS NOT NULL "

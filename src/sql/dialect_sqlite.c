@@ -2,9 +2,10 @@
  * dialect_sqlite.c — what SQLite's SQL says its own way (see kura_sql_dialect).
  *
  * Its catalogue is PRAGMA table functions; a column's type cannot be changed
- * in place; BEGIN IMMEDIATE takes the database's one write lock at once.
- * Documents are JSON text checked by json_valid, read with JSON1
- * (json_extract, and -> since 3.38).
+ * in place; BEGIN IMMEDIATE takes the database's one write lock at once,
+ * which also makes migrations run one after the other. Documents are JSON
+ * text checked by json_valid, read with JSON1 (json_extract, and -> since
+ * 3.38).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -89,6 +90,7 @@ const kura_sql_dialect kura__sqlite_dialect = {
     /* The write lock now, not at the first write: a deferred transaction that
      * read first can fail to upgrade (SQLITE_BUSY) halfway through. */
     .begin = "BEGIN IMMEDIATE",
+    .migrate_lock = NULL, /* the write lock BEGIN IMMEDIATE took */
     .columns_sql = "SELECT name, type FROM pragma_table_info(?) ORDER BY cid",
     .indexes_sql = "SELECT name FROM pragma_index_list(?)",
     .live_type = live_type,

@@ -264,20 +264,104 @@ out:
     return ok;
 }
 
+/* ---- reporting ----------------------------------------------------------------- */
+
+/* What a plan would do: the script, the changes the caller is shown, the
+ * first refused and the first impossible change, the statements that run. */
+typedef struct report {
+    const change *refused, *impossible;
+    size_t runnable;
+} report;
+
+static bool report_plan(plan *p, bool force, kura_migrate_plan_fn plan_fn, void *ctx, char **script,
+                        report *r, kura_error *err)
+{
+    char stack[2048];
+    kura_buf text;
+    kura_buf_init(&text, stack, sizeof stack);
+    for (size_t i = 0; i < p->count; i++) {
+        change *c = &p->items[i];
+        bool no_sql = !c->stmts[0];
+        bool refuse = no_sql || (c->destructive && !force);
+        if (no_sql && !r->impossible)
+            r->impossible = c;
+        if (refuse && !r->refused)
+            r->refused = c;
+        kura_buf joined;
+        char jstack[512];
+        kura_buf_init(&joined, jstack, sizeof jstack);
+        for (int k = 0; k < 2 && c->stmts[k]; k++)
+            kura_buf_addf(&joined, "%s%s", k ? "; " : "", c->stmts[k]);
+        c->sql = no_sql ? NULL : take(&joined, p);
+        if (no_sql)
+            kura_buf_free(&joined);
+        if (refuse) {
+            kura_buf_addf(&text, "-- refused: %s.%s (%s)%s\n", c->table, c->column,
+                          c->detail ? c->detail : "",
+                          no_sql ? ": the database cannot make this change"
+                                 : ": destructive, needs force");
+        } else {
+            for (int k = 0; k < 2 && c->stmts[k]; k++)
+                kura_buf_addf(&text, "%s;\n", c->stmts[k]);
+            r->runnable += (size_t)(c->stmts[1] ? 2 : 1);
+        }
+        if (plan_fn) {
+            kura_change pub = {
+                .kind = c->kind,
+                .table = c->table,
+                .column = c->column,
+                .detail = c->detail ? c->detail : "",
+                .sql = c->sql,
+                .destructive = c->destructive,
+                .refused = refuse,
+            };
+            plan_fn(&pub, ctx);
+        }
+    }
+    bool ok = !text.oom && !p->oom && (!script || (*script = strdup(text.data)));
+    kura_buf_free(&text);
+    if (!ok)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
+    return true;
+}
+
 /* ---- running ----------------------------------------------------------------- */
 
-static bool apply(kura_store *s, const plan *p, kura_error *err)
+/*
+ * Opens the migration's transaction and takes the dialect's migration lock in
+ * it, before the live schema is read: a second migration of the same
+ * database waits here until the first has committed, then plans against what
+ * the first made (and so finds nothing left to do) instead of planning the
+ * same changes twice.
+ */
+static bool lock_schema(kura_store *s, const kura_sql_dialect *d, kura_error *err)
 {
     if (!kura_begin(s, err))
         return false;
+    if (!d->migrate_lock || kura_sql_exec(s, d->migrate_lock, NULL, 0, NULL, err))
+        return true;
+    kura_error ignored;
+    kura_rollback(s, &ignored);
+    return false;
+}
+
+/* Ends the migration's transaction: commits when ok, else rolls back. */
+static bool unlock_schema(kura_store *s, bool ok, kura_error *err)
+{
+    if (ok)
+        return kura_commit(s, err);
+    kura_error ignored;
+    kura_rollback(s, &ignored);
+    return false;
+}
+
+static bool apply(kura_store *s, const plan *p, kura_error *err)
+{
     for (size_t i = 0; i < p->count; i++)
         for (int k = 0; k < 2 && p->items[i].stmts[k]; k++)
-            if (!kura_sql_exec(s, p->items[i].stmts[k], NULL, 0, NULL, err)) {
-                kura_error ignored;
-                kura_rollback(s, &ignored);
+            if (!kura_sql_exec(s, p->items[i].stmts[k], NULL, 0, NULL, err))
                 return false;
-            }
-    return kura_commit(s, err);
+    return true;
 }
 
 bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, unsigned flags,
@@ -294,92 +378,43 @@ bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, 
     if (!d)
         return kura_fail(err, KURA_UNSUPPORTED, NULL, "the %s store has no SQL schema to migrate",
                          kura_store_driver(store));
+    bool dry = flags & KURA_MIGRATE_DRY_RUN;
     bool force = flags & KURA_MIGRATE_FORCE;
+    if (!dry && !lock_schema(store, d, err))
+        return false;
     plan p = {0};
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++)
         ok = plan_model(store, d, models[i], &p, err);
     if (ok && p.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
+    report r = {NULL, NULL, 0};
+    ok = ok && report_plan(&p, force, plan_fn, ctx, script, &r, err);
     if (!ok) {
         plan_free(&p);
+        if (!dry)
+            unlock_schema(store, false, err);
         return false;
     }
-
-    /* Report, build the script, find what is refused. */
-    char stack[2048];
-    kura_buf text;
-    kura_buf_init(&text, stack, sizeof stack);
-    const change *refused = NULL, *impossible = NULL;
-    size_t runnable = 0;
-    for (size_t i = 0; i < p.count; i++) {
-        change *c = &p.items[i];
-        bool no_sql = !c->stmts[0];
-        bool refuse = no_sql || (c->destructive && !force);
-        if (no_sql && !impossible)
-            impossible = c;
-        if (refuse && !refused)
-            refused = c;
-        kura_buf joined;
-        char jstack[512];
-        kura_buf_init(&joined, jstack, sizeof jstack);
-        for (int k = 0; k < 2 && c->stmts[k]; k++)
-            kura_buf_addf(&joined, "%s%s", k ? "; " : "", c->stmts[k]);
-        c->sql = no_sql ? NULL : take(&joined, &p);
-        if (no_sql)
-            kura_buf_free(&joined);
-        if (refuse) {
-            kura_buf_addf(&text, "-- refused: %s.%s (%s)%s\n", c->table, c->column,
-                          c->detail ? c->detail : "",
-                          no_sql ? ": the database cannot make this change"
-                                 : ": destructive, needs force");
-        } else {
-            for (int k = 0; k < 2 && c->stmts[k]; k++)
-                kura_buf_addf(&text, "%s;\n", c->stmts[k]);
-            runnable += (size_t)(c->stmts[1] ? 2 : 1);
-        }
-        if (plan_fn) {
-            kura_change pub = {
-                .kind = c->kind,
-                .table = c->table,
-                .column = c->column,
-                .detail = c->detail ? c->detail : "",
-                .sql = c->sql,
-                .destructive = c->destructive,
-                .refused = refuse,
-            };
-            plan_fn(&pub, ctx);
-        }
-    }
-    if (text.oom || p.oom) {
-        kura_buf_free(&text);
-        plan_free(&p);
-        return kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
-    }
-    if (script && !(*script = strdup(text.data))) {
-        kura_buf_free(&text);
-        plan_free(&p);
-        return kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
-    }
-    kura_buf_free(&text);
     if (changes)
-        *changes = runnable;
+        *changes = r.runnable;
 
-    if (!(flags & KURA_MIGRATE_DRY_RUN)) {
+    if (!dry) {
         bool conflict = false;
-        if (impossible && force) {
-            ok = kura_fail(err, KURA_UNSUPPORTED, impossible->column,
+        if (r.impossible && force) {
+            ok = kura_fail(err, KURA_UNSUPPORTED, r.impossible->column,
                            "%s.%s: %s: the database cannot change a column's type in place",
-                           impossible->table, impossible->column, impossible->detail);
-        } else if (refused) {
+                           r.impossible->table, r.impossible->column, r.impossible->detail);
+        } else if (r.refused) {
             conflict = true;
-            ok = kura_fail(err, KURA_CONFLICT, refused->column,
+            ok = kura_fail(err, KURA_CONFLICT, r.refused->column,
                            "%s.%s: %s: a destructive change, refused without force (nothing "
                            "was changed)",
-                           refused->table, refused->column, refused->detail);
-        } else if (runnable) {
+                           r.refused->table, r.refused->column, r.refused->detail);
+        } else if (r.runnable) {
             ok = apply(store, &p, err);
         }
+        ok = unlock_schema(store, ok, err);
         if (!ok && !conflict && script) { /* the script is kept only to show what was refused */
             free(*script);
             *script = NULL;

@@ -72,6 +72,9 @@ typedef struct kura_sql_dialect {
     const char *begin; /* the statement that opens a transaction */
 
     /* ---- migrations (src/sql/migrate.c) */
+    /* Run first inside a migration's transaction, so that two migrations of
+     * one database run one after the other; NULL: `begin` already does it. */
+    const char *migrate_lock;
     /* The live columns of the table bound as parameter 1: "name", "type" and,
      * where the catalogue keeps a length apart from the type, "len". */
     const char *columns_sql;
