@@ -512,7 +512,7 @@ static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stre
     return c;
 }
 
-/* A cursor streams; kura_find reads every row anyway (as sql_store.c does). */
+/* A cursor streams; kura_find reads every row anyway (as sql_find.c does). */
 static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
 {
     return open_query(store, q, true, err);
