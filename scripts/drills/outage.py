@@ -219,15 +219,19 @@ def one_outage(svc, user_id, store, down_s, recover_s, warm_s, rng):
     on_store = collections.Counter()
     for cls in affected:
         on_store.update(counts[cls])
-    res.figure = (f"down {t_up - t_down:.1f} s (restart {t_up - t_restart:.1f} s); 503s for "
-                  f"{fail_s:.1f} s; back {dk.fmt_s(lag)} after restart; max latency "
+    back = max((v for v in first_ok_after.values() if v is not None), default=0.0)
+    restart = "pg_ctl start" if store == "postgresql" else "redis-server start"
+    res.figure = (f"unavailable {t_up - t_down:.1f} s (stopped {t_restart - t_down:.1f} s, "
+                  f"{restart} {t_up - t_restart:.1f} s); 503s for {fail_s:.1f} s; every "
+                  f"route 2xx again within {dk.fmt_s(back)} of the restart; max latency "
                   f"{dk.fmt_s(max_lat)} (503s: {dk.fmt_s(max_lat_503)}); "
                   f"fds {before['fds']}->{after['fds']} (PostgreSQL conns {before['pg']}->"
                   f"{after['pg']}, Redis {before['redis']}->{after['redis']}); "
                   f"{n_acked} acked, {len(lost)} lost; "
                   f"{store} routes " + " ".join(f"{k}x{v}" for k, v in sorted(on_store.items()))
                   + f"; other routes {others_ok}/{others_n} 2xx")
-    res.data.update(down_s=t_up - t_down, fail_s=fail_s, lag_s=lag, max_latency_s=max_lat,
+    res.data.update(down_s=t_up - t_down, fail_s=fail_s, lag_s=lag, back_s=back,
+                    max_latency_s=max_lat,
                     counts={k: dict(v) for k, v in counts.items()}, before=before, after=after,
                     acked=n_acked, lost=len(lost))
     print("  status counts: " + counts_text(counts, sorted(counts)), flush=True)
