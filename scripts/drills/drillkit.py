@@ -228,7 +228,8 @@ def tail(path, n=5):
 def fd_kinds(pid, redis_port):
     """The process's open fds by kind: 'redis' (TCP to the Redis port), 'unix' (unix
     sockets: the PostgreSQL connections, kura opens no other), 'tcp' (other TCP: the
-    listener, HTTP clients), 'other' (files, pipes, epoll, eventfd)."""
+    listener, HTTP clients), 'sqlite' (SQLite database, -wal and -shm files: each pooled
+    connection holds the database and its WAL open), 'other' (log, pipes, epoll, eventfd)."""
     tcp, unix = {}, set()
     for name in ("tcp", "tcp6"):
         try:
@@ -242,7 +243,7 @@ def fd_kinds(pid, redis_port):
     with open(f"/proc/{pid}/net/unix") as f:
         next(f)
         unix = {line.split()[6] for line in f}
-    kinds = {"redis": 0, "unix": 0, "tcp": 0, "other": 0}
+    kinds = {"redis": 0, "unix": 0, "tcp": 0, "sqlite": 0, "other": 0}
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
             link = os.readlink(f"/proc/{pid}/fd/{fd}")
@@ -250,7 +251,7 @@ def fd_kinds(pid, redis_port):
             continue
         m = re.fullmatch(r"socket:\[(\d+)\]", link)
         if not m:
-            kinds["other"] += 1
+            kinds["sqlite" if re.search(r"\.db(-wal|-shm)?$", link) else "other"] += 1
         elif m.group(1) in tcp:
             kinds["redis" if tcp[m.group(1)] == redis_port else "tcp"] += 1
         elif m.group(1) in unix:

@@ -72,17 +72,21 @@ def resources_check(res, before, after, store):
     """fds that are no store connection come back exactly; each store's connections
     come back within the pool's on-demand size (at most one per worker thread: a
     pool opens connections as concurrent requests need them), and every connection
-    the process holds is one its server counts too (none dead or half-open)."""
+    the process holds is one its server counts too (none dead or half-open). The
+    documents' SQLite file is a store too: a connection holds the database and its
+    WAL open, and all share one -shm."""
     kb, ka = before["kinds"], after["kinds"]
     same_other = kb["other"] == ka["other"] and kb["tcp"] == ka["tcp"]
     matched = all(s["kinds"]["unix"] == s["pg"] and s["kinds"]["redis"] == s["redis"]
                   for s in (before, after))
-    bounded = all(1 <= after[k] <= THREADS for k in ("pg", "redis"))
+    bounded = (all(1 <= after[k] <= THREADS for k in ("pg", "redis"))
+               and 3 <= ka["sqlite"] <= 1 + 2 * THREADS)
     return res.check(
         same_other and matched and bounded,
         f"open fds {before['fds']} -> {after['fds']}: not connections {kb['other'] + kb['tcp']}"
         f" -> {ka['other'] + ka['tcp']}; PostgreSQL connections {before['pg']} -> "
-        f"{after['pg']}, Redis {before['redis']} -> {after['redis']} (at most {THREADS}, one "
+        f"{after['pg']}, Redis {before['redis']} -> {after['redis']}, SQLite files "
+        f"{kb['sqlite']} -> {ka['sqlite']} (at most {THREADS} connections each, one "
         "per worker thread); every connection the process holds is counted by its server"
         + ("" if matched else f": NOT SO, process {kb} / {ka}, servers {before['pg']}/"
            f"{before['redis']} -> {after['pg']}/{after['redis']}"))
