@@ -167,7 +167,7 @@ def one_outage(svc, user_id, store, down_s, recover_s, warm_s, rng):
     before = snapshot(svc)
 
     load = dk.Load(svc.port, MIX, WORKERS, f"{store}-out", user_id, rng.random()).start()
-    time.sleep(1.0)
+    time.sleep(warm_s / 2)
     t_down = dk.now()
     if store == "postgresql":
         dk.pg_ctl("stop", "-m", "immediate")

@@ -46,7 +46,7 @@ def stall_drill(binary, work, stall_s, rng):
                           rng.random(), fresh=True).start()
         probe = dk.Load(svc.port, {"users_get": 1, "docs_get": 1}, 1, "stall-p", user_id,
                         rng.random(), fresh=True).start()
-        time.sleep(1.5)
+        time.sleep(1.0)
         t_stop = dk.now()
         os.kill(pid, signal.SIGSTOP)
         stopped = True
@@ -54,7 +54,7 @@ def stall_drill(binary, work, stall_s, rng):
         os.kill(pid, signal.SIGCONT)
         stopped = False
         t_cont = dk.now()
-        time.sleep(3.0)
+        time.sleep(2.0)
         readers.stop()
         probe.stop()
     finally:
@@ -66,7 +66,7 @@ def stall_drill(binary, work, stall_s, rng):
     # Probe requests in flight at any time during the stall, and those answered in it.
     during = [r for r in probe.records if r.t0 < t_cont and r.t1 > t_stop]
     answered = [r for r in probe.records if t_stop <= r.t1 < t_cont]
-    tail = [r for r in probe.records + readers.records if r.t0 >= t_cont + 2.5]
+    tail = [r for r in probe.records + readers.records if r.t0 >= t_cont + 1.5]
     base_lat = [r.seconds for r in base]
     lat = [r.seconds for r in during]
     slow = sum(1 for x in lat if x > 1.0)
