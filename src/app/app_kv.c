@@ -54,17 +54,39 @@ static bool read_secret(const char *path, unsigned char *out, kura_error *err)
     return ok;
 }
 
-/* Reads path, or creates it with fresh random bytes when it does not exist. */
-static bool load_or_create(const char *path, unsigned char *out, kura_error *err)
+/* Makes the directory entry of path durable (best effort: a secret that vanishes
+ * in a power loss is made anew; only the sessions it signed end). */
+static void sync_parent(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else if ((size_t)(slash - path) < sizeof dir)
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    else
+        return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+}
+
+/* The old way, for file systems without hard links: create, then write. Another
+ * process starting at that moment may read the file before it is written, and a
+ * start killed in between leaves it short. */
+static bool create_in_place(const char *path, unsigned char *out, kura_error *err)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
-        if (errno == EEXIST) /* made earlier, or by another process starting now */
+        if (errno == EEXIST)
             return read_secret(path, out, err);
         return kura_fail(err, KURA_IO, NULL, "cannot create the secret file '%.128s': %s", path,
                          strerror(errno));
     }
-    randombytes_buf(out, SECRET_BYTES);
     bool ok = write(fd, out, SECRET_BYTES) == SECRET_BYTES && fsync(fd) == 0;
     int saved = errno;
     close(fd);
@@ -74,6 +96,56 @@ static bool load_or_create(const char *path, unsigned char *out, kura_error *err
                          strerror(saved));
     }
     return true;
+}
+
+/*
+ * Reads path, or creates it with fresh random bytes when it does not exist.
+ *
+ * The file appears whole or not at all: the bytes are written and synced under a
+ * temporary name beside it (mkstemp: mode 0600), and link() gives them the real
+ * name, which fails with EEXIST when another process starting at the same moment
+ * got there first (its secret is then read). So no process ever reads a file that
+ * is still being written, and a start killed half way (kill -9, a crash) leaves at
+ * most a stray temporary file, never a short secret file that every later start
+ * would refuse.
+ */
+static bool load_or_create(const char *path, unsigned char *out, kura_error *err)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 || errno != ENOENT)
+        return read_secret(path, out, err); /* which reports a symlink or a bad file */
+    size_t n = strlen(path) + sizeof ".XXXXXX";
+    char *tmp = malloc(n);
+    if (!tmp)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    snprintf(tmp, n, "%s.XXXXXX", path);
+    int fd = mkstemp(tmp); /* mode 0600 */
+    if (fd < 0) {
+        int saved = errno;
+        free(tmp);
+        return kura_fail(err, KURA_IO, NULL, "cannot create the secret file '%.128s': %s", path,
+                         strerror(saved));
+    }
+    (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    randombytes_buf(out, SECRET_BYTES);
+    bool ok = write(fd, out, SECRET_BYTES) == SECRET_BYTES && fsync(fd) == 0;
+    int saved = errno;
+    close(fd);
+    bool linked = ok && link(tmp, path) == 0;
+    if (ok && !linked)
+        saved = errno;
+    unlink(tmp);
+    free(tmp);
+    if (linked) {
+        sync_parent(path);
+        return true;
+    }
+    if (!ok)
+        return kura_fail(err, KURA_IO, NULL, "cannot write the secret file '%.128s': %s", path,
+                         strerror(saved));
+    if (saved == EEXIST) /* another process made it meanwhile */
+        return read_secret(path, out, err);
+    return create_in_place(path, out, err); /* no hard links here (EPERM, ENOTSUP, ...) */
 }
 
 bool kura_app_kv_open(const kura_config *cfg, const char *database_url, kura_kv **kv,

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/url.h"
 #include "sql/sql_private.h"
@@ -35,6 +36,7 @@ typedef struct sqlite_config {
     char *path; /* a file name, or a "file:" URI for in-memory databases */
     bool uri;
     long busy_ms;
+    char journal[16]; /* the journal_mode each connection sets */
 } sqlite_config;
 
 /* Maps a SQLite result code to a kura error on err. */
@@ -53,6 +55,34 @@ static bool fail_sqlite(kura_error *err, sqlite3 *db, int rc, const char *what)
         code = KURA_IO;
     return kura_fail(err, code, NULL, "sqlite: %s: %s", what,
                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+/*
+ * PRAGMA journal_mode=<mode>. Switching a new file to WAL needs an exclusive lock,
+ * and SQLite does not call the busy handler where waiting could deadlock (two
+ * connections each holding a shared lock, each wanting it exclusive): programs
+ * opening one new database at the same moment got "database is locked" at once.
+ * The statement holds no lock once it has failed, so it is tried again, for up to
+ * busy_timeout, as the busy handler would have waited.
+ */
+static int set_journal(sqlite3 *db, const sqlite_config *cfg)
+{
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", cfg->journal);
+    struct timespec t0, now, pause = {0, 1000000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+            return rc;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long waited = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (waited >= cfg->busy_ms)
+            return rc;
+        nanosleep(&pause, NULL);
+        if (pause.tv_nsec < 16000000)
+            pause.tv_nsec *= 2;
+    }
 }
 
 static kura_sql_conn *sq_connect(const void *config, kura_error *err)
@@ -75,6 +105,12 @@ static kura_sql_conn *sq_connect(const void *config, kura_error *err)
     sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
     sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     sqlite3_extended_result_codes(db, 1);
+    rc = set_journal(db, cfg);
+    if (rc != SQLITE_OK) {
+        fail_sqlite(err, db, rc, "journal_mode");
+        sqlite3_close(db);
+        return NULL;
+    }
     kura_sql_conn *c = malloc(sizeof *c);
     if (!c) {
         sqlite3_close(db);
@@ -386,11 +422,12 @@ kura_store *kura_sqlite_store_open(const char *url, kura_error *err)
         kura_fail(err, KURA_NOMEM, NULL, "out of memory");
         goto out;
     }
-    char init[256];
+    snprintf(cfg->journal, sizeof cfg->journal, "%s",
+             memory ? "memory" : (journal ? journal : "wal"));
+    char init[256]; /* journal_mode is set at connect (set_journal) */
     snprintf(init, sizeof init,
-             "PRAGMA journal_mode=%s; PRAGMA synchronous=%s; PRAGMA foreign_keys=%s; "
-             "PRAGMA case_sensitive_like=ON;",
-             memory ? "memory" : (journal ? journal : "wal"), sync ? sync : "full", fk ? fk : "on");
+             "PRAGMA synchronous=%s; PRAGMA foreign_keys=%s; PRAGMA case_sensitive_like=ON;",
+             sync ? sync : "full", fk ? fk : "on");
     kura_sql_pool_opts opts = {.size = (int)pool, .wait_ms = busy, .init_sql = init};
     store = kura_sql_store_new(&sqlite_driver, cfg, &opts, err);
     cfg = NULL; /* owned by the store now, even on failure */

@@ -1,9 +1,12 @@
 /*
  * test_kv_app.c — the app's key-value store and secret: "embedded:" lives in
  * the database file and survives a restart, expired keys are purged from its
- * tables, the secret file is made once (0600) and reused, a secret others
- * can read is refused, and bad settings fail at start-up.
+ * tables, the secret file is made once (0600) and reused, never seen half
+ * written by apps starting at the same moment, a secret others can read is
+ * refused, and bad settings fail at start-up.
  */
+#include <dirent.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -203,6 +206,91 @@ static void test_secret_file(void **state)
     kura_app_close(b);
 }
 
+/* Apps opening one fresh database at the same moment (a service and a command,
+ * workers): each must get the one secret, whole. The secret file is only ever
+ * seen complete: it is written under a temporary name and linked into place, so
+ * neither a racing start nor a start killed half way (kill -9, a crash) can leave
+ * a short file that every later start refuses. */
+enum { RACERS = 8, RACE_ROUNDS = 40 };
+
+typedef struct racer {
+    pthread_barrier_t *go;
+    const char *url;
+    unsigned char secret[32];
+    bool ok;
+    char message[256];
+} racer;
+
+static void *race_open(void *arg)
+{
+    racer *r = arg;
+    kura_error err = {0};
+    pthread_barrier_wait(r->go);
+    kura_app *app = open_app(r->url, NULL, NULL, &err);
+    r->ok = app != NULL;
+    if (app) {
+        size_t len = 0;
+        const unsigned char *s = kura_app_secret(app, &len);
+        r->ok = len == sizeof r->secret;
+        memcpy(r->secret, s, sizeof r->secret);
+        kura_app_close(app);
+    } else {
+        snprintf(r->message, sizeof r->message, "%s", err.message);
+    }
+    return NULL;
+}
+
+static void test_secret_file_race(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kura-secret-race.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (int round = 0; round < RACE_ROUNDS; round++) {
+        char file[96], url[128];
+        snprintf(file, sizeof file, "%s/r%d.db", dir, round);
+        snprintf(url, sizeof url, "sqlite:///%s", file);
+        /* The database exists (in WAL mode), its secret does not yet: the race is the
+         * secret's alone. */
+        sqlite3 *h;
+        assert_int_equal(sqlite3_open(file, &h), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(h, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(h);
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, RACERS);
+        racer rs[RACERS];
+        pthread_t th[RACERS];
+        for (int i = 0; i < RACERS; i++) {
+            rs[i] = (racer){.go = &go, .url = url};
+            assert_int_equal(pthread_create(&th[i], NULL, race_open, &rs[i]), 0);
+        }
+        for (int i = 0; i < RACERS; i++)
+            pthread_join(th[i], NULL);
+        pthread_barrier_destroy(&go);
+        for (int i = 0; i < RACERS; i++) {
+            if (!rs[i].ok)
+                fail_msg("round %d, app %d: %s", round, i, rs[i].message);
+            assert_memory_equal(rs[i].secret, rs[0].secret, 32); /* one secret for all */
+        }
+    }
+    /* Nothing is left behind but the databases and their secrets. */
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        const char *dot = strchr(e->d_name, '.');
+        if (!dot || (strcmp(dot, ".db") != 0 && strcmp(dot, ".db-wal") != 0 &&
+                     strcmp(dot, ".db-shm") != 0 && strcmp(dot, ".db.secret") != 0))
+            fail_msg("left behind: %s", e->d_name);
+        char p[sizeof dir + sizeof e->d_name + 1];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* KURA_DATABASE_URL=postgresql://... and nothing else: the app starts, its key-value
  * store and secret live in ./kura-kv.db, and it says so once through kura_app_notice. */
 static void test_postgresql_alone(void **state)
@@ -275,6 +363,7 @@ int main(void)
         cmocka_unit_test(test_tables_on_first_use),
         cmocka_unit_test(test_embedded_in_the_database_file),
         cmocka_unit_test(test_secret_file),
+        cmocka_unit_test(test_secret_file_race),
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_postgresql_alone),
     };
