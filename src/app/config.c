@@ -23,6 +23,7 @@ static const struct {
     {"port", "KURA_PORT"},
     {"log_level", "KURA_LOG_LEVEL"},
     {"secure_cookies", "KURA_SECURE_COOKIES"},
+    {"admin_password", "KURA_ADMIN_PASSWORD"},
 };
 #define NKNOWN (sizeof known / sizeof known[0])
 

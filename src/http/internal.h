@@ -31,6 +31,7 @@ typedef enum http_method {
 #define HTTP_MAX_PARAMS  8
 #define HTTP_PARAM_BYTES 256
 #define HTTP_ROUTE_NONE  (-1) /* r->route of a request no route matched */
+#define HTTP_MAX_HEADERS 8    /* extra headers one response may carry (http_add_header) */
 
 typedef struct kura_http_req http_req;
 
@@ -58,6 +59,7 @@ typedef struct http_route {
     const kura_model *model;
     bool item;
     const char *summary;
+    bool hidden; /* not an API route (the admin's HTML pages): left out of /openapi.json */
 } http_route;
 
 /* Stores named in metrics (store operations and errors). */
@@ -111,6 +113,7 @@ struct kura_http {
     void **owned; /* freed at stop: route patterns, collections, contexts */
     size_t nowned, owned_cap;
     kura_sessions *sessions;       /* owned; made by the first mount_sessions */
+    kura_sessions *admin_sessions; /* owned; the admin's, under a key of its own (admin.c) */
     http_metrics metrics;
     kura_log_fn prev_log; /* the libraries' log handler before listen (log.c) */
     void *prev_log_ctx;
@@ -137,7 +140,7 @@ struct kura_http_req {
     struct {
         char name[64];
         char value[512];
-    } headers[4];
+    } headers[HTTP_MAX_HEADERS];
     size_t nheaders;
     unsigned status;
     size_t resp_bytes;
@@ -297,6 +300,11 @@ enum { HTTP_LIST_SKIP_EMPTY = 1 }; /* an empty value means "no filter" (an HTML 
  */
 bool http_list_query_read(http_req *r, const kura_model *model, const char *skip, unsigned flags,
                           http_list_query *lq);
+
+/* What /health answers: {"status":"ok"|"unavailable","stores":{name:{"status",
+ * "driver","latency_us"}}} after a round trip to every store the app uses;
+ * *ok says whether all answered. Caller owns the result (health.c). */
+json_t *http_health(kura_http *srv, bool *ok);
 
 /* A leaderboard's name as a key-value key ("kura:rank:<board>") into key
  * (size bytes); false when the name is not 1..64 of [A-Za-z0-9_.-] (rankings.c). */
