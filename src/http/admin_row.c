@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <kura/document.h>
+
 #include "http/admin.h"
 
 /* The row a page is about: the model, its store and the key from the path. */
@@ -128,6 +130,56 @@ static void field_list(admin_page *p, const row_ctx *c)
     kura_buf_add(b, "</dl>");
 }
 
+/* Whether a document's key `k` is one the model knows (a field, the key, a stamp). */
+static bool declared(const kura_model *m, const char *k)
+{
+    return kura_field_named(m, k) || strcmp(k, kura_key_name(m)) == 0 || strcmp(k, "_id") == 0 ||
+           (kura_model_has_timestamps(m) &&
+            (strcmp(k, "created_at") == 0 || strcmp(k, "updated_at") == 0));
+}
+
+/* The keys of a stored document that its model does not declare (another
+ * program's), read-only: kura keeps them when it saves the document. */
+static void undeclared(admin_page *p, const row_ctx *c)
+{
+    if (!kura_store_is_document(c->store))
+        return;
+    json_t *doc = NULL;
+    kura_error err = {0};
+    bool ok = kura_document_get_json(c->store, c->m, c->key, &doc, &err);
+    http_metrics_store(&c->r->srv->metrics, c->kind, HTTP_OP_GET, ok ? NULL : &err);
+    if (!ok) {
+        http_log(c->r->srv, KURA_LOG_WARN, "admin: reading %s %s as stored: %s", c->m->name, c->key,
+                 err.message);
+        return;
+    }
+    kura_buf *b = &p->b;
+    const char *k;
+    json_t *v;
+    bool any = false;
+    json_object_foreach(doc, k, v)
+    {
+        if (declared(c->m, k))
+            continue;
+        if (!any)
+            kura_buf_add(b, "<h2>Not in the model</h2><p class=\"muted\">Keys of the stored "
+                            "document that the model does not declare, written by another "
+                            "program: shown read-only, and kept when kura saves the document."
+                            "</p><dl class=\"fields extra\">");
+        any = true;
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        kura_buf_add(b, "<dt>");
+        html_text(b, k);
+        kura_buf_add(b, "</dt><dd><code>");
+        html_text(b, text ? text : "");
+        kura_buf_add(b, "</code></dd>");
+        free(text);
+    }
+    if (any)
+        kura_buf_add(b, "</dl>");
+    json_decref(doc);
+}
+
 enum MHD_Result admin_detail(http_req *r, const admin_session *s, const admin_form *form)
 {
     (void)form;
@@ -157,6 +209,7 @@ enum MHD_Result admin_detail(http_req *r, const admin_session *s, const admin_fo
                             ? "<p class=\"banner ok\" role=\"status\">Created.</p>"
                             : "<p class=\"banner ok\" role=\"status\">Saved.</p>");
     field_list(&p, &c);
+    undeclared(&p, &c);
     row_free(&c);
     return admin_page_send(&p, 200);
 }
@@ -247,6 +300,8 @@ static enum MHD_Result form_page(row_ctx *c, bool create, const admin_form *type
     else
         admin_row_path(b, p.a, c->m, c->key, "");
     kura_buf_add(b, "\">Cancel</a></div></form>");
+    if (!create)
+        undeclared(&p, c);
     return admin_page_send(&p, status);
 }
 

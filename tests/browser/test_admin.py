@@ -23,6 +23,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -63,7 +64,8 @@ os.makedirs(shots, exist_ok=True)
 env = {k: v for k, v in os.environ.items() if not k.startswith("KURA_")}
 env["KURA_ADMIN_PASSWORD"] = PASSWORD
 env["KURA_REDIS_URL"] = "embedded:///" + os.path.join(tmp.name, "kv.db")
-db = "sqlite:///" + os.path.join(tmp.name, "app.db")
+db_file = os.path.join(tmp.name, "app.db")
+db = "sqlite:///" + db_file
 checks = 0
 
 
@@ -216,6 +218,11 @@ try:
     st, _, _ = call("POST", "/me_users", {"name": "Grace", "email": "grace@example.com",
                                           "age": 45, "sex": "F", "id": "g-1"})
     check("seed a document", st == 201, st)
+    # Another program adds keys the model does not declare (the embedded document
+    # store is a table with a JSON column).
+    with sqlite3.connect(db_file) as con:
+        con.execute("""UPDATE m_e_user SET doc = json_set(doc, '$.nickname', 'Amazing Grace',
+                       '$.langs', json('["COBOL","FLOW-MATIC"]'))""")
 
     # --- the browser -------------------------------------------------------------
     opts = webdriver.ChromeOptions()
@@ -368,6 +375,20 @@ try:
     check("documents are listed", [r["name"] for r in rows()] == ["Grace"], rows())
     navigate(browser.find_element(By.CSS_SELECTOR, "td.key a"))
     check("a document's page", "grace@example.com" in text("dl.fields"))
+    check("keys the model does not declare, read-only", "Amazing Grace" in text("dl.extra")
+          and "FLOW-MATIC" in text("dl.extra"), text("dl.extra"))
+    shot("document")
+    link("Edit")
+    check("the edit form shows them, not as inputs", "Amazing Grace" in text("dl.extra")
+          and not browser.find_elements(By.NAME, "nickname"))
+    fill({"age": "46"})
+    submit("Save")
+    check("the document is saved", "Saved." in text(".banner.ok"))
+    check("... keeping the keys it does not declare", "Amazing Grace" in text("dl.extra"))
+    with sqlite3.connect(db_file) as con:
+        stored = json.loads(con.execute("SELECT doc FROM m_e_user").fetchone()[0])
+    check("... in the store", stored["nickname"] == "Amazing Grace" and stored["age"] == 46,
+          stored)
 
     # Rankings: the top of a board, a member's rank.
     browser.get(base + "/admin/rankings")
