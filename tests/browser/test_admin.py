@@ -46,10 +46,9 @@ def skip(reason):
 
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import NoAlertPresentException
+    from selenium.common.exceptions import NoAlertPresentException, WebDriverException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:
     skip("python3-selenium is not installed (apt-get install python3-selenium)")
@@ -157,11 +156,26 @@ def fill(values):
             el.send_keys(value)
 
 
+def loaded(_=None):
+    return browser.execute_script("return document.readyState") == "complete"
+
+
 def navigate(element):
-    """Clicks a link or a button and waits for the next page to replace this one."""
+    """Clicks a link or a button and waits for the next page to replace this one
+    and to be loaded."""
     page = browser.find_element(By.TAG_NAME, "html")
     element.click()
-    WebDriverWait(browser, 10).until(expected_conditions.staleness_of(page))
+
+    def gone(_):
+        # chromedriver says a node of a replaced page is stale in more than one way
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            return True
+
+    WebDriverWait(browser, 10).until(gone)
+    WebDriverWait(browser, 10).until(loaded)
 
 
 def submit(label):
