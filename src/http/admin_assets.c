@@ -106,7 +106,7 @@ static const char css[] =
     ".rows th .dir{margin-left:.3rem}\n"
     ".rows tbody tr:hover{background:#fbf7f6}\n"
     ".rows tbody tr:last-child td{border-bottom:0}\n"
-    ".rows .num{text-align:right;font-variant-numeric:tabular-nums}\n"
+    ".rows .num,.rows th.num{text-align:right;font-variant-numeric:tabular-nums}\n"
     ".rows .bad{color:var(--bad);font-weight:600}\n"
     ".null{color:#b0b7c3}\n"
     ".yes,.no{font-size:.8rem;padding:.05rem .45rem;border-radius:99px}\n"

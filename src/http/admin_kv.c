@@ -73,7 +73,8 @@ static void top_table(http_req *r, kura_buf *b, kura_kv *kv, const char *board, 
                   (long long)count, count == 1 ? "" : "s");
     if (list.count) {
         kura_buf_add(b, "<div class=\"table-wrap narrow\"><table class=\"rows ranks\"><thead><tr>"
-                        "<th>rank</th><th>member</th><th>score</th></tr></thead><tbody>");
+                        "<th class=\"num\">rank</th><th>member</th><th "
+                        "class=\"num\">score</th></tr></thead><tbody>");
         for (size_t i = 0; i < list.count; i++) {
             kura_buf_addf(b, "<tr><td class=\"num\">%lld</td><td>", (long long)list.items[i].rank);
             html_text(b, list.items[i].member);
@@ -218,8 +219,10 @@ enum MHD_Result admin_status(http_req *r, const admin_session *s, const admin_fo
                   "sessions are not counted: the key-value store cannot count them without "
                   "scanning every key</p>",
                   (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed));
-    kura_buf_add(b, "<div class=\"table-wrap\"><table class=\"rows\"><thead><tr><th>route</th>"
-                    "<th>requests</th><th>mean latency</th></tr></thead><tbody>");
+    kura_buf_add(
+        b,
+        "<div class=\"table-wrap\"><table class=\"rows\"><thead><tr><th>route</th>"
+        "<th class=\"num\">requests</th><th class=\"num\">mean latency</th></tr></thead><tbody>");
     for (size_t i = 0; m->routes && i <= srv->nroutes; i++) {
         uint64_t n = 0;
         for (size_t k = 0; k < HTTP_NSTATUS; k++)
@@ -234,9 +237,10 @@ enum MHD_Result admin_status(http_req *r, const admin_session *s, const admin_fo
                       (unsigned long long)n,
                       (double)load(&m->routes[i].latency_sum_us) / (double)n / 1000.0);
     }
-    kura_buf_add(b, "</tbody></table></div><h2>Store operations</h2><div class=\"table-wrap\">"
-                    "<table class=\"rows\"><thead><tr><th>store</th><th>operation</th>"
-                    "<th>count</th><th>errors</th></tr></thead><tbody>");
+    kura_buf_add(b,
+                 "</tbody></table></div><h2>Store operations</h2><div class=\"table-wrap\">"
+                 "<table class=\"rows\"><thead><tr><th>store</th><th>operation</th>"
+                 "<th class=\"num\">count</th><th class=\"num\">errors</th></tr></thead><tbody>");
     for (size_t st = 0; st < HTTP_NSTORES; st++)
         for (size_t op = 0; op < HTTP_NOPS; op++) {
             uint64_t n = load(&m->store_ops[st][op]);

@@ -276,16 +276,15 @@ static void filter_bar(list_view *v)
 }
 
 /* One column's header: a link ordering by it, ascending first, then the other way. */
-static void header_cell(list_view *v, const char *name)
+static void header_cell(list_view *v, const char *name, bool numeric)
 {
     kura_buf *b = &v->p.b;
     bool asc = v->order && strcmp(v->order, name) == 0;
     bool desc = v->order && v->order[0] == '-' && strcmp(v->order + 1, name) == 0;
     char next[140];
     snprintf(next, sizeof next, "%s%s", asc ? "-" : "", name);
-    kura_buf_add(b, asc    ? "<th aria-sort=\"ascending\">"
-                    : desc ? "<th aria-sort=\"descending\">"
-                           : "<th>");
+    kura_buf_add(b, numeric ? "<th class=\"num\"" : "<th");
+    kura_buf_add(b, asc ? " aria-sort=\"ascending\">" : desc ? " aria-sort=\"descending\">" : ">");
     kura_buf_add(b, "<a href=\"");
     list_link(v, next, 0);
     kura_buf_add(b, "\">");
@@ -294,6 +293,12 @@ static void header_cell(list_view *v, const char *name)
                     : desc ? "<span class=\"dir\" aria-hidden=\"true\">▼</span>"
                            : "");
     kura_buf_add(b, "</a></th>");
+}
+
+static bool numeric(const kura_field *f)
+{
+    return f->type == KURA_TYPE_INT32 || f->type == KURA_TYPE_INT64 ||
+           f->type == KURA_TYPE_DOUBLE || f->type == KURA_TYPE_DECIMAL;
 }
 
 static void value_cell(list_view *v, const void *row, const kura_field *f)
@@ -307,9 +312,7 @@ static void value_cell(list_view *v, const void *row, const kura_field *f)
     kura_buf t;
     kura_buf_init(&t, stack, sizeof stack);
     admin_field_text(&t, v->m, row, f, false);
-    bool number = f->type == KURA_TYPE_INT32 || f->type == KURA_TYPE_INT64 ||
-                  f->type == KURA_TYPE_DOUBLE || f->type == KURA_TYPE_DECIMAL;
-    kura_buf_add(b, number ? "<td class=\"num\">" : "<td>");
+    kura_buf_add(b, numeric(f) ? "<td class=\"num\">" : "<td>");
     if (f->type == KURA_TYPE_BOOL)
         kura_buf_add(b, strcmp(t.data, "true") == 0 ? "<span class=\"yes\">true</span>"
                                                     : "<span class=\"no\">false</span>");
@@ -334,15 +337,15 @@ static void table(list_view *v)
     const kura_model *m = v->m;
     bool stamps = kura_model_has_timestamps(m);
     kura_buf_add(b, "<div class=\"table-wrap\"><table class=\"rows\"><thead><tr>");
-    header_cell(v, kura_key_name(m));
+    header_cell(v, kura_key_name(m), false);
     for (size_t i = 0; i < m->nfields; i++) {
         if (kura_type_takes(m->fields[i].type, KURA_EQ))
-            header_cell(v, m->fields[i].name);
+            header_cell(v, m->fields[i].name, numeric(&m->fields[i]));
         else /* tags and JSON cannot be ordered by */
             kura_buf_add(b, "<th>"), html_text(b, m->fields[i].name), kura_buf_add(b, "</th>");
     }
     if (stamps)
-        header_cell(v, "updated_at");
+        header_cell(v, "updated_at", false);
     kura_buf_add(b, "</tr></thead><tbody>");
     for (size_t i = 0; i < v->rows.count; i++) {
         const void *row = kura_row(&v->rows, i);

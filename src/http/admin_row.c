@@ -25,7 +25,8 @@ typedef struct row_ctx {
     kura_store *store;
     http_store_kind kind;
     char key[KURA_KEY_BYTES];
-    void *obj; /* model->size bytes, owned */
+    void *obj;        /* model->size bytes, owned */
+    char misfit[300]; /* why the stored document does not fit the model, or "" */
 } row_ctx;
 
 static void row_free(row_ctx *c)
@@ -36,8 +37,10 @@ static void row_free(row_ctx *c)
     }
 }
 
-/* Finds the model and, when `load`, the row. False: a page went out into *ret. */
-static bool row_open(row_ctx *c, http_req *r, const admin_session *s, bool load,
+/* Finds the model and, when `load`, the row. A document that does not fit the
+ * model is an error page, unless `misfit_ok` (the delete page): then c->misfit
+ * says why and c->obj holds nothing. False: a page went out into *ret. */
+static bool row_open(row_ctx *c, http_req *r, const admin_session *s, bool load, bool misfit_ok,
                      enum MHD_Result *ret)
 {
     memset(c, 0, sizeof *c);
@@ -66,6 +69,11 @@ static bool row_open(row_ctx *c, http_req *r, const admin_session *s, bool load,
         snprintf(c->key, sizeof c->key, "%lld", (long long)id);
     bool ok = kura_get_key(c->store, c->m, c->key, c->obj, &err);
     http_metrics_store(&r->srv->metrics, c->kind, HTTP_OP_GET, ok ? NULL : &err);
+    if (!ok && err.code == KURA_MISFIT && misfit_ok) {
+        snprintf(c->misfit, sizeof c->misfit, "%s", err.message);
+        memset(c->obj, 0, c->m->size);
+        return true;
+    }
     if (!ok) {
         if (err.code == KURA_NOT_FOUND)
             *ret = admin_message(r, s, 404, "Not found", err.message);
@@ -185,7 +193,7 @@ enum MHD_Result admin_detail(http_req *r, const admin_session *s, const admin_fo
     (void)form;
     row_ctx c;
     enum MHD_Result ret;
-    if (!row_open(&c, r, s, true, &ret))
+    if (!row_open(&c, r, s, true, false, &ret))
         return ret;
     char title[200];
     title_of(&c, title, sizeof title, "");
@@ -354,7 +362,7 @@ enum MHD_Result admin_new_get(http_req *r, const admin_session *s, const admin_f
     (void)form;
     row_ctx c;
     enum MHD_Result ret;
-    if (!row_open(&c, r, s, false, &ret))
+    if (!row_open(&c, r, s, false, false, &ret))
         return ret;
     ret = form_page(&c, true, NULL, NULL, NULL, 200);
     row_free(&c);
@@ -365,7 +373,7 @@ enum MHD_Result admin_new_post(http_req *r, const admin_session *s, const admin_
 {
     row_ctx c;
     enum MHD_Result ret;
-    if (!row_open(&c, r, s, false, &ret))
+    if (!row_open(&c, r, s, false, false, &ret))
         return ret;
     http_field_errors *e = calloc(1, sizeof *e);
     if (!e) {
@@ -399,7 +407,7 @@ enum MHD_Result admin_edit_get(http_req *r, const admin_session *s, const admin_
     (void)form;
     row_ctx c;
     enum MHD_Result ret;
-    if (!row_open(&c, r, s, true, &ret))
+    if (!row_open(&c, r, s, true, false, &ret))
         return ret;
     ret = form_page(&c, false, NULL, NULL, NULL, 200);
     row_free(&c);
@@ -410,7 +418,7 @@ enum MHD_Result admin_edit_post(http_req *r, const admin_session *s, const admin
 {
     row_ctx c;
     enum MHD_Result ret;
-    if (!row_open(&c, r, s, true, &ret))
+    if (!row_open(&c, r, s, true, false, &ret))
         return ret;
     http_field_errors *e = calloc(1, sizeof *e);
     void *stored = malloc(c.m->size);
@@ -447,7 +455,7 @@ enum MHD_Result admin_delete_get(http_req *r, const admin_session *s, const admi
     (void)form;
     row_ctx c;
     enum MHD_Result ret;
-    if (!row_open(&c, r, s, true, &ret))
+    if (!row_open(&c, r, s, true, true, &ret))
         return ret;
     char title[200];
     title_of(&c, title, sizeof title, "Delete ");
@@ -462,7 +470,13 @@ enum MHD_Result admin_delete_get(http_req *r, const admin_session *s, const admi
     html_text(b, title);
     kura_buf_add(b, "?</h1><p class=\"banner warn\">This row will be deleted from the store. "
                     "It cannot be undone.</p>");
-    field_list(&p, &c);
+    if (c.misfit[0]) {
+        kura_buf_add(b, "<p class=\"banner error\">The stored document does not fit the model: ");
+        html_text(b, c.misfit);
+        kura_buf_add(b, "</p>");
+    } else {
+        field_list(&p, &c);
+    }
     kura_buf_add(b, "<form class=\"confirm\" method=\"post\" action=\"");
     admin_row_path(b, p.a, c.m, c.key, "/delete");
     kura_buf_add(b, "\">");
@@ -481,7 +495,7 @@ enum MHD_Result admin_delete_post(http_req *r, const admin_session *s, const adm
     row_ctx c;
     enum MHD_Result ret;
     /* Not loaded first: a document that does not fit the model can still go. */
-    if (!row_open(&c, r, s, false, &ret))
+    if (!row_open(&c, r, s, false, false, &ret))
         return ret;
     kura_error err = {0};
     int64_t id;

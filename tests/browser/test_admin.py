@@ -404,6 +404,20 @@ try:
     check("... in the store", stored["nickname"] == "Amazing Grace" and stored["age"] == 46,
           stored)
 
+    # A document that does not fit the model is listed apart, and can be deleted.
+    with sqlite3.connect(db_file) as con:
+        con.execute("""INSERT INTO m_e_user ("_id", "doc") VALUES ('0123456789abcdef01234567',
+                       json(?))""", (json.dumps({"name": "x" * 600, "age": 3}),))
+    browser.get(base + "/admin/models/m_e_user")
+    check("a misfit is listed apart", "do not fit" in text(".banner.warn") or
+          "does not fit" in text(".banner.warn"), text(".banner.warn"))
+    check("... the others still are", [r["name"] for r in rows()] == ["Grace"], rows())
+    navigate(browser.find_element(By.CSS_SELECTOR, ".banner.warn a"))
+    check("its delete page says why", "does not fit" in text(".banner.error"))
+    submit("Delete")
+    check("... and deletes it", "Deleted." in text(".banner.ok")
+          and not browser.find_elements(By.CSS_SELECTOR, ".banner.warn"))
+
     # Rankings: the top of a board, a member's rank.
     browser.get(base + "/admin/rankings")
     browser.find_element(By.ID, "top-board").send_keys("weekly")
