@@ -27,7 +27,8 @@ static void usage(FILE *out)
           "  --max-body BYTES     request body limit (default 65536)\n"
           "  --timeout SECONDS    idle or slow connections are closed after this (default 15)\n"
           "  --no-migrate         do not create missing tables at start-up\n"
-          "KURA_API_TOKEN, when set, is required as `Authorization: Bearer` on writes.\n",
+          "KURA_API_TOKEN, when set, is required as `Authorization: Bearer` on writes.\n"
+          "KURA_ADMIN_PASSWORD, when set, turns on the admin pages at /admin.\n",
           out);
 }
 
