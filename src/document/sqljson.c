@@ -486,6 +486,7 @@ typedef struct raw_doc {
     kura_base base;
     char *doc;
 } raw_doc;
+static const kura_field raw_doc_field = KURA_TEXT(raw_doc, doc);
 
 static bool do_get_json(kura_store *store, const kura_model *m, const kura_keyref *key,
                         json_t **out, kura_error *err)
@@ -493,10 +494,9 @@ static bool do_get_json(kura_store *store, const kura_model *m, const kura_keyre
     doc_store *s = (doc_store *)store;
     if (!ready(s, m, err))
         return false;
-    static const kura_field doc_field = KURA_TEXT(raw_doc, doc);
     kura_model raw = {.name = m->name,
                       .size = sizeof(raw_doc),
-                      .fields = &doc_field,
+                      .fields = &raw_doc_field,
                       .nfields = 1,
                       .key = m->key,
                       .flags = KURA_MODEL_NO_TIMESTAMPS};
