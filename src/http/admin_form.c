@@ -118,7 +118,10 @@ void admin_field_text(kura_buf *b, const kura_model *m, const void *obj, const k
         break;
     case KURA_TYPE_DATETIME: {
         char text[KURA_TIME_TEXT];
-        kura_time_format(*(const kura_time *)(const void *)member, text);
+        kura_time t = *(const kura_time *)(const void *)member;
+        if (t == 0) /* "unset" (model.h): an empty box, not 1970 */
+            break;
+        kura_time_format(t, text);
         if (for_input) { /* what datetime-local shows: to the second, no zone */
             text[10] = 'T';
             kura_buf_addn(b, text, 19);

@@ -217,7 +217,7 @@ enum MHD_Result admin_message(http_req *r, const admin_session *s, unsigned stat
     kura_buf_add(&p.b, "</h1><p class=\"message\">");
     html_text(&p.b, message);
     kura_buf_add(&p.b, "</p>");
-    if (!s) {
+    if (!s && p.a->enabled) {
         kura_buf_add(&p.b, "<p><a href=\"");
         html_text(&p.b, p.a->path);
         kura_buf_add(&p.b, "/login\">Log in</a></p>");

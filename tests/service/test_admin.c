@@ -277,6 +277,7 @@ static void test_off_without_password(void **state)
         response *r = call(s, "GET", paths[i], NULL, NULL, NULL);
         assert_int_equal(r->status, 403);
         assert_non_null(strstr(r->body, "KURA_ADMIN_PASSWORD"));
+        assert_null(strstr(r->body, "Log in")); /* nothing to log in to */
         expect_security_headers(r);
         free(r);
     }
@@ -513,6 +514,70 @@ static void test_pages_and_headers(void **state)
     stop(s);
 }
 
+/* The edit form by the collections' rules: an untouched datetime keeps its
+ * microseconds, a changed one is read in UTC, and a refused value gets the
+ * JSON API's own message beside its field. */
+static void test_form_rules(void **state)
+{
+    (void)state;
+    server *s = start(PASSWORD, false);
+    t_user u;
+    kura_init(&t_user_model, &u);
+    kura_copy_string(u.name, sizeof u.name, "Ann");
+    kura_copy_string(u.email, sizeof u.email, "ann@example.com");
+    assert_true(kura_time_parse("2026-01-02 03:04:05.123456", &u.born));
+    kura_error err = {0};
+    assert_true(kura_insert(kura_app_db(s->app), &t_user_model, &u, &err));
+    kura_time born = u.born;
+    kura_clear(&t_user_model, &u);
+    char cookie[160], token[64], body[512];
+    log_in(s, cookie, sizeof cookie);
+    response *r = call(s, "GET", "/admin/models/t_user/rows/1/edit", cookie, NULL, NULL);
+    assert_non_null(strstr(r->body, "value=\"2026-01-02T03:04:05\""));
+    csrf_of(r, token, sizeof token);
+    free(r);
+    snprintf(body, sizeof body,
+             "csrf=%s&name=Ann&email=ann%%40example.com&born=2026-01-02T03%%3A04%%3A05&age=7",
+             token);
+    r = call(s, "POST", "/admin/models/t_user/rows/1/edit", cookie, FORM, body);
+    assert_int_equal(r->status, 303);
+    free(r);
+    assert_true(kura_get(kura_app_db(s->app), &t_user_model, 1, &u, &err));
+    assert_int_equal(u.born, born); /* untouched: the microseconds stay */
+    assert_int_equal(u.age, 7);
+    kura_clear(&t_user_model, &u);
+    snprintf(body, sizeof body,
+             "csrf=%s&name=Ann&email=ann%%40example.com&born=2026-01-02T03%%3A05", token);
+    r = call(s, "POST", "/admin/models/t_user/rows/1/edit", cookie, FORM, body);
+    assert_int_equal(r->status, 303);
+    free(r);
+    assert_true(kura_get(kura_app_db(s->app), &t_user_model, 1, &u, &err));
+    kura_time want;
+    assert_true(kura_time_parse("2026-01-02 03:05:00", &want));
+    assert_int_equal(u.born, want);
+    kura_clear(&t_user_model, &u);
+    /* The JSON API's message for a value of the wrong type, beside the field. */
+    response *api = call(s, "POST", "/t_user", NULL, "application/json",
+                         "{\"name\":\"x\",\"email\":\"x@example.com\",\"age\":\"old\"}");
+    assert_int_equal(api->status, 422);
+    const char *reason = strstr(api->body, "\"reason\":\"");
+    assert_non_null(reason);
+    reason += strlen("\"reason\":\"");
+    char want_reason[128];
+    snprintf(want_reason, sizeof want_reason, "%.*s", (int)strcspn(reason, "\""), reason);
+    snprintf(body, sizeof body, "csrf=%s&name=Ann&email=ann%%40example.com&age=old&ratio=2", token);
+    r = call(s, "POST", "/admin/models/t_user/rows/1/edit", cookie, FORM, body);
+    assert_int_equal(r->status, 422);
+    char beside[256];
+    snprintf(beside, sizeof beside, "id=\"e-age\">%s</p>", want_reason);
+    assert_non_null(strstr(r->body, beside));
+    assert_non_null(strstr(r->body, "id=\"e-ratio\"")); /* out of its range: beside it too */
+    assert_non_null(strstr(r->body, "name=\"age\" value=\"old\"")); /* what was typed stays */
+    free(api);
+    free(r);
+    stop(s);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -526,6 +591,7 @@ int main(void)
         cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_values_escaped),
         cmocka_unit_test(test_pages_and_headers),
+        cmocka_unit_test(test_form_rules),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
