@@ -18,5 +18,5 @@ bool guide_mount(kura_http *srv, kura_app *app, void *ctx, kura_error *err)
            kura_http_mount(srv, "/me_users", "m_e_user", err) &&
            kura_http_mount_sessions(srv, NULL, err) && kura_http_mount_rankings(srv, NULL, err) &&
            kura_http_mount_health(srv, NULL, err) && kura_http_mount_metrics(srv, NULL, err) &&
-           kura_http_mount_openapi(srv, NULL, err);
+           kura_http_mount_openapi(srv, NULL, err) && kura_http_mount_admin(srv, NULL, err);
 }

@@ -11,6 +11,8 @@
  *   document_url   KURA_DOCUMENT_URL   --document-url   default: the database file
  *   redis_url      KURA_REDIS_URL      --redis-url      default embedded:
  *   secret         KURA_SECRET         --secret         signs session cookies (below)
+ *   admin_password KURA_ADMIN_PASSWORD                  turns the HTTP admin on
+ *                                                       (kura_http_mount_admin); unset: off
  *
  * Many threads may share one kura_app. Code running "inside" an app reaches
  * it as the guide reaches Flask's current_app: kura_current_app().

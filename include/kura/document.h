@@ -78,6 +78,8 @@
 #ifndef KURA_DOCUMENT_H
 #define KURA_DOCUMENT_H
 
+#include <jansson.h>
+
 #include "error.h"
 #include "store.h"
 
@@ -95,6 +97,19 @@ kura_store *kura_document_store_open(const char *url, kura_error *err);
 
 /* Whether `store` is a document store (opened by kura_document_store_open). */
 bool kura_store_is_document(const kura_store *store);
+
+/*
+ * The stored document of `model` under `key` (the key as text, read as
+ * kura_get_key reads it) as it is in the store: a new JSON object (the
+ * caller owns it: json_decref) holding every key of the document, those the
+ * model does not declare too, but `_id`. Nothing is decoded into the model,
+ * so a document that does not fit it is read as well. Values are as JSON
+ * says them; on MongoDB as relaxed Extended JSON ({"$oid": ...}, {"$date":
+ * ...}). KURA_NOT_FOUND when there is none, KURA_INVALID for a malformed key,
+ * KURA_UNSUPPORTED when `store` is not a document store.
+ */
+bool kura_document_get_json(kura_store *store, const kura_model *model, const char *key,
+                            json_t **out, kura_error *err);
 
 #ifdef __cplusplus
 }

@@ -199,8 +199,53 @@ bool kura_http_mount_metrics(kura_http *srv, const char *path, kura_error *err);
  * methods and path parameters only). */
 bool kura_http_mount_openapi(kura_http *srv, const char *path, kura_error *err);
 
+/*
+ * An admin web page at `path` (NULL: "/admin") for every registered model, as
+ * Flask-Admin or Django's admin give a Python app. HTML made by the server,
+ * its own small style sheet, no script; nothing is fetched from elsewhere.
+ *
+ *   {path}                     every model with its row count
+ *   {path}/models/{model}      its rows: a search (rows where a string field
+ *                              contains the text), filters on the indexed
+ *                              fields and those with choices, order by any
+ *                              column, pages with the total; the list takes
+ *                              the collections' query parameters (mount)
+ *   .../models/{model}/new     a form made from the descriptor: create
+ *   .../rows/{id}              one row; .../edit its form, .../delete a
+ *                              confirmation page, then the delete
+ *   {path}/rankings            the top N of a board, a member's rank
+ *   {path}/status              what /health says, requests and store operations
+ *
+ * Forms are read by the collections' own rules (the same values accepted,
+ * the same messages, each shown beside its field with what was typed kept)
+ * and written through kura_insert, kura_update and kura_delete_key.
+ *
+ * Security. The admin is off unless the app setting admin_password
+ * (KURA_ADMIN_PASSWORD; app.h) is set, at least 8 characters (shorter is
+ * KURA_CONFIG here): off, every page under `path` answers 403 saying how to
+ * turn it on. On, every page but the log-in form and the style sheet needs a
+ * log-in (a GET is sent to the log-in page, anything else is 403). The
+ * session is kura's own (session.h) under a key derived from the app's
+ * secret for the admin alone: a cookie "kura_admin" (HttpOnly,
+ * SameSite=Strict, Path=`path`, Secure with opts.secure_cookies), a fresh id
+ * at every log-in, ended by the log-out button. Every form carries a token of
+ * its session, and a POST without it is 403 (the log-in form carries a token
+ * tied to a cookie of its own instead). Every value is HTML-escaped. Every
+ * answer carries Content-Security-Policy "default-src 'self'; form-action
+ * 'self'; frame-ancestors 'none'; base-uri 'none'", X-Frame-Options DENY,
+ * X-Content-Type-Options nosniff and Cache-Control no-store. The API token
+ * does not apply: the admin's password does. Log-ins are not rate-limited:
+ * choose a long password, and do not expose the admin on a public address
+ * without TLS (secure_cookies). The admin's pages are not in /openapi.json.
+ *
+ * Errors: KURA_INVALID for a bad path, KURA_CONFIG for a password too short
+ * or no key-value store, KURA_CONFLICT when the server listens already,
+ * KURA_NOMEM.
+ */
+bool kura_http_mount_admin(kura_http *srv, const char *path, kura_error *err);
+
 /* What `kura serve` mounts: kura_http_mount_all, then sessions, rankings,
- * health, metrics and openapi at their default paths. */
+ * health, metrics, openapi and the admin at their default paths. */
 bool kura_http_mount_defaults(kura_http *srv, kura_error *err);
 
 /*
@@ -286,7 +331,7 @@ kura_app *kura_http_app(const kura_http_req *req);
 /* --- inside a handler: answering ---------------------------------------------- */
 
 /* Adds a header to the response about to be sent (name and value copied; at
- * most 4 per response, values up to 511 bytes). False when there is no room. */
+ * most 8 per response, values up to 511 bytes). False when there is no room. */
 bool kura_http_add_header(kura_http_req *req, const char *name, const char *value);
 
 /* Sends `len` bytes of `body` (copied; NULL for none) with `content_type` (NULL

@@ -32,7 +32,8 @@ static void usage(FILE *out)
           "  --max-conns-per-ip N connections one client address may hold (default 64;\n"
           "                       0: no limit, e.g. behind a proxy; KURA_MAX_CONNS_PER_IP)\n"
           "  --no-migrate         do not create missing tables at start-up\n"
-          "KURA_API_TOKEN, when set, is required as `Authorization: Bearer` on writes.\n",
+          "KURA_API_TOKEN, when set, is required as `Authorization: Bearer` on writes.\n"
+          "KURA_ADMIN_PASSWORD, when set, turns on the admin pages at /admin.\n",
           out);
 }
 

@@ -18,3 +18,22 @@ bool kura_store_is_document(const kura_store *store)
 {
     return kura_sqljson_is(store) || kura_mongo_is(store);
 }
+
+bool kura_document_get_json(kura_store *store, const kura_model *model, const char *key,
+                            json_t **out, kura_error *err)
+{
+    if (!store || !model || !key || !out)
+        return kura_fail(err, KURA_INVALID, NULL,
+                         "kura_document_get_json needs a store, a "
+                         "model, a key and somewhere to put the document");
+    *out = NULL;
+    if (!store->ops->get_json)
+        return kura_fail(err, KURA_UNSUPPORTED, NULL, "%s is not a document store",
+                         kura_store_driver(store));
+    int64_t id = 0;
+    char text[KURA_KEY_BYTES];
+    if (!kura_key_parse(model, key, &id, text, err))
+        return false;
+    kura_keyref k = {id, model->key == KURA_KEY_INT64 ? NULL : text};
+    return store->ops->get_json(store, model, &k, out, err);
+}

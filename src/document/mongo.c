@@ -431,6 +431,44 @@ static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *ke
     return ok;
 }
 
+static bool do_get_json(kura_store *store, const kura_model *m, const kura_keyref *key,
+                        json_t **out, kura_error *err)
+{
+    mongo_store *s = (mongo_store *)store;
+    mongoc_client_t *c = ready(s, m, err);
+    if (!c)
+        return false;
+    mongoc_collection_t *coll = coll_for(s, c, m->name);
+    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
+    kura_mongo_key_filter(m, key, &filter);
+    bson_append_int64(&opts, "limit", -1, 1);
+    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+    const bson_t *doc;
+    bool ok;
+    if (mongoc_cursor_next(cur, &doc)) {
+        char *text = bson_as_relaxed_extended_json(doc, NULL);
+        *out = text ? json_loads(text, 0, NULL) : NULL;
+        bson_free(text);
+        ok = *out != NULL;
+        if (ok)
+            json_object_del(*out, "_id");
+        else
+            kura_fail(err, KURA_MISFIT, NULL, "the stored document cannot be written as JSON");
+    } else {
+        bson_error_t e;
+        if (mongoc_cursor_error(cur, &e))
+            ok = fail_bson(err, &e, "find");
+        else
+            ok = kura_key_not_found(err, m, key);
+    }
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&filter);
+    bson_destroy(&opts);
+    mongoc_collection_destroy(coll);
+    push(s, c);
+    return ok;
+}
+
 /* Runs an update or delete; *n gets matchedCount / deletedCount. */
 static bool write_op(mongo_store *s, mongoc_client_t *c, const char *name, const bson_t *filter,
                      const bson_t *set, bool many, int64_t *n, kura_error *err)
@@ -708,6 +746,7 @@ static const kura_store_ops mongo_ops = {
     .drop = drop_model,
     .insert = do_insert,
     .get = do_get,
+    .get_json = do_get_json,
     .update = do_update,
     .remove = do_remove,
     .cursor_open = open_cursor,

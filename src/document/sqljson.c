@@ -392,6 +392,60 @@ static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *ke
     return rc == 1;
 }
 
+/* The document as stored: "doc" read as text through a one-field model with
+ * the same key kind (kura_sql_cursor_sql decodes rows positionally). */
+typedef struct raw_doc {
+    kura_base base;
+    char *doc;
+} raw_doc;
+static const kura_field raw_doc_field = KURA_TEXT(raw_doc, doc);
+
+static bool do_get_json(kura_store *store, const kura_model *m, const kura_keyref *key,
+                        json_t **out, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    if (!ready(s, m, err))
+        return false;
+    kura_model raw = {.name = m->name,
+                      .size = sizeof(raw_doc),
+                      .fields = &raw_doc_field,
+                      .nfields = 1,
+                      .key = m->key,
+                      .flags = KURA_MODEL_NO_TIMESTAMPS};
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_addf(&b, "SELECT \"_id\", %s FROM ", s->d->json.doc_text);
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " WHERE \"_id\" = ");
+    kura_sql_placeholder(&b, s->d, 1);
+    if (b.oom) {
+        kura_buf_free(&b);
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    }
+    kura_value v = kura_keyref_value(key);
+    kura_cursor *c = kura_sql_cursor_sql(s->sql, &raw, b.data, &v, 1, false, err);
+    kura_buf_free(&b);
+    if (!c)
+        return false;
+    raw_doc row = {0};
+    int rc = kura_cursor_next(c, &row, err);
+    kura_cursor_close(c);
+    if (rc == 0)
+        return kura_key_not_found(err, m, key);
+    if (rc < 0)
+        return false;
+    json_error_t jerr;
+    *out = row.doc ? json_loads(row.doc, JSON_DECODE_ANY, &jerr) : NULL;
+    free(row.doc);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return kura_fail(err, KURA_MISFIT, NULL, "the stored document is not a JSON object");
+    }
+    return true;
+}
+
 static bool do_update(kura_store *store, const kura_model *m, const void *obj, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
@@ -679,6 +733,7 @@ static const kura_store_ops sqljson_ops = {
     .drop = drop_model,
     .insert = do_insert,
     .get = do_get,
+    .get_json = do_get_json,
     .update = do_update,
     .remove = do_remove,
     .cursor_open = open_cursor,

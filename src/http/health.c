@@ -38,10 +38,10 @@ static json_t *check_kv(kura_http *srv, kura_kv *kv, bool *ok)
                      kura_kv_driver(kv), "latency_us", (json_int_t)(http_now_us() - t0));
 }
 
-static enum MHD_Result get_health(http_req *r)
+json_t *http_health(kura_http *srv, bool *ok)
 {
-    bool ok = true;
-    kura_app *app = r->srv->app;
+    *ok = true;
+    kura_app *app = srv->app;
     bool sql = false, documents = false;
     for (size_t i = 0; i < kura_app_model_count(app); i++) {
         kura_model_home home;
@@ -51,16 +51,20 @@ static enum MHD_Result get_health(http_req *r)
     }
     json_t *stores = json_object();
     if (sql)
-        json_object_set_new(stores, "sql",
-                            check_store(r->srv, kura_app_db(app), HTTP_STORE_SQL, &ok));
+        json_object_set_new(stores, "sql", check_store(srv, kura_app_db(app), HTTP_STORE_SQL, ok));
     kura_store *docs = kura_app_documents(app);
     if (documents && docs)
-        json_object_set_new(stores, "documents",
-                            check_store(r->srv, docs, HTTP_STORE_DOCUMENT, &ok));
-    kura_kv *kv = kura_app_kv(r->srv->app);
+        json_object_set_new(stores, "documents", check_store(srv, docs, HTTP_STORE_DOCUMENT, ok));
+    kura_kv *kv = kura_app_kv(app);
     if (kv)
-        json_object_set_new(stores, "kv", check_kv(r->srv, kv, &ok));
-    json_t *body = json_pack("{s:s, s:o}", "status", ok ? "ok" : "unavailable", "stores", stores);
+        json_object_set_new(stores, "kv", check_kv(srv, kv, ok));
+    return json_pack("{s:s, s:o}", "status", *ok ? "ok" : "unavailable", "stores", stores);
+}
+
+static enum MHD_Result get_health(http_req *r)
+{
+    bool ok;
+    json_t *body = http_health(r->srv, &ok);
     return http_respond_json(r, ok ? 200 : 503, body);
 }
 

@@ -33,6 +33,7 @@ typedef enum http_method {
 #define HTTP_MAX_PARAMS  8
 #define HTTP_PARAM_BYTES 256
 #define HTTP_ROUTE_NONE  (-1) /* r->route of a request no route matched */
+#define HTTP_MAX_HEADERS 8    /* extra headers one response may carry (http_add_header) */
 
 typedef struct kura_http_req http_req;
 
@@ -60,6 +61,7 @@ typedef struct http_route {
     const kura_model *model;
     bool item;
     const char *summary;
+    bool hidden; /* not an API route (the admin's HTML pages): left out of /openapi.json */
 } http_route;
 
 /* Stores named in metrics (store operations and errors). */
@@ -139,7 +141,8 @@ struct kura_http {
     size_t nroutes, routes_cap;
     void **owned; /* freed at stop: route patterns, collections, contexts */
     size_t nowned, owned_cap;
-    kura_sessions *sessions; /* owned; made by the first mount_sessions */
+    kura_sessions *sessions;       /* owned; made by the first mount_sessions */
+    kura_sessions *admin_sessions; /* owned; the admin's, under a key of its own (admin.c) */
     http_metrics metrics;
     kura_log_fn prev_log; /* the libraries' log handler before listen (log.c) */
     void *prev_log_ctx;
@@ -176,7 +179,7 @@ struct kura_http_req {
     struct {
         char name[64];
         char value[512];
-    } headers[4];
+    } headers[HTTP_MAX_HEADERS];
     size_t nheaders;
     unsigned status;
     size_t resp_bytes;
@@ -356,5 +359,69 @@ typedef struct http_collection {
 } http_collection;
 bool http_add_collection(kura_http *srv, const char *prefix, const http_collection *c,
                          kura_error *err);
+
+/* --- the collections' rules, shared with the admin ----------------------------- */
+
+#define HTTP_MAX_FIELD_ERRORS (KURA_MAX_FIELDS + 16)
+
+/* The fields a request got wrong, each with its reason. Zero it before use. */
+typedef struct http_field_errors {
+    kura_field_error list[HTTP_MAX_FIELD_ERRORS];
+    size_t n;
+    bool seen[KURA_MAX_FIELDS]; /* field i has its error already (validation skips it) */
+} http_field_errors;
+
+/* Appends field's error: the reason is fmt with arg, cut to fit on a UTF-8
+ * boundary. `field` is borrowed. Past HTTP_MAX_FIELD_ERRORS it is dropped. */
+void http_field_error_add(http_field_errors *e, const char *field, const char *fmt,
+                          const char *arg);
+
+/* The reason given for `field`, or NULL (body_fields.c). */
+const char *http_field_error_of(const http_field_errors *e, const char *field);
+
+/*
+ * Applies the JSON object `json` to *obj field by field with kura_from_json
+ * (so one wrong type does not hide the next), then validates the whole
+ * (kura_validate_all); every failure goes into e. A name that is no field is
+ * refused ("is set by the store" for the key and the stamps), but for the
+ * key's own name when key_allowed. Fields already in e->seen are not
+ * reported again. e borrows json's keys: keep json until e is read
+ * (body_fields.c).
+ */
+void http_decode_fields(const kura_model *model, json_t *json, void *obj, bool key_allowed,
+                        http_field_errors *e);
+
+/* A list's query parameters made into a query (list_query.c). */
+typedef struct http_list_query {
+    kura_query q;
+    int64_t limit;      /* -1 when not given */
+    int64_t offset;     /* 0 when not given */
+    char problem[300];  /* the first bad parameter, or "" */
+    char scratch[1024]; /* canonical text of filter values, borrowed by q */
+    size_t scratch_used;
+} http_list_query;
+
+enum { HTTP_LIST_SKIP_EMPTY = 1 }; /* an empty value means "no filter" (an HTML form's box) */
+
+/*
+ * Reads r's query parameters as a collection's list does: field=value
+ * (equality, read as the field's type, the key and the stamps too),
+ * field_prefix=text on text fields, order=[-]field[,...], limit (capped at
+ * max_limit) and offset, into *lq (initialised here; q borrows MHD's strings,
+ * valid for the request). Names listed in `skip` (space-separated, NULL: none)
+ * are left to the caller. False when one is unknown or ill-typed: lq->problem
+ * says which.
+ */
+bool http_list_query_read(http_req *r, const kura_model *model, const char *skip, unsigned flags,
+                          http_list_query *lq);
+
+/* What /health answers: {"status":"ok"|"unavailable","stores":{name:{"status",
+ * "driver","latency_us"}}} after a round trip to every store the app uses;
+ * *ok says whether all answered. Caller owns the result (health.c). */
+json_t *http_health(kura_http *srv, bool *ok);
+
+/* A leaderboard's name as a key-value key ("kura:rank:<board>") into key
+ * (size bytes); false when the name is not 1..64 of [A-Za-z0-9_.-] (rankings.c). */
+bool http_board_key(const char *board, char *key, size_t size);
 
 #endif

@@ -64,5 +64,6 @@ bool kura_http_mount_defaults(kura_http *srv, kura_error *err)
 {
     return kura_http_mount_all(srv, err) && kura_http_mount_sessions(srv, NULL, err) &&
            kura_http_mount_rankings(srv, NULL, err) && kura_http_mount_health(srv, NULL, err) &&
-           kura_http_mount_metrics(srv, NULL, err) && kura_http_mount_openapi(srv, NULL, err);
+           kura_http_mount_metrics(srv, NULL, err) && kura_http_mount_openapi(srv, NULL, err) &&
+           kura_http_mount_admin(srv, NULL, err);
 }

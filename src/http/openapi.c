@@ -200,6 +200,8 @@ static json_t *document(const kura_http *srv)
     for (size_t i = 0; i < srv->nroutes; i++) {
         const http_route *route = &srv->routes[i];
         const kura_model *m = route->model;
+        if (route->hidden)
+            continue;
         if (!m) {
             json_object_set_new(paths, route->pattern, other_ops(route));
             continue;

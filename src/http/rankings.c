@@ -21,9 +21,8 @@
 
 /* Board names become part of a key: a short, plain alphabet keeps them from
  * reaching into other keys. */
-static bool board_key(http_req *r, char *key, size_t size)
+bool http_board_key(const char *b, char *key, size_t size)
 {
-    const char *b = r->params[0];
     size_t n = strlen(b);
     if (n == 0 || n > 64)
         return false;
@@ -32,6 +31,11 @@ static bool board_key(http_req *r, char *key, size_t size)
             return false;
     snprintf(key, size, "kura:rank:%s", b);
     return true;
+}
+
+static bool board_key(http_req *r, char *key, size_t size)
+{
+    return http_board_key(r->params[0], key, size);
 }
 
 static enum MHD_Result bad_board(http_req *r)

@@ -20,21 +20,11 @@
  * store call after every check has passed, so a refused request writes nothing.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "http/internal.h"
-
-#define MAX_ERRORS (KURA_MAX_FIELDS + 16)
-
-/* The key and the stamps of a model that has them: columns the store sets. */
-static bool is_base_column(const kura_model *m, const char *name)
-{
-    int column = kura_column_named(m, name);
-    return column != KURA_COL_NONE && column < 0;
-}
 
 static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
 {
@@ -72,24 +62,6 @@ static bool path_key(http_req *r, char key[KURA_KEY_BYTES], int64_t *id, enum MH
 
 /* --- bodies ------------------------------------------------------------------ */
 
-typedef struct field_errors {
-    kura_field_error list[MAX_ERRORS];
-    size_t n;
-    bool seen[KURA_MAX_FIELDS]; /* a field already reported by the decoder */
-} field_errors;
-
-static void add_error(field_errors *e, const char *field, const char *fmt, const char *arg)
-{
-    if (e->n >= MAX_ERRORS)
-        return;
-    char reason[512];
-    snprintf(reason, sizeof reason, fmt, arg);
-    e->list[e->n].field = field;
-    /* Cut on a character boundary: the reason quotes request keys, and JSON needs UTF-8. */
-    kura_copy_string(e->list[e->n].reason, sizeof e->list[0].reason, reason);
-    e->n++;
-}
-
 /*
  * Applies the JSON object in the body to *obj and validates the result,
  * gathering every failing field (decoding stops at none of them). On false a
@@ -115,51 +87,13 @@ static bool decode_body(http_req *r, const kura_model *model, void *obj, bool ke
         *ret = http_problem(r, 400, "the body must be a JSON object");
         return false;
     }
-    field_errors *e = calloc(1, sizeof *e);
+    http_field_errors *e = calloc(1, sizeof *e);
     if (!e) {
         json_decref(json);
         *ret = http_problem(r, 500, "out of memory");
         return false;
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(json, key, v)
-    {
-        const kura_field *f = kura_field_named(model, key);
-        if (!f && key_allowed && strcmp(key, kura_key_name(model)) == 0) {
-            /* A key chosen by the client: its form is checked by kura_insert. */
-            json_t *one = json_pack("{s:O}", key, v);
-            kura_error err = {0};
-            if (!one || !kura_from_json(model, one, obj, false, &err))
-                add_error(e, key, "%s", one ? err.message : "the key could not be read");
-            json_decref(one);
-            continue;
-        }
-        if (!f) {
-            add_error(e, key,
-                      is_base_column(model, key) ? "%s is set by the store" : "%s is not a field",
-                      key);
-            continue;
-        }
-        /* Field by field, so that one wrong type does not hide the next. */
-        json_t *one = json_pack("{s:O}", key, v);
-        kura_error err = {0};
-        if (!one) {
-            add_error(e, f->name, "%s could not be read", key);
-        } else if (!kura_from_json(model, one, obj, false, &err)) {
-            add_error(e, f->name, "%s", err.message);
-            e->seen[kura_field_index(model, f)] = true;
-        }
-        json_decref(one);
-    }
-    kura_field_error found[KURA_MAX_FIELDS];
-    size_t nfound = kura_validate_all(model, obj, found, KURA_MAX_FIELDS);
-    for (size_t i = 0; i < nfound && i < KURA_MAX_FIELDS; i++) {
-        const kura_field *f = kura_field_named(model, found[i].field);
-        if (f && e->seen[kura_field_index(model, f)])
-            continue;
-        add_error(e, found[i].field, "%s", found[i].reason);
-    }
+    http_decode_fields(model, json, obj, key_allowed, e);
     bool ok = e->n == 0;
     if (!ok)
         *ret = http_problem_fields(r, e->list, e->n);
@@ -337,131 +271,6 @@ static enum MHD_Result delete_one(http_req *r)
 
 /* --- list ------------------------------------------------------------------------ */
 
-typedef struct list_args {
-    http_req *r;
-    const http_collection *c;
-    kura_query q;
-    int64_t limit, offset;
-    char problem[300];  /* the first bad parameter, or "" */
-    char scratch[1024]; /* canonical text of filter values (see add_filter) */
-    size_t scratch_used;
-} list_args;
-
-static enum MHD_Result bad_arg(list_args *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-static enum MHD_Result bad_arg(list_args *a, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(a->problem, sizeof a->problem, fmt, ap);
-    va_end(ap);
-    return MHD_NO; /* stops the iteration */
-}
-
-static bool add_order(list_args *a, const char *value)
-{
-    char buf[256];
-    if (!*value || strlen(value) >= sizeof buf)
-        return false;
-    strcpy(buf, value);
-    /* Split by hand: strtok would skip empty items ("age,,") that should be refused. */
-    for (char *tok = buf, *next; tok; tok = next) {
-        next = strchr(tok, ',');
-        if (next)
-            *next++ = '\0';
-        bool desc = *tok == '-';
-        const char *name = desc ? tok + 1 : tok;
-        if (kura_column_named(a->c->model, name) == KURA_COL_NONE)
-            return false;
-        kura_order_by(&a->q, name, desc);
-    }
-    return kura_query_error(&a->q) == NULL;
-}
-
-/* field=value: equality, the value read as the field's type (f NULL: the id).
- * Canonicalised text (a UUID in capitals, a decimal "1.5") is kept in the
- * request's scratch space, which lives as long as the query. On false a 400
- * went out, saying whether the value or the query (too many terms) failed. */
-static bool add_filter(list_args *a, const char *name, const kura_field *f, const char *value)
-{
-    kura_value v;
-    char *scratch = a->scratch + a->scratch_used;
-    if (!kura_value_parse(f, value, &v, scratch, sizeof a->scratch - a->scratch_used)) {
-        bad_arg(a, "'%.64s' has a value of the wrong type", name);
-        return false;
-    }
-    if (v.kind == KURA_VALUE_STRING && v.as.s == scratch)
-        a->scratch_used += strlen(scratch) + 1;
-    kura_where(&a->q, name, KURA_EQ, v); /* strings: MHD keeps value for the request */
-    const kura_error *qe = kura_query_error(&a->q);
-    if (qe) {
-        bad_arg(a, "%s", qe->message);
-        return false;
-    }
-    return true;
-}
-
-/* The stamps filter like datetime fields (models without them refuse them in kura_where). */
-static const kura_field stamp_field = {.name = "created_at", .type = KURA_TYPE_DATETIME};
-
-static enum MHD_Result on_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                              const char *value)
-{
-    (void)kind;
-    list_args *a = cls;
-    const kura_model *model = a->c->model;
-    if (!value)
-        value = "";
-    if (strcmp(key, "limit") == 0) {
-        if (http_limit_param(value, 0, a->r->srv->opts.max_limit, &a->limit) < 0)
-            return bad_arg(a, "limit must be a whole number >= 0");
-        return MHD_YES;
-    }
-    if (strcmp(key, "offset") == 0) {
-        if (!parse_int(value, 0, INT64_MAX, &a->offset))
-            return bad_arg(a, "offset must be a whole number >= 0");
-        return MHD_YES;
-    }
-    if (strcmp(key, "order") == 0) {
-        if (!add_order(a, value))
-            return bad_arg(a, "order must be a field name, '-' first for descending: '%.64s'",
-                           value);
-        return MHD_YES;
-    }
-    const kura_field *f = kura_field_named(model, key);
-    if (!f && strcmp(key, kura_key_name(model)) == 0 && model->key != KURA_KEY_INT64) {
-        kura_error err = {0};
-        if (!kura_key_parse(model, value, NULL, NULL, &err))
-            return bad_arg(a, "%s", err.message);
-        /* value is MHD's for the request; a UUID's case is its own (the store
-         * compares the canonical lowercase text only for UUID columns) */
-        kura_where_str(&a->q, key, KURA_EQ, value);
-        return MHD_YES;
-    }
-    if (f || strcmp(key, kura_key_name(model)) == 0)
-        return add_filter(a, key, f, value) ? MHD_YES : MHD_NO;
-    if (strcmp(key, "created_at") == 0 || strcmp(key, "updated_at") == 0)
-        return add_filter(a, key, &stamp_field, value) ? MHD_YES : MHD_NO;
-    size_t len = strlen(key);
-    static const char suffix[] = "_prefix";
-    if (len > sizeof suffix - 1 && strcmp(key + len - (sizeof suffix - 1), suffix) == 0) {
-        char name[128];
-        size_t n = len - (sizeof suffix - 1);
-        if (n < sizeof name) {
-            memcpy(name, key, n);
-            name[n] = '\0';
-            f = kura_field_named(model, name);
-            if (f && kura_type_takes(f->type, KURA_PREFIX)) {
-                kura_where_str(&a->q, f->name, KURA_PREFIX, value);
-                if (kura_query_error(&a->q))
-                    return bad_arg(a, "too many conditions (at '%.64s')", key);
-                return MHD_YES;
-            }
-        }
-    }
-    return bad_arg(a, "unknown query parameter '%.64s'", key);
-}
-
 /* "misfits": [{"id", "field", "reason"}], the documents kura_find skipped. */
 static bool add_misfits(json_t *body, const kura_rows *rows)
 {
@@ -487,19 +296,12 @@ static enum MHD_Result list(http_req *r)
 {
     const http_collection *c = r->ctx;
     const kura_http_opts *o = &r->srv->opts;
-    list_args *a = malloc(sizeof *a); /* a kura_query is several KiB: not on a worker's stack */
+    /* a kura_query is several KiB: not on a worker's stack */
+    http_list_query *a = malloc(sizeof *a);
     if (!a)
         return http_problem(r, 500, "out of memory");
-    a->r = r;
-    a->c = c;
-    a->q = kura_query_for(c->model);
-    a->limit = -1;
-    a->offset = 0;
-    a->problem[0] = '\0';
-    a->scratch_used = 0;
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, on_arg, a);
     enum MHD_Result ret;
-    if (a->problem[0]) {
+    if (!http_list_query_read(r, c->model, NULL, 0, a)) {
         ret = http_problem(r, 400, "%s", a->problem);
         free(a);
         return ret;

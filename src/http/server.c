@@ -343,6 +343,7 @@ static void free_server(kura_http *srv)
     free(srv->routes);
     http_metrics_free(&srv->metrics);
     kura_sessions_free(srv->sessions);
+    kura_sessions_free(srv->admin_sessions);
     if (srv->api_token)
         sodium_memzero(srv->api_token, strlen(srv->api_token));
     free(srv->api_token);

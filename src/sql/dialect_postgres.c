@@ -99,6 +99,7 @@ const kura_sql_dialect kura__pg_dialect = {
             .doc_type = "JSONB NOT NULL",
             .doc_open = "",
             .doc_close = "::jsonb",
+            .doc_text = "\"doc\"::text",
             .as_json = json_as_json,
             .as_value = json_as_value,
             .patch = json_patch,

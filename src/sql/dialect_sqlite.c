@@ -104,6 +104,7 @@ const kura_sql_dialect kura__sqlite_dialect = {
             .doc_type = "TEXT NOT NULL CHECK (json_valid(\"doc\"))",
             .doc_open = "json(",
             .doc_close = ")",
+            .doc_text = "\"doc\"",
             .as_json = json_as_json,
             .as_value = json_as_value,
             .patch = json_patch,

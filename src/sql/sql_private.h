@@ -36,6 +36,8 @@ typedef struct kura_sql_json {
     const char *doc_type; /* the "doc" column's definition after its name */
     /* Written around a bound JSON text to make it a document value. */
     const char *doc_open, *doc_close;
+    /* The whole "doc" column selected as JSON text. */
+    const char *doc_text;
     /* The field as JSON text, as written; SQL NULL for JSON null and for a missing key. */
     void (*as_json)(kura_buf *b, const char *field);
     /* The field as a SQL value that compares and sorts as its type `ti` does. */

@@ -10,6 +10,8 @@
 #ifndef KURA_STORE_PRIVATE_H
 #define KURA_STORE_PRIVATE_H
 
+#include <jansson.h>
+
 #include <kura/store.h>
 
 /* A key as drivers receive it: `id` for KURA_KEY_INT64 models (text NULL),
@@ -77,6 +79,11 @@ typedef struct kura_store_ops {
     bool (*commit)(kura_store *store, kura_error *err);
     bool (*rollback)(kura_store *store, kura_error *err);
     int (*depth)(kura_store *store);
+
+    /* Optional (NULL: KURA_UNSUPPORTED): the stored document under key as a
+     * JSON object without `_id`, every key in it (kura_document_get_json). */
+    bool (*get_json)(kura_store *store, const kura_model *model, const kura_keyref *key,
+                     json_t **out, kura_error *err);
 
     /* Optional (NULL: KURA_UNSUPPORTED). */
     bool (*sql_query)(kura_store *store, const kura_model *model, const char *sql,

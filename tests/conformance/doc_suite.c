@@ -394,6 +394,23 @@ static void test_unknown_keys_survive(void **state)
     assert_int_equal(back.visits, 12);
     assert_int_equal(back.base.created_at, w.base.created_at);
     assert_true(back.base.updated_at > w.base.updated_at);
+
+    /* The document as stored, the keys the model does not declare too. */
+    char key[KURA_KEY_BYTES];
+    kura_key_text(&user_model, &u, key);
+    json_t *doc = NULL;
+    OK(kura_document_get_json(db, &user_model, key, &doc, err));
+    assert_string_equal(json_string_value(json_object_get(doc, "extra")), "kept");
+    assert_int_equal(json_integer_value(json_object_get(doc, "visits")), 12);
+    assert_int_equal(json_integer_value(json_object_get(doc, "age")), 32);
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), "ann");
+    assert_null(json_object_get(doc, "_id"));
+    json_decref(doc);
+    doc = NULL;
+    kura_error missing = {0};
+    assert_false(kura_document_get_json(db, &user_model, "987654321", &doc, &missing));
+    assert_int_equal(missing.code, KURA_NOT_FOUND);
+    assert_null(doc);
 }
 
 /* The document stored under key `id` in `collection`, as another program

@@ -1,0 +1,230 @@
+/*
+ * admin_auth.c — logging in and out of the admin, and the tokens that keep
+ * its forms its own.
+ *
+ * The session is kura's (kura/session.h) under a key derived for the admin
+ * alone: a cookie "kura_admin" (HttpOnly, SameSite=Strict, Path=the admin's,
+ * Secure when secure_cookies), its data {"admin":true,"csrf":"<token>"}. The
+ * CSRF token is 32 random bytes made at log-in; every form carries it and
+ * every POST is compared with it in constant time (admin.c).
+ *
+ * The log-in form comes before any session, so it is kept by a signed
+ * double-submit token instead: the page sets a random nonce in a cookie
+ * "kura_admin_login" (Path=<admin>/login) and puts a MAC of it under the
+ * admin's key in the form; a log-in whose form does not match its cookie is
+ * refused before the password is looked at. Nothing is written to the store
+ * for a visitor who has not logged in. A successful log-in always starts a
+ * fresh session (ending the one the browser had), so no id chosen before the
+ * log-in survives it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "http/admin.h"
+
+#define SESSION_COOKIE "kura_admin"
+#define LOGIN_COOKIE   "kura_admin_login"
+
+/* 32 random bytes as base64url (43 characters). */
+static void token_new(char out[ADMIN_TOKEN_SIZE])
+{
+    unsigned char raw[32];
+    randombytes_buf(raw, sizeof raw);
+    sodium_bin2base64(out, ADMIN_TOKEN_SIZE, raw, sizeof raw,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* The log-in form's token for `nonce`: a MAC under the admin's key. */
+static void login_token(const admin *a, const char *nonce, char out[ADMIN_TOKEN_SIZE])
+{
+    unsigned char mac[32];
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, a->key, sizeof a->key, sizeof mac);
+    crypto_generichash_update(&st, (const unsigned char *)"login:", 6);
+    crypto_generichash_update(&st, (const unsigned char *)nonce, strlen(nonce));
+    crypto_generichash_final(&st, mac, sizeof mac);
+    sodium_bin2base64(out, ADMIN_TOKEN_SIZE, mac, sizeof mac,
+                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* Two tokens equal, in time that does not depend on where they differ. */
+static bool same_token(const char *want, const char *got)
+{
+    size_t n = strlen(want);
+    return got && n > 0 && strlen(got) == n && sodium_memcmp(want, got, n) == 0;
+}
+
+/* A nonce as token_new makes them: 43 base64url characters. */
+static bool nonce_ok(const char *s)
+{
+    return s && strlen(s) == 43 &&
+           strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == 43;
+}
+
+/* Set-Cookie: name=value for the admin's path (suffix after it), max_age < 0
+ * for a browser-session cookie, 0 to delete it. */
+static void set_cookie(http_req *r, const char *name, const char *value, const char *suffix,
+                       int max_age)
+{
+    const admin *a = admin_of(r);
+    char h[400];
+    char age[32] = "";
+    if (max_age >= 0)
+        snprintf(age, sizeof age, "; Max-Age=%d", max_age);
+    snprintf(h, sizeof h, "%s=%s; Path=%s%s; HttpOnly; SameSite=Strict%s%s", name, value, a->path,
+             suffix, r->srv->opts.secure_cookies ? "; Secure" : "", age);
+    http_add_header(r, MHD_HTTP_HEADER_SET_COOKIE, h);
+}
+
+bool admin_session_load(http_req *r, admin_session *s)
+{
+    const admin *a = admin_of(r);
+    memset(s, 0, sizeof *s);
+    if (!a->enabled)
+        return false;
+    const char *cookie = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, SESSION_COOKIE);
+    if (!cookie || strlen(cookie) != KURA_SESSION_COOKIE_LEN)
+        return false;
+    json_t *data = NULL;
+    kura_error err = {0};
+    bool ok = kura_session_load(a->sessions, cookie, &data, &err);
+    http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_GET, ok ? NULL : &err);
+    if (!ok) {
+        if (err.code != KURA_AUTH && err.code != KURA_NOT_FOUND)
+            http_log(r->srv, KURA_LOG_WARN, "admin: a session could not be read: %s", err.message);
+        return false;
+    }
+    const char *csrf = json_string_value(json_object_get(data, "csrf"));
+    ok = json_is_true(json_object_get(data, "admin")) && csrf && *csrf &&
+         strlen(csrf) < sizeof s->csrf;
+    if (ok) {
+        memcpy(s->csrf, csrf, strlen(csrf) + 1);
+        memcpy(s->cookie, cookie, KURA_SESSION_COOKIE_SIZE);
+    }
+    json_decref(data);
+    return ok;
+}
+
+bool admin_csrf_ok(const admin_session *s, const char *token)
+{
+    return s && same_token(s->csrf, token);
+}
+
+/* `next` when it is a path inside the admin made of plain URL characters (so
+ * a link cannot send the browser elsewhere after logging in), else the
+ * admin's front page. */
+static const char *next_page(const admin *a, const char *next)
+{
+    size_t n = strlen(a->path);
+    if (!next || strncmp(next, a->path, n) != 0 || (next[n] != '/' && next[n] != '\0') ||
+        strlen(next) > 300 || strstr(next, "//") || strstr(next, "/.") ||
+        strspn(next, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/%") !=
+            strlen(next))
+        return a->path;
+    return next;
+}
+
+static enum MHD_Result login_page(http_req *r, const char *problem, unsigned status,
+                                  const char *next)
+{
+    const admin *a = admin_of(r);
+    char nonce[ADMIN_TOKEN_SIZE], token[ADMIN_TOKEN_SIZE];
+    const char *had = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, LOGIN_COOKIE);
+    if (nonce_ok(had)) {
+        memcpy(nonce, had, 44);
+    } else {
+        token_new(nonce);
+        set_cookie(r, LOGIN_COOKIE, nonce, "/login", 3600);
+    }
+    login_token(a, nonce, token);
+    admin_page p;
+    admin_page_begin(&p, r, NULL, "Log in");
+    kura_buf *b = &p.b;
+    kura_buf_add(b, "<div class=\"login-box\"><p class=\"brand\">kura admin</p><h1>Log in</h1>");
+    if (problem) {
+        kura_buf_add(b, "<p class=\"banner error\" role=\"alert\">");
+        html_text(b, problem);
+        kura_buf_add(b, "</p>");
+    }
+    kura_buf_add(b, "<form method=\"post\" action=\"");
+    html_text(b, a->path);
+    kura_buf_add(b, "/login\"><input type=\"hidden\" name=\"csrf\" value=\"");
+    html_text(b, token);
+    kura_buf_add(b, "\"><input type=\"hidden\" name=\"next\" value=\"");
+    html_text(b, next_page(a, next));
+    kura_buf_add(b, "\"><div class=\"field\"><label for=\"password\">Password</label>"
+                    "<input type=\"password\" id=\"password\" name=\"password\" "
+                    "autocomplete=\"current-password\" autofocus required></div>"
+                    "<div class=\"actions\"><button type=\"submit\" class=\"primary\">Log in"
+                    "</button></div></form><p class=\"hint\">The password is the "
+                    "<code>admin_password</code> setting (KURA_ADMIN_PASSWORD).</p></div>");
+    return admin_page_send(&p, status);
+}
+
+enum MHD_Result admin_login_get(http_req *r, const admin_session *s, const admin_form *form)
+{
+    (void)form;
+    if (s)
+        return admin_redirect(r, next_page(admin_of(r), kura_http_query(r, "next")));
+    return login_page(r, NULL, 200, kura_http_query(r, "next"));
+}
+
+enum MHD_Result admin_login_post(http_req *r, const admin_session *s, const admin_form *form)
+{
+    const admin *a = admin_of(r);
+    const char *next = admin_form_get(form, "next");
+    const char *nonce = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, LOGIN_COOKIE);
+    char want[ADMIN_TOKEN_SIZE] = "";
+    if (nonce_ok(nonce))
+        login_token(a, nonce, want);
+    if (!nonce_ok(nonce) || !same_token(want, admin_form_get(form, "csrf"))) {
+        http_log(r->srv, KURA_LOG_WARN, "admin: a log-in without its form's token was refused");
+        return login_page(r,
+                          "The log-in form was out of date or came from another page; enter "
+                          "the password again.",
+                          403, next);
+    }
+    const char *pw = admin_form_get(form, "password");
+    unsigned char hash[32];
+    crypto_generichash(hash, sizeof hash, (const unsigned char *)(pw ? pw : ""),
+                       pw ? strlen(pw) : 0, NULL, 0);
+    if (!pw || sodium_memcmp(hash, a->password, sizeof hash) != 0) {
+        http_log(r->srv, KURA_LOG_WARN, "admin: a log-in with a wrong password was refused");
+        return login_page(r, "Wrong password.", 403, next);
+    }
+    if (s) /* best effort: the old session ends, the new one has a fresh id */
+        kura_session_destroy(a->sessions, s->cookie, NULL);
+    char csrf[ADMIN_TOKEN_SIZE], cookie[KURA_SESSION_COOKIE_SIZE];
+    token_new(csrf);
+    json_t *data = json_pack("{s:b, s:s}", "admin", 1, "csrf", csrf);
+    kura_error err = {0};
+    bool ok = data && kura_session_create(a->sessions, data, cookie, &err);
+    json_decref(data);
+    http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_INSERT, ok ? NULL : &err);
+    if (!ok) {
+        http_log(r->srv, KURA_LOG_ERROR, "admin: a session could not be started: %s",
+                 data ? err.message : "out of memory");
+        return admin_message(r, NULL, 503, "Try again",
+                             "The session could not be started: the key-value store did not "
+                             "answer.");
+    }
+    http_log(r->srv, KURA_LOG_INFO, "admin: logged in");
+    set_cookie(r, SESSION_COOKIE, cookie, "", -1);
+    set_cookie(r, LOGIN_COOKIE, "", "/login", 0);
+    return admin_redirect(r, next_page(a, next));
+}
+
+enum MHD_Result admin_logout(http_req *r, const admin_session *s, const admin_form *form)
+{
+    (void)form;
+    const admin *a = admin_of(r);
+    kura_error err = {0};
+    bool ok = kura_session_destroy(a->sessions, s->cookie, &err);
+    http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_DELETE, ok ? NULL : &err);
+    set_cookie(r, SESSION_COOKIE, "", "", 0);
+    char to[256];
+    snprintf(to, sizeof to, "%s/login", a->path);
+    return admin_redirect(r, to);
+}
