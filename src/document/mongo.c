@@ -397,8 +397,12 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     return ok;
 }
 
-static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *key, void *out,
-                   kura_error *err)
+/* What a found document becomes: the model struct (do_get) or its JSON (do_get_json). */
+typedef bool (*found_fn)(const kura_model *m, const bson_t *doc, void *out, kura_error *err);
+
+/* Finds the document of `key` and hands it to `found`; KURA_NOT_FOUND when there is none. */
+static bool find_by_key(kura_store *store, const kura_model *m, const kura_keyref *key,
+                        found_fn found, void *out, kura_error *err)
 {
     mongo_store *s = (mongo_store *)store;
     mongoc_client_t *c = ready(s, m, err);
@@ -412,10 +416,7 @@ static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *ke
     const bson_t *doc;
     bool ok;
     if (mongoc_cursor_next(cur, &doc)) {
-        memset(out, 0, m->size);
-        ok = kura_mongo_to_model(m, doc, out, err);
-        if (!ok)
-            kura_clear(m, out);
+        ok = found(m, doc, out, err);
     } else {
         bson_error_t e;
         if (mongoc_cursor_error(cur, &e))
@@ -431,42 +432,38 @@ static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *ke
     return ok;
 }
 
+static bool found_model(const kura_model *m, const bson_t *doc, void *out, kura_error *err)
+{
+    memset(out, 0, m->size);
+    if (kura_mongo_to_model(m, doc, out, err))
+        return true;
+    kura_clear(m, out);
+    return false;
+}
+
+static bool found_json(const kura_model *m, const bson_t *doc, void *out, kura_error *err)
+{
+    (void)m;
+    json_t **json = out;
+    char *text = bson_as_relaxed_extended_json(doc, NULL);
+    *json = text ? json_loads(text, 0, NULL) : NULL;
+    bson_free(text);
+    if (!*json)
+        return kura_fail(err, KURA_MISFIT, NULL, "the stored document cannot be written as JSON");
+    json_object_del(*json, "_id");
+    return true;
+}
+
+static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *key, void *out,
+                   kura_error *err)
+{
+    return find_by_key(store, m, key, found_model, out, err);
+}
+
 static bool do_get_json(kura_store *store, const kura_model *m, const kura_keyref *key,
                         json_t **out, kura_error *err)
 {
-    mongo_store *s = (mongo_store *)store;
-    mongoc_client_t *c = ready(s, m, err);
-    if (!c)
-        return false;
-    mongoc_collection_t *coll = coll_for(s, c, m->name);
-    bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
-    kura_mongo_key_filter(m, key, &filter);
-    bson_append_int64(&opts, "limit", -1, 1);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
-    const bson_t *doc;
-    bool ok;
-    if (mongoc_cursor_next(cur, &doc)) {
-        char *text = bson_as_relaxed_extended_json(doc, NULL);
-        *out = text ? json_loads(text, 0, NULL) : NULL;
-        bson_free(text);
-        ok = *out != NULL;
-        if (ok)
-            json_object_del(*out, "_id");
-        else
-            kura_fail(err, KURA_MISFIT, NULL, "the stored document cannot be written as JSON");
-    } else {
-        bson_error_t e;
-        if (mongoc_cursor_error(cur, &e))
-            ok = fail_bson(err, &e, "find");
-        else
-            ok = kura_key_not_found(err, m, key);
-    }
-    mongoc_cursor_destroy(cur);
-    bson_destroy(&filter);
-    bson_destroy(&opts);
-    mongoc_collection_destroy(coll);
-    push(s, c);
-    return ok;
+    return find_by_key(store, m, key, found_json, out, err);
 }
 
 /* Runs an update or delete; *n gets matchedCount / deletedCount. */

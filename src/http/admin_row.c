@@ -357,16 +357,22 @@ static bool read_form(row_ctx *c, const admin_form *form, const void *stored, bo
     return e->n == 0;
 }
 
+/* The empty create form, or the edit form of the stored row (`existing`). */
+static enum MHD_Result blank_form(http_req *r, const admin_session *s, bool existing)
+{
+    row_ctx c;
+    enum MHD_Result ret;
+    if (!row_open(&c, r, s, existing, false, &ret))
+        return ret;
+    ret = form_page(&c, !existing, NULL, NULL, NULL, 200);
+    row_free(&c);
+    return ret;
+}
+
 enum MHD_Result admin_new_get(http_req *r, const admin_session *s, const admin_form *form)
 {
     (void)form;
-    row_ctx c;
-    enum MHD_Result ret;
-    if (!row_open(&c, r, s, false, false, &ret))
-        return ret;
-    ret = form_page(&c, true, NULL, NULL, NULL, 200);
-    row_free(&c);
-    return ret;
+    return blank_form(r, s, false);
 }
 
 enum MHD_Result admin_new_post(http_req *r, const admin_session *s, const admin_form *form)
@@ -405,13 +411,7 @@ enum MHD_Result admin_new_post(http_req *r, const admin_session *s, const admin_
 enum MHD_Result admin_edit_get(http_req *r, const admin_session *s, const admin_form *form)
 {
     (void)form;
-    row_ctx c;
-    enum MHD_Result ret;
-    if (!row_open(&c, r, s, true, false, &ret))
-        return ret;
-    ret = form_page(&c, false, NULL, NULL, NULL, 200);
-    row_free(&c);
-    return ret;
+    return blank_form(r, s, true);
 }
 
 enum MHD_Result admin_edit_post(http_req *r, const admin_session *s, const admin_form *form)
