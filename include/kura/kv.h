@@ -82,7 +82,13 @@ void kura_kv_entries_free(kura_kv_entries *e);
  *   redis://[[user]:password@]host[:port][/db]     (port 6379, db 0)
  *   unix:///path/redis.sock[?db=N&password=...]
  * Redis options: timeout (connect and command timeout in ms, default 2000),
- * pool (connections, default 8). Opening Redis connects once to check the
+ * pool (connections, default 8), stall (ms, default 1000; 0 turns it off).
+ * A dead or stopped Redis holds up at most a few callers: once a call has
+ * waited `stall` ms with no other call finishing, further calls fail at once
+ * with KURA_UNAVAILABLE; once a call failed for want of the server (KURA_UNAVAILABLE,
+ * KURA_TIMEOUT), calls fail at once for 250 ms, doubling up to 2 s while it
+ * stays away, and then one call tries it again (its success ends this).
+ * Opening Redis connects once to check the
  * credentials and db (KURA_AUTH, KURA_CONFIG); a server that cannot be
  * reached does not fail the open (apps may start before their Redis): calls
  * fail with KURA_UNAVAILABLE until it answers. kura_kv_ping to insist.

@@ -364,7 +364,6 @@ class Result:
         self.target = target
         self.checks = []  # (ok, text)
         self.figure = ""
-        self.known_defect = False
         self.data = {}
 
     def check(self, ok, text):
@@ -377,9 +376,7 @@ class Result:
         return all(ok for ok, _ in self.checks)
 
     def status(self):
-        if not self.ok:
-            return "FAIL"
-        return "DEFECT" if self.known_defect else "ok"
+        return "ok" if self.ok else "FAIL"
 
 
 

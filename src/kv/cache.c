@@ -86,8 +86,7 @@ static bool invalidate_all(kura_model_cache *c)
     kura_kv_reply r[2];
     memset(r, 0, sizeof r);
     kura_error e;
-    bool ok =
-        c->kv->ops->run(c->kv, cmds, 2, r, &e) && r[0].code == KURA_OK && r[1].code == KURA_OK;
+    bool ok = kura__kv_run(c->kv, cmds, 2, r, &e) && r[0].code == KURA_OK && r[1].code == KURA_OK;
     kura_kv_reply_clear(&r[0]);
     kura_kv_reply_clear(&r[1]);
     return ok;

@@ -143,7 +143,7 @@ const char *kura_kv_driver(const kura_kv *kv)
 static bool run1(kura_kv *kv, const kura_kv_cmd *c, kura_kv_reply *r, kura_error *err)
 {
     memset(r, 0, sizeof *r);
-    if (!kv->ops->run(kv, c, 1, r, err)) {
+    if (!kura__kv_run(kv, c, 1, r, err)) {
         kura_kv_reply_clear(r);
         return false;
     }
@@ -721,7 +721,7 @@ bool kura_kv_batch_run(kura_kv_batch *b, kura_error *err)
     }
     memset(b->replies, 0, n * sizeof *b->replies);
     b->nreplies = n;
-    bool ok = b->kv->ops->run(b->kv, b->cmds, n, b->replies, err);
+    bool ok = kura__kv_run(b->kv, b->cmds, n, b->replies, err);
     b->count = b->arena_len = 0;
     if (!ok)
         clear_replies(b);

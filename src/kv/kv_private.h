@@ -10,6 +10,7 @@
 #define KURA_KV_PRIVATE_H
 
 #include <kura/kv.h>
+#include <stdatomic.h>
 
 typedef enum kura_kv_op {
     KV_PING,
@@ -77,9 +78,29 @@ typedef struct kura_kv_ops {
     const char *(*file)(kura_kv *kv); /* the database file, or NULL (none, in memory) */
 } kura_kv_ops;
 
+/* guard.c: what lets calls fail at once while a remote store is down or
+ * stalled. Zeroed (disabled) unless the driver calls kura__kv_guard_init. */
+typedef struct kura_kv_guard {
+    bool enabled;
+    long stall_ms;                 /* 0: no stall detection, only the circuit */
+    atomic_int inflight;           /* calls at the store now */
+    _Atomic int64_t progress_ms;   /* last call finished, or a busy spell began */
+    _Atomic int64_t open_until_ms; /* circuit open until then; 0: closed */
+    _Atomic int64_t backoff_ms;    /* the last open spell's length */
+    atomic_bool probing;           /* a half-open circuit's one call is out */
+} kura_kv_guard;
+
 struct kura_kv {
     const kura_kv_ops *ops;
+    kura_kv_guard guard;
 };
+
+/* Turns the guard on for a remote driver's store (at open, before any call). */
+void kura__kv_guard_init(kura_kv_guard *g, long stall_ms);
+
+/* Every call to a store goes through here: ops->run behind the guard. */
+bool kura__kv_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
+                  kura_error *err);
 
 /* Redis's own text, which the embedded driver repeats word for word. */
 #define KURA_KV_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"

@@ -86,7 +86,7 @@ bool kura_rank_get(kura_kv *kv, const char *board, const char *member, int64_t *
                            {.op = KV_ZSCORE, .key = board, .name = member}};
     kura_kv_reply r[2];
     memset(r, 0, sizeof r);
-    bool ok = kv->ops->run(kv, cmds, 2, r, err);
+    bool ok = kura__kv_run(kv, cmds, 2, r, err);
     for (int i = 0; ok && i < 2; i++)
         if (r[i].code != KURA_OK)
             ok = kura_fail(err, r[i].code, NULL, "%s: %s", kura_kv_driver(kv),

@@ -33,6 +33,10 @@
 #define DEFAULT_PORT       6379
 #define DEFAULT_TIMEOUT_MS 2000
 #define DEFAULT_POOL       8
+/* A call waiting this long with no other call finishing means the server has
+ * stopped answering (guard.c): callers after it fail at once. Far above any
+ * healthy round trip, below the timeout so few threads wait the timeout out. */
+#define DEFAULT_STALL_MS 1000
 /* An idle connection older than this is probed before use. A restart takes
  * far longer than this, so a younger one cannot have missed one. */
 #define PROBE_AFTER_MS 20
@@ -613,7 +617,7 @@ static const kura_kv_ops redis_ops = {
     .purge = NULL,
 };
 
-static const char *const redis_options[] = {"timeout", "pool", "db", "password", NULL};
+static const char *const redis_options[] = {"timeout", "pool", "stall", "db", "password", NULL};
 
 static bool dup_into(char **dst, const char *src, kura_error *err)
 {
@@ -632,11 +636,13 @@ static bool configure(redis_kv *r, const char *url, kura_error *err)
         return false;
     bool ok = false;
     bool unix_socket = strcmp(u.scheme, "unix") == 0;
-    long timeout, pool, db = 0;
+    long timeout, pool, stall, db = 0;
     if (!kura_url_check_params(&u, redis_options, err) ||
         !kura_url_param_int(&u, "timeout", 1, 3600000, DEFAULT_TIMEOUT_MS, &timeout, err) ||
-        !kura_url_param_int(&u, "pool", 1, 1024, DEFAULT_POOL, &pool, err))
+        !kura_url_param_int(&u, "pool", 1, 1024, DEFAULT_POOL, &pool, err) ||
+        !kura_url_param_int(&u, "stall", 0, 3600000, DEFAULT_STALL_MS, &stall, err))
         goto out;
+    kura__kv_guard_init(&r->base.guard, stall);
     r->timeout_ms = timeout;
     r->pool_size = (int)pool;
     if (unix_socket) {

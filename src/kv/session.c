@@ -209,7 +209,7 @@ bool kura_session_load(kura_sessions *s, const char *cookie, json_t **data, kura
                            {.op = KV_EXPIRE, .key = key.text, .ttl_ms = s->ttl_ms}};
     kura_kv_reply r[2];
     memset(r, 0, sizeof r);
-    bool ok = s->kv->ops->run(s->kv, cmds, 2, r, err);
+    bool ok = kura__kv_run(s->kv, cmds, 2, r, err);
     if (ok && r[0].code != KURA_OK)
         ok = kura_fail(err, r[0].code, NULL, "session store: %s", r[0].error ? r[0].error : "");
     else if (ok && !r[0].value.data)
@@ -283,7 +283,7 @@ bool kura_session_rotate(kura_sessions *s, const char *cookie,
                            {.op = KV_DEL, .key = old.text}};
     kura_kv_reply r[2];
     memset(r, 0, sizeof r);
-    bool ok = s->kv->ops->run(s->kv, cmds, 2, r, err);
+    bool ok = kura__kv_run(s->kv, cmds, 2, r, err);
     for (int i = 0; ok && i < 2; i++)
         if (r[i].code != KURA_OK)
             ok = kura_fail(err, r[i].code, NULL, "session store: %s", r[i].error ? r[i].error : "");

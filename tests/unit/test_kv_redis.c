@@ -32,6 +32,7 @@
 
 #include "servers.h"
 #include "session.h"
+#include "wait_until.h"
 
 static int port;
 static pid_t server = -1;
@@ -131,9 +132,13 @@ static void test_restart(void **state)
     assert_int_equal(err.code, KURA_UNAVAILABLE);
     assert_false(kura_kv_ping(kv, &err));
 
-    /* Back (empty: persistence is off): calls succeed again, same kura_kv. */
+    /* Back (empty: persistence is off): calls succeed again, same kura_kv, once
+     * the guard's backoff (250 ms after these failures, kv.h) lets one through. */
     assert_true(start_server());
+    long long t0 = kura_test_now_ms();
+    KURA_POLL(kura_kv_ping(kv, &err), 5000);
     assert_true(kura_kv_ping(kv, &err));
+    printf("  answered again %lld ms after the server was back\n", kura_test_now_ms() - t0);
     assert_true(kura_kv_get(kv, "k", &v, &err));
     assert_null(v.data);
     assert_true(kura_kv_set(kv, "k", "after", 5, 0, &err));
@@ -222,6 +227,72 @@ static void test_threads_through_outage(void **state)
     kura_kv_close(w.kv);
 }
 
+typedef struct blocked_call {
+    kura_kv *kv;
+    kura_error err;
+    bool ok;
+} blocked_call;
+
+static void *call_get(void *arg)
+{
+    blocked_call *c = arg;
+    kura_bytes v = {0};
+    c->ok = kura_kv_get(c->kv, "k", &v, &c->err);
+    kura_bytes_free(&v);
+    return NULL;
+}
+
+/* A stopped (SIGSTOP) server accepts connections and never answers. One call
+ * waits for the timeout; the calls that come while it waits past `stall` fail
+ * at once instead of queueing behind it, and so do the calls after it timed
+ * out, until the server answers again. */
+static void test_stalled_server_holds_up_one_caller(void **state)
+{
+    (void)state;
+    char url[80];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0?timeout=1500&stall=200", port);
+    kura_error err = {0};
+    kura_kv *kv = kura_kv_open(url, &err);
+    assert_non_null(kv);
+    assert_true(kura_kv_set(kv, "k", "v", 1, 0, &err));
+
+    assert_int_equal(kill(server, SIGSTOP), 0);
+    blocked_call first = {.kv = kv};
+    pthread_t t;
+    pthread_create(&t, NULL, call_get, &first);
+    sleep_ms(400); /* the first call is waiting, past the 200 ms stall limit */
+    long long t0 = kura_test_now_ms();
+    kura_bytes v = {0};
+    bool ok = kura_kv_get(kv, "k", &v, &err);
+    long long waited = kura_test_now_ms() - t0;
+    printf("  during the stall: %s (%lld ms)\n", err.message, waited);
+    assert_false(ok);
+    assert_int_equal(err.code, KURA_UNAVAILABLE);
+    assert_non_null(strstr(err.message, "answered nothing"));
+    /* At once: not the 1,500 ms timeout the first caller waits out. */
+    assert_true(waited < 1000);
+    pthread_join(t, NULL);
+    assert_false(first.ok);
+    assert_int_equal(first.err.code, KURA_TIMEOUT);
+
+    /* The timeout opened the circuit: calls fail at once for a while. */
+    t0 = kura_test_now_ms();
+    assert_false(kura_kv_get(kv, "k", &v, &err));
+    assert_int_equal(err.code, KURA_UNAVAILABLE);
+    assert_true(kura_test_now_ms() - t0 < 1000);
+
+    assert_int_equal(kill(server, SIGCONT), 0);
+    KURA_POLL(kura_kv_ping(kv, &err), 5000);
+    assert_true(kura_kv_get(kv, "k", &v, &err));
+    assert_string_equal(v.data, "v");
+    kura_bytes_free(&v);
+    kura_kv_close(kv);
+
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0?stall=-1", port);
+    assert_null(kura_kv_open(url, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+}
+
 /* The guide's Session saves; redis-cli reads the very same bytes. */
 static void test_redis_cli_sees_the_same_bytes(void **state)
 {
@@ -289,6 +360,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_restart),
         cmocka_unit_test(test_threads_through_outage),
+        cmocka_unit_test(test_stalled_server_holds_up_one_caller),
         cmocka_unit_test(test_redis_cli_sees_the_same_bytes),
     };
     return cmocka_run_group_tests_name("redis restart and redis-cli", tests, setup, teardown);
