@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/sqlite_busy.h"
 #include "base/url.h"
 #include "kv/kv_private.h"
 
@@ -860,9 +861,12 @@ kura_kv *kura_embedded_kv_open_file(const char *path, const char *sync, long bus
     /* Sessions and caches: a commit survives a crash of the app; NORMAL in WAL
      * may lose the last commits on power loss, as Redis without fsync would. */
     char pragmas[160];
-    snprintf(pragmas, sizeof pragmas, "%sPRAGMA synchronous=%s;",
-             memory || inherit_journal ? "" : "PRAGMA journal_mode=WAL;", sync ? sync : "normal");
-    rc = sqlite3_exec(e->db, pragmas, NULL, NULL, NULL);
+    snprintf(pragmas, sizeof pragmas, "PRAGMA synchronous=%s;", sync ? sync : "normal");
+    rc = memory || inherit_journal
+             ? SQLITE_OK
+             : kura__sqlite_exec_busy(e->db, "PRAGMA journal_mode=WAL", busy_ms);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(e->db, pragmas, NULL, NULL, NULL);
     /* Reading the schema's version reads the file's header: a file that is not a
      * database is refused here, at open, though the tables come on first use. */
     if (rc == SQLITE_OK)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/sqlite_busy.h"
 #include "base/url.h"
 #include "sql/sql_private.h"
 
@@ -57,32 +58,12 @@ static bool fail_sqlite(kura_error *err, sqlite3 *db, int rc, const char *what)
                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
-/*
- * PRAGMA journal_mode=<mode>. Switching a new file to WAL needs an exclusive lock,
- * and SQLite does not call the busy handler where waiting could deadlock (two
- * connections each holding a shared lock, each wanting it exclusive): programs
- * opening one new database at the same moment got "database is locked" at once.
- * The statement holds no lock once it has failed, so it is tried again, for up to
- * busy_timeout, as the busy handler would have waited.
- */
+/* PRAGMA journal_mode=<mode>, waiting for the lock a switch to WAL needs (sqlite_busy.h). */
 static int set_journal(sqlite3 *db, const sqlite_config *cfg)
 {
     char sql[48];
     snprintf(sql, sizeof sql, "PRAGMA journal_mode=%s", cfg->journal);
-    struct timespec t0, now, pause = {0, 1000000};
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (;;) {
-        int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
-            return rc;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long waited = (long)(now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-        if (waited >= cfg->busy_ms)
-            return rc;
-        nanosleep(&pause, NULL);
-        if (pause.tv_nsec < 16000000)
-            pause.tv_nsec *= 2;
-    }
+    return kura__sqlite_exec_busy(db, sql, cfg->busy_ms);
 }
 
 static kura_sql_conn *sq_connect(const void *config, kura_error *err)
