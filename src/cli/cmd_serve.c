@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 #include "cli/cli.h"
 
@@ -137,6 +138,22 @@ static kura_http *build(kura_cli *c, kura_app *app, const serve_args *a, kura_er
     return srv;
 }
 
+/* Every connection is a descriptor, and the usual soft limit (1024) is what
+ * max_conns allows by default before the stores' own: the 1,024th client would
+ * make accept() fail. The soft limit is raised as far as the hard limit allows
+ * (up to NOFILE_WANT), as Go's runtime does for every program; the hard limit
+ * stays the administrator's. A program, not the library, may change this. */
+#define NOFILE_WANT 65536
+
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= NOFILE_WANT)
+        return;
+    rl.rlim_cur = rl.rlim_max < NOFILE_WANT ? rl.rlim_max : NOFILE_WANT;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static int run(kura_cli *c, int argc, char **argv)
 {
     serve_args a = {.migrate = true};
@@ -163,6 +180,7 @@ static int run(kura_cli *c, int argc, char **argv)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN); /* a client gone mid-response is the server's error, not a crash */
+    raise_nofile();
     if (!kura_http_listen(srv, &err)) {
         kura_http_stop(srv);
         return kura_cli_fail(c, &err);
