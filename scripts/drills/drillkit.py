@@ -386,6 +386,8 @@ class Result:
 ROUTES = {
     "users_post": ("postgresql", 201),    # POST /users
     "users_get": ("postgresql", 200),     # GET /users/{id}
+    "users_patch": ("postgresql", 200),   # PATCH /users/{id} {"age"} (a user this worker made)
+    "users_delete": ("postgresql", 204),  # DELETE /users/{id} (a user this worker made)
     "rank_post": ("redis", 200),          # POST /rankings/drill {"member","score"}
     "rank_get": ("redis", 200),           # GET /rankings/drill?limit=5
     "session_post": ("redis", 201),       # POST /session
@@ -424,6 +426,11 @@ class Load:
         self.user_id = user_id
         self.records = []
         self.acked_users = []     # (id, name)
+        # PATCH /users/{id} {"age"} per user id, in order: (age, acknowledged). A write
+        # that got no 200 may or may not have happened; one that got 200 did.
+        self.patches = {}
+        self.deleted = set()      # user ids whose DELETE got 204
+        self.maybe_deleted = set()  # user ids whose DELETE got anything else
         self.acked_ranks = []     # (member, score)
         self.acked_sessions = []  # (cookie, data)
         self.rng = random.Random(seed)
@@ -451,16 +458,29 @@ class Load:
         weights = [self.mix[k] for k in classes]
         seq = 0
         cookie = None
+        mine = []  # ids of users this worker made and has not tried to delete
         while not self._stop.is_set():
             seq += 1
             cls = rng.choices(classes, weights)[0]
             key = f"{self.tag}-{w}-{seq}"
             if cls == "session_get" and not cookie:
                 cls = "session_post"
+            if cls in ("users_patch", "users_delete") and not mine:
+                cls = "users_post"
             if cls == "users_post":
                 r = c.request("POST", "/users", user_body(key))
                 if r.status == 201:
                     self.acked_users.append((r.json()["id"], key))
+                    mine.append(r.json()["id"])
+            elif cls == "users_patch":
+                uid = rng.choice(mine)
+                age = 18 + seq % 60
+                r = c.request("PATCH", f"/users/{uid}", {"age": age})
+                self.patches.setdefault(uid, []).append((age, r.status == 200))
+            elif cls == "users_delete":
+                uid = mine.pop(rng.randrange(len(mine)))
+                r = c.request("DELETE", f"/users/{uid}")
+                (self.deleted if r.status == 204 else self.maybe_deleted).add(uid)
             elif cls == "users_get":
                 r = c.request("GET", f"/users/{self.user_id}")
             elif cls == "rank_post":

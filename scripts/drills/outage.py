@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import drillkit as dk  # noqa: E402
 
 DB = "drills_outage"
-MIX = {"users_post": 3, "users_get": 3, "rank_post": 3, "rank_get": 2, "session_post": 1,
+MIX = {"users_post": 3, "users_get": 3, "users_patch": 2, "users_delete": 1, "rank_post": 3, "rank_get": 2, "session_post": 1,
        "session_get": 2, "docs_get": 2, "metrics": 1, "health": 1}
 WORKERS = 4
 THREADS = 2  # the service's worker threads (serve --threads)
@@ -125,8 +125,24 @@ def verify_acked(svc, load, store):
     """Lost acknowledged writes of the store's kind: a list of descriptions."""
     lost = []
     if store == "postgresql":
-        rows = {int(i): n for i, n in dk.psql(DB, "SELECT id, name FROM sa_user")}
-        lost += [f"user {i} {n}" for i, n in load.acked_users if rows.get(i) != n]
+        rows = {int(i): (n, int(a)) for i, n, a in dk.psql(DB, "SELECT id, name, age FROM sa_user")}
+        for i, n in load.acked_users:
+            if i in load.deleted:
+                if i in rows:
+                    lost.append(f"user {i} {n}: deleted (204) but still there")
+                continue
+            if i in load.maybe_deleted and i not in rows:
+                continue  # a DELETE that got no 204 may have happened
+            if rows.get(i, (None,))[0] != n:
+                lost.append(f"user {i} {n}")
+                continue
+            tries = load.patches.get(i, [])
+            last = max((k for k, (_, ok) in enumerate(tries) if ok), default=None)
+            if last is not None:
+                # The last acknowledged age, or one tried after it without an answer.
+                allowed = {age for age, _ in tries[last:]}
+                if rows[i][1] not in allowed:
+                    lost.append(f"user {i}: age {rows[i][1]}, acknowledged {tries[last][0]}")
     else:
         keys = [k for k in dk.redis_cli("--scan", "--pattern", "*drill*").split() if k]
         members = {}
@@ -213,7 +229,8 @@ def one_outage(svc, user_id, store, down_s, recover_s, warm_s, rng):
     res.check(lag <= max(2.0, recover_s / 2),
               f"last failure {dk.fmt_s(lag)} after the store was back")
     lost = verify_acked(svc, load, store)
-    n_acked = (len(load.acked_users) if store == "postgresql"
+    n_acked = (len(load.acked_users) + len(load.deleted)
+               + sum(ok for t in load.patches.values() for _, ok in t) if store == "postgresql"
                else len(load.acked_ranks) + len(load.acked_sessions))
     res.check(not lost, f"all {n_acked} acknowledged writes on {store} are there"
               + ("" if not lost else f"; LOST {len(lost)}: {lost[:3]}"))
