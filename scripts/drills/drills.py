@@ -1,10 +1,13 @@
 #!/usr/bin/python3
-"""Runs the drills (crash.py, outage.py, stall.py) and prints a summary table.
+"""Runs the drills (crash.py, outage.py, stall.py; soak.py when asked for) and prints a
+summary table.
 Started by scripts/drills/run, which starts the throwaway PostgreSQL and Redis first;
 see docs/RELIABILITY.md for what each drill proves and the figures of a full run.
 
-    drills.py --bin BIN --work DIR [--quick] [--only crash|outage|stall] [--kills N]
-              [--down S] [--stall S] [--seed N] [--json FILE]
+    drills.py --bin BIN --work DIR [--quick] [--only crash|outage|stall|soak] [--kills N]
+              [--down S] [--stall S] [--requests N] [--seed N] [--json FILE]
+
+The soak (a million requests, a few minutes) runs only when named: --only soak.
 """
 import argparse
 import json
@@ -20,12 +23,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crash  # noqa: E402
 import drillkit as dk  # noqa: E402
 import outage  # noqa: E402
+import soak  # noqa: E402
 import stall  # noqa: E402
 
 # (kills per database, seed run target s, serve kill window s, outage down s,
-#  recovery s, warm-up s, Redis stall s)
-FULL = dict(kills=30, seed_s=1.0, window_s=1.5, down=10.0, recover=5.0, warm=2.0, stall=5.0)
-QUICK = dict(kills=3, seed_s=0.4, window_s=0.6, down=1.0, recover=1.5, warm=0.5, stall=2.5)
+#  recovery s, warm-up s, Redis stall s, soak requests)
+FULL = dict(kills=30, seed_s=1.0, window_s=1.5, down=10.0, recover=5.0, warm=2.0, stall=5.0,
+            requests=1_000_000)
+QUICK = dict(kills=3, seed_s=0.4, window_s=0.6, down=1.0, recover=1.5, warm=0.5, stall=2.5,
+             requests=50_000)
 
 
 def table(results):
@@ -48,15 +54,16 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["crash", "outage", "stall"], action="append")
+    ap.add_argument("--only", choices=["crash", "outage", "stall", "soak"], action="append")
     ap.add_argument("--kills", type=int)
     ap.add_argument("--down", type=float)
     ap.add_argument("--stall", type=float)
+    ap.add_argument("--requests", type=int, help="soak: requests in all")
     ap.add_argument("--seed", type=int, help="random seed (default: from the clock, printed)")
     ap.add_argument("--json", help="also write the results to this file")
     a = ap.parse_args()
     p = dict(QUICK if a.quick else FULL)
-    for k in ("kills", "down", "stall"):
+    for k in ("kills", "down", "stall", "requests"):
         if getattr(a, k) is not None:
             p[k] = getattr(a, k)
     seed = a.seed if a.seed is not None else int(time.time())
@@ -78,6 +85,8 @@ def main():
                                             rng)
         if "stall" in only:
             results.append(stall.stall_drill(a.bin, a.work, p["stall"], rng))
+        if "soak" in only:
+            results.append(soak.soak_drill(a.bin, a.work, p["requests"], 32))
     except dk.DrillError as e:
         print(f"drills: could not run: {e}", flush=True)
         return 1
