@@ -10,6 +10,13 @@
  * (the accept, or the end of the previous answer on a kept-alive connection)
  * to the moment it is all in (head and body), whatever trickles in between.
  *
+ * Per-address limits keep a few addresses from taking every slot, but not many
+ * addresses (max_conns / max_conns_per_ip of them, 16 by default). So while the
+ * table is three quarters full, a request gets PRESSURE_DEADLINE_MS instead:
+ * a client that means it sends its request within milliseconds of connecting,
+ * and one kept alive between requests can connect again. (nginx likewise drains
+ * its idle kept-alive connections when it runs out of them.)
+ *
  * The watchdog ends a connection with shutdown(2) on its socket, under the
  * table's lock; libmicrohttpd then reads the end of the stream and closes it
  * as any other. libmicrohttpd tells a connection's close (which removes its
@@ -23,7 +30,8 @@
 
 #include "http/internal.h"
 
-#define WATCHDOG_TICK_MS 200
+#define WATCHDOG_TICK_MS     200
+#define PRESSURE_DEADLINE_MS 2000
 
 bool http_conns_init(kura_http *srv, kura_error *err)
 {
@@ -44,10 +52,20 @@ bool http_conns_init(kura_http *srv, kura_error *err)
     return true;
 }
 
-/* Ends, under the lock, every connection whose request is overdue; how many. */
-static unsigned expire(kura_http *srv, uint64_t now_us)
+/* Ends, under the lock, every connection whose request is overdue; how many.
+ * *pressed is set when the table was full enough for the short deadline. */
+static unsigned expire(kura_http *srv, uint64_t now_us, bool *pressed)
 {
-    uint64_t limit_us = (uint64_t)srv->opts.request_timeout_s * 1000000u;
+    unsigned open = 0;
+    for (http_conn *c = srv->conns; c; c = c->next)
+        open++;
+    uint64_t limit_us =
+        srv->opts.request_timeout_s ? (uint64_t)srv->opts.request_timeout_s * 1000000u : UINT64_MAX;
+    *pressed = srv->opts.max_conns >= 8 && open >= srv->opts.max_conns / 4 * 3;
+    if (*pressed && limit_us > PRESSURE_DEADLINE_MS * 1000u)
+        limit_us = PRESSURE_DEADLINE_MS * 1000u;
+    if (limit_us == UINT64_MAX)
+        return 0;
     unsigned n = 0;
     for (http_conn *c = srv->conns; c; c = c->next) {
         if (c->expired || atomic_load(&c->arrived))
@@ -64,8 +82,17 @@ static unsigned expire(kura_http *srv, uint64_t now_us)
 
 /* Logs what was closed or refused since the last report: a line a second at
  * most, so that an attack does not become a flood of log lines. */
-static void report(kura_http *srv, uint64_t *closed_reported, uint64_t *refused_reported)
+static void report(kura_http *srv, uint64_t *closed_reported, uint64_t *refused_reported,
+                   uint64_t *pressed_reported)
 {
+    uint64_t pressed = atomic_load_explicit(&srv->metrics.pressure_closed, memory_order_relaxed);
+    if (pressed != *pressed_reported)
+        http_log(srv, KURA_LOG_WARN,
+                 "closed %llu connections whose request was not in after %u ms while over 3/4 "
+                 "of max_conns (%u) were open",
+                 (unsigned long long)(pressed - *pressed_reported), PRESSURE_DEADLINE_MS,
+                 srv->opts.max_conns);
+    *pressed_reported = pressed;
     uint64_t closed = atomic_load_explicit(&srv->metrics.deadline_closed, memory_order_relaxed);
     if (closed != *closed_reported)
         http_log(srv, KURA_LOG_WARN,
@@ -84,7 +111,7 @@ static void report(kura_http *srv, uint64_t *closed_reported, uint64_t *refused_
 static void *watchdog(void *arg)
 {
     kura_http *srv = arg;
-    uint64_t closed_reported = 0, refused_reported = 0, reported_at = 0;
+    uint64_t closed_reported = 0, refused_reported = 0, pressed_reported = 0, reported_at = 0;
     pthread_mutex_lock(&srv->conns_lock);
     while (!srv->watchdog_stop) {
         struct timespec until;
@@ -98,18 +125,21 @@ static void *watchdog(void *arg)
         if (srv->watchdog_stop)
             break;
         uint64_t now = http_now_us();
-        unsigned closed = srv->opts.request_timeout_s ? expire(srv, now) : 0;
+        bool pressed;
+        unsigned closed = expire(srv, now, &pressed);
         pthread_mutex_unlock(&srv->conns_lock);
         if (closed)
-            atomic_fetch_add_explicit(&srv->metrics.deadline_closed, closed, memory_order_relaxed);
+            atomic_fetch_add_explicit(pressed ? &srv->metrics.pressure_closed
+                                              : &srv->metrics.deadline_closed,
+                                      closed, memory_order_relaxed);
         if (now - reported_at >= 1000000u) {
-            report(srv, &closed_reported, &refused_reported);
+            report(srv, &closed_reported, &refused_reported, &pressed_reported);
             reported_at = now;
         }
         pthread_mutex_lock(&srv->conns_lock);
     }
     pthread_mutex_unlock(&srv->conns_lock);
-    report(srv, &closed_reported, &refused_reported);
+    report(srv, &closed_reported, &refused_reported, &pressed_reported);
     return NULL;
 }
 

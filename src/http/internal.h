@@ -100,6 +100,7 @@ typedef struct http_metrics {
     _Atomic uint64_t store_errors[HTTP_NSTORES][HTTP_NOPS];
     _Atomic int64_t in_flight;
     _Atomic uint64_t deadline_closed; /* connections closed by request_timeout_s */
+    _Atomic uint64_t pressure_closed; /* ... by the short deadline of a full table (conns.c) */
     _Atomic uint64_t refused;         /* connections refused over a connection limit */
 } http_metrics;
 

@@ -151,9 +151,15 @@ char *http_metrics_text(const kura_http *srv, size_t *len)
                   "# HELP kura_http_connections_refused_total Connections closed on accept, over "
                   "max_conns_per_ip or max_conns.\n"
                   "# TYPE kura_http_connections_refused_total counter\n"
-                  "kura_http_connections_refused_total %llu\n",
+                  "kura_http_connections_refused_total %llu\n"
+                  "# HELP kura_http_pressure_closed_total Connections closed because their "
+                  "request had not all arrived within 2 s while over 3/4 of max_conns were "
+                  "open.\n"
+                  "# TYPE kura_http_pressure_closed_total counter\n"
+                  "kura_http_pressure_closed_total %llu\n",
                   (unsigned long long)load(&m->deadline_closed),
-                  (unsigned long long)load(&m->refused));
+                  (unsigned long long)load(&m->refused),
+                  (unsigned long long)load(&m->pressure_closed));
     kura_buf_addf(&b,
                   "# HELP kura_http_requests_in_flight Requests being served.\n"
                   "# TYPE kura_http_requests_in_flight gauge\n"

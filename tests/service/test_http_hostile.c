@@ -876,6 +876,74 @@ static void slow_clients(void **state)
     stop(&s);
 }
 
+/*
+ * Many addresses: 24 addresses of 4 slow connections each fill 96 of max_conns
+ * 128 without reaching any per-address limit. Past three quarters of the table
+ * a request has 2 s to arrive, not request_timeout (30 s here): slow ones are
+ * closed after about 2 s until the table is below three quarters again (those
+ * left keep the normal deadline), and /health keeps answering.
+ */
+static void many_addresses(void **state)
+{
+    (void)state;
+    enum { ADDRS = 24, EACH = 4, N = ADDRS * EACH };
+    server s;
+    kura_http_opts o = test_opts();
+    o.max_conns = 128;
+    o.request_timeout_s = 30;
+    start(&s, &o);
+    honest h = {.port = s.port};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, honest_client, &h), 0);
+    int fds[N];
+    uint64_t t0 = now_ms();
+    for (int i = 0; i < N; i++) {
+        char from[16];
+        snprintf(from, sizeof from, "127.0.1.%d", 1 + i % ADDRS);
+        fds[i] = dial(from, s.port);
+        assert_true(fds[i] >= 0);
+        const char *head = "GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: ";
+        send(fds[i], head, strlen(head), MSG_NOSIGNAL);
+    }
+    int open = N;
+    uint64_t first_close = 0;
+    while (open >= N && now_ms() - t0 < 10000) {
+        struct pollfd p[N];
+        for (int i = 0; i < N; i++) {
+            p[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+            if (fds[i] >= 0)
+                send(fds[i], "a", 1, MSG_NOSIGNAL); /* a byte every 100 ms: never idle */
+        }
+        poll(p, N, 100);
+        for (int i = 0; i < N; i++) {
+            char buf[256];
+            if (fds[i] < 0 || !(p[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            ssize_t n = recv(fds[i], buf, sizeof buf, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN)) {
+                close(fds[i]);
+                fds[i] = -1;
+                open--;
+                if (!first_close)
+                    first_close = now_ms() - t0;
+            }
+        }
+    }
+    atomic_store(&h.stop, true);
+    pthread_join(th, NULL);
+    for (int i = 0; i < N; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    print_message("%d slow connections from %d addresses: the first closed after %llu ms, "
+                  "%d still open then; /health: %d requests, %d failed, worst %llu ms\n",
+                  N, ADDRS, (unsigned long long)first_close, open, h.requests, h.failures,
+                  (unsigned long long)h.worst_ms);
+    assert_true(open < N);
+    assert_true(first_close >= 1500 && first_close < 5000); /* 2 s and a tick, not 30 s */
+    assert_int_equal(h.failures, 0);
+    stop(&s);
+}
+
 /* The limits are app settings too (config file, environment, serve's flags). */
 static void limits_from_config(void **state)
 {
@@ -910,6 +978,7 @@ int main(void)
         cmocka_unit_test(log_lines_are_json),
         cmocka_unit_test(header_limits),
         cmocka_unit_test(slow_clients),
+        cmocka_unit_test(many_addresses),
         cmocka_unit_test(limits_from_config),
     };
     return cmocka_run_group_tests_name("http hostile clients", tests, NULL, NULL);
