@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include <kura/document.h>
+#include <kura/json.h>
 
 #include "http/admin.h"
 
@@ -27,7 +30,28 @@ typedef struct row_ctx {
     char key[KURA_KEY_BYTES];
     void *obj;        /* model->size bytes, owned */
     char misfit[300]; /* why the stored document does not fit the model, or "" */
+    /* The row as loaded, as a hash of its JSON: the edit form carries it back, so
+     * that a save over someone else's change since the form was opened is seen
+     * (VERSION_FIELD). form_version: what the form being drawn carries. */
+    char version[2 * 16 + 1];
+    const char *form_version;
 } row_ctx;
+
+#define VERSION_FIELD "kura_version"
+
+/* Hex of a 16-byte BLAKE2b of the row's JSON (declared fields, key, stamps). */
+static void row_version(row_ctx *c)
+{
+    char *json = kura_to_json_string(c->m, c->obj);
+    unsigned char h[16];
+    if (!json) { /* out of memory: a version no form carries, so a save is refused */
+        snprintf(c->version, sizeof c->version, "%s", "-");
+        return;
+    }
+    crypto_generichash(h, sizeof h, (const unsigned char *)json, strlen(json), NULL, 0);
+    free(json);
+    sodium_bin2hex(c->version, sizeof c->version, h, sizeof h);
+}
 
 static void row_free(row_ctx *c)
 {
@@ -73,6 +97,10 @@ static bool row_open(row_ctx *c, http_req *r, const admin_session *s, bool load,
         snprintf(c->misfit, sizeof c->misfit, "%s", err.message);
         memset(c->obj, 0, c->m->size);
         return true;
+    }
+    if (ok) {
+        row_version(c);
+        c->form_version = c->version;
     }
     if (!ok) {
         if (err.code == KURA_NOT_FOUND)
@@ -275,6 +303,11 @@ static enum MHD_Result form_page(row_ctx *c, bool create, const admin_form *type
         admin_row_path(b, p.a, c->m, c->key, "/edit");
     kura_buf_add(b, "\">");
     html_csrf_input(&p);
+    if (!create && c->form_version) {
+        kura_buf_add(b, "<input type=\"hidden\" name=\"" VERSION_FIELD "\" value=\"");
+        html_text(b, c->form_version);
+        kura_buf_add(b, "\">");
+    }
     if (create && c->m->key != KURA_KEY_INT64) {
         const char *name = kura_key_name(c->m);
         const char *typed_key = typed ? admin_form_get(typed, name) : NULL;
@@ -429,7 +462,19 @@ enum MHD_Result admin_edit_post(http_req *r, const admin_session *s, const admin
         row_free(&c);
         return admin_message(r, s, 500, "Out of memory", "The form could not be read.");
     }
-    if (!read_form(&c, form, stored, false, e)) {
+    /* The version the form was drawn from; a form without one (an older page, a
+     * script) saves as before. Checked here, not in the store's update: a change
+     * in the milliseconds between this read and the write is still overwritten. */
+    const char *sent = admin_form_get(form, VERSION_FIELD);
+    if (sent && strcmp(sent, c.version) != 0) {
+        /* Drawn again with the stored version: a second Save is a choice. */
+        ret = form_page(&c, false, form, NULL,
+                        "Someone changed this row after you opened this form. Your values are "
+                        "below and nothing was saved; the row's page shows what is stored now. "
+                        "Save again to replace it with yours.",
+                        409);
+    } else if (!read_form(&c, form, stored, false, e)) {
+        c.form_version = sent ? sent : c.version; /* still the one the user started from */
         ret = form_page(&c, false, form, e, NULL, 422);
     } else if (!kura_update(c.store, c.m, c.obj, &err)) {
         http_metrics_store(&r->srv->metrics, c.kind, HTTP_OP_UPDATE, &err);

@@ -578,6 +578,72 @@ static void test_form_rules(void **state)
     stop(s);
 }
 
+/* The value of the hidden input `name` on a page, into out. */
+static void hidden_of(const response *r, const char *name, char *out, size_t size)
+{
+    char at[64];
+    snprintf(at, sizeof at, "name=\"%s\" value=\"", name);
+    const char *v = strstr(r->body, at);
+    assert_non_null(v);
+    v += strlen(at);
+    snprintf(out, size, "%.*s", (int)strcspn(v, "\""), v);
+}
+
+/* Two people edit one row: the second Save, from a form opened before the
+ * first one's change, is refused with both values kept; saving again then
+ * overwrites by choice. */
+static void test_edit_conflict(void **state)
+{
+    (void)state;
+    server *s = start(PASSWORD, false);
+    t_user u;
+    kura_init(&t_user_model, &u);
+    kura_copy_string(u.name, sizeof u.name, "Ann");
+    kura_copy_string(u.email, sizeof u.email, "ann@example.com");
+    kura_error err = {0};
+    assert_true(kura_insert(kura_app_db(s->app), &t_user_model, &u, &err));
+    kura_clear(&t_user_model, &u);
+    char cookie[160], token[64], mine[64], theirs[64], body[512];
+    log_in(s, cookie, sizeof cookie);
+    response *r = call(s, "GET", "/admin/models/t_user/rows/1/edit", cookie, NULL, NULL);
+    csrf_of(r, token, sizeof token);
+    hidden_of(r, "kura_version", mine, sizeof mine);
+    free(r);
+    r = call(s, "GET", "/admin/models/t_user/rows/1/edit", cookie, NULL, NULL);
+    hidden_of(r, "kura_version", theirs, sizeof theirs);
+    free(r);
+    assert_string_equal(mine, theirs); /* the same row, the same version */
+
+    snprintf(body, sizeof body, "csrf=%s&kura_version=%s&name=Bea&email=ann%%40example.com", token,
+             theirs);
+    r = call(s, "POST", "/admin/models/t_user/rows/1/edit", cookie, FORM, body);
+    assert_int_equal(r->status, 303);
+    free(r);
+    snprintf(body, sizeof body, "csrf=%s&kura_version=%s&name=Cid&email=ann%%40example.com", token,
+             mine);
+    r = call(s, "POST", "/admin/models/t_user/rows/1/edit", cookie, FORM, body);
+    assert_int_equal(r->status, 409);
+    assert_non_null(strstr(r->body, "Someone changed this row"));
+    assert_non_null(strstr(r->body, "name=\"name\" value=\"Cid\"")); /* what was typed */
+    char now[64];
+    hidden_of(r, "kura_version", now, sizeof now);
+    assert_string_not_equal(now, mine);
+    free(r);
+    assert_true(kura_get(kura_app_db(s->app), &t_user_model, 1, &u, &err));
+    assert_string_equal(u.name, "Bea"); /* nothing was saved over it */
+    kura_clear(&t_user_model, &u);
+
+    snprintf(body, sizeof body, "csrf=%s&kura_version=%s&name=Cid&email=ann%%40example.com", token,
+             now);
+    r = call(s, "POST", "/admin/models/t_user/rows/1/edit", cookie, FORM, body);
+    assert_int_equal(r->status, 303);
+    free(r);
+    assert_true(kura_get(kura_app_db(s->app), &t_user_model, 1, &u, &err));
+    assert_string_equal(u.name, "Cid");
+    kura_clear(&t_user_model, &u);
+    stop(s);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -592,6 +658,7 @@ int main(void)
         cmocka_unit_test(test_values_escaped),
         cmocka_unit_test(test_pages_and_headers),
         cmocka_unit_test(test_form_rules),
+        cmocka_unit_test(test_edit_conflict),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
