@@ -935,6 +935,8 @@ static size_t next_replica(const char **p)
            !(s[n] == ',' && (strncmp(s + n + 1, "postgres://", 11) == 0 ||
                              strncmp(s + n + 1, "postgresql://", 13) == 0)))
         n++;
+    while (n > 0 && s[n - 1] == ',') /* "url1, url2": the comma is no part of url1 */
+        n--;
     return n;
 }
 

@@ -90,15 +90,17 @@ static void raw_once(const char *url, const char *sql)
     PQfinish(c);
 }
 
-/* An app on the pair: the primary, the standby as its replica, checks every 50 ms. */
-static kura_app *open_app(const char *max_lag_ms, const char *max_lag_bytes)
+/* An app on the pair: the primary, `replicas` (NULL: the standby), checks every 50 ms. */
+static kura_app *open_app_with(const char *replicas, const char *max_lag_ms,
+                               const char *max_lag_bytes)
 {
     kura_config *cfg = kura_config_new();
     kura_error err = {0};
     char kv[64];
     snprintf(kv, sizeof kv, "embedded:///%s", kv_path); /* four slashes: an absolute path */
     assert_true(kura_config_set(cfg, "database_url", primary_url, &err));
-    assert_true(kura_config_set(cfg, "database_replica_urls", standby_url, &err));
+    assert_true(
+        kura_config_set(cfg, "database_replica_urls", replicas ? replicas : standby_url, &err));
     assert_true(kura_config_set(cfg, "database_replica_check_ms", "50", &err));
     assert_true(kura_config_set(cfg, "database_replica_max_lag_ms", max_lag_ms, &err));
     assert_true(kura_config_set(cfg, "database_replica_max_lag_bytes", max_lag_bytes, &err));
@@ -108,6 +110,11 @@ static kura_app *open_app(const char *max_lag_ms, const char *max_lag_bytes)
     if (!app)
         fail_msg("open: %s", err.message);
     return app;
+}
+
+static kura_app *open_app(const char *max_lag_ms, const char *max_lag_bytes)
+{
+    return open_app_with(NULL, max_lag_ms, max_lag_bytes);
 }
 
 /* 1 when the read went to the standby, 0 the primary, -1 it failed. */
@@ -205,6 +212,31 @@ static void test_reads_go_to_the_replica(void **state)
     assert_string_equal(it.name, "raw");
     assert_true(replica_node(db).reads > before.reads);
     assert_int_equal(replica_node(db).failures, 0);
+    kura_app_close(app);
+}
+
+/* The list's separators: white space and commas, and a comma between two URLs. */
+static void test_a_list_of_replicas(void **state)
+{
+    (void)state;
+    char list[2048];
+    snprintf(list, sizeof list, " %s,\n%s , %s,%s ", standby_url, standby_url, standby_url,
+             standby_url);
+    kura_app *app = open_app_with(list, "1000", "0");
+    kura_store *db = kura_app_db(app);
+    kura_store_node nodes[8];
+    assert_int_equal(kura_store_nodes(db, nodes, 8), 5);
+    for (int i = 1; i < 5; i++) {
+        if (!nodes[i].in_use)
+            fail_msg("replica %d: %s", i, nodes[i].why);
+        assert_null(strstr(nodes[i].name, ","));
+    }
+    /* Round-robin: four reads, one on each. */
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(read_on_standby(db), 1);
+    assert_int_equal(kura_store_nodes(db, nodes, 8), 5);
+    for (int i = 1; i < 5; i++)
+        assert_int_equal(nodes[i].reads, 1);
     kura_app_close(app);
 }
 
@@ -456,6 +488,7 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reads_go_to_the_replica),
+        cmocka_unit_test(test_a_list_of_replicas),
         cmocka_unit_test(test_a_thread_reads_its_own_writes),
         cmocka_unit_test(test_transactions_and_migrations_stay_on_the_primary),
         cmocka_unit_test(test_a_stopped_replica_is_skipped),
