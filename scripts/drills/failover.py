@@ -11,6 +11,9 @@ Checked, on one service process that is never restarted:
   - every request is answered: 2xx, or 503 application/problem+json while no primary
     is reachable (never a 500, never a hang: every request is bounded by
     drillkit.REQUEST_TIMEOUT_S, and a timed-out or cut request is a failure);
+  - the standby is also the service's read replica: /health and /metrics show both
+    nodes; reads between the loss and the promotion are counted (the replica answers
+    those of threads that have not written since a check saw it catch up);
   - writes resume on the promoted standby without restarting the service (libpq's
     multi-host URL finds the new primary);
   - every write acknowledged (201) is on the new primary afterwards (psql): with a
@@ -113,6 +116,9 @@ def failover_drill(binary, work, warm, detect, recover, rng):
             "KURA_DATABASE_URL": url,
             "KURA_DOCUMENT_URL": "sqlite:///" + os.path.join(work, "failover-docs.db"),
             "KURA_REDIS_URL": "embedded:///" + os.path.join(work, "failover-kv.db"),
+            # The standby is also a read replica: reads need no primary.
+            "KURA_DATABASE_REPLICA_URLS": pair["KURA_TEST_PG_STANDBY_URL"],
+            "KURA_DATABASE_REPLICA_CHECK_MS": "100",
         })
         svc = dk.Service(binary, env, os.path.join(work, "failover.log"), threads=THREADS).start()
         c = svc.client()
@@ -120,6 +126,14 @@ def failover_drill(binary, work, warm, detect, recover, rng):
         if r.status != 201:
             raise dk.DrillError(f"POST /users answered {r.status} {r.body[:200]!r}")
         user_id = r.json()["id"]
+        time.sleep(0.3)  # a check sees the standby replay that write
+        h = c.request("GET", "/health").json() or {}
+        nodes = {n["name"]: n for n in h.get("stores", {}).get("sql", {}).get("nodes", [])}
+        res.check(nodes.get("replica1", {}).get("status") == "ok"
+                  and nodes.get("primary", {}).get("status") == "ok",
+                  f"/health shows the primary and the replica in use: {list(nodes.values())}")
+        m = c.request("GET", "/metrics").body.decode()
+        res.check('kura_sql_node_up{node="replica1"' in m, "/metrics has kura_sql_node_up")
         c.close()
         res.check(psql_url(pair["KURA_TEST_PG_PRIMARY_URL"],
                            "SHOW synchronous_standby_names") == "*",
@@ -155,6 +169,9 @@ def failover_drill(binary, work, warm, detect, recover, rng):
         slowest = max((x.seconds for x in recs), default=0)
         res.check(slowest < dk.REQUEST_TIMEOUT_S, f"no hang: slowest request {dk.fmt_s(slowest)}")
 
+        reads = [x for x in recs if x.cls == "users_get" and t_kill < x.t0 < t_promoted]
+        reads_ok = sum(x.status == 200 for x in reads)
+
         writes = [x for x in recs if x.cls == "users_post"]
         failed = [x for x in writes if x.status != 201]
         after = [x for x in writes if x.t0 > t_promoted and x.status == 201]
@@ -179,12 +196,14 @@ def failover_drill(binary, work, warm, detect, recover, rng):
                       f"{dk.fmt_s(first_ok - t_kill) if first_ok else 'never'} after the kill, "
                       f"promotion at {dk.fmt_s(t_promoted - t_kill)}); {len(failed)} writes "
                       f"failed, {'all 503 problem+json' if not bad and not not_problem else 'NOT all 503'}"
-                      f" ({len(unknown)} outcome unknown); "
+                      f" ({len(unknown)} outcome unknown); reads between the kill and the "
+                      f"promotion: {reads_ok} of {len(reads)} answered 200; "
                       f"statuses: {statuses}")
         res.data = {"acked": len(acked), "lost": len(lost), "window_s": window,
                     "promoted_s": t_promoted - t_kill,
                     "first_ok_s": (first_ok - t_kill) if first_ok else None,
                     "failed_writes": len(failed), "outcome_unknown": len(unknown),
+                    "reads_during": len(reads), "reads_during_ok": reads_ok,
                     "statuses": {f"{c} {s}": k for (c, s), k in by_status.items()}}
         print("failover: " + res.figure, flush=True)
     finally:

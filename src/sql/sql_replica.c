@@ -135,9 +135,10 @@ static void check(sql_store *s, bool force)
             /* Read after the primary's: a replica may have passed that position. */
             in->lag_bytes = pok ? (ppos > v[0] ? ppos - v[0] : 0) : -1;
             in->lag_ms = v[1];
-            if (in->lag_bytes < 0)
-                set_why(nd, "the primary's position is unknown", "");
-            else if (r->opts.max_lag_bytes > 0 && in->lag_bytes > r->opts.max_lag_bytes)
+            /* With the primary unreachable its position is unknown: only the time bound
+             * holds, and the replica, as current as anything reachable, keeps serving
+             * reads (a write's own reads wait for the primary, as they must). */
+            if (r->opts.max_lag_bytes > 0 && in->lag_bytes > r->opts.max_lag_bytes)
                 snprintf(in->why, sizeof in->why, "lagging: %lld bytes behind (bound %lld)",
                          (long long)in->lag_bytes, (long long)r->opts.max_lag_bytes);
             else if (r->opts.max_lag_ms > 0 && in->lag_ms > r->opts.max_lag_ms)
