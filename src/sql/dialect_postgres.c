@@ -96,13 +96,9 @@ const kura_sql_dialect kura__pg_dialect = {
      * page header no replica ever replays. */
     .wal_position_sql = "SELECT (pg_current_wal_lsn() - '0/0')::int8",
     /* A promoted replica (no longer in recovery) is as current as itself. */
-    .replica_state_sql =
-        "SELECT (coalesce(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() "
-        "ELSE pg_current_wal_lsn() END, '0/0') - '0/0')::int8, "
-        "CASE WHEN NOT pg_is_in_recovery() "
-        "OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0 "
-        "ELSE coalesce((extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)"
-        "::int8, 0) END",
+    .replica_state_sql = "SELECT (coalesce(CASE WHEN pg_is_in_recovery() THEN "
+                         "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0') "
+                         "- '0/0')::int8",
     .json =
         {
             .driver = "docs-postgresql",

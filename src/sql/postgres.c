@@ -42,6 +42,7 @@ struct kura_sql_conn {
     unsigned gen;        /* bumped on reconnect: named statements must be prepared again */
     unsigned next_id;    /* the next statement name, "k<next_id>" */
     bool in_tx;          /* the last finished command left a transaction open */
+    bool closing;        /* the server said FATAL while the connection sat idle */
     kura_sql_stmt *busy; /* a statement streaming rows: the command in flight */
     unsigned *garbage;   /* ids of finalised statements still prepared on the server */
     size_t ngarbage, garbage_cap;
@@ -243,6 +244,21 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
+/*
+ * libpq hands an error the server sends while a connection is idle (FATAL:
+ * terminating connection due to administrator command, before a shutdown) to
+ * the notice receiver. Noted here, so that the connection is reopened before a
+ * statement is sent on it: sent, a write would fail as outcome unknown when
+ * nothing can have run.
+ */
+static void note_fatal(void *arg, const PGresult *res)
+{
+    kura_sql_conn *c = arg;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        c->closing = true;
+}
+
 static long ms_since(const struct timespec *t0)
 {
     struct timespec now;
@@ -330,6 +346,7 @@ static kura_sql_conn *pg_connect(const void *config, kura_error *err)
         return NULL;
     }
     c->next_id = 1;
+    PQsetNoticeReceiver(c->pg, note_fatal, c);
     return c;
 }
 
@@ -406,7 +423,7 @@ static bool conn_ready(kura_sql_conn *c, kura_error *err)
                 PQfreemem(n);
         }
     }
-    if (PQstatus(c->pg) != CONNECTION_OK) {
+    if (PQstatus(c->pg) != CONNECTION_OK || (c->closing && !c->in_tx)) {
         if (c->in_tx)
             return kura_fail(err, KURA_UNAVAILABLE, NULL,
                              "postgresql: connection lost inside a transaction (the server "
@@ -416,6 +433,8 @@ static bool conn_ready(kura_sql_conn *c, kura_error *err)
             return false;
         PQfinish(c->pg);
         c->pg = pg;
+        c->closing = false;
+        PQsetNoticeReceiver(c->pg, note_fatal, c);
         c->gen++;
         c->ngarbage = 0; /* the old session's statements went with it */
     }

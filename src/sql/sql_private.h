@@ -95,8 +95,7 @@ typedef struct kura_sql_dialect {
     /* One row, one integer: the primary's WAL position in bytes now, read
      * after a write (read-your-writes) and at each check (a replica's lag). */
     const char *wal_position_sql;
-    /* One row on a replica: its replayed position in bytes, and how many ms
-     * its replay is behind (0 when it has replayed all it received). */
+    /* One row, one integer on a replica: the WAL position it has replayed. */
     const char *replica_state_sql;
 
     /* ---- JSON documents */

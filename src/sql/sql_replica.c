@@ -40,8 +40,18 @@ typedef struct sql_node {
     int64_t pos; /* WAL position (bytes) at its last check */
 } sql_node;
 
+/* When the primary was first seen at a WAL position: a replica that has not
+ * replayed `pos` is at least `now - t` behind. */
+typedef struct sql_mark {
+    int64_t t_ms, pos;
+} sql_mark;
+
+#define MARKS 64 /* positions kept: enough for any lag bound up to MARKS checks */
+
 typedef struct sql_replicas {
     pthread_mutex_t lock;
+    sql_mark marks[MARKS]; /* a ring, oldest at marks[(head + MARKS - nmarks) % MARKS] */
+    size_t head, nmarks;
     kura_sql_replica_opts opts;
     sql_node primary;
     sql_node *nodes;
@@ -94,6 +104,34 @@ static void set_why(sql_node *nd, const char *prefix, const char *msg)
     w[n + m] = '\0';
 }
 
+/*
+ * How far behind a replica at position pos is, in ms: the age of the oldest
+ * primary position it has not replayed. Measured from the primary's side
+ * because the replica's own clock (now() - pg_last_xact_replay_timestamp())
+ * counts the idle time before a write as lag: after a quiet minute, the first
+ * write would make every replica look a minute behind.
+ */
+static int64_t lag_ms_at(const sql_replicas *r, int64_t pos, int64_t now)
+{
+    for (size_t k = r->nmarks; k > 0; k--) {
+        const sql_mark *m = &r->marks[(r->head + MARKS - k) % MARKS];
+        if (m->pos > pos)
+            return now - m->t_ms;
+    }
+    return 0;
+}
+
+static void mark(sql_replicas *r, int64_t pos, int64_t now)
+{
+    const sql_mark *last = r->nmarks ? &r->marks[(r->head + MARKS - 1) % MARKS] : NULL;
+    if (last && last->pos == pos)
+        return; /* the first time a position was seen is what counts */
+    r->marks[r->head] = (sql_mark){now, pos};
+    r->head = (r->head + 1) % MARKS;
+    if (r->nmarks < MARKS)
+        r->nmarks++;
+}
+
 /* Reads the primary's position, then each replica's; one thread at a time. */
 static void check(sql_store *s, bool force)
 {
@@ -113,16 +151,18 @@ static void check(sql_store *s, bool force)
     bool pok = read_ints(s, s->dia->wal_position_sql, &ppos, 1, &e);
     pthread_mutex_lock(&r->lock);
     r->primary.info.up = pok;
-    if (pok)
+    if (pok) {
         r->primary.pos = ppos;
+        mark(r, ppos, now_ms());
+    }
     set_why(&r->primary, "", pok ? "" : e.message);
     pthread_mutex_unlock(&r->lock);
 
     for (size_t i = 0; i < r->n; i++) {
         sql_node *nd = &r->nodes[i];
-        int64_t v[2] = {0, 0};
+        int64_t v = 0;
         kura_error_clear(&e);
-        bool ok = read_ints(nd->store, s->dia->replica_state_sql, v, 2, &e);
+        bool ok = read_ints(nd->store, s->dia->replica_state_sql, &v, 1, &e);
         pthread_mutex_lock(&r->lock);
         kura_store_node *in = &nd->info;
         in->up = ok;
@@ -131,10 +171,10 @@ static void check(sql_store *s, bool force)
             in->lag_bytes = in->lag_ms = -1;
             set_why(nd, "unavailable: ", e.message);
         } else {
-            nd->pos = v[0];
+            nd->pos = v;
             /* Read after the primary's: a replica may have passed that position. */
-            in->lag_bytes = pok ? (ppos > v[0] ? ppos - v[0] : 0) : -1;
-            in->lag_ms = v[1];
+            in->lag_bytes = pok ? (ppos > v ? ppos - v : 0) : -1;
+            in->lag_ms = lag_ms_at(r, v, now_ms());
             /* With the primary unreachable its position is unknown: only the time bound
              * holds, and the replica, as current as anything reachable, keeps serving
              * reads (a write's own reads wait for the primary, as they must). */
