@@ -114,7 +114,9 @@ typedef struct kura_store_node {
     bool in_use;       /* reads outside transactions may go to it now (a replica that is up
                           and within the lag bounds; the primary always) */
     int64_t lag_bytes; /* WAL it had not replayed at its last check; -1 unknown */
-    int64_t lag_ms;    /* how far its replay was behind at its last check; -1 unknown */
+    int64_t lag_ms;    /* at its last check, how long ago the primary was first seen past
+                          the position it had replayed (0: it had all; to within a check
+                          interval); -1 unknown */
     uint64_t reads;    /* reads outside transactions sent to it since the store opened */
     uint64_t failures; /* reads that failed on it and went to the primary instead */
     char why[96];      /* why it is not in use ("" when it is): the last error, or the lag */

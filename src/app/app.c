@@ -66,7 +66,7 @@ static bool setting_int(const kura_config *cfg, const char *key, long long def, 
 
 /*
  * The database, with read replicas when database_replica_urls names any: a
- * replica whose replay is more than max_lag_ms (default 1000) or whose WAL is
+ * replica more than max_lag_ms (default 1000) behind in time or whose WAL is
  * more than max_lag_bytes (default 16 MiB) behind is left out; each is checked
  * every check_ms (default 1000).
  */
