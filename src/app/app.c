@@ -80,8 +80,18 @@ static kura_store *open_database(const kura_config *cfg, const char *url, kura_e
         !setting_int(cfg, "database_replica_max_lag_bytes", 16 << 20, INT64_MAX, &lag_bytes, err) ||
         !setting_int(cfg, "database_replica_check_ms", 1000, 3600000, &check_ms, err))
         return NULL;
-    kura_sql_replica_opts o = {
-        .max_lag_ms = (long)lag_ms, .max_lag_bytes = lag_bytes, .check_ms = (long)check_ms};
+    /* Whose writes a read must see: every write the app made ("app"), or only the
+     * reading thread's own ("thread"; more reads stay on replicas under writes). */
+    const char *ryw = kura_config_get(cfg, "database_replica_read_your_writes");
+    if (ryw && *ryw && strcmp(ryw, "app") != 0 && strcmp(ryw, "thread") != 0) {
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "database_replica_read_your_writes: '%.32s' is neither app nor thread", ryw);
+        return NULL;
+    }
+    kura_sql_replica_opts o = {.max_lag_ms = (long)lag_ms,
+                               .max_lag_bytes = lag_bytes,
+                               .check_ms = (long)check_ms,
+                               .per_thread = ryw && strcmp(ryw, "thread") == 0};
     return kura_store_open_replicated(url, replicas, &o, err);
 }
 

@@ -174,6 +174,7 @@ typedef struct kura_sql_replica_opts {
     long max_lag_ms;       /* a replica whose replay is further behind is skipped; 0: no bound */
     int64_t max_lag_bytes; /* ... or whose WAL position is further behind; 0: no bound */
     long check_ms;         /* each replica's state is read again this often */
+    bool per_thread;       /* read-your-writes for the writing thread only, not the store */
 } kura_sql_replica_opts;
 
 /*

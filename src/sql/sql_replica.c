@@ -10,16 +10,18 @@
  * timed out, refused) is run once more on the primary and the replica is left
  * out until a check finds it well again.
  *
- * Read-your-writes: after a write, the writing thread notes the primary's WAL
- * position; its reads go to a replica only once a check has seen that replica
- * replay past the position, and to the primary until then. This was chosen
- * over "stick to the primary for N ms after a write" because it is exact: no
- * window is too short for a lag spike, and a thread that has not written
- * keeps reading from replicas. It costs one round trip after each write
- * outside a transaction (after the commit of one), made only when replicas
- * are configured, and a writing thread reads from the primary for up to one
- * check interval. The context is the thread, as for transactions: another
- * thread (another HTTP request) sees the write once a replica has it, within
+ * Read-your-writes: after a write, the primary's WAL position is noted; a
+ * read goes to a replica only once a check has seen that replica replay past
+ * the position, and to the primary until then. This was chosen over "stick to
+ * the primary for N ms after a write" because it is exact: no window is too
+ * short for a lag spike. It costs one round trip after each write outside a
+ * transaction (after the commit of one), made only when replicas are
+ * configured. The context is the whole store by default (the app: a request
+ * sees every write whose answer was sent before it began, whichever thread
+ * made it), so under a steady stream of writes most reads stay on the primary
+ * until a check catches a replica up; opts.per_thread narrows it to the
+ * writing thread (as transactions are), which keeps replicas in use under
+ * writes but lets another thread read a replica that lacks the write, within
  * the lag bound.
  *
  * kura runs no thread of its own: a check (a round trip to the primary and to
@@ -60,6 +62,7 @@ typedef struct sql_replicas {
     bool checking;         /* a thread is checking: the others do not wait for it */
     int64_t next_check_ms; /* monotonic */
     pthread_key_t wrote;   /* per thread: int64_t *, the WAL position after its last write */
+    int64_t app_wrote;     /* the same for the whole store (opts.per_thread false) */
 } sql_replicas;
 
 static int64_t now_ms(void)
@@ -212,6 +215,8 @@ static sql_node *pick(sql_store *s)
     int64_t wrote = w ? *w : INT64_MIN;
     sql_node *chosen = NULL;
     pthread_mutex_lock(&r->lock);
+    if (!r->opts.per_thread && r->app_wrote > wrote)
+        wrote = r->app_wrote;
     for (size_t i = 0; i < r->n && !chosen; i++) {
         sql_node *nd = &r->nodes[(r->next + i) % r->n];
         if (nd->info.in_use && nd->pos >= wrote) {
@@ -260,6 +265,10 @@ static void note_write(sql_store *s)
     kura_error e;
     if (!read_ints(s, s->dia->wal_position_sql, &pos, 1, &e))
         pos = INT64_MAX; /* unknown: the primary, until the next write */
+    pthread_mutex_lock(&r->lock);
+    if (pos > r->app_wrote)
+        r->app_wrote = pos;
+    pthread_mutex_unlock(&r->lock);
     int64_t *w = pthread_getspecific(r->wrote);
     if (!w) {
         w = malloc(sizeof *w);
@@ -469,6 +478,7 @@ void kura__sql_replicas_free(sql_store *s)
         kura__sql_close(&r->nodes[i].store->base);
     free(r->nodes);
     free(pthread_getspecific(r->wrote));
+    pthread_setspecific(r->wrote, NULL);
     pthread_key_delete(r->wrote);
     pthread_mutex_destroy(&r->lock);
     free(r);
