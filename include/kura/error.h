@@ -32,8 +32,15 @@ extern "C" {
     X(IO, "input/output error")                                                                    \
     X(AUTH, "not authorised")                                                                      \
     X(CONFLICT, "conflicts with the current state")                                                \
-    X(MISFIT, "a stored document does not fit the model")
+    X(MISFIT, "a stored document does not fit the model")                                          \
+    X(OUTCOME_UNKNOWN, "outcome unknown")
 
+/*
+ * KURA_OUTCOME_UNKNOWN: the connection to the server was lost after a write (or its
+ * COMMIT) was sent and before the server answered, so it may or may not have been
+ * applied. kura never runs such a write again by itself; check (read it back) before
+ * retrying. A write that fails before it was sent is KURA_UNAVAILABLE: nothing happened.
+ */
 typedef enum kura_code {
 #define KURA_X_ENUM(name, text) KURA_##name,
     KURA_ERROR_LIST(KURA_X_ENUM)

@@ -104,6 +104,33 @@ const char *kura_store_driver(const kura_store *store);
 bool kura_store_ping(kura_store *store, kura_error *err);
 
 /*
+ * One database server behind a store with read replicas (KURA_DATABASE_REPLICA_URLS,
+ * setting database_replica_urls): the primary, or a replica.
+ */
+typedef struct kura_store_node {
+    char name[128];    /* "primary", or the replica's URL without its password */
+    bool primary;      /* the node writes (and reads in transactions) go to */
+    bool up;           /* answered its last check (the primary: its last position read) */
+    bool in_use;       /* reads outside transactions may go to it now (a replica that is up
+                          and within the lag bounds; the primary always) */
+    int64_t lag_bytes; /* WAL it had not replayed at its last check; -1 unknown */
+    int64_t lag_ms;    /* at its last check, how long ago the primary was first seen past
+                          the position it had replayed (0: it had all; to within a check
+                          interval); -1 unknown */
+    uint64_t reads;    /* reads outside transactions sent to it since the store opened */
+    uint64_t failures; /* reads that failed on it and went to the primary instead */
+    char why[96];      /* why it is not in use ("" when it is): the last error, or the lag */
+} kura_store_node;
+
+/*
+ * Fills out[0 .. cap) with the store's nodes, the primary first, and returns how many
+ * it has: 0 for a store without replicas (nothing is written then). Reads the state of
+ * the last check, and checks again first when one is due (a round trip per node), so it
+ * may wait as long as a replica's connect_timeout. out may be NULL when cap is 0.
+ */
+size_t kura_store_nodes(kura_store *store, kura_store_node *out, size_t cap);
+
+/*
  * A write hook hears of every successful kura_update (and kura_save of an
  * existing row), kura_delete, kura_update_where and kura_delete_where on the
  * store, after the driver returned: `id` is the row's id (int64 keys) and

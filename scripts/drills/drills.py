@@ -1,13 +1,14 @@
 #!/usr/bin/python3
-"""Runs the drills (crash.py, outage.py, stall.py; soak.py when asked for) and prints a
-summary table.
+"""Runs the drills (crash.py, outage.py, stall.py; soak.py and failover.py when asked for)
+and prints a summary table.
 Started by scripts/drills/run, which starts the throwaway PostgreSQL and Redis first;
 see docs/RELIABILITY.md for what each drill proves and the figures of a full run.
 
-    drills.py --bin BIN --work DIR [--quick] [--only crash|outage|stall|soak] [--kills N]
-              [--down S] [--stall S] [--requests N] [--seed N] [--json FILE]
+    drills.py --bin BIN --work DIR [--quick] [--only crash|outage|stall|soak|failover]
+              [--kills N] [--down S] [--stall S] [--requests N] [--seed N] [--json FILE]
 
-The soak (a million requests, a few minutes) runs only when named: --only soak.
+The soak (a million requests, a few minutes) and the PostgreSQL failover run only when
+named: --only soak, --only failover.
 """
 import argparse
 import json
@@ -22,6 +23,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crash  # noqa: E402
 import drillkit as dk  # noqa: E402
+import failover  # noqa: E402
 import outage  # noqa: E402
 import soak  # noqa: E402
 import stall  # noqa: E402
@@ -32,6 +34,10 @@ FULL = dict(kills=30, seed_s=1.0, window_s=1.5, down=10.0, recover=5.0, warm=2.0
             requests=1_000_000)
 QUICK = dict(kills=3, seed_s=0.4, window_s=0.6, down=1.0, recover=1.5, warm=0.5, stall=2.5,
              requests=50_000)
+# The failover drill (--only failover): load before the loss, time until the promotion
+# (a failover manager's detection), load after it.
+FAILOVER = dict(warm=3.0, detect=2.0, recover=5.0)
+FAILOVER_QUICK = dict(warm=1.0, detect=0.5, recover=2.0)
 
 
 def table(results):
@@ -54,7 +60,8 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["crash", "outage", "stall", "soak"], action="append")
+    ap.add_argument("--only", choices=["crash", "outage", "stall", "soak", "failover"],
+                    action="append")
     ap.add_argument("--kills", type=int)
     ap.add_argument("--down", type=float)
     ap.add_argument("--stall", type=float)
@@ -87,6 +94,10 @@ def main():
             results.append(stall.stall_drill(a.bin, a.work, p["stall"], rng))
         if "soak" in only:
             results.append(soak.soak_drill(a.bin, a.work, p["requests"], 32))
+        if "failover" in only:
+            f = FAILOVER_QUICK if a.quick else FAILOVER
+            results.append(failover.failover_drill(a.bin, a.work, f["warm"], f["detect"],
+                                                   f["recover"], rng))
     except dk.DrillError as e:
         print(f"drills: could not run: {e}", flush=True)
         return 1

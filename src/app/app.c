@@ -2,12 +2,15 @@
 #include <kura/app.h>
 #include <kura/document.h>
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/app_private.h"
 #include "kv/kv_private.h"
+#include "sql/sql_private.h"
 
 #define DEFAULT_DATABASE_URL "sqlite:///kura.db"
 
@@ -43,6 +46,55 @@ void kura_app_leave(kura_app *previous)
     current = previous;
 }
 
+/* Setting key as a whole number in [0, max]; def when it is not set. */
+static bool setting_int(const kura_config *cfg, const char *key, long long def, long long max,
+                        long long *out, kura_error *err)
+{
+    const char *v = kura_config_get(cfg, key);
+    *out = def;
+    if (!v || !*v)
+        return true;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || n < 0 || n > max || end == v)
+        return kura_fail(err, KURA_CONFIG, NULL, "%s: '%.32s' is not a whole number from 0 to %lld",
+                         key, v, max);
+    *out = n;
+    return true;
+}
+
+/*
+ * The database, with read replicas when database_replica_urls names any: a
+ * replica more than max_lag_ms (default 1000) behind in time or whose WAL is
+ * more than max_lag_bytes (default 16 MiB) behind is left out; each is checked
+ * every check_ms (default 1000).
+ */
+static kura_store *open_database(const kura_config *cfg, const char *url, kura_error *err)
+{
+    const char *replicas = kura_config_get(cfg, "database_replica_urls");
+    if (!replicas || !replicas[strspn(replicas, " \t\n,")])
+        return kura_store_open(url, err);
+    long long lag_ms, lag_bytes, check_ms;
+    if (!setting_int(cfg, "database_replica_max_lag_ms", 1000, 86400000, &lag_ms, err) ||
+        !setting_int(cfg, "database_replica_max_lag_bytes", 16 << 20, INT64_MAX, &lag_bytes, err) ||
+        !setting_int(cfg, "database_replica_check_ms", 1000, 3600000, &check_ms, err))
+        return NULL;
+    /* Whose writes a read must see: every write the app made ("app"), or only the
+     * reading thread's own ("thread"; more reads stay on replicas under writes). */
+    const char *ryw = kura_config_get(cfg, "database_replica_read_your_writes");
+    if (ryw && *ryw && strcmp(ryw, "app") != 0 && strcmp(ryw, "thread") != 0) {
+        kura_fail(err, KURA_CONFIG, NULL,
+                  "database_replica_read_your_writes: '%.32s' is neither app nor thread", ryw);
+        return NULL;
+    }
+    kura_sql_replica_opts o = {.max_lag_ms = (long)lag_ms,
+                               .max_lag_bytes = lag_bytes,
+                               .check_ms = (long)check_ms,
+                               .per_thread = ryw && strcmp(ryw, "thread") == 0};
+    return kura_store_open_replicated(url, replicas, &o, err);
+}
+
 kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
 {
     kura_app *app = calloc(1, sizeof *app);
@@ -56,7 +108,7 @@ kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
     const char *db_url = kura_config_get(app->config, "database_url");
     if (!db_url || !*db_url)
         db_url = DEFAULT_DATABASE_URL;
-    app->db = kura_store_open(db_url, err);
+    app->db = open_database(app->config, db_url, err);
     if (!app->db)
         goto fail;
     /* Documents default to the database's own file (or server): one place to

@@ -5,6 +5,13 @@
 #include <kura/app.h>
 #include <kura/kv.h>
 
+struct kura_sql_replica_opts;
+
+/* The SQL store at url with read replicas at the URLs in `replicas` (drivers.c);
+ * KURA_CONFIG for a database that has none. */
+kura_store *kura_store_open_replicated(const char *url, const char *replicas,
+                                       const struct kura_sql_replica_opts *opts, kura_error *err);
+
 /* Copies every setting of src into dst. */
 bool kura_config_copy(kura_config *dst, const kura_config *src, kura_error *err);
 

@@ -15,6 +15,12 @@ static const struct {
     const char *env;
 } known[] = {
     {"database_url", "KURA_DATABASE_URL"},
+    /* Read replicas of database_url (app.c): URLs, and when a replica is left out. */
+    {"database_replica_urls", "KURA_DATABASE_REPLICA_URLS"},
+    {"database_replica_max_lag_ms", "KURA_DATABASE_REPLICA_MAX_LAG_MS"},
+    {"database_replica_max_lag_bytes", "KURA_DATABASE_REPLICA_MAX_LAG_BYTES"},
+    {"database_replica_check_ms", "KURA_DATABASE_REPLICA_CHECK_MS"},
+    {"database_replica_read_your_writes", "KURA_DATABASE_REPLICA_READ_YOUR_WRITES"},
     {"document_url", "KURA_DOCUMENT_URL"},
     {"redis_url", "KURA_REDIS_URL"},
     {"secret", "KURA_SECRET"},

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "app/app_private.h"
 #include "base/buf.h"
 #include "document/document_private.h"
 #include "kv/kv_private.h"
@@ -21,23 +22,27 @@ typedef struct driver_entry {
     const char *scheme;                                          /* matched with its ':' */
     kura_store *(*open_store)(const char *url, kura_error *err); /* SQL and documents */
     kura_kv *(*open_kv)(const char *url, kura_error *err);       /* key-value */
+    /* SQL with read replicas; NULL: the database has none. */
+    kura_store *(*open_replicated)(const char *url, const char *replicas,
+                                   const kura_sql_replica_opts *opts, kura_error *err);
     const char *refusal; /* a scheme kura knows but this build cannot open */
     bool listed;         /* named in "known: ..." (aliases are not) */
 } driver_entry;
 
 static const driver_entry drivers[] = {
-    {DRIVER_SQL, "sqlite", kura_sqlite_store_open, NULL, NULL, true},
-    {DRIVER_SQL, "postgresql", kura_pg_store_open, NULL, NULL, true},
-    {DRIVER_SQL, "postgres", kura_pg_store_open, NULL, NULL, false},
-    {DRIVER_DOCUMENTS, "sqlite", kura_sqljson_sqlite_open, NULL, NULL, true},
-    {DRIVER_DOCUMENTS, "postgresql", kura_sqljson_pg_open, NULL, NULL, true},
-    {DRIVER_DOCUMENTS, "postgres", kura_sqljson_pg_open, NULL, NULL, false},
-    {DRIVER_DOCUMENTS, "mongodb", kura_mongo_store_open, NULL, NULL, true},
-    {DRIVER_DOCUMENTS, "mongodb+srv", kura_mongo_store_open, NULL, NULL, false},
-    {DRIVER_KV, "embedded", NULL, kura_embedded_kv_open, NULL, true},
-    {DRIVER_KV, "redis", NULL, kura_redis_kv_open, NULL, true},
-    {DRIVER_KV, "unix", NULL, kura_redis_kv_open, NULL, true},
-    {DRIVER_KV, "rediss", NULL, NULL, "rediss:// (TLS) is not supported by this build", false},
+    {DRIVER_SQL, "sqlite", kura_sqlite_store_open, NULL, NULL, NULL, true},
+    {DRIVER_SQL, "postgresql", kura_pg_store_open, NULL, kura_pg_store_open_replicated, NULL, true},
+    {DRIVER_SQL, "postgres", kura_pg_store_open, NULL, kura_pg_store_open_replicated, NULL, false},
+    {DRIVER_DOCUMENTS, "sqlite", kura_sqljson_sqlite_open, NULL, NULL, NULL, true},
+    {DRIVER_DOCUMENTS, "postgresql", kura_sqljson_pg_open, NULL, NULL, NULL, true},
+    {DRIVER_DOCUMENTS, "postgres", kura_sqljson_pg_open, NULL, NULL, NULL, false},
+    {DRIVER_DOCUMENTS, "mongodb", kura_mongo_store_open, NULL, NULL, NULL, true},
+    {DRIVER_DOCUMENTS, "mongodb+srv", kura_mongo_store_open, NULL, NULL, NULL, false},
+    {DRIVER_KV, "embedded", NULL, kura_embedded_kv_open, NULL, NULL, true},
+    {DRIVER_KV, "redis", NULL, kura_redis_kv_open, NULL, NULL, true},
+    {DRIVER_KV, "unix", NULL, kura_redis_kv_open, NULL, NULL, true},
+    {DRIVER_KV, "rediss", NULL, NULL, NULL, "rediss:// (TLS) is not supported by this build",
+     false},
 };
 
 static const char *const kind_names[] = {"store", "document store", "key-value"};
@@ -82,6 +87,15 @@ kura_store *kura_store_open(const char *url, kura_error *err)
 {
     const driver_entry *d = find(DRIVER_SQL, url, err);
     return d ? d->open_store(url, err) : NULL;
+}
+
+kura_store *kura_store_open_replicated(const char *url, const char *replicas,
+                                       const kura_sql_replica_opts *opts, kura_error *err)
+{
+    const driver_entry *d = find(DRIVER_SQL, url, err);
+    if (d && !d->open_replicated)
+        kura_fail(err, KURA_CONFIG, NULL, "%s databases have no read replicas", d->scheme);
+    return d && d->open_replicated ? d->open_replicated(url, replicas, opts, err) : NULL;
 }
 
 kura_store *kura_document_store_open(const char *url, kura_error *err)

@@ -777,13 +777,18 @@ kura_store *kura_mongo_store_open(const char *url, kura_error *err)
     }
     const char *db = mongoc_uri_get_database(s->uri);
     s->dbname = strdup(db && *db ? db : "kura");
-    s->pool = mongoc_client_pool_new(s->uri);
+    /* The URI goes to libmongoc as written (replica set, mongodb+srv, read preference,
+     * read and write concern, retryable writes): with_error, so that a failed SRV
+     * lookup says why. */
+    s->pool = mongoc_client_pool_new_with_error(s->uri, &e);
     if (!s->dbname || !s->pool) {
-        kura_fail(err, KURA_CONFIG, NULL, "cannot make a MongoDB client pool for this URL");
+        kura_fail(err, KURA_CONFIG, NULL, "cannot make a MongoDB client pool for this URL: %s",
+                  s->pool ? "out of memory" : e.message);
         goto fail;
     }
     mongoc_client_pool_set_error_api(s->pool, MONGOC_ERROR_API_VERSION_2);
-    mongoc_client_pool_set_appname(s->pool, "kura");
+    if (!mongoc_uri_get_appname(s->uri)) /* the URI's own appname stays */
+        mongoc_client_pool_set_appname(s->pool, "kura");
     /* Reach the server now: a wrong host or a refused login fails at start-up. */
     if (!ping(&s->base, err))
         goto fail;

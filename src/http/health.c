@@ -3,9 +3,51 @@
  * /metrics. The stores are those the registered models live in, and the
  * key-value store (sessions and rankings).
  */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "http/internal.h"
+
+/* A node's name in /health and /metrics: "primary", "replica1", ... in the order of
+ * database_replica_urls (its address goes to /metrics only: /health is public). */
+void http_node_label(const kura_store_node *n, size_t i, char *out, size_t cap)
+{
+    if (n->primary)
+        snprintf(out, cap, "primary");
+    else
+        snprintf(out, cap, "replica%zu", i);
+}
+
+static const char *node_status(const kura_store_node *n)
+{
+    return n->in_use ? "ok" : n->up ? "lagging" : "unavailable";
+}
+
+/*
+ * The primary and each read replica with its lag. A replica out of use does not make
+ * the store unavailable (its reads go to the primary): it is logged, and shown.
+ */
+static json_t *store_nodes(kura_http *srv, kura_store *store)
+{
+    kura_store_node nodes[HTTP_MAX_NODES];
+    size_t n = kura_store_nodes(store, nodes, HTTP_MAX_NODES);
+    if (n == 0)
+        return NULL;
+    json_t *list = json_array();
+    for (size_t i = 0; i < n && i < HTTP_MAX_NODES; i++) {
+        char label[32];
+        http_node_label(&nodes[i], i, label, sizeof label);
+        if (!nodes[i].in_use)
+            http_log(srv, KURA_LOG_WARN, "health: %s (%s) not in use: %s", label, nodes[i].name,
+                     nodes[i].why);
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I, s:I}", "name", label, "role",
+                                              nodes[i].primary ? "primary" : "replica", "status",
+                                              node_status(&nodes[i]), "lag_bytes",
+                                              (json_int_t)nodes[i].lag_bytes, "lag_ms",
+                                              (json_int_t)nodes[i].lag_ms));
+    }
+    return list;
+}
 
 /* One entry per store the app has; more stores add a line here. */
 static json_t *check_store(kura_http *srv, kura_store *store, http_store_kind kind, bool *ok)
@@ -19,8 +61,12 @@ static json_t *check_store(kura_http *srv, kura_store *store, http_store_kind ki
         http_log(srv, KURA_LOG_WARN, "health: %s store: %s", kura_store_driver(store), err.message);
     }
     /* The store's own message stays in the log: /health is public. */
-    return json_pack("{s:s, s:s, s:I}", "status", up ? "ok" : "unavailable", "driver",
-                     kura_store_driver(store), "latency_us", (json_int_t)(http_now_us() - t0));
+    json_t *o = json_pack("{s:s, s:s, s:I}", "status", up ? "ok" : "unavailable", "driver",
+                          kura_store_driver(store), "latency_us", (json_int_t)(http_now_us() - t0));
+    json_t *nodes = kind == HTTP_STORE_SQL ? store_nodes(srv, store) : NULL;
+    if (nodes)
+        json_object_set_new(o, "nodes", nodes);
+    return o;
 }
 
 static json_t *check_kv(kura_http *srv, kura_kv *kv, bool *ok)

@@ -416,6 +416,11 @@ enum { HTTP_LIST_SKIP_EMPTY = 1 }; /* an empty value means "no filter" (an HTML 
 bool http_list_query_read(http_req *r, const kura_model *model, const char *skip, unsigned flags,
                           http_list_query *lq);
 
+/* Most database nodes (primary and read replicas) /health and /metrics show. */
+#define HTTP_MAX_NODES 17
+/* A node's name in /health and /metrics ("primary", "replica1", ...; health.c). */
+void http_node_label(const kura_store_node *n, size_t i, char *out, size_t cap);
+
 /* What /health answers: {"status":"ok"|"unavailable","stores":{name:{"status",
  * "driver","latency_us"}}} after a round trip to every store the app uses;
  * *ok says whether all answered. Caller owns the result (health.c). */

@@ -76,6 +76,52 @@ static uint64_t load(const _Atomic uint64_t *v)
     return atomic_load_explicit(v, memory_order_relaxed);
 }
 
+/* The database's primary and read replicas (none without replicas): whether each
+ * answers, whether reads go to it, its lag and the reads it served. */
+static void node_metrics(kura_buf *b, const kura_http *srv)
+{
+    kura_store_node nodes[HTTP_MAX_NODES];
+    size_t n = kura_store_nodes(kura_app_db(srv->app), nodes, HTTP_MAX_NODES);
+    if (n > HTTP_MAX_NODES)
+        n = HTTP_MAX_NODES;
+    static const struct {
+        const char *name, *type, *help;
+    } series[] = {
+        {"kura_sql_node_up", "gauge", "Whether the database node answered its last check."},
+        {"kura_sql_node_in_use", "gauge",
+         "Whether reads outside transactions may go to the node (up, within the lag bounds)."},
+        {"kura_sql_node_lag_bytes", "gauge",
+         "WAL the node had not replayed at its last check (-1: unknown)."},
+        {"kura_sql_node_lag_seconds", "gauge",
+         "How far the node's replay was behind at its last check (-1: unknown)."},
+        {"kura_sql_node_reads_total", "counter", "Reads outside transactions sent to the node."},
+        {"kura_sql_node_read_failures_total", "counter",
+         "Reads that failed on a replica and were run on the primary instead."},
+    };
+    for (size_t k = 0; n && k < sizeof series / sizeof series[0]; k++) {
+        kura_buf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", series[k].name, series[k].help,
+                      series[k].name, series[k].type);
+        for (size_t i = 0; i < n; i++) {
+            const kura_store_node *nd = &nodes[i];
+            char label[32], address[sizeof nd->name];
+            http_node_label(nd, i, label, sizeof label);
+            /* A label value may not hold a quote, a backslash or a newline. */
+            size_t j = 0;
+            for (; nd->name[j]; j++)
+                address[j] = strchr("\"\\\n", nd->name[j]) ? '_' : nd->name[j];
+            address[j] = '\0';
+            double v[] = {nd->up,
+                          nd->in_use,
+                          (double)nd->lag_bytes,
+                          nd->lag_ms < 0 ? -1 : (double)nd->lag_ms / 1000,
+                          (double)nd->reads,
+                          (double)nd->failures};
+            kura_buf_addf(b, "%s{node=\"%s\",address=\"%s\"} %.15g\n", series[k].name, label,
+                          address, v[k]);
+        }
+    }
+}
+
 char *http_metrics_text(const kura_http *srv, size_t *len)
 {
     /* Only loads: the cast drops const because C11 atomic_load takes a
@@ -165,6 +211,7 @@ char *http_metrics_text(const kura_http *srv, size_t *len)
                   "# TYPE kura_http_requests_in_flight gauge\n"
                   "kura_http_requests_in_flight %lld\n",
                   (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed));
+    node_metrics(&b, srv);
 
     if (b.oom) {
         kura_buf_free(&b);

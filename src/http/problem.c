@@ -169,6 +169,11 @@ enum MHD_Result http_problem_error(http_req *r, const kura_error *err)
         return http_problem(r, 400, "%s", err->message);
     case KURA_MISFIT: /* the stored document, not the request: it can still be deleted */
         return http_problem(r, 409, "the stored document does not fit the model: %s", err->message);
+    case KURA_OUTCOME_UNKNOWN: /* the write may have been applied: say so, never retry it */
+        http_log(r->srv, KURA_LOG_WARN, "store lost during a write: %s", err->message);
+        return http_problem(r, 503,
+                            "the store was lost before it confirmed the write: it may or may "
+                            "not have been applied; read it back before trying again");
     case KURA_UNAVAILABLE:
     case KURA_TIMEOUT:
         http_log(r->srv, KURA_LOG_WARN, "store unavailable: %s", err->message);

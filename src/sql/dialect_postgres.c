@@ -91,6 +91,14 @@ const kura_sql_dialect kura__pg_dialect = {
     .live_type = live_type,
     .alter_type = alter_type,
     .drop_indexed_column = true,
+    /* The write position, not the insert position: a replica can only reach
+     * what was written, and an idle primary's insert position may sit past a
+     * page header no replica ever replays. */
+    .wal_position_sql = "SELECT (pg_current_wal_lsn() - '0/0')::int8",
+    /* A promoted replica (no longer in recovery) is as current as itself. */
+    .replica_state_sql = "SELECT (coalesce(CASE WHEN pg_is_in_recovery() THEN "
+                         "pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, '0/0') "
+                         "- '0/0')::int8",
     .json =
         {
             .driver = "docs-postgresql",

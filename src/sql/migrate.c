@@ -382,6 +382,11 @@ bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, 
     bool force = flags & KURA_MIGRATE_FORCE;
     if (!dry && !lock_schema(store, d, err))
         return false;
+    /* A dry run reads the catalogue in a transaction of its own when the store has
+     * read replicas: migrations plan against the primary, never a lagging copy. */
+    bool dry_tx = dry && kura_store_nodes(store, NULL, 0) > 0;
+    if (dry_tx && !kura_begin(store, err))
+        return false;
     plan p = {0};
     bool ok = true;
     for (size_t i = 0; ok && i < n; i++)
@@ -390,6 +395,10 @@ bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, 
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
     report r = {NULL, NULL, 0};
     ok = ok && report_plan(&p, force, plan_fn, ctx, script, &r, err);
+    if (dry_tx) {
+        kura_error ignored;
+        kura_rollback(store, &ignored);
+    }
     if (!ok) {
         plan_free(&p);
         if (!dry)

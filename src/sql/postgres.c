@@ -13,14 +13,18 @@
  * reopened in place, so an application survives a server restart without
  * reopening the store. Inside a transaction it is never reopened: the
  * statement fails with KURA_UNAVAILABLE and the transaction is lost, which
- * the server has already rolled back.
+ * the server has already rolled back. A connection lost after a write or a
+ * COMMIT was sent is KURA_OUTCOME_UNKNOWN and nothing is ever sent twice
+ * (fail_lost).
  */
+#include <ctype.h>
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/url.h"
@@ -38,6 +42,7 @@ struct kura_sql_conn {
     unsigned gen;        /* bumped on reconnect: named statements must be prepared again */
     unsigned next_id;    /* the next statement name, "k<next_id>" */
     bool in_tx;          /* the last finished command left a transaction open */
+    bool closing;        /* the server said FATAL while the connection sat idle */
     kura_sql_stmt *busy; /* a statement streaming rows: the command in flight */
     unsigned *garbage;   /* ids of finalised statements still prepared on the server */
     size_t ngarbage, garbage_cap;
@@ -109,19 +114,61 @@ static void note_tx(kura_sql_conn *c)
         c->in_tx = t != PQTRANS_IDLE;
 }
 
-/* Fills err for a failed command: res may be NULL (no result at all). */
-static bool fail_result(kura_sql_conn *c, const PGresult *res, const char *what, kura_error *err)
+/* Whether sql starts with the keyword kw (case-insensitive, then a non-letter). */
+static bool starts_with(const char *sql, const char *kw)
+{
+    while (isspace((unsigned char)*sql) || *sql == '(')
+        sql++;
+    size_t n = strlen(kw);
+    return strncasecmp(sql, kw, n) == 0 && !isalnum((unsigned char)sql[n]) && sql[n] != '_';
+}
+
+/*
+ * The connection broke while `sql` ran (NULL: nothing that could write was
+ * sent, e.g. a PREPARE). Outside a transaction a read, BEGIN or SET changed
+ * nothing, but any other statement may have been applied; in a transaction
+ * the server rolls back what it has, unless the statement was the COMMIT.
+ * Either way kura never sends it again: only the caller can know whether
+ * running it twice is safe.
+ */
+static bool fail_lost(kura_sql_conn *c, const char *sql, const char *what, const char *msg,
+                      kura_error *err)
+{
+    bool unknown;
+    if (!sql)
+        unknown = false;
+    else if (c->in_tx)
+        unknown = starts_with(sql, "commit") || starts_with(sql, "end");
+    else
+        unknown = !starts_with(sql, "select") && !starts_with(sql, "begin") &&
+                  !starts_with(sql, "set") && !starts_with(sql, "deallocate") &&
+                  !starts_with(sql, "rollback");
+    if (unknown)
+        return kura_fail(err, KURA_OUTCOME_UNKNOWN, NULL,
+                         "postgresql: connection lost during %s before the server answered: "
+                         "outcome unknown (it may have been applied; not retried): %.*s",
+                         c->in_tx ? "COMMIT" : "a write", first_line(msg), msg);
+    if (c->in_tx)
+        return kura_fail(err, KURA_UNAVAILABLE, NULL,
+                         "postgresql: connection lost inside a transaction (the server rolls it "
+                         "back): %.*s",
+                         first_line(msg), msg);
+    return kura_fail(err, KURA_UNAVAILABLE, NULL, "postgresql: connection lost during %s: %.*s",
+                     what, first_line(msg), msg);
+}
+
+/* Fills err for a failed command `sql` (NULL: one that cannot write, see
+ * fail_lost): res may be NULL (no result at all). */
+static bool fail_result(kura_sql_conn *c, const PGresult *res, const char *what, const char *sql,
+                        kura_error *err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     kura_code code = code_for_sqlstate(state);
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!msg || !*msg)
         msg = PQerrorMessage(c->pg);
-    if (PQstatus(c->pg) != CONNECTION_OK) {
-        code = KURA_UNAVAILABLE;
-        return kura_fail(err, code, NULL, "postgresql: connection lost during %s: %.*s", what,
-                         first_line(msg), msg);
-    }
+    if (PQstatus(c->pg) != CONNECTION_OK)
+        return fail_lost(c, sql, what, msg, err);
     note_tx(c);
     if (code == KURA_CONSTRAINT) {
         const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
@@ -195,6 +242,21 @@ static void ignore_notice(void *arg, const char *message)
 {
     (void)arg;
     (void)message;
+}
+
+/*
+ * libpq hands an error the server sends while a connection is idle (FATAL:
+ * terminating connection due to administrator command, before a shutdown) to
+ * the notice receiver. Noted here, so that the connection is reopened before a
+ * statement is sent on it: sent, a write would fail as outcome unknown when
+ * nothing can have run.
+ */
+static void note_fatal(void *arg, const PGresult *res)
+{
+    kura_sql_conn *c = arg;
+    const char *sev = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (sev && (strcmp(sev, "FATAL") == 0 || strcmp(sev, "PANIC") == 0))
+        c->closing = true;
 }
 
 static long ms_since(const struct timespec *t0)
@@ -284,6 +346,7 @@ static kura_sql_conn *pg_connect(const void *config, kura_error *err)
         return NULL;
     }
     c->next_id = 1;
+    PQsetNoticeReceiver(c->pg, note_fatal, c);
     return c;
 }
 
@@ -360,7 +423,7 @@ static bool conn_ready(kura_sql_conn *c, kura_error *err)
                 PQfreemem(n);
         }
     }
-    if (PQstatus(c->pg) != CONNECTION_OK) {
+    if (PQstatus(c->pg) != CONNECTION_OK || (c->closing && !c->in_tx)) {
         if (c->in_tx)
             return kura_fail(err, KURA_UNAVAILABLE, NULL,
                              "postgresql: connection lost inside a transaction (the server "
@@ -370,6 +433,8 @@ static bool conn_ready(kura_sql_conn *c, kura_error *err)
             return false;
         PQfinish(c->pg);
         c->pg = pg;
+        c->closing = false;
+        PQsetNoticeReceiver(c->pg, note_fatal, c);
         c->gen++;
         c->ngarbage = 0; /* the old session's statements went with it */
     }
@@ -400,7 +465,7 @@ static bool pg_exec(kura_sql_conn *c, const char *sql, kura_error *err)
     if (ok)
         note_tx(c);
     else
-        fail_result(c, r, "exec", err);
+        fail_result(c, r, "exec", sql, err);
     PQclear(r);
     return ok;
 }
@@ -417,7 +482,7 @@ static bool stmt_prepare_on_server(kura_sql_stmt *st, kura_error *err)
         st->gen = st->c->gen;
         note_tx(st->c);
     } else {
-        fail_result(st->c, r, "prepare", err);
+        fail_result(st->c, r, "prepare", NULL, err);
     }
     PQclear(r);
     return ok;
@@ -562,7 +627,7 @@ static bool stmt_send(kura_sql_stmt *st, kura_error *err)
     snprintf(name, sizeof name, "k%u", st->id);
     if (st->stream) {
         if (!PQsendQueryPrepared(c->pg, name, st->nparams, st->values, NULL, NULL, 0))
-            return fail_result(c, NULL, "query", err);
+            return fail_result(c, NULL, "query", st->sql, err);
         PQsetSingleRowMode(c->pg);
         c->busy = st;
         st->state = ST_STREAMING;
@@ -571,7 +636,7 @@ static bool stmt_send(kura_sql_stmt *st, kura_error *err)
     PGresult *r = PQexecPrepared(c->pg, name, st->nparams, st->values, NULL, NULL, 0);
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
-        fail_result(c, r, "query", err);
+        fail_result(c, r, "query", st->sql, err);
         PQclear(r);
         return false;
     }
@@ -647,7 +712,7 @@ static int pg_step(kura_sql_stmt *st, kura_error *err)
             /* Drain first so that the connection state (lost? in a failed
              * transaction?) is known when the error is described. */
             stream_finish(st);
-            fail_result(st->c, r, "query", err);
+            fail_result(st->c, r, "query", st->sql, err);
             rc = -1;
         }
         PQclear(r);
@@ -807,27 +872,27 @@ static char *libpq_url(const char *url, bool add_connect_timeout)
     return out;
 }
 
-kura_store *kura_pg_store_open(const char *url, kura_error *err)
+/* The parsed configuration of url and its pool settings; NULL with err filled. */
+static pg_config *pg_config_for(const char *url, kura_sql_pool_opts *popts, kura_error *err)
 {
     kura_url u;
     if (!kura_url_parse(url, &u, err))
         return NULL;
-    kura_store *store = NULL;
     pg_config *cfg = NULL;
     long pool, wait_ms, stmt_ms, connect_s;
     if (strcmp(u.scheme, "postgresql") != 0 && strcmp(u.scheme, "postgres") != 0) {
         kura_fail(err, KURA_CONFIG, NULL, "malformed PostgreSQL URL '%.64s'", url);
-        goto out;
+        goto fail;
     }
     if (!kura_url_param_int(&u, "pool", 1, 1024, 8, &pool, err) ||
         !kura_url_param_int(&u, "pool_timeout", 0, 3600000, 5000, &wait_ms, err) ||
         !kura_url_param_int(&u, "statement_timeout", 0, 2147483647L, 0, &stmt_ms, err) ||
         !kura_url_param_int(&u, "connect_timeout", 0, 86400, 10, &connect_s, err))
-        goto out;
+        goto fail;
     cfg = calloc(1, sizeof *cfg);
     if (!cfg || !(cfg->conninfo = libpq_url(url, !kura_url_param(&u, "connect_timeout")))) {
         kura_fail(err, KURA_NOMEM, NULL, "out of memory");
-        goto out;
+        goto fail;
     }
     cfg->connect_ms = connect_s * 1000;
     cfg->statement_ms = stmt_ms;
@@ -839,14 +904,100 @@ kura_store *kura_pg_store_open(const char *url, kura_error *err)
         kura_fail(err, why ? KURA_CONFIG : KURA_NOMEM, NULL,
                   "malformed PostgreSQL URL '%.64s': %.*s", url, n, why ? why : "");
         PQfreemem(why);
-        goto out;
+        goto fail;
     }
     PQconninfoFree(opts);
-    kura_sql_pool_opts popts = {.size = (int)pool, .wait_ms = wait_ms, .init_sql = NULL};
-    store = kura_sql_store_new(&pg_driver, cfg, &popts, err);
-    cfg = NULL; /* owned by the store now, even on failure */
-out:
+    *popts = (kura_sql_pool_opts){.size = (int)pool, .wait_ms = wait_ms, .init_sql = NULL};
+    kura_url_free(&u);
+    return cfg;
+fail:
     pg_free_config(cfg);
     kura_url_free(&u);
-    return store;
+    return NULL;
+}
+
+kura_store *kura_pg_store_open(const char *url, kura_error *err)
+{
+    kura_sql_pool_opts popts;
+    pg_config *cfg = pg_config_for(url, &popts, err);
+    return cfg ? kura_sql_store_new(&pg_driver, cfg, &popts, err) : NULL;
+}
+
+/* "host:port/dbname" of a conninfo, never its password: a node's name. */
+static void node_name(const char *conninfo, char *out, size_t cap)
+{
+    PQconninfoOption *opts = PQconninfoParse(conninfo, NULL);
+    const char *host = "", *port = "", *db = "";
+    for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+        if (!o->val)
+            continue;
+        if (!strcmp(o->keyword, "host"))
+            host = o->val;
+        else if (!strcmp(o->keyword, "port"))
+            port = o->val;
+        else if (!strcmp(o->keyword, "dbname"))
+            db = o->val;
+    }
+    snprintf(out, cap, "%s%s%s/%s", host, *port ? ":" : "", port, db);
+    PQconninfoFree(opts);
+}
+
+/* Splits a replica list at white space, and at a comma that starts another URL
+ * (a multi-host URL keeps its own commas). Returns the next URL's length. */
+static size_t next_replica(const char **p)
+{
+    while (**p && (isspace((unsigned char)**p) || **p == ','))
+        (*p)++;
+    const char *s = *p;
+    size_t n = 0;
+    while (s[n] && !isspace((unsigned char)s[n]) &&
+           !(s[n] == ',' && (strncmp(s + n + 1, "postgres://", 11) == 0 ||
+                             strncmp(s + n + 1, "postgresql://", 13) == 0)))
+        n++;
+    while (n > 0 && s[n - 1] == ',') /* "url1, url2": the comma is no part of url1 */
+        n--;
+    return n;
+}
+
+kura_store *kura_pg_store_open_replicated(const char *url, const char *replicas,
+                                          const kura_sql_replica_opts *opts, kura_error *err)
+{
+    enum { MAX_REPLICAS = 16 };
+    kura_store *nodes[MAX_REPLICAS] = {NULL};
+    char names[MAX_REPLICAS][128];
+    const char *name_of[MAX_REPLICAS];
+    size_t n = 0;
+    kura_store *primary = kura_pg_store_open(url, err);
+    if (!primary)
+        return NULL;
+    const char *p = replicas ? replicas : "";
+    for (size_t len; (len = next_replica(&p)) > 0; p += len) {
+        if (n == MAX_REPLICAS) {
+            kura_fail(err, KURA_CONFIG, NULL, "more than %d read replicas", MAX_REPLICAS);
+            goto fail;
+        }
+        char *one = strndup(p, len);
+        kura_sql_pool_opts popts;
+        pg_config *cfg = one ? pg_config_for(one, &popts, err) : NULL;
+        if (!one)
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        free(one);
+        if (!cfg)
+            goto fail;
+        node_name(cfg->conninfo, names[n], sizeof names[n]);
+        name_of[n] = names[n];
+        /* A replica that is down at start-up is left out until it answers. */
+        popts.lazy = true;
+        if (!(nodes[n] = kura_sql_store_new(&pg_driver, cfg, &popts, err)))
+            goto fail;
+        n++;
+    }
+    if (kura_sql_store_add_replicas(primary, nodes, name_of, n, opts, err))
+        return primary;
+    n = 0; /* taken, also on failure */
+fail:
+    for (size_t i = 0; i < n; i++)
+        kura_store_close(nodes[i]);
+    kura_store_close(primary);
+    return NULL;
 }

@@ -149,6 +149,7 @@ static void decode_start(const kura_model *m, void *obj)
 {
     kura_base *base = obj;
     base->nulls = 0;
+    base->key[0] = '\0'; /* an int64 key has no text; decode_key sets the others' */
     if (kura__stamp_count(m) == 0)
         base->created_at = base->updated_at = 0;
     for (size_t i = 0; i < m->nfields; i++)

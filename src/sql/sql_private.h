@@ -91,6 +91,13 @@ typedef struct kura_sql_dialect {
     /* Whether a column that has an index can be dropped (else the index goes first). */
     bool drop_indexed_column;
 
+    /* ---- read replicas (sql_replica.c); NULL: the database has none */
+    /* One row, one integer: the primary's WAL position in bytes now, read
+     * after a write (read-your-writes) and at each check (a replica's lag). */
+    const char *wal_position_sql;
+    /* One row, one integer on a replica: the WAL position it has replayed. */
+    const char *replica_state_sql;
+
     /* ---- JSON documents */
     kura_sql_json json;
 } kura_sql_dialect;
@@ -159,7 +166,27 @@ typedef struct kura_sql_pool_opts {
     int size;             /* most connections open at once (>= 1) */
     long wait_ms;         /* how long an operation waits for a free connection */
     const char *init_sql; /* run on every new connection (PRAGMAs), may be NULL */
+    bool lazy;            /* no connection at opening (a replica may be down then) */
 } kura_sql_pool_opts;
+
+/* When reads leave a replica for the primary (kura_sql_store_add_replicas). */
+typedef struct kura_sql_replica_opts {
+    long max_lag_ms;       /* a replica whose replay is further behind is skipped; 0: no bound */
+    int64_t max_lag_bytes; /* ... or whose WAL position is further behind; 0: no bound */
+    long check_ms;         /* each replica's state is read again this often */
+    bool per_thread;       /* read-your-writes for the writing thread only, not the store */
+} kura_sql_replica_opts;
+
+/*
+ * Makes `primary` (a store from kura_sql_store_new) send reads made outside a
+ * transaction to the n `replicas` (stores of the same driver, opened lazy:
+ * the replica list takes them, also on failure) that are up and within the
+ * lag bounds; everything else stays on the primary. `names` label the nodes
+ * in kura_store_nodes (copied). KURA_CONFIG when the dialect has no replicas.
+ */
+bool kura_sql_store_add_replicas(kura_store *primary, kura_store **replicas,
+                                 const char *const *names, size_t n,
+                                 const kura_sql_replica_opts *opts, kura_error *err);
 
 /* Builds a SQL model store over `driver`. Takes ownership of `config` (freed
  * with driver->free_config, also on failure). Opens one connection at once so
@@ -196,5 +223,9 @@ bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *param
 /* Driver entry points, found by URL scheme (src/app/drivers.c). */
 kura_store *kura_sqlite_store_open(const char *url, kura_error *err);
 kura_store *kura_pg_store_open(const char *url, kura_error *err);
+/* The primary at url with read replicas at the URLs in `replicas` (separated
+ * by white space or commas; a comma inside one multi-host URL stays in it). */
+kura_store *kura_pg_store_open_replicated(const char *url, const char *replicas,
+                                          const kura_sql_replica_opts *opts, kura_error *err);
 
 #endif

@@ -14,14 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool ping(kura_store *store, kura_error *err)
+bool kura__sql_ping(kura_store *store, kura_error *err)
 {
     return kura__sql_exec_plain((sql_store *)store, "SELECT 1", err);
 }
 
-static void close_store(kura_store *store)
+void kura__sql_close(kura_store *store)
 {
     sql_store *s = (sql_store *)store;
+    kura__sql_replicas_free(s);
     pconn *pinned = pthread_getspecific(s->pinned);
     if (pinned) {
         kura_error ignored;
@@ -47,10 +48,10 @@ static void close_store(kura_store *store)
     free(s);
 }
 
-static const kura_store_ops sql_ops = {
+const kura_store_ops kura__sql_ops = {
     .name = "sql",
-    .close = close_store,
-    .ping = ping,
+    .close = kura__sql_close,
+    .ping = kura__sql_ping,
     .create = kura__sql_create,
     .drop = kura__sql_drop,
     .insert = kura__sql_insert,
@@ -73,7 +74,9 @@ static const kura_store_ops sql_ops = {
 
 const kura_sql_dialect *kura_sql_store_dialect(const kura_store *store)
 {
-    return store && store->ops == &sql_ops ? ((const sql_store *)store)->dia : NULL;
+    return store && (store->ops == &kura__sql_ops || store->ops == &kura__sql_replicated_ops)
+               ? ((const sql_store *)store)->dia
+               : NULL;
 }
 
 kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
@@ -85,7 +88,7 @@ kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
         kura_fail(err, KURA_NOMEM, NULL, "out of memory opening a store");
         return NULL;
     }
-    s->base.ops = &sql_ops;
+    s->base.ops = &kura__sql_ops;
     s->base.driver = driver->name;
     s->drv = driver;
     s->dia = driver->dialect;
@@ -111,10 +114,12 @@ kura_store *kura_sql_store_new(const kura_sql_driver *driver, void *config,
     }
     /* Connect once now: a bad path, a missing server or a wrong password
      * should fail at start-up, not at the first request. */
+    if (opts->lazy)
+        return &s->base;
     bool borrowed;
     pconn *pc = kura__sql_borrow(s, &borrowed, err);
     if (!pc) {
-        close_store(&s->base);
+        kura__sql_close(&s->base);
         return NULL;
     }
     kura__sql_give_back(s, pc, borrowed);

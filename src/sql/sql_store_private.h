@@ -15,6 +15,7 @@
  *   sql_find.c    cursors, finds, counts and scalars
  *   sql_bulk.c    update and delete by query
  *   sql_raw.c     the caller's own SQL (kura_sql_query, kura_sql_exec)
+ *   sql_replica.c read replicas: which node a read goes to, their lag
  *
  * Nothing outside src/sql/sql_*.c includes this header.
  */
@@ -76,7 +77,19 @@ typedef struct sql_store {
 
     pthread_mutex_t models_lock;
     model_sql *models;
+
+    struct sql_replicas *rep; /* read replicas (sql_replica.c); NULL: none */
 } sql_store;
+
+/* ---- sql_store.c */
+
+/* The operations of a store without replicas, and of one with (sql_replica.c). */
+extern const kura_store_ops kura__sql_ops;
+extern const kura_store_ops kura__sql_replicated_ops;
+bool kura__sql_ping(kura_store *store, kura_error *err);
+void kura__sql_close(kura_store *store);
+/* Frees the replicas of s (sql_replica.c). */
+void kura__sql_replicas_free(sql_store *s);
 
 /* ---- sql_pool.c */
 

@@ -21,7 +21,9 @@
 
 #include <kura/kura.h>
 
+#include "app/app_private.h" /* kura_store_open_replicated */
 #include "servers.h"
+#include "sql/sql_private.h" /* kura_sql_replica_opts */
 
 #include "sa_user.h"
 
@@ -114,6 +116,7 @@ static const kura_model *const models[] = {&item_model, &sa_user_model, &tagged_
 
 static char target_name[64];
 static char url[1024];
+static char replicas[1024]; /* postgresql-replicas: the standby, as a read replica */
 static char tmpdir[256];
 static kura_store *db;
 
@@ -197,6 +200,18 @@ static const char *resolve_target(const char *target)
         snprintf(url, sizeof url, "%s", m);
         return NULL;
     }
+    if (strcmp(target, "postgresql-replicas") == 0) {
+        /* The whole contract with reads on a streaming standby wherever kura sends
+         * them: read-your-writes must make every write-then-read below hold. */
+        const char *p = getenv("KURA_TEST_PG_PRIMARY_URL");
+        const char *r = getenv("KURA_TEST_PG_STANDBY_URL");
+        if (!p || !*p || !r || !*r)
+            return "KURA_TEST_PG_PRIMARY_URL / KURA_TEST_PG_STANDBY_URL not set (the test "
+                   "command starts a primary + standby pair)";
+        snprintf(url, sizeof url, "%s", p);
+        snprintf(replicas, sizeof replicas, "%s", r);
+        return NULL;
+    }
     if (strcmp(target, "postgresql") == 0) {
         const char *pg = getenv("KURA_TEST_PG_URL");
         if (!pg || !*pg)
@@ -211,7 +226,10 @@ static int group_setup(void **state)
 {
     (void)state;
     kura_error err = {0};
-    db = doc_target ? kura_document_store_open(url, &err) : kura_store_open(url, &err);
+    kura_sql_replica_opts ro = {.max_lag_ms = 1000, .max_lag_bytes = 16 << 20, .check_ms = 20};
+    db = doc_target    ? kura_document_store_open(url, &err)
+         : replicas[0] ? kura_store_open_replicated(url, replicas, &ro, &err)
+                       : kura_store_open(url, &err);
     if (!db) {
         fprintf(stderr, "store_suite: cannot open %s: %s\n", url, err.message);
         return -1;
