@@ -375,20 +375,26 @@ _kura_redis_cluster_start() {
     return 1
 }
 
-# A master, its replica and three sentinels watching them as "kura".
+# A master, its replica and three sentinels watching them as "kura" (ports picked afresh
+# and tried again when one was taken meanwhile).
 _kura_redis_sentinel_start() {
-    local dir=$1 ports=() p i s up
+    local dir=$1 attempt
+    for ((attempt = 0; attempt < 3; attempt++)); do
+        _kura_redis_sentinel_try "$dir" && return 0
+    done
+    _kura_svc_log "the sentinel-managed Redis did not start; its logs:"
+    tail -n 5 "$dir"/nodes/*/redis.log >&2 2>/dev/null || true
+    return 1
+}
+
+_kura_redis_sentinel_try() {
+    local dir=$1 ports=() p i s up=
     for ((i = 0; i < 5; i++)); do
         p=$(_kura_free_port_pair ${KURA_TEST_REDIS_CLUSTER_PORTS:-} "${ports[@]}") || return 1
         ports+=("$p")
     done
-    _kura_redis_bg "$dir" "${ports[0]}" --repl-diskless-sync yes --repl-diskless-sync-delay 0 ||
-        return 1
-    _kura_redis_bg "$dir" "${ports[1]}" --replicaof 127.0.0.1 "${ports[0]}" || return 1
-    _kura_redis_wait "${ports[0]}" "${ports[1]}" || {
-        _kura_svc_log "the sentinel-managed master or replica did not start"
-        return 1
-    }
+    _kura_redis_bg "$dir" "${ports[0]}" --repl-diskless-sync yes --repl-diskless-sync-delay 0 &&
+        _kura_redis_bg "$dir" "${ports[1]}" --replicaof 127.0.0.1 "${ports[0]}" || return 1
     for s in "${ports[@]:2}"; do
         mkdir -p "$dir/nodes/$s" || return 1
         # Sentinels rewrite their configuration file, so each has its own.
@@ -400,20 +406,18 @@ sentinel parallel-syncs kura 1
 CONF
         _kura_redis_bg "$dir" "$s" "$dir/nodes/$s/sentinel.conf" --sentinel || return 1
     done
-    _kura_redis_wait "${ports[@]:2}" || {
-        _kura_svc_log "a sentinel did not start"
+    if _kura_redis_wait "${ports[@]}"; then
+        for ((i = 0; i < 100; i++)); do
+            up=$(redis-cli -p "${ports[1]}" info replication 2>/dev/null | tr -d '\r' |
+                sed -n 's/^master_link_status://p')
+            [ "$up" = up ] && break
+            sleep 0.1
+        done
+    fi
+    if [ "$up" != up ]; then
+        _kura_redis_stop_ports "$dir" "${ports[@]}" || true
         return 1
-    }
-    for ((i = 0; i < 100; i++)); do
-        up=$(redis-cli -p "${ports[1]}" info replication 2>/dev/null | tr -d '\r' |
-            sed -n 's/^master_link_status://p')
-        [ "$up" = up ] && break
-        sleep 0.1
-    done
-    [ "$up" = up ] || {
-        _kura_svc_log "the sentinel-managed replica did not sync"
-        return 1
-    }
+    fi
     export KURA_TEST_REDIS_SENTINEL_URL="redis+sentinel://127.0.0.1:${ports[2]},127.0.0.1:${ports[3]},127.0.0.1:${ports[4]}/kura/0"
     export KURA_TEST_REDIS_SENTINEL_PORTS="${ports[*]:2}"
     export KURA_TEST_REDIS_SENTINEL_DATA_PORTS="${ports[*]:0:2}"

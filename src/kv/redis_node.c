@@ -148,6 +148,22 @@ static bool handshake(const redis_node *n, redisContext *c, int argc, const char
     return ok;
 }
 
+/* Whether c's server is a master; a replica is an unavailable master. */
+static bool check_master(const redis_node *n, redisContext *c, kura_error *err)
+{
+    const char *argv[1] = {"ROLE"};
+    redisReply *rep = redisCommandArgv(c, 1, argv, NULL);
+    if (!rep)
+        return fail_conn(n, c, err);
+    bool master = rep->type == REDIS_REPLY_ARRAY && rep->elements > 0 &&
+                  rep->element[0]->type == REDIS_REPLY_STRING &&
+                  strcmp(rep->element[0]->str, "master") == 0;
+    if (!master)
+        kura_fail(err, KURA_UNAVAILABLE, NULL, "redis: %s is not a master (now)", n->where);
+    freeReplyObject(rep);
+    return master;
+}
+
 static redisContext *connect_one(const redis_node *n, kura_error *err)
 {
     const redis_conf *conf = n->conf;
@@ -176,6 +192,10 @@ static redisContext *connect_one(const redis_node *n, kura_error *err)
             redisFree(c);
             return NULL;
         }
+    }
+    if (conf->require_master && !check_master(n, c, err)) {
+        redisFree(c);
+        return NULL;
     }
     if (conf->db) {
         char db[24];

@@ -28,6 +28,9 @@ typedef struct redis_conf {
     long db;         /* SELECTed when not 0 */
     long timeout_ms; /* connect and command timeout */
     int pool_size;   /* connections per server */
+    /* Refuse a connection to a server that is not a master (ROLE): a master that
+     * sentinels demoted keeps answering reads as a replica, with older data. */
+    bool require_master;
 } redis_conf;
 
 /* ---- one server (redis_node.c) ---- */
