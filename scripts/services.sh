@@ -304,12 +304,15 @@ _kura_redis_bg() {
     shift 2
     case ${1:-} in *.conf) conf=("$1") && shift ;; esac
     mkdir -p "$dir/nodes/$port" "$dir/pids" || return 1
+    # A subshell that exits at once: the server is no job of the caller's shell (which
+    # would report "Killed" when a drill kills it).
     (
-        cd / && exec redis-server "${conf[@]}" --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+        cd / || exit 1
+        redis-server "${conf[@]}" --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
             --dir "$dir/nodes/$port" --logfile "$dir/nodes/$port/redis.log" --daemonize no \
-            "$@" </dev/null >/dev/null 2>&1
-    ) &
-    echo "$!" >"$dir/pids/$port.pid"
+            "$@" </dev/null >/dev/null 2>&1 &
+        echo "$!" >"$dir/pids/$port.pid"
+    )
 }
 
 # _kura_redis_wait PORT [PORT...]: until each answers PING (10 s at most).
@@ -390,6 +393,7 @@ _kura_redis_sentinel_start() {
 _kura_redis_sentinel_try() {
     local dir=$1 ports=() p i s up=
     for ((i = 0; i < 5; i++)); do
+        # shellcheck disable=SC2086 # the cluster's ports, one argument each
         p=$(_kura_free_port_pair ${KURA_TEST_REDIS_CLUSTER_PORTS:-} "${ports[@]}") || return 1
         ports+=("$p")
     done

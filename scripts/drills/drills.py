@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Runs the drills (crash.py, outage.py, stall.py) and prints a summary table.
+"""Runs the drills (crash.py, outage.py, stall.py, failover.py) and prints a summary table.
 Started by scripts/drills/run, which starts the throwaway PostgreSQL and Redis first;
 see docs/RELIABILITY.md for what each drill proves and the figures of a full run.
 
-    drills.py --bin BIN --work DIR [--quick] [--only crash|outage|stall] [--kills N]
+    drills.py --bin BIN --work DIR [--quick] [--only crash|outage|stall|failover] [--kills N]
               [--down S] [--stall S] [--seed N] [--json FILE]
 """
 import argparse
@@ -19,6 +19,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import crash  # noqa: E402
 import drillkit as dk  # noqa: E402
+import failover  # noqa: E402
 import outage  # noqa: E402
 import stall  # noqa: E402
 
@@ -48,7 +49,7 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["crash", "outage", "stall"], action="append")
+    ap.add_argument("--only", choices=["crash", "outage", "stall", "failover"], action="append")
     ap.add_argument("--kills", type=int)
     ap.add_argument("--down", type=float)
     ap.add_argument("--stall", type=float)
@@ -61,7 +62,9 @@ def main():
             p[k] = getattr(a, k)
     seed = a.seed if a.seed is not None else int(time.time())
     rng = random.Random(seed)
-    only = set(a.only or ["crash", "outage", "stall"])
+    # The Redis failovers (failover.py) run in a full run, or when named: the quick set
+    # (ctest drills_quick) stays as short as it was; ctest drills_failover_quick runs them.
+    only = set(a.only or ["crash", "outage", "stall"] + ([] if a.quick else ["failover"]))
     print(f"drills: {'quick' if a.quick else 'full'} mode, random seed {seed}, "
           f"binary {a.bin}", flush=True)
     t0 = time.monotonic()
@@ -78,6 +81,9 @@ def main():
                                             rng)
         if "stall" in only:
             results.append(stall.stall_drill(a.bin, a.work, p["stall"], rng))
+        if "failover" in only:
+            results += failover.failover_drills(a.bin, a.work, p["warm"] * 2, p["recover"] * 2,
+                                                rng)
     except dk.DrillError as e:
         print(f"drills: could not run: {e}", flush=True)
         return 1

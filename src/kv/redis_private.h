@@ -69,13 +69,13 @@ typedef struct redis_result {
     char error[96]; /* BUSY: the store's words, for the error if retries run out */
 } redis_result;
 
-/* Sends n commands pipelined on one connection (each after an ASKING when asking
+/* Sends count commands pipelined on one connection (each after an ASKING when asking
  * is non-NULL and asking[i]) and reads their replies into replies[]. With res
  * NULL every error reply becomes a refusal in replies[i]; with res, redirections
  * and retryable refusals are reported in res[i] instead and replies[i] is left
  * zeroed. Returns false (err filled) when the connection failed; *sent then
  * says whether any command may have reached the server. */
-bool redis_node_run(redis_node *node, const kura_kv_cmd *cmds, const bool *asking, size_t n,
+bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, size_t count,
                     kura_kv_reply *replies, redis_result *res, bool *sent, kura_error *err);
 
 /* The nodes one store has met, by address; each lives until the registry is freed,
