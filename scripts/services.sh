@@ -30,7 +30,8 @@
 #                         directory and options (after a test killed it), waits until it
 #                         answers PING and writes its PID to DIR/redis.pid (outage drills)
 #   - a Redis Cluster of 3 masters and 3 replicas on 127.0.0.1 (free ports whose bus port,
-#     +10000, is free too; persistence off, node timeout 1000 ms);
+#     +10000, is free too, both below the ephemeral range; persistence off, node timeout
+#     1000 ms);
 #   - a Redis master with 1 replica watched by 3 sentinels (master name "kura", quorum 2,
 #     down-after 1000 ms).
 #   KURA_TEST_REDIS_CLUSTER_URL    redis://127.0.0.1:PORT (any node: the driver finds the rest)
@@ -280,12 +281,17 @@ _kura_redis_start() {
     return 1
 }
 
-# A port P on 127.0.0.1, below 45536, with P and P+10000 (a cluster node's bus port) both
-# free and not in the list given.
+# A port P on 127.0.0.1 with P and P+10000 (a cluster node's bus port) both free and not
+# in the list given. Both stay below the kernel's ephemeral range: a port in it can be
+# taken at any moment by some program's outgoing connection, which a listen check cannot
+# see coming (bind then fails with "Address already in use").
 _kura_free_port_pair() {
-    local port i
+    local port i low=32768 span
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+    span=$((low - 10000 - 12000))
+    [ "$span" -gt 100 ] || span=10000 # an unusual range: take our chances above 12000
     for ((i = 0; i < 200; i++)); do
-        port=$((20000 + (RANDOM * 32768 + RANDOM) % 25000))
+        port=$((12000 + (RANDOM * 32768 + RANDOM) % span))
         case " $* " in *" $port "* | *" $((port + 10000)) "* | *" $((port - 10000)) "*) continue ;; esac
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
             ! (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; then
@@ -357,12 +363,17 @@ _kura_redis_cluster_start() {
         if _kura_redis_wait "${ports[@]}" &&
             redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas 1 \
                 --cluster-yes >"$dir/cluster-create.log" 2>&1; then
-            for ((i = 0; i < 100; i++)); do
+            # By the clock, not by a count: on a loaded machine each redis-cli takes a while.
+            local until=$((SECONDS + 20))
+            while :; do
                 ok=1
                 for p in "${ports[@]}"; do
-                    redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || ok=0
+                    redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || {
+                        ok=0
+                        break
+                    }
                 done
-                [ "$ok" = 1 ] && break
+                [ "$ok" = 1 ] || [ "$SECONDS" -ge "$until" ] && break
                 sleep 0.1
             done
             if [ "$ok" = 1 ]; then
@@ -371,6 +382,8 @@ _kura_redis_cluster_start() {
                 return 0
             fi
         fi
+        _kura_svc_log "Redis Cluster on ${ports[*]} did not form (attempt $((attempt + 1)) of 3):" \
+            "$(tail -n 3 "$dir/cluster-create.log" 2>/dev/null | tr '\n' ' ')"
         _kura_redis_stop_ports "$dir" "${ports[@]}" || true # a port taken meanwhile, or too slow
     done
     _kura_svc_log "the Redis Cluster did not form:"

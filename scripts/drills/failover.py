@@ -92,6 +92,20 @@ def sentinel_master():
     return int(out[1]) if len(out) == 2 else None
 
 
+def sentinels_ready(timeout=15.0):
+    """Until a sentinel knows the replica and the two other sentinels (found through the
+    master's hello channel every 2 s): without them there is no quorum to fail over."""
+    s = int(dk.env_required("KURA_TEST_REDIS_SENTINEL_PORTS").split()[0])
+    deadline = dk.now() + timeout
+    while dk.now() < deadline:
+        f = cli(s, "SENTINEL", "MASTER", "kura").split()
+        info = dict(zip(f[0::2], f[1::2]))
+        if int(info.get("num-slaves", 0)) >= 1 and int(info.get("num-other-sentinels", 0)) >= 2:
+            return
+        time.sleep(0.1)
+    raise dk.DrillError("the sentinels did not find the replica and each other in time")
+
+
 def promoted(topology, old, replicas):
     """The new master's port once the failover is over, else None."""
     if topology == "cluster":
@@ -148,6 +162,7 @@ def one_failover(binary, work, topology, warm_s, recover_s, rng):
         if topology == "cluster":
             old, replicas = board_master_cluster()
         else:
+            sentinels_ready()
             old = sentinel_master()
             replicas = [int(p) for p in
                         dk.env_required("KURA_TEST_REDIS_SENTINEL_DATA_PORTS").split()
