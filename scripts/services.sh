@@ -49,6 +49,18 @@
 # acknowledged only once the standby has flushed it). It writes DEST/env (the
 # KURA_TEST_PG_* exports above, for this pair) and DEST/stop (stops both by the PIDs in
 # their postmaster.pid, promoted or not); `kura_pg_pair_stop DEST` runs it. About 2 s.
+#   - a Redis Cluster of 3 masters and 3 replicas on 127.0.0.1 (free ports whose bus port,
+#     +10000, is free too, both below the ephemeral range; persistence off, node timeout
+#     1000 ms);
+#   - a Redis master with 1 replica watched by 3 sentinels (master name "kura", quorum 2,
+#     down-after 1000 ms).
+#   KURA_TEST_REDIS_CLUSTER_URL    redis://127.0.0.1:PORT (any node: the driver finds the rest)
+#   KURA_TEST_REDIS_CLUSTER_PORTS  the six node ports, space-separated
+#   KURA_TEST_REDIS_SENTINEL_URL   redis+sentinel://127.0.0.1:S1,127.0.0.1:S2,127.0.0.1:S3/kura/0
+#   KURA_TEST_REDIS_SENTINEL_PORTS the three sentinel ports
+#   KURA_TEST_REDIS_SENTINEL_DATA_PORTS  the master's port, then the replica's
+#   KURA_TEST_REDIS_PIDDIR         DIR/pids: one PORT.pid per cluster node, data server and
+#                                  sentinel (drills kill a master by the PID found there)
 # KURA_SERVICES_REDIS_ARGS, when set before kura_services_start, adds redis-server options
 # (word-split), e.g. "--appendonly yes --appendfsync always" for a Redis whose acknowledged
 # writes survive a kill; without it persistence is off.
@@ -415,6 +427,165 @@ _kura_redis_start() {
     return 1
 }
 
+# A port P on 127.0.0.1 with P and P+10000 (a cluster node's bus port) both free and not
+# in the list given. Both stay below the kernel's ephemeral range: a port in it can be
+# taken at any moment by some program's outgoing connection, which a listen check cannot
+# see coming (bind then fails with "Address already in use").
+_kura_free_port_pair() {
+    local port i low=32768 span
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || low=32768
+    span=$((low - 10000 - 12000))
+    [ "$span" -gt 100 ] || span=10000 # an unusual range: take our chances above 12000
+    for ((i = 0; i < 200; i++)); do
+        port=$((12000 + (RANDOM * 32768 + RANDOM) % span))
+        case " $* " in *" $port "* | *" $((port + 10000)) "* | *" $((port - 10000)) "*) continue ;; esac
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null &&
+            ! (exec 3<>"/dev/tcp/127.0.0.1/$((port + 10000))") 2>/dev/null; then
+            printf '%s\n' "$port"
+            return 0
+        fi
+    done
+    return 1
+}
+
+# _kura_redis_bg DIR PORT [CONF] ARGS...: a redis-server in the background, persistence
+# off, its files in DIR/nodes/PORT and its PID in DIR/pids/PORT.pid. CONF, a path ending in
+# .conf, is its configuration file (which redis-server wants first: sentinels).
+_kura_redis_bg() {
+    local dir=$1 port=$2 conf=()
+    shift 2
+    case ${1:-} in *.conf) conf=("$1") && shift ;; esac
+    mkdir -p "$dir/nodes/$port" "$dir/pids" || return 1
+    # A subshell that exits at once: the server is no job of the caller's shell (which
+    # would report "Killed" when a drill kills it).
+    (
+        cd / || exit 1
+        redis-server "${conf[@]}" --bind 127.0.0.1 --port "$port" --save '' --appendonly no \
+            --dir "$dir/nodes/$port" --logfile "$dir/nodes/$port/redis.log" --daemonize no \
+            "$@" </dev/null >/dev/null 2>&1 &
+        echo "$!" >"$dir/pids/$port.pid"
+    )
+}
+
+# _kura_redis_wait PORT [PORT...]: until each answers PING (10 s at most).
+_kura_redis_wait() {
+    local port i
+    for port in "$@"; do
+        for ((i = 0; i < 100; i++)); do
+            [ "$(redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null)" = PONG ] && break
+            sleep 0.1
+        done
+        [ "$i" -lt 100 ] || return 1
+    done
+}
+
+# _kura_redis_stop_ports DIR PORT...: stops the servers _kura_redis_bg started there.
+_kura_redis_stop_ports() {
+    local dir=$1 port pid rc=0
+    shift
+    for port in "$@"; do
+        pid=$(cat "$dir/pids/$port.pid" 2>/dev/null) || continue
+        _kura_stop_pid "$pid" "redis-server :$port" TERM || rc=1
+        rm -f "$dir/pids/$port.pid"
+    done
+    return "$rc"
+}
+
+# Six cluster nodes, then redis-cli --cluster create, then cluster_state:ok everywhere.
+_kura_redis_cluster_start() {
+    local dir=$1 ports=() p attempt i ok
+    for ((attempt = 0; attempt < 3; attempt++)); do
+        ports=()
+        for ((i = 0; i < 6; i++)); do
+            p=$(_kura_free_port_pair "${ports[@]}") || return 1
+            ports+=("$p")
+        done
+        for p in "${ports[@]}"; do
+            rm -f "$dir/nodes/$p/nodes.conf"
+            _kura_redis_bg "$dir" "$p" --cluster-enabled yes --cluster-config-file nodes.conf \
+                --cluster-node-timeout 1000 --cluster-replica-validity-factor 0 \
+                --repl-diskless-sync yes --repl-diskless-sync-delay 0 || return 1
+        done
+        if _kura_redis_wait "${ports[@]}" &&
+            redis-cli --cluster create "${ports[@]/#/127.0.0.1:}" --cluster-replicas 1 \
+                --cluster-yes >"$dir/cluster-create.log" 2>&1; then
+            # By the clock, not by a count: on a loaded machine each redis-cli takes a while.
+            local until=$((SECONDS + 20))
+            while :; do
+                ok=1
+                for p in "${ports[@]}"; do
+                    redis-cli -p "$p" cluster info 2>/dev/null | grep -q '^cluster_state:ok' || {
+                        ok=0
+                        break
+                    }
+                done
+                [ "$ok" = 1 ] || [ "$SECONDS" -ge "$until" ] && break
+                sleep 0.1
+            done
+            if [ "$ok" = 1 ]; then
+                export KURA_TEST_REDIS_CLUSTER_URL="redis://127.0.0.1:${ports[0]}"
+                export KURA_TEST_REDIS_CLUSTER_PORTS="${ports[*]}"
+                return 0
+            fi
+        fi
+        _kura_svc_log "Redis Cluster on ${ports[*]} did not form (attempt $((attempt + 1)) of 3):" \
+            "$(tail -n 3 "$dir/cluster-create.log" 2>/dev/null | tr '\n' ' ')"
+        _kura_redis_stop_ports "$dir" "${ports[@]}" || true # a port taken meanwhile, or too slow
+    done
+    _kura_svc_log "the Redis Cluster did not form:"
+    tail -n 20 "$dir/cluster-create.log" >&2 2>/dev/null || true
+    return 1
+}
+
+# A master, its replica and three sentinels watching them as "kura" (ports picked afresh
+# and tried again when one was taken meanwhile).
+_kura_redis_sentinel_start() {
+    local dir=$1 attempt
+    for ((attempt = 0; attempt < 3; attempt++)); do
+        _kura_redis_sentinel_try "$dir" && return 0
+    done
+    _kura_svc_log "the sentinel-managed Redis did not start; its logs:"
+    tail -n 5 "$dir"/nodes/*/redis.log >&2 2>/dev/null || true
+    return 1
+}
+
+_kura_redis_sentinel_try() {
+    local dir=$1 ports=() p i s up=
+    for ((i = 0; i < 5; i++)); do
+        # shellcheck disable=SC2086 # the cluster's ports, one argument each
+        p=$(_kura_free_port_pair ${KURA_TEST_REDIS_CLUSTER_PORTS:-} "${ports[@]}") || return 1
+        ports+=("$p")
+    done
+    _kura_redis_bg "$dir" "${ports[0]}" --repl-diskless-sync yes --repl-diskless-sync-delay 0 &&
+        _kura_redis_bg "$dir" "${ports[1]}" --replicaof 127.0.0.1 "${ports[0]}" || return 1
+    for s in "${ports[@]:2}"; do
+        mkdir -p "$dir/nodes/$s" || return 1
+        # Sentinels rewrite their configuration file, so each has its own.
+        cat >"$dir/nodes/$s/sentinel.conf" <<CONF || return 1
+sentinel monitor kura 127.0.0.1 ${ports[0]} 2
+sentinel down-after-milliseconds kura 1000
+sentinel failover-timeout kura 4000
+sentinel parallel-syncs kura 1
+CONF
+        _kura_redis_bg "$dir" "$s" "$dir/nodes/$s/sentinel.conf" --sentinel || return 1
+    done
+    if _kura_redis_wait "${ports[@]}"; then
+        for ((i = 0; i < 100; i++)); do
+            up=$(redis-cli -p "${ports[1]}" info replication 2>/dev/null | tr -d '\r' |
+                sed -n 's/^master_link_status://p')
+            [ "$up" = up ] && break
+            sleep 0.1
+        done
+    fi
+    if [ "$up" != up ]; then
+        _kura_redis_stop_ports "$dir" "${ports[@]}" || true
+        return 1
+    fi
+    export KURA_TEST_REDIS_SENTINEL_URL="redis+sentinel://127.0.0.1:${ports[2]},127.0.0.1:${ports[3]},127.0.0.1:${ports[4]}/kura/0"
+    export KURA_TEST_REDIS_SENTINEL_PORTS="${ports[*]:2}"
+    export KURA_TEST_REDIS_SENTINEL_DATA_PORTS="${ports[*]:0:2}"
+}
+
 # kura_services_start DIR — see the top of this file.
 kura_services_start() {
     local dir=${1:?usage: kura_services_start DIR}
@@ -424,7 +595,9 @@ kura_services_start() {
     fi
     mkdir -p "$dir" && dir=$(cd "$dir" && pwd -P) || return 1
     KURA_SERVICES_DIR=$dir
-    if ! _kura_pg_start "$dir" || ! _kura_redis_start "$dir"; then
+    export KURA_TEST_REDIS_PIDDIR=$dir/pids
+    if ! _kura_pg_start "$dir" || ! _kura_redis_start "$dir" ||
+        ! _kura_redis_cluster_start "$dir" || ! _kura_redis_sentinel_start "$dir"; then
         kura_services_stop
         return 1
     fi
@@ -454,6 +627,15 @@ kura_services_stop() {
     local dir=$KURA_SERVICES_DIR pid rc=0
     [ -n "$dir" ] || return 0
 
+    # Cluster nodes, sentinels and their data servers: every PID file left in DIR/pids
+    # (a drill removes the file of a server it killed, or leaves it for this to reap).
+    local f
+    for f in "$dir"/pids/*.pid; do
+        [ -e "$f" ] || continue
+        pid=$(cat "$f" 2>/dev/null) || continue
+        _kura_stop_pid "$pid" "redis-server $(basename "$f" .pid)" TERM || rc=1
+    done
+
     # A test may have killed and restarted Redis (redis_start): its PID is in redis.pid.
     pid=$(cat "$dir/redis.pid" 2>/dev/null) || pid=
     if [ -n "$pid" ] && [ "$pid" != "$KURA_SERVICES_REDIS_PID" ]; then
@@ -481,6 +663,8 @@ kura_services_stop() {
     unset KURA_TEST_PG_PRIMARY_CTL KURA_TEST_PG_STANDBY_CTL KURA_TEST_PG_PRIMARY_PIDFILE
     unset KURA_TEST_PG_STANDBY_PIDFILE
     unset KURA_TEST_REDIS_URL KURA_TEST_REDIS_PORT KURA_TEST_REDIS_PIDFILE KURA_TEST_REDIS_START
+    unset KURA_TEST_REDIS_CLUSTER_URL KURA_TEST_REDIS_CLUSTER_PORTS KURA_TEST_REDIS_SENTINEL_URL
+    unset KURA_TEST_REDIS_SENTINEL_PORTS KURA_TEST_REDIS_SENTINEL_DATA_PORTS KURA_TEST_REDIS_PIDDIR
     return "$rc"
 }
 
@@ -494,6 +678,8 @@ _kura_services_check() {
     kura_services_start "$dir"
     echo "PostgreSQL: $KURA_TEST_PG_URL (pid $KURA_SERVICES_PG_PID)"
     echo "Redis:      $KURA_TEST_REDIS_URL (pid $KURA_SERVICES_REDIS_PID)"
+    echo "Cluster:    $KURA_TEST_REDIS_CLUSTER_URL (ports $KURA_TEST_REDIS_CLUSTER_PORTS)"
+    echo "Sentinel:   $KURA_TEST_REDIS_SENTINEL_URL"
     "$KURA_TEST_PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$KURA_TEST_PG_URL" \
         -c "select current_database(), current_setting('fsync'), current_setting('listen_addresses') = ''"
     redis-cli -p "$KURA_TEST_REDIS_PORT" ping
@@ -503,6 +689,16 @@ _kura_services_check() {
         "$KURA_TEST_PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 "$KURA_TEST_PG_FAILOVER_URL" \
             -c "select 'failover url', pg_is_in_recovery()"
     fi
+    local p
+    for p in $KURA_TEST_REDIS_CLUSTER_PORTS; do
+        redis-cli -p "$p" cluster info | grep -q '^cluster_state:ok' || {
+            echo "cluster node $p is not ok" >&2
+            return 1
+        }
+    done
+    p=${KURA_TEST_REDIS_SENTINEL_PORTS%% *}
+    redis-cli -p "$p" sentinel get-master-addr-by-name kura | tr '\n' ' '
+    echo
     kura_services_stop
     trap - EXIT
     [ ! -e "$dir" ] || {

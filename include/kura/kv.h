@@ -81,14 +81,25 @@ void kura_kv_entries_free(kura_kv_entries *e);
  *   embedded:////absolute.db     (options: busy_timeout ms, synchronous)
  *   redis://[[user]:password@]host[:port][/db]     (port 6379, db 0)
  *   unix:///path/redis.sock[?db=N&password=...]
- * Redis options: timeout (connect and command timeout in ms, default 2000),
- * pool (connections, default 8), stall (ms, default 1000; 0 turns it off).
- * A dead or stopped Redis holds up at most a few callers: once a call has
- * waited `stall` ms with no other call finishing, further calls fail at once
- * with KURA_UNAVAILABLE; once a call failed for want of the server (KURA_UNAVAILABLE,
- * KURA_TIMEOUT), calls fail at once for 250 ms, doubling up to 2 s while it
- * stays away, and then one call tries it again (its success ends this).
- * Opening Redis connects once to check the
+ *   redis+sentinel://[[user]:password@]h1:p1[,h2:p2...]/mastername[/db]
+ *                                (sentinel port 26379; the credentials and db are
+ *                                the master's, sentinels get none)
+ * A redis:// URL naming any node of a Redis Cluster works in cluster mode, found
+ * on the first connection (CLUSTER SLOTS): keys are routed by slot, MGET/MSET
+ * across slots are split (atomic per slot only), MOVED/ASK are followed, and
+ * during a failover commands are retried within the timeout; db must be 0.
+ * Through sentinels, the master is found again after a failover. A command
+ * whose connection broke after it was sent is retried only when running it
+ * twice changes nothing; otherwise it fails with KURA_UNAVAILABLE.
+ * Redis options: timeout (connect and command timeout in ms, default 2000;
+ * on a cluster or sentinel URL also the bound on retrying one call),
+ * pool (connections per server, default 8), stall (ms, default 1000; 0 turns
+ * it off). A dead or stopped Redis holds up at most a few callers: once a call
+ * has waited `stall` ms with no other call finishing, further calls fail at
+ * once with KURA_UNAVAILABLE; once a call failed for want of the server
+ * (KURA_UNAVAILABLE, KURA_TIMEOUT), calls fail at once for 250 ms, doubling up
+ * to 2 s while it stays away, and then one call tries it again (its success
+ * ends this). Opening Redis connects once to check the
  * credentials and db (KURA_AUTH, KURA_CONFIG); a server that cannot be
  * reached does not fail the open (apps may start before their Redis): calls
  * fail with KURA_UNAVAILABLE until it answers. kura_kv_ping to insist.

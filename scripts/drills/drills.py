@@ -1,14 +1,15 @@
 #!/usr/bin/python3
-"""Runs the drills (crash.py, outage.py, stall.py; soak.py and failover.py when asked for)
-and prints a summary table.
+"""Runs the drills (crash.py, outage.py, stall.py; soak.py, failover.py (PostgreSQL) and
+redis_failover.py when asked for) and prints a summary table.
 Started by scripts/drills/run, which starts the throwaway PostgreSQL and Redis first;
 see docs/RELIABILITY.md for what each drill proves and the figures of a full run.
 
-    drills.py --bin BIN --work DIR [--quick] [--only crash|outage|stall|soak|failover]
+    drills.py --bin BIN --work DIR [--quick]
+              [--only crash|outage|stall|soak|failover|redis_failover]
               [--kills N] [--down S] [--stall S] [--requests N] [--seed N] [--json FILE]
 
-The soak (a million requests, a few minutes) and the PostgreSQL failover run only when
-named: --only soak, --only failover.
+The soak (a million requests, a few minutes) and the failovers run only when named:
+--only soak, --only failover (PostgreSQL), --only redis_failover (Cluster and Sentinel).
 """
 import argparse
 import json
@@ -25,6 +26,7 @@ import crash  # noqa: E402
 import drillkit as dk  # noqa: E402
 import failover  # noqa: E402
 import outage  # noqa: E402
+import redis_failover  # noqa: E402
 import soak  # noqa: E402
 import stall  # noqa: E402
 
@@ -60,7 +62,8 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["crash", "outage", "stall", "soak", "failover"],
+    ap.add_argument("--only",
+                    choices=["crash", "outage", "stall", "soak", "failover", "redis_failover"],
                     action="append")
     ap.add_argument("--kills", type=int)
     ap.add_argument("--down", type=float)
@@ -98,6 +101,9 @@ def main():
             f = FAILOVER_QUICK if a.quick else FAILOVER
             results.append(failover.failover_drill(a.bin, a.work, f["warm"], f["detect"],
                                                    f["recover"], rng))
+        if "redis_failover" in only:
+            results += redis_failover.failover_drills(a.bin, a.work, p["warm"] * 2,
+                                                      p["recover"] * 2, rng)
     except dk.DrillError as e:
         print(f"drills: could not run: {e}", flush=True)
         return 1

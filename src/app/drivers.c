@@ -41,6 +41,7 @@ static const driver_entry drivers[] = {
     {DRIVER_KV, "embedded", NULL, kura_embedded_kv_open, NULL, NULL, true},
     {DRIVER_KV, "redis", NULL, kura_redis_kv_open, NULL, NULL, true},
     {DRIVER_KV, "unix", NULL, kura_redis_kv_open, NULL, NULL, true},
+    {DRIVER_KV, "redis+sentinel", NULL, kura_redis_kv_open, NULL, NULL, true},
     {DRIVER_KV, "rediss", NULL, NULL, NULL, "rediss:// (TLS) is not supported by this build",
      false},
 };

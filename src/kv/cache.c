@@ -202,6 +202,12 @@ bool kura_cache_get_key(kura_model_cache *c, const kura_model *model, const char
     }
     entry_key k = {{0}};
     key_of(c, model, canon, &k);
+    /* On a Redis Cluster these three keys live in different slots and the MGET is
+     * split (redis_route.c): three reads, not one. That is still correct: every
+     * invalidation marker only ever moves one way for a TTL (the generation grows,
+     * a hold or a tombstone stays), and all three are read before the database
+     * is, so a write that returned before this call began is seen whatever the
+     * order. A shared hash tag would put the whole cache on one node instead. */
     const char *keys[3] = {c->gen_key, c->hold_key, k.text};
     kura_kv_entries got = {0};
     kura_error e;

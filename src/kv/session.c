@@ -273,7 +273,9 @@ bool kura_session_rotate(kura_sessions *s, const char *cookie,
     char made[KURA_SESSION_COOKIE_SIZE];
     new_id(s, made, &fresh);
     /* The new id first, then the old one gone: a failure in between leaves
-     * the user logged in under the old id rather than logged out. */
+     * the user logged in under the old id rather than logged out. Two round
+     * trips, not one pipeline: on a cluster the two keys live on different
+     * nodes, and a retried SET could otherwise land after the DEL. */
     kura_kv_cmd cmds[2] = {{.op = KV_SET,
                             .key = fresh.text,
                             .value = value.data,
@@ -283,12 +285,14 @@ bool kura_session_rotate(kura_sessions *s, const char *cookie,
                            {.op = KV_DEL, .key = old.text}};
     kura_kv_reply r[2];
     memset(r, 0, sizeof r);
-    bool ok = kura__kv_run(s->kv, cmds, 2, r, err);
-    for (int i = 0; ok && i < 2; i++)
-        if (r[i].code != KURA_OK)
+    bool ok = true;
+    for (int i = 0; ok && i < 2; i++) {
+        ok = kura__kv_run(s->kv, &cmds[i], 1, &r[i], err);
+        if (ok && r[i].code != KURA_OK)
             ok = kura_fail(err, r[i].code, NULL, "session store: %s", r[i].error ? r[i].error : "");
-    if (ok && !r[0].found)
-        ok = kura_fail(err, KURA_STORE, NULL, "could not store the rotated session");
+        if (ok && i == 0 && !r[0].found)
+            ok = kura_fail(err, KURA_STORE, NULL, "could not store the rotated session");
+    }
     kura_kv_reply_clear(&r[0]);
     kura_kv_reply_clear(&r[1]);
     kura_bytes_free(&value);

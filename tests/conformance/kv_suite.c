@@ -4,6 +4,8 @@
  *   kv_suite embedded     an embedded store in a fresh SQLite file
  *   kv_suite redis        the Redis at $KURA_TEST_REDIS_URL (skipped, exit 77,
  *                         with a printed reason when it is not set)
+ *   kv_suite redis-cluster   the cluster at $KURA_TEST_REDIS_CLUSTER_URL (likewise)
+ *   kv_suite redis-sentinel  the master behind $KURA_TEST_REDIS_SENTINEL_URL (likewise)
  *
  * The tests do not know which driver they run on: the embedded driver is
  * correct when it answers exactly as Redis does. Every key starts with a
@@ -697,11 +699,22 @@ int main(int argc, char **argv)
     const char *driver = argc > 1 ? argv[1] : "embedded";
     char url[512];
     char file[256] = "";
-    if (strcmp(driver, "redis") == 0) {
-        const char *u = getenv("KURA_TEST_REDIS_URL");
+    /* Every Redis topology, each from the variable scripts/services.sh exports. */
+    static const struct {
+        const char *driver, *env, *what;
+    } redis_targets[] = {
+        {"redis", "KURA_TEST_REDIS_URL", "a redis-server"},
+        {"redis-cluster", "KURA_TEST_REDIS_CLUSTER_URL", "a 3+3 Redis Cluster"},
+        {"redis-sentinel", "KURA_TEST_REDIS_SENTINEL_URL", "a master, a replica and sentinels"},
+    };
+    size_t t = 0;
+    while (t < 3 && strcmp(driver, redis_targets[t].driver) != 0)
+        t++;
+    if (t < 3) {
+        const char *u = getenv(redis_targets[t].env);
         if (!u || !*u) {
-            printf("skipped: KURA_TEST_REDIS_URL not set (scripts/test starts a redis-server "
-                   "and sets it)\n");
+            printf("skipped: %s not set (scripts/test starts %s and sets it)\n",
+                   redis_targets[t].env, redis_targets[t].what);
             return kura_test_servers_required() ? 1 : 77;
         }
         snprintf(url, sizeof url, "%s", u);
@@ -709,7 +722,7 @@ int main(int argc, char **argv)
         snprintf(file, sizeof file, "kv_suite_%ld.db", (long)getpid());
         snprintf(url, sizeof url, "embedded:///%s", file);
     } else {
-        fprintf(stderr, "usage: kv_suite embedded|redis\n");
+        fprintf(stderr, "usage: kv_suite embedded|redis|redis-cluster|redis-sentinel\n");
         return 2;
     }
     snprintf(prefix, sizeof prefix, "kura-test:%ld:%ld:", (long)getpid(), (long)time(NULL));
