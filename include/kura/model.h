@@ -19,6 +19,27 @@
  * The descriptor drives the table definition, binding, decoding, JSON and
  * validation. The field macros check at compile time that the member has the
  * declared type and, for strings, room for the declared number of characters.
+ *
+ * What a newcomer from SQLAlchemy or MongoEngine trips on:
+ * - C11 is required (-std=c11 or later: the macros use _Generic and compound
+ *   literals). They compile cleanly under -Wpedantic, options or none.
+ * - Declare a descriptor at file scope: `const kura_model m = KURA_MODEL(...);`
+ *   outside any function. Its fields are a compound literal, which has
+ *   static storage only there: `static const kura_model m = KURA_MODEL(...)`
+ *   inside a function fails with "initializer element is not constant", and a
+ *   plain local one compiles but dies with the function, while kura (the app's
+ *   registry, a server) keeps borrowing it.
+ * - A field left zero is a value, not NULL: kura_init zeroes the struct, and
+ *   an int32 left 0 is stored as 0, a string left "" as '' (SQLAlchemy stores
+ *   NULL for an attribute left None). A field is NULL only when marked so
+ *   with kura_set_null (the guide's change_sex(None)), and for the text-valued
+ *   types (uuid, objectid, date, decimal), whose "" means no value. Rows read
+ *   back keep the distinction: kura_is_null.
+ * - KURA_STRING(T, m, n) counts n characters of UTF-8 (SQLAlchemy's
+ *   String(n)); the member holds KURA_STRING_BYTES(n) bytes, room for n
+ *   characters of 4 bytes. kura_copy_string counts bytes, not characters: it
+ *   stops at the member's size (never splitting a character), and validation
+ *   (kura_validate, every save) is what refuses more than n characters.
  */
 #ifndef KURA_MODEL_H
 #define KURA_MODEL_H
@@ -496,6 +517,10 @@ void kura_set_null(const kura_model *model, void *obj, const kura_field *field, 
  * Copies the UTF-8 string src into dst (a char array of dst_size bytes).
  * When src does not fit, copies as much as fits without splitting a character
  * and returns false; dst is always NUL-terminated (when dst_size > 0).
+ * It counts bytes (dst_size, normally sizeof the member), not the field's
+ * declared characters: a 200-character name fits a KURA_STRING(T, name, 128)
+ * member when its bytes do, returns true, and is refused at save by
+ * validation ("name is longer than 128 characters").
  */
 bool kura_copy_string(char *dst, size_t dst_size, const char *src);
 
