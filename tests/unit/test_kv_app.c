@@ -308,7 +308,8 @@ static void test_secret_file_race(void **state)
 }
 
 /* KURA_DATABASE_URL=postgresql://... and nothing else: the app starts, its key-value
- * store and secret live in ./kura-kv.db, and it says so once through kura_app_notice. */
+ * store lives in ./kura-kv.db and its secret, once made, in ./kura-kv.db.secret, and it
+ * says so once through kura_app_notice. */
 static void test_postgresql_alone(void **state)
 {
     (void)state;
@@ -328,8 +329,11 @@ static void test_postgresql_alone(void **state)
     kura_kv *kv = kura_app_kv(app);
     assert_string_equal(kura_kv_driver(kv), "embedded");
     assert_true(kura_kv_set(kv, "k", "v", 1, 0, &err));
-    kura_app_close(app);
     struct stat st;
+    assert_int_not_equal(stat("kura-kv.db.secret", &st), 0); /* made at first use */
+    size_t len = 0;
+    assert_non_null(kura_app_secret(app, &len, &err));
+    kura_app_close(app);
     assert_int_equal(stat("kura-kv.db", &st), 0);
     assert_int_equal(stat("kura-kv.db.secret", &st), 0);
     assert_int_equal(st.st_mode & 077, 0);
