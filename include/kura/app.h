@@ -94,14 +94,22 @@ kura_kv *kura_app_kv(kura_app *app);
 
 /*
  * The secret that signs session cookies, *len bytes. It is the `secret`
- * setting (at least 16 bytes) when given; otherwise 32 random bytes made at
- * the first start and kept beside the data in `<database file>.secret`
- * (mode 0600; a file others can read is refused). An app with no data file
- * (a :memory: database, or PostgreSQL with Redis and no secret set) gets a
- * fresh secret at each start, so its sessions end with it. Owned by the app;
- * never log it.
+ * setting (at least 16 bytes, checked by kura_app_open) when given;
+ * otherwise 32 random bytes made the first time this is called (the HTTP
+ * library calls it at the first request that signs or checks a session or
+ * admin cookie, never at start) and kept beside the key-value store's data in
+ * `<file>.secret`: `kura.db.secret` by default, `kura-kv.db.secret` with
+ * PostgreSQL, `<path>.secret` for `embedded:///path` (with Redis, beside the
+ * SQLite database). Mode 0600; a file others can read, or one that is not 32
+ * bytes, is refused. So the file moves with the key-value file
+ * (KURA_REDIS_URL), and an app that never signs a cookie never makes one. An
+ * app with no data file (a :memory: database, or PostgreSQL with Redis) gets
+ * fresh random bytes at its first call, so its sessions end with it.
+ * Safe to call from many threads; every call returns the same bytes. Owned by
+ * the app, valid until kura_app_close; never log it. NULL (with *len 0) when
+ * the file cannot be read or made: err says why (KURA_IO, KURA_CONFIG).
  */
-const unsigned char *kura_app_secret(const kura_app *app, size_t *len);
+const unsigned char *kura_app_secret(kura_app *app, size_t *len, kura_error *err);
 
 /*
  * A default the app chose by itself that its user should hear of once, at

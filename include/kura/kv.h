@@ -3,7 +3,10 @@
  *
  * A kura_kv is Redis (hiredis) or its embedded twin (tables in a SQLite file)
  * behind one API; one conformance suite (tests/conformance/kv_suite.c) holds
- * both to the same behaviour, which is Redis's:
+ * both to the same behaviour, which is Redis's. The guide's `app.redis` is
+ * kura_app_kv(app), and its `Session.get` / `Session.save` are kura_kv_get /
+ * kura_kv_set on kura_app_kv(kura_current_app()) (kura/session.h is signed web
+ * sessions, something else). Rules:
  *
  *  - Keys, sorted-set members and hash fields are NUL-terminated strings;
  *    values are binary-safe (any bytes, any length, embedded NULs included).
@@ -48,7 +51,9 @@ typedef struct kura_kv_batch kura_kv_batch;
 
 /* A value read from the store. data is malloc'd with one NUL byte after the
  * len bytes (so text values are C strings too); data is NULL when the key (or
- * field) does not exist. Free with kura_bytes_free. */
+ * field) does not exist. Free with kura_bytes_free, or free(b.data) yourself:
+ * data comes from the C library's malloc, never from a pool of kura's, so a
+ * caller may keep the buffer (set b.data = NULL) and free it later. */
 typedef struct kura_bytes {
     char *data;
     size_t len;

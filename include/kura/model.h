@@ -19,6 +19,27 @@
  * The descriptor drives the table definition, binding, decoding, JSON and
  * validation. The field macros check at compile time that the member has the
  * declared type and, for strings, room for the declared number of characters.
+ *
+ * What a newcomer from SQLAlchemy or MongoEngine trips on:
+ * - C11 is required (-std=c11 or later: the macros use _Generic and compound
+ *   literals). They compile cleanly under -Wpedantic, options or none.
+ * - Declare a descriptor at file scope: `const kura_model m = KURA_MODEL(...);`
+ *   outside any function. Its fields are a compound literal, which has
+ *   static storage only there: `static const kura_model m = KURA_MODEL(...)`
+ *   inside a function fails with "initializer element is not constant", and a
+ *   plain local one compiles but dies with the function, while kura (the app's
+ *   registry, a server) keeps borrowing it.
+ * - A field left zero is a value, not NULL: kura_init zeroes the struct, and
+ *   an int32 left 0 is stored as 0, a string left "" as '' (SQLAlchemy stores
+ *   NULL for an attribute left None). A field is NULL only when marked so
+ *   with kura_set_null (the guide's change_sex(None)), and for the text-valued
+ *   types (uuid, objectid, date, decimal), whose "" means no value. Rows read
+ *   back keep the distinction: kura_is_null.
+ * - KURA_STRING(T, m, n) counts n characters of UTF-8 (SQLAlchemy's
+ *   String(n)); the member holds KURA_STRING_BYTES(n) bytes, room for n
+ *   characters of 4 bytes. kura_copy_string counts bytes, not characters: it
+ *   stops at the member's size (never splitting a character), and validation
+ *   (kura_validate, every save) is what refuses more than n characters.
  */
 #ifndef KURA_MODEL_H
 #define KURA_MODEL_H
@@ -301,82 +322,88 @@ bool kura_model_has_timestamps(const kura_model *model);
 #define KURA__FIELD(T, m, kind)                                                                    \
     .name = #m, .type = (kind), .offset = offsetof(T, m), .size = sizeof(KURA__MEMBER(T, m))
 
-#define KURA_INT32(T, m, ...)                                                                      \
+/*
+ * Every field macro takes the struct type, the member and, for some types, a
+ * size, then any options as designated initialisers of kura_field:
+ *     KURA_INT32(sa_user, age, .index = true)     KURA_INT32(sa_user, age)
+ * The options may be left out, also under -std=c11 -Wpedantic: the macros take
+ * everything after T as one variadic list and split its head off themselves
+ * (KURA__HEAD, KURA__TAIL), since ISO C wants at least one argument for a `...`.
+ */
+#define KURA__HEAD(...)            KURA__HEAD_(__VA_ARGS__, ~)
+#define KURA__HEAD_(a, ...)        a
+#define KURA__TAIL(...)            KURA__TAIL_(__VA_ARGS__, )
+#define KURA__TAIL_(a, ...)        __VA_ARGS__
+#define KURA__HEAD2(...)           KURA__HEAD2_(__VA_ARGS__, ~)
+#define KURA__HEAD2_(a, b, ...)    b
+#define KURA__TAIL2(...)           KURA__TAIL2_(__VA_ARGS__, )
+#define KURA__TAIL2_(a, b, ...)    __VA_ARGS__
+#define KURA__HEAD3(...)           KURA__HEAD3_(__VA_ARGS__, ~)
+#define KURA__HEAD3_(a, b, c, ...) c
+#define KURA__TAIL3(...)           KURA__TAIL3_(__VA_ARGS__, )
+#define KURA__TAIL3_(a, b, c, ...) __VA_ARGS__
+#define KURA__TYPED(T, m, kind, ctype, opts)                                                       \
     {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_INT32) + 0 * _Generic(KURA__MEMBER(T, m), int32_t : 0),        \
-            __VA_ARGS__                                                                            \
+        KURA__FIELD(T, m, kind) + 0 * _Generic(KURA__MEMBER(T, m), ctype : 0), opts                \
     }
-#define KURA_INT64(T, m, ...)                                                                      \
+#define KURA__SIZED(T, m, kind, n, opts)                                                           \
     {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_INT64) + 0 * _Generic(KURA__MEMBER(T, m), int64_t : 0),        \
-            __VA_ARGS__                                                                            \
+        KURA__FIELD(T, m, kind) + KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)), \
+            .max_chars = (n), opts                                                                 \
     }
-#define KURA_DOUBLE(T, m, ...)                                                                     \
-    {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_DOUBLE) + 0 * _Generic(KURA__MEMBER(T, m), double : 0),        \
-            __VA_ARGS__                                                                            \
-    }
-#define KURA_BOOL(T, m, ...)                                                                       \
-    {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_BOOL) + 0 * _Generic(KURA__MEMBER(T, m), bool : 0),            \
-            __VA_ARGS__                                                                            \
-    }
-#define KURA_DATETIME(T, m, ...)                                                                   \
-    {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_DATETIME) + 0 * _Generic(KURA__MEMBER(T, m), kura_time : 0),   \
-            __VA_ARGS__                                                                            \
-    }
-#define KURA_TEXT(T, m, ...)                                                                       \
-    {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_TEXT) + 0 * _Generic(KURA__MEMBER(T, m), char * : 0),          \
-            __VA_ARGS__                                                                            \
-    }
-#define KURA_TAGS(T, m, ...)                                                                       \
-    {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_TAGS) + 0 * _Generic(KURA__MEMBER(T, m), kura_tags : 0),       \
-            __VA_ARGS__                                                                            \
-    }
-#define KURA_STRING(T, m, n, ...)                                                                  \
-    {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_STRING) +                                                      \
-            KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                       \
-            .max_chars = (n), __VA_ARGS__                                                          \
-    }
-#define KURA_EMAIL(T, m, n, ...)                                                                   \
-    {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_EMAIL) +                                                       \
-            KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= KURA_STRING_BYTES(n)),                       \
-            .max_chars = (n), __VA_ARGS__                                                          \
-    }
+
+#define KURA_INT32(T, ...)                                                                         \
+    KURA__TYPED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_INT32, int32_t, KURA__TAIL(__VA_ARGS__))
+#define KURA_INT64(T, ...)                                                                         \
+    KURA__TYPED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_INT64, int64_t, KURA__TAIL(__VA_ARGS__))
+#define KURA_DOUBLE(T, ...)                                                                        \
+    KURA__TYPED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_DOUBLE, double, KURA__TAIL(__VA_ARGS__))
+#define KURA_BOOL(T, ...)                                                                          \
+    KURA__TYPED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_BOOL, bool, KURA__TAIL(__VA_ARGS__))
+#define KURA_DATETIME(T, ...)                                                                      \
+    KURA__TYPED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_DATETIME, kura_time, KURA__TAIL(__VA_ARGS__))
+#define KURA_TEXT(T, ...)                                                                          \
+    KURA__TYPED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_TEXT, char *, KURA__TAIL(__VA_ARGS__))
+#define KURA_TAGS(T, ...)                                                                          \
+    KURA__TYPED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_TAGS, kura_tags, KURA__TAIL(__VA_ARGS__))
+#define KURA_JSON(T, ...)                                                                          \
+    KURA__TYPED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_JSON, char *, KURA__TAIL(__VA_ARGS__))
+/* KURA_STRING(T, m, n, options...), KURA_EMAIL(T, m, n, options...) */
+#define KURA_STRING(T, ...)                                                                        \
+    KURA__SIZED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_STRING, KURA__HEAD2(__VA_ARGS__),            \
+                KURA__TAIL2(__VA_ARGS__))
+#define KURA_EMAIL(T, ...)                                                                         \
+    KURA__SIZED(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_EMAIL, KURA__HEAD2(__VA_ARGS__),             \
+                KURA__TAIL2(__VA_ARGS__))
 
 /* The text-valued types check that the member is char text with room for the
  * canonical form (a `char *` member fails that check, but for a DECIMAL of precision 4 or less). */
 #define KURA__TEXT_FIELD(T, m, kind, bytes)                                                        \
     KURA__FIELD(T, m, kind) + KURA__CHECK(sizeof(KURA__MEMBER(T, m)) >= (bytes)) +                 \
         0 * _Generic(&KURA__MEMBER(T, m)[0], char * : 0)
-#define KURA_UUID(T, m, ...)                                                                       \
+#define KURA__TEXTUAL(T, m, kind, bytes, opts)                                                     \
     {                                                                                              \
-        KURA__TEXT_FIELD(T, m, KURA_TYPE_UUID, KURA_UUID_BYTES), __VA_ARGS__                       \
+        KURA__TEXT_FIELD(T, m, kind, bytes), opts                                                  \
     }
-#define KURA_OBJECTID(T, m, ...)                                                                   \
-    {                                                                                              \
-        KURA__TEXT_FIELD(T, m, KURA_TYPE_OBJECTID, KURA_OBJECTID_BYTES), __VA_ARGS__               \
-    }
-#define KURA_DATE(T, m, ...)                                                                       \
-    {                                                                                              \
-        KURA__TEXT_FIELD(T, m, KURA_TYPE_DATE, KURA_DATE_BYTES), __VA_ARGS__                       \
-    }
-#define KURA_DECIMAL(T, m, p, s, ...)                                                              \
+#define KURA_UUID(T, ...)                                                                          \
+    KURA__TEXTUAL(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_UUID, KURA_UUID_BYTES,                     \
+                  KURA__TAIL(__VA_ARGS__))
+#define KURA_OBJECTID(T, ...)                                                                      \
+    KURA__TEXTUAL(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_OBJECTID, KURA_OBJECTID_BYTES,             \
+                  KURA__TAIL(__VA_ARGS__))
+#define KURA_DATE(T, ...)                                                                          \
+    KURA__TEXTUAL(T, KURA__HEAD(__VA_ARGS__), KURA_TYPE_DATE, KURA_DATE_BYTES,                     \
+                  KURA__TAIL(__VA_ARGS__))
+/* KURA_DECIMAL(T, m, precision, scale, options...) */
+#define KURA__DECIMAL(T, m, p, s, opts)                                                            \
     {                                                                                              \
         KURA__TEXT_FIELD(T, m, KURA_TYPE_DECIMAL, KURA_DECIMAL_BYTES(p)) +                         \
             KURA__CHECK((p) >= 1 && (p) <= KURA_DECIMAL_MAX_PRECISION && (s) >= 0 && (s) <= (p)),  \
-            .precision = (p), .scale = (s), __VA_ARGS__                                            \
+            .precision = (p), .scale = (s), opts                                                   \
     }
-#define KURA_JSON(T, m, ...)                                                                       \
-    {                                                                                              \
-        KURA__FIELD(T, m, KURA_TYPE_JSON) + 0 * _Generic(KURA__MEMBER(T, m), char * : 0),          \
-            __VA_ARGS__                                                                            \
-    }
+#define KURA_DECIMAL(T, ...)                                                                       \
+    KURA__DECIMAL(T, KURA__HEAD(__VA_ARGS__), KURA__HEAD2(__VA_ARGS__), KURA__HEAD3(__VA_ARGS__),  \
+                  KURA__TAIL3(__VA_ARGS__))
 
 /* The descriptor of struct T stored as `table` with key kind `kind` and model
  * flags `flags` (KURA_MODEL_NO_TIMESTAMPS ...); checks that `base` comes first
@@ -490,6 +517,10 @@ void kura_set_null(const kura_model *model, void *obj, const kura_field *field, 
  * Copies the UTF-8 string src into dst (a char array of dst_size bytes).
  * When src does not fit, copies as much as fits without splitting a character
  * and returns false; dst is always NUL-terminated (when dst_size > 0).
+ * It counts bytes (dst_size, normally sizeof the member), not the field's
+ * declared characters: a 200-character name fits a KURA_STRING(T, name, 128)
+ * member when its bytes do, returns true, and is refused at save by
+ * validation ("name is longer than 128 characters").
  */
 bool kura_copy_string(char *dst, size_t dst_size, const char *src);
 

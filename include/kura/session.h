@@ -17,6 +17,13 @@
  *
  * Sessions live under "kura:session:<id>" in the store. A kura_sessions is
  * safe to share between threads.
+ *
+ * This is not the guide's `Session`. The guide's class is a thin wrapper over
+ * Redis GET and SET of any key (`Session().get(key)`, `.save(key, value)`):
+ * that is kura_kv_get / kura_kv_set on kura_app_kv(kura_current_app()), in
+ * kura/kv.h (examples/seed/session.c translates it). This header is signed
+ * web sessions, what Flask's `session` with a server-side store gives: an id
+ * in a signed cookie, data in the store, expiry, rotation.
  */
 #ifndef KURA_SESSION_H
 #define KURA_SESSION_H

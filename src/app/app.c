@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,13 @@
 struct kura_app {
     kura_config *config;
     kura_store *db;
-    kura_store *docs;      /* the document store (KURA_DOCUMENT_URL) */
-    kura_kv *kv;           /* redis_url (app_kv.c) */
-    unsigned char *secret; /* signs session cookies */
+    kura_store *docs; /* the document store (KURA_DOCUMENT_URL) */
+    kura_kv *kv;      /* redis_url (app_kv.c) */
+    /* The secret that signs cookies, made at its first use (kura_app_secret):
+     * an app that never signs a cookie leaves no secret file behind. */
+    pthread_mutex_t secret_lock;
+    char *secret_path;     /* where it is kept, or NULL (configured, or ephemeral) */
+    unsigned char *secret; /* NULL until first asked for; under secret_lock */
     size_t secret_len;
     char notice[192];    /* a default kura chose that the user should hear of, or "" */
     app_registry models; /* registry.c */
@@ -103,6 +108,12 @@ kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
         kura_fail(err, KURA_NOMEM, NULL, "out of memory");
         return NULL;
     }
+    if (pthread_mutex_init(&app->secret_lock, NULL) != 0) {
+        kura_config_free(app->config);
+        free(app);
+        kura_fail(err, KURA_NOMEM, NULL, "cannot make a lock");
+        return NULL;
+    }
     if (cfg && !kura_config_copy(app->config, cfg, err))
         goto fail;
     const char *db_url = kura_config_get(app->config, "database_url");
@@ -117,7 +128,7 @@ kura_app *kura_app_open(const kura_config *cfg, kura_error *err)
     app->docs = kura_document_store_open(doc_url && *doc_url ? doc_url : db_url, err);
     if (!app->docs)
         goto fail;
-    if (!kura_app_kv_open(app->config, db_url, &app->kv, &app->secret, &app->secret_len, err))
+    if (!kura_app_kv_open(app->config, db_url, &app->kv, &app->secret_path, err))
         goto fail;
     const char *kv_url = kura_config_get(app->config, "redis_url");
     if ((!kv_url || !*kv_url || strcmp(kv_url, "embedded:") == 0) &&
@@ -150,7 +161,10 @@ void kura_app_close(kura_app *app)
         return;
     if (current == app)
         current = NULL;
-    kura_app_kv_free(app->kv, app->secret, app->secret_len);
+    kura_kv_close(app->kv);
+    kura_app_secret_free(app->secret, app->secret_len);
+    free(app->secret_path);
+    pthread_mutex_destroy(&app->secret_lock);
     kura_store_close(app->docs);
     kura_store_close(app->db);
     kura_config_free(app->config);
@@ -173,11 +187,24 @@ kura_kv *kura_app_kv(kura_app *app)
     return app ? app->kv : NULL;
 }
 
-const unsigned char *kura_app_secret(const kura_app *app, size_t *len)
+const unsigned char *kura_app_secret(kura_app *app, size_t *len, kura_error *err)
 {
     if (len)
-        *len = app ? app->secret_len : 0;
-    return app ? app->secret : NULL;
+        *len = 0;
+    if (!app) {
+        kura_fail(err, KURA_INVALID, NULL, "no app");
+        return NULL;
+    }
+    /* Once made, the secret never changes until the app closes: the lock only
+     * keeps two first users from making it twice. */
+    pthread_mutex_lock(&app->secret_lock);
+    if (!app->secret)
+        kura_app_secret_load(app->config, app->secret_path, &app->secret, &app->secret_len, err);
+    const unsigned char *s = app->secret;
+    if (s && len)
+        *len = app->secret_len;
+    pthread_mutex_unlock(&app->secret_lock);
+    return s;
 }
 
 const char *kura_app_notice(const kura_app *app)

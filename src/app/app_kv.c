@@ -2,10 +2,12 @@
  * app_kv.c — the app's key-value store and its secret.
  *
  * The secret signs session cookies. It is the `secret` setting when given;
- * otherwise 32 random bytes made at first start and kept in a file beside
- * the app's data (`<database file>.secret`, mode 0600), so cookies survive a
- * restart. An app with no data file (in memory, or PostgreSQL with Redis)
- * gets a fresh secret each start: its cookies die with it. There is no
+ * otherwise 32 random bytes made the first time something needs it (a
+ * session or the admin signing or checking a cookie, kura_app_secret) and
+ * kept in a file beside the key-value store's data (`<file>.secret`, mode
+ * 0600), so cookies survive a restart. An app that never signs a cookie
+ * never makes the file. An app with no data file (in memory, or Redis)
+ * gets a fresh secret each run: its cookies die with it. There is no
  * built-in default: a default secret is a secret every attacker knows.
  */
 #include <errno.h>
@@ -149,69 +151,65 @@ static bool load_or_create(const char *path, unsigned char *out, kura_error *err
 }
 
 bool kura_app_kv_open(const kura_config *cfg, const char *database_url, kura_kv **kv,
-                      unsigned char **secret, size_t *secret_len, kura_error *err)
+                      char **secret_path, kura_error *err)
 {
     *kv = NULL;
-    *secret = NULL;
-    *secret_len = 0;
+    *secret_path = NULL;
     if (sodium_init() < 0)
         return kura_fail(err, KURA_IO, NULL, "libsodium could not initialise");
+    /* A configured secret too short is a mistake in the configuration: said at
+     * start, not at the first log-in. */
+    const char *configured = kura_config_get(cfg, "secret");
+    size_t n = configured ? strlen(configured) : 0;
+    if (n > 0 && n < MIN_SECRET_BYTES)
+        return kura_fail(err, KURA_CONFIG, "secret", "the secret is %zu bytes: use at least %d", n,
+                         MIN_SECRET_BYTES);
     char *data_file = NULL;
     *kv = kura_kv_open_for_app(kura_config_get(cfg, "redis_url"), database_url, &data_file, err);
     if (!*kv)
         return false;
-
-    const char *configured = kura_config_get(cfg, "secret");
-    bool ok = false;
-    if (configured && *configured) {
-        size_t n = strlen(configured);
-        if (n < MIN_SECRET_BYTES) {
-            kura_fail(err, KURA_CONFIG, "secret", "the secret is %zu bytes: use at least %d", n,
-                      MIN_SECRET_BYTES);
-            goto out;
+    if (data_file && n == 0) {
+        size_t len = strlen(data_file) + sizeof ".secret";
+        if (!(*secret_path = malloc(len))) {
+            free(data_file);
+            kura_kv_close(*kv);
+            *kv = NULL;
+            return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
         }
-        if (!(*secret = malloc(n))) {
-            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
-            goto out;
-        }
-        memcpy(*secret, configured, n);
-        *secret_len = n;
-        ok = true;
-        goto out;
+        snprintf(*secret_path, len, "%s.secret", data_file);
     }
-    if (!(*secret = malloc(SECRET_BYTES))) {
-        kura_fail(err, KURA_NOMEM, NULL, "out of memory");
-        goto out;
-    }
-    *secret_len = SECRET_BYTES;
-    if (data_file) {
-        size_t n = strlen(data_file) + sizeof ".secret";
-        char *path = malloc(n);
-        if (!path) {
-            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
-            goto out;
-        }
-        snprintf(path, n, "%s.secret", data_file);
-        ok = load_or_create(path, *secret, err);
-        free(path);
-    } else {
-        randombytes_buf(*secret, SECRET_BYTES); /* ephemeral: see the top of this file */
-        ok = true;
-    }
-out:
     free(data_file);
-    if (!ok) {
-        kura_app_kv_free(*kv, *secret, *secret_len);
-        *kv = NULL;
-        *secret = NULL;
-        *secret_len = 0;
-    }
-    return ok;
+    return true;
 }
 
-void kura_app_kv_free(kura_kv *kv, unsigned char *secret, size_t secret_len)
+bool kura_app_secret_load(const kura_config *cfg, const char *path, unsigned char **secret,
+                          size_t *secret_len, kura_error *err)
 {
-    kura_kv_close(kv);
+    *secret = NULL;
+    *secret_len = 0;
+    const char *configured = kura_config_get(cfg, "secret");
+    size_t n = configured && *configured ? strlen(configured) : SECRET_BYTES;
+    unsigned char *s = malloc(n);
+    if (!s)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    bool ok = true;
+    if (configured && *configured)
+        memcpy(s, configured, n); /* its length was checked at open */
+    else if (path)
+        ok = load_or_create(path, s, err);
+    else
+        randombytes_buf(s, SECRET_BYTES); /* ephemeral: see the top of this file */
+    if (!ok) {
+        kura_app_secret_free(s, n);
+        return false;
+    }
+    *secret = s;
+    *secret_len = n;
+    return true;
+}
+
+void kura_app_secret_free(unsigned char *secret, size_t secret_len)
+{
     if (secret)
         sodium_memzero(secret, secret_len);
     free(secret);

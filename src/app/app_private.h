@@ -17,12 +17,23 @@ bool kura_config_copy(kura_config *dst, const kura_config *src, kura_error *err)
 
 /*
  * Opens the app's key-value store (setting redis_url; a bare "embedded:" is the
- * database file of database_url) and loads its secret (app_kv.c). On success
- * the caller owns *kv and *secret: kura_app_kv_free.
+ * database file of database_url) and checks the `secret` setting, without
+ * making any secret (app_kv.c). *secret_path is where the secret is kept when
+ * it is not configured ("<data file>.secret"), or NULL: configured, or no data
+ * file (ephemeral). On success the caller owns *kv (kura_kv_close) and
+ * *secret_path (free).
  */
 bool kura_app_kv_open(const kura_config *cfg, const char *database_url, kura_kv **kv,
-                      unsigned char **secret, size_t *secret_len, kura_error *err);
-void kura_app_kv_free(kura_kv *kv, unsigned char *secret, size_t secret_len);
+                      char **secret_path, kura_error *err);
+
+/*
+ * The secret: the `secret` setting, else the file at path (read, or made with
+ * fresh random bytes, whole or not at all, also when processes race), else
+ * (path NULL) fresh random bytes. The caller owns *secret: kura_app_secret_free.
+ */
+bool kura_app_secret_load(const kura_config *cfg, const char *path, unsigned char **secret,
+                          size_t *secret_len, kura_error *err);
+void kura_app_secret_free(unsigned char *secret, size_t secret_len);
 
 /* The app's models (registry.c): borrowed descriptors in registration order. */
 typedef struct app_model {

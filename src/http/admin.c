@@ -114,15 +114,48 @@ static bool add(kura_http *srv, const admin *a, const char *suffix, admin_handle
 
 /* The key that signs the admin's sessions and log-in tokens: the app's secret
  * hashed under a name of its own, so no cookie of /session is worth anything here. */
-static void derive_key(const kura_app *app, unsigned char key[32])
+static bool derive_key(kura_app *app, unsigned char key[32], kura_error *err)
 {
     size_t len = 0;
-    const unsigned char *secret = kura_app_secret(app, &len);
+    const unsigned char *secret = kura_app_secret(app, &len, err);
+    if (!secret)
+        return false;
     unsigned char k[32];
     crypto_generichash(k, sizeof k, secret, len, NULL, 0);
     static const char label[] = "kura admin sessions v1";
     crypto_generichash(key, 32, (const unsigned char *)label, sizeof label - 1, k, sizeof k);
     sodium_memzero(k, sizeof k);
+    return true;
+}
+
+bool admin_keyed(const admin *ca, kura_error *err)
+{
+    if (atomic_load_explicit(&ca->keyed, memory_order_acquire))
+        return true;
+    admin *a = (admin *)ca; /* only the fields under a->lock change */
+    kura_http *srv = a->srv;
+    pthread_mutex_lock(&a->lock);
+    bool ok = atomic_load_explicit(&a->keyed, memory_order_relaxed);
+    if (!ok && derive_key(srv->app, a->key, err)) {
+        /* Every admin of the server derives the same key: one sessions object. */
+        kura_sessions *s = atomic_load_explicit(&srv->admin_sessions, memory_order_acquire);
+        if (!s) {
+            s = kura_sessions_new(kura_app_kv(srv->app), a->key, sizeof a->key,
+                                  (int64_t)srv->opts.session_ttl_s * 1000, err);
+            kura_sessions *had = NULL;
+            if (s && !atomic_compare_exchange_strong(&srv->admin_sessions, &had, s)) {
+                kura_sessions_free(s);
+                s = had;
+            }
+        }
+        if (s) {
+            a->sessions = s;
+            atomic_store_explicit(&a->keyed, true, memory_order_release);
+            ok = true;
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    return ok;
 }
 
 bool kura_http_mount_admin(kura_http *srv, const char *path, kura_error *err)
@@ -136,6 +169,10 @@ bool kura_http_mount_admin(kura_http *srv, const char *path, kura_error *err)
     admin *a = calloc(1, sizeof *a);
     if (!http_own(srv, a, err))
         return false;
+    /* Never destroyed: the admin is freed with the server's other contexts, and
+     * a mutex that nothing holds needs nothing more on Linux. */
+    if (pthread_mutex_init(&a->lock, NULL) != 0)
+        return kura_fail(err, KURA_NOMEM, NULL, "cannot make a lock");
     a->srv = srv;
     if (!(a->path = http_own_path(srv, path, "", err)))
         return false;
@@ -152,14 +189,6 @@ bool kura_http_mount_admin(kura_http *srv, const char *path, kura_error *err)
                              "the admin's sessions need the app's key-value store");
         crypto_generichash(a->password, sizeof a->password, (const unsigned char *)pw, strlen(pw),
                            NULL, 0);
-        derive_key(srv->app, a->key);
-        if (!srv->admin_sessions) {
-            srv->admin_sessions = kura_sessions_new(kv, a->key, sizeof a->key,
-                                                    (int64_t)srv->opts.session_ttl_s * 1000, err);
-            if (!srv->admin_sessions)
-                return false;
-        }
-        a->sessions = srv->admin_sessions;
         a->enabled = true;
     }
     /* Literal routes first: the first pattern that fits answers. */

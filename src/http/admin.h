@@ -20,14 +20,37 @@
 /* Bytes of a CSRF token or a log-in nonce: 32 random bytes in base64url. */
 #define ADMIN_TOKEN_SIZE 48
 
+/* The log-in guard: after ADMIN_GUARD_TRIES wrong passwords from one client
+ * address within ADMIN_GUARD_WINDOW_S seconds, that address gets 429 for
+ * ADMIN_GUARD_BLOCK_S seconds, whatever it sends. ADMIN_GUARD_SLOTS addresses
+ * are remembered; a new one takes the slot of the one seen longest ago. */
+#define ADMIN_GUARD_SLOTS    64
+#define ADMIN_GUARD_TRIES    5
+#define ADMIN_GUARD_WINDOW_S 300
+#define ADMIN_GUARD_BLOCK_S  300
+
+typedef struct admin_guard_slot {
+    unsigned char addr[16]; /* IPv6, or IPv4 mapped into it */
+    bool used;
+    unsigned fails;  /* wrong passwords since first_s */
+    int64_t first_s; /* the first of them (monotonic seconds) */
+    int64_t last_s;  /* when the address last tried */
+    int64_t blocked_until_s;
+} admin_guard_slot;
+
 /* One mounted admin; the routes' ctx, owned by the server. */
 typedef struct admin {
     kura_http *srv;
     const char *path;           /* "/admin" (owned by srv) */
     bool enabled;               /* an admin_password is set */
     unsigned char password[32]; /* BLAKE2b of the password, compared in constant time */
-    unsigned char key[32];      /* from the app's secret: signs sessions and log-in tokens */
-    kura_sessions *sessions;    /* srv->admin_sessions */
+    /* What follows changes while serving, under lock (the handlers see a const
+     * admin: admin_keyed and the guard cast it away for these fields only). */
+    pthread_mutex_t lock;    /* made at mount; lives as long as the server */
+    atomic_bool keyed;       /* key and sessions are made (admin_keyed) */
+    unsigned char key[32];   /* from the app's secret: signs sessions and log-in tokens */
+    kura_sessions *sessions; /* srv->admin_sessions */
+    admin_guard_slot guard[ADMIN_GUARD_SLOTS];
 } admin;
 
 /* The logged-in session of a request. */
@@ -75,6 +98,16 @@ typedef struct admin_page {
     kura_buf b;
     char stack[1024];
 } admin_page;
+
+/* --- admin.c --- */
+
+/*
+ * Makes a->key and a->sessions at the first request that needs them, since
+ * they come from the app's secret, which kura_app_secret makes at its first
+ * use. False when the secret cannot be read or made (err says why; a path may
+ * be in it: log it, do not show it).
+ */
+bool admin_keyed(const admin *a, kura_error *err);
 
 /* --- admin_auth.c --- */
 

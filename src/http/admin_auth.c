@@ -16,9 +16,20 @@
  * for a visitor who has not logged in. A successful log-in always starts a
  * fresh session (ending the one the browser had), so no id chosen before the
  * log-in survives it.
+ *
+ * Guessing is slowed per client address (admin.h, ADMIN_GUARD_*): after a few
+ * wrong passwords the address gets 429 with Retry-After for a while, even for
+ * the right password, so a guesser learns nothing in that time. The table is
+ * small and fixed: a guesser with many addresses fills it and evicts the
+ * oldest, so it bounds memory, not a botnet; a long password does that.
+ * Behind a reverse proxy every client has the proxy's address, and one
+ * guesser locks everyone out for a while: limit at the proxy there.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -78,6 +89,102 @@ static void set_cookie(http_req *r, const char *name, const char *value, const c
     http_add_header(r, MHD_HTTP_HEADER_SET_COOKIE, h);
 }
 
+/* The client's address as 16 bytes (IPv4 mapped into IPv6); false when unknown. */
+static bool client_addr(http_req *r, unsigned char out[16])
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (!ci || !ci->client_addr)
+        return false;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, 16);
+        return true;
+    }
+    if (sa->sa_family == AF_INET) {
+        static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        memcpy(out, mapped, 12);
+        memcpy(out + 12, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+        return true;
+    }
+    return false;
+}
+
+static int64_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec;
+}
+
+/* The slot of addr, taken (from the address seen longest ago) when it has
+ * none. Under a->lock. */
+static admin_guard_slot *guard_slot(admin *a, const unsigned char addr[16], int64_t now)
+{
+    admin_guard_slot *oldest = &a->guard[0];
+    for (size_t i = 0; i < ADMIN_GUARD_SLOTS; i++) {
+        admin_guard_slot *g = &a->guard[i];
+        if (g->used && memcmp(g->addr, addr, 16) == 0)
+            return g;
+        if (!g->used || (oldest->used && g->last_s < oldest->last_s))
+            oldest = g;
+    }
+    *oldest = (admin_guard_slot){.used = true, .first_s = now, .last_s = now};
+    memcpy(oldest->addr, addr, 16);
+    return oldest;
+}
+
+/* Seconds the address must still wait before trying again, 0 when it may. */
+static int64_t guard_wait(const admin *ca, const unsigned char addr[16])
+{
+    admin *a = (admin *)ca; /* the guard's fields are under a->lock */
+    int64_t now = now_s(), wait = 0;
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < ADMIN_GUARD_SLOTS; i++) {
+        admin_guard_slot *g = &a->guard[i];
+        if (g->used && memcmp(g->addr, addr, 16) == 0) {
+            g->last_s = now;
+            wait = g->blocked_until_s > now ? g->blocked_until_s - now : 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    return wait;
+}
+
+/* Counts a wrong password (wrong true) or forgets the address (a log-in). */
+static void guard_note(const admin *ca, const unsigned char addr[16], bool wrong)
+{
+    admin *a = (admin *)ca;
+    int64_t now = now_s();
+    pthread_mutex_lock(&a->lock);
+    admin_guard_slot *g = guard_slot(a, addr, now);
+    if (!wrong) {
+        *g = (admin_guard_slot){0};
+    } else {
+        if (now - g->first_s >= ADMIN_GUARD_WINDOW_S) {
+            g->first_s = now;
+            g->fails = 0;
+        }
+        g->last_s = now;
+        if (++g->fails >= ADMIN_GUARD_TRIES) {
+            g->blocked_until_s = now + ADMIN_GUARD_BLOCK_S;
+            g->fails = 0;
+            g->first_s = now;
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
+/* The page of an admin whose secret could not be read or made. */
+static enum MHD_Result no_key(http_req *r, const kura_error *err)
+{
+    http_log(r->srv, KURA_LOG_ERROR, "admin: %s", err->message);
+    return admin_message(r, NULL, 503, "Try again",
+                         "The admin cannot sign its cookies: the app's secret could not be "
+                         "read or made. The service's log says why.");
+}
+
 bool admin_session_load(http_req *r, admin_session *s)
 {
     const admin *a = admin_of(r);
@@ -89,6 +196,10 @@ bool admin_session_load(http_req *r, admin_session *s)
         return false;
     json_t *data = NULL;
     kura_error err = {0};
+    if (!admin_keyed(a, &err)) { /* not logged in; the log-in page will say why */
+        http_log(r->srv, KURA_LOG_ERROR, "admin: %s", err.message);
+        return false;
+    }
     bool ok = kura_session_load(a->sessions, cookie, &data, &err);
     http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_GET, ok ? NULL : &err);
     if (!ok) {
@@ -130,6 +241,9 @@ static enum MHD_Result login_page(http_req *r, const char *problem, unsigned sta
                                   const char *next)
 {
     const admin *a = admin_of(r);
+    kura_error err = {0};
+    if (!admin_keyed(a, &err))
+        return no_key(r, &err);
     char nonce[ADMIN_TOKEN_SIZE], token[ADMIN_TOKEN_SIZE];
     const char *had = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, LOGIN_COOKIE);
     if (nonce_ok(had)) {
@@ -175,6 +289,21 @@ enum MHD_Result admin_login_post(http_req *r, const admin_session *s, const admi
 {
     const admin *a = admin_of(r);
     const char *next = admin_form_get(form, "next");
+    unsigned char addr[16];
+    bool known = client_addr(r, addr);
+    int64_t wait = known ? guard_wait(a, addr) : 0;
+    if (wait > 0) {
+        char secs[24];
+        snprintf(secs, sizeof secs, "%lld", (long long)wait);
+        http_add_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+        http_log(r->srv, KURA_LOG_WARN, "admin: a log-in refused: too many wrong passwords");
+        return admin_message(r, NULL, 429, "Too many tries",
+                             "Too many wrong passwords came from this address. Wait a few "
+                             "minutes, then log in again.");
+    }
+    kura_error err = {0};
+    if (!admin_keyed(a, &err))
+        return no_key(r, &err);
     const char *nonce = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, LOGIN_COOKIE);
     char want[ADMIN_TOKEN_SIZE] = "";
     if (nonce_ok(nonce))
@@ -192,14 +321,17 @@ enum MHD_Result admin_login_post(http_req *r, const admin_session *s, const admi
                        pw ? strlen(pw) : 0, NULL, 0);
     if (!pw || sodium_memcmp(hash, a->password, sizeof hash) != 0) {
         http_log(r->srv, KURA_LOG_WARN, "admin: a log-in with a wrong password was refused");
+        if (known)
+            guard_note(a, addr, true);
         return login_page(r, "Wrong password.", 403, next);
     }
+    if (known)
+        guard_note(a, addr, false);
     if (s) /* best effort: the old session ends, the new one has a fresh id */
         kura_session_destroy(a->sessions, s->cookie, NULL);
     char csrf[ADMIN_TOKEN_SIZE], cookie[KURA_SESSION_COOKIE_SIZE];
     token_new(csrf);
     json_t *data = json_pack("{s:b, s:s}", "admin", 1, "csrf", csrf);
-    kura_error err = {0};
     bool ok = data && kura_session_create(a->sessions, data, cookie, &err);
     json_decref(data);
     http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_INSERT, ok ? NULL : &err);

@@ -142,8 +142,10 @@ struct kura_http {
     size_t nroutes, routes_cap;
     void **owned; /* freed at stop: route patterns, collections, contexts */
     size_t nowned, owned_cap;
-    kura_sessions *sessions;       /* owned; made by the first mount_sessions */
-    kura_sessions *admin_sessions; /* owned; the admin's, under a key of its own (admin.c) */
+    /* Both owned, and made at the first request that needs them (session.c,
+     * admin.c), since making them makes the app's secret (kura_app_secret). */
+    _Atomic(kura_sessions *) sessions;       /* /session's */
+    _Atomic(kura_sessions *) admin_sessions; /* the admin's, under a key of its own */
     http_metrics metrics;
     kura_log_fn prev_log; /* the libraries' log handler before listen (log.c) */
     void *prev_log_ctx;

@@ -38,6 +38,41 @@ static void set_cookie(http_req *r, const char *value)
     http_add_header(r, MHD_HTTP_HEADER_SET_COOKIE, h);
 }
 
+/*
+ * The server's sessions, made at the first request that needs them: only then
+ * is the app's secret made, so a service whose /session nobody uses leaves no
+ * secret file. Two first requests may both make one; one is kept. NULL when
+ * the secret cannot be read or made: a 503 went out into *ret (the reason,
+ * which names a file, goes to the log, not to the client).
+ */
+static kura_sessions *sessions_of(http_req *r, enum MHD_Result *ret)
+{
+    kura_http *srv = r->srv;
+    kura_sessions *s = atomic_load_explicit(&srv->sessions, memory_order_acquire);
+    if (s)
+        return s;
+    kura_error err = {0};
+    size_t len = 0;
+    const unsigned char *secret = kura_app_secret(srv->app, &len, &err);
+    if (secret)
+        s = kura_sessions_new(kura_app_kv(srv->app), secret, len,
+                              (int64_t)srv->opts.session_ttl_s * 1000, &err);
+    if (!s) {
+        http_log(srv, KURA_LOG_ERROR, "sessions: %s", err.message);
+        *ret = http_problem(r, 503,
+                            "sessions are unavailable: the secret that signs their cookies "
+                            "could not be read or made (the service's log says why)");
+        return NULL;
+    }
+    kura_sessions *had = NULL;
+    if (!atomic_compare_exchange_strong_explicit(&srv->sessions, &had, s, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        kura_sessions_free(s);
+        s = had;
+    }
+    return s;
+}
+
 static enum MHD_Result session_error(http_req *r, const kura_error *err)
 {
     if (err->code == KURA_AUTH) {
@@ -79,8 +114,10 @@ static enum MHD_Result respond_data(http_req *r, unsigned status, json_t *data)
 
 static enum MHD_Result start(http_req *r)
 {
-    kura_sessions *s = r->ctx;
     enum MHD_Result ret;
+    kura_sessions *s = sessions_of(r, &ret);
+    if (!s)
+        return ret;
     json_t *data = body_value(r, &ret);
     if (!data)
         return ret;
@@ -104,9 +141,13 @@ static enum MHD_Result get(http_req *r)
     const char *cookie = cookie_of(r);
     if (!cookie)
         return http_problem(r, 404, "no session cookie");
+    enum MHD_Result ret;
+    kura_sessions *s = sessions_of(r, &ret);
+    if (!s)
+        return ret;
     json_t *data = NULL;
     kura_error err = {0};
-    bool ok = kura_session_load(r->ctx, cookie, &data, &err);
+    bool ok = kura_session_load(s, cookie, &data, &err);
     http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_GET, ok ? NULL : &err);
     if (!ok)
         return session_error(r, &err);
@@ -119,11 +160,14 @@ static enum MHD_Result replace(http_req *r)
     if (!cookie)
         return http_problem(r, 404, "no session cookie");
     enum MHD_Result ret;
+    kura_sessions *s = sessions_of(r, &ret);
+    if (!s)
+        return ret;
     json_t *data = body_value(r, &ret);
     if (!data)
         return ret;
     kura_error err = {0};
-    bool ok = kura_session_save(r->ctx, cookie, data, &err);
+    bool ok = kura_session_save(s, cookie, data, &err);
     http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_UPDATE, ok ? NULL : &err);
     if (!ok) {
         json_decref(data);
@@ -137,8 +181,12 @@ static enum MHD_Result end(http_req *r)
     const char *cookie = cookie_of(r);
     if (!cookie)
         return http_problem(r, 404, "no session cookie");
+    enum MHD_Result ret;
+    kura_sessions *s = sessions_of(r, &ret);
+    if (!s)
+        return ret;
     kura_error err = {0};
-    bool ok = kura_session_destroy(r->ctx, cookie, &err);
+    bool ok = kura_session_destroy(s, cookie, &err);
     http_metrics_store(&r->srv->metrics, HTTP_STORE_KV, HTTP_OP_DELETE, ok ? NULL : &err);
     if (!ok)
         return session_error(r, &err);
@@ -157,14 +205,8 @@ bool kura_http_mount_sessions(kura_http *srv, const char *path, kura_error *err)
     kura_kv *kv = kura_app_kv(srv->app);
     if (!kv)
         return kura_fail(err, KURA_CONFIG, NULL, "sessions need the app's key-value store");
-    if (!srv->sessions) {
-        size_t len = 0;
-        const unsigned char *secret = kura_app_secret(srv->app, &len);
-        srv->sessions =
-            kura_sessions_new(kv, secret, len, (int64_t)srv->opts.session_ttl_s * 1000, err);
-        if (!srv->sessions)
-            return false;
-    }
+    if (srv->opts.session_ttl_s == 0)
+        return kura_fail(err, KURA_INVALID, NULL, "sessions need a positive TTL");
     const char *own = http_own_path(srv, path, "", err);
     return own &&
            http_route_add(srv,
@@ -176,7 +218,7 @@ bool kura_http_mount_sessions(kura_http *srv, const char *path, kura_error *err)
                                         .summary = "The session of the signed cookie: "
                                                    "POST starts one with a JSON object, GET "
                                                    "reads it, PUT replaces it, DELETE ends it",
-                                        .ctx = srv->sessions,
+                                        .ctx = NULL, /* sessions_of */
                                         .protect = false,
                                         .body = true},
                           err);

@@ -145,8 +145,8 @@ static bool dec_from_json(const kura_field *f, const json_t *v, void *m, kura_er
                          f->name);
     if (!kura__canon_from_json(f, v, m, err))
         return kura_fail(err, KURA_VALIDATION, f->name,
-                         "%s must be a decimal string with at most %d digits, %d after the point",
-                         f->name, f->precision, f->scale);
+                         "%s must be a decimal string with at most %d digit%s, %d after the point",
+                         f->name, f->precision, kura__plural(f->precision), f->scale);
     return true;
 }
 

@@ -27,7 +27,8 @@ static bool check_text(const kura_field *f, const char *s, size_t len, kura_reas
     if (chars < 0)
         return kura__reason(r, "is not valid UTF-8");
     if (f->max_chars > 0 && chars > f->max_chars)
-        return kura__reason(r, "is longer than %d characters", f->max_chars);
+        return kura__reason(r, "is longer than %d character%s", f->max_chars,
+                            kura__plural(f->max_chars));
     if (len == 0) {
         /* An optional string may be left empty whatever its other constraints. */
         return f->required ? kura__reason(r, "is required") : true;
@@ -62,8 +63,8 @@ static const char *json_text(const kura_field *f, const json_t *v, size_t *len, 
         return NULL;
     }
     if (f->max_chars > 0 && chars > f->max_chars) {
-        kura_fail(err, KURA_VALIDATION, f->name, "%s is longer than %d characters", f->name,
-                  f->max_chars);
+        kura_fail(err, KURA_VALIDATION, f->name, "%s is longer than %d character%s", f->name,
+                  f->max_chars, kura__plural(f->max_chars));
         return NULL;
     }
     return s;
@@ -155,8 +156,8 @@ static bool arr_from_value(const kura_field *f, const kura_value *v, void *m, ku
         return false;
     size_t len = strlen(v->as.s);
     if (len >= f->size)
-        return kura_fail(err, KURA_VALIDATION, f->name, "%s is longer than %d characters", f->name,
-                         f->max_chars);
+        return kura_fail(err, KURA_VALIDATION, f->name, "%s is longer than %d character%s", f->name,
+                         f->max_chars, kura__plural(f->max_chars));
     memcpy(m, v->as.s, len + 1);
     return true;
 }

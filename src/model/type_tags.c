@@ -89,7 +89,8 @@ static bool tags_check(const kura_field *f, const void *m, kura_reason r)
         if (chars == 0)
             return kura__reason(r, "tag %u is empty", (unsigned)i);
         if (chars > max)
-            return kura__reason(r, "tag %u is longer than %d characters", (unsigned)i, max);
+            return kura__reason(r, "tag %u is longer than %d character%s", (unsigned)i, max,
+                                kura__plural(max));
         if (f->choices != NULL && !kura__check_choices(f, s, r))
             return false;
     }

@@ -79,6 +79,12 @@ typedef struct kura_reason {
 } kura_reason;
 bool kura__reason(kura_reason r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* "s" unless n is 1: "longer than 1 character", "longer than 2 characters". */
+static inline const char *kura__plural(long long n)
+{
+    return n == 1 ? "" : "s";
+}
+
 typedef struct kura_type_info {
     const char *name; /* kura_type_name */
     size_t size;      /* sizeof the member; 0: per field (char arrays: field->size) */

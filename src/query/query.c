@@ -71,7 +71,9 @@ static bool resolve(kura_query *q, const char *field, int *column)
     *column = kura_column_named(q->model, field);
     if (*column != KURA_COL_NONE)
         return true;
-    kura_fail(&q->error, KURA_INVALID, NULL, "%s has no field '%.64s'", q->model->name, field);
+    /* field names the name at fault, so a caller can point at it as for a
+     * validation error (kura_fail cuts a name too long for err.field). */
+    kura_fail(&q->error, KURA_INVALID, field, "%s has no field '%.64s'", q->model->name, field);
     return false;
 }
 

@@ -3,8 +3,10 @@
  * form decoder, the admin off without a password, log-in required, the
  * log-in form's own token, CSRF refusal, the security headers on every
  * answer (a 404 or 405 inside the admin too), a /session cookie that opens
- * nothing here, and the admin kept out of /openapi.json. A server in this
- * process over a :memory: SQLite app; libcurl is the client.
+ * nothing here, the admin kept out of /openapi.json, the log-in guard (429
+ * after wrong passwords, per client address), and the secret made at the
+ * first request that signs a cookie. A server in this process over a
+ * :memory: SQLite app (a file one for the secret); libcurl is the client.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <curl/curl.h>
@@ -57,6 +61,10 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     return k;
 }
 
+/* The local address requests come from (CURLOPT_INTERFACE), NULL: any. Only
+ * the guard's test sets it, to be a second client. */
+static const char *source_addr;
+
 /* One request, redirects not followed; cookie a Cookie header value or NULL;
  * form an application/x-www-form-urlencoded body (POST) or NULL. */
 static response *call(const server *s, const char *method, const char *path, const char *cookie,
@@ -88,6 +96,8 @@ static response *call(const server *s, const char *method, const char *path, con
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+    if (source_addr)
+        curl_easy_setopt(c, CURLOPT_INTERFACE, source_addr);
     CURLcode rc = curl_easy_perform(c);
     if (rc != CURLE_OK)
         fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
@@ -151,12 +161,12 @@ static void expect_security_headers(const response *r)
     assert_string_equal(v, "nosniff");
 }
 
-static server *start(const char *password, bool secure)
+static server *start_on(const char *database_url, const char *password, bool secure)
 {
     server *s = calloc(1, sizeof *s);
     kura_error err = {0};
     kura_config *cfg = kura_config_new();
-    assert_true(kura_config_set(cfg, "database_url", "sqlite://:memory:", &err));
+    assert_true(kura_config_set(cfg, "database_url", database_url, &err));
     if (password)
         assert_true(kura_config_set(cfg, "admin_password", password, &err));
     s->app = kura_app_open(cfg, &err);
@@ -177,6 +187,11 @@ static server *start(const char *password, bool secure)
         fail_msg("%s", err.message);
     snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", kura_http_port(s->srv));
     return s;
+}
+
+static server *start(const char *password, bool secure)
+{
+    return start_on("sqlite://:memory:", password, secure);
 }
 
 static void stop(server *s)
@@ -644,6 +659,107 @@ static void test_edit_conflict(void **state)
     stop(s);
 }
 
+/* A wrong password from one address, with the log-in form's token. */
+static long try_password(const server *s, const char *password, char *retry, size_t size)
+{
+    response *page = call(s, "GET", "/admin/login", NULL, NULL, NULL);
+    char nonce[128], token[64], body[256];
+    assert_true(set_cookie(page, "kura_admin_login", nonce, sizeof nonce));
+    csrf_of(page, token, sizeof token);
+    snprintf(body, sizeof body, "csrf=%s&password=%s", token, password);
+    response *r = call(s, "POST", "/admin/login", nonce, FORM, body);
+    long status = r->status;
+    if (retry && !header(r, "Retry-After", retry, size))
+        retry[0] = '\0';
+    if (status == 429)
+        expect_security_headers(r);
+    free(page);
+    free(r);
+    return status;
+}
+
+/* Guessing is slowed per address: after ADMIN_GUARD_TRIES wrong passwords
+ * the address gets 429 with Retry-After, even with the right password; another
+ * address still logs in, and a log-in forgets the address's earlier tries. */
+static void test_login_guard(void **state)
+{
+    (void)state;
+    server *s = start(PASSWORD, false);
+    char retry[32];
+    /* A right password in between resets the count. */
+    for (int i = 0; i < ADMIN_GUARD_TRIES - 1; i++)
+        assert_int_equal(try_password(s, "wrong-password", NULL, 0), 403);
+    assert_int_equal(try_password(s, PASSWORD, NULL, 0), 303);
+    for (int i = 0; i < ADMIN_GUARD_TRIES - 1; i++)
+        assert_int_equal(try_password(s, "wrong-password", NULL, 0), 403);
+    /* The last allowed wrong one is still answered as wrong ... */
+    assert_int_equal(try_password(s, "wrong-password", retry, sizeof retry), 403);
+    assert_string_equal(retry, "");
+    /* ... then the address waits, whatever it sends. */
+    assert_int_equal(try_password(s, PASSWORD, retry, sizeof retry), 429);
+    long wait = strtol(retry, NULL, 10);
+    assert_true(wait > 0 && wait <= ADMIN_GUARD_BLOCK_S);
+    assert_int_equal(try_password(s, "wrong-password", NULL, 0), 429);
+    /* Another address is not held up by it. */
+    source_addr = "127.0.0.2";
+    assert_int_equal(try_password(s, PASSWORD, NULL, 0), 303);
+    source_addr = NULL;
+    stop(s);
+}
+
+/* The secret is made by the first request that signs or checks a cookie, not
+ * at start; when it cannot be read, the routes that need it answer 503 and
+ * the rest of the service works. */
+static void test_secret_made_when_needed(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kura-admin-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char url[128], db[96], secret[128];
+    snprintf(db, sizeof db, "%s/app.db", dir);
+    snprintf(url, sizeof url, "sqlite:///%s", db);
+    snprintf(secret, sizeof secret, "%s.secret", db);
+    struct stat st;
+
+    server *s = start_on(url, PASSWORD, false);
+    response *r = call(s, "GET", "/t_user", NULL, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    free(r);
+    assert_int_not_equal(stat(secret, &st), 0); /* nothing signed yet */
+    r = call(s, "GET", "/admin/login", NULL, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    free(r);
+    assert_int_equal(stat(secret, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    stop(s);
+
+    /* A secret file others may read is refused: 503 where a cookie is signed. */
+    assert_int_equal(chmod(secret, 0644), 0);
+    s = start_on(url, PASSWORD, false);
+    r = call(s, "GET", "/admin/login", NULL, NULL, NULL);
+    assert_int_equal(r->status, 503);
+    assert_non_null(strstr(r->body, "secret"));
+    expect_security_headers(r);
+    free(r);
+    r = call(s, "POST", "/session", NULL, "application/json", "{\"cart\":[]}");
+    assert_int_equal(r->status, 503);
+    assert_non_null(strstr(r->body, "secret"));
+    assert_null(strstr(r->body, dir)); /* the path is for the log, not the client */
+    free(r);
+    r = call(s, "GET", "/t_user", NULL, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    free(r);
+    stop(s);
+    unlink(secret);
+    unlink(db);
+    char side[128];
+    snprintf(side, sizeof side, "%s-wal", db);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", db);
+    unlink(side);
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -659,6 +775,8 @@ int main(void)
         cmocka_unit_test(test_pages_and_headers),
         cmocka_unit_test(test_form_rules),
         cmocka_unit_test(test_edit_conflict),
+        cmocka_unit_test(test_login_guard),
+        cmocka_unit_test(test_secret_made_when_needed),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();

@@ -154,12 +154,17 @@ static void test_secret_file(void **state)
     kura_error err = {0};
     kura_app *app = open_app(db_url, NULL, NULL, &err);
     assert_non_null(app);
+    /* Made at its first use, not when the app opens: an app that never signs a
+     * cookie leaves no secret file behind. */
+    struct stat st;
+    assert_int_not_equal(stat(secret_file, &st), 0);
     size_t len = 0;
-    const unsigned char *s1 = kura_app_secret(app, &len);
+    const unsigned char *s1 = kura_app_secret(app, &len, &err);
+    assert_non_null(s1);
+    assert_ptr_equal(kura_app_secret(app, &len, &err), s1); /* made once */
     assert_int_equal(len, 32);
     unsigned char first[32];
     memcpy(first, s1, 32);
-    struct stat st;
     assert_int_equal(stat(secret_file, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(st.st_size, 32);
@@ -167,28 +172,36 @@ static void test_secret_file(void **state)
 
     app = open_app(db_url, NULL, NULL, &err);
     assert_non_null(app);
-    assert_memory_equal(kura_app_secret(app, &len), first, 32); /* kept */
+    assert_memory_equal(kura_app_secret(app, &len, &err), first, 32); /* kept */
     kura_app_close(app);
 
     /* A configured secret wins; a short one is refused. */
     app = open_app(db_url, NULL, "configured secret, long enough", &err);
     assert_non_null(app);
-    const unsigned char *configured = kura_app_secret(app, &len); /* before len is read */
+    const unsigned char *configured = kura_app_secret(app, &len, &err); /* before len is read */
     assert_int_equal(len, strlen("configured secret, long enough"));
     assert_memory_equal(configured, "configured secret, long enough", len);
     kura_app_close(app);
     assert_null(open_app(db_url, NULL, "short", &err));
     assert_int_equal(err.code, KURA_CONFIG);
 
-    /* A secret file others can read is refused, not used. */
+    /* A secret file others can read is refused, not used: at its first use,
+     * as an error (the app itself opens). */
     chmod(secret_file, 0644);
-    assert_null(open_app(db_url, NULL, NULL, &err));
+    app = open_app(db_url, NULL, NULL, &err);
+    assert_non_null(app);
+    assert_null(kura_app_secret(app, &len, &err));
+    assert_int_equal(len, 0);
     assert_int_equal(err.code, KURA_CONFIG);
     assert_non_null(strstr(err.message, "chmod 600"));
+    kura_app_close(app);
     chmod(secret_file, 0600);
     assert_int_equal(truncate(secret_file, 5), 0);
-    assert_null(open_app(db_url, NULL, NULL, &err));
+    app = open_app(db_url, NULL, NULL, &err);
+    assert_non_null(app);
+    assert_null(kura_app_secret(app, &len, &err));
     assert_int_equal(err.code, KURA_CONFIG);
+    kura_app_close(app);
     unlink(secret_file);
 
     /* In memory: an ephemeral secret per app, no file. */
@@ -196,7 +209,7 @@ static void test_secret_file(void **state)
     kura_app *b = open_app("sqlite://:memory:", NULL, NULL, &err);
     assert_non_null(a);
     assert_non_null(b);
-    assert_memory_not_equal(kura_app_secret(a, &len), kura_app_secret(b, &len), 32);
+    assert_memory_not_equal(kura_app_secret(a, &len, &err), kura_app_secret(b, &len, &err), 32);
     assert_string_equal(kura_kv_driver(kura_app_kv(a)), "embedded");
     assert_true(kura_kv_set(kura_app_kv(a), "only-in-a", "1", 1, 0, &err));
     kura_bytes v = {0};
@@ -230,9 +243,12 @@ static void *race_open(void *arg)
     r->ok = app != NULL;
     if (app) {
         size_t len = 0;
-        const unsigned char *s = kura_app_secret(app, &len);
-        r->ok = len == sizeof r->secret;
-        memcpy(r->secret, s, sizeof r->secret);
+        const unsigned char *s = kura_app_secret(app, &len, &err);
+        r->ok = s && len == sizeof r->secret;
+        if (r->ok)
+            memcpy(r->secret, s, sizeof r->secret);
+        else
+            snprintf(r->message, sizeof r->message, "%s", err.message);
         kura_app_close(app);
     } else {
         snprintf(r->message, sizeof r->message, "%s", err.message);
@@ -292,7 +308,8 @@ static void test_secret_file_race(void **state)
 }
 
 /* KURA_DATABASE_URL=postgresql://... and nothing else: the app starts, its key-value
- * store and secret live in ./kura-kv.db, and it says so once through kura_app_notice. */
+ * store lives in ./kura-kv.db and its secret, once made, in ./kura-kv.db.secret, and it
+ * says so once through kura_app_notice. */
 static void test_postgresql_alone(void **state)
 {
     (void)state;
@@ -312,8 +329,11 @@ static void test_postgresql_alone(void **state)
     kura_kv *kv = kura_app_kv(app);
     assert_string_equal(kura_kv_driver(kv), "embedded");
     assert_true(kura_kv_set(kv, "k", "v", 1, 0, &err));
-    kura_app_close(app);
     struct stat st;
+    assert_int_not_equal(stat("kura-kv.db.secret", &st), 0); /* made at first use */
+    size_t len = 0;
+    assert_non_null(kura_app_secret(app, &len, &err));
+    kura_app_close(app);
     assert_int_equal(stat("kura-kv.db", &st), 0);
     assert_int_equal(stat("kura-kv.db.secret", &st), 0);
     assert_int_equal(st.st_mode & 077, 0);

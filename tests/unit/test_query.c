@@ -217,6 +217,7 @@ static void test_no_timestamps_columns(void **state)
     assert_non_null(e);
     assert_int_equal(e->code, KURA_INVALID);
     assert_string_equal(e->message, "q_plain has no field 'created_at'");
+    assert_string_equal(e->field, "created_at"); /* a caller can point at it */
     q = kura_query_for(&q_plain_model);
     kura_order_by(&q, "created_at", false);
     assert_non_null(kura_query_error(&q));

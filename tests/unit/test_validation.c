@@ -246,6 +246,10 @@ static void test_lengths_in_characters(void **state)
     expect_valid(&u);
     strcpy(u.nick, "123456789");
     expect_invalid(&u, "nick", "nick is longer than 8 characters");
+    /* One is singular: "longer than 1 character". */
+    valid_user(&u);
+    strcpy(u.sex, "MF");
+    expect_invalid(&u, "sex", "sex is longer than 1 character");
     kura_clear(&t_user_model, &u);
 }
 
