@@ -27,7 +27,7 @@ typedef struct doc_model {
     const kura_model *model;
     char *select; /* SELECT "_id", <field exprs>[, <created>, <updated>] FROM "t" */
     char *get;    /* select WHERE "_id" = ? */
-    char *insert; /* INSERT ... RETURNING "_id" */
+    char *insert; /* INSERT ... [RETURNING "_id" where the dialect reads ids so] */
     char *remove;
     bool ensured; /* table and indexes known to exist (created or checked once) */
     struct doc_model *next;
@@ -142,7 +142,9 @@ static doc_model *build_doc_model(doc_store *s, const kura_model *m)
     kura_buf_add(&b, s->d->json.doc_open);
     kura_sql_placeholder(&b, s->d, int_key ? 1 : 2);
     kura_buf_add(&b, s->d->json.doc_close);
-    kura_buf_add(&b, int_key ? ") RETURNING \"_id\"" : ")");
+    kura_buf_add(&b, ")");
+    if (int_key && s->d->returning_id) /* else the connection's last id (kura_sql_insert_id) */
+        kura_buf_add(&b, " RETURNING \"_id\"");
     dm->insert = buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
@@ -338,7 +340,7 @@ static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error 
     if (dm->model->key == KURA_KEY_INT64) {
         kura_value v = KURA_VSTR(text);
         int64_t id = 0;
-        ok = kura_sql_scalar(s->sql, dm->insert, &v, 1, &id, err);
+        ok = kura_sql_insert_id(s->sql, dm->insert, &v, 1, &id, err);
         if (ok)
             ((kura_base *)obj)->id = id;
     } else {
@@ -346,6 +348,85 @@ static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error 
         ok = kura_sql_exec(s->sql, dm->insert, v, 2, NULL, err);
     }
     free(text);
+    return ok;
+}
+
+/* Rows per multi-row INSERT on a server, as a table's batches (sql_crud.c):
+ * one round trip carries them all. */
+#define BATCH_ROWS 100
+
+/* A row of a key-only model: what a batch's RETURNING "_id" decodes into. */
+static const kura_field no_fields[1];
+
+/*
+ * Inserts rows [0, k) of objs with one statement and one round trip:
+ * INSERT ... VALUES (...), (...) [RETURNING "_id", ordered]. The server
+ * numbers the rows of one statement in VALUES order, so the ordered ids map
+ * back to the rows in turn.
+ */
+static bool insert_rows(doc_store *s, const kura_model *m, void *objs, size_t k, kura_error *err)
+{
+    bool int_key = m->key == KURA_KEY_INT64;
+    int per_row = int_key ? 1 : 2;
+    char *texts[BATCH_ROWS] = {NULL};
+    kura_value v[2 * BATCH_ROWS];
+    bool ok = true;
+    for (size_t r = 0; ok && r < k; r++) {
+        kura_base *base = (kura_base *)((char *)objs + r * m->size);
+        ok = (texts[r] = doc_text(m, base, false, err)) != NULL;
+        if (!int_key)
+            v[r * 2] = KURA_VSTR(base->key);
+        v[r * (size_t)per_row + (size_t)per_row - 1] = KURA_VSTR(texts[r]);
+    }
+    char stack[4096];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, int_key ? "WITH ins AS (INSERT INTO " : "INSERT INTO ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, int_key ? " (\"doc\") VALUES " : " (\"_id\", \"doc\") VALUES ");
+    for (size_t r = 0; r < k; r++) {
+        kura_buf_add(&b, r ? ", (" : "(");
+        if (!int_key) {
+            kura_sql_placeholder(&b, s->d, (int)r * 2 + 1);
+            kura_buf_add(&b, ", ");
+        }
+        kura_buf_add(&b, s->d->json.doc_open);
+        kura_sql_placeholder(&b, s->d, (int)r * per_row + per_row);
+        kura_buf_add(&b, s->d->json.doc_close);
+        kura_buf_add(&b, ")");
+    }
+    if (int_key)
+        kura_buf_add(&b, " RETURNING \"_id\") SELECT \"_id\" FROM ins ORDER BY \"_id\"");
+    if (ok && b.oom)
+        ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory building an insert");
+    size_t nparams = k * (size_t)per_row;
+    if (ok && !int_key) {
+        ok = kura_sql_exec(s->sql, b.data, v, nparams, NULL, err);
+    } else if (ok) {
+        kura_model ids = {.name = m->name,
+                          .size = sizeof(kura_base),
+                          .fields = no_fields,
+                          .nfields = 0,
+                          .key = m->key,
+                          .flags = KURA_MODEL_NO_TIMESTAMPS};
+        kura_cursor *c = kura_sql_cursor_sql(s->sql, &ids, b.data, v, nparams, false, err);
+        ok = c != NULL;
+        size_t got = 0;
+        int rc = 0;
+        kura_base row = {0};
+        while (ok && (rc = kura_cursor_next(c, &row, err)) == 1) {
+            if (got < k)
+                ((kura_base *)((char *)objs + got * m->size))->id = row.id;
+            got++;
+        }
+        kura_cursor_close(c);
+        ok = ok && rc == 0;
+        if (ok && got != k)
+            ok = kura_fail(err, KURA_STORE, NULL, "insert returned %zu ids for %zu rows", got, k);
+    }
+    kura_buf_free(&b);
+    for (size_t r = 0; r < k; r++)
+        free(texts[r]);
     return ok;
 }
 
@@ -358,8 +439,20 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     if (n > 1 && !kura_begin(s->sql, err))
         return false;
     bool ok = true;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = insert_one(s, dm, (char *)objs + i * m->size, err);
+    if (n > 1 && s->d->batch_params > 0) {
+        /* A server: batches of rows per round trip, not one trip per row. The
+         * statement's parameters also bound what the SQL store binds at once. */
+        size_t per_row = m->key == KURA_KEY_INT64 ? 1 : 2;
+        size_t batch = KURA_SQL_MAX_PARAMS / per_row;
+        if (batch > BATCH_ROWS)
+            batch = BATCH_ROWS;
+        for (size_t done = 0; ok && done < n; done += batch)
+            ok = insert_rows(s, m, (char *)objs + done * m->size,
+                             n - done < batch ? n - done : batch, err);
+    } else {
+        for (size_t i = 0; ok && i < n; i++)
+            ok = insert_one(s, dm, (char *)objs + i * m->size, err);
+    }
     if (n > 1) {
         if (ok)
             ok = kura_commit(s->sql, err);
@@ -382,11 +475,7 @@ static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *ke
     if (!dm)
         return false;
     kura_value v = kura_keyref_value(key);
-    kura_cursor *c = kura_sql_cursor_sql(s->sql, m, dm->get, &v, 1, false, err);
-    if (!c)
-        return false;
-    int rc = kura_cursor_next(c, out, err);
-    kura_cursor_close(c);
+    int rc = kura_sql_row(s->sql, m, dm->get, &v, 1, out, err);
     if (rc == 0)
         return kura_key_not_found(err, m, key);
     return rc == 1;
@@ -424,13 +513,9 @@ static bool do_get_json(kura_store *store, const kura_model *m, const kura_keyre
         return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
     }
     kura_value v = kura_keyref_value(key);
-    kura_cursor *c = kura_sql_cursor_sql(s->sql, &raw, b.data, &v, 1, false, err);
-    kura_buf_free(&b);
-    if (!c)
-        return false;
     raw_doc row = {0};
-    int rc = kura_cursor_next(c, &row, err);
-    kura_cursor_close(c);
+    int rc = kura_sql_row(s->sql, &raw, b.data, &v, 1, &row, err);
+    kura_buf_free(&b);
     if (rc == 0)
         return kura_key_not_found(err, m, key);
     if (rc < 0)

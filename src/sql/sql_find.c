@@ -247,3 +247,31 @@ bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *param
     p.count = nparams;
     return scalar((sql_store *)store, sql, &p, out, err);
 }
+
+int kura_sql_row(kura_store *store, const kura_model *model, const char *sql,
+                 const kura_value *params, size_t nparams, void *out, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    bool borrowed;
+    pconn *pc = kura__sql_borrow(s, &borrowed, err);
+    if (!pc)
+        return -1;
+    cached_stmt scratch;
+    cached_stmt *cs = kura__sql_stmt_get(s, pc, sql, &scratch, err);
+    bool ok = cs != NULL;
+    for (size_t i = 0; ok && i < nparams; i++)
+        ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
+    int rc = ok ? s->drv->step(cs->stmt, err) : -1;
+    if (rc == 1) {
+        kura_time_memo memo = {{0}, 0};
+        if (!kura__sql_decode_row(s, cs->stmt, model, out, &memo, err)) {
+            kura_clear(model, out);
+            rc = -2; /* a value that does not fit: not the database's failure */
+        }
+    }
+    if (rc == -1)
+        kura__sql_note_failure(pc);
+    kura__sql_stmt_put(s, pc, cs);
+    kura__sql_give_back(s, pc, borrowed);
+    return rc < 0 ? -1 : rc;
+}

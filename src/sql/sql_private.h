@@ -219,6 +219,18 @@ kura_cursor *kura_sql_cursor_sql(kura_store *store, const kura_model *model, con
                                  kura_error *err);
 bool kura_sql_scalar(kura_store *store, const char *sql, const kura_value *params, size_t nparams,
                      int64_t *out, kura_error *err);
+/* Reads the first row of sql (params bound) into out, decoded as
+ * kura_sql_cursor_sql decodes rows, without a cursor: 1 read, 0 no row, -1
+ * error (err set; out holds nothing then). For one-row reads by key. */
+int kura_sql_row(kura_store *store, const kura_model *model, const char *sql,
+                 const kura_value *params, size_t nparams, void *out, kura_error *err);
+/* Runs an INSERT of one row with params bound and reads the int64 key the
+ * database gave it, as a table's insert does: where the dialect has
+ * returning_id the statement must end in RETURNING of the key, else it must
+ * not (the connection's last insert id is read; RETURNING costs SQLite an
+ * ephemeral table per row). */
+bool kura_sql_insert_id(kura_store *store, const char *sql, const kura_value *params,
+                        size_t nparams, int64_t *id, kura_error *err);
 
 /* Driver entry points, found by URL scheme (src/app/drivers.c). */
 kura_store *kura_sqlite_store_open(const char *url, kura_error *err);

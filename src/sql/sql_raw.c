@@ -69,3 +69,39 @@ bool kura__sql_raw_exec(kura_store *store, const char *sql, const kura_value *pa
     kura__sql_give_back(s, pc, borrowed);
     return ok;
 }
+
+bool kura_sql_insert_id(kura_store *store, const char *sql, const kura_value *params,
+                        size_t nparams, int64_t *id, kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    bool borrowed;
+    pconn *pc = kura__sql_borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    cached_stmt scratch;
+    cached_stmt *cs = kura__sql_stmt_get(s, pc, sql, &scratch, err);
+    bool ok = cs != NULL;
+    for (size_t i = 0; ok && i < nparams; i++)
+        ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
+    if (ok) {
+        /* The key as a table's insert reads it (sql_crud.c): the RETURNING
+         * row where the dialect has one, else the connection's last id. */
+        int rc = s->drv->step(cs->stmt, err);
+        if (rc == 1 && s->dia->returning_id) {
+            *id = s->drv->column_int(cs->stmt, 0);
+            while ((rc = s->drv->step(cs->stmt, err)) == 1)
+                ;
+        } else if (rc == 0 && !s->dia->returning_id) {
+            *id = s->drv->last_insert_id(pc->conn);
+        } else if (rc >= 0) {
+            rc = -1;
+            kura_fail(err, KURA_STORE, NULL, "%s: the insert returned no id", s->drv->name);
+        }
+        ok = rc == 0;
+    }
+    if (!ok)
+        kura__sql_note_failure(pc);
+    kura__sql_stmt_put(s, pc, cs);
+    kura__sql_give_back(s, pc, borrowed);
+    return ok;
+}
