@@ -12,8 +12,8 @@
  *   bench_docs [URL] [-n N | --sizes ..] [--quick] [--pairs P] [--no-ir] [--csv F]
  *   JSONB runs with a PostgreSQL URL (argument, KURA_BENCH_PG_URL or KURA_TEST_PG_URL).
  *
- * Interleaved pairs (common.h): each pair makes a fresh table and a fresh
- * collection and runs every operation on both back to back, the order alternating.
+ * Interleaved pairs (common.h): in each pair one side runs every operation on
+ * a fresh table (or collection), then the other; the order alternates pair by pair.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,47 +129,43 @@ static void compare(const bench_opts *o, const char *group, const char *title,
     const double units[NOPS] = {(double)o->n, (double)o->lookups, 0, (double)o->updates};
     for (int op = 0; op < NOPS; op++)
         bench_figure_init(&f[op], op_names[op], op_units[op], units[op]);
+    /* On a server the table and the collection have the same name (sa_user), so
+     * one side runs all its operations and drops its table before the other
+     * starts: the pairs alternate whole runs (A B, B A, ...). */
     for (int pair = 0; pair < o->pairs; pair++) {
-        kura_store *db[2];
-        char paths[2][1100] = {"", ""};
-        for (int docs = 0; docs < 2; docs++) {
-            char url[2400];
+        double sec[2][NOPS];
+        tally t[2] = {{0}, {0}};
+        for (int turn = 0; turn < 2; turn++) {
+            int docs = (turn == 0) == bench_kura_first(pair, 0);
+            char url[2400], path[1100] = "";
             if (fixed_url) {
                 snprintf(url, sizeof url, "%s", fixed_url);
             } else {
-                snprintf(paths[docs], sizeof paths[docs], "%s",
-                         bench_fresh_db(o, docs ? "docs" : "table"));
-                snprintf(url, sizeof url, "sqlite:///%.1099s?%.1000s", paths[docs], sqlite_opts);
+                snprintf(path, sizeof path, "%s", bench_fresh_db(o, docs ? "docs" : "table"));
+                snprintf(url, sizeof url, "sqlite:///%.1099s?%.1000s", path, sqlite_opts);
             }
-            db[docs] = open_fresh(url, docs);
-        }
-        tally t[2] = {{0}, {0}};
-        for (int op = 0; op < NOPS; op++) {
-            double sec[2];
-            bool docs_first = bench_kura_first(pair, op);
-            for (int turn = 0; turn < 2; turn++) {
-                int docs = (turn == 0) == docs_first;
+            kura_store *db = open_fresh(url, docs);
+            for (int op = 0; op < NOPS; op++) {
                 char label[96];
                 snprintf(label, sizeof label, "%s/%s/%s", group, op_names[op],
                          docs ? "kura" : "base");
                 bench_ir_begin();
-                sec[docs] = one_op(db[docs], op, o, users, &t[docs]);
+                sec[docs][op] = one_op(db, op, o, users, &t[docs]);
                 bench_ir_end(label);
             }
-            bench_figure_add(&f[op], sec[0], sec[1]);
+            kura_error err;
+            check(kura_drop(db, &sa_user_model, &err), "drop", &err);
+            kura_store_close(db);
+            if (*path)
+                bench_remove_db(path);
         }
         if (memcmp(&t[0], &t[1], sizeof t[0]) != 0) {
             fprintf(stderr, "bench_docs: %s: tables and documents read different results\n", title);
             exit(1);
         }
+        for (int op = 0; op < NOPS; op++)
+            bench_figure_add(&f[op], sec[0][op], sec[1][op]);
         f[OP_QUERY].units = (double)t[0].query_rows;
-        for (int docs = 0; docs < 2; docs++) {
-            kura_error err;
-            check(kura_drop(db[docs], &sa_user_model, &err), "drop", &err);
-            kura_store_close(db[docs]);
-            if (*paths[docs])
-                bench_remove_db(paths[docs]);
-        }
     }
     for (int op = 0; op < NOPS; op++)
         bench_ir_fill(&f[op], group);

@@ -35,10 +35,10 @@ typedef struct setting {
 
 static const setting settings[] = {
     {"defaults", "kura's defaults (no URL option) vs SQLite's defaults (no PRAGMA)", NULL, ""},
-    {"wal", "same settings: WAL, synchronous=NORMAL, mmap 256 MB, cache 32 MB",
+    {"wal", "same settings: WAL, synchronous=NORMAL, mmap 256 MB, cache 128 MB",
      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456; "
-     "PRAGMA cache_size=-32768;",
-     "journal_mode=wal&synchronous=normal&mmap_size_mb=256&cache_size_mb=32"},
+     "PRAGMA cache_size=-131072;",
+     "journal_mode=wal&synchronous=normal&mmap_size_mb=256&cache_size_mb=128"},
     {"rollback", "same settings: journal_mode=delete, synchronous=FULL, no mmap, cache 2 MB",
      "PRAGMA journal_mode=delete; PRAGMA synchronous=FULL; PRAGMA mmap_size=0; "
      "PRAGMA cache_size=-2048;",

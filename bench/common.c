@@ -267,8 +267,10 @@ void bench_print(const bench_opts *o, const char *bench, const char *group, int6
     if (o->ir_child)
         return;
     printf("\n%s\n", title);
-    printf("| %-22s | %10s | %10s | %8s | %13s | %13s | %8s |\n", "operation", base_name, "kura",
-           "kura/raw", "min–max", "IQR", "Ir ratio");
+    char ratio[32];
+    snprintf(ratio, sizeof ratio, "kura/%.5s", base_name);
+    printf("| %-22s | %10s | %10s | %10s | %13s | %13s | %8s |\n", "operation", base_name, "kura",
+           ratio, "min–max", "IQR", "Ir ratio");
     printf("|------------------------|-----------:|-----------:|-----------:|--------------:|------"
            "--------:|---------:|\n");
     for (size_t i = 0; i < n; i++) {

@@ -338,13 +338,14 @@ static const char *const sqlite_options[] = {
 
 /*
  * The memory-sized defaults. SQLite's own (no mmap, a 2 MB page cache per
- * connection) make a read of a table larger than the cache a pread() per page:
- * at 1M users get_by_id cost twice and query_by_age three times as much per row
- * as at 10k (docs/BENCHMARKS.md). Memory-mapped reads share the OS page cache
- * between connections and processes and are dropped under memory pressure, so
- * they may be large: an eighth of RAM, at most 1 GiB. The page cache is private
- * to each of the pool's connections: a 512th of RAM each, from 2 MB to 32 MB
- * (8 connections: at most 256 MB).
+ * connection) make a read of a table larger than the cache a pread() and a
+ * page decode per page: at 1M users get_by_id cost twice and query_by_age three
+ * times as much per row as at 10k (docs/BENCHMARKS.md). Memory-mapped reads
+ * share the OS page cache between connections and processes, and the kernel
+ * drops those pages under memory pressure: an eighth of RAM, at most 256 MiB.
+ * The page cache is private memory, filled only as pages are read: the pool
+ * shares a sixteenth of RAM, at most 1 GiB in all, at least 2 MiB a connection
+ * (23 GB and 8 connections: 128 MiB each).
  */
 static long long phys_memory(void)
 {
@@ -402,11 +403,14 @@ kura_store *kura_sqlite_store_open(const char *url, kura_error *err)
     long busy, pool, mmap_mb, cache_mb;
     long long ram = phys_memory();
     if (!kura_url_param_int(&u, "busy_timeout", 0, 3600000, 5000, &busy, err) ||
-        !kura_url_param_int(&u, "pool", 1, 1024, 8, &pool, err) ||
-        !kura_url_param_int(&u, "mmap_size_mb", 0, 1L << 20, (long)clamp(ram / 8 / MIB, 0, 1024),
+        !kura_url_param_int(&u, "pool", 1, 1024, 8, &pool, err))
+        goto out;
+    if (memory)
+        pool = 1;
+    if (!kura_url_param_int(&u, "mmap_size_mb", 0, 1L << 20, (long)clamp(ram / 8 / MIB, 0, 256),
                             &mmap_mb, err) ||
-        !kura_url_param_int(&u, "cache_size_mb", 1, 1L << 20, (long)clamp(ram / 512 / MIB, 2, 32),
-                            &cache_mb, err))
+        !kura_url_param_int(&u, "cache_size_mb", 1, 1L << 20,
+                            (long)clamp(ram / 16 / MIB, 2 * pool, 1024) / pool, &cache_mb, err))
         goto out;
     const char *journal = kura_url_param(&u, "journal_mode");
     const char *sync = kura_url_param(&u, "synchronous");
