@@ -2,10 +2,12 @@
  * bench_kv.c — WORKLOAD.md's session_save and session_get (10000 keys
  * `session:%d`, 64-byte values) through kura and through raw hiredis, side
  * by side in one run, one command per round trip and pipelined (batches of
- * 1000), taking turns every 1000 keys; then the embedded driver's figures. Best of 3 for every
- * figure; the ratios are what to compare, not the absolute numbers.
+ * 1000), in interleaved pairs (common.h: the median ratio, its spread and the
+ * instruction ratio); then the embedded driver's figures. The ratios are what
+ * to compare, not the absolute numbers.
  *
- *   bench_kv [REDIS_URL]     (default $KURA_TEST_REDIS_URL, else redis://127.0.0.1:6379/0)
+ *   bench_kv [REDIS_URL] [--quick] [--pairs P] [--no-ir] [--csv F]
+ *   (default $KURA_TEST_REDIS_URL, else redis://127.0.0.1:6379/0)
  *
  * Redis should run on loopback with persistence off.
  */
@@ -16,22 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <kura/kura.h>
+#include "common.h"
 
-#define N      10000
-#define VALUE  64
-#define BATCH  1000
-#define ROUNDS 3
+#define N     10000
+#define VALUE 64
+#define BATCH 1000
 
 static char keys[N][32];
 static char value[VALUE];
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void die(const char *what, const char *why)
 {
@@ -152,46 +146,29 @@ static void kura_get_pipelined(int from, int to)
 
 /* ---- running ---------------------------------------------------------------------- */
 
-typedef struct figure {
+typedef struct kv_op {
     const char *name;
     void (*raw)(int from, int to);
     void (*kura)(int from, int to);
-    double raw_best, kura_best; /* ops/s */
-} figure;
+} kv_op;
 
-static double ops(void (*fn)(int, int))
+static double timed(void (*fn)(int, int), int n)
 {
-    double t = now_s();
-    fn(0, N);
-    return N / (now_s() - t);
-}
-
-/* One round of one figure: raw and kura take turns every CHUNK keys, so both
- * meet the same machine (these machines are noisy); *raw_ops and *kura_ops
- * get each side's rate over the whole N. */
-#define CHUNK 1000
-static void side_by_side(const figure *f, int round, double *raw_ops, double *kura_ops)
-{
-    double t_raw = 0, t_kura = 0;
-    for (int base = 0; base < N; base += CHUNK) {
-        for (int side = 0; side < 2; side++) {
-            bool kura_turn = (side + round + base / CHUNK) % 2 == 1;
-            double t = now_s();
-            (kura_turn ? f->kura : f->raw)(base, base + CHUNK);
-            *(kura_turn ? &t_kura : &t_raw) += now_s() - t;
-        }
-    }
-    *raw_ops = N / t_raw;
-    *kura_ops = N / t_kura;
+    double t = bench_now();
+    fn(0, n);
+    return bench_now() - t;
 }
 
 int main(int argc, char **argv)
 {
-    /* A URL argument, else the environment; other arguments (bench/run passes
-     * its own, such as --runs) are not this program's. */
-    const char *url = argc > 1 && strstr(argv[1], "://") ? argv[1] : getenv("KURA_TEST_REDIS_URL");
+    bench_opts o;
+    const char *url;
+    bench_parse_args(argc, argv, &o, &url);
+    if (!url)
+        url = getenv("KURA_TEST_REDIS_URL");
     if (!url || !*url)
         url = "redis://127.0.0.1:6379/0";
+    int n = o.quick ? 2000 : N;
     char host[128] = "127.0.0.1";
     int port = 6379, db = 0;
     if (sscanf(url, "redis://%127[^:/]:%d/%d", host, &port, &db) < 2)
@@ -202,8 +179,10 @@ int main(int argc, char **argv)
         value[i] = (char)('a' + i % 26);
 
     kura_error err;
-    if (!(kv = kura_kv_open(url, &err)) || !kura_kv_ping(kv, &err))
-        die(url, err.message);
+    if (!(kv = kura_kv_open(url, &err)) || !kura_kv_ping(kv, &err)) {
+        printf("skipped: no Redis at %s (%s)\n", url, err.message);
+        return 0;
+    }
     struct timeval tv = {5, 0};
     raw = redisConnectWithTimeout(host, port, tv);
     if (!raw || raw->err)
@@ -216,61 +195,68 @@ int main(int argc, char **argv)
         raw_command(2, a, l);
     }
 
-    figure figs[] = {
-        {"session_save", raw_save, k_save, 0, 0},
-        {"session_get", raw_get, k_get, 0, 0},
-        {"session_save pipelined", raw_save_pipelined, kura_save_pipelined, 0, 0},
-        {"session_get pipelined", raw_get_pipelined, kura_get_pipelined, 0, 0},
+    static const kv_op ops[] = {
+        {"session_save", raw_save, k_save},
+        {"session_get", raw_get, k_get},
+        {"session_save pipelined", raw_save_pipelined, kura_save_pipelined},
+        {"session_get pipelined", raw_get_pipelined, kura_get_pipelined},
     };
-    size_t nfigs = sizeof figs / sizeof figs[0];
-    raw_save(0, N); /* warm up both connections and the keys */
-    k_save(0, N);
-    for (int round = 0; round < ROUNDS; round++)
-        for (size_t f = 0; f < nfigs; f++) {
-            double a, b;
-            side_by_side(&figs[f], round, &a, &b);
-            if (a > figs[f].raw_best)
-                figs[f].raw_best = a;
-            if (b > figs[f].kura_best)
-                figs[f].kura_best = b;
+    enum { NOPS = sizeof ops / sizeof ops[0] };
+    bench_figure f[NOPS];
+    for (int i = 0; i < NOPS; i++)
+        bench_figure_init(&f[i], ops[i].name, "op", n);
+    if (!o.ir_child)
+        printf("bench_kv: Redis %s, %d keys, %d-byte values, pipelines of %d; %d interleaved "
+               "pairs per operation\n",
+               url, n, VALUE, BATCH, o.pairs);
+    bench_ir_collect(&o, argc, argv);
+    raw_save(0, n); /* warm up both connections and the keys */
+    k_save(0, n);
+    for (int pair = 0; pair < o.pairs; pair++)
+        for (int i = 0; i < NOPS; i++) {
+            double sec[2];
+            bool kura_first = bench_kura_first(pair, i);
+            for (int turn = 0; turn < 2; turn++) {
+                bool kura = (turn == 0) == kura_first;
+                char label[96];
+                snprintf(label, sizeof label, "redis/%s/%s", ops[i].name, kura ? "kura" : "base");
+                bench_ir_begin();
+                sec[kura] = timed(kura ? ops[i].kura : ops[i].raw, n);
+                bench_ir_end(label);
+            }
+            bench_figure_add(&f[i], sec[0], sec[1]);
         }
-    printf("Redis %s, N = %d, %d-byte values, best of %d (pipelines of %d)\n", url, N, VALUE,
-           ROUNDS, BATCH);
-    printf("%-24s %14s %14s %8s\n", "operation", "hiredis ops/s", "kura ops/s", "kura/raw");
-    for (size_t f = 0; f < nfigs; f++)
-        printf("%-24s %14.0f %14.0f %8.3f\n", figs[f].name, figs[f].raw_best, figs[f].kura_best,
-               figs[f].kura_best / figs[f].raw_best);
+    for (int i = 0; i < NOPS; i++)
+        bench_ir_fill(&f[i], "redis");
+    bench_print(&o, "kv", "redis", n, "Redis (loopback, persistence off): kura vs raw hiredis",
+                "hiredis", f, NOPS, 0.95);
     redisFree(raw);
     kura_kv_close(kv);
+    if (o.ir_child)
+        return 0;
 
-    /* The embedded driver: a fresh file, WAL, synchronous=normal (its default). */
-    char file[64], kv_url[96];
-    snprintf(file, sizeof file, "/tmp/bench_kv_%ld.db", (long)getpid());
+    /* The embedded driver: a fresh file, WAL, synchronous=normal (its default); no
+     * baseline, so its median rate over the same number of runs. */
+    char file[1100], kv_url[1200];
+    snprintf(file, sizeof file, "%s", bench_fresh_db(&o, "bench_kv"));
     snprintf(kv_url, sizeof kv_url, "embedded:///%s", file);
     if (!(kv = kura_kv_open(kv_url, &err)))
         die(kv_url, err.message);
-    figure emb[] = {
-        {"session_save", NULL, k_save, 0, 0},
-        {"session_get", NULL, k_get, 0, 0},
-        {"session_save batched", NULL, kura_save_pipelined, 0, 0},
-        {"session_get batched", NULL, kura_get_pipelined, 0, 0},
-    };
-    for (int round = 0; round < ROUNDS; round++)
-        for (size_t f = 0; f < 4; f++) {
-            double b = ops(emb[f].kura);
-            if (b > emb[f].kura_best)
-                emb[f].kura_best = b;
+    printf("\nEmbedded key-value store (WAL, synchronous=normal): median of %d runs\n", o.pairs);
+    printf("| %-24s | %14s |\n|--------------------------|---------------:|\n", "operation",
+           "kura ops/s");
+    for (int i = 0; i < NOPS; i++) {
+        bench_figure e;
+        bench_figure_init(&e, ops[i].name, "op", n);
+        for (int r = 0; r < o.pairs; r++) {
+            double t = timed(ops[i].kura, n);
+            bench_figure_add(&e, t, t);
         }
-    printf("\nEmbedded %s (WAL, synchronous=normal), best of %d\n", kv_url, ROUNDS);
-    printf("%-24s %14s\n", "operation", "kura ops/s");
-    for (size_t f = 0; f < 4; f++)
-        printf("%-24s %14.0f\n", emb[f].name, emb[f].kura_best);
+        bench_stats st = bench_figure_stats(&e);
+        printf("| %-24s | %14.0f |\n", ops[i].name, st.kura_us > 0 ? 1e6 / st.kura_us : 0);
+        bench_csv_row(&o, "kv", "embedded", n, ops[i].name, "op", &st);
+    }
     kura_kv_close(kv);
-    char side[96];
-    unlink(file);
-    snprintf(side, sizeof side, "%s-wal", file);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", file);
-    unlink(side);
+    bench_remove_db(file);
     return 0;
 }

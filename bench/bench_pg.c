@@ -1,12 +1,14 @@
 /*
  * bench_pg.c — the WORKLOAD.md model-store operations on PostgreSQL, through
- * kura and through hand-written libpq prepared statements, side by side in
- * one run, best of 3; prints the ratio kura/raw (1.0: no overhead).
+ * kura and through hand-written libpq prepared statements, in interleaved
+ * pairs (common.h) at every size of --sizes; prints the median ratio kura/raw
+ * (1.0: no overhead) and, with more than one size, the cost per row at each.
  *
- *   bench_pg [URL]     (default: KURA_BENCH_PG_URL, then KURA_TEST_PG_URL)
+ *   bench_pg [URL] [--sizes ..] [--pairs P] [--no-ir] [--csv F]
+ *   (URL default: KURA_BENCH_PG_URL, then KURA_TEST_PG_URL)
  *
- * The database must be a throwaway one: the table sa_user is dropped and
- * created afresh before each side of each round.
+ * The database must be a throwaway one: the tables sa_user and sa_user_raw are
+ * dropped and created afresh before every pair.
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -14,39 +16,18 @@
 #include <string.h>
 #include <time.h>
 
-#include "sa_user.h"
+#include "common.h"
 
 #define RAW_BATCH 100 /* rows per multi-row INSERT, as kura batches them */
-#define N         10000
-#define GETS      10000
-#define QUERIES   1000
-#define UPDATES   1000
-#define ROUNDS    3
 
 enum { OP_INSERT, OP_GET, OP_QUERY, OP_UPDATE, NOPS };
 static const char *const op_names[NOPS] = {"insert", "get_by_id", "query_by_age", "update"};
-static const int op_counts[NOPS] = {N, GETS, QUERIES, UPDATES};
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
+static const char *const op_units[NOPS] = {"row", "op", "row", "op"};
 
 static void die(const char *what, const char *msg)
 {
     fprintf(stderr, "bench_pg: %s: %s\n", what, msg);
     exit(1);
-}
-
-static void make_user(sa_user *u, int i)
-{
-    kura_init(&sa_user_model, u);
-    snprintf(u->name, sizeof u->name, "user%05d", i);
-    snprintf(u->email, sizeof u->email, "user%05d@example.com", i);
-    u->age = 18 + (int)((long)i * 7919 % 63);
-    snprintf(u->sex, sizeof u->sex, "%s", i % 2 ? "M" : "F");
 }
 
 static void fresh_table(kura_store *db)
@@ -58,34 +39,34 @@ static void fresh_table(kura_store *db)
 
 /* ---- kura -------------------------------------------------------------------- */
 
-static size_t query_rows; /* rows read by query_by_age, to check both sides agree */
+static size_t query_rows;     /* rows read by kura's query_by_age, to check both sides agree */
+static size_t raw_query_rows; /* and by raw's */
 
 /* Runs operation op through kura; returns its time in seconds. */
-static double bench_kura(kura_store *db, int op)
+BENCH_OP static double bench_kura(kura_store *db, int op, const bench_opts *o, sa_user *users)
 {
     kura_error err = {0};
-    static sa_user users[N];
-    double t0 = now_s();
+    double t0 = bench_now();
     switch (op) {
     case OP_INSERT:
-        for (int i = 0; i < N; i++)
-            make_user(&users[i], i + 1);
-        t0 = now_s();
-        if (!kura_insert_many(db, &sa_user_model, users, N, &err))
+        for (int64_t i = 0; i < o->n; i++)
+            bench_make_user(&users[i], i + 1);
+        t0 = bench_now();
+        if (!kura_insert_many(db, &sa_user_model, users, (size_t)o->n, &err))
             die("kura insert", err.message);
         break;
     case OP_GET:
-        for (int k = 0; k < GETS; k++) {
+        for (int64_t k = 0; k < o->lookups; k++) {
             sa_user u;
-            if (!kura_get(db, &sa_user_model, (int64_t)((long)k * 7919 % N) + 1, &u, &err))
+            if (!kura_get(db, &sa_user_model, bench_lookup_id(o, k), &u, &err))
                 die("kura get", err.message);
         }
         break;
     case OP_QUERY: {
         size_t rows = 0;
-        for (int q = 0; q < QUERIES; q++) {
+        for (int64_t q = 0; q < o->queries; q++) {
             kura_query qu = kura_query_for(&sa_user_model);
-            kura_where_int(&qu, "age", KURA_EQ, 18 + q % 63);
+            kura_where_int(&qu, "age", KURA_EQ, bench_query_age(q));
             kura_rows out = {0};
             if (!kura_find(db, &qu, &out, &err))
                 die("kura query", err.message);
@@ -96,7 +77,7 @@ static double bench_kura(kura_store *db, int op)
         break;
     }
     case OP_UPDATE:
-        for (int id = 1; id <= UPDATES; id++) {
+        for (int64_t id = 1; id <= o->updates; id++) {
             sa_user u;
             if (!kura_get(db, &sa_user_model, id, &u, &err))
                 die("kura update/get", err.message);
@@ -106,7 +87,7 @@ static double bench_kura(kura_store *db, int op)
         }
         break;
     }
-    return now_s() - t0;
+    return bench_now() - t0;
 }
 
 /* ---- raw libpq ------------------------------------------------------------------ */
@@ -166,20 +147,19 @@ static void raw_prepare_all(PGconn *c)
 }
 
 /* Runs operation op through hand-written libpq; returns its time in seconds. */
-static double bench_raw(PGconn *c, int op)
+BENCH_OP static double bench_raw(PGconn *c, int op, const bench_opts *o, sa_user *users)
 {
     char age[16], id[24], stamp[KURA_TIME_TEXT];
-    static sa_user users[N];
     PGresult *r;
-    double t0 = now_s();
+    double t0 = bench_now();
     switch (op) {
     case OP_INSERT:
-        for (int i = 0; i < N; i++)
-            make_user(&users[i], i + 1);
-        t0 = now_s();
+        for (int64_t i = 0; i < o->n; i++)
+            bench_make_user(&users[i], i + 1);
+        t0 = bench_now();
         PQclear(PQexec(c, "BEGIN"));
         kura_time_format(kura_now(), stamp);
-        for (int i = 0; i < N; i += RAW_BATCH) {
+        for (int64_t i = 0; i < o->n; i += RAW_BATCH) {
             static char ages[RAW_BATCH][16];
             const char *v[RAW_BATCH * 6];
             for (int j = 0; j < RAW_BATCH; j++) {
@@ -199,8 +179,8 @@ static double bench_raw(PGconn *c, int op)
         PQclear(r);
         break;
     case OP_GET:
-        for (int k = 0; k < GETS; k++) {
-            snprintf(id, sizeof id, "%ld", (long)k * 7919 % N + 1);
+        for (int64_t k = 0; k < o->lookups; k++) {
+            snprintf(id, sizeof id, "%lld", (long long)bench_lookup_id(o, k));
             const char *v[1] = {id};
             r = PQexecPrepared(c, "get", 1, v, NULL, NULL, 0);
             raw_ok(c, r, PGRES_TUPLES_OK, "raw get");
@@ -211,8 +191,8 @@ static double bench_raw(PGconn *c, int op)
         break;
     case OP_QUERY: {
         size_t rows = 0;
-        for (int q = 0; q < QUERIES; q++) {
-            snprintf(age, sizeof age, "%d", 18 + q % 63);
+        for (int64_t q = 0; q < o->queries; q++) {
+            snprintf(age, sizeof age, "%d", bench_query_age(q));
             const char *v[1] = {age};
             r = PQexecPrepared(c, "age", 1, v, NULL, NULL, 0);
             raw_ok(c, r, PGRES_TUPLES_OK, "raw query");
@@ -224,13 +204,12 @@ static double bench_raw(PGconn *c, int op)
             free(out);
             PQclear(r);
         }
-        if (rows != query_rows)
-            fprintf(stderr, "bench_pg: raw read %zu rows by age, kura %zu\n", rows, query_rows);
+        raw_query_rows = rows;
         break;
     }
     case OP_UPDATE:
-        for (int k = 1; k <= UPDATES; k++) {
-            snprintf(id, sizeof id, "%d", k);
+        for (int64_t k = 1; k <= o->updates; k++) {
+            snprintf(id, sizeof id, "%lld", (long long)k);
             const char *v1[1] = {id};
             r = PQexecPrepared(c, "get", 1, v1, NULL, NULL, 0);
             raw_ok(c, r, PGRES_TUPLES_OK, "raw update/get");
@@ -248,7 +227,7 @@ static double bench_raw(PGconn *c, int op)
         }
         break;
     }
-    return now_s() - t0;
+    return bench_now() - t0;
 }
 
 static void quiet(void *arg, const char *message)
@@ -257,17 +236,62 @@ static void quiet(void *arg, const char *message)
     (void)message;
 }
 
+/* One pair for every operation at the current size: fresh tables, then each
+ * operation on both sides back to back, the order alternating (common.h). */
+static void one_pair(const bench_opts *o, kura_store *db, PGconn *raw, sa_user *users, int pair,
+                     bench_figure *f)
+{
+    PQclear(PQexec(raw, "DROP TABLE IF EXISTS sa_user_raw"));
+    fresh_table(db);
+    PGresult *r = PQexec(raw, "CREATE TABLE sa_user_raw (id SERIAL NOT NULL PRIMARY KEY, "
+                              "name VARCHAR(128), email VARCHAR(128), age INTEGER, "
+                              "sex VARCHAR(1), created_at TIMESTAMP WITHOUT TIME ZONE, "
+                              "updated_at TIMESTAMP WITHOUT TIME ZONE); "
+                              "CREATE INDEX ix_sa_user_raw_age ON sa_user_raw (age)");
+    raw_ok(raw, r, PGRES_COMMAND_OK, "raw table");
+    PQclear(r);
+    raw_prepare_all(raw);
+    for (int op = 0; op < NOPS; op++) {
+        double sec[2];
+        bool kura_first = bench_kura_first(pair, op);
+        for (int turn = 0; turn < 2; turn++) {
+            bool kura = (turn == 0) == kura_first;
+            char label[96];
+            snprintf(label, sizeof label, "pg/%s/%s", op_names[op], kura ? "kura" : "base");
+            bench_ir_begin();
+            sec[kura] = kura ? bench_kura(db, op, o, users) : bench_raw(raw, op, o, users);
+            bench_ir_end(label);
+        }
+        bench_figure_add(&f[op], sec[0], sec[1]);
+    }
+    if (raw_query_rows != query_rows)
+        fprintf(stderr, "bench_pg: raw read %zu rows by age, kura %zu\n", raw_query_rows,
+                query_rows);
+    f[OP_QUERY].units = (double)query_rows;
+}
+
 int main(int argc, char **argv)
 {
-    /* A URL argument, else the environment; other arguments (bench/run passes
-     * its own, such as --runs) are not this program's. */
-    const char *url = argc > 1 && strstr(argv[1], "://") ? argv[1] : getenv("KURA_BENCH_PG_URL");
+    bench_opts o;
+    const char *url;
+    bench_parse_args(argc, argv, &o, &url);
+    if (!url)
+        url = getenv("KURA_BENCH_PG_URL");
     if (!url || !*url)
         url = getenv("KURA_TEST_PG_URL");
     if (!url || !*url) {
         printf("skipped: no PostgreSQL URL (argument, KURA_BENCH_PG_URL or KURA_TEST_PG_URL)\n");
         return 0;
     }
+    int64_t largest = 0;
+    for (int i = 0; i < o.nsizes; i++) {
+        if (o.sizes[i] % RAW_BATCH)
+            die("--sizes", "every size must be a multiple of 100 (the raw batch)");
+        largest = o.sizes[i] > largest ? o.sizes[i] : largest;
+    }
+    sa_user *users = malloc(sizeof *users * (size_t)largest);
+    if (!users)
+        die("users", "out of memory");
     kura_error err = {0};
     kura_store *db = kura_store_open(url, &err);
     if (!db)
@@ -277,46 +301,53 @@ int main(int argc, char **argv)
         die("raw connect", PQerrorMessage(raw));
     PQsetNoticeProcessor(raw, quiet, NULL);
     PQclear(PQexec(raw, "SET datestyle TO 'ISO, YMD'"));
-
-    double best_k[NOPS], best_r[NOPS];
-    for (int op = 0; op < NOPS; op++)
-        best_k[op] = best_r[op] = 1e30;
-    for (int round = 0; round < ROUNDS; round++) {
-        /* A fresh table for each side (same DDL), then each operation on both
-         * sides back to back, alternating which goes first, so that both see
-         * the same machine at nearly the same moment. */
-        PQclear(PQexec(raw, "DROP TABLE IF EXISTS sa_user_raw"));
-        fresh_table(db);
-        PGresult *r = PQexec(raw, "CREATE TABLE sa_user_raw (id SERIAL NOT NULL PRIMARY KEY, "
-                                  "name VARCHAR(128), email VARCHAR(128), age INTEGER, "
-                                  "sex VARCHAR(1), created_at TIMESTAMP WITHOUT TIME ZONE, "
-                                  "updated_at TIMESTAMP WITHOUT TIME ZONE); "
-                                  "CREATE INDEX ix_sa_user_raw_age ON sa_user_raw (age)");
-        raw_ok(raw, r, PGRES_COMMAND_OK, "raw table");
-        PQclear(r);
-        raw_prepare_all(raw);
+    if (!o.ir_child)
+        printf("bench_pg: PostgreSQL %d; %d interleaved pairs per operation\n",
+               PQserverVersion(raw) / 10000, o.pairs);
+    bench_ir_collect(&o, argc, argv);
+    bench_stats scale[BENCH_MAX_SIZES][NOPS];
+    for (int i = 0; i < o.nsizes; i++) {
+        bench_use_size(&o, i);
+        bench_figure f[NOPS];
+        const double units[NOPS] = {(double)o.n, (double)o.lookups, 0, (double)o.updates};
+        for (int op = 0; op < NOPS; op++)
+            bench_figure_init(&f[op], op_names[op], op_units[op], units[op]);
+        for (int pair = 0; pair < o.pairs; pair++)
+            one_pair(&o, db, raw, users, pair, f);
+        for (int op = 0; op < NOPS; op++) {
+            bench_ir_fill(&f[op], "pg");
+            scale[i][op] = bench_figure_stats(&f[op]);
+        }
+        char title[200];
+        snprintf(title, sizeof title,
+                 "PostgreSQL (fsync on): N=%lld (%lld lookups, %lld queries, %lld updates)",
+                 (long long)o.n, (long long)o.lookups, (long long)o.queries, (long long)o.updates);
+        bench_print(&o, "pg", "pg", o.n, title, "raw", f, NOPS, 0.90);
+    }
+    if (o.nsizes > 1 && !o.ir_child) {
+        printf("\nPostgreSQL scaling: median µs per row (insert, query_by_age) or per operation\n");
+        printf("| %-13s | %-4s |", "operation", "side");
+        for (int i = 0; i < o.nsizes; i++)
+            printf(" N=%-9lld |", (long long)o.sizes[i]);
+        printf(" last/first |\n|---------------|------|");
+        for (int i = 0; i < o.nsizes; i++)
+            printf("------------:|");
+        printf("-----------:|\n");
         for (int op = 0; op < NOPS; op++)
             for (int side = 0; side < 2; side++) {
-                if ((side == 0) == ((round + op) % 2 == 0)) {
-                    double t = bench_kura(db, op);
-                    best_k[op] = t < best_k[op] ? t : best_k[op];
-                } else {
-                    double t = bench_raw(raw, op);
-                    best_r[op] = t < best_r[op] ? t : best_r[op];
-                }
+                printf("| %-13s | %-4s |", op_names[op], side ? "kura" : "raw");
+                for (int i = 0; i < o.nsizes; i++)
+                    printf(" %11.3f |", side ? scale[i][op].kura_us : scale[i][op].base_us);
+                const bench_stats *a = &scale[0][op], *b = &scale[o.nsizes - 1][op];
+                double first = side ? a->kura_us : a->base_us;
+                double last = side ? b->kura_us : b->base_us;
+                printf(" %10.2f |\n", first > 0 ? last / first : 0);
             }
     }
-    printf("PostgreSQL, N=%d, best of %d (ops/s; ratio = kura/raw throughput)\n", N, ROUNDS);
-    printf("%-14s %12s %12s %8s\n", "operation", "kura", "raw libpq", "ratio");
-    for (int op = 0; op < NOPS; op++) {
-        double k = op_counts[op] / best_k[op], r = op_counts[op] / best_r[op];
-        printf("%-14s %12.0f %12.0f %8.2f\n", op_names[op], k, r, k / r);
-    }
-    printf("%-14s %12.0f %12.0f %8s\n", "(query rows/s)", (double)query_rows / best_k[OP_QUERY],
-           (double)query_rows / best_r[OP_QUERY], "");
     kura_drop(db, &sa_user_model, &err);
     PQclear(PQexec(raw, "DROP TABLE IF EXISTS sa_user_raw"));
     PQfinish(raw);
     kura_store_close(db);
+    free(users);
     return 0;
 }

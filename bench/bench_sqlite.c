@@ -3,9 +3,17 @@
  * and through hand-written sqlite3 code doing the same work: the same SQL,
  * the same struct filled column by column, the same datetime text.
  *
- * Two settings, each in a fresh database file per run, best of --runs:
- *   defaults: raw code sets no PRAGMA; kura ?journal_mode=delete&synchronous=full
- *   wal:      both journal_mode=WAL, synchronous=NORMAL
+ * Three settings, at every size of --sizes, in interleaved pairs (common.h):
+ * each pair opens a fresh database file per side and runs every operation on
+ * both sides back to back, the order alternating.
+ *   defaults: kura's defaults (no URL option) against SQLite's (no PRAGMA):
+ *             what kura's defaults buy a program that sets nothing;
+ *   wal:      the same settings on both sides (WAL, synchronous=NORMAL, the
+ *             same mmap and page cache): kura's own overhead;
+ *   rollback: the same settings on both sides, SQLite's rollback journal,
+ *             synchronous=FULL, no mmap, a 2 MB cache: kura's overhead there
+ *             (at the first size only, to keep the full run near 15 minutes).
+ * Then a table of the cost per row (per operation) of each setting at every size.
  */
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,19 +25,28 @@
 
 enum { OP_INSERT, OP_GET, OP_QUERY, OP_UPDATE, NOPS };
 static const char *const op_names[NOPS] = {"insert", "get_by_id", "query_by_age", "update"};
+static const char *const op_units[NOPS] = {"row", "op", "row", "op"};
 
 typedef struct setting {
+    const char *group; /* its name in the CSV and the instruction labels */
     const char *title;
     const char *raw_pragmas; /* NULL: none, SQLite's own defaults */
     const char *kura_query;  /* the URL's options */
+    bool first_size_only;    /* an overhead line: the scaling is the other lines' */
 } setting;
 
 static const setting settings[] = {
-    {"SQLite defaults (journal_mode=delete, synchronous=full)", NULL,
-     "journal_mode=delete&synchronous=full"},
-    {"SQLite WAL, synchronous=NORMAL", "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-     "journal_mode=wal&synchronous=normal"},
+    {"defaults", "kura's defaults (no URL option) vs SQLite's defaults (no PRAGMA)", NULL, ""},
+    {"wal", "same settings: WAL, synchronous=NORMAL, mmap 256 MB, cache 128 MB",
+     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA mmap_size=268435456; "
+     "PRAGMA cache_size=-131072;",
+     "journal_mode=wal&synchronous=normal&mmap_size_mb=256&cache_size_mb=128"},
+    {"rollback", "same settings: journal_mode=delete, synchronous=FULL, no mmap, cache 2 MB",
+     "PRAGMA journal_mode=delete; PRAGMA synchronous=FULL; PRAGMA mmap_size=0; "
+     "PRAGMA cache_size=-2048;",
+     "journal_mode=delete&synchronous=full&mmap_size_mb=0&cache_size_mb=2", true},
 };
+#define NSETTINGS (sizeof settings / sizeof settings[0])
 
 /* What a run read, so both sides can be checked to have done the same work. */
 typedef struct tally {
@@ -37,11 +54,6 @@ typedef struct tally {
     int64_t query_rows; /* query_by_age: rows read */
     int64_t updated;    /* update: rows saved */
 } tally;
-
-typedef struct run_result {
-    double seconds[NOPS];
-    tally t;
-} run_result;
 
 static void die(const char *what, const char *msg)
 {
@@ -239,9 +251,8 @@ BENCH_OP static double raw_update(raw_db *r, const bench_opts *o, tally *t)
     return bench_now() - t0;
 }
 
-static void raw_run(const bench_opts *o, const setting *s, const sa_user *users, run_result *res)
+static raw_db raw_open(const char *path, const setting *s)
 {
-    const char *path = bench_fresh_db(o, "raw");
     raw_db r = {0};
     /* The same threading mode kura opens with: measure kura, not a mutex setting. */
     if (sqlite3_open_v2(path, &r.db,
@@ -255,16 +266,30 @@ static void raw_run(const bench_opts *o, const setting *s, const sa_user *users,
     raw_check(&r, sqlite3_prepare_v2(r.db, raw_get_sql, -1, &r.get, NULL), "prepare");
     raw_check(&r, sqlite3_prepare_v2(r.db, raw_age_sql, -1, &r.by_age, NULL), "prepare");
     raw_check(&r, sqlite3_prepare_v2(r.db, raw_update_sql, -1, &r.update, NULL), "prepare");
-    res->seconds[OP_INSERT] = raw_insert(&r, users, o->n);
-    res->seconds[OP_GET] = raw_get_by_id(&r, o, &res->t);
-    res->seconds[OP_QUERY] = raw_query_by_age(&r, o, &res->t);
-    res->seconds[OP_UPDATE] = raw_update(&r, o, &res->t);
-    sqlite3_finalize(r.insert);
-    sqlite3_finalize(r.get);
-    sqlite3_finalize(r.by_age);
-    sqlite3_finalize(r.update);
-    sqlite3_close(r.db);
-    bench_remove_db(path);
+    return r;
+}
+
+static void raw_close(raw_db *r)
+{
+    sqlite3_finalize(r->insert);
+    sqlite3_finalize(r->get);
+    sqlite3_finalize(r->by_age);
+    sqlite3_finalize(r->update);
+    sqlite3_close(r->db);
+}
+
+static double raw_side(raw_db *r, int op, const bench_opts *o, const sa_user *users, tally *t)
+{
+    switch (op) {
+    case OP_INSERT:
+        return raw_insert(r, users, o->n);
+    case OP_GET:
+        return raw_get_by_id(r, o, t);
+    case OP_QUERY:
+        return raw_query_by_age(r, o, t);
+    default:
+        return raw_update(r, o, t);
+    }
 }
 
 /* ---- kura ------------------------------------------------------------------ */
@@ -325,77 +350,153 @@ BENCH_OP static double kura_update_each(kura_store *db, const bench_opts *o, tal
     return bench_now() - t0;
 }
 
-static void kura_run(const bench_opts *o, const setting *s, const sa_user *users, run_result *res)
+static double kura_side(kura_store *db, int op, const bench_opts *o, sa_user *mine, tally *t)
 {
-    const char *path = bench_fresh_db(o, "kura");
-    char url[1200];
-    snprintf(url, sizeof url, "sqlite:///%s?%s", path, s->kura_query);
+    switch (op) {
+    case OP_INSERT:
+        return kura_insert_all(db, mine, o->n);
+    case OP_GET:
+        return kura_get_by_id(db, o, t);
+    case OP_QUERY:
+        return kura_query_by_age(db, o, t);
+    default:
+        return kura_update_each(db, o, t);
+    }
+}
+
+/* ---- the comparison ----------------------------------------------------------- */
+
+/* Median cost per unit of each side, by setting, size and operation (the scaling table). */
+static bench_stats results[NSETTINGS][BENCH_MAX_SIZES][NOPS];
+
+/* One pair: a fresh file per side, every operation on both sides back to back. */
+static void one_pair(const bench_opts *o, const setting *s, const sa_user *users, sa_user *mine,
+                     int pair, bench_figure *f)
+{
+    const char *p = bench_fresh_db(o, "raw");
+    char raw_path[1100];
+    snprintf(raw_path, sizeof raw_path, "%s", p);
+    const char *kura_path = bench_fresh_db(o, "kura");
+    char url[1300];
+    snprintf(url, sizeof url, "sqlite:///%s%s%s", kura_path, *s->kura_query ? "?" : "",
+             s->kura_query);
+    raw_db r = raw_open(raw_path, s);
     kura_error err;
     kura_store *db = kura_store_open(url, &err);
     kura_check(db != NULL, url, &err);
     kura_check(kura_create(db, &sa_user_model, &err), "create", &err);
     /* kura_insert_many writes ids and stamps into the array: give it its own copy. */
-    sa_user *mine = malloc(sizeof *mine * (size_t)o->n);
-    if (!mine)
-        die("insert", "out of memory");
     memcpy(mine, users, sizeof *mine * (size_t)o->n);
-    res->seconds[OP_INSERT] = kura_insert_all(db, mine, o->n);
-    free(mine);
-    res->seconds[OP_GET] = kura_get_by_id(db, o, &res->t);
-    res->seconds[OP_QUERY] = kura_query_by_age(db, o, &res->t);
-    res->seconds[OP_UPDATE] = kura_update_each(db, o, &res->t);
+    tally rt = {0}, kt = {0};
+    for (int op = 0; op < NOPS; op++) {
+        double sec[2]; /* [0] raw, [1] kura */
+        bool kura_first = bench_kura_first(pair, op);
+        for (int turn = 0; turn < 2; turn++) {
+            bool kura = (turn == 0) == kura_first;
+            char label[96];
+            snprintf(label, sizeof label, "%s/%s/%s", s->group, op_names[op],
+                     kura ? "kura" : "base");
+            bench_ir_begin();
+            sec[kura] = kura ? kura_side(db, op, o, mine, &kt) : raw_side(&r, op, o, users, &rt);
+            bench_ir_end(label);
+        }
+        bench_figure_add(&f[op], sec[0], sec[1]);
+    }
+    if (memcmp(&rt, &kt, sizeof rt) != 0)
+        die(s->title, "raw and kura read different results");
+    f[OP_QUERY].units = (double)rt.query_rows;
+    raw_close(&r);
     kura_store_close(db);
-    bench_remove_db(path);
+    bench_remove_db(raw_path);
+    bench_remove_db(kura_path);
 }
 
-/* ---- the comparison ----------------------------------------------------------- */
-
-static void compare(const bench_opts *o, const setting *s, const sa_user *users)
+static void compare(const bench_opts *o, int si, int size_i, const sa_user *users, sa_user *mine)
 {
-    bench_line lines[NOPS + 1];
-    for (int i = 0; i < NOPS; i++)
-        lines[i] = (bench_line){op_names[i], 0, 0};
-    lines[NOPS] = (bench_line){"  (rows/s)", 0, 0};
-    const double ops[NOPS] = {(double)o->n, (double)o->lookups, (double)o->queries,
-                              (double)o->updates};
-    for (int run = 0; run < o->runs; run++) {
-        run_result raw = {0}, kura = {0};
-        /* Alternate who goes first, so neither always gets the warmer cache. */
-        if (run % 2 == 0) {
-            raw_run(o, s, users, &raw);
-            kura_run(o, s, users, &kura);
-        } else {
-            kura_run(o, s, users, &kura);
-            raw_run(o, s, users, &raw);
-        }
-        if (memcmp(&raw.t, &kura.t, sizeof raw.t) != 0)
-            die(s->title, "raw and kura read different results");
-        for (int i = 0; i < NOPS; i++) {
-            bench_keep_best(&lines[i].raw, ops[i], raw.seconds[i]);
-            bench_keep_best(&lines[i].kura, ops[i], kura.seconds[i]);
-        }
-        bench_keep_best(&lines[NOPS].raw, (double)raw.t.query_rows, raw.seconds[OP_QUERY]);
-        bench_keep_best(&lines[NOPS].kura, (double)kura.t.query_rows, kura.seconds[OP_QUERY]);
+    const setting *s = &settings[si];
+    bench_figure f[NOPS];
+    const double units[NOPS] = {(double)o->n, (double)o->lookups, 0, (double)o->updates};
+    for (int op = 0; op < NOPS; op++)
+        bench_figure_init(&f[op], op_names[op], op_units[op], units[op]);
+    for (int pair = 0; pair < o->pairs; pair++)
+        one_pair(o, s, users, mine, pair, f);
+    for (int op = 0; op < NOPS; op++) {
+        bench_ir_fill(&f[op], s->group);
+        results[si][size_i][op] = bench_figure_stats(&f[op]);
     }
     char title[256];
-    snprintf(title, sizeof title, "%s: N=%lld, best of %d", s->title, (long long)o->n, o->runs);
-    bench_print(title, lines, NOPS + 1);
+    snprintf(title, sizeof title, "SQLite, %s: N=%lld (%lld lookups, %lld queries, %lld updates)",
+             s->title, (long long)o->n, (long long)o->lookups, (long long)o->queries,
+             (long long)o->updates);
+    bench_print(o, "sqlite", s->group, o->n, title, "raw", f, NOPS, 0.90);
+}
+
+/* Cost per unit at every size, and the largest size's cost over the smallest's. */
+static void print_scaling(const bench_opts *o)
+{
+    if (o->nsizes < 2 || o->ir_child)
+        return;
+    printf("\nSQLite scaling: median µs per row (insert, query_by_age) or per operation "
+           "(get_by_id, update)\n");
+    printf("| %-9s | %-13s | %-4s |", "setting", "operation", "side");
+    for (int i = 0; i < o->nsizes; i++)
+        printf(" N=%-9lld |", (long long)o->sizes[i]);
+    printf(" last/first |\n|-----------|---------------|------|");
+    for (int i = 0; i < o->nsizes; i++)
+        printf("------------:|");
+    printf("-----------:|\n");
+    for (size_t si = 0; si < NSETTINGS; si++)
+        for (int op = 0; op < NOPS && !settings[si].first_size_only; op++)
+            for (int side = 0; side < 2; side++) {
+                printf("| %-9s | %-13s | %-4s |", settings[si].group, op_names[op],
+                       side ? "kura" : "raw");
+                for (int i = 0; i < o->nsizes; i++) {
+                    const bench_stats *st = &results[si][i][op];
+                    printf(" %11.3f |", side ? st->kura_us : st->base_us);
+                }
+                const bench_stats *a = &results[si][0][op], *b = &results[si][o->nsizes - 1][op];
+                double first = side ? a->kura_us : a->base_us,
+                       last = side ? b->kura_us : b->base_us;
+                double growth = first > 0 ? last / first : 0;
+                printf(" %9.2f%s |\n", growth, side && growth > 1.25 ? "*" : " ");
+                bench_stats row = {.base_us = first, .kura_us = last, .median = growth};
+                char group[64];
+                snprintf(group, sizeof group, "%s-%s", settings[si].group, side ? "kura" : "raw");
+                bench_csv_row(o, "sqlite-scaling", group, o->sizes[o->nsizes - 1], op_names[op],
+                              op_units[op], &row);
+            }
+    printf("(* = kura's cost per unit at the largest size above 1.25x the smallest's)\n");
 }
 
 int main(int argc, char **argv)
 {
     bench_opts o;
-    bench_parse_args(argc, argv, &o);
-    sa_user *users = malloc(sizeof *users * (size_t)o.n);
-    if (!users)
+    const char *url;
+    bench_parse_args(argc, argv, &o, &url);
+    int64_t largest = 0;
+    for (int i = 0; i < o.nsizes; i++)
+        largest = o.sizes[i] > largest ? o.sizes[i] : largest;
+    sa_user *users = malloc(sizeof *users * (size_t)largest);
+    sa_user *mine = malloc(sizeof *mine * (size_t)largest);
+    if (!users || !mine)
         die("users", "out of memory");
-    for (int64_t i = 0; i < o.n; i++)
+    for (int64_t i = 0; i < largest; i++)
         bench_make_user(&users[i], i + 1);
-    printf("bench_sqlite: SQLite %s; %lld users, %lld lookups, %lld queries, %lld updates\n",
-           sqlite3_libversion(), (long long)o.n, (long long)o.lookups, (long long)o.queries,
-           (long long)o.updates);
-    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
-        compare(&o, &settings[i], users);
+    if (!o.ir_child)
+        printf("bench_sqlite: SQLite %s; sizes", sqlite3_libversion());
+    for (int i = 0; i < o.nsizes && !o.ir_child; i++)
+        printf(" %lld", (long long)o.sizes[i]);
+    if (!o.ir_child)
+        printf("; %d interleaved pairs per operation\n", o.pairs);
+    bench_ir_collect(&o, argc, argv);
+    for (int i = 0; i < o.nsizes; i++) {
+        bench_use_size(&o, i);
+        for (size_t si = 0; si < NSETTINGS; si++)
+            if (i == 0 || !settings[si].first_size_only)
+                compare(&o, (int)si, i, users, mine);
+    }
+    print_scaling(&o);
     free(users);
+    free(mine);
     return 0;
 }

@@ -78,7 +78,11 @@ void kura_rows_free(kura_rows *rows);
  * with options after '?': journal_mode (wal, the default, or delete, truncate,
  * memory, off), synchronous (off, normal, full: the default), busy_timeout
  * (milliseconds, default 5000), pool (connections, default 8),
- * foreign_keys (on, the default, or off).
+ * foreign_keys (on, the default, or off), mmap_size_mb (memory-mapped reads
+ * per connection, shared with the OS page cache; default an eighth of RAM, at
+ * most 256; 0 turns it off) and cache_size_mb (the private page cache of each
+ * connection; default a sixteenth of RAM shared by the pool, at most 1024 in
+ * all, at least 2 each).
  * PostgreSQL: postgresql://user:pass@host:port/db or postgresql:///db?host=/socket/dir
  * (also postgres://), with kura's options pool (default 8), pool_timeout (ms
  * waiting for a free connection, default 5000), statement_timeout (ms, a

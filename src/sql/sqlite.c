@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/sqlite_busy.h"
 #include "base/url.h"
@@ -312,8 +313,33 @@ static const kura_sql_driver sqlite_driver = {
     .free_config = sq_free_config,
 };
 
-static const char *const sqlite_options[] = {"journal_mode", "synchronous",  "busy_timeout",
-                                             "pool",         "foreign_keys", NULL};
+static const char *const sqlite_options[] = {
+    "journal_mode", "synchronous",  "busy_timeout",  "pool",
+    "foreign_keys", "mmap_size_mb", "cache_size_mb", NULL};
+
+/*
+ * The memory-sized defaults. SQLite's own (no mmap, a 2 MB page cache per
+ * connection) make a read of a table larger than the cache a pread() and a
+ * page decode per page: at 1M users get_by_id cost twice and query_by_age three
+ * times as much per row as at 10k (docs/BENCHMARKS.md). Memory-mapped reads
+ * share the OS page cache between connections and processes, and the kernel
+ * drops those pages under memory pressure: an eighth of RAM, at most 256 MiB.
+ * The page cache is private memory, filled only as pages are read: the pool
+ * shares a sixteenth of RAM, at most 1 GiB in all, at least 2 MiB a connection
+ * (23 GB and 8 connections: 128 MiB each).
+ */
+static long long phys_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? (long long)pages * size : 0;
+}
+
+static long long clamp(long long v, long long lo, long long hi)
+{
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+#define MIB (1024LL * 1024)
 
 static bool one_of(const char *v, const char *const *allowed)
 {
@@ -355,9 +381,17 @@ kura_store *kura_sqlite_store_open(const char *url, kura_error *err)
                   url);
         goto out;
     }
-    long busy, pool;
+    long busy, pool, mmap_mb, cache_mb;
+    long long ram = phys_memory();
     if (!kura_url_param_int(&u, "busy_timeout", 0, 3600000, 5000, &busy, err) ||
         !kura_url_param_int(&u, "pool", 1, 1024, 8, &pool, err))
+        goto out;
+    if (memory)
+        pool = 1;
+    if (!kura_url_param_int(&u, "mmap_size_mb", 0, 1L << 20, (long)clamp(ram / 8 / MIB, 0, 256),
+                            &mmap_mb, err) ||
+        !kura_url_param_int(&u, "cache_size_mb", 1, 1L << 20,
+                            (long)clamp(ram / 16 / MIB, 2 * pool, 1024) / pool, &cache_mb, err))
         goto out;
     const char *journal = kura_url_param(&u, "journal_mode");
     const char *sync = kura_url_param(&u, "synchronous");
@@ -405,10 +439,12 @@ kura_store *kura_sqlite_store_open(const char *url, kura_error *err)
     }
     snprintf(cfg->journal, sizeof cfg->journal, "%s",
              memory ? "memory" : (journal ? journal : "wal"));
-    char init[256]; /* journal_mode is set at connect (set_journal) */
+    char init[384]; /* journal_mode is set at connect (set_journal) */
     snprintf(init, sizeof init,
-             "PRAGMA synchronous=%s; PRAGMA foreign_keys=%s; PRAGMA case_sensitive_like=ON;",
-             sync ? sync : "full", fk ? fk : "on");
+             "PRAGMA synchronous=%s; PRAGMA foreign_keys=%s; PRAGMA case_sensitive_like=ON; "
+             "PRAGMA mmap_size=%lld; PRAGMA cache_size=-%lld;",
+             sync ? sync : "full", fk ? fk : "on", memory ? 0LL : mmap_mb * MIB,
+             (long long)cache_mb * 1024);
     kura_sql_pool_opts opts = {.size = (int)pool, .wait_ms = busy, .init_sql = init};
     store = kura_sql_store_new(&sqlite_driver, cfg, &opts, err);
     cfg = NULL; /* owned by the store now, even on failure */

@@ -112,11 +112,90 @@ static void test_new_kv_file_opened_at_once(void **state)
     open_new_files_at_once("embedded", true);
 }
 
+/* ---- memory defaults and their URL options --------------------------------------- */
+
+typedef struct pragma_row {
+    kura_base base;
+    int32_t mmap_size;
+    int32_t cache_size;
+} pragma_row;
+
+static const kura_model pragma_model =
+    KURA_MODEL(pragma_row, "pragma_row", KURA_INT32(pragma_row, mmap_size),
+               KURA_INT32(pragma_row, cache_size));
+
+/* What "PRAGMA mmap_size" and "PRAGMA cache_size" say on a connection of `s`
+ * (each result column maps onto the field of its name). */
+static pragma_row pragmas(kura_store *s)
+{
+    pragma_row out = {0};
+    static const char *const sql[] = {"PRAGMA mmap_size", "PRAGMA cache_size"};
+    for (int i = 0; i < 2; i++) {
+        kura_rows rows = {0};
+        kura_error err = {0};
+        if (!kura_sql_query(s, &pragma_model, sql[i], NULL, 0, &rows, &err))
+            fail_msg("%s: %s", sql[i], err.message);
+        assert_int_equal(rows.count, 1);
+        const pragma_row *r = rows.items;
+        if (i == 0)
+            out.mmap_size = r->mmap_size;
+        else
+            out.cache_size = r->cache_size;
+        kura_rows_free(&rows);
+    }
+    return out;
+}
+
+static kura_store *open_url(const char *dir, const char *options, kura_error *err)
+{
+    char url[512];
+    snprintf(url, sizeof url, "sqlite:///%s/mem.db%s", dir, options);
+    return kura_store_open(url, err);
+}
+
+/* Every connection maps the file and has a page cache sized from the machine's memory
+ * (within documented bounds); the URL options set either, and bad values are refused. */
+static void test_memory_defaults_and_options(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kura-sqlite-mem-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    kura_error err = {0};
+    kura_store *s = open_url(dir, "", &err);
+    assert_non_null(s);
+    pragma_row p = pragmas(s);
+    assert_true(p.mmap_size > 0 && p.mmap_size <= 256 * 1024 * 1024);
+    assert_true(p.cache_size <= -2 * 1024 && p.cache_size >= -1024 * 1024); /* KiB */
+    kura_store_close(s);
+
+    s = open_url(dir, "?mmap_size_mb=0&cache_size_mb=3", &err);
+    assert_non_null(s);
+    p = pragmas(s);
+    assert_int_equal(p.mmap_size, 0);
+    assert_int_equal(p.cache_size, -3 * 1024);
+    kura_store_close(s);
+
+    static const char *const bad[] = {"?mmap_size_mb=-1", "?cache_size_mb=0", "?cache_size_mb=lots",
+                                      "?mmap_size=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_null(open_url(dir, bad[i], &err));
+        assert_int_equal(err.code, KURA_CONFIG);
+    }
+    char path[300];
+    static const char *const files[] = {"mem.db", "mem.db-wal", "mem.db-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_file_opened_at_once),
         cmocka_unit_test(test_new_kv_file_opened_at_once),
+        cmocka_unit_test(test_memory_defaults_and_options),
     };
     return cmocka_run_group_tests_name("sqlite open", tests, NULL, NULL);
 }
