@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -175,9 +176,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* One allocation holds the request and copies of its path and method,
          * which the completion log needs after MHD's own buffers have moved on. */
         size_t ul = strlen(url) + 1, ml = strlen(method) + 1;
-        r = calloc(1, sizeof *r + ul + ml);
+        r = malloc(sizeof *r + ul + ml);
         if (!r)
             return MHD_NO;
+        memset(r, 0, offsetof(http_req, params)); /* the tables after it are read by count */
         char *u = (char *)(r + 1);
         memcpy(u, url, ul);
         memcpy(u + ul, method, ml);
