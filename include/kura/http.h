@@ -75,9 +75,10 @@ typedef struct kura_http_opts {
      * Bytes of the request line and header fields together, as sent (line
      * ends included); more is 431, or 414 when the request target alone is
      * longer. Default 32 KiB, at least 4 KiB. The connection's memory is sized
-     * from it and the two counts below: 2 x (2 x max_header + 64 x (max_params
-     * + max_fields)) + 16 KiB (176 KiB by default), reserved per connection
-     * and filled as a request needs it.
+     * from it and the two counts below: 2 x max_header + 64 x (max_params +
+     * max_fields) + 32 KiB (112 KiB by default), reserved per connection and
+     * written over by libmicrohttpd between its requests (a larger limit
+     * costs memory and time on every request).
      */
     size_t max_header;
     unsigned timeout_s;    /* idle: no byte in or out this long closes a connection; default 15 */

@@ -170,23 +170,25 @@ struct kura_http_req {
     bool head;          /* a HEAD request: answered as GET, without the body */
     int route;          /* index into srv->routes, or HTTP_ROUTE_NONE */
     void *ctx;
-    char params[HTTP_MAX_PARAMS][HTTP_PARAM_BYTES];
-    size_t nparams;
-    char *body; /* NUL-terminated once complete */
+    size_t nparams; /* params[0..nparams) */
+    char *body;     /* NUL-terminated once complete */
     size_t body_len, body_cap;
     bool body_too_big;
     size_t dropped;         /* body bytes read past the limit */
     bool checked;           /* route, method, token and content type passed */
     bool answered;          /* a response was queued */
     enum MHD_Result result; /* what queuing it returned */
+    size_t nheaders;        /* headers[0..nheaders) */
+    unsigned status;
+    size_t resp_bytes;
+    uint64_t start_us;
+    /* Last, and not zeroed when a request starts (7 KiB a request): only the
+     * first nparams and nheaders entries are ever read. */
+    char params[HTTP_MAX_PARAMS][HTTP_PARAM_BYTES];
     struct {
         char name[64];
         char value[512];
     } headers[HTTP_MAX_HEADERS];
-    size_t nheaders;
-    unsigned status;
-    size_t resp_bytes;
-    uint64_t start_us;
 };
 
 /* --- options (opts.c) --- */

@@ -54,21 +54,23 @@ static void add_json_string(kura_buf *b, const char *s)
 {
     kura_buf_add(b, "\"");
     for (const char *p = s; *p;) {
+        /* A run of printable ASCII (a path's usual bytes) goes in one append. */
+        const char *run = p;
+        while (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+            p++;
+        if (p > run)
+            kura_buf_addn(b, run, (size_t)(p - run));
+        if (!*p)
+            break;
         unsigned char c = (unsigned char)*p;
         size_t n;
         if (c == '"' || c == '\\') {
             char esc[3] = {'\\', (char)c, 0};
             kura_buf_add(b, esc);
             n = 1;
-        } else if (c < 0x20 || c == 0x7f) {
-            kura_buf_addf(b, "\\u%04x", c);
-            n = 1;
-        } else if (c < 0x80) {
-            kura_buf_addn(b, p, 1);
-            n = 1;
-        } else if ((n = utf8_char_len(p)) > 0) {
+        } else if (c >= 0x80 && (n = utf8_char_len(p)) > 0) {
             kura_buf_addn(b, p, n);
-        } else {
+        } else { /* a control character, or a byte of no well-formed character */
             kura_buf_addf(b, "\\u%04x", c);
             n = 1;
         }

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -175,9 +176,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         /* One allocation holds the request and copies of its path and method,
          * which the completion log needs after MHD's own buffers have moved on. */
         size_t ul = strlen(url) + 1, ml = strlen(method) + 1;
-        r = calloc(1, sizeof *r + ul + ml);
+        r = malloc(sizeof *r + ul + ml);
         if (!r)
             return MHD_NO;
+        memset(r, 0, offsetof(http_req, params)); /* the tables after it are read by count */
         char *u = (char *)(r + 1);
         memcpy(u, url, ul);
         memcpy(u + ul, method, ml);
@@ -323,15 +325,21 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
  * 64-byte record for each header field, cookie and query parameter, the
  * Cookie value copied to be split, a folded field copied to be joined, and
  * the answer's head. When they do not fit it refuses the request, and with
- * too many parameters it cannot even answer (mhd_quirks.c). The first read
- * of a request may take half the pool, so the records and copies of the
- * biggest request within the limits must fit in the other half.
+ * too many parameters it cannot even answer (mhd_quirks.c). So the pool holds
+ * the head as read, one copy of it, the records and the answer's head: the
+ * worst request within the limits (service_http_hostile, header_limits: the
+ * most parameters, fields and cookie bytes, and the largest body, in one
+ * write) needs records + 2 x max_header + 16 KiB with libmicrohttpd 0.9.75,
+ * 16 KiB less fails; another 16 KiB is the margin. No more than that:
+ * libmicrohttpd zeroes the whole pool between two requests on a kept-alive
+ * connection, so every byte of it is written on every request (it was 15% of
+ * the service's CPU at 176 KiB) and is resident for every open connection.
  */
 #define MHD_RECORD_BYTES 64 /* sizeof (struct MHD_HTTP_Header), 16-byte aligned */
 static size_t connection_memory(const kura_http_opts *o)
 {
     size_t records = ((size_t)o->max_params + o->max_fields) * MHD_RECORD_BYTES;
-    return 2 * (records + 2 * o->max_header) + 16 * 1024;
+    return records + 2 * o->max_header + 32 * 1024;
 }
 
 static void free_server(kura_http *srv)
