@@ -10,6 +10,8 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <strings.h>
 #include <time.h>
 
 void kura__sql_pconn_destroy(sql_store *s, pconn *pc)
@@ -103,6 +105,24 @@ pconn *kura__sql_borrow_pooled(sql_store *s, kura_error *err)
             return NULL;
         }
     }
+}
+
+void kura__sql_schema_changed(sql_store *s, pconn *pc)
+{
+    kura__sql_cache_clear(s->drv, pc, false);
+    pc->schema_gen = atomic_load_explicit(&s->schema_gen, memory_order_acquire);
+}
+
+void kura__sql_note_ddl(sql_store *s, const char *sql)
+{
+    static const char *const ddl[] = {"DROP", "ALTER", "CREATE"};
+    while (*sql == ' ' || *sql == '\t' || *sql == '\n' || *sql == '\r')
+        sql++;
+    for (size_t i = 0; i < sizeof ddl / sizeof ddl[0]; i++)
+        if (strncasecmp(sql, ddl[i], strlen(ddl[i])) == 0) {
+            atomic_fetch_add_explicit(&s->schema_gen, 1, memory_order_acq_rel);
+            return;
+        }
 }
 
 /* Records a failed statement: the connection is checked before reuse and, in

@@ -66,6 +66,8 @@ bool kura__sql_raw_exec(kura_store *store, const char *sql, const kura_value *pa
     if (!pc)
         return false;
     bool ok = kura__sql_run_params(s, pc, sql, params, nparams, affected, err);
+    if (ok)
+        kura__sql_note_ddl(s, sql);
     kura__sql_give_back(s, pc, borrowed);
     return ok;
 }

@@ -133,6 +133,8 @@ bool kura__sql_exec_plain(sql_store *s, const char *sql, kura_error *err)
     bool ok = s->drv->exec(pc->conn, sql, err);
     if (!ok)
         kura__sql_note_failure(pc);
+    else
+        kura__sql_note_ddl(s, sql);
     kura__sql_give_back(s, pc, borrowed);
     return ok;
 }

@@ -23,6 +23,7 @@
 #define KURA_SQL_STORE_PRIVATE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "base/time_private.h"
@@ -47,6 +48,7 @@ typedef struct pconn {
     int depth;
     bool doomed[MAX_DEPTH + 1]; /* doomed[d]: a statement failed at depth d */
     bool suspect;               /* an error happened: check before reuse */
+    unsigned schema_gen;        /* the store's schema_gen its cached statements are of */
     struct pconn *next_idle;
 } pconn;
 
@@ -79,6 +81,9 @@ typedef struct sql_store {
     model_sql *models;
 
     struct sql_replicas *rep; /* read replicas (sql_replica.c); NULL: none */
+    /* Bumped by every DROP, ALTER or CREATE this store runs: a connection whose
+     * statements are older drops them before use (kura__sql_schema_changed). */
+    _Atomic unsigned schema_gen;
 } sql_store;
 
 /* ---- sql_store.c */
@@ -99,6 +104,13 @@ pconn *kura__sql_borrow_pooled(sql_store *s, kura_error *err);
  * a transaction, the current level is doomed. */
 void kura__sql_note_failure(pconn *pc);
 void kura__sql_pconn_destroy(sql_store *s, pconn *pc);
+/* The store's tables changed since pc cached its statements: PostgreSQL fixed
+ * their parameter types when it prepared them (a table made again with another
+ * key kind reads "invalid input syntax"), so pc drops the ones not in use. */
+void kura__sql_schema_changed(sql_store *s, pconn *pc);
+/* After sql ran on s: a DROP, ALTER or CREATE makes every connection's cached
+ * statements stale. */
+void kura__sql_note_ddl(sql_store *s, const char *sql);
 
 /*
  * Every operation borrows a connection and gives it back, so both are inline
@@ -112,7 +124,11 @@ static inline pconn *kura__sql_borrow(sql_store *s, bool *borrowed, kura_error *
 {
     pconn *pc = pthread_getspecific(s->pinned);
     *borrowed = pc == NULL;
-    return pc ? pc : kura__sql_borrow_pooled(s, err);
+    if (!pc)
+        pc = kura__sql_borrow_pooled(s, err);
+    if (pc && pc->schema_gen != atomic_load_explicit(&s->schema_gen, memory_order_acquire))
+        kura__sql_schema_changed(s, pc);
+    return pc;
 }
 
 /* Returns a borrowed connection to the pool (nothing for a pinned one or NULL). */
