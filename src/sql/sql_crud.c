@@ -50,9 +50,6 @@ static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_mode
     return ok;
 }
 
-/* Rows per multi-row INSERT on a server: one round trip carries them all. */
-#define BATCH_ROWS 100
-
 /*
  * Inserts rows [0, k) of objs with one statement and one round trip:
  * INSERT ... VALUES (...), (...) RETURNING id, ordered by id. The server
@@ -62,32 +59,19 @@ static bool insert_one(sql_store *s, pconn *pc, cached_stmt *cs, const kura_mode
 static bool insert_rows(sql_store *s, pconn *pc, const model_sql *ms, const kura_model *m,
                         void *objs, size_t k, kura_error *err)
 {
-    char stack[2048];
-    kura_buf b;
-    kura_buf_init(&b, stack, sizeof stack);
-    const char *values = strstr(ms->insert, " VALUES (");
     size_t per_row = m->nfields + (size_t)kura__stamp_count(m);
-    if (!values || per_row == 0) /* DEFAULT VALUES takes no rows of values */
-        return kura_fail(err, KURA_INVALID, NULL, "%s: no columns to insert in a batch", m->name);
-    kura_buf_add(&b, "WITH ins AS (");
-    kura_buf_addn(&b, ms->insert, (size_t)(values - ms->insert));
-    kura_buf_add(&b, " VALUES ");
-    for (size_t r = 0; r < k; r++) {
-        kura_buf_add(&b, r ? ", (" : "(");
-        for (size_t c = 0; c < per_row; c++) {
-            kura_buf_add(&b, c ? ", " : "");
-            kura_sql_placeholder(&b, s->dia, (int)(r * per_row + c + 1));
-        }
-        kura_buf_add(&b, ")");
-    }
-    kura_buf_add(&b, " RETURNING \"id\") SELECT \"id\" FROM ins ORDER BY \"id\"");
-    if (b.oom) {
-        kura_buf_free(&b);
-        return kura_fail(err, KURA_NOMEM, NULL, "out of memory building an insert");
-    }
     cached_stmt scratch;
-    cached_stmt *cs = kura__sql_stmt_get(s, pc, b.data, &scratch, err);
-    kura_buf_free(&b);
+    cached_stmt *cs;
+    if (k == ms->batch_rows && ms->insert_batch) {
+        cs = kura__sql_stmt_get_hashed(s, pc, ms->insert_batch, ms->insert_batch_hash, &scratch,
+                                       err);
+    } else {
+        char *text = kura__sql_insert_rows_text(s->dia, ms->insert, per_row, k);
+        if (!text)
+            return kura_fail(err, KURA_NOMEM, NULL, "%s: cannot build a multi-row insert", m->name);
+        cs = kura__sql_stmt_get(s, pc, text, &scratch, err);
+        free(text);
+    }
     if (!cs)
         return false;
     bound_texts kept = {NULL, 0, 0};
@@ -150,12 +134,9 @@ static bool insert_many(kura_store *store, const kura_model *m, void *objs, size
     bool borrowed;
     pconn *pc = kura__sql_borrow(s, &borrowed, err);
     bool ok = pc != NULL, invalid = false;
-    size_t per_row = m->nfields + (size_t)kura__stamp_count(m);
-    if (ok && n > 1 && s->dia->batch_params > 0 && m->key == KURA_KEY_INT64 && per_row > 0) {
+    if (ok && n > 1 && ms->batch_rows > 0) {
         /* A server: batches of rows per round trip, not one trip per row. */
-        size_t batch = BATCH_ROWS;
-        while (batch > 1 && batch * per_row > (size_t)s->dia->batch_params)
-            batch /= 2;
+        size_t batch = ms->batch_rows;
         for (size_t done = 0; ok && done < n; done += batch) {
             size_t k = n - done < batch ? n - done : batch;
             invalid = !check_rows(m, objs, done, done + k, check, now, err);

@@ -60,6 +60,11 @@ typedef struct model_sql {
     char *update;
     char *remove;
     uint64_t insert_hash, get_hash, update_hash; /* their cache keys, hashed once */
+    /* A server's multi-row INSERT of a full batch (sql_crud.c), built once: NULL
+     * where inserts are not batched. Shorter last batches build their own. */
+    char *insert_batch;
+    size_t batch_rows; /* rows per batch; 0: not batched */
+    uint64_t insert_batch_hash;
     struct model_sql *next;
 } model_sql;
 
@@ -199,6 +204,11 @@ void kura__sql_unpin(sql_store *s, pconn *pc);
 
 /* The model's statement text, built on first use (NULL: out of memory). */
 const model_sql *kura__sql_model_sql_for(sql_store *s, const kura_model *m, kura_error *err);
+/* WITH ins AS (<insert's columns> VALUES (...) x k RETURNING "id") SELECT "id" FROM
+ * ins ORDER BY "id" (malloc'd; NULL when out of memory or the insert takes no
+ * values). */
+char *kura__sql_insert_rows_text(const kura_sql_dialect *d, const char *insert, size_t per_row,
+                                 size_t k);
 void kura__sql_model_sql_free(model_sql *m);
 
 /* ---- sql_ddl.c */
