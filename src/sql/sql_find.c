@@ -176,11 +176,8 @@ static bool scalar(sql_store *s, const char *sql, const kura_sql_params *p, int6
     pconn *pc = kura__sql_borrow(s, &borrowed, err);
     if (!pc)
         return false;
-    cached_stmt scratch;
-    cached_stmt *cs = kura__sql_stmt_get(s, pc, sql, &scratch, err);
-    bool ok = cs != NULL;
-    for (size_t i = 0; ok && i < p->count; i++)
-        ok = s->drv->bind(cs->stmt, (int)i, &p->values[i], err);
+    cached_stmt scratch, *cs;
+    bool ok = kura__sql_stmt_bound(s, pc, sql, p->values, p->count, &scratch, &cs, err);
     if (ok) {
         int rc = s->drv->step(cs->stmt, err);
         if (rc == 1)
@@ -256,11 +253,8 @@ int kura_sql_row(kura_store *store, const kura_model *model, const char *sql,
     pconn *pc = kura__sql_borrow(s, &borrowed, err);
     if (!pc)
         return -1;
-    cached_stmt scratch;
-    cached_stmt *cs = kura__sql_stmt_get(s, pc, sql, &scratch, err);
-    bool ok = cs != NULL;
-    for (size_t i = 0; ok && i < nparams; i++)
-        ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
+    cached_stmt scratch, *cs;
+    bool ok = kura__sql_stmt_bound(s, pc, sql, params, nparams, &scratch, &cs, err);
     int rc = ok ? s->drv->step(cs->stmt, err) : -1;
     if (rc == 1) {
         kura_time_memo memo = {{0}, 0};

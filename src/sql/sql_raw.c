@@ -14,11 +14,8 @@ bool kura__sql_raw_query(kura_store *store, const kura_model *m, const char *sql
     pconn *pc = kura__sql_borrow(s, &borrowed, err);
     if (!pc)
         return false;
-    cached_stmt scratch;
-    cached_stmt *cs = kura__sql_stmt_get(s, pc, sql, &scratch, err);
-    bool ok = cs != NULL;
-    for (size_t i = 0; ok && i < nparams; i++)
-        ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
+    cached_stmt scratch, *cs;
+    bool ok = kura__sql_stmt_bound(s, pc, sql, params, nparams, &scratch, &cs, err);
     size_t before = out->count;
     int map[KURA_MAX_FIELDS + 8];
     kura_time_memo memo = {{0}, 0};
@@ -80,11 +77,8 @@ bool kura_sql_insert_id(kura_store *store, const char *sql, const kura_value *pa
     pconn *pc = kura__sql_borrow(s, &borrowed, err);
     if (!pc)
         return false;
-    cached_stmt scratch;
-    cached_stmt *cs = kura__sql_stmt_get(s, pc, sql, &scratch, err);
-    bool ok = cs != NULL;
-    for (size_t i = 0; ok && i < nparams; i++)
-        ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
+    cached_stmt scratch, *cs;
+    bool ok = kura__sql_stmt_bound(s, pc, sql, params, nparams, &scratch, &cs, err);
     if (ok) {
         /* The key as a table's insert reads it (sql_crud.c): the RETURNING
          * row where the dialect has one, else the connection's last id. */

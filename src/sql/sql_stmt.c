@@ -123,6 +123,16 @@ cached_stmt *kura__sql_stmt_get(sql_store *s, pconn *pc, const char *sql, cached
     return kura__sql_stmt_get_hashed(s, pc, sql, kura__sql_hash(sql), scratch, err);
 }
 
+bool kura__sql_stmt_bound(sql_store *s, pconn *pc, const char *sql, const kura_value *params,
+                          size_t n, cached_stmt *scratch, cached_stmt **cs, kura_error *err)
+{
+    *cs = kura__sql_stmt_get(s, pc, sql, scratch, err);
+    bool ok = *cs != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = s->drv->bind((*cs)->stmt, (int)i, &params[i], err);
+    return ok;
+}
+
 /* Runs a statement with no parameters on a borrowed connection. */
 bool kura__sql_exec_plain(sql_store *s, const char *sql, kura_error *err)
 {
@@ -143,15 +153,12 @@ bool kura__sql_exec_plain(sql_store *s, const char *sql, kura_error *err)
 bool kura__sql_run_params(sql_store *s, pconn *pc, const char *sql, const kura_value *params,
                           size_t n, int64_t *changes, kura_error *err)
 {
-    cached_stmt scratch;
-    cached_stmt *cs = kura__sql_stmt_get(s, pc, sql, &scratch, err);
+    cached_stmt scratch, *cs;
+    bool ok = kura__sql_stmt_bound(s, pc, sql, params, n, &scratch, &cs, err);
     if (!cs) {
         kura__sql_note_failure(pc);
         return false;
     }
-    bool ok = true;
-    for (size_t i = 0; ok && i < n; i++)
-        ok = s->drv->bind(cs->stmt, (int)i, &params[i], err);
     int rc = 0;
     if (ok) {
         while ((rc = s->drv->step(cs->stmt, err)) == 1)

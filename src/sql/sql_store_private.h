@@ -169,6 +169,10 @@ cached_stmt *kura__sql_stmt_get_hashed(sql_store *s, pconn *pc, const char *sql,
                                        cached_stmt *scratch, kura_error *err);
 cached_stmt *kura__sql_stmt_get(sql_store *s, pconn *pc, const char *sql, cached_stmt *scratch,
                                 kura_error *err);
+/* kura__sql_stmt_get, then params[0..n) bound in order. *cs is what to put
+ * back (NULL when it could not be prepared); false when either step failed. */
+bool kura__sql_stmt_bound(sql_store *s, pconn *pc, const char *sql, const kura_value *params,
+                          size_t n, cached_stmt *scratch, cached_stmt **cs, kura_error *err);
 /* Resets c and makes it free for the next use (c may be NULL). Inline: every
  * operation puts its statement back. */
 static inline void kura__sql_stmt_put(sql_store *s, pconn *pc, cached_stmt *c)
