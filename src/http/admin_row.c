@@ -216,6 +216,17 @@ static void undeclared(admin_page *p, const row_ctx *c)
     json_decref(doc);
 }
 
+/* Begins the page of a row (or of a new one) under its model's crumb. */
+static void row_page_begin(admin_page *p, const row_ctx *c, const char *title)
+{
+    admin_page_begin(p, c->r, c->s, title);
+    kura_buf_add(&p->b, "<p class=\"crumbs\"><a href=\"");
+    admin_model_path(&p->b, p->a, c->m, "");
+    kura_buf_add(&p->b, "\">");
+    html_text(&p->b, c->m->name);
+    kura_buf_add(&p->b, "</a> /</p>");
+}
+
 enum MHD_Result admin_detail(http_req *r, const admin_session *s, const admin_form *form)
 {
     (void)form;
@@ -226,13 +237,9 @@ enum MHD_Result admin_detail(http_req *r, const admin_session *s, const admin_fo
     char title[200];
     title_of(&c, title, sizeof title, "");
     admin_page p;
-    admin_page_begin(&p, r, s, title);
+    row_page_begin(&p, &c, title);
     kura_buf *b = &p.b;
-    kura_buf_add(b, "<p class=\"crumbs\"><a href=\"");
-    admin_model_path(b, p.a, c.m, "");
-    kura_buf_add(b, "\">");
-    html_text(b, c.m->name);
-    kura_buf_add(b, "</a> /</p><div class=\"head\"><h1>");
+    kura_buf_add(b, "<div class=\"head\"><h1>");
     html_text(b, title);
     kura_buf_add(b, "</h1><div class=\"actions\"><a class=\"button\" href=\"");
     admin_row_path(b, p.a, c.m, c.key, "/edit");
@@ -261,13 +268,9 @@ static enum MHD_Result form_page(row_ctx *c, bool create, const admin_form *type
     else
         title_of(c, title, sizeof title, "Edit ");
     admin_page p;
-    admin_page_begin(&p, c->r, c->s, title);
+    row_page_begin(&p, c, title);
     kura_buf *b = &p.b;
-    kura_buf_add(b, "<p class=\"crumbs\"><a href=\"");
-    admin_model_path(b, p.a, c->m, "");
-    kura_buf_add(b, "\">");
-    html_text(b, c->m->name);
-    kura_buf_add(b, "</a> /</p><h1>");
+    kura_buf_add(b, "<h1>");
     html_text(b, title);
     kura_buf_add(b, "</h1>");
     size_t unplaced = 0; /* errors that belong to no input: shown at the top */
@@ -505,13 +508,9 @@ enum MHD_Result admin_delete_get(http_req *r, const admin_session *s, const admi
     char title[200];
     title_of(&c, title, sizeof title, "Delete ");
     admin_page p;
-    admin_page_begin(&p, r, s, title);
+    row_page_begin(&p, &c, title);
     kura_buf *b = &p.b;
-    kura_buf_add(b, "<p class=\"crumbs\"><a href=\"");
-    admin_model_path(b, p.a, c.m, "");
-    kura_buf_add(b, "\">");
-    html_text(b, c.m->name);
-    kura_buf_add(b, "</a> /</p><h1>");
+    kura_buf_add(b, "<h1>");
     html_text(b, title);
     kura_buf_add(b, "?</h1><p class=\"banner warn\">This row will be deleted from the store. "
                     "It cannot be undone.</p>");
