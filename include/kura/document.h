@@ -24,8 +24,8 @@
  *   - a NULL field reads back from JSON null or from a missing key;
  *   - keys the model does not declare (written by another program) are
  *     ignored when reading and KEPT when saving: kura_update and
- *     kura_update_where merge the model's keys into the stored document
- *     (json_patch / jsonb || / $set), they never replace it;
+ *     kura_update_where write the model's keys only (columns, json_patch /
+ *     jsonb || on JSON collections, $set), they never replace the document;
  *
  * Documents other programs wrote (pymongo, MongoEngine, a SQL INSERT):
  *   - `_id`s. A model keyed objectid or string reads an `_id` of any of the
@@ -45,19 +45,36 @@
  *     misfits, and the HTTP list answers them as "misfits": [{"id", "field",
  *     "reason"}] beside "items"; a cursor returns KURA_MISFIT for it and
  *     goes on. Reading it alone (kura_get_key) is KURA_MISFIT naming the
- *     field (HTTP 409); deleting it by key works. On PostgreSQL JSONB a
+ *     field (HTTP 409); deleting it by key works. On a PostgreSQL JSON
+ *     collection (the layout of before, below) a
  *     number or boolean field holding text of another type still fails the
  *     query (its ::integer cast is SQL's), not yet a misfit.
- *   - indexed and unique fields become real indexes (SQL expression indexes,
- *     MongoDB createIndexes), made by kura_create or on a model's first use
- *     by the store, never on every write.
+ *   - indexed and unique fields become real indexes (column indexes, SQL
+ *     expression indexes on JSON collections, MongoDB createIndexes), made by kura_create or on a
+ * model's first use by the store, never on every write.
  *
  * URLs (KURA_DOCUMENT_URL):
- *   sqlite:///path/app.db, sqlite://:memory:   embedded, SQLite JSON1; the
- *        options of kura_store_open apply. Collections are tables
- *        <model>("_id" INTEGER PRIMARY KEY, "doc" TEXT holding JSON).
- *   postgresql://...      PostgreSQL JSONB (when built with the PostgreSQL
- *        driver): tables <model>("_id" BIGSERIAL PRIMARY KEY, "doc" JSONB).
+ *   sqlite:///path/app.db, sqlite://:memory:   embedded, SQLite; the options
+ *        of kura_store_open apply.
+ *   postgresql://...      PostgreSQL (when built with the PostgreSQL driver).
+ *        In both, a collection kura makes is a table with a column per
+ *        declared field, typed as the relational store types it, and
+ *        "_extra": a JSON object (SQLite JSON1 text, JSONB) of the keys no
+ *        field declares, NULL when there are none. The key column is "id"
+ *        ("_id" beside a field named id). Declared fields cost what a
+ *        table's columns cost (reads, queries, plain indexes, updates of
+ *        only their columns); no migration is ever needed: a model used on
+ *        a collection gets the columns it lacks added (nullable) on its
+ *        first use, columns no field declares stay, and kura_update keeps
+ *        them and "_extra" as they are. Columns carry no NOT NULL, bounds or
+ *        choices (kura checks those): two models may share a collection.
+ *        Unlike a JSON document, a column holds its SQL type: PostgreSQL
+ *        refuses a longer string or another type outright (no misfit can be
+ *        stored); SQLite takes it, and kura reads it as a misfit.
+ *        Collections made by kura before this layout, tables ("_id" key,
+ *        "doc" JSON holding the whole document), are used as they are, each
+ *        field an expression on "doc" (expression indexes); a table of the
+ *        model's name that is neither is KURA_CONFIG.
  *   mongodb://..., mongodb+srv://...   MongoDB through libmongoc: whatever
  *        the URI configures (replica set, TLS, auth, pool size via
  *        maxPoolSize, ...). The database is the URI's path, default "kura".

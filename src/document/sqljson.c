@@ -1,13 +1,22 @@
 /*
- * sqljson.c — documents in SQL tables: SQLite JSON1 (embedded) and PostgreSQL JSONB.
+ * sqljson.c — documents in SQL tables: SQLite (embedded) and PostgreSQL.
  *
- * A collection is a table <model>("_id" integer key, "doc" JSON). This store
- * wraps a SQL model store (sql_store.c) and runs its own statements through
- * it, so the pool, the statement cache, pinned transactions, savepoints and
- * the doom-on-failure rule are the SQL store's, not a copy of them. Queries go
- * through the same translator as tables (query/to_sql.c) with a column writer
- * that renders a field as a JSON path expression; indexes are expression
- * indexes on exactly those expressions, so the planner can use them.
+ * A collection made by kura is the model's table with one column per declared
+ * field (and the stamps), as the relational store lays it out, plus "_extra":
+ * a JSON object of the keys no field declares, NULL when there are none. So a
+ * declared field costs what a column costs: inserts, reads, queries, indexes
+ * and updates are the SQL store's own, run on its pool and statement cache,
+ * and an update writes only the declared columns, keeping every other key.
+ *
+ * What makes it a collection rather than a table: no migrations. A model used
+ * on a collection gets the columns it lacks added on its first use (nullable:
+ * documents written before do not have them), and columns no field of the
+ * model declares stay, so two models can read one collection (a narrower one
+ * keeps what a wider one wrote). Required, bounds and choices are kura's
+ * checks, not constraints: a collection accepts what any of its models says.
+ *
+ * Collections made before this layout ("_id", "doc": the whole document in one
+ * JSON column) keep working in that layout (sqljson_json.c).
  */
 #include <jansson.h>
 #include <pthread.h>
@@ -18,28 +27,8 @@
 #include <kura/json.h>
 
 #include "base/buf.h"
-#include "document/document_private.h"
+#include "document/sqljson_private.h"
 #include "model/model_private.h"
-#include "query/to_sql.h"
-#include "sql/sql_private.h"
-
-typedef struct doc_model {
-    const kura_model *model;
-    char *select; /* SELECT "_id", <field exprs>[, <created>, <updated>] FROM "t" */
-    char *get;    /* select WHERE "_id" = ? */
-    char *insert; /* INSERT ... [RETURNING "_id" where the dialect reads ids so] */
-    char *remove;
-    bool ensured; /* table and indexes known to exist (created or checked once) */
-    struct doc_model *next;
-} doc_model;
-
-typedef struct doc_store {
-    kura_store base;
-    kura_store *sql;           /* owned */
-    const kura_sql_dialect *d; /* the SQL store's: how documents are written */
-    pthread_mutex_t lock;
-    doc_model *models;
-} doc_store;
 
 static const kura_store_ops sqljson_ops;
 
@@ -59,117 +48,23 @@ bool kura_doc_plain_name(const char *name)
     return true;
 }
 
-/* ---- expressions -------------------------------------------------------------- */
-
-/*
- * The expression for a column. The field name goes into the SQL literally
- * (checked by kura_doc_plain_name when the model is first used): an index is
- * only used when the query's expression is the index's expression, and a
- * bound path parameter would never match one.
- */
-static void column_expr(kura_buf *out, const kura_model *m, int column, void *ctx)
-{
-    const doc_store *s = ctx;
-    if (column == KURA_COL_ID) {
-        kura_buf_add(out, "\"_id\"");
-        return;
-    }
-    const char *name = kura_column_name(m, column);
-    const kura_type_info *ti = kura__type(kura_column_type(m, column));
-    /* A JSON field reads as the JSON text it is (a value of its own); the
-     * others as SQL values that compare and sort as their types do. */
-    if (ti->json_raw)
-        s->d->json.as_json(out, name);
-    else
-        s->d->json.as_value(out, name, ti);
-}
-
-static char *buf_take(kura_buf *b)
-{
-    char *r = b->oom ? NULL : strdup(b->data);
-    kura_buf_free(b);
-    return r;
-}
-
-static void free_doc_model(doc_model *dm)
-{
-    free(dm->select);
-    free(dm->get);
-    free(dm->insert);
-    free(dm->remove);
-    free(dm);
-}
-
-static doc_model *build_doc_model(doc_store *s, const kura_model *m)
-{
-    doc_model *dm = calloc(1, sizeof *dm);
-    if (!dm)
-        return NULL;
-    dm->model = m;
-    char stack[2048];
-    kura_buf b;
-
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_add(&b, "SELECT \"_id\"");
-    for (size_t i = 0; i < m->nfields; i++) {
-        kura_buf_add(&b, ", ");
-        column_expr(&b, m, (int)i, s);
-    }
-    for (int i = 0; i < kura__stamp_count(m); i++) { /* the model's stamps, if it has them */
-        kura_buf_add(&b, ", ");
-        column_expr(&b, m, kura__stamp_column(i), s);
-    }
-    kura_buf_add(&b, " FROM ");
-    kura_buf_ident(&b, m->name);
-    dm->select = buf_take(&b);
-
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_addf(&b, "%s WHERE \"_id\" = ", dm->select ? dm->select : "");
-    kura_sql_placeholder(&b, s->d, 1);
-    dm->get = buf_take(&b);
-
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_add(&b, "INSERT INTO ");
-    kura_buf_ident(&b, m->name);
-    /* An int64 key is the database's to give; the others are made before the
-     * insert: bound, not returned. */
-    bool int_key = m->key == KURA_KEY_INT64;
-    kura_buf_add(&b, int_key ? " (\"doc\") VALUES (" : " (\"_id\", \"doc\") VALUES (");
-    if (!int_key) {
-        kura_sql_placeholder(&b, s->d, 1);
-        kura_buf_add(&b, ", ");
-    }
-    kura_buf_add(&b, s->d->json.doc_open);
-    kura_sql_placeholder(&b, s->d, int_key ? 1 : 2);
-    kura_buf_add(&b, s->d->json.doc_close);
-    kura_buf_add(&b, ")");
-    if (int_key && s->d->returning_id) /* else the connection's last id (kura_sql_insert_id) */
-        kura_buf_add(&b, " RETURNING \"_id\"");
-    dm->insert = buf_take(&b);
-
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_add(&b, "DELETE FROM ");
-    kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, " WHERE \"_id\" = ");
-    kura_sql_placeholder(&b, s->d, 1);
-    dm->remove = buf_take(&b);
-
-    if (!dm->select || !dm->get || !dm->insert || !dm->remove) {
-        free_doc_model(dm);
-        return NULL;
-    }
-    return dm;
-}
+/* ---- models ------------------------------------------------------------------------ */
 
 static bool check_names(const kura_model *m, kura_error *err)
 {
     if (!kura_doc_plain_name(m->name))
         return kura_fail(err, KURA_INVALID, NULL,
                          "collection name '%.64s' is not a plain identifier", m->name);
-    for (size_t i = 0; i < m->nfields; i++)
+    for (size_t i = 0; i < m->nfields; i++) {
         if (!kura_doc_plain_name(m->fields[i].name))
             return kura_fail(err, KURA_INVALID, m->fields[i].name,
                              "field name '%.64s' is not a plain identifier", m->fields[i].name);
+        if (strcmp(m->fields[i].name, KURA_DOC_EXTRA) == 0)
+            return kura_fail(err, KURA_INVALID, m->fields[i].name,
+                             "a document field cannot be named %s: the collection keeps the "
+                             "keys no field declares in a column of that name",
+                             KURA_DOC_EXTRA);
+    }
     return true;
 }
 
@@ -179,256 +74,246 @@ static doc_model *doc_model_for(doc_store *s, const kura_model *m, kura_error *e
     doc_model *dm = s->models;
     while (dm && dm->model != m)
         dm = dm->next;
-    if (!dm) {
-        if (!check_names(m, err)) {
-            pthread_mutex_unlock(&s->lock);
-            return NULL;
-        }
-        dm = build_doc_model(s, m);
+    if (!dm && check_names(m, err)) {
+        dm = calloc(1, sizeof *dm);
         if (dm) {
+            dm->model = m;
             dm->next = s->models;
             s->models = dm;
+        } else {
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory");
         }
     }
     pthread_mutex_unlock(&s->lock);
-    if (!dm)
-        kura_fail(err, KURA_NOMEM, NULL, "out of memory building statements for %s", m->name);
     return dm;
 }
 
-/* ---- schema ---------------------------------------------------------------------- */
-
-static bool exec0(doc_store *s, const char *sql, kura_error *err)
+/* The collection `name` was created or dropped: every model of it looks again. */
+static void forget_layout(doc_store *s, const char *name)
 {
-    return kura_sql_exec(s->sql, sql, NULL, 0, NULL, err);
+    pthread_mutex_lock(&s->lock);
+    for (doc_model *dm = s->models; dm; dm = dm->next)
+        if (strcmp(dm->model->name, name) == 0)
+            __atomic_store_n(&dm->layout, DOC_LAYOUT_UNKNOWN, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&s->lock);
 }
 
-/* The "_id" column's type: the dialect's document integer for int64 keys, its
- * key column type for the others (as a table's key). */
-static const char *key_type(const doc_store *s, kura_key_kind kind)
+/* ---- the collection's columns ---------------------------------------------------- */
+
+typedef struct live_column {
+    kura_base base;
+    char *name;
+} live_column;
+static const kura_model live_column_model =
+    KURA_MODEL(live_column, "kura_doc_column", KURA_TEXT(live_column, name));
+
+static bool live_columns(doc_store *s, const char *table, kura_rows *out, kura_error *err)
 {
-    return kind == KURA_KEY_INT64 ? s->d->json.id_type : s->d->key_types[kind];
+    kura_value t = KURA_VSTR(table);
+    return kura_sql_query(s->sql, &live_column_model, s->d->columns_sql, &t, 1, out, err);
 }
 
-static bool create_collection(doc_store *s, doc_model *dm, kura_error *err)
+static bool has_column(const kura_rows *cols, const char *name)
 {
-    const kura_model *m = dm->model;
-    char stack[1024];
+    for (size_t i = 0; i < cols->count; i++) {
+        const live_column *c = kura_row(cols, i);
+        if (c->name && strcmp(c->name, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void column_type(kura_buf *b, const doc_store *s, const kura_model *m, int column)
+{
+    if (column >= 0)
+        kura__sql_type(b, s->d->id, &m->fields[column]);
+    else
+        kura_buf_add(b, kura__type(KURA_TYPE_DATETIME)->sql[s->d->id]);
+}
+
+/* The table of the columns layout: the relational store's columns without its
+ * constraints (see the top of the file), and "_extra". */
+static void table_ddl(kura_buf *b, const doc_store *s, const kura_model *m)
+{
+    kura_buf_add(b, "CREATE TABLE IF NOT EXISTS ");
+    kura_buf_ident(b, m->name);
+    kura_buf_add(b, " (");
+    kura_buf_ident(b, kura_key_name(m));
+    kura_buf_addf(b, " %s NOT NULL",
+                  m->key == KURA_KEY_INT64 ? s->d->id_type : s->d->key_types[m->key]);
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_add(b, ", ");
+        kura_buf_ident(b, m->fields[i].name);
+        kura_buf_add(b, " ");
+        column_type(b, s, m, (int)i);
+    }
+    for (int i = 0; i < kura__stamp_count(m); i++) {
+        kura_buf_add(b, ", ");
+        kura_buf_ident(b, kura_column_name(m, kura__stamp_column(i)));
+        kura_buf_add(b, " ");
+        column_type(b, s, m, kura__stamp_column(i));
+    }
+    kura_buf_addf(b, ", \"%s\" %s, PRIMARY KEY (", KURA_DOC_EXTRA, s->d->json.extra_type);
+    kura_buf_ident(b, kura_key_name(m));
+    kura_buf_add(b, "))");
+}
+
+/* Adds the columns of m that cols lacks. Another process adding the same
+ * column at the same moment is not an error: the columns are read again. */
+static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols, kura_error *err)
+{
+    int wanted[KURA_MAX_FIELDS + 2];
+    size_t n = 0;
+    for (size_t i = 0; i < m->nfields; i++)
+        if (!has_column(cols, m->fields[i].name))
+            wanted[n++] = (int)i;
+    for (int i = 0; i < kura__stamp_count(m); i++)
+        if (!has_column(cols, kura_column_name(m, kura__stamp_column(i))))
+            wanted[n++] = kura__stamp_column(i);
+    bool ok = true;
+    char stack[256];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_add(&b, "CREATE TABLE IF NOT EXISTS ");
-    kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, " (\"_id\" ");
-    kura_buf_add(&b, key_type(s, m->key));
-    kura_buf_add(&b, " PRIMARY KEY, \"doc\" ");
-    kura_buf_add(&b, s->d->json.doc_type);
-    kura_buf_add(&b, ")");
-    bool ok = !b.oom && exec0(s, b.data, err);
-    /* A table of the same name that is not a collection (a relational model of
-     * the same name in the same database) is a configuration error, said now. */
-    if (ok) {
+    for (size_t i = 0; ok && i < n; i++) {
         b.len = 0;
-        kura_buf_add(&b, "SELECT COUNT(\"doc\") FROM ");
+        kura_buf_add(&b, "ALTER TABLE ");
         kura_buf_ident(&b, m->name);
-        kura_buf_add(&b, " WHERE 1 = 0");
-        int64_t ignored;
+        kura_buf_add(&b, " ADD COLUMN ");
+        kura_buf_ident(&b, kura_column_name(m, wanted[i]));
+        kura_buf_add(&b, " ");
+        column_type(&b, s, m, wanted[i]);
+        if (b.oom) {
+            ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+            break;
+        }
         kura_error e;
         kura_error_clear(&e);
-        if (!b.oom && !kura_sql_scalar(s->sql, b.data, NULL, 0, &ignored, &e))
-            ok = kura_fail(err, KURA_CONFIG, NULL,
-                           "table %s exists and is not a document collection (%s)", m->name,
-                           e.message);
+        if (kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &e))
+            continue;
+        kura_rows again = {0};
+        ok = live_columns(s, m->name, &again, err);
+        if (ok && !has_column(&again, kura_column_name(m, wanted[i]))) {
+            if (err)
+                *err = e;
+            ok = false;
+        }
+        kura_rows_free(&again);
     }
-    /* Flask-SQLAlchemy's index names, on the expressions queries use. */
+    kura_buf_free(&b);
+    return ok;
+}
+
+/* Flask-SQLAlchemy's index names, as the relational store makes them; a
+ * unique field gets a unique index (a collection has no table constraints). */
+static bool make_indexes(doc_store *s, const kura_model *m, kura_error *err)
+{
+    bool ok = true;
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
     for (size_t i = 0; ok && i < m->nfields; i++) {
         const kura_field *f = &m->fields[i];
         if (!f->index && !f->unique)
             continue;
         b.len = 0;
-        kura_buf_addf(&b, "CREATE %sINDEX IF NOT EXISTS \"ix_%s_%s\" ON ",
-                      f->unique ? "UNIQUE " : "", m->name, f->name);
-        kura_buf_ident(&b, m->name);
-        kura_buf_add(&b, " ((");
-        column_expr(&b, m, (int)i, s);
-        kura_buf_add(&b, "))");
-        ok = !b.oom && exec0(s, b.data, err);
+        kura_sql_index_ddl(&b, m, f);
+        ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
+                   : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
     }
-    if (b.oom)
-        ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
     kura_buf_free(&b);
-    if (ok)
-        __atomic_store_n(&dm->ensured, true, __ATOMIC_RELEASE);
     return ok;
 }
 
-/* The collection's statements, after making sure it exists: the first use of a
- * model by this store creates its table and indexes (IF NOT EXISTS), later
- * uses only read a flag. */
+/*
+ * Looks at the collection m is stored in, making it (columns layout) when it
+ * does not exist, giving it m's missing columns and indexes when it is of the
+ * columns layout; a JSON-layout collection gets its expression indexes. A
+ * table of that name that is neither (a relational model's) is KURA_CONFIG.
+ */
+static bool settle(doc_store *s, doc_model *dm, kura_error *err)
+{
+    const kura_model *m = dm->model;
+    kura_rows cols = {0};
+    if (!live_columns(s, m->name, &cols, err))
+        return false;
+    int layout = DOC_LAYOUT_COLUMNS;
+    bool ok = true;
+    if (cols.count == 0) {
+        char stack[1024];
+        kura_buf b;
+        kura_buf_init(&b, stack, sizeof stack);
+        table_ddl(&b, s, m);
+        ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
+                   : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
+        kura_buf_free(&b);
+        kura_rows_free(&cols);
+        /* Made meanwhile by another model of the collection: its columns count. */
+        ok = ok && live_columns(s, m->name, &cols, err);
+    } else if (has_column(&cols, "_id") && has_column(&cols, "doc") && cols.count == 2) {
+        layout = DOC_LAYOUT_JSON;
+    } else if (!has_column(&cols, KURA_DOC_EXTRA)) {
+        ok = kura_fail(err, KURA_CONFIG, NULL,
+                       "table %s exists and is not a document collection (it has no %s column)",
+                       m->name, KURA_DOC_EXTRA);
+    }
+    if (ok && layout == DOC_LAYOUT_COLUMNS)
+        ok = add_columns(s, m, &cols, err) && make_indexes(s, m, err);
+    else if (ok)
+        ok = kura__docj_prepare(s, dm)
+                 ? kura__docj_create(s, m, err)
+                 : kura_fail(err, KURA_NOMEM, NULL, "out of memory building statements");
+    kura_rows_free(&cols);
+    if (ok)
+        __atomic_store_n(&dm->layout, layout, __ATOMIC_RELEASE);
+    return ok;
+}
+
+/* m's collection and its layout, settled on the model's first use (later uses
+ * only read it). NULL with err filled when the collection cannot be used. */
 static doc_model *ready(doc_store *s, const kura_model *m, kura_error *err)
 {
     doc_model *dm = doc_model_for(s, m, err);
     if (!dm)
         return NULL;
-    if (!__atomic_load_n(&dm->ensured, __ATOMIC_ACQUIRE) && !create_collection(s, dm, err))
+    if (__atomic_load_n(&dm->layout, __ATOMIC_ACQUIRE) == DOC_LAYOUT_UNKNOWN && !settle(s, dm, err))
         return NULL;
     return dm;
 }
 
+static bool columns(const doc_model *dm)
+{
+    return __atomic_load_n(&dm->layout, __ATOMIC_ACQUIRE) == DOC_LAYOUT_COLUMNS;
+}
+
+/* ---- schema ---------------------------------------------------------------------- */
+
 static bool create_model(kura_store *store, const kura_model *m, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
-    doc_model *dm = doc_model_for(s, m, err);
-    return dm && create_collection(s, dm, err);
+    if (!doc_model_for(s, m, err))
+        return false;
+    forget_layout(s, m->name);
+    return ready(s, m, err) != NULL;
 }
 
 static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
-    doc_model *dm = doc_model_for(s, m, err);
-    if (!dm)
+    if (!doc_model_for(s, m, err))
         return false;
     char stack[256];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "DROP TABLE IF EXISTS ");
     kura_buf_ident(&b, m->name);
-    bool ok = !b.oom && exec0(s, b.data, err);
+    bool ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
+                    : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
     kura_buf_free(&b);
-    if (ok)
-        __atomic_store_n(&dm->ensured, false, __ATOMIC_RELEASE);
+    forget_layout(s, m->name);
     return ok;
 }
 
 /* ---- documents ---------------------------------------------------------------- */
-
-/* The model's keys as a JSON object (new reference): without the key (the
- * table's "_id" column), and without created_at when `for_update` (it never
- * changes; a model without stamps has none, and a field of that name is a
- * field). */
-static json_t *doc_object(const kura_model *m, const void *obj, bool for_update, kura_error *err)
-{
-    json_t *o = kura_to_json(m, obj);
-    if (!o) {
-        kura_fail(err, KURA_NOMEM, NULL, "cannot encode %s as JSON", m->name);
-        return NULL;
-    }
-    json_object_del(o, kura_key_name(m));
-    if (for_update && kura__stamp_count(m))
-        json_object_del(o, kura_column_name(m, KURA_COL_CREATED_AT));
-    return o;
-}
-
-/* doc_object as a compact JSON text (malloc'd). */
-static char *doc_text(const kura_model *m, const void *obj, bool for_update, kura_error *err)
-{
-    json_t *o = doc_object(m, obj, for_update, err);
-    if (!o)
-        return NULL;
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    if (!text)
-        kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding %s", m->name);
-    return text;
-}
-
-static bool insert_one(doc_store *s, const doc_model *dm, void *obj, kura_error *err)
-{
-    char *text = doc_text(dm->model, obj, false, err);
-    if (!text)
-        return false;
-    bool ok;
-    if (dm->model->key == KURA_KEY_INT64) {
-        kura_value v = KURA_VSTR(text);
-        int64_t id = 0;
-        ok = kura_sql_insert_id(s->sql, dm->insert, &v, 1, &id, err);
-        if (ok)
-            ((kura_base *)obj)->id = id;
-    } else {
-        kura_value v[2] = {KURA_VSTR(((kura_base *)obj)->key), KURA_VSTR(text)};
-        ok = kura_sql_exec(s->sql, dm->insert, v, 2, NULL, err);
-    }
-    free(text);
-    return ok;
-}
-
-/* Rows per multi-row INSERT on a server, as a table's batches (sql_crud.c):
- * one round trip carries them all. */
-#define BATCH_ROWS 100
-
-/* A row of a key-only model: what a batch's RETURNING "_id" decodes into. */
-static const kura_field no_fields[1];
-
-/*
- * Inserts rows [0, k) of objs with one statement and one round trip:
- * INSERT ... VALUES (...), (...) [RETURNING "_id", ordered]. The server
- * numbers the rows of one statement in VALUES order, so the ordered ids map
- * back to the rows in turn.
- */
-static bool insert_rows(doc_store *s, const kura_model *m, void *objs, size_t k, kura_error *err)
-{
-    bool int_key = m->key == KURA_KEY_INT64;
-    int per_row = int_key ? 1 : 2;
-    char *texts[BATCH_ROWS] = {NULL};
-    kura_value v[2 * BATCH_ROWS];
-    bool ok = true;
-    for (size_t r = 0; ok && r < k; r++) {
-        kura_base *base = (kura_base *)((char *)objs + r * m->size);
-        ok = (texts[r] = doc_text(m, base, false, err)) != NULL;
-        if (!int_key)
-            v[r * 2] = KURA_VSTR(base->key);
-        v[r * (size_t)per_row + (size_t)per_row - 1] = KURA_VSTR(texts[r]);
-    }
-    char stack[4096];
-    kura_buf b;
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_add(&b, int_key ? "WITH ins AS (INSERT INTO " : "INSERT INTO ");
-    kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, int_key ? " (\"doc\") VALUES " : " (\"_id\", \"doc\") VALUES ");
-    for (size_t r = 0; r < k; r++) {
-        kura_buf_add(&b, r ? ", (" : "(");
-        if (!int_key) {
-            kura_sql_placeholder(&b, s->d, (int)r * 2 + 1);
-            kura_buf_add(&b, ", ");
-        }
-        kura_buf_add(&b, s->d->json.doc_open);
-        kura_sql_placeholder(&b, s->d, (int)r * per_row + per_row);
-        kura_buf_add(&b, s->d->json.doc_close);
-        kura_buf_add(&b, ")");
-    }
-    if (int_key)
-        kura_buf_add(&b, " RETURNING \"_id\") SELECT \"_id\" FROM ins ORDER BY \"_id\"");
-    if (ok && b.oom)
-        ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory building an insert");
-    size_t nparams = k * (size_t)per_row;
-    if (ok && !int_key) {
-        ok = kura_sql_exec(s->sql, b.data, v, nparams, NULL, err);
-    } else if (ok) {
-        kura_model ids = {.name = m->name,
-                          .size = sizeof(kura_base),
-                          .fields = no_fields,
-                          .nfields = 0,
-                          .key = m->key,
-                          .flags = KURA_MODEL_NO_TIMESTAMPS};
-        kura_cursor *c = kura_sql_cursor_sql(s->sql, &ids, b.data, v, nparams, false, err);
-        ok = c != NULL;
-        size_t got = 0;
-        int rc = 0;
-        kura_base row = {0};
-        while (ok && (rc = kura_cursor_next(c, &row, err)) == 1) {
-            if (got < k)
-                ((kura_base *)((char *)objs + got * m->size))->id = row.id;
-            got++;
-        }
-        kura_cursor_close(c);
-        ok = ok && rc == 0;
-        if (ok && got != k)
-            ok = kura_fail(err, KURA_STORE, NULL, "insert returned %zu ids for %zu rows", got, k);
-    }
-    kura_buf_free(&b);
-    for (size_t r = 0; r < k; r++)
-        free(texts[r]);
-    return ok;
-}
 
 static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t n, kura_error *err)
 {
@@ -436,35 +321,22 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    if (n > 1 && !kura_begin(s->sql, err))
+    return columns(dm) ? s->sql->ops->insert(s->sql, m, objs, n, err)
+                       : kura__docj_insert(s, dm, objs, n, err);
+}
+
+static bool do_insert_checked(kura_store *store, const kura_model *m, void *objs, size_t n,
+                              kura_time now, kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, m, err);
+    if (!dm)
         return false;
-    bool ok = true;
-    if (n > 1 && s->d->batch_params > 0) {
-        /* A server: batches of rows per round trip, not one trip per row. The
-         * statement's parameters also bound what the SQL store binds at once. */
-        size_t per_row = m->key == KURA_KEY_INT64 ? 1 : 2;
-        size_t batch = KURA_SQL_MAX_PARAMS / per_row;
-        if (batch > BATCH_ROWS)
-            batch = BATCH_ROWS;
-        for (size_t done = 0; ok && done < n; done += batch)
-            ok = insert_rows(s, m, (char *)objs + done * m->size,
-                             n - done < batch ? n - done : batch, err);
-    } else {
-        for (size_t i = 0; ok && i < n; i++)
-            ok = insert_one(s, dm, (char *)objs + i * m->size, err);
-    }
-    if (n > 1) {
-        if (ok)
-            ok = kura_commit(s->sql, err);
-        else {
-            kura_error ignored;
-            kura_rollback(s->sql, &ignored);
-        }
-        if (!ok) /* nothing was written: no object keeps an id it does not have */
-            for (size_t i = 0; i < n; i++)
-                ((kura_base *)((char *)objs + i * m->size))->id = 0;
-    }
-    return ok;
+    if (columns(dm) && s->sql->ops->insert_checked)
+        return s->sql->ops->insert_checked(s->sql, m, objs, n, now, err);
+    return kura__check_and_stamp(m, objs, n, now, err) &&
+           (columns(dm) ? s->sql->ops->insert(s->sql, m, objs, n, err)
+                        : kura__docj_insert(s, dm, objs, n, err));
 }
 
 static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *key, void *out,
@@ -474,61 +346,109 @@ static bool do_get(kura_store *store, const kura_model *m, const kura_keyref *ke
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    kura_value v = kura_keyref_value(key);
-    int rc = kura_sql_row(s->sql, m, dm->get, &v, 1, out, err);
-    if (rc == 0)
-        return kura_key_not_found(err, m, key);
-    return rc == 1;
+    return columns(dm) ? s->sql->ops->get(s->sql, m, key, out, err)
+                       : kura__docj_get(s, dm, key, out, err);
 }
 
-/* The document as stored: "doc" read as text through a one-field model with
- * the same key kind (kura_sql_cursor_sql decodes rows positionally). */
-typedef struct raw_doc {
+/* The columns no field of m declares (nor its key or stamps), and "_extra",
+ * of one document: what get_json adds to the model's own keys. */
+typedef struct other_keys {
     kura_base base;
-    char *doc;
-} raw_doc;
-static const kura_field raw_doc_field = KURA_TEXT(raw_doc, doc);
+    char *extra;  /* "_extra" as JSON text */
+    char *others; /* the other columns as a JSON object's text */
+} other_keys;
+static const kura_field other_keys_fields[] = {KURA_TEXT(other_keys, extra),
+                                               KURA_TEXT(other_keys, others)};
+
+static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref *key, json_t *doc,
+                            kura_error *err)
+{
+    kura_rows cols = {0};
+    if (!live_columns(s, m->name, &cols, err))
+        return false;
+    const char *names[KURA_MAX_FIELDS * 2];
+    size_t n = 0;
+    for (size_t i = 0; i < cols.count && n < sizeof names / sizeof names[0]; i++) {
+        const char *c = ((const live_column *)kura_row(&cols, i))->name;
+        if (c && kura_doc_plain_name(c) && strcmp(c, KURA_DOC_EXTRA) != 0 &&
+            kura_column_named(m, c) == KURA_COL_NONE)
+            names[n++] = c;
+    }
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_addf(&b, "SELECT %s AS extra, ", s->d->json.extra_text);
+    s->d->json.object_of(&b, names, n);
+    kura_buf_add(&b, " AS others FROM ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " WHERE ");
+    kura_buf_ident(&b, kura_key_name(m));
+    kura_buf_add(&b, " = ");
+    kura_sql_placeholder(&b, s->d, 1);
+    kura_model model = {.name = m->name,
+                        .size = sizeof(other_keys),
+                        .fields = other_keys_fields,
+                        .nfields = 2,
+                        .key = m->key,
+                        .flags = KURA_MODEL_NO_TIMESTAMPS};
+    kura_rows rows = {0};
+    kura_value v = kura_keyref_value(key);
+    bool ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
+                    : kura_sql_query(s->sql, &model, b.data, &v, 1, &rows, err);
+    kura_buf_free(&b);
+    kura_rows_free(&cols);
+    if (ok && rows.count == 1) {
+        const other_keys *row = kura_row(&rows, 0);
+        /* Another column's null is a key the document does not have. */
+        json_t *others = row->others ? json_loads(row->others, 0, NULL) : NULL;
+        const char *k;
+        json_t *val;
+        json_object_foreach(others, k, val)
+        {
+            if (!json_is_null(val) && !json_object_get(doc, k))
+                json_object_set(doc, k, val);
+        }
+        json_decref(others);
+        json_t *extra = row->extra ? json_loads(row->extra, 0, NULL) : NULL;
+        json_object_foreach(extra, k, val)
+        {
+            if (!json_object_get(doc, k))
+                json_object_set(doc, k, val);
+        }
+        json_decref(extra);
+    }
+    kura_rows_free(&rows);
+    return ok;
+}
 
 static bool do_get_json(kura_store *store, const kura_model *m, const kura_keyref *key,
                         json_t **out, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
-    if (!ready(s, m, err))
+    doc_model *dm = ready(s, m, err);
+    if (!dm)
         return false;
-    kura_model raw = {.name = m->name,
-                      .size = sizeof(raw_doc),
-                      .fields = &raw_doc_field,
-                      .nfields = 1,
-                      .key = m->key,
-                      .flags = KURA_MODEL_NO_TIMESTAMPS};
-    char stack[256];
-    kura_buf b;
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_addf(&b, "SELECT \"_id\", %s FROM ", s->d->json.doc_text);
-    kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, " WHERE \"_id\" = ");
-    kura_sql_placeholder(&b, s->d, 1);
-    if (b.oom) {
-        kura_buf_free(&b);
+    if (!columns(dm))
+        return kura__docj_get_json(s, m, key, out, err);
+    void *obj = calloc(1, m->size);
+    if (!obj)
         return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    bool ok = s->sql->ops->get(s->sql, m, key, obj, err);
+    json_t *doc = ok ? kura_to_json(m, obj) : NULL;
+    if (ok && !doc)
+        ok = kura_fail(err, KURA_NOMEM, NULL, "cannot encode %s as JSON", m->name);
+    kura_clear(m, obj);
+    free(obj);
+    if (ok)
+        json_object_del(doc, kura_key_name(m));
+    if (ok && !read_other_keys(s, m, key, doc, err))
+        ok = false;
+    if (!ok) {
+        json_decref(doc);
+        doc = NULL;
     }
-    kura_value v = kura_keyref_value(key);
-    raw_doc row = {0};
-    int rc = kura_sql_row(s->sql, &raw, b.data, &v, 1, &row, err);
-    kura_buf_free(&b);
-    if (rc == 0)
-        return kura_key_not_found(err, m, key);
-    if (rc < 0)
-        return false;
-    json_error_t jerr;
-    *out = row.doc ? json_loads(row.doc, JSON_DECODE_ANY, &jerr) : NULL;
-    free(row.doc);
-    if (!json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
-        return kura_fail(err, KURA_MISFIT, NULL, "the stored document is not a JSON object");
-    }
-    return true;
+    *out = doc;
+    return ok;
 }
 
 static bool do_update(kura_store *store, const kura_model *m, const void *obj, kura_error *err)
@@ -537,31 +457,8 @@ static bool do_update(kura_store *store, const kura_model *m, const void *obj, k
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    json_t *o = doc_object(m, obj, true, err);
-    if (!o)
-        return false;
-    kura_keyref key = kura_keyref_of(m, obj);
-    char stack[512];
-    kura_buf b;
-    kura_buf_init(&b, stack, sizeof stack);
-    kura_sql_params p;
-    kura_sql_params_init(&p, s->d->dollar_params);
-    kura_buf_add(&b, "UPDATE ");
-    kura_buf_ident(&b, m->name);
-    kura_buf_add(&b, " SET \"doc\" = ");
-    int64_t changed = 0;
-    bool ok = s->d->json.patch(&b, &p, m, o, err);
-    if (ok) {
-        kura_buf_add(&b, " WHERE \"_id\" = ");
-        kura_sql_param(&b, &p, kura_keyref_value(&key));
-        ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
-                   : kura_sql_exec(s->sql, b.data, p.values, p.count, &changed, err);
-    }
-    kura_sql_params_free(&p);
-    kura_buf_free(&b);
-    if (ok && changed == 0)
-        return kura_key_not_found(err, m, &key);
-    return ok;
+    return columns(dm) ? s->sql->ops->update(s->sql, m, obj, err)
+                       : kura__docj_update(s, m, obj, err);
 }
 
 static bool do_remove(kura_store *store, const kura_model *m, const kura_keyref *key,
@@ -571,203 +468,64 @@ static bool do_remove(kura_store *store, const kura_model *m, const kura_keyref 
     doc_model *dm = ready(s, m, err);
     if (!dm)
         return false;
-    kura_value v = kura_keyref_value(key);
-    int64_t changed = 0;
-    if (!kura_sql_exec(s->sql, dm->remove, &v, 1, &changed, err))
-        return false;
-    if (changed == 0)
-        return kura_key_not_found(err, m, key);
-    return true;
+    return columns(dm) ? s->sql->ops->remove(s->sql, m, key, err)
+                       : kura__docj_remove(s, dm, key, err);
 }
 
 /* ---- queries ---------------------------------------------------------------------- */
 
-/* A translated query: SQL text and parameters, datetimes as ISO 8601 text
- * (the form they have inside the documents, which sorts as time does). */
-typedef struct doc_sql {
-    char stack[1024];
-    kura_buf b;
-    kura_sql_params p;
-    char (*iso)[28]; /* storage for the datetime parameters' text */
-} doc_sql;
-
-static void doc_sql_init(doc_sql *d, const doc_store *s)
-{
-    kura_buf_init(&d->b, d->stack, sizeof d->stack);
-    kura_sql_params_init(&d->p, s->d->dollar_params);
-    d->p.form = s->d->json.form;
-    d->iso = NULL;
-}
-
-static void doc_sql_free(doc_sql *d)
-{
-    kura_sql_params_free(&d->p);
-    kura_buf_free(&d->b);
-    free(d->iso);
-}
-
-static bool where(doc_sql *d, doc_store *s, const kura_query *q, kura_error *err)
-{
-    if (!kura_sql_where(&d->b, q, &d->p, column_expr, s, err))
-        return false;
-    size_t ntime = 0;
-    for (size_t i = 0; i < d->p.count; i++)
-        ntime += d->p.values[i].kind == KURA_VALUE_TIME;
-    if (ntime) {
-        d->iso = malloc(ntime * sizeof *d->iso);
-        if (!d->iso)
-            return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
-        size_t k = 0;
-        for (size_t i = 0; i < d->p.count; i++)
-            if (d->p.values[i].kind == KURA_VALUE_TIME) {
-                kura_time_format_iso(d->p.values[i].as.t, d->iso[k]);
-                d->p.values[i] = KURA_VSTR(d->iso[k]);
-                k++;
-            }
-    }
-    if (d->b.oom)
-        return kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
-    return true;
-}
-
-static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stream, kura_error *err)
+static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
     doc_model *dm = ready(s, q->model, err);
     if (!dm)
         return NULL;
-    doc_sql d;
-    doc_sql_init(&d, s);
-    kura_buf_add(&d.b, dm->select);
-    kura_cursor *c = NULL;
-    if (where(&d, s, q, err)) {
-        kura_sql_order_limit(&d.b, q, column_expr, s);
-        if (d.b.oom)
-            kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
-        else
-            c = kura_sql_cursor_sql(s->sql, q->model, d.b.data, d.p.values, d.p.count, stream, err);
-    }
-    doc_sql_free(&d);
-    return c;
+    return columns(dm) ? s->sql->ops->cursor_open(s->sql, q, err)
+                       : kura__docj_query(s, dm, q, true, err);
 }
 
-/* A cursor streams; kura_find reads every row anyway (as sql_find.c does). */
-static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_error *err)
-{
-    return open_query(store, q, true, err);
-}
-
+/* kura_find reads every row anyway (as sql_find.c does). */
 static kura_cursor *open_find(kura_store *store, const kura_query *q, kura_error *err)
 {
-    return open_query(store, q, false, err);
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, q->model, err);
+    if (!dm)
+        return NULL;
+    if (!columns(dm))
+        return kura__docj_query(s, dm, q, false, err);
+    return s->sql->ops->find_open ? s->sql->ops->find_open(s->sql, q, err)
+                                  : s->sql->ops->cursor_open(s->sql, q, err);
 }
 
 static bool count_docs(kura_store *store, const kura_query *q, int64_t *count, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
-    if (!ready(s, q->model, err))
+    doc_model *dm = ready(s, q->model, err);
+    if (!dm)
         return false;
-    doc_sql d;
-    doc_sql_init(&d, s);
-    kura_buf_add(&d.b, "SELECT COUNT(*) FROM ");
-    kura_buf_ident(&d.b, q->model->name);
-    bool ok = where(&d, s, q, err) &&
-              kura_sql_scalar(s->sql, d.b.data, d.p.values, d.p.count, count, err);
-    doc_sql_free(&d);
-    return ok;
-}
-
-/* The JSON value an assignment writes: the type's own when it has one, else
- * by the value's kind. */
-static json_t *assign_json(const kura_model *m, const kura_assign *a)
-{
-    const kura_field *f = kura_field_named(m, a->field);
-    const kura_value *v = &a->value;
-    const kura_type_info *ti = f ? kura__type(f->type) : NULL;
-    if (ti && ti->value_json && v->kind != KURA_VALUE_NULL)
-        return ti->value_json(v); /* e.g. a JSON field's text, embedded as a value */
-    /* An int for a double or bool field becomes one, as the query builder does. */
-    kura_value fitted = *v;
-    if (ti && fitted.kind == KURA_VALUE_INT)
-        ti->fit(f, &fitted);
-    v = &fitted;
-    switch (v->kind) {
-    case KURA_VALUE_NULL:
-        return json_null();
-    case KURA_VALUE_INT:
-        return json_integer(v->as.i);
-    case KURA_VALUE_DOUBLE:
-        return json_real(v->as.d);
-    case KURA_VALUE_BOOL:
-        return json_boolean(v->as.b);
-    case KURA_VALUE_STRING:
-        return json_string(v->as.s);
-    case KURA_VALUE_TIME: {
-        if (v->as.t == 0)
-            return json_null();
-        char iso[28];
-        kura_time_format_iso(v->as.t, iso);
-        return json_string(iso);
-    }
-    }
-    return NULL;
-}
-
-static bool write_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
-                        kura_time now, int64_t *affected, kura_error *err)
-{
-    doc_store *s = (doc_store *)store;
-    if (!ready(s, q->model, err))
-        return false;
-    json_t *patch = NULL;
-    if (set) {
-        patch = json_object();
-        bool ok = patch != NULL;
-        for (size_t i = 0; ok && i < n; i++) {
-            json_t *v = assign_json(q->model, &set[i]);
-            ok = v && json_object_set_new(patch, set[i].field, v) == 0;
-        }
-        for (int i = 1; ok && i < kura__stamp_count(q->model); i++) { /* updated_at, if any */
-            char iso[28];
-            kura_time_format_iso(now, iso);
-            ok = json_object_set_new(patch, kura_column_name(q->model, kura__stamp_column(i)),
-                                     json_string(iso)) == 0;
-        }
-        if (!ok) {
-            json_decref(patch);
-            return kura_fail(err, KURA_NOMEM, NULL, "out of memory encoding a bulk update");
-        }
-    }
-    doc_sql d;
-    doc_sql_init(&d, s);
-    if (patch) {
-        kura_buf_add(&d.b, "UPDATE ");
-        kura_buf_ident(&d.b, q->model->name);
-        kura_buf_add(&d.b, " SET \"doc\" = ");
-        /* The patch comes first, so its parameters are numbered before the WHERE's. */
-        if (!s->d->json.patch(&d.b, &d.p, q->model, patch, err)) {
-            doc_sql_free(&d);
-            return false;
-        }
-    } else {
-        kura_buf_add(&d.b, "DELETE FROM ");
-        kura_buf_ident(&d.b, q->model->name);
-    }
-    bool ok = where(&d, s, q, err) &&
-              kura_sql_exec(s->sql, d.b.data, d.p.values, d.p.count, affected, err);
-    doc_sql_free(&d);
-    return ok;
+    return columns(dm) ? s->sql->ops->count(s->sql, q, count, err)
+                       : kura__docj_count(s, q, count, err);
 }
 
 static bool update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
                          kura_time now, int64_t *affected, kura_error *err)
 {
-    return write_where(store, q, set, n, now, affected, err);
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, q->model, err);
+    if (!dm)
+        return false;
+    return columns(dm) ? s->sql->ops->update_where(s->sql, q, set, n, now, affected, err)
+                       : kura__docj_write_where(s, q, set, n, now, affected, err);
 }
 
 static bool delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
 {
-    return write_where(store, q, NULL, 0, 0, affected, err);
+    doc_store *s = (doc_store *)store;
+    doc_model *dm = ready(s, q->model, err);
+    if (!dm)
+        return false;
+    return columns(dm) ? s->sql->ops->delete_where(s->sql, q, affected, err)
+                       : kura__docj_write_where(s, q, NULL, 0, 0, affected, err);
 }
 
 /* ---- transactions: the SQL store's, unchanged ---------------------------------- */
@@ -804,7 +562,8 @@ static void close_store(kura_store *store)
     while (s->models) {
         doc_model *dm = s->models;
         s->models = dm->next;
-        free_doc_model(dm);
+        kura__docj_free(dm);
+        free(dm);
     }
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -817,6 +576,7 @@ static const kura_store_ops sqljson_ops = {
     .create = create_model,
     .drop = drop_model,
     .insert = do_insert,
+    .insert_checked = do_insert_checked,
     .get = do_get,
     .get_json = do_get_json,
     .update = do_update,

@@ -66,6 +66,14 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
     return true;
 }
 
+static void json_object_of(kura_buf *b, const char *const *names, size_t n)
+{
+    kura_buf_add(b, "jsonb_build_object(");
+    for (size_t i = 0; i < n; i++)
+        kura_buf_addf(b, "%s'%s', \"%s\"", i ? ", " : "", names[i], names[i]);
+    kura_buf_add(b, ")::text");
+}
+
 const kura_sql_dialect kura__pg_dialect = {
     .id = KURA_SQL_POSTGRES,
     .dollar_params = true,
@@ -102,6 +110,9 @@ const kura_sql_dialect kura__pg_dialect = {
     .json =
         {
             .driver = "docs-postgresql",
+            .extra_type = "JSONB",
+            .object_of = json_object_of,
+            .extra_text = "\"_extra\"::text",
             .form = KURA_FORM_PG_JSON,
             .id_type = "BIGSERIAL",
             .doc_type = "JSONB NOT NULL",

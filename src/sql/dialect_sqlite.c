@@ -80,6 +80,14 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
     return true;
 }
 
+static void json_object_of(kura_buf *b, const char *const *names, size_t n)
+{
+    kura_buf_add(b, "json_object(");
+    for (size_t i = 0; i < n; i++)
+        kura_buf_addf(b, "%s'%s', \"%s\"", i ? ", " : "", names[i], names[i]);
+    kura_buf_add(b, ")");
+}
+
 const kura_sql_dialect kura__sqlite_dialect = {
     .id = KURA_SQL_SQLITE,
     .dollar_params = false,
@@ -99,6 +107,9 @@ const kura_sql_dialect kura__sqlite_dialect = {
     .json =
         {
             .driver = "docs-sqlite",
+            .extra_type = "TEXT CHECK (\"_extra\" IS NULL OR json_valid(\"_extra\"))",
+            .object_of = json_object_of,
+            .extra_text = "\"_extra\"",
             .form = KURA_FORM_SQLITE_JSON,
             .id_type = "INTEGER",
             .doc_type = "TEXT NOT NULL CHECK (json_valid(\"doc\"))",

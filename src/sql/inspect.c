@@ -655,6 +655,28 @@ static bool inspect_collection(kura_store *store, const catalogue *cat, kura_sch
     return ok;
 }
 
+/* Keys a collection's documents have that no column holds are not fields: say
+ * how many documents have any. */
+static bool warn_extra(kura_store *store, kura__smodel *m, const char *table, kura_error *err)
+{
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "SELECT COUNT(*) FROM ");
+    kura_buf_ident(&b, table);
+    kura_buf_add(&b, " WHERE \"" KURA_DOC_EXTRA "\" IS NOT NULL");
+    int64_t n = 0;
+    bool ok = b.oom ? oom_fail(err) : kura_sql_scalar(store, b.data, NULL, 0, &n, err);
+    kura_buf_free(&b);
+    if (ok && n > 0)
+        ok = kura__strs_addf(&m->warnings,
+                             "collection %s: %lld documents have keys no field declares (kept in "
+                             "its " KURA_DOC_EXTRA " column): they are not fields of the model, "
+                             "and kura keeps them as they are",
+                             table, (long long)n);
+    return ok;
+}
+
 static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *s,
                           const char *table, kura_error *err)
 {
@@ -695,6 +717,11 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         goto out;
     }
     decide_stamps(m, &cols);
+    /* A collection of kura's document store (columns layout): its columns are
+     * its declared fields, "_extra" holds the keys none declares. */
+    bool collection = column_named(&cols, KURA_DOC_EXTRA) != NULL;
+    if (collection)
+        m->store = KURA_SCHEMA_DOCUMENTS;
     const cat_column *id = column_named(&cols, "id");
     ok = table_key(store, m, key, table, err);
     if (ok && key == KURA_KEY_INT64 && !cat->id_type && !id->ident &&
@@ -707,7 +734,7 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         const cat_column *c = kura_row(&cols, i);
         const char *cn = c->name ? c->name : "";
         int base = kura_column_named(&m->model, cn); /* the key, and stamps the model has */
-        if (base != KURA_COL_NONE && base < 0)
+        if ((base != KURA_COL_NONE && base < 0) || (collection && !strcmp(cn, KURA_DOC_EXTRA)))
             continue;
         if (!kura__schema_ident(cn) || !strcmp(cn, "base") || !strcmp(cn, "_id")) {
             ok = kura__strs_addf(
@@ -764,6 +791,7 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
     for (size_t i = 0; ok && i < idx.count; i++)
         ok = apply_index(m, kura_row(&idx, i), table);
     ok = ok && warn_stamps(cat, m, &cols, table);
+    ok = ok && (!collection || warn_extra(store, m, table, err));
     ok = ok && kura__smodel_layout(m, err);
     if (!ok && err && err->code == KURA_OK) /* a warning or a field not added */
         oom_fail(err);

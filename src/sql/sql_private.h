@@ -23,14 +23,28 @@ typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
 typedef struct kura_sql_stmt kura_sql_stmt; /* the driver's prepared statement */
 
 /*
- * What a document store built on a SQL database (src/document/sqljson.c)
- * writes differently per database: a collection is a table ("_id" key, "doc"
- * JSON) and a field is an expression on "doc". Field names reach these
- * functions checked as plain identifiers, so they go into the SQL literally
- * (an expression index is only used by a query with the same expression).
+ * What a document store built on a SQL database (src/document/sqljson*.c)
+ * writes differently per database. A collection has declared fields as
+ * columns and the other keys in one JSON column (the columns layout), or, made
+ * before, is ("_id" key, "doc" JSON) with a field an expression on "doc" (the
+ * JSON layout). Field names reach these functions checked as plain
+ * identifiers, so they go into the SQL literally (an expression index is only
+ * used by a query with the same expression).
  */
+/* A columns-layout collection's column of the keys no field declares (a JSON
+ * object, or NULL for none): what marks a table as a collection. */
+#define KURA_DOC_EXTRA "_extra"
+
 typedef struct kura_sql_json {
-    const char *driver;   /* the document store's kura_store_driver() */
+    const char *driver; /* the document store's kura_store_driver() */
+    /* --- the columns layout */
+    const char *extra_type; /* the column of the undeclared keys, after its name */
+    /* Appends an expression giving the text of a JSON object of the named
+     * columns' values ({"a": <a>, ...}); names are plain identifiers. */
+    void (*object_of)(kura_buf *b, const char *const *names, size_t n);
+    /* The undeclared keys' column selected as JSON text. */
+    const char *extra_text;
+    /* --- the JSON layout */
     unsigned form;        /* KURA_FORM_*: the stored form of a field read from a document */
     const char *id_type;  /* the "_id" column for int64 keys; text keys as key_types */
     const char *doc_type; /* the "doc" column's definition after its name */

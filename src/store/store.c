@@ -324,6 +324,14 @@ static bool insert_batch(kura_store *store, const kura_model *model, void *objs,
     kura_time now = stamps ? kura_now() : 0;
     if (store->ops->insert_checked) /* checks each row as it writes it: one pass */
         return store->ops->insert_checked(store, model, objs, n, now, err);
+    return kura__check_and_stamp(model, objs, n, now, err) &&
+           store->ops->insert(store, model, objs, n, err);
+}
+
+bool kura__check_and_stamp(const kura_model *model, void *objs, size_t n, kura_time now,
+                           kura_error *err)
+{
+    bool stamps = kura_model_has_timestamps(model);
     /* Validate and stamp in one pass, while each struct is in cache. */
     for (size_t i = 0; i < n; i++) {
         kura_base *b = (kura_base *)((char *)objs + i * model->size);
@@ -338,7 +346,7 @@ static bool insert_batch(kura_store *store, const kura_model *model, void *objs,
         if (stamps)
             b->created_at = b->updated_at = now;
     }
-    return store->ops->insert(store, model, objs, n, err);
+    return true;
 }
 
 static bool int64_only(const kura_model *model, const char *what, kura_error *err)

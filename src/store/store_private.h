@@ -38,6 +38,13 @@ static inline kura_value kura_keyref_value(const kura_keyref *k)
 /* Fills err with KURA_NOT_FOUND for "<model> <key> not found"; returns false. */
 bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref *k);
 
+/* What kura_insert_many does to rows [0, n) before a driver's insert: each is
+ * validated (a failure names its row: "row 7: ...") and, when the model has
+ * timestamps, stamped with now. For an insert_checked that hands some
+ * collections to a driver without one. */
+bool kura__check_and_stamp(const kura_model *model, void *objs, size_t n, kura_time now,
+                           kura_error *err);
+
 typedef struct kura_store_ops {
     const char *name;
     void (*close)(kura_store *store);

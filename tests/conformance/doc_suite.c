@@ -97,12 +97,30 @@ static const kura_model plain_stamped =
     KURA_MODEL_KEYED(d_plain, "d_plain", KURA_KEY_OBJECTID, KURA_STRING(d_plain, title, 32),
                      KURA_INT32(d_plain, rank));
 
-/* A stored document as its JSON text, read with kura_sql_query. */
+/* A collection kura made before declared fields had columns: ("_id", "doc"). */
+typedef struct d_old {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+    int32_t age;
+} d_old;
+static const kura_model old_model =
+    KURA_MODEL(d_old, "d_old", KURA_STRING(d_old, name, 32), KURA_INT32(d_old, age, .index = true));
+
+/* A stored document's columns as a JSON object's text, and its "_extra". */
 typedef struct raw_doc {
     kura_base base;
     char *doc;
+    char *extra;
 } raw_doc;
-static const kura_model raw_doc_model = KURA_MODEL(raw_doc, "raw_doc", KURA_TEXT(raw_doc, doc));
+static const kura_model raw_doc_model =
+    KURA_MODEL(raw_doc, "raw_doc", KURA_TEXT(raw_doc, doc), KURA_TEXT(raw_doc, extra));
+
+/* A column of a collection's table, from the catalogue. */
+typedef struct col_row {
+    kura_base base;
+    char name[KURA_STRING_BYTES(64)];
+} col_row;
+static const kura_model col_model = KURA_MODEL(col_row, "col", KURA_STRING(col_row, name, 64));
 
 /* Rows of a SQL catalogue query and of EXPLAIN QUERY PLAN, read with kura_sql_query. */
 typedef struct ix_row {
@@ -201,6 +219,25 @@ static bool is_mongo(void)
 
 /* ---- another program's documents ---------------------------------------------------- */
 
+static void table_columns(kura_store *sql, const char *table, kura_rows *cols)
+{
+    bool pg = strncmp(url, "postgres", 8) == 0;
+    kura_value t = KURA_VSTR(table);
+    OK(kura_sql_query(sql, &col_model,
+                      pg ? "SELECT column_name::text AS name FROM information_schema.columns "
+                           "WHERE table_schema = current_schema() AND table_name = $1"
+                         : "SELECT name FROM pragma_table_info(?)",
+                      &t, 1, cols, err));
+}
+
+static bool has_column(const kura_rows *cols, const char *name)
+{
+    for (size_t i = 0; i < cols->count; i++)
+        if (strcmp(((const col_row *)kura_row(cols, i))->name, name) == 0)
+            return true;
+    return false;
+}
+
 #define OID        "5f1d7a3b9c0e4a2b8d6f0a11"
 #define OID_MISFIT "5f1d7a3b9c0e4a2b8d6f0a99"
 
@@ -228,15 +265,14 @@ static void write_foreign(const char *collection, const char *const *docs, size_
         mongoc_client_destroy(c);
         return;
     }
-    /* A JSON table: "_id" is a column, the rest is the document. docs[i] is
-     * "<id>|<json>". */
+    /* A collection's table: the keys that have columns go into them, the others
+     * into "_extra", as another program writing SQL would. docs[i] is "<id>|<json>". */
     kura_error oerr = {0};
     kura_store *sql = kura_store_open(url, &oerr);
     assert_non_null(sql);
     bool pg = strncmp(url, "postgres", 8) == 0;
-    char stmt[256];
-    snprintf(stmt, sizeof stmt, "INSERT INTO \"%s\" (\"_id\", \"doc\") VALUES (%s)", collection,
-             pg ? "$1, $2::jsonb" : "?, json(?)");
+    kura_rows cols = {0};
+    table_columns(sql, collection, &cols);
     for (size_t i = 0; i < n; i++) {
         const char *bar = strchr(docs[i], '|');
         assert_non_null(bar);
@@ -244,9 +280,59 @@ static void write_foreign(const char *collection, const char *const *docs, size_
         size_t idlen = (size_t)(bar - docs[i]);
         assert_true(idlen < sizeof id);
         memcpy(id, docs[i], idlen);
-        kura_value v[2] = {KURA_VSTR(id), KURA_VSTR(bar + 1)};
-        OK(kura_sql_exec(sql, stmt, v, 2, NULL, err));
+        json_t *doc = json_loads(bar + 1, 0, NULL);
+        assert_non_null(doc);
+        json_t *extra = json_object();
+        char stmt[1024], names[512] = "\"id\"", marks[256] = "";
+        kura_value v[16] = {KURA_VSTR(id)};
+        char *texts[16] = {NULL};
+        size_t nv = 1;
+        snprintf(marks, sizeof marks, pg ? "$1" : "?");
+        const char *k;
+        json_t *val;
+        json_object_foreach(doc, k, val)
+        {
+            if (!has_column(&cols, k) || strcmp(k, "_extra") == 0 || strcmp(k, "id") == 0) {
+                json_object_set(extra, k, val);
+                continue;
+            }
+            assert_true(nv < 15);
+            if (json_is_string(val))
+                v[nv] = KURA_VSTR(json_string_value(val));
+            else if (json_is_integer(val))
+                v[nv] = KURA_VINT(json_integer_value(val));
+            else if (json_is_boolean(val))
+                v[nv] = KURA_VBOOL(json_is_true(val));
+            else if (json_is_real(val))
+                v[nv] = KURA_VDOUBLE(json_real_value(val));
+            else if (json_is_null(val))
+                v[nv] = KURA_VNULL;
+            else
+                v[nv] = KURA_VSTR(texts[nv] = json_dumps(val, JSON_COMPACT));
+            nv++;
+            snprintf(names + strlen(names), sizeof names - strlen(names), ", \"%s\"", k);
+            if (pg)
+                snprintf(marks + strlen(marks), sizeof marks - strlen(marks), ", $%zu", nv);
+            else
+                snprintf(marks + strlen(marks), sizeof marks - strlen(marks), ", ?");
+        }
+        char *extra_text = json_object_size(extra) ? json_dumps(extra, JSON_COMPACT) : NULL;
+        v[nv++] = extra_text ? KURA_VSTR(extra_text) : KURA_VNULL;
+        if (pg)
+            snprintf(stmt, sizeof stmt,
+                     "INSERT INTO \"%s\" (%s, \"_extra\") VALUES (%s, $%zu::jsonb)", collection,
+                     names, marks, nv);
+        else
+            snprintf(stmt, sizeof stmt, "INSERT INTO \"%s\" (%s, \"_extra\") VALUES (%s, ?)",
+                     collection, names, marks);
+        OK(kura_sql_exec(sql, stmt, v, nv, NULL, err));
+        free(extra_text);
+        for (size_t t = 0; t < nv; t++)
+            free(texts[t]);
+        json_decref(extra);
+        json_decref(doc);
     }
+    kura_rows_free(&cols);
     kura_store_close(sql);
 }
 
@@ -273,11 +359,14 @@ static void test_foreign_documents(void **state)
         "77|{\"name\": \"int\", \"age\": 3}",
         misfit_sql,
     };
+    /* PostgreSQL's VARCHAR(32) column refuses the long name: that misfit
+     * cannot be stored there. */
+    bool pg = strncmp(url, "postgres", 8) == 0;
     if (is_mongo())
         write_foreign("f_user", mongo_docs, 5);
     else
-        write_foreign("f_user", sql_docs, 4);
-    size_t misfits = is_mongo() ? 2 : 1;
+        write_foreign("f_user", sql_docs, pg ? 3 : 4);
+    size_t misfits = is_mongo() ? 2 : pg ? 0 : 1;
 
     /* Listed, with the misfits reported instead of failing the listing. */
     kura_query q = kura_query_for(&foreign_model);
@@ -289,11 +378,12 @@ static void test_foreign_documents(void **state)
     assert_string_equal(((f_user *)kura_row(&rows, 1))->base.key, "s-1");
     assert_string_equal(((f_user *)kura_row(&rows, 2))->base.key, "77");
     assert_int_equal(rows.nmisfits, misfits);
-    assert_string_equal(rows.misfits[0].field, "name");
     bool seen_long = false;
-    for (size_t i = 0; i < rows.nmisfits; i++)
+    for (size_t i = 0; i < rows.nmisfits; i++) {
+        assert_string_equal(rows.misfits[i].field, "name");
         seen_long = seen_long || strcmp(rows.misfits[i].id, OID_MISFIT) == 0;
-    assert_true(seen_long);
+    }
+    assert_true(seen_long || misfits == 0);
     kura_rows_free(&rows);
 
     /* Read, updated (other keys kept) and deleted by the id they have. */
@@ -324,6 +414,8 @@ static void test_foreign_documents(void **state)
         assert_false(kura_delete_key(db, &foreign_model, ids[i], &e));
         assert_int_equal(e.code, KURA_NOT_FOUND);
     }
+    if (misfits == 0)
+        return;
     /* A misfit is still named by its key: it can be deleted, and reading it
      * says what does not fit. */
     kura_error e = {0};
@@ -442,19 +534,46 @@ static json_t *stored_document(const char *collection, const char *id)
         mongoc_client_destroy(c);
         return out;
     }
+    /* A collection's table: its columns (a null one is a key the document
+     * lacks) and the keys of "_extra". */
     kura_error oerr = {0};
     kura_store *sql = kura_store_open(url, &oerr);
     assert_non_null(sql);
     bool pg = strncmp(url, "postgres", 8) == 0;
-    char stmt[256];
-    snprintf(stmt, sizeof stmt, "SELECT %s AS doc FROM \"%s\" WHERE \"_id\" = %s",
-             pg ? "\"doc\"::text" : "\"doc\"", collection, pg ? "$1" : "?");
+    kura_rows cols = {0};
+    table_columns(sql, collection, &cols);
+    char stmt[1024];
+    snprintf(stmt, sizeof stmt, "SELECT %s(", pg ? "jsonb_build_object" : "json_object");
+    for (size_t i = 0, n = 0; i < cols.count; i++) {
+        const char *c = ((const col_row *)kura_row(&cols, i))->name;
+        if (strcmp(c, "_extra") == 0 || strcmp(c, "id") == 0)
+            continue;
+        snprintf(stmt + strlen(stmt), sizeof stmt - strlen(stmt), "%s'%s', \"%s\"", n++ ? ", " : "",
+                 c, c);
+    }
+    snprintf(stmt + strlen(stmt), sizeof stmt - strlen(stmt),
+             ")%s AS doc, \"_extra\"%s AS extra FROM \"%s\" WHERE \"id\" = %s", pg ? "::text" : "",
+             pg ? "::text" : "", collection, pg ? "$1" : "?");
     kura_value v = KURA_VSTR(id);
     kura_rows rows = {0};
     OK(kura_sql_query(sql, &raw_doc_model, stmt, &v, 1, &rows, err));
-    if (rows.count == 1)
-        out = json_loads(((const raw_doc *)kura_row(&rows, 0))->doc, 0, NULL);
+    if (rows.count == 1) {
+        const raw_doc *r = kura_row(&rows, 0);
+        out = json_loads(r->doc, 0, NULL);
+        const char *k;
+        json_t *val;
+        void *tmp;
+        json_object_foreach_safe(out, tmp, k, val)
+        {
+            if (json_is_null(val))
+                json_object_del(out, k);
+        }
+        json_t *extra = r->extra ? json_loads(r->extra, 0, NULL) : NULL;
+        json_object_update(out, extra);
+        json_decref(extra);
+    }
     kura_rows_free(&rows);
+    kura_rows_free(&cols);
     kura_store_close(sql);
     return out;
 }
@@ -521,9 +640,18 @@ static void test_no_timestamps_documents(void **state)
     kura_rows_free(&rows);
     kura_query stamped = kura_query_for(&plain_stamped);
     OK(kura_find(db, &stamped, &rows, err));
-    assert_int_equal(rows.count, 1);
-    assert_int_equal(rows.nmisfits, 1);
-    assert_string_equal(rows.misfits[0].id, OID);
+    if (is_mongo()) {
+        assert_int_equal(rows.count, 1);
+        assert_int_equal(rows.nmisfits, 1);
+        assert_string_equal(rows.misfits[0].id, OID);
+    } else {
+        /* A table's stamps are columns: the other program's keys of those names
+         * were kept apart ("_extra"), so both documents read, without stamps. */
+        assert_int_equal(rows.count, 2);
+        assert_int_equal(rows.nmisfits, 0);
+        for (size_t i = 0; i < rows.count; i++)
+            assert_int_equal(((const d_plain *)kura_row(&rows, i))->base.created_at, 0);
+    }
     kura_rows_free(&rows);
     OK(kura_drop(db, &plain_model, err));
 }
@@ -632,8 +760,8 @@ static void test_indexes_are_real(void **state)
         assert_non_null(sql);
         kura_rows rows = {0};
         OK(kura_sql_query(sql, &plan_model,
-                          "EXPLAIN QUERY PLAN SELECT \"_id\" FROM \"d_user\" "
-                          "WHERE json_extract(\"doc\", '$.age') = 30",
+                          "EXPLAIN QUERY PLAN SELECT \"id\" FROM \"d_user\" "
+                          "WHERE \"age\" = 30",
                           NULL, 0, &rows, err));
         assert_true(rows.count >= 1);
         const plan_row *p = kura_row(&rows, 0);
@@ -642,6 +770,81 @@ static void test_indexes_are_real(void **state)
         kura_rows_free(&rows);
         kura_store_close(sql);
     }
+}
+
+/* A collection of the JSON layout (every document whole in "doc") keeps
+ * working as it is: read, queried, updated (other keys kept), written. */
+static void test_json_layout_collection(void **state)
+{
+    (void)state;
+    if (is_mongo()) {
+        printf("skipped: MongoDB has no table layouts\n");
+        skip();
+    }
+    kura_error oerr = {0};
+    kura_store *sql = kura_store_open(url, &oerr);
+    assert_non_null(sql);
+    bool pg = strncmp(url, "postgres", 8) == 0;
+    OK(kura_sql_exec(sql, "DROP TABLE IF EXISTS \"d_old\"", NULL, 0, NULL, err));
+    OK(kura_sql_exec(
+        sql,
+        pg ? "CREATE TABLE \"d_old\" (\"_id\" BIGSERIAL PRIMARY KEY, \"doc\" JSONB NOT NULL)"
+           : "CREATE TABLE \"d_old\" (\"_id\" INTEGER PRIMARY KEY, \"doc\" TEXT NOT NULL)",
+        NULL, 0, NULL, err));
+    OK(kura_sql_exec(sql,
+                     pg ? "INSERT INTO \"d_old\" (\"_id\", \"doc\") VALUES (1, '{\"name\": "
+                          "\"ann\", \"age\": 30, "
+                          "\"pet\": \"cat\"}'), (2, '{\"name\": \"bob\", \"age\": 41}')"
+                        : "INSERT INTO \"d_old\" (\"_id\", \"doc\") VALUES (1, '{\"name\": "
+                          "\"ann\", \"age\": 30, "
+                          "\"pet\": \"cat\"}'), (2, '{\"name\": \"bob\", \"age\": 41}')",
+                     NULL, 0, NULL, err));
+    if (pg) /* the rows above were numbered by hand */
+        OK(kura_sql_exec(sql, "SELECT setval(pg_get_serial_sequence('d_old', '_id'), 2)", NULL, 0,
+                         NULL, err));
+    d_old o;
+    OK(kura_get(db, &old_model, 1, &o, err));
+    assert_string_equal(o.name, "ann");
+    o.age = 31;
+    OK(kura_update(db, &old_model, &o, err));
+    kura_query q = kura_query_for(&old_model);
+    kura_where_int(&q, "age", KURA_GE, 31);
+    kura_order_by(&q, "age", false);
+    kura_rows rows = {0};
+    OK(kura_find(db, &q, &rows, err));
+    assert_int_equal(rows.count, 2);
+    assert_int_equal(((const d_old *)kura_row(&rows, 0))->age, 31);
+    kura_rows_free(&rows);
+    json_t *doc = NULL;
+    OK(kura_document_get_json(db, &old_model, "1", &doc, err));
+    assert_string_equal(json_string_value(json_object_get(doc, "pet")), "cat");
+    assert_int_equal(json_integer_value(json_object_get(doc, "age")), 31);
+    json_decref(doc);
+    d_old n;
+    kura_init(&old_model, &n);
+    snprintf(n.name, sizeof n.name, "cy");
+    n.age = 5;
+    OK(kura_insert(db, &old_model, &n, err));
+    assert_int_equal(n.base.id, 3);
+    int64_t count = 0;
+    kura_query all = kura_query_for(&old_model);
+    OK(kura_count(db, &all, &count, err));
+    assert_int_equal(count, 3);
+    kura_assign set = {"age", KURA_VINT(6)};
+    kura_query young = kura_query_for(&old_model);
+    kura_where_int(&young, "age", KURA_LT, 10);
+    OK(kura_update_where(db, &young, &set, 1, &count, err));
+    assert_int_equal(count, 1);
+    OK(kura_delete(db, &old_model, 2, err));
+    OK(kura_count(db, &all, &count, err));
+    assert_int_equal(count, 2);
+    /* Still the JSON layout: kura added no column. */
+    kura_rows cols = {0};
+    table_columns(sql, "d_old", &cols);
+    assert_int_equal(cols.count, 2);
+    kura_rows_free(&cols);
+    OK(kura_drop(db, &old_model, err));
+    kura_store_close(sql);
 }
 
 int main(int argc, char **argv)
@@ -660,6 +863,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_int64_model_meets_objectid, fresh),
         cmocka_unit_test_setup(test_json_field_is_a_value, fresh),
         cmocka_unit_test_setup(test_no_timestamps_documents, fresh),
+        cmocka_unit_test_setup(test_json_layout_collection, fresh),
     };
     printf("document-only conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target, tests, setup, teardown);

@@ -849,6 +849,31 @@ static const kura_model me_doc_model = KURA_MODEL(
     KURA_INT32(me_doc, age, .index = true), KURA_DOUBLE(me_doc, ratio), KURA_BOOL(me_doc, on),
     KURA_DATETIME(me_doc, born), KURA_TAGS(me_doc, tags), KURA_INT64(me_doc, big));
 
+/*
+ * Makes `name` a collection of the JSON layout ("_id", "doc": what kura's
+ * document store made before declared fields had columns), which the store
+ * keeps using: inspect infers such a collection's fields from its documents.
+ */
+static void json_collection(const char *url, const char *name, kura_key_kind key)
+{
+    kura_error err = {0};
+    kura_store *sql = kura_store_open(url, &err);
+    if (!sql)
+        fail_msg("%s", err.message);
+    bool pg = strncmp(url, "postgres", 8) == 0;
+    char stmt[256];
+    snprintf(stmt, sizeof stmt, "DROP TABLE IF EXISTS \"%s\"", name);
+    assert_true(kura_sql_exec(sql, stmt, NULL, 0, NULL, &err));
+    snprintf(stmt, sizeof stmt, "CREATE TABLE \"%s\" (\"_id\" %s PRIMARY KEY, \"doc\" %s)", name,
+             key != KURA_KEY_INT64 ? "TEXT"
+             : pg                  ? "BIGSERIAL"
+                                   : "INTEGER",
+             pg ? "JSONB NOT NULL" : "TEXT NOT NULL");
+    if (!kura_sql_exec(sql, stmt, NULL, 0, NULL, &err))
+        fail_msg("%s", err.message);
+    kura_store_close(sql);
+}
+
 static void collection_sampled(const char *url, const char *fields)
 {
     kura_error err = {0};
@@ -856,6 +881,7 @@ static void collection_sampled(const char *url, const char *fields)
     if (!docs)
         fail_msg("%s", err.message);
     assert_true(kura_drop(docs, &me_doc_model, &err));
+    json_collection(url, "me_doc", KURA_KEY_INT64);
     for (int i = 0; i < 3; i++) {
         me_doc m;
         kura_init(&me_doc_model, &m);
@@ -960,6 +986,7 @@ static void collection_without_stamps(const char *url)
     if (!docs)
         fail_msg("%s", err.message);
     assert_true(kura_drop(docs, &plain_doc_model, &err));
+    json_collection(url, "plain_doc", KURA_KEY_INT64);
     for (int i = 0; i < 2; i++) {
         plain_doc d;
         kura_init(&plain_doc_model, &d);
@@ -1034,6 +1061,7 @@ static void keyed_collections(const char *url)
     for (size_t k = 0; k < 4; k++) {
         const kura_model *m = &kdoc_models[k];
         assert_true(kura_drop(docs, m, &err));
+        json_collection(url, m->name, m->key);
         assert_true(kura_create(docs, m, &err));
         for (int i = 0; k < 3 && i < 3; i++) {
             kdoc d;
@@ -1119,6 +1147,66 @@ static void test_collections_keyed_by_text(void **state)
         keyed_collections(pg_test_url());
 }
 
+/* A collection of the columns layout (what kura's document store makes): its
+ * columns are the fields, typed as a table's; keys kept in "_extra" are said. */
+static void columns_collection(const char *url)
+{
+    kura_error err = {0};
+    kura_store *docs = kura_document_store_open(url, &err);
+    if (!docs)
+        fail_msg("%s", err.message);
+    assert_true(kura_drop(docs, &me_doc_model, &err));
+    for (int i = 0; i < 2; i++) {
+        me_doc m;
+        kura_init(&me_doc_model, &m);
+        snprintf(m.name, sizeof m.name, "n%d", i);
+        snprintf(m.email, sizeof m.email, "c%d@example.org", i);
+        m.age = 20 + i;
+        if (!kura_insert(docs, &me_doc_model, &m, &err))
+            fail_msg("%s", err.message);
+        kura_clear(&me_doc_model, &m);
+    }
+    kura_store *sql = kura_store_open(url, &err);
+    assert_non_null(sql);
+    assert_true(kura_sql_exec(sql,
+                              strncmp(url, "postgres", 8) == 0
+                                  ? "UPDATE me_doc SET _extra = '{\"pet\": \"cat\"}' WHERE age = 20"
+                                  : "UPDATE me_doc SET _extra = json('{\"pet\": \"cat\"}') "
+                                    "WHERE age = 20",
+                              NULL, 0, NULL, &err));
+    kura_store_close(sql);
+    kura_schema *s = inspect(url);
+    char *text = kura_schema_to_string(s, &err);
+    const char *at = text ? strstr(text, "\"name\": \"me_doc\"") : NULL;
+    if (!at || !strstr(at, "\"store\": \"documents\"") ||
+        !strstr(at, "{\"name\": \"age\", \"type\": \"int32\", \"index\": true}") ||
+        !strstr(at, "collection me_doc: 1 documents have keys no field declares") ||
+        strstr(at, "\"_extra\""))
+        fail_msg("inspected:\n%s", text ? text : err.message);
+    const kura_model *m = kura_schema_find(s, "me_doc");
+    assert_true(kura_model_has_timestamps(m));
+    kura_query q = kura_query_for(m);
+    kura_where_int(&q, "age", KURA_EQ, 21);
+    kura_rows rows = {0};
+    assert_true(kura_find(docs, &q, &rows, &err));
+    assert_int_equal(rows.count, 1);
+    kura_rows_free(&rows);
+    assert_true(kura_drop(docs, &me_doc_model, &err));
+    kura_store_close(docs);
+    free(text);
+    kura_schema_free(s);
+}
+
+static void test_columns_collections_read_as_tables(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/columns.db", dir);
+    columns_collection(url);
+    if (pg_test_url())
+        columns_collection(pg_test_url());
+}
+
 static void test_refuses_document_stores(void **state)
 {
     (void)state;
@@ -1145,6 +1233,7 @@ int main(void)
         cmocka_unit_test(test_document_collections_are_sampled),
         cmocka_unit_test(test_collection_without_stamps),
         cmocka_unit_test(test_collections_keyed_by_text),
+        cmocka_unit_test(test_columns_collections_read_as_tables),
         cmocka_unit_test(test_refuses_document_stores),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
