@@ -140,7 +140,7 @@ static void table_ddl(kura_buf *b, const doc_store *s, const kura_model *m)
     kura_buf_add(b, " (");
     kura_buf_ident(b, kura_key_name(m));
     kura_buf_addf(b, " %s NOT NULL",
-                  m->key == KURA_KEY_INT64 ? s->d->id_type : s->d->key_types[m->key]);
+                  m->key == KURA_KEY_INT64 ? s->d->json.id_type : s->d->key_types[m->key]);
     for (size_t i = 0; i < m->nfields; i++) {
         kura_buf_add(b, ", ");
         kura_buf_ident(b, m->fields[i].name);
@@ -360,8 +360,9 @@ typedef struct other_keys {
 static const kura_field other_keys_fields[] = {KURA_TEXT(other_keys, extra),
                                                KURA_TEXT(other_keys, others)};
 
-static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref *key, json_t *doc,
-                            kura_error *err)
+/* all: every column but the key (a document the model cannot decode). */
+static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref *key, bool all,
+                            json_t *doc, kura_error *err)
 {
     kura_rows cols = {0};
     if (!live_columns(s, m->name, &cols, err))
@@ -370,8 +371,9 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
     size_t n = 0;
     for (size_t i = 0; i < cols.count && n < sizeof names / sizeof names[0]; i++) {
         const char *c = ((const live_column *)kura_row(&cols, i))->name;
+        int column = c ? kura_column_named(m, c) : KURA_COL_NONE;
         if (c && kura_doc_plain_name(c) && strcmp(c, KURA_DOC_EXTRA) != 0 &&
-            kura_column_named(m, c) == KURA_COL_NONE)
+            (column == KURA_COL_NONE || (all && column != KURA_COL_ID)))
             names[n++] = c;
     }
     char stack[1024];
@@ -430,18 +432,27 @@ static bool do_get_json(kura_store *store, const kura_model *m, const kura_keyre
         return false;
     if (!columns(dm))
         return kura__docj_get_json(s, m, key, out, err);
+    /* The declared fields as the model types them (a bool is true, a tag
+     * list an array); a document the model cannot read, every column as SQL
+     * values, so that it is shown too. */
     void *obj = calloc(1, m->size);
     if (!obj)
         return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
-    bool ok = s->sql->ops->get(s->sql, m, key, obj, err);
-    json_t *doc = ok ? kura_to_json(m, obj) : NULL;
-    if (ok && !doc)
-        ok = kura_fail(err, KURA_NOMEM, NULL, "cannot encode %s as JSON", m->name);
+    kura_error e;
+    kura_error_clear(&e);
+    bool ok = s->sql->ops->get(s->sql, m, key, obj, &e);
+    bool misfit = !ok && e.code == KURA_MISFIT;
+    json_t *doc = ok ? kura_to_json(m, obj) : misfit ? json_object() : NULL;
     kura_clear(m, obj);
     free(obj);
+    if (!ok && !misfit && err)
+        *err = e;
+    ok = ok || misfit;
+    if (ok && !doc)
+        ok = kura_fail(err, KURA_NOMEM, NULL, "cannot encode %s as JSON", m->name);
     if (ok)
         json_object_del(doc, kura_key_name(m));
-    if (ok && !read_other_keys(s, m, key, doc, err))
+    if (ok && !read_other_keys(s, m, key, misfit, doc, err))
         ok = false;
     if (!ok) {
         json_decref(doc);

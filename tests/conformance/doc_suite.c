@@ -422,6 +422,11 @@ static void test_foreign_documents(void **state)
     assert_false(kura_get_key(db, &foreign_model, OID_MISFIT, &u, &e));
     assert_int_equal(e.code, KURA_MISFIT);
     assert_string_equal(e.field, "name");
+    /* Read as it is stored, it shows (nothing is decoded into the model). */
+    json_t *doc = NULL;
+    OK(kura_document_get_json(db, &foreign_model, OID_MISFIT, &doc, err));
+    assert_int_equal(strlen(json_string_value(json_object_get(doc, "name"))), strlen(long_name));
+    json_decref(doc);
     OK(kura_delete_key(db, &foreign_model, OID_MISFIT, err));
 }
 
