@@ -128,6 +128,31 @@ bool kura_store_is_document(const kura_store *store);
 bool kura_document_get_json(kura_store *store, const kura_model *model, const char *key,
                             json_t **out, kura_error *err);
 
+/*
+ * Rewrites `model`'s collection from the layout kura used before ("_id",
+ * "doc": each document whole in one JSON column) into the columns layout
+ * (above), in one transaction: each document's declared keys go into their
+ * columns (a datetime in the column's form), its other keys into "_extra";
+ * keys, and the next int64 key, stay as they were; the indexes are made again
+ * on the columns. Nothing is lost: a value its column cannot hold fails the
+ * whole rewrite (PostgreSQL refuses text in an integer column; SQLite keeps
+ * it, and kura reads that document as a misfit), and nothing is changed.
+ * Other keys a document has that a field of ANOTHER model of the collection
+ * declares land in "_extra" too: upgrade with the widest model.
+ *
+ * dry_run: change nothing, only say what would run. *sql (required) receives
+ * a malloc'd text (the caller frees it) of the statements, one per line
+ * ending in ";": "" when there is nothing to do — a columns collection, a
+ * missing one, a MongoDB store. kura_app_migrate (kura migrate) runs this
+ * for every document model. The rewrite reads and writes every document:
+ * on a large collection, run it when the application is stopped.
+ *
+ * Errors: KURA_INVALID for a missing argument, the store's own errors (the
+ * transaction is rolled back), KURA_NOMEM.
+ */
+bool kura_document_upgrade(kura_store *store, const kura_model *model, bool dry_run, char **sql,
+                           kura_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -59,6 +59,9 @@ typedef enum kura_change_kind {
     KURA_CHANGE_ADD_INDEX,
     KURA_CHANGE_DROP_COLUMN, /* destructive */
     KURA_CHANGE_ALTER_TYPE,  /* destructive */
+    /* kura_app_migrate: a document collection rewritten from the JSON layout
+     * into columns (kura_document_upgrade); column NULL */
+    KURA_CHANGE_UPGRADE_COLLECTION,
 } kura_change_kind;
 
 /* One planned change. Every pointer is valid only during the plan callback. */

@@ -1,7 +1,50 @@
 /* app_migrate.c — kura_app_migrate: the registry's models brought into their stores. */
 #include <stdlib.h>
+#include <string.h>
+
+#include <kura/document.h>
 
 #include "app/app_private.h"
+
+/* A document collection of the JSON layout, rewritten into columns: one
+ * change, its statements appended to the script. */
+static bool upgrade(kura_app *app, const kura_model *m, unsigned flags, kura_migrate_plan_fn plan,
+                    void *ctx, char **script, size_t *changes, kura_error *err)
+{
+    char *text = NULL;
+    if (!kura_document_upgrade(kura_app_documents(app), m, flags & KURA_MIGRATE_DRY_RUN, &text,
+                               err))
+        return false;
+    if (!*text) {
+        free(text);
+        return true;
+    }
+    if (plan) {
+        kura_change c = {.kind = KURA_CHANGE_UPGRADE_COLLECTION,
+                         .table = m->name,
+                         .column = NULL,
+                         .detail = "(documents: whole JSON -> a column per field)",
+                         .sql = text};
+        plan(&c, ctx);
+    }
+    size_t n = 0;
+    for (const char *p = text; *p; p++)
+        n += *p == '\n';
+    if (changes)
+        *changes += n;
+    if (script) {
+        size_t had = *script ? strlen(*script) : 0;
+        char *grown = realloc(*script, had + strlen(text) + 1);
+        if (!grown) {
+            free(text);
+            return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+        }
+        strcpy(grown + had, text);
+        *script = grown;
+    }
+    free(text);
+    return true;
+}
 
 bool kura_app_migrate(kura_app *app, unsigned flags, kura_migrate_plan_fn plan, void *ctx,
                       char **script, size_t *changes, kura_error *err)
@@ -22,6 +65,9 @@ bool kura_app_migrate(kura_app *app, unsigned flags, kura_migrate_plan_fn plan, 
             sql[nsql++] = reg->items[i].model;
     bool ok = kura_migrate(kura_app_db(app), sql, nsql, flags, plan, ctx, script, changes, err);
     free(sql);
+    for (size_t i = 0; ok && i < reg->count; i++)
+        if (reg->items[i].home == KURA_IN_DOCUMENTS)
+            ok = upgrade(app, reg->items[i].model, flags, plan, ctx, script, changes, err);
     if (!ok || (flags & KURA_MIGRATE_DRY_RUN))
         return ok;
     /* Collections and their indexes before any traffic (documents would make

@@ -11,7 +11,9 @@ static void usage(FILE *out)
 {
     fputs("Usage: migrate [--dry-run] [--force] [OPTIONS]\n\n"
           "Compares the registered models with the live schema and adds what is\n"
-          "missing: tables, columns and indexes, and the document collections.\n"
+          "missing: tables, columns and indexes, and the document collections\n"
+          "(a collection of the JSON layout kura made before is rewritten into\n"
+          "columns: kura_document_upgrade).\n"
           "Running it again finds nothing to do. A column the models no longer\n"
           "have, or one whose type changed, is listed and refused unless --force\n"
           "(SQLite cannot retype a column).\n\n"
@@ -25,8 +27,8 @@ enum { OPT_DRY_RUN = 1, OPT_FORCE };
 static void report(const kura_change *ch, void *ctx)
 {
     (void)ctx;
-    static const char *const kinds[] = {"create table", "add column", "add index", "drop column",
-                                        "change type"};
+    static const char *const kinds[] = {"create table", "add column",  "add index",
+                                        "drop column",  "change type", "upgrade collection"};
     printf("%s %s %s%s%s%s%s\n", ch->refused ? "refused:" : "-", kinds[ch->kind], ch->table,
            ch->column ? "." : "", ch->column ? ch->column : "", ch->detail[0] ? " " : "",
            ch->detail);

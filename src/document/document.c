@@ -1,8 +1,11 @@
 /* document.c — the JSON document stores over a SQL driver, and what every document store is. */
 #include <kura/document.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "document/document_private.h"
-#include "sql/sql_private.h"
+#include "document/sqljson_private.h"
 
 kura_store *kura_sqljson_sqlite_open(const char *url, kura_error *err)
 {
@@ -36,4 +39,24 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
         return false;
     kura_keyref k = {id, model->key == KURA_KEY_INT64 ? NULL : text};
     return store->ops->get_json(store, model, &k, out, err);
+}
+
+bool kura_document_upgrade(kura_store *store, const kura_model *model, bool dry_run, char **sql,
+                           kura_error *err)
+{
+    if (!sql)
+        return kura_fail(err, KURA_INVALID, NULL,
+                         "kura_document_upgrade needs somewhere to put "
+                         "the statements");
+    *sql = NULL;
+    if (!store || !model)
+        return kura_fail(err, KURA_INVALID, NULL,
+                         "kura_document_upgrade needs a store and a model");
+    if (kura_sqljson_is(store))
+        return kura__sqljson_upgrade(store, model, dry_run, sql, err);
+    if (!kura_store_is_document(store))
+        return kura_fail(err, KURA_UNSUPPORTED, NULL, "%s is not a document store",
+                         kura_store_driver(store));
+    *sql = strdup(""); /* MongoDB: documents have no layout to change */
+    return *sql ? true : kura_fail(err, KURA_NOMEM, NULL, "out of memory");
 }

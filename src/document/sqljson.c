@@ -68,7 +68,7 @@ static bool check_names(const kura_model *m, kura_error *err)
     return true;
 }
 
-static doc_model *doc_model_for(doc_store *s, const kura_model *m, kura_error *err)
+doc_model *kura__doc_model(doc_store *s, const kura_model *m, kura_error *err)
 {
     pthread_mutex_lock(&s->lock);
     doc_model *dm = s->models;
@@ -89,7 +89,7 @@ static doc_model *doc_model_for(doc_store *s, const kura_model *m, kura_error *e
 }
 
 /* The collection `name` was created or dropped: every model of it looks again. */
-static void forget_layout(doc_store *s, const char *name)
+void kura__doc_forget(doc_store *s, const char *name)
 {
     pthread_mutex_lock(&s->lock);
     for (doc_model *dm = s->models; dm; dm = dm->next)
@@ -107,13 +107,13 @@ typedef struct live_column {
 static const kura_model live_column_model =
     KURA_MODEL(live_column, "kura_doc_column", KURA_TEXT(live_column, name));
 
-static bool live_columns(doc_store *s, const char *table, kura_rows *out, kura_error *err)
+bool kura__doc_columns(doc_store *s, const char *table, kura_rows *out, kura_error *err)
 {
     kura_value t = KURA_VSTR(table);
     return kura_sql_query(s->sql, &live_column_model, s->d->columns_sql, &t, 1, out, err);
 }
 
-static bool has_column(const kura_rows *cols, const char *name)
+bool kura__doc_has_column(const kura_rows *cols, const char *name)
 {
     for (size_t i = 0; i < cols->count; i++) {
         const live_column *c = kura_row(cols, i);
@@ -133,10 +133,16 @@ static void column_type(kura_buf *b, const doc_store *s, const kura_model *m, in
 
 /* The table of the columns layout: the relational store's columns without its
  * constraints (see the top of the file), and "_extra". */
-static void table_ddl(kura_buf *b, const doc_store *s, const kura_model *m)
+bool kura__doc_json_layout(const kura_rows *cols)
+{
+    return cols->count == 2 && kura__doc_has_column(cols, "_id") &&
+           kura__doc_has_column(cols, "doc");
+}
+
+void kura__doc_table_ddl(kura_buf *b, const doc_store *s, const kura_model *m, const char *table)
 {
     kura_buf_add(b, "CREATE TABLE IF NOT EXISTS ");
-    kura_buf_ident(b, m->name);
+    kura_buf_ident(b, table);
     kura_buf_add(b, " (");
     kura_buf_ident(b, kura_key_name(m));
     kura_buf_addf(b, " %s NOT NULL",
@@ -165,10 +171,10 @@ static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols
     int wanted[KURA_MAX_FIELDS + 2];
     size_t n = 0;
     for (size_t i = 0; i < m->nfields; i++)
-        if (!has_column(cols, m->fields[i].name))
+        if (!kura__doc_has_column(cols, m->fields[i].name))
             wanted[n++] = (int)i;
     for (int i = 0; i < kura__stamp_count(m); i++)
-        if (!has_column(cols, kura_column_name(m, kura__stamp_column(i))))
+        if (!kura__doc_has_column(cols, kura_column_name(m, kura__stamp_column(i))))
             wanted[n++] = kura__stamp_column(i);
     bool ok = true;
     char stack[256];
@@ -191,8 +197,8 @@ static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols
         if (kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &e))
             continue;
         kura_rows again = {0};
-        ok = live_columns(s, m->name, &again, err);
-        if (ok && !has_column(&again, kura_column_name(m, wanted[i]))) {
+        ok = kura__doc_columns(s, m->name, &again, err);
+        if (ok && !kura__doc_has_column(&again, kura_column_name(m, wanted[i]))) {
             if (err)
                 *err = e;
             ok = false;
@@ -205,7 +211,7 @@ static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols
 
 /* Flask-SQLAlchemy's index names, as the relational store makes them; a
  * unique field gets a unique index (a collection has no table constraints). */
-static bool make_indexes(doc_store *s, const kura_model *m, kura_error *err)
+bool kura__doc_indexes(doc_store *s, const kura_model *m, kura_error *err)
 {
     bool ok = true;
     char stack[256];
@@ -234,7 +240,7 @@ static bool settle(doc_store *s, doc_model *dm, kura_error *err)
 {
     const kura_model *m = dm->model;
     kura_rows cols = {0};
-    if (!live_columns(s, m->name, &cols, err))
+    if (!kura__doc_columns(s, m->name, &cols, err))
         return false;
     int layout = DOC_LAYOUT_COLUMNS;
     bool ok = true;
@@ -242,22 +248,22 @@ static bool settle(doc_store *s, doc_model *dm, kura_error *err)
         char stack[1024];
         kura_buf b;
         kura_buf_init(&b, stack, sizeof stack);
-        table_ddl(&b, s, m);
+        kura__doc_table_ddl(&b, s, m, m->name);
         ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
                    : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
         kura_buf_free(&b);
         kura_rows_free(&cols);
         /* Made meanwhile by another model of the collection: its columns count. */
-        ok = ok && live_columns(s, m->name, &cols, err);
-    } else if (has_column(&cols, "_id") && has_column(&cols, "doc") && cols.count == 2) {
+        ok = ok && kura__doc_columns(s, m->name, &cols, err);
+    } else if (kura__doc_json_layout(&cols)) {
         layout = DOC_LAYOUT_JSON;
-    } else if (!has_column(&cols, KURA_DOC_EXTRA)) {
+    } else if (!kura__doc_has_column(&cols, KURA_DOC_EXTRA)) {
         ok = kura_fail(err, KURA_CONFIG, NULL,
                        "table %s exists and is not a document collection (it has no %s column)",
                        m->name, KURA_DOC_EXTRA);
     }
     if (ok && layout == DOC_LAYOUT_COLUMNS)
-        ok = add_columns(s, m, &cols, err) && make_indexes(s, m, err);
+        ok = add_columns(s, m, &cols, err) && kura__doc_indexes(s, m, err);
     else if (ok)
         ok = kura__docj_prepare(s, dm)
                  ? kura__docj_create(s, m, err)
@@ -272,7 +278,7 @@ static bool settle(doc_store *s, doc_model *dm, kura_error *err)
  * only read it). NULL with err filled when the collection cannot be used. */
 static doc_model *ready(doc_store *s, const kura_model *m, kura_error *err)
 {
-    doc_model *dm = doc_model_for(s, m, err);
+    doc_model *dm = kura__doc_model(s, m, err);
     if (!dm)
         return NULL;
     if (__atomic_load_n(&dm->layout, __ATOMIC_ACQUIRE) == DOC_LAYOUT_UNKNOWN && !settle(s, dm, err))
@@ -290,16 +296,16 @@ static bool columns(const doc_model *dm)
 static bool create_model(kura_store *store, const kura_model *m, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
-    if (!doc_model_for(s, m, err))
+    if (!kura__doc_model(s, m, err))
         return false;
-    forget_layout(s, m->name);
+    kura__doc_forget(s, m->name);
     return ready(s, m, err) != NULL;
 }
 
 static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 {
     doc_store *s = (doc_store *)store;
-    if (!doc_model_for(s, m, err))
+    if (!kura__doc_model(s, m, err))
         return false;
     char stack[256];
     kura_buf b;
@@ -309,7 +315,7 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
     bool ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
                     : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
     kura_buf_free(&b);
-    forget_layout(s, m->name);
+    kura__doc_forget(s, m->name);
     return ok;
 }
 
@@ -365,7 +371,7 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
                             json_t *doc, kura_error *err)
 {
     kura_rows cols = {0};
-    if (!live_columns(s, m->name, &cols, err))
+    if (!kura__doc_columns(s, m->name, &cols, err))
         return false;
     const char *names[KURA_MAX_FIELDS * 2];
     size_t n = 0;

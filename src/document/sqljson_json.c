@@ -46,6 +46,11 @@ static void column_expr(kura_buf *out, const kura_model *m, int column, void *ct
         s->d->json.as_value(out, name, ti);
 }
 
+void kura__docj_expr(kura_buf *b, const doc_store *s, const kura_model *m, int column)
+{
+    column_expr(b, m, column, (void *)s);
+}
+
 static char *buf_take(kura_buf *b)
 {
     char *r = b->oom ? NULL : strdup(b->data);

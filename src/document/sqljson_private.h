@@ -47,8 +47,32 @@ typedef struct doc_store {
     doc_model *models;
 } doc_store;
 
+/* --- the columns layout (sqljson.c) -------------------------------------------- */
+
+/* m's entry (made on first call); NULL with err filled for a model whose names
+ * cannot be a collection's, or out of memory. */
+doc_model *kura__doc_model(doc_store *s, const kura_model *m, kura_error *err);
+/* The collection `name` was created, dropped or rewritten: its models look again. */
+void kura__doc_forget(doc_store *s, const char *name);
+/* The live columns ("name") of `table`: none when it does not exist. */
+bool kura__doc_columns(doc_store *s, const char *table, kura_rows *out, kura_error *err);
+bool kura__doc_has_column(const kura_rows *cols, const char *name);
+/* Whether the columns are the JSON layout's: exactly "_id" and "doc". */
+bool kura__doc_json_layout(const kura_rows *cols);
+/* CREATE TABLE of m's collection in the columns layout, named `table`. */
+void kura__doc_table_ddl(kura_buf *b, const doc_store *s, const kura_model *m, const char *table);
+/* m's indexes on its collection (columns layout), IF NOT EXISTS. */
+bool kura__doc_indexes(doc_store *s, const kura_model *m, kura_error *err);
+
+/* Rewrites m's JSON-layout collection into columns (kura_document_upgrade). */
+bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run, char **sql,
+                           kura_error *err);
+
 /* --- the JSON layout (sqljson_json.c) ------------------------------------------ */
 
+/* Appends column `column` of m (a field, a stamp or KURA_COL_ID) as the JSON
+ * layout reads it: a SQL value, or JSON text for a json_raw type. */
+void kura__docj_expr(kura_buf *b, const doc_store *s, const kura_model *m, int column);
 /* Builds dm's statements (false: out of memory). */
 bool kura__docj_prepare(doc_store *s, doc_model *dm);
 void kura__docj_free(doc_model *dm);

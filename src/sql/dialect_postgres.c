@@ -74,6 +74,35 @@ static void json_object_of(kura_buf *b, const char *const *names, size_t n)
     kura_buf_add(b, ")::text");
 }
 
+/* ->> gives text, -> jsonb: each cast to its column's type (a datetime's
+ * "...Z" text read as a timestamp without time zone keeps its UTC time). */
+static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *ti,
+                           const char *column_type)
+{
+    (void)ti;
+    kura_buf_addf(b, "CAST(%s AS %s)", expr, column_type);
+}
+
+static void json_strip(kura_buf *b, const char *const *names, size_t n)
+{
+    kura_buf_add(b, "NULLIF(\"doc\"");
+    if (n) {
+        kura_buf_add(b, " - ARRAY[");
+        for (size_t i = 0; i < n; i++)
+            kura_buf_addf(b, "%s'%s'", i ? ", " : "", names[i]);
+        kura_buf_add(b, "]::text[]");
+    }
+    kura_buf_add(b, ", '{}'::jsonb)");
+}
+
+static void json_reseed(kura_buf *b, const char *table, const char *key)
+{
+    kura_buf_addf(b,
+                  "SELECT setval(pg_get_serial_sequence('\"%s\"', '%s'), "
+                  "COALESCE(MAX(\"%s\"), 0) + 1, false) FROM \"%s\"",
+                  table, key, key, table);
+}
+
 const kura_sql_dialect kura__pg_dialect = {
     .id = KURA_SQL_POSTGRES,
     .dollar_params = true,
@@ -113,6 +142,9 @@ const kura_sql_dialect kura__pg_dialect = {
             .extra_type = "JSONB",
             .object_of = json_object_of,
             .extra_text = "\"_extra\"::text",
+            .to_column = json_to_column,
+            .strip = json_strip,
+            .reseed = json_reseed,
             .form = KURA_FORM_PG_JSON,
             .id_type = "BIGSERIAL",
             .doc_type = "JSONB NOT NULL",

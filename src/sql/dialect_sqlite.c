@@ -88,6 +88,28 @@ static void json_object_of(kura_buf *b, const char *const *names, size_t n)
     kura_buf_add(b, ")");
 }
 
+/* A datetime is ISO 8601 text in a document ("...T12:00:00.000001Z") and
+ * kura_time_format's in a column ("... 12:00:00.000001"): columns compare as
+ * text, so the upgrade writes the column's form. The others are already the
+ * SQL values a column holds (json_extract's integers, reals, text). */
+static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *ti,
+                           const char *column_type)
+{
+    (void)column_type;
+    if (ti == kura__type(KURA_TYPE_DATETIME))
+        kura_buf_addf(b, "replace(rtrim(%s, 'Z'), 'T', ' ')", expr);
+    else
+        kura_buf_add(b, expr);
+}
+
+static void json_strip(kura_buf *b, const char *const *names, size_t n)
+{
+    kura_buf_add(b, "NULLIF(json_remove(\"doc\"");
+    for (size_t i = 0; i < n; i++)
+        kura_buf_addf(b, ", '$.%s'", names[i]);
+    kura_buf_add(b, "), '{}')");
+}
+
 const kura_sql_dialect kura__sqlite_dialect = {
     .id = KURA_SQL_SQLITE,
     .dollar_params = false,
@@ -110,6 +132,9 @@ const kura_sql_dialect kura__sqlite_dialect = {
             .extra_type = "TEXT CHECK (\"_extra\" IS NULL OR json_valid(\"_extra\"))",
             .object_of = json_object_of,
             .extra_text = "\"_extra\"",
+            .to_column = json_to_column,
+            .strip = json_strip,
+            .reseed = NULL, /* an INTEGER PRIMARY KEY goes on from the largest rowid */
             .form = KURA_FORM_SQLITE_JSON,
             .id_type = "INTEGER",
             .doc_type = "TEXT NOT NULL CHECK (json_valid(\"doc\"))",

@@ -44,6 +44,19 @@ typedef struct kura_sql_json {
     void (*object_of)(kura_buf *b, const char *const *names, size_t n);
     /* The undeclared keys' column selected as JSON text. */
     const char *extra_text;
+    /* --- upgrading a JSON-layout collection into columns (sqljson_upgrade.c) */
+    /* Appends `expr`, a field's value as the JSON layout reads it (as_value,
+     * as_json), as the value its column holds: `column_type` is the column's
+     * type, ti the field's type. */
+    void (*to_column)(kura_buf *b, const char *expr, const kura_type_info *ti,
+                      const char *column_type);
+    /* Appends "doc" without the top-level keys names[0..n), NULL when nothing
+     * is left: the undeclared keys. */
+    void (*strip)(kura_buf *b, const char *const *names, size_t n);
+    /* Appends a query of one row, one integer that makes the next id of
+     * table's int64 key column `key` follow the largest; NULL: the database
+     * numbers from the largest anyway. */
+    void (*reseed)(kura_buf *b, const char *table, const char *key);
     /* --- the JSON layout */
     unsigned form;        /* KURA_FORM_*: the stored form of a field read from a document */
     const char *id_type;  /* the "_id" column for int64 keys; text keys as key_types */

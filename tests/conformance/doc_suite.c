@@ -848,6 +848,48 @@ static void test_json_layout_collection(void **state)
     table_columns(sql, "d_old", &cols);
     assert_int_equal(cols.count, 2);
     kura_rows_free(&cols);
+
+    /* Upgraded into columns: a dry run changes nothing, the rewrite keeps
+     * every key, the stamps' instants and the next id. */
+    d_old before;
+    OK(kura_get(db, &old_model, 3, &before, err));
+    assert_true(before.base.created_at > 0);
+    char *script = NULL;
+    OK(kura_document_upgrade(db, &old_model, true, &script, err));
+    assert_non_null(strstr(script, "INSERT INTO \"d_old__kura_upgrade\""));
+    free(script);
+    table_columns(sql, "d_old", &cols);
+    assert_int_equal(cols.count, 2);
+    kura_rows_free(&cols);
+    OK(kura_document_upgrade(db, &old_model, false, &script, err));
+    assert_true(*script);
+    free(script);
+    table_columns(sql, "d_old", &cols);
+    assert_true(has_column(&cols, "age") && has_column(&cols, "_extra") &&
+                has_column(&cols, "created_at"));
+    kura_rows_free(&cols);
+    OK(kura_document_upgrade(db, &old_model, false, &script, err));
+    assert_string_equal(script, ""); /* nothing left to do */
+    free(script);
+    d_old after;
+    OK(kura_get(db, &old_model, 3, &after, err));
+    assert_string_equal(after.name, "cy");
+    assert_int_equal(after.age, 6);
+    assert_int_equal(after.base.created_at, before.base.created_at);
+    assert_int_equal(after.base.updated_at, before.base.updated_at);
+    OK(kura_document_get_json(db, &old_model, "1", &doc, err));
+    assert_string_equal(json_string_value(json_object_get(doc, "pet")), "cat");
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), "ann");
+    assert_int_equal(json_integer_value(json_object_get(doc, "age")), 31);
+    json_decref(doc);
+    kura_query thirty = kura_query_for(&old_model);
+    kura_where_int(&thirty, "age", KURA_EQ, 31);
+    OK(kura_count(db, &thirty, &count, err));
+    assert_int_equal(count, 1);
+    kura_init(&old_model, &n);
+    snprintf(n.name, sizeof n.name, "di");
+    OK(kura_insert(db, &old_model, &n, err));
+    assert_int_equal(n.base.id, 4);
     OK(kura_drop(db, &old_model, err));
     kura_store_close(sql);
 }

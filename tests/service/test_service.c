@@ -1369,8 +1369,9 @@ static void list_reports_misfits(void **state)
     name[sizeof name - 1] = '\0';
     kura_value v[2] = {KURA_VSTR("5f1d7a3b9c0e4a2b8d6f0a99"), KURA_VSTR(name)};
     kura_error err = {0};
-    if (!kura_sql_exec(db, "INSERT INTO \"m_e_user\" (\"_id\", \"name\", \"age\") VALUES (?, ?, 30)",
-                       v, 2, NULL, &err))
+    if (!kura_sql_exec(db,
+                       "INSERT INTO \"m_e_user\" (\"_id\", \"name\", \"age\") VALUES (?, ?, 30)", v,
+                       2, NULL, &err))
         fail_msg("cannot write the foreign document: %s", err.message);
     response r = REQ("GET", "/me_users");
     expect_status(&r, 200);

@@ -345,6 +345,62 @@ static void insert_t_users(const char *url, int n)
     kura_store_close(db);
 }
 
+typedef struct extra_row {
+    kura_base base;
+    char *extra;
+} extra_row;
+static const kura_model extra_model =
+    KURA_MODEL(extra_row, "extra_row", KURA_TEXT(extra_row, extra));
+
+/* migrate rewrites a document collection of the JSON layout kura made before
+ * into columns: listed by --dry-run, done once, nothing left after. */
+static void test_migrate_upgrades_json_collections(void **state)
+{
+    (void)state;
+    const char *url = db_url("upgrade.db");
+    char flag[300];
+    snprintf(flag, sizeof flag, "--database-url=%s", url);
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    assert_non_null(db);
+    assert_true(kura_sql_exec(db,
+                              "CREATE TABLE \"t_doc\" (\"_id\" INTEGER PRIMARY KEY, \"doc\" TEXT "
+                              "NOT NULL)",
+                              NULL, 0, NULL, &err));
+    assert_true(kura_sql_exec(db,
+                              "INSERT INTO \"t_doc\" VALUES (7, '{\"name\": \"old\", \"age\": 40, "
+                              "\"kept\": [1]}')",
+                              NULL, 0, NULL, &err));
+    kura_store_close(db);
+    run_result r = RUNP("migrate", "--dry-run", flag);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "- upgrade collection t_doc"));
+    assert_non_null(strstr(r.out, "INSERT INTO \"t_doc__kura_upgrade\""));
+    done(&r);
+    r = RUNP("migrate", flag);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "- upgrade collection t_doc"));
+    done(&r);
+    r = RUNP("count", "t_doc", "--where", "age=40", flag);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "1\n");
+    done(&r);
+    r = RUNP("migrate", flag);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "0 changes applied"));
+    done(&r);
+    db = kura_store_open(url, &err);
+    assert_non_null(db);
+    kura_rows rows = {0};
+    assert_true(kura_sql_query(db, &extra_model,
+                               "SELECT \"_extra\" AS extra FROM \"t_doc\" WHERE \"id\" = 7", NULL,
+                               0, &rows, &err));
+    assert_int_equal(rows.count, 1);
+    assert_string_equal(((const extra_row *)kura_row(&rows, 0))->extra, "{\"kept\":[1]}");
+    kura_rows_free(&rows);
+    kura_store_close(db);
+}
+
 static void test_generic_commands(void **state)
 {
     (void)state;
@@ -519,6 +575,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_library_errors_exit_1),
         cmocka_unit_test(test_migrate_seed_users),
+        cmocka_unit_test(test_migrate_upgrades_json_collections),
         cmocka_unit_test(test_settings_layering),
         cmocka_unit_test(test_generic_commands),
         cmocka_unit_test(test_bare_kura),

@@ -1,0 +1,162 @@
+/*
+ * sqljson_upgrade.c — rewriting a JSON-layout collection ("_id", "doc") into
+ * the columns layout (kura_document_upgrade, run by kura migrate).
+ *
+ * One transaction: the new table is made beside the old one, filled with one
+ * INSERT ... SELECT that reads each declared field as the JSON layout reads it
+ * (the same expressions its queries use) and keeps every other key in
+ * "_extra", then takes the old table's name; the indexes are made again on the
+ * columns. A value its column cannot hold (PostgreSQL: text in an integer
+ * field) fails the statement, and nothing is changed.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "document/sqljson_private.h"
+#include "model/model_private.h"
+
+#define MAX_STMTS 4
+
+/* The columns the upgrade fills: m's fields, then its stamps. */
+static int column_at(const kura_model *m, size_t i)
+{
+    return i < m->nfields ? (int)i : kura__stamp_column((int)(i - m->nfields));
+}
+
+static void insert_select(kura_buf *b, const doc_store *s, const kura_model *m, const char *tmp)
+{
+    size_t ncols = m->nfields + (size_t)kura__stamp_count(m);
+    kura_buf_add(b, "INSERT INTO ");
+    kura_buf_ident(b, tmp);
+    kura_buf_add(b, " (");
+    kura_buf_ident(b, kura_key_name(m));
+    for (size_t i = 0; i < ncols; i++) {
+        kura_buf_add(b, ", ");
+        kura_buf_ident(b, kura_column_name(m, column_at(m, i)));
+    }
+    kura_buf_add(b, ", \"" KURA_DOC_EXTRA "\") SELECT \"_id\"");
+    const char *names[KURA_MAX_FIELDS + 2];
+    for (size_t i = 0; i < ncols; i++) {
+        int column = column_at(m, i);
+        char estack[256], tstack[64];
+        kura_buf expr, type;
+        kura_buf_init(&expr, estack, sizeof estack);
+        kura_buf_init(&type, tstack, sizeof tstack);
+        kura__docj_expr(&expr, s, m, column);
+        const kura_type_info *ti = kura__type(kura_column_type(m, column));
+        if (column >= 0)
+            kura__sql_type(&type, s->d->id, &m->fields[column]);
+        else
+            kura_buf_add(&type, ti->sql[s->d->id]);
+        kura_buf_add(b, ", ");
+        if (expr.oom || type.oom)
+            b->oom = true;
+        else
+            s->d->json.to_column(b, expr.data, ti, type.data);
+        kura_buf_free(&expr);
+        kura_buf_free(&type);
+        names[i] = kura_column_name(m, column);
+    }
+    kura_buf_add(b, ", ");
+    s->d->json.strip(b, names, ncols);
+    kura_buf_add(b, " FROM ");
+    kura_buf_ident(b, m->name);
+}
+
+/* The statements, one kura_buf each; false on out of memory. */
+static bool statements(const doc_store *s, const kura_model *m, kura_buf *st)
+{
+    char tmp[128];
+    if (strlen(m->name) + sizeof "__kura_upgrade" > sizeof tmp)
+        return false;
+    strcpy(tmp, m->name);
+    strcat(tmp, "__kura_upgrade");
+    kura__doc_table_ddl(&st[0], s, m, tmp);
+    insert_select(&st[1], s, m, tmp);
+    kura_buf_add(&st[2], "DROP TABLE ");
+    kura_buf_ident(&st[2], m->name);
+    kura_buf_add(&st[3], "ALTER TABLE ");
+    kura_buf_ident(&st[3], tmp);
+    kura_buf_add(&st[3], " RENAME TO ");
+    kura_buf_ident(&st[3], m->name);
+    for (int i = 0; i < MAX_STMTS; i++)
+        if (st[i].oom)
+            return false;
+    return true;
+}
+
+static bool run(doc_store *s, const kura_model *m, kura_buf *st, kura_error *err)
+{
+    if (!kura_begin(s->sql, err))
+        return false;
+    bool ok = true;
+    for (int i = 0; ok && i < MAX_STMTS; i++)
+        ok = kura_sql_exec(s->sql, st[i].data, NULL, 0, NULL, err);
+    ok = ok && kura__doc_indexes(s, m, err);
+    if (ok && m->key == KURA_KEY_INT64 && s->d->json.reseed) {
+        char stack[256];
+        kura_buf b;
+        kura_buf_init(&b, stack, sizeof stack);
+        s->d->json.reseed(&b, m->name, kura_key_name(m));
+        int64_t next = 0;
+        ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
+                   : kura_sql_scalar(s->sql, b.data, NULL, 0, &next, err);
+        kura_buf_free(&b);
+    }
+    if (ok)
+        return kura_commit(s->sql, err);
+    kura_error ignored;
+    kura_rollback(s->sql, &ignored);
+    return false;
+}
+
+bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run, char **sql,
+                           kura_error *err)
+{
+    doc_store *s = (doc_store *)store;
+    *sql = NULL;
+    if (!kura__doc_model(s, m, err))
+        return false;
+    kura_rows cols = {0};
+    if (!kura__doc_columns(s, m->name, &cols, err))
+        return false;
+    bool json = kura__doc_json_layout(&cols);
+    kura_rows_free(&cols);
+    kura_buf st[MAX_STMTS], script;
+    char stacks[MAX_STMTS][1024], sstack[2048];
+    for (int i = 0; i < MAX_STMTS; i++)
+        kura_buf_init(&st[i], stacks[i], sizeof stacks[i]);
+    kura_buf_init(&script, sstack, sizeof sstack);
+    bool ok = true;
+    if (json) {
+        ok = statements(s, m, st);
+        for (int i = 0; ok && i < MAX_STMTS; i++)
+            kura_buf_addf(&script, "%s;\n", st[i].data);
+        for (size_t i = 0; ok && i < m->nfields; i++) /* what kura__doc_indexes runs */
+            if (m->fields[i].index || m->fields[i].unique) {
+                kura_sql_index_ddl(&script, m, &m->fields[i]);
+                kura_buf_add(&script, ";\n");
+            }
+        if (ok && m->key == KURA_KEY_INT64 && s->d->json.reseed) {
+            s->d->json.reseed(&script, m->name, kura_key_name(m));
+            kura_buf_add(&script, ";\n");
+        }
+        ok = ok && !script.oom;
+        if (!ok)
+            kura_fail(err, KURA_NOMEM, NULL, "out of memory upgrading %s", m->name);
+    }
+    if (ok && json && !dry_run) {
+        ok = run(s, m, st, err);
+        kura__doc_forget(s, m->name);
+    }
+    if (ok) {
+        *sql = strdup(script.len ? script.data : "");
+        if (!*sql)
+            ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    }
+    for (int i = 0; i < MAX_STMTS; i++)
+        kura_buf_free(&st[i]);
+    kura_buf_free(&script);
+    return ok;
+}
