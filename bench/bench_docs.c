@@ -1,13 +1,13 @@
 /*
  * bench_docs.c — the workload (docs/BENCHMARKS.md) through kura's document
- * stores: embedded (SQLite JSON1) and PostgreSQL JSONB, each beside kura's
+ * stores: embedded (SQLite) and PostgreSQL (JSONB for undeclared keys), each beside kura's
  * relational store on the same database, same model (sa_user), same calls.
  *
  * In the table, "table" is kura's RELATIONAL table and "kura" is kura's
- * DOCUMENTS: the ratio is what storing the model as JSON costs against
- * columns. (bench_sqlite and bench_pg compare the relational store with
- * hand-written driver code.) MongoDB is not benchmarked: the only server here
- * is a wire-protocol test peer, whose speed means nothing.
+ * DOCUMENTS: the ratio is what a document collection (declared fields in
+ * columns, undeclared keys in a JSON column) costs against a plain table. (bench_sqlite and
+ * bench_pg compare the relational store with hand-written driver code.) MongoDB is not benchmarked:
+ * the only server here is a wire-protocol test peer, whose speed means nothing.
  *
  *   bench_docs [URL] [-n N | --sizes ..] [--quick] [--pairs P] [--no-ir] [--csv F]
  *   JSONB runs with a PostgreSQL URL (argument, KURA_BENCH_PG_URL or KURA_TEST_PG_URL).
@@ -199,10 +199,10 @@ int main(int argc, char **argv)
     bench_ir_collect(&o, argc, argv);
     for (int i = 0; i < o.nsizes; i++) {
         bench_use_size(&o, i);
-        compare(&o, "embedded", "Embedded documents (SQLite JSON1), WAL, synchronous=NORMAL", NULL,
+        compare(&o, "embedded", "Embedded documents (SQLite), WAL, synchronous=NORMAL", NULL,
                 "journal_mode=wal&synchronous=normal", users);
         if (pg && *pg)
-            compare(&o, "jsonb", "PostgreSQL JSONB", pg, "", users);
+            compare(&o, "jsonb", "PostgreSQL documents (JSONB)", pg, "", users);
         else if (!o.ir_child)
             printf("\nskipped: JSONB: no PostgreSQL URL (KURA_BENCH_PG_URL or KURA_TEST_PG_URL)\n");
     }

@@ -4,13 +4,14 @@
  * A collection is one of two layouts, told apart by its columns when a model
  * is first used (sqljson.c):
  *
- *   columns  (made by kura since 0.9) the model's table as the relational store
+ *   columns  (what kura makes) the model's table as the relational store
  *            would make it, one column per declared field, plus "_extra": the
  *            JSON object of the keys no field declares. Declared fields cost
  *            what a table's columns cost; sqljson.c hands them to the SQL store.
  *   json     (collections made before) "_id" and "doc", the whole document in
  *            one JSON column, a field an expression on it (sqljson_json.c).
- *            Kept working as it is.
+ *            Kept working as it is; kura_document_upgrade rewrites it
+ *            into columns (sqljson_upgrade.c).
  *
  * Nothing outside src/document/sqljson*.c includes this header.
  */

@@ -11,7 +11,8 @@
 
 /*
  * Adds a "documents" model for the JSON document collection `table` (a table
- * of kura's embedded or JSONB document store: "_id", "doc"), its fields
+ * of the JSON layout kura's SQL document stores made before: "_id", "doc"; a
+ * collection of the columns layout is inspected as a table, inspect.c), its fields
  * inferred from up to KURA__INSPECT_SAMPLE documents in _id order; `doc_expr`
  * selects the document as text ("doc" or "doc::text"). `key` is what the
  * "_id" column's type says (as for kura__inspect_key). `index_names` lists
