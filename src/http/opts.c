@@ -17,7 +17,7 @@ void kura_http_opts_default(kura_http_opts *o)
         .port = 8080,
         .threads = cpus > 0 ? (unsigned)cpus : 1,
         .max_body = 64 * 1024,
-        .max_header = 32 * 1024,
+        .max_header = 16 * 1024,
         .timeout_s = 15,
         .max_conns = 1024,
         .drain_s = 10,

@@ -256,7 +256,7 @@ static void documented_limits(void **state)
     assert_int_equal(d.default_limit, 100);
     assert_int_equal(d.max_limit, 1000);
     assert_int_equal(d.max_body, 64 * 1024);
-    assert_int_equal(d.max_header, 32 * 1024);
+    assert_int_equal(d.max_header, 16 * 1024);
     assert_int_equal(d.timeout_s, 15);
     assert_int_equal(d.max_conns, 1024);
     assert_int_equal(d.session_ttl_s, 86400);

@@ -490,7 +490,7 @@ static void header_limits(void **state)
     kura_http_opts o = test_opts();
     start(&s, &o);
     const size_t max = o.max_header;
-    assert_int_equal(max, 32 * 1024); /* the documented defaults */
+    assert_int_equal(max, 16 * 1024); /* the documented defaults */
     assert_int_equal(o.max_params, 128);
     assert_int_equal(o.max_fields, 128);
 
