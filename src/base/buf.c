@@ -24,6 +24,17 @@ void kura_buf_free(kura_buf *b)
     b->heap = false;
 }
 
+char *kura_buf_take(kura_buf *b)
+{
+    char *text = NULL;
+    if (!b->oom)
+        text = b->heap ? b->data : strdup(b->data);
+    if (text && b->heap)
+        b->heap = false; /* handed over */
+    kura_buf_free(b);
+    return text;
+}
+
 static bool reserve(kura_buf *b, size_t more)
 {
     if (b->oom)

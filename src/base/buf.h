@@ -22,6 +22,10 @@ void kura_buf_free(kura_buf *b);
 void kura_buf_add(kura_buf *b, const char *s);
 void kura_buf_addn(kura_buf *b, const char *s, size_t n);
 void kura_buf_addf(kura_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The text as a malloc'd string the caller frees (the buffer's own heap
+ * storage when it has some: no copy), leaving b empty and freed; NULL when an
+ * append failed or on out of memory. */
+char *kura_buf_take(kura_buf *b);
 /* Appends s as a double-quoted SQL identifier ("" doubles an embedded quote). */
 void kura_buf_ident(kura_buf *b, const char *s);
 

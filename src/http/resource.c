@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
 #include "http/internal.h"
 
 static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
@@ -115,13 +116,15 @@ static bool counted(http_req *r, http_store_op op, bool ok, const kura_error *er
 
 /* --- handlers ------------------------------------------------------------------ */
 
+/* Objects are written straight to text (kura_to_json_string writes what
+ * jansson would, without building its tree: most of an answer's cost). */
 static enum MHD_Result respond_obj(http_req *r, const kura_model *model, const void *obj,
                                    unsigned status)
 {
-    json_t *j = kura_to_json(model, obj);
-    if (!j)
+    char *text = kura_to_json_string(model, obj);
+    if (!text)
         return http_problem(r, 500, "the object cannot be written as JSON");
-    return http_respond_json(r, status, j);
+    return http_respond(r, status, "application/json", text, strlen(text));
 }
 
 static enum MHD_Result create(http_req *r)
@@ -271,8 +274,8 @@ static enum MHD_Result delete_one(http_req *r)
 
 /* --- list ------------------------------------------------------------------------ */
 
-/* "misfits": [{"id", "field", "reason"}], the documents kura_find skipped. */
-static bool add_misfits(json_t *body, const kura_rows *rows)
+/* ,"misfits":[{"id", "field", "reason"}], the documents kura_find skipped. */
+static bool add_misfits(kura_buf *b, const kura_rows *rows)
 {
     json_t *list = json_array();
     for (size_t i = 0; list && i < rows->nmisfits; i++) {
@@ -289,7 +292,14 @@ static bool add_misfits(json_t *body, const kura_rows *rows)
             list = NULL;
         }
     }
-    return list && json_object_set_new(body, "misfits", list) == 0;
+    char *text = list ? json_dumps(list, JSON_COMPACT) : NULL;
+    json_decref(list);
+    if (!text)
+        return false;
+    kura_buf_add(b, ",\"misfits\":");
+    kura_buf_add(b, text);
+    free(text);
+    return true;
 }
 
 static enum MHD_Result list(http_req *r)
@@ -338,25 +348,34 @@ static enum MHD_Result list(http_req *r)
         ret = http_problem_error(r, &err);
         goto done;
     }
-    json_t *items = json_array();
-    for (size_t i = 0; items && i < rows.count; i++) {
-        json_t *j = kura_to_json(c->model, kura_row(&rows, i));
-        if (!j || json_array_append_new(items, j) != 0) {
-            json_decref(items);
-            items = NULL;
-        }
+    /* {"items":[...],"total":..,"limit":..,"offset":..[,"misfits":[...]]} */
+    char stack[8192];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "{\"items\":[");
+    bool ok = true;
+    for (size_t i = 0; ok && i < rows.count; i++) {
+        char *one = kura_to_json_string(c->model, kura_row(&rows, i));
+        if (i)
+            kura_buf_addn(&b, ",", 1);
+        if (one)
+            kura_buf_add(&b, one);
+        ok = one != NULL;
+        free(one);
     }
-    if (!items) {
+    kura_buf_addf(&b, "],\"total\":%lld,\"limit\":%lld,\"offset\":%lld", (long long)total,
+                  (long long)a->limit, (long long)a->offset);
+    ok = ok && (rows.nmisfits == 0 || add_misfits(&b, &rows));
+    kura_buf_addn(&b, "}", 1);
+    if (!ok || b.oom) {
+        kura_buf_free(&b);
         ret = http_problem(r, 500, "the result cannot be written as JSON");
         goto done;
     }
-    json_t *body = json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
-                             "limit", (json_int_t)a->limit, "offset", (json_int_t)a->offset);
-    if (body && rows.nmisfits > 0 && !add_misfits(body, &rows)) {
-        json_decref(body);
-        body = NULL;
-    }
-    ret = http_respond_json(r, 200, body);
+    size_t len = b.len;
+    char *text = kura_buf_take(&b);
+    ret = text ? http_respond(r, 200, "application/json", text, len)
+               : http_problem(r, 500, "out of memory");
 done:
     kura_rows_free(&rows);
     free(a);

@@ -94,12 +94,14 @@ fail:
 
 char *kura_to_json_string(const kura_model *model, const void *obj)
 {
-    json_t *o = kura_to_json(model, obj);
-    if (o == NULL)
+    char stack[1024];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    if (!kura__to_json_text(&b, model, obj)) {
+        kura_buf_free(&b);
         return NULL;
-    char *text = json_dumps(o, JSON_COMPACT);
-    json_decref(o);
-    return text;
+    }
+    return kura_buf_take(&b);
 }
 
 /* --- decoding ------------------------------------------------------------ */

@@ -56,7 +56,14 @@ bool kura__key_kind_from_name(const char *name, kura_key_kind *out);
  * strings that fit an item is KURA_VALIDATION naming the field. Used by the
  * JSON codec and by the SQL store, which keeps tags as JSON text. */
 #include <jansson.h>
+
+#include "base/buf.h"
 json_t *kura__tags_to_json(const kura_tags *tags);
 bool kura__tags_from_json(const kura_field *f, const json_t *v, kura_tags *out, kura_error *err);
+
+/* The object as JSON text appended to b (json_text.c): the bytes of
+ * kura_to_json_string, without building a json_t. False where kura_to_json
+ * gives NULL (text that is not UTF-8) and on out of memory. */
+bool kura__to_json_text(kura_buf *b, const kura_model *model, const void *obj);
 
 #endif

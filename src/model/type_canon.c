@@ -77,6 +77,15 @@ json_t *kura__canon_to_json(const kura_field *f, const void *m)
     return len ? json_stringn(m, len) : json_null();
 }
 
+bool kura__canon_json_text(kura_buf *b, const kura_field *f, const void *m)
+{
+    size_t len = strnlen(m, f->size);
+    if (len)
+        return kura__json_string(b, m, len);
+    kura_buf_add(b, "null");
+    return true;
+}
+
 bool kura__canon_from_json(const kura_field *f, const json_t *v, void *m, kura_error *err)
 {
     char tmp[64];

@@ -135,6 +135,7 @@ const kura_type_info kura__type_datetime = {
     .value = dt_value,
     .from_value = dt_from_value,
     .to_json = dt_to_json,
+    .json_text = kura__json_time_text,
     .from_json = dt_from_json,
     .sql = {"DATETIME", "TIMESTAMP WITHOUT TIME ZONE"},
     .catalog = {NULL, "timestamp without time zone"},

@@ -114,6 +114,15 @@ static bool i32_from_value(const kura_field *f, const kura_value *v, void *m, ku
     return i32_set(f, v->as.i, m, KURA_VALIDATION, err);
 }
 
+static bool i32_json_text(kura_buf *b, const kura_field *f, const void *m)
+{
+    (void)f;
+    int32_t v;
+    memcpy(&v, m, sizeof v);
+    kura__json_int(b, v);
+    return true;
+}
+
 static json_t *i32_to_json(const kura_field *f, const void *m)
 {
     (void)f;
@@ -182,6 +191,7 @@ const kura_type_info kura__type_int32 = {
     .value = i32_value,
     .from_value = i32_from_value,
     .to_json = i32_to_json,
+    .json_text = i32_json_text,
     .from_json = i32_from_json,
     .sql = {"INTEGER", "INTEGER"},
     .catalog = {NULL, "integer"},
@@ -234,6 +244,15 @@ static bool i64_from_value(const kura_field *f, const kura_value *v, void *m, ku
     if (v->kind != KURA_VALUE_INT)
         return false;
     memcpy(m, &v->as.i, sizeof v->as.i);
+    return true;
+}
+
+static bool i64_json_text(kura_buf *b, const kura_field *f, const void *m)
+{
+    (void)f;
+    int64_t v;
+    memcpy(&v, m, sizeof v);
+    kura__json_int(b, v);
     return true;
 }
 
@@ -299,6 +318,7 @@ const kura_type_info kura__type_int64 = {
     .value = i64_value,
     .from_value = i64_from_value,
     .to_json = i64_to_json,
+    .json_text = i64_json_text,
     .from_json = i64_from_json,
     .sql = {"BIGINT", "BIGINT"},
     .catalog = {NULL, "bigint"},
@@ -497,6 +517,15 @@ static bool bool_from_value(const kura_field *f, const kura_value *v, void *m, k
     return true;
 }
 
+static bool bool_json_text(kura_buf *b, const kura_field *f, const void *m)
+{
+    (void)f;
+    bool v;
+    memcpy(&v, m, sizeof v);
+    kura_buf_add(b, v ? "true" : "false");
+    return true;
+}
+
 static json_t *bool_to_json(const kura_field *f, const void *m)
 {
     (void)f;
@@ -563,6 +592,7 @@ const kura_type_info kura__type_bool = {
     .value = bool_value,
     .from_value = bool_from_value,
     .to_json = bool_to_json,
+    .json_text = bool_json_text,
     .from_json = bool_from_json,
     .sql = {"BOOLEAN", "BOOLEAN"},
     .catalog = {NULL, "boolean"},

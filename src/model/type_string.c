@@ -162,6 +162,11 @@ static bool arr_from_value(const kura_field *f, const kura_value *v, void *m, ku
     return true;
 }
 
+static bool arr_json_text(kura_buf *b, const kura_field *f, const void *m)
+{
+    return kura__json_string(b, m, strnlen(m, f->size));
+}
+
 static json_t *arr_to_json(const kura_field *f, const void *m)
 {
     /* strnlen: an unterminated member is cut at its size, not read past. */
@@ -224,12 +229,12 @@ static bool arr_from_bson(const kura_field *f, const bson_iter_t *it, void *m, k
     .array_bytes = str_bytes, .chars_limit = KURA__MAX_CHARS, .choices = true,                     \
     .dflt = KURA_DEFAULT_STRING, .ops = KURA_OPS_TEXT, .orders = KURA_FORM_ALL, .fit = str_fit,    \
     .parse = str_parse, .init = arr_init, .check = arr_check, .value = arr_value,                  \
-    .from_value = arr_from_value, .to_json = arr_to_json, .from_json = arr_from_json,              \
-    .sql = {"VARCHAR", "VARCHAR"}, .catalog = {NULL, "character varying"},                         \
-    .args = KURA_ARGS_CHARS, .zero_default = " DEFAULT ''", .ddl_default = str_default,            \
-    .sql_read = KURA_SQL_READ_TEXT, .sql_text_len = true, .from_sql_text = arr_from_sql,           \
-    .bson_alias = "string", .to_bson = arr_to_bson, .from_bson = arr_from_bson,                    \
-    .js_type = "string"
+    .from_value = arr_from_value, .to_json = arr_to_json, .json_text = arr_json_text,              \
+    .from_json = arr_from_json, .sql = {"VARCHAR", "VARCHAR"},                                     \
+    .catalog = {NULL, "character varying"}, .args = KURA_ARGS_CHARS,                               \
+    .zero_default = " DEFAULT ''", .ddl_default = str_default, .sql_read = KURA_SQL_READ_TEXT,     \
+    .sql_text_len = true, .from_sql_text = arr_from_sql, .bson_alias = "string",                   \
+    .to_bson = arr_to_bson, .from_bson = arr_from_bson, .js_type = "string"
 
 const kura_type_info kura__type_string = {KURA__STRING_ENTRY("string", "KURA_STRING"),
                                           .js_example = "\"text\""};
@@ -271,6 +276,13 @@ static bool text_from_value(const kura_field *f, const kura_value *v, void *m, k
         return false;
     memcpy(m, &v->as.s, sizeof v->as.s); /* borrowed: see types.h */
     return true;
+}
+
+static bool text_json_text(kura_buf *b, const kura_field *f, const void *m)
+{
+    (void)f;
+    const char *s = text_of(m);
+    return kura__json_string(b, s, strlen(s));
 }
 
 static json_t *text_to_json(const kura_field *f, const void *m)
@@ -348,6 +360,7 @@ const kura_type_info kura__type_text = {
     .value = text_value,
     .from_value = text_from_value,
     .to_json = text_to_json,
+    .json_text = text_json_text,
     .from_json = text_from_json,
     .sql = {"TEXT", "TEXT"},
     .zero_default = " DEFAULT ''",

@@ -133,6 +133,11 @@ typedef struct kura_type_info {
     bool (*from_json)(const kura_field *f, const json_t *v, void *m, kura_error *err);
     /* A bulk-update value as the JSON a document holds; NULL: as its kind says. */
     json_t *(*value_json)(const kura_value *v);
+    /* Appends the member's JSON text to b, byte for byte what json_dumps of
+     * to_json writes (JSON_COMPACT), without building it: the HTTP answers.
+     * False where to_json gives NULL (text that is not UTF-8). NULL: to_json
+     * and json_dumps are used. */
+    bool (*json_text)(kura_buf *b, const kura_field *f, const void *m);
 
     /* --- SQL */
     const char *sql[KURA_SQL_DIALECTS];     /* column type; "(n)" or "(p,s)" per args */
@@ -199,6 +204,15 @@ bool kura__query_fits_form(const kura_query *q, unsigned form, kura_error *err);
 
 /* --- helpers the type files share (types_*.c) ------------------------------- */
 
+/* JSON text as jansson's json_dumps writes it (json_text.c): a string of len
+ * bytes, quoted and escaped (false when it is not UTF-8), and an integer. */
+bool kura__json_string(kura_buf *b, const char *s, size_t len);
+void kura__json_int(kura_buf *b, int64_t v);
+/* json_text of a kura_time member: ISO 8601 text, null for 0 (datetime). */
+bool kura__json_time_text(kura_buf *b, const kura_field *f, const void *m);
+/* json_text of a canonical-text member (uuid, objectid, date): null when empty. */
+bool kura__canon_json_text(kura_buf *b, const kura_field *f, const void *m);
+
 /* A JSON type error: "<name> must be <expected>", KURA_VALIDATION. */
 bool kura__json_type_error(kura_error *err, const char *name, const char *expected);
 bool kura__bson_wrong_type(kura_error *err, const char *name, const bson_iter_t *it);
@@ -225,8 +239,9 @@ int64_t kura__time_ms_floor(kura_time t);
     .size = 0, .align = 1, .c_type = "char", .dflt = KURA_DEFAULT_STRING, .fit = kura__canon_fit,  \
     .parse = kura__canon_parse, .init = kura__canon_init, .check = kura__canon_check,              \
     .value = kura__canon_value, .from_value = kura__canon_from_value,                              \
-    .to_json = kura__canon_to_json, .ddl_default = kura__canon_default,                            \
-    .sql_read = KURA_SQL_READ_TEXT, .sql_text_len = true, .from_sql_text = kura__canon_from_sql
+    .to_json = kura__canon_to_json, .json_text = kura__canon_json_text,                            \
+    .ddl_default = kura__canon_default, .sql_read = KURA_SQL_READ_TEXT, .sql_text_len = true,      \
+    .from_sql_text = kura__canon_from_sql
 
 bool kura__canon_fit(const kura_field *f, kura_value *v);
 bool kura__canon_parse(const kura_field *f, const char *text, kura_value *out, char *scratch,

@@ -363,6 +363,108 @@ static void test_broken_text(void **state)
     kura_clear(&t_user_model, &u);
 }
 
+/* Every field type, for the JSON text writer: its bytes are jansson's. */
+typedef struct every {
+    kura_base base;
+    int32_t i32;
+    int64_t i64;
+    double d;
+    bool b;
+    char s[KURA_STRING_BYTES(40)];
+    char e[KURA_STRING_BYTES(40)];
+    char *t;
+    kura_time at;
+    char day[KURA_DATE_BYTES];
+    char u[KURA_UUID_BYTES];
+    char o[KURA_OBJECTID_BYTES];
+    char p[KURA_DECIMAL_BYTES(8)];
+    char *j;
+    kura_tags tags;
+} every;
+#define EVERY_FIELDS                                                                               \
+    KURA_INT32(every, i32), KURA_INT64(every, i64), KURA_DOUBLE(every, d), KURA_BOOL(every, b),    \
+        KURA_STRING(every, s, 40), KURA_EMAIL(every, e, 40), KURA_TEXT(every, t),                  \
+        KURA_DATETIME(every, at), KURA_DATE(every, day), KURA_UUID(every, u),                      \
+        KURA_OBJECTID(every, o), KURA_DECIMAL(every, p, 8, 2), KURA_JSON(every, j),                \
+        KURA_TAGS(every, tags)
+static const kura_model every_model = KURA_MODEL(every, "every", EVERY_FIELDS);
+static const kura_model every_keyed =
+    KURA_MODEL_KEYED(every, "every_k", KURA_KEY_STRING, EVERY_FIELDS);
+static const kura_model every_plain =
+    KURA_MODEL_EX(every, "every_p", KURA_KEY_UUID, KURA_MODEL_NO_TIMESTAMPS, EVERY_FIELDS);
+
+static void assert_text_is_janssons(const kura_model *m, const void *obj)
+{
+    json_t *j = kura_to_json(m, obj);
+    char *want = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    char *got = kura_to_json_string(m, obj);
+    if (!want) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(want);
+    free(got);
+}
+
+static void test_text_writer_is_janssons(void **state)
+{
+    (void)state;
+    static const char *const strings[] = {
+        "",
+        "plain",
+        "q\"uote\\back/slash",
+        "\b\f\n\r\t",
+        "\x01\x1f\x7f end",
+        "\xe5\xb1\xb1\xe7\x94\xb0 \xf0\x9f\x98\x80",
+        "\xe2\x80\xa8 sep",
+    };
+    const kura_model *models[] = {&every_model, &every_keyed, &every_plain};
+    for (size_t k = 0; k < 3; k++) {
+        const kura_model *m = models[k];
+        for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+            every v;
+            kura_init(m, &v);
+            v.base.id = i ? -(int64_t)i * 1000003 : INT64_MIN;
+            if (m->key != KURA_KEY_INT64 && i)
+                snprintf(v.base.key, sizeof v.base.key, "k\"%zu\n", i);
+            v.base.created_at = i ? INT64_C(951827696789012) : 0;
+            v.base.updated_at = -1;
+            v.i32 = i % 2 ? INT32_MIN : INT32_MAX;
+            v.i64 = i % 2 ? INT64_MIN : (int64_t)i;
+            v.d = i % 2 ? 0.1 + 0.2 : 1e300;
+            v.b = i % 2;
+            snprintf(v.s, sizeof v.s, "%s", strings[i]);
+            snprintf(v.e, sizeof v.e, "%s", strings[(i + 1) % 7]);
+            assert_true(kura_set_text(&v.t, strings[(i + 2) % 7]));
+            v.at = i % 2 ? 0 : INT64_C(-14182940000000);
+            if (i % 2) {
+                snprintf(v.day, sizeof v.day, "2024-02-29");
+                snprintf(v.u, sizeof v.u, "123e4567-e89b-42d3-a456-426614174000");
+                snprintf(v.o, sizeof v.o, "6750a1c2e4b0c3d2a1f00001");
+                snprintf(v.p, sizeof v.p, "-12.50");
+                assert_true(kura_set_text(&v.j, "{\"k\": [1, \"two\", null, 2.5]}"));
+                kura_tags_add(&v.tags, strings[i]);
+                kura_tags_add(&v.tags, "x");
+            }
+            if (i == 3) /* nulls of every kind */
+                for (size_t f = 0; f < m->nfields; f++)
+                    kura_set_null(m, &v, &m->fields[f], true);
+            assert_text_is_janssons(m, &v);
+            kura_clear(m, &v);
+        }
+    }
+    /* Text that is not UTF-8 cannot be JSON: both refuse it. */
+    every v;
+    kura_init(&every_model, &v);
+    snprintf(v.s, sizeof v.s, "bad \xff byte");
+    assert_null(kura_to_json_string(&every_model, &v));
+    assert_null(kura_to_json(&every_model, &v));
+    kura_clear(&every_model, &v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -371,7 +473,7 @@ int main(void)
         cmocka_unit_test(test_type_errors),   cmocka_unit_test(test_length_errors),
         cmocka_unit_test(test_byte_bound),    cmocka_unit_test(test_bad_strings),
         cmocka_unit_test(test_unknown_keys),  cmocka_unit_test(test_broken_text),
-        cmocka_unit_test(test_no_timestamps),
+        cmocka_unit_test(test_no_timestamps), cmocka_unit_test(test_text_writer_is_janssons),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
