@@ -24,6 +24,20 @@ void kura_buf_free(kura_buf *b)
     b->heap = false;
 }
 
+void kura_buf_add_i64(kura_buf *b, int64_t v)
+{
+    char digits[24];
+    char *p = digits + sizeof digits;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    kura_buf_addn(b, p, (size_t)(digits + sizeof digits - p));
+}
+
 char *kura_buf_take(kura_buf *b)
 {
     char *text = NULL;

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct kura_buf {
     char *data;
@@ -22,6 +23,8 @@ void kura_buf_free(kura_buf *b);
 void kura_buf_add(kura_buf *b, const char *s);
 void kura_buf_addn(kura_buf *b, const char *s, size_t n);
 void kura_buf_addf(kura_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends v in decimal (no printf: the hot paths' numbers). */
+void kura_buf_add_i64(kura_buf *b, int64_t v);
 /* The text as a malloc'd string the caller frees (the buffer's own heap
  * storage when it has some: no copy), leaving b empty and freed; NULL when an
  * append failed or on out of memory. */

@@ -83,7 +83,11 @@ static void begin_line(kura_buf *b, kura_log_level level)
 {
     char iso[28];
     kura_time_format_iso(kura_now(), iso);
-    kura_buf_addf(b, "{\"ts\":\"%s\",\"level\":\"%s\"", iso, level_names[level]);
+    kura_buf_add(b, "{\"ts\":\"");
+    kura_buf_add(b, iso);
+    kura_buf_add(b, "\",\"level\":\"");
+    kura_buf_add(b, level_names[level]);
+    kura_buf_add(b, "\"");
 }
 
 static void end_line(const kura_http *srv, kura_buf *b)
@@ -141,8 +145,16 @@ void http_log_access(const kura_http *srv, const http_req *r, uint64_t micros)
     add_json_string(&b, r->url ? r->url : "-");
     kura_buf_add(&b, ",\"route\":");
     add_json_string(&b, r->route >= 0 ? srv->routes[r->route].pattern : "-");
-    kura_buf_addf(&b, ",\"status\":%u,\"bytes\":%zu,\"duration_us\":%llu,\"remote\":\"%s\"",
-                  r->status, r->resp_bytes, (unsigned long long)micros, remote);
+    /* Every request writes one: appended piece by piece, not through printf. */
+    kura_buf_add(&b, ",\"status\":");
+    kura_buf_add_i64(&b, r->status);
+    kura_buf_add(&b, ",\"bytes\":");
+    kura_buf_add_i64(&b, (int64_t)r->resp_bytes);
+    kura_buf_add(&b, ",\"duration_us\":");
+    kura_buf_add_i64(&b, (int64_t)micros);
+    kura_buf_add(&b, ",\"remote\":\"");
+    kura_buf_add(&b, remote);
+    kura_buf_add(&b, "\"");
     end_line(srv, &b);
     kura_buf_free(&b);
 }

@@ -363,8 +363,12 @@ static enum MHD_Result list(http_req *r)
         ok = one != NULL;
         free(one);
     }
-    kura_buf_addf(&b, "],\"total\":%lld,\"limit\":%lld,\"offset\":%lld", (long long)total,
-                  (long long)a->limit, (long long)a->offset);
+    kura_buf_add(&b, "],\"total\":");
+    kura_buf_add_i64(&b, total);
+    kura_buf_add(&b, ",\"limit\":");
+    kura_buf_add_i64(&b, a->limit);
+    kura_buf_add(&b, ",\"offset\":");
+    kura_buf_add_i64(&b, a->offset);
     ok = ok && (rows.nmisfits == 0 || add_misfits(&b, &rows));
     kura_buf_addn(&b, "}", 1);
     if (!ok || b.oom) {

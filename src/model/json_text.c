@@ -65,20 +65,6 @@ bool kura__json_string(kura_buf *b, const char *s, size_t len)
     return true;
 }
 
-void kura__json_int(kura_buf *b, int64_t v)
-{
-    char digits[24];
-    char *p = digits + sizeof digits;
-    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--p = '-';
-    kura_buf_addn(b, p, (size_t)(digits + sizeof digits - p));
-}
-
 static bool json_time(kura_buf *b, kura_time t)
 {
     if (t == 0) {
@@ -129,7 +115,7 @@ bool kura__to_json_text(kura_buf *b, const kura_model *model, const void *obj)
     kura_buf_addn(b, "{", 1);
     bool ok = name(b, kura_key_name(model), true);
     if (model->key == KURA_KEY_INT64)
-        kura__json_int(b, base->id);
+        kura_buf_add_i64(b, base->id);
     else if (base->key[0] == '\0')
         kura_buf_add(b, "null");
     else

@@ -119,7 +119,7 @@ static bool i32_json_text(kura_buf *b, const kura_field *f, const void *m)
     (void)f;
     int32_t v;
     memcpy(&v, m, sizeof v);
-    kura__json_int(b, v);
+    kura_buf_add_i64(b, v);
     return true;
 }
 
@@ -252,7 +252,7 @@ static bool i64_json_text(kura_buf *b, const kura_field *f, const void *m)
     (void)f;
     int64_t v;
     memcpy(&v, m, sizeof v);
-    kura__json_int(b, v);
+    kura_buf_add_i64(b, v);
     return true;
 }
 

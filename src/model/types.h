@@ -204,10 +204,9 @@ bool kura__query_fits_form(const kura_query *q, unsigned form, kura_error *err);
 
 /* --- helpers the type files share (types_*.c) ------------------------------- */
 
-/* JSON text as jansson's json_dumps writes it (json_text.c): a string of len
- * bytes, quoted and escaped (false when it is not UTF-8), and an integer. */
+/* A string of len bytes as jansson's json_dumps writes it (json_text.c):
+ * quoted and escaped; false when it is not UTF-8. */
 bool kura__json_string(kura_buf *b, const char *s, size_t len);
-void kura__json_int(kura_buf *b, int64_t v);
 /* json_text of a kura_time member: ISO 8601 text, null for 0 (datetime). */
 bool kura__json_time_text(kura_buf *b, const kura_field *f, const void *m);
 /* json_text of a canonical-text member (uuid, objectid, date): null when empty. */
