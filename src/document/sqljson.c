@@ -386,7 +386,10 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_addf(&b, "SELECT %s AS extra, ", s->d->json.extra_text);
-    s->d->json.object_of(&b, names, n);
+    kura_buf_add(&b, s->d->json.object_open);
+    for (size_t i = 0; i < n; i++) /* plain identifiers: literally */
+        kura_buf_addf(&b, "%s'%s', \"%s\"", i ? ", " : "", names[i], names[i]);
+    kura_buf_add(&b, s->d->json.object_close);
     kura_buf_add(&b, " AS others FROM ");
     kura_buf_ident(&b, m->name);
     kura_buf_add(&b, " WHERE ");

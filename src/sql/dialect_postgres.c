@@ -66,14 +66,6 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
     return true;
 }
 
-static void json_object_of(kura_buf *b, const char *const *names, size_t n)
-{
-    kura_buf_add(b, "jsonb_build_object(");
-    for (size_t i = 0; i < n; i++)
-        kura_buf_addf(b, "%s'%s', \"%s\"", i ? ", " : "", names[i], names[i]);
-    kura_buf_add(b, ")::text");
-}
-
 /* ->> gives text, -> jsonb: each cast to its column's type (a datetime's
  * "...Z" text read as a timestamp without time zone keeps its UTC time). */
 static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *ti,
@@ -140,7 +132,8 @@ const kura_sql_dialect kura__pg_dialect = {
         {
             .driver = "docs-postgresql",
             .extra_type = "JSONB",
-            .object_of = json_object_of,
+            .object_open = "jsonb_build_object(",
+            .object_close = ")::text",
             .extra_text = "\"_extra\"::text",
             .to_column = json_to_column,
             .strip = json_strip,

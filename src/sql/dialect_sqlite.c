@@ -80,14 +80,6 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
     return true;
 }
 
-static void json_object_of(kura_buf *b, const char *const *names, size_t n)
-{
-    kura_buf_add(b, "json_object(");
-    for (size_t i = 0; i < n; i++)
-        kura_buf_addf(b, "%s'%s', \"%s\"", i ? ", " : "", names[i], names[i]);
-    kura_buf_add(b, ")");
-}
-
 /* A datetime is ISO 8601 text in a document ("...T12:00:00.000001Z") and
  * kura_time_format's in a column ("... 12:00:00.000001"): columns compare as
  * text, so the upgrade writes the column's form. The others are already the
@@ -130,7 +122,8 @@ const kura_sql_dialect kura__sqlite_dialect = {
         {
             .driver = "docs-sqlite",
             .extra_type = "TEXT CHECK (\"_extra\" IS NULL OR json_valid(\"_extra\"))",
-            .object_of = json_object_of,
+            .object_open = "json_object(",
+            .object_close = ")",
             .extra_text = "\"_extra\"",
             .to_column = json_to_column,
             .strip = json_strip,

@@ -39,9 +39,9 @@ typedef struct kura_sql_json {
     const char *driver; /* the document store's kura_store_driver() */
     /* --- the columns layout */
     const char *extra_type; /* the column of the undeclared keys, after its name */
-    /* Appends an expression giving the text of a JSON object of the named
-     * columns' values ({"a": <a>, ...}); names are plain identifiers. */
-    void (*object_of)(kura_buf *b, const char *const *names, size_t n);
+    /* Written around 'a', "a", 'b', "b", ...: the text of a JSON object of
+     * those columns' values ({"a": <a>, ...}). */
+    const char *object_open, *object_close;
     /* The undeclared keys' column selected as JSON text. */
     const char *extra_text;
     /* --- upgrading a JSON-layout collection into columns (sqljson_upgrade.c) */
