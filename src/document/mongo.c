@@ -12,7 +12,6 @@
  * takes n in one trip. The other key kinds arrive made (store.c): an
  * ObjectId or a string `_id` (mongo_private.h says how they are matched).
  */
-#include <mongoc/mongoc.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +21,13 @@
 #include "base/log_private.h"
 #include "document/document_private.h"
 #include "document/mongo_private.h"
+#include "document/mongoc_api.h"
 #include "model/types.h"
 
 #define COUNTERS "kura_counters"
+
+/* libmongoc's functions (mongoc_api.h): loaded before the first store opens. */
+#define MC (kura__mongoc())
 
 typedef struct mongo_model {
     const kura_model *model;
@@ -74,10 +77,11 @@ static void on_mongoc_log(mongoc_log_level_t level, const char *domain, const ch
 
 static void init_mongoc(void)
 {
-    /* Before mongoc_init, whose own start-up may log. Process-wide, as libmongoc is. */
-    mongoc_log_set_handler(on_mongoc_log, NULL);
-    mongoc_log_trace_disable();
-    mongoc_init(); /* libmongoc wants it once, before any client */
+    /* Process-wide, as libmongoc is. (Its constructor ran mongoc_init when it
+     * was loaded; calling it again is what its documentation asks, and free.) */
+    MC->log_set_handler(on_mongoc_log, NULL);
+    MC->log_trace_disable();
+    MC->init();
 }
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -98,12 +102,12 @@ static bool fail_bson(kura_error *err, const bson_error_t *e, const char *what)
 
 static mongoc_collection_t *coll_for(mongo_store *s, mongoc_client_t *c, const char *name)
 {
-    return mongoc_client_get_collection(c, s->dbname, name);
+    return MC->client_get_collection(c, s->dbname, name);
 }
 
 static mongoc_client_t *pop(mongo_store *s, kura_error *err)
 {
-    mongoc_client_t *c = mongoc_client_pool_pop(s->pool);
+    mongoc_client_t *c = MC->client_pool_pop(s->pool);
     if (!c)
         kura_fail(err, KURA_TIMEOUT, NULL, "mongodb: no client came free");
     return c;
@@ -112,7 +116,7 @@ static mongoc_client_t *pop(mongo_store *s, kura_error *err)
 static void push(mongo_store *s, mongoc_client_t *c)
 {
     if (c)
-        mongoc_client_pool_push(s->pool, c);
+        MC->client_pool_push(s->pool, c);
 }
 
 static mongo_model *model_entry(mongo_store *s, const kura_model *m, kura_error *err)
@@ -178,9 +182,9 @@ static bool create_indexes(mongo_store *s, mongoc_client_t *c, mongo_model *mm, 
     bool ok = true;
     if (n > 0) {
         bson_error_t e;
-        mongoc_database_t *db = mongoc_client_get_database(c, s->dbname);
-        ok = mongoc_database_write_command_with_opts(db, &cmd, NULL, NULL, &e);
-        mongoc_database_destroy(db);
+        mongoc_database_t *db = MC->client_get_database(c, s->dbname);
+        ok = MC->database_write_command_with_opts(db, &cmd, NULL, NULL, &e);
+        MC->database_destroy(db);
         if (!ok)
             fail_bson(err, &e, "createIndexes");
     }
@@ -237,17 +241,17 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
         return false;
     mongoc_collection_t *coll = coll_for(s, c, m->name);
     bson_error_t e;
-    bool ok = mongoc_collection_drop_with_opts(coll, NULL, &e);
+    bool ok = MC->collection_drop_with_opts(coll, NULL, &e);
     if (!ok && (e.code == 26 || strstr(e.message, "ns not found")))
         ok = true; /* dropping what does not exist is done, as DROP TABLE IF EXISTS */
-    mongoc_collection_destroy(coll);
+    MC->collection_destroy(coll);
     if (ok) { /* ids start again at 1, as a dropped SQL table's do */
         mongoc_collection_t *counters = coll_for(s, c, COUNTERS);
         bson_t sel = BSON_INITIALIZER;
         bson_append_utf8(&sel, "_id", -1, m->name, -1);
-        ok = mongoc_collection_delete_one(counters, &sel, NULL, NULL, &e);
+        ok = MC->collection_delete_one(counters, &sel, NULL, NULL, &e);
         bson_destroy(&sel);
-        mongoc_collection_destroy(counters);
+        MC->collection_destroy(counters);
     }
     if (!ok)
         fail_bson(err, &e, "drop");
@@ -269,12 +273,12 @@ static bool take_ids(mongo_store *s, mongoc_client_t *c, const char *name, size_
     bson_append_document_begin(&update, "$inc", -1, &inc);
     bson_append_int64(&inc, "seq", -1, (int64_t)n);
     bson_append_document_end(&update, &inc);
-    mongoc_find_and_modify_opts_t *opts = mongoc_find_and_modify_opts_new();
-    mongoc_find_and_modify_opts_set_update(opts, &update);
-    mongoc_find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_UPSERT |
-                                                    MONGOC_FIND_AND_MODIFY_RETURN_NEW);
+    mongoc_find_and_modify_opts_t *opts = MC->find_and_modify_opts_new();
+    MC->find_and_modify_opts_set_update(opts, &update);
+    MC->find_and_modify_opts_set_flags(opts, MONGOC_FIND_AND_MODIFY_UPSERT |
+                                                 MONGOC_FIND_AND_MODIFY_RETURN_NEW);
     bson_error_t e;
-    bool ok = mongoc_collection_find_and_modify_with_opts(counters, &query, opts, &reply, &e);
+    bool ok = MC->collection_find_and_modify_with_opts(counters, &query, opts, &reply, &e);
     if (!ok) {
         fail_bson(err, &e, "findAndModify on " COUNTERS);
     } else {
@@ -289,10 +293,10 @@ static bool take_ids(mongo_store *s, mongoc_client_t *c, const char *name, size_
             *first = seq - (int64_t)n + 1;
     }
     bson_destroy(&reply);
-    mongoc_find_and_modify_opts_destroy(opts);
+    MC->find_and_modify_opts_destroy(opts);
     bson_destroy(&query);
     bson_destroy(&update);
-    mongoc_collection_destroy(counters);
+    MC->collection_destroy(counters);
     return ok;
 }
 
@@ -366,8 +370,8 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
     if (ok) {
         mongoc_collection_t *coll = coll_for(s, c, m->name);
         bson_error_t e;
-        bool sent = n == 1 ? mongoc_collection_insert_one(coll, ptrs[0], NULL, NULL, &e)
-                           : mongoc_collection_insert_many(coll, ptrs, n, NULL, NULL, &e);
+        bool sent = n == 1 ? MC->collection_insert_one(coll, ptrs[0], NULL, NULL, &e)
+                           : MC->collection_insert_many(coll, ptrs, n, NULL, NULL, &e);
         if (!sent) {
             ok = fail_bson(err, &e, "insert");
             if (n > 1) {
@@ -376,7 +380,7 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
                 bson_t sel = BSON_INITIALIZER;
                 batch_filter(m, objs, n, first, &sel);
                 bson_error_t e2;
-                if (!mongoc_collection_delete_many(coll, &sel, NULL, NULL, &e2))
+                if (!MC->collection_delete_many(coll, &sel, NULL, NULL, &e2))
                     kura_fail(err, KURA_STORE, NULL,
                               "mongodb: insert failed (%.100s) and its partial batch could not "
                               "be removed: %.100s",
@@ -384,7 +388,7 @@ static bool do_insert(kura_store *store, const kura_model *m, void *objs, size_t
                 bson_destroy(&sel);
             }
         }
-        mongoc_collection_destroy(coll);
+        MC->collection_destroy(coll);
     }
     for (size_t i = 0; docs && i < built; i++)
         bson_destroy(&docs[i]);
@@ -412,22 +416,22 @@ static bool find_by_key(kura_store *store, const kura_model *m, const kura_keyre
     bson_t filter = BSON_INITIALIZER, opts = BSON_INITIALIZER;
     kura_mongo_key_filter(m, key, &filter);
     bson_append_int64(&opts, "limit", -1, 1);
-    mongoc_cursor_t *cur = mongoc_collection_find_with_opts(coll, &filter, &opts, NULL);
+    mongoc_cursor_t *cur = MC->collection_find_with_opts(coll, &filter, &opts, NULL);
     const bson_t *doc;
     bool ok;
-    if (mongoc_cursor_next(cur, &doc)) {
+    if (MC->cursor_next(cur, &doc)) {
         ok = found(m, doc, out, err);
     } else {
         bson_error_t e;
-        if (mongoc_cursor_error(cur, &e))
+        if (MC->cursor_error(cur, &e))
             ok = fail_bson(err, &e, "find");
         else
             ok = kura_key_not_found(err, m, key);
     }
-    mongoc_cursor_destroy(cur);
+    MC->cursor_destroy(cur);
     bson_destroy(&filter);
     bson_destroy(&opts);
-    mongoc_collection_destroy(coll);
+    MC->collection_destroy(coll);
     push(s, c);
     return ok;
 }
@@ -476,11 +480,11 @@ static bool write_op(mongo_store *s, mongoc_client_t *c, const char *name, const
     bool ok;
     if (set) {
         bson_append_document(&update, "$set", -1, set);
-        ok = many ? mongoc_collection_update_many(coll, filter, &update, NULL, &reply, &e)
-                  : mongoc_collection_update_one(coll, filter, &update, NULL, &reply, &e);
+        ok = many ? MC->collection_update_many(coll, filter, &update, NULL, &reply, &e)
+                  : MC->collection_update_one(coll, filter, &update, NULL, &reply, &e);
     } else {
-        ok = many ? mongoc_collection_delete_many(coll, filter, NULL, &reply, &e)
-                  : mongoc_collection_delete_one(coll, filter, NULL, &reply, &e);
+        ok = many ? MC->collection_delete_many(coll, filter, NULL, &reply, &e)
+                  : MC->collection_delete_one(coll, filter, NULL, &reply, &e);
     }
     if (ok) {
         bson_iter_t it;
@@ -492,7 +496,7 @@ static bool write_op(mongo_store *s, mongoc_client_t *c, const char *name, const
     }
     bson_destroy(&reply);
     bson_destroy(&update);
-    mongoc_collection_destroy(coll);
+    MC->collection_destroy(coll);
     return ok;
 }
 
@@ -548,7 +552,7 @@ static int cursor_next(kura_cursor *kc, void *out, kura_error *err)
     if (!mc->cur)
         return 0;
     const bson_t *doc;
-    if (mongoc_cursor_next(mc->cur, &doc)) {
+    if (MC->cursor_next(mc->cur, &doc)) {
         memset(out, 0, kc->model->size);
         if (!kura_mongo_to_model(kc->model, doc, out, err)) {
             kura_clear(kc->model, out);
@@ -557,7 +561,7 @@ static int cursor_next(kura_cursor *kc, void *out, kura_error *err)
         return 1;
     }
     bson_error_t e;
-    if (mongoc_cursor_error(mc->cur, &e)) {
+    if (MC->cursor_error(mc->cur, &e)) {
         fail_bson(err, &e, "find");
         return -1;
     }
@@ -568,9 +572,9 @@ static void cursor_close(kura_cursor *kc)
 {
     mongo_cursor *mc = (mongo_cursor *)kc;
     if (mc->cur)
-        mongoc_cursor_destroy(mc->cur);
+        MC->cursor_destroy(mc->cur);
     if (mc->coll)
-        mongoc_collection_destroy(mc->coll);
+        MC->collection_destroy(mc->coll);
     push(mc->s, mc->client);
     free(mc);
 }
@@ -610,10 +614,10 @@ static kura_cursor *open_cursor(kura_store *store, const kura_query *q, kura_err
         if (q->offset > 0)
             bson_append_int64(&opts, "skip", -1, q->offset);
         mc->coll = coll_for(s, mc->client, q->model->name);
-        mc->cur = mongoc_collection_find_with_opts(mc->coll, &filter, &opts, NULL);
+        mc->cur = MC->collection_find_with_opts(mc->coll, &filter, &opts, NULL);
         bson_destroy(&opts);
         bson_error_t e;
-        if (mongoc_cursor_error(mc->cur, &e)) { /* bad options are known at once */
+        if (MC->cursor_error(mc->cur, &e)) { /* bad options are known at once */
             fail_bson(err, &e, "find");
             cursor_close(&mc->base);
             mc = NULL;
@@ -636,9 +640,9 @@ static bool count_docs(kura_store *store, const kura_query *q, int64_t *count, k
     if (ok) {
         mongoc_collection_t *coll = coll_for(s, c, q->model->name);
         bson_error_t e;
-        int64_t n = mongoc_collection_count_documents(coll, &filter, NULL, NULL, NULL, &e);
+        int64_t n = MC->collection_count_documents(coll, &filter, NULL, NULL, NULL, &e);
         ok = n >= 0 ? (*count = n, true) : fail_bson(err, &e, "count");
-        mongoc_collection_destroy(coll);
+        MC->collection_destroy(coll);
     }
     push(s, c);
     bson_destroy(&filter);
@@ -710,7 +714,7 @@ static bool ping(kura_store *store, kura_error *err)
     bson_t cmd = BSON_INITIALIZER;
     bson_append_int32(&cmd, "ping", -1, 1);
     bson_error_t e;
-    bool ok = mongoc_client_command_simple(c, "admin", &cmd, NULL, NULL, &e);
+    bool ok = MC->client_command_simple(c, "admin", &cmd, NULL, NULL, &e);
     if (!ok)
         fail_bson(err, &e, "ping");
     bson_destroy(&cmd);
@@ -722,9 +726,9 @@ static void close_store(kura_store *store)
 {
     mongo_store *s = (mongo_store *)store;
     if (s->pool)
-        mongoc_client_pool_destroy(s->pool);
+        MC->client_pool_destroy(s->pool);
     if (s->uri)
-        mongoc_uri_destroy(s->uri);
+        MC->uri_destroy(s->uri);
     while (s->models) {
         mongo_model *mm = s->models;
         s->models = mm->next;
@@ -760,6 +764,8 @@ static const kura_store_ops mongo_ops = {
 
 kura_store *kura_mongo_store_open(const char *url, kura_error *err)
 {
+    if (!kura__mongoc_load(err))
+        return NULL;
     pthread_once(&init_once, init_mongoc);
     mongo_store *s = calloc(1, sizeof *s);
     if (!s) {
@@ -770,25 +776,25 @@ kura_store *kura_mongo_store_open(const char *url, kura_error *err)
     s->base.driver = "mongodb";
     pthread_mutex_init(&s->lock, NULL);
     bson_error_t e;
-    s->uri = mongoc_uri_new_with_error(url, &e);
+    s->uri = MC->uri_new_with_error(url, &e);
     if (!s->uri) {
         kura_fail(err, KURA_CONFIG, NULL, "malformed MongoDB URL: %s", e.message);
         goto fail;
     }
-    const char *db = mongoc_uri_get_database(s->uri);
+    const char *db = MC->uri_get_database(s->uri);
     s->dbname = strdup(db && *db ? db : "kura");
     /* The URI goes to libmongoc as written (replica set, mongodb+srv, read preference,
      * read and write concern, retryable writes): with_error, so that a failed SRV
      * lookup says why. */
-    s->pool = mongoc_client_pool_new_with_error(s->uri, &e);
+    s->pool = MC->client_pool_new_with_error(s->uri, &e);
     if (!s->dbname || !s->pool) {
         kura_fail(err, KURA_CONFIG, NULL, "cannot make a MongoDB client pool for this URL: %s",
                   s->pool ? "out of memory" : e.message);
         goto fail;
     }
-    mongoc_client_pool_set_error_api(s->pool, MONGOC_ERROR_API_VERSION_2);
-    if (!mongoc_uri_get_appname(s->uri)) /* the URI's own appname stays */
-        mongoc_client_pool_set_appname(s->pool, "kura");
+    MC->client_pool_set_error_api(s->pool, MONGOC_ERROR_API_VERSION_2);
+    if (!MC->uri_get_appname(s->uri)) /* the URI's own appname stays */
+        MC->client_pool_set_appname(s->pool, "kura");
     /* Reach the server now: a wrong host or a refused login fails at start-up. */
     if (!ping(&s->base, err))
         goto fail;
