@@ -110,6 +110,19 @@ typedef struct kura_http_opts {
     unsigned max_conns_per_ip;
     unsigned max_params; /* query parameters (the parts between '&'); more is 414. Default 128 */
     unsigned max_fields; /* header fields and cookies together; more is 431. Default 128 */
+    /*
+     * GET /<collection>/{id} answered from this process's memory for up to
+     * cache_ttl_ms after the store was read (0, the default: off). Every write
+     * through the collections' stores in this process (HTTP, the admin, the
+     * program's own kura_update, kura_delete, kura_update_where, ...) drops
+     * what it may have changed at once, through the stores' write hooks
+     * (chained with a kura_model_cache's); a write the hooks cannot see
+     * (another process, raw SQL) shows when the entry expires: cache_ttl_ms
+     * is the staleness a client may see. Metrics: kura_http_cache_hits_total,
+     * kura_http_cache_misses_total.
+     */
+    int64_t cache_ttl_ms;
+    size_t cache_entries; /* answers kept at most, each a copy of its JSON; default 4096 */
 } kura_http_opts;
 
 typedef struct kura_http kura_http;
@@ -122,8 +135,8 @@ void kura_http_opts_default(kura_http_opts *o);
 
 /*
  * Applies the app settings bind, port, api_token, log_level, secure_cookies,
- * request_timeout and max_conns_per_ip (config keys of app.h; KURA_BIND,
- * KURA_PORT, ..., KURA_REQUEST_TIMEOUT, KURA_MAX_CONNS_PER_IP) from cfg over
+ * request_timeout, max_conns_per_ip and cache_ttl_ms (config keys of app.h; KURA_BIND,
+ * KURA_PORT, ..., KURA_REQUEST_TIMEOUT, KURA_MAX_CONNS_PER_IP, KURA_CACHE_TTL_MS) from cfg over
  * *o. Strings are borrowed from cfg. A malformed value is KURA_CONFIG naming
  * the setting.
  */

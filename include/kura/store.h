@@ -151,6 +151,10 @@ typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id, 
  * one. Set it before the store is shared between threads. */
 void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ctx);
 
+/* The store's write hook and its ctx (NULL, NULL: none), for a hook that
+ * chains to the one it replaces (hook and ctx must not be NULL). */
+void kura_store_get_write_hook(const kura_store *store, kura_write_hook *hook, void **ctx);
+
 /* --- schema -------------------------------------------------------------- */
 
 /* Creates the model's table and its indexes when they do not exist (idempotent). */

@@ -31,6 +31,7 @@ static const struct {
     {"secure_cookies", "KURA_SECURE_COOKIES"},
     {"request_timeout", "KURA_REQUEST_TIMEOUT"},
     {"max_conns_per_ip", "KURA_MAX_CONNS_PER_IP"},
+    {"cache_ttl_ms", "KURA_CACHE_TTL_MS"},
     {"admin_password", "KURA_ADMIN_PASSWORD"},
 };
 #define NKNOWN (sizeof known / sizeof known[0])

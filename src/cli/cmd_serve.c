@@ -32,6 +32,10 @@ static void usage(FILE *out)
           "                       0: no limit; KURA_REQUEST_TIMEOUT)\n"
           "  --max-conns-per-ip N connections one client address may hold (default 64;\n"
           "                       0: no limit, e.g. behind a proxy; KURA_MAX_CONNS_PER_IP)\n"
+          "  --cache-ttl-ms MS    answer GET /<model>/{id} from memory for up to MS after\n"
+          "                       reading the store; this process's writes drop entries at\n"
+          "                       once, others show within MS (default 0: off;\n"
+          "                       KURA_CACHE_TTL_MS)\n"
           "  --no-migrate         do not create missing tables at start-up\n"
           "KURA_API_TOKEN, when set, is required as `Authorization: Bearer` on writes.\n"
           "KURA_ADMIN_PASSWORD, when set, turns on the admin pages at /admin.\n",
@@ -47,6 +51,7 @@ enum {
     OPT_TIMEOUT,
     OPT_REQUEST_TIMEOUT,
     OPT_MAX_CONNS_PER_IP,
+    OPT_CACHE_TTL_MS,
     OPT_NO_MIGRATE,
 };
 
@@ -67,6 +72,7 @@ static int parse(kura_cli *c, int argc, char **argv, serve_args *a)
         {"timeout", required_argument, NULL, OPT_TIMEOUT},
         {"request-timeout", required_argument, NULL, OPT_REQUEST_TIMEOUT},
         {"max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_PER_IP},
+        {"cache-ttl-ms", required_argument, NULL, OPT_CACHE_TTL_MS},
         {"no-migrate", no_argument, NULL, OPT_NO_MIGRATE},
         {0},
     };
@@ -87,6 +93,9 @@ static int parse(kura_cli *c, int argc, char **argv, serve_args *a)
             break;
         case OPT_MAX_CONNS_PER_IP:
             cli_set(c, "max_conns_per_ip", optarg);
+            break;
+        case OPT_CACHE_TTL_MS:
+            cli_set(c, "cache_ttl_ms", optarg);
             break;
         case OPT_NO_MIGRATE:
             a->migrate = false;

@@ -17,6 +17,8 @@
 #include <kura/kv.h>
 #include <kura/session.h>
 
+#include "http/hot.h"
+
 /* Methods the routes know; anything else is 405 on a known path. */
 typedef enum http_method {
     HTTP_GET,
@@ -147,6 +149,7 @@ struct kura_http {
     _Atomic(kura_sessions *) sessions;       /* /session's */
     _Atomic(kura_sessions *) admin_sessions; /* the admin's, under a key of its own */
     http_metrics metrics;
+    http_hot *hot;        /* GET by key from memory (hot.c); NULL: cache_ttl_ms is 0 */
     kura_log_fn prev_log; /* the libraries' log handler before listen (log.c) */
     void *prev_log_ctx;
     /* connections (conns.c): set up by listen, torn down by stop */

@@ -206,6 +206,19 @@ char *http_metrics_text(const kura_http *srv, size_t *len)
                   (unsigned long long)load(&m->deadline_closed),
                   (unsigned long long)load(&m->refused),
                   (unsigned long long)load(&m->pressure_closed));
+    if (srv->hot) {
+        uint64_t hits, misses;
+        http_hot_counts(srv->hot, &hits, &misses);
+        kura_buf_addf(&b,
+                      "# HELP kura_http_cache_hits_total GET by key answered from memory "
+                      "(cache_ttl_ms).\n"
+                      "# TYPE kura_http_cache_hits_total counter\n"
+                      "kura_http_cache_hits_total %llu\n"
+                      "# HELP kura_http_cache_misses_total GET by key that read the store.\n"
+                      "# TYPE kura_http_cache_misses_total counter\n"
+                      "kura_http_cache_misses_total %llu\n",
+                      (unsigned long long)hits, (unsigned long long)misses);
+    }
     kura_buf_addf(&b,
                   "# HELP kura_http_requests_in_flight Requests being served.\n"
                   "# TYPE kura_http_requests_in_flight gauge\n"

@@ -30,6 +30,8 @@ void kura_http_opts_default(kura_http_opts *o)
         .max_conns_per_ip = 64,
         .max_params = 128,
         .max_fields = 128,
+        .cache_ttl_ms = 0,
+        .cache_entries = 4096,
     };
 }
 
@@ -86,6 +88,12 @@ bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_
     if ((v = kura_config_get(cfg, "max_conns_per_ip")) && *v &&
         !parse_unsigned("max_conns_per_ip", v, 1000000, &o->max_conns_per_ip, err))
         return false;
+    unsigned ttl;
+    if ((v = kura_config_get(cfg, "cache_ttl_ms")) && *v) {
+        if (!parse_unsigned("cache_ttl_ms", v, 86400000, &ttl, err))
+            return false;
+        o->cache_ttl_ms = ttl;
+    }
     return true;
 }
 
@@ -95,7 +103,8 @@ bool http_opts_check(const kura_http_opts *o, kura_error *err)
         o->max_limit < 1 || o->default_limit < 1 || o->default_limit > o->max_limit ||
         o->session_ttl_s == 0 || o->max_conns == 0 || o->request_timeout_s > 86400 ||
         o->max_header > 16 * 1024 * 1024 || o->max_params > 65536 || o->max_fields < 8 ||
-        o->max_fields > 65536)
+        o->max_fields > 65536 || o->cache_ttl_ms < 0 || o->cache_ttl_ms > 86400000 ||
+        (o->cache_ttl_ms > 0 && (o->cache_entries == 0 || o->cache_entries > 16u * 1024 * 1024)))
         return kura_fail(err, KURA_CONFIG, NULL, "HTTP options out of range");
     return true;
 }

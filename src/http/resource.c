@@ -173,16 +173,36 @@ static enum MHD_Result read_one(http_req *r)
     if (!path_key(r, key, &id, &ret))
         return ret;
     kura_error err = {0};
+    http_hot *hot = r->srv->hot;
+    const char *text_key = c->model->key == KURA_KEY_INT64 ? NULL : key;
+    uint64_t gen = 0;
+    if (hot) {
+        char *body;
+        size_t len;
+        if (http_hot_get(hot, c->model, id, text_key, &body, &len))
+            return http_respond(r, 200, "application/json", body, len);
+        gen = http_hot_gen(hot, c->model, id, text_key);
+    }
     /* Models are small fixed-size structs: a stack buffer saves a malloc per read. */
     _Alignas(max_align_t) unsigned char stack[4096];
     void *obj = c->model->size <= sizeof stack ? stack : malloc(c->model->size);
     if (!obj)
         return http_problem(r, 500, "out of memory");
     memset(obj, 0, c->model->size);
-    if (!counted(r, HTTP_OP_GET, get_by_key(c, id, key, obj, &err), &err))
+    if (!counted(r, HTTP_OP_GET, get_by_key(c, id, key, obj, &err), &err)) {
         ret = http_problem_error(r, &err);
-    else
+    } else if (!hot) {
         ret = respond_obj(r, c->model, obj, 200);
+    } else {
+        char *text = kura_to_json_string(c->model, obj);
+        if (text) {
+            size_t len = strlen(text);
+            http_hot_put(hot, c->model, id, text_key, gen, text, len);
+            ret = http_respond(r, 200, "application/json", text, len);
+        } else {
+            ret = http_problem(r, 500, "the object cannot be written as JSON");
+        }
+    }
     kura_clear(c->model, obj);
     if (obj != stack)
         free(obj);
@@ -393,6 +413,8 @@ bool http_add_collection(kura_http *srv, const char *prefix, const http_collecti
     if (!http_own(srv, own, err))
         return false;
     *own = *c;
+    if (srv->hot && !http_hot_watch(srv->hot, c->store))
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
     const char *list_path = http_own_path(srv, prefix, "", err);
     const char *item_path = list_path ? http_own_path(srv, prefix, "/{id}", err) : NULL;
     if (!item_path)

@@ -350,6 +350,7 @@ static void free_server(kura_http *srv)
     free(srv->owned);
     free(srv->routes);
     http_metrics_free(&srv->metrics);
+    http_hot_free(srv->hot);
     kura_sessions_free(srv->sessions);
     kura_sessions_free(srv->admin_sessions);
     if (srv->api_token)
@@ -394,6 +395,8 @@ kura_http *kura_http_new(kura_app *app, const kura_http_opts *opts, kura_error *
                                (const unsigned char *)srv->api_token, strlen(srv->api_token), NULL,
                                0);
     }
+    if (ok && o.cache_ttl_ms > 0)
+        ok = (srv->hot = http_hot_new(o.cache_ttl_ms, o.cache_entries)) != NULL;
     if (!ok) {
         free_server(srv);
         kura_fail(err, KURA_NOMEM, NULL, "out of memory");

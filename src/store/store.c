@@ -36,6 +36,12 @@ void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ct
     store->write_hook_ctx = ctx;
 }
 
+void kura_store_get_write_hook(const kura_store *store, kura_write_hook *hook, void **ctx)
+{
+    *hook = store ? store->write_hook : NULL;
+    *ctx = store ? store->write_hook_ctx : NULL;
+}
+
 /* Tells the write hook, if any, that the row `id` (0: many rows) changed. */
 /*
  * Writes inside a transaction are reported when its outermost level ends, as

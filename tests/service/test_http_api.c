@@ -516,6 +516,99 @@ static void two_models_at_paths(void **state)
     close_server(&s);
 }
 
+static long age_in(const response *r)
+{
+    json_t *j = json_of(r);
+    long age = (long)json_integer_value(json_object_get(j, "age"));
+    json_decref(j);
+    return age;
+}
+
+/* cache_ttl_ms: GET by key from memory; every write this process makes
+ * through the store drops the entry at once, others show within the TTL. */
+static void hot_rows_from_memory(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    kura_http_opts o = quiet_opts();
+    o.cache_ttl_ms = 300;
+    kura_error err = {0};
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount(s.srv, "/people", "t_user", &err));
+    assert_true(kura_http_mount(s.srv, "/notes", "t_doc", &err));
+    assert_true(kura_http_mount_metrics(s.srv, "/metrics", &err));
+    listen_on(&s);
+    kura_store *db = kura_app_db(s.app);
+    response r = POST(&s, "/people", "{\"name\":\"ann\",\"email\":\"ann@example.com\",\"age\":30}");
+    expect(&r, 201);
+    r = GET(&s, "/people/1");
+    expect(&r, 200);
+    assert_int_equal(age_in(&r), 30);
+    response again = GET(&s, "/people/1"); /* from memory: the same bytes */
+    expect(&again, 200);
+    assert_int_equal(again.len, r.len);
+    assert_memory_equal(again.body, r.body, r.len);
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 1"));
+
+    /* Writes through the store, by every door, are seen at once. */
+    r = call(&s, "PATCH", "/people/1", "application/json", "{\"age\":31}", NULL);
+    expect(&r, 200);
+    assert_int_equal(age_in(&r), 31);
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    t_user u;
+    assert_true(kura_get(db, &t_user_model, 1, &u, &err));
+    u.age = 32;
+    assert_true(kura_update(db, &t_user_model, &u, &err)); /* the program's own write */
+    kura_clear(&t_user_model, &u);
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 32);
+    kura_query q = kura_query_for(&t_user_model);
+    kura_where_int(&q, "age", KURA_EQ, 32);
+    kura_assign set = {"age", KURA_VINT(33)};
+    int64_t n = 0;
+    assert_true(kura_update_where(db, &q, &set, 1, &n, &err)); /* many rows at once */
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 33);
+    assert_true(kura_begin(db, &err));
+    assert_true(kura_update_where(db, &q, &set, 1, &n, &err)); /* nothing: age is 33 */
+    kura_query q33 = kura_query_for(&t_user_model);
+    kura_where_int(&q33, "age", KURA_EQ, 33);
+    kura_assign set34 = {"age", KURA_VINT(34)};
+    assert_true(kura_update_where(db, &q33, &set34, 1, &n, &err));
+    assert_true(kura_commit(db, &err)); /* a transaction's writes, at its commit */
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 34);
+
+    /* Raw SQL is not seen by the hooks: the answer is stale until it expires. */
+    assert_true(kura_sql_exec(db, "UPDATE t_user SET age = 35 WHERE id = 1", NULL, 0, NULL, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 34);
+    usleep(350 * 1000);
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 35);
+
+    /* Documents too; a deleted row is gone, and a miss is not kept. */
+    r = POST(&s, "/notes", "{\"name\":\"bo\",\"email\":\"bo@example.com\",\"age\":40}");
+    expect(&r, 201);
+    r = GET(&s, "/notes/1");
+    assert_int_equal(age_in(&r), 40);
+    r = call(&s, "PATCH", "/notes/1", "application/json", "{\"age\":41}", NULL);
+    r = GET(&s, "/notes/1");
+    assert_int_equal(age_in(&r), 41);
+    r = call(&s, "DELETE", "/people/1", NULL, NULL, NULL);
+    expect(&r, 204);
+    r = GET(&s, "/people/1");
+    expect(&r, 404);
+    /* SQLite gives the new row the freed id 1 again: not the deleted row's answer. */
+    r = POST(&s, "/people", "{\"name\":\"cy\",\"email\":\"cy@example.com\",\"age\":50}");
+    expect(&r, 201);
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 50);
+    close_server(&s);
+}
+
 /* kura_http_start: every registered model at /<name>, and the default parts. */
 static void mount_all_in_one_call(void **state)
 {
@@ -741,6 +834,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_models_at_paths),
+        cmocka_unit_test(hot_rows_from_memory),
         cmocka_unit_test(mount_all_uses_model_paths),
         cmocka_unit_test(mount_all_in_one_call),
         cmocka_unit_test(custom_handlers),
