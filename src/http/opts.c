@@ -88,7 +88,7 @@ bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_
     if ((v = kura_config_get(cfg, "max_conns_per_ip")) && *v &&
         !parse_unsigned("max_conns_per_ip", v, 1000000, &o->max_conns_per_ip, err))
         return false;
-    unsigned ttl;
+    unsigned ttl = 0;
     if ((v = kura_config_get(cfg, "cache_ttl_ms")) && *v) {
         if (!parse_unsigned("cache_ttl_ms", v, 86400000, &ttl, err))
             return false;
