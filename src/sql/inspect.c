@@ -425,10 +425,19 @@ static bool key_declared(const cat_column *c, kura_key_kind *kind)
 
 /* Why the table cannot be a kura model, or NULL when its key is one kura has
  * (what its column says of the key in *kind). */
+/* The key column: "id", or "_id" when "id" is an ordinary column beside it
+ * (kura's own name for the key of a model with a field named id). */
+static const char *key_column(const kura_rows *cols)
+{
+    const cat_column *id = column_named(cols, "id");
+    const cat_column *under = column_named(cols, "_id");
+    return id && id->pk <= 0 && under && under->pk > 0 ? "_id" : "id";
+}
+
 static const char *key_problem(const catalogue *cat, const kura_rows *cols, kura_key_kind *kind,
                                char *why, size_t cap)
 {
-    const cat_column *id = column_named(cols, "id");
+    const cat_column *id = column_named(cols, key_column(cols));
     size_t pk_cols = 0;
     for (size_t i = 0; i < cols->count; i++)
         pk_cols += ((const cat_column *)kura_row(cols, i))->pk > 0;
@@ -487,10 +496,10 @@ static const char **sample_texts(const kura_rows *rows, size_t *n)
 
 /* The table's key kind: the column's, or for text what a sample of keys says. */
 static bool table_key(kura_store *store, kura__smodel *m, kura_key_kind declared, const char *table,
-                      kura_error *err)
+                      const char *column, kura_error *err)
 {
     kura_rows rows = {0};
-    if (declared == KURA_KEY_STRING && !sample_column(store, table, "id", &rows, err))
+    if (declared == KURA_KEY_STRING && !sample_column(store, table, column, &rows, err))
         return false;
     size_t n = 0;
     const char **texts = sample_texts(&rows, &n);
@@ -722,8 +731,9 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
     bool collection = column_named(&cols, KURA_DOC_EXTRA) != NULL;
     if (collection)
         m->store = KURA_SCHEMA_DOCUMENTS;
-    const cat_column *id = column_named(&cols, "id");
-    ok = table_key(store, m, key, table, err);
+    const char *keycol = key_column(&cols);
+    const cat_column *id = column_named(&cols, keycol);
+    ok = table_key(store, m, key, table, keycol, err);
     if (ok && key == KURA_KEY_INT64 && !cat->id_type && !id->ident &&
         (!id->dflt || !strstr(id->dflt, "nextval(")))
         ok = kura__strs_addf(&m->warnings,
@@ -734,8 +744,9 @@ static bool inspect_table(kura_store *store, const catalogue *cat, kura_schema *
         const cat_column *c = kura_row(&cols, i);
         const char *cn = c->name ? c->name : "";
         int base = kura_column_named(&m->model, cn); /* the key, and stamps the model has */
-        if ((base != KURA_COL_NONE && base < 0) || (collection && !strcmp(cn, KURA_DOC_EXTRA)))
-            continue;
+        bool stamp = base != KURA_COL_NONE && base < 0 && base != KURA_COL_ID;
+        if (stamp || !strcmp(cn, keycol) || (collection && !strcmp(cn, KURA_DOC_EXTRA)))
+            continue; /* "id" beside a key "_id" is a field */
         if (!kura__schema_ident(cn) || !strcmp(cn, "base") || !strcmp(cn, "_id")) {
             ok = kura__strs_addf(
                 &m->warnings, "column %s.\"%s\": not a name a field can have: left out", table, cn);

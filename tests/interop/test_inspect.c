@@ -1147,6 +1147,16 @@ static void test_collections_keyed_by_text(void **state)
         keyed_collections(pg_test_url());
 }
 
+/* MongoEngine's own "id" beside kura's key (the guide's MEUser): the key column is "_id". */
+typedef struct id_doc {
+    kura_base base;
+    char id[KURA_STRING_BYTES(24)];
+    char name[KURA_STRING_BYTES(16)];
+} id_doc;
+static const kura_model id_doc_model =
+    KURA_MODEL_KEYED(id_doc, "id_doc", KURA_KEY_OBJECTID, KURA_STRING(id_doc, id, 24),
+                     KURA_STRING(id_doc, name, 16));
+
 /* A collection of the columns layout (what kura's document store makes): its
  * columns are the fields, typed as a table's; keys kept in "_extra" are said. */
 static void columns_collection(const char *url)
@@ -1175,8 +1185,20 @@ static void columns_collection(const char *url)
                                     "WHERE age = 20",
                               NULL, 0, NULL, &err));
     kura_store_close(sql);
+    assert_true(kura_drop(docs, &id_doc_model, &err));
+    id_doc d;
+    kura_init(&id_doc_model, &d);
+    snprintf(d.id, sizeof d.id, "me-1");
+    snprintf(d.name, sizeof d.name, "ann");
+    assert_true(kura_insert(docs, &id_doc_model, &d, &err));
     kura_schema *s = inspect(url);
     char *text = kura_schema_to_string(s, &err);
+    const kura_model *idm = kura_schema_find(s, "id_doc");
+    if (!idm)
+        fail_msg("id_doc not inspected:\n%s", text ? text : err.message);
+    assert_int_equal(idm->key, KURA_KEY_OBJECTID);
+    assert_int_equal(idm->nfields, 2);
+    assert_string_equal(idm->fields[0].name, "id");
     const char *at = text ? strstr(text, "\"name\": \"me_doc\"") : NULL;
     if (!at || !strstr(at, "\"store\": \"documents\"") ||
         !strstr(at, "{\"name\": \"age\", \"type\": \"int32\", \"index\": true}") ||
@@ -1192,6 +1214,7 @@ static void columns_collection(const char *url)
     assert_int_equal(rows.count, 1);
     kura_rows_free(&rows);
     assert_true(kura_drop(docs, &me_doc_model, &err));
+    assert_true(kura_drop(docs, &id_doc_model, &err));
     kura_store_close(docs);
     free(text);
     kura_schema_free(s);
