@@ -364,6 +364,8 @@ bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, 
         pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
     }
 
+    redis_replies direct;
+    redis_replies_install(&direct, c);
     const char *asking_argv[1] = {"ASKING"};
     bool ok = true;
     size_t i = 0;
@@ -384,7 +386,7 @@ bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, 
                 ok = fail_conn(n, c, err);
                 break;
             }
-            freeReplyObject(rep);
+            redis_reply_free(rep);
             rep = NULL;
         }
         if (redisGetReply(c, &rep) != REDIS_OK || !rep) {
@@ -396,8 +398,9 @@ bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, 
                 res[i].outcome = REDIS_DONE;
             redis_cmd_convert(&cmds[i], rep, &replies[i]);
         }
-        freeReplyObject(rep);
+        redis_reply_free(rep);
     }
+    redis_replies_remove(&direct);
 
     if (guard) {
         sigpending(&pending);
