@@ -226,22 +226,24 @@ redisContext *redis_node_checkout(redis_node *n, kura_error *err)
     long timeout_ms = n->conf->timeout_ms;
     int pool_size = n->conf->pool_size;
     pthread_mutex_lock(&n->mu);
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
-    while (n->nidle == 0 && n->open >= pool_size) {
-        if (pthread_cond_timedwait(&n->freed, &n->mu, &deadline) == ETIMEDOUT && n->nidle == 0 &&
-            n->open >= pool_size) {
-            pthread_mutex_unlock(&n->mu);
-            kura_fail(err, KURA_TIMEOUT, NULL,
-                      "redis: no connection to %s came free within %ld ms (pool of %d)", n->where,
-                      timeout_ms, pool_size);
-            return NULL;
+    if (n->nidle == 0 && n->open >= pool_size) { /* the clock is read only when waiting */
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
+        if (deadline.tv_nsec >= 1000000000) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000;
+        }
+        while (n->nidle == 0 && n->open >= pool_size) {
+            if (pthread_cond_timedwait(&n->freed, &n->mu, &deadline) == ETIMEDOUT &&
+                n->nidle == 0 && n->open >= pool_size) {
+                pthread_mutex_unlock(&n->mu);
+                kura_fail(err, KURA_TIMEOUT, NULL,
+                          "redis: no connection to %s came free within %ld ms (pool of %d)",
+                          n->where, timeout_ms, pool_size);
+                return NULL;
+            }
         }
     }
     redisContext *c = NULL;
