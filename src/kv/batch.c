@@ -3,10 +3,11 @@
  * driver (Redis: one pipeline; embedded: one transaction).
  *
  * A queued command is kept as the kura_kv_cmd the driver will run, its key,
- * member and value copied into blocks that never move once allocated, so a
- * run hands the queue to the driver as it is. Blocks and arrays are kept from
- * one run to the next: a batch reused for runs of the same size allocates
- * nothing but what the replies hold.
+ * member and value copied into blocks that never move (blocks.c), so a run
+ * hands the queue to the driver as it is. The replies' values go into blocks
+ * of their own where the driver can (Redis on one server), since they live
+ * exactly until the next run. Blocks and arrays are kept from one run to the
+ * next: a batch reused for runs of the same size allocates next to nothing.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,20 +17,12 @@
 
 #include "kv/kv_private.h"
 
-/* Copies go into blocks of this size (a larger string gets a block its own size). */
-#define BLOCK_SIZE 65536
-
-typedef struct block {
-    struct block *next;
-    size_t cap, used;
-    char data[];
-} block;
-
 struct kura_kv_batch {
     kura_kv *kv;
-    kura_kv_cmd *cmds; /* the queue, pointing into the blocks */
+    kura_kv_cmd *cmds; /* the queue, pointing into strings */
     size_t count, cap;
-    block *first, *cur; /* cur: the block being filled; the ones after it are empty */
+    kura_kv_blocks strings; /* the queued commands' keys, members and values */
+    kura_kv_blocks values;  /* the last run's replies' values, where the driver put them */
     kura_kv_reply *replies;
     size_t nreplies, replies_cap;
     kura_error queue_err; /* the first queueing failure, reported by run */
@@ -50,12 +43,15 @@ kura_kv_batch *kura_kv_batch_new(kura_kv *kv, kura_error *err)
     return b;
 }
 
-/* Frees the last run's replies and zeroes them: every reply past nreplies is
- * zeroed, as a driver's run wants them. */
+/* Frees the last run's replies and zeroes them (every reply past nreplies is
+ * zeroed, as a driver's run wants them); their values in b->values go back
+ * with the blocks. */
 static void clear_replies(kura_kv_batch *b)
 {
     for (size_t i = 0; i < b->nreplies; i++) {
         kura_kv_reply *r = &b->replies[i];
+        if (kura__kv_blocks_own(&b->values, r->value.data))
+            r->value.data = NULL;
         if (r->error || r->entries.items)
             kura_kv_reply_clear(r);
         else
@@ -63,14 +59,13 @@ static void clear_replies(kura_kv_batch *b)
         *r = (kura_kv_reply){.code = KURA_OK};
     }
     b->nreplies = 0;
+    kura__kv_blocks_reset(&b->values);
 }
 
 /* Empties the queue, keeping its memory for the next one. */
 static void reset_queue(kura_kv_batch *b)
 {
-    for (block *k = b->first; k; k = k->next)
-        k->used = 0;
-    b->cur = b->first;
+    kura__kv_blocks_reset(&b->strings);
     b->count = 0;
 }
 
@@ -81,10 +76,8 @@ void kura_kv_batch_free(kura_kv_batch *b)
     clear_replies(b);
     free(b->replies);
     free(b->cmds);
-    for (block *k = b->first, *next; k; k = next) {
-        next = k->next;
-        free(k);
-    }
+    kura__kv_blocks_free(&b->strings);
+    kura__kv_blocks_free(&b->values);
     free(b);
 }
 
@@ -100,44 +93,15 @@ static bool queue_fail(kura_kv_batch *b, kura_code code, const char *msg)
     return false;
 }
 
-/* Room for n bytes in the blocks: the current block, the next (empty) one, or
- * a new one put after the current. NULL on out of memory. */
-static char *room(kura_kv_batch *b, size_t n)
-{
-    block *k = b->cur;
-    if (k && k->cap - k->used >= n)
-        return k->data + k->used;
-    if (k && k->next && k->next->cap >= n) {
-        b->cur = k->next;
-        return b->cur->data;
-    }
-    size_t cap = n > BLOCK_SIZE ? n : BLOCK_SIZE;
-    block *fresh = malloc(sizeof *fresh + cap);
-    if (!fresh)
-        return NULL;
-    fresh->cap = cap;
-    fresh->used = 0;
-    if (k) {
-        fresh->next = k->next;
-        k->next = fresh;
-    } else {
-        fresh->next = NULL;
-        b->first = fresh;
-    }
-    b->cur = fresh;
-    return fresh->data;
-}
-
-/* A copy of n bytes of data and a NUL; NULL on out of memory. */
+/* A copy of n bytes of data and a NUL in the queue's blocks; NULL on out of memory. */
 static const char *copy(kura_kv_batch *b, const void *data, size_t n)
 {
-    char *p = room(b, n + 1);
+    char *p = kura__kv_blocks_alloc(&b->strings, n + 1);
     if (!p)
         return NULL;
     if (n)
         memcpy(p, data, n);
     p[n] = '\0';
-    b->cur->used += n + 1;
     return p;
 }
 
@@ -282,7 +246,7 @@ bool kura_kv_batch_run(kura_kv_batch *b, kura_error *err)
         b->replies_cap = n;
     }
     b->nreplies = n;
-    bool ok = kura__kv_run(b->kv, b->cmds, n, b->replies, err);
+    bool ok = kura__kv_run_into(b->kv, b->cmds, n, b->replies, &b->values, err);
     reset_queue(b);
     if (!ok)
         clear_replies(b);

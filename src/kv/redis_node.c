@@ -345,7 +345,8 @@ static bool is_small(const kura_kv_cmd *cmds, const bool *asking, size_t n)
 }
 
 bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, size_t count,
-                    kura_kv_reply *replies, redis_result *res, bool *sent, kura_error *err)
+                    kura_kv_reply *replies, redis_result *res, kura_kv_blocks *values, bool *sent,
+                    kura_error *err)
 {
     *sent = false;
     for (size_t i = 0; res && i < count; i++)
@@ -367,7 +368,7 @@ bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, 
     }
 
     redis_replies direct;
-    redis_replies_install(&direct, c);
+    redis_replies_install(&direct, c, values);
     const char *asking_argv[1] = {"ASKING"};
     bool ok = true;
     size_t i = 0;

@@ -27,9 +27,10 @@ static bool in_place(const redisReply *rep)
 
 static void release(redis_replies *r)
 {
-    if (r->rep.str != r->text)
+    if (r->rep.str != r->text && !r->in_values)
         free(r->rep.str);
     r->rep.str = NULL;
+    r->in_values = false;
     r->out = false;
 }
 
@@ -54,7 +55,11 @@ static void *make_string(const redisReadTask *task, char *str, size_t len)
     redis_replies *r = task->privdata;
     if (task->parent || r->out)
         return r->saved_fn->createString(task, str, len);
-    char *buf = len < sizeof r->text ? r->text : malloc(len + 1);
+    /* A bulk string may be a value, kept in values when the caller has them. */
+    r->in_values = r->values && task->type == REDIS_REPLY_STRING;
+    char *buf = r->in_values           ? kura__kv_blocks_alloc(r->values, len + 1)
+                : len < sizeof r->text ? r->text
+                                       : malloc(len + 1);
     if (!buf)
         return NULL; /* the reader reports out of memory */
     memcpy(buf, str, len);
@@ -88,9 +93,11 @@ void redis_reply_free(void *reply)
         freeReplyObject(reply);
 }
 
-void redis_replies_install(redis_replies *r, redisContext *c)
+void redis_replies_install(redis_replies *r, redisContext *c, kura_kv_blocks *values)
 {
     redisReader *reader = c->reader;
+    r->values = values;
+    r->in_values = false;
     r->reader = reader;
     r->saved_fn = reader->fn;
     r->saved_privdata = reader->privdata;
@@ -120,7 +127,8 @@ bool redis_reply_take_string(redisReply *rep, kura_bytes *b)
 {
     /* hiredis before 1.0 has no allocator hooks: its str is a plain malloc'd,
      * NUL-terminated buffer too. */
-    bool owned = in_place(rep) ? rep->str != ((redis_replies *)rep)->text : HIREDIS_MAJOR == 0;
+    const redis_replies *r = in_place(rep) ? (const redis_replies *)rep : NULL;
+    bool owned = r ? r->in_values || rep->str != r->text : HIREDIS_MAJOR == 0;
     if (!owned)
         return kura_bytes_set(b, rep->str, rep->len);
     b->data = rep->str;

@@ -645,6 +645,11 @@ static void test_batch_values(void **state)
         assert_true(kura_kv_batch_get(b, K("bv-missing")));
         if (!kura_kv_batch_run(b, &err))
             fail_msg("batch: %s", err.message);
+        /* Queueing the next commands leaves the replies as they were. */
+        for (size_t s = 0; s < NSIZES; s++) {
+            snprintf(key, sizeof key, "%sbv-later:%zu", prefix, s);
+            assert_true(kura_kv_batch_set(b, key, "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", 32, 60000));
+        }
         for (size_t s = 0; s < NSIZES; s++) {
             const kura_kv_reply *r = kura_kv_batch_reply(b, s);
             assert_int_equal(r->code, KURA_OK);
