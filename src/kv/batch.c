@@ -128,15 +128,17 @@ static kura_kv_cmd *slot(kura_kv_batch *b)
  * the blocks and queues it. */
 static bool queue(kura_kv_batch *b, kura_kv_cmd *q)
 {
+    bool scored = q->op == KV_ZADD || q->op == KV_ZINCR;
+    bool timed = q->op == KV_SET || q->op == KV_EXPIRE; /* the union holds a TTL */
     if (!q->key)
         return queue_fail(b, KURA_INVALID, "NULL key");
     if (!q->value && q->len)
         return queue_fail(b, KURA_INVALID, "NULL value");
-    if (isnan(q->score))
+    if (scored && isnan(q->score))
         return queue_fail(b, KURA_INVALID, "a score is NaN");
-    if (q->ttl_ms < 0 || (q->op == KV_EXPIRE && q->ttl_ms == 0))
+    if (timed && (q->ttl_ms < 0 || (q->op == KV_EXPIRE && q->ttl_ms == 0)))
         return queue_fail(b, KURA_INVALID, "a TTL is not positive");
-    if ((q->op == KV_ZADD || q->op == KV_ZINCR || q->op == KV_HSET) && !q->name)
+    if ((scored || q->op == KV_HSET) && !q->name)
         return queue_fail(b, KURA_INVALID, "NULL member or field");
     if (!(q->key = copy(b, q->key, strlen(q->key))) ||
         (q->name && !(q->name = copy(b, q->name, strlen(q->name)))) ||

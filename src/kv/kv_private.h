@@ -37,22 +37,32 @@ typedef enum kura_kv_op {
     KV_HDEL,
 } kura_kv_op;
 
-/* One command. Which members are read depends on op (see kv.c). */
+/* One command. Which members are read depends on op (see kv.c). The op's
+ * numbers or lists share one union, so only the members of op's own line may
+ * be set or read; a batch queues thousands of these, at 72 bytes each. */
 typedef struct kura_kv_cmd {
     kura_kv_op op;
+    kura_kv_cond cond; /* SET */
+    bool reverse;      /* ZRANK, ZRANGE */
     const char *key;
     const char *name; /* sorted-set member or hash field */
     const void *value;
     size_t len;
-    int64_t ttl_ms;            /* SET (0: none), EXPIRE (> 0) */
-    int64_t by;                /* INCR */
-    int64_t start, stop;       /* ZRANGE */
-    double score, max;         /* ZADD, ZINCR (the increment); ZCOUNT min = score, max */
-    bool reverse;              /* ZRANK, ZRANGE */
-    kura_kv_cond cond;         /* SET */
-    const char *const *keys;   /* MGET */
-    const kura_kv_pair *pairs; /* MSET */
-    size_t n;                  /* MGET, MSET */
+    union {
+        int64_t ttl_ms; /* SET (0: none), EXPIRE (> 0) */
+        int64_t by;     /* INCR */
+        struct {
+            int64_t start, stop; /* ZRANGE */
+        };
+        struct {
+            double score, max; /* ZADD, ZINCR (the increment); ZCOUNT min = score, max */
+        };
+        struct {
+            const char *const *keys;   /* MGET */
+            const kura_kv_pair *pairs; /* MSET */
+            size_t n;                  /* MGET, MSET */
+        };
+    };
 } kura_kv_cmd;
 
 /*
