@@ -53,7 +53,8 @@ typedef struct kura_kv_batch kura_kv_batch;
  * len bytes (so text values are C strings too); data is NULL when the key (or
  * field) does not exist. Free with kura_bytes_free, or free(b.data) yourself:
  * data comes from the C library's malloc, never from a pool of kura's, so a
- * caller may keep the buffer (set b.data = NULL) and free it later. */
+ * caller may keep the buffer (set b.data = NULL) and free it later. The one
+ * exception is a batch's replies, which the batch owns (kura_kv_batch_reply). */
 typedef struct kura_bytes {
     char *data;
     size_t len;
@@ -293,7 +294,10 @@ typedef struct kura_kv_reply {
  */
 bool kura_kv_batch_run(kura_kv_batch *b, kura_error *err);
 
-/* Reply i of the last run (NULL when i is out of range). Owned by the batch. */
+/* Reply i of the last run (NULL when i is out of range). Owned by the batch,
+ * its value and error included: the value's bytes may live in the batch's own
+ * memory rather than in a malloc'd buffer of their own, so copy what must
+ * outlive the next run or kura_kv_batch_free, and never free it. */
 const kura_kv_reply *kura_kv_batch_reply(const kura_kv_batch *b, size_t i);
 
 #ifdef __cplusplus

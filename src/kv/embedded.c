@@ -769,8 +769,9 @@ static bool ready(embedded_kv *e, kura_error *err)
 }
 
 static bool em_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
-                   kura_error *err)
+                   kura_kv_blocks *values, kura_error *err)
 {
+    (void)values; /* SQLite's values are copied out one by one anyway: each is malloc'd */
     embedded_kv *e = (embedded_kv *)kv;
     bool writable = false;
     for (size_t i = 0; i < n && !writable; i++)

@@ -104,14 +104,20 @@ static void guard_leave(kura_kv_guard *g, bool probe, bool store_away)
 bool kura__kv_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
                   kura_error *err)
 {
+    return kura__kv_run_into(kv, cmds, n, replies, NULL, err);
+}
+
+bool kura__kv_run_into(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
+                       kura_kv_blocks *values, kura_error *err)
+{
     kura_kv_guard *g = &kv->guard;
     if (!g->enabled)
-        return kv->ops->run(kv, cmds, n, replies, err);
+        return kv->ops->run(kv, cmds, n, replies, values, err);
     bool probe;
     if (!guard_enter(g, kv->ops->name, &probe, err))
         return false;
     kura_error e = {0};
-    bool ok = kv->ops->run(kv, cmds, n, replies, &e);
+    bool ok = kv->ops->run(kv, cmds, n, replies, values, &e);
     guard_leave(g, probe, !ok && (e.code == KURA_UNAVAILABLE || e.code == KURA_TIMEOUT));
     if (!ok && err)
         *err = e;

@@ -37,22 +37,32 @@ typedef enum kura_kv_op {
     KV_HDEL,
 } kura_kv_op;
 
-/* One command. Which members are read depends on op (see kv.c). */
+/* One command. Which members are read depends on op (see kv.c). The op's
+ * numbers or lists share one union, so only the members of op's own line may
+ * be set or read; a batch queues thousands of these, at 72 bytes each. */
 typedef struct kura_kv_cmd {
     kura_kv_op op;
+    kura_kv_cond cond; /* SET */
+    bool reverse;      /* ZRANK, ZRANGE */
     const char *key;
     const char *name; /* sorted-set member or hash field */
     const void *value;
     size_t len;
-    int64_t ttl_ms;            /* SET (0: none), EXPIRE (> 0) */
-    int64_t by;                /* INCR */
-    int64_t start, stop;       /* ZRANGE */
-    double score, max;         /* ZADD, ZINCR (the increment); ZCOUNT min = score, max */
-    bool reverse;              /* ZRANK, ZRANGE */
-    kura_kv_cond cond;         /* SET */
-    const char *const *keys;   /* MGET */
-    const kura_kv_pair *pairs; /* MSET */
-    size_t n;                  /* MGET, MSET */
+    union {
+        int64_t ttl_ms; /* SET (0: none), EXPIRE (> 0) */
+        int64_t by;     /* INCR */
+        struct {
+            int64_t start, stop; /* ZRANGE */
+        };
+        struct {
+            double score, max; /* ZADD, ZINCR (the increment); ZCOUNT min = score, max */
+        };
+        struct {
+            const char *const *keys;   /* MGET */
+            const kura_kv_pair *pairs; /* MSET */
+            size_t n;                  /* MGET, MSET */
+        };
+    };
 } kura_kv_cmd;
 
 /*
@@ -67,13 +77,30 @@ typedef struct kura_kv_cmd {
  *   ZCARD, ZCOUNT    integer
  *   MGET             entries (name NULL)     ZRANGE, HGETALL  entries
  */
+/* Memory handed out from blocks that never move and given back all at once
+ * (blocks.c): a batch's queued strings, and its replies' values. */
+typedef struct kura_kv_block kura_kv_block;
+typedef struct kura_kv_blocks {
+    kura_kv_block *first, *cur; /* zeroed: empty */
+} kura_kv_blocks;
+
+/* n bytes, until the next reset; NULL on out of memory. */
+char *kura__kv_blocks_alloc(kura_kv_blocks *b, size_t n);
+/* Whether p points into b's blocks. */
+bool kura__kv_blocks_own(const kura_kv_blocks *b, const void *p);
+void kura__kv_blocks_reset(kura_kv_blocks *b); /* everything handed out is given back */
+void kura__kv_blocks_free(kura_kv_blocks *b);
+
 typedef struct kura_kv_ops {
     const char *name;
     void (*close)(kura_kv *kv);
     /* Runs n commands in order. Returns false (err filled) only when the run
-     * as a whole failed; per-command refusals go in replies[i].code/error. */
+     * as a whole failed; per-command refusals go in replies[i].code/error.
+     * values, when not NULL, may hold the bytes of the replies' values
+     * (value.data pointing into them) instead of one malloc each: the
+     * caller (a batch) frees only the values that are not in its blocks. */
     bool (*run)(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
-                kura_error *err);
+                kura_kv_blocks *values, kura_error *err);
     bool (*purge)(kura_kv *kv, int64_t *purged, kura_error *err); /* NULL: nothing to do */
     const char *(*file)(kura_kv *kv); /* the database file, or NULL (none, in memory) */
 } kura_kv_ops;
@@ -98,9 +125,13 @@ struct kura_kv {
 /* Turns the guard on for a remote driver's store (at open, before any call). */
 void kura__kv_guard_init(kura_kv_guard *g, long stall_ms);
 
-/* Every call to a store goes through here: ops->run behind the guard. */
+/* Every call to a store goes through here: ops->run behind the guard, every
+ * value malloc'd (the caller takes them). */
 bool kura__kv_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
                   kura_error *err);
+/* The same, values possibly in `values` (see kura_kv_ops.run). */
+bool kura__kv_run_into(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
+                       kura_kv_blocks *values, kura_error *err);
 
 /* Redis's own text, which the embedded driver repeats word for word. */
 #define KURA_KV_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"

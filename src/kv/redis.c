@@ -87,15 +87,17 @@ out:
 }
 
 static bool rd_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
-                   kura_error *err)
+                   kura_kv_blocks *values, kura_error *err)
 {
     redis_kv *r = (redis_kv *)kv;
     if (atomic_load(&r->mode) == MODE_UNKNOWN && !detect(r, err))
         return false;
+    /* A routed run moves replies between its parts and frees the ones it drops:
+     * its values are malloc'd. */
     if (atomic_load(&r->mode) == MODE_TOPO)
         return redis_route_run(r->topo, cmds, n, replies, err);
     bool sent;
-    return redis_node_run(r->seed, cmds, NULL, n, replies, NULL, &sent, err);
+    return redis_node_run(r->seed, cmds, NULL, n, replies, NULL, values, &sent, err);
 }
 
 /* ---- lifecycle ---------------------------------------------------------------------- */

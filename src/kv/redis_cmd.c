@@ -57,7 +57,8 @@ static void arg_double(argbuf *a, int slot, double v)
 /* Appends one command to c's output buffer. */
 bool redis_cmd_append(redisContext *c, const kura_kv_cmd *k, kura_error *err)
 {
-    argbuf a = {.argc = 0};
+    argbuf a;
+    a.argc = 0;
     switch (k->op) {
     case KV_PING:
         arg_str(&a, "PING");
@@ -229,21 +230,6 @@ static bool take_list(const redisReply *rep, kura_kv_op op, kura_kv_entries *e)
     return true;
 }
 
-/* Moves (or copies) a string reply's bytes into b. hiredis before 1.0 has no
- * allocator hooks: a reply's str is its own malloc'd, NUL-terminated buffer,
- * which kura_bytes_free can free, so it is taken rather than copied. */
-static bool take_string(redisReply *rep, kura_bytes *b)
-{
-#if HIREDIS_MAJOR == 0
-    b->data = rep->str;
-    b->len = rep->len;
-    rep->str = NULL;
-    return true;
-#else
-    return kura_bytes_set(b, rep->str, rep->len);
-#endif
-}
-
 /* Turns one reply into the kura_kv_reply the op promises (kv_private.h). */
 void redis_cmd_convert(const kura_kv_cmd *k, redisReply *rep, kura_kv_reply *out)
 {
@@ -265,7 +251,7 @@ void redis_cmd_convert(const kura_kv_cmd *k, redisReply *rep, kura_kv_reply *out
             return;
         if (rep->type != REDIS_REPLY_STRING)
             unexpected(out, rep);
-        else if (!take_string(rep, &out->value))
+        else if (!redis_reply_take_string(rep, &out->value))
             kura_kv_reply_fail(out, KURA_NOMEM, "out of memory", -1);
         out->found = out->value.data != NULL;
         return;

@@ -226,22 +226,24 @@ redisContext *redis_node_checkout(redis_node *n, kura_error *err)
     long timeout_ms = n->conf->timeout_ms;
     int pool_size = n->conf->pool_size;
     pthread_mutex_lock(&n->mu);
-    struct timespec deadline;
-    clock_gettime(CLOCK_REALTIME, &deadline);
-    deadline.tv_sec += timeout_ms / 1000;
-    deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
-    if (deadline.tv_nsec >= 1000000000) {
-        deadline.tv_sec++;
-        deadline.tv_nsec -= 1000000000;
-    }
-    while (n->nidle == 0 && n->open >= pool_size) {
-        if (pthread_cond_timedwait(&n->freed, &n->mu, &deadline) == ETIMEDOUT && n->nidle == 0 &&
-            n->open >= pool_size) {
-            pthread_mutex_unlock(&n->mu);
-            kura_fail(err, KURA_TIMEOUT, NULL,
-                      "redis: no connection to %s came free within %ld ms (pool of %d)", n->where,
-                      timeout_ms, pool_size);
-            return NULL;
+    if (n->nidle == 0 && n->open >= pool_size) { /* the clock is read only when waiting */
+        struct timespec deadline;
+        clock_gettime(CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += timeout_ms / 1000;
+        deadline.tv_nsec += (timeout_ms % 1000) * 1000000;
+        if (deadline.tv_nsec >= 1000000000) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000;
+        }
+        while (n->nidle == 0 && n->open >= pool_size) {
+            if (pthread_cond_timedwait(&n->freed, &n->mu, &deadline) == ETIMEDOUT &&
+                n->nidle == 0 && n->open >= pool_size) {
+                pthread_mutex_unlock(&n->mu);
+                kura_fail(err, KURA_TIMEOUT, NULL,
+                          "redis: no connection to %s came free within %ld ms (pool of %d)",
+                          n->where, timeout_ms, pool_size);
+                return NULL;
+            }
         }
     }
     redisContext *c = NULL;
@@ -343,7 +345,8 @@ static bool is_small(const kura_kv_cmd *cmds, const bool *asking, size_t n)
 }
 
 bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, size_t count,
-                    kura_kv_reply *replies, redis_result *res, bool *sent, kura_error *err)
+                    kura_kv_reply *replies, redis_result *res, kura_kv_blocks *values, bool *sent,
+                    kura_error *err)
 {
     *sent = false;
     for (size_t i = 0; res && i < count; i++)
@@ -364,6 +367,8 @@ bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, 
         pthread_sigmask(SIG_BLOCK, &pipe_set, &old_mask);
     }
 
+    redis_replies direct;
+    redis_replies_install(&direct, c, values);
     const char *asking_argv[1] = {"ASKING"};
     bool ok = true;
     size_t i = 0;
@@ -384,7 +389,7 @@ bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, 
                 ok = fail_conn(n, c, err);
                 break;
             }
-            freeReplyObject(rep);
+            redis_reply_free(rep);
             rep = NULL;
         }
         if (redisGetReply(c, &rep) != REDIS_OK || !rep) {
@@ -396,8 +401,9 @@ bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, 
                 res[i].outcome = REDIS_DONE;
             redis_cmd_convert(&cmds[i], rep, &replies[i]);
         }
-        freeReplyObject(rep);
+        redis_reply_free(rep);
     }
+    redis_replies_remove(&direct);
 
     if (guard) {
         sigpending(&pending);

@@ -4,6 +4,7 @@
  *   redis.c           the driver: URLs, opening, which topology a URL has
  *   redis_node.c      one server: a bounded pool of connections, pipelined runs
  *   redis_cmd.c       a kura_kv_cmd as Redis arguments, a reply as a kura_kv_reply
+ *   redis_reply.c     replies decoded in place, without hiredis's malloc'd objects
  *   redis_slot.c      the cluster key slot (CRC16 and hash tags)
  *   redis_route.c     runs a batch over a topology that can move (retries, redirects)
  *   redis_cluster.c   Redis Cluster: the slot map
@@ -73,10 +74,12 @@ typedef struct redis_result {
  * is non-NULL and asking[i]) and reads their replies into replies[]. With res
  * NULL every error reply becomes a refusal in replies[i]; with res, redirections
  * and retryable refusals are reported in res[i] instead and replies[i] is left
- * zeroed. Returns false (err filled) when the connection failed; *sent then
- * says whether any command may have reached the server. */
+ * zeroed. values (may be NULL): where string values go (kura_kv_ops.run).
+ * Returns false (err filled) when the connection failed; *sent then says
+ * whether any command may have reached the server. */
 bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, size_t count,
-                    kura_kv_reply *replies, redis_result *res, bool *sent, kura_error *err);
+                    kura_kv_reply *replies, redis_result *res, kura_kv_blocks *values, bool *sent,
+                    kura_error *err);
 
 /* The nodes one store has met, by address; each lives until the registry is freed,
  * so a route never points at a freed node. */
@@ -104,6 +107,34 @@ void redis_cmd_convert(const kura_kv_cmd *k, redisReply *rep, kura_kv_reply *out
 kura_code redis_error_code(const redisReply *rep);
 /* Whether sending k twice leaves the store and the reply as sending it once. */
 bool redis_cmd_idempotent(const kura_kv_cmd *k);
+
+/* ---- replies decoded in place (redis_reply.c) ---- */
+
+/* While installed on a connection's reader, each top-level status, error,
+ * integer, nil or string reply is built in rep (short text in text[], a bulk
+ * string in values when given) instead of a malloc'd redisReply; arrays and
+ * their elements are hiredis's objects. rep must stay the first member
+ * (redis_reply_free finds the rest from it). */
+typedef struct redis_replies {
+    redisReply rep;
+    bool out;               /* rep is handed out and not freed yet */
+    bool in_values;         /* rep.str is in values: taken as it is, never freed */
+    kura_kv_blocks *values; /* or NULL: long strings are malloc'd */
+    redisReplyObjectFunctions fns;
+    redisReplyObjectFunctions *saved_fn;
+    void *saved_privdata;
+    redisReader *reader;
+    char text[64];
+} redis_replies;
+
+/* Installs r on c's reader until redis_replies_remove (before c goes back to
+ * its pool). r must outlive the installation; values may be NULL. */
+void redis_replies_install(redis_replies *r, redisContext *c, kura_kv_blocks *values);
+void redis_replies_remove(redis_replies *r);
+/* Frees a reply read while installed, of either kind (NULL is a no-op). */
+void redis_reply_free(void *reply);
+/* Moves (or copies) a string reply's bytes into b; false on out of memory. */
+bool redis_reply_take_string(redisReply *rep, kura_bytes *b);
 
 /* ---- slots (redis_slot.c) ---- */
 

@@ -210,7 +210,7 @@ static bool send_group(redis_topo *t, parts *p, redis_node **where, redis_node *
         }
         bool sent;
         kura_error e = {0};
-        if (!redis_node_run(node, cmds, asking, m, replies, res, &sent, &e))
+        if (!redis_node_run(node, cmds, asking, m, replies, res, NULL, &sent, &e))
             st->last = e;
         for (size_t j = 0; j < m; j++) {
             part *it = &p->items[idx[j]];

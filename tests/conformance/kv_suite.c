@@ -607,6 +607,79 @@ static void test_batch(void **state)
     kura_kv_batch_free(b);
 }
 
+/* Values of every size the drivers treat apart (empty, under and over a short
+ * reply's buffer, over a batch's copy block), with NULs inside, come back
+ * byte for byte from a batch reused across runs; refusals short and long keep
+ * their text. */
+static void test_batch_values(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 62, 63, 64, 65, 1000, 70000, 300000};
+    enum { NSIZES = sizeof sizes / sizeof sizes[0], ROUNDS = 3, FILL = 400 };
+    char *data = malloc(300000);
+    assert_non_null(data);
+    kura_error err = {0};
+    kura_kv_batch *b = kura_kv_batch_new(kv, &err);
+    assert_non_null(b);
+    char key[160];
+    for (int round = 0; round < ROUNDS; round++) {
+        for (size_t i = 0; i < 300000; i++)
+            data[i] = (char)((i * 31 + (size_t)round * 7) % 251); /* NULs included */
+        for (size_t s = 0; s < NSIZES; s++) {
+            snprintf(key, sizeof key, "%sbv:%zu", prefix, s);
+            assert_true(kura_kv_batch_set(b, key, data, sizes[s], 0));
+            for (int f = 0; f < FILL; f++) { /* fills copy blocks between the big ones */
+                snprintf(key, sizeof key, "%sbv-fill:%zu:%d", prefix, s, f);
+                assert_true(kura_kv_batch_set(b, key, key, strlen(key), 60000));
+            }
+        }
+        if (!kura_kv_batch_run(b, &err))
+            fail_msg("batch: %s", err.message);
+        for (size_t s = 0; s < NSIZES; s++) {
+            snprintf(key, sizeof key, "%sbv:%zu", prefix, s);
+            assert_true(kura_kv_batch_get(b, key));
+        }
+        assert_true(kura_kv_batch_set(b, K("bv-text"), "abc", 3, 0));
+        assert_true(kura_kv_batch_incr(b, K("bv-text"), 1));      /* a short refusal */
+        assert_true(kura_kv_batch_zadd(b, K("bv-text"), "m", 1)); /* a long one */
+        assert_true(kura_kv_batch_get(b, K("bv-missing")));
+        if (!kura_kv_batch_run(b, &err))
+            fail_msg("batch: %s", err.message);
+        /* Queueing the next commands leaves the replies as they were. */
+        for (size_t s = 0; s < NSIZES; s++) {
+            snprintf(key, sizeof key, "%sbv-later:%zu", prefix, s);
+            assert_true(kura_kv_batch_set(b, key, "~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~", 32, 60000));
+        }
+        for (size_t s = 0; s < NSIZES; s++) {
+            const kura_kv_reply *r = kura_kv_batch_reply(b, s);
+            assert_int_equal(r->code, KURA_OK);
+            assert_true(r->found);
+            assert_non_null(r->value.data);
+            assert_int_equal(r->value.len, sizes[s]);
+            assert_memory_equal(r->value.data, data, sizes[s]);
+            assert_int_equal(r->value.data[sizes[s]], '\0');
+        }
+        const kura_kv_reply *r = kura_kv_batch_reply(b, NSIZES + 1);
+        assert_int_equal(r->code, KURA_STORE);
+        assert_string_equal(r->error, "ERR value is not an integer or out of range");
+        r = kura_kv_batch_reply(b, NSIZES + 2);
+        assert_int_equal(r->code, KURA_STORE);
+        assert_string_equal(r->error,
+                            "WRONGTYPE Operation against a key holding the wrong kind of value");
+        r = kura_kv_batch_reply(b, NSIZES + 3);
+        assert_int_equal(r->code, KURA_OK);
+        assert_false(r->found);
+        assert_null(r->value.data);
+    }
+    /* The same values through single calls. */
+    for (size_t s = 0; s < NSIZES; s++) {
+        snprintf(key, sizeof key, "%sbv:%zu", prefix, s);
+        assert_value(key, data, sizes[s]);
+    }
+    kura_kv_batch_free(b);
+    free(data);
+}
+
 /* ---- arguments, URLs ------------------------------------------------------------------------- */
 
 static void test_bad_arguments(void **state)
@@ -745,6 +818,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_zset_order_and_ties),
         cmocka_unit_test(test_hashes),
         cmocka_unit_test(test_batch),
+        cmocka_unit_test(test_batch_values),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_threads),
     };

@@ -34,11 +34,11 @@ typedef struct counting_kv {
 static counting_kv counter;
 
 static bool count_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
-                      kura_error *err)
+                      kura_kv_blocks *values, kura_error *err)
 {
     counting_kv *c = (counting_kv *)kv;
     c->commands += n;
-    return c->real->ops->run(c->real, cmds, n, replies, err);
+    return c->real->ops->run(c->real, cmds, n, replies, values, err);
 }
 
 static void count_close(kura_kv *kv)
