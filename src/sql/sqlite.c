@@ -183,19 +183,16 @@ static __attribute__((noinline, cold)) bool bind_failed(kura_sql_stmt *s, int rc
     return fail_sqlite(err, s->db, rc, "bind");
 }
 
-/* A datetime as its text in the statement's slot i: formatted again only when
- * the value changes, handed to SQLite only when parameter i does not hold that
- * text already (see slot_live). Its length is fixed: SQLite need not count it.
- * Out of line, so that the other binds save fewer registers. */
+/* A datetime as its text in the statement's slot i, formatted again only when
+ * the value changes (sq_bind skips this while parameter i still holds that text:
+ * see slot_live). Its length is fixed: SQLite need not count it. Out of line,
+ * so that the other binds save fewer registers. */
 static __attribute__((noinline)) bool bind_time(kura_sql_stmt *s, int i, kura_time t,
                                                 kura_error *err)
 {
     if (i < 0 || i >= s->nslots)
         return bind_failed(s, SQLITE_RANGE, err);
-    if (s->slot_time[i] == t) {
-        if (s->slot_live[i] && !s->running) /* running: SQLite refuses a bind */
-            return true;
-    } else {
+    if (s->slot_time[i] != t) {
         kura_time_format(t, s->slot_text[i]);
         s->slot_time[i] = t;
     }
@@ -207,8 +204,13 @@ static __attribute__((noinline)) bool bind_time(kura_sql_stmt *s, int i, kura_ti
 static bool sq_bind(kura_sql_stmt *s, int i, const kura_value *v, kura_error *err)
 {
     s->bound++;
-    if (v->kind == KURA_VALUE_TIME)
+    if (v->kind == KURA_VALUE_TIME) {
+        /* The common case, without a call: the stamp SQLite holds already
+         * (while running, SQLite must be asked: it refuses the bind). */
+        if (i >= 0 && i < s->nslots && s->slot_live[i] && s->slot_time[i] == v->as.t && !s->running)
+            return true;
         return bind_time(s, i, v->as.t, err);
+    }
     if (i >= 0 && i < s->nslots)
         s->slot_live[i] = false; /* i will hold another value */
     int rc = SQLITE_OK;
