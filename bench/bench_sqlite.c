@@ -369,6 +369,14 @@ static double kura_side(kura_store *db, int op, const bench_opts *o, sa_user *mi
 /* Median cost per unit of each side, by setting, size and operation (the scaling table). */
 static bench_stats results[NSETTINGS][BENCH_MAX_SIZES][NOPS];
 
+/* The kura URL's options of setting s; for "defaults", BENCH_SQLITE_DEFAULTS_OPTIONS
+ * when set (e.g. "cache_size_mb=512"), to measure another default beside SQLite's. */
+static const char *kura_options(const setting *s)
+{
+    const char *env = getenv("BENCH_SQLITE_DEFAULTS_OPTIONS");
+    return s->raw_pragmas == NULL && env ? env : s->kura_query;
+}
+
 /* One pair: a fresh file per side, every operation on both sides back to back. */
 static void one_pair(const bench_opts *o, const setting *s, const sa_user *users, sa_user *mine,
                      int pair, bench_figure *f)
@@ -378,8 +386,8 @@ static void one_pair(const bench_opts *o, const setting *s, const sa_user *users
     snprintf(raw_path, sizeof raw_path, "%s", p);
     const char *kura_path = bench_fresh_db(o, "kura");
     char url[1300];
-    snprintf(url, sizeof url, "sqlite:///%s%s%s", kura_path, *s->kura_query ? "?" : "",
-             s->kura_query);
+    snprintf(url, sizeof url, "sqlite:///%s%s%s", kura_path, *kura_options(s) ? "?" : "",
+             kura_options(s));
     raw_db r = raw_open(raw_path, s);
     kura_error err;
     kura_store *db = kura_store_open(url, &err);
@@ -488,6 +496,9 @@ int main(int argc, char **argv)
         printf(" %lld", (long long)o.sizes[i]);
     if (!o.ir_child)
         printf("; %d interleaved pairs per operation\n", o.pairs);
+    if (!o.ir_child && getenv("BENCH_SQLITE_DEFAULTS_OPTIONS"))
+        printf("kura's defaults line with URL options: %s\n",
+               getenv("BENCH_SQLITE_DEFAULTS_OPTIONS"));
     bench_ir_collect(&o, argc, argv);
     for (int i = 0; i < o.nsizes; i++) {
         bench_use_size(&o, i);

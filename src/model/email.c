@@ -18,12 +18,12 @@
 /* Character classes, ASCII only (the spec's classes are ASCII, and <ctype.h>
  * follows the locale): one table lookup per character, as validation runs on
  * every row written. */
-enum { ALNUM = 1, LOCAL = 2 };
+enum { ALNUM = 1, LOCAL = 2, LABEL = 4 /* alnum or '-' */ };
 
 static const unsigned char email_class[256] = {
-    ['a' ... 'z'] = ALNUM | LOCAL,
-    ['A' ... 'Z'] = ALNUM | LOCAL,
-    ['0' ... '9'] = ALNUM | LOCAL,
+    ['a' ... 'z'] = ALNUM | LOCAL | LABEL,
+    ['A' ... 'Z'] = ALNUM | LOCAL | LABEL,
+    ['0' ... '9'] = ALNUM | LOCAL | LABEL,
     ['.'] = LOCAL,
     ['!'] = LOCAL,
     ['#'] = LOCAL,
@@ -43,7 +43,7 @@ static const unsigned char email_class[256] = {
     ['|'] = LOCAL,
     ['}'] = LOCAL,
     ['~'] = LOCAL,
-    ['-'] = LOCAL,
+    ['-'] = LOCAL | LABEL,
 };
 
 bool kura_email_valid(const char *s)
@@ -60,7 +60,7 @@ bool kura_email_valid(const char *s)
     p++;
     for (;;) {
         const unsigned char *label = p;
-        while (email_class[*p] & ALNUM || *p == '-')
+        while (email_class[*p] & LABEL)
             p++;
         size_t len = (size_t)(p - label);
         if (len == 0 || len > LABEL_MAX || !(email_class[label[0]] & ALNUM) ||

@@ -5,6 +5,9 @@
 #include "kura/model.h"
 #include "kura/query.h"
 
+#include <stdint.h>
+#include <string.h>
+
 /*
  * The timestamp columns rows of m have, in the order kura stores them:
  * kura__stamp_column(0) is KURA_COL_CREATED_AT, (1) KURA_COL_UPDATED_AT, and
@@ -45,6 +48,44 @@ static inline void *kura__member(void *obj, const kura_field *field)
 static inline const void *kura__cmember(const void *obj, const kura_field *field)
 {
     return (const char *)obj + field->offset;
+}
+
+/* kura__utf8_array_chars past its first i bytes, which are ASCII and not NUL. */
+long kura__utf8_array_chars_rest(const char *s, size_t size, size_t i, size_t *len);
+
+/*
+ * The text in a char array member of `size` bytes: its characters (as
+ * kura_utf8_chars counts them), and its length in bytes into *len; -1 when it
+ * is not valid UTF-8, -2 when no NUL ends it within the array. One pass over
+ * ASCII text, where strnlen and kura_utf8_chars take two; inline, and the rest
+ * out of line, as every string of every row written is checked here.
+ */
+static inline long kura__utf8_array_chars(const char *s, size_t size, size_t *len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    /* 8 bytes at a time while each is in 1..127: a byte that is 0 or has its
+     * high bit sets the high bit of (byte | byte - 1), and no borrow crosses
+     * the bytes before the first such one, so the test is exact. */
+    while (size - i >= 8) {
+        uint64_t w;
+        memcpy(&w, p + i, sizeof w);
+        uint64_t stop = (w | (w - UINT64_C(0x0101010101010101))) & UINT64_C(0x8080808080808080);
+        if (stop != 0) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            i += (size_t)__builtin_ctzll(stop) / 8; /* to that byte: its bit is the lowest */
+#endif
+            break;
+        }
+        i += 8;
+    }
+    while (i < size && p[i] != 0 && p[i] < 0x80)
+        i++;
+    if (i < size && p[i] == 0) {
+        *len = i; /* all ASCII: one character a byte */
+        return (long)i;
+    }
+    return kura__utf8_array_chars_rest(s, size, i, len);
 }
 
 /* The key kind named `name` (kura_key_kind_name's: "int64", "uuid", "objectid",

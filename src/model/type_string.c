@@ -3,14 +3,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/model_private.h"
 #include "model/types.h"
 
 /* ---- validation ------------------------------------------------------------------ */
 
 bool kura__check_choices(const kura_field *f, const char *s, kura_reason r)
 {
+    /* The first byte first: most choices differ there, and it costs no call. */
     for (const char *const *c = f->choices; *c != NULL; c++)
-        if (strcmp(*c, s) == 0)
+        if ((*c)[0] == s[0] && strcmp(*c, s) == 0)
             return true;
     /* Lists the choices as far as they fit; snprintf stops at the buffer's end. */
     size_t used = (size_t)snprintf(r.buf, r.cap, "must be one of: ");
@@ -20,10 +22,10 @@ bool kura__check_choices(const kura_field *f, const char *s, kura_reason r)
     return false;
 }
 
-/* s is NUL-terminated at s[len]. */
-static bool check_text(const kura_field *f, const char *s, size_t len, kura_reason r)
+/* s is NUL-terminated at s[len] and has `chars` characters (negative: not
+ * valid UTF-8). */
+static bool check_text(const kura_field *f, const char *s, size_t len, long chars, kura_reason r)
 {
-    long chars = kura_utf8_chars(s, len);
     if (chars < 0)
         return kura__reason(r, "is not valid UTF-8");
     if (f->max_chars > 0 && chars > f->max_chars)
@@ -138,10 +140,11 @@ static void arr_init(const kura_field *f, void *m)
 static bool arr_check(const kura_field *f, const void *m, kura_reason r)
 {
     /* A member filled with memcpy may lack its NUL; never read past it. */
-    size_t len = strnlen(m, f->size);
-    if (len == f->size)
+    size_t len;
+    long chars = kura__utf8_array_chars(m, f->size, &len);
+    if (chars == -2)
         return kura__reason(r, "is not NUL-terminated");
-    return check_text(f, m, len, r);
+    return check_text(f, m, len, chars, r);
 }
 
 static kura_value arr_value(const kura_field *f, const void *m)
@@ -260,7 +263,8 @@ static void text_init(const kura_field *f, void *m)
 static bool text_check(const kura_field *f, const void *m, kura_reason r)
 {
     const char *s = text_of(m);
-    return check_text(f, s, strlen(s), r);
+    size_t len = strlen(s);
+    return check_text(f, s, len, kura_utf8_chars(s, len), r);
 }
 
 static kura_value text_value(const kura_field *f, const void *m)

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "model/model_private.h"
+
 /*
  * Length of the well-formed sequence at p (at most `avail` bytes), or 0.
  * The second-byte ranges follow RFC 3629's table, which is what rules out
@@ -74,6 +76,15 @@ long kura_utf8_chars(const char *s, size_t len)
         chars++;
     }
     return chars;
+}
+
+long kura__utf8_array_chars_rest(const char *s, size_t size, size_t i, size_t *len)
+{
+    *len = strnlen(s, size);
+    if (*len == size)
+        return -2;
+    long rest = kura_utf8_chars(s + i, *len - i);
+    return rest < 0 ? -1 : (long)i + rest;
 }
 
 bool kura_copy_string(char *dst, size_t dst_size, const char *src)

@@ -8,12 +8,10 @@
 
 /* Every check writes its reason ("is required") into a caller buffer, so the
  * same code serves kura_validate (one kura_error) and kura_validate_all. The
- * checks themselves are the types' (model/types.h). */
-static bool check_field(const kura_model *model, const void *obj, const kura_field *f,
-                        kura_reason r)
+ * checks themselves are the types' (model/types.h). `index` is f's place in
+ * model->fields: its bit in the NULL bitmap. */
+static inline bool check_field(const void *obj, const kura_field *f, size_t index, kura_reason r)
 {
-    /* kura_is_null, without the call: validation runs for every row written. */
-    size_t index = (size_t)(f - model->fields);
     if (index < KURA_MAX_FIELDS && ((((const kura_base *)obj)->nulls >> index) & 1u))
         return f->required ? kura__reason(r, "is required") : true;
     if ((unsigned)f->type >= KURA_TYPE_COUNT)
@@ -21,21 +19,32 @@ static bool check_field(const kura_model *model, const void *obj, const kura_fie
     return kura__type(f->type)->check(f, kura__cmember(obj, f), r);
 }
 
+static bool field_failed(const kura_field *f, const char *reason, kura_error *err)
+{
+    return kura_fail(err, KURA_VALIDATION, f->name, "%s %s", f->name, reason);
+}
+
 bool kura_validate_field(const kura_model *model, const void *obj, const kura_field *field,
                          kura_error *err)
 {
     char buf[sizeof(((kura_field_error *)0)->reason)];
     buf[0] = '\0'; /* written only on failure: no need to clear it all */
-    if (check_field(model, obj, field, (kura_reason){buf, sizeof buf}))
+    if (check_field(obj, field, (size_t)(field - model->fields), (kura_reason){buf, sizeof buf}))
         return true;
-    return kura_fail(err, KURA_VALIDATION, field->name, "%s %s", field->name, buf);
+    return field_failed(field, buf, err);
 }
 
+/* The loop of kura_validate_field over every field, without a call and a reason
+ * buffer per field: every row written comes through here. */
 bool kura_validate(const kura_model *model, const void *obj, kura_error *err)
 {
-    for (size_t i = 0; i < model->nfields; i++)
-        if (!kura_validate_field(model, obj, &model->fields[i], err))
-            return false;
+    char buf[sizeof(((kura_field_error *)0)->reason)];
+    buf[0] = '\0'; /* written only on failure, by the failing check */
+    for (size_t i = 0; i < model->nfields; i++) {
+        const kura_field *f = &model->fields[i];
+        if (!check_field(obj, f, i, (kura_reason){buf, sizeof buf}))
+            return field_failed(f, buf, err);
+    }
     return true;
 }
 
@@ -49,7 +58,7 @@ size_t kura_validate_all(const kura_model *model, const void *obj, kura_field_er
         /* Past cap the failure is still counted, into a scratch buffer. */
         kura_reason r = failures < cap ? (kura_reason){out[failures].reason, sizeof out->reason}
                                        : (kura_reason){scratch, sizeof scratch};
-        if (check_field(model, obj, f, r))
+        if (check_field(obj, f, i, r))
             continue;
         if (failures < cap)
             out[failures].field = f->name;

@@ -24,29 +24,35 @@ static bool bound_texts_keep(bound_texts *t, char *text)
     return true;
 }
 
-/* Binds the user fields of obj to parameters first, first + 1, ... */
+/* Binds the user fields of obj to parameters first, first + 1, ... Field i's
+ * NULL mark is bit i (kura_value_of, without finding i again): every row written
+ * comes through here. */
 bool kura__sql_bind_fields(sql_store *s, kura_sql_stmt *st, const kura_model *m, const void *obj,
                            int first, bound_texts *kept, kura_error *err)
 {
+    uint64_t nulls = ((const kura_base *)obj)->nulls;
+    bool (*bind)(kura_sql_stmt *, int, const kura_value *, kura_error *) = s->drv->bind;
     for (size_t i = 0; i < m->nfields; i++) {
         const kura_field *f = &m->fields[i];
         const kura_type_info *ti = kura__type(f->type);
-        if (ti->sql_text && !kura_is_null(m, obj, f)) {
+        const char *member = (const char *)obj + f->offset;
+        kura_value v;
+        if (i < KURA_MAX_FIELDS && ((nulls >> i) & 1u)) {
+            v = KURA_VNULL;
+        } else if (ti->sql_text) {
             /* A member no kura_value carries (a tag list: its JSON text). */
-            char *text = ti->sql_text(f, (const char *)obj + f->offset, err);
+            char *text = ti->sql_text(f, member, err);
             if (!text)
                 return false;
             if (!bound_texts_keep(kept, text)) {
                 free(text);
                 return kura_fail(err, KURA_NOMEM, f->name, "out of memory binding %s", f->name);
             }
-            kura_value v = KURA_VSTR(text);
-            if (!s->drv->bind(st, first + (int)i, &v, err))
-                return false;
-            continue;
+            v = KURA_VSTR(text);
+        } else {
+            v = ti->value(f, member);
         }
-        kura_value v = kura_value_of(m, obj, f);
-        if (!s->drv->bind(st, first + (int)i, &v, err))
+        if (!bind(st, first + (int)i, &v, err))
             return false;
     }
     return true;

@@ -229,9 +229,12 @@ typedef struct bound_texts {
     size_t n, cap;
 } bound_texts;
 
-/* Inline: every insert and update frees its (mostly empty) list. */
+/* Inline: every insert and update frees its (mostly empty) list; an empty one
+ * costs no call. */
 static inline void kura__sql_bound_texts_free(bound_texts *t)
 {
+    if (!t->text)
+        return;
     for (size_t i = 0; i < t->n; i++)
         free(t->text[i]);
     free(t->text);

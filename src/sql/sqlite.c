@@ -32,6 +32,10 @@ struct kura_sql_stmt {
     bool running;
     kura_time *slot_time;
     char (*slot_text)[KURA_TIME_TEXT];
+    /* Whether parameter i is bound to slot_text[i] now: bindings outlive a
+     * reset, so the same datetime bound again (the stamp of every row of a
+     * batch) needs no call into SQLite. Any other bind to i clears it. */
+    bool *slot_live;
 };
 
 typedef struct sqlite_config {
@@ -143,9 +147,11 @@ static kura_sql_stmt *sq_prepare(kura_sql_conn *c, const char *sql, kura_error *
     if (n > 0) {
         s->slot_time = malloc((size_t)n * sizeof *s->slot_time);
         s->slot_text = malloc((size_t)n * sizeof *s->slot_text);
-        if (!s->slot_time || !s->slot_text) {
+        s->slot_live = calloc((size_t)n, sizeof *s->slot_live);
+        if (!s->slot_time || !s->slot_text || !s->slot_live) {
             free(s->slot_time);
             free(s->slot_text);
+            free(s->slot_live);
             sqlite3_finalize(s->st);
             free(s);
             kura_fail(err, KURA_NOMEM, NULL, "out of memory");
@@ -167,13 +173,47 @@ static void sq_finalize(kura_sql_stmt *s)
     sqlite3_finalize(s->st);
     free(s->slot_time);
     free(s->slot_text);
+    free(s->slot_live);
     free(s);
+}
+
+/* Out of line: the binds themselves stay small (every row binds every field). */
+static __attribute__((noinline, cold)) bool bind_failed(kura_sql_stmt *s, int rc, kura_error *err)
+{
+    return fail_sqlite(err, s->db, rc, "bind");
+}
+
+/* A datetime as its text in the statement's slot i, formatted again only when
+ * the value changes (sq_bind skips this while parameter i still holds that text:
+ * see slot_live). Its length is fixed: SQLite need not count it. Out of line,
+ * so that the other binds save fewer registers. */
+static __attribute__((noinline)) bool bind_time(kura_sql_stmt *s, int i, kura_time t,
+                                                kura_error *err)
+{
+    if (i < 0 || i >= s->nslots)
+        return bind_failed(s, SQLITE_RANGE, err);
+    if (s->slot_time[i] != t) {
+        kura_time_format(t, s->slot_text[i]);
+        s->slot_time[i] = t;
+    }
+    int rc = sqlite3_bind_text(s->st, i + 1, s->slot_text[i], KURA_TIME_TEXT - 1, SQLITE_STATIC);
+    s->slot_live[i] = rc == SQLITE_OK;
+    return rc == SQLITE_OK || bind_failed(s, rc, err);
 }
 
 static bool sq_bind(kura_sql_stmt *s, int i, const kura_value *v, kura_error *err)
 {
-    int rc = SQLITE_OK;
     s->bound++;
+    if (v->kind == KURA_VALUE_TIME) {
+        /* The common case, without a call: the stamp SQLite holds already
+         * (while running, SQLite must be asked: it refuses the bind). */
+        if (i >= 0 && i < s->nslots && s->slot_live[i] && s->slot_time[i] == v->as.t && !s->running)
+            return true;
+        return bind_time(s, i, v->as.t, err);
+    }
+    if (i >= 0 && i < s->nslots)
+        s->slot_live[i] = false; /* i will hold another value */
+    int rc = SQLITE_OK;
     switch (v->kind) {
     case KURA_VALUE_NULL:
         rc = sqlite3_bind_null(s->st, i + 1);
@@ -191,20 +231,9 @@ static bool sq_bind(kura_sql_stmt *s, int i, const kura_value *v, kura_error *er
         rc = sqlite3_bind_text(s->st, i + 1, v->as.s, -1, SQLITE_STATIC);
         break;
     case KURA_VALUE_TIME:
-        if (i < 0 || i >= s->nslots) {
-            rc = SQLITE_RANGE;
-            break;
-        }
-        if (s->slot_time[i] != v->as.t) {
-            kura_time_format(v->as.t, s->slot_text[i]);
-            s->slot_time[i] = v->as.t;
-        }
-        rc = sqlite3_bind_text(s->st, i + 1, s->slot_text[i], -1, SQLITE_STATIC);
         break;
     }
-    if (rc != SQLITE_OK)
-        return fail_sqlite(err, s->db, rc, "bind");
-    return true;
+    return rc == SQLITE_OK || bind_failed(s, rc, err);
 }
 
 static int sq_step(kura_sql_stmt *s, kura_error *err)

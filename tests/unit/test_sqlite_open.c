@@ -190,12 +190,59 @@ static void test_memory_defaults_and_options(void **state)
     assert_int_equal(rmdir(dir), 0);
 }
 
+/* ---- datetime parameters ---------------------------------------------------------- */
+
+/* The driver keeps a datetime parameter's text between runs and does not hand it to
+ * SQLite again while the parameter still holds it (every row of a batch insert binds
+ * the same stamps): a parameter bound to another value in between must get the
+ * datetime again, and a new datetime its own text. */
+static void test_datetime_parameter_rebound(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kura-sqlite-param-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    kura_error err = {0};
+    kura_store *s = open_url(dir, "", &err);
+    assert_non_null(s);
+    assert_true(kura_sql_exec(s, "CREATE TABLE p (x TEXT)", NULL, 0, NULL, &err));
+    kura_time t0 = INT64_C(1700000000123456), t1 = t0 + 1;
+    const kura_value runs[] = {KURA_VTIME(t0), KURA_VSTR("abc"), KURA_VTIME(t0), KURA_VTIME(t0),
+                               KURA_VNULL,     KURA_VTIME(t1),   KURA_VTIME(t0)};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++)
+        if (!kura_sql_exec(s, "INSERT INTO p (x) VALUES (?)", &runs[i], 1, NULL, &err))
+            fail_msg("run %zu: %s", i, err.message);
+    char text0[KURA_TIME_TEXT], text1[KURA_TIME_TEXT];
+    kura_time_format(t0, text0);
+    kura_time_format(t1, text1);
+    const struct {
+        kura_value v;
+        int64_t rows;
+    } want[] = {{KURA_VSTR(text0), 4}, {KURA_VSTR("abc"), 1}, {KURA_VSTR(text1), 1}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int64_t deleted = -1;
+        assert_true(kura_sql_exec(s, "DELETE FROM p WHERE x = ?", &want[i].v, 1, &deleted, &err));
+        assert_int_equal(deleted, want[i].rows);
+    }
+    int64_t rest = -1;
+    assert_true(kura_sql_exec(s, "DELETE FROM p WHERE x IS NULL", NULL, 0, &rest, &err));
+    assert_int_equal(rest, 1);
+    kura_store_close(s);
+    char path[300];
+    static const char *const files[] = {"mem.db", "mem.db-wal", "mem.db-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_file_opened_at_once),
         cmocka_unit_test(test_new_kv_file_opened_at_once),
         cmocka_unit_test(test_memory_defaults_and_options),
+        cmocka_unit_test(test_datetime_parameter_rebound),
     };
     return cmocka_run_group_tests_name("sqlite open", tests, NULL, NULL);
 }

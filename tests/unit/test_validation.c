@@ -271,6 +271,52 @@ static void test_invalid_utf8_and_unterminated(void **state)
     kura_clear(&t_user_model, &u);
 }
 
+/* A string member is scanned 8 bytes at a time: a NUL, a multi-byte character
+ * or a bad byte at every place within and across those words. */
+static void test_string_scan_offsets(void **state)
+{
+    (void)state;
+    t_user u = {0};
+    for (int n = 1; n <= 40; n++) {
+        valid_user(&u);
+        memset(u.name, 'a', (size_t)n);
+        u.name[n] = '\0';
+        expect_valid(&u);
+        strcpy(u.name + n, "\xc3\xa9"
+                           "b"); /* é after n ASCII bytes */
+        expect_valid(&u);
+        strcpy(u.name + n, "\xc0\x80"); /* an overlong NUL */
+        expect_invalid(&u, "name", "name is not valid UTF-8");
+        strcpy(u.name + n, "\xc3"); /* cut short */
+        expect_invalid(&u, "name", "name is not valid UTF-8");
+        u.name[n] = '\x80'; /* a lone continuation byte, then the rest of the array */
+        memset(u.name + n + 1, 'b', 8);
+        u.name[n + 9] = '\0';
+        expect_invalid(&u, "name", "name is not valid UTF-8");
+    }
+    /* Characters are counted past a multi-byte one: 127 + 1 fit, 128 + 1 do not. */
+    valid_user(&u);
+    memset(u.name, 'a', 127);
+    strcpy(u.name + 127, "\xc3\xa9");
+    expect_valid(&u);
+    memset(u.name, 'a', 128);
+    strcpy(u.name + 128, "\xc3\xa9");
+    expect_invalid(&u, "name", "name is longer than 128 characters");
+    /* No NUL in the member is reported before its bad bytes, wherever they are. */
+    for (size_t at = 0; at < sizeof u.nick; at++) {
+        valid_user(&u);
+        memset(u.nick, 'x', sizeof u.nick);
+        u.nick[at] = '\xff';
+        expect_invalid(&u, "nick", "nick is not NUL-terminated");
+    }
+    /* The last byte of the member as the NUL: 32 ASCII bytes are 32 characters. */
+    valid_user(&u);
+    memset(u.nick, 'x', sizeof u.nick - 1);
+    u.nick[sizeof u.nick - 1] = '\0';
+    expect_invalid(&u, "nick", "nick is longer than 8 characters");
+    kura_clear(&t_user_model, &u);
+}
+
 static void test_email_field(void **state)
 {
     (void)state;
@@ -482,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_valid_user),
         cmocka_unit_test(test_lengths_in_characters),
         cmocka_unit_test(test_invalid_utf8_and_unterminated),
+        cmocka_unit_test(test_string_scan_offsets),
         cmocka_unit_test(test_email_field),
         cmocka_unit_test(test_choices),
         cmocka_unit_test(test_required_and_null),
