@@ -51,6 +51,11 @@ extern "C" {
 enum {
     KURA_MIGRATE_DRY_RUN = 1 << 0, /* plan and report only; change nothing */
     KURA_MIGRATE_FORCE = 1 << 1,   /* also make destructive changes */
+    /* kura_app_migrate: also rewrite document collections of the JSON layout
+     * kura made before into columns (kura_document_upgrade). kura migrate sets
+     * it; serve's start-up migration does not (a rewrite reads every document):
+     * there such a collection is used as it is, and a warning says so. */
+    KURA_MIGRATE_UPGRADE_DOCUMENTS = 1 << 2,
 };
 
 typedef enum kura_change_kind {

@@ -1,10 +1,31 @@
 /* app_migrate.c — kura_app_migrate: the registry's models brought into their stores. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <kura/document.h>
 
 #include "app/app_private.h"
+#include "base/log_private.h"
+
+/* Without KURA_MIGRATE_UPGRADE_DOCUMENTS, a collection of the JSON layout is
+ * only said (once per migration): it works, slower than columns. */
+static bool warn_old_layout(kura_app *app, const kura_model *m)
+{
+    char *text = NULL;
+    kura_error ignored;
+    if (kura_document_upgrade(kura_app_documents(app), m, true, &text, &ignored) && *text) {
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "collection %s is of the layout kura used before (the whole document in one "
+                 "JSON column): it works; `kura migrate` rewrites it into columns, which are "
+                 "as fast as a table's",
+                 m->name);
+        kura__log(KURA_LOG_WARN, "documents", msg);
+    }
+    free(text);
+    return true;
+}
 
 /* A document collection of the JSON layout, rewritten into columns: one
  * change, its statements appended to the script. */
@@ -67,7 +88,9 @@ bool kura_app_migrate(kura_app *app, unsigned flags, kura_migrate_plan_fn plan, 
     free(sql);
     for (size_t i = 0; ok && i < reg->count; i++)
         if (reg->items[i].home == KURA_IN_DOCUMENTS)
-            ok = upgrade(app, reg->items[i].model, flags, plan, ctx, script, changes, err);
+            ok = (flags & KURA_MIGRATE_UPGRADE_DOCUMENTS)
+                     ? upgrade(app, reg->items[i].model, flags, plan, ctx, script, changes, err)
+                     : warn_old_layout(app, reg->items[i].model);
     if (!ok || (flags & KURA_MIGRATE_DRY_RUN))
         return ok;
     /* Collections and their indexes before any traffic (documents would make

@@ -41,7 +41,7 @@ static int run(kura_cli *c, int argc, char **argv)
         {"force", no_argument, NULL, OPT_FORCE},
         {0},
     };
-    unsigned flags = 0;
+    unsigned flags = KURA_MIGRATE_UPGRADE_DOCUMENTS; /* what serve's start-up leaves out */
     int opt;
     while ((opt = getopt_long(argc, argv, ":", options, NULL)) != -1) {
         if (opt == OPT_DRY_RUN || opt == OPT_FORCE)

@@ -225,6 +225,79 @@ static void test_registry(void **state)
     kura_app_close(app);
 }
 
+/* A column of a table, for counting them. */
+typedef struct col_name {
+    kura_base base;
+    char *name;
+} col_name;
+static const kura_model col_name_model =
+    KURA_MODEL(col_name, "col_name", KURA_TEXT(col_name, name));
+
+static size_t columns_of(kura_store *db, const char *table)
+{
+    kura_value t = KURA_VSTR(table);
+    kura_rows rows = {0};
+    kura_error err = {0};
+    assert_true(kura_sql_query(db, &col_name_model, "SELECT name FROM pragma_table_info(?)", &t, 1,
+                               &rows, &err));
+    size_t n = rows.count;
+    kura_rows_free(&rows);
+    return n;
+}
+
+/* A document collection of the JSON layout kura made before: the start-up
+ * migration (flags 0, as serve runs it) uses it as it is; with
+ * KURA_MIGRATE_UPGRADE_DOCUMENTS (kura migrate) it is rewritten into columns. */
+static void test_old_collections_upgraded_on_request(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kura-upgrade-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char url[128], file[96];
+    snprintf(file, sizeof file, "%s/app.db", dir);
+    snprintf(url, sizeof url, "sqlite:///%s", file);
+    kura_config *cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", url, NULL);
+    kura_error err = {0};
+    kura_app *app = kura_app_open(cfg, &err);
+    kura_config_free(cfg);
+    assert_non_null(app);
+    kura_model doc = t_user_model;
+    doc.name = "t_old";
+    assert_true(kura_app_register(app, &doc, KURA_IN_DOCUMENTS, &err));
+    kura_store *db = kura_app_db(app);
+    assert_true(kura_sql_exec(db, "CREATE TABLE t_old (_id INTEGER PRIMARY KEY, doc TEXT NOT NULL)",
+                              NULL, 0, NULL, &err));
+    assert_true(kura_sql_exec(db,
+                              "INSERT INTO t_old VALUES (1, '{\"name\": \"a\", \"email\": "
+                              "\"a@example.com\", \"age\": 7}')",
+                              NULL, 0, NULL, &err));
+    size_t changes = 9;
+    assert_true(kura_app_migrate(app, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 0);
+    assert_int_equal(columns_of(db, "t_old"), 2);
+    t_user u;
+    assert_true(kura_get(kura_app_documents(app), &doc, 1, &u, &err));
+    assert_int_equal(u.age, 7);
+    kura_clear(&doc, &u);
+    assert_true(
+        kura_app_migrate(app, KURA_MIGRATE_UPGRADE_DOCUMENTS, NULL, NULL, NULL, &changes, &err));
+    assert_true(changes > 0);
+    assert_true(columns_of(db, "t_old") > 2);
+    assert_true(kura_get(kura_app_documents(app), &doc, 1, &u, &err));
+    assert_int_equal(u.age, 7);
+    assert_string_equal(u.email, "a@example.com");
+    kura_clear(&doc, &u);
+    kura_app_close(app);
+    const char *suffixes[] = {"", "-wal", "-shm", ".secret"};
+    for (int k = 0; k < 4; k++) {
+        char path[160];
+        snprintf(path, sizeof path, "%s%s", file, suffixes[k]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -233,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_config_file_and_layers),
         cmocka_unit_test(test_current_app),
         cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_old_collections_upgraded_on_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
