@@ -143,7 +143,8 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
  * dry_run: change nothing, only say what would run. *sql (required) receives
  * a malloc'd text (the caller frees it) of the statements, one per line
  * ending in ";": "" when there is nothing to do — a columns collection, a
- * missing one, a MongoDB store. kura_app_migrate (kura migrate) runs this
+ * missing one, a MongoDB store. kura migrate runs this (kura_app_migrate with
+ * KURA_MIGRATE_UPGRADE_DOCUMENTS)
  * for every document model. The rewrite reads and writes every document:
  * on a large collection, run it when the application is stopped.
  *
