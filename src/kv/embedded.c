@@ -704,28 +704,6 @@ static bool do_one(run_ctx *x, const kura_kv_cmd *k, kura_kv_reply *out)
     return kura_fail(x->err, KURA_INVALID, NULL, "unknown command %d", (int)k->op);
 }
 
-/* Commands that only read (an expired key they meet is left to the sweep). */
-static bool read_only(kura_kv_op op)
-{
-    switch (op) {
-    case KV_PING:
-    case KV_GET:
-    case KV_EXISTS:
-    case KV_TTL:
-    case KV_MGET:
-    case KV_ZSCORE:
-    case KV_ZRANK:
-    case KV_ZRANGE:
-    case KV_ZCARD:
-    case KV_ZCOUNT:
-    case KV_HGET:
-    case KV_HGETALL:
-        return true;
-    default:
-        return false;
-    }
-}
-
 /* Deletes up to `limit` expired keys; *n gets how many. Caller holds the mutex. */
 static bool sweep(embedded_kv *e, int64_t now, int64_t limit, int64_t *n, kura_error *err)
 {
@@ -773,9 +751,10 @@ static bool em_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply
 {
     (void)values; /* SQLite's values are copied out one by one anyway: each is malloc'd */
     embedded_kv *e = (embedded_kv *)kv;
+    /* Reads leave an expired key they meet to the sweep. */
     bool writable = false;
     for (size_t i = 0; i < n && !writable; i++)
-        writable = !read_only(cmds[i].op);
+        writable = !(kura__kv_op_traits[cmds[i].op] & KV_READS);
     pthread_mutex_lock(&e->mu);
     if (!ready(e, err)) {
         pthread_mutex_unlock(&e->mu);

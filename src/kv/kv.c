@@ -131,6 +131,31 @@ void kura_kv_close(kura_kv *kv)
         kv->ops->close(kv);
 }
 
+const unsigned char kura__kv_op_traits[KV_HDEL + 1] = {
+    [KV_PING] = KV_READS,
+    [KV_GET] = KV_READS,
+    [KV_SET] = 0, /* SET ALWAYS: below */
+    [KV_DEL] = 0,
+    [KV_EXISTS] = KV_READS,
+    [KV_EXPIRE] = KV_REPEATABLE,
+    [KV_TTL] = KV_READS,
+    [KV_INCR] = 0,
+    [KV_MGET] = KV_READS,
+    [KV_MSET] = KV_REPEATABLE,
+    [KV_ZADD] = 0,
+    [KV_ZINCR] = 0,
+    [KV_ZSCORE] = KV_READS,
+    [KV_ZRANK] = KV_READS,
+    [KV_ZRANGE] = KV_READS,
+    [KV_ZREM] = 0,
+    [KV_ZCARD] = KV_READS,
+    [KV_ZCOUNT] = KV_READS,
+    [KV_HSET] = 0,
+    [KV_HGET] = KV_READS,
+    [KV_HGETALL] = KV_READS,
+    [KV_HDEL] = 0,
+};
+
 const char *kura_kv_driver(const kura_kv *kv)
 {
     return kv ? kv->ops->name : "";

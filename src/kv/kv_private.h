@@ -37,6 +37,13 @@ typedef enum kura_kv_op {
     KV_HDEL,
 } kura_kv_op;
 
+/* What an op is, for every driver (kv.c): KV_READS, it only reads;
+ * KV_REPEATABLE, it writes, but its reply and effect do not depend on what was
+ * there, so sending it twice is sending it once (a conditional SET, an INCR or
+ * an "it was added" count are not). */
+enum { KV_READS = 1u << 0, KV_REPEATABLE = 1u << 1 };
+extern const unsigned char kura__kv_op_traits[KV_HDEL + 1];
+
 /* One command. Which members are read depends on op (see kv.c). The op's
  * numbers or lists share one union, so only the members of op's own line may
  * be set or read; a batch queues thousands of these, at 72 bytes each. */

@@ -306,35 +306,9 @@ void redis_cmd_convert(const kura_kv_cmd *k, redisReply *rep, kura_kv_reply *out
 
 bool redis_cmd_idempotent(const kura_kv_cmd *k)
 {
-    /* Reads, and writes whose reply and effect do not depend on what was there:
-     * a conditional SET, an INCR or a "was it added" flag would answer
+    /* An unconditional SET is repeatable; a conditional one answers
      * differently the second time. */
-    switch (k->op) {
-    case KV_SET:
+    if (k->op == KV_SET)
         return k->cond == KURA_KV_ALWAYS;
-    case KV_PING:
-    case KV_GET:
-    case KV_EXISTS:
-    case KV_TTL:
-    case KV_MGET:
-    case KV_MSET:
-    case KV_EXPIRE:
-    case KV_ZSCORE:
-    case KV_ZRANK:
-    case KV_ZRANGE:
-    case KV_ZCARD:
-    case KV_ZCOUNT:
-    case KV_HGET:
-    case KV_HGETALL:
-        return true;
-    case KV_DEL:
-    case KV_INCR:
-    case KV_ZADD:
-    case KV_ZINCR:
-    case KV_ZREM:
-    case KV_HSET:
-    case KV_HDEL:
-        return false;
-    }
-    return false;
+    return (unsigned)k->op <= KV_HDEL && kura__kv_op_traits[k->op] != 0;
 }
