@@ -118,13 +118,18 @@ static bool counted(http_req *r, http_store_op op, bool ok, const kura_error *er
 
 /* Objects are written straight to text (kura_to_json_string writes what
  * jansson would, without building its tree: most of an answer's cost). */
-static enum MHD_Result respond_obj(http_req *r, const kura_model *model, const void *obj,
-                                   unsigned status)
+/* text: kura_to_json_string's (taken); NULL, it could not be written. */
+static enum MHD_Result respond_text(http_req *r, unsigned status, char *text)
 {
-    char *text = kura_to_json_string(model, obj);
     if (!text)
         return http_problem(r, 500, "the object cannot be written as JSON");
     return http_respond(r, status, "application/json", text, strlen(text));
+}
+
+static enum MHD_Result respond_obj(http_req *r, const kura_model *model, const void *obj,
+                                   unsigned status)
+{
+    return respond_text(r, status, kura_to_json_string(model, obj));
 }
 
 static enum MHD_Result create(http_req *r)
@@ -191,17 +196,11 @@ static enum MHD_Result read_one(http_req *r)
     memset(obj, 0, c->model->size);
     if (!counted(r, HTTP_OP_GET, get_by_key(c, id, key, obj, &err), &err)) {
         ret = http_problem_error(r, &err);
-    } else if (!hot) {
-        ret = respond_obj(r, c->model, obj, 200);
     } else {
         char *text = kura_to_json_string(c->model, obj);
-        if (text) {
-            size_t len = strlen(text);
-            http_hot_put(hot, c->model, id, text_key, gen, text, len);
-            ret = http_respond(r, 200, "application/json", text, len);
-        } else {
-            ret = http_problem(r, 500, "the object cannot be written as JSON");
-        }
+        if (text && hot)
+            http_hot_put(hot, c->model, id, text_key, gen, text, strlen(text));
+        ret = respond_text(r, 200, text);
     }
     kura_clear(c->model, obj);
     if (obj != stack)
