@@ -51,13 +51,6 @@ void kura__docj_expr(kura_buf *b, const doc_store *s, const kura_model *m, int c
     column_expr(b, m, column, (void *)s);
 }
 
-static char *buf_take(kura_buf *b)
-{
-    char *r = b->oom ? NULL : strdup(b->data);
-    kura_buf_free(b);
-    return r;
-}
-
 void kura__docj_free(doc_model *dm)
 {
     free(dm->select);
@@ -87,12 +80,12 @@ bool kura__docj_prepare(doc_store *s, doc_model *dm)
     }
     kura_buf_add(&b, " FROM ");
     kura_buf_ident(&b, m->name);
-    dm->select = buf_take(&b);
+    dm->select = kura_buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_addf(&b, "%s WHERE \"_id\" = ", dm->select ? dm->select : "");
     kura_sql_placeholder(&b, s->d, 1);
-    dm->get = buf_take(&b);
+    dm->get = kura_buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "INSERT INTO ");
@@ -111,14 +104,14 @@ bool kura__docj_prepare(doc_store *s, doc_model *dm)
     kura_buf_add(&b, ")");
     if (int_key && s->d->returning_id) /* else the connection's last id (kura_sql_insert_id) */
         kura_buf_add(&b, " RETURNING \"_id\"");
-    dm->insert = buf_take(&b);
+    dm->insert = kura_buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "DELETE FROM ");
     kura_buf_ident(&b, m->name);
     kura_buf_add(&b, " WHERE \"_id\" = ");
     kura_sql_placeholder(&b, s->d, 1);
-    dm->remove = buf_take(&b);
+    dm->remove = kura_buf_take(&b);
 
     if (!dm->select || !dm->get || !dm->insert || !dm->remove) {
         kura__docj_free(dm);

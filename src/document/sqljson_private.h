@@ -77,8 +77,8 @@ void kura__docj_expr(kura_buf *b, const doc_store *s, const kura_model *m, int c
 /* Builds dm's statements (false: out of memory). */
 bool kura__docj_prepare(doc_store *s, doc_model *dm);
 void kura__docj_free(doc_model *dm);
-/* Creates a JSON-layout collection and its expression indexes (the tests' old
- * collections, and what kura migrate reads from). */
+/* Makes sure a JSON-layout collection has its expression indexes (IF NOT
+ * EXISTS), when a model first uses one. */
 bool kura__docj_create(doc_store *s, const kura_model *m, kura_error *err);
 bool kura__docj_insert(doc_store *s, const doc_model *dm, void *objs, size_t n, kura_error *err);
 bool kura__docj_get(doc_store *s, const doc_model *dm, const kura_keyref *key, void *out,

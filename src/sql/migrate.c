@@ -84,8 +84,7 @@ static void plan_free(plan *p)
 /* Takes the buffer's text as a malloc'd string (NULL on out of memory). */
 static char *take(kura_buf *b, plan *p)
 {
-    char *s = b->oom ? NULL : strdup(b->data);
-    kura_buf_free(b);
+    char *s = kura_buf_take(b);
     if (!s)
         p->oom = true;
     return s;

@@ -21,13 +21,6 @@ void kura__sql_model_sql_free(model_sql *m)
     free(m);
 }
 
-static char *buf_take(kura_buf *b)
-{
-    char *r = b->oom ? NULL : strdup(b->data);
-    kura_buf_free(b);
-    return r;
-}
-
 /* Rows per multi-row INSERT on a server: one round trip carries them all, within
  * the dialect's limit on parameters. */
 #define BATCH_ROWS 100
@@ -53,7 +46,7 @@ char *kura__sql_insert_rows_text(const kura_sql_dialect *d, const char *insert, 
         kura_buf_add(&b, ")");
     }
     kura_buf_add(&b, " RETURNING \"id\") SELECT \"id\" FROM ins ORDER BY \"id\"");
-    return buf_take(&b);
+    return kura_buf_take(&b);
 }
 
 static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m)
@@ -80,7 +73,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
         kura_buf_add(&b, ", ");
         kura_buf_ident(&b, kura_column_name(m, kura__stamp_column(i)));
     }
-    ms->select_cols = buf_take(&b);
+    ms->select_cols = kura_buf_take(&b);
 
     /* An int64 key is the database's to give: a model of no fields and no
      * stamps inserts DEFAULT VALUES. */
@@ -110,7 +103,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
         kura_buf_add(&b, ")");
     if (d->returning_id && !text_key)
         kura_buf_add(&b, " RETURNING \"id\"");
-    ms->insert = buf_take(&b);
+    ms->insert = kura_buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_addf(&b, "SELECT %s FROM ", ms->select_cols ? ms->select_cols : "");
@@ -119,7 +112,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     kura_buf_ident(&b, key);
     kura_buf_add(&b, " = ");
     kura_sql_placeholder(&b, d, 1);
-    ms->get = buf_take(&b);
+    ms->get = kura_buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "UPDATE ");
@@ -150,7 +143,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     kura_buf_ident(&b, key);
     kura_buf_add(&b, " = ");
     kura_sql_placeholder(&b, d, n + 1);
-    ms->update = buf_take(&b);
+    ms->update = kura_buf_take(&b);
 
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "DELETE FROM ");
@@ -159,7 +152,7 @@ static model_sql *build_model_sql(const kura_sql_dialect *d, const kura_model *m
     kura_buf_ident(&b, key);
     kura_buf_add(&b, " = ");
     kura_sql_placeholder(&b, d, 1);
-    ms->remove = buf_take(&b);
+    ms->remove = kura_buf_take(&b);
 
     if (!ms->select_cols || !ms->insert || !ms->get || !ms->update || !ms->remove) {
         kura__sql_model_sql_free(ms);
