@@ -67,6 +67,10 @@ typedef enum kura_change_kind {
     /* kura_app_migrate: a document collection rewritten from the JSON layout
      * into columns (kura_document_upgrade); column NULL */
     KURA_CHANGE_UPGRADE_COLLECTION,
+    /* a column that exists gains the reference its field declares (kura/model.h,
+     * "References"); PostgreSQL adds the foreign key, SQLite cannot (sql NULL:
+     * refused, as a retype there) */
+    KURA_CHANGE_REFERENCE,
 } kura_change_kind;
 
 /* One planned change. Every pointer is valid only during the plan callback. */
@@ -95,8 +99,12 @@ typedef void (*kura_migrate_plan_fn)(const kura_change *change, void *ctx);
  * *changes (may be NULL) gets the number of statements run (dry run: that
  * would run).
  *
- * Errors: KURA_CONFLICT when a destructive change is refused (nothing is
- * changed; err->message names the first table and column), KURA_UNSUPPORTED
+ * Tables are created in the order their references need (a referenced table
+ * first), whatever the order of models[]. A reference to a model whose key
+ * the field cannot hold is KURA_INVALID before anything is planned.
+ *
+ * Errors: KURA_CONFLICT when a destructive or impossible change is refused
+ * (nothing is changed; err->message names the first table and column), KURA_UNSUPPORTED
  * on a store that is not SQL, the store's own errors (nothing is changed:
  * the transaction is rolled back), KURA_NOMEM.
  */

@@ -255,6 +255,35 @@ bool kura_decimal_canonical(const char *text, int precision, int scale, char *ou
 /* At most this many user fields per model (one bit each in kura_base.nulls). */
 #define KURA_MAX_FIELDS 64
 
+/*
+ * References (kura_field.references): a field that holds the key of a row of
+ * another model (or of its own: a comment's parent), as SQLAlchemy's
+ * ForeignKey. SQL stores make it a FOREIGN KEY of the column, so the database
+ * itself refuses a value no row of the referenced model has (a NULL is no
+ * reference and always passes) and decides what deleting a referenced row
+ * does (kura_on_delete). The field's type must hold the referenced model's
+ * key: KURA_INT64 or KURA_INT32 for an int64 key, KURA_UUID, KURA_OBJECTID or
+ * KURA_STRING for those keys; kura_create and migrations refuse anything else
+ * (KURA_INVALID, naming both models). A write the database refuses for a
+ * reference is KURA_CONSTRAINT, and nothing of it is written (HTTP: 409).
+ *
+ * Both models must live in the same SQL store. kura_create_all, kura_drop_all
+ * and migrations order the tables so that a referenced one is made first and
+ * dropped last; kura_create of a model whose referenced table is missing fails
+ * on PostgreSQL (SQLite checks references only when rows are written). A
+ * reference is made with its column: declaring one on a column that exists
+ * already is listed by migrations as a change they cannot make
+ * (KURA_CHANGE_REFERENCE). Document stores keep the value as any other and
+ * enforce nothing, as MongoEngine's ReferenceField.
+ */
+typedef enum kura_on_delete {
+    KURA_ON_DELETE_RESTRICT = 0, /* deleting a referenced row fails (KURA_CONSTRAINT) */
+    KURA_ON_DELETE_CASCADE,      /* ... deletes the rows that reference it */
+    KURA_ON_DELETE_SET_NULL,     /* ... sets their field to NULL (it must not be required) */
+} kura_on_delete;
+
+struct kura_model;
+
 typedef struct kura_field {
     const char *name; /* column / document key; also the C member name */
     kura_type type;
@@ -279,6 +308,12 @@ typedef struct kura_field {
     int64_t default_int;        /* INT32, INT64, BOOL */
     double default_double;      /* DOUBLE */
     const char *default_string; /* STRING, EMAIL, TEXT, and the text types (canonical) */
+
+    /* The model whose key this field holds (NULL: none), and what deleting a
+     * referenced row does; see "References" above. Borrowed: the referenced
+     * model must outlive every store that uses this one. */
+    const struct kura_model *references;
+    kura_on_delete on_delete;
 } kura_field;
 
 /*

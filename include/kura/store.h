@@ -157,12 +157,17 @@ void kura_store_get_write_hook(const kura_store *store, kura_write_hook *hook, v
 
 /* --- schema -------------------------------------------------------------- */
 
-/* Creates the model's table and its indexes when they do not exist (idempotent). */
+/* Creates the model's table and its indexes when they do not exist
+ * (idempotent). A field's reference to a model whose key it cannot hold is
+ * KURA_INVALID (kura/model.h, "References"). */
 bool kura_create(kura_store *store, const kura_model *model, kura_error *err);
+/* kura_create for each model, a referenced model's table before the tables
+ * that reference it, whatever the order of models[]; stops at the first error. */
 bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err);
 
 /* Drops the model's table and its indexes when they exist. */
 bool kura_drop(kura_store *store, const kura_model *model, kura_error *err);
+/* kura_drop for each model, a referencing table before the one it references. */
 bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err);
 
 /* --- one object ---------------------------------------------------------- */

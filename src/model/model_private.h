@@ -92,6 +92,27 @@ static inline long kura__utf8_array_chars(const char *s, size_t size, size_t *le
  * "string"); false, leaving *out untouched, for any other name. */
 bool kura__key_kind_from_name(const char *name, kura_key_kind *out);
 
+/* --- references (references.c) --- */
+
+/* ON DELETE actions: the schema file's name ("restrict", "cascade",
+ * "set_null"; NULL for no action), the SQL ("SET NULL"), and back from a name. */
+const char *kura__on_delete_name(kura_on_delete a);
+const char *kura__on_delete_sql(kura_on_delete a);
+bool kura__on_delete_from_name(const char *name, kura_on_delete *out);
+
+/* Whether field f of m may reference what it references (model.h,
+ * "References"): its type holds the referenced key, the action is one, a
+ * required field is not set to NULL. KURA_INVALID naming both models. */
+bool kura__reference_check(const kura_model *m, const kura_field *f, kura_error *err);
+
+/* kura__reference_check on every field of m. */
+bool kura__references_check(const kura_model *m, kura_error *err);
+
+/* in[0..n) into out[0..n) so that a model comes after the models of in it
+ * references (matched by name; a model may reference itself); a cycle keeps
+ * the order given. False on out of memory. */
+bool kura__models_by_references(const kura_model *const *in, size_t n, const kura_model **out);
+
 /* A kura_tags as a JSON array of strings (new reference; NULL on out of memory
  * or invalid UTF-8), and back: anything but an array of at most KURA_TAGS_MAX
  * strings that fit an item is KURA_VALIDATION naming the field. Used by the

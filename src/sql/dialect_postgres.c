@@ -117,6 +117,13 @@ const kura_sql_dialect kura__pg_dialect = {
                    "ORDER BY ordinal_position",
     .indexes_sql = "SELECT indexname::text AS name FROM pg_indexes "
                    "WHERE schemaname = current_schema() AND tablename = $1",
+    .references_sql = "SELECT a.attname::text AS name, rt.relname::text AS type "
+                      "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
+                      "JOIN pg_class rt ON rt.oid = c.confrelid "
+                      "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                      "WHERE c.contype = 'f' AND t.relname = $1 "
+                      "AND t.relnamespace = current_schema()::regnamespace",
+    .add_reference = true,
     .live_type = live_type,
     .alter_type = alter_type,
     .drop_indexed_column = true,

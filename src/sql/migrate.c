@@ -97,13 +97,14 @@ static void set_stmt(change *c, int i, kura_buf *b, plan *p)
 
 /* ---- reading the live schema ------------------------------------------------- */
 
-/* The live columns and indexes of `table`, from the dialect's catalogue. */
+/* The live columns, indexes and foreign keys of `table`, from the dialect's catalogue. */
 static bool live_schema(kura_store *s, const kura_sql_dialect *d, const char *table,
-                        kura_rows *cols, kura_rows *idx, kura_error *err)
+                        kura_rows *cols, kura_rows *idx, kura_rows *refs, kura_error *err)
 {
     kura_value t = KURA_VSTR(table);
     return kura_sql_query(s, &live_col_model, d->columns_sql, &t, 1, cols, err) &&
-           kura_sql_query(s, &live_col_model, d->indexes_sql, &t, 1, idx, err);
+           kura_sql_query(s, &live_col_model, d->indexes_sql, &t, 1, idx, err) &&
+           kura_sql_query(s, &live_col_model, d->references_sql, &t, 1, refs, err);
 }
 
 static const live_col *find_named(const kura_rows *rows, const char *name)
@@ -145,11 +146,37 @@ static void plan_index(plan *p, const kura_model *m, const kura_field *f)
     set_stmt(c, 0, &b, p);
 }
 
+/* The foreign key of f's column, which exists without it. */
+static void plan_reference(plan *p, const kura_sql_dialect *d, const kura_model *m,
+                           const kura_field *f)
+{
+    change *c = plan_add(p, KURA_CHANGE_REFERENCE, m->name, f->name);
+    if (!c)
+        return;
+    char detail[300];
+    snprintf(detail, sizeof detail, "references %s (%s) on delete %s", f->references->name,
+             kura_key_name(f->references), kura__on_delete_name(f->on_delete));
+    if (!(c->detail = strdup(detail)))
+        p->oom = true;
+    if (!d->add_reference) /* stmts[0] stays NULL: impossible */
+        return;
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "ALTER TABLE ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " ADD FOREIGN KEY (");
+    kura_buf_ident(&b, f->name);
+    kura_buf_add(&b, ")");
+    kura_sql_references_ddl(&b, f);
+    set_stmt(c, 0, &b, p);
+}
+
 static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_model *m, plan *p,
                        kura_error *err)
 {
-    kura_rows cols = {0}, idx = {0};
-    bool ok = live_schema(s, d, m->name, &cols, &idx, err);
+    kura_rows cols = {0}, idx = {0}, refs = {0};
+    bool ok = live_schema(s, d, m->name, &cols, &idx, &refs, err);
     if (!ok)
         goto out;
     char stack[1024];
@@ -208,6 +235,8 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
         snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, f->name);
         if (f->index && !find_named(&idx, ixname))
             plan_index(p, m, f);
+        if (f->references && !find_named(&refs, f->name))
+            plan_reference(p, d, m, f);
     }
     /* The stamps of a model that has them, added when missing (a model
      * without them neither adds nor expects them). */
@@ -260,6 +289,7 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
 out:
     kura_rows_free(&cols);
     kura_rows_free(&idx);
+    kura_rows_free(&refs);
     return ok;
 }
 
@@ -387,9 +417,15 @@ bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, 
     if (dry_tx && !kura_begin(store, err))
         return false;
     plan p = {0};
-    bool ok = true;
+    const kura_model **order = malloc((n ? n : 1) * sizeof *order);
+    bool ok = order && kura__models_by_references(models, n, order);
+    if (!ok)
+        kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
     for (size_t i = 0; ok && i < n; i++)
-        ok = plan_model(store, d, models[i], &p, err);
+        ok = kura__references_check(order[i], err);
+    for (size_t i = 0; ok && i < n; i++)
+        ok = plan_model(store, d, order[i], &p, err);
+    free(order);
     if (ok && p.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
     report r = {NULL, NULL, 0};
@@ -409,10 +445,15 @@ bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, 
 
     if (!dry) {
         bool conflict = false;
-        if (r.impossible && force) {
-            ok = kura_fail(err, KURA_UNSUPPORTED, r.impossible->column,
-                           "%s.%s: %s: the database cannot change a column's type in place",
-                           r.impossible->table, r.impossible->column, r.impossible->detail);
+        if (r.impossible && (force || r.impossible->kind == KURA_CHANGE_REFERENCE)) {
+            conflict = !force;
+            ok = kura_fail(err, force ? KURA_UNSUPPORTED : KURA_CONFLICT, r.impossible->column,
+                           "%s.%s: %s: the database cannot %s (nothing was changed)",
+                           r.impossible->table, r.impossible->column, r.impossible->detail,
+                           r.impossible->kind == KURA_CHANGE_REFERENCE
+                               ? "add a foreign key to a column that exists (make the table "
+                                 "anew with it, or declare the reference on a new field)"
+                               : "change a column's type in place");
         } else if (r.refused) {
             conflict = true;
             ok = kura_fail(err, KURA_CONFLICT, r.refused->column,

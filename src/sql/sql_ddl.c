@@ -16,6 +16,17 @@ void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_fiel
         kura_buf_add(b, " NOT NULL");
     if (f->has_default && ti->ddl_default)
         ti->ddl_default(b, f);
+    if (f->references)
+        kura_sql_references_ddl(b, f);
+}
+
+void kura_sql_references_ddl(kura_buf *b, const kura_field *f)
+{
+    kura_buf_add(b, " REFERENCES ");
+    kura_buf_ident(b, f->references->name);
+    kura_buf_add(b, " (");
+    kura_buf_ident(b, kura_key_name(f->references));
+    kura_buf_addf(b, ") ON DELETE %s", kura__on_delete_sql(f->on_delete));
 }
 
 void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m)

@@ -109,6 +109,12 @@ typedef struct kura_sql_dialect {
     const char *columns_sql;
     /* The names ("name") of the live indexes of the table bound as parameter 1. */
     const char *indexes_sql;
+    /* The live foreign keys of the table bound as parameter 1: the column
+     * ("name") and the table it references ("type"). */
+    const char *references_sql;
+    /* Whether a foreign key can be added to a column that exists
+     * (ALTER TABLE ... ADD FOREIGN KEY). */
+    bool add_reference;
     /* A live column's type (as columns_sql reads it) spelled as
      * kura__sql_catalog_type spells a field's, before lower-casing. */
     void (*live_type)(const char *type, int64_t len, char *out, size_t cap);
@@ -227,6 +233,8 @@ const kura_sql_dialect *kura_sql_store_dialect(const kura_store *store);
 /* Schema text, shared by kura_create and migrations (src/sql/migrate.c). */
 /* `"name" TYPE[(n)] [NOT NULL] [DEFAULT v]`: one column's definition. */
 void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_field *f);
+/* " REFERENCES <model> (<key>) ON DELETE <action>" for a field that has a reference. */
+void kura_sql_references_ddl(kura_buf *b, const kura_field *f);
 /* CREATE TABLE IF NOT EXISTS for m (without its indexes). */
 void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m);
 /* CREATE [UNIQUE] INDEX IF NOT EXISTS "ix_<table>_<column>" for field f of m. */

@@ -59,8 +59,13 @@ static bool fail_sqlite(kura_error *err, sqlite3 *db, int rc, const char *what)
     else if (base == SQLITE_CANTOPEN || base == SQLITE_IOERR || base == SQLITE_READONLY ||
              base == SQLITE_FULL || base == SQLITE_PERM)
         code = KURA_IO;
-    return kura_fail(err, code, NULL, "sqlite: %s: %s", what,
-                     db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    /* SQLite names no constraint for a foreign key: say what the two cases are. */
+    const char *hint = rc == SQLITE_CONSTRAINT_FOREIGNKEY
+                           ? " (a field references a row that does not exist, or a row still "
+                             "referenced would be deleted)"
+                           : "";
+    return kura_fail(err, code, NULL, "sqlite: %s: %s%s", what,
+                     db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), hint);
 }
 
 /* PRAGMA journal_mode=<mode>, waiting for the lock a switch to WAL needs (sqlite_busy.h). */

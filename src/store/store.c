@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "model/model_private.h"
 #include "model/types.h"
 #include "store/store_private.h"
 
@@ -200,15 +201,35 @@ bool kura_create(kura_store *store, const kura_model *model, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!kura__references_check(model, err)) /* a declaration error, whatever the store */
+        return false;
     return store->ops->create(store, model, err);
+}
+
+/* models[0..n) in the order their tables can be made (a referenced one
+ * first); malloc'd, NULL with err on out of memory or no models. */
+static const kura_model **by_references(const kura_model *const *models, size_t n, kura_error *err)
+{
+    const kura_model **order = n && models ? malloc(n * sizeof *order) : NULL;
+    if (!order || !kura__models_by_references(models, n, order)) {
+        free(order);
+        kura_fail(err, n && models ? KURA_NOMEM : KURA_INVALID, NULL,
+                  n && models ? "out of memory" : "no models");
+        return NULL;
+    }
+    return order;
 }
 
 bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!kura_create(store, models[i], err))
-            return false;
-    return true;
+    if (n == 0)
+        return true;
+    const kura_model **order = by_references(models, n, err);
+    bool ok = order != NULL;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = kura_create(store, order[i], err);
+    free(order);
+    return ok;
 }
 
 bool kura_drop(kura_store *store, const kura_model *model, kura_error *err)
@@ -220,10 +241,14 @@ bool kura_drop(kura_store *store, const kura_model *model, kura_error *err)
 
 bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err)
 {
-    for (size_t i = 0; i < n; i++)
-        if (!kura_drop(store, models[i], err))
-            return false;
-    return true;
+    if (n == 0)
+        return true;
+    const kura_model **order = by_references(models, n, err);
+    bool ok = order != NULL;
+    for (size_t i = n; ok && i > 0; i--) /* a referencing table before the one it references */
+        ok = kura_drop(store, order[i - 1], err);
+    free(order);
+    return ok;
 }
 
 /* ---- objects ---------------------------------------------------------------------- */

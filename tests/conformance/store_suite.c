@@ -1788,6 +1788,169 @@ static void test_threads_share_one_store(void **state)
     assert_int_equal(updated, THREADS * (PER_THREAD / 10));
 }
 
+/* ---- references (kura/model.h, "References") ------------------------------------ */
+
+typedef struct r_owner {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+} r_owner;
+
+typedef struct r_pet {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+    int64_t owner_id;
+} r_pet;
+
+typedef struct r_toy {
+    kura_base base;
+    int32_t pet_id;
+} r_toy;
+
+typedef struct r_node {
+    kura_base base;
+    int64_t parent_id;
+} r_node;
+
+typedef struct r_tag {
+    kura_base base;
+    char label[KURA_STRING_BYTES(16)];
+} r_tag;
+
+typedef struct r_tagging {
+    kura_base base;
+    char tag[KURA_UUID_BYTES];
+} r_tagging;
+
+static const kura_model r_owner_model =
+    KURA_MODEL(r_owner, "r_owner", KURA_STRING(r_owner, name, 16));
+static const kura_model r_pet_model =
+    KURA_MODEL(r_pet, "r_pet", KURA_STRING(r_pet, name, 16),
+               KURA_INT64(r_pet, owner_id, .index = true, .references = &r_owner_model));
+static const kura_model r_toy_model =
+    KURA_MODEL(r_toy, "r_toy",
+               KURA_INT32(r_toy, pet_id, .required = true, .references = &r_pet_model,
+                          .on_delete = KURA_ON_DELETE_CASCADE));
+static const kura_model r_node_model =
+    KURA_MODEL(r_node, "r_node",
+               KURA_INT64(r_node, parent_id, .references = &r_node_model,
+                          .on_delete = KURA_ON_DELETE_SET_NULL));
+static const kura_model r_tag_model =
+    KURA_MODEL_KEYED(r_tag, "r_tag", KURA_KEY_UUID, KURA_STRING(r_tag, label, 16));
+static const kura_model r_tagging_model =
+    KURA_MODEL(r_tagging, "r_tagging", KURA_UUID(r_tagging, tag, .references = &r_tag_model));
+
+/* Referencing tables first: kura_create_all and kura_drop_all must order them. */
+static const kura_model *const ref_models[] = {&r_tagging_model, &r_toy_model,  &r_pet_model,
+                                               &r_owner_model,   &r_node_model, &r_tag_model};
+#define NREF (sizeof ref_models / sizeof ref_models[0])
+
+static int64_t count_of(const kura_model *m)
+{
+    kura_query q = kura_query_for(m);
+    int64_t n = -1;
+    OK(kura_count(db, &q, &n, err));
+    return n;
+}
+
+static void test_references(void **state)
+{
+    (void)state;
+    OK(kura_drop_all(db, ref_models, NREF, err));
+    OK(kura_create_all(db, ref_models, NREF, err));
+    OK(kura_create_all(db, ref_models, NREF, err)); /* idempotent */
+
+    r_owner ann = {0};
+    snprintf(ann.name, sizeof ann.name, "ann");
+    OK(kura_insert(db, &r_owner_model, &ann, err));
+    r_pet rex = {0}, ghost = {0}, stray = {0};
+    snprintf(rex.name, sizeof rex.name, "rex");
+    rex.owner_id = ann.base.id;
+    OK(kura_insert(db, &r_pet_model, &rex, err));
+    snprintf(ghost.name, sizeof ghost.name, "ghost");
+    ghost.owner_id = ann.base.id + 1000;
+    snprintf(stray.name, sizeof stray.name, "stray");
+    kura_set_null(&r_pet_model, &stray, kura_field_named(&r_pet_model, "owner_id"), true);
+    OK(kura_insert(db, &r_pet_model, &stray, err)); /* NULL references nothing */
+    if (doc_target) {
+        /* Documents keep the value and enforce nothing (MongoEngine's ReferenceField). */
+        OK(kura_insert(db, &r_pet_model, &ghost, err));
+        OK(kura_delete(db, &r_owner_model, ann.base.id, err));
+        OK(kura_drop_all(db, ref_models, NREF, err));
+        return;
+    }
+    FAILS(kura_insert(db, &r_pet_model, &ghost, err), KURA_CONSTRAINT);
+    assert_int_equal(count_of(&r_pet_model), 2); /* nothing of the refused row */
+
+    /* An update is checked as an insert is. */
+    rex.owner_id = ann.base.id + 1000;
+    FAILS(kura_update(db, &r_pet_model, &rex, err), KURA_CONSTRAINT);
+    rex.owner_id = ann.base.id;
+
+    r_toy ball = {.pet_id = (int32_t)rex.base.id}, bone = {.pet_id = (int32_t)rex.base.id};
+    OK(kura_insert(db, &r_toy_model, &ball, err));
+    OK(kura_insert(db, &r_toy_model, &bone, err));
+
+    /* restrict: the owner of a pet stays; cascade: a pet's toys go with it. */
+    FAILS(kura_delete(db, &r_owner_model, ann.base.id, err), KURA_CONSTRAINT);
+    r_owner still = {0};
+    OK(kura_get(db, &r_owner_model, ann.base.id, &still, err));
+    OK(kura_delete(db, &r_pet_model, rex.base.id, err));
+    assert_int_equal(count_of(&r_toy_model), 0);
+    OK(kura_delete(db, &r_owner_model, ann.base.id, err));
+
+    /* set null, on a model that references itself. */
+    r_node root = {0}, leaf = {0};
+    kura_set_null(&r_node_model, &root, kura_field_named(&r_node_model, "parent_id"), true);
+    OK(kura_insert(db, &r_node_model, &root, err));
+    leaf.parent_id = root.base.id;
+    OK(kura_insert(db, &r_node_model, &leaf, err));
+    OK(kura_delete(db, &r_node_model, root.base.id, err));
+    r_node got = {0};
+    OK(kura_get(db, &r_node_model, leaf.base.id, &got, err));
+    assert_true(kura_is_null(&r_node_model, &got, kura_field_named(&r_node_model, "parent_id")));
+
+    /* A text key: a uuid field references a uuid-keyed model. */
+    r_tag red = {0};
+    snprintf(red.label, sizeof red.label, "red");
+    OK(kura_insert(db, &r_tag_model, &red, err));
+    r_tagging on = {0}, off = {0};
+    snprintf(on.tag, sizeof on.tag, "%.36s", red.base.key);
+    OK(kura_insert(db, &r_tagging_model, &on, err));
+    snprintf(off.tag, sizeof off.tag, "00000000-0000-4000-8000-000000000000");
+    FAILS(kura_insert(db, &r_tagging_model, &off, err), KURA_CONSTRAINT);
+    assert_int_equal(count_of(&r_tagging_model), 1);
+
+    OK(kura_drop_all(db, ref_models, NREF, err));
+}
+
+/* A reference the field cannot hold, or an action it cannot take, is refused
+ * before any table is made. */
+typedef struct r_bad {
+    kura_base base;
+    char owner[KURA_STRING_BYTES(16)];
+    int64_t tag;
+} r_bad;
+
+static const kura_model r_text_for_int =
+    KURA_MODEL(r_bad, "r_bad", KURA_STRING(r_bad, owner, 16, .references = &r_owner_model));
+static const kura_model r_int_for_uuid =
+    KURA_MODEL(r_bad, "r_bad", KURA_INT64(r_bad, tag, .references = &r_tag_model));
+static const kura_model r_required_set_null =
+    KURA_MODEL(r_bad, "r_bad",
+               KURA_INT64(r_bad, tag, .required = true, .references = &r_owner_model,
+                          .on_delete = KURA_ON_DELETE_SET_NULL));
+
+static void test_references_refused(void **state)
+{
+    (void)state;
+    kura_error e = {0};
+    assert_false(kura_create(db, &r_text_for_int, &e));
+    assert_int_equal(e.code, KURA_INVALID);
+    assert_non_null(strstr(e.message, "r_owner"));
+    FAILS(kura_create(db, &r_int_for_uuid, err), KURA_INVALID);
+    FAILS(kura_create(db, &r_required_set_null, err), KURA_INVALID);
+}
+
 int main(int argc, char **argv)
 {
     const char *target = argc > 1 ? argv[1] : "sqlite";
@@ -1851,6 +2014,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_no_timestamps_rows, fresh),
         cmocka_unit_test_setup(test_no_timestamps_queries, fresh),
         cmocka_unit_test_setup(test_no_timestamps_stored_without_them, fresh),
+        cmocka_unit_test_setup(test_references, fresh),
+        cmocka_unit_test_setup(test_references_refused, fresh),
     };
     printf("model-store conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);
