@@ -355,6 +355,104 @@ static void stamps(const char *url)
     kura_store_close(db);
 }
 
+/* References: tables made in the order they need whatever the order given; a
+ * new column carries its reference; an existing column gains one on
+ * PostgreSQL and is refused, changing nothing, on SQLite. */
+typedef struct mig_team {
+    kura_base base;
+    char name[KURA_STRING_BYTES(20)];
+} mig_team;
+static const kura_model team_model =
+    KURA_MODEL(mig_team, "mig_team", KURA_STRING(mig_team, name, 20));
+
+typedef struct mig_member {
+    kura_base base;
+    int64_t team_id;
+    int64_t mentor_id;
+} mig_member;
+static const kura_model member_v1 =
+    KURA_MODEL(mig_member, "mig_member", KURA_INT64(mig_member, team_id));
+static const kura_model member_v2 =
+    KURA_MODEL(mig_member, "mig_member", KURA_INT64(mig_member, team_id),
+               KURA_INT64(mig_member, mentor_id, .references = &member_v2,
+                          .on_delete = KURA_ON_DELETE_SET_NULL));
+static const kura_model member_v3 =
+    KURA_MODEL(mig_member, "mig_member", KURA_INT64(mig_member, team_id, .references = &team_model),
+               KURA_INT64(mig_member, mentor_id, .references = &member_v3,
+                          .on_delete = KURA_ON_DELETE_SET_NULL));
+
+static void references(const char *url, bool can_add)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("open %s: %s", url, err.message);
+    const kura_model *both[] = {&member_v3, &team_model}; /* the referencing one first */
+    assert_true(kura_drop_all(db, both, 2, &err));
+
+    /* From nothing: the referenced table is made first, and the reference holds. */
+    size_t changes = 0;
+    char *script = NULL;
+    assert_true(kura_migrate(db, both, 2, 0, NULL, NULL, &script, &changes, &err));
+    assert_true(strstr(script, "\"mig_team\" (") < strstr(script, "\"mig_member\" ("));
+    assert_non_null(strstr(script, "REFERENCES \"mig_team\" (\"id\") ON DELETE RESTRICT"));
+    free(script);
+    assert_true(kura_migrate(db, both, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 0); /* the live foreign keys are seen: nothing left */
+    mig_member m = {.team_id = 42};
+    kura_set_null(&member_v3, &m, kura_field_named(&member_v3, "mentor_id"), true);
+    assert_false(kura_insert(db, &member_v3, &m, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_true(kura_drop_all(db, both, 2, &err));
+
+    /* v1, then v2 adds mentor_id with its reference. */
+    const kura_model *v1[] = {&member_v1}, *v2[] = {&member_v2}, *v3[] = {&team_model, &member_v3};
+    assert_true(kura_migrate(db, v1, 1, 0, NULL, NULL, NULL, &changes, &err));
+    assert_true(kura_migrate(db, v2, 1, 0, NULL, NULL, &script, &changes, &err));
+    assert_int_equal(changes, 1);
+    assert_non_null(strstr(script, "ADD COLUMN \"mentor_id\" BIGINT REFERENCES \"mig_member\""));
+    free(script);
+    mig_member a = {.team_id = 1}, b = {.team_id = 1};
+    kura_set_null(&member_v2, &a, kura_field_named(&member_v2, "mentor_id"), true);
+    assert_true(kura_insert(db, &member_v2, &a, &err));
+    b.mentor_id = a.base.id + 99;
+    assert_false(kura_insert(db, &member_v2, &b, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+
+    /* v3 declares a reference on team_id, which exists. */
+    seen s;
+    memset(&s, 0, sizeof s);
+    assert_true(kura_migrate(db, v3, 2, KURA_MIGRATE_DRY_RUN, record, &s, NULL, &changes, &err));
+    assert_int_equal(s.n, 2); /* mig_team made, mig_member.team_id's reference */
+    assert_int_equal(s.kinds[0], KURA_CHANGE_CREATE_TABLE);
+    assert_int_equal(s.kinds[1], KURA_CHANGE_REFERENCE);
+    assert_int_equal(s.refused, can_add ? 0 : 1);
+    if (can_add) {
+        /* Rows whose team_id no team has: the database refuses the key, and the
+         * migration changes nothing (mig_team is not left behind either). */
+        assert_false(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
+        assert_int_equal(err.code, KURA_CONSTRAINT);
+        assert_false(kura_sql_exec(db, "SELECT 1 FROM mig_team", NULL, 0, NULL, &err));
+        assert_true(kura_sql_exec(db, "UPDATE mig_member SET team_id = NULL", NULL, 0, NULL, &err));
+        assert_true(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
+        assert_int_equal(changes, 2);
+        assert_true(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
+        assert_int_equal(changes, 0);
+        b.mentor_id = a.base.id;
+        b.team_id = 7; /* no such team */
+        assert_false(kura_insert(db, &member_v3, &b, &err));
+        assert_int_equal(err.code, KURA_CONSTRAINT);
+    } else {
+        assert_false(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
+        assert_int_equal(err.code, KURA_CONFLICT);
+        assert_non_null(strstr(err.message, "foreign key"));
+        assert_false(kura_sql_exec(db, "SELECT 1 FROM mig_team", NULL, 0, NULL, &err));
+    }
+    const kura_model *all[] = {&member_v3, &team_model};
+    assert_true(kura_drop_all(db, all, 2, &err));
+    kura_store_close(db);
+}
+
 static void test_migrate_sqlite(void **state)
 {
     (void)state;
@@ -367,6 +465,7 @@ static void test_migrate_sqlite(void **state)
     scenario(url);
     every_type(url);
     stamps(url);
+    references(url, false);
     unlink(path);
     char side[160];
     snprintf(side, sizeof side, "%s-wal", path);
@@ -384,6 +483,7 @@ static void test_migrate_postgresql(void **state)
     scenario(url);
     every_type(url);
     stamps(url);
+    references(url, true);
 }
 
 static void test_migrate_refuses_bad_calls(void **state)
