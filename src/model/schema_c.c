@@ -8,6 +8,7 @@
  * time (KURA_MODEL; KURA_MODEL_KEYED for a key other than int64; KURA_MODEL_EX
  * for a model without created_at and updated_at).
  */
+#include "model/model_private.h"
 #include "model/schema_private.h"
 #include "model/types.h"
 
@@ -92,6 +93,13 @@ static void c_comment(kura_buf *b, const char *prefix, const char *text)
     kura_buf_add(b, " */\n");
 }
 
+/* A name in capitals, for the constants (KURA_KEY_UUID, KURA_ON_DELETE_SET_NULL). */
+static void upper(kura_buf *b, const char *name)
+{
+    for (const char *c = name; *c; c++)
+        kura_buf_addf(b, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+}
+
 static void field_options(kura_buf *b, const kura_field *f)
 {
     const kura_type_info *ti = kura__type(f->type);
@@ -116,6 +124,13 @@ static void field_options(kura_buf *b, const kura_field *f)
         c_int64(b, f->min);
         kura_buf_add(b, ", .max = ");
         c_int64(b, f->max);
+    }
+    if (f->references && f->references->name) {
+        kura_buf_addf(b, ", .references = &%s_model", f->references->name);
+        if (f->on_delete != KURA_ON_DELETE_RESTRICT && kura__on_delete_name(f->on_delete)) {
+            kura_buf_add(b, ", .on_delete = KURA_ON_DELETE_");
+            upper(b, kura__on_delete_name(f->on_delete));
+        }
     }
     if (!f->has_default)
         return;
@@ -159,8 +174,7 @@ static void member(kura_buf *b, const kura_field *f)
 static void key_constant(kura_buf *b, kura_key_kind kind)
 {
     kura_buf_add(b, "KURA_KEY_");
-    for (const char *c = kura_key_kind_name(kind); *c; c++)
-        kura_buf_addf(b, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
+    upper(b, kura_key_kind_name(kind));
 }
 
 static bool add_model(kura_buf *b, const kura_schema *s, size_t mi, kura_error *err)
@@ -234,6 +248,22 @@ char *kura_schema_to_c(const kura_schema *schema, kura_error *err)
                      "#include <kura/kura.h>\n");
     for (size_t i = 0; i < kura_schema_warning_count(schema, (size_t)-1); i++)
         c_comment(&b, "warning: ", kura_schema_warning(schema, (size_t)-1, i));
+    /* A model may reference one declared after it, or itself. */
+    bool declared = false;
+    for (size_t i = 0; i < schema->count; i++) {
+        const kura_model *m = kura_schema_model(schema, i);
+        bool referenced = false;
+        for (size_t k = 0; k < schema->count && !referenced; k++) {
+            const kura_model *o = kura_schema_model(schema, k);
+            for (size_t j = 0; j < o->nfields && !referenced; j++)
+                referenced = o->fields[j].references == m;
+        }
+        if (referenced) {
+            kura_buf_addf(&b, "%sextern const kura_model %s_model;\n", declared ? "" : "\n",
+                          m->name);
+            declared = true;
+        }
+    }
     bool ok = true;
     for (size_t i = 0; ok && i < schema->count; i++)
         ok = add_model(&b, schema, i, err);

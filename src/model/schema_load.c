@@ -214,9 +214,26 @@ static bool load_args(const kura_type_info *ti, kura_field *f, const json_t *jf,
     return true;
 }
 
-static const char *const field_keys[] = {"name",  "type",    "max_chars", "precision", "scale",
-                                         "index", "unique",  "required",  "choices",   "min",
-                                         "max",   "default", NULL};
+static const char *const field_keys[] = {"name",  "type",    "max_chars",  "precision", "scale",
+                                         "index", "unique",  "required",   "choices",   "min",
+                                         "max",   "default", "references", "on_delete", NULL};
+
+/* "references" is resolved once every model is loaded (resolve_references);
+ * here its shape, and "on_delete". */
+static bool load_reference(kura_field *f, const json_t *jf, const where *w, kura_error *err)
+{
+    const json_t *r = json_object_get(jf, "references");
+    if (r && !(json_is_string(r) && kura__schema_ident(json_string_value(r))))
+        return bad(err, w, "references must be the name of a model of this schema");
+    const json_t *od = json_object_get(jf, "on_delete");
+    if (!od)
+        return true;
+    if (!r)
+        return bad(err, w, "on_delete applies to a field with \"references\"");
+    if (!json_is_string(od) || !kura__on_delete_from_name(json_string_value(od), &f->on_delete))
+        return bad(err, w, "on_delete must be \"restrict\", \"cascade\" or \"set_null\"");
+    return true;
+}
 
 static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, kura_error *err)
 {
@@ -284,7 +301,44 @@ static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, 
     return get_bool(jf, "index", &f->index, w, err) && get_bool(jf, "unique", &f->unique, w, err) &&
            get_bool(jf, "required", &f->required, w, err) &&
            load_choices(f, json_object_get(jf, "choices"), w, err) &&
-           load_default(f, json_object_get(jf, "default"), w, err);
+           load_default(f, json_object_get(jf, "default"), w, err) && load_reference(f, jf, w, err);
+}
+
+/* Points each field's "references" at the model it names, now that every
+ * model of the schema exists (a model may reference one declared after it,
+ * or itself), and checks the field can hold that model's key. Field j of the
+ * JSON is field j of the model: load_field appends them in order. */
+static bool resolve_references(kura_schema *s, const json_t *models, kura_error *err)
+{
+    for (size_t i = 0; i < s->count; i++) {
+        kura__smodel *m = s->models[i];
+        const json_t *fields = json_object_get(json_array_get(models, i), "fields");
+        where w = {.field = NULL};
+        snprintf(w.model, sizeof w.model, "%s", m->name);
+        for (size_t j = 0; j < m->model.nfields; j++) {
+            const json_t *r = json_object_get(json_array_get(fields, j), "references");
+            if (!r)
+                continue;
+            kura_field *f = &m->fields[j];
+            w.field = f->name;
+            const char *name = json_string_value(r);
+            size_t k = 0;
+            while (k < s->count && strcmp(s->models[k]->name, name) != 0)
+                k++;
+            if (k == s->count)
+                return bad(err, &w, "references '%s', which is no model of this schema", name);
+            if (s->models[k]->store != m->store)
+                return bad(err, &w,
+                           "references '%s', which is kept in the other store (a reference "
+                           "joins two sql models, or two documents models)",
+                           name);
+            f->references = &s->models[k]->model;
+            kura_error why;
+            if (!kura__reference_check(&m->model, f, &why))
+                return bad(err, &w, "%s", why.message);
+        }
+    }
+    return true;
 }
 
 static const char *const model_keys[] = {"name",       "store",  "path",     "key",
@@ -374,6 +428,7 @@ static kura_schema *load_json(const json_t *root, kura_error *err)
     bool ok = warnings(json_object_get(root, "warnings"), &s->warnings, NULL, err);
     for (size_t i = 0; ok && i < json_array_size(models); i++)
         ok = load_model(s, json_array_get(models, i), i, err);
+    ok = ok && resolve_references(s, models, err);
     if (!ok) {
         kura_schema_free(s);
         return NULL;

@@ -4,6 +4,7 @@
  * The layout of the text is fixed by hand (one field per line) so that a
  * written schema reads well and diffs well; each value is encoded by jansson.
  */
+#include "model/model_private.h"
 #include "model/schema_private.h"
 #include "model/types.h"
 
@@ -77,6 +78,11 @@ static json_t *field_json(const kura_field *f)
     json_t *d = kura__default_to_json(f);
     if (d)
         json_object_set_new(o, "default", d);
+    if (f->references && f->references->name) {
+        json_object_set_new(o, "references", json_string(f->references->name));
+        if (f->on_delete != KURA_ON_DELETE_RESTRICT && kura__on_delete_name(f->on_delete))
+            json_object_set_new(o, "on_delete", json_string(kura__on_delete_name(f->on_delete)));
+    }
     return o;
 }
 

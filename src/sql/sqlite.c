@@ -59,11 +59,14 @@ static bool fail_sqlite(kura_error *err, sqlite3 *db, int rc, const char *what)
     else if (base == SQLITE_CANTOPEN || base == SQLITE_IOERR || base == SQLITE_READONLY ||
              base == SQLITE_FULL || base == SQLITE_PERM)
         code = KURA_IO;
-    /* SQLite names no constraint for a foreign key: say what the two cases are. */
-    const char *hint = rc == SQLITE_CONSTRAINT_FOREIGNKEY
-                           ? " (a field references a row that does not exist, or a row still "
-                             "referenced would be deleted)"
-                           : "";
+    /* SQLite names no constraint for a foreign key: say what the two cases are.
+     * ON DELETE RESTRICT fails through the trigger SQLite makes for it. */
+    bool fk = rc == SQLITE_CONSTRAINT_FOREIGNKEY ||
+              (rc == SQLITE_CONSTRAINT_TRIGGER && db &&
+               strstr(sqlite3_errmsg(db), "FOREIGN KEY constraint failed"));
+    const char *hint = fk ? " (a field references a row that does not exist, or a row still "
+                            "referenced would be deleted)"
+                          : "";
     return kura_fail(err, code, NULL, "sqlite: %s: %s%s", what,
                      db ? sqlite3_errmsg(db) : sqlite3_errstr(rc), hint);
 }

@@ -824,6 +824,86 @@ static const kura_model invoice_model = KURA_MODEL_EX(
     KURA_JSON(invoice, lines, .has_default = true, .default_string = "[]"));
 
 /* The full example of docs/schema-file.md (its first json block) loads as documented. */
+/* "references": a model of the same file, before or after, or itself; the
+ * writers give it back; what cannot be a reference is refused by name. */
+static const char refs_text[] =
+    "{\"models\": [\n"
+    "  {\"name\": \"post\", \"fields\": [\n"
+    "    {\"name\": \"author_id\", \"type\": \"int64\", \"index\": true, \"references\": "
+    "\"author\", "
+    "\"on_delete\": \"cascade\"}]},\n"
+    "  {\"name\": \"author\", \"fields\": [{\"name\": \"name\", \"type\": \"string\", "
+    "\"max_chars\": 20}]},\n"
+    "  {\"name\": \"comment\", \"fields\": [\n"
+    "    {\"name\": \"post_id\", \"type\": \"int32\", \"required\": true, \"references\": "
+    "\"post\"},\n"
+    "    {\"name\": \"parent_id\", \"type\": \"int64\", \"references\": \"comment\", "
+    "\"on_delete\": "
+    "\"set_null\"}]}\n"
+    "]}";
+
+static void test_references(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_string(refs_text, &err);
+    if (!s)
+        fail_msg("%s", err.message);
+    const kura_model *p = kura_schema_find(s, "post"), *author = kura_schema_find(s, "author"),
+                     *comment = kura_schema_find(s, "comment");
+    assert_ptr_equal(p->fields[0].references, author);
+    assert_int_equal(p->fields[0].on_delete, KURA_ON_DELETE_CASCADE);
+    assert_ptr_equal(comment->fields[0].references, p);
+    assert_int_equal(comment->fields[0].on_delete, KURA_ON_DELETE_RESTRICT);
+    assert_ptr_equal(comment->fields[1].references, comment);
+    assert_int_equal(comment->fields[1].on_delete, KURA_ON_DELETE_SET_NULL);
+
+    char *text = kura_schema_to_string(s, &err);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"references\": \"author\", \"on_delete\": \"cascade\""));
+    assert_non_null(strstr(text, "\"required\": true, \"references\": \"post\"}"));
+    kura_schema *again = kura_schema_load_string(text, &err);
+    if (!again)
+        fail_msg("%s\n%s", err.message, text);
+    char *text2 = kura_schema_to_string(again, &err);
+    assert_string_equal(text, text2);
+
+    /* C: the referenced models declared first, then the options. */
+    char *c = kura_schema_to_c(s, &err);
+    assert_non_null(c);
+    assert_non_null(strstr(c, "\nextern const kura_model post_model;\n"
+                              "extern const kura_model author_model;\n"
+                              "extern const kura_model comment_model;\n"));
+    assert_non_null(strstr(c, "KURA_INT64(post, author_id, .index = true, .references = "
+                              "&author_model, .on_delete = KURA_ON_DELETE_CASCADE)"));
+    assert_non_null(strstr(c, ".references = &comment_model, .on_delete = "
+                              "KURA_ON_DELETE_SET_NULL)"));
+    free(c);
+    free(text);
+    free(text2);
+    kura_schema_free(again);
+    kura_schema_free(s);
+
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"references\": \"nobody\"}"),
+            "model m, field a: references 'nobody', which is no model of this schema");
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"references\": 3}"),
+            "references must be the name of a model");
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"on_delete\": \"cascade\"}"),
+            "on_delete applies to a field with \"references\"");
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"references\": \"m\", \"on_delete\": "
+              "\"nullify\"}"),
+            "on_delete must be");
+    refused(M("{\"name\": \"a\", \"type\": \"string\", \"max_chars\": 9, \"references\": \"m\"}"),
+            "cannot hold a key of m, which is int64");
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"required\": true, \"references\": \"m\", "
+              "\"on_delete\": \"set_null\"}"),
+            "cannot set it to NULL");
+    refused("{\"models\": [{\"name\": \"d\", \"store\": \"documents\", \"fields\": []},"
+            "{\"name\": \"m\", \"fields\": [{\"name\": \"a\", \"type\": \"int64\", "
+            "\"references\": \"d\"}]}]}",
+            "references 'd', which is kept in the other store");
+}
+
 static void test_documented_example_loads(void **state)
 {
     (void)state;
@@ -871,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_new_type_options),
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_documented_example_loads),
+        cmocka_unit_test(test_references),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
