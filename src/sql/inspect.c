@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model/model_private.h"
 #include "sql/inspect_private.h"
 #include "sql/sql_private.h"
 
@@ -71,6 +72,20 @@ static const kura_model cat_index_model =
                KURA_BOOL(cat_index, pk), KURA_BOOL(cat_index, cons), KURA_BOOL(cat_index, special),
                KURA_TEXT(cat_index, cols), KURA_INT64(cat_index, ncols));
 
+/* A foreign key of one column: the referenced table and column, and what
+ * deleting a referenced row does, as the catalogue says it. */
+typedef struct cat_fkey {
+    kura_base base;
+    char *col;
+    char *ref;
+    char *refcol; /* NULL: the referenced table's primary key (SQLite) */
+    char *action; /* "CASCADE", "SET NULL", "RESTRICT", "NO ACTION", "SET DEFAULT" */
+    int64_t ncols;
+} cat_fkey;
+static const kura_model cat_fkey_model = KURA_MODEL(
+    cat_fkey, "kura_cat_fkey", KURA_TEXT(cat_fkey, col), KURA_TEXT(cat_fkey, ref),
+    KURA_TEXT(cat_fkey, refcol), KURA_TEXT(cat_fkey, action), KURA_INT64(cat_fkey, ncols));
+
 /* ---- what differs per database -------------------------------------------------- */
 
 typedef struct catalogue {
@@ -83,6 +98,7 @@ typedef struct catalogue {
     bool pads_char;       /* CHAR(n) values read back padded with blanks to n */
     bool numeric_double;  /* NUMERIC(p,s) values are kept as integers or doubles (affinity) */
     const char *doc_expr; /* a document collection's "doc" column as JSON text */
+    const char *fkeys;    /* one parameter: the table; cat_fkey's columns */
 } catalogue;
 
 static const catalogue catalogues[] = {
@@ -105,6 +121,9 @@ static const catalogue catalogues[] = {
         .datetime = "DATETIME",
         .numeric_double = true,
         .doc_expr = "\"doc\"",
+        .fkeys = "SELECT f.\"from\" AS col, f.\"table\" AS ref, f.\"to\" AS refcol, "
+                 "f.on_delete AS action, (SELECT count(*) FROM pragma_foreign_key_list(?1) g "
+                 "WHERE g.id = f.id) AS ncols FROM pragma_foreign_key_list(?1) f",
     },
     {
         .driver = "postgresql",
@@ -143,6 +162,16 @@ static const catalogue catalogues[] = {
         .datetime = "TIMESTAMP WITHOUT TIME ZONE",
         .pads_char = true,
         .doc_expr = "\"doc\"::text",
+        .fkeys = "SELECT a.attname::text AS col, rt.relname::text AS ref, ra.attname::text AS "
+                 "refcol, CASE k.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' "
+                 "WHEN 'r' THEN 'RESTRICT' WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END "
+                 "AS action, cardinality(k.conkey)::bigint AS ncols "
+                 "FROM pg_constraint k JOIN pg_class t ON t.oid = k.conrelid "
+                 "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                 "JOIN pg_class rt ON rt.oid = k.confrelid "
+                 "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] "
+                 "JOIN pg_attribute ra ON ra.attrelid = k.confrelid AND ra.attnum = k.confkey[1] "
+                 "WHERE k.contype = 'f' AND n.nspname = current_schema() AND t.relname = $1",
     },
 };
 
@@ -812,6 +841,86 @@ out:
     return ok;
 }
 
+/* What deleting a referenced row does, from the catalogue's words; false for
+ * one kura does not declare (SET DEFAULT). NO ACTION is RESTRICT but for when
+ * it is checked, which kura's one-statement writes cannot tell apart. */
+static bool map_action(const char *action, kura_on_delete *out)
+{
+    static const struct {
+        const char *sql;
+        kura_on_delete action;
+    } actions[] = {{"NO ACTION", KURA_ON_DELETE_RESTRICT},
+                   {"RESTRICT", KURA_ON_DELETE_RESTRICT},
+                   {"CASCADE", KURA_ON_DELETE_CASCADE},
+                   {"SET NULL", KURA_ON_DELETE_SET_NULL}};
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++)
+        if (action && strcasecmp(action, actions[i].sql) == 0) {
+            *out = actions[i].action;
+            return true;
+        }
+    return false;
+}
+
+/* The foreign key fk of model m's table as the reference of its field, or a
+ * warning saying why it is left out. False on out of memory only. */
+static bool apply_fkey(kura_schema *s, kura__smodel *m, const cat_fkey *fk)
+{
+    const char *col = fk->col ? fk->col : "", *ref = fk->ref ? fk->ref : "";
+    kura_field *f = NULL;
+    for (size_t i = 0; i < m->model.nfields; i++)
+        if (strcmp(m->fields[i].name, col) == 0)
+            f = &m->fields[i];
+    if (!f)
+        return true; /* the key, or a column left out: its warning says so */
+    const kura_model *target = NULL;
+    for (size_t i = 0; i < s->count; i++)
+        if (s->models[i]->store == KURA_SCHEMA_SQL && strcmp(s->models[i]->name, ref) == 0)
+            target = &s->models[i]->model;
+    const char *why = fk->ncols > 1 ? "it spans several columns"
+                      : !target     ? "the table it references is not a model"
+                      : fk->refcol && strcmp(fk->refcol, kura_key_name(target)) != 0
+                          ? "it references a column other than that table's key"
+                      : !map_action(fk->action, &f->on_delete) ? "its ON DELETE is SET DEFAULT"
+                                                               : NULL;
+    if (!why) {
+        f->references = target;
+        kura_error e;
+        if (kura__reference_check(&m->model, f, &e))
+            return true;
+        f->references = NULL;
+        f->on_delete = KURA_ON_DELETE_RESTRICT;
+        return kura__strs_addf(&m->warnings,
+                               "column %s.%s references %s, which a field of its type cannot "
+                               "declare: the reference is left out",
+                               m->name, col, ref);
+    }
+    f->on_delete = KURA_ON_DELETE_RESTRICT;
+    return kura__strs_addf(&m->warnings,
+                           "column %s.%s references %s, but %s: the reference is left out "
+                           "(the database still enforces it)",
+                           m->name, col, ref, why);
+}
+
+/* The references of every table model, once all are known: a table may
+ * reference one inspected after it. */
+static bool inspect_references(kura_store *store, const catalogue *cat, kura_schema *s,
+                               kura_error *err)
+{
+    bool ok = true;
+    for (size_t i = 0; ok && i < s->count; i++) {
+        kura__smodel *m = s->models[i];
+        if (m->store != KURA_SCHEMA_SQL)
+            continue;
+        kura_value t = KURA_VSTR(m->name);
+        kura_rows fks = {0};
+        ok = kura_sql_query(store, &cat_fkey_model, cat->fkeys, &t, 1, &fks, err);
+        for (size_t k = 0; ok && k < fks.count; k++)
+            ok = apply_fkey(s, m, kura_row(&fks, k)) || oom_fail(err);
+        kura_rows_free(&fks);
+    }
+    return ok;
+}
+
 kura_schema *kura_inspect_store(kura_store *store, kura_error *err)
 {
     const catalogue *cat = NULL;
@@ -838,6 +947,7 @@ kura_schema *kura_inspect_store(kura_store *store, kura_error *err)
             ok = inspect_table(store, cat, s, t->name, err);
     }
     kura_rows_free(&tables);
+    ok = ok && inspect_references(store, cat, s, err);
     if (!ok) {
         kura_schema_free(s);
         return NULL;

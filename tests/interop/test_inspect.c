@@ -792,6 +792,74 @@ static void test_kura_tables_read_back(void **state)
         kura_table_reads_back(pg_test_url(), "json");
 }
 
+/* Foreign keys read back as references, kura's own and others' made in SQL;
+ * those a field cannot declare are left out with a warning. */
+static void references_read_back(const char *url)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("%s", err.message);
+    static const char *const drop[] = {
+        "DROP TABLE IF EXISTS ifk_pair", "DROP TABLE IF EXISTS ifk_dflt",
+        "DROP TABLE IF EXISTS ifk_byname", "DROP TABLE IF EXISTS ifk_child",
+        "DROP TABLE IF EXISTS ifk_parent"};
+    static const char *const make[] = {
+        "CREATE TABLE ifk_parent (id INTEGER PRIMARY KEY, code VARCHAR(8) UNIQUE, "
+        "a INTEGER, b INTEGER, UNIQUE (a, b))",
+        "CREATE TABLE ifk_child (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL "
+        "REFERENCES ifk_parent (id) ON DELETE CASCADE, up_id INTEGER REFERENCES ifk_child "
+        "(id) ON DELETE SET NULL, other_id INTEGER REFERENCES ifk_parent (id))",
+        "CREATE TABLE ifk_byname (id INTEGER PRIMARY KEY, code VARCHAR(8) REFERENCES "
+        "ifk_parent (code))",
+        "CREATE TABLE ifk_dflt (id INTEGER PRIMARY KEY, parent_id INTEGER DEFAULT 1 "
+        "REFERENCES ifk_parent (id) ON DELETE SET DEFAULT)",
+        "CREATE TABLE ifk_pair (id INTEGER PRIMARY KEY, a INTEGER, b INTEGER, FOREIGN KEY "
+        "(a, b) REFERENCES ifk_parent (a, b))"};
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        assert_true(kura_sql_exec(db, drop[i], NULL, 0, NULL, &err));
+    for (size_t i = 0; i < sizeof make / sizeof make[0]; i++)
+        if (!kura_sql_exec(db, make[i], NULL, 0, NULL, &err))
+            fail_msg("%s: %s", make[i], err.message);
+    kura_schema *s = inspect(url);
+    char *text = kura_schema_to_string(s, &err);
+    assert_non_null(text);
+    static const char *const want[] = {
+        "{\"name\": \"parent_id\", \"type\": \"int32\", \"required\": true, \"references\": "
+        "\"ifk_parent\", \"on_delete\": \"cascade\"}",
+        "{\"name\": \"up_id\", \"type\": \"int32\", \"references\": \"ifk_child\", "
+        "\"on_delete\": \"set_null\"}",
+        "{\"name\": \"other_id\", \"type\": \"int32\", \"references\": \"ifk_parent\"}",
+        "column ifk_byname.code references ifk_parent, but it references a column other than "
+        "that table's key",
+        "column ifk_dflt.parent_id references ifk_parent, but its ON DELETE is SET DEFAULT",
+        "column ifk_pair.a references ifk_parent, but it spans several columns"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(text, want[i]))
+            fail_msg("inspected:\n%s\nlacks:\n%s", text, want[i]);
+    /* The model of the table migrates to nothing: its reference is there. */
+    const kura_model *m[] = {kura_schema_find(s, "ifk_child"), kura_schema_find(s, "ifk_parent")};
+    size_t changes = 99;
+    if (!kura_migrate(db, m, 2, KURA_MIGRATE_DRY_RUN, NULL, NULL, NULL, &changes, &err))
+        fail_msg("migrate: %s", err.message);
+    assert_int_equal(changes, 0);
+    for (size_t i = 0; i < sizeof drop / sizeof drop[0]; i++)
+        assert_true(kura_sql_exec(db, drop[i], NULL, 0, NULL, &err));
+    free(text);
+    kura_schema_free(s);
+    kura_store_close(db);
+}
+
+static void test_references_read_back(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/fk.db", dir);
+    references_read_back(url);
+    if (pg_test_url())
+        references_read_back(pg_test_url());
+}
+
 /* Runs `kura ARGS` with KURA_DATABASE_URL unset; returns its exit status, stdout in out. */
 static int kura_cli(const char *args, char *out, size_t cap)
 {
@@ -1252,6 +1320,7 @@ int main(void)
         cmocka_unit_test(test_postgresql_tables),
         cmocka_unit_test(test_postgresql_flask_types_and_keys),
         cmocka_unit_test(test_kura_tables_read_back),
+        cmocka_unit_test(test_references_read_back),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_document_collections_are_sampled),
         cmocka_unit_test(test_collection_without_stamps),
