@@ -181,7 +181,9 @@ kura_store *kura_app_model_store(kura_app *app, const kura_model *model);
  * KURA_IN_SQL model (flags, plan, ctx, script, changes and errors as there),
  * then, unless KURA_MIGRATE_DRY_RUN, kura_create for every KURA_IN_DOCUMENTS
  * model (its collection and indexes; a no-op when they exist). With no model
- * registered it succeeds with nothing to do.
+ * registered it succeeds with nothing to do. A KURA_IN_SQL model whose field
+ * references a model the app does not keep KURA_IN_SQL is KURA_INVALID, before
+ * anything is planned (the foreign key needs that table in the same database).
  */
 bool kura_app_migrate(kura_app *app, unsigned flags, kura_migrate_plan_fn plan, void *ctx,
                       char **script, size_t *changes, kura_error *err);

@@ -67,6 +67,31 @@ static bool upgrade(kura_app *app, const kura_model *m, unsigned flags, kura_mig
     return true;
 }
 
+/* A SQL model's references name models the app keeps in its SQL store: the
+ * foreign key needs their table in the same database. */
+static bool references_registered(kura_app *app, const kura_model *const *sql, size_t n,
+                                  kura_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < sql[i]->nfields; j++) {
+            const kura_field *f = &sql[i]->fields[j];
+            if (!f->references || !f->references->name)
+                continue;
+            kura_model_home home;
+            const kura_model *r = NULL;
+            for (size_t k = 0; (r = kura_app_model_at(app, k, &home)) != NULL; k++)
+                if (strcmp(r->name, f->references->name) == 0)
+                    break;
+            if (!r || home != KURA_IN_SQL)
+                return kura_fail(err, KURA_INVALID, f->name,
+                                 "%.64s.%.64s references %.64s, which the app %s: register it "
+                                 "KURA_IN_SQL as well",
+                                 sql[i]->name, f->name, f->references->name,
+                                 r ? "keeps in its document store" : "has not registered");
+        }
+    return true;
+}
+
 bool kura_app_migrate(kura_app *app, unsigned flags, kura_migrate_plan_fn plan, void *ctx,
                       char **script, size_t *changes, kura_error *err)
 {
@@ -84,6 +109,10 @@ bool kura_app_migrate(kura_app *app, unsigned flags, kura_migrate_plan_fn plan, 
     for (size_t i = 0; i < reg->count; i++)
         if (reg->items[i].home == KURA_IN_SQL)
             sql[nsql++] = reg->items[i].model;
+    if (!references_registered(app, sql, nsql, err)) {
+        free(sql);
+        return false;
+    }
     bool ok = kura_migrate(kura_app_db(app), sql, nsql, flags, plan, ctx, script, changes, err);
     free(sql);
     for (size_t i = 0; ok && i < reg->count; i++)

@@ -225,6 +225,48 @@ static void test_registry(void **state)
     kura_app_close(app);
 }
 
+/* A SQL model's reference must name a model the app keeps in SQL. */
+typedef struct t_note {
+    kura_base base;
+    int64_t user_id;
+} t_note;
+static const kura_model t_note_model =
+    KURA_MODEL(t_note, "t_note", KURA_INT64(t_note, user_id, .references = &t_user_model));
+
+static void test_references_need_sql_models(void **state)
+{
+    (void)state;
+    kura_config *cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
+    kura_error err = {0};
+    kura_app *app = kura_app_open(cfg, &err);
+    kura_config_free(cfg);
+    assert_non_null(app);
+    assert_true(kura_app_register(app, &t_note_model, KURA_IN_SQL, &err));
+    assert_false(kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_non_null(strstr(err.message, "t_note.user_id references t_user, which the app has "
+                                        "not registered"));
+    assert_true(kura_app_register(app, &t_user_model, KURA_IN_DOCUMENTS, &err));
+    assert_false(kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err));
+    assert_non_null(strstr(err.message, "keeps in its document store"));
+    kura_app_close(app);
+
+    /* Registered in SQL, after the model that references it: made first. */
+    cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
+    app = kura_app_open(cfg, &err);
+    kura_config_free(cfg);
+    assert_true(kura_app_register(app, &t_note_model, KURA_IN_SQL, &err));
+    assert_true(kura_app_register(app, &t_user_model, KURA_IN_SQL, &err));
+    if (!kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err))
+        fail_msg("%s", err.message);
+    t_note n = {.user_id = 5};
+    assert_false(kura_insert(kura_app_db(app), &t_note_model, &n, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    kura_app_close(app);
+}
+
 /* A column of a table, for counting them. */
 typedef struct col_name {
     kura_base base;
@@ -306,6 +348,7 @@ int main(void)
         cmocka_unit_test(test_config_file_and_layers),
         cmocka_unit_test(test_current_app),
         cmocka_unit_test(test_registry),
+        cmocka_unit_test(test_references_need_sql_models),
         cmocka_unit_test(test_old_collections_upgraded_on_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
