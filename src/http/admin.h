@@ -209,6 +209,11 @@ void admin_model_path(kura_buf *b, const admin *a, const kura_model *m, const ch
 void admin_row_path(kura_buf *b, const admin *a, const kura_model *m, const char *key,
                     const char *suffix);
 
+/* The value `text` of field f, at most `cut` characters, as HTML: a link to the
+ * row it names when f references a model the app has (kura/model.h,
+ * "References"), else the escaped text. */
+void admin_value_html(admin_page *p, const kura_field *f, const char *text, size_t cut);
+
 enum MHD_Result admin_index(http_req *r, const admin_session *s, const admin_form *form);
 enum MHD_Result admin_list(http_req *r, const admin_session *s, const admin_form *form);
 enum MHD_Result admin_detail(http_req *r, const admin_session *s, const admin_form *form);

@@ -38,6 +38,20 @@ void admin_row_path(kura_buf *b, const admin *a, const kura_model *m, const char
     kura_buf_add(b, suffix);
 }
 
+void admin_value_html(admin_page *p, const kura_field *f, const char *text, size_t cut)
+{
+    const kura_model *target =
+        f->references ? kura_app_model(p->r->srv->app, f->references->name) : NULL;
+    if (target) {
+        kura_buf_add(&p->b, "<a class=\"ref\" href=\"");
+        admin_row_path(&p->b, p->a, target, text, "");
+        kura_buf_add(&p->b, "\">");
+    }
+    html_text_cut(&p->b, text, cut);
+    if (target)
+        kura_buf_add(&p->b, "</a>");
+}
+
 const kura_model *admin_model(http_req *r, const admin_session *s, kura_store **store,
                               enum MHD_Result *ret)
 {
@@ -317,7 +331,7 @@ static void value_cell(list_view *v, const void *row, const kura_field *f)
         kura_buf_add(b, strcmp(t.data, "true") == 0 ? "<span class=\"yes\">true</span>"
                                                     : "<span class=\"no\">false</span>");
     else
-        html_text_cut(b, t.data, CELL_CHARS);
+        admin_value_html(&v->p, f, t.data, CELL_CHARS);
     kura_buf_add(b, "</td>");
     kura_buf_free(&t);
 }

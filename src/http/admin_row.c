@@ -148,7 +148,10 @@ static void field_list(admin_page *p, const row_ctx *c)
         bool block = f->type == KURA_TYPE_JSON || f->type == KURA_TYPE_TEXT;
         admin_field_text(&t, m, c->obj, f, f->type == KURA_TYPE_JSON);
         kura_buf_add(b, block ? "<dd><pre>" : "<dd>");
-        html_text(b, t.data);
+        if (block)
+            html_text(b, t.data);
+        else
+            admin_value_html(p, f, t.data, SIZE_MAX);
         kura_buf_add(b, block ? "</pre></dd>" : "</dd>");
         kura_buf_free(&t);
     }

@@ -485,6 +485,44 @@ static void test_values_escaped(void **state)
     stop(s);
 }
 
+/* A field that references a model the app has links to the row it names. */
+typedef struct t_memo {
+    kura_base base;
+    int64_t user_id;
+} t_memo;
+static const kura_model t_memo_model =
+    KURA_MODEL(t_memo, "t_memo", KURA_INT64(t_memo, user_id, .references = &t_user_model));
+
+static void test_references_link(void **state)
+{
+    (void)state;
+    server *s = start(PASSWORD, false);
+    kura_error err = {0};
+    assert_true(kura_app_register(s->app, &t_memo_model, KURA_IN_SQL, &err));
+    assert_true(kura_app_migrate(s->app, 0, NULL, NULL, NULL, NULL, &err));
+    t_user u;
+    kura_init(&t_user_model, &u);
+    kura_copy_string(u.name, sizeof u.name, "ann");
+    kura_copy_string(u.email, sizeof u.email, "ann@example.com");
+    assert_true(kura_insert(kura_app_db(s->app), &t_user_model, &u, &err));
+    kura_clear(&t_user_model, &u);
+    t_memo m = {.user_id = u.base.id};
+    assert_true(kura_insert(kura_app_db(s->app), &t_memo_model, &m, &err));
+    char cookie[160], want[128];
+    log_in(s, cookie, sizeof cookie);
+    snprintf(want, sizeof want, "<a class=\"ref\" href=\"/admin/models/t_user/rows/%lld\">%lld</a>",
+             (long long)u.base.id, (long long)u.base.id);
+    const char *pages[] = {"/admin/models/t_memo", "/admin/models/t_memo/rows/1"};
+    for (size_t i = 0; i < sizeof pages / sizeof pages[0]; i++) {
+        response *r = call(s, "GET", pages[i], cookie, NULL, NULL);
+        assert_int_equal(r->status, 200);
+        if (!strstr(r->body, want))
+            fail_msg("%s lacks %s", pages[i], want);
+        free(r);
+    }
+    stop(s);
+}
+
 static void test_pages_and_headers(void **state)
 {
     (void)state;
@@ -773,6 +811,7 @@ int main(void)
         cmocka_unit_test(test_csrf),
         cmocka_unit_test(test_values_escaped),
         cmocka_unit_test(test_pages_and_headers),
+        cmocka_unit_test(test_references_link),
         cmocka_unit_test(test_form_rules),
         cmocka_unit_test(test_edit_conflict),
         cmocka_unit_test(test_login_guard),
