@@ -12,7 +12,10 @@ const kura_model post_model =
 
 const kura_model comment_model = KURA_MODEL_KEYED(
     comment, "comment", KURA_KEY_OBJECTID,
-    KURA_UUID(comment, post, .required = true, .index = true),
+    /* The post's key. Documents enforce no reference, so the route checks the
+     * post exists (routes.c); it still names the post in /openapi.json and
+     * links to it in the admin. */
+    KURA_UUID(comment, post, .required = true, .index = true, .references = &post_model),
     KURA_STRING(comment, author, 64, .required = true), KURA_TEXT(comment, body, .required = true));
 
 bool blog_setup(kura_app *app, void *ctx, kura_error *err)

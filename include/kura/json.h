@@ -54,7 +54,8 @@ bool kura_from_json_string(const kura_model *model, const char *text, size_t len
  * The JSON Schema (2020-12, the dialect of OpenAPI 3.1) of field f's value in
  * kura's JSON: "type" (with "null" beside it unless f->required), "format",
  * "pattern", "maxLength", "enum" for choices, "minimum"/"maximum" for a range,
- * "items" for tags, "default". A JSON field has no "type": any JSON value. The
+ * "items" for tags, "default", and for a field that references another model
+ * a "description" naming it. A JSON field has no "type": any JSON value. The
  * caller owns the result (json_decref); NULL for a NULL field or no memory.
  */
 json_t *kura_field_json_schema(const kura_field *f);

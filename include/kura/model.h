@@ -267,14 +267,17 @@ bool kura_decimal_canonical(const char *text, int precision, int scale, char *ou
  * (KURA_INVALID, naming both models). A write the database refuses for a
  * reference is KURA_CONSTRAINT, and nothing of it is written (HTTP: 409).
  *
- * Both models must live in the same SQL store. kura_create_all, kura_drop_all
+ * A SQL model references models of the same SQL store (kura_app_migrate
+ * checks the app's registry). kura_create_all, kura_drop_all
  * and migrations order the tables so that a referenced one is made first and
  * dropped last; kura_create of a model whose referenced table is missing fails
  * on PostgreSQL (SQLite checks references only when rows are written). A
  * reference is made with its column: declaring one on a column that exists
  * already is listed by migrations as a change they cannot make
  * (KURA_CHANGE_REFERENCE). Document stores keep the value as any other and
- * enforce nothing, as MongoEngine's ReferenceField.
+ * enforce nothing, as MongoEngine's ReferenceField: a document's field may
+ * reference a model of either store. Everywhere, a reference names the model
+ * in /openapi.json and links to its row in the admin.
  */
 typedef enum kura_on_delete {
     KURA_ON_DELETE_RESTRICT = 0, /* deleting a referenced row fails (KURA_CONSTRAINT) */

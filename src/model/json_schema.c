@@ -64,6 +64,12 @@ json_t *kura_field_json_schema(const kura_field *f)
         if (d)
             json_object_set_new(s, "default", d);
     }
+    if (f->references && f->references->name) {
+        char text[160];
+        snprintf(text, sizeof text, "references %s (its %s)", f->references->name,
+                 kura_key_name(f->references));
+        json_object_set_new(s, "description", json_string(text));
+    }
     return s;
 }
 

@@ -327,10 +327,10 @@ static bool resolve_references(kura_schema *s, const json_t *models, kura_error 
                 k++;
             if (k == s->count)
                 return bad(err, &w, "references '%s', which is no model of this schema", name);
-            if (s->models[k]->store != m->store)
+            if (m->store == KURA_SCHEMA_SQL && s->models[k]->store != KURA_SCHEMA_SQL)
                 return bad(err, &w,
-                           "references '%s', which is kept in the other store (a reference "
-                           "joins two sql models, or two documents models)",
+                           "references '%s', a documents model: a sql model's reference is a "
+                           "foreign key, to a sql model",
                            name);
             f->references = &s->models[k]->model;
             kura_error why;

@@ -901,7 +901,16 @@ static void test_references(void **state)
     refused("{\"models\": [{\"name\": \"d\", \"store\": \"documents\", \"fields\": []},"
             "{\"name\": \"m\", \"fields\": [{\"name\": \"a\", \"type\": \"int64\", "
             "\"references\": \"d\"}]}]}",
-            "references 'd', which is kept in the other store");
+            "references 'd', a documents model: a sql model's reference is a foreign key");
+    /* A documents model may reference any model: documents enforce nothing. */
+    kura_schema *mixed = kura_schema_load_string(
+        "{\"models\": [{\"name\": \"d\", \"store\": \"documents\", \"fields\": [{\"name\": "
+        "\"a\", \"type\": \"int64\", \"references\": \"m\"}]}, {\"name\": \"m\", \"fields\": "
+        "[]}]}",
+        &err);
+    if (!mixed)
+        fail_msg("%s", err.message);
+    kura_schema_free(mixed);
 }
 
 static void test_documented_example_loads(void **state)
