@@ -39,3 +39,11 @@ const kura_model pedantic_options_model = KURA_MODEL_KEYED(
     KURA_STRING(every, s, 8, .choices = letters, .required = true),
     KURA_STRING(every, e, 8, .choices = (const char *const[]){"x", "y", NULL}),
     KURA_DECIMAL(every, dec, 10, 2, .required = true), KURA_UUID(every, uuid, .unique = true));
+
+/* References: to another model, and to the model itself. */
+const kura_model pedantic_refs_model =
+    KURA_MODEL(every, "pedantic_refs", KURA_INT64(every, i64, .references = &pedantic_bare_model),
+               KURA_INT32(every, i32, .references = &pedantic_refs_model,
+                          .on_delete = KURA_ON_DELETE_SET_NULL),
+               KURA_UUID(every, uuid, .references = &pedantic_options_model,
+                         .on_delete = KURA_ON_DELETE_CASCADE));
