@@ -166,16 +166,24 @@ static void test_current_app(void **state)
     kura_app_close(b);
 }
 
-/* The registry: models with their store, refused twice, found, iterated, migrated. */
-static void test_registry(void **state)
+/* An app over an in-memory SQLite database. */
+static kura_app *memory_app(void)
 {
-    (void)state;
     kura_config *cfg = kura_config_new();
     kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
     kura_error err = {0};
     kura_app *app = kura_app_open(cfg, &err);
     kura_config_free(cfg);
     assert_non_null(app);
+    return app;
+}
+
+/* The registry: models with their store, refused twice, found, iterated, migrated. */
+static void test_registry(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_app *app = memory_app();
     assert_int_equal(kura_app_model_count(app), 0);
     assert_null(kura_app_model_at(app, 0, NULL));
 
@@ -236,12 +244,8 @@ static const kura_model t_note_model =
 static void test_references_need_sql_models(void **state)
 {
     (void)state;
-    kura_config *cfg = kura_config_new();
-    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
     kura_error err = {0};
-    kura_app *app = kura_app_open(cfg, &err);
-    kura_config_free(cfg);
-    assert_non_null(app);
+    kura_app *app = memory_app();
     assert_true(kura_app_register(app, &t_note_model, KURA_IN_SQL, &err));
     assert_false(kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err));
     assert_int_equal(err.code, KURA_INVALID);
@@ -253,10 +257,7 @@ static void test_references_need_sql_models(void **state)
     kura_app_close(app);
 
     /* Registered in SQL, after the model that references it: made first. */
-    cfg = kura_config_new();
-    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
-    app = kura_app_open(cfg, &err);
-    kura_config_free(cfg);
+    app = memory_app();
     assert_true(kura_app_register(app, &t_note_model, KURA_IN_SQL, &err));
     assert_true(kura_app_register(app, &t_user_model, KURA_IN_SQL, &err));
     if (!kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err))
