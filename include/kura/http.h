@@ -116,7 +116,7 @@ typedef struct kura_http_opts {
      * through the collections' stores in this process (HTTP, the admin, the
      * program's own kura_update, kura_delete, kura_update_where, ...) drops
      * what it may have changed at once, through the stores' write hooks
-     * (chained with a kura_model_cache's); a write the hooks cannot see
+     * (beside a kura_model_cache's); a write the hooks cannot see
      * (another process, raw SQL) shows when the entry expires: cache_ttl_ms
      * is the staleness a client may see. Metrics: kura_http_cache_hits_total,
      * kura_http_cache_misses_total.

@@ -24,12 +24,9 @@ typedef struct hot_shard {
     hot_entry *slots;
 } hot_shard;
 
-/* One per store watched: the hook this cache chained in front of. */
+/* One per store watched, to take the hook off again. */
 typedef struct hot_watch {
-    http_hot *h;
     kura_store *store;
-    kura_write_hook prev;
-    void *prev_ctx;
     struct hot_watch *next;
 } hot_watch;
 
@@ -40,6 +37,8 @@ struct http_hot {
     hot_watch *watches;
     atomic_uint_fast64_t hits, misses;
 };
+
+static void on_write(void *ctx, const kura_model *model, int64_t id, const char *key);
 
 static int64_t now_us(void)
 {
@@ -100,7 +99,7 @@ void http_hot_free(http_hot *h)
     while (h->watches) {
         hot_watch *w = h->watches;
         h->watches = w->next;
-        kura_store_set_write_hook(w->store, w->prev, w->prev_ctx);
+        kura_store_remove_write_hook(w->store, on_write, h);
         free(w);
     }
     for (int i = 0; i < SHARDS; i++) {
@@ -217,24 +216,22 @@ static void forget(http_hot *h, const kura_model *model, int64_t id, const char 
 
 static void on_write(void *ctx, const kura_model *model, int64_t id, const char *key)
 {
-    hot_watch *w = ctx;
-    forget(w->h, model, id, key);
-    if (w->prev)
-        w->prev(w->prev_ctx, model, id, key);
+    forget(ctx, model, id, key);
 }
 
-bool http_hot_watch(http_hot *h, kura_store *store)
+bool http_hot_watch(http_hot *h, kura_store *store, kura_error *err)
 {
     for (hot_watch *w = h->watches; w; w = w->next)
         if (w->store == store)
             return true;
     hot_watch *w = calloc(1, sizeof *w);
     if (!w)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    if (!kura_store_add_write_hook(store, on_write, h, err)) {
+        free(w);
         return false;
-    w->h = h;
+    }
     w->store = store;
-    kura_store_get_write_hook(store, &w->prev, &w->prev_ctx);
-    kura_store_set_write_hook(store, on_write, w);
     w->next = h->watches;
     h->watches = w;
     return true;

@@ -412,8 +412,8 @@ bool http_add_collection(kura_http *srv, const char *prefix, const http_collecti
     if (!http_own(srv, own, err))
         return false;
     *own = *c;
-    if (srv->hot && !http_hot_watch(srv->hot, c->store))
-        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    if (srv->hot && !http_hot_watch(srv->hot, c->store, err))
+        return false;
     const char *list_path = http_own_path(srv, prefix, "", err);
     const char *item_path = list_path ? http_own_path(srv, prefix, "/{id}", err) : NULL;
     if (!item_path)

@@ -28,21 +28,41 @@ const char *kura_store_driver(const kura_store *store)
     return store->driver ? store->driver : store->ops->name;
 }
 
-void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ctx)
+bool kura_store_add_write_hook(kura_store *store, kura_write_hook hook, void *ctx, kura_error *err)
+{
+    if (!store || !hook)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store or write hook");
+    if (store->nhooks == KURA_WRITE_HOOKS)
+        return kura_fail(err, KURA_INVALID, NULL, "the store holds %d write hooks already",
+                         KURA_WRITE_HOOKS);
+    store->hooks[store->nhooks].fn = hook;
+    store->hooks[store->nhooks].ctx = ctx;
+    store->nhooks++;
+    return true;
+}
+
+void kura_store_remove_write_hook(kura_store *store, kura_write_hook hook, void *ctx)
 {
     if (!store)
         return;
-    store->write_hook = hook;
-    store->write_hook_ctx = ctx;
+    for (int i = 0; i < store->nhooks; i++)
+        if (store->hooks[i].fn == hook && store->hooks[i].ctx == ctx) {
+            /* The rest keep their order. */
+            memmove(&store->hooks[i], &store->hooks[i + 1],
+                    (size_t)(store->nhooks - i - 1) * sizeof store->hooks[0]);
+            store->nhooks--;
+            return;
+        }
 }
 
-void kura_store_get_write_hook(const kura_store *store, kura_write_hook *hook, void **ctx)
+/* Every write hook, told that (model, id, key) changed. */
+static void call_hooks(kura_store *store, const kura_model *model, int64_t id, const char *key)
 {
-    *hook = store ? store->write_hook : NULL;
-    *ctx = store ? store->write_hook_ctx : NULL;
+    for (int i = 0; i < store->nhooks; i++)
+        store->hooks[i].fn(store->hooks[i].ctx, model, id, key);
 }
 
-/* Tells the write hook, if any, that the row `id` (0: many rows) changed. */
+/* Tells the write hooks, if any, that the row `id` (0: many rows) changed. */
 /*
  * Writes inside a transaction are reported when its outermost level ends, as
  * one "anything may have changed" (model NULL, id 0): a cache must not act on
@@ -76,8 +96,7 @@ static void pending_flush(kura_store *store)
     for (int i = 0; i < PENDING_SLOTS; i++)
         if (pending[i] == store) {
             pending[i] = NULL;
-            if (store->write_hook)
-                store->write_hook(store->write_hook_ctx, NULL, 0, NULL);
+            call_hooks(store, NULL, 0, NULL);
         }
 }
 
@@ -91,11 +110,11 @@ static void pending_forget(kura_store *store)
 /* key: the row's key (NULL: many rows may have changed). */
 static void written(kura_store *store, const kura_model *model, const kura_keyref *key)
 {
-    if (!store->write_hook)
+    if (store->nhooks == 0)
         return;
     if (store->ops->depth(store) > 0 && pending_mark(store))
         return;
-    store->write_hook(store->write_hook_ctx, model, key ? key->id : 0, key ? key->text : NULL);
+    call_hooks(store, model, key ? key->id : 0, key ? key->text : NULL);
 }
 
 bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref *k)

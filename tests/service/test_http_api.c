@@ -609,6 +609,75 @@ static void hot_rows_from_memory(void **state)
     close_server(&s);
 }
 
+/* A server with the hot-row cache on, /people mounted, listening. */
+static kura_http *cached_server(kura_app *app, char base[64])
+{
+    kura_http_opts o = quiet_opts();
+    o.cache_ttl_ms = 60000;
+    kura_error err = {0};
+    kura_http *srv = kura_http_new(app, &o, &err);
+    assert_non_null(srv);
+    assert_true(kura_http_mount(srv, "/people", "t_user", &err));
+    assert_true(kura_http_listen(srv, &err));
+    snprintf(base, 64, "http://127.0.0.1:%u", (unsigned)kura_http_port(srv));
+    return srv;
+}
+
+static void set_age(kura_store *db, long age)
+{
+    kura_error err = {0};
+    t_user u;
+    assert_true(kura_get(db, &t_user_model, 1, &u, &err));
+    u.age = (int32_t)age;
+    assert_true(kura_update(db, &t_user_model, &u, &err));
+    kura_clear(&t_user_model, &u);
+}
+
+/* Two servers and a model cache on one store, each stopped or freed in an
+ * order other than the reverse of their making: the others go on hearing the
+ * writes, and a write after all are gone reaches none of them (no freed
+ * hook is called). */
+static void write_hooks_leave_in_any_order(void **state)
+{
+    (void)state;
+    kura_app *app = open_app();
+    kura_store *db = kura_app_db(app);
+    kura_error err = {0};
+    t_user u;
+    kura_init(&t_user_model, &u);
+    snprintf(u.name, sizeof u.name, "ann");
+    snprintf(u.email, sizeof u.email, "ann@example.com");
+    u.age = 30;
+    assert_true(kura_insert(db, &t_user_model, &u, &err));
+    kura_clear(&t_user_model, &u);
+    server one = {.app = app}, two = {.app = app};
+    one.srv = cached_server(app, one.base);
+    two.srv = cached_server(app, two.base);
+    kura_model_cache *mc = kura_model_cache_new(db, kura_app_kv(app), "hooks:", 60000, &err);
+    assert_non_null(mc);
+    response r = GET(&two, "/people/1");
+    assert_int_equal(age_in(&r), 30);
+    assert_true(kura_cache_get(mc, &t_user_model, 1, &u, &err));
+    kura_clear(&t_user_model, &u);
+
+    kura_http_stop(one.srv); /* the first made goes first */
+    set_age(db, 31);
+    r = GET(&two, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    assert_true(kura_cache_get(mc, &t_user_model, 1, &u, &err));
+    assert_int_equal(u.age, 31);
+    kura_clear(&t_user_model, &u);
+
+    kura_http_stop(two.srv);
+    set_age(db, 32);
+    assert_true(kura_cache_get(mc, &t_user_model, 1, &u, &err));
+    assert_int_equal(u.age, 32);
+    kura_clear(&t_user_model, &u);
+    kura_model_cache_free(mc);
+    set_age(db, 33); /* no hook is left to call */
+    kura_app_close(app);
+}
+
 /* kura_http_start: every registered model at /<name>, and the default parts. */
 static void mount_all_in_one_call(void **state)
 {
@@ -835,6 +904,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_models_at_paths),
         cmocka_unit_test(hot_rows_from_memory),
+        cmocka_unit_test(write_hooks_leave_in_any_order),
         cmocka_unit_test(mount_all_uses_model_paths),
         cmocka_unit_test(mount_all_in_one_call),
         cmocka_unit_test(custom_handlers),
