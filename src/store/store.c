@@ -616,6 +616,30 @@ bool kura_exists(kura_store *store, const kura_query *q, bool *exists, kura_erro
     return ok;
 }
 
+/*
+ * The hooks hear of the one row a query names by its key alone (key = value:
+ * a PATCH is one) as of that row, so a cache drops that row's entry, not every
+ * entry of the model; of anything else as of many rows (key NULL).
+ */
+static const kura_keyref *one_key(const kura_query *q, kura_keyref *k, char text[KURA_KEY_BYTES])
+{
+    const kura_term *t = &q->terms[0];
+    if (q->nterms != 1 || t->kind != KURA_TERM_CMP || t->op != KURA_EQ ||
+        t->column != KURA_COL_ID || t->count != 1)
+        return NULL;
+    const kura_value *v = &q->values[t->first];
+    *k = (kura_keyref){0, NULL};
+    if (q->model->key == KURA_KEY_INT64) {
+        k->id = v->as.i;
+        return v->kind == KURA_VALUE_INT && k->id > 0 ? k : NULL;
+    }
+    if (v->kind != KURA_VALUE_STRING || !v->as.s ||
+        !kura_key_parse(q->model, v->as.s, NULL, text, NULL))
+        return NULL;
+    k->text = text;
+    return k;
+}
+
 bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
                        int64_t *affected, kura_error *err)
 {
@@ -635,7 +659,9 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
     kura_time now = kura_model_has_timestamps(q->model) ? kura_now() : 0;
     if (!store->ops->update_where(store, q, set, n, now, affected ? affected : &ignored, err))
         return false;
-    written(store, q->model, NULL);
+    kura_keyref k;
+    char text[KURA_KEY_BYTES];
+    written(store, q->model, one_key(q, &k, text));
     return true;
 }
 
@@ -646,7 +672,9 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
     int64_t ignored;
     if (!store->ops->delete_where(store, q, affected ? affected : &ignored, err))
         return false;
-    written(store, q->model, NULL);
+    kura_keyref k;
+    char text[KURA_KEY_BYTES];
+    written(store, q->model, one_key(q, &k, text));
     return true;
 }
 

@@ -609,7 +609,7 @@ static void hot_rows_from_memory(void **state)
     close_server(&s);
 }
 
-/* A server with the hot-row cache on, /people mounted, listening. */
+/* A server with the hot-row cache on, /people and /metrics mounted, listening. */
 static kura_http *cached_server(kura_app *app, char base[64])
 {
     kura_http_opts o = quiet_opts();
@@ -618,6 +618,7 @@ static kura_http *cached_server(kura_app *app, char base[64])
     kura_http *srv = kura_http_new(app, &o, &err);
     assert_non_null(srv);
     assert_true(kura_http_mount(srv, "/people", "t_user", &err));
+    assert_true(kura_http_mount_metrics(srv, "/metrics", &err));
     assert_true(kura_http_listen(srv, &err));
     snprintf(base, 64, "http://127.0.0.1:%u", (unsigned)kura_http_port(srv));
     return srv;
@@ -676,6 +677,50 @@ static void write_hooks_leave_in_any_order(void **state)
     kura_model_cache_free(mc);
     set_age(db, 33); /* no hook is left to call */
     kura_app_close(app);
+}
+
+/* A PATCH (an update by key alone) drops its own row's answer, not every
+ * answer of the model: under a steady trickle of PATCHes the other hot rows
+ * stay in memory, and a PATCH costs no walk over the whole cache. */
+static void patch_drops_only_its_row(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    s.srv = cached_server(s.app, s.base);
+    kura_error err = {0};
+    response r = POST(&s, "/people", "{\"name\":\"ann\",\"email\":\"ann@example.com\",\"age\":30}");
+    expect(&r, 201);
+    r = POST(&s, "/people", "{\"name\":\"bo\",\"email\":\"bo@example.com\",\"age\":40}");
+    expect(&r, 201);
+    r = GET(&s, "/people/1"); /* two misses: both kept */
+    r = GET(&s, "/people/2");
+    r = call(&s, "PATCH", "/people/2", "application/json", "{\"age\":41}", NULL);
+    expect(&r, 200);
+    r = GET(&s, "/people/2"); /* its own answer went: a miss */
+    assert_int_equal(age_in(&r), 41);
+    r = GET(&s, "/people/1"); /* the other stayed: a hit */
+    assert_int_equal(age_in(&r), 30);
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 1\n"));
+    /* The program's own update of one row by key drops only that row too,
+     * and one naming many rows drops them all. */
+    kura_query q = kura_query_for(&t_user_model);
+    kura_where_int(&q, "id", KURA_EQ, 1);
+    kura_assign set = {"age", KURA_VINT(31)};
+    assert_true(kura_update_where(kura_app_db(s.app), &q, &set, 1, NULL, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    r = GET(&s, "/people/2");
+    assert_int_equal(age_in(&r), 41);
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 2\n"));
+    q = kura_query_for(&t_user_model);
+    kura_where_int(&q, "age", KURA_GT, 0);
+    set = (kura_assign){"age", KURA_VINT(50)};
+    assert_true(kura_update_where(kura_app_db(s.app), &q, &set, 1, NULL, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 50);
+    r = GET(&s, "/people/2");
+    assert_int_equal(age_in(&r), 50);
+    close_server(&s);
 }
 
 /* kura_http_start: every registered model at /<name>, and the default parts. */
@@ -905,6 +950,7 @@ int main(void)
         cmocka_unit_test(two_models_at_paths),
         cmocka_unit_test(hot_rows_from_memory),
         cmocka_unit_test(write_hooks_leave_in_any_order),
+        cmocka_unit_test(patch_drops_only_its_row),
         cmocka_unit_test(mount_all_uses_model_paths),
         cmocka_unit_test(mount_all_in_one_call),
         cmocka_unit_test(custom_handlers),
