@@ -122,7 +122,9 @@ typedef struct kura_http_opts {
      * kura_http_cache_misses_total.
      */
     int64_t cache_ttl_ms;
-    size_t cache_entries; /* answers kept at most, each a copy of its JSON; default 4096 */
+    /* Answers kept at most, each a copy of its JSON; an answer over 16 KiB is
+     * not kept, so the cache holds at most cache_entries * 16 KiB. Default 4096. */
+    size_t cache_entries;
 } kura_http_opts;
 
 typedef struct kura_http kura_http;

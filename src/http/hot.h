@@ -16,8 +16,9 @@
  * What the hook cannot see — another process, raw SQL — is seen when the
  * entry expires: the documented bound is cache_ttl_ms.
  *
- * Memory: at most cache_entries answers (direct-mapped slots in 16 shards:
- * a new entry replaces the one in its slot), each a copy of its JSON text.
+ * Memory: at most cache_entries answers (direct-mapped slots in up to 16
+ * shards: a new entry replaces the one in its slot), each a copy of its JSON
+ * text of at most 16 KiB (a longer answer is not kept).
  */
 #ifndef KURA_HTTP_HOT_H
 #define KURA_HTTP_HOT_H

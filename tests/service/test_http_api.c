@@ -723,6 +723,61 @@ static void patch_drops_only_its_row(void **state)
     close_server(&s);
 }
 
+/* cache_entries is a bound: with 1, one answer is kept, the last read. */
+static void cache_entries_bound_the_answers_kept(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    kura_http_opts o = quiet_opts();
+    o.cache_ttl_ms = 60000;
+    o.cache_entries = 1;
+    kura_error err = {0};
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount(s.srv, "/people", "t_user", &err));
+    assert_true(kura_http_mount_metrics(s.srv, "/metrics", &err));
+    listen_on(&s);
+    for (int i = 0; i < 8; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"name\":\"p%d\",\"email\":\"p%d@example.com\"}", i, i);
+        response r = POST(&s, "/people", body);
+        expect(&r, 201);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 1; i <= 8; i++) {
+            char path[32];
+            snprintf(path, sizeof path, "/people/%d", i);
+            response r = GET(&s, path);
+            expect(&r, 200);
+        }
+    response r = GET(&s, "/people/8"); /* the one kept */
+    expect(&r, 200);
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 1\n"));
+    close_server(&s);
+}
+
+/* An answer bigger than the cache keeps (16 KiB) is read from the store each
+ * time: the cache's memory is bounded by cache_entries times that, whatever
+ * the rows hold. */
+static void big_answers_are_not_kept(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    s.srv = cached_server(s.app, s.base);
+    char *body = padded("{\"name\":\"big\",\"email\":\"big@example.com\",\"bio\":", 20000, "}");
+    response r = POST(&s, "/people", body);
+    free(body);
+    expect(&r, 201);
+    r = GET(&s, "/people/1");
+    expect(&r, 200);
+    r = GET(&s, "/people/1");
+    expect(&r, 200);
+    assert_true(r.len > 20000);
+    assert_true(metrics_show(&s, "kura_http_cache_misses_total 2\n"));
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 0\n"));
+    close_server(&s);
+}
+
 /* kura_http_start: every registered model at /<name>, and the default parts. */
 static void mount_all_in_one_call(void **state)
 {
@@ -951,6 +1006,8 @@ int main(void)
         cmocka_unit_test(hot_rows_from_memory),
         cmocka_unit_test(write_hooks_leave_in_any_order),
         cmocka_unit_test(patch_drops_only_its_row),
+        cmocka_unit_test(cache_entries_bound_the_answers_kept),
+        cmocka_unit_test(big_answers_are_not_kept),
         cmocka_unit_test(mount_all_uses_model_paths),
         cmocka_unit_test(mount_all_in_one_call),
         cmocka_unit_test(custom_handlers),
