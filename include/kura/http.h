@@ -164,9 +164,12 @@ kura_http *kura_http_new(kura_app *app, const kura_http_opts *opts, kura_error *
  *   GET    /users        list: field=value filters (the value read as the
  *                        field's type), field_prefix=text on text fields,
  *                        order=[-]field[,...], limit (capped at max_limit),
- *                        offset; {"items":[...],"total":N,"limit":L,"offset":O}
+ *                        offset; {"items":[...],"total":N,"limit":L,"offset":O},
+ *                        plus "misfits":[{"id","field","reason"}] for stored
+ *                        rows the model cannot read or JSON cannot carry
+ *                        (text that is not UTF-8), left out of items
  *   POST   /users        create from a JSON object: 201 with Location
- *   GET    /users/{id}   read
+ *   GET    /users/{id}   read; 409 naming the field for such a row
  *   PATCH  /users/{id}   change the named fields only, validated as a save
  *   DELETE /users/{id}   delete: 204
  *

@@ -778,6 +778,46 @@ static void big_answers_are_not_kept(void **state)
     close_server(&s);
 }
 
+/* A stored row JSON cannot carry (text that is not UTF-8, written by another
+ * program) is a misfit, as a document that does not fit the model is: 409
+ * naming the field for the row, and in a list it is left out of the items and
+ * named under "misfits" instead of failing the whole page with a 500. Such an
+ * answer is not kept: the row mended shows at once. */
+static void unwritable_rows_are_misfits(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    s.srv = cached_server(s.app, s.base);
+    kura_store *db = kura_app_db(s.app);
+    kura_error err = {0};
+    response r = POST(&s, "/people", "{\"name\":\"ann\",\"email\":\"ann@example.com\"}");
+    expect(&r, 201);
+    r = POST(&s, "/people", "{\"name\":\"bo\",\"email\":\"bo@example.com\"}");
+    expect(&r, 201);
+    assert_true(kura_sql_exec(db, "UPDATE t_user SET bio = CAST(X'41FF42' AS TEXT) WHERE id = 1",
+                              NULL, 0, NULL, &err));
+    r = GET(&s, "/people/1");
+    expect(&r, 409);
+    assert_non_null(strstr(r.body, "bio"));
+    r = GET(&s, "/people");
+    expect(&r, 200);
+    json_t *j = json_of(&r);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "total")), 2);
+    json_t *misfit = json_array_get(json_object_get(j, "misfits"), 0);
+    assert_non_null(misfit);
+    assert_string_equal(json_string_value(json_object_get(misfit, "id")), "1");
+    assert_string_equal(json_string_value(json_object_get(misfit, "field")), "bio");
+    json_decref(j);
+    assert_true(
+        kura_sql_exec(db, "UPDATE t_user SET bio = 'mended' WHERE id = 1", NULL, 0, NULL, &err));
+    r = GET(&s, "/people/1");
+    expect(&r, 200);
+    close_server(&s);
+}
+
 /* kura_http_start: every registered model at /<name>, and the default parts. */
 static void mount_all_in_one_call(void **state)
 {
@@ -1008,6 +1048,7 @@ int main(void)
         cmocka_unit_test(patch_drops_only_its_row),
         cmocka_unit_test(cache_entries_bound_the_answers_kept),
         cmocka_unit_test(big_answers_are_not_kept),
+        cmocka_unit_test(unwritable_rows_are_misfits),
         cmocka_unit_test(mount_all_uses_model_paths),
         cmocka_unit_test(mount_all_in_one_call),
         cmocka_unit_test(custom_handlers),
