@@ -138,11 +138,11 @@ static void expect(const response *r, long status)
         fail_msg("expected %ld, got %ld: %s", status, r->status, r->body);
 }
 
-/* A fresh in-memory app with t_user (SQL) and t_doc (documents), migrated. */
-static kura_app *open_app(void)
+/* A fresh app on the database at url with t_user (SQL) and t_doc (documents), migrated. */
+static kura_app *open_app_at(const char *url)
 {
     kura_config *cfg = kura_config_new();
-    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
+    kura_config_set(cfg, "database_url", url, NULL);
     kura_error err = {0};
     kura_app *app = kura_app_open(cfg, &err);
     kura_config_free(cfg);
@@ -151,6 +151,12 @@ static kura_app *open_app(void)
     assert_true(kura_app_register(app, &t_doc_model, KURA_IN_DOCUMENTS, &err));
     assert_true(kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err));
     return app;
+}
+
+/* A fresh in-memory app (open_app_at). */
+static kura_app *open_app(void)
+{
+    return open_app_at("sqlite://:memory:");
 }
 
 static kura_http_opts quiet_opts(void)
@@ -818,6 +824,51 @@ static void unwritable_rows_are_misfits(void **state)
     close_server(&s);
 }
 
+/* A transaction's writes reach the hot-row cache at its end: a GET made
+ * between a write and the commit (another connection: the row as it was)
+ * keeps that answer, and the commit drops it; a rollback leaves the row as it
+ * was, and so its answer. */
+static void transaction_window(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kura-http-tx-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char url[128], file[96];
+    snprintf(file, sizeof file, "%s/tx.db", dir);
+    snprintf(url, sizeof url, "sqlite:///%s", file);
+    server s = {.app = open_app_at(url)};
+    s.srv = cached_server(s.app, s.base);
+    kura_store *db = kura_app_db(s.app);
+    kura_error err = {0};
+    response r = POST(&s, "/people", "{\"name\":\"ann\",\"email\":\"ann@example.com\",\"age\":30}");
+    expect(&r, 201);
+    assert_true(kura_begin(db, &err));
+    set_age(db, 31); /* this thread's connection, not yet committed */
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 30);
+    r = GET(&s, "/people/1"); /* kept */
+    assert_int_equal(age_in(&r), 30);
+    assert_true(kura_commit(db, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+
+    assert_true(kura_begin(db, &err));
+    set_age(db, 32);
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    assert_true(kura_rollback(db, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    close_server(&s);
+    unlink(file);
+    char side[112];
+    snprintf(side, sizeof side, "%s-wal", file);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", file);
+    unlink(side);
+    rmdir(dir);
+}
+
 /* kura_http_start: every registered model at /<name>, and the default parts. */
 static void mount_all_in_one_call(void **state)
 {
@@ -1049,6 +1100,7 @@ int main(void)
         cmocka_unit_test(cache_entries_bound_the_answers_kept),
         cmocka_unit_test(big_answers_are_not_kept),
         cmocka_unit_test(unwritable_rows_are_misfits),
+        cmocka_unit_test(transaction_window),
         cmocka_unit_test(mount_all_uses_model_paths),
         cmocka_unit_test(mount_all_in_one_call),
         cmocka_unit_test(custom_handlers),
