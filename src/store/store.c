@@ -107,7 +107,13 @@ static void pending_forget(kura_store *store)
             pending[i] = NULL;
 }
 
-/* key: the row's key (NULL: many rows may have changed). */
+/*
+ * key: the row's key (NULL: many rows may have changed). Called after the
+ * driver was asked to write, whether or not it says it did: a write that
+ * failed may have been applied (the connection lost before the server
+ * answered, KURA_OUTCOME_UNKNOWN; a MongoDB update of many documents stopped
+ * part way), and a cache told of a write that was not made only misses once.
+ */
 static void written(kura_store *store, const kura_model *model, const kura_keyref *key)
 {
     if (store->nhooks == 0)
@@ -422,13 +428,12 @@ bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_err
     kura_time previous = b->updated_at;
     if (kura_model_has_timestamps(model))
         b->updated_at = kura_now();
-    if (store->ops->update(store, model, obj, err)) {
-        kura_keyref k = kura_keyref_of(model, obj);
-        written(store, model, &k);
-        return true;
-    }
-    b->updated_at = previous;
-    return false;
+    bool ok = store->ops->update(store, model, obj, err);
+    kura_keyref k = kura_keyref_of(model, obj);
+    written(store, model, &k); /* failed too: it may have been applied (written) */
+    if (!ok)
+        b->updated_at = previous;
+    return ok;
 }
 
 bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error *err)
@@ -457,10 +462,9 @@ bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error
 static bool remove_key(kura_store *store, const kura_model *model, const kura_keyref *k,
                        kura_error *err)
 {
-    if (!store->ops->remove(store, model, k, err))
-        return false;
+    bool ok = store->ops->remove(store, model, k, err);
     written(store, model, k);
-    return true;
+    return ok;
 }
 
 bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_error *err)
@@ -657,12 +661,11 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
     }
     int64_t ignored;
     kura_time now = kura_model_has_timestamps(q->model) ? kura_now() : 0;
-    if (!store->ops->update_where(store, q, set, n, now, affected ? affected : &ignored, err))
-        return false;
+    bool ok = store->ops->update_where(store, q, set, n, now, affected ? affected : &ignored, err);
     kura_keyref k;
     char text[KURA_KEY_BYTES];
     written(store, q->model, one_key(q, &k, text));
-    return true;
+    return ok;
 }
 
 bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
@@ -670,12 +673,11 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
     if (!check_query(store, q, err))
         return false;
     int64_t ignored;
-    if (!store->ops->delete_where(store, q, affected ? affected : &ignored, err))
-        return false;
+    bool ok = store->ops->delete_where(store, q, affected ? affected : &ignored, err);
     kura_keyref k;
     char text[KURA_KEY_BYTES];
     written(store, q->model, one_key(q, &k, text));
-    return true;
+    return ok;
 }
 
 /* Validates an assigned value by writing it into a scratch struct and running
