@@ -1013,6 +1013,25 @@ static void build_errors(void **state)
     o.default_limit = 0;
     assert_null(kura_http_new(app, &o, &err));
     assert_int_equal(err.code, KURA_CONFIG);
+    assert_non_null(strstr(err.message, "default_limit"));
+    /* An option out of range is named, with the range it must be in. */
+    o = quiet_opts();
+    o.cache_ttl_ms = -1;
+    assert_null(kura_http_new(app, &o, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    assert_non_null(strstr(err.message, "cache_ttl_ms"));
+    assert_non_null(strstr(err.message, "86400000"));
+    o.cache_ttl_ms = 1000;
+    o.cache_entries = 0;
+    assert_null(kura_http_new(app, &o, &err));
+    assert_non_null(strstr(err.message, "cache_entries"));
+    o.cache_entries = SIZE_MAX;
+    assert_null(kura_http_new(app, &o, &err));
+    assert_non_null(strstr(err.message, "cache_entries"));
+    o = quiet_opts();
+    o.threads = 0;
+    assert_null(kura_http_new(app, &o, &err));
+    assert_non_null(strstr(err.message, "threads"));
     kura_app_close(app);
 }
 
