@@ -134,13 +134,19 @@ static enum MHD_Result respond_obj(http_req *r, const kura_model *model, const v
 }
 
 /*
- * Why a stored row cannot be written as JSON (text that is not UTF-8, a json
- * field that is not JSON: what another program wrote), into *err as a misfit,
+ * Why a stored row cannot be written as JSON (text or a key that is not UTF-8,
+ * a json field that is not JSON: what another program wrote), into *err as a misfit,
  * as a document that does not fit the model is; false when nothing in it is
  * wrong (the writer ran out of memory).
  */
 static bool misfit_of(const kura_model *model, const void *obj, kura_error *err)
 {
+    const kura_base *b = obj;
+    if (model->key != KURA_KEY_INT64 &&
+        kura_utf8_chars(b->key, strnlen(b->key, sizeof b->key)) < 0) {
+        kura_fail(err, KURA_MISFIT, "id", "id: the stored key is not UTF-8");
+        return true;
+    }
     kura_error why = {0};
     if (kura_validate(model, obj, &why))
         return false;

@@ -33,6 +33,9 @@
 #include "unit/t_user.h"
 
 static kura_model t_doc_model; /* t_user's fields, as documents */
+/* t_user's name under a key of the caller's choosing. */
+static const kura_model t_named_model =
+    KURA_MODEL_KEYED(t_user, "t_named", KURA_KEY_STRING, KURA_STRING(t_user, name, 128));
 
 typedef struct server {
     kura_app *app;
@@ -821,6 +824,32 @@ static void unwritable_rows_are_misfits(void **state)
         kura_sql_exec(db, "UPDATE t_user SET bio = 'mended' WHERE id = 1", NULL, 0, NULL, &err));
     r = GET(&s, "/people/1");
     expect(&r, 200);
+    close_server(&s);
+
+    /* A key that is not UTF-8 is the row's misfit too (field "id"). */
+    s.app = open_app();
+    db = kura_app_db(s.app);
+    assert_true(kura_app_register(s.app, &t_named_model, KURA_IN_SQL, &err));
+    assert_true(kura_app_migrate(s.app, 0, NULL, NULL, NULL, NULL, &err));
+    kura_http_opts o = quiet_opts();
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount(s.srv, "/named", "t_named", &err));
+    listen_on(&s);
+    r = POST(&s, "/named", "{\"id\":\"ann\",\"name\":\"Ann\"}");
+    expect(&r, 201);
+    assert_true(kura_sql_exec(db,
+                              "INSERT INTO t_named (id, name) VALUES (CAST(X'41FF' AS TEXT), 'x')",
+                              NULL, 0, NULL, &err));
+    r = GET(&s, "/named");
+    expect(&r, 200);
+    j = json_of(&r);
+    items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 1);
+    misfit = json_array_get(json_object_get(j, "misfits"), 0);
+    assert_non_null(misfit);
+    assert_string_equal(json_string_value(json_object_get(misfit, "field")), "id");
+    json_decref(j);
     close_server(&s);
 }
 
