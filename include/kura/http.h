@@ -313,7 +313,10 @@ uint16_t kura_http_port(const kura_http *srv);
 /*
  * Graceful stop: stops accepting, lets requests in flight finish (up to
  * opts.drain_s), closes the connections and frees the server (also one that
- * never listened). The app's stores are left open. NULL is a no-op.
+ * never listened). The app's stores are left open. NULL is a no-op. With
+ * cache_ttl_ms, the server's write hooks come off the stores here
+ * (kura_store_remove_write_hook): no other thread may be writing through
+ * them then. Servers and model caches on one store go in any order.
  */
 void kura_http_stop(kura_http *srv);
 
