@@ -120,7 +120,13 @@ static void written(kura_store *store, const kura_model *model, const kura_keyre
         return;
     if (store->ops->depth(store) > 0 && pending_mark(store))
         return;
-    call_hooks(store, model, key ? key->id : 0, key ? key->text : NULL);
+    /* The key in its canonical form, the one a cache keeps the row under: a
+     * store may match another spelling (PostgreSQL's UUID column, MongoDB's
+     * ObjectIds: upper case). One that does not parse may be any row. */
+    char text[KURA_KEY_BYTES];
+    if (key && key->text && !kura_key_parse(model, key->text, NULL, text, NULL))
+        key = NULL;
+    call_hooks(store, model, key ? key->id : 0, key && key->text ? text : NULL);
 }
 
 bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref *k)
@@ -625,7 +631,7 @@ bool kura_exists(kura_store *store, const kura_query *q, bool *exists, kura_erro
  * a PATCH is one) as of that row, so a cache drops that row's entry, not every
  * entry of the model; of anything else as of many rows (key NULL).
  */
-static const kura_keyref *one_key(const kura_query *q, kura_keyref *k, char text[KURA_KEY_BYTES])
+static const kura_keyref *one_key(const kura_query *q, kura_keyref *k)
 {
     const kura_term *t = &q->terms[0];
     if (q->nterms != 1 || t->kind != KURA_TERM_CMP || t->op != KURA_EQ ||
@@ -637,11 +643,8 @@ static const kura_keyref *one_key(const kura_query *q, kura_keyref *k, char text
         k->id = v->as.i;
         return v->kind == KURA_VALUE_INT && k->id > 0 ? k : NULL;
     }
-    if (v->kind != KURA_VALUE_STRING || !v->as.s ||
-        !kura_key_parse(q->model, v->as.s, NULL, text, NULL))
-        return NULL;
-    k->text = text;
-    return k;
+    k->text = v->as.s; /* written() puts it in canonical form */
+    return v->kind == KURA_VALUE_STRING && k->text ? k : NULL;
 }
 
 bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
@@ -663,8 +666,7 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
     kura_time now = kura_model_has_timestamps(q->model) ? kura_now() : 0;
     bool ok = store->ops->update_where(store, q, set, n, now, affected ? affected : &ignored, err);
     kura_keyref k;
-    char text[KURA_KEY_BYTES];
-    written(store, q->model, one_key(q, &k, text));
+    written(store, q->model, one_key(q, &k));
     return ok;
 }
 
@@ -675,8 +677,7 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
     int64_t ignored;
     bool ok = store->ops->delete_where(store, q, affected ? affected : &ignored, err);
     kura_keyref k;
-    char text[KURA_KEY_BYTES];
-    written(store, q->model, one_key(q, &k, text));
+    written(store, q->model, one_key(q, &k));
     return ok;
 }
 
