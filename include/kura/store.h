@@ -138,7 +138,8 @@ size_t kura_store_nodes(kura_store *store, kura_store_node *out, size_t cap);
  * A write hook hears of every kura_update (and kura_save of an existing row),
  * kura_delete, kura_update_where and kura_delete_where on the store that
  * reached the driver, after the driver returned, also when it failed (a write
- * that failed may have been applied: KURA_OUTCOME_UNKNOWN): `id` is the row's id (int64 keys) and
+ * that failed may have been applied: KURA_OUTCOME_UNKNOWN) unless it found no
+ * such row (KURA_NOT_FOUND): `id` is the row's id (int64 keys) and
  * `key` the row's key as text for the other key kinds (NULL for int64 keys);
  * id 0 and key NULL when the write may have touched many rows. It runs on the writing thread.
  * Writes made inside a transaction are reported once, when its outermost level commits or rolls

@@ -62,6 +62,14 @@ static void call_hooks(kura_store *store, const kura_model *model, int64_t id, c
         store->hooks[i].fn(store->hooks[i].ctx, model, id, key);
 }
 
+/* Whether a write the driver was asked to make may have changed a row: all
+ * but one that found no such row (kura_save tries an update before each
+ * insert of a new string key: a cache need not hear of that one). */
+static bool may_have_written(bool ok, const kura_error *err)
+{
+    return ok || !err || err->code != KURA_NOT_FOUND;
+}
+
 /* Tells the write hooks, if any, that the row `id` (0: many rows) changed. */
 /*
  * Writes inside a transaction are reported when its outermost level ends, as
@@ -436,7 +444,8 @@ bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_err
         b->updated_at = kura_now();
     bool ok = store->ops->update(store, model, obj, err);
     kura_keyref k = kura_keyref_of(model, obj);
-    written(store, model, &k); /* failed too: it may have been applied (written) */
+    if (may_have_written(ok, err))
+        written(store, model, &k);
     if (!ok)
         b->updated_at = previous;
     return ok;
@@ -469,7 +478,8 @@ static bool remove_key(kura_store *store, const kura_model *model, const kura_ke
                        kura_error *err)
 {
     bool ok = store->ops->remove(store, model, k, err);
-    written(store, model, k);
+    if (may_have_written(ok, err))
+        written(store, model, k);
     return ok;
 }
 
