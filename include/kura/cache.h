@@ -62,11 +62,11 @@ typedef struct kura_model_cache kura_model_cache;
 /*
  * A cache of store's rows in kv, entries kept ttl_ms (> 0) under keys
  * "<prefix><model>:<id>" (prefix NULL: "kura:cache:"; give each database its
- * own prefix when several share one Redis, or their ids collide). Sets the
- * store's write hook (kura_store_set_write_hook), calling the hook it had in
- * turn (another cache's, the HTTP service's). Both must outlive the cache.
- * The caller owns it: kura_model_cache_free, which puts the earlier hook back
- * (free caches in the reverse order of making them).
+ * own prefix when several share one Redis, or their ids collide). Adds a
+ * write hook to the store (kura_store_add_write_hook), beside those of other
+ * caches and the HTTP service; NULL with KURA_INVALID when the store holds
+ * KURA_WRITE_HOOKS already. Both must outlive the cache. The caller owns it:
+ * kura_model_cache_free, which takes its hook off (caches go in any order).
  */
 kura_model_cache *kura_model_cache_new(kura_store *store, kura_kv *kv, const char *prefix,
                                        int64_t ttl_ms, kura_error *err);

@@ -116,13 +116,15 @@ typedef struct kura_http_opts {
      * through the collections' stores in this process (HTTP, the admin, the
      * program's own kura_update, kura_delete, kura_update_where, ...) drops
      * what it may have changed at once, through the stores' write hooks
-     * (chained with a kura_model_cache's); a write the hooks cannot see
+     * (beside a kura_model_cache's); a write the hooks cannot see
      * (another process, raw SQL) shows when the entry expires: cache_ttl_ms
      * is the staleness a client may see. Metrics: kura_http_cache_hits_total,
      * kura_http_cache_misses_total.
      */
     int64_t cache_ttl_ms;
-    size_t cache_entries; /* answers kept at most, each a copy of its JSON; default 4096 */
+    /* Answers kept at most, each a copy of its JSON; an answer over 16 KiB is
+     * not kept, so the cache holds at most cache_entries * 16 KiB. Default 4096. */
+    size_t cache_entries;
 } kura_http_opts;
 
 typedef struct kura_http kura_http;
@@ -162,9 +164,12 @@ kura_http *kura_http_new(kura_app *app, const kura_http_opts *opts, kura_error *
  *   GET    /users        list: field=value filters (the value read as the
  *                        field's type), field_prefix=text on text fields,
  *                        order=[-]field[,...], limit (capped at max_limit),
- *                        offset; {"items":[...],"total":N,"limit":L,"offset":O}
+ *                        offset; {"items":[...],"total":N,"limit":L,"offset":O},
+ *                        plus "misfits":[{"id","field","reason"}] for stored
+ *                        rows the model cannot read or JSON cannot carry
+ *                        (text that is not UTF-8), left out of items
  *   POST   /users        create from a JSON object: 201 with Location
- *   GET    /users/{id}   read
+ *   GET    /users/{id}   read; 409 naming the field for such a row
  *   PATCH  /users/{id}   change the named fields only, validated as a save
  *   DELETE /users/{id}   delete: 204
  *
@@ -308,7 +313,10 @@ uint16_t kura_http_port(const kura_http *srv);
 /*
  * Graceful stop: stops accepting, lets requests in flight finish (up to
  * opts.drain_s), closes the connections and frees the server (also one that
- * never listened). The app's stores are left open. NULL is a no-op.
+ * never listened). The app's stores are left open. NULL is a no-op. With
+ * cache_ttl_ms, the server's write hooks come off the stores here
+ * (kura_store_remove_write_hook): no other thread may be writing through
+ * them then. Servers and model caches on one store go in any order.
  */
 void kura_http_stop(kura_http *srv);
 

@@ -135,9 +135,11 @@ typedef struct kura_store_node {
 size_t kura_store_nodes(kura_store *store, kura_store_node *out, size_t cap);
 
 /*
- * A write hook hears of every successful kura_update (and kura_save of an
- * existing row), kura_delete, kura_update_where and kura_delete_where on the
- * store, after the driver returned: `id` is the row's id (int64 keys) and
+ * A write hook hears of every kura_update (and kura_save of an existing row),
+ * kura_delete, kura_update_where and kura_delete_where on the store that
+ * reached the driver, after the driver returned, also when it failed (a write
+ * that failed may have been applied: KURA_OUTCOME_UNKNOWN) unless it found no
+ * such row (KURA_NOT_FOUND): `id` is the row's id (int64 keys) and
  * `key` the row's key as text for the other key kinds (NULL for int64 keys);
  * id 0 and key NULL when the write may have touched many rows. It runs on the writing thread.
  * Writes made inside a transaction are reported once, when its outermost level commits or rolls
@@ -147,13 +149,22 @@ size_t kura_store_nodes(kura_store *store, kura_store_node *out, size_t cap);
  */
 typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id, const char *key);
 
-/* Sets the store's one write hook (NULL removes it); it replaces any earlier
- * one. Set it before the store is shared between threads. */
-void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ctx);
+/* The most write hooks one store holds at once. */
+#define KURA_WRITE_HOOKS 8
 
-/* The store's write hook and its ctx (NULL, NULL: none), for a hook that
- * chains to the one it replaces (hook and ctx must not be NULL). */
-void kura_store_get_write_hook(const kura_store *store, kura_write_hook *hook, void **ctx);
+/*
+ * Adds hook (called with ctx) to the store's write hooks: each write calls
+ * every one of them, in the order they were added. Every cache adds its own
+ * and takes it off when it goes (kura_store_remove_write_hook), in any order:
+ * the others keep theirs. Add and remove before the store is shared between
+ * threads, or once no other thread writes through it. False with
+ * KURA_INVALID when hook is NULL or the store holds KURA_WRITE_HOOKS already.
+ */
+bool kura_store_add_write_hook(kura_store *store, kura_write_hook hook, void *ctx, kura_error *err);
+
+/* Takes off the hook added with this hook and ctx (nothing when there is
+ * none); after it returns, the store never calls it again. */
+void kura_store_remove_write_hook(kura_store *store, kura_write_hook hook, void *ctx);
 
 /* --- schema -------------------------------------------------------------- */
 

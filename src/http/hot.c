@@ -9,6 +9,11 @@
 
 #define SHARDS 16
 
+/* Answers longer than this are not kept: a hot row is a few hundred bytes,
+ * and the cache's memory stays under cache_entries times this whatever the
+ * rows hold (a text field has no length limit). */
+#define MAX_ANSWER (16 * 1024)
+
 typedef struct hot_entry {
     const kura_model *model; /* NULL: empty slot */
     int64_t id;
@@ -24,22 +29,22 @@ typedef struct hot_shard {
     hot_entry *slots;
 } hot_shard;
 
-/* One per store watched: the hook this cache chained in front of. */
+/* One per store watched, to take the hook off again. */
 typedef struct hot_watch {
-    http_hot *h;
     kura_store *store;
-    kura_write_hook prev;
-    void *prev_ctx;
     struct hot_watch *next;
 } hot_watch;
 
 struct http_hot {
     int64_t ttl_us;
+    size_t nshards; /* SHARDS, or fewer when fewer entries are kept in all */
     size_t per_shard;
     hot_shard shards[SHARDS];
     hot_watch *watches;
     atomic_uint_fast64_t hits, misses;
 };
+
+static void on_write(void *ctx, const kura_model *model, int64_t id, const char *key);
 
 static int64_t now_us(void)
 {
@@ -81,9 +86,11 @@ http_hot *http_hot_new(int64_t ttl_ms, size_t entries)
     if (!h)
         return NULL;
     h->ttl_us = ttl_ms * 1000;
-    h->per_shard = entries / SHARDS ? entries / SHARDS : 1;
-    for (int i = 0; i < SHARDS; i++) {
+    h->nshards = entries < SHARDS ? (entries ? entries : 1) : SHARDS;
+    h->per_shard = entries / h->nshards ? entries / h->nshards : 1;
+    for (size_t i = 0; i < h->nshards; i++) /* all first: http_hot_free destroys them all */
         pthread_mutex_init(&h->shards[i].lock, NULL);
+    for (size_t i = 0; i < h->nshards; i++) {
         h->shards[i].slots = calloc(h->per_shard, sizeof(hot_entry));
         if (!h->shards[i].slots) {
             http_hot_free(h);
@@ -100,10 +107,10 @@ void http_hot_free(http_hot *h)
     while (h->watches) {
         hot_watch *w = h->watches;
         h->watches = w->next;
-        kura_store_set_write_hook(w->store, w->prev, w->prev_ctx);
+        kura_store_remove_write_hook(w->store, on_write, h);
         free(w);
     }
-    for (int i = 0; i < SHARDS; i++) {
+    for (size_t i = 0; i < h->nshards; i++) {
         for (size_t k = 0; h->shards[i].slots && k < h->per_shard; k++)
             empty(&h->shards[i].slots[k]);
         free(h->shards[i].slots);
@@ -114,12 +121,12 @@ void http_hot_free(http_hot *h)
 
 static hot_shard *shard_of(http_hot *h, uint64_t x)
 {
-    return &h->shards[x % SHARDS];
+    return &h->shards[x % h->nshards];
 }
 
 static hot_entry *slot_of(http_hot *h, hot_shard *s, uint64_t x)
 {
-    return &s->slots[(x / SHARDS) % h->per_shard];
+    return &s->slots[(x / h->nshards) % h->per_shard];
 }
 
 bool http_hot_get(http_hot *h, const kura_model *model, int64_t id, const char *key, char **body,
@@ -156,7 +163,7 @@ uint64_t http_hot_gen(http_hot *h, const kura_model *model, int64_t id, const ch
 void http_hot_put(http_hot *h, const kura_model *model, int64_t id, const char *key, uint64_t gen,
                   const char *body, size_t len)
 {
-    if (key && strlen(key) >= KURA_KEY_BYTES)
+    if ((key && strlen(key) >= KURA_KEY_BYTES) || len > MAX_ANSWER)
         return;
     char *copy = malloc(len + 1);
     if (!copy)
@@ -204,7 +211,7 @@ static void forget(http_hot *h, const kura_model *model, int64_t id, const char 
         pthread_mutex_unlock(&s->lock);
         return;
     }
-    for (int i = 0; i < SHARDS; i++) {
+    for (size_t i = 0; i < h->nshards; i++) {
         hot_shard *s = &h->shards[i];
         pthread_mutex_lock(&s->lock);
         s->gen++;
@@ -217,24 +224,22 @@ static void forget(http_hot *h, const kura_model *model, int64_t id, const char 
 
 static void on_write(void *ctx, const kura_model *model, int64_t id, const char *key)
 {
-    hot_watch *w = ctx;
-    forget(w->h, model, id, key);
-    if (w->prev)
-        w->prev(w->prev_ctx, model, id, key);
+    forget(ctx, model, id, key);
 }
 
-bool http_hot_watch(http_hot *h, kura_store *store)
+bool http_hot_watch(http_hot *h, kura_store *store, kura_error *err)
 {
     for (hot_watch *w = h->watches; w; w = w->next)
         if (w->store == store)
             return true;
     hot_watch *w = calloc(1, sizeof *w);
     if (!w)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    if (!kura_store_add_write_hook(store, on_write, h, err)) {
+        free(w);
         return false;
-    w->h = h;
+    }
     w->store = store;
-    kura_store_get_write_hook(store, &w->prev, &w->prev_ctx);
-    kura_store_set_write_hook(store, on_write, w);
     w->next = h->watches;
     h->watches = w;
     return true;

@@ -16,8 +16,9 @@
  * What the hook cannot see — another process, raw SQL — is seen when the
  * entry expires: the documented bound is cache_ttl_ms.
  *
- * Memory: at most cache_entries answers (direct-mapped slots in 16 shards:
- * a new entry replaces the one in its slot), each a copy of its JSON text.
+ * Memory: at most cache_entries answers (direct-mapped slots in up to 16
+ * shards: a new entry replaces the one in its slot), each a copy of its JSON
+ * text of at most 16 KiB (a longer answer is not kept).
  */
 #ifndef KURA_HTTP_HOT_H
 #define KURA_HTTP_HOT_H
@@ -35,9 +36,10 @@ http_hot *http_hot_new(int64_t ttl_ms, size_t entries);
 /* Frees the cache after taking its hooks off the stores (http_hot_watch). */
 void http_hot_free(http_hot *h);
 
-/* Hears of the writes to `store` through its write hook, chaining the hook
- * it had (a kura_model_cache's, say); once per store. False on out of memory. */
-bool http_hot_watch(http_hot *h, kura_store *store);
+/* Hears of the writes to `store` through a write hook of its own (beside a
+ * kura_model_cache's, say), taken off by http_hot_free; once per store.
+ * False when it cannot be added (err says why). */
+bool http_hot_watch(http_hot *h, kura_store *store, kura_error *err);
 
 /* The answer kept for (model, key): a malloc'd copy of its text into *body and
  * *len (the caller frees it), true; false on a miss or out of memory. */

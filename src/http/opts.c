@@ -97,14 +97,44 @@ bool kura_http_opts_from_config(kura_http_opts *o, const kura_config *cfg, kura_
     return true;
 }
 
+/* A size_t option for the range table (past INT64_MAX is out of every range). */
+static int64_t as_i64(uint64_t v)
+{
+    return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
 bool http_opts_check(const kura_http_opts *o, kura_error *err)
 {
-    if (o->threads == 0 || o->threads > 1024 || o->max_body == 0 || o->max_header < 4096 ||
-        o->max_limit < 1 || o->default_limit < 1 || o->default_limit > o->max_limit ||
-        o->session_ttl_s == 0 || o->max_conns == 0 || o->request_timeout_s > 86400 ||
-        o->max_header > 16 * 1024 * 1024 || o->max_params > 65536 || o->max_fields < 8 ||
-        o->max_fields > 65536 || o->cache_ttl_ms < 0 || o->cache_ttl_ms > 86400000 ||
-        (o->cache_ttl_ms > 0 && (o->cache_entries == 0 || o->cache_entries > 16u * 1024 * 1024)))
-        return kura_fail(err, KURA_CONFIG, NULL, "HTTP options out of range");
+    /* Every option with a range, once: the error names the one out of it. */
+    const struct {
+        const char *name;
+        int64_t value, min, max;
+    } ranges[] = {
+        {"threads", o->threads, 1, 1024},
+        {"max_body", as_i64(o->max_body), 1, INT64_MAX},
+        {"max_header", as_i64(o->max_header), 4096, 16 * 1024 * 1024},
+        {"max_limit", o->max_limit, 1, INT64_MAX},
+        {"default_limit", o->default_limit, 1, o->max_limit},
+        {"session_ttl_s", o->session_ttl_s, 1, INT64_MAX},
+        {"max_conns", o->max_conns, 1, INT64_MAX},
+        {"request_timeout_s", o->request_timeout_s, 0, 86400},
+        {"max_params", o->max_params, 0, 65536},
+        {"max_fields", o->max_fields, 8, 65536},
+        {"cache_ttl_ms", o->cache_ttl_ms, 0, 86400000},
+        /* only read when the cache is on */
+        {"cache_entries", o->cache_ttl_ms > 0 ? as_i64(o->cache_entries) : 1, 1, 16 * 1024 * 1024},
+    };
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        if (ranges[i].value >= ranges[i].min && ranges[i].value <= ranges[i].max)
+            continue;
+        if (ranges[i].max == INT64_MAX)
+            return kura_fail(err, KURA_CONFIG, NULL,
+                             "HTTP option %s is %lld: it must be at least %lld", ranges[i].name,
+                             (long long)ranges[i].value, (long long)ranges[i].min);
+        return kura_fail(err, KURA_CONFIG, NULL,
+                         "HTTP option %s is %lld: it must be from %lld to %lld", ranges[i].name,
+                         (long long)ranges[i].value, (long long)ranges[i].min,
+                         (long long)ranges[i].max);
+    }
     return true;
 }

@@ -6,7 +6,8 @@
  *                              {"items":[...],"total":N,"limit":L,"offset":O},
  *                              plus "misfits":[{"id":..,"field":..,"reason":..}]
  *                              when stored documents did not fit the model
- *                              (they are left out of items: kura_find)
+ *                              (they are left out of items: kura_find) or a
+ *                              row holds what JSON cannot carry (misfit_of)
  *   POST   /users              create from a JSON object (201, Location); the
  *                              key may be in it unless it is an int64 key (a
  *                              string key must be)
@@ -132,6 +133,27 @@ static enum MHD_Result respond_obj(http_req *r, const kura_model *model, const v
     return respond_text(r, status, kura_to_json_string(model, obj));
 }
 
+/*
+ * Why a stored row cannot be written as JSON (text or a key that is not UTF-8,
+ * a json field that is not JSON: what another program wrote), into *err as a misfit,
+ * as a document that does not fit the model is; false when nothing in it is
+ * wrong (the writer ran out of memory).
+ */
+static bool misfit_of(const kura_model *model, const void *obj, kura_error *err)
+{
+    const kura_base *b = obj;
+    if (model->key != KURA_KEY_INT64 &&
+        kura_utf8_chars(b->key, strnlen(b->key, sizeof b->key)) < 0) {
+        kura_fail(err, KURA_MISFIT, "id", "id: the stored key is not UTF-8");
+        return true;
+    }
+    kura_error why = {0};
+    if (kura_validate(model, obj, &why))
+        return false;
+    kura_fail(err, KURA_MISFIT, why.field, "%s", why.message);
+    return true;
+}
+
 static enum MHD_Result create(http_req *r)
 {
     const http_collection *c = r->ctx;
@@ -200,7 +222,8 @@ static enum MHD_Result read_one(http_req *r)
         char *text = kura_to_json_string(c->model, obj);
         if (text && hot)
             http_hot_put(hot, c->model, id, text_key, gen, text, strlen(text));
-        ret = respond_text(r, 200, text);
+        ret = text || !misfit_of(c->model, obj, &err) ? respond_text(r, 200, text)
+                                                      : http_problem_error(r, &err);
     }
     kura_clear(c->model, obj);
     if (obj != stack)
@@ -293,7 +316,28 @@ static enum MHD_Result delete_one(http_req *r)
 
 /* --- list ------------------------------------------------------------------------ */
 
-/* ,"misfits":[{"id", "field", "reason"}], the documents kura_find skipped. */
+/* Adds row i, which cannot be written as JSON, to the page's misfits; false
+ * when it is not a misfit (out of memory). */
+static bool note_misfit(kura_rows *rows, size_t i)
+{
+    const void *row = kura_row(rows, i);
+    kura_error why = {0};
+    kura_misfit *more = realloc(rows->misfits, (rows->nmisfits + 1) * sizeof *more);
+    if (!more)
+        return false;
+    rows->misfits = more;
+    if (!misfit_of(rows->model, row, &why))
+        return false;
+    kura_misfit *mf = &rows->misfits[rows->nmisfits++];
+    memset(mf, 0, sizeof *mf);
+    kura_key_text(rows->model, row, mf->id);
+    kura_copy_string(mf->field, sizeof mf->field, why.field);
+    kura_copy_string(mf->reason, sizeof mf->reason, why.message);
+    return true;
+}
+
+/* ,"misfits":[{"id", "field", "reason"}], the documents kura_find skipped and
+ * the rows that could not be written. */
 static bool add_misfits(kura_buf *b, const kura_rows *rows)
 {
     json_t *list = json_array();
@@ -373,13 +417,17 @@ static enum MHD_Result list(http_req *r)
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_add(&b, "{\"items\":[");
     bool ok = true;
+    bool first = true;
     for (size_t i = 0; ok && i < rows.count; i++) {
         char *one = kura_to_json_string(c->model, kura_row(&rows, i));
-        if (i)
+        if (!one) {
+            ok = note_misfit(&rows, i); /* left out of the items, named in "misfits" */
+            continue;
+        }
+        if (!first)
             kura_buf_addn(&b, ",", 1);
-        if (one)
-            kura_buf_add(&b, one);
-        ok = one != NULL;
+        kura_buf_add(&b, one);
+        first = false;
         free(one);
     }
     kura_buf_add(&b, "],\"total\":");
@@ -412,8 +460,8 @@ bool http_add_collection(kura_http *srv, const char *prefix, const http_collecti
     if (!http_own(srv, own, err))
         return false;
     *own = *c;
-    if (srv->hot && !http_hot_watch(srv->hot, c->store))
-        return kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    if (srv->hot && !http_hot_watch(srv->hot, c->store, err))
+        return false;
     const char *list_path = http_own_path(srv, prefix, "", err);
     const char *item_path = list_path ? http_own_path(srv, prefix, "/{id}", err) : NULL;
     if (!item_path)

@@ -64,9 +64,6 @@ struct kura_model_cache {
     char hold_key[MAX_PREFIX + 8]; /* <prefix>hold: no filling while present */
     /* An invalidation failed: serve nothing until a generation bump succeeds. */
     atomic_bool dirty;
-    /* The store's hook before this cache's (another cache's): told in turn. */
-    kura_write_hook prev;
-    void *prev_ctx;
 };
 
 typedef struct entry_key {
@@ -113,8 +110,6 @@ static void on_write(void *ctx, const kura_model *model, int64_t id, const char 
     }
     if (!ok)
         atomic_store(&c->dirty, true);
-    if (c->prev)
-        c->prev(c->prev_ctx, model, id, key);
 }
 
 kura_model_cache *kura_model_cache_new(kura_store *store, kura_kv *kv, const char *prefix,
@@ -146,8 +141,10 @@ kura_model_cache *kura_model_cache_new(kura_store *store, kura_kv *kv, const cha
     snprintf(c->gen_key, sizeof c->gen_key, "%sgen", prefix);
     snprintf(c->hold_key, sizeof c->hold_key, "%shold", prefix);
     atomic_init(&c->dirty, false);
-    kura_store_get_write_hook(store, &c->prev, &c->prev_ctx);
-    kura_store_set_write_hook(store, on_write, c);
+    if (!kura_store_add_write_hook(store, on_write, c, err)) {
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -155,7 +152,7 @@ void kura_model_cache_free(kura_model_cache *c)
 {
     if (!c)
         return;
-    kura_store_set_write_hook(c->store, c->prev, c->prev_ctx);
+    kura_store_remove_write_hook(c->store, on_write, c);
     free(c);
 }
 

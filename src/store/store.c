@@ -29,21 +29,49 @@ const char *kura_store_driver(const kura_store *store)
     return store->driver ? store->driver : store->ops->name;
 }
 
-void kura_store_set_write_hook(kura_store *store, kura_write_hook hook, void *ctx)
+bool kura_store_add_write_hook(kura_store *store, kura_write_hook hook, void *ctx, kura_error *err)
+{
+    if (!store || !hook)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store or write hook");
+    if (store->nhooks == KURA_WRITE_HOOKS)
+        return kura_fail(err, KURA_INVALID, NULL, "the store holds %d write hooks already",
+                         KURA_WRITE_HOOKS);
+    store->hooks[store->nhooks].fn = hook;
+    store->hooks[store->nhooks].ctx = ctx;
+    store->nhooks++;
+    return true;
+}
+
+void kura_store_remove_write_hook(kura_store *store, kura_write_hook hook, void *ctx)
 {
     if (!store)
         return;
-    store->write_hook = hook;
-    store->write_hook_ctx = ctx;
+    for (int i = 0; i < store->nhooks; i++)
+        if (store->hooks[i].fn == hook && store->hooks[i].ctx == ctx) {
+            /* The rest keep their order. */
+            memmove(&store->hooks[i], &store->hooks[i + 1],
+                    (size_t)(store->nhooks - i - 1) * sizeof store->hooks[0]);
+            store->nhooks--;
+            return;
+        }
 }
 
-void kura_store_get_write_hook(const kura_store *store, kura_write_hook *hook, void **ctx)
+/* Every write hook, told that (model, id, key) changed. */
+static void call_hooks(kura_store *store, const kura_model *model, int64_t id, const char *key)
 {
-    *hook = store ? store->write_hook : NULL;
-    *ctx = store ? store->write_hook_ctx : NULL;
+    for (int i = 0; i < store->nhooks; i++)
+        store->hooks[i].fn(store->hooks[i].ctx, model, id, key);
 }
 
-/* Tells the write hook, if any, that the row `id` (0: many rows) changed. */
+/* Whether a write the driver was asked to make may have changed a row: all
+ * but one that found no such row (kura_save tries an update before each
+ * insert of a new string key: a cache need not hear of that one). */
+static bool may_have_written(bool ok, const kura_error *err)
+{
+    return ok || !err || err->code != KURA_NOT_FOUND;
+}
+
+/* Tells the write hooks, if any, that the row `id` (0: many rows) changed. */
 /*
  * Writes inside a transaction are reported when its outermost level ends, as
  * one "anything may have changed" (model NULL, id 0): a cache must not act on
@@ -77,8 +105,7 @@ static void pending_flush(kura_store *store)
     for (int i = 0; i < PENDING_SLOTS; i++)
         if (pending[i] == store) {
             pending[i] = NULL;
-            if (store->write_hook)
-                store->write_hook(store->write_hook_ctx, NULL, 0, NULL);
+            call_hooks(store, NULL, 0, NULL);
         }
 }
 
@@ -89,14 +116,26 @@ static void pending_forget(kura_store *store)
             pending[i] = NULL;
 }
 
-/* key: the row's key (NULL: many rows may have changed). */
+/*
+ * key: the row's key (NULL: many rows may have changed). Called after the
+ * driver was asked to write, whether or not it says it did: a write that
+ * failed may have been applied (the connection lost before the server
+ * answered, KURA_OUTCOME_UNKNOWN; a MongoDB update of many documents stopped
+ * part way), and a cache told of a write that was not made only misses once.
+ */
 static void written(kura_store *store, const kura_model *model, const kura_keyref *key)
 {
-    if (!store->write_hook)
+    if (store->nhooks == 0)
         return;
     if (store->ops->depth(store) > 0 && pending_mark(store))
         return;
-    store->write_hook(store->write_hook_ctx, model, key ? key->id : 0, key ? key->text : NULL);
+    /* The key in its canonical form, the one a cache keeps the row under: a
+     * store may match another spelling (PostgreSQL's UUID column, MongoDB's
+     * ObjectIds: upper case). One that does not parse may be any row. */
+    char text[KURA_KEY_BYTES];
+    if (key && key->text && !kura_key_parse(model, key->text, NULL, text, NULL))
+        key = NULL;
+    call_hooks(store, model, key ? key->id : 0, key && key->text ? text : NULL);
 }
 
 bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref *k)
@@ -428,13 +467,13 @@ bool kura_update(kura_store *store, const kura_model *model, void *obj, kura_err
     kura_time previous = b->updated_at;
     if (kura_model_has_timestamps(model))
         b->updated_at = kura_now();
-    if (store->ops->update(store, model, obj, err)) {
-        kura_keyref k = kura_keyref_of(model, obj);
+    bool ok = store->ops->update(store, model, obj, err);
+    kura_keyref k = kura_keyref_of(model, obj);
+    if (may_have_written(ok, err))
         written(store, model, &k);
-        return true;
-    }
-    b->updated_at = previous;
-    return false;
+    if (!ok)
+        b->updated_at = previous;
+    return ok;
 }
 
 bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error *err)
@@ -463,10 +502,10 @@ bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error
 static bool remove_key(kura_store *store, const kura_model *model, const kura_keyref *k,
                        kura_error *err)
 {
-    if (!store->ops->remove(store, model, k, err))
-        return false;
-    written(store, model, k);
-    return true;
+    bool ok = store->ops->remove(store, model, k, err);
+    if (may_have_written(ok, err))
+        written(store, model, k);
+    return ok;
 }
 
 bool kura_delete(kura_store *store, const kura_model *model, int64_t id, kura_error *err)
@@ -622,6 +661,27 @@ bool kura_exists(kura_store *store, const kura_query *q, bool *exists, kura_erro
     return ok;
 }
 
+/*
+ * The hooks hear of the one row a query names by its key alone (key = value:
+ * a PATCH is one) as of that row, so a cache drops that row's entry, not every
+ * entry of the model; of anything else as of many rows (key NULL).
+ */
+static const kura_keyref *one_key(const kura_query *q, kura_keyref *k)
+{
+    const kura_term *t = &q->terms[0];
+    if (q->nterms != 1 || t->kind != KURA_TERM_CMP || t->op != KURA_EQ ||
+        t->column != KURA_COL_ID || t->count != 1)
+        return NULL;
+    const kura_value *v = &q->values[t->first];
+    *k = (kura_keyref){0, NULL};
+    if (q->model->key == KURA_KEY_INT64) {
+        k->id = v->as.i;
+        return v->kind == KURA_VALUE_INT && k->id > 0 ? k : NULL;
+    }
+    k->text = v->as.s; /* written() puts it in canonical form */
+    return v->kind == KURA_VALUE_STRING && k->text ? k : NULL;
+}
+
 bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign *set, size_t n,
                        int64_t *affected, kura_error *err)
 {
@@ -639,10 +699,10 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
     }
     int64_t ignored;
     kura_time now = kura_model_has_timestamps(q->model) ? kura_now() : 0;
-    if (!store->ops->update_where(store, q, set, n, now, affected ? affected : &ignored, err))
-        return false;
-    written(store, q->model, NULL);
-    return true;
+    bool ok = store->ops->update_where(store, q, set, n, now, affected ? affected : &ignored, err);
+    kura_keyref k;
+    written(store, q->model, one_key(q, &k));
+    return ok;
 }
 
 bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err)
@@ -650,10 +710,10 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
     if (!check_query(store, q, err))
         return false;
     int64_t ignored;
-    if (!store->ops->delete_where(store, q, affected ? affected : &ignored, err))
-        return false;
-    written(store, q->model, NULL);
-    return true;
+    bool ok = store->ops->delete_where(store, q, affected ? affected : &ignored, err);
+    kura_keyref k;
+    written(store, q->model, one_key(q, &k));
+    return ok;
 }
 
 /* Validates an assigned value by writing it into a scratch struct and running

@@ -102,9 +102,13 @@ typedef struct kura_store_ops {
 struct kura_store {
     const kura_store_ops *ops;
     const char *driver; /* kura_store_driver(): "sqlite", "postgresql", ... */
-    /* kura_store_set_write_hook; zero (none) in a calloc'd store. */
-    kura_write_hook write_hook;
-    void *write_hook_ctx;
+    /* kura_store_add_write_hook: the first nhooks are in use; zero (none)
+     * in a calloc'd store. */
+    struct {
+        kura_write_hook fn;
+        void *ctx;
+    } hooks[KURA_WRITE_HOOKS];
+    int nhooks;
 };
 
 typedef struct kura_cursor_ops {

@@ -576,6 +576,47 @@ static void test_delete(void **state)
     assert_int_equal(count_all(&item_model), 2);
 }
 
+static char heard[KURA_KEY_BYTES]; /* the key the last write hook call named */
+
+static void hear_key(void *ctx, const kura_model *model, int64_t id, const char *key)
+{
+    (void)ctx, (void)model, (void)id;
+    snprintf(heard, sizeof heard, "%s", key ? key : "(many)");
+}
+
+/* A key in another spelling (UUIDs and ObjectIds in upper case; PostgreSQL's
+ * UUID column and MongoDB's ObjectIds match them) reaches the write hooks in
+ * its canonical form, the one a cache keeps the row under. */
+static void test_hooks_hear_canonical_keys(void **state)
+{
+    (void)state;
+    if (item_model.key != KURA_KEY_UUID && item_model.key != KURA_KEY_OBJECTID)
+        skip();
+    c_item it;
+    make_item(&it, 1);
+    OK(kura_insert(db, &item_model, &it, err));
+    char canonical[KURA_KEY_BYTES];
+    snprintf(canonical, sizeof canonical, "%s", key_of(&it));
+    for (char *p = it.base.key; *p; p++)
+        if (*p >= 'a' && *p <= 'f')
+            *p = (char)(*p - 'a' + 'A');
+    kura_error e = {0};
+    assert_true(kura_store_add_write_hook(db, hear_key, NULL, &e));
+    heard[0] = '\0';
+    it.age = 7;
+    /* Applied or not found, as the store matches keys; not found is not heard of. */
+    if (kura_update(db, &item_model, &it, &e) || e.code != KURA_NOT_FOUND)
+        assert_string_equal(heard, canonical);
+    heard[0] = '\0';
+    kura_query q = kura_query_for(&item_model);
+    kura_where_str(&q, kura_key_name(&item_model), KURA_EQ, it.base.key);
+    kura_assign set = {"age", KURA_VINT(8)};
+    assert_true(kura_update_where(db, &q, &set, 1, NULL, &e));
+    assert_string_equal(heard, canonical);
+    kura_store_remove_write_hook(db, hear_key, NULL);
+    kura_clear(&item_model, &it);
+}
+
 static void test_unique_violation(void **state)
 {
     (void)state;
@@ -1988,6 +2029,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_update_stamps_and_keeps_created, fresh),
         cmocka_unit_test_setup(test_save_inserts_then_updates, fresh),
         cmocka_unit_test_setup(test_delete, fresh),
+        cmocka_unit_test_setup(test_hooks_hear_canonical_keys, fresh),
         cmocka_unit_test_setup(test_unique_violation, fresh),
         cmocka_unit_test_setup(test_insert_many, fresh),
         cmocka_unit_test_setup(test_insert_many_all_or_nothing, fresh),

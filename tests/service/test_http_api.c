@@ -33,6 +33,9 @@
 #include "unit/t_user.h"
 
 static kura_model t_doc_model; /* t_user's fields, as documents */
+/* t_user's name under a key of the caller's choosing. */
+static const kura_model t_named_model =
+    KURA_MODEL_KEYED(t_user, "t_named", KURA_KEY_STRING, KURA_STRING(t_user, name, 128));
 
 typedef struct server {
     kura_app *app;
@@ -138,11 +141,11 @@ static void expect(const response *r, long status)
         fail_msg("expected %ld, got %ld: %s", status, r->status, r->body);
 }
 
-/* A fresh in-memory app with t_user (SQL) and t_doc (documents), migrated. */
-static kura_app *open_app(void)
+/* A fresh app on the database at url with t_user (SQL) and t_doc (documents), migrated. */
+static kura_app *open_app_at(const char *url)
 {
     kura_config *cfg = kura_config_new();
-    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
+    kura_config_set(cfg, "database_url", url, NULL);
     kura_error err = {0};
     kura_app *app = kura_app_open(cfg, &err);
     kura_config_free(cfg);
@@ -151,6 +154,12 @@ static kura_app *open_app(void)
     assert_true(kura_app_register(app, &t_doc_model, KURA_IN_DOCUMENTS, &err));
     assert_true(kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err));
     return app;
+}
+
+/* A fresh in-memory app (open_app_at). */
+static kura_app *open_app(void)
+{
+    return open_app_at("sqlite://:memory:");
 }
 
 static kura_http_opts quiet_opts(void)
@@ -609,6 +618,286 @@ static void hot_rows_from_memory(void **state)
     close_server(&s);
 }
 
+/* A server with the hot-row cache on, /people and /metrics mounted, listening. */
+static kura_http *cached_server(kura_app *app, char base[64])
+{
+    kura_http_opts o = quiet_opts();
+    o.cache_ttl_ms = 60000;
+    kura_error err = {0};
+    kura_http *srv = kura_http_new(app, &o, &err);
+    assert_non_null(srv);
+    assert_true(kura_http_mount(srv, "/people", "t_user", &err));
+    assert_true(kura_http_mount_metrics(srv, "/metrics", &err));
+    assert_true(kura_http_listen(srv, &err));
+    snprintf(base, 64, "http://127.0.0.1:%u", (unsigned)kura_http_port(srv));
+    return srv;
+}
+
+static void set_age(kura_store *db, long age)
+{
+    kura_error err = {0};
+    t_user u;
+    assert_true(kura_get(db, &t_user_model, 1, &u, &err));
+    u.age = (int32_t)age;
+    assert_true(kura_update(db, &t_user_model, &u, &err));
+    kura_clear(&t_user_model, &u);
+}
+
+/* Two servers and a model cache on one store, each stopped or freed in an
+ * order other than the reverse of their making: the others go on hearing the
+ * writes, and a write after all are gone reaches none of them (no freed
+ * hook is called). */
+static void write_hooks_leave_in_any_order(void **state)
+{
+    (void)state;
+    kura_app *app = open_app();
+    kura_store *db = kura_app_db(app);
+    kura_error err = {0};
+    t_user u;
+    kura_init(&t_user_model, &u);
+    snprintf(u.name, sizeof u.name, "ann");
+    snprintf(u.email, sizeof u.email, "ann@example.com");
+    u.age = 30;
+    assert_true(kura_insert(db, &t_user_model, &u, &err));
+    kura_clear(&t_user_model, &u);
+    server one = {.app = app}, two = {.app = app};
+    one.srv = cached_server(app, one.base);
+    two.srv = cached_server(app, two.base);
+    kura_model_cache *mc = kura_model_cache_new(db, kura_app_kv(app), "hooks:", 60000, &err);
+    assert_non_null(mc);
+    response r = GET(&two, "/people/1");
+    assert_int_equal(age_in(&r), 30);
+    assert_true(kura_cache_get(mc, &t_user_model, 1, &u, &err));
+    kura_clear(&t_user_model, &u);
+
+    kura_http_stop(one.srv); /* the first made goes first */
+    set_age(db, 31);
+    r = GET(&two, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    assert_true(kura_cache_get(mc, &t_user_model, 1, &u, &err));
+    assert_int_equal(u.age, 31);
+    kura_clear(&t_user_model, &u);
+
+    kura_http_stop(two.srv);
+    set_age(db, 32);
+    assert_true(kura_cache_get(mc, &t_user_model, 1, &u, &err));
+    assert_int_equal(u.age, 32);
+    kura_clear(&t_user_model, &u);
+    kura_model_cache_free(mc);
+    set_age(db, 33); /* no hook is left to call */
+    kura_app_close(app);
+}
+
+/* A PATCH (an update by key alone) drops its own row's answer, not every
+ * answer of the model: under a steady trickle of PATCHes the other hot rows
+ * stay in memory, and a PATCH costs no walk over the whole cache. */
+static void patch_drops_only_its_row(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    s.srv = cached_server(s.app, s.base);
+    kura_error err = {0};
+    response r = POST(&s, "/people", "{\"name\":\"ann\",\"email\":\"ann@example.com\",\"age\":30}");
+    expect(&r, 201);
+    r = POST(&s, "/people", "{\"name\":\"bo\",\"email\":\"bo@example.com\",\"age\":40}");
+    expect(&r, 201);
+    r = GET(&s, "/people/1"); /* two misses: both kept */
+    r = GET(&s, "/people/2");
+    r = call(&s, "PATCH", "/people/2", "application/json", "{\"age\":41}", NULL);
+    expect(&r, 200);
+    r = GET(&s, "/people/2"); /* its own answer went: a miss */
+    assert_int_equal(age_in(&r), 41);
+    r = GET(&s, "/people/1"); /* the other stayed: a hit */
+    assert_int_equal(age_in(&r), 30);
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 1\n"));
+    /* The program's own update of one row by key drops only that row too,
+     * and one naming many rows drops them all. */
+    kura_query q = kura_query_for(&t_user_model);
+    kura_where_int(&q, "id", KURA_EQ, 1);
+    kura_assign set = {"age", KURA_VINT(31)};
+    assert_true(kura_update_where(kura_app_db(s.app), &q, &set, 1, NULL, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    r = GET(&s, "/people/2");
+    assert_int_equal(age_in(&r), 41);
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 2\n"));
+    q = kura_query_for(&t_user_model);
+    kura_where_int(&q, "age", KURA_GT, 0);
+    set = (kura_assign){"age", KURA_VINT(50)};
+    assert_true(kura_update_where(kura_app_db(s.app), &q, &set, 1, NULL, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 50);
+    r = GET(&s, "/people/2");
+    assert_int_equal(age_in(&r), 50);
+    close_server(&s);
+}
+
+/* cache_entries is a bound: with 1, one answer is kept, the last read. */
+static void cache_entries_bound_the_answers_kept(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    kura_http_opts o = quiet_opts();
+    o.cache_ttl_ms = 60000;
+    o.cache_entries = 1;
+    kura_error err = {0};
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount(s.srv, "/people", "t_user", &err));
+    assert_true(kura_http_mount_metrics(s.srv, "/metrics", &err));
+    listen_on(&s);
+    for (int i = 0; i < 8; i++) {
+        char body[128];
+        snprintf(body, sizeof body, "{\"name\":\"p%d\",\"email\":\"p%d@example.com\"}", i, i);
+        response r = POST(&s, "/people", body);
+        expect(&r, 201);
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 1; i <= 8; i++) {
+            char path[32];
+            snprintf(path, sizeof path, "/people/%d", i);
+            response r = GET(&s, path);
+            expect(&r, 200);
+        }
+    response r = GET(&s, "/people/8"); /* the one kept */
+    expect(&r, 200);
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 1\n"));
+    close_server(&s);
+}
+
+/* An answer bigger than the cache keeps (16 KiB) is read from the store each
+ * time: the cache's memory is bounded by cache_entries times that, whatever
+ * the rows hold. */
+static void big_answers_are_not_kept(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    s.srv = cached_server(s.app, s.base);
+    char *body = padded("{\"name\":\"big\",\"email\":\"big@example.com\",\"bio\":", 20000, "}");
+    response r = POST(&s, "/people", body);
+    free(body);
+    expect(&r, 201);
+    r = GET(&s, "/people/1");
+    expect(&r, 200);
+    r = GET(&s, "/people/1");
+    expect(&r, 200);
+    assert_true(r.len > 20000);
+    assert_true(metrics_show(&s, "kura_http_cache_misses_total 2\n"));
+    assert_true(metrics_show(&s, "kura_http_cache_hits_total 0\n"));
+    close_server(&s);
+}
+
+/* A stored row JSON cannot carry (text that is not UTF-8, written by another
+ * program) is a misfit, as a document that does not fit the model is: 409
+ * naming the field for the row, and in a list it is left out of the items and
+ * named under "misfits" instead of failing the whole page with a 500. Such an
+ * answer is not kept: the row mended shows at once. */
+static void unwritable_rows_are_misfits(void **state)
+{
+    (void)state;
+    server s = {.app = open_app()};
+    s.srv = cached_server(s.app, s.base);
+    kura_store *db = kura_app_db(s.app);
+    kura_error err = {0};
+    response r = POST(&s, "/people", "{\"name\":\"ann\",\"email\":\"ann@example.com\"}");
+    expect(&r, 201);
+    r = POST(&s, "/people", "{\"name\":\"bo\",\"email\":\"bo@example.com\"}");
+    expect(&r, 201);
+    assert_true(kura_sql_exec(db, "UPDATE t_user SET bio = CAST(X'41FF42' AS TEXT) WHERE id = 1",
+                              NULL, 0, NULL, &err));
+    r = GET(&s, "/people/1");
+    expect(&r, 409);
+    assert_non_null(strstr(r.body, "bio"));
+    r = GET(&s, "/people");
+    expect(&r, 200);
+    json_t *j = json_of(&r);
+    json_t *items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "id")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "total")), 2);
+    json_t *misfit = json_array_get(json_object_get(j, "misfits"), 0);
+    assert_non_null(misfit);
+    assert_string_equal(json_string_value(json_object_get(misfit, "id")), "1");
+    assert_string_equal(json_string_value(json_object_get(misfit, "field")), "bio");
+    json_decref(j);
+    assert_true(
+        kura_sql_exec(db, "UPDATE t_user SET bio = 'mended' WHERE id = 1", NULL, 0, NULL, &err));
+    r = GET(&s, "/people/1");
+    expect(&r, 200);
+    close_server(&s);
+
+    /* A key that is not UTF-8 is the row's misfit too (field "id"). */
+    s.app = open_app();
+    db = kura_app_db(s.app);
+    assert_true(kura_app_register(s.app, &t_named_model, KURA_IN_SQL, &err));
+    assert_true(kura_app_migrate(s.app, 0, NULL, NULL, NULL, NULL, &err));
+    kura_http_opts o = quiet_opts();
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount(s.srv, "/named", "t_named", &err));
+    listen_on(&s);
+    r = POST(&s, "/named", "{\"id\":\"ann\",\"name\":\"Ann\"}");
+    expect(&r, 201);
+    assert_true(kura_sql_exec(db,
+                              "INSERT INTO t_named (id, name) VALUES (CAST(X'41FF' AS TEXT), 'x')",
+                              NULL, 0, NULL, &err));
+    r = GET(&s, "/named");
+    expect(&r, 200);
+    j = json_of(&r);
+    items = json_object_get(j, "items");
+    assert_int_equal(json_array_size(items), 1);
+    misfit = json_array_get(json_object_get(j, "misfits"), 0);
+    assert_non_null(misfit);
+    assert_string_equal(json_string_value(json_object_get(misfit, "field")), "id");
+    json_decref(j);
+    close_server(&s);
+}
+
+/* A transaction's writes reach the hot-row cache at its end: a GET made
+ * between a write and the commit (another connection: the row as it was)
+ * keeps that answer, and the commit drops it; a rollback leaves the row as it
+ * was, and so its answer. */
+static void transaction_window(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/kura-http-tx-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char url[128], file[96];
+    snprintf(file, sizeof file, "%s/tx.db", dir);
+    snprintf(url, sizeof url, "sqlite:///%s", file);
+    server s = {.app = open_app_at(url)};
+    s.srv = cached_server(s.app, s.base);
+    kura_store *db = kura_app_db(s.app);
+    kura_error err = {0};
+    response r = POST(&s, "/people", "{\"name\":\"ann\",\"email\":\"ann@example.com\",\"age\":30}");
+    expect(&r, 201);
+    assert_true(kura_begin(db, &err));
+    set_age(db, 31); /* this thread's connection, not yet committed */
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 30);
+    r = GET(&s, "/people/1"); /* kept */
+    assert_int_equal(age_in(&r), 30);
+    assert_true(kura_commit(db, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+
+    assert_true(kura_begin(db, &err));
+    set_age(db, 32);
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    assert_true(kura_rollback(db, &err));
+    r = GET(&s, "/people/1");
+    assert_int_equal(age_in(&r), 31);
+    close_server(&s);
+    unlink(file);
+    char side[112];
+    snprintf(side, sizeof side, "%s-wal", file);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", file);
+    unlink(side);
+    rmdir(dir);
+}
+
 /* kura_http_start: every registered model at /<name>, and the default parts. */
 static void mount_all_in_one_call(void **state)
 {
@@ -753,6 +1042,25 @@ static void build_errors(void **state)
     o.default_limit = 0;
     assert_null(kura_http_new(app, &o, &err));
     assert_int_equal(err.code, KURA_CONFIG);
+    assert_non_null(strstr(err.message, "default_limit"));
+    /* An option out of range is named, with the range it must be in. */
+    o = quiet_opts();
+    o.cache_ttl_ms = -1;
+    assert_null(kura_http_new(app, &o, &err));
+    assert_int_equal(err.code, KURA_CONFIG);
+    assert_non_null(strstr(err.message, "cache_ttl_ms"));
+    assert_non_null(strstr(err.message, "86400000"));
+    o.cache_ttl_ms = 1000;
+    o.cache_entries = 0;
+    assert_null(kura_http_new(app, &o, &err));
+    assert_non_null(strstr(err.message, "cache_entries"));
+    o.cache_entries = SIZE_MAX;
+    assert_null(kura_http_new(app, &o, &err));
+    assert_non_null(strstr(err.message, "cache_entries"));
+    o = quiet_opts();
+    o.threads = 0;
+    assert_null(kura_http_new(app, &o, &err));
+    assert_non_null(strstr(err.message, "threads"));
     kura_app_close(app);
 }
 
@@ -835,6 +1143,12 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_models_at_paths),
         cmocka_unit_test(hot_rows_from_memory),
+        cmocka_unit_test(write_hooks_leave_in_any_order),
+        cmocka_unit_test(patch_drops_only_its_row),
+        cmocka_unit_test(cache_entries_bound_the_answers_kept),
+        cmocka_unit_test(big_answers_are_not_kept),
+        cmocka_unit_test(unwritable_rows_are_misfits),
+        cmocka_unit_test(transaction_window),
         cmocka_unit_test(mount_all_uses_model_paths),
         cmocka_unit_test(mount_all_in_one_call),
         cmocka_unit_test(custom_handlers),

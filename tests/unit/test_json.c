@@ -456,6 +456,47 @@ static void test_text_writer_is_janssons(void **state)
             kura_clear(m, &v);
         }
     }
+    /* Numbers at their edges: doubles that need 17 digits, are whole, tiny
+     * (subnormal), huge, negative zero or not finite (null); the integers' ends. */
+    static const double doubles[] = {0.1,
+                                     1.0 / 3,
+                                     1e16,
+                                     9007199254740993.0,
+                                     -0.0,
+                                     5e-324,
+                                     2.2250738585072014e-308,
+                                     1.7976931348623157e308,
+                                     -1e-7,
+                                     123456789012345678.0,
+                                     NAN,
+                                     INFINITY,
+                                     -INFINITY};
+    for (size_t i = 0; i < sizeof doubles / sizeof doubles[0]; i++) {
+        every v;
+        kura_init(&every_model, &v);
+        v.d = doubles[i];
+        v.i64 = i % 2 ? INT64_MAX : INT64_MIN;
+        v.i32 = i % 2 ? INT32_MAX : INT32_MIN;
+        v.base.id = INT64_MAX;
+        assert_text_is_janssons(&every_model, &v);
+        kura_clear(&every_model, &v);
+    }
+    /* Every byte below 0x20, and DEL, in every kind of text member. */
+    char controls[34];
+    for (int c = 1; c < 0x20; c++)
+        controls[c - 1] = (char)c;
+    controls[31] = 0x7f;
+    controls[32] = '/';
+    controls[33] = '\0';
+    every c;
+    kura_init(&every_keyed, &c);
+    snprintf(c.base.key, sizeof c.base.key, "%s", controls);
+    snprintf(c.s, sizeof c.s, "%s", controls);
+    assert_true(kura_set_text(&c.t, controls));
+    kura_tags_add(&c.tags, controls + 20);
+    assert_text_is_janssons(&every_keyed, &c);
+    kura_clear(&every_keyed, &c);
+
     /* Text that is not UTF-8 cannot be JSON: both refuse it. */
     every v;
     kura_init(&every_model, &v);

@@ -319,6 +319,60 @@ static void test_lost_inside_transaction(void **state)
     PQfinish(admin);
 }
 
+static int hook_calls;
+
+static void count_write(void *ctx, const kura_model *model, int64_t id, const char *key)
+{
+    (void)ctx, (void)model, (void)id, (void)key;
+    hook_calls++;
+}
+
+/* A write whose connection is lost before the server answered may have been
+ * applied (KURA_OUTCOME_UNKNOWN): the write hooks hear of it as of one that
+ * was, or a cache would go on answering with the row as it was. The table's
+ * trigger ends its own backend in the middle of each update and delete. */
+static void test_lost_write_reaches_the_hooks(void **state)
+{
+    (void)state;
+    PGconn *admin = pg_admin();
+    if (!admin)
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
+    kura_store *s = open_test_store("pool=1");
+    fresh_table(s);
+    kura_error err = {0};
+    assert_true(add_item(s, "a", 1, &err));
+    assert_int_equal(pg_admin_value(admin, "CREATE OR REPLACE FUNCTION pgf_die() RETURNS trigger "
+                                           "LANGUAGE plpgsql AS $$ BEGIN "
+                                           "PERFORM pg_terminate_backend(pg_backend_pid()); "
+                                           "PERFORM pg_sleep(5); RETURN NEW; END $$"),
+                     -1);
+    assert_int_equal(pg_admin_value(admin, "CREATE TRIGGER pgf_die BEFORE UPDATE OR DELETE ON "
+                                           "pgf_item FOR EACH ROW EXECUTE FUNCTION pgf_die()"),
+                     -1);
+    assert_true(kura_store_add_write_hook(s, count_write, NULL, &err));
+    hook_calls = 0;
+    pgf_item it;
+    assert_true(kura_get(s, &pgf_item_model, 1, &it, &err));
+    it.n = 2;
+    assert_false(kura_update(s, &pgf_item_model, &it, &err));
+    assert_int_equal(err.code, KURA_OUTCOME_UNKNOWN);
+    assert_int_equal(hook_calls, 1);
+    kura_query q = kura_query_for(&pgf_item_model);
+    kura_where_int(&q, "n", KURA_EQ, 1);
+    kura_assign set = {"n", KURA_VINT(3)};
+    assert_false(kura_update_where(s, &q, &set, 1, NULL, &err));
+    assert_int_equal(err.code, KURA_OUTCOME_UNKNOWN);
+    assert_int_equal(hook_calls, 2);
+    assert_false(kura_delete(s, &pgf_item_model, 1, &err));
+    assert_int_equal(err.code, KURA_OUTCOME_UNKNOWN);
+    assert_int_equal(hook_calls, 3);
+    kura_store_remove_write_hook(s, count_write, NULL);
+    assert_true(kura_drop(s, &pgf_item_model, &err));
+    pg_admin_value(admin, "DROP FUNCTION pgf_die()");
+    kura_store_close(s);
+    PQfinish(admin);
+}
+
 /* A streaming cursor and other statements share the pinned connection of a
  * transaction: the driver reads the cursor's rest ahead, nothing is lost. */
 static void test_cursor_inside_transaction(void **state)
@@ -367,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_constraint_and_timeout),
         cmocka_unit_test(test_lost_inside_transaction),
         cmocka_unit_test(test_cursor_inside_transaction),
+        cmocka_unit_test(test_lost_write_reaches_the_hooks),
         cmocka_unit_test(test_restart_while_running),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
