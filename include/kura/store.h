@@ -146,6 +146,11 @@ size_t kura_store_nodes(kura_store *store, kura_store_node *out, size_t cap);
  * back, with model NULL and id 0 ("anything may have changed"), so a hook never runs while the
  * transaction holds its locks. Caches use it to invalidate (kura/cache.h). Inserts are not
  * reported: they make no existing row stale. Raw SQL (kura_sql_exec) is not seen.
+ * A delete also changes, inside the database, the rows that reference the deleted
+ * ones with ON DELETE CASCADE or SET NULL (kura/model.h, "References"): it is
+ * heard too as a write to many rows (id 0, key NULL) of each such referencing
+ * model read or written through this store so far (every model, model NULL,
+ * past 16 of them).
  */
 typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id, const char *key);
 

@@ -105,6 +105,12 @@ bool kura__on_delete_from_name(const char *name, kura_on_delete *out);
  * required field is not set to NULL. KURA_INVALID naming both models. */
 bool kura__reference_check(const kura_model *m, const kura_field *f, kura_error *err);
 
+/* Whether deleting a row of some model may change rows of m in the database:
+ * a field of m references a model with ON DELETE CASCADE or SET NULL; and
+ * whether one references `target` (matched by name) so. */
+bool kura__model_cascades(const kura_model *m);
+bool kura__cascades_from(const kura_model *m, const kura_model *target);
+
 /* kura__reference_check on every field of m. */
 bool kura__references_check(const kura_model *m, kura_error *err);
 

@@ -98,6 +98,25 @@ bool kura__references_check(const kura_model *m, kura_error *err)
     return true;
 }
 
+bool kura__model_cascades(const kura_model *m)
+{
+    for (size_t i = 0; i < m->nfields; i++)
+        if (m->fields[i].references && m->fields[i].on_delete != KURA_ON_DELETE_RESTRICT)
+            return true;
+    return false;
+}
+
+bool kura__cascades_from(const kura_model *m, const kura_model *target)
+{
+    for (size_t i = 0; i < m->nfields; i++) {
+        const kura_field *f = &m->fields[i];
+        if (f->references && f->on_delete != KURA_ON_DELETE_RESTRICT && f->references->name &&
+            target->name && strcmp(f->references->name, target->name) == 0)
+            return true;
+    }
+    return false;
+}
+
 /* Whether m references, other than itself, a model of in[0..n) not yet placed. */
 static bool waits(const kura_model *m, const kura_model *const *in, const bool *placed, size_t n)
 {

@@ -138,6 +138,48 @@ static void written(kura_store *store, const kura_model *model, const kura_keyre
     call_hooks(store, model, key ? key->id : 0, key && key->text ? text : NULL);
 }
 
+/* Keeps m among the store's cascading models when a delete elsewhere can
+ * change its rows (store_private.h). Once per model in a row of calls: the
+ * usual case costs one comparison. */
+static void note_model(kura_store *store, const kura_model *m)
+{
+    if (atomic_load_explicit(&store->noted, memory_order_relaxed) == m)
+        return;
+    atomic_store_explicit(&store->noted, m, memory_order_relaxed);
+    if (!kura__model_cascades(m))
+        return;
+    for (int i = 0; i < KURA_STORE_CASCADING; i++) {
+        const kura_model *none = NULL;
+        const kura_model *have = atomic_load(&store->cascading[i]);
+        if (have == m ||
+            (!have &&
+             (atomic_compare_exchange_strong(&store->cascading[i], &none, m) || none == m)))
+            return;
+    }
+    atomic_store(&store->cascading_full, true);
+}
+
+/* After a delete of rows of `model` (reported by written()): the rows of the
+ * cascading models that reference it may have gone or changed too, inside the
+ * database, so each is heard of as a write to many of its rows. In a
+ * transaction, the commit's report says anything may have changed already. */
+static void deleted(kura_store *store, const kura_model *model)
+{
+    if (store->nhooks == 0 || store->ops->depth(store) > 0)
+        return;
+    if (atomic_load(&store->cascading_full)) {
+        call_hooks(store, NULL, 0, NULL);
+        return;
+    }
+    for (int i = 0; i < KURA_STORE_CASCADING; i++) {
+        const kura_model *r = atomic_load(&store->cascading[i]);
+        if (!r)
+            break;
+        if (kura__cascades_from(r, model))
+            call_hooks(store, r, 0, NULL);
+    }
+}
+
 bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref *k)
 {
     if (k->text)
@@ -218,6 +260,7 @@ static bool check_args(kura_store *store, const kura_model *model, const void *o
     if (model->nfields > KURA_MAX_FIELDS)
         return kura_fail(err, KURA_INVALID, NULL, "%s has more than %d fields", model->name,
                          KURA_MAX_FIELDS);
+    note_model(store, model);
     return true;
 }
 
@@ -231,6 +274,7 @@ static bool check_query(kura_store *store, const kura_query *q, kura_error *err)
             *err = *qe;
         return false;
     }
+    note_model(store, q->model);
     return true;
 }
 
@@ -503,8 +547,10 @@ static bool remove_key(kura_store *store, const kura_model *model, const kura_ke
                        kura_error *err)
 {
     bool ok = store->ops->remove(store, model, k, err);
-    if (may_have_written(ok, err))
+    if (may_have_written(ok, err)) {
         written(store, model, k);
+        deleted(store, model);
+    }
     return ok;
 }
 
@@ -713,6 +759,7 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
     bool ok = store->ops->delete_where(store, q, affected ? affected : &ignored, err);
     kura_keyref k;
     written(store, q->model, one_key(q, &k));
+    deleted(store, q->model);
     return ok;
 }
 

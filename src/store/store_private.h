@@ -14,6 +14,10 @@
 
 #include <kura/store.h>
 
+#include <stdatomic.h>
+
+#define KURA_STORE_CASCADING 16
+
 /* A key as drivers receive it: `id` for KURA_KEY_INT64 models (text NULL),
  * `text` in canonical form for the others (id 0). Borrowed for the call. */
 typedef struct kura_keyref {
@@ -109,6 +113,14 @@ struct kura_store {
         void *ctx;
     } hooks[KURA_WRITE_HOOKS];
     int nhooks;
+    /* The models read or written through the store whose rows a delete of
+     * another model changes in the database (ON DELETE CASCADE or SET NULL,
+     * kura__model_cascades): the hooks hear such a delete as a write to many
+     * rows of each (store.c, deleted). Slots fill once, left to right; past
+     * the last, every delete is heard as a write to anything. */
+    _Atomic(const kura_model *) cascading[KURA_STORE_CASCADING];
+    atomic_bool cascading_full;
+    _Atomic(const kura_model *) noted; /* the model note_model looked at last */
 };
 
 typedef struct kura_cursor_ops {

@@ -1885,6 +1885,17 @@ static const kura_model *const ref_models[] = {&r_tagging_model, &r_toy_model,  
                                                &r_owner_model,   &r_node_model, &r_tag_model};
 #define NREF (sizeof ref_models / sizeof ref_models[0])
 
+/* The models the write hooks named, in order (NULL: anything). */
+static const kura_model *models_heard[8];
+static int nmodels_heard;
+
+static void hear_models(void *ctx, const kura_model *model, int64_t id, const char *key)
+{
+    (void)ctx, (void)id, (void)key;
+    if (nmodels_heard < 8)
+        models_heard[nmodels_heard++] = model;
+}
+
 static int64_t count_of(const kura_model *m)
 {
     kura_query q = kura_query_for(m);
@@ -1931,12 +1942,23 @@ static void test_references(void **state)
     OK(kura_insert(db, &r_toy_model, &ball, err));
     OK(kura_insert(db, &r_toy_model, &bone, err));
 
-    /* restrict: the owner of a pet stays; cascade: a pet's toys go with it. */
+    /* restrict: the owner of a pet stays; cascade: a pet's toys go with it,
+     * and the write hooks hear that the toys changed (a cache of them must
+     * drop them: the database deleted them without a kura_delete). */
     FAILS(kura_delete(db, &r_owner_model, ann.base.id, err), KURA_CONSTRAINT);
     r_owner still = {0};
     OK(kura_get(db, &r_owner_model, ann.base.id, &still, err));
+    r_toy read = {0};
+    OK(kura_get(db, &r_toy_model, ball.base.id, &read, err)); /* the store sees r_toy */
+    OK(kura_store_add_write_hook(db, hear_models, NULL, err));
+    nmodels_heard = 0;
     OK(kura_delete(db, &r_pet_model, rex.base.id, err));
+    kura_store_remove_write_hook(db, hear_models, NULL);
     assert_int_equal(count_of(&r_toy_model), 0);
+    bool toys_heard = false;
+    for (int i = 0; i < nmodels_heard; i++)
+        toys_heard |= models_heard[i] == &r_toy_model || models_heard[i] == NULL;
+    assert_true(toys_heard);
     OK(kura_delete(db, &r_owner_model, ann.base.id, err));
 
     /* set null, on a model that references itself. */
