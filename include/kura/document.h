@@ -133,10 +133,12 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
  * "doc": each document whole in one JSON column) into the columns layout
  * (above), in one transaction: each document's declared keys go into their
  * columns (a datetime in the column's form), its other keys into "_extra";
- * keys, and the next int64 key, stay as they were; the indexes are made again
+ * keys, and the next int64 key (PostgreSQL: never one given before, to a
+ * document deleted since), stay as they were; the indexes are made again
  * on the columns. Nothing is lost: a value its column cannot hold fails the
- * whole rewrite (PostgreSQL refuses text in an integer column; SQLite keeps
- * it, and kura reads that document as a misfit), and nothing is changed.
+ * whole rewrite (PostgreSQL refuses text in an integer column and a string
+ * longer than its VARCHAR; SQLite keeps it, and kura reads that document as
+ * a misfit), and nothing is changed.
  * Other keys a document has that a field of ANOTHER model of the collection
  * declares land in "_extra" too: upgrade with the widest model.
  *

@@ -16,7 +16,9 @@
 #include "document/sqljson_private.h"
 #include "model/model_private.h"
 
-#define MAX_STMTS 4
+/* Made, filled, next id set, old one dropped, renamed. */
+#define MAX_STMTS 5
+#define RESEED    2 /* a query of one row: run as one, skipped when empty */
 
 /* The columns the upgrade fills: m's fields, then its stamps. */
 static int column_at(const kura_model *m, size_t i)
@@ -74,12 +76,15 @@ static bool statements(const doc_store *s, const kura_model *m, kura_buf *st)
     strcat(tmp, "__kura_upgrade");
     kura__doc_table_ddl(&st[0], s, m, tmp);
     insert_select(&st[1], s, m, tmp);
-    kura_buf_add(&st[2], "DROP TABLE ");
-    kura_buf_ident(&st[2], m->name);
-    kura_buf_add(&st[3], "ALTER TABLE ");
-    kura_buf_ident(&st[3], tmp);
-    kura_buf_add(&st[3], " RENAME TO ");
+    /* While the old table (and its counter) is still there. */
+    if (m->key == KURA_KEY_INT64 && s->d->json.reseed)
+        s->d->json.reseed(&st[RESEED], tmp, kura_key_name(m), m->name, "_id");
+    kura_buf_add(&st[3], "DROP TABLE ");
     kura_buf_ident(&st[3], m->name);
+    kura_buf_add(&st[4], "ALTER TABLE ");
+    kura_buf_ident(&st[4], tmp);
+    kura_buf_add(&st[4], " RENAME TO ");
+    kura_buf_ident(&st[4], m->name);
     for (int i = 0; i < MAX_STMTS; i++)
         if (st[i].oom)
             return false;
@@ -91,19 +96,13 @@ static bool run(doc_store *s, const kura_model *m, kura_buf *st, kura_error *err
     if (!kura_begin(s->sql, err))
         return false;
     bool ok = true;
+    int64_t next = 0;
     for (int i = 0; ok && i < MAX_STMTS; i++)
-        ok = kura_sql_exec(s->sql, st[i].data, NULL, 0, NULL, err);
+        if (i == RESEED)
+            ok = !st[i].len || kura_sql_scalar(s->sql, st[i].data, NULL, 0, &next, err);
+        else
+            ok = kura_sql_exec(s->sql, st[i].data, NULL, 0, NULL, err);
     ok = ok && kura__doc_indexes(s, m, err);
-    if (ok && m->key == KURA_KEY_INT64 && s->d->json.reseed) {
-        char stack[256];
-        kura_buf b;
-        kura_buf_init(&b, stack, sizeof stack);
-        s->d->json.reseed(&b, m->name, kura_key_name(m));
-        int64_t next = 0;
-        ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
-                   : kura_sql_scalar(s->sql, b.data, NULL, 0, &next, err);
-        kura_buf_free(&b);
-    }
     if (ok)
         return kura_commit(s->sql, err);
     kura_error ignored;
@@ -132,16 +131,13 @@ bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run,
     if (json) {
         ok = statements(s, m, st);
         for (int i = 0; ok && i < MAX_STMTS; i++)
-            kura_buf_addf(&script, "%s;\n", st[i].data);
+            if (st[i].len)
+                kura_buf_addf(&script, "%s;\n", st[i].data);
         for (size_t i = 0; ok && i < m->nfields; i++) /* what kura__doc_indexes runs */
             if (m->fields[i].index || m->fields[i].unique) {
                 kura_sql_index_ddl(&script, m, &m->fields[i]);
                 kura_buf_add(&script, ";\n");
             }
-        if (ok && m->key == KURA_KEY_INT64 && s->d->json.reseed) {
-            s->d->json.reseed(&script, m->name, kura_key_name(m));
-            kura_buf_add(&script, ";\n");
-        }
         ok = ok && !script.oom;
         if (!ok)
             kura_fail(err, KURA_NOMEM, NULL, "out of memory upgrading %s", m->name);

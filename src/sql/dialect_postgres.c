@@ -8,6 +8,7 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "sql/sql_private.h"
 
@@ -67,12 +68,15 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
 }
 
 /* ->> gives text, -> jsonb: each cast to its column's type (a datetime's
- * "...Z" text read as a timestamp without time zone keeps its UTC time). */
+ * "...Z" text read as a timestamp without time zone keeps its UTC time).
+ * The cast leaves out the type's modifier: an explicit cast to VARCHAR(8)
+ * cuts a longer string to 8 characters without a word, where storing it in
+ * the column (an assignment) refuses it, failing the upgrade. */
 static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *ti,
                            const char *column_type)
 {
     (void)ti;
-    kura_buf_addf(b, "CAST(%s AS %s)", expr, column_type);
+    kura_buf_addf(b, "CAST(%s AS %.*s)", expr, (int)strcspn(column_type, "("), column_type);
 }
 
 static void json_strip(kura_buf *b, const char *const *names, size_t n)
@@ -87,12 +91,16 @@ static void json_strip(kura_buf *b, const char *const *names, size_t n)
     kura_buf_add(b, ", '{}'::jsonb)");
 }
 
-static void json_reseed(kura_buf *b, const char *table, const char *key)
+/* pg_sequence_last_value is NULL for a counter never used (and for a key
+ * column without one). */
+static void json_reseed(kura_buf *b, const char *table, const char *key, const char *old,
+                        const char *old_key)
 {
     kura_buf_addf(b,
                   "SELECT setval(pg_get_serial_sequence('\"%s\"', '%s'), "
-                  "COALESCE(MAX(\"%s\"), 0) + 1, false) FROM \"%s\"",
-                  table, key, key, table);
+                  "GREATEST(COALESCE(MAX(\"%s\"), 0), COALESCE(pg_sequence_last_value("
+                  "pg_get_serial_sequence('\"%s\"', '%s')::regclass), 0)) + 1, false) FROM \"%s\"",
+                  table, key, key, old, old_key, table);
 }
 
 const kura_sql_dialect kura__pg_dialect = {

@@ -54,9 +54,12 @@ typedef struct kura_sql_json {
      * is left: the undeclared keys. */
     void (*strip)(kura_buf *b, const char *const *names, size_t n);
     /* Appends a query of one row, one integer that makes the next id of
-     * table's int64 key column `key` follow the largest; NULL: the database
-     * numbers from the largest anyway. */
-    void (*reseed)(kura_buf *b, const char *table, const char *key);
+     * table's int64 key column `key` follow the largest, and what the
+     * counter of `old`'s key column `old_key` would have given next (an id
+     * given once, to a document deleted since, is not given again); NULL:
+     * the database numbers from the largest anyway, in both tables. */
+    void (*reseed)(kura_buf *b, const char *table, const char *key, const char *old,
+                   const char *old_key);
     /* --- the JSON layout */
     unsigned form;        /* KURA_FORM_*: the stored form of a field read from a document */
     const char *id_type;  /* the "_id" column for int64 keys; text keys as key_types */

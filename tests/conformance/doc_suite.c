@@ -849,6 +849,13 @@ static void test_json_layout_collection(void **state)
     assert_int_equal(cols.count, 2);
     kura_rows_free(&cols);
 
+    /* The id after the largest was given once, to a document deleted since. */
+    d_old gone;
+    kura_init(&old_model, &gone);
+    OK(kura_insert(db, &old_model, &gone, err));
+    assert_int_equal(gone.base.id, 4);
+    OK(kura_delete(db, &old_model, 4, err));
+
     /* Upgraded into columns: a dry run changes nothing, the rewrite keeps
      * every key, the stamps' instants and the next id. */
     d_old before;
@@ -889,7 +896,60 @@ static void test_json_layout_collection(void **state)
     kura_init(&old_model, &n);
     snprintf(n.name, sizeof n.name, "di");
     OK(kura_insert(db, &old_model, &n, err));
-    assert_int_equal(n.base.id, 4);
+    /* The id the JSON table would have given: PostgreSQL's counter had given
+     * 4, SQLite numbers from the largest id there is (in both layouts). */
+    assert_int_equal(n.base.id, pg ? 5 : 4);
+    OK(kura_drop(db, &old_model, err));
+    kura_store_close(sql);
+}
+
+/* Makes d_old a JSON-layout collection holding `values` ("(id, 'json'), ..."). */
+static void old_collection(kura_store *sql, const char *values)
+{
+    bool pg = strncmp(url, "postgres", 8) == 0;
+    OK(kura_sql_exec(sql, "DROP TABLE IF EXISTS \"d_old\"", NULL, 0, NULL, err));
+    OK(kura_sql_exec(
+        sql,
+        pg ? "CREATE TABLE \"d_old\" (\"_id\" BIGSERIAL PRIMARY KEY, \"doc\" JSONB NOT NULL)"
+           : "CREATE TABLE \"d_old\" (\"_id\" INTEGER PRIMARY KEY, \"doc\" TEXT NOT NULL)",
+        NULL, 0, NULL, err));
+    char stmt[1024];
+    snprintf(stmt, sizeof stmt, "INSERT INTO \"d_old\" (\"_id\", \"doc\") VALUES %s", values);
+    OK(kura_sql_exec(sql, stmt, NULL, 0, NULL, err));
+}
+
+/* A string longer than its column (VARCHAR(32) on PostgreSQL) is never cut
+ * short by the upgrade: PostgreSQL refuses it and nothing changes; SQLite
+ * keeps it whole. */
+static void test_upgrade_cuts_no_string(void **state)
+{
+    (void)state;
+    if (is_mongo()) {
+        printf("skipped: MongoDB has no table layouts\n");
+        skip();
+    }
+    kura_error oerr = {0};
+    kura_store *sql = kura_store_open(url, &oerr);
+    assert_non_null(sql);
+    bool pg = strncmp(url, "postgres", 8) == 0;
+    const char *long_name = "a name of forty characters, eight too many";
+    char values[256];
+    snprintf(values, sizeof values, "(1, '{\"name\": \"ann\"}'), (2, '{\"name\": \"%s\"}')",
+             long_name);
+    old_collection(sql, values);
+    char *script = NULL;
+    kura_error e = {0};
+    bool upgraded = kura_document_upgrade(db, &old_model, false, &script, &e);
+    free(script);
+    assert_true(upgraded != pg);
+    json_t *doc = NULL;
+    OK(kura_document_get_json(db, &old_model, "2", &doc, err));
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), long_name);
+    json_decref(doc);
+    kura_rows cols = {0};
+    table_columns(sql, "d_old", &cols);
+    assert_int_equal(cols.count, pg ? 2 : 6); /* PostgreSQL: still the JSON table */
+    kura_rows_free(&cols);
     OK(kura_drop(db, &old_model, err));
     kura_store_close(sql);
 }
@@ -911,6 +971,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_json_field_is_a_value, fresh),
         cmocka_unit_test_setup(test_no_timestamps_documents, fresh),
         cmocka_unit_test_setup(test_json_layout_collection, fresh),
+        cmocka_unit_test_setup(test_upgrade_cuts_no_string, fresh),
     };
     printf("document-only conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target, tests, setup, teardown);
