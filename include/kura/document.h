@@ -122,7 +122,10 @@ bool kura_store_is_document(const kura_store *store);
  * model does not declare too, but `_id`. Nothing is decoded into the model,
  * so a document that does not fit it is read as well. Values are as JSON
  * says them; on MongoDB as relaxed Extended JSON ({"$oid": ...}, {"$date":
- * ...}). KURA_NOT_FOUND when there is none, KURA_INVALID for a malformed key,
+ * ...}). A number jansson cannot hold as an integer (beyond int64; PostgreSQL
+ * writes a double such as 1e20 as its digits) reads as the nearest real, and
+ * so do the integers of that document beyond 2^53; none is dropped.
+ * KURA_NOT_FOUND when there is none, KURA_INVALID for a malformed key,
  * KURA_UNSUPPORTED when `store` is not a document store.
  */
 bool kura_document_get_json(kura_store *store, const kura_model *model, const char *key,

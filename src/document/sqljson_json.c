@@ -377,12 +377,9 @@ bool kura__docj_get_json(doc_store *s, const kura_model *m, const kura_keyref *k
         return kura_key_not_found(err, m, key);
     if (rc < 0)
         return false;
-    json_error_t jerr;
-    *out = row.doc ? json_loads(row.doc, JSON_DECODE_ANY, &jerr) : NULL;
+    *out = row.doc ? kura__doc_load_object(row.doc) : NULL;
     free(row.doc);
-    if (!json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
+    if (!*out) {
         return kura_fail(err, KURA_MISFIT, NULL, "the stored document is not a JSON object");
     }
     return true;

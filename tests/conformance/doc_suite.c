@@ -954,6 +954,80 @@ static void test_upgrade_cuts_no_string(void **state)
     kura_store_close(sql);
 }
 
+/* Undeclared keys of every JSON kind read back from kura_document_get_json,
+ * numbers beyond what jansson holds as integers too (PostgreSQL writes a
+ * double such as 1e20 as its digits): none is dropped, and the document's
+ * other numbers keep their kind. */
+static void test_unknown_keys_of_every_kind(void **state)
+{
+    (void)state;
+    const char *mongo_docs[] = {
+        "{\"_id\": {\"$numberLong\": \"5\"}, \"name\": \"ann\", \"age\": 3, \"big\": "
+        "1.2345678901234568e29, \"huge\": 1e20, \"n\": 7, \"d\": 0.5, \"pet\": \"cat\", "
+        "\"nil\": null, \"yes\": true, \"list\": [1, {\"b\": null}], \"obj\": {\"q\\\"k\": "
+        "\"\\u9752\"}, \"a.b\": \"\", \"$x\": 1, \"NAME\": \"upper\"}"};
+    const char *sql_docs[] = {"5|{\"name\": \"ann\", \"age\": 3}"};
+    write_foreign("d_user", is_mongo() ? mongo_docs : sql_docs, 1);
+    if (!is_mongo()) {
+        /* The other keys as another program's SQL writes them (jansson, and so
+         * write_foreign, cannot hold the big integer). */
+        kura_error oerr = {0};
+        kura_store *sql = kura_store_open(url, &oerr);
+        assert_non_null(sql);
+        bool pg = strncmp(url, "postgres", 8) == 0;
+        kura_value extra = KURA_VSTR(
+            "{\"big\": 123456789012345678901234567890, \"huge\": 1e20, \"n\": 7, \"d\": 0.5, "
+            "\"pet\": \"cat\", \"nil\": null, \"yes\": true, \"list\": [1, {\"b\": null}], "
+            "\"obj\": {\"q\\\"k\": \"\\u9752\"}, \"a.b\": \"\", \"$x\": 1, \"NAME\": "
+            "\"upper\", \"_id\": \"own\", \"_extra\": 2}");
+        OK(kura_sql_exec(sql,
+                         pg ? "UPDATE \"d_user\" SET \"_extra\" = $1::jsonb WHERE \"id\" = 5"
+                            : "UPDATE \"d_user\" SET \"_extra\" = ? WHERE \"id\" = 5",
+                         &extra, 1, NULL, err));
+        kura_store_close(sql);
+    }
+    json_t *doc = NULL;
+    OK(kura_document_get_json(db, &user_model, "5", &doc, err));
+    char *text = json_dumps(doc, JSON_SORT_KEYS);
+    printf("stored: %s\n", text);
+    free(text);
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), "ann");
+    assert_true(json_is_integer(json_object_get(doc, "age")));
+    assert_true(json_is_number(json_object_get(doc, "big")));
+    assert_true(json_number_value(json_object_get(doc, "big")) > 1.2e29);
+    assert_true(json_number_value(json_object_get(doc, "huge")) == 1e20);
+    assert_true(json_is_integer(json_object_get(doc, "n")));
+    assert_int_equal(json_integer_value(json_object_get(doc, "n")), 7);
+    assert_true(json_real_value(json_object_get(doc, "d")) == 0.5);
+    assert_string_equal(json_string_value(json_object_get(doc, "pet")), "cat");
+    assert_true(json_is_null(json_object_get(doc, "nil")));
+    assert_true(json_is_true(json_object_get(doc, "yes")));
+    json_t *list = json_object_get(doc, "list");
+    assert_int_equal(json_array_size(list), 2);
+    assert_true(json_is_null(json_object_get(json_array_get(list, 1), "b")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "obj"), "q\"k")),
+                        "\u9752");
+    assert_string_equal(json_string_value(json_object_get(doc, "a.b")), "");
+    assert_int_equal(json_integer_value(json_object_get(doc, "$x")), 1);
+    assert_string_equal(json_string_value(json_object_get(doc, "NAME")), "upper");
+    if (!is_mongo()) { /* another program's keys of those names, kept apart */
+        assert_string_equal(json_string_value(json_object_get(doc, "_id")), "own");
+        assert_int_equal(json_integer_value(json_object_get(doc, "_extra")), 2);
+    }
+    json_decref(doc);
+
+    /* The model reads and saves the document, keeping them. */
+    d_user u;
+    OK(kura_get(db, &user_model, 5, &u, err));
+    u.age = 4;
+    OK(kura_update(db, &user_model, &u, err));
+    OK(kura_document_get_json(db, &user_model, "5", &doc, err));
+    assert_int_equal(json_integer_value(json_object_get(doc, "age")), 4);
+    assert_true(json_number_value(json_object_get(doc, "big")) > 1.2e29);
+    assert_string_equal(json_string_value(json_object_get(doc, "pet")), "cat");
+    json_decref(doc);
+}
+
 int main(int argc, char **argv)
 {
     snprintf(target, sizeof target, "%s", argc > 1 ? argv[1] : "docs-sqlite");
@@ -972,6 +1046,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_no_timestamps_documents, fresh),
         cmocka_unit_test_setup(test_json_layout_collection, fresh),
         cmocka_unit_test_setup(test_upgrade_cuts_no_string, fresh),
+        cmocka_unit_test_setup(test_unknown_keys_of_every_kind, fresh),
     };
     printf("document-only conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target, tests, setup, teardown);
