@@ -140,8 +140,9 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
  * document deleted since), stay as they were; the indexes are made again
  * on the columns. Nothing is lost: a value its column cannot hold fails the
  * whole rewrite (PostgreSQL refuses text in an integer column and a string
- * longer than its VARCHAR; SQLite keeps it, and kura reads that document as
- * a misfit), and nothing is changed.
+ * longer than its VARCHAR, and the error names the first such document in
+ * key order, its field and its value; SQLite keeps it, and kura reads that
+ * document as a misfit), and nothing is changed.
  * Other keys a document has that a field of ANOTHER model of the collection
  * declares land in "_extra" too: upgrade with the widest model.
  *

@@ -7,7 +7,8 @@
  * (the same expressions its queries use) and keeps every other key in
  * "_extra", then takes the old table's name; the indexes are made again on the
  * columns. A value its column cannot hold (PostgreSQL: text in an integer
- * field) fails the statement, and nothing is changed.
+ * field) fails the statement, and nothing is changed; a second pass, on that
+ * path only, finds which document, field and value it was.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,34 @@
 
 /* Made, filled, next id set, old one dropped, renamed. */
 #define MAX_STMTS 5
+#define INSERT    1 /* fills the new table: where a value is refused */
 #define RESEED    2 /* a query of one row: run as one, skipped when empty */
 
 /* The columns the upgrade fills: m's fields, then its stamps. */
 static int column_at(const kura_model *m, size_t i)
 {
     return i < m->nfields ? (int)i : kura__stamp_column((int)(i - m->nfields));
+}
+
+/* Appends the value column `column` of m takes from a document (the JSON
+ * layout's expression in the column's form) to value, its type to type. */
+static void column_value(kura_buf *value, kura_buf *type, const doc_store *s, const kura_model *m,
+                         int column)
+{
+    char estack[256];
+    kura_buf expr;
+    kura_buf_init(&expr, estack, sizeof estack);
+    kura__docj_expr(&expr, s, m, column);
+    const kura_type_info *ti = kura__type(kura_column_type(m, column));
+    if (column >= 0)
+        kura__sql_type(type, s->d->id, &m->fields[column]);
+    else
+        kura_buf_add(type, ti->sql[s->d->id]);
+    if (expr.oom || type->oom)
+        value->oom = true;
+    else
+        s->d->json.to_column(value, expr.data, ti, type->data);
+    kura_buf_free(&expr);
 }
 
 static void insert_select(kura_buf *b, const doc_store *s, const kura_model *m, const char *tmp)
@@ -40,30 +63,57 @@ static void insert_select(kura_buf *b, const doc_store *s, const kura_model *m, 
     kura_buf_add(b, ", \"" KURA_DOC_EXTRA "\") SELECT \"_id\"");
     const char *names[KURA_MAX_FIELDS + 2];
     for (size_t i = 0; i < ncols; i++) {
-        int column = column_at(m, i);
-        char estack[256], tstack[64];
-        kura_buf expr, type;
-        kura_buf_init(&expr, estack, sizeof estack);
+        char tstack[64];
+        kura_buf type;
         kura_buf_init(&type, tstack, sizeof tstack);
-        kura__docj_expr(&expr, s, m, column);
-        const kura_type_info *ti = kura__type(kura_column_type(m, column));
-        if (column >= 0)
-            kura__sql_type(&type, s->d->id, &m->fields[column]);
-        else
-            kura_buf_add(&type, ti->sql[s->d->id]);
         kura_buf_add(b, ", ");
-        if (expr.oom || type.oom)
-            b->oom = true;
-        else
-            s->d->json.to_column(b, expr.data, ti, type.data);
-        kura_buf_free(&expr);
+        column_value(b, &type, s, m, column_at(m, i));
         kura_buf_free(&type);
-        names[i] = kura_column_name(m, column);
+        names[i] = kura_column_name(m, column_at(m, i));
     }
     kura_buf_add(b, ", ");
     s->d->json.strip(b, names, ncols);
     kura_buf_add(b, " FROM ");
     kura_buf_ident(b, m->name);
+}
+
+/*
+ * The INSERT ... SELECT was refused (a value its column cannot hold): the
+ * database's message names the value at best, never the document or the
+ * field. The dialect's search, run after the rollback, fails with one that
+ * names all three; err keeps the first message when the search finds none.
+ */
+static void name_refused(doc_store *s, const kura_model *m, kura_error *err)
+{
+    size_t ncols = m->nfields + (size_t)kura__stamp_count(m);
+    const char *names[KURA_MAX_FIELDS + 2];
+    kura_buf values[KURA_MAX_FIELDS + 2], types[KURA_MAX_FIELDS + 2];
+    char vstack[KURA_MAX_FIELDS + 2][128], tstack[KURA_MAX_FIELDS + 2][32];
+    const char *vtext[KURA_MAX_FIELDS + 2], *ttext[KURA_MAX_FIELDS + 2];
+    bool oom = false;
+    for (size_t i = 0; i < ncols; i++) {
+        kura_buf_init(&values[i], vstack[i], sizeof vstack[i]);
+        kura_buf_init(&types[i], tstack[i], sizeof tstack[i]);
+        column_value(&values[i], &types[i], s, m, column_at(m, i));
+        oom = oom || values[i].oom || types[i].oom;
+        names[i] = kura_column_name(m, column_at(m, i));
+        vtext[i] = values[i].data;
+        ttext[i] = types[i].data;
+    }
+    char stack[2048];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    if (!oom)
+        s->d->json.refused(&b, m->name, ncols, names, vtext, ttext);
+    kura_error found;
+    kura_error_clear(&found);
+    if (!oom && !b.oom && !kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &found) && err)
+        *err = found;
+    kura_buf_free(&b);
+    for (size_t i = 0; i < ncols; i++) {
+        kura_buf_free(&values[i]);
+        kura_buf_free(&types[i]);
+    }
 }
 
 /* The statements, one kura_buf each; false on out of memory. */
@@ -95,18 +145,22 @@ static bool run(doc_store *s, const kura_model *m, kura_buf *st, kura_error *err
 {
     if (!kura_begin(s->sql, err))
         return false;
-    bool ok = true;
+    bool ok = true, refused = false;
     int64_t next = 0;
-    for (int i = 0; ok && i < MAX_STMTS; i++)
+    for (int i = 0; ok && i < MAX_STMTS; i++) {
         if (i == RESEED)
             ok = !st[i].len || kura_sql_scalar(s->sql, st[i].data, NULL, 0, &next, err);
         else
             ok = kura_sql_exec(s->sql, st[i].data, NULL, 0, NULL, err);
+        refused = !ok && i == INSERT;
+    }
     ok = ok && kura__doc_indexes(s, m, err);
     if (ok)
         return kura_commit(s->sql, err);
     kura_error ignored;
     kura_rollback(s->sql, &ignored);
+    if (refused && s->d->json.refused)
+        name_refused(s, m, err);
     return false;
 }
 

@@ -103,6 +103,29 @@ static void json_reseed(kura_buf *b, const char *table, const char *key, const c
                   table, key, key, old, old_key, table);
 }
 
+/* A PL/pgSQL block whose variables "_id" and "doc" stand for the columns the
+ * expressions name; assigning to a variable of the column's type checks what
+ * storing in the column checks (a VARCHAR's length too). Each value is tried
+ * on its own, so the failure names its field. */
+static void json_refused(kura_buf *b, const char *table, size_t n, const char *const *names,
+                         const char *const *values, const char *const *types)
+{
+    kura_buf_add(b, "DO $kura$DECLARE \"_id\" text; \"doc\" jsonb;");
+    for (size_t i = 0; i < n; i++)
+        kura_buf_addf(b, " v%zu %s;", i, types[i]);
+    kura_buf_addf(b,
+                  " BEGIN FOR \"_id\", \"doc\" IN SELECT t.\"_id\", t.\"doc\" FROM \"%s\" t "
+                  "ORDER BY t.\"_id\" LOOP",
+                  table);
+    for (size_t i = 0; i < n; i++)
+        kura_buf_addf(b,
+                      " BEGIN v%zu := %s; EXCEPTION WHEN others THEN RAISE EXCEPTION USING "
+                      "MESSAGE = format('%s: document %%s, field %s, value %%s: %%s', \"_id\", "
+                      "left((\"doc\"->'%s')::text, 80), SQLERRM); END;",
+                      i, values[i], table, names[i], names[i]);
+    kura_buf_add(b, " END LOOP; END$kura$");
+}
+
 const kura_sql_dialect kura__pg_dialect = {
     .id = KURA_SQL_POSTGRES,
     .dollar_params = true,
@@ -146,6 +169,7 @@ const kura_sql_dialect kura__pg_dialect = {
             .to_column = json_to_column,
             .strip = json_strip,
             .reseed = json_reseed,
+            .refused = json_refused,
             .form = KURA_FORM_PG_JSON,
             .id_type = "BIGSERIAL",
             .doc_type = "JSONB NOT NULL",

@@ -60,6 +60,13 @@ typedef struct kura_sql_json {
      * the database numbers from the largest anyway, in both tables. */
     void (*reseed)(kura_buf *b, const char *table, const char *key, const char *old,
                    const char *old_key);
+    /* Appends a statement that goes through table's documents in key order,
+     * storing values[i] (to_column's expression) in a value of types[i], and
+     * fails at the first its type refuses, with a message naming the
+     * document's key, the field names[i], the value as stored and why.
+     * Run when the rewrite was refused; NULL: a column takes any value. */
+    void (*refused)(kura_buf *b, const char *table, size_t n, const char *const *names,
+                    const char *const *values, const char *const *types);
     /* --- the JSON layout */
     unsigned form;        /* KURA_FORM_*: the stored form of a field read from a document */
     const char *id_type;  /* the "_id" column for int64 keys; text keys as key_types */

@@ -919,8 +919,8 @@ static void old_collection(kura_store *sql, const char *values)
 }
 
 /* A string longer than its column (VARCHAR(32) on PostgreSQL) is never cut
- * short by the upgrade: PostgreSQL refuses it and nothing changes; SQLite
- * keeps it whole. */
+ * short by the upgrade: PostgreSQL refuses it, saying where, and nothing
+ * changes; SQLite keeps it whole. */
 static void test_upgrade_cuts_no_string(void **state)
 {
     (void)state;
@@ -942,6 +942,9 @@ static void test_upgrade_cuts_no_string(void **state)
     bool upgraded = kura_document_upgrade(db, &old_model, false, &script, &e);
     free(script);
     assert_true(upgraded != pg);
+    /* The refusal names the document, the field and the value. */
+    if (pg && !strstr(e.message, "d_old: document 2, field name, value \"a name of forty"))
+        fail_msg("the refusal does not say which value: %s", e.message);
     json_t *doc = NULL;
     OK(kura_document_get_json(db, &old_model, "2", &doc, err));
     assert_string_equal(json_string_value(json_object_get(doc, "name")), long_name);
