@@ -65,8 +65,10 @@
  *        table's columns cost (reads, queries, plain indexes, updates of
  *        only their columns); no migration is ever needed: a model used on
  *        a collection gets the columns it lacks added (nullable) on its
- *        first use, columns no field declares stay, and kura_update keeps
- *        them and "_extra" as they are. Columns carry no NOT NULL, bounds or
+ *        first use, the values documents already hold under such a field's
+ *        name in "_extra" moved into it (when PostgreSQL refuses one of them,
+ *        none moves, and a warning is logged), columns no field declares
+ *        stay, and kura_update keeps them and "_extra" as they are. Columns carry no NOT NULL, bounds or
  *        choices (kura checks those): two models may share a collection.
  *        Unlike a JSON document, a column holds its SQL type: PostgreSQL
  *        refuses a longer string or another type outright (no misfit can be

@@ -10,7 +10,8 @@
  *
  * What makes it a collection rather than a table: no migrations. A model used
  * on a collection gets the columns it lacks added on its first use (nullable:
- * documents written before do not have them), and columns no field of the
+ * documents written before may not have them; those that do, in "_extra",
+ * have them moved into the new column), and columns no field of the
  * model declares stay, so two models can read one collection (a narrower one
  * keeps what a wider one wrote). Required, bounds and choices are kura's
  * checks, not constraints: a collection accepts what any of its models says.
@@ -28,6 +29,7 @@
 #include <kura/json.h>
 
 #include "base/buf.h"
+#include "base/log_private.h"
 #include "document/sqljson_private.h"
 #include "model/model_private.h"
 
@@ -165,6 +167,47 @@ void kura__doc_table_ddl(kura_buf *b, const doc_store *s, const kura_model *m, c
     kura_buf_add(b, "))");
 }
 
+/*
+ * A field's column was just added: documents written before may hold the
+ * key in "_extra" (another program's, or kept there by an upgrade through a
+ * narrower model), and the field must read it, as it would from a JSON
+ * document. One UPDATE moves those values into the column. When the column
+ * refuses one of them (PostgreSQL: text in an integer field) nothing moves,
+ * the values stay in "_extra" and the field reads NULL there: said as a
+ * warning, since the model still works.
+ */
+static void take_from_extra(doc_store *s, const kura_model *m, int field)
+{
+    const char *name = m->fields[field].name;
+    char stack[512], tstack[64];
+    kura_buf b, type;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_init(&type, tstack, sizeof tstack);
+    kura_buf_add(&b, "UPDATE ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " SET ");
+    kura_buf_ident(&b, name);
+    kura_buf_add(&b, " = ");
+    kura__docj_value(&b, &type, s, m, field, KURA_DOC_EXTRA);
+    kura_buf_add(&b, ", \"" KURA_DOC_EXTRA "\" = ");
+    s->d->json.strip(&b, KURA_DOC_EXTRA, &name, 1);
+    kura_buf_add(&b, " WHERE ");
+    s->d->json.as_json(&b, KURA_DOC_EXTRA, name);
+    kura_buf_add(&b, " IS NOT NULL");
+    kura_error e;
+    kura_error_clear(&e);
+    if (!b.oom && !kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &e)) {
+        char msg[sizeof e.message + 256];
+        snprintf(msg, sizeof msg,
+                 "collection %s: the documents' values of key %s stay in %s, where field "
+                 "%s does not read them: %s",
+                 m->name, name, KURA_DOC_EXTRA, name, e.message);
+        kura__log(KURA_LOG_WARN, "documents", msg);
+    }
+    kura_buf_free(&type);
+    kura_buf_free(&b);
+}
+
 /* Adds the columns of m that cols lacks. Another process adding the same
  * column at the same moment is not an error: the columns are read again. */
 static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols, kura_error *err)
@@ -195,8 +238,11 @@ static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols
         }
         kura_error e;
         kura_error_clear(&e);
-        if (kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &e))
+        if (kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &e)) {
+            if (wanted[i] >= 0) /* not the stamps: kura's own, never another's key */
+                take_from_extra(s, m, wanted[i]);
             continue;
+        }
         kura_rows again = {0};
         ok = kura__doc_columns(s, m->name, &again, err);
         if (ok && !kura__doc_has_column(&again, kura_column_name(m, wanted[i]))) {

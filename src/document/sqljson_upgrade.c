@@ -28,27 +28,6 @@ static int column_at(const kura_model *m, size_t i)
     return i < m->nfields ? (int)i : kura__stamp_column((int)(i - m->nfields));
 }
 
-/* Appends the value column `column` of m takes from a document (the JSON
- * layout's expression in the column's form) to value, its type to type. */
-static void column_value(kura_buf *value, kura_buf *type, const doc_store *s, const kura_model *m,
-                         int column)
-{
-    char estack[256];
-    kura_buf expr;
-    kura_buf_init(&expr, estack, sizeof estack);
-    kura__docj_expr(&expr, s, m, column);
-    const kura_type_info *ti = kura__type(kura_column_type(m, column));
-    if (column >= 0)
-        kura__sql_type(type, s->d->id, &m->fields[column]);
-    else
-        kura_buf_add(type, ti->sql[s->d->id]);
-    if (expr.oom || type->oom)
-        value->oom = true;
-    else
-        s->d->json.to_column(value, expr.data, ti, type->data);
-    kura_buf_free(&expr);
-}
-
 static void insert_select(kura_buf *b, const doc_store *s, const kura_model *m, const char *tmp)
 {
     size_t ncols = m->nfields + (size_t)kura__stamp_count(m);
@@ -67,12 +46,12 @@ static void insert_select(kura_buf *b, const doc_store *s, const kura_model *m, 
         kura_buf type;
         kura_buf_init(&type, tstack, sizeof tstack);
         kura_buf_add(b, ", ");
-        column_value(b, &type, s, m, column_at(m, i));
+        kura__docj_value(b, &type, s, m, column_at(m, i), "doc");
         kura_buf_free(&type);
         names[i] = kura_column_name(m, column_at(m, i));
     }
     kura_buf_add(b, ", ");
-    s->d->json.strip(b, names, ncols);
+    s->d->json.strip(b, "doc", names, ncols);
     kura_buf_add(b, " FROM ");
     kura_buf_ident(b, m->name);
 }
@@ -94,7 +73,7 @@ static void name_refused(doc_store *s, const kura_model *m, kura_error *err)
     for (size_t i = 0; i < ncols; i++) {
         kura_buf_init(&values[i], vstack[i], sizeof vstack[i]);
         kura_buf_init(&types[i], tstack[i], sizeof tstack[i]);
-        column_value(&values[i], &types[i], s, m, column_at(m, i));
+        kura__docj_value(&values[i], &types[i], s, m, column_at(m, i), "doc");
         oom = oom || values[i].oom || types[i].oom;
         names[i] = kura_column_name(m, column_at(m, i));
         vtext[i] = values[i].data;

@@ -37,19 +37,19 @@ static void alter_type(kura_buf *b, const kura_model *m, const kura_field *f)
 }
 
 /* -> keeps the JSON text as written (a number's digits, a string's quotes). */
-static void json_as_json(kura_buf *b, const char *field)
+static void json_as_json(kura_buf *b, const char *doc, const char *field)
 {
-    kura_buf_addf(b, "NULLIF(\"doc\"->'%s', 'null'::jsonb)", field);
+    kura_buf_addf(b, "NULLIF(\"%s\"->'%s', 'null'::jsonb)", doc, field);
 }
 
 /* ->> gives text; the type's cast makes comparisons and order numeric /
  * boolean. Strings and ISO 8601 datetimes compare as text. */
-static void json_as_value(kura_buf *b, const char *field, const kura_type_info *ti)
+static void json_as_value(kura_buf *b, const char *doc, const char *field, const kura_type_info *ti)
 {
     if (ti->pg_json_cast)
-        kura_buf_addf(b, "((\"doc\"->>'%s')::%s)", field, ti->pg_json_cast);
+        kura_buf_addf(b, "((\"%s\"->>'%s')::%s)", doc, field, ti->pg_json_cast);
     else
-        kura_buf_addf(b, "(\"doc\"->>'%s')", field);
+        kura_buf_addf(b, "(\"%s\"->>'%s')", doc, field);
 }
 
 /* jsonb || replaces top-level keys as they are: the patch goes in whole. */
@@ -79,9 +79,9 @@ static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *
     kura_buf_addf(b, "CAST(%s AS %.*s)", expr, (int)strcspn(column_type, "("), column_type);
 }
 
-static void json_strip(kura_buf *b, const char *const *names, size_t n)
+static void json_strip(kura_buf *b, const char *doc, const char *const *names, size_t n)
 {
-    kura_buf_add(b, "NULLIF(\"doc\"");
+    kura_buf_addf(b, "NULLIF(\"%s\"", doc);
     if (n) {
         kura_buf_add(b, " - ARRAY[");
         for (size_t i = 0; i < n; i++)

@@ -23,17 +23,17 @@ static void live_type(const char *type, int64_t len, char *out, size_t cap)
 /* The value as JSON text, as written: json_extract would unquote a string and
  * turn numbers into SQL numbers (0.30000000000000004 came back as 0.3); ->
  * does not. */
-static void json_as_json(kura_buf *b, const char *field)
+static void json_as_json(kura_buf *b, const char *doc, const char *field)
 {
-    kura_buf_addf(b, "NULLIF(\"doc\" -> '$.%s', 'null')", field);
+    kura_buf_addf(b, "NULLIF(\"%s\" -> '$.%s', 'null')", doc, field);
 }
 
 /* json_extract gives SQL integers, reals and text, which compare as the
  * types do: no cast is needed. */
-static void json_as_value(kura_buf *b, const char *field, const kura_type_info *ti)
+static void json_as_value(kura_buf *b, const char *doc, const char *field, const kura_type_info *ti)
 {
     (void)ti;
-    kura_buf_addf(b, "json_extract(\"doc\", '$.%s')", field);
+    kura_buf_addf(b, "json_extract(\"%s\", '$.%s')", doc, field);
 }
 
 /*
@@ -94,9 +94,9 @@ static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *
         kura_buf_add(b, expr);
 }
 
-static void json_strip(kura_buf *b, const char *const *names, size_t n)
+static void json_strip(kura_buf *b, const char *doc, const char *const *names, size_t n)
 {
-    kura_buf_add(b, "NULLIF(json_remove(\"doc\"");
+    kura_buf_addf(b, "NULLIF(json_remove(\"%s\"", doc);
     for (size_t i = 0; i < n; i++)
         kura_buf_addf(b, ", '$.%s'", names[i]);
     kura_buf_add(b, "), '{}')");

@@ -50,9 +50,9 @@ typedef struct kura_sql_json {
      * type, ti the field's type. */
     void (*to_column)(kura_buf *b, const char *expr, const kura_type_info *ti,
                       const char *column_type);
-    /* Appends "doc" without the top-level keys names[0..n), NULL when nothing
-     * is left: the undeclared keys. */
-    void (*strip)(kura_buf *b, const char *const *names, size_t n);
+    /* Appends JSON column `doc` without the top-level keys names[0..n), NULL
+     * when nothing is left: the undeclared keys. */
+    void (*strip)(kura_buf *b, const char *doc, const char *const *names, size_t n);
     /* Appends a query of one row, one integer that makes the next id of
      * table's int64 key column `key` follow the largest, and what the
      * counter of `old`'s key column `old_key` would have given next (an id
@@ -75,10 +75,12 @@ typedef struct kura_sql_json {
     const char *doc_open, *doc_close;
     /* The whole "doc" column selected as JSON text. */
     const char *doc_text;
-    /* The field as JSON text, as written; SQL NULL for JSON null and for a missing key. */
-    void (*as_json)(kura_buf *b, const char *field);
-    /* The field as a SQL value that compares and sorts as its type `ti` does. */
-    void (*as_value)(kura_buf *b, const char *field, const kura_type_info *ti);
+    /* The key `field` of JSON column `doc` ("doc", or "_extra" of the
+     * columns layout) as JSON text, as written; SQL NULL for JSON null and
+     * for a missing key. */
+    void (*as_json)(kura_buf *b, const char *doc, const char *field);
+    /* The same key as a SQL value that compares and sorts as its type `ti` does. */
+    void (*as_value)(kura_buf *b, const char *doc, const char *field, const kura_type_info *ti);
     /* Appends the new document for an update: the stored "doc" with the
      * top-level keys of `patch` (taken) replaced as they are and every other
      * key kept; parameters are added to p. m is the documents' model. */

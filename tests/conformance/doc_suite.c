@@ -903,6 +903,37 @@ static void test_json_layout_collection(void **state)
     kura_store_close(sql);
 }
 
+/* A field a model declares later reads the key documents already hold, as
+ * it would from a JSON document: written by another program before any
+ * model declared it (in "_extra"), it is the field's value once one does. */
+static void test_field_declared_later(void **state)
+{
+    (void)state;
+    const char *mongo_docs[] = {"{\"_id\": {\"$numberLong\": \"7\"}, \"name\": \"py\", "
+                                "\"age\": 1, \"extra\": \"from python\", \"visits\": 9}"};
+    const char *sql_docs[] = {
+        "7|{\"name\": \"py\", \"age\": 1, \"extra\": \"from python\", \"visits\": 9}"};
+    write_foreign("d_user", is_mongo() ? mongo_docs : sql_docs, 1);
+    d_user u;
+    OK(kura_get(db, &user_model, 7, &u, err));
+    assert_string_equal(u.name, "py");
+    d_wide w;
+    OK(kura_get(db, &wide_model, 7, &w, err));
+    assert_string_equal(w.extra, "from python");
+    assert_int_equal(w.visits, 9);
+    /* Written by the model from now on, read once, and kept by the narrower one. */
+    w.visits = 10;
+    OK(kura_update(db, &wide_model, &w, err));
+    OK(kura_update(db, &user_model, &u, err));
+    json_t *doc = NULL;
+    OK(kura_document_get_json(db, &user_model, "7", &doc, err));
+    assert_int_equal(json_integer_value(json_object_get(doc, "visits")), 10);
+    assert_string_equal(json_string_value(json_object_get(doc, "extra")), "from python");
+    json_decref(doc);
+    OK(kura_get(db, &wide_model, 7, &w, err));
+    assert_int_equal(w.visits, 10);
+}
+
 /* Makes d_old a JSON-layout collection holding `values` ("(id, 'json'), ..."). */
 static void old_collection(kura_store *sql, const char *values)
 {
@@ -1050,6 +1081,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_json_layout_collection, fresh),
         cmocka_unit_test_setup(test_upgrade_cuts_no_string, fresh),
         cmocka_unit_test_setup(test_unknown_keys_of_every_kind, fresh),
+        cmocka_unit_test_setup(test_field_declared_later, fresh),
     };
     printf("document-only conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target, tests, setup, teardown);
