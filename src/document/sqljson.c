@@ -20,7 +20,6 @@
  * JSON column) keep working in that layout (sqljson_json.c).
  */
 #include <jansson.h>
-#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -413,62 +412,6 @@ typedef struct other_keys {
 static const kura_field other_keys_fields[] = {KURA_TEXT(other_keys, extra),
                                                KURA_TEXT(other_keys, others)};
 
-/* Integers from -2^53 to 2^53: exactly a double, and exactly an int64. */
-#define EXACT_INT 9007199254740992.0
-
-/* A real that is a whole number jansson holds exactly as an integer. */
-static bool whole(const json_t *v)
-{
-    return json_is_real(v) && fabs(json_real_value(v)) <= EXACT_INT &&
-           json_real_value(v) == trunc(json_real_value(v));
-}
-
-/* Reals read in place of integers back into integers (see kura__doc_load_object);
- * replacing a value keeps jansson's iteration valid. */
-static void reals_to_ints(json_t *v)
-{
-    const char *k;
-    json_t *item;
-    size_t i;
-    json_object_foreach(v, k, item)
-    {
-        if (whole(item))
-            json_object_set_new(v, k, json_integer((json_int_t)json_real_value(item)));
-        else
-            reals_to_ints(item);
-    }
-    json_array_foreach(v, i, item)
-    {
-        if (whole(item))
-            json_array_set_new(v, i, json_integer((json_int_t)json_real_value(item)));
-        else
-            reals_to_ints(item);
-    }
-}
-
-/*
- * A stored JSON object's text as jansson holds it. jansson refuses a whole
- * text holding an integer beyond int64, which JSON allows and databases
- * write (another program's 123456789012345678901234567890; PostgreSQL writes
- * a double such as 1e20 as its digits): such a text is read with its numbers
- * as reals, the nearest doubles, then those of them that are whole numbers
- * jansson holds exactly go back to integers, so the document's other keys
- * read as they are.
- */
-json_t *kura__doc_load_object(const char *text)
-{
-    json_t *o = json_loads(text, 0, NULL);
-    if (!o) {
-        o = json_loads(text, JSON_DECODE_INT_AS_REAL, NULL);
-        reals_to_ints(o);
-    }
-    if (!json_is_object(o)) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
 /* all: every column but the key (a document the model cannot decode). */
 static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref *key, bool all,
                             json_t *doc, kura_error *err)
@@ -514,8 +457,8 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
     if (ok && rows.count == 1) {
         const other_keys *row = kura_row(&rows, 0);
         /* Another column's null is a key the document does not have. */
-        json_t *others = row->others ? kura__doc_load_object(row->others) : NULL;
-        json_t *extra = row->extra ? kura__doc_load_object(row->extra) : NULL;
+        json_t *others = row->others ? kura__json_load_object(row->others) : NULL;
+        json_t *extra = row->extra ? kura__json_load_object(row->extra) : NULL;
         if ((row->others && !others) || (row->extra && !extra))
             ok = kura_fail(err, KURA_MISFIT, KURA_DOC_EXTRA,
                            "the keys no field of %s declares are not a JSON object "

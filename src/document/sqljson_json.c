@@ -396,7 +396,7 @@ bool kura__docj_get_json(doc_store *s, const kura_model *m, const kura_keyref *k
         return kura_key_not_found(err, m, key);
     if (rc < 0)
         return false;
-    *out = row.doc ? kura__doc_load_object(row.doc) : NULL;
+    *out = row.doc ? kura__json_load_object(row.doc) : NULL;
     free(row.doc);
     if (!*out) {
         return kura_fail(err, KURA_MISFIT, NULL, "the stored document is not a JSON object");

@@ -65,10 +65,6 @@ void kura__doc_table_ddl(kura_buf *b, const doc_store *s, const kura_model *m, c
 /* m's indexes on its collection (columns layout), IF NOT EXISTS. */
 bool kura__doc_indexes(doc_store *s, const kura_model *m, kura_error *err);
 
-/* A stored JSON object's text as a new jansson object, numbers beyond what
- * jansson holds as integers read as reals; NULL when it is not one. */
-json_t *kura__doc_load_object(const char *text);
-
 /* Rewrites m's JSON-layout collection into columns (kura_document_upgrade). */
 bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run, char **sql,
                            kura_error *err);
