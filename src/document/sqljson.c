@@ -105,9 +105,10 @@ void kura__doc_forget(doc_store *s, const char *name)
 typedef struct live_column {
     kura_base base;
     char *name;
+    char *type; /* as the dialect's catalogue spells it */
 } live_column;
-static const kura_model live_column_model =
-    KURA_MODEL(live_column, "kura_doc_column", KURA_TEXT(live_column, name));
+static const kura_model live_column_model = KURA_MODEL(
+    live_column, "kura_doc_column", KURA_TEXT(live_column, name), KURA_TEXT(live_column, type));
 
 bool kura__doc_columns(doc_store *s, const char *table, kura_rows *out, kura_error *err)
 {
@@ -419,22 +420,25 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
     kura_rows cols = {0};
     if (!kura__doc_columns(s, m->name, &cols, err))
         return false;
-    const char *names[KURA_MAX_FIELDS * 2];
+    const live_column *other[KURA_MAX_FIELDS * 2];
     size_t n = 0;
-    for (size_t i = 0; i < cols.count && n < sizeof names / sizeof names[0]; i++) {
-        const char *c = ((const live_column *)kura_row(&cols, i))->name;
+    for (size_t i = 0; i < cols.count && n < sizeof other / sizeof other[0]; i++) {
+        const live_column *lc = kura_row(&cols, i);
+        const char *c = lc->name;
         int column = c ? kura_column_named(m, c) : KURA_COL_NONE;
         if (c && kura_doc_plain_name(c) && strcmp(c, KURA_DOC_EXTRA) != 0 &&
             (column == KURA_COL_NONE || (all && column != KURA_COL_ID)))
-            names[n++] = c;
+            other[n++] = lc;
     }
     char stack[1024];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
     kura_buf_addf(&b, "SELECT %s AS extra, ", s->d->json.extra_text);
     kura_buf_add(&b, s->d->json.object_open);
-    for (size_t i = 0; i < n; i++) /* plain identifiers: literally */
-        kura_buf_addf(&b, "%s'%s', \"%s\"", i ? ", " : "", names[i], names[i]);
+    for (size_t i = 0; i < n; i++) { /* plain identifiers: literally */
+        kura_buf_addf(&b, "%s'%s', ", i ? ", " : "", other[i]->name);
+        s->d->json.key_value(&b, other[i]->name, other[i]->type ? other[i]->type : "");
+    }
     kura_buf_add(&b, s->d->json.object_close);
     kura_buf_add(&b, " AS others FROM ");
     kura_buf_ident(&b, m->name);

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sql/sql_private.h"
 
@@ -126,6 +127,15 @@ static void json_refused(kura_buf *b, const char *table, size_t n, const char *c
     kura_buf_add(b, " END LOOP; END$kura$");
 }
 
+/* jsonb_build_object writes a timestamp without its zone: kura's are UTC. */
+static void json_key_value(kura_buf *b, const char *column, const char *type)
+{
+    if (!strcasecmp(type, kura__type(KURA_TYPE_DATETIME)->sql[KURA_SQL_POSTGRES]))
+        kura_buf_addf(b, "to_char(\"%s\", 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", column);
+    else
+        kura_buf_addf(b, "\"%s\"", column);
+}
+
 const kura_sql_dialect kura__pg_dialect = {
     .id = KURA_SQL_POSTGRES,
     .dollar_params = true,
@@ -166,6 +176,7 @@ const kura_sql_dialect kura__pg_dialect = {
             .object_open = "jsonb_build_object(",
             .object_close = ")::text",
             .extra_text = "\"_extra\"::text",
+            .key_value = json_key_value,
             .to_column = json_to_column,
             .strip = json_strip,
             .reseed = json_reseed,

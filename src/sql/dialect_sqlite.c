@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "sql/sql_private.h"
 
@@ -102,6 +103,24 @@ static void json_strip(kura_buf *b, const char *doc, const char *const *names, s
     kura_buf_add(b, "), '{}')");
 }
 
+/* A boolean is stored 1/0, a datetime as kura_time_format's text: a value
+ * of another type (SQLite keeps any) stays as it is. */
+static void json_key_value(kura_buf *b, const char *column, const char *type)
+{
+    if (!strcasecmp(type, kura__type(KURA_TYPE_BOOL)->sql[KURA_SQL_SQLITE]))
+        kura_buf_addf(b,
+                      "CASE \"%s\" WHEN 1 THEN json('true') WHEN 0 THEN json('false') "
+                      "ELSE \"%s\" END",
+                      column, column);
+    else if (!strcasecmp(type, kura__type(KURA_TYPE_DATETIME)->sql[KURA_SQL_SQLITE]))
+        kura_buf_addf(b,
+                      "CASE WHEN typeof(\"%s\") = 'text' THEN replace(\"%s\", ' ', 'T') || 'Z' "
+                      "ELSE \"%s\" END",
+                      column, column, column);
+    else
+        kura_buf_addf(b, "\"%s\"", column);
+}
+
 const kura_sql_dialect kura__sqlite_dialect = {
     .id = KURA_SQL_SQLITE,
     .dollar_params = false,
@@ -125,6 +144,7 @@ const kura_sql_dialect kura__sqlite_dialect = {
             .object_open = "json_object(",
             .object_close = ")",
             .extra_text = "\"_extra\"",
+            .key_value = json_key_value,
             .to_column = json_to_column,
             .strip = json_strip,
             .reseed = NULL,  /* an INTEGER PRIMARY KEY goes on from the largest rowid */

@@ -44,6 +44,12 @@ typedef struct kura_sql_json {
     const char *object_open, *object_close;
     /* The undeclared keys' column selected as JSON text. */
     const char *extra_text;
+    /* Appends column `column`, of live type `type` (as columns_sql reads it),
+     * as the value object_open takes for it: a boolean as JSON true/false and
+     * a datetime as the documents' ISO 8601 text, as kura writes them, where
+     * the database would give its own forms. (A column of another model of
+     * the collection, read through one that does not declare it.) */
+    void (*key_value)(kura_buf *b, const char *column, const char *type);
     /* --- upgrading a JSON-layout collection into columns (sqljson_upgrade.c) */
     /* Appends `expr`, a field's value as the JSON layout reads it (as_value,
      * as_json), as the value its column holds: `column_type` is the column's

@@ -83,6 +83,24 @@ static const kura_model json_model =
 static const kura_model json_view = KURA_MODEL(
     d_json_view, "d_json", KURA_STRING(d_json_view, name, 16), KURA_TAGS(d_json_view, meta));
 
+/* A collection of fields of several kinds, and a narrower model of it. */
+typedef struct d_kinds {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+    bool flag;
+    kura_time seen;
+    double ratio;
+} d_kinds;
+static const kura_model kinds_model =
+    KURA_MODEL(d_kinds, "d_kinds", KURA_STRING(d_kinds, name, 16), KURA_BOOL(d_kinds, flag),
+               KURA_DATETIME(d_kinds, seen), KURA_DOUBLE(d_kinds, ratio));
+typedef struct d_kinds_name {
+    kura_base base;
+    char name[KURA_STRING_BYTES(16)];
+} d_kinds_name;
+static const kura_model kinds_name_model =
+    KURA_MODEL(d_kinds_name, "d_kinds", KURA_STRING(d_kinds_name, name, 16));
+
 /* A collection without stamps, written by other programs too (ObjectId keys). */
 typedef struct d_plain {
     kura_base base;
@@ -934,6 +952,36 @@ static void test_field_declared_later(void **state)
     assert_int_equal(w.visits, 10);
 }
 
+/* The stored document is the same whichever model of its collection reads
+ * it: the keys a narrower model does not declare have the values the wider
+ * one's give them (a boolean true, a datetime ISO 8601 text in UTC), not
+ * the forms their columns hold. */
+static void test_document_same_through_any_model(void **state)
+{
+    (void)state;
+    kura_error e = {0};
+    kura_drop(db, &kinds_model, &e);
+    d_kinds k;
+    kura_init(&kinds_model, &k);
+    snprintf(k.name, sizeof k.name, "k");
+    k.flag = true;
+    k.seen = kura_now();
+    k.ratio = 0.25;
+    OK(kura_insert(db, &kinds_model, &k, err));
+    char key[KURA_KEY_BYTES];
+    kura_key_text(&kinds_model, &k, key);
+    json_t *wide = NULL, *narrow = NULL;
+    OK(kura_document_get_json(db, &kinds_model, key, &wide, err));
+    OK(kura_document_get_json(db, &kinds_name_model, key, &narrow, err));
+    if (!json_equal(wide, narrow)) {
+        char *w = json_dumps(wide, JSON_SORT_KEYS), *n = json_dumps(narrow, JSON_SORT_KEYS);
+        fail_msg("through the model: %s\nthrough a narrower one: %s", w, n);
+    }
+    json_decref(wide);
+    json_decref(narrow);
+    OK(kura_drop(db, &kinds_model, err));
+}
+
 /* Makes d_old a JSON-layout collection holding `values` ("(id, 'json'), ..."). */
 static void old_collection(kura_store *sql, const char *values)
 {
@@ -1082,6 +1130,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_upgrade_cuts_no_string, fresh),
         cmocka_unit_test_setup(test_unknown_keys_of_every_kind, fresh),
         cmocka_unit_test_setup(test_field_declared_later, fresh),
+        cmocka_unit_test_setup(test_document_same_through_any_model, fresh),
     };
     printf("document-only conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target, tests, setup, teardown);
