@@ -141,12 +141,15 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
  * keys, and the next int64 key (PostgreSQL: never one given before, to a
  * document deleted since), stay as they were; the indexes are made again
  * on the columns. Nothing is lost: a value its column cannot hold fails the
- * whole rewrite (PostgreSQL refuses text in an integer column and a string
- * longer than its VARCHAR, and the error names the first such document in
- * key order, its field and its value; SQLite keeps it, and kura reads that
- * document as a misfit), and nothing is changed.
- * Other keys a document has that a field of ANOTHER model of the collection
- * declares land in "_extra" too: upgrade with the widest model.
+ * whole rewrite (PostgreSQL refuses text in an integer column, a string
+ * longer than its VARCHAR and, in a date or datetime column, text kura does
+ * not read as one; the error names the first such document in key order,
+ * its field and its value; SQLite keeps it, and kura reads that document as
+ * a misfit), and nothing is changed. A value PostgreSQL's casts turn into
+ * the column's type ("12" into 12, "yes" into true) is stored as the JSON
+ * layout already read it. Other keys a document has that a field of
+ * ANOTHER model of the collection declares land in "_extra" too, and move
+ * into their columns when that model is first used.
  *
  * dry_run: change nothing, only say what would run. *sql (required) receives
  * a malloc'd text (the caller frees it) of the statements, one per line

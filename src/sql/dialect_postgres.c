@@ -68,16 +68,41 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
     return true;
 }
 
-/* ->> gives text, -> jsonb: each cast to its column's type (a datetime's
- * "...Z" text read as a timestamp without time zone keeps its UTC time).
- * The cast leaves out the type's modifier: an explicit cast to VARCHAR(8)
- * cuts a longer string to 8 characters without a word, where storing it in
- * the column (an assignment) refuses it, failing the upgrade. */
+/* What kura_time_parse reads (model.h), as POSIX regular expressions: a
+ * document's datetime without an offset is UTC, one with an offset is that
+ * instant. */
+#define PG_DATE_RE     "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#define PG_DATETIME_RE PG_DATE_RE "[ T][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?"
+
+/*
+ * ->> gives text, -> jsonb: each cast to its column's type. The cast leaves
+ * out the type's modifier: an explicit cast to VARCHAR(8) cuts a longer
+ * string to 8 characters without a word, where storing it in the column (an
+ * assignment) refuses it, failing the upgrade.
+ *
+ * A date or datetime is cast only in the forms kura reads: PostgreSQL's own
+ * input takes 'yesterday' or 'Jan 1 2024' (a misfit to kura, now a value) and
+ * drops the offset of "...T09:00:00+09:00" when the type has no zone (nine
+ * hours off). Any other text goes to a cast that fails, naming it.
+ */
 static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *ti,
                            const char *column_type)
 {
-    (void)ti;
-    kura_buf_addf(b, "CAST(%s AS %.*s)", expr, (int)strcspn(column_type, "("), column_type);
+    int n = (int)strcspn(column_type, "(");
+    if (ti == kura__type(KURA_TYPE_DATETIME))
+        kura_buf_addf(b,
+                      "CASE WHEN %s ~ '^" PG_DATETIME_RE "$' THEN CAST(%s AS %.*s) "
+                      "WHEN %s ~ '^" PG_DATETIME_RE "(Z|[+-][0-9]{2}:[0-9]{2})$' "
+                      "THEN CAST(%s AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
+                      "ELSE CAST('not a datetime kura reads: ' || %s AS %.*s) END",
+                      expr, expr, n, column_type, expr, expr, expr, n, column_type);
+    else if (ti == kura__type(KURA_TYPE_DATE))
+        kura_buf_addf(b,
+                      "CASE WHEN %s ~ '^" PG_DATE_RE "$' THEN CAST(%s AS %.*s) "
+                      "ELSE CAST('not a date kura reads: ' || %s AS %.*s) END",
+                      expr, expr, n, column_type, expr, n, column_type);
+    else
+        kura_buf_addf(b, "CAST(%s AS %.*s)", expr, n, column_type);
 }
 
 static void json_strip(kura_buf *b, const char *doc, const char *const *names, size_t n)

@@ -997,10 +997,11 @@ static void old_collection(kura_store *sql, const char *values)
     OK(kura_sql_exec(sql, stmt, NULL, 0, NULL, err));
 }
 
-/* A string longer than its column (VARCHAR(32) on PostgreSQL) is never cut
- * short by the upgrade: PostgreSQL refuses it, saying where, and nothing
- * changes; SQLite keeps it whole. */
-static void test_upgrade_cuts_no_string(void **state)
+/* The upgrade changes no value: a string longer than its column
+ * (VARCHAR(32) on PostgreSQL) is never cut short, a datetime never moved or
+ * made from text kura does not read as one; PostgreSQL refuses what its
+ * columns cannot hold, saying where, and nothing changes; SQLite keeps it. */
+static void test_upgrade_changes_no_value(void **state)
 {
     (void)state;
     if (is_mongo()) {
@@ -1032,6 +1033,34 @@ static void test_upgrade_cuts_no_string(void **state)
     table_columns(sql, "d_old", &cols);
     assert_int_equal(cols.count, pg ? 2 : 6); /* PostgreSQL: still the JSON table */
     kura_rows_free(&cols);
+
+    /* A datetime with an offset is that instant in its column too (PostgreSQL's
+     * cast to a type without a zone dropped the offset: nine hours off). */
+    old_collection(sql, "(1, '{\"name\": \"tz\", \"created_at\": \"2024-01-01T09:00:00+09:00\", "
+                        "\"updated_at\": \"2024-01-01T00:00:00.5Z\"}')");
+    OK(kura_document_upgrade(db, &old_model, false, &script, err));
+    free(script);
+    d_old o;
+    OK(kura_get(db, &old_model, 1, &o, err));
+    kura_time midnight = 0;
+    assert_true(kura_time_parse("2024-01-01T00:00:00Z", &midnight));
+    assert_int_equal(o.base.created_at, midnight);
+    assert_int_equal(o.base.updated_at, midnight + 500000);
+
+    /* Text kura does not read as a datetime is not made one (PostgreSQL's
+     * own input takes 'yesterday'): PostgreSQL refuses it, SQLite keeps it,
+     * a misfit as before. */
+    old_collection(sql, "(1, '{\"name\": \"y\", \"created_at\": \"yesterday\"}')");
+    kura_error_clear(&e);
+    upgraded = kura_document_upgrade(db, &old_model, false, &script, &e);
+    free(script);
+    assert_true(upgraded != pg);
+    if (pg && !strstr(e.message, "document 1, field created_at, value \"yesterday\""))
+        fail_msg("the refusal does not say which value: %s", e.message);
+    kura_error_clear(&e);
+    assert_false(kura_get(db, &old_model, 1, &o, &e));
+    assert_int_equal(e.code, KURA_MISFIT);
+    assert_string_equal(e.field, "created_at");
     OK(kura_drop(db, &old_model, err));
     kura_store_close(sql);
 }
@@ -1127,7 +1156,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_json_field_is_a_value, fresh),
         cmocka_unit_test_setup(test_no_timestamps_documents, fresh),
         cmocka_unit_test_setup(test_json_layout_collection, fresh),
-        cmocka_unit_test_setup(test_upgrade_cuts_no_string, fresh),
+        cmocka_unit_test_setup(test_upgrade_changes_no_value, fresh),
         cmocka_unit_test_setup(test_unknown_keys_of_every_kind, fresh),
         cmocka_unit_test_setup(test_field_declared_later, fresh),
         cmocka_unit_test_setup(test_document_same_through_any_model, fresh),
