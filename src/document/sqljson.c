@@ -413,31 +413,24 @@ typedef struct other_keys {
 static const kura_field other_keys_fields[] = {KURA_TEXT(other_keys, extra),
                                                KURA_TEXT(other_keys, others)};
 
-/* all: every column but the key (a document the model cannot decode). */
-static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref *key, bool all,
-                            json_t *doc, kura_error *err)
+/* Columns per JSON object built in SQL: PostgreSQL's functions take at most
+ * 100 arguments, SQLite's 127 (two per column). */
+#define OBJECT_COLUMNS 40
+
+/* The row's "_extra" (when extra is not NULL) and columns cols[0..n) as
+ * JSON objects (new references, NULL for none). */
+static bool read_columns(doc_store *s, const kura_model *m, const kura_keyref *key,
+                         const live_column *const *cols, size_t n, json_t **extra, json_t **others,
+                         kura_error *err)
 {
-    kura_rows cols = {0};
-    if (!kura__doc_columns(s, m->name, &cols, err))
-        return false;
-    const live_column *other[KURA_MAX_FIELDS * 2];
-    size_t n = 0;
-    for (size_t i = 0; i < cols.count && n < sizeof other / sizeof other[0]; i++) {
-        const live_column *lc = kura_row(&cols, i);
-        const char *c = lc->name;
-        int column = c ? kura_column_named(m, c) : KURA_COL_NONE;
-        if (c && kura_doc_plain_name(c) && strcmp(c, KURA_DOC_EXTRA) != 0 &&
-            (column == KURA_COL_NONE || (all && column != KURA_COL_ID)))
-            other[n++] = lc;
-    }
     char stack[1024];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_addf(&b, "SELECT %s AS extra, ", s->d->json.extra_text);
+    kura_buf_addf(&b, "SELECT %s AS extra, ", extra ? s->d->json.extra_text : "NULL");
     kura_buf_add(&b, s->d->json.object_open);
     for (size_t i = 0; i < n; i++) { /* plain identifiers: literally */
-        kura_buf_addf(&b, "%s'%s', ", i ? ", " : "", other[i]->name);
-        s->d->json.key_value(&b, other[i]->name, other[i]->type ? other[i]->type : "");
+        kura_buf_addf(&b, "%s'%s', ", i ? ", " : "", cols[i]->name);
+        s->d->json.key_value(&b, cols[i]->name, cols[i]->type ? cols[i]->type : "");
     }
     kura_buf_add(&b, s->d->json.object_close);
     kura_buf_add(&b, " AS others FROM ");
@@ -457,17 +450,46 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
     bool ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
                     : kura_sql_query(s->sql, &model, b.data, &v, 1, &rows, err);
     kura_buf_free(&b);
-    kura_rows_free(&cols);
     if (ok && rows.count == 1) {
         const other_keys *row = kura_row(&rows, 0);
-        /* Another column's null is a key the document does not have. */
-        json_t *others = row->others ? kura__json_load_object(row->others) : NULL;
-        json_t *extra = row->extra ? kura__json_load_object(row->extra) : NULL;
-        if ((row->others && !others) || (row->extra && !extra))
+        *others = row->others ? kura__json_load_object(row->others) : NULL;
+        if (extra)
+            *extra = row->extra ? kura__json_load_object(row->extra) : NULL;
+        if ((row->others && !*others) || (extra && row->extra && !*extra))
             ok = kura_fail(err, KURA_MISFIT, KURA_DOC_EXTRA,
                            "the keys no field of %s declares are not a JSON object "
                            "jansson can read",
                            m->name);
+    }
+    kura_rows_free(&rows);
+    return ok;
+}
+
+/* Adds to doc the columns m does not declare and the keys of "_extra"; all:
+ * every column but the key (a document the model cannot decode). */
+static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref *key, bool all,
+                            json_t *doc, kura_error *err)
+{
+    kura_rows cols = {0};
+    if (!kura__doc_columns(s, m->name, &cols, err))
+        return false;
+    const live_column **other = malloc((cols.count ? cols.count : 1) * sizeof *other);
+    size_t n = 0;
+    for (size_t i = 0; other && i < cols.count; i++) {
+        const live_column *lc = kura_row(&cols, i);
+        const char *c = lc->name;
+        int column = c ? kura_column_named(m, c) : KURA_COL_NONE;
+        if (c && kura_doc_plain_name(c) && strcmp(c, KURA_DOC_EXTRA) != 0 &&
+            (column == KURA_COL_NONE || (all && column != KURA_COL_ID)))
+            other[n++] = lc;
+    }
+    bool ok = other ? true : kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    json_t *extra = NULL;
+    for (size_t at = 0; ok && (at < n || at == 0); at += OBJECT_COLUMNS) {
+        json_t *others = NULL;
+        ok = read_columns(s, m, key, other + at, n - at < OBJECT_COLUMNS ? n - at : OBJECT_COLUMNS,
+                          at == 0 ? &extra : NULL, &others, err);
+        /* Another column's null is a key the document does not have. */
         const char *k;
         json_t *val;
         json_object_foreach(others, k, val)
@@ -476,14 +498,17 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
                 json_object_set(doc, k, val);
         }
         json_decref(others);
-        json_object_foreach(extra, k, val)
-        {
-            if (!json_object_get(doc, k))
-                json_object_set(doc, k, val);
-        }
-        json_decref(extra);
     }
-    kura_rows_free(&rows);
+    const char *k;
+    json_t *val;
+    json_object_foreach(ok ? extra : NULL, k, val)
+    {
+        if (!json_object_get(doc, k))
+            json_object_set(doc, k, val);
+    }
+    json_decref(extra);
+    free(other);
+    kura_rows_free(&cols);
     return ok;
 }
 
