@@ -156,7 +156,9 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
  * ending in ";": "" when there is nothing to do — a columns collection, a
  * missing one, a MongoDB store. kura migrate runs this (kura_app_migrate with
  * KURA_MIGRATE_UPGRADE_DOCUMENTS)
- * for every document model. The rewrite reads and writes every document:
+ * for every document model. Two at once (two `kura migrate` processes) take
+ * turns (the migrations' lock): the second finds the collection rewritten
+ * and has nothing to do (*sql is ""). The rewrite reads and writes every document:
  * on a large collection, run it when the application is stopped.
  *
  * Errors: KURA_INVALID for a missing argument, the store's own errors (the

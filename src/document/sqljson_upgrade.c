@@ -120,11 +120,36 @@ static bool statements(const doc_store *s, const kura_model *m, kura_buf *st)
     return true;
 }
 
-static bool run(doc_store *s, const kura_model *m, kura_buf *st, kura_error *err)
+/* Whether m's collection is of the JSON layout. */
+static bool json_layout(doc_store *s, const kura_model *m, bool *json, kura_error *err)
 {
+    kura_rows cols = {0};
+    if (!kura__doc_columns(s, m->name, &cols, err))
+        return false;
+    *json = kura__doc_json_layout(&cols);
+    kura_rows_free(&cols);
+    return true;
+}
+
+/* Runs the statements; *ran is false when, by the time this migration held
+ * the migrations' lock, another one (a second `kura migrate`) had already
+ * rewritten the collection: nothing is left to do. */
+static bool run(doc_store *s, const kura_model *m, kura_buf *st, bool *ran, kura_error *err)
+{
+    *ran = false;
     if (!kura_begin(s->sql, err))
         return false;
-    bool ok = true, refused = false;
+    bool json = false;
+    bool ok =
+        (!s->d->migrate_lock || kura_sql_exec(s->sql, s->d->migrate_lock, NULL, 0, NULL, err)) &&
+        json_layout(s, m, &json, err);
+    if (ok && !json) {
+        kura_error ignored;
+        kura_rollback(s->sql, &ignored);
+        return true;
+    }
+    *ran = true;
+    bool refused = false;
     int64_t next = 0;
     for (int i = 0; ok && i < MAX_STMTS; i++) {
         if (i == RESEED)
@@ -150,11 +175,9 @@ bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run,
     *sql = NULL;
     if (!kura__doc_model(s, m, err))
         return false;
-    kura_rows cols = {0};
-    if (!kura__doc_columns(s, m->name, &cols, err))
+    bool json = false;
+    if (!json_layout(s, m, &json, err))
         return false;
-    bool json = kura__doc_json_layout(&cols);
-    kura_rows_free(&cols);
     kura_buf st[MAX_STMTS], script;
     char stacks[MAX_STMTS][1024], sstack[2048];
     for (int i = 0; i < MAX_STMTS; i++)
@@ -176,8 +199,11 @@ bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run,
             kura_fail(err, KURA_NOMEM, NULL, "out of memory upgrading %s", m->name);
     }
     if (ok && json && !dry_run) {
-        ok = run(s, m, st, err);
+        bool ran = false;
+        ok = run(s, m, st, &ran, err);
         kura__doc_forget(s, m->name);
+        if (!ran)
+            script.len = 0;
     }
     if (ok) {
         *sql = strdup(script.len ? script.data : "");
