@@ -142,8 +142,8 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
  * document deleted since), stay as they were; the indexes are made again
  * on the columns. Nothing is lost: a value its column cannot hold fails the
  * whole rewrite (PostgreSQL refuses text in an integer column, a string
- * longer than its VARCHAR and, in a date or datetime column, text kura does
- * not read as one; the error names the first such document in key order,
+ * longer than its VARCHAR, a decimal its NUMERIC(p,s) would round and, in a
+ * date or datetime column, text kura does not read as one; the error names the first such document in key order,
  * its field and its value; SQLite keeps it, and kura reads that document as
  * a misfit), and nothing is changed. A value PostgreSQL's casts turn into
  * the column's type ("12" into 12, "yes" into true) is stored as the JSON

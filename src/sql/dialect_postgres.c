@@ -80,7 +80,9 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
  * string to 8 characters without a word, where storing it in the column (an
  * assignment) refuses it, failing the upgrade.
  *
- * A date or datetime is cast only in the forms kura reads: PostgreSQL's own
+ * A decimal is cast only when NUMERIC(p,s) holds it as it is: the cast
+ * rounds 1.234 to 1.23 without a word. A date or datetime is cast only in
+ * the forms kura reads: PostgreSQL's own
  * input takes 'yesterday' or 'Jan 1 2024' (a misfit to kura, now a value) and
  * drops the offset of "...T09:00:00+09:00" when the type has no zone (nine
  * hours off). Any other text goes to a cast that fails, naming it.
@@ -96,6 +98,11 @@ static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *
                       "THEN CAST(%s AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
                       "ELSE CAST('not a datetime kura reads: ' || %s AS %.*s) END",
                       expr, expr, n, column_type, expr, expr, expr, n, column_type);
+    else if (ti == kura__type(KURA_TYPE_DECIMAL)) /* whose cast to NUMERIC(p,s) rounds */
+        kura_buf_addf(b,
+                      "CASE WHEN CAST(%s AS NUMERIC) = CAST(%s AS %s) THEN CAST(%s AS NUMERIC) "
+                      "ELSE CAST('not a decimal that fits %s: ' || %s AS NUMERIC) END",
+                      expr, expr, column_type, expr, column_type, expr);
     else if (ti == kura__type(KURA_TYPE_DATE))
         kura_buf_addf(b,
                       "CASE WHEN %s ~ '^" PG_DATE_RE "$' THEN CAST(%s AS %.*s) "

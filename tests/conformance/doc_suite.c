@@ -124,6 +124,16 @@ typedef struct d_old {
 static const kura_model old_model =
     KURA_MODEL(d_old, "d_old", KURA_STRING(d_old, name, 32), KURA_INT32(d_old, age, .index = true));
 
+/* The same collection with a decimal field. */
+typedef struct d_old_price {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+    char price[KURA_DECIMAL_BYTES(10)];
+} d_old_price;
+static const kura_model old_price_model =
+    KURA_MODEL(d_old_price, "d_old", KURA_STRING(d_old_price, name, 32),
+               KURA_DECIMAL(d_old_price, price, 10, 2));
+
 /* A stored document's columns as a JSON object's text, and its "_extra". */
 typedef struct raw_doc {
     kura_base base;
@@ -1047,9 +1057,10 @@ static void old_collection(kura_store *sql, const char *values)
 }
 
 /* The upgrade changes no value: a string longer than its column
- * (VARCHAR(32) on PostgreSQL) is never cut short, a datetime never moved or
- * made from text kura does not read as one; PostgreSQL refuses what its
- * columns cannot hold, saying where, and nothing changes; SQLite keeps it. */
+ * (VARCHAR(32) on PostgreSQL) is never cut short, a decimal never rounded, a
+ * datetime never moved or made from text kura does not read as one;
+ * PostgreSQL refuses what its columns cannot hold, saying where, and nothing
+ * changes; SQLite keeps it. */
 static void test_upgrade_changes_no_value(void **state)
 {
     (void)state;
@@ -1110,6 +1121,20 @@ static void test_upgrade_changes_no_value(void **state)
     assert_false(kura_get(db, &old_model, 1, &o, &e));
     assert_int_equal(e.code, KURA_MISFIT);
     assert_string_equal(e.field, "created_at");
+
+    /* Nor is a decimal rounded into its NUMERIC(10,2) column (1.234 was a misfit). */
+    old_collection(sql, "(1, '{\"name\": \"p\", \"price\": \"1.234\"}')");
+    kura_error_clear(&e);
+    upgraded = kura_document_upgrade(db, &old_price_model, false, &script, &e);
+    free(script);
+    assert_true(upgraded != pg);
+    if (pg && !strstr(e.message, "document 1, field price, value \"1.234\""))
+        fail_msg("the refusal does not say which value: %s", e.message);
+    d_old_price p;
+    kura_error_clear(&e);
+    assert_false(kura_get(db, &old_price_model, 1, &p, &e));
+    assert_int_equal(e.code, KURA_MISFIT);
+    assert_string_equal(e.field, "price");
     OK(kura_drop(db, &old_model, err));
     kura_store_close(sql);
 }
