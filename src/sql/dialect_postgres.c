@@ -75,10 +75,10 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
 #define PG_DATETIME_RE PG_DATE_RE "[ T][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?"
 
 /*
- * ->> gives text, -> jsonb: each cast to its column's type. The cast leaves
- * out the type's modifier: an explicit cast to VARCHAR(8) cuts a longer
- * string to 8 characters without a word, where storing it in the column (an
- * assignment) refuses it, failing the upgrade.
+ * ->> gives text, -> jsonb: each cast to its column's type. A string goes
+ * to a VARCHAR(n) or CHAR(n) column as TEXT: an explicit cast to VARCHAR(8)
+ * cuts a longer string to 8 characters without a word, where storing it in
+ * the column (an assignment) refuses it, failing the upgrade.
  *
  * A decimal is cast only when NUMERIC(p,s) holds it as it is: the cast
  * rounds 1.234 to 1.23 without a word. A date or datetime is cast only in
@@ -108,8 +108,11 @@ static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *
                       "CASE WHEN %s ~ '^" PG_DATE_RE "$' THEN CAST(%s AS %.*s) "
                       "ELSE CAST('not a date kura reads: ' || %s AS %.*s) END",
                       expr, expr, n, column_type, expr, n, column_type);
+    else if (column_type[n] && (!strncasecmp(column_type, "VARCHAR", (size_t)n) ||
+                                !strncasecmp(column_type, "CHAR", (size_t)n)))
+        kura_buf_addf(b, "CAST(%s AS TEXT)", expr); /* CHAR alone is CHAR(1) */
     else
-        kura_buf_addf(b, "CAST(%s AS %.*s)", expr, n, column_type);
+        kura_buf_addf(b, "CAST(%s AS %s)", expr, column_type);
 }
 
 static void json_strip(kura_buf *b, const char *doc, const char *const *names, size_t n)

@@ -124,15 +124,16 @@ typedef struct d_old {
 static const kura_model old_model =
     KURA_MODEL(d_old, "d_old", KURA_STRING(d_old, name, 32), KURA_INT32(d_old, age, .index = true));
 
-/* The same collection with a decimal field. */
+/* The same collection with fields of the types whose columns have a size. */
 typedef struct d_old_price {
     kura_base base;
     char name[KURA_STRING_BYTES(32)];
     char price[KURA_DECIMAL_BYTES(10)];
+    char ref[KURA_OBJECTID_BYTES];
 } d_old_price;
 static const kura_model old_price_model =
     KURA_MODEL(d_old_price, "d_old", KURA_STRING(d_old_price, name, 32),
-               KURA_DECIMAL(d_old_price, price, 10, 2));
+               KURA_DECIMAL(d_old_price, price, 10, 2), KURA_OBJECTID(d_old_price, ref));
 
 /* A stored document's columns as a JSON object's text, and its "_extra". */
 typedef struct raw_doc {
@@ -1122,6 +1123,15 @@ static void test_upgrade_changes_no_value(void **state)
     assert_int_equal(e.code, KURA_MISFIT);
     assert_string_equal(e.field, "created_at");
 
+    /* Values that fit columns with a size go in as they are (CHAR(24), NUMERIC(10,2)). */
+    old_collection(sql, "(1, '{\"name\": \"o\", \"price\": \"2.50\", \"ref\": \"" OID "\"}')");
+    OK(kura_document_upgrade(db, &old_price_model, false, &script, err));
+    free(script);
+    d_old_price p;
+    OK(kura_get(db, &old_price_model, 1, &p, err));
+    assert_string_equal(p.ref, OID);
+    assert_string_equal(p.price, "2.50");
+
     /* Nor is a decimal rounded into its NUMERIC(10,2) column (1.234 was a misfit). */
     old_collection(sql, "(1, '{\"name\": \"p\", \"price\": \"1.234\"}')");
     kura_error_clear(&e);
@@ -1130,7 +1140,6 @@ static void test_upgrade_changes_no_value(void **state)
     assert_true(upgraded != pg);
     if (pg && !strstr(e.message, "document 1, field price, value \"1.234\""))
         fail_msg("the refusal does not say which value: %s", e.message);
-    d_old_price p;
     kura_error_clear(&e);
     assert_false(kura_get(db, &old_price_model, 1, &p, &e));
     assert_int_equal(e.code, KURA_MISFIT);
