@@ -72,7 +72,8 @@
  *        choices (kura checks those): two models may share a collection.
  *        Unlike a JSON document, a column holds its SQL type: PostgreSQL
  *        refuses a longer string or another type outright (no misfit can be
- *        stored); SQLite takes it, and kura reads it as a misfit.
+ *        stored); SQLite takes it, and kura reads it as a misfit (text in a
+ *        number field too, never as 0).
  *        Collections made by kura before this layout, tables ("_id" key,
  *        "doc" JSON holding the whole document), are used as they are, each
  *        field an expression on "doc" (expression indexes); a table of the

@@ -20,6 +20,14 @@
 #include "store/store_private.h"
 
 typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
+
+/* A result value's kind (kura_sql_driver.column_kind). */
+enum {
+    KURA_SQL_KIND_NULL,
+    KURA_SQL_KIND_INT,   /* an integer (or boolean), a whole real too: column_int reads it */
+    KURA_SQL_KIND_REAL,  /* another number: column_double reads it */
+    KURA_SQL_KIND_OTHER, /* text, bytes: no number */
+};
 typedef struct kura_sql_stmt kura_sql_stmt; /* the driver's prepared statement */
 
 /*
@@ -191,6 +199,11 @@ typedef struct kura_sql_driver {
     int (*column_count)(kura_sql_stmt *stmt);
     const char *(*column_name)(kura_sql_stmt *stmt, int i);
     bool (*column_null)(kura_sql_stmt *stmt, int i);
+    /* What the value is (KURA_SQL_KIND_*): what a number field may read, where
+     * the database keeps what it was given (SQLite's text in an INTEGER
+     * column, a column of another model's type), which column_int and
+     * column_double would read as 0 without a word. */
+    int (*column_kind)(kura_sql_stmt *stmt, int i);
     int64_t (*column_int)(kura_sql_stmt *stmt, int i); /* integers and booleans */
     double (*column_double)(kura_sql_stmt *stmt, int i);
     /* Text valid until the next step/reset; *len (len may be NULL) its length
