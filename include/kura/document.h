@@ -65,12 +65,15 @@
  *        table's columns cost (reads, queries, plain indexes, updates of
  *        only their columns); no migration is ever needed: a model used on
  *        a collection gets the columns it lacks added (nullable) on its
- *        first use, columns no field declares stay, and kura_update keeps
- *        them and "_extra" as they are. Columns carry no NOT NULL, bounds or
+ *        first use, the values documents already hold under such a field's
+ *        name in "_extra" moved into it (when PostgreSQL refuses one of them,
+ *        none moves, and a warning is logged), columns no field declares
+ *        stay, and kura_update keeps them and "_extra" as they are. Columns carry no NOT NULL, bounds or
  *        choices (kura checks those): two models may share a collection.
  *        Unlike a JSON document, a column holds its SQL type: PostgreSQL
  *        refuses a longer string or another type outright (no misfit can be
- *        stored); SQLite takes it, and kura reads it as a misfit.
+ *        stored); SQLite takes it, and kura reads it as a misfit (text in a
+ *        number field too, never as 0).
  *        Collections made by kura before this layout, tables ("_id" key,
  *        "doc" JSON holding the whole document), are used as they are, each
  *        field an expression on "doc" (expression indexes); a table of the
@@ -122,7 +125,10 @@ bool kura_store_is_document(const kura_store *store);
  * model does not declare too, but `_id`. Nothing is decoded into the model,
  * so a document that does not fit it is read as well. Values are as JSON
  * says them; on MongoDB as relaxed Extended JSON ({"$oid": ...}, {"$date":
- * ...}). KURA_NOT_FOUND when there is none, KURA_INVALID for a malformed key,
+ * ...}). A number jansson cannot hold as an integer (beyond int64; PostgreSQL
+ * writes a double such as 1e20 as its digits) reads as the nearest real, and
+ * so do the integers of that document beyond 2^53; none is dropped.
+ * KURA_NOT_FOUND when there is none, KURA_INVALID for a malformed key,
  * KURA_UNSUPPORTED when `store` is not a document store.
  */
 bool kura_document_get_json(kura_store *store, const kura_model *model, const char *key,
@@ -133,19 +139,27 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
  * "doc": each document whole in one JSON column) into the columns layout
  * (above), in one transaction: each document's declared keys go into their
  * columns (a datetime in the column's form), its other keys into "_extra";
- * keys, and the next int64 key, stay as they were; the indexes are made again
+ * keys, and the next int64 key (PostgreSQL: never one given before, to a
+ * document deleted since), stay as they were; the indexes are made again
  * on the columns. Nothing is lost: a value its column cannot hold fails the
- * whole rewrite (PostgreSQL refuses text in an integer column; SQLite keeps
- * it, and kura reads that document as a misfit), and nothing is changed.
- * Other keys a document has that a field of ANOTHER model of the collection
- * declares land in "_extra" too: upgrade with the widest model.
+ * whole rewrite (PostgreSQL refuses text in an integer column, a string
+ * longer than its VARCHAR, a decimal its NUMERIC(p,s) would round and, in a
+ * date or datetime column, text kura does not read as one; the error names the first such document in key order,
+ * its field and its value; SQLite keeps it, and kura reads that document as
+ * a misfit), and nothing is changed. A value PostgreSQL's casts turn into
+ * the column's type ("12" into 12, "yes" into true) is stored as the JSON
+ * layout already read it. Other keys a document has that a field of
+ * ANOTHER model of the collection declares land in "_extra" too, and move
+ * into their columns when that model is first used.
  *
  * dry_run: change nothing, only say what would run. *sql (required) receives
  * a malloc'd text (the caller frees it) of the statements, one per line
  * ending in ";": "" when there is nothing to do — a columns collection, a
  * missing one, a MongoDB store. kura migrate runs this (kura_app_migrate with
  * KURA_MIGRATE_UPGRADE_DOCUMENTS)
- * for every document model. The rewrite reads and writes every document:
+ * for every document model. Two at once (two `kura migrate` processes) take
+ * turns (the migrations' lock): the second finds the collection rewritten
+ * and has nothing to do (*sql is ""). The rewrite reads and writes every document:
  * on a large collection, run it when the application is stopped.
  *
  * Errors: KURA_INVALID for a missing argument, the store's own errors (the

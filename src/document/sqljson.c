@@ -10,7 +10,8 @@
  *
  * What makes it a collection rather than a table: no migrations. A model used
  * on a collection gets the columns it lacks added on its first use (nullable:
- * documents written before do not have them), and columns no field of the
+ * documents written before may not have them; those that do, in "_extra",
+ * have them moved into the new column), and columns no field of the
  * model declares stay, so two models can read one collection (a narrower one
  * keeps what a wider one wrote). Required, bounds and choices are kura's
  * checks, not constraints: a collection accepts what any of its models says.
@@ -27,6 +28,7 @@
 #include <kura/json.h>
 
 #include "base/buf.h"
+#include "base/log_private.h"
 #include "document/sqljson_private.h"
 #include "model/model_private.h"
 
@@ -103,9 +105,10 @@ void kura__doc_forget(doc_store *s, const char *name)
 typedef struct live_column {
     kura_base base;
     char *name;
+    char *type; /* as the dialect's catalogue spells it */
 } live_column;
-static const kura_model live_column_model =
-    KURA_MODEL(live_column, "kura_doc_column", KURA_TEXT(live_column, name));
+static const kura_model live_column_model = KURA_MODEL(
+    live_column, "kura_doc_column", KURA_TEXT(live_column, name), KURA_TEXT(live_column, type));
 
 bool kura__doc_columns(doc_store *s, const char *table, kura_rows *out, kura_error *err)
 {
@@ -164,6 +167,47 @@ void kura__doc_table_ddl(kura_buf *b, const doc_store *s, const kura_model *m, c
     kura_buf_add(b, "))");
 }
 
+/*
+ * A field's column was just added: documents written before may hold the
+ * key in "_extra" (another program's, or kept there by an upgrade through a
+ * narrower model), and the field must read it, as it would from a JSON
+ * document. One UPDATE moves those values into the column. When the column
+ * refuses one of them (PostgreSQL: text in an integer field) nothing moves,
+ * the values stay in "_extra" and the field reads NULL there: said as a
+ * warning, since the model still works.
+ */
+static void take_from_extra(doc_store *s, const kura_model *m, int field)
+{
+    const char *name = m->fields[field].name;
+    char stack[512], tstack[64];
+    kura_buf b, type;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_init(&type, tstack, sizeof tstack);
+    kura_buf_add(&b, "UPDATE ");
+    kura_buf_ident(&b, m->name);
+    kura_buf_add(&b, " SET ");
+    kura_buf_ident(&b, name);
+    kura_buf_add(&b, " = ");
+    kura__docj_value(&b, &type, s, m, field, KURA_DOC_EXTRA);
+    kura_buf_add(&b, ", \"" KURA_DOC_EXTRA "\" = ");
+    s->d->json.strip(&b, KURA_DOC_EXTRA, &name, 1);
+    kura_buf_add(&b, " WHERE ");
+    s->d->json.as_json(&b, KURA_DOC_EXTRA, name);
+    kura_buf_add(&b, " IS NOT NULL");
+    kura_error e;
+    kura_error_clear(&e);
+    if (!b.oom && !kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &e)) {
+        char msg[sizeof e.message + 256];
+        snprintf(msg, sizeof msg,
+                 "collection %s: the documents' values of key %s stay in %s, where field "
+                 "%s does not read them: %s",
+                 m->name, name, KURA_DOC_EXTRA, name, e.message);
+        kura__log(KURA_LOG_WARN, "documents", msg);
+    }
+    kura_buf_free(&type);
+    kura_buf_free(&b);
+}
+
 /* Adds the columns of m that cols lacks. Another process adding the same
  * column at the same moment is not an error: the columns are read again. */
 static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols, kura_error *err)
@@ -194,8 +238,11 @@ static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols
         }
         kura_error e;
         kura_error_clear(&e);
-        if (kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &e))
+        if (kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &e)) {
+            if (wanted[i] >= 0) /* not the stamps: kura's own, never another's key */
+                take_from_extra(s, m, wanted[i]);
             continue;
+        }
         kura_rows again = {0};
         ok = kura__doc_columns(s, m->name, &again, err);
         if (ok && !kura__doc_has_column(&again, kura_column_name(m, wanted[i]))) {
@@ -366,29 +413,25 @@ typedef struct other_keys {
 static const kura_field other_keys_fields[] = {KURA_TEXT(other_keys, extra),
                                                KURA_TEXT(other_keys, others)};
 
-/* all: every column but the key (a document the model cannot decode). */
-static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref *key, bool all,
-                            json_t *doc, kura_error *err)
+/* Columns per JSON object built in SQL: PostgreSQL's functions take at most
+ * 100 arguments, SQLite's 127 (two per column). */
+#define OBJECT_COLUMNS 40
+
+/* The row's "_extra" (when extra is not NULL) and columns cols[0..n) as
+ * JSON objects (new references, NULL for none). */
+static bool read_columns(doc_store *s, const kura_model *m, const kura_keyref *key,
+                         const live_column *const *cols, size_t n, json_t **extra, json_t **others,
+                         kura_error *err)
 {
-    kura_rows cols = {0};
-    if (!kura__doc_columns(s, m->name, &cols, err))
-        return false;
-    const char *names[KURA_MAX_FIELDS * 2];
-    size_t n = 0;
-    for (size_t i = 0; i < cols.count && n < sizeof names / sizeof names[0]; i++) {
-        const char *c = ((const live_column *)kura_row(&cols, i))->name;
-        int column = c ? kura_column_named(m, c) : KURA_COL_NONE;
-        if (c && kura_doc_plain_name(c) && strcmp(c, KURA_DOC_EXTRA) != 0 &&
-            (column == KURA_COL_NONE || (all && column != KURA_COL_ID)))
-            names[n++] = c;
-    }
     char stack[1024];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
-    kura_buf_addf(&b, "SELECT %s AS extra, ", s->d->json.extra_text);
+    kura_buf_addf(&b, "SELECT %s AS extra, ", extra ? s->d->json.extra_text : "NULL");
     kura_buf_add(&b, s->d->json.object_open);
-    for (size_t i = 0; i < n; i++) /* plain identifiers: literally */
-        kura_buf_addf(&b, "%s'%s', \"%s\"", i ? ", " : "", names[i], names[i]);
+    for (size_t i = 0; i < n; i++) { /* plain identifiers: literally */
+        kura_buf_addf(&b, "%s'%s', ", i ? ", " : "", cols[i]->name);
+        s->d->json.key_value(&b, cols[i]->name, cols[i]->type ? cols[i]->type : "");
+    }
     kura_buf_add(&b, s->d->json.object_close);
     kura_buf_add(&b, " AS others FROM ");
     kura_buf_ident(&b, m->name);
@@ -407,11 +450,46 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
     bool ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
                     : kura_sql_query(s->sql, &model, b.data, &v, 1, &rows, err);
     kura_buf_free(&b);
-    kura_rows_free(&cols);
     if (ok && rows.count == 1) {
         const other_keys *row = kura_row(&rows, 0);
+        *others = row->others ? kura__json_load_object(row->others) : NULL;
+        if (extra)
+            *extra = row->extra ? kura__json_load_object(row->extra) : NULL;
+        if ((row->others && !*others) || (extra && row->extra && !*extra))
+            ok = kura_fail(err, KURA_MISFIT, KURA_DOC_EXTRA,
+                           "the keys no field of %s declares are not a JSON object "
+                           "jansson can read",
+                           m->name);
+    }
+    kura_rows_free(&rows);
+    return ok;
+}
+
+/* Adds to doc the columns m does not declare and the keys of "_extra"; all:
+ * every column but the key (a document the model cannot decode). */
+static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref *key, bool all,
+                            json_t *doc, kura_error *err)
+{
+    kura_rows cols = {0};
+    if (!kura__doc_columns(s, m->name, &cols, err))
+        return false;
+    const live_column **other = malloc((cols.count ? cols.count : 1) * sizeof *other);
+    size_t n = 0;
+    for (size_t i = 0; other && i < cols.count; i++) {
+        const live_column *lc = kura_row(&cols, i);
+        const char *c = lc->name;
+        int column = c ? kura_column_named(m, c) : KURA_COL_NONE;
+        if (c && kura_doc_plain_name(c) && strcmp(c, KURA_DOC_EXTRA) != 0 &&
+            (column == KURA_COL_NONE || (all && column != KURA_COL_ID)))
+            other[n++] = lc;
+    }
+    bool ok = other ? true : kura_fail(err, KURA_NOMEM, NULL, "out of memory");
+    json_t *extra = NULL;
+    for (size_t at = 0; ok && (at < n || at == 0); at += OBJECT_COLUMNS) {
+        json_t *others = NULL;
+        ok = read_columns(s, m, key, other + at, n - at < OBJECT_COLUMNS ? n - at : OBJECT_COLUMNS,
+                          at == 0 ? &extra : NULL, &others, err);
         /* Another column's null is a key the document does not have. */
-        json_t *others = row->others ? json_loads(row->others, 0, NULL) : NULL;
         const char *k;
         json_t *val;
         json_object_foreach(others, k, val)
@@ -420,15 +498,17 @@ static bool read_other_keys(doc_store *s, const kura_model *m, const kura_keyref
                 json_object_set(doc, k, val);
         }
         json_decref(others);
-        json_t *extra = row->extra ? json_loads(row->extra, 0, NULL) : NULL;
-        json_object_foreach(extra, k, val)
-        {
-            if (!json_object_get(doc, k))
-                json_object_set(doc, k, val);
-        }
-        json_decref(extra);
     }
-    kura_rows_free(&rows);
+    const char *k;
+    json_t *val;
+    json_object_foreach(ok ? extra : NULL, k, val)
+    {
+        if (!json_object_get(doc, k))
+            json_object_set(doc, k, val);
+    }
+    json_decref(extra);
+    free(other);
+    kura_rows_free(&cols);
     return ok;
 }
 

@@ -23,6 +23,20 @@
 
 /* ---- expressions -------------------------------------------------------------- */
 
+/* Column `column` of m (not the key) read from the JSON in column `doc`. */
+static void key_expr(kura_buf *out, const doc_store *s, const kura_model *m, int column,
+                     const char *doc)
+{
+    const char *name = kura_column_name(m, column);
+    const kura_type_info *ti = kura__type(kura_column_type(m, column));
+    /* A JSON field reads as the JSON text it is (a value of its own); the
+     * others as SQL values that compare and sort as their types do. */
+    if (ti->json_raw)
+        s->d->json.as_json(out, doc, name);
+    else
+        s->d->json.as_value(out, doc, name, ti);
+}
+
 /*
  * The expression for a column. The field name goes into the SQL literally
  * (checked by kura_doc_plain_name when the model is first used): an index is
@@ -31,24 +45,29 @@
  */
 static void column_expr(kura_buf *out, const kura_model *m, int column, void *ctx)
 {
-    const doc_store *s = ctx;
-    if (column == KURA_COL_ID) {
+    if (column == KURA_COL_ID)
         kura_buf_add(out, "\"_id\"");
-        return;
-    }
-    const char *name = kura_column_name(m, column);
-    const kura_type_info *ti = kura__type(kura_column_type(m, column));
-    /* A JSON field reads as the JSON text it is (a value of its own); the
-     * others as SQL values that compare and sort as their types do. */
-    if (ti->json_raw)
-        s->d->json.as_json(out, name);
     else
-        s->d->json.as_value(out, name, ti);
+        key_expr(out, ctx, m, column, "doc");
 }
 
-void kura__docj_expr(kura_buf *b, const doc_store *s, const kura_model *m, int column)
+void kura__docj_value(kura_buf *value, kura_buf *type, const doc_store *s, const kura_model *m,
+                      int column, const char *doc)
 {
-    column_expr(b, m, column, (void *)s);
+    char estack[256];
+    kura_buf expr;
+    kura_buf_init(&expr, estack, sizeof estack);
+    key_expr(&expr, s, m, column, doc);
+    const kura_type_info *ti = kura__type(kura_column_type(m, column));
+    if (column >= 0)
+        kura__sql_type(type, s->d->id, &m->fields[column]);
+    else
+        kura_buf_add(type, ti->sql[s->d->id]);
+    if (expr.oom || type->oom)
+        value->oom = true;
+    else
+        s->d->json.to_column(value, expr.data, ti, type->data);
+    kura_buf_free(&expr);
 }
 
 void kura__docj_free(doc_model *dm)
@@ -377,12 +396,9 @@ bool kura__docj_get_json(doc_store *s, const kura_model *m, const kura_keyref *k
         return kura_key_not_found(err, m, key);
     if (rc < 0)
         return false;
-    json_error_t jerr;
-    *out = row.doc ? json_loads(row.doc, JSON_DECODE_ANY, &jerr) : NULL;
+    *out = row.doc ? kura__json_load_object(row.doc) : NULL;
     free(row.doc);
-    if (!json_is_object(*out)) {
-        json_decref(*out);
-        *out = NULL;
+    if (!*out) {
         return kura_fail(err, KURA_MISFIT, NULL, "the stored document is not a JSON object");
     }
     return true;

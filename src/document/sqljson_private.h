@@ -71,9 +71,11 @@ bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run,
 
 /* --- the JSON layout (sqljson_json.c) ------------------------------------------ */
 
-/* Appends column `column` of m (a field, a stamp or KURA_COL_ID) as the JSON
- * layout reads it: a SQL value, or JSON text for a json_raw type. */
-void kura__docj_expr(kura_buf *b, const doc_store *s, const kura_model *m, int column);
+/* Appends the value column `column` of m (a field or a stamp) takes from the
+ * key of its name in JSON column `doc` ("doc", "_extra"), in the column's
+ * form, to value; the column's type to type. */
+void kura__docj_value(kura_buf *value, kura_buf *type, const doc_store *s, const kura_model *m,
+                      int column, const char *doc);
 /* Builds dm's statements (false: out of memory). */
 bool kura__docj_prepare(doc_store *s, doc_model *dm);
 void kura__docj_free(doc_model *dm);

@@ -7,7 +7,8 @@
  * (the same expressions its queries use) and keeps every other key in
  * "_extra", then takes the old table's name; the indexes are made again on the
  * columns. A value its column cannot hold (PostgreSQL: text in an integer
- * field) fails the statement, and nothing is changed.
+ * field) fails the statement, and nothing is changed; a second pass, on that
+ * path only, finds which document, field and value it was.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,7 +17,10 @@
 #include "document/sqljson_private.h"
 #include "model/model_private.h"
 
-#define MAX_STMTS 4
+/* Made, filled, next id set, old one dropped, renamed. */
+#define MAX_STMTS 5
+#define INSERT    1 /* fills the new table: where a value is refused */
+#define RESEED    2 /* a query of one row: run as one, skipped when empty */
 
 /* The columns the upgrade fills: m's fields, then its stamps. */
 static int column_at(const kura_model *m, size_t i)
@@ -38,30 +42,57 @@ static void insert_select(kura_buf *b, const doc_store *s, const kura_model *m, 
     kura_buf_add(b, ", \"" KURA_DOC_EXTRA "\") SELECT \"_id\"");
     const char *names[KURA_MAX_FIELDS + 2];
     for (size_t i = 0; i < ncols; i++) {
-        int column = column_at(m, i);
-        char estack[256], tstack[64];
-        kura_buf expr, type;
-        kura_buf_init(&expr, estack, sizeof estack);
+        char tstack[64];
+        kura_buf type;
         kura_buf_init(&type, tstack, sizeof tstack);
-        kura__docj_expr(&expr, s, m, column);
-        const kura_type_info *ti = kura__type(kura_column_type(m, column));
-        if (column >= 0)
-            kura__sql_type(&type, s->d->id, &m->fields[column]);
-        else
-            kura_buf_add(&type, ti->sql[s->d->id]);
         kura_buf_add(b, ", ");
-        if (expr.oom || type.oom)
-            b->oom = true;
-        else
-            s->d->json.to_column(b, expr.data, ti, type.data);
-        kura_buf_free(&expr);
+        kura__docj_value(b, &type, s, m, column_at(m, i), "doc");
         kura_buf_free(&type);
-        names[i] = kura_column_name(m, column);
+        names[i] = kura_column_name(m, column_at(m, i));
     }
     kura_buf_add(b, ", ");
-    s->d->json.strip(b, names, ncols);
+    s->d->json.strip(b, "doc", names, ncols);
     kura_buf_add(b, " FROM ");
     kura_buf_ident(b, m->name);
+}
+
+/*
+ * The INSERT ... SELECT was refused (a value its column cannot hold): the
+ * database's message names the value at best, never the document or the
+ * field. The dialect's search, run after the rollback, fails with one that
+ * names all three; err keeps the first message when the search finds none.
+ */
+static void name_refused(doc_store *s, const kura_model *m, kura_error *err)
+{
+    size_t ncols = m->nfields + (size_t)kura__stamp_count(m);
+    const char *names[KURA_MAX_FIELDS + 2];
+    kura_buf values[KURA_MAX_FIELDS + 2], types[KURA_MAX_FIELDS + 2];
+    char vstack[KURA_MAX_FIELDS + 2][128], tstack[KURA_MAX_FIELDS + 2][32];
+    const char *vtext[KURA_MAX_FIELDS + 2], *ttext[KURA_MAX_FIELDS + 2];
+    bool oom = false;
+    for (size_t i = 0; i < ncols; i++) {
+        kura_buf_init(&values[i], vstack[i], sizeof vstack[i]);
+        kura_buf_init(&types[i], tstack[i], sizeof tstack[i]);
+        kura__docj_value(&values[i], &types[i], s, m, column_at(m, i), "doc");
+        oom = oom || values[i].oom || types[i].oom;
+        names[i] = kura_column_name(m, column_at(m, i));
+        vtext[i] = values[i].data;
+        ttext[i] = types[i].data;
+    }
+    char stack[2048];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    if (!oom)
+        s->d->json.refused(&b, m->name, ncols, names, vtext, ttext);
+    kura_error found;
+    kura_error_clear(&found);
+    if (!oom && !b.oom && !kura_sql_exec(s->sql, b.data, NULL, 0, NULL, &found) && err)
+        *err = found;
+    kura_buf_free(&b);
+    for (size_t i = 0; i < ncols; i++) {
+        kura_buf_free(&values[i]);
+        kura_buf_free(&types[i]);
+    }
 }
 
 /* The statements, one kura_buf each; false on out of memory. */
@@ -74,40 +105,66 @@ static bool statements(const doc_store *s, const kura_model *m, kura_buf *st)
     strcat(tmp, "__kura_upgrade");
     kura__doc_table_ddl(&st[0], s, m, tmp);
     insert_select(&st[1], s, m, tmp);
-    kura_buf_add(&st[2], "DROP TABLE ");
-    kura_buf_ident(&st[2], m->name);
-    kura_buf_add(&st[3], "ALTER TABLE ");
-    kura_buf_ident(&st[3], tmp);
-    kura_buf_add(&st[3], " RENAME TO ");
+    /* While the old table (and its counter) is still there. */
+    if (m->key == KURA_KEY_INT64 && s->d->json.reseed)
+        s->d->json.reseed(&st[RESEED], tmp, kura_key_name(m), m->name, "_id");
+    kura_buf_add(&st[3], "DROP TABLE ");
     kura_buf_ident(&st[3], m->name);
+    kura_buf_add(&st[4], "ALTER TABLE ");
+    kura_buf_ident(&st[4], tmp);
+    kura_buf_add(&st[4], " RENAME TO ");
+    kura_buf_ident(&st[4], m->name);
     for (int i = 0; i < MAX_STMTS; i++)
         if (st[i].oom)
             return false;
     return true;
 }
 
-static bool run(doc_store *s, const kura_model *m, kura_buf *st, kura_error *err)
+/* Whether m's collection is of the JSON layout. */
+static bool json_layout(doc_store *s, const kura_model *m, bool *json, kura_error *err)
 {
+    kura_rows cols = {0};
+    if (!kura__doc_columns(s, m->name, &cols, err))
+        return false;
+    *json = kura__doc_json_layout(&cols);
+    kura_rows_free(&cols);
+    return true;
+}
+
+/* Runs the statements; *ran is false when, by the time this migration held
+ * the migrations' lock, another one (a second `kura migrate`) had already
+ * rewritten the collection: nothing is left to do. */
+static bool run(doc_store *s, const kura_model *m, kura_buf *st, bool *ran, kura_error *err)
+{
+    *ran = false;
     if (!kura_begin(s->sql, err))
         return false;
-    bool ok = true;
-    for (int i = 0; ok && i < MAX_STMTS; i++)
-        ok = kura_sql_exec(s->sql, st[i].data, NULL, 0, NULL, err);
-    ok = ok && kura__doc_indexes(s, m, err);
-    if (ok && m->key == KURA_KEY_INT64 && s->d->json.reseed) {
-        char stack[256];
-        kura_buf b;
-        kura_buf_init(&b, stack, sizeof stack);
-        s->d->json.reseed(&b, m->name, kura_key_name(m));
-        int64_t next = 0;
-        ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
-                   : kura_sql_scalar(s->sql, b.data, NULL, 0, &next, err);
-        kura_buf_free(&b);
+    bool json = false;
+    bool ok =
+        (!s->d->migrate_lock || kura_sql_exec(s->sql, s->d->migrate_lock, NULL, 0, NULL, err)) &&
+        json_layout(s, m, &json, err);
+    if (ok && !json) {
+        kura_error ignored;
+        kura_rollback(s->sql, &ignored);
+        return true;
     }
+    *ran = true;
+    bool refused = false;
+    int64_t next = 0;
+    for (int i = 0; ok && i < MAX_STMTS; i++) {
+        if (i == RESEED)
+            ok = !st[i].len || kura_sql_scalar(s->sql, st[i].data, NULL, 0, &next, err);
+        else
+            ok = kura_sql_exec(s->sql, st[i].data, NULL, 0, NULL, err);
+        refused = !ok && i == INSERT;
+    }
+    ok = ok && kura__doc_indexes(s, m, err);
     if (ok)
         return kura_commit(s->sql, err);
     kura_error ignored;
     kura_rollback(s->sql, &ignored);
+    if (refused && s->d->json.refused)
+        name_refused(s, m, err);
     return false;
 }
 
@@ -118,11 +175,9 @@ bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run,
     *sql = NULL;
     if (!kura__doc_model(s, m, err))
         return false;
-    kura_rows cols = {0};
-    if (!kura__doc_columns(s, m->name, &cols, err))
+    bool json = false;
+    if (!json_layout(s, m, &json, err))
         return false;
-    bool json = kura__doc_json_layout(&cols);
-    kura_rows_free(&cols);
     kura_buf st[MAX_STMTS], script;
     char stacks[MAX_STMTS][1024], sstack[2048];
     for (int i = 0; i < MAX_STMTS; i++)
@@ -132,23 +187,23 @@ bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run,
     if (json) {
         ok = statements(s, m, st);
         for (int i = 0; ok && i < MAX_STMTS; i++)
-            kura_buf_addf(&script, "%s;\n", st[i].data);
+            if (st[i].len)
+                kura_buf_addf(&script, "%s;\n", st[i].data);
         for (size_t i = 0; ok && i < m->nfields; i++) /* what kura__doc_indexes runs */
             if (m->fields[i].index || m->fields[i].unique) {
                 kura_sql_index_ddl(&script, m, &m->fields[i]);
                 kura_buf_add(&script, ";\n");
             }
-        if (ok && m->key == KURA_KEY_INT64 && s->d->json.reseed) {
-            s->d->json.reseed(&script, m->name, kura_key_name(m));
-            kura_buf_add(&script, ";\n");
-        }
         ok = ok && !script.oom;
         if (!ok)
             kura_fail(err, KURA_NOMEM, NULL, "out of memory upgrading %s", m->name);
     }
     if (ok && json && !dry_run) {
-        ok = run(s, m, st, err);
+        bool ran = false;
+        ok = run(s, m, st, &ran, err);
         kura__doc_forget(s, m->name);
+        if (!ran)
+            script.len = 0;
     }
     if (ok) {
         *sql = strdup(script.len ? script.data : "");

@@ -1,6 +1,7 @@
 /* json.c — model values to and from JSON objects (jansson). */
 #include "kura/json.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -203,4 +204,62 @@ bool kura_from_json_string(const kura_model *model, const char *text, size_t len
     bool ok = kura_from_json(model, json, obj, ignore_unknown, err);
     json_decref(json);
     return ok;
+}
+
+/* --- stored JSON text --------------------------------------------------- */
+
+/* Integers from -2^53 to 2^53: exactly a double, and exactly an int64. */
+#define EXACT_INT 9007199254740992.0
+
+/* A real that is a whole number jansson holds exactly as an integer. */
+static bool whole(const json_t *v)
+{
+    return json_is_real(v) && fabs(json_real_value(v)) <= EXACT_INT &&
+           json_real_value(v) == trunc(json_real_value(v));
+}
+
+/* Reals read in place of integers back into integers (see kura__json_load_object);
+ * replacing a value keeps jansson's iteration valid. */
+static void reals_to_ints(json_t *v)
+{
+    const char *k;
+    json_t *item;
+    size_t i;
+    json_object_foreach(v, k, item)
+    {
+        if (whole(item))
+            json_object_set_new(v, k, json_integer((json_int_t)json_real_value(item)));
+        else
+            reals_to_ints(item);
+    }
+    json_array_foreach(v, i, item)
+    {
+        if (whole(item))
+            json_array_set_new(v, i, json_integer((json_int_t)json_real_value(item)));
+        else
+            reals_to_ints(item);
+    }
+}
+
+/*
+ * A stored JSON object's text as jansson holds it. jansson refuses a whole
+ * text holding an integer beyond int64, which JSON allows and databases
+ * write (another program's 123456789012345678901234567890; PostgreSQL writes
+ * a double such as 1e20 as its digits): such a text is read with its numbers
+ * as reals, the nearest doubles, then those of them that are whole numbers
+ * jansson holds exactly go back to integers, so the document's other keys
+ * read as they are.
+ */
+json_t *kura__json_load_object(const char *text)
+{
+    json_t *o = json_loads(text, 0, NULL);
+    if (!o) {
+        o = json_loads(text, JSON_DECODE_INT_AS_REAL, NULL);
+        reals_to_ints(o);
+    }
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }

@@ -133,5 +133,10 @@ bool kura__tags_from_json(const kura_field *f, const json_t *v, kura_tags *out, 
  * kura_to_json_string, without building a json_t. False where kura_to_json
  * gives NULL (text that is not UTF-8) and on out of memory. */
 bool kura__to_json_text(kura_buf *b, const kura_model *model, const void *obj);
+/* A stored JSON object's text (another program's document) as a new jansson
+ * object; a number jansson cannot hold as an integer (beyond int64) reads as
+ * the nearest real, where a plain json_loads refuses the whole text. NULL
+ * when it is not a JSON object. */
+json_t *kura__json_load_object(const char *text);
 
 #endif

@@ -8,6 +8,8 @@
  */
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 #include "sql/sql_private.h"
 
@@ -36,19 +38,19 @@ static void alter_type(kura_buf *b, const kura_model *m, const kura_field *f)
 }
 
 /* -> keeps the JSON text as written (a number's digits, a string's quotes). */
-static void json_as_json(kura_buf *b, const char *field)
+static void json_as_json(kura_buf *b, const char *doc, const char *field)
 {
-    kura_buf_addf(b, "NULLIF(\"doc\"->'%s', 'null'::jsonb)", field);
+    kura_buf_addf(b, "NULLIF(\"%s\"->'%s', 'null'::jsonb)", doc, field);
 }
 
 /* ->> gives text; the type's cast makes comparisons and order numeric /
  * boolean. Strings and ISO 8601 datetimes compare as text. */
-static void json_as_value(kura_buf *b, const char *field, const kura_type_info *ti)
+static void json_as_value(kura_buf *b, const char *doc, const char *field, const kura_type_info *ti)
 {
     if (ti->pg_json_cast)
-        kura_buf_addf(b, "((\"doc\"->>'%s')::%s)", field, ti->pg_json_cast);
+        kura_buf_addf(b, "((\"%s\"->>'%s')::%s)", doc, field, ti->pg_json_cast);
     else
-        kura_buf_addf(b, "(\"doc\"->>'%s')", field);
+        kura_buf_addf(b, "(\"%s\"->>'%s')", doc, field);
 }
 
 /* jsonb || replaces top-level keys as they are: the patch goes in whole. */
@@ -66,18 +68,56 @@ static bool json_patch(kura_buf *b, kura_sql_params *p, const kura_model *m, jso
     return true;
 }
 
-/* ->> gives text, -> jsonb: each cast to its column's type (a datetime's
- * "...Z" text read as a timestamp without time zone keeps its UTC time). */
+/* What kura_time_parse reads (model.h), as POSIX regular expressions: a
+ * document's datetime without an offset is UTC, one with an offset is that
+ * instant. */
+#define PG_DATE_RE     "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+#define PG_DATETIME_RE PG_DATE_RE "[ T][0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,6})?"
+
+/*
+ * ->> gives text, -> jsonb: each cast to its column's type. A string goes
+ * to a VARCHAR(n) or CHAR(n) column as TEXT: an explicit cast to VARCHAR(8)
+ * cuts a longer string to 8 characters without a word, where storing it in
+ * the column (an assignment) refuses it, failing the upgrade.
+ *
+ * A decimal is cast only when NUMERIC(p,s) holds it as it is: the cast
+ * rounds 1.234 to 1.23 without a word. A date or datetime is cast only in
+ * the forms kura reads: PostgreSQL's own
+ * input takes 'yesterday' or 'Jan 1 2024' (a misfit to kura, now a value) and
+ * drops the offset of "...T09:00:00+09:00" when the type has no zone (nine
+ * hours off). Any other text goes to a cast that fails, naming it.
+ */
 static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *ti,
                            const char *column_type)
 {
-    (void)ti;
-    kura_buf_addf(b, "CAST(%s AS %s)", expr, column_type);
+    int n = (int)strcspn(column_type, "(");
+    if (ti == kura__type(KURA_TYPE_DATETIME))
+        kura_buf_addf(b,
+                      "CASE WHEN %s ~ '^" PG_DATETIME_RE "$' THEN CAST(%s AS %.*s) "
+                      "WHEN %s ~ '^" PG_DATETIME_RE "(Z|[+-][0-9]{2}:[0-9]{2})$' "
+                      "THEN CAST(%s AS TIMESTAMPTZ) AT TIME ZONE 'UTC' "
+                      "ELSE CAST('not a datetime kura reads: ' || %s AS %.*s) END",
+                      expr, expr, n, column_type, expr, expr, expr, n, column_type);
+    else if (ti == kura__type(KURA_TYPE_DECIMAL)) /* whose cast to NUMERIC(p,s) rounds */
+        kura_buf_addf(b,
+                      "CASE WHEN CAST(%s AS NUMERIC) = CAST(%s AS %s) THEN CAST(%s AS NUMERIC) "
+                      "ELSE CAST('not a decimal that fits %s: ' || %s AS NUMERIC) END",
+                      expr, expr, column_type, expr, column_type, expr);
+    else if (ti == kura__type(KURA_TYPE_DATE))
+        kura_buf_addf(b,
+                      "CASE WHEN %s ~ '^" PG_DATE_RE "$' THEN CAST(%s AS %.*s) "
+                      "ELSE CAST('not a date kura reads: ' || %s AS %.*s) END",
+                      expr, expr, n, column_type, expr, n, column_type);
+    else if (column_type[n] && (!strncasecmp(column_type, "VARCHAR", (size_t)n) ||
+                                !strncasecmp(column_type, "CHAR", (size_t)n)))
+        kura_buf_addf(b, "CAST(%s AS TEXT)", expr); /* CHAR alone is CHAR(1) */
+    else
+        kura_buf_addf(b, "CAST(%s AS %s)", expr, column_type);
 }
 
-static void json_strip(kura_buf *b, const char *const *names, size_t n)
+static void json_strip(kura_buf *b, const char *doc, const char *const *names, size_t n)
 {
-    kura_buf_add(b, "NULLIF(\"doc\"");
+    kura_buf_addf(b, "NULLIF(\"%s\"", doc);
     if (n) {
         kura_buf_add(b, " - ARRAY[");
         for (size_t i = 0; i < n; i++)
@@ -87,12 +127,48 @@ static void json_strip(kura_buf *b, const char *const *names, size_t n)
     kura_buf_add(b, ", '{}'::jsonb)");
 }
 
-static void json_reseed(kura_buf *b, const char *table, const char *key)
+/* pg_sequence_last_value is NULL for a counter never used (and for a key
+ * column without one). */
+static void json_reseed(kura_buf *b, const char *table, const char *key, const char *old,
+                        const char *old_key)
 {
     kura_buf_addf(b,
                   "SELECT setval(pg_get_serial_sequence('\"%s\"', '%s'), "
-                  "COALESCE(MAX(\"%s\"), 0) + 1, false) FROM \"%s\"",
-                  table, key, key, table);
+                  "GREATEST(COALESCE(MAX(\"%s\"), 0), COALESCE(pg_sequence_last_value("
+                  "pg_get_serial_sequence('\"%s\"', '%s')::regclass), 0)) + 1, false) FROM \"%s\"",
+                  table, key, key, old, old_key, table);
+}
+
+/* A PL/pgSQL block whose variables "_id" and "doc" stand for the columns the
+ * expressions name; assigning to a variable of the column's type checks what
+ * storing in the column checks (a VARCHAR's length too). Each value is tried
+ * on its own, so the failure names its field. */
+static void json_refused(kura_buf *b, const char *table, size_t n, const char *const *names,
+                         const char *const *values, const char *const *types)
+{
+    kura_buf_add(b, "DO $kura$DECLARE \"_id\" text; \"doc\" jsonb;");
+    for (size_t i = 0; i < n; i++)
+        kura_buf_addf(b, " v%zu %s;", i, types[i]);
+    kura_buf_addf(b,
+                  " BEGIN FOR \"_id\", \"doc\" IN SELECT t.\"_id\", t.\"doc\" FROM \"%s\" t "
+                  "ORDER BY t.\"_id\" LOOP",
+                  table);
+    for (size_t i = 0; i < n; i++)
+        kura_buf_addf(b,
+                      " BEGIN v%zu := %s; EXCEPTION WHEN others THEN RAISE EXCEPTION USING "
+                      "MESSAGE = format('%s: document %%s, field %s, value %%s: %%s', \"_id\", "
+                      "left((\"doc\"->'%s')::text, 80), SQLERRM); END;",
+                      i, values[i], table, names[i], names[i]);
+    kura_buf_add(b, " END LOOP; END$kura$");
+}
+
+/* jsonb_build_object writes a timestamp without its zone: kura's are UTC. */
+static void json_key_value(kura_buf *b, const char *column, const char *type)
+{
+    if (!strcasecmp(type, kura__type(KURA_TYPE_DATETIME)->sql[KURA_SQL_POSTGRES]))
+        kura_buf_addf(b, "to_char(\"%s\", 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')", column);
+    else
+        kura_buf_addf(b, "\"%s\"", column);
 }
 
 const kura_sql_dialect kura__pg_dialect = {
@@ -142,9 +218,11 @@ const kura_sql_dialect kura__pg_dialect = {
             .object_open = "jsonb_build_object(",
             .object_close = ")::text",
             .extra_text = "\"_extra\"::text",
+            .key_value = json_key_value,
             .to_column = json_to_column,
             .strip = json_strip,
             .reseed = json_reseed,
+            .refused = json_refused,
             .form = KURA_FORM_PG_JSON,
             .id_type = "BIGSERIAL",
             .doc_type = "JSONB NOT NULL",

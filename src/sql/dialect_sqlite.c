@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 
 #include "sql/sql_private.h"
 
@@ -23,17 +24,17 @@ static void live_type(const char *type, int64_t len, char *out, size_t cap)
 /* The value as JSON text, as written: json_extract would unquote a string and
  * turn numbers into SQL numbers (0.30000000000000004 came back as 0.3); ->
  * does not. */
-static void json_as_json(kura_buf *b, const char *field)
+static void json_as_json(kura_buf *b, const char *doc, const char *field)
 {
-    kura_buf_addf(b, "NULLIF(\"doc\" -> '$.%s', 'null')", field);
+    kura_buf_addf(b, "NULLIF(\"%s\" -> '$.%s', 'null')", doc, field);
 }
 
 /* json_extract gives SQL integers, reals and text, which compare as the
  * types do: no cast is needed. */
-static void json_as_value(kura_buf *b, const char *field, const kura_type_info *ti)
+static void json_as_value(kura_buf *b, const char *doc, const char *field, const kura_type_info *ti)
 {
     (void)ti;
-    kura_buf_addf(b, "json_extract(\"doc\", '$.%s')", field);
+    kura_buf_addf(b, "json_extract(\"%s\", '$.%s')", doc, field);
 }
 
 /*
@@ -94,12 +95,30 @@ static void json_to_column(kura_buf *b, const char *expr, const kura_type_info *
         kura_buf_add(b, expr);
 }
 
-static void json_strip(kura_buf *b, const char *const *names, size_t n)
+static void json_strip(kura_buf *b, const char *doc, const char *const *names, size_t n)
 {
-    kura_buf_add(b, "NULLIF(json_remove(\"doc\"");
+    kura_buf_addf(b, "NULLIF(json_remove(\"%s\"", doc);
     for (size_t i = 0; i < n; i++)
         kura_buf_addf(b, ", '$.%s'", names[i]);
     kura_buf_add(b, "), '{}')");
+}
+
+/* A boolean is stored 1/0, a datetime as kura_time_format's text: a value
+ * of another type (SQLite keeps any) stays as it is. */
+static void json_key_value(kura_buf *b, const char *column, const char *type)
+{
+    if (!strcasecmp(type, kura__type(KURA_TYPE_BOOL)->sql[KURA_SQL_SQLITE]))
+        kura_buf_addf(b,
+                      "CASE \"%s\" WHEN 1 THEN json('true') WHEN 0 THEN json('false') "
+                      "ELSE \"%s\" END",
+                      column, column);
+    else if (!strcasecmp(type, kura__type(KURA_TYPE_DATETIME)->sql[KURA_SQL_SQLITE]))
+        kura_buf_addf(b,
+                      "CASE WHEN typeof(\"%s\") = 'text' THEN replace(\"%s\", ' ', 'T') || 'Z' "
+                      "ELSE \"%s\" END",
+                      column, column, column);
+    else
+        kura_buf_addf(b, "\"%s\"", column);
 }
 
 const kura_sql_dialect kura__sqlite_dialect = {
@@ -127,9 +146,11 @@ const kura_sql_dialect kura__sqlite_dialect = {
             .object_open = "json_object(",
             .object_close = ")",
             .extra_text = "\"_extra\"",
+            .key_value = json_key_value,
             .to_column = json_to_column,
             .strip = json_strip,
-            .reseed = NULL, /* an INTEGER PRIMARY KEY goes on from the largest rowid */
+            .reseed = NULL,  /* an INTEGER PRIMARY KEY goes on from the largest rowid */
+            .refused = NULL, /* a column takes a value of any type */
             .form = KURA_FORM_SQLITE_JSON,
             .id_type = "INTEGER",
             .doc_type = "TEXT NOT NULL CHECK (json_valid(\"doc\"))",

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "base/buf.h"
+#include "model/model_private.h"
 
 typedef struct cat_doc {
     kura_base base;
@@ -169,11 +170,9 @@ static void keys_free(keys *ks)
  * object is counted in *bad. */
 static bool sample_one(keys *ks, const char *text, size_t *bad)
 {
-    json_error_t jerr;
-    json_t *o = text ? json_loads(text, 0, &jerr) : NULL;
-    if (!json_is_object(o)) {
+    json_t *o = text ? kura__json_load_object(text) : NULL;
+    if (!o) {
         (*bad)++;
-        json_decref(o);
         return true;
     }
     const char *name;

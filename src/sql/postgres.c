@@ -752,6 +752,23 @@ static bool pg_column_null(kura_sql_stmt *st, int i)
     return !st->res || PQgetisnull(st->res, st->row, i);
 }
 
+/* By its text, as pg_column_int and pg_column_double read it. */
+static int pg_column_kind(kura_sql_stmt *st, int i)
+{
+    if (pg_column_null(st, i))
+        return KURA_SQL_KIND_NULL;
+    const char *t = PQgetvalue(st->res, st->row, i);
+    if ((t[0] == 't' || t[0] == 'f') && t[1] == '\0')
+        return KURA_SQL_KIND_INT;
+    char *end = NULL;
+    errno = 0;
+    (void)strtoll(t, &end, 10);
+    if (end != t && *end == '\0' && errno == 0)
+        return KURA_SQL_KIND_INT;
+    (void)strtod(t, &end);
+    return end != t && *end == '\0' ? KURA_SQL_KIND_REAL : KURA_SQL_KIND_OTHER;
+}
+
 static int64_t pg_column_int(kura_sql_stmt *st, int i)
 {
     if (pg_column_null(st, i))
@@ -819,6 +836,7 @@ static const kura_sql_driver pg_driver = {
     .column_count = pg_column_count,
     .column_name = pg_column_name,
     .column_null = pg_column_null,
+    .column_kind = pg_column_kind,
     .column_int = pg_column_int,
     .column_double = pg_column_double,
     .column_text = pg_column_text,

@@ -92,10 +92,20 @@ static bool decode_key(const kura_sql_driver *d, kura_sql_stmt *st, int col, con
     return true;
 }
 
+/* A number field whose column holds something else (SQLite keeps text in an
+ * INTEGER column): a misfit, never the 0 the number readers would give. */
+static bool not_a_number(const kura_sql_driver *d, kura_sql_stmt *st, int col, const kura_field *f,
+                         const char *what, kura_error *err)
+{
+    const char *txt = d->column_text(st, col, NULL);
+    return kura_fail(err, KURA_MISFIT, f->name, "%s: stored value '%.40s' is not %s", f->name,
+                     txt ? txt : "", what);
+}
+
 /*
  * Decodes result column `col` into model column `column` of *obj. The member
  * must own nothing (a TEXT member is overwritten, not freed). Text-typed
- * columns learn NULL from column_text; only numbers ask column_null.
+ * columns learn NULL from column_text; only numbers ask column_kind.
  */
 static inline __attribute__((always_inline)) bool
 decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int column, void *obj,
@@ -121,7 +131,10 @@ decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int
     switch (ti->sql_read) {
     case KURA_SQL_READ_INT: {
         int64_t v = 0;
-        if (!(null = d->column_null(st, col)))
+        int kind = d->column_kind(st, col);
+        if (kind != KURA_SQL_KIND_NULL && kind != KURA_SQL_KIND_INT)
+            return not_a_number(d, st, col, f, "an integer", err);
+        if (!(null = kind == KURA_SQL_KIND_NULL))
             v = d->column_int(st, col);
         if (!ti->from_sql_int(f, v, p, err))
             return false;
@@ -129,7 +142,10 @@ decode_column(sql_store *s, kura_sql_stmt *st, int col, const kura_model *m, int
     }
     case KURA_SQL_READ_DOUBLE: {
         double v = 0;
-        if (!(null = d->column_null(st, col)))
+        int kind = d->column_kind(st, col);
+        if (kind == KURA_SQL_KIND_OTHER)
+            return not_a_number(d, st, col, f, "a number", err);
+        if (!(null = kind == KURA_SQL_KIND_NULL))
             v = d->column_double(st, col);
         if (!ti->from_sql_double(f, v, p, err))
             return false;

@@ -20,6 +20,14 @@
 #include "store/store_private.h"
 
 typedef struct kura_sql_conn kura_sql_conn; /* the driver's connection */
+
+/* A result value's kind (kura_sql_driver.column_kind). */
+enum {
+    KURA_SQL_KIND_NULL,
+    KURA_SQL_KIND_INT,   /* an integer (or boolean), a whole real too: column_int reads it */
+    KURA_SQL_KIND_REAL,  /* another number: column_double reads it */
+    KURA_SQL_KIND_OTHER, /* text, bytes: no number */
+};
 typedef struct kura_sql_stmt kura_sql_stmt; /* the driver's prepared statement */
 
 /*
@@ -44,19 +52,35 @@ typedef struct kura_sql_json {
     const char *object_open, *object_close;
     /* The undeclared keys' column selected as JSON text. */
     const char *extra_text;
+    /* Appends column `column`, of live type `type` (as columns_sql reads it),
+     * as the value object_open takes for it: a boolean as JSON true/false and
+     * a datetime as the documents' ISO 8601 text, as kura writes them, where
+     * the database would give its own forms. (A column of another model of
+     * the collection, read through one that does not declare it.) */
+    void (*key_value)(kura_buf *b, const char *column, const char *type);
     /* --- upgrading a JSON-layout collection into columns (sqljson_upgrade.c) */
     /* Appends `expr`, a field's value as the JSON layout reads it (as_value,
      * as_json), as the value its column holds: `column_type` is the column's
      * type, ti the field's type. */
     void (*to_column)(kura_buf *b, const char *expr, const kura_type_info *ti,
                       const char *column_type);
-    /* Appends "doc" without the top-level keys names[0..n), NULL when nothing
-     * is left: the undeclared keys. */
-    void (*strip)(kura_buf *b, const char *const *names, size_t n);
+    /* Appends JSON column `doc` without the top-level keys names[0..n), NULL
+     * when nothing is left: the undeclared keys. */
+    void (*strip)(kura_buf *b, const char *doc, const char *const *names, size_t n);
     /* Appends a query of one row, one integer that makes the next id of
-     * table's int64 key column `key` follow the largest; NULL: the database
-     * numbers from the largest anyway. */
-    void (*reseed)(kura_buf *b, const char *table, const char *key);
+     * table's int64 key column `key` follow the largest, and what the
+     * counter of `old`'s key column `old_key` would have given next (an id
+     * given once, to a document deleted since, is not given again); NULL:
+     * the database numbers from the largest anyway, in both tables. */
+    void (*reseed)(kura_buf *b, const char *table, const char *key, const char *old,
+                   const char *old_key);
+    /* Appends a statement that goes through table's documents in key order,
+     * storing values[i] (to_column's expression) in a value of types[i], and
+     * fails at the first its type refuses, with a message naming the
+     * document's key, the field names[i], the value as stored and why.
+     * Run when the rewrite was refused; NULL: a column takes any value. */
+    void (*refused)(kura_buf *b, const char *table, size_t n, const char *const *names,
+                    const char *const *values, const char *const *types);
     /* --- the JSON layout */
     unsigned form;        /* KURA_FORM_*: the stored form of a field read from a document */
     const char *id_type;  /* the "_id" column for int64 keys; text keys as key_types */
@@ -65,10 +89,12 @@ typedef struct kura_sql_json {
     const char *doc_open, *doc_close;
     /* The whole "doc" column selected as JSON text. */
     const char *doc_text;
-    /* The field as JSON text, as written; SQL NULL for JSON null and for a missing key. */
-    void (*as_json)(kura_buf *b, const char *field);
-    /* The field as a SQL value that compares and sorts as its type `ti` does. */
-    void (*as_value)(kura_buf *b, const char *field, const kura_type_info *ti);
+    /* The key `field` of JSON column `doc` ("doc", or "_extra" of the
+     * columns layout) as JSON text, as written; SQL NULL for JSON null and
+     * for a missing key. */
+    void (*as_json)(kura_buf *b, const char *doc, const char *field);
+    /* The same key as a SQL value that compares and sorts as its type `ti` does. */
+    void (*as_value)(kura_buf *b, const char *doc, const char *field, const kura_type_info *ti);
     /* Appends the new document for an update: the stored "doc" with the
      * top-level keys of `patch` (taken) replaced as they are and every other
      * key kept; parameters are added to p. m is the documents' model. */
@@ -179,6 +205,11 @@ typedef struct kura_sql_driver {
     int (*column_count)(kura_sql_stmt *stmt);
     const char *(*column_name)(kura_sql_stmt *stmt, int i);
     bool (*column_null)(kura_sql_stmt *stmt, int i);
+    /* What the value is (KURA_SQL_KIND_*): what a number field may read, where
+     * the database keeps what it was given (SQLite's text in an INTEGER
+     * column, a column of another model's type), which column_int and
+     * column_double would read as 0 without a word. */
+    int (*column_kind)(kura_sql_stmt *stmt, int i);
     int64_t (*column_int)(kura_sql_stmt *stmt, int i); /* integers and booleans */
     double (*column_double)(kura_sql_stmt *stmt, int i);
     /* Text valid until the next step/reset; *len (len may be NULL) its length

@@ -289,6 +289,24 @@ static bool sq_column_null(kura_sql_stmt *s, int i)
     return sqlite3_column_type(s->st, i) == SQLITE_NULL;
 }
 
+static int sq_column_kind(kura_sql_stmt *s, int i)
+{
+    switch (sqlite3_column_type(s->st, i)) {
+    case SQLITE_NULL:
+        return KURA_SQL_KIND_NULL;
+    case SQLITE_INTEGER:
+        return KURA_SQL_KIND_INT;
+    case SQLITE_FLOAT: { /* json_extract's 2.0, say; the bounds are int64's */
+        double d = sqlite3_column_double(s->st, i);
+        return d == (double)(int64_t)d && d >= -9223372036854775808.0 && d < 9223372036854775808.0
+                   ? KURA_SQL_KIND_INT
+                   : KURA_SQL_KIND_REAL;
+    }
+    default:
+        return KURA_SQL_KIND_OTHER;
+    }
+}
+
 static int64_t sq_column_int(kura_sql_stmt *s, int i)
 {
     return sqlite3_column_int64(s->st, i);
@@ -342,6 +360,7 @@ static const kura_sql_driver sqlite_driver = {
     .column_count = sq_column_count,
     .column_name = sq_column_name,
     .column_null = sq_column_null,
+    .column_kind = sq_column_kind,
     .column_int = sq_column_int,
     .column_double = sq_column_double,
     .column_text = sq_column_text,

@@ -1205,6 +1205,46 @@ static void keyed_collections(const char *url)
     kura_schema_free(s);
 }
 
+/* A document holding a number beyond int64 (JSON allows it; PostgreSQL writes
+ * a double such as 1e20 as its digits) is sampled like any other: jansson's
+ * plain reading refuses the whole text, and its keys went unseen. */
+static void collection_with_big_number(const char *url)
+{
+    kura_error err = {0};
+    json_collection(url, "big_doc", KURA_KEY_INT64);
+    kura_store *sql = kura_store_open(url, &err);
+    if (!sql)
+        fail_msg("%s", err.message);
+    if (!kura_sql_exec(sql,
+                       "INSERT INTO big_doc (doc) VALUES ('{\"title\": \"t\", \"huge\": "
+                       "123456789012345678901234567890, \"far\": 1e20}')",
+                       NULL, 0, NULL, &err))
+        fail_msg("%s", err.message);
+    kura_schema *s = inspect(url);
+    const kura_model *m = kura_schema_find(s, "big_doc");
+    assert_non_null(m);
+    assert_non_null(kura_field_named(m, "title"));
+    assert_non_null(kura_field_named(m, "huge"));
+    assert_int_equal(kura_field_named(m, "huge")->type, KURA_TYPE_DOUBLE);
+    assert_non_null(kura_field_named(m, "far"));
+    char *text = kura_schema_to_string(s, &err);
+    assert_null(strstr(text, "not a JSON object"));
+    free(text);
+    kura_schema_free(s);
+    assert_true(kura_sql_exec(sql, "DROP TABLE big_doc", NULL, 0, NULL, &err));
+    kura_store_close(sql);
+}
+
+static void test_collection_with_big_number(void **state)
+{
+    (void)state;
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s/docs.db", dir);
+    collection_with_big_number(url);
+    if (pg_test_url())
+        collection_with_big_number(pg_test_url());
+}
+
 static void test_collections_keyed_by_text(void **state)
 {
     (void)state;
@@ -1325,6 +1365,7 @@ int main(void)
         cmocka_unit_test(test_document_collections_are_sampled),
         cmocka_unit_test(test_collection_without_stamps),
         cmocka_unit_test(test_collections_keyed_by_text),
+        cmocka_unit_test(test_collection_with_big_number),
         cmocka_unit_test(test_columns_collections_read_as_tables),
         cmocka_unit_test(test_refuses_document_stores),
     };
