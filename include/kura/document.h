@@ -68,19 +68,15 @@
  *        first use, the values documents already hold under such a field's
  *        name in "_extra" moved into it (when PostgreSQL refuses one of them,
  *        none moves, and a warning is logged), columns no field declares
- *        stay, and kura_update keeps them and "_extra" as they are. Columns carry no NOT NULL, bounds or
- *        choices (kura checks those): two models may share a collection.
- *        Unlike a JSON document, a column holds its SQL type: PostgreSQL
- *        refuses a longer string or another type outright (no misfit can be
- *        stored); SQLite takes it, and kura reads it as a misfit (text in a
- *        number field too, never as 0).
- *        Collections made by kura before this layout, tables ("_id" key,
- *        "doc" JSON holding the whole document), are used as they are, each
- *        field an expression on "doc" (expression indexes); a table of the
- *        model's name that is neither is KURA_CONFIG.
- *   mongodb://..., mongodb+srv://...   MongoDB through libmongoc: whatever
- *        the URI configures (replica set, TLS, auth, pool size via
- *        maxPoolSize, ...). The database is the URI's path, default "kura".
+ *        stay, and kura_update keeps them and "_extra" as they are. Columns carry no NOT NULL,
+ * bounds or choices (kura checks those): two models may share a collection. Unlike a JSON document,
+ * a column holds its SQL type: PostgreSQL refuses a longer string or another type outright (no
+ * misfit can be stored); SQLite takes it, and kura reads it as a misfit (text in a number field
+ * too, never as 0). Collections made by kura before this layout, tables ("_id" key, "doc" JSON
+ * holding the whole document), are used as they are, each field an expression on "doc" (expression
+ * indexes); a table of the model's name that is neither is KURA_CONFIG. mongodb://...,
+ * mongodb+srv://...   MongoDB through libmongoc: whatever the URI configures (replica set, TLS,
+ * auth, pool size via maxPoolSize, ...). The database is the URI's path, default "kura".
  *
  * What differs between drivers (documented, and tested as such):
  *   - kura_sql_query / kura_sql_exec: KURA_UNSUPPORTED on every document store.
@@ -144,13 +140,12 @@ bool kura_document_get_json(kura_store *store, const kura_model *model, const ch
  * on the columns. Nothing is lost: a value its column cannot hold fails the
  * whole rewrite (PostgreSQL refuses text in an integer column, a string
  * longer than its VARCHAR, a decimal its NUMERIC(p,s) would round and, in a
- * date or datetime column, text kura does not read as one; the error names the first such document in key order,
- * its field and its value; SQLite keeps it, and kura reads that document as
- * a misfit), and nothing is changed. A value PostgreSQL's casts turn into
- * the column's type ("12" into 12, "yes" into true) is stored as the JSON
- * layout already read it. Other keys a document has that a field of
- * ANOTHER model of the collection declares land in "_extra" too, and move
- * into their columns when that model is first used.
+ * date or datetime column, text kura does not read as one; the error names the first such document
+ * in key order, its field and its value; SQLite keeps it, and kura reads that document as a
+ * misfit), and nothing is changed. A value PostgreSQL's casts turn into the column's type ("12"
+ * into 12, "yes" into true) is stored as the JSON layout already read it. Other keys a document has
+ * that a field of ANOTHER model of the collection declares land in "_extra" too, and move into
+ * their columns when that model is first used.
  *
  * dry_run: change nothing, only say what would run. *sql (required) receives
  * a malloc'd text (the caller frees it) of the statements, one per line
