@@ -1,0 +1,492 @@
+/*
+ * test_service_faults.c — the guide's service over real HTTP while a store hangs:
+ * PostgreSQL stopped with SIGSTOP (every process of the test cluster), so it
+ * accepts connections and never answers, as a hung or partitioned server does.
+ * Only the routes that need it may suffer, and only with a quick 503
+ * problem+json; /health says which store; the service recovers by itself.
+ *
+ * The cluster is the test command's (KURA_TEST_PG_URL, KURA_TEST_PG_DATA): the
+ * program holds the postgresql resource lock, and a helper process sends
+ * SIGCONT after a bound even if this one dies, so no other test is left
+ * waiting on a stopped server.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <dirent.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <pthread.h>
+
+#include <kura/http.h>
+
+#include "guide_app.h"
+#include "sa_user.h"
+#include "servers.h"
+#include "wait_until.h"
+
+/* The answer timeout and stall limit of the service's PostgreSQL URL: short, so
+ * the test is quick; the rules are the same as the defaults'. */
+#define ANSWER_MS 3000
+#define STALL_MS  200
+#define THREADS   2
+/* A healthy route must answer well before a hung one would give up. */
+#define PROMPT_MS 1500
+
+typedef struct fixture {
+    kura_app *app;
+    kura_http *srv;
+    char base[64];
+    char dir[64];
+} fixture;
+
+static fixture F;
+
+typedef struct response {
+    long status;
+    long long ms;
+    char *body;
+    size_t len;
+    char type[128];
+} response;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    response *r = ud;
+    char *b = realloc(r->body, r->len + size * n + 1);
+    if (!b)
+        return 0;
+    memcpy(b + r->len, p, size * n);
+    r->body = b;
+    r->len += size * n;
+    r->body[r->len] = '\0';
+    return size * n;
+}
+
+/* One request on a fresh connection, bounded at 15 s: status 0 when it took longer
+ * or the connection was cut (a hang, for these tests). */
+static response request(const char *method, const char *path, const char *body)
+{
+    response r = {0};
+    CURL *c = curl_easy_init();
+    if (!c)
+        return r;
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", F.base, path);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
+    curl_easy_setopt(c, CURLOPT_FORBID_REUSE, 1L);
+    long long t0 = kura_test_now_ms();
+    if (curl_easy_perform(c) == CURLE_OK) {
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+        char *ct = NULL;
+        curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);
+        snprintf(r.type, sizeof r.type, "%s", ct ? ct : "");
+    }
+    r.ms = kura_test_now_ms() - t0;
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+static void expect(const response *r, long status, const char *what)
+{
+    if (r->status != status)
+        fail_msg("%s: expected %ld, got %ld after %lld ms: %s", what, status, r->status, r->ms,
+                 r->body ? r->body : "");
+}
+
+/* A store's 503: problem+json, never a hang or a 500. */
+static void expect_503_problem(const response *r, const char *what)
+{
+    expect(r, 503, what);
+    if (strcmp(r->type, "application/problem+json") != 0)
+        fail_msg("%s: 503 as %s, not application/problem+json", what, r->type);
+}
+
+/* --- stopping PostgreSQL ------------------------------------------------------ */
+
+enum { MAX_PIDS = 64 };
+static pid_t pg_pids[MAX_PIDS];
+static size_t pg_npids;
+static pid_t resumer; /* sends SIGCONT after a bound unless killed first */
+
+static pid_t parent_of(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')'); /* the command may hold spaces */
+    int ppid = 0;
+    char st;
+    if (!p || sscanf(p + 1, " %c %d", &st, &ppid) != 2)
+        return 0;
+    return (pid_t)ppid;
+}
+
+/* The postmaster of KURA_TEST_PG_DATA and every process it started. */
+static bool find_pg(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/postmaster.pid", getenv("KURA_TEST_PG_DATA"));
+    FILE *f = fopen(path, "r");
+    int pm = 0;
+    if (!f)
+        return false;
+    if (fscanf(f, "%d", &pm) != 1)
+        pm = 0;
+    fclose(f);
+    if (pm <= 0)
+        return false;
+    pg_npids = 0;
+    pg_pids[pg_npids++] = pm;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d)) && pg_npids < MAX_PIDS;) {
+        pid_t pid = (pid_t)atoi(e->d_name);
+        if (pid > 0 && parent_of(pid) == pm)
+            pg_pids[pg_npids++] = pid;
+    }
+    if (d)
+        closedir(d);
+    return true;
+}
+
+static void signal_pg(int sig)
+{
+    for (size_t i = 0; i < pg_npids; i++)
+        kill(pg_pids[i], sig);
+}
+
+/* SIGSTOPs the cluster; a child resumes it after 30 s should this process fail
+ * to (a crash, a hung assertion). */
+static void stop_pg(void)
+{
+    assert_true(find_pg());
+    resumer = fork();
+    assert_true(resumer >= 0);
+    if (resumer == 0) {
+        sleep(30);
+        signal_pg(SIGCONT);
+        _exit(0);
+    }
+    signal_pg(SIGSTOP);
+}
+
+static void resume_pg(void)
+{
+    if (!resumer)
+        return;
+    signal_pg(SIGCONT);
+    kill(resumer, SIGKILL);
+    waitpid(resumer, NULL, 0);
+    resumer = 0;
+}
+
+/* --- the service ------------------------------------------------------------------ */
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(F.dir, sizeof F.dir, "/tmp/kura-faults-XXXXXX");
+    if (!mkdtemp(F.dir))
+        return -1;
+    const char *pg = getenv("KURA_TEST_PG_URL");
+    char db[1024], docs[128], kv[128];
+    snprintf(db, sizeof db, "%s%ctimeout=%d&stall=%d", pg, strchr(pg, '?') ? '&' : '?', ANSWER_MS,
+             STALL_MS);
+    snprintf(docs, sizeof docs, "sqlite:///%s/docs.db", F.dir);
+    snprintf(kv, sizeof kv, "embedded:///%s/kv.db", F.dir);
+    kura_config *cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", db, NULL);
+    kura_config_set(cfg, "document_url", docs, NULL);
+    kura_config_set(cfg, "redis_url", kv, NULL);
+    kura_error err = {0};
+    F.app = kura_app_open(cfg, &err);
+    kura_config_free(cfg);
+    kura_http_opts o;
+    kura_http_opts_default(&o);
+    o.port = 0;
+    o.threads = THREADS;
+    o.log_level = KURA_LOG_ERROR;
+    if (!F.app || !guide_setup(F.app, NULL, &err) ||
+        !kura_drop(kura_app_db(F.app), &sa_user_model, &err) ||
+        !kura_app_migrate(F.app, 0, NULL, NULL, NULL, NULL, &err) ||
+        !(F.srv = kura_http_new(F.app, &o, &err)) || !guide_mount(F.srv, F.app, NULL, &err) ||
+        !kura_http_listen(F.srv, &err)) {
+        fprintf(stderr, "cannot start the service: %s\n", err.message);
+        return -1;
+    }
+    snprintf(F.base, sizeof F.base, "http://127.0.0.1:%u", (unsigned)kura_http_port(F.srv));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    resume_pg();
+    kura_http_stop(F.srv);
+    kura_app_close(F.app);
+    const char *files[] = {"docs.db",   "docs.db-wal", "docs.db-shm", "kv.db",
+                           "kv.db-wal", "kv.db-shm",   "kv.db.secret"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "%s/%s", F.dir, files[i]);
+        unlink(path);
+    }
+    rmdir(F.dir);
+    return 0;
+}
+
+/* Resumes the cluster after each test, passed or failed. */
+static int after(void **state)
+{
+    (void)state;
+    resume_pg();
+    return 0;
+}
+
+static int64_t post_user(const char *name)
+{
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"name\":\"%s\",\"email\":\"%s@example.com\",\"age\":30,\"sex\":\"F\"}", name, name);
+    response r = request("POST", "/users", body);
+    expect(&r, 201, "POST /users");
+    json_t *j = json_loads(r.body, 0, NULL);
+    int64_t id = json_integer_value(json_object_get(j, "id"));
+    json_decref(j);
+    free(r.body);
+    return id;
+}
+
+typedef struct call {
+    pthread_t t;
+    const char *method, *path;
+    char body[256];
+    response r;
+} call;
+
+static void *call_run(void *arg)
+{
+    call *c = arg;
+    c->r = request(c->method, c->path, c->body[0] ? c->body : NULL);
+    return NULL;
+}
+
+/* Waits until the service answers GET path with 200 (the store is back). */
+static bool answers_200(const char *path)
+{
+    response r = request("GET", path, NULL);
+    free(r.body);
+    return r.status == 200;
+}
+
+/*
+ * PostgreSQL hangs: more requests to /users at once than the service has threads.
+ * Every one gets a 503 problem+json within the answer timeout (never a hang); the
+ * routes on the other stores answer 200 promptly meanwhile; /health answers 503
+ * naming the SQL store; once PostgreSQL continues, /users answers again without
+ * a restart.
+ */
+static void pg_hung_degrades_only_its_routes(void **state)
+{
+    (void)state;
+    int64_t id = post_user("before");
+    char user_path[64];
+    snprintf(user_path, sizeof user_path, "/users/%lld", (long long)id);
+    assert_true(answers_200(user_path));
+
+    stop_pg();
+    enum { N = 3 * THREADS };
+    call calls[N];
+    for (int i = 0; i < N; i++) {
+        calls[i] = (call){.method = "GET", .path = user_path};
+        assert_int_equal(pthread_create(&calls[i].t, NULL, call_run, &calls[i]), 0);
+    }
+    /* While those wait: the routes that need no PostgreSQL. */
+    KURA_POLL(false, 100);
+    const char *healthy[] = {"/me_users?limit=1", "/rankings/board", "/metrics"};
+    for (size_t i = 0; i < sizeof healthy / sizeof healthy[0]; i++) {
+        response r = request("GET", healthy[i], NULL);
+        expect(&r, 200, healthy[i]);
+        if (r.ms > PROMPT_MS)
+            fail_msg("GET %s took %lld ms while PostgreSQL hung", healthy[i], r.ms);
+        free(r.body);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(calls[i].t, NULL);
+        expect_503_problem(&calls[i].r, "GET /users/{id} while PostgreSQL hung");
+        if (calls[i].r.ms > ANSWER_MS + 2000)
+            fail_msg("a /users request took %lld ms (answer timeout %d ms)", calls[i].r.ms,
+                     ANSWER_MS);
+        free(calls[i].r.body);
+    }
+    /* Once a wait gave up, the next ones end at the stall limit or at once. */
+    response r = request("GET", user_path, NULL);
+    expect_503_problem(&r, "GET /users/{id} after the first timeout");
+    assert_true(r.ms < PROMPT_MS);
+    free(r.body);
+    r = request("POST", "/session", "{\"user\":\"alice\"}"); /* the key-value store is fine */
+    expect(&r, 201, "POST /session");
+    free(r.body);
+    r = request("GET", "/health", NULL);
+    expect(&r, 503, "/health");
+    assert_true(r.ms < PROMPT_MS);
+    json_t *j = json_loads(r.body, 0, NULL);
+    json_t *stores = json_object_get(j, "stores");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(stores, "sql"), "status")),
+        "unavailable");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(stores, "kv"), "status")),
+                        "ok");
+    json_decref(j);
+    free(r.body);
+
+    resume_pg();
+    KURA_POLL(answers_200(user_path), 5000);
+    assert_true(answers_200(user_path));
+    assert_true(answers_200("/health"));
+}
+
+static int64_t count_named(const char *name)
+{
+    kura_query q = kura_query_for(&sa_user_model);
+    kura_where_str(&q, "name", KURA_EQ, name);
+    int64_t n = -1;
+    kura_error err = {0};
+    if (!kura_count(kura_app_db(F.app), &q, &n, &err))
+        fail_msg("count: %s", err.message);
+    return n;
+}
+
+/* A client that POSTs users back to back until told to stop, keeping every answer. */
+enum { MAX_WRITES = 4096 };
+typedef struct writer {
+    pthread_t t;
+    int n;
+    atomic_bool *stop;
+    long status[MAX_WRITES];
+    bool maybe[MAX_WRITES]; /* a 503 saying the write may have been applied */
+    bool problem[MAX_WRITES];
+    int id;
+} writer;
+
+static void *writer_run(void *arg)
+{
+    writer *w = arg;
+    while (!atomic_load(w->stop) && w->n < MAX_WRITES) {
+        char body[256];
+        snprintf(body, sizeof body,
+                 "{\"name\":\"w%d-%d\",\"email\":\"w@example.com\",\"age\":31,\"sex\":\"M\"}",
+                 w->id, w->n);
+        response r = request("POST", "/users", body);
+        w->status[w->n] = r.status;
+        w->maybe[w->n] = r.body && strstr(r.body, "may or may not have been applied");
+        w->problem[w->n] = strcmp(r.type, "application/problem+json") == 0;
+        w->n++;
+        free(r.body);
+    }
+    return NULL;
+}
+
+/*
+ * Writes in flight when PostgreSQL hangs: every POST answers 201 (and the row is
+ * there afterwards) or 503 problem+json; a 503 that says the write may have been
+ * applied may or may not be there, any other 503 must not be.
+ */
+static void pg_hung_writes_are_honest(void **state)
+{
+    (void)state;
+    enum { N = 2 * THREADS };
+    static writer ws[N];
+    atomic_bool stop = false;
+    for (int i = 0; i < N; i++) {
+        memset(&ws[i], 0, sizeof ws[i]);
+        ws[i].id = i;
+        ws[i].stop = &stop;
+        assert_int_equal(pthread_create(&ws[i].t, NULL, writer_run, &ws[i]), 0);
+    }
+    KURA_POLL(false, 300);
+    stop_pg();
+    KURA_POLL(false, ANSWER_MS + 500);
+    resume_pg();
+    KURA_POLL(false, 300);
+    atomic_store(&stop, true);
+    for (int i = 0; i < N; i++)
+        pthread_join(ws[i].t, NULL);
+    KURA_POLL(answers_200("/health"), 5000);
+    int acked = 0, unknown = 0, unknown_applied = 0, refused = 0;
+    for (int i = 0; i < N; i++)
+        for (int k = 0; k < ws[i].n; k++) {
+            char name[32];
+            snprintf(name, sizeof name, "w%d-%d", i, k);
+            int64_t n = count_named(name);
+            assert_true(n <= 1);
+            if (ws[i].status[k] == 201) {
+                if (n != 1)
+                    fail_msg("POST %s was acknowledged (201) and is not there", name);
+                acked++;
+                continue;
+            }
+            if (ws[i].status[k] != 503 || !ws[i].problem[k])
+                fail_msg("POST %s answered %ld%s", name, ws[i].status[k],
+                         ws[i].status[k] == 503 ? " not as problem+json" : "");
+            if (!ws[i].maybe[k] && n != 0)
+                fail_msg("POST %s answered 503 (unavailable) but was applied", name);
+            unknown += ws[i].maybe[k];
+            unknown_applied += ws[i].maybe[k] && n == 1;
+            refused += !ws[i].maybe[k];
+        }
+    assert_true(acked > 0);
+    assert_true(unknown + refused > 0);
+    print_message("writes while PostgreSQL hung: %d acknowledged, %d outcome unknown (%d of them "
+                  "applied), %d refused and not applied\n",
+                  acked, unknown, unknown_applied, refused);
+}
+
+static void no_server(void **state)
+{
+    (void)state;
+    KURA_SKIP_NO_SERVER("service faults: KURA_TEST_PG_URL and KURA_TEST_PG_DATA not set (the test "
+                        "command starts a throwaway PostgreSQL)");
+}
+
+int main(void)
+{
+    const char *pg = getenv("KURA_TEST_PG_URL"), *data = getenv("KURA_TEST_PG_DATA");
+    if (!pg || !*pg || !data || !*data) {
+        const struct CMUnitTest t[] = {cmocka_unit_test(no_server)};
+        return cmocka_run_group_tests_name("service faults", t, NULL, NULL);
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest t[] = {
+        cmocka_unit_test_teardown(pg_hung_degrades_only_its_routes, after),
+        cmocka_unit_test_teardown(pg_hung_writes_are_honest, after),
+    };
+    int failed = cmocka_run_group_tests_name("service faults", t, setup, teardown);
+    curl_global_cleanup();
+    return failed;
+}
