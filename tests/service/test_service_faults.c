@@ -5,10 +5,12 @@
  * Only the routes that need it may suffer, and only with a quick 503
  * problem+json; /health says which store; the service recovers by itself.
  *
- * The cluster is the test command's (KURA_TEST_PG_URL, KURA_TEST_PG_DATA): the
- * program holds the postgresql resource lock, and a helper process sends
- * SIGCONT after a bound even if this one dies, so no other test is left
- * waiting on a stopped server.
+ * Then a read replica hangs the same way: reads go on from the primary.
+ *
+ * The clusters are the test command's (KURA_TEST_PG_URL, KURA_TEST_PG_DATA; the
+ * pair's KURA_TEST_PG_PRIMARY_URL, _STANDBY_URL, _STANDBY_PIDFILE): the program
+ * holds their resource locks, and a helper process sends SIGCONT after a bound
+ * even if this one dies, so no other test is left waiting on a stopped server.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,12 +149,13 @@ static pid_t parent_of(pid_t pid)
     return (pid_t)ppid;
 }
 
-/* The postmaster of KURA_TEST_PG_DATA and every process it started. */
+/* The cluster the next stop_pg() stops: its postmaster.pid. */
+static char pg_pidfile[512];
+
+/* The postmaster of pg_pidfile and every process it started. */
 static bool find_pg(void)
 {
-    char path[512];
-    snprintf(path, sizeof path, "%s/postmaster.pid", getenv("KURA_TEST_PG_DATA"));
-    FILE *f = fopen(path, "r");
+    FILE *f = fopen(pg_pidfile, "r");
     int pm = 0;
     if (!f)
         return false;
@@ -207,20 +210,27 @@ static void resume_pg(void)
 
 /* --- the service ------------------------------------------------------------------ */
 
-static int setup(void **state)
+/* url with the test's answer timeout and stall limit, in out[cap]. */
+static const char *with_limits(const char *url, char *out, size_t cap)
 {
-    (void)state;
+    snprintf(out, cap, "%s%ctimeout=%d&stall=%d", url, strchr(url, '?') ? '&' : '?', ANSWER_MS,
+             STALL_MS);
+    return out;
+}
+
+/* The guide's service on database `pg` (with read replica `replica`, or NULL). */
+static int start(const char *pg, const char *replica)
+{
     snprintf(F.dir, sizeof F.dir, "/tmp/kura-faults-XXXXXX");
     if (!mkdtemp(F.dir))
         return -1;
-    const char *pg = getenv("KURA_TEST_PG_URL");
-    char db[1024], docs[128], kv[128];
-    snprintf(db, sizeof db, "%s%ctimeout=%d&stall=%d", pg, strchr(pg, '?') ? '&' : '?', ANSWER_MS,
-             STALL_MS);
+    char db[1024], rep[1024], docs[128], kv[128];
     snprintf(docs, sizeof docs, "sqlite:///%s/docs.db", F.dir);
     snprintf(kv, sizeof kv, "embedded:///%s/kv.db", F.dir);
     kura_config *cfg = kura_config_new();
-    kura_config_set(cfg, "database_url", db, NULL);
+    kura_config_set(cfg, "database_url", with_limits(pg, db, sizeof db), NULL);
+    if (replica)
+        kura_config_set(cfg, "database_replica_urls", with_limits(replica, rep, sizeof rep), NULL);
     kura_config_set(cfg, "document_url", docs, NULL);
     kura_config_set(cfg, "redis_url", kv, NULL);
     kura_error err = {0};
@@ -241,6 +251,21 @@ static int setup(void **state)
     }
     snprintf(F.base, sizeof F.base, "http://127.0.0.1:%u", (unsigned)kura_http_port(F.srv));
     return 0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(pg_pidfile, sizeof pg_pidfile, "%s/postmaster.pid", getenv("KURA_TEST_PG_DATA"));
+    return start(getenv("KURA_TEST_PG_URL"), NULL);
+}
+
+/* The primary + standby pair, the standby as read replica; stop_pg() stops the standby. */
+static int setup_replica(void **state)
+{
+    (void)state;
+    snprintf(pg_pidfile, sizeof pg_pidfile, "%s", getenv("KURA_TEST_PG_STANDBY_PIDFILE"));
+    return start(getenv("KURA_TEST_PG_PRIMARY_URL"), getenv("KURA_TEST_PG_STANDBY_URL"));
 }
 
 static int teardown(void **state)
@@ -467,11 +492,74 @@ static void pg_hung_writes_are_honest(void **state)
                   acked, unknown, unknown_applied, refused);
 }
 
+static kura_store_node replica_node(void)
+{
+    kura_store_node nodes[4];
+    size_t n = kura_store_nodes(kura_app_db(F.app), nodes, 4);
+    assert_int_equal(n, 2);
+    return nodes[1];
+}
+
+/*
+ * A read replica hangs (SIGSTOP of the standby) while it serves reads: reads still
+ * answer 200 (the one that finds out after the answer timeout, from the primary),
+ * the following ones at once; /health stays 200 and shows the replica unavailable;
+ * after SIGCONT the replica is taken back.
+ */
+static void replica_hung_reads_go_on(void **state)
+{
+    (void)state;
+    int64_t id = post_user("replicated");
+    char path[64];
+    snprintf(path, sizeof path, "/users/%lld", (long long)id);
+    /* Reads reach the replica once it has replayed the write (read-your-writes). */
+    uint64_t before = replica_node().reads;
+    KURA_POLL(answers_200(path) && replica_node().reads > before, 10000);
+    assert_true(replica_node().reads > before);
+
+    stop_pg();
+    enum { N = 3 * THREADS };
+    call calls[N];
+    for (int i = 0; i < N; i++) {
+        calls[i] = (call){.method = "GET", .path = i % 2 ? "/users?limit=1" : path};
+        assert_int_equal(pthread_create(&calls[i].t, NULL, call_run, &calls[i]), 0);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(calls[i].t, NULL);
+        expect(&calls[i].r, 200, "a read while the replica hung");
+        if (calls[i].r.ms > ANSWER_MS + 2000)
+            fail_msg("a read took %lld ms (answer timeout %d ms)", calls[i].r.ms, ANSWER_MS);
+        free(calls[i].r.body);
+    }
+    response r = request("GET", path, NULL);
+    expect(&r, 200, "a read after the replica was found hung");
+    if (r.ms > PROMPT_MS)
+        fail_msg("a read took %lld ms after the replica was found hung", r.ms);
+    free(r.body);
+    r = request("GET", "/health", NULL);
+    expect(&r, 200, "/health with a hung replica");
+    assert_non_null(strstr(r.body, "\"unavailable\""));
+    free(r.body);
+    assert_false(replica_node().in_use);
+
+    resume_pg();
+    KURA_POLL(replica_node().in_use, 10000);
+    assert_true(replica_node().in_use);
+}
+
 static void no_server(void **state)
 {
     (void)state;
     KURA_SKIP_NO_SERVER("service faults: KURA_TEST_PG_URL and KURA_TEST_PG_DATA not set (the test "
                         "command starts a throwaway PostgreSQL)");
+}
+
+static void no_pair(void **state)
+{
+    (void)state;
+    KURA_SKIP_NO_SERVER("service faults, read replica: KURA_TEST_PG_PRIMARY_URL, "
+                        "KURA_TEST_PG_STANDBY_URL and KURA_TEST_PG_STANDBY_PIDFILE not set (the "
+                        "test command starts a primary + standby pair)");
 }
 
 int main(void)
@@ -487,6 +575,19 @@ int main(void)
         cmocka_unit_test_teardown(pg_hung_writes_are_honest, after),
     };
     int failed = cmocka_run_group_tests_name("service faults", t, setup, teardown);
+    const char *primary = getenv("KURA_TEST_PG_PRIMARY_URL");
+    const char *standby = getenv("KURA_TEST_PG_STANDBY_URL");
+    const char *standby_pid = getenv("KURA_TEST_PG_STANDBY_PIDFILE");
+    if (!primary || !*primary || !standby || !*standby || !standby_pid || !*standby_pid) {
+        const struct CMUnitTest skip[] = {cmocka_unit_test(no_pair)};
+        failed += cmocka_run_group_tests_name("service faults, read replica", skip, NULL, NULL);
+    } else {
+        const struct CMUnitTest r[] = {
+            cmocka_unit_test_teardown(replica_hung_reads_go_on, after),
+        };
+        failed +=
+            cmocka_run_group_tests_name("service faults, read replica", r, setup_replica, teardown);
+    }
     curl_global_cleanup();
     return failed;
 }
