@@ -21,7 +21,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -183,11 +187,10 @@ static void signal_pg(int sig)
         kill(pg_pids[i], sig);
 }
 
-/* SIGSTOPs the cluster; a child resumes it after 30 s should this process fail
+/* SIGSTOPs pg_pids; a child resumes them after 30 s should this process fail
  * to (a crash, a hung assertion). */
-static void stop_pg(void)
+static void pause_all(void)
 {
-    assert_true(find_pg());
     resumer = fork();
     assert_true(resumer >= 0);
     if (resumer == 0) {
@@ -196,6 +199,12 @@ static void stop_pg(void)
         _exit(0);
     }
     signal_pg(SIGSTOP);
+}
+
+static void stop_pg(void)
+{
+    assert_true(find_pg());
+    pause_all();
 }
 
 static void resume_pg(void)
@@ -218,8 +227,9 @@ static const char *with_limits(const char *url, char *out, size_t cap)
     return out;
 }
 
-/* The guide's service on database `pg` (with read replica `replica`, or NULL). */
-static int start(const char *pg, const char *replica)
+/* The guide's service on PostgreSQL `pg` (NULL: an SQLite file) with read replica
+ * `replica` (or NULL), its key-value store on `redis` (NULL: an embedded file). */
+static int start(const char *pg, const char *replica, const char *redis)
 {
     snprintf(F.dir, sizeof F.dir, "/tmp/kura-faults-XXXXXX");
     if (!mkdtemp(F.dir))
@@ -228,11 +238,15 @@ static int start(const char *pg, const char *replica)
     snprintf(docs, sizeof docs, "sqlite:///%s/docs.db", F.dir);
     snprintf(kv, sizeof kv, "embedded:///%s/kv.db", F.dir);
     kura_config *cfg = kura_config_new();
-    kura_config_set(cfg, "database_url", with_limits(pg, db, sizeof db), NULL);
+    if (pg)
+        with_limits(pg, db, sizeof db);
+    else
+        snprintf(db, sizeof db, "sqlite:///%s/db.db", F.dir);
+    kura_config_set(cfg, "database_url", db, NULL);
     if (replica)
         kura_config_set(cfg, "database_replica_urls", with_limits(replica, rep, sizeof rep), NULL);
     kura_config_set(cfg, "document_url", docs, NULL);
-    kura_config_set(cfg, "redis_url", kv, NULL);
+    kura_config_set(cfg, "redis_url", redis ? redis : kv, NULL);
     kura_error err = {0};
     F.app = kura_app_open(cfg, &err);
     kura_config_free(cfg);
@@ -257,7 +271,7 @@ static int setup(void **state)
 {
     (void)state;
     snprintf(pg_pidfile, sizeof pg_pidfile, "%s/postmaster.pid", getenv("KURA_TEST_PG_DATA"));
-    return start(getenv("KURA_TEST_PG_URL"), NULL);
+    return start(getenv("KURA_TEST_PG_URL"), NULL, NULL);
 }
 
 /* The primary + standby pair, the standby as read replica; stop_pg() stops the standby. */
@@ -265,7 +279,7 @@ static int setup_replica(void **state)
 {
     (void)state;
     snprintf(pg_pidfile, sizeof pg_pidfile, "%s", getenv("KURA_TEST_PG_STANDBY_PIDFILE"));
-    return start(getenv("KURA_TEST_PG_PRIMARY_URL"), getenv("KURA_TEST_PG_STANDBY_URL"));
+    return start(getenv("KURA_TEST_PG_PRIMARY_URL"), getenv("KURA_TEST_PG_STANDBY_URL"), NULL);
 }
 
 static int teardown(void **state)
@@ -274,8 +288,9 @@ static int teardown(void **state)
     resume_pg();
     kura_http_stop(F.srv);
     kura_app_close(F.app);
-    const char *files[] = {"docs.db",   "docs.db-wal", "docs.db-shm", "kv.db",
-                           "kv.db-wal", "kv.db-shm",   "kv.db.secret"};
+    const char *files[] = {"docs.db",   "docs.db-wal", "docs.db-shm",  "kv.db",
+                           "kv.db-wal", "kv.db-shm",   "kv.db.secret", "db.db",
+                           "db.db-wal", "db.db-shm",   "db.db.secret"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[128];
         snprintf(path, sizeof path, "%s/%s", F.dir, files[i]);
@@ -492,6 +507,169 @@ static void pg_hung_writes_are_honest(void **state)
                   acked, unknown, unknown_applied, refused);
 }
 
+/* --- a Redis of the test's own (the shared one serves other tests meanwhile) ------ */
+
+static pid_t redis_pid;
+static int redis_port;
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static bool redis_answers(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)redis_port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+static bool start_redis(void)
+{
+    if ((redis_port = free_port()) < 0)
+        return false;
+    char port[16];
+    snprintf(port, sizeof port, "%d", redis_port);
+    redis_pid = fork();
+    if (redis_pid < 0)
+        return false;
+    if (redis_pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDOUT_FILENO);
+        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "",
+               "--appendonly", "no", "--daemonize", "no", (char *)NULL);
+        _exit(127);
+    }
+    KURA_POLL(redis_answers(), 5000);
+    return redis_answers();
+}
+
+static void stop_redis(void)
+{
+    if (redis_pid > 0) {
+        kill(redis_pid, SIGCONT);
+        kill(redis_pid, SIGTERM);
+        waitpid(redis_pid, NULL, 0);
+        redis_pid = 0;
+    }
+}
+
+static int setup_redis(void **state)
+{
+    (void)state;
+    if (!start_redis()) {
+        fprintf(stderr, "cannot start redis-server\n");
+        stop_redis();
+        return -1;
+    }
+    char url[128];
+    snprintf(url, sizeof url, "redis://127.0.0.1:%d/0?timeout=1000&stall=200", redis_port);
+    return start(NULL, NULL, url);
+}
+
+static int teardown_redis(void **state)
+{
+    teardown(state);
+    stop_redis();
+    return 0;
+}
+
+/* Whether board b holds member. */
+static bool ranked(const char *member)
+{
+    response r = request("GET", "/rankings/b?limit=100", NULL);
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "\"member\":\"%s\"", member);
+    bool in = r.status == 200 && r.body && strstr(r.body, quoted);
+    if (r.status != 200)
+        fail_msg("GET /rankings/b: %ld %s", r.status, r.body ? r.body : "");
+    free(r.body);
+    return in;
+}
+
+/*
+ * Redis hangs with ranking writes in flight: each answers 200 (the member is
+ * there afterwards) or 503 problem+json, and a 503 that does not say the write
+ * may have been applied must not have been: a stopped Redis runs what it was sent
+ * once it continues. Meanwhile the SQL routes answer, /health names the
+ * key-value store.
+ */
+static void redis_hung_writes_are_honest(void **state)
+{
+    (void)state;
+    response r = request("POST", "/rankings/b", "{\"member\":\"before\",\"score\":1}");
+    expect(&r, 200, "POST /rankings/b");
+    free(r.body);
+    pg_npids = 1;
+    pg_pids[0] = redis_pid;
+    pause_all();
+    enum { N = 2 * THREADS };
+    call calls[N];
+    for (int i = 0; i < N; i++) {
+        calls[i] = (call){.method = "POST", .path = "/rankings/b"};
+        snprintf(calls[i].body, sizeof calls[i].body, "{\"member\":\"m%d\",\"score\":%d}", i,
+                 i + 2);
+        assert_int_equal(pthread_create(&calls[i].t, NULL, call_run, &calls[i]), 0);
+    }
+    /* Workers held by Redis calls are held for at most its 1 s timeout. */
+    r = request("GET", "/users?limit=1", NULL);
+    expect(&r, 200, "GET /users while Redis hung");
+    if (r.ms > 1000 + PROMPT_MS)
+        fail_msg("GET /users took %lld ms while Redis hung", r.ms);
+    free(r.body);
+    for (int i = 0; i < N; i++)
+        pthread_join(calls[i].t, NULL);
+    r = request("GET", "/health", NULL);
+    expect(&r, 503, "/health while Redis hung");
+    assert_true(r.ms < PROMPT_MS);
+    json_t *j = json_loads(r.body, 0, NULL);
+    json_t *kv = json_object_get(json_object_get(j, "stores"), "kv");
+    assert_string_equal(json_string_value(json_object_get(kv, "status")), "unavailable");
+    json_decref(j);
+    free(r.body);
+
+    resume_pg();
+    KURA_POLL(answers_200("/rankings/b"), 5000);
+    int acked = 0, unknown = 0, refused = 0;
+    for (int i = 0; i < N; i++) {
+        char member[16];
+        snprintf(member, sizeof member, "m%d", i);
+        response *c = &calls[i].r;
+        bool in = ranked(member);
+        if (c->status == 200) {
+            assert_true(in);
+            acked++;
+        } else {
+            expect_503_problem(c, "POST /rankings/b while Redis hung");
+            bool maybe = c->body && strstr(c->body, "may or may not have been applied");
+            if (!maybe && in)
+                fail_msg("POST /rankings/b %s answered 503 (%s) but was applied", member, c->body);
+            unknown += maybe;
+            refused += !maybe;
+        }
+        free(c->body);
+    }
+    assert_true(unknown > 0);
+    print_message("ranking writes while Redis hung: %d acknowledged, %d outcome unknown, %d "
+                  "refused and not applied\n",
+                  acked, unknown, refused);
+}
+
 static kura_store_node replica_node(void)
 {
     kura_store_node nodes[4];
@@ -554,6 +732,12 @@ static void no_server(void **state)
                         "command starts a throwaway PostgreSQL)");
 }
 
+static void no_redis(void **state)
+{
+    (void)state;
+    KURA_SKIP_NO_SERVER("service faults, redis: redis-server is not installed");
+}
+
 static void no_pair(void **state)
 {
     (void)state;
@@ -575,6 +759,16 @@ int main(void)
         cmocka_unit_test_teardown(pg_hung_writes_are_honest, after),
     };
     int failed = cmocka_run_group_tests_name("service faults", t, setup, teardown);
+    if (system("command -v redis-server >/dev/null 2>&1") != 0) {
+        const struct CMUnitTest skip[] = {cmocka_unit_test(no_redis)};
+        failed += cmocka_run_group_tests_name("service faults, redis", skip, NULL, NULL);
+    } else {
+        const struct CMUnitTest r[] = {
+            cmocka_unit_test_teardown(redis_hung_writes_are_honest, after),
+        };
+        failed +=
+            cmocka_run_group_tests_name("service faults, redis", r, setup_redis, teardown_redis);
+    }
     const char *primary = getenv("KURA_TEST_PG_PRIMARY_URL");
     const char *standby = getenv("KURA_TEST_PG_STANDBY_URL");
     const char *standby_pid = getenv("KURA_TEST_PG_STANDBY_PIDFILE");
