@@ -96,14 +96,18 @@ void kura_kv_entries_free(kura_kv_entries *e);
  * during a failover commands are retried within the timeout; db must be 0.
  * Through sentinels, the master is found again after a failover. A command
  * whose connection broke after it was sent is retried only when running it
- * twice changes nothing; otherwise it fails with KURA_UNAVAILABLE.
+ * twice changes nothing; otherwise it fails with KURA_OUTCOME_UNKNOWN. On
+ * every topology a write sent whose reply never came (the connection broke,
+ * or the timeout passed: a stopped server runs it once it continues) fails
+ * with KURA_OUTCOME_UNKNOWN, never KURA_UNAVAILABLE, which means not applied.
  * Redis options: timeout (connect and command timeout in ms, default 2000;
  * on a cluster or sentinel URL also the bound on retrying one call),
  * pool (connections per server, default 8), stall (ms, default 1000; 0 turns
  * it off). A dead or stopped Redis holds up at most a few callers: once a call
  * has waited `stall` ms with no other call finishing, further calls fail at
  * once with KURA_UNAVAILABLE; once a call failed for want of the server
- * (KURA_UNAVAILABLE, KURA_TIMEOUT), calls fail at once for 250 ms, doubling up
+ * (KURA_UNAVAILABLE, KURA_TIMEOUT, KURA_OUTCOME_UNKNOWN), calls fail at once
+ * for 250 ms, doubling up
  * to 2 s while it stays away, and then one call tries it again (its success
  * ends this). Opening Redis connects once to check the
  * credentials and db (KURA_AUTH, KURA_CONFIG); a server that cannot be

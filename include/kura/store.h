@@ -86,8 +86,16 @@ void kura_rows_free(kura_rows *rows);
  * PostgreSQL: postgresql://user:pass@host:port/db or postgresql:///db?host=/socket/dir
  * (also postgres://), with kura's options pool (default 8), pool_timeout (ms
  * waiting for a free connection, default 5000), statement_timeout (ms, a
- * slower statement fails with KURA_TIMEOUT) and connect_timeout (s, default
- * 10); every other option is libpq's (sslmode, application_name, ...).
+ * slower statement fails with KURA_TIMEOUT), connect_timeout (s, default
+ * 10), timeout (ms kura waits without hearing from the server before it
+ * gives the connection up, default 10000, or statement_timeout + 1000 when
+ * that is longer; 0: forever) and stall (ms, default 1000; 0 turns it off):
+ * while the server has answered nothing for `stall` ms, other calls fail at
+ * once with KURA_UNAVAILABLE (nothing sent) or stop waiting, so a hung server
+ * holds up one caller; after a wait gave up, one call at a time tries the
+ * server and waits at most `stall` ms until it answers again. A write whose
+ * wait gave up fails with KURA_OUTCOME_UNKNOWN (the server may still apply
+ * it); every other option is libpq's (sslmode, application_name, ...).
  * It fails with KURA_UNAVAILABLE when the server cannot be reached, KURA_AUTH
  * for a wrong password and KURA_CONFIG for an unknown database or option. A
  * server restart needs no reopening: operations fail with KURA_UNAVAILABLE

@@ -9,8 +9,9 @@
  * - stalled: while a call has been waiting longer than stall_ms with no call
  *   finishing meanwhile, new calls fail at once (KURA_UNAVAILABLE) instead of
  *   queueing behind it;
- * - down: a call that failed for want of the store (KURA_UNAVAILABLE or
- *   KURA_TIMEOUT) opens the circuit: calls fail at once for a backoff that
+ * - down: a call that failed for want of the store (KURA_UNAVAILABLE,
+ *   KURA_TIMEOUT, or KURA_OUTCOME_UNKNOWN: a write sent and never answered)
+ *   opens the circuit: calls fail at once for a backoff that
  *   starts at GUARD_BACKOFF_MIN_MS and doubles up to GUARD_BACKOFF_MAX_MS while
  *   the store stays away. When the backoff has passed one call goes through as
  *   a probe (the others still fail at once); its success closes the circuit.
@@ -118,7 +119,9 @@ bool kura__kv_run_into(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_r
         return false;
     kura_error e = {0};
     bool ok = kv->ops->run(kv, cmds, n, replies, values, &e);
-    guard_leave(g, probe, !ok && (e.code == KURA_UNAVAILABLE || e.code == KURA_TIMEOUT));
+    guard_leave(g, probe,
+                !ok && (e.code == KURA_UNAVAILABLE || e.code == KURA_TIMEOUT ||
+                        e.code == KURA_OUTCOME_UNKNOWN));
     if (!ok && err)
         *err = e;
     return ok;

@@ -113,6 +113,26 @@ int redis_node_port(const redis_node *n)
 
 /* ---- errors ----------------------------------------------------------------------- */
 
+/*
+ * The connection failed while the replies of cmds[from..n) were awaited: the
+ * commands were handed to the socket, and a server that is only stopped (or
+ * whose reply was lost) runs them later. A batch with a write among them has
+ * an unknown outcome, which the caller must not be told to simply retry.
+ */
+static void note_lost_writes(const kura_kv_cmd *cmds, size_t from, size_t n, kura_error *err)
+{
+    for (size_t i = from; i < n; i++)
+        if (!(kura__kv_op_traits[cmds[i].op] & KV_READS)) {
+            if (err) {
+                char was[sizeof err->message];
+                snprintf(was, sizeof was, "%s", err->message);
+                kura_fail(err, KURA_OUTCOME_UNKNOWN, NULL,
+                          "%s: the write was sent and may or may not have been applied", was);
+            }
+            return;
+        }
+}
+
 /* The error of a context that failed: the connection is unusable. */
 static bool fail_conn(const redis_node *n, const redisContext *c, kura_error *err)
 {
@@ -394,6 +414,8 @@ bool redis_node_run(redis_node *n, const kura_kv_cmd *cmds, const bool *asking, 
         }
         if (redisGetReply(c, &rep) != REDIS_OK || !rep) {
             ok = fail_conn(n, c, err);
+            if (!res) /* a routed run decides per command (redis_route.c) */
+                note_lost_writes(cmds, i, appended, err);
             break;
         }
         if (!res || !classify(rep, &res[i])) {

@@ -238,7 +238,7 @@ static bool send_group(redis_topo *t, parts *p, redis_node **where, redis_node *
             case REDIS_LOST:
                 st->refresh = st->backoff = true;
                 if (sent && !redis_cmd_idempotent(&it->cmd)) {
-                    kura_kv_reply_fail(&it->reply, KURA_UNAVAILABLE,
+                    kura_kv_reply_fail(&it->reply, KURA_OUTCOME_UNKNOWN,
                                        "the connection failed before the reply: the command "
                                        "may or may not have run",
                                        -1);

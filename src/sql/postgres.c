@@ -28,12 +28,14 @@
 #include <time.h>
 
 #include "base/url.h"
+#include "sql/pg_wait.h"
 #include "sql/sql_private.h"
 
 typedef struct pg_config {
     char *conninfo;    /* the URL with kura's own options removed */
     long connect_ms;   /* 0: no limit */
     long statement_ms; /* 0: the server's default */
+    pg_watch *watch;   /* shared by the store's connections */
 } pg_config;
 
 struct kura_sql_conn {
@@ -44,6 +46,7 @@ struct kura_sql_conn {
     bool in_tx;          /* the last finished command left a transaction open */
     bool closing;        /* the server said FATAL while the connection sat idle */
     kura_sql_stmt *busy; /* a statement streaming rows: the command in flight */
+    char gave_up[128];   /* why kura stopped waiting for the server, or "" */
     unsigned *garbage;   /* ids of finalised statements still prepared on the server */
     size_t ngarbage, garbage_cap;
 };
@@ -134,6 +137,8 @@ static bool starts_with(const char *sql, const char *kw)
 static bool fail_lost(kura_sql_conn *c, const char *sql, const char *what, const char *msg,
                       kura_error *err)
 {
+    if (c->gave_up[0])
+        msg = c->gave_up;
     bool unknown;
     if (!sql)
         unknown = false;
@@ -259,15 +264,35 @@ static void note_fatal(void *arg, const PGresult *res)
         c->closing = true;
 }
 
-static long ms_since(const struct timespec *t0)
+/* The result of the command just sent on pg, waited for through the store's
+ * watch: PQexec's rule (the first error, else the last result); NULL when
+ * nothing came. */
+static PGresult *collect(pg_watch *w, PGconn *pg, char *why, size_t cap)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (long)(now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+    PGresult *keep = NULL, *r;
+    for (;;) {
+        kura__pg_await(w, pg, why, cap);
+        if (!(r = PQgetResult(pg)))
+            return keep;
+        if (keep && PQresultStatus(keep) == PGRES_FATAL_ERROR) {
+            PQclear(r);
+            continue;
+        }
+        PQclear(keep);
+        keep = r;
+    }
+}
+
+/* PQexec with bounded waits. */
+static PGresult *run(pg_watch *w, PGconn *pg, const char *sql, char *why, size_t cap)
+{
+    return PQsendQuery(pg, sql) ? collect(w, pg, why, cap) : NULL;
 }
 
 static PGconn *pg_open(const pg_config *cfg, kura_error *err)
 {
+    if (!kura__pg_admit(cfg->watch, "no connection was opened", err))
+        return NULL;
     PGconn *pg = PQconnectStart(cfg->conninfo);
     if (!pg) {
         kura_fail(err, KURA_NOMEM, NULL, "out of memory connecting to postgresql");
@@ -275,35 +300,20 @@ static PGconn *pg_open(const pg_config *cfg, kura_error *err)
     }
     PQsetErrorVerbosity(pg, PQERRORS_VERBOSE);
     PQsetNoticeProcessor(pg, ignore_notice, NULL);
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int64_t deadline = cfg->connect_ms > 0 ? kura__pg_now_ms() + cfg->connect_ms : 0;
     PostgresPollingStatusType st = PGRES_POLLING_WRITING;
     if (PQstatus(pg) == CONNECTION_BAD)
         st = PGRES_POLLING_FAILED;
+    char why[128] = "";
     while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-        struct pollfd p = {.fd = PQsocket(pg),
-                           .events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT};
-        int wait = -1;
-        if (cfg->connect_ms > 0) {
-            long left = cfg->connect_ms - ms_since(&t0);
-            if (left <= 0) {
-                kura_fail(err, KURA_UNAVAILABLE, NULL,
-                          "postgresql: server unreachable: no answer within %ld ms",
-                          cfg->connect_ms);
-                PQfinish(pg);
-                return NULL;
-            }
-            wait = (int)left;
-        }
-        int rc = poll(&p, 1, wait);
-        if (rc < 0 && errno != EINTR) {
-            kura_fail(err, KURA_UNAVAILABLE, NULL, "postgresql: server unreachable: %s",
-                      strerror(errno));
+        short events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+        int rc = kura__pg_wait_fd(cfg->watch, PQsocket(pg), events, deadline, why, sizeof why);
+        if (rc <= 0) {
+            kura_fail(err, KURA_UNAVAILABLE, NULL, "postgresql: server unreachable: %s", why);
             PQfinish(pg);
             return NULL;
         }
-        if (rc > 0)
-            st = PQconnectPoll(pg);
+        st = PQconnectPoll(pg);
     }
     if (st == PGRES_POLLING_FAILED) {
         fail_connect(pg, err);
@@ -319,9 +329,9 @@ static PGconn *pg_open(const pg_config *cfg, kura_error *err)
     if (cfg->statement_ms > 0)
         snprintf(setup + n, sizeof setup - (size_t)n, "; SET statement_timeout TO %ld",
                  cfg->statement_ms);
-    PGresult *r = PQexec(pg, setup);
+    PGresult *r = run(cfg->watch, pg, setup, why, sizeof why);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-        const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(pg);
+        const char *m = why[0] ? why : r ? PQresultErrorMessage(r) : PQerrorMessage(pg);
         kura_fail(err, PQstatus(pg) == CONNECTION_OK ? KURA_STORE : KURA_UNAVAILABLE, NULL,
                   "postgresql: setting up a connection: %.*s", first_line(m), m);
         PQclear(r);
@@ -359,6 +369,18 @@ static void pg_disconnect(kura_sql_conn *c)
     free(c);
 }
 
+/* The next result of the command in flight on c, waited for within bounds. */
+static PGresult *next_result(kura_sql_conn *c)
+{
+    kura__pg_await(c->cfg->watch, c->pg, c->gave_up, sizeof c->gave_up);
+    return PQgetResult(c->pg);
+}
+
+static PGresult *conn_run(kura_sql_conn *c, const char *sql)
+{
+    return run(c->cfg->watch, c->pg, sql, c->gave_up, sizeof c->gave_up);
+}
+
 static void stmt_clear_spill(kura_sql_stmt *st)
 {
     for (size_t i = st->spill_pos; i < st->nspill; i++)
@@ -372,7 +394,7 @@ static void spill(kura_sql_stmt *st)
 {
     kura_sql_conn *c = st->c;
     PGresult *r;
-    while ((r = PQgetResult(c->pg))) {
+    while ((r = next_result(c))) {
         if (st->nspill == st->spill_cap) {
             size_t cap = st->spill_cap ? st->spill_cap * 2 : 64;
             PGresult **n = realloc(st->spill, cap * sizeof *n);
@@ -400,7 +422,7 @@ static void collect_garbage(kura_sql_conn *c)
         int n = snprintf(sql + len, sizeof sql - len, "DEALLOCATE k%u;", c->garbage[done++]);
         len += (size_t)n;
     }
-    PQclear(PQexec(c->pg, sql));
+    PQclear(conn_run(c, sql));
     memmove(c->garbage, c->garbage + done, (c->ngarbage - done) * sizeof *c->garbage);
     c->ngarbage -= done;
 }
@@ -412,6 +434,8 @@ static void collect_garbage(kura_sql_conn *c)
  */
 static bool conn_ready(kura_sql_conn *c, kura_error *err)
 {
+    if (!kura__pg_admit(c->cfg->watch, "the statement was not sent", err))
+        return false;
     if (c->busy)
         spill(c->busy);
     if (PQstatus(c->pg) == CONNECTION_OK && !c->in_tx) {
@@ -434,6 +458,7 @@ static bool conn_ready(kura_sql_conn *c, kura_error *err)
         PQfinish(c->pg);
         c->pg = pg;
         c->closing = false;
+        c->gave_up[0] = '\0';
         PQsetNoticeReceiver(c->pg, note_fatal, c);
         c->gen++;
         c->ngarbage = 0; /* the old session's statements went with it */
@@ -448,7 +473,7 @@ static bool pg_alive(kura_sql_conn *c)
         spill(c->busy);
     if (PQstatus(c->pg) != CONNECTION_OK)
         return false;
-    PGresult *r = PQexec(c->pg, "SELECT 1");
+    PGresult *r = conn_run(c, "SELECT 1");
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
     PQclear(r);
     note_tx(c);
@@ -459,7 +484,7 @@ static bool pg_exec(kura_sql_conn *c, const char *sql, kura_error *err)
 {
     if (!conn_ready(c, err))
         return false;
-    PGresult *r = PQexec(c->pg, sql);
+    PGresult *r = conn_run(c, sql);
     ExecStatusType s = PQresultStatus(r);
     bool ok = s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK;
     if (ok)
@@ -476,7 +501,10 @@ static bool stmt_prepare_on_server(kura_sql_stmt *st, kura_error *err)
 {
     char name[16];
     snprintf(name, sizeof name, "k%u", st->id);
-    PGresult *r = PQprepare(st->c->pg, name, st->sql, 0, NULL);
+    kura_sql_conn *c = st->c;
+    PGresult *r = PQsendPrepare(c->pg, name, st->sql, 0, NULL)
+                      ? collect(c->cfg->watch, c->pg, c->gave_up, sizeof c->gave_up)
+                      : NULL;
     bool ok = PQresultStatus(r) == PGRES_COMMAND_OK;
     if (ok) {
         st->gen = st->c->gen;
@@ -633,7 +661,9 @@ static bool stmt_send(kura_sql_stmt *st, kura_error *err)
         st->state = ST_STREAMING;
         return true;
     }
-    PGresult *r = PQexecPrepared(c->pg, name, st->nparams, st->values, NULL, NULL, 0);
+    PGresult *r = PQsendQueryPrepared(c->pg, name, st->nparams, st->values, NULL, NULL, 0)
+                      ? collect(c->cfg->watch, c->pg, c->gave_up, sizeof c->gave_up)
+                      : NULL;
     ExecStatusType s = PQresultStatus(r);
     if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK) {
         fail_result(c, r, "query", st->sql, err);
@@ -655,7 +685,7 @@ static PGresult *next_streamed(kura_sql_stmt *st)
     if (st->spill_pos < st->nspill)
         return st->spill[st->spill_pos++];
     if (st->c->busy == st) {
-        PGresult *r = PQgetResult(st->c->pg);
+        PGresult *r = next_result(st->c);
         if (!r) {
             st->c->busy = NULL;
             note_tx(st->c);
@@ -669,7 +699,7 @@ static void stream_finish(kura_sql_stmt *st)
 {
     if (st->c->busy == st) {
         PGresult *r;
-        while ((r = PQgetResult(st->c->pg)))
+        while ((r = next_result(st->c)))
             PQclear(r);
         st->c->busy = NULL;
         note_tx(st->c);
@@ -817,6 +847,7 @@ static void pg_free_config(void *config)
     if (!cfg)
         return;
     free(cfg->conninfo);
+    free(cfg->watch);
     free(cfg);
 }
 
@@ -848,7 +879,8 @@ static const kura_sql_driver pg_driver = {
 /* ---- opening ------------------------------------------------------------------- */
 
 /* kura's options; everything else in the query string is libpq's. */
-static const char *const kura_options[] = {"pool", "pool_timeout", "statement_timeout", NULL};
+static const char *const kura_options[] = {"pool",    "pool_timeout", "statement_timeout",
+                                           "timeout", "stall",        NULL};
 
 static bool is_kura_option(const char *key, size_t len)
 {
@@ -897,7 +929,7 @@ static pg_config *pg_config_for(const char *url, kura_sql_pool_opts *popts, kura
     if (!kura_url_parse(url, &u, err))
         return NULL;
     pg_config *cfg = NULL;
-    long pool, wait_ms, stmt_ms, connect_s;
+    long pool, wait_ms, stmt_ms, connect_s, answer_ms, stall_ms;
     if (strcmp(u.scheme, "postgresql") != 0 && strcmp(u.scheme, "postgres") != 0) {
         kura_fail(err, KURA_CONFIG, NULL, "malformed PostgreSQL URL '%.64s'", url);
         goto fail;
@@ -905,15 +937,22 @@ static pg_config *pg_config_for(const char *url, kura_sql_pool_opts *popts, kura
     if (!kura_url_param_int(&u, "pool", 1, 1024, 8, &pool, err) ||
         !kura_url_param_int(&u, "pool_timeout", 0, 3600000, 5000, &wait_ms, err) ||
         !kura_url_param_int(&u, "statement_timeout", 0, 2147483647L, 0, &stmt_ms, err) ||
-        !kura_url_param_int(&u, "connect_timeout", 0, 86400, 10, &connect_s, err))
+        !kura_url_param_int(&u, "connect_timeout", 0, 86400, 10, &connect_s, err) ||
+        !kura_url_param_int(&u, "timeout", 0, 2147483647L, 10000, &answer_ms, err) ||
+        !kura_url_param_int(&u, "stall", 0, 2147483647L, 1000, &stall_ms, err))
         goto fail;
     cfg = calloc(1, sizeof *cfg);
-    if (!cfg || !(cfg->conninfo = libpq_url(url, !kura_url_param(&u, "connect_timeout")))) {
+    if (!cfg || !(cfg->watch = malloc(sizeof *cfg->watch)) ||
+        !(cfg->conninfo = libpq_url(url, !kura_url_param(&u, "connect_timeout")))) {
         kura_fail(err, KURA_NOMEM, NULL, "out of memory");
         goto fail;
     }
     cfg->connect_ms = connect_s * 1000;
     cfg->statement_ms = stmt_ms;
+    /* A statement the server may run for longer must not be cut by kura first. */
+    if (!kura_url_param(&u, "timeout") && stmt_ms > 0 && stmt_ms + 1000 > answer_ms)
+        answer_ms = stmt_ms + 1000;
+    kura__pg_watch_init(cfg->watch, answer_ms, stall_ms);
     /* libpq's own check: unknown options, bad values. */
     char *why = NULL;
     PQconninfoOption *opts = PQconninfoParse(cfg->conninfo, &why);

@@ -176,7 +176,8 @@ static void *work(void *arg)
         kura_error err = {0};
         if (kura_kv_incr(w->kv, "counter", 1, NULL, &err))
             __atomic_add_fetch(&w->ok, 1, __ATOMIC_RELAXED);
-        else if (err.code == KURA_UNAVAILABLE || err.code == KURA_TIMEOUT)
+        else if (err.code == KURA_UNAVAILABLE || err.code == KURA_TIMEOUT ||
+                 err.code == KURA_OUTCOME_UNKNOWN) /* an INCR in flight when it died */
             __atomic_add_fetch(&w->unavailable, 1, __ATOMIC_RELAXED);
         else
             __atomic_add_fetch(&w->other, 1, __ATOMIC_RELAXED);
