@@ -52,8 +52,12 @@ bool kura_document_upgrade(kura_store *store, const kura_model *model, bool dry_
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL,
                          "kura_document_upgrade needs a store and a model");
-    if (kura_sqljson_is(store))
-        return kura__sqljson_upgrade(store, model, dry_run, sql, err);
+    if (kura_sqljson_is(store)) {
+        bool was_patient = kura__sql_patient(true); /* it reads and writes every document */
+        bool ok = kura__sqljson_upgrade(store, model, dry_run, sql, err);
+        kura__sql_patient(was_patient);
+        return ok;
+    }
     if (!kura_store_is_document(store))
         return kura_fail(err, KURA_UNSUPPORTED, NULL, "%s is not a document store",
                          kura_store_driver(store));

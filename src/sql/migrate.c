@@ -393,6 +393,11 @@ static bool apply(kura_store *s, const plan *p, kura_error *err)
     return true;
 }
 
+static bool migrate_locked(kura_store *store, const kura_sql_dialect *d,
+                           const kura_model *const *models, size_t n, bool dry, bool force,
+                           kura_migrate_plan_fn plan_fn, void *ctx, char **script, size_t *changes,
+                           kura_error *err);
+
 bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, unsigned flags,
                   kura_migrate_plan_fn plan_fn, void *ctx, char **script, size_t *changes,
                   kura_error *err)
@@ -409,6 +414,19 @@ bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, 
                          kura_store_driver(store));
     bool dry = flags & KURA_MIGRATE_DRY_RUN;
     bool force = flags & KURA_MIGRATE_FORCE;
+    /* An index built on a large table, or another migration's lock, keeps the
+     * server silent longer than a request's answer timeout. */
+    bool was_patient = kura__sql_patient(true);
+    bool ok = migrate_locked(store, d, models, n, dry, force, plan_fn, ctx, script, changes, err);
+    kura__sql_patient(was_patient);
+    return ok;
+}
+
+static bool migrate_locked(kura_store *store, const kura_sql_dialect *d,
+                           const kura_model *const *models, size_t n, bool dry, bool force,
+                           kura_migrate_plan_fn plan_fn, void *ctx, char **script, size_t *changes,
+                           kura_error *err)
+{
     if (!dry && !lock_schema(store, d, err))
         return false;
     /* A dry run reads the catalogue in a transaction of its own when the store has

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "sql/pg_wait.h"
+#include "sql/sql_private.h"
 
 /* How often a waiting caller looks at what the other waits have seen. */
 #define PG_WAIT_SLICE_MS 50
@@ -58,22 +59,27 @@ static int64_t quiet_ms(pg_watch *w, int64_t now)
     return now - atomic_load(&w->progress_ms);
 }
 
+/* A call is refused only once a wait has given up: a statement that is merely
+ * slow (a report, a lock held elsewhere) must not turn the calls that come
+ * while it runs away. They are sent, and their own waits find out (wait_once). */
 bool kura__pg_admit(pg_watch *w, const char *what, kura_error *err)
 {
-    if (w->stall_ms <= 0 || atomic_load(&w->waiting) == 0)
-        return true;
-    if (atomic_load(&w->silent))
-        return kura_fail(err, KURA_UNAVAILABLE, NULL,
-                         "postgresql: the server did not answer the last call and another call "
-                         "is trying it now; %s",
-                         what);
-    int64_t quiet = quiet_ms(w, kura__pg_now_ms());
-    if (quiet <= w->stall_ms)
+    if (w->stall_ms <= 0 || atomic_load(&w->waiting) == 0 || !atomic_load(&w->silent))
         return true;
     return kura_fail(err, KURA_UNAVAILABLE, NULL,
-                     "postgresql: the server has answered nothing for %lld ms (stall limit %ld "
-                     "ms); %s",
-                     (long long)quiet, w->stall_ms, what);
+                     "postgresql: the server did not answer the last call and another call "
+                     "is trying it now; %s",
+                     what);
+}
+
+/* Whether this thread is in a long operation (kura__sql_patient). */
+static _Thread_local bool patient_thread;
+
+bool kura__sql_patient(bool on)
+{
+    bool was = patient_thread;
+    patient_thread = on;
+    return was;
 }
 
 /* Returns whether this wait is the lead of its spell. Progress is stamped
@@ -100,12 +106,12 @@ static void spell_leave(pg_watch *w, bool lead)
 static int wait_once(pg_watch *w, int fd, short events, int64_t heard, int64_t deadline, bool lead,
                      char *why, size_t cap)
 {
-    bool patient = lead && !(w->stall_ms > 0 && atomic_load(&w->silent));
+    bool patient = patient_thread || (lead && !(w->stall_ms > 0 && atomic_load(&w->silent)));
     for (;;) {
         int64_t now = kura__pg_now_ms();
         int slice = patient ? -1 : PG_WAIT_SLICE_MS;
         int64_t end = deadline;
-        if (w->answer_ms > 0 && (!end || heard + w->answer_ms < end))
+        if (w->answer_ms > 0 && !patient_thread && (!end || heard + w->answer_ms < end))
             end = heard + w->answer_ms;
         if (end) {
             if (now >= end) {
@@ -116,7 +122,11 @@ static int wait_once(pg_watch *w, int fd, short events, int64_t heard, int64_t d
                 slice = (int)(end - now);
         }
         if (!patient && w->stall_ms > 0) {
+            /* Quiet since this wait began too: a call sent while a slow one
+             * runs waits the stall limit for its own answer. */
             int64_t quiet = quiet_ms(w, now);
+            if (now - heard < quiet)
+                quiet = now - heard;
             if (quiet > w->stall_ms) {
                 snprintf(why, cap,
                          "the server has answered nothing for %lld ms (stall limit %ld ms)",

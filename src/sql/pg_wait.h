@@ -33,8 +33,8 @@ typedef struct pg_watch {
 void kura__pg_watch_init(pg_watch *w, long answer_ms, long stall_ms);
 
 /* Fails (KURA_UNAVAILABLE, ending with `what`: what the caller did not do) when
- * the server has answered nothing for the stall limit while others wait, or is
- * being tried by another call after a wait gave up: nothing should be sent now. */
+ * a wait gave up on the server and another call is trying it now: nothing
+ * should be sent. A server that is only slow admits every call. */
 bool kura__pg_admit(pg_watch *w, const char *what, kura_error *err);
 
 /* Waits until pg has a whole result to read (!PQisBusy). On giving up it shuts the

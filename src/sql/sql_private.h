@@ -263,6 +263,14 @@ const kura_sql_dialect *kura_sql_store_dialect(const kura_store *store);
 
 /* Schema text, shared by kura_create and migrations (src/sql/migrate.c). */
 /* `"name" TYPE[(n)] [NOT NULL] [DEFAULT v]`: one column's definition. */
+/* Marks the calling thread as in a long operation (on) or not (off): a
+ * migration or a document upgrade, whose statements (an index build, a
+ * rewrite, a lock held elsewhere) may rightly stay silent longer than a
+ * request's answer timeout. PostgreSQL's waits then end only when the
+ * connection breaks (pg_wait.c); other drivers ignore it. Returns what it
+ * was, to be restored. */
+bool kura__sql_patient(bool on);
+
 void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_field *f);
 /* " REFERENCES <model> (<key>) ON DELETE <action>" for a field that has a reference. */
 void kura_sql_references_ddl(kura_buf *b, const kura_field *f);

@@ -7,17 +7,21 @@
  * The restart test stops the cluster named by KURA_TEST_PG_DATA, so this
  * program runs serially (tests/CMakeLists.txt).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include <kura/migrate.h>
 #include <kura/store.h>
 
 #include "pg_env.h"
@@ -31,6 +35,9 @@ typedef struct pgf_item {
 static const kura_model pgf_item_model =
     KURA_MODEL(pgf_item, "pgf_item", KURA_STRING(pgf_item, name, 32, .required = true),
                KURA_INT32(pgf_item, n, .unique = true));
+
+static kura_store *slow_store; /* test_slow_statement_turns_nobody_away's */
+static atomic_bool lock_held;  /* test_migration_outwaits_the_answer_timeout's */
 
 static kura_store *open_test_store(const char *extra)
 {
@@ -232,6 +239,93 @@ static void test_constraint_and_timeout(void **state)
     kura_store_close(s);
 }
 
+/* A statement that is only slow (a report, a lock held elsewhere) turns away
+ * none of the calls made while it runs: the stall rule is for a server that
+ * answers nothing, and this one answers them. */
+static void *slow_statement(void *arg)
+{
+    kura_error err = {0};
+    bool *ok = arg;
+    *ok = kura_sql_exec(slow_store, "SELECT pg_sleep(1.2)", NULL, 0, NULL, &err);
+    return NULL;
+}
+
+static void test_slow_statement_turns_nobody_away(void **state)
+{
+    (void)state;
+    if (!pg_test_url())
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
+    slow_store = open_test_store("timeout=5000&stall=200&pool=3");
+    bool slow_ok = false;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, slow_statement, &slow_ok), 0);
+    struct timespec pause = {0, 600 * 1000 * 1000}; /* well past the stall limit */
+    nanosleep(&pause, NULL);
+    kura_error err = {0};
+    for (int i = 0; i < 3; i++)
+        if (!kura_sql_exec(slow_store, "SELECT 1", NULL, 0, NULL, &err))
+            fail_msg("a quick statement beside a slow one: %s", err.message);
+    pthread_join(t, NULL);
+    assert_true(slow_ok);
+    kura_store_close(slow_store);
+    slow_store = NULL;
+}
+
+/* A migration waits as long as its statements take: here for a lock another
+ * transaction holds past the store's answer timeout. */
+static void *hold_lock(void *arg)
+{
+    kura_store *other = arg;
+    kura_error err = {0};
+    if (!kura_begin(other, &err) ||
+        !kura_sql_exec(other, "LOCK TABLE pgf_item IN ACCESS EXCLUSIVE MODE", NULL, 0, NULL, &err))
+        return NULL;
+    lock_held = true;
+    struct timespec hold = {1, 0};
+    nanosleep(&hold, NULL);
+    kura_commit(other, &err);
+    return NULL;
+}
+
+typedef struct pgf_item2 {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+    int32_t n;
+    int32_t extra;
+} pgf_item2;
+static const kura_model pgf_item2_model =
+    KURA_MODEL(pgf_item2, "pgf_item", KURA_STRING(pgf_item2, name, 32, .required = true),
+               KURA_INT32(pgf_item2, n, .unique = true), KURA_INT32(pgf_item2, extra));
+
+static void test_migration_outwaits_the_answer_timeout(void **state)
+{
+    (void)state;
+    if (!pg_test_url())
+        KURA_SKIP_NO_SERVER("KURA_TEST_PG_URL not set or the test database unreachable");
+    kura_store *s = open_test_store("timeout=300&stall=100");
+    kura_store *other = open_test_store(NULL);
+    fresh_table(s);
+    lock_held = false;
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, hold_lock, other), 0);
+    while (!lock_held) {
+        struct timespec tick = {0, 10 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    const kura_model *m = &pgf_item2_model;
+    size_t changes = 0;
+    kura_error err = {0};
+    if (!kura_migrate(s, &m, 1, 0, NULL, NULL, NULL, &changes, &err))
+        fail_msg("migrate behind a lock held 1 s: %s", err.message);
+    assert_int_equal(changes, 1);
+    pthread_join(t, NULL);
+    /* A plain statement is still held to the timeout. */
+    assert_true(kura_sql_exec(s, "SELECT 1", NULL, 0, NULL, &err));
+    assert_true(kura_drop(s, &pgf_item_model, &err));
+    kura_store_close(other);
+    kura_store_close(s);
+}
+
 static void test_restart_while_running(void **state)
 {
     (void)state;
@@ -419,6 +513,8 @@ int main(void)
         cmocka_unit_test(test_unknown_database),
         cmocka_unit_test(test_wrong_password),
         cmocka_unit_test(test_constraint_and_timeout),
+        cmocka_unit_test(test_slow_statement_turns_nobody_away),
+        cmocka_unit_test(test_migration_outwaits_the_answer_timeout),
         cmocka_unit_test(test_lost_inside_transaction),
         cmocka_unit_test(test_cursor_inside_transaction),
         cmocka_unit_test(test_lost_write_reaches_the_hooks),
