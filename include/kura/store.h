@@ -90,12 +90,16 @@ void kura_rows_free(kura_rows *rows);
  * 10), timeout (ms kura waits without hearing from the server before it
  * gives the connection up, default 10000, or statement_timeout + 1000 when
  * that is longer; 0: forever) and stall (ms, default 1000; 0 turns it off):
- * while the server has answered nothing for `stall` ms, other calls fail at
- * once with KURA_UNAVAILABLE (nothing sent) or stop waiting, so a hung server
- * holds up one caller; after a wait gave up, one call at a time tries the
- * server and waits at most `stall` ms until it answers again. A write whose
- * wait gave up fails with KURA_OUTCOME_UNKNOWN (the server may still apply
- * it); every other option is libpq's (sslmode, application_name, ...).
+ * while one call waits, another that hears nothing for `stall` ms (nor does
+ * any other) stops waiting, so a hung server holds up one caller for
+ * `timeout` and the rest for `stall` at most; once a wait gave up, calls fail
+ * at once with KURA_UNAVAILABLE (nothing sent) while one call at a time tries
+ * the server, waiting at most `stall` ms. A server that is only slow turns no
+ * call away: a statement that runs long is cut by `timeout` alone. A
+ * migration (kura_migrate) and a document upgrade wait as long as their
+ * statements take (an index build, a lock another transaction holds). A write
+ * whose wait gave up fails with KURA_OUTCOME_UNKNOWN (the server may still
+ * apply it); every other option is libpq's (sslmode, application_name, ...).
  * It fails with KURA_UNAVAILABLE when the server cannot be reached, KURA_AUTH
  * for a wrong password and KURA_CONFIG for an unknown database or option. A
  * server restart needs no reopening: operations fail with KURA_UNAVAILABLE
