@@ -100,7 +100,10 @@ void kura_rows_free(kura_rows *rows);
  * statements take (an index build, a lock another transaction holds). A write
  * whose wait gave up fails with KURA_OUTCOME_UNKNOWN (the server may still
  * apply it); every other option is libpq's (sslmode, application_name, ...).
- * It fails with KURA_UNAVAILABLE when the server cannot be reached, KURA_AUTH
+ * lazy=1 opens the store without connecting: its operations fail with
+ * KURA_UNAVAILABLE until the server answers (`kura serve` opens so when the
+ * server is down at start, and migrates once it is back). Otherwise
+ * it fails with KURA_UNAVAILABLE when the server cannot be reached, KURA_AUTH
  * for a wrong password and KURA_CONFIG for an unknown database or option. A
  * server restart needs no reopening: operations fail with KURA_UNAVAILABLE
  * while it is down and succeed again once it is back.

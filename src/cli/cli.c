@@ -1,4 +1,5 @@
 /* cli.c — the command line's app, settings layering and messages (kura/cli.h). */
+#include "base/log_private.h"
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -61,6 +62,26 @@ bool kura_cli_parse_int(const kura_cli *cli, const char *cmd, const char *what, 
     return true;
 }
 
+/* Adds lazy=1 to the PostgreSQL URLs of cfg (the database, and the documents
+ * when they name one or follow the database). False when none is PostgreSQL
+ * or one has its own lazy setting: nothing to retry then. */
+static bool lazy_postgres(kura_config *cfg, kura_error *err)
+{
+    static const char *const keys[] = {"database_url", "document_url"};
+    bool any = false;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *url = kura_config_get(cfg, keys[i]);
+        if (!url || strncmp(url, "postgres", 8) != 0 || strstr(url, "lazy="))
+            continue;
+        char with[2048];
+        int n = snprintf(with, sizeof with, "%s%clazy=1", url, strchr(url, '?') ? '&' : '?');
+        if (n < 0 || (size_t)n >= sizeof with || !kura_config_set(cfg, keys[i], with, err))
+            return false;
+        any = true;
+    }
+    return any;
+}
+
 kura_app *kura_cli_app(kura_cli *c)
 {
     if (c->app)
@@ -81,6 +102,22 @@ kura_app *kura_cli_app(kura_cli *c)
     for (size_t i = 0; ok && i < c->nextra; i++)
         ok = kura_config_set(cfg, c->extra_keys[i], c->extra_values[i], &err);
     kura_app *app = ok ? kura_app_open(cfg, &err) : NULL;
+    if (!app && ok && err.code == KURA_UNAVAILABLE && c->start_unavailable &&
+        lazy_postgres(cfg, &err)) {
+        /* The server is away, not misconfigured (a wrong password or database
+         * failed above with another code): open without connecting. */
+        kura_error first = err;
+        app = kura_app_open(cfg, &err);
+        if (app) {
+            c->started_unavailable = true;
+            char msg[400];
+            snprintf(msg, sizeof msg,
+                     "%s; serving anyway: the routes that need the database answer 503 "
+                     "until it is back",
+                     first.message);
+            kura__log(KURA_LOG_WARN, "app", msg);
+        }
+    }
     kura_config_free(cfg);
     const kura_program *p = c->program;
     if (app && c->models_file)

@@ -29,8 +29,12 @@ struct kura_cli {
     const char *extra_keys[8];           /* more settings a command adds (serve's bind, ...) */
     const char *extra_values[8];
     size_t nextra;
-    kura_app *app;     /* opened by kura_cli_app */
-    void *models_keep; /* what the --models loader allocated (models_file.c) */
+    kura_app *app; /* opened by kura_cli_app */
+    /* serve: a PostgreSQL server that cannot be reached at start is opened
+     * lazily instead (kura_cli_app), so the routes on other stores serve. */
+    bool start_unavailable;
+    bool started_unavailable; /* ... and it was */
+    void *models_keep;        /* what the --models loader allocated (models_file.c) */
 };
 
 /* One built-in command. run gets argv with argv[0] the command's name and the

@@ -10,9 +10,12 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#include <time.h>
 
+#include "base/log_private.h"
 #include "cli/cli.h"
 
 static void usage(FILE *out)
@@ -163,20 +166,93 @@ static void raise_nofile(void)
     (void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
+/* The start-up migration, tried again every second while the database is
+ * away at start (kura_cli's start_unavailable), until it runs or fails for
+ * another reason; stopped with the service. */
+typedef struct migrator {
+    kura_app *app;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool stop;
+} migrator;
+
+static bool still_away(const kura_error *e)
+{
+    return e->code == KURA_UNAVAILABLE || e->code == KURA_TIMEOUT ||
+           e->code == KURA_OUTCOME_UNKNOWN;
+}
+
+static void *migrate_later(void *arg)
+{
+    migrator *m = arg;
+    pthread_mutex_lock(&m->lock);
+    while (!m->stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&m->wake, &m->lock, &until);
+        if (m->stop)
+            break;
+        pthread_mutex_unlock(&m->lock);
+        kura_error err = {0};
+        /* A ping first: it is bounded by the store's timeouts, where a
+         * migration waits as long as its statements take. */
+        bool ok = kura_store_ping(kura_app_db(m->app), &err) &&
+                  kura_app_migrate(m->app, 0, NULL, NULL, NULL, NULL, &err);
+        pthread_mutex_lock(&m->lock);
+        if (ok) {
+            kura__log(KURA_LOG_INFO, "app", "the database answers: the start-up migration ran");
+            break;
+        }
+        if (!still_away(&err)) {
+            char msg[400];
+            snprintf(msg, sizeof msg, "the start-up migration failed: %s (run migrate)",
+                     err.message);
+            kura__log(KURA_LOG_ERROR, "app", msg);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+static void migrator_stop(migrator *m)
+{
+    pthread_mutex_lock(&m->lock);
+    m->stop = true;
+    pthread_cond_signal(&m->wake);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->thread, NULL);
+    pthread_cond_destroy(&m->wake);
+    pthread_mutex_destroy(&m->lock);
+}
+
 static int run(kura_cli *c, int argc, char **argv)
 {
     serve_args a = {.migrate = true};
     int rc = parse(c, argc, argv, &a);
     if (rc != CLI_OK)
         return rc;
+    c->start_unavailable = true; /* a database away at start degrades its routes only */
     kura_app *app = kura_cli_app(c);
     if (!app)
         return CLI_ERROR;
     kura_error err = {0};
     /* Additive only: a destructive difference stops the start (KURA_CONFLICT)
-     * and is left to `migrate`, where a person decides. */
-    if (a.migrate && !kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err))
-        return kura_cli_fail(c, &err);
+     * and is left to `migrate`, where a person decides. A database that is away
+     * is migrated once it answers (migrate_later). */
+    bool later = false;
+    if (a.migrate && !kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err)) {
+        if (!still_away(&err))
+            return kura_cli_fail(c, &err);
+        char msg[400];
+        snprintf(msg, sizeof msg,
+                 "the start-up migration waits for the database: %s; it is tried every second",
+                 err.message);
+        kura__log(KURA_LOG_WARN, "app", msg);
+        later = true;
+    }
     kura_http *srv = build(c, app, &a, &err);
     if (!srv)
         return kura_cli_fail(c, &err);
@@ -194,10 +270,19 @@ static int run(kura_cli *c, int argc, char **argv)
         kura_http_stop(srv);
         return kura_cli_fail(c, &err);
     }
+    migrator m = {.app = app};
+    later = later && pthread_mutex_init(&m.lock, NULL) == 0;
+    if (later && (pthread_cond_init(&m.wake, NULL) != 0 ||
+                  pthread_create(&m.thread, NULL, migrate_later, &m) != 0)) {
+        kura__log(KURA_LOG_ERROR, "app", "cannot start the migration retry: run migrate");
+        later = false;
+    }
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
     kura_http_stop(srv);
+    if (later)
+        migrator_stop(&m);
     return CLI_OK;
 }
 

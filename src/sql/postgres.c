@@ -879,8 +879,8 @@ static const kura_sql_driver pg_driver = {
 /* ---- opening ------------------------------------------------------------------- */
 
 /* kura's options; everything else in the query string is libpq's. */
-static const char *const kura_options[] = {"pool",    "pool_timeout", "statement_timeout",
-                                           "timeout", "stall",        NULL};
+static const char *const kura_options[] = {
+    "pool", "pool_timeout", "statement_timeout", "timeout", "stall", "lazy", NULL};
 
 static bool is_kura_option(const char *key, size_t len)
 {
@@ -929,7 +929,7 @@ static pg_config *pg_config_for(const char *url, kura_sql_pool_opts *popts, kura
     if (!kura_url_parse(url, &u, err))
         return NULL;
     pg_config *cfg = NULL;
-    long pool, wait_ms, stmt_ms, connect_s, answer_ms, stall_ms;
+    long pool, wait_ms, stmt_ms, connect_s, answer_ms, stall_ms, lazy;
     if (strcmp(u.scheme, "postgresql") != 0 && strcmp(u.scheme, "postgres") != 0) {
         kura_fail(err, KURA_CONFIG, NULL, "malformed PostgreSQL URL '%.64s'", url);
         goto fail;
@@ -939,7 +939,8 @@ static pg_config *pg_config_for(const char *url, kura_sql_pool_opts *popts, kura
         !kura_url_param_int(&u, "statement_timeout", 0, 2147483647L, 0, &stmt_ms, err) ||
         !kura_url_param_int(&u, "connect_timeout", 0, 86400, 10, &connect_s, err) ||
         !kura_url_param_int(&u, "timeout", 0, 2147483647L, 10000, &answer_ms, err) ||
-        !kura_url_param_int(&u, "stall", 0, 2147483647L, 1000, &stall_ms, err))
+        !kura_url_param_int(&u, "stall", 0, 2147483647L, 1000, &stall_ms, err) ||
+        !kura_url_param_int(&u, "lazy", 0, 1, 0, &lazy, err))
         goto fail;
     cfg = calloc(1, sizeof *cfg);
     if (!cfg || !(cfg->watch = malloc(sizeof *cfg->watch)) ||
@@ -964,7 +965,8 @@ static pg_config *pg_config_for(const char *url, kura_sql_pool_opts *popts, kura
         goto fail;
     }
     PQconninfoFree(opts);
-    *popts = (kura_sql_pool_opts){.size = (int)pool, .wait_ms = wait_ms, .init_sql = NULL};
+    *popts = (kura_sql_pool_opts){
+        .size = (int)pool, .wait_ms = wait_ms, .init_sql = NULL, .lazy = lazy == 1};
     kura_url_free(&u);
     return cfg;
 fail:
