@@ -1,5 +1,4 @@
 /* cli.c — the command line's app, settings layering and messages (kura/cli.h). */
-#include "base/log_private.h"
 #include "cli/cli.h"
 
 #include <errno.h>
@@ -62,6 +61,17 @@ bool kura_cli_parse_int(const kura_cli *cli, const char *cmd, const char *what, 
     return true;
 }
 
+void kura_cli_log(kura_log_level level, const char *message)
+{
+    kura_log_fn fn = NULL;
+    void *ctx = NULL;
+    kura_log_get_handler(&fn, &ctx);
+    if (fn)
+        fn(level, "app", message, ctx);
+    else
+        fprintf(stderr, "kura: %s\n", message);
+}
+
 /* Adds lazy=1 to the PostgreSQL URLs of cfg (the database, and the documents
  * when they name one or follow the database). False when none is PostgreSQL
  * or one has its own lazy setting: nothing to retry then. */
@@ -115,7 +125,7 @@ kura_app *kura_cli_app(kura_cli *c)
                      "%s; serving anyway: the routes that need the database answer 503 "
                      "until it is back",
                      first.message);
-            kura__log(KURA_LOG_WARN, "app", msg);
+            kura_cli_log(KURA_LOG_WARN, msg);
         }
     }
     kura_config_free(cfg);

@@ -37,6 +37,11 @@ struct kura_cli {
     void *models_keep;        /* what the --models loader allocated (models_file.c) */
 };
 
+/* A log line through the library's log handler (kura/log.h: the service's
+ * own log while it listens), or on stderr when none is set. The library's
+ * internal logger is not exported to this library's code. */
+void kura_cli_log(kura_log_level level, const char *message);
+
 /* One built-in command. run gets argv with argv[0] the command's name and the
  * global options taken out. */
 typedef struct cli_command {

@@ -15,7 +15,6 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "base/log_private.h"
 #include "cli/cli.h"
 
 static void usage(FILE *out)
@@ -202,14 +201,14 @@ static void *migrate_later(void *arg)
                   kura_app_migrate(m->app, 0, NULL, NULL, NULL, NULL, &err);
         pthread_mutex_lock(&m->lock);
         if (ok) {
-            kura__log(KURA_LOG_INFO, "app", "the database answers: the start-up migration ran");
+            kura_cli_log(KURA_LOG_INFO, "the database answers: the start-up migration ran");
             break;
         }
         if (!still_away(&err)) {
             char msg[400];
             snprintf(msg, sizeof msg, "the start-up migration failed: %s (run migrate)",
                      err.message);
-            kura__log(KURA_LOG_ERROR, "app", msg);
+            kura_cli_log(KURA_LOG_ERROR, msg);
             break;
         }
     }
@@ -250,7 +249,7 @@ static int run(kura_cli *c, int argc, char **argv)
         snprintf(msg, sizeof msg,
                  "the start-up migration waits for the database: %s; it is tried every second",
                  err.message);
-        kura__log(KURA_LOG_WARN, "app", msg);
+        kura_cli_log(KURA_LOG_WARN, msg);
         later = true;
     }
     kura_http *srv = build(c, app, &a, &err);
@@ -274,7 +273,7 @@ static int run(kura_cli *c, int argc, char **argv)
     later = later && pthread_mutex_init(&m.lock, NULL) == 0;
     if (later && (pthread_cond_init(&m.wake, NULL) != 0 ||
                   pthread_create(&m.thread, NULL, migrate_later, &m) != 0)) {
-        kura__log(KURA_LOG_ERROR, "app", "cannot start the migration retry: run migrate");
+        kura_cli_log(KURA_LOG_ERROR, "cannot start the migration retry: run migrate");
         later = false;
     }
     int sig = 0;
