@@ -184,6 +184,13 @@ def one_outage(svc, user_id, store, down_s, recover_s, warm_s, rng):
 
     load = dk.Load(svc.port, MIX, WORKERS, f"{store}-out", user_id, rng.random()).start()
     time.sleep(warm_s / 2)
+    # A worker tries PATCH and DELETE only on users it made (else it posts), so
+    # the outage waits until the workers have made some: on a slow build (the
+    # sanitizers, a busy machine) half the warm-up was not always enough, and no
+    # PATCH or DELETE ran while the store was down.
+    deadline = time.monotonic() + 10
+    while len(load.acked_users) < 3 * WORKERS and time.monotonic() < deadline:
+        time.sleep(0.05)
     t_down = dk.now()
     if store == "postgresql":
         dk.pg_ctl("stop", "-m", "immediate")
