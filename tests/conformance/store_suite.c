@@ -1957,7 +1957,7 @@ static void test_references(void **state)
     assert_int_equal(count_of(&r_toy_model), 0);
     bool toys_heard = false;
     for (int i = 0; i < nmodels_heard; i++)
-        toys_heard |= models_heard[i] == &r_toy_model || models_heard[i] == NULL;
+        toys_heard |= models_heard[i] == &r_toy_model; /* by name, not "anything" */
     assert_true(toys_heard);
     OK(kura_delete(db, &r_owner_model, ann.base.id, err));
 

@@ -58,6 +58,23 @@ static void dawdle(const kura_change *c, void *ctx)
     usleep(30000);
 }
 
+/* Runs fn in two threads released together at a barrier, r[0] and r[1] theirs. */
+static void run_pair(const char *url, void *(*fn)(void *), racer r[2])
+{
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, 2);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].url = url;
+        r[i].start = &start;
+        assert_int_equal(pthread_create(&t[i], NULL, fn, &r[i]), 0);
+    }
+    for (int i = 0; i < 2; i++)
+        pthread_join(t[i], NULL);
+    pthread_barrier_destroy(&start);
+}
+
 static void *race(void *arg)
 {
     racer *r = arg;
@@ -84,19 +101,8 @@ static void races(const char *url)
         fail_msg("open %s: %s", url, err.message);
     for (int round = 0; round < ROUNDS; round++) {
         assert_true(kura_drop(db, &race_model, &err));
-        pthread_barrier_t start;
-        pthread_barrier_init(&start, NULL, 2);
         racer r[2];
-        pthread_t t[2];
-        for (int i = 0; i < 2; i++) {
-            memset(&r[i], 0, sizeof r[i]);
-            r[i].url = url;
-            r[i].start = &start;
-            assert_int_equal(pthread_create(&t[i], NULL, race, &r[i]), 0);
-        }
-        for (int i = 0; i < 2; i++)
-            pthread_join(t[i], NULL);
-        pthread_barrier_destroy(&start);
+        run_pair(url, race, r);
         for (int i = 0; i < 2; i++)
             if (!r[i].ok)
                 fail_msg("round %d, migration %d failed: %s", round, i, r[i].failure);
@@ -174,19 +180,8 @@ static void upgrade_races(const char *url)
                                 "json_object('name', 'n' || x, 'age', x) FROM g",
                            NULL, 0, NULL, &err))
             fail_msg("%s", err.message);
-        pthread_barrier_t start;
-        pthread_barrier_init(&start, NULL, 2);
         racer r[2];
-        pthread_t t[2];
-        for (int i = 0; i < 2; i++) {
-            memset(&r[i], 0, sizeof r[i]);
-            r[i].url = url;
-            r[i].start = &start;
-            assert_int_equal(pthread_create(&t[i], NULL, upgrade_race, &r[i]), 0);
-        }
-        for (int i = 0; i < 2; i++)
-            pthread_join(t[i], NULL);
-        pthread_barrier_destroy(&start);
+        run_pair(url, upgrade_race, r);
         for (int i = 0; i < 2; i++)
             if (!r[i].ok)
                 fail_msg("round %d, upgrade %d failed: %s", round, i, r[i].failure);
