@@ -153,6 +153,18 @@ static kura_store *open_url(const char *dir, const char *options, kura_error *er
     return kura_store_open(url, err);
 }
 
+/* Removes open_url's database files and their directory. */
+static void remove_dir(const char *dir)
+{
+    char path[300];
+    static const char *const files[] = {"mem.db", "mem.db-wal", "mem.db-shm"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    assert_int_equal(rmdir(dir), 0);
+}
+
 /* Every connection maps the file and has a page cache sized from the machine's memory
  * (within documented bounds); the URL options set either, and bad values are refused. */
 static void test_memory_defaults_and_options(void **state)
@@ -181,13 +193,7 @@ static void test_memory_defaults_and_options(void **state)
         assert_null(open_url(dir, bad[i], &err));
         assert_int_equal(err.code, KURA_CONFIG);
     }
-    char path[300];
-    static const char *const files[] = {"mem.db", "mem.db-wal", "mem.db-shm"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    assert_int_equal(rmdir(dir), 0);
+    remove_dir(dir);
 }
 
 /* ---- datetime parameters ---------------------------------------------------------- */
@@ -227,13 +233,7 @@ static void test_datetime_parameter_rebound(void **state)
     assert_true(kura_sql_exec(s, "DELETE FROM p WHERE x IS NULL", NULL, 0, &rest, &err));
     assert_int_equal(rest, 1);
     kura_store_close(s);
-    char path[300];
-    static const char *const files[] = {"mem.db", "mem.db-wal", "mem.db-shm"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    assert_int_equal(rmdir(dir), 0);
+    remove_dir(dir);
 }
 
 int main(void)
