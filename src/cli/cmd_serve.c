@@ -279,9 +279,9 @@ static int run(kura_cli *c, int argc, char **argv)
     int sig = 0;
     while (sigwait(&stop, &sig) != 0)
         ;
-    kura_http_stop(srv);
-    if (later)
+    if (later) /* first: its log lines go to the server's log, which stop frees */
         migrator_stop(&m);
+    kura_http_stop(srv);
     return CLI_OK;
 }
 
