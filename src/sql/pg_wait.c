@@ -51,7 +51,8 @@ void kura__pg_watch_init(pg_watch *w, long answer_ms, long stall_ms)
 static void heard_from(pg_watch *w, int64_t now)
 {
     atomic_store(&w->progress_ms, now);
-    atomic_store(&w->silent, false);
+    if (atomic_load(&w->silent)) /* a shared line: written only when it changes */
+        atomic_store(&w->silent, false);
 }
 
 static int64_t quiet_ms(pg_watch *w, int64_t now)
@@ -152,10 +153,15 @@ void kura__pg_await(pg_watch *w, PGconn *pg, char *why, size_t cap)
     bool lead = spell_enter(w);
     int64_t heard = kura__pg_now_ms();
     for (;;) {
-        if (wait_once(w, PQsocket(pg), POLLIN, heard, 0, lead, why, cap) <= 0) {
+        int rc = wait_once(w, PQsocket(pg), POLLIN, heard, 0, lead, why, cap);
+        if (rc <= 0) {
             /* libpq reads the end of the stream and marks the connection bad. */
             shutdown(PQsocket(pg), SHUT_RDWR);
-            atomic_store(&w->silent, true);
+            /* Probation only when the lead's own timeout ran out: a follower that
+             * gave up beside another slow statement proves nothing about the
+             * server, and a poll error is no silence. */
+            if (rc == 0 && lead)
+                atomic_store(&w->silent, true);
             break;
         }
         if (!PQconsumeInput(pg)) /* broken: libpq says so to the caller */
