@@ -164,7 +164,7 @@ size_t kura_store_nodes(kura_store *store, kura_store_node *out, size_t cap);
  * A delete also changes, inside the database, the rows that reference the deleted
  * ones with ON DELETE CASCADE or SET NULL (kura/model.h, "References"): it is
  * heard too as a write to many rows (id 0, key NULL) of each such referencing
- * model read or written through this store so far (every model, model NULL,
+ * model read or written through this store since its first hook was added (every model, model NULL,
  * past 16 of them).
  */
 typedef void (*kura_write_hook)(void *ctx, const kura_model *model, int64_t id, const char *key);

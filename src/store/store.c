@@ -143,7 +143,9 @@ static void written(kura_store *store, const kura_model *model, const kura_keyre
  * usual case costs one comparison. */
 static void note_model(kura_store *store, const kura_model *m)
 {
-    if (atomic_load_explicit(&store->noted, memory_order_relaxed) == m)
+    /* Only a store with hooks (a cache, the service) needs to know; they are
+     * added before the traffic they watch. */
+    if (store->nhooks == 0 || atomic_load_explicit(&store->noted, memory_order_relaxed) == m)
         return;
     atomic_store_explicit(&store->noted, m, memory_order_relaxed);
     if (!kura__model_cascades(m))
@@ -747,7 +749,8 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
     kura_time now = kura_model_has_timestamps(q->model) ? kura_now() : 0;
     bool ok = store->ops->update_where(store, q, set, n, now, affected ? affected : &ignored, err);
     kura_keyref k;
-    written(store, q->model, one_key(q, &k));
+    if (may_have_written(ok, err))
+        written(store, q->model, one_key(q, &k));
     return ok;
 }
 
@@ -758,8 +761,10 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
     int64_t ignored;
     bool ok = store->ops->delete_where(store, q, affected ? affected : &ignored, err);
     kura_keyref k;
-    written(store, q->model, one_key(q, &k));
-    deleted(store, q->model);
+    if (may_have_written(ok, err)) {
+        written(store, q->model, one_key(q, &k));
+        deleted(store, q->model);
+    }
     return ok;
 }
 

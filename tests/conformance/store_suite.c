@@ -1948,9 +1948,9 @@ static void test_references(void **state)
     FAILS(kura_delete(db, &r_owner_model, ann.base.id, err), KURA_CONSTRAINT);
     r_owner still = {0};
     OK(kura_get(db, &r_owner_model, ann.base.id, &still, err));
+    OK(kura_store_add_write_hook(db, hear_models, NULL, err));
     r_toy read = {0};
     OK(kura_get(db, &r_toy_model, ball.base.id, &read, err)); /* the store sees r_toy */
-    OK(kura_store_add_write_hook(db, hear_models, NULL, err));
     nmodels_heard = 0;
     OK(kura_delete(db, &r_pet_model, rex.base.id, err));
     kura_store_remove_write_hook(db, hear_models, NULL);
