@@ -298,7 +298,8 @@ static int sq_column_kind(kura_sql_stmt *s, int i)
         return KURA_SQL_KIND_INT;
     case SQLITE_FLOAT: { /* json_extract's 2.0, say; the bounds are int64's */
         double d = sqlite3_column_double(s->st, i);
-        return d == (double)(int64_t)d && d >= -9223372036854775808.0 && d < 9223372036854775808.0
+        /* The bounds first: casting a double outside int64 (or NaN) is undefined. */
+        return d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == (double)(int64_t)d
                    ? KURA_SQL_KIND_INT
                    : KURA_SQL_KIND_REAL;
     }
