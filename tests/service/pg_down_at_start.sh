@@ -6,8 +6,8 @@
 # cluster (KURA_TEST_PG_CTL, KURA_TEST_PG_DATA) and always starts it again.
 set -eu
 bin=$1
-if [ -z "${KURA_TEST_PG_URL:-}" ] || [ -z "${KURA_TEST_PG_CTL:-}" ] || [ -z "${KURA_TEST_PG_DATA:-}" ]; then
-    echo "skipped: KURA_TEST_PG_URL, KURA_TEST_PG_CTL or KURA_TEST_PG_DATA not set"
+if [ -z "${KURA_TEST_PG_URL:-}" ] || [ -z "${KURA_TEST_PG_CTL:-}" ] || [ -z "${KURA_TEST_PG_DATA:-}" ] || [ -z "${KURA_TEST_PG_BIN:-}" ]; then
+    echo "skipped: KURA_TEST_PG_URL, KURA_TEST_PG_CTL, KURA_TEST_PG_DATA or KURA_TEST_PG_BIN not set"
     [ "${KURA_TEST_REQUIRE_SERVERS:-}" = 1 ] && exit 1
     exit 77
 fi
@@ -22,9 +22,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 status() { curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p$1"; }
-# A table the start-up migration must make once the server is back.
-psql_url=$KURA_TEST_PG_URL
-"$bin" --database-url "$psql_url" --redis-url "embedded:///$dir/kv.db" migrate >/dev/null
+# No users table: only the start-up migration, retried once the server is back,
+# can make the one /users reads at the end.
+"$KURA_TEST_PG_BIN/psql" -qX "$KURA_TEST_PG_URL" -c 'DROP TABLE IF EXISTS sa_user' >/dev/null
 "$KURA_TEST_PG_CTL" -D "$KURA_TEST_PG_DATA" stop -m fast >/dev/null
 p=$(port)
 "$bin" serve --port "$p" --database-url "$KURA_TEST_PG_URL" \
