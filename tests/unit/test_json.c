@@ -399,10 +399,8 @@ static void assert_text_is_janssons(const kura_model *m, const void *obj)
     char *want = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     char *got = kura_to_json_string(m, obj);
-    if (!want) {
-        assert_null(got);
-        return;
-    }
+    if (!want)
+        fail_msg("jansson's writer refused the object: the comparison would check nothing");
     assert_non_null(got);
     assert_string_equal(got, want);
     free(want);
