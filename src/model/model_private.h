@@ -114,10 +114,10 @@ bool kura__cascades_from(const kura_model *m, const kura_model *target);
 /* kura__reference_check on every field of m. */
 bool kura__references_check(const kura_model *m, kura_error *err);
 
-/* in[0..n) into out[0..n) so that a model comes after the models of in it
- * references (matched by name; a model may reference itself); a cycle keeps
- * the order given. False on out of memory. */
-bool kura__models_by_references(const kura_model *const *in, size_t n, const kura_model **out);
+/* in[0..n) in a new array (malloc'd, the caller frees it) so that a model
+ * comes after the models of in it references (matched by name; a model may
+ * reference itself); a cycle keeps the order given. NULL on out of memory. */
+const kura_model **kura__models_by_references(const kura_model *const *in, size_t n);
 
 /* A kura_tags as a JSON array of strings (new reference; NULL on out of memory
  * or invalid UTF-8), and back: anything but an array of at most KURA_TAGS_MAX

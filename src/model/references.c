@@ -131,11 +131,15 @@ static bool waits(const kura_model *m, const kura_model *const *in, const bool *
     return false;
 }
 
-bool kura__models_by_references(const kura_model *const *in, size_t n, const kura_model **out)
+const kura_model **kura__models_by_references(const kura_model *const *in, size_t n)
 {
+    const kura_model **out = malloc((n ? n : 1) * sizeof *out);
     bool *placed = calloc(n ? n : 1, sizeof *placed);
-    if (!placed)
-        return false;
+    if (!out || !placed) {
+        free(out);
+        free(placed);
+        return NULL;
+    }
     size_t done = 0;
     while (done < n) {
         size_t before = done;
@@ -152,5 +156,5 @@ bool kura__models_by_references(const kura_model *const *in, size_t n, const kur
                 }
     }
     free(placed);
-    return true;
+    return out;
 }

@@ -435,10 +435,8 @@ static bool migrate_locked(kura_store *store, const kura_sql_dialect *d,
     if (dry_tx && !kura_begin(store, err))
         return false;
     plan p = {0};
-    const kura_model **order = malloc((n ? n : 1) * sizeof *order);
-    bool ok = order && kura__models_by_references(models, n, order);
-    if (!ok)
-        kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
+    const kura_model **order = kura__models_by_references(models, n);
+    bool ok = order || kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
     for (size_t i = 0; ok && i < n; i++)
         ok = kura__references_check(order[i], err);
     for (size_t i = 0; ok && i < n; i++)

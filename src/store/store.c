@@ -291,26 +291,14 @@ bool kura_create(kura_store *store, const kura_model *model, kura_error *err)
     return store->ops->create(store, model, err);
 }
 
-/* models[0..n) in the order their tables can be made (a referenced one
- * first); malloc'd, NULL with err on out of memory or no models. */
-static const kura_model **by_references(const kura_model *const *models, size_t n, kura_error *err)
-{
-    const kura_model **order = n && models ? malloc(n * sizeof *order) : NULL;
-    if (!order || !kura__models_by_references(models, n, order)) {
-        free(order);
-        kura_fail(err, n && models ? KURA_NOMEM : KURA_INVALID, NULL,
-                  n && models ? "out of memory" : "no models");
-        return NULL;
-    }
-    return order;
-}
-
 bool kura_create_all(kura_store *store, const kura_model *const *models, size_t n, kura_error *err)
 {
     if (n == 0)
         return true;
-    const kura_model **order = by_references(models, n, err);
-    bool ok = order != NULL;
+    if (!models)
+        return kura_fail(err, KURA_INVALID, NULL, "no models");
+    const kura_model **order = kura__models_by_references(models, n);
+    bool ok = order || kura_fail(err, KURA_NOMEM, NULL, "out of memory");
     for (size_t i = 0; ok && i < n; i++)
         ok = kura_create(store, order[i], err);
     free(order);
@@ -328,8 +316,10 @@ bool kura_drop_all(kura_store *store, const kura_model *const *models, size_t n,
 {
     if (n == 0)
         return true;
-    const kura_model **order = by_references(models, n, err);
-    bool ok = order != NULL;
+    if (!models)
+        return kura_fail(err, KURA_INVALID, NULL, "no models");
+    const kura_model **order = kura__models_by_references(models, n);
+    bool ok = order || kura_fail(err, KURA_NOMEM, NULL, "out of memory");
     for (size_t i = n; ok && i > 0; i--) /* a referencing table before the one it references */
         ok = kura_drop(store, order[i - 1], err);
     free(order);
