@@ -74,6 +74,13 @@ struct kura_sql_stmt {
     PGresult **spill; /* streamed results read ahead so the connection could be used */
     size_t nspill, spill_pos, spill_cap;
     int64_t changes;
+    /* pg_column_kind's last parse, which pg_column_int and pg_column_double
+     * reuse instead of parsing the same text again (the codec asks the kind,
+     * then the value, of every number it reads). */
+    const PGresult *parsed_res;
+    int parsed_row, parsed_col, parsed_kind;
+    int64_t parsed_int;
+    double parsed_real;
 };
 
 /* ---- errors ------------------------------------------------------------------ */
@@ -788,21 +795,44 @@ static int pg_column_kind(kura_sql_stmt *st, int i)
     if (pg_column_null(st, i))
         return KURA_SQL_KIND_NULL;
     const char *t = PQgetvalue(st->res, st->row, i);
-    if ((t[0] == 't' || t[0] == 'f') && t[1] == '\0')
-        return KURA_SQL_KIND_INT;
+    int kind = KURA_SQL_KIND_OTHER;
     char *end = NULL;
-    errno = 0;
-    (void)strtoll(t, &end, 10);
-    if (end != t && *end == '\0' && errno == 0)
-        return KURA_SQL_KIND_INT;
-    (void)strtod(t, &end);
-    return end != t && *end == '\0' ? KURA_SQL_KIND_REAL : KURA_SQL_KIND_OTHER;
+    if ((t[0] == 't' || t[0] == 'f') && t[1] == '\0') {
+        kind = KURA_SQL_KIND_INT;
+        st->parsed_int = t[0] == 't';
+    } else {
+        errno = 0;
+        st->parsed_int = strtoll(t, &end, 10);
+        if (end != t && *end == '\0' && errno == 0) {
+            kind = KURA_SQL_KIND_INT;
+        } else {
+            st->parsed_real = strtod(t, &end);
+            if (end != t && *end == '\0')
+                kind = KURA_SQL_KIND_REAL;
+        }
+    }
+    if (kind == KURA_SQL_KIND_INT)
+        st->parsed_real = (double)st->parsed_int;
+    st->parsed_res = st->res;
+    st->parsed_row = st->row;
+    st->parsed_col = i;
+    st->parsed_kind = kind;
+    return kind;
+}
+
+/* Whether pg_column_kind parsed column i of the current row last, as kind. */
+static bool parsed(const kura_sql_stmt *st, int i, int kind)
+{
+    return st->parsed_res == st->res && st->res && st->parsed_row == st->row &&
+           st->parsed_col == i && st->parsed_kind == kind;
 }
 
 static int64_t pg_column_int(kura_sql_stmt *st, int i)
 {
     if (pg_column_null(st, i))
         return 0;
+    if (parsed(st, i, KURA_SQL_KIND_INT))
+        return st->parsed_int;
     const char *t = PQgetvalue(st->res, st->row, i);
     if (t[0] == 't' && t[1] == '\0')
         return 1;
@@ -815,6 +845,8 @@ static double pg_column_double(kura_sql_stmt *st, int i)
 {
     if (pg_column_null(st, i))
         return 0;
+    if (parsed(st, i, KURA_SQL_KIND_INT) || parsed(st, i, KURA_SQL_KIND_REAL))
+        return st->parsed_real;
     return strtod(PQgetvalue(st->res, st->row, i), NULL);
 }
 
