@@ -292,6 +292,66 @@ bool kura_update_where(kura_store *store, const kura_query *q, const kura_assign
 /* Deletes every matching row; *affected (may be NULL) gets how many. */
 bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected, kura_error *err);
 
+/* --- references: the rows on either side, without a query per row ------ */
+
+/*
+ * Eager loading, as SQLAlchemy's selectinload: instead of one kura_get per row
+ * (the "N+1 queries"), one query per KURA_REFERENCE_BATCH distinct keys.
+ *
+ *     kura_rows books = {0}, authors = {0};
+ *     kura_find(db, &q, &books, &err);                      // books
+ *     kura_find_referenced(db, &books, "author_id", &authors, &err);
+ *     for (size_t i = 0; i < books.count; i++) {
+ *         const author *a = kura_referenced(&authors, &book_model, kura_row(&books, i),
+ *                                           "author_id");
+ *         ...                                               // NULL: no author
+ *     }
+ *
+ * `store` is the store of the model the rows are read from (the referenced
+ * model for kura_find_referenced, `model` for kura_find_referencing): a
+ * document's field may reference a SQL model. The field must reference a model
+ * (kura_field.references), else KURA_INVALID; a field of a row that is NULL
+ * references nothing. A value no row has any more (a document store enforces
+ * no reference) is simply not found. On failure *out keeps the rows it had
+ * (in the order described below) and nothing else.
+ */
+#define KURA_REFERENCE_BATCH 64
+
+/*
+ * Appends to *out every row that field `field` of the rows in `rows`
+ * references, each once: *out is zero-initialised or holds rows of the
+ * referenced model from earlier calls (those are not read again). *out is
+ * left sorted by key (integers by value, text keys by byte), for
+ * kura_referenced. Misfits are recorded in out->misfits as kura_find does.
+ */
+bool kura_find_referenced(kura_store *store, const kura_rows *rows, const char *field,
+                          kura_rows *out, kura_error *err);
+
+/* The row of `targets` (sorted by key, as kura_find_referenced leaves it) that
+ * field `field` of `row` (a struct of `model`) references; NULL when the field
+ * is NULL, names no field of model, or its row is not in targets. Borrowed
+ * from targets. A binary search: no query. */
+const void *kura_referenced(const kura_rows *targets, const kura_model *model, const void *row,
+                            const char *field);
+
+/*
+ * The other side (one-to-many, an author's books): appends to *out every row
+ * of `model` whose field `field`, which references parents->model, holds the
+ * key of a row in `parents`. *out is zero-initialised or holds rows of `model`
+ * (they are kept; rows already in it may then come twice) and is left sorted
+ * by that field, then by key, for kura_referencing.
+ */
+bool kura_find_referencing(kura_store *store, const kura_rows *parents, const kura_model *model,
+                           const char *field, kura_rows *out, kura_error *err);
+
+/* The rows of `children` (sorted, as kura_find_referencing leaves it) whose
+ * field `field` references `parent` (a struct of the model the field
+ * references): returns how many, the rows children[*first] onward; 0 for
+ * none, a field that references no model, or a NULL argument. A binary
+ * search: no query. */
+size_t kura_referencing(const kura_rows *children, const char *field, const void *parent,
+                        size_t *first);
+
 /* --- cursors: large results without loading them all ------------------- */
 
 /* Opens a cursor over the matching rows. The caller owns it: kura_cursor_close.

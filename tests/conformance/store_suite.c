@@ -1986,6 +1986,135 @@ static void test_references(void **state)
     OK(kura_drop_all(db, ref_models, NREF, err));
 }
 
+/* Eager loading: each side of a reference read in batches (more rows than one
+ * batch holds), looked up without a query, on an integer and a text key. */
+static void test_eager_loading(void **state)
+{
+    (void)state;
+    OK(kura_drop_all(db, ref_models, NREF, err));
+    OK(kura_create_all(db, ref_models, NREF, err));
+    enum { OWNERS = KURA_REFERENCE_BATCH * 2 + 3, PETS = OWNERS * 2 };
+    int64_t owner_ids[OWNERS];
+    for (int i = 0; i < OWNERS; i++) {
+        r_owner o = {0};
+        snprintf(o.name, sizeof o.name, "owner%d", i);
+        OK(kura_insert(db, &r_owner_model, &o, err));
+        owner_ids[i] = o.base.id;
+    }
+    const kura_field *owner_id = kura_field_named(&r_pet_model, "owner_id");
+    for (int i = 0; i < PETS + 1; i++) {
+        r_pet p = {0};
+        snprintf(p.name, sizeof p.name, "pet%d", i);
+        if (i < PETS) /* the last pet has no owner */
+            p.owner_id = owner_ids[(i * 7) % OWNERS];
+        else
+            kura_set_null(&r_pet_model, &p, owner_id, true);
+        OK(kura_insert(db, &r_pet_model, &p, err));
+    }
+
+    kura_rows pets = {0}, owners = {0};
+    kura_query q = kura_query_for(&r_pet_model);
+    OK(kura_find(db, &q, &pets, err));
+    assert_int_equal(pets.count, PETS + 1);
+    OK(kura_find_referenced(db, &pets, "owner_id", &owners, err));
+    assert_int_equal(owners.count, OWNERS);
+    for (size_t i = 1; i < owners.count; i++) /* sorted by key */
+        assert_true(((r_owner *)kura_row(&owners, i - 1))->base.id <
+                    ((r_owner *)kura_row(&owners, i))->base.id);
+    for (size_t i = 0; i < pets.count; i++) {
+        const r_pet *p = kura_row(&pets, i);
+        const r_owner *o = kura_referenced(&owners, &r_pet_model, p, "owner_id");
+        if (kura_is_null(&r_pet_model, p, owner_id)) {
+            assert_null(o);
+            continue;
+        }
+        assert_non_null(o);
+        assert_int_equal(o->base.id, p->owner_id);
+    }
+    /* Again into the same rows: nothing twice. */
+    OK(kura_find_referenced(db, &pets, "owner_id", &owners, err));
+    assert_int_equal(owners.count, OWNERS);
+
+    /* The other side: every owner's two pets. */
+    kura_rows their = {0};
+    OK(kura_find_referencing(db, &owners, &r_pet_model, "owner_id", &their, err));
+    assert_int_equal(their.count, PETS);
+    for (size_t i = 0; i < owners.count; i++) {
+        const r_owner *o = kura_row(&owners, i);
+        size_t first = 99999, n = kura_referencing(&their, "owner_id", o, &first);
+        assert_int_equal(n, 2);
+        for (size_t j = first; j < first + n; j++)
+            assert_int_equal(((r_pet *)kura_row(&their, j))->owner_id, o->base.id);
+    }
+    kura_rows_free(&their);
+
+    /* Refused: a field that references nothing, rows of another model. */
+    FAILS(kura_find_referenced(db, &pets, "name", &owners, err), KURA_INVALID);
+    FAILS(kura_find_referenced(db, &pets, "nosuch", &owners, err), KURA_INVALID);
+    FAILS(kura_find_referencing(db, &pets, &r_pet_model, "owner_id", &their, err), KURA_INVALID);
+    kura_rows wrong = {0};
+    OK(kura_find(db, &q, &wrong, err));
+    FAILS(kura_find_referenced(db, &pets, "owner_id", &wrong, err), KURA_INVALID);
+    assert_int_equal(wrong.count, PETS + 1); /* left as it was */
+    kura_rows_free(&wrong);
+    assert_int_equal(kura_referencing(&pets, "name", kura_row(&owners, 0), &(size_t){0}), 0);
+
+    /* A text key (uuid), and a value whose row is gone. */
+    enum { TAGS = KURA_REFERENCE_BATCH + 5 };
+    kura_rows taggings = {0}, tags = {0};
+    for (int i = 0; i < TAGS; i++) {
+        r_tag t = {0};
+        snprintf(t.label, sizeof t.label, "tag%d", i);
+        OK(kura_insert(db, &r_tag_model, &t, err));
+        r_tagging g = {0};
+        snprintf(g.tag, sizeof g.tag, "%.36s", t.base.key);
+        OK(kura_insert(db, &r_tagging_model, &g, err));
+    }
+    kura_query all_taggings = kura_query_for(&r_tagging_model);
+    OK(kura_find(db, &all_taggings, &taggings, err));
+    assert_int_equal(taggings.count, TAGS);
+    OK(kura_find_referenced(db, &taggings, "tag", &tags, err));
+    assert_int_equal(tags.count, TAGS);
+    for (size_t i = 1; i < tags.count; i++)
+        assert_true(strcmp(((r_tag *)kura_row(&tags, i - 1))->base.key,
+                           ((r_tag *)kura_row(&tags, i))->base.key) < 0);
+    for (size_t i = 0; i < taggings.count; i++) {
+        const r_tagging *g = kura_row(&taggings, i);
+        const r_tag *t = kura_referenced(&tags, &r_tagging_model, g, "tag");
+        assert_non_null(t);
+        assert_string_equal(t->base.key, g->tag);
+    }
+    kura_rows back = {0};
+    OK(kura_find_referencing(db, &tags, &r_tagging_model, "tag", &back, err));
+    assert_int_equal(back.count, TAGS);
+    for (size_t i = 0; i < tags.count; i++) {
+        size_t first = 0;
+        assert_int_equal(kura_referencing(&back, "tag", kura_row(&tags, i), &first), 1);
+    }
+    kura_rows_free(&back);
+    if (doc_target) {
+        /* Documents enforce nothing: a value whose row is gone is not found. */
+        const r_tag *gone = kura_row(&tags, 0);
+        char key[KURA_KEY_BYTES];
+        snprintf(key, sizeof key, "%s", gone->base.key);
+        OK(kura_delete_key(db, &r_tag_model, key, err));
+        kura_rows fewer = {0};
+        OK(kura_find_referenced(db, &taggings, "tag", &fewer, err));
+        assert_int_equal(fewer.count, TAGS - 1);
+        size_t misses = 0;
+        for (size_t i = 0; i < taggings.count; i++)
+            misses +=
+                kura_referenced(&fewer, &r_tagging_model, kura_row(&taggings, i), "tag") == NULL;
+        assert_int_equal(misses, 1);
+        kura_rows_free(&fewer);
+    }
+    kura_rows_free(&tags);
+    kura_rows_free(&taggings);
+    kura_rows_free(&owners);
+    kura_rows_free(&pets);
+    OK(kura_drop_all(db, ref_models, NREF, err));
+}
+
 /* A reference the field cannot hold, or an action it cannot take, is refused
  * before any table is made. */
 typedef struct r_bad {
@@ -2080,6 +2209,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_no_timestamps_stored_without_them, fresh),
         cmocka_unit_test_setup(test_references, fresh),
         cmocka_unit_test_setup(test_references_refused, fresh),
+        cmocka_unit_test_setup(test_eager_loading, fresh),
     };
     printf("model-store conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);
