@@ -317,7 +317,25 @@ typedef struct kura_field {
      * model must outlive every store that uses this one. */
     const struct kura_model *references;
     kura_on_delete on_delete;
+
+    /* The other fields whose values, with this one's, are unique together
+     * (MongoEngine's unique_with; SQLAlchemy's UniqueConstraint("owner_id",
+     * "slug")): NULL, or a NULL-terminated list of 1..KURA_UNIQUE_WITH_MAX
+     * field names, e.g. .unique_with = (const char *const[]){"owner_id", NULL}.
+     * Every store makes it a unique index, named uq_<table>_<field>_<others>
+     * (cut to 63 bytes with a hash of the rest when longer), and refuses a
+     * write that would repeat a combination (KURA_CONSTRAINT, HTTP 409). A row
+     * where any of the fields is NULL conflicts with nothing, as in SQL.
+     * kura_create and migrations refuse a name that is no field of the model,
+     * the field itself, a name twice, and a field of a type that cannot be
+     * compared (tags, json): KURA_INVALID. Migrations add the index to a
+     * table that lacks it (and fail, changing nothing, when its rows repeat a
+     * combination already). Borrowed, as choices. */
+    const char *const *unique_with;
 } kura_field;
+
+/* At most this many names in kura_field.unique_with. */
+#define KURA_UNIQUE_WITH_MAX 7
 
 /*
  * Model flags (kura_model.flags), or'ed together; zero is the default

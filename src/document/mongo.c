@@ -23,6 +23,7 @@
 #include "document/mongo_private.h"
 #include "document/mongoc_api.h"
 #include "model/types.h"
+#include "model/model_private.h"
 
 #define COUNTERS "kura_counters"
 
@@ -149,6 +150,8 @@ static const char *bson_type_alias(kura_type t)
 static bool create_indexes(mongo_store *s, mongoc_client_t *c, mongo_model *mm, kura_error *err)
 {
     const kura_model *m = mm->model;
+    if (!kura__declaration_check(m, err)) /* unique_with names fields that exist */
+        return false;
     bson_t cmd = BSON_INITIALIZER, arr;
     bson_append_utf8(&cmd, "createIndexes", -1, m->name, -1);
     bson_append_array_begin(&cmd, "indexes", -1, &arr);
@@ -176,6 +179,36 @@ static bool create_indexes(mongo_store *s, mongoc_client_t *c, mongo_model *mm, 
             bson_append_document_end(&pf, &t);
             bson_append_document_end(&ix, &pf);
         }
+        bson_append_document_end(&arr, &ix);
+    }
+    for (size_t i = 0; i < m->nfields; i++) { /* fields unique together */
+        const kura_field *f = &m->fields[i];
+        if (!f->unique_with)
+            continue;
+        char idx[16], name[64];
+        const char *key;
+        bson_uint32_to_string(n++, &key, idx, sizeof idx);
+        kura__unique_with_name(m, f, name);
+        bson_t ix, k, pf;
+        bson_append_document_begin(&arr, key, -1, &ix);
+        bson_append_document_begin(&ix, "key", -1, &k);
+        bson_append_int32(&k, f->name, -1, 1);
+        for (size_t j = 0; f->unique_with[j]; j++)
+            bson_append_int32(&k, f->unique_with[j], -1, 1);
+        bson_append_document_end(&ix, &k);
+        bson_append_utf8(&ix, "name", -1, name, -1);
+        bson_append_bool(&ix, "unique", -1, true);
+        /* Only documents holding every field of the set are indexed: one
+         * where any is null or missing conflicts with nothing, as in SQL. */
+        bson_append_document_begin(&ix, "partialFilterExpression", -1, &pf);
+        for (size_t j = 0; j == 0 || f->unique_with[j - 1]; j++) {
+            const kura_field *g = j == 0 ? f : kura_field_named(m, f->unique_with[j - 1]);
+            bson_t t;
+            bson_append_document_begin(&pf, g->name, -1, &t);
+            bson_append_utf8(&t, "$type", -1, bson_type_alias(g->type), -1);
+            bson_append_document_end(&pf, &t);
+        }
+        bson_append_document_end(&ix, &pf);
         bson_append_document_end(&arr, &ix);
     }
     bson_append_array_end(&cmd, &arr);

@@ -257,7 +257,8 @@ static bool add_columns(doc_store *s, const kura_model *m, const kura_rows *cols
 }
 
 /* Flask-SQLAlchemy's index names, as the relational store makes them; a
- * unique field gets a unique index (a collection has no table constraints). */
+ * unique field gets a unique index (a collection has no table constraints),
+ * and so do fields unique together. */
 bool kura__doc_indexes(doc_store *s, const kura_model *m, kura_error *err)
 {
     bool ok = true;
@@ -273,6 +274,12 @@ bool kura__doc_indexes(doc_store *s, const kura_model *m, kura_error *err)
         ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
                    : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
     }
+    for (size_t i = 0; ok && i < m->nfields; i++) {
+        b.len = 0;
+        if (kura_sql_unique_with_ddl(&b, m, &m->fields[i]))
+            ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
+                       : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
+    }
     kura_buf_free(&b);
     return ok;
 }
@@ -287,7 +294,7 @@ static bool settle(doc_store *s, doc_model *dm, kura_error *err)
 {
     const kura_model *m = dm->model;
     kura_rows cols = {0};
-    if (!kura__doc_columns(s, m->name, &cols, err))
+    if (!kura__declaration_check(m, err) || !kura__doc_columns(s, m->name, &cols, err))
         return false;
     int layout = DOC_LAYOUT_COLUMNS;
     bool ok = true;

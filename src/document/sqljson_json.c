@@ -178,6 +178,26 @@ bool kura__docj_create(doc_store *s, const kura_model *m, kura_error *err)
         kura_buf_add(&b, "))");
         ok = !b.oom && exec0(s, b.data, err);
     }
+    for (size_t i = 0; ok && i < m->nfields; i++) { /* fields unique together */
+        const kura_field *f = &m->fields[i];
+        if (!f->unique_with)
+            continue;
+        char name[64];
+        kura__unique_with_name(m, f, name);
+        b.len = 0;
+        kura_buf_add(&b, "CREATE UNIQUE INDEX IF NOT EXISTS ");
+        kura_buf_ident(&b, name);
+        kura_buf_add(&b, " ON ");
+        kura_buf_ident(&b, m->name);
+        kura_buf_add(&b, " ((");
+        column_expr(&b, m, (int)i, s);
+        for (size_t j = 0; f->unique_with[j]; j++) {
+            kura_buf_add(&b, "), (");
+            column_expr(&b, m, kura_column_named(m, f->unique_with[j]), s);
+        }
+        kura_buf_add(&b, "))");
+        ok = !b.oom && exec0(s, b.data, err);
+    }
     if (b.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
     kura_buf_free(&b);

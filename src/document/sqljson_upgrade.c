@@ -194,6 +194,9 @@ bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run,
                 kura_sql_index_ddl(&script, m, &m->fields[i]);
                 kura_buf_add(&script, ";\n");
             }
+        for (size_t i = 0; ok && i < m->nfields; i++)
+            if (kura_sql_unique_with_ddl(&script, m, &m->fields[i]))
+                kura_buf_add(&script, ";\n");
         ok = ok && !script.oom;
         if (!ok)
             kura_fail(err, KURA_NOMEM, NULL, "out of memory upgrading %s", m->name);

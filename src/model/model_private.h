@@ -111,8 +111,18 @@ bool kura__reference_check(const kura_model *m, const kura_field *f, kura_error 
 bool kura__model_cascades(const kura_model *m);
 bool kura__cascades_from(const kura_model *m, const kura_model *target);
 
-/* kura__reference_check on every field of m. */
-bool kura__references_check(const kura_model *m, kura_error *err);
+/* kura__reference_check and kura__unique_with_check on every field of m: what
+ * of a declaration kura_create and migrations check before any store acts. */
+bool kura__declaration_check(const kura_model *m, kura_error *err);
+
+/* --- fields unique together (unique_with.c) --- */
+
+/* Whether f's unique_with is one (model.h): names of other fields of m, each
+ * once, of types that compare; KURA_INVALID naming the field. */
+bool kura__unique_with_check(const kura_model *m, const kura_field *f, kura_error *err);
+
+/* The name of f's unique index: uq_<table>_<field>_<others>, at most 63 bytes. */
+void kura__unique_with_name(const kura_model *m, const kura_field *f, char out[64]);
 
 /* in[0..n) in a new array (malloc'd, the caller frees it) so that a model
  * comes after the models of in it references (matched by name; a model may

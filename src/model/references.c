@@ -90,10 +90,11 @@ bool kura__reference_check(const kura_model *m, const kura_field *f, kura_error 
     return true;
 }
 
-bool kura__references_check(const kura_model *m, kura_error *err)
+bool kura__declaration_check(const kura_model *m, kura_error *err)
 {
     for (size_t i = 0; i < m->nfields; i++)
-        if (!kura__reference_check(m, &m->fields[i], err))
+        if (!kura__reference_check(m, &m->fields[i], err) ||
+            !kura__unique_with_check(m, &m->fields[i], err))
             return false;
     return true;
 }

@@ -146,6 +146,33 @@ static void plan_index(plan *p, const kura_model *m, const kura_field *f)
     set_stmt(c, 0, &b, p);
 }
 
+/* The unique index over f and its unique_with fields, when idx (the live
+ * indexes; NULL for a new table) lacks it. After the columns: it may span a
+ * column this migration adds. */
+static void plan_unique_with(plan *p, const kura_model *m, const kura_field *f,
+                             const kura_rows *idx)
+{
+    char name[64];
+    kura__unique_with_name(m, f, name);
+    if (!f->unique_with || (idx && find_named(idx, name)))
+        return;
+    change *c = plan_add(p, KURA_CHANGE_ADD_INDEX, m->name, f->name);
+    if (!c)
+        return;
+    char detail[600];
+    int n = snprintf(detail, sizeof detail, "unique with");
+    for (size_t i = 0; f->unique_with[i] && n > 0 && (size_t)n < sizeof detail; i++)
+        n += snprintf(detail + n, sizeof detail - (size_t)n, "%s %s", i ? "," : "",
+                      f->unique_with[i]);
+    if (!(c->detail = strdup(detail)))
+        p->oom = true;
+    char stack[256];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_unique_with_ddl(&b, m, f);
+    set_stmt(c, 0, &b, p);
+}
+
 /* The foreign key of f's column, which exists without it. */
 static void plan_reference(plan *p, const kura_sql_dialect *d, const kura_model *m,
                            const kura_field *f)
@@ -191,6 +218,8 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
         for (size_t i = 0; i < m->nfields; i++)
             if (m->fields[i].index)
                 plan_index(p, m, &m->fields[i]);
+        for (size_t i = 0; i < m->nfields; i++)
+            plan_unique_with(p, m, &m->fields[i], NULL);
         goto out;
     }
     for (size_t i = 0; i < m->nfields; i++) {
@@ -259,6 +288,8 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
         if (!c->detail)
             p->oom = true;
     }
+    for (size_t i = 0; i < m->nfields; i++)
+        plan_unique_with(p, m, &m->fields[i], &idx);
     /* What the table has and the model does not: the key (its column is "id",
      * or "_id" beside a user field named id), the stamps of a model that has
      * them and the fields are the model's (kura_column_named). */
@@ -438,7 +469,7 @@ static bool migrate_locked(kura_store *store, const kura_sql_dialect *d,
     const kura_model **order = kura__models_by_references(models, n);
     bool ok = order || kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
     for (size_t i = 0; ok && i < n; i++)
-        ok = kura__references_check(order[i], err);
+        ok = kura__declaration_check(order[i], err);
     for (size_t i = 0; ok && i < n; i++)
         ok = plan_model(store, d, order[i], &p, err);
     free(order);

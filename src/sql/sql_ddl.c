@@ -68,6 +68,26 @@ void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f)
     kura_buf_add(b, ")");
 }
 
+bool kura_sql_unique_with_ddl(kura_buf *b, const kura_model *m, const kura_field *f)
+{
+    if (!f->unique_with)
+        return false;
+    char name[64];
+    kura__unique_with_name(m, f, name);
+    kura_buf_add(b, "CREATE UNIQUE INDEX IF NOT EXISTS ");
+    kura_buf_ident(b, name);
+    kura_buf_add(b, " ON ");
+    kura_buf_ident(b, m->name);
+    kura_buf_add(b, " (");
+    kura_buf_ident(b, f->name);
+    for (size_t i = 0; f->unique_with[i]; i++) {
+        kura_buf_add(b, ", ");
+        kura_buf_ident(b, f->unique_with[i]);
+    }
+    kura_buf_add(b, ")");
+    return true;
+}
+
 bool kura__sql_create(kura_store *store, const kura_model *m, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
@@ -83,6 +103,11 @@ bool kura__sql_create(kura_store *store, const kura_model *m, kura_error *err)
         b.len = 0;
         kura_sql_index_ddl(&b, m, f);
         ok = !b.oom && kura__sql_exec_plain(s, b.data, err);
+    }
+    for (size_t i = 0; ok && i < m->nfields; i++) {
+        b.len = 0;
+        if (kura_sql_unique_with_ddl(&b, m, &m->fields[i]))
+            ok = !b.oom && kura__sql_exec_plain(s, b.data, err);
     }
     if (b.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");

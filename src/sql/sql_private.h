@@ -278,6 +278,9 @@ void kura_sql_references_ddl(kura_buf *b, const kura_field *f);
 void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m);
 /* CREATE [UNIQUE] INDEX IF NOT EXISTS "ix_<table>_<column>" for field f of m. */
 void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f);
+/* CREATE UNIQUE INDEX IF NOT EXISTS "uq_..." over field f and its unique_with
+ * fields; false (nothing written) when f has none. */
+bool kura_sql_unique_with_ddl(kura_buf *b, const kura_model *m, const kura_field *f);
 
 /*
  * For stores built on a SQL store (the JSON document stores): run SELECTs and

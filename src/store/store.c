@@ -286,7 +286,7 @@ bool kura_create(kura_store *store, const kura_model *model, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
-    if (!kura__references_check(model, err)) /* a declaration error, whatever the store */
+    if (!kura__declaration_check(model, err)) /* a declaration error, whatever the store */
         return false;
     return store->ops->create(store, model, err);
 }

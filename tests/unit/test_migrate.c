@@ -453,6 +453,76 @@ static void references(const char *url, bool can_add)
     kura_store_close(db);
 }
 
+/* Fields unique together: made with a new table, added to a table that lacks
+ * the index (refused, changing nothing, while its rows repeat a combination),
+ * found again by name, also when that name is longer than PostgreSQL keeps. */
+typedef struct mig_slot {
+    kura_base base;
+    int64_t room_with_a_rather_long_name_for_an_identifier;
+    int64_t hour_of_the_day_that_is_also_long;
+    char label[KURA_STRING_BYTES(10)];
+} mig_slot;
+static const kura_model slot_v1 = KURA_MODEL(
+    mig_slot, "mig_slot", KURA_INT64(mig_slot, room_with_a_rather_long_name_for_an_identifier),
+    KURA_INT64(mig_slot, hour_of_the_day_that_is_also_long));
+static const kura_model slot_v2 = KURA_MODEL(
+    mig_slot, "mig_slot", KURA_INT64(mig_slot, room_with_a_rather_long_name_for_an_identifier),
+    KURA_INT64(mig_slot, hour_of_the_day_that_is_also_long,
+               .unique_with =
+                   (const char *const[]){"room_with_a_rather_long_name_for_an_identifier", NULL}),
+    KURA_STRING(mig_slot, label, 10,
+                .unique_with = (const char *const[]){"hour_of_the_day_that_is_also_long", NULL}));
+
+static void unique_with(const char *url)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("open %s: %s", url, err.message);
+    const kura_model *v1[] = {&slot_v1}, *v2[] = {&slot_v2};
+    assert_true(kura_drop_all(db, v2, 1, &err));
+    size_t changes = 0;
+    char *script = NULL;
+
+    /* From nothing: the table and both indexes; then nothing is left to do. */
+    assert_true(kura_migrate(db, v2, 1, 0, NULL, NULL, &script, &changes, &err));
+    assert_int_equal(changes, 3);
+    assert_non_null(strstr(
+        script,
+        "CREATE UNIQUE INDEX IF NOT EXISTS \"uq_mig_slot_label_hour_of_the_day_that_is_also_long\" "
+        "ON \"mig_slot\" (\"label\", \"hour_of_the_day_that_is_also_long\")"));
+    free(script);
+    assert_true(kura_migrate(db, v2, 1, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 0); /* the long name was found as the database keeps it */
+    assert_true(kura_drop_all(db, v2, 1, &err));
+
+    /* v1's table with rows that repeat a combination: v2 cannot add the index. */
+    assert_true(kura_migrate(db, v1, 1, 0, NULL, NULL, NULL, &changes, &err));
+    mig_slot a = {.room_with_a_rather_long_name_for_an_identifier = 1,
+                  .hour_of_the_day_that_is_also_long = 9};
+    mig_slot b = a;
+    assert_true(kura_insert(db, &slot_v1, &a, &err));
+    assert_true(kura_insert(db, &slot_v1, &b, &err));
+    seen s;
+    memset(&s, 0, sizeof s);
+    assert_true(kura_migrate(db, v2, 1, KURA_MIGRATE_DRY_RUN, record, &s, NULL, &changes, &err));
+    assert_int_equal(s.n, 3); /* label, then the two indexes after it */
+    assert_int_equal(s.kinds[0], KURA_CHANGE_ADD_COLUMN);
+    assert_int_equal(s.kinds[1], KURA_CHANGE_ADD_INDEX);
+    assert_int_equal(s.kinds[2], KURA_CHANGE_ADD_INDEX);
+    assert_false(kura_migrate(db, v2, 1, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_false(kura_sql_exec(db, "SELECT label FROM mig_slot", NULL, 0, NULL, &err));
+    assert_true(kura_delete(db, &slot_v1, b.base.id, &err));
+    assert_true(kura_migrate(db, v2, 1, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 3);
+    mig_slot c = a;
+    assert_false(kura_insert(db, &slot_v2, &c, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_true(kura_drop_all(db, v2, 1, &err));
+    kura_store_close(db);
+}
+
 static void test_migrate_sqlite(void **state)
 {
     (void)state;
@@ -466,6 +536,7 @@ static void test_migrate_sqlite(void **state)
     every_type(url);
     stamps(url);
     references(url, false);
+    unique_with(url);
     unlink(path);
     char side[160];
     snprintf(side, sizeof side, "%s-wal", path);
@@ -484,6 +555,7 @@ static void test_migrate_postgresql(void **state)
     every_type(url);
     stamps(url);
     references(url, true);
+    unique_with(url);
 }
 
 static void test_migrate_refuses_bad_calls(void **state)
