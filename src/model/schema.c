@@ -154,10 +154,11 @@ static void free_field(kura_field *f)
 {
     free((char *)f->name);
     free((char *)f->default_string);
-    if (f->choices) {
-        for (const char *const *c = f->choices; *c; c++)
+    const char *const *lists[] = {f->choices, f->unique_with};
+    for (size_t i = 0; i < 2; i++) {
+        for (const char *const *c = lists[i]; c && *c; c++)
             free((char *)*c);
-        free((void *)f->choices);
+        free((void *)lists[i]);
     }
 }
 

@@ -119,6 +119,14 @@ static void field_options(kura_buf *b, const kura_field *f)
         }
         kura_buf_add(b, "NULL}");
     }
+    if (f->unique_with) {
+        kura_buf_add(b, ", .unique_with = (const char *const[]){");
+        for (const char *const *c = f->unique_with; *c; c++) {
+            c_string(b, *c);
+            kura_buf_add(b, ", ");
+        }
+        kura_buf_add(b, "NULL}");
+    }
     if (f->has_range && ti->range) {
         kura_buf_add(b, ", .has_range = true, .min = ");
         c_int64(b, f->min);

@@ -149,27 +149,50 @@ static bool not_for(kura_error *err, const where *w, const char *option,
     return bad(err, w, "%s to %s fields only", option, list);
 }
 
+/* A non-empty JSON array of strings into *out, a NULL-terminated list the
+ * field owns from the first allocation on (kura_schema_free frees it even
+ * when this fails half-way); `what` names the option in the error. */
+static bool load_strings(const json_t *v, const char *const **out, const char *what, const where *w,
+                         kura_error *err)
+{
+    if (!json_is_array(v) || json_array_size(v) == 0)
+        return bad(err, w, "%s must be a non-empty array of strings", what);
+    size_t n = json_array_size(v);
+    char **list = calloc(n + 1, sizeof *list);
+    if (!list)
+        return oom(err);
+    *out = (const char *const *)list;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *c = json_array_get(v, i);
+        if (!json_is_string(c))
+            return bad(err, w, "%s must be a non-empty array of strings", what);
+        if (!(list[i] = strdup(json_string_value(c))))
+            return oom(err);
+    }
+    return true;
+}
+
 static bool load_choices(kura_field *f, const json_t *v, const where *w, kura_error *err)
 {
     if (!v)
         return true;
     if (!kura__type(f->type)->choices)
         return not_for(err, w, "choices apply", has_choices);
-    if (!json_is_array(v) || json_array_size(v) == 0)
-        return bad(err, w, "choices must be a non-empty array of strings");
-    size_t n = json_array_size(v);
-    char **list = calloc(n + 1, sizeof *list);
-    if (!list)
-        return oom(err);
-    f->choices = (const char *const *)list; /* owned by the field from here on */
-    for (size_t i = 0; i < n; i++) {
-        const json_t *c = json_array_get(v, i);
-        if (!json_is_string(c))
-            return bad(err, w, "choices must be a non-empty array of strings");
-        if (!(list[i] = strdup(json_string_value(c))))
-            return oom(err);
-    }
-    return true;
+    return load_strings(v, &f->choices, "choices", w, err);
+}
+
+/* "unique_with": a field name or an array of them; checked against the
+ * model's fields once all are loaded (load_model). */
+static bool load_unique_with(kura_field *f, const json_t *v, const where *w, kura_error *err)
+{
+    if (!v)
+        return true;
+    if (!json_is_string(v))
+        return load_strings(v, &f->unique_with, "unique_with", w, err);
+    json_t *one = json_pack("[O]", v);
+    bool ok = one ? load_strings(one, &f->unique_with, "unique_with", w, err) : oom(err);
+    json_decref(one);
+    return ok;
 }
 
 static bool load_default(kura_field *f, const json_t *v, const where *w, kura_error *err)
@@ -214,9 +237,10 @@ static bool load_args(const kura_type_info *ti, kura_field *f, const json_t *jf,
     return true;
 }
 
-static const char *const field_keys[] = {"name",  "type",    "max_chars",  "precision", "scale",
-                                         "index", "unique",  "required",   "choices",   "min",
-                                         "max",   "default", "references", "on_delete", NULL};
+static const char *const field_keys[] = {"name",       "type",      "max_chars",   "precision",
+                                         "scale",      "index",     "unique",      "required",
+                                         "choices",    "min",       "max",         "default",
+                                         "references", "on_delete", "unique_with", NULL};
 
 /* "references" is resolved once every model is loaded (resolve_references);
  * here its shape, and "on_delete". */
@@ -301,7 +325,9 @@ static bool load_field(kura__smodel *m, const json_t *jf, size_t pos, where *w, 
     return get_bool(jf, "index", &f->index, w, err) && get_bool(jf, "unique", &f->unique, w, err) &&
            get_bool(jf, "required", &f->required, w, err) &&
            load_choices(f, json_object_get(jf, "choices"), w, err) &&
-           load_default(f, json_object_get(jf, "default"), w, err) && load_reference(f, jf, w, err);
+           load_default(f, json_object_get(jf, "default"), w, err) &&
+           load_reference(f, jf, w, err) &&
+           load_unique_with(f, json_object_get(jf, "unique_with"), w, err);
 }
 
 /* Points each field's "references" at the model it names, now that every
@@ -401,6 +427,12 @@ static bool load_model(kura_schema *s, const json_t *jm, size_t pos, kura_error 
     {
         if (!load_field(m, jf, i, &w, err))
             return false;
+    }
+    for (i = 0; i < m->model.nfields; i++) { /* unique_with names fields of the whole model */
+        kura_error why;
+        w.field = m->fields[i].name;
+        if (!kura__unique_with_check(&m->model, &m->fields[i], &why))
+            return bad(err, &w, "%s", why.message);
     }
     w.field = NULL;
     return kura__smodel_layout(m, err);

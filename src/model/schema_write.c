@@ -71,6 +71,12 @@ static json_t *field_json(const kura_field *f)
             json_array_append_new(a, json_string(*c));
         json_object_set_new(o, "choices", a);
     }
+    if (f->unique_with) {
+        json_t *a = json_array();
+        for (const char *const *c = f->unique_with; *c; c++)
+            json_array_append_new(a, json_string(*c));
+        json_object_set_new(o, "unique_with", a);
+    }
     if (f->has_range && ti->range && f->min != INT64_MIN)
         json_object_set_new(o, "min", json_integer(f->min));
     if (f->has_range && ti->range && f->max != INT64_MAX)

@@ -191,8 +191,14 @@ const kura_sql_dialect kura__pg_dialect = {
                    "FROM information_schema.columns "
                    "WHERE table_schema = current_schema() AND table_name = $1 "
                    "ORDER BY ordinal_position",
-    .indexes_sql = "SELECT indexname::text AS name FROM pg_indexes "
-                   "WHERE schemaname = current_schema() AND tablename = $1",
+    .indexes_sql = "SELECT ic.relname::text AS name, CASE WHEN ix.indisunique AND "
+                   "ix.indpred IS NULL AND ix.indexprs IS NULL THEN (SELECT "
+                   "string_agg(a.attname::text, ',' ORDER BY k.i) FROM "
+                   "unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(attnum, i) JOIN "
+                   "pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum) END "
+                   "AS cols FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid "
+                   "JOIN pg_class t ON t.oid = ix.indrelid "
+                   "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = $1",
     .references_sql = "SELECT a.attname::text AS name, rt.relname::text AS type "
                       "FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid "
                       "JOIN pg_class rt ON rt.oid = c.confrelid "

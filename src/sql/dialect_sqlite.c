@@ -133,7 +133,11 @@ const kura_sql_dialect kura__sqlite_dialect = {
     .begin = "BEGIN IMMEDIATE",
     .migrate_lock = NULL, /* the write lock BEGIN IMMEDIATE took */
     .columns_sql = "SELECT name, type FROM pragma_table_info(?) ORDER BY cid",
-    .indexes_sql = "SELECT name FROM pragma_index_list(?)",
+    .indexes_sql = "SELECT il.name AS name, CASE WHEN il.\"unique\" AND NOT il.partial AND NOT "
+                   "EXISTS (SELECT 1 FROM pragma_index_info(il.name) WHERE cid < 0) THEN "
+                   "(SELECT group_concat(name, ',') FROM (SELECT name FROM "
+                   "pragma_index_info(il.name) ORDER BY seqno)) END AS cols "
+                   "FROM pragma_index_list(?) il",
     .references_sql = "SELECT \"from\" AS name, \"table\" AS type FROM pragma_foreign_key_list(?)",
     .add_reference = false, /* a foreign key is part of the table: it would be rebuilt */
     .live_type = live_type,

@@ -569,6 +569,45 @@ static bool sample_fixed(kura_store *store, const char *table, const char *colum
     return texts ? true : oom_fail(err);
 }
 
+/* A unique index over several columns: the first column's field is unique
+ * with the others (kura_field.unique_with), or a warning says why it cannot be. */
+static bool apply_unique_with(kura__smodel *m, const cat_index *ix, const char *table,
+                              const char *name)
+{
+    char **list = calloc((size_t)ix->ncols + 1, sizeof *list);
+    if (!list)
+        return false;
+    size_t n = 0;
+    bool ok = true;
+    for (const char *p = ix->cols; ok && *p && n < (size_t)ix->ncols;) {
+        const char *end = strstr(p, ", ");
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        ok = (list[n++] = strndup(p, len)) != NULL;
+        p += end ? len + 2 : len;
+    }
+    kura_field *f = ok && n > 1 ? (kura_field *)kura_field_named(&m->model, list[0]) : NULL;
+    kura_error why = {0};
+    if (ok && f && !f->unique_with) {
+        free(list[0]);
+        memmove(list, list + 1, n * sizeof *list); /* the others, NULL-terminated */
+        f->unique_with = (const char *const *)list;
+        if (kura__unique_with_check(&m->model, f, &why))
+            return true; /* migrations know it by its columns, whatever its name */
+        f->unique_with = NULL;
+        n--;
+    }
+    for (size_t i = 0; i < n; i++)
+        free(list[i]);
+    free(list);
+    if (!ok)
+        return false;
+    return kura__strs_addf(&m->warnings,
+                           "unique index %s on table %s spans columns (%s) that are not all "
+                           "fields a field can be unique with%s%s: left out (it stays in the "
+                           "database)",
+                           name, table, ix->cols, why.message[0] ? ": " : "", why.message);
+}
+
 /* Applies one index to the model's fields, or says why it cannot be. */
 static bool apply_index(kura__smodel *m, const cat_index *ix, const char *table)
 {
@@ -580,6 +619,8 @@ static bool apply_index(kura__smodel *m, const cat_index *ix, const char *table)
                                "index %s on table %s is partial or on an expression: left out "
                                "(it stays in the database)",
                                name, table);
+    if (ix->ncols > 1 && ix->uniq)
+        return apply_unique_with(m, ix, table, name);
     if (ix->ncols > 1)
         return kura__strs_addf(&m->warnings,
                                "index %s on table %s spans several columns (%s): kura models "

@@ -17,17 +17,19 @@
 #include "model/model_private.h"
 #include "sql/sql_private.h"
 
-/* One row of introspection: a column (name, type, length) or an index (name). */
+/* One row of introspection: a column (name, type, length) or an index (name,
+ * and for a unique one on plain columns its columns, ','-separated). */
 typedef struct live_col {
     kura_base base;
     char name[KURA_STRING_BYTES(128)];
     char type[KURA_STRING_BYTES(64)];
     int64_t len;
+    char *cols;
 } live_col;
 
-static const kura_model live_col_model =
-    KURA_MODEL(live_col, "kura_live_col", KURA_STRING(live_col, name, 128),
-               KURA_STRING(live_col, type, 64), KURA_INT64(live_col, len));
+static const kura_model live_col_model = KURA_MODEL(
+    live_col, "kura_live_col", KURA_STRING(live_col, name, 128), KURA_STRING(live_col, type, 64),
+    KURA_INT64(live_col, len), KURA_TEXT(live_col, cols));
 
 typedef struct change {
     kura_change_kind kind;
@@ -149,12 +151,49 @@ static void plan_index(plan *p, const kura_model *m, const kura_field *f)
 /* The unique index over f and its unique_with fields, when idx (the live
  * indexes; NULL for a new table) lacks it. After the columns: it may span a
  * column this migration adds. */
-static void plan_unique_with(plan *p, const kura_model *m, const kura_field *f,
-                             const kura_rows *idx)
+/* Whether `cols` (','-separated) are f and its unique_with fields, in any order. */
+static bool same_columns(const char *cols, const kura_field *f)
+{
+    size_t n = 1, want = 1;
+    for (const char *c = cols; *c; c++)
+        n += *c == ',';
+    for (const char *const *w = f->unique_with; *w; w++)
+        want++;
+    if (n != want)
+        return false;
+    for (size_t i = 0; i < want; i++) {
+        const char *name = i ? f->unique_with[i - 1] : f->name;
+        size_t len = strlen(name);
+        bool found = false;
+        for (const char *c = cols; c && !found;) {
+            found = strncmp(c, name, len) == 0 && (c[len] == ',' || c[len] == '\0');
+            c = strchr(c, ',');
+            c = c ? c + 1 : NULL;
+        }
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* Whether idx holds f's unique index: by kura's name, or a unique index or
+ * constraint of another name over the same columns (another tool's). */
+static bool has_unique_with(const kura_rows *idx, const kura_model *m, const kura_field *f)
 {
     char name[64];
     kura__unique_with_name(m, f, name);
-    if (!f->unique_with || (idx && find_named(idx, name)))
+    for (size_t i = 0; i < idx->count; i++) {
+        const live_col *ix = kura_row(idx, i);
+        if (strcmp(ix->name, name) == 0 || (ix->cols && same_columns(ix->cols, f)))
+            return true;
+    }
+    return false;
+}
+
+static void plan_unique_with(plan *p, const kura_model *m, const kura_field *f,
+                             const kura_rows *idx)
+{
+    if (!f->unique_with || (idx && has_unique_with(idx, m, f)))
         return;
     change *c = plan_add(p, KURA_CHANGE_ADD_INDEX, m->name, f->name);
     if (!c)

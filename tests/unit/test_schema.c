@@ -913,6 +913,61 @@ static void test_references(void **state)
     kura_schema_free(mixed);
 }
 
+/* "unique_with": a name or a list, read back by both writers, and refused
+ * with the model and field named when it names no other field of the model. */
+static void test_unique_with(void **state)
+{
+    (void)state;
+    kura_error err = {0};
+    kura_schema *s = kura_schema_load_string(
+        M("{\"name\": \"site\", \"type\": \"int64\"},"
+          "{\"name\": \"lang\", \"type\": \"string\", \"max_chars\": 8},"
+          "{\"name\": \"slug\", \"type\": \"string\", \"max_chars\": 32, "
+          "\"unique_with\": [\"site\", \"lang\"]},"
+          "{\"name\": \"n\", \"type\": \"int32\", \"unique_with\": \"site\"}"),
+        &err);
+    if (!s)
+        fail_msg("%s", err.message);
+    const kura_model *m = kura_schema_find(s, "m");
+    assert_string_equal(m->fields[2].unique_with[0], "site");
+    assert_string_equal(m->fields[2].unique_with[1], "lang");
+    assert_null(m->fields[2].unique_with[2]);
+    assert_string_equal(m->fields[3].unique_with[0], "site");
+    assert_null(m->fields[3].unique_with[1]);
+    assert_null(m->fields[0].unique_with);
+
+    char *text = kura_schema_to_string(s, &err);
+    assert_non_null(text);
+    assert_non_null(strstr(text, "\"unique_with\": [\"site\", \"lang\"]"));
+    kura_schema *again = kura_schema_load_string(text, &err);
+    if (!again)
+        fail_msg("%s\n%s", err.message, text);
+    char *text2 = kura_schema_to_string(again, &err);
+    assert_string_equal(text, text2);
+    char *c = kura_schema_to_c(s, &err);
+    assert_non_null(c);
+    assert_non_null(
+        strstr(c, "KURA_STRING(m, slug, 32, .unique_with = (const char *const[]){\"site\", "
+                  "\"lang\", NULL})"));
+    free(c);
+    free(text);
+    free(text2);
+    kura_schema_free(again);
+    kura_schema_free(s);
+
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"unique_with\": \"b\"}"),
+            "model m, field a: m.a: unique_with names 'b', which is no field of m");
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"unique_with\": [\"a\"]}"),
+            "unique_with names the field itself");
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"unique_with\": []}"),
+            "unique_with must be a non-empty array of strings");
+    refused(M("{\"name\": \"a\", \"type\": \"int64\", \"unique_with\": [3]}"),
+            "unique_with must be a non-empty array of strings");
+    refused(M("{\"name\": \"a\", \"type\": \"int64\"}, {\"name\": \"t\", \"type\": "
+              "\"tags\", \"unique_with\": \"a\"}"),
+            "a tags field cannot be unique with others");
+}
+
 static void test_documented_example_loads(void **state)
 {
     (void)state;
@@ -961,6 +1016,7 @@ int main(void)
         cmocka_unit_test(test_load_file),
         cmocka_unit_test(test_documented_example_loads),
         cmocka_unit_test(test_references),
+        cmocka_unit_test(test_unique_with),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
