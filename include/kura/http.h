@@ -167,7 +167,12 @@ kura_http *kura_http_new(kura_app *app, const kura_http_opts *opts, kura_error *
  *                        offset; {"items":[...],"total":N,"limit":L,"offset":O},
  *                        plus "misfits":[{"id","field","reason"}] for stored
  *                        rows the model cannot read or JSON cannot carry
- *                        (text that is not UTF-8), left out of items
+ *                        (text that is not UTF-8), left out of items;
+ *                        include=field[,...] (fields that reference a model
+ *                        this server serves, at most 8) adds "included":
+ *                        {"field":[rows]}, the rows the page's values name,
+ *                        in key order, read a query per 64 keys
+ *                        (kura_find_referenced); another field is a 400
  *   POST   /users        create from a JSON object: 201 with Location
  *   GET    /users/{id}   read; 409 naming the field for such a row
  *   PATCH  /users/{id}   change the named fields only, validated as a save

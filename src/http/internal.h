@@ -368,6 +368,34 @@ typedef struct http_collection {
 bool http_add_collection(kura_http *srv, const char *prefix, const http_collection *c,
                          kura_error *err);
 
+/* The collection srv serves `model` as (matched by name), or NULL (resource.c). */
+const http_collection *http_collection_of(const kura_http *srv, const kura_model *model);
+
+/* --- a list's ?include= (include.c) --- */
+
+#define HTTP_MAX_INCLUDES 8
+
+struct kura_buf;
+
+/* The references a list request asks to include, and where each model is served. */
+typedef struct http_includes {
+    const kura_field *fields[HTTP_MAX_INCLUDES];
+    const http_collection *targets[HTTP_MAX_INCLUDES];
+    size_t n;
+} http_includes;
+
+/* Reads r's "include" parameter (absent: none) for a list of model: field
+ * names, ','-separated, each a field of model that references a model srv
+ * serves, each once. False with problem (cap bytes) saying what is wrong. */
+bool http_includes_read(http_req *r, const kura_model *model, http_includes *inc, char *problem,
+                        size_t cap);
+
+/* Appends ,"included":{"<field>":[rows]...} for rows (nothing when inc has
+ * none): each field's referenced rows, in key order, from its model's store.
+ * False with err when a store fails. */
+bool http_includes_write(const http_includes *inc, const kura_rows *rows, struct kura_buf *b,
+                         kura_error *err);
+
 /* --- the collections' rules, shared with the admin ----------------------------- */
 
 #define HTTP_MAX_FIELD_ERRORS (KURA_MAX_FIELDS + 16)

@@ -115,11 +115,24 @@ static json_t *list_op(const kura_model *m, const char *name)
                 params, query_param(prefix, "starts with", json_pack("{s:s}", "type", "string")));
         }
     }
+    bool refers = false;
+    for (size_t i = 0; i < m->nfields; i++)
+        refers = refers || m->fields[i].references;
+    if (refers)
+        json_array_append_new(params, query_param("include",
+                                                  "fields that reference a model this server "
+                                                  "serves, comma-separated: the rows they name "
+                                                  "come in \"included\", by field",
+                                                  json_pack("{s:s}", "type", "string")));
     json_t *page = json_pack(
         "{s:s, s:{s:{s:s, s:o}, s:{s:s}, s:{s:s}, s:{s:s}, s:{s:s}}, s:[s, s, s, s]}", "type",
         "object", "properties", "items", "type", "array", "items", ref("schemas", name), "total",
         "type", "integer", "limit", "type", "integer", "offset", "type", "integer", "misfits",
         "type", "array", "required", "items", "total", "limit", "offset");
+    if (refers && page)
+        json_object_set_new(
+            json_object_get(page, "properties"), "included",
+            json_pack("{s:s, s:{s:s}}", "type", "object", "additionalProperties", "type", "array"));
     return json_pack("{s:s, s:o, s:{s:{s:s, s:o}, s:o}}", "summary", "List, filter, order, page",
                      "parameters", params, "responses", "200", "description", "a page of rows",
                      "content", json_content(page), "400",

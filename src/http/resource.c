@@ -2,7 +2,8 @@
  * resource.c — one model in one store served as a JSON collection:
  *
  *   GET    /users              list: field=value filters, field_prefix=text,
- *                              order=[-]field[,...], limit, offset; answers
+ *                              order=[-]field[,...], limit, offset, and
+ *                              include=field[,...] (include.c); answers
  *                              {"items":[...],"total":N,"limit":L,"offset":O},
  *                              plus "misfits":[{"id":..,"field":..,"reason":..}]
  *                              when stored documents did not fit the model
@@ -374,7 +375,9 @@ static enum MHD_Result list(http_req *r)
     if (!a)
         return http_problem(r, 500, "out of memory");
     enum MHD_Result ret;
-    if (!http_list_query_read(r, c->model, NULL, 0, a)) {
+    http_includes inc;
+    if (!http_list_query_read(r, c->model, "include", 0, a) ||
+        !http_includes_read(r, c->model, &inc, a->problem, sizeof a->problem)) {
         ret = http_problem(r, 400, "%s", a->problem);
         free(a);
         return ret;
@@ -436,6 +439,11 @@ static enum MHD_Result list(http_req *r)
     kura_buf_add_i64(&b, a->limit);
     kura_buf_add(&b, ",\"offset\":");
     kura_buf_add_i64(&b, a->offset);
+    if (ok && !counted(r, HTTP_OP_FIND, http_includes_write(&inc, &rows, &b, &err), &err)) {
+        kura_buf_free(&b);
+        ret = http_problem_error(r, &err);
+        goto done;
+    }
     ok = ok && (rows.nmisfits == 0 || add_misfits(&b, &rows));
     kura_buf_addn(&b, "}", 1);
     if (!ok || b.oom) {
@@ -451,6 +459,17 @@ done:
     kura_rows_free(&rows);
     free(a);
     return ret;
+}
+
+const http_collection *http_collection_of(const kura_http *srv, const kura_model *model)
+{
+    for (size_t i = 0; i < srv->nroutes; i++) {
+        const http_route *rt = &srv->routes[i];
+        if (rt->methods[HTTP_GET] == list && rt->model &&
+            (rt->model == model || strcmp(rt->model->name, model->name) == 0))
+            return rt->ctx;
+    }
+    return NULL;
 }
 
 bool http_add_collection(kura_http *srv, const char *prefix, const http_collection *c,

@@ -115,6 +115,13 @@ with Served([blog, "serve", "--threads", "2", "--database-url", db], env) as ser
     expect("list comments", [c["author"] for c in lst["items"]], ["ann", "bob"])
     st, got, _ = call("GET", "/comments/" + cid)
     expect("GET /comments/{id}", (st, got["body"]), (200, "Nice."))
+    # The posts the comments reference, beside them: documents naming a SQL row.
+    st, lst, _ = call("GET", "/comments?include=post")
+    expect("comments with their post", (st, [p["id"] for p in lst["included"]["post"]]),
+           (200, [pid]))
+    expect("included post", lst["included"]["post"][0]["title"], hello["title"])
+    st, prob, _ = call("GET", "/posts?include=title")
+    expect("include of a field that references nothing", st, 400)
 
     # Change and delete.
     st, got, _ = call("PATCH", "/posts/" + pid, {"tags": ["c"], "meta": None})

@@ -465,6 +465,64 @@ static void mount_all_uses_model_paths(void **state)
 }
 
 /* Two models at the test's paths: one in SQL, one in documents. */
+/* ?include= on a list: the rows a page references, beside it; only of a
+ * model the server serves, so include never shows a row its path would not. */
+typedef struct t_note {
+    kura_base base;
+    int64_t user_id;
+    char text[KURA_STRING_BYTES(64)];
+} t_note;
+static const kura_model t_note_model =
+    KURA_MODEL(t_note, "t_note", KURA_INT64(t_note, user_id, .references = &t_user_model),
+               KURA_STRING(t_note, text, 64));
+
+static void include_serves_only_served_models(void **state)
+{
+    (void)state;
+    for (int serve_users = 0; serve_users < 2; serve_users++) {
+        server s = {.app = open_app()};
+        kura_error err = {0};
+        assert_true(kura_app_register(s.app, &t_note_model, KURA_IN_SQL, &err));
+        assert_true(kura_app_migrate(s.app, 0, NULL, NULL, NULL, NULL, &err));
+        kura_http_opts o = quiet_opts();
+        s.srv = kura_http_new(s.app, &o, &err);
+        assert_non_null(s.srv);
+        assert_true(kura_http_mount(s.srv, "/notes", "t_note", &err));
+        if (serve_users)
+            assert_true(kura_http_mount(s.srv, "/people", "t_user", &err));
+        listen_on(&s);
+        kura_store *db = kura_app_db(s.app);
+        t_user ann = {0};
+        snprintf(ann.name, sizeof ann.name, "ann");
+        snprintf(ann.email, sizeof ann.email, "ann@example.com");
+        assert_true(kura_insert(db, &t_user_model, &ann, &err));
+        for (int i = 0; i < 3; i++) {
+            t_note n = {.user_id = ann.base.id};
+            snprintf(n.text, sizeof n.text, "note %d", i);
+            assert_true(kura_insert(db, &t_note_model, &n, &err));
+        }
+        response r = GET(&s, "/notes?include=user_id");
+        if (!serve_users) {
+            expect(&r, 400);
+            assert_non_null(strstr(r.body, "references a model served here"));
+            assert_null(strstr(r.body, "ann@example.com"));
+        } else {
+            expect(&r, 200);
+            json_t *j = json_of(&r);
+            json_t *users = json_object_get(json_object_get(j, "included"), "user_id");
+            assert_int_equal(json_array_size(users), 1); /* three notes, one user */
+            assert_string_equal(
+                json_string_value(json_object_get(json_array_get(users, 0), "name")), "ann");
+            json_decref(j);
+            r = GET(&s, "/notes?include=text");
+            expect(&r, 400);
+            r = GET(&s, "/notes?include=user_id,user_id");
+            expect(&r, 400);
+        }
+        close_server(&s);
+    }
+}
+
 static void two_models_at_paths(void **state)
 {
     (void)state;
@@ -1143,6 +1201,7 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_models_at_paths),
+        cmocka_unit_test(include_serves_only_served_models),
         cmocka_unit_test(hot_rows_from_memory),
         cmocka_unit_test(write_hooks_leave_in_any_order),
         cmocka_unit_test(patch_drops_only_its_row),

@@ -1,0 +1,85 @@
+/*
+ * include.c — GET /posts?include=author_id[,...]: the rows a page's references
+ * name, answered beside the items as "included": {"author_id": [rows]}, read
+ * with kura_find_referenced (a query per 64 keys, not one per row) from the
+ * store the referenced model is served from.
+ *
+ * Only a model this server serves as a collection can be included: include
+ * never shows a row the service would not show at its own path.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf.h"
+#include "http/internal.h"
+
+bool http_includes_read(http_req *r, const kura_model *model, http_includes *inc, char *problem,
+                        size_t cap)
+{
+    inc->n = 0;
+    const char *value = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "include");
+    if (!value)
+        return true;
+    for (const char *p = value;;) {
+        size_t len = strcspn(p, ",");
+        char name[128];
+        if (len == 0 || len >= sizeof name) {
+            snprintf(problem, cap, "include must be field names, ','-separated: '%.64s'", value);
+            return false;
+        }
+        memcpy(name, p, len);
+        name[len] = '\0';
+        const kura_field *f = kura_field_named(model, name);
+        const http_collection *target =
+            f && f->references ? http_collection_of(r->srv, f->references) : NULL;
+        if (!target) {
+            snprintf(problem, cap,
+                     "include: '%.64s' is no field of %.64s that references a model served here",
+                     name, model->name);
+            return false;
+        }
+        for (size_t i = 0; i < inc->n; i++)
+            if (inc->fields[i] == f) {
+                snprintf(problem, cap, "include names '%.64s' twice", name);
+                return false;
+            }
+        if (inc->n == HTTP_MAX_INCLUDES) {
+            snprintf(problem, cap, "include names more than %d fields", HTTP_MAX_INCLUDES);
+            return false;
+        }
+        inc->fields[inc->n] = f;
+        inc->targets[inc->n++] = target;
+        if (!p[len])
+            return true;
+        p += len + 1;
+    }
+}
+
+bool http_includes_write(const http_includes *inc, const kura_rows *rows, kura_buf *b,
+                         kura_error *err)
+{
+    if (inc->n == 0)
+        return true;
+    kura_buf_add(b, ",\"included\":{");
+    for (size_t i = 0; i < inc->n; i++) {
+        kura_rows found = {0};
+        if (!kura_find_referenced(inc->targets[i]->store, rows, inc->fields[i]->name, &found, err))
+            return false;
+        kura_buf_addf(b, "%s\"%s\":[", i ? "," : "", inc->fields[i]->name);
+        bool first = true;
+        for (size_t j = 0; j < found.count; j++) {
+            char *one = kura_to_json_string(found.model, kura_row(&found, j));
+            if (!one) /* a row JSON cannot carry: its own path answers why */
+                continue;
+            if (!first)
+                kura_buf_addn(b, ",", 1);
+            kura_buf_add(b, one);
+            first = false;
+            free(one);
+        }
+        kura_buf_addn(b, "]", 1);
+        kura_rows_free(&found);
+    }
+    kura_buf_addn(b, "}", 1);
+    return true;
+}
