@@ -1993,24 +1993,25 @@ static void test_eager_loading(void **state)
     (void)state;
     OK(kura_drop_all(db, ref_models, NREF, err));
     OK(kura_create_all(db, ref_models, NREF, err));
+    /* In batches (the MongoDB test peer takes a while per round trip). */
     enum { OWNERS = KURA_REFERENCE_BATCH * 2 + 3, PETS = OWNERS * 2 };
-    int64_t owner_ids[OWNERS];
-    for (int i = 0; i < OWNERS; i++) {
-        r_owner o = {0};
-        snprintf(o.name, sizeof o.name, "owner%d", i);
-        OK(kura_insert(db, &r_owner_model, &o, err));
-        owner_ids[i] = o.base.id;
-    }
+    static r_owner new_owners[OWNERS];
+    static r_pet new_pets[PETS + 1];
+    memset(new_owners, 0, sizeof new_owners);
+    memset(new_pets, 0, sizeof new_pets);
+    for (int i = 0; i < OWNERS; i++)
+        snprintf(new_owners[i].name, sizeof new_owners[i].name, "owner%d", i);
+    OK(kura_insert_many(db, &r_owner_model, new_owners, OWNERS, err));
     const kura_field *owner_id = kura_field_named(&r_pet_model, "owner_id");
     for (int i = 0; i < PETS + 1; i++) {
-        r_pet p = {0};
-        snprintf(p.name, sizeof p.name, "pet%d", i);
+        r_pet *p = &new_pets[i];
+        snprintf(p->name, sizeof p->name, "pet%d", i);
         if (i < PETS) /* the last pet has no owner */
-            p.owner_id = owner_ids[(i * 7) % OWNERS];
+            p->owner_id = new_owners[(i * 7) % OWNERS].base.id;
         else
-            kura_set_null(&r_pet_model, &p, owner_id, true);
-        OK(kura_insert(db, &r_pet_model, &p, err));
+            kura_set_null(&r_pet_model, p, owner_id, true);
     }
+    OK(kura_insert_many(db, &r_pet_model, new_pets, PETS + 1, err));
 
     kura_rows pets = {0}, owners = {0};
     kura_query q = kura_query_for(&r_pet_model);
@@ -2062,14 +2063,16 @@ static void test_eager_loading(void **state)
     /* A text key (uuid), and a value whose row is gone. */
     enum { TAGS = KURA_REFERENCE_BATCH + 5 };
     kura_rows taggings = {0}, tags = {0};
-    for (int i = 0; i < TAGS; i++) {
-        r_tag t = {0};
-        snprintf(t.label, sizeof t.label, "tag%d", i);
-        OK(kura_insert(db, &r_tag_model, &t, err));
-        r_tagging g = {0};
-        snprintf(g.tag, sizeof g.tag, "%.36s", t.base.key);
-        OK(kura_insert(db, &r_tagging_model, &g, err));
-    }
+    static r_tag new_tags[TAGS];
+    static r_tagging new_taggings[TAGS];
+    memset(new_tags, 0, sizeof new_tags);
+    memset(new_taggings, 0, sizeof new_taggings);
+    for (int i = 0; i < TAGS; i++)
+        snprintf(new_tags[i].label, sizeof new_tags[i].label, "tag%d", i);
+    OK(kura_insert_many(db, &r_tag_model, new_tags, TAGS, err));
+    for (int i = 0; i < TAGS; i++)
+        snprintf(new_taggings[i].tag, sizeof new_taggings[i].tag, "%.36s", new_tags[i].base.key);
+    OK(kura_insert_many(db, &r_tagging_model, new_taggings, TAGS, err));
     kura_query all_taggings = kura_query_for(&r_tagging_model);
     OK(kura_find(db, &all_taggings, &taggings, err));
     assert_int_equal(taggings.count, TAGS);
