@@ -365,6 +365,15 @@ static bool add_misfits(kura_buf *b, const kura_rows *rows)
     return true;
 }
 
+/* What this store cannot do with a list's query (an order by decimal on
+ * SQLite) is the client's query to change, as an unknown field is: 400. */
+static enum MHD_Result list_failed(http_req *r, const kura_error *err)
+{
+    if (err->code == KURA_UNSUPPORTED)
+        return http_problem(r, 400, "%s", err->message);
+    return http_problem_error(r, err);
+}
+
 static enum MHD_Result list(http_req *r)
 {
     const http_collection *c = r->ctx;
@@ -398,7 +407,7 @@ static enum MHD_Result list(http_req *r)
         rows.items = malloc(room * c->model->size);
         rows.capacity = rows.items ? room : 0;
         if (!counted(r, HTTP_OP_FIND, kura_find(c->store, &a->q, &rows, &err), &err)) {
-            ret = http_problem_error(r, &err);
+            ret = list_failed(r, &err);
             goto done;
         }
     }
@@ -408,7 +417,7 @@ static enum MHD_Result list(http_req *r)
     if (a->limit > 0 && seen < (size_t)a->limit && (seen > 0 || a->offset == 0)) {
         total = a->offset + (int64_t)seen;
     } else if (!counted(r, HTTP_OP_COUNT, kura_count(c->store, &a->q, &total, &err), &err)) {
-        ret = http_problem_error(r, &err);
+        ret = list_failed(r, &err);
         goto done;
     }
     /* {"items":[...],"total":..,"limit":..,"offset":..[,"misfits":[...]]} */
