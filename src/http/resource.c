@@ -165,17 +165,33 @@ static enum MHD_Result create(http_req *r)
     kura_error err = {0};
     if (!decode_body(r, c->model, obj, c->model->key != KURA_KEY_INT64, &ret)) {
         /* answered */
+    } else if (c->model->key != KURA_KEY_INT64 && strchr(((kura_base *)obj)->key, '/')) {
+        /* libmicrohttpd decodes %2F before routing: /project/a%2Fb is no row's
+         * path, so such a row could be neither read, changed nor deleted here. */
+        kura_field_error fe = {.field = "id"};
+        kura_copy_string(fe.reason, sizeof fe.reason,
+                         "a key served over HTTP cannot contain '/': no path could name its row");
+        ret = http_problem_fields(r, &fe, 1);
     } else if (!counted(r, HTTP_OP_INSERT, kura_insert(c->store, c->model, obj, &err), &err)) {
         ret = http_problem_error(r, &err);
     } else {
-        /* Key texts are URL-safe as kura makes them (digits, hex, dashes); a
-         * caller's string key is sent as it is. */
-        char location[HTTP_PARAM_BYTES + 64 + KURA_KEY_BYTES];
+        /* A caller's string key may hold anything but '/' ("a b", "%41", "?"):
+         * percent-encoded, the Location names this row and no other. */
+        char stack[HTTP_PARAM_BYTES + 64 + 3 * KURA_KEY_BYTES];
         char key[KURA_KEY_BYTES];
         kura_key_text(c->model, obj, key);
-        snprintf(location, sizeof location, "%s/%s", r->url, key);
-        http_add_header(r, MHD_HTTP_HEADER_LOCATION, location);
-        ret = respond_obj(r, c->model, obj, 201);
+        kura_buf location;
+        kura_buf_init(&location, stack, sizeof stack);
+        kura_buf_add(&location, r->url);
+        kura_buf_add(&location, "/");
+        html_url_part(&location, key);
+        if (location.oom) {
+            ret = http_problem(r, 500, "out of memory");
+        } else {
+            http_add_header(r, MHD_HTTP_HEADER_LOCATION, location.data);
+            ret = respond_obj(r, c->model, obj, 201);
+        }
+        kura_buf_free(&location);
     }
     kura_clear(c->model, obj);
     free(obj);
