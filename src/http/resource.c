@@ -162,6 +162,14 @@ static enum MHD_Result create(http_req *r)
     if (!obj)
         return http_problem(r, 500, "out of memory");
     kura_init(c->model, obj);
+    /* A reference the body leaves out is no reference: NULL, which always
+     * passes. Left at kura_init's "" or 0, it named a row that cannot exist
+     * and the foreign key refused the whole row (409). */
+    for (size_t i = 0; i < c->model->nfields; i++) {
+        const kura_field *f = &c->model->fields[i];
+        if (f->references && !f->has_default)
+            kura_set_null(c->model, obj, f, true);
+    }
     kura_error err = {0};
     if (!decode_body(r, c->model, obj, c->model->key != KURA_KEY_INT64, &ret)) {
         /* answered */

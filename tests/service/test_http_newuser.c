@@ -202,12 +202,40 @@ static void string_keys_in_paths(void **state)
     stop(&s);
 }
 
+/* POST of a row that leaves out a reference that is not required: NULL, no
+ * reference, so the row is made; "" or 0 named no row and the foreign key
+ * refused it (409) unless the client sent an explicit null. */
+static void left_out_reference_is_null(void **state)
+{
+    (void)state;
+    server s = {0};
+    start(&s);
+    response r = call(&s, "POST", "/tickets", "{\"summary\":\"no project yet\"}");
+    expect(&r, 201);
+    assert_non_null(strstr(r.body, "\"project_id\":null"));
+    assert_non_null(strstr(r.body, "\"parent\":null"));
+    r = call(&s, "POST", "/project", "{\"id\":\"core\",\"title\":\"Core\"}");
+    expect(&r, 201);
+    r = call(&s, "POST", "/tickets",
+             "{\"summary\":\"in core\",\"project_id\":\"core\",\"parent\":1}");
+    expect(&r, 201);
+    assert_non_null(strstr(r.body, "\"project_id\":\"core\""));
+    r = call(&s, "POST", "/tickets", "{\"summary\":\"nowhere\",\"project_id\":\"nope\"}");
+    expect(&r, 409);
+    /* Documents enforce nothing, but the value left out is the same NULL. */
+    r = call(&s, "POST", "/comment", "{\"text\":\"loose\"}");
+    expect(&r, 201);
+    assert_non_null(strstr(r.body, "\"ticket_id\":null"));
+    stop(&s);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(order_the_store_cannot_sort_is_400),
         cmocka_unit_test(string_keys_in_paths),
+        cmocka_unit_test(left_out_reference_is_null),
     };
     int failed = cmocka_run_group_tests_name("http, a new user's schema", tests, NULL, NULL);
     curl_global_cleanup();
