@@ -101,9 +101,9 @@ static void expect(const response *r, long status)
         fail_msg("expected %ld, got %ld: %s", status, r->status, r->body);
 }
 
-/* The tracker's models in a fresh in-memory app, migrated, every model
- * mounted at its path, listening on a free port. */
-static void start(server *s)
+/* The tracker's models in a fresh in-memory app, migrated, and a server
+ * with no routes yet. */
+static void open_tracker(server *s)
 {
     kura_error err = {0};
     s->schema = kura_schema_load_string(tracker, &err);
@@ -128,6 +128,13 @@ static void start(server *s)
     o.log_level = KURA_LOG_ERROR;
     s->srv = kura_http_new(s->app, &o, &err);
     assert_non_null(s->srv);
+}
+
+/* open_tracker, every model mounted at its path, listening on a free port. */
+static void start(server *s)
+{
+    kura_error err = {0};
+    open_tracker(s);
     if (!kura_http_mount_all(s->srv, &err) || !kura_http_listen(s->srv, &err))
         fail_msg("serve: %s", err.message);
     snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", (unsigned)kura_http_port(s->srv));
@@ -229,6 +236,51 @@ static void left_out_reference_is_null(void **state)
     stop(&s);
 }
 
+/* A model whose path is another route's (a schema file's "path":"/health",
+ * a model named "session", two models at one path): serve refuses to start,
+ * naming the path. It served, and whichever was routed second (the health
+ * check, the sessions, the second model) was never reached. */
+static void paths_taken_twice_are_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *model, *path, *taken;
+    } cases[] = {
+        {"project", "/health", "/health"},
+        {"project", "/session", "/session"},
+        {"ticket", "/rankings", "/rankings/{board}"},
+        {"comment", "/project", "/project"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        server s = {0};
+        kura_error err = {0};
+        open_tracker(&s);
+        assert_true(kura_app_set_model_path(s.app, cases[i].model, cases[i].path, &err));
+        assert_false(kura_http_mount_defaults(s.srv, &err));
+        assert_int_equal(err.code, KURA_CONFLICT);
+        if (!strstr(err.message, cases[i].taken))
+            fail_msg("%s at %s: %s", cases[i].model, cases[i].path, err.message);
+        kura_http_stop(s.srv);
+        kura_app_close(s.app);
+        kura_schema_free(s.schema);
+    }
+    /* Paths that only share a beginning are two routes. */
+    server s = {0};
+    kura_error err = {0};
+    open_tracker(&s);
+    assert_true(kura_app_set_model_path(s.app, "project", "/health/projects", &err));
+    assert_true(kura_http_mount_defaults(s.srv, &err));
+    assert_true(kura_http_listen(s.srv, &err));
+    snprintf(s.base, sizeof s.base, "http://127.0.0.1:%u", (unsigned)kura_http_port(s.srv));
+    response r = call(&s, "GET", "/health", NULL);
+    expect(&r, 200);
+    assert_non_null(strstr(r.body, "\"status\":\"ok\""));
+    r = call(&s, "GET", "/health/projects", NULL);
+    expect(&r, 200);
+    assert_non_null(strstr(r.body, "\"items\":[]"));
+    stop(&s);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -236,6 +288,7 @@ int main(void)
         cmocka_unit_test(order_the_store_cannot_sort_is_400),
         cmocka_unit_test(string_keys_in_paths),
         cmocka_unit_test(left_out_reference_is_null),
+        cmocka_unit_test(paths_taken_twice_are_refused),
     };
     int failed = cmocka_run_group_tests_name("http, a new user's schema", tests, NULL, NULL);
     curl_global_cleanup();
