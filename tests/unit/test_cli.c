@@ -541,6 +541,33 @@ static void test_bare_kura(void **state)
     assert_non_null(strstr(r.out, "0 changes applied"));
     done(&r);
     expect_usage_error(RUNK("rows", "--models"), "a value is needed after '--models'");
+
+    /* A wrong schema file: one line naming the file, the model and the field
+     * (it named the model and the field only, and a model the registry
+     * refused not even the file), exit 1, nothing on stdout. */
+    static const struct {
+        const char *json, *says;
+    } wrong[] = {
+        {"{\"models\": [{\"name\": \"note\", \"fields\": [{\"name\": \"stars\", \"type\": "
+         "\"int\"}]}]}",
+         "bad.json: model note, field stars: unknown type 'int'\n"},
+        {"{\"models\": [{\"name\": \"note\", \"fields\": []}]}",
+         "bad.json: model 'note' has no fields\n"},
+    };
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        snprintf(models, sizeof models, "%s/bad.json", tmpdir);
+        f = fopen(models, "w");
+        assert_non_null(f);
+        fputs(wrong[i].json, f);
+        fclose(f);
+        snprintf(models_flag, sizeof models_flag, "--models=%s", models);
+        r = RUNK(models_flag, "migrate", flag);
+        assert_int_equal(r.status, 1);
+        assert_string_equal(r.out, "");
+        if (!strstr(r.err, wrong[i].says) || strchr(r.err, '\n') != r.err + strlen(r.err) - 1)
+            fail_msg("%s: %s", wrong[i].json, r.err);
+        done(&r);
+    }
 }
 
 /* The temporary directory holds only files: unlink them, then the directory. */
