@@ -264,6 +264,18 @@ static void paths_taken_twice_are_refused(void **state)
         kura_app_close(s.app);
         kura_schema_free(s.schema);
     }
+    /* A set path that cannot be mounted: the error names the model. */
+    {
+        server s = {0};
+        kura_error err = {0};
+        open_tracker(&s);
+        assert_true(kura_app_set_model_path(s.app, "project", "/projects/", &err));
+        assert_false(kura_http_mount_all(s.srv, &err));
+        assert_non_null(strstr(err.message, "model project: '/projects/'"));
+        kura_http_stop(s.srv);
+        kura_app_close(s.app);
+        kura_schema_free(s.schema);
+    }
     /* Paths that only share a beginning are two routes. */
     server s = {0};
     kura_error err = {0};
