@@ -180,6 +180,14 @@ static void test_usage_errors(void **state)
     expect_usage_error(RUN("users", "--limit", "-3"), "--limit");
     expect_usage_error(RUN("users", "--offset", "a"), "--offset");
     expect_usage_error(RUN("users", "extra"), "unexpected argument 'extra'");
+    /* serve's flags that become settings are read before anything opens: a
+     * wrong one is the command line's (2), as --threads 0 is; they were
+     * the settings' error (1). The same value from the environment stays 1. */
+    expect_usage_error(RUN("serve", "--port", "99999"), "--port 99999: port:");
+    expect_usage_error(RUN("serve", "--log-level", "loud"), "--log-level loud");
+    expect_usage_error(RUN("serve", "--request-timeout", "x"), "--request-timeout x");
+    expect_usage_error(RUN("serve", "--max-conns-per-ip", "-2"), "--max-conns-per-ip -2");
+    expect_usage_error(RUN("serve", "--cache-ttl-ms", "-1"), "--cache-ttl-ms -1");
     run_result r = run_env(NULL, (const char *const[]){NULL});
     assert_int_equal(r.status, 2);
     done(&r);
@@ -204,6 +212,11 @@ static void test_library_errors_exit_1(void **state)
     r = RUN("--config", "/nonexistent/kura.conf", "migrate");
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "guide_service: cannot read config file"));
+    done(&r);
+    r = run_env("KURA_PORT=abc",
+                (const char *const[]){"serve", "--database-url", db_url("env_port.db"), NULL});
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "port: 'abc' is not a port number"));
     done(&r);
 }
 
