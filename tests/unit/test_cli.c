@@ -581,6 +581,19 @@ static void test_bare_kura(void **state)
             fail_msg("%s: %s", wrong[i].json, r.err);
         done(&r);
     }
+
+    /* get with an id no string key can be ("", a control character) is a
+     * wrong command line (2), as "abc" for a number is; it was 1. */
+    snprintf(models, sizeof models, "%s/tags.json", tmpdir);
+    f = fopen(models, "w");
+    assert_non_null(f);
+    fputs("{\"models\": [{\"name\": \"tag\", \"key\": \"string\", \"fields\": "
+          "[{\"name\": \"uses\", \"type\": \"int32\"}]}]}",
+          f);
+    fclose(f);
+    snprintf(models_flag, sizeof models_flag, "--models=%s", models);
+    expect_usage_error(RUNK(models_flag, "get", "tag", "", flag), "the id of tag must be");
+    expect_usage_error(RUNK(models_flag, "get", "tag", "a\tb", flag), "the id of tag must be");
 }
 
 /* The temporary directory holds only files: unlink them, then the directory. */
