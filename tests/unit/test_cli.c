@@ -553,6 +553,16 @@ static void test_bare_kura(void **state)
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "0 changes applied"));
     done(&r);
+    /* A mistyped database path: an error, and no empty database made there
+     * (inspect printed an empty schema and exit 0). */
+    r = RUNK("inspect", db_url("typo.db"));
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "");
+    assert_non_null(strstr(r.err, "kura: no database to inspect at "));
+    done(&r);
+    char typo[256];
+    snprintf(typo, sizeof typo, "%s/typo.db", tmpdir);
+    assert_int_not_equal(access(typo, F_OK), 0);
     expect_usage_error(RUNK("rows", "--models"), "a value is needed after '--models'");
 
     /* A wrong schema file: one line naming the file, the model and the field
