@@ -319,6 +319,20 @@ static void double_filters_read_as_bodies(void **state)
     stop(&s);
 }
 
+/* A 422's reasons are whole sentences: the decimal's was longer than a
+ * kura_field_error holds and came cut ("...would be read as a double "). */
+static void reasons_are_whole(void **state)
+{
+    (void)state;
+    server s = {0};
+    start(&s);
+    response r = call(&s, "POST", "/tickets", "{\"summary\":\"x\",\"cost\":12.5}");
+    expect(&r, 422);
+    assert_non_null(strstr(r.body, "\"reason\":\"cost must be a string such as \\\"12.50\\\" (a "
+                                   "double is inexact)\""));
+    stop(&s);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -328,6 +342,7 @@ int main(void)
         cmocka_unit_test(left_out_reference_is_null),
         cmocka_unit_test(paths_taken_twice_are_refused),
         cmocka_unit_test(double_filters_read_as_bodies),
+        cmocka_unit_test(reasons_are_whole),
     };
     int failed = cmocka_run_group_tests_name("http, a new user's schema", tests, NULL, NULL);
     curl_global_cleanup();
