@@ -40,7 +40,11 @@
  * Threads: build the server (new, mount, handle) on one thread; once
  * kura_http_listen has returned, handlers run on a pool of worker threads,
  * each with the app current (kura_current_app). The route table is fixed from
- * then on: adding a route to a listening server is KURA_CONFLICT.
+ * then on: adding a route to a listening server is KURA_CONFLICT. So is a
+ * route that matches exactly the paths of one routed already ("/health", or
+ * "/items/{id}" beside "/items/{name}", whoever added either): the first would
+ * answer them all and the second never run. Another method on a pattern of
+ * the program's own (kura_http_handle) is the same route, not a second.
  *
  * The server borrows the app (it must outlive the server) and never opens or
  * closes its stores. The library prints nothing but its log lines: one JSON

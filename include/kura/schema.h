@@ -173,7 +173,8 @@ char *kura_schema_to_c(const kura_schema *schema, kura_error *err);
  *   - SQLite tables of kura's embedded key-value store (kura_kv, kura_kv_zset,
  *     kura_kv_hash) are skipped.
  * See docs/schema-file.md.
- * The caller owns the result (kura_schema_free). NULL with err filled: the
+ * The caller owns the result (kura_schema_free). NULL with err filled:
+ * KURA_NOT_FOUND for a SQLite file that does not exist (it is not made), the
  * errors of kura_store_open, KURA_UNSUPPORTED for a document or other store,
  * the store's errors from reading the catalogue or the samples.
  */

@@ -39,8 +39,12 @@ static int run(kura_cli *c, int argc, char **argv)
     int64_t id = 0;
     if (m->key == KURA_KEY_INT64 && !kura_cli_parse_int(c, argv[0], "ID", key, 1, INT64_MAX, &id))
         return CLI_USAGE;
-    void *obj = calloc(1, m->size);
     kura_error err = {0};
+    /* An id no key could be ('' or a control character) is the command line's
+     * mistake, as 'abc' for a number is: exit 2, not the store's 1. */
+    if (m->key != KURA_KEY_INT64 && !kura_key_parse(m, key, NULL, NULL, &err))
+        return kura_cli_usage_error(c, argv[0], "%s", err.message);
+    void *obj = calloc(1, m->size);
     int rc = CLI_OK;
     if (!obj) {
         kura_fail(&err, KURA_NOMEM, NULL, "out of memory");

@@ -16,7 +16,8 @@ static void usage(FILE *out)
           "columns: kura_document_upgrade).\n"
           "Running it again finds nothing to do. A column the models no longer\n"
           "have, or one whose type changed, is listed and refused unless --force\n"
-          "(SQLite cannot retype a column).\n\n"
+          "(SQLite cannot retype a column). A missing document collection is made\n"
+          "after the tables and is not listed, nor counted in the changes.\n\n"
           "  --dry-run   print the SQL that would run; change nothing\n"
           "  --force     also drop and retype columns\n",
           out);

@@ -62,6 +62,27 @@ typedef struct serve_args {
     bool migrate;
 } serve_args;
 
+/* Sets a flag's setting once it reads as a setting: a wrong value on the
+ * command line is exit 2 with the usage hint, as for --threads, where the
+ * same value from KURA_* or a config file is the settings' error (1). */
+static bool flag_setting(kura_cli *c, const char *cmd, const char *flag, const char *key,
+                         const char *value)
+{
+    kura_config *cfg = kura_config_new();
+    kura_http_opts o;
+    kura_http_opts_default(&o);
+    kura_error err = {0};
+    bool ok =
+        cfg && kura_config_set(cfg, key, value, &err) && kura_http_opts_from_config(&o, cfg, &err);
+    kura_config_free(cfg);
+    if (!ok) {
+        kura_cli_usage_error(c, cmd, "%s %s: %s", flag, value, cfg ? err.message : "out of memory");
+        return false;
+    }
+    cli_set(c, key, value);
+    return true;
+}
+
 /* Parses the flags; the address, port, log level and connection limits become settings. */
 static int parse(kura_cli *c, int argc, char **argv, serve_args *a)
 {
@@ -85,19 +106,24 @@ static int parse(kura_cli *c, int argc, char **argv, serve_args *a)
             cli_set(c, "bind", optarg);
             break;
         case OPT_PORT:
-            cli_set(c, "port", optarg);
+            if (!flag_setting(c, argv[0], "--port", "port", optarg))
+                return CLI_USAGE;
             break;
         case OPT_LOG_LEVEL:
-            cli_set(c, "log_level", optarg);
+            if (!flag_setting(c, argv[0], "--log-level", "log_level", optarg))
+                return CLI_USAGE;
             break;
         case OPT_REQUEST_TIMEOUT:
-            cli_set(c, "request_timeout", optarg);
+            if (!flag_setting(c, argv[0], "--request-timeout", "request_timeout", optarg))
+                return CLI_USAGE;
             break;
         case OPT_MAX_CONNS_PER_IP:
-            cli_set(c, "max_conns_per_ip", optarg);
+            if (!flag_setting(c, argv[0], "--max-conns-per-ip", "max_conns_per_ip", optarg))
+                return CLI_USAGE;
             break;
         case OPT_CACHE_TTL_MS:
-            cli_set(c, "cache_ttl_ms", optarg);
+            if (!flag_setting(c, argv[0], "--cache-ttl-ms", "cache_ttl_ms", optarg))
+                return CLI_USAGE;
             break;
         case OPT_NO_MIGRATE:
             a->migrate = false;

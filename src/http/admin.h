@@ -128,10 +128,6 @@ enum MHD_Result admin_logout(http_req *r, const admin_session *s, const admin_fo
 void html_text(kura_buf *b, const char *s);
 void html_textn(kura_buf *b, const char *s, size_t n);
 
-/* Appends s percent-encoded (all but A-Z a-z 0-9 - . _ ~): a path segment or
- * a query value. */
-void html_url_part(kura_buf *b, const char *s);
-
 /* Appends s cut to at most `chars` characters (UTF-8), escaped, with "…" when cut. */
 void html_text_cut(kura_buf *b, const char *s, size_t chars);
 

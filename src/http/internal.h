@@ -17,6 +17,7 @@
 #include <kura/kv.h>
 #include <kura/session.h>
 
+#include "base/buf.h"
 #include "http/hot.h"
 
 /* Methods the routes know; anything else is 405 on a known path. */
@@ -325,6 +326,10 @@ char *http_problem_body(unsigned status, const char *detail);
 
 /* 422 with every failing field: errors[i] = {field, reason}. */
 enum MHD_Result http_problem_fields(http_req *r, const kura_field_error *errors, size_t n);
+
+/* Appends s percent-encoded (all but A-Z a-z 0-9 - . _ ~): a path segment or
+ * a query value (admin_html.c; the collections' Location too). */
+void html_url_part(kura_buf *b, const char *s);
 
 /* Maps a library error to a status and queues it (404, 409, 422, 503, 500). */
 enum MHD_Result http_problem_error(http_req *r, const kura_error *err);

@@ -46,8 +46,13 @@ bool kura_http_mount_all(kura_http *srv, kura_error *err)
         const kura_model *m = kura_app_model_at(srv->app, i, NULL);
         const char *set = kura_app_model_path(srv->app, m->name);
         if (set) {
-            if (!kura_http_mount(srv, set, m->name, err))
+            if (!kura_http_mount(srv, set, m->name, err)) {
+                /* The path is the program's or a schema file's: say whose. */
+                char was[sizeof err->message];
+                memcpy(was, err->message, sizeof was);
+                kura_fail(err, err->code, NULL, "model %.64s: %.180s", m->name, was);
                 return false;
+            }
             continue;
         }
         char path[160];

@@ -163,20 +163,44 @@ static enum MHD_Result create(http_req *r)
     if (!obj)
         return http_problem(r, 500, "out of memory");
     kura_init(c->model, obj);
+    /* A reference the body leaves out is no reference: NULL, which always
+     * passes. Left at kura_init's "" or 0, it named a row that cannot exist
+     * and the foreign key refused the whole row (409). */
+    for (size_t i = 0; i < c->model->nfields; i++) {
+        const kura_field *f = &c->model->fields[i];
+        if (f->references && !f->has_default)
+            kura_set_null(c->model, obj, f, true);
+    }
     kura_error err = {0};
     if (!decode_body(r, c->model, obj, c->model->key != KURA_KEY_INT64, &ret)) {
         /* answered */
+    } else if (c->model->key != KURA_KEY_INT64 && strchr(((kura_base *)obj)->key, '/')) {
+        /* libmicrohttpd decodes %2F before routing: /project/a%2Fb is no row's
+         * path, so such a row could be neither read, changed nor deleted here. */
+        kura_field_error fe = {.field = "id"};
+        kura_copy_string(fe.reason, sizeof fe.reason,
+                         "a key served over HTTP cannot contain '/': no path could name its row");
+        ret = http_problem_fields(r, &fe, 1);
     } else if (!counted(r, HTTP_OP_INSERT, kura_insert(c->store, c->model, obj, &err), &err)) {
         ret = http_problem_error(r, &err);
     } else {
-        /* Key texts are URL-safe as kura makes them (digits, hex, dashes); a
-         * caller's string key is sent as it is. */
-        char location[HTTP_PARAM_BYTES + 64 + KURA_KEY_BYTES];
+        /* A caller's string key may hold anything but '/' ("a b", "%41", "?"):
+         * percent-encoded, the Location names this row and no other. */
+        char stack[HTTP_PARAM_BYTES + 64 + 3 * KURA_KEY_BYTES];
         char key[KURA_KEY_BYTES];
         kura_key_text(c->model, obj, key);
-        snprintf(location, sizeof location, "%s/%s", r->url, key);
-        http_add_header(r, MHD_HTTP_HEADER_LOCATION, location);
-        ret = respond_obj(r, c->model, obj, 201);
+        kura_buf location;
+        kura_buf_init(&location, stack, sizeof stack);
+        kura_buf_add(&location, r->url);
+        kura_buf_add(&location, "/");
+        html_url_part(&location, key);
+        if (location.oom) {
+            ret = http_problem(r, 500, "out of memory");
+        } else {
+            http_add_header(r, MHD_HTTP_HEADER_LOCATION, location.data);
+            ret = respond_obj(r, c->model, obj, 201);
+        }
+        kura_buf_free(&location);
     }
     kura_clear(c->model, obj);
     free(obj);
@@ -366,6 +390,15 @@ static bool add_misfits(kura_buf *b, const kura_rows *rows)
     return true;
 }
 
+/* What this store cannot do with a list's query (an order by decimal on
+ * SQLite) is the client's query to change, as an unknown field is: 400. */
+static enum MHD_Result list_failed(http_req *r, const kura_error *err)
+{
+    if (err->code == KURA_UNSUPPORTED)
+        return http_problem(r, 400, "%s", err->message);
+    return http_problem_error(r, err);
+}
+
 static enum MHD_Result list(http_req *r)
 {
     const http_collection *c = r->ctx;
@@ -401,7 +434,7 @@ static enum MHD_Result list(http_req *r)
         rows.items = malloc(room * c->model->size);
         rows.capacity = rows.items ? room : 0;
         if (!counted(r, HTTP_OP_FIND, kura_find(c->store, &a->q, &rows, &err), &err)) {
-            ret = http_problem_error(r, &err);
+            ret = list_failed(r, &err);
             goto done;
         }
     }
@@ -411,7 +444,7 @@ static enum MHD_Result list(http_req *r)
     if (a->limit > 0 && seen < (size_t)a->limit && (seen > 0 || a->offset == 0)) {
         total = a->offset + (int64_t)seen;
     } else if (!counted(r, HTTP_OP_COUNT, kura_count(c->store, &a->q, &total, &err), &err)) {
-        ret = http_problem_error(r, &err);
+        ret = list_failed(r, &err);
         goto done;
     }
     /* {"items":[...],"total":..,"limit":..,"offset":..[,"misfits":[...]]} */

@@ -64,11 +64,40 @@ bool http_path_ok(const char *path)
     return true;
 }
 
+/* Whether the pattern segment at p (up to '/' or the end, `len` bytes) is "{...}". */
+static bool is_capture(const char *p, size_t len)
+{
+    return len >= 2 && p[0] == '{' && p[len - 1] == '}';
+}
+
+/* Whether two patterns match the same paths: the same segments, any {name}
+ * matching any other. */
+static bool same_shape(const char *a, const char *b)
+{
+    while (*a && *b) {
+        size_t na = strcspn(a + 1, "/") + 1, nb = strcspn(b + 1, "/") + 1;
+        bool ca = is_capture(a + 1, na - 1), cb = is_capture(b + 1, nb - 1);
+        if (ca != cb || (!ca && (na != nb || strncmp(a, b, na) != 0)))
+            return false;
+        a += na;
+        b += nb;
+    }
+    return !*a && !*b;
+}
+
 bool http_route_add(kura_http *srv, const http_route *route, kura_error *err)
 {
     if (srv->daemon)
         return kura_fail(err, KURA_CONFLICT, NULL,
                          "routes are added before kura_http_listen (adding %.64s)", route->pattern);
+    /* The first route that matches a path answers it: a second of the same
+     * shape would never be reached (a model at /health hid the health check). */
+    for (size_t i = 0; i < srv->nroutes; i++)
+        if (same_shape(srv->routes[i].pattern, route->pattern))
+            return kura_fail(err, KURA_CONFLICT, NULL,
+                             "%.64s is routed already (as %.64s): another path is needed, e.g. "
+                             "a model's \"path\" in its schema file",
+                             route->pattern, srv->routes[i].pattern);
     if (srv->nroutes >= HTTP_MAX_ROUTES)
         return kura_fail(err, KURA_CONFIG, NULL,
                          "the route table is full (%d routes): %.64s was not added",
@@ -83,12 +112,6 @@ bool http_route_add(kura_http *srv, const http_route *route, kura_error *err)
     }
     srv->routes[srv->nroutes++] = *route;
     return true;
-}
-
-/* Whether the pattern segment at p (up to '/' or the end, `len` bytes) is "{...}". */
-static bool is_capture(const char *p, size_t len)
-{
-    return len >= 2 && p[0] == '{' && p[len - 1] == '}';
 }
 
 /* Matches one pattern against path segment by segment. Captured segments are

@@ -140,9 +140,9 @@ static bool dec_from_json(const kura_field *f, const json_t *v, void *m, kura_er
     }
     if (json_is_real(v))
         return kura_fail(err, KURA_VALIDATION, f->name,
-                         "%s must be a string such as \"12.50\": a JSON number with a fraction "
-                         "would be read as a double and lose exactness",
-                         f->name);
+                         /* short enough for kura_field_error's reason (96 bytes), where
+                          * the HTTP service's 422 cut it before its point */
+                         "%s must be a string such as \"12.50\" (a double is inexact)", f->name);
     if (!kura__canon_from_json(f, v, m, err))
         return kura_fail(err, KURA_VALIDATION, f->name,
                          "%s must be a decimal string with at most %d digit%s, %d after the point",

@@ -346,9 +346,11 @@ static bool dbl_parse(const kura_field *f, const char *text, kura_value *out, ch
 {
     (void)f, (void)s, (void)n;
     char *end;
-    errno = 0;
     double d = strtod(text, &end);
-    if (!*text || *end || errno)
+    /* As a JSON body reads numbers: an overflow is refused, an underflow
+     * (5e-324, which strtod flags with ERANGE) is the value it rounds to, and
+     * "nan" or "inf", which no JSON number is, are no value. */
+    if (!*text || *end || !isfinite(d))
         return false;
     *out = KURA_VDOUBLE(d);
     return true;

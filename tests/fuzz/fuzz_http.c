@@ -46,7 +46,7 @@ static void start_once(void)
         !kura_app_register(app, &fz_thing_model, KURA_IN_SQL, &err) ||
         !kura_app_register(app, &doc_model, KURA_IN_DOCUMENTS, &err) ||
         !kura_app_migrate(app, 0, NULL, NULL, NULL, NULL, &err) ||
-        !(srv = kura_http_new(app, &o, &err)) || !kura_http_mount_all(srv, &err) ||
+        !(srv = kura_http_new(app, &o, &err)) || /* defaults: the models too */
         !kura_http_mount_defaults(srv, &err) || !kura_http_listen(srv, &err))
         abort();
     kura_config_free(cfg);

@@ -180,6 +180,14 @@ static void test_usage_errors(void **state)
     expect_usage_error(RUN("users", "--limit", "-3"), "--limit");
     expect_usage_error(RUN("users", "--offset", "a"), "--offset");
     expect_usage_error(RUN("users", "extra"), "unexpected argument 'extra'");
+    /* serve's flags that become settings are read before anything opens: a
+     * wrong one is the command line's (2), as --threads 0 is; they were
+     * the settings' error (1). The same value from the environment stays 1. */
+    expect_usage_error(RUN("serve", "--port", "99999"), "--port 99999: port:");
+    expect_usage_error(RUN("serve", "--log-level", "loud"), "--log-level loud");
+    expect_usage_error(RUN("serve", "--request-timeout", "x"), "--request-timeout x");
+    expect_usage_error(RUN("serve", "--max-conns-per-ip", "-2"), "--max-conns-per-ip -2");
+    expect_usage_error(RUN("serve", "--cache-ttl-ms", "-1"), "--cache-ttl-ms -1");
     run_result r = run_env(NULL, (const char *const[]){NULL});
     assert_int_equal(r.status, 2);
     done(&r);
@@ -204,6 +212,11 @@ static void test_library_errors_exit_1(void **state)
     r = RUN("--config", "/nonexistent/kura.conf", "migrate");
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err, "guide_service: cannot read config file"));
+    done(&r);
+    r = run_env("KURA_PORT=abc",
+                (const char *const[]){"serve", "--database-url", db_url("env_port.db"), NULL});
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err, "port: 'abc' is not a port number"));
     done(&r);
 }
 
@@ -540,7 +553,57 @@ static void test_bare_kura(void **state)
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out, "0 changes applied"));
     done(&r);
+    /* A mistyped database path: an error, and no empty database made there
+     * (inspect printed an empty schema and exit 0). */
+    r = RUNK("inspect", db_url("typo.db"));
+    assert_int_equal(r.status, 1);
+    assert_string_equal(r.out, "");
+    assert_non_null(strstr(r.err, "kura: no database to inspect at "));
+    done(&r);
+    char typo[256];
+    snprintf(typo, sizeof typo, "%s/typo.db", tmpdir);
+    assert_int_not_equal(access(typo, F_OK), 0);
     expect_usage_error(RUNK("rows", "--models"), "a value is needed after '--models'");
+
+    /* A wrong schema file: one line naming the file, the model and the field
+     * (it named the model and the field only, and a model the registry
+     * refused not even the file), exit 1, nothing on stdout. */
+    static const struct {
+        const char *json, *says;
+    } wrong[] = {
+        {"{\"models\": [{\"name\": \"note\", \"fields\": [{\"name\": \"stars\", \"type\": "
+         "\"int\"}]}]}",
+         "bad.json: model note, field stars: unknown type 'int'\n"},
+        {"{\"models\": [{\"name\": \"note\", \"fields\": []}]}",
+         "bad.json: model 'note' has no fields\n"},
+    };
+    for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+        snprintf(models, sizeof models, "%s/bad.json", tmpdir);
+        f = fopen(models, "w");
+        assert_non_null(f);
+        fputs(wrong[i].json, f);
+        fclose(f);
+        snprintf(models_flag, sizeof models_flag, "--models=%s", models);
+        r = RUNK(models_flag, "migrate", flag);
+        assert_int_equal(r.status, 1);
+        assert_string_equal(r.out, "");
+        if (!strstr(r.err, wrong[i].says) || strchr(r.err, '\n') != r.err + strlen(r.err) - 1)
+            fail_msg("%s: %s", wrong[i].json, r.err);
+        done(&r);
+    }
+
+    /* get with an id no string key can be ("", a control character) is a
+     * wrong command line (2), as "abc" for a number is; it was 1. */
+    snprintf(models, sizeof models, "%s/tags.json", tmpdir);
+    f = fopen(models, "w");
+    assert_non_null(f);
+    fputs("{\"models\": [{\"name\": \"tag\", \"key\": \"string\", \"fields\": "
+          "[{\"name\": \"uses\", \"type\": \"int32\"}]}]}",
+          f);
+    fclose(f);
+    snprintf(models_flag, sizeof models_flag, "--models=%s", models);
+    expect_usage_error(RUNK(models_flag, "get", "tag", "", flag), "the id of tag must be");
+    expect_usage_error(RUNK(models_flag, "get", "tag", "a\tb", flag), "the id of tag must be");
 }
 
 /* The temporary directory holds only files: unlink them, then the directory. */
