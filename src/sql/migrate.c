@@ -454,12 +454,23 @@ static bool unlock_schema(kura_store *s, bool ok, kura_error *err)
     return false;
 }
 
+/* Runs every statement; the first that fails says which table and column it
+ * changed (the database's own message rarely does: "bigint out of range"). */
 static bool apply(kura_store *s, const plan *p, kura_error *err)
 {
     for (size_t i = 0; i < p->count; i++)
-        for (int k = 0; k < 2 && p->items[i].stmts[k]; k++)
-            if (!kura_sql_exec(s, p->items[i].stmts[k], NULL, 0, NULL, err))
-                return false;
+        for (int k = 0; k < 2 && p->items[i].stmts[k]; k++) {
+            kura_error e = {0};
+            if (kura_sql_exec(s, p->items[i].stmts[k], NULL, 0, NULL, &e))
+                continue;
+            const change *c = &p->items[i];
+            char what[300];
+            snprintf(what, sizeof what, "%s%s%s", c->table, c->column ? "." : "",
+                     c->column ? c->column : "");
+            kura_fail(err, e.code, e.field[0] ? e.field : NULL, "migrating %s: %s", what,
+                      e.message);
+            return false;
+        }
     return true;
 }
 

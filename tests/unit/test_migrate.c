@@ -512,6 +512,8 @@ static void unique_with(const char *url)
     assert_int_equal(s.kinds[2], KURA_CHANGE_ADD_INDEX);
     assert_false(kura_migrate(db, v2, 1, 0, NULL, NULL, NULL, &changes, &err));
     assert_int_equal(err.code, KURA_CONSTRAINT);
+    /* The database's message, and which change it refused. */
+    assert_non_null(strstr(err.message, "migrating mig_slot.hour_of_the_day_that_is_also_long: "));
     assert_false(kura_sql_exec(db, "SELECT label FROM mig_slot", NULL, 0, NULL, &err));
     assert_true(kura_delete(db, &slot_v1, b.base.id, &err));
     assert_true(kura_migrate(db, v2, 1, 0, NULL, NULL, NULL, &changes, &err));
