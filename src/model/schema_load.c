@@ -178,7 +178,16 @@ static bool load_choices(kura_field *f, const json_t *v, const where *w, kura_er
         return true;
     if (!kura__type(f->type)->choices)
         return not_for(err, w, "choices apply", has_choices);
-    return load_strings(v, &f->choices, "choices", w, err);
+    if (!load_strings(v, &f->choices, "choices", w, err))
+        return false;
+    /* A choice no value can be (validation would refuse it): a slip in the file. */
+    for (const char *const *c = f->choices; f->max_chars > 0 && *c; c++) {
+        long chars = kura_utf8_chars(*c, strlen(*c));
+        if (chars < 0 || chars > f->max_chars)
+            return bad(err, w, "choice '%.40s' is %s max_chars (%d)", *c,
+                       chars < 0 ? "not UTF-8, nor within" : "longer than", f->max_chars);
+    }
+    return true;
 }
 
 /* "unique_with": a field name or an array of them; checked against the

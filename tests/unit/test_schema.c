@@ -955,6 +955,9 @@ static void test_unique_with(void **state)
     kura_schema_free(again);
     kura_schema_free(s);
 
+    refused(M("{\"name\": \"a\", \"type\": \"string\", \"max_chars\": 2, \"choices\": "
+              "[\"ok\", \"toolong\"]}"),
+            "model m, field a: choice 'toolong' is longer than max_chars (2)");
     refused(M("{\"name\": \"a\", \"type\": \"int64\", \"unique_with\": \"b\"}"),
             "model m, field a: m.a: unique_with names 'b', which is no field of m");
     refused(M("{\"name\": \"a\", \"type\": \"int64\", \"unique_with\": [\"a\"]}"),
