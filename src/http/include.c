@@ -13,6 +13,14 @@
 #include "base/buf.h"
 #include "http/internal.h"
 
+static enum MHD_Result count_include(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind, (void)value;
+    *(int *)cls += strcmp(key, "include") == 0;
+    return MHD_YES;
+}
+
 bool http_includes_read(http_req *r, const kura_model *model, http_includes *inc, char *problem,
                         size_t cap)
 {
@@ -20,6 +28,13 @@ bool http_includes_read(http_req *r, const kura_model *model, http_includes *inc
     const char *value = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "include");
     if (!value)
         return true;
+    int given = 0;
+    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, count_include, &given);
+    if (given > 1) { /* not one list silently dropped: say how to ask for both */
+        snprintf(problem, cap, "include is given %d times: name the fields once, ','-separated",
+                 given);
+        return false;
+    }
     for (const char *p = value;;) {
         size_t len = strcspn(p, ",");
         char name[128];

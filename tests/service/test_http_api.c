@@ -518,6 +518,9 @@ static void include_serves_only_served_models(void **state)
             expect(&r, 400);
             r = GET(&s, "/notes?include=user_id,user_id");
             expect(&r, 400);
+            r = GET(&s, "/notes?include=user_id&include=user_id");
+            expect(&r, 400);
+            assert_non_null(strstr(r.body, "include is given 2 times"));
         }
         close_server(&s);
     }
