@@ -223,6 +223,10 @@ void kura_where_in_int(kura_query *q, const char *field, const int64_t *values, 
     int column;
     if (!resolve(q, field, &column))
         return;
+    if (n > 0 && !values) {
+        kura_fail(&q->error, KURA_INVALID, field, "%s: IN list is NULL", field);
+        return;
+    }
     if (!takes_op(q, column, KURA_EQ, field))
         return;
     kura_term *t = push_term(q, KURA_TERM_IN, column);
@@ -241,6 +245,10 @@ void kura_where_in_str(kura_query *q, const char *field, const char *const *valu
     int column;
     if (!resolve(q, field, &column))
         return;
+    if (n > 0 && !values) {
+        kura_fail(&q->error, KURA_INVALID, field, "%s: IN list is NULL", field);
+        return;
+    }
     if (!takes_op(q, column, KURA_EQ, field))
         return;
     kura_term *t = push_term(q, KURA_TERM_IN, column);
