@@ -88,9 +88,16 @@ static const kura_field *column_field(const kura_query *q, int column)
 static bool fit_value(kura_query *q, int column, kura_value *v)
 {
     const kura_type_info *ti = kura__type(kura_column_type(q->model, column));
+    const char *name = kura_column_name(q->model, column);
+    /* No stored value is other than UTF-8 (validation sees to it), so such a
+     * string matches nothing; refused here, since PostgreSQL refused the
+     * statement (KURA_STORE) while SQLite answered no rows. */
+    if (v->kind == KURA_VALUE_STRING && v->as.s && kura_utf8_chars(v->as.s, strlen(v->as.s)) < 0) {
+        kura_fail(&q->error, KURA_INVALID, name, "%s: the value is not valid UTF-8", name);
+        return false;
+    }
     if (v->kind != KURA_VALUE_NULL && ti->fit(column_field(q, column), v))
         return true;
-    const char *name = kura_column_name(q->model, column);
     if (ti->canon && v->kind == KURA_VALUE_STRING && v->as.s)
         kura_fail(&q->error, KURA_INVALID, name, "%s: '%.64s' is not %s in canonical form", name,
                   v->as.s, ti->form);

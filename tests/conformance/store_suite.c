@@ -827,6 +827,27 @@ static void test_prefix_and_like(void **state)
     assert_int_equal(find_count(&q), 4);
 }
 
+/* A string that is not UTF-8 matches no stored value: every driver refuses
+ * it alike when the query is built (PostgreSQL refused the statement with
+ * KURA_STORE while SQLite answered no rows). */
+static void test_non_utf8_query_values_refused(void **state)
+{
+    (void)state;
+    insert_items(2);
+    int64_t n = -1;
+    kura_query q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_EQ, "item\xff");
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_PREFIX, "it\xc3");
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    const char *in[] = {"item001", "\xed\xa0\x80"}; /* a UTF-16 surrogate */
+    q = kura_query_for(&item_model);
+    kura_where_in_str(&q, "name", in, 2);
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    assert_int_equal(count_all(&item_model), 2);
+}
+
 static void test_groups(void **state)
 {
     (void)state;
@@ -2058,6 +2079,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_comparisons, fresh),
         cmocka_unit_test_setup(test_in_and_null, fresh),
         cmocka_unit_test_setup(test_prefix_and_like, fresh),
+        cmocka_unit_test_setup(test_non_utf8_query_values_refused, fresh),
         cmocka_unit_test_setup(test_groups, fresh),
         cmocka_unit_test_setup(test_order_limit_offset, fresh),
         cmocka_unit_test_setup(test_first_and_exists, fresh),
