@@ -64,6 +64,10 @@ static bool resolve(kura_query *q, const char *field, int *column)
 {
     if (failed(q))
         return false;
+    if (!q->model) { /* a zeroed kura_query, not one from kura_query_for */
+        kura_fail(&q->error, KURA_INVALID, NULL, "query without a model (use kura_query_for)");
+        return false;
+    }
     if (!field) {
         kura_fail(&q->error, KURA_INVALID, NULL, "query names no field");
         return false;
@@ -358,10 +362,14 @@ void kura_offset(kura_query *q, int64_t offset)
 const kura_error *kura_query_error(const kura_query *q)
 {
     static const kura_error unclosed = {KURA_INVALID, "", "query has an unclosed group"};
+    static const kura_error modelless = {KURA_INVALID, "",
+                                         "query without a model (use kura_query_for)"};
     if (failed(q))
         return &q->error;
     if (q->depth != 0)
         return &unclosed;
+    if (!q->model) /* a zeroed kura_query: every store reads the model */
+        return &modelless;
     return NULL;
 }
 

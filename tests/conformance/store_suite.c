@@ -848,6 +848,35 @@ static void test_non_utf8_query_values_refused(void **state)
     assert_int_equal(count_all(&item_model), 2);
 }
 
+/* A kura_query that did not come from kura_query_for (zeroed: no model) is
+ * refused by every call that runs one, and by the builder, not read through. */
+static void test_query_without_model_refused(void **state)
+{
+    (void)state;
+    insert_items(1);
+    kura_query q;
+    memset(&q, 0, sizeof q);
+    int64_t n = -1;
+    bool found = false;
+    c_item it;
+    kura_rows rows = {0};
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    FAILS(kura_find(db, &q, &rows, err), KURA_INVALID);
+    FAILS(kura_first(db, &q, &it, &found, err), KURA_INVALID);
+    FAILS(kura_exists(db, &q, &found, err), KURA_INVALID);
+    FAILS(kura_delete_where(db, &q, NULL, err), KURA_INVALID);
+    kura_assign set[] = {{"age", KURA_VINT(3)}};
+    FAILS(kura_update_where(db, &q, set, 1, NULL, err), KURA_INVALID);
+    kura_error e = {0};
+    assert_null(kura_cursor_open(db, &q, &e));
+    assert_int_equal(e.code, KURA_INVALID);
+    kura_where_int(&q, "age", KURA_EQ, 1);
+    kura_order_by(&q, "age", false);
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    assert_int_equal(rows.count, 0);
+    assert_int_equal(count_all(&item_model), 1);
+}
+
 static void test_groups(void **state)
 {
     (void)state;
@@ -2080,6 +2109,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_in_and_null, fresh),
         cmocka_unit_test_setup(test_prefix_and_like, fresh),
         cmocka_unit_test_setup(test_non_utf8_query_values_refused, fresh),
+        cmocka_unit_test_setup(test_query_without_model_refused, fresh),
         cmocka_unit_test_setup(test_groups, fresh),
         cmocka_unit_test_setup(test_order_limit_offset, fresh),
         cmocka_unit_test_setup(test_first_and_exists, fresh),
