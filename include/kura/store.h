@@ -116,7 +116,7 @@ kura_store *kura_store_open(const char *url, kura_error *err);
 /* Closes every connection and frees the store. NULL is a no-op. */
 void kura_store_close(kura_store *store);
 
-/* The driver's name: "sqlite", "postgresql", ... Static storage. */
+/* The driver's name: "sqlite", "postgresql", ... Static storage. NULL for a NULL store. */
 const char *kura_store_driver(const kura_store *store);
 
 /* Checks that the store answers (a round trip). */
@@ -328,7 +328,8 @@ bool kura_begin(kura_store *store, kura_error *err);
 bool kura_commit(kura_store *store, kura_error *err);
 bool kura_rollback(kura_store *store, kura_error *err);
 
-/* Depth of the calling thread's transaction on this store (0: none). */
+/* Depth of the calling thread's transaction on this store (0: none, and for a NULL store).
+ * kura_begin, kura_commit and kura_rollback fail with KURA_INVALID for a NULL store. */
 int kura_transaction_depth(kura_store *store);
 
 /* --- raw SQL: the escape hatch (SQL stores only) ------------------------ */

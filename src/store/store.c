@@ -26,6 +26,8 @@ void kura_store_close(kura_store *store)
 
 const char *kura_store_driver(const kura_store *store)
 {
+    if (!store)
+        return NULL;
     return store->driver ? store->driver : store->ops->name;
 }
 
@@ -191,6 +193,8 @@ bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref 
 
 bool kura_store_ping(kura_store *store, kura_error *err)
 {
+    if (!store)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store");
     return store->ops->ping(store, err);
 }
 
@@ -789,11 +793,15 @@ bool kura_assign_check(const kura_model *model, const kura_assign *a, kura_error
 
 bool kura_begin(kura_store *store, kura_error *err)
 {
+    if (!store)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store");
     return store->ops->begin(store, err);
 }
 
 bool kura_commit(kura_store *store, kura_error *err)
 {
+    if (!store)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store");
     bool ok = store->ops->commit(store, err);
     pending_flush(store); /* also after a rollback: a cache may hold what it read inside */
     return ok;
@@ -801,6 +809,8 @@ bool kura_commit(kura_store *store, kura_error *err)
 
 bool kura_rollback(kura_store *store, kura_error *err)
 {
+    if (!store)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store");
     bool ok = store->ops->rollback(store, err);
     pending_flush(store);
     return ok;
@@ -808,6 +818,8 @@ bool kura_rollback(kura_store *store, kura_error *err)
 
 int kura_transaction_depth(kura_store *store)
 {
+    if (!store)
+        return 0;
     return store->ops->depth(store);
 }
 

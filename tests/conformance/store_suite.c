@@ -1109,6 +1109,20 @@ static void test_cursor_streams(void **state)
 
 /* ---- transactions ---------------------------------------------------------------- */
 
+/* A NULL store is KURA_INVALID (or 0, NULL) from every call, as from
+ * kura_insert: the transaction calls and ping read through it and crashed. */
+static void test_null_store_refused(void **state)
+{
+    (void)state;
+    FAILS(kura_begin(NULL, err), KURA_INVALID);
+    FAILS(kura_commit(NULL, err), KURA_INVALID);
+    FAILS(kura_rollback(NULL, err), KURA_INVALID);
+    FAILS(kura_store_ping(NULL, err), KURA_INVALID);
+    assert_int_equal(kura_transaction_depth(NULL), 0);
+    assert_null(kura_store_driver(NULL));
+    assert_non_null(kura_store_driver(db));
+}
+
 static void test_commit_and_rollback(void **state)
 {
     (void)state;
@@ -2117,6 +2131,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_update_where_stamps_every_row, fresh),
         cmocka_unit_test_setup(test_delete_where, fresh),
         cmocka_unit_test_setup(test_cursor_streams, fresh),
+        cmocka_unit_test_setup(test_null_store_refused, fresh),
         cmocka_unit_test_setup(test_commit_and_rollback, fresh),
         cmocka_unit_test_setup(test_savepoints, fresh),
         cmocka_unit_test_setup(test_cursor_inside_transaction, fresh),
