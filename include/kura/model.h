@@ -117,7 +117,7 @@ typedef enum kura_type {
     KURA_TYPE_STRING,   /* "string"   char[KURA_STRING_BYTES(n)]: at most n characters of UTF-8 */
     KURA_TYPE_TEXT,     /* "text"     char *: unbounded UTF-8, malloc'd, owned by the struct */
     KURA_TYPE_EMAIL,    /* "email"    like STRING, and a WHATWG valid e-mail address */
-    KURA_TYPE_DATETIME, /* "datetime" kura_time */
+    KURA_TYPE_DATETIME, /* "datetime" kura_time, in years 0001..9999 (validation) */
     KURA_TYPE_TAGS,     /* "tags"     kura_tags: a list of short strings (see below) */
     KURA_TYPE_UUID,     /* "uuid"     char[KURA_UUID_BYTES]: canonical text (see below) */
     KURA_TYPE_OBJECTID, /* "objectid" char[KURA_OBJECTID_BYTES]: 24 hex digits (see below) */

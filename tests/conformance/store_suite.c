@@ -500,6 +500,41 @@ static void test_validation_writes_nothing(void **state)
     assert_int_equal(count_all(&item_model), 0);
 }
 
+/* A datetime beyond years 0001..9999 is refused by validation on every
+ * driver: stored as text, one after 9999 was clamped to 9999-12-31 and read
+ * back as another instant, with the insert reporting success; PostgreSQL
+ * refused year 0000 (KURA_STORE), which SQLite took. */
+static void test_datetime_out_of_range_refused(void **state)
+{
+    (void)state;
+    const kura_time last = INT64_C(253402300799999999); /* 9999-12-31 23:59:59.999999 */
+    c_item it;
+    make_item(&it, 1);
+    it.seen = last + 1;
+    kura_error e = {0};
+    assert_false(kura_insert(db, &item_model, &it, &e));
+    assert_int_equal(e.code, KURA_VALIDATION);
+    assert_string_equal(e.field, "seen");
+    assert_no_key_taken(&it);
+    it.seen = INT64_MIN;
+    FAILS(kura_insert(db, &item_model, &it, err), KURA_VALIDATION);
+    it.seen = INT64_C(-62135596800000000) - 1; /* 0000-12-31 23:59:59.999999 */
+    FAILS(kura_insert(db, &item_model, &it, err), KURA_VALIDATION);
+    assert_int_equal(count_all(&item_model), 0);
+    it.seen = last - 999; /* whole milliseconds: MongoDB keeps no more */
+    OK(kura_insert(db, &item_model, &it, err));
+    c_item back;
+    char key[KURA_KEY_BYTES];
+    kura_key_text(&item_model, &it, key);
+    OK(kura_get_key(db, &item_model, key, &back, err));
+    assert_true(back.seen == it.seen);
+    kura_clear(&item_model, &back);
+    kura_assign set[] = {{"seen", KURA_VTIME(INT64_MAX)}};
+    kura_query q = kura_query_for(&item_model);
+    FAILS(kura_update_where(db, &q, set, 1, NULL, err), KURA_VALIDATION);
+    kura_clear(&item_model, &it);
+}
+
 static void test_update_stamps_and_keeps_created(void **state)
 {
     (void)state;
@@ -2112,6 +2147,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_nulls_round_trip, fresh),
         cmocka_unit_test_setup(test_get_missing, fresh),
         cmocka_unit_test_setup(test_validation_writes_nothing, fresh),
+        cmocka_unit_test_setup(test_datetime_out_of_range_refused, fresh),
         cmocka_unit_test_setup(test_update_stamps_and_keeps_created, fresh),
         cmocka_unit_test_setup(test_save_inserts_then_updates, fresh),
         cmocka_unit_test_setup(test_delete, fresh),
