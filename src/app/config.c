@@ -128,7 +128,14 @@ bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err)
         char *key = trim(s);
         char *value = trim(eq + 1);
         size_t vlen = strlen(value);
-        if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+        if (value[0] == '"') {
+            /* Without its closing quote the value would keep the opening one
+             * (a secret one byte off what the file seems to say). */
+            if (vlen < 2 || value[vlen - 1] != '"') {
+                ok = kura_fail(err, KURA_CONFIG, NULL, "%.128s:%d: the value's quote is not closed",
+                               path, lineno);
+                break;
+            }
             value[vlen - 1] = '\0';
             value++;
         }

@@ -123,6 +123,17 @@ static void test_config_file_and_layers(void **state)
     close(fd);
     assert_false(kura_config_load_file(cfg, path, &err));
     assert_int_equal(err.code, KURA_CONFIG);
+    /* An opening quote without its closing one is an error, not part of the value. */
+    const char *quotes[] = {"secret = \"0123456789abcdef0123\n", "secret = \"\n"};
+    for (size_t i = 0; i < 2; i++) {
+        fd = open(path, O_WRONLY | O_TRUNC);
+        assert_int_equal(write(fd, quotes[i], strlen(quotes[i])), (ssize_t)strlen(quotes[i]));
+        close(fd);
+        assert_false(kura_config_load_file(cfg, path, &err));
+        assert_int_equal(err.code, KURA_CONFIG);
+        assert_non_null(strstr(err.message, ":1:"));
+        assert_null(kura_config_get(cfg, "secret"));
+    }
     unlink(path);
     assert_false(kura_config_load_file(cfg, path, &err));
     assert_int_equal(err.code, KURA_IO);
