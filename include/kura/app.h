@@ -58,7 +58,7 @@ bool kura_config_load_env(kura_config *cfg, kura_error *err);
  * Reads a config file: one `key = value` per line; blank lines and lines
  * starting with '#' are ignored; values may be quoted with "". An unknown key
  * or a malformed line (no '=', a quote not closed) is KURA_CONFIG naming the
- * line; an unreadable file KURA_IO.
+ * line; a file that cannot be opened or read (a directory) KURA_IO.
  */
 bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err);
 

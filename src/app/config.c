@@ -103,6 +103,8 @@ static char *trim(char *s)
 
 bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err)
 {
+    if (!cfg || !path)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL configuration or path");
     FILE *f = fopen(path, "r");
     if (!f)
         return kura_fail(err, KURA_IO, NULL, "cannot read config file '%.128s': %s", path,
@@ -145,6 +147,10 @@ bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err)
         else
             ok = kura_config_set(cfg, key, value, err);
     }
+    /* fgets ends at an error as at the end (a directory: EISDIR): not an empty file. */
+    if (ok && ferror(f))
+        ok = kura_fail(err, KURA_IO, NULL, "cannot read config file '%.128s': %s", path,
+                       strerror(errno));
     fclose(f);
     return ok;
 }

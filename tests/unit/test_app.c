@@ -137,6 +137,10 @@ static void test_config_file_and_layers(void **state)
     unlink(path);
     assert_false(kura_config_load_file(cfg, path, &err));
     assert_int_equal(err.code, KURA_IO);
+    assert_false(kura_config_load_file(cfg, "/tmp", &err)); /* a directory reads as nothing */
+    assert_int_equal(err.code, KURA_IO);
+    assert_false(kura_config_load_file(cfg, NULL, &err));
+    assert_int_equal(err.code, KURA_INVALID);
     assert_false(kura_config_set(cfg, "nope", "x", &err));
     kura_config_free(cfg);
 }
