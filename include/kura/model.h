@@ -339,8 +339,8 @@ typedef struct kura_field {
 #define KURA_MODEL_NO_TIMESTAMPS (1u << 0)
 
 typedef struct kura_model {
-    const char *name;         /* table / collection name */
-    size_t size;              /* sizeof the model struct */
+    const char *name; /* table / collection name; NULL or "": KURA_INVALID from the stores */
+    size_t size;      /* sizeof the model struct */
     const kura_field *fields; /* user fields, in declaration order; the base is implicit */
     size_t nfields;
     kura_key_kind key; /* what the key is (zero: KURA_KEY_INT64); see kura_key_kind */

@@ -257,10 +257,21 @@ void kura_rows_free(kura_rows *rows)
 
 /* ---- checks ---------------------------------------------------------------------- */
 
+/* The table or collection a model names: SQL stores made a table "" (and
+ * read through a NULL name), document stores refused it. */
+static bool check_name(const kura_model *model, kura_error *err)
+{
+    if (!model->name || !*model->name)
+        return kura_fail(err, KURA_INVALID, NULL, "a model without a name");
+    return true;
+}
+
 static bool check_args(kura_store *store, const kura_model *model, const void *obj, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!check_name(model, err))
+        return false;
     if (!obj)
         return kura_fail(err, KURA_INVALID, NULL, "NULL %s object", model->name);
     if (model->nfields > KURA_MAX_FIELDS)
@@ -280,6 +291,8 @@ static bool check_query(kura_store *store, const kura_query *q, kura_error *err)
             *err = *qe;
         return false;
     }
+    if (!check_name(q->model, err))
+        return false;
     note_model(store, q->model);
     return true;
 }
@@ -290,6 +303,8 @@ bool kura_create(kura_store *store, const kura_model *model, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!check_name(model, err))
+        return false;
     if (!kura__references_check(model, err)) /* a declaration error, whatever the store */
         return false;
     return store->ops->create(store, model, err);
@@ -313,6 +328,8 @@ bool kura_drop(kura_store *store, const kura_model *model, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!check_name(model, err))
+        return false;
     return store->ops->drop(store, model, err);
 }
 

@@ -2112,6 +2112,26 @@ typedef struct c_odd {
 static const kura_model odd_name_model =
     KURA_MODEL(c_odd, "odd\"name", KURA_INT32(c_odd, n, .index = true));
 
+/* A model without a name (NULL or "") is KURA_INVALID on every driver: SQL
+ * stores made a table "" and crashed on NULL, document stores refused it. */
+static void test_model_without_name(void **state)
+{
+    (void)state;
+    kura_model unnamed = odd_name_model;
+    const char *names[] = {"", NULL};
+    for (int i = 0; i < 2; i++) {
+        unnamed.name = names[i];
+        FAILS(kura_create(db, &unnamed, err), KURA_INVALID);
+        c_odd o;
+        kura_init(&unnamed, &o);
+        FAILS(kura_insert(db, &unnamed, &o, err), KURA_INVALID);
+        kura_query q = kura_query_for(&unnamed);
+        int64_t n = 0;
+        FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+        FAILS(kura_drop(db, &unnamed, err), KURA_INVALID);
+    }
+}
+
 static void test_quoted_table_name(void **state)
 {
     (void)state;
@@ -2215,6 +2235,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_references, fresh),
         cmocka_unit_test_setup(test_references_refused, fresh),
         cmocka_unit_test_setup(test_quoted_table_name, fresh),
+        cmocka_unit_test_setup(test_model_without_name, fresh),
     };
     printf("model-store conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);
