@@ -136,7 +136,10 @@ typedef enum kura_model_home {
  * The model is borrowed: it must outlive the app. Names are the registry's
  * keys: a second model of the same name is refused with KURA_CONFLICT (to
  * keep one struct in both stores, register a copy under another name, as the
- * guide's MEUser does). Any other `home` value is KURA_INVALID, a model
+ * guide's MEUser does). So is a model named like a table kura keeps its
+ * own data in beside the models (kura_kv, kura_kv_hash, kura_kv_zset: the
+ * embedded key-value store, in the database file by default; kura_counters
+ * on MongoDB). Any other `home` value is KURA_INVALID, a model
  * without a name or fields KURA_INVALID, no memory KURA_NOMEM.
  *
  * Not thread-safe: register every model before the app is shared with other

@@ -24,8 +24,6 @@
 #include "document/mongoc_api.h"
 #include "model/types.h"
 
-#define COUNTERS "kura_counters"
-
 /* libmongoc's functions (mongoc_api.h): loaded before the first store opens. */
 #define MC (kura__mongoc())
 
@@ -246,7 +244,7 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
         ok = true; /* dropping what does not exist is done, as DROP TABLE IF EXISTS */
     MC->collection_destroy(coll);
     if (ok) { /* ids start again at 1, as a dropped SQL table's do */
-        mongoc_collection_t *counters = coll_for(s, c, COUNTERS);
+        mongoc_collection_t *counters = coll_for(s, c, KURA_MONGO_COUNTERS);
         bson_t sel = BSON_INITIALIZER;
         bson_append_utf8(&sel, "_id", -1, m->name, -1);
         ok = MC->collection_delete_one(counters, &sel, NULL, NULL, &e);
@@ -267,7 +265,7 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 static bool take_ids(mongo_store *s, mongoc_client_t *c, const char *name, size_t n, int64_t *first,
                      kura_error *err)
 {
-    mongoc_collection_t *counters = coll_for(s, c, COUNTERS);
+    mongoc_collection_t *counters = coll_for(s, c, KURA_MONGO_COUNTERS);
     bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, reply;
     bson_append_utf8(&query, "_id", -1, name, -1);
     bson_append_document_begin(&update, "$inc", -1, &inc);
@@ -280,7 +278,7 @@ static bool take_ids(mongo_store *s, mongoc_client_t *c, const char *name, size_
     bson_error_t e;
     bool ok = MC->collection_find_and_modify_with_opts(counters, &query, opts, &reply, &e);
     if (!ok) {
-        fail_bson(err, &e, "findAndModify on " COUNTERS);
+        fail_bson(err, &e, "findAndModify on " KURA_MONGO_COUNTERS);
     } else {
         bson_iter_t it;
         int64_t seq = 0;

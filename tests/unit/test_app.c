@@ -214,6 +214,15 @@ static void test_registry(void **state)
     assert_int_equal(err.code, KURA_INVALID);
     assert_false(kura_app_register(app, NULL, KURA_IN_SQL, &err));
     assert_int_equal(err.code, KURA_INVALID);
+    /* kura's own tables: the embedded key-value store lives in the database
+     * file, and a model of that name deleted the sessions with its rows. */
+    const char *own[] = {"kura_kv", "kura_kv_hash", "kura_kv_zset", "kura_counters"};
+    for (size_t i = 0; i < 4; i++) {
+        kura_model clash = t_user_model;
+        clash.name = own[i];
+        assert_false(kura_app_register(app, &clash, i % 2 ? KURA_IN_DOCUMENTS : KURA_IN_SQL, &err));
+        assert_int_equal(err.code, KURA_CONFLICT);
+    }
 
     assert_int_equal(kura_app_model_count(app), 2);
     assert_ptr_equal(kura_app_model(app, "t_doc"), &doc);
