@@ -194,13 +194,18 @@ static bool create_indexes(mongo_store *s, mongoc_client_t *c, mongo_model *mm, 
 
 /* A client for an operation on m, after the model's indexes exist: made by
  * kura_create or on the model's first use by this store, never per write. */
+static bool plain_name(const kura_model *m, kura_error *err)
+{
+    if (kura_doc_plain_name(m->name))
+        return true;
+    return kura_fail(err, KURA_INVALID, NULL, "collection name '%.64s' is not a plain identifier",
+                     m->name);
+}
+
 static mongoc_client_t *ready(mongo_store *s, const kura_model *m, kura_error *err)
 {
-    if (!kura_doc_plain_name(m->name)) {
-        kura_fail(err, KURA_INVALID, NULL, "collection name '%.64s' is not a plain identifier",
-                  m->name);
+    if (!plain_name(m, err))
         return NULL;
-    }
     mongo_model *mm = model_entry(s, m, err);
     if (!mm)
         return NULL;
@@ -217,6 +222,8 @@ static mongoc_client_t *ready(mongo_store *s, const kura_model *m, kura_error *e
 static bool create_model(kura_store *store, const kura_model *m, kura_error *err)
 {
     mongo_store *s = (mongo_store *)store;
+    if (!plain_name(m, err)) /* as every other call: a collection none of them could use */
+        return false;
     mongo_model *mm = model_entry(s, m, err);
     if (!mm)
         return false;
