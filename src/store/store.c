@@ -539,7 +539,10 @@ bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error
         return false;
     if (model->key == KURA_KEY_STRING) {
         /* The caller names the key either way: an update, or an insert when
-         * no row has it yet. */
+         * no row has it yet. Without one, the insert's error says what the
+         * key must be (the update's said "insert it first", which fails too). */
+        if (!kura_key_is_set(model, obj))
+            return kura_insert(store, model, obj, err);
         kura_error e;
         kura_error_clear(&e);
         if (kura_update(store, model, obj, &e))
