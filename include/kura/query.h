@@ -155,7 +155,8 @@ void kura_not_begin(kura_query *q);
 void kura_group_end(kura_query *q);
 
 /* Sort by field, ascending or descending; call again for further keys. Rows
- * equal on every key come in id order. */
+ * equal on every key come in id order. NULL sorts below every value, on
+ * every store: first ascending, last descending. */
 void kura_order_by(kura_query *q, const char *field, bool descending);
 
 /* At most n rows (n >= 0), skipping the first `offset`. */

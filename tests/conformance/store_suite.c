@@ -1017,6 +1017,43 @@ static void test_order_limit_offset(void **state)
     assert_int_equal(find_count(&q), 0);
 }
 
+/* NULL sorts below every value on every driver: first ascending, last
+ * descending (PostgreSQL sorted it above, the others below, for one call). */
+static void test_order_puts_null_lowest(void **state)
+{
+    (void)state;
+    const kura_field *age = kura_field_named(&item_model, "age");
+    for (int i = 1; i <= 4; i++) {
+        c_item it;
+        make_item(&it, i);
+        it.age = 10 + i;
+        if (i == 2 || i == 3)
+            kura_set_null(&item_model, &it, age, true);
+        OK(kura_insert(db, &item_model, &it, err));
+        kura_clear(&item_model, &it);
+    }
+    for (int desc = 0; desc < 2; desc++) {
+        kura_query q = kura_query_for(&item_model);
+        kura_order_by(&q, "age", desc);
+        kura_rows rows = {0};
+        OK(kura_find(db, &q, &rows, err));
+        assert_int_equal(rows.count, 4);
+        for (size_t i = 0; i < 4; i++) {
+            bool null_here = desc ? i >= 2 : i < 2;
+            assert_int_equal(kura_is_null(&item_model, kura_row(&rows, i), age), null_here);
+        }
+        kura_rows_free(&rows);
+        /* The first row agrees, through a cursor of one row. */
+        c_item first;
+        bool found = false;
+        kura_limit(&q, 1);
+        OK(kura_first(db, &q, &first, &found, err));
+        assert_true(found);
+        assert_int_equal(kura_is_null(&item_model, &first, age), !desc);
+        kura_clear(&item_model, &first);
+    }
+}
+
 static void test_first_and_exists(void **state)
 {
     (void)state;
@@ -2233,6 +2270,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_query_without_model_refused, fresh),
         cmocka_unit_test_setup(test_groups, fresh),
         cmocka_unit_test_setup(test_order_limit_offset, fresh),
+        cmocka_unit_test_setup(test_order_puts_null_lowest, fresh),
         cmocka_unit_test_setup(test_first_and_exists, fresh),
         cmocka_unit_test_setup(test_injection_is_data, fresh),
         cmocka_unit_test_setup(test_update_where_stamps_every_row, fresh),

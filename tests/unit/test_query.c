@@ -26,7 +26,7 @@ static bool render(const kura_query *q, kura_error *err)
     kura_sql_params_init(&params, false);
     bool ok = kura_sql_where(&b, q, &params, NULL, NULL, err);
     if (ok)
-        kura_sql_order_limit(&b, q, NULL, NULL);
+        kura_sql_order_limit(&b, q, false, NULL, NULL);
     snprintf(sql, sizeof sql, "%s", b.data);
     kura_buf_free(&b);
     return ok;
