@@ -148,7 +148,10 @@ void kura_where_in_str(kura_query *q, const char *field, const char *const *valu
 void kura_where_null(kura_query *q, const char *field, bool is_null);
 
 /* Groups: terms up to the matching kura_group_end are ANDed (all), ORed (any),
- * or ANDed and negated (not). An empty ALL group is true, an empty ANY false. */
+ * or ANDed and negated (not). An empty ALL group is true, an empty ANY false.
+ * A NOT group matches every row its terms do not, rows where a term's field
+ * is NULL included (MongoDB's $nor, Django's exclude), on every store; a
+ * single NE comparison matches no NULL (SQL's <>). */
 void kura_all_begin(kura_query *q);
 void kura_any_begin(kura_query *q);
 void kura_not_begin(kura_query *q);

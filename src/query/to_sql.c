@@ -117,8 +117,13 @@ static bool term(walk *w)
     case KURA_TERM_ANY:
         return group(w, " OR ", "1 = 0");
     case KURA_TERM_NOT:
-        kura_buf_add(w->out, "NOT ");
-        return group(w, " AND ", "1 = 1");
+        /* Every row the group does not match, those it is unknown for (a NULL
+         * field) included, as MongoDB's $nor has it: NOT alone left them out. */
+        kura_buf_add(w->out, "(");
+        if (!group(w, " AND ", "1 = 1"))
+            return false;
+        kura_buf_add(w->out, " IS NOT TRUE)");
+        return true;
     case KURA_TERM_END:
         return true;
     case KURA_TERM_NULL:

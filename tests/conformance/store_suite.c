@@ -1017,6 +1017,49 @@ static void test_order_limit_offset(void **state)
     assert_int_equal(find_count(&q), 0);
 }
 
+/* A NOT group matches the rows its terms do not, a NULL field's included,
+ * on every driver: MongoDB's $nor counted them, SQL's NOT did not. NE alone
+ * never matches NULL. */
+static void test_not_group_keeps_nulls(void **state)
+{
+    (void)state;
+    const kura_field *age = kura_field_named(&item_model, "age");
+    for (int i = 1; i <= 3; i++) {
+        c_item it;
+        make_item(&it, i);
+        it.age = i;
+        if (i == 3)
+            kura_set_null(&item_model, &it, age, true);
+        OK(kura_insert(db, &item_model, &it, err));
+        kura_clear(&item_model, &it);
+    }
+    kura_query q = kura_query_for(&item_model);
+    kura_not_begin(&q);
+    kura_where_int(&q, "age", KURA_EQ, 1);
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 2);
+    q = kura_query_for(&item_model);
+    kura_not_begin(&q);
+    kura_where_int(&q, "age", KURA_LT, 2);
+    kura_where_str(&q, "sex", KURA_EQ, "M"); /* items 1 and 3 */
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 2); /* 2, and 3 (age NULL) */
+    int64_t in[] = {1, 2};
+    q = kura_query_for(&item_model);
+    kura_not_begin(&q);
+    kura_where_in_int(&q, "age", in, 2);
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_NE, 1);
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_not_begin(&q);
+    kura_where_null(&q, "age", true);
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 2);
+}
+
 /* NULL sorts below every value on every driver: first ascending, last
  * descending (PostgreSQL sorted it above, the others below, for one call). */
 static void test_order_puts_null_lowest(void **state)
@@ -2271,6 +2314,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_groups, fresh),
         cmocka_unit_test_setup(test_order_limit_offset, fresh),
         cmocka_unit_test_setup(test_order_puts_null_lowest, fresh),
+        cmocka_unit_test_setup(test_not_group_keeps_nulls, fresh),
         cmocka_unit_test_setup(test_first_and_exists, fresh),
         cmocka_unit_test_setup(test_injection_is_data, fresh),
         cmocka_unit_test_setup(test_update_where_stamps_every_row, fresh),

@@ -128,9 +128,10 @@ static void test_groups_render(void **state)
     kura_offset(&q, 20);
     kura_error err = {0};
     assert_true(render(&q, &err));
-    assert_string_equal(sql, " WHERE \"age\" < ? AND (\"sex\" = ? OR NOT (\"bio\" IS NULL)) AND "
-                             "\"score\" IN (?, ?) AND 1 = 0 ORDER BY \"age\" DESC, \"id\" ASC "
-                             "LIMIT 10 OFFSET 20");
+    assert_string_equal(
+        sql, " WHERE \"age\" < ? AND (\"sex\" = ? OR ((\"bio\" IS NULL) IS NOT TRUE)) AND "
+             "\"score\" IN (?, ?) AND 1 = 0 ORDER BY \"age\" DESC, \"id\" ASC "
+             "LIMIT 10 OFFSET 20");
     assert_int_equal(params.count, 4);
     kura_sql_params_free(&params);
 }
