@@ -45,10 +45,12 @@ typedef struct kura_app kura_app;
 kura_config *kura_config_new(void);
 void kura_config_free(kura_config *cfg);
 
-/* Sets `key` to a copy of `value` (NULL unsets it). Unknown keys are KURA_CONFIG. */
+/* Sets `key` to a copy of `value` (NULL unsets it). Unknown keys are KURA_CONFIG,
+ * a NULL cfg KURA_INVALID (so in the loaders below). */
 bool kura_config_set(kura_config *cfg, const char *key, const char *value, kura_error *err);
 
-/* The value of `key`, or NULL when unset. Owned by cfg, valid until it changes. */
+/* The value of `key`, or NULL when unset (or cfg is NULL). Owned by cfg, valid until it
+ * changes. */
 const char *kura_config_get(const kura_config *cfg, const char *key);
 
 /* Reads KURA_* environment variables for every known key. */
@@ -120,7 +122,7 @@ const unsigned char *kura_app_secret(kura_app *app, size_t *len, kura_error *err
  */
 const char *kura_app_notice(const kura_app *app);
 
-/* The app's configuration (read-only, owned by the app). */
+/* The app's configuration (read-only, owned by the app); NULL for a NULL app. */
 const kura_config *kura_app_config(const kura_app *app);
 
 /* --- the model registry ---------------------------------------------------- */

@@ -64,6 +64,8 @@ void kura_config_free(kura_config *cfg)
 
 bool kura_config_set(kura_config *cfg, const char *key, const char *value, kura_error *err)
 {
+    if (!cfg)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL configuration");
     int i = key_index(key);
     if (i < 0)
         return kura_fail(err, KURA_CONFIG, NULL, "unknown setting '%.64s'", key ? key : "");
@@ -78,11 +80,13 @@ bool kura_config_set(kura_config *cfg, const char *key, const char *value, kura_
 const char *kura_config_get(const kura_config *cfg, const char *key)
 {
     int i = key_index(key);
-    return i < 0 ? NULL : cfg->values[i];
+    return i < 0 || !cfg ? NULL : cfg->values[i];
 }
 
 bool kura_config_load_env(kura_config *cfg, kura_error *err)
 {
+    if (!cfg)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL configuration");
     for (size_t i = 0; i < NKNOWN; i++) {
         const char *v = getenv(known[i].env);
         if (v && !kura_config_set(cfg, known[i].key, v, err))

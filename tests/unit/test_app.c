@@ -141,6 +141,12 @@ static void test_config_file_and_layers(void **state)
     assert_int_equal(err.code, KURA_IO);
     assert_false(kura_config_load_file(cfg, NULL, &err));
     assert_int_equal(err.code, KURA_INVALID);
+    /* A NULL configuration or app is refused, not read through. */
+    assert_false(kura_config_set(NULL, "secret", "x", &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_false(kura_config_load_env(NULL, &err));
+    assert_null(kura_config_get(NULL, "secret"));
+    assert_null(kura_app_config(NULL));
     assert_false(kura_config_set(cfg, "nope", "x", &err));
     kura_config_free(cfg);
 }
