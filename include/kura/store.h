@@ -107,8 +107,9 @@ void kura_rows_free(kura_rows *rows);
  * for a wrong password and KURA_CONFIG for an unknown database or option. A
  * server restart needs no reopening: operations fail with KURA_UNAVAILABLE
  * while it is down and succeed again once it is back.
- * Returns NULL and fills err on a malformed URL (KURA_CONFIG), an unknown
- * scheme (KURA_CONFIG) or a database that cannot be opened (KURA_IO).
+ * Returns NULL and fills err on a malformed URL (KURA_CONFIG; an option given
+ * twice is one), an unknown scheme (KURA_CONFIG) or a database that cannot be
+ * opened (KURA_IO).
  * The caller owns the store: kura_store_close.
  */
 kura_store *kura_store_open(const char *url, kura_error *err);

@@ -718,6 +718,7 @@ static void test_bad_arguments(void **state)
                                            "redis://host/abc",
                                            "redis://host:6379/0?pool=0",
                                            "redis://host/0?colour=blue",
+                                           "redis://host/0?pool=2&pool=3",
                                            "unix://",
                                            "rediss://h",
                                            "embedded://host/x.db",

@@ -68,6 +68,7 @@ static void test_bad_store_urls_fail_at_start(void **state)
         {"sqlite:///x.db?journal_mode=sideways", KURA_CONFIG},
         {"sqlite:///x.db?pool=0", KURA_CONFIG},
         {"sqlite:///x.db?bogus=1", KURA_CONFIG},
+        {"sqlite:///x.db?pool=2&pool=3", KURA_CONFIG}, /* which one? */
         {"sqlite:////nonexistent-dir/sub/app.db", KURA_IO},
         {"not a url", KURA_CONFIG},
     };
