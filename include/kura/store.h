@@ -75,6 +75,8 @@ void kura_rows_free(kura_rows *rows);
 /*
  * Opens a store from a URL:
  *   sqlite:///relative/app.db    sqlite:////absolute/app.db    sqlite://:memory:
+ * (sqlite:// and sqlite:/// with no path are in memory too, as SQLAlchemy
+ * reads them: nothing is written to a file, and the data goes with the store)
  * with options after '?': journal_mode (wal, the default, or delete, truncate,
  * memory, off), synchronous (off, normal, full: the default), busy_timeout
  * (milliseconds, default 5000), pool (connections, default 8),
