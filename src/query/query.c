@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "base/time_private.h"
 #include "model/model_private.h"
 #include "model/types.h"
 
@@ -98,6 +99,14 @@ static bool fit_value(kura_query *q, int column, kura_value *v)
      * statement (KURA_STORE) while SQLite answered no rows. */
     if (v->kind == KURA_VALUE_STRING && v->as.s && kura_utf8_chars(v->as.s, strlen(v->as.s)) < 0) {
         kura_fail(&q->error, KURA_INVALID, name, "%s: the value is not valid UTF-8", name);
+        return false;
+    }
+    /* A datetime field holds years 0001..9999 (validation): beyond, SQLite
+     * compared clamped text, PostgreSQL refused the statement and MongoDB's
+     * milliseconds overflowed, for one call. */
+    if (v->kind == KURA_VALUE_TIME && !kura__time_in_range(v->as.t)) {
+        kura_fail(&q->error, KURA_INVALID, name, "%s: the instant is outside years 0001..9999",
+                  name);
         return false;
     }
     if (v->kind != KURA_VALUE_NULL && ti->fit(column_field(q, column), v))

@@ -532,6 +532,20 @@ static void test_datetime_out_of_range_refused(void **state)
     kura_assign set[] = {{"seen", KURA_VTIME(INT64_MAX)}};
     kura_query q = kura_query_for(&item_model);
     FAILS(kura_update_where(db, &q, set, 1, NULL, err), KURA_VALIDATION);
+    /* Nor does a query compare with one: SQLite compared clamped text,
+     * PostgreSQL refused the statement (KURA_STORE), MongoDB overflowed. */
+    const kura_time outside[] = {INT64_MIN, INT64_C(-62135596800000000) - 1, last + 1};
+    for (int i = 0; i < 3; i++) {
+        q = kura_query_for(&item_model);
+        kura_where_time(&q, "seen", KURA_GT, outside[i]);
+        int64_t n = -1;
+        FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    }
+    q = kura_query_for(&item_model);
+    kura_where_time(&q, "seen", KURA_GE, INT64_C(-62135596800000000));
+    int64_t n = -1;
+    OK(kura_count(db, &q, &n, err));
+    assert_int_equal(n, 1);
     kura_clear(&item_model, &it);
 }
 
