@@ -129,7 +129,7 @@ typedef struct kura_query {
 kura_query kura_query_for(const kura_model *model);
 
 /* column op value. The value's kind must fit the field: INT for integers, bool
- * (INT or BOOL) for bools, DOUBLE or INT for doubles, STRING (valid UTF-8) for
+ * (INT or BOOL) for bools, DOUBLE (not NaN) or INT for doubles, STRING (valid UTF-8) for
  * strings, TIME for datetimes (years 0001..9999, what a datetime field holds).
  * PREFIX and LIKE take strings only. NULL is rejected: use kura_where_null. */
 void kura_where(kura_query *q, const char *field, kura_op op, kura_value value);

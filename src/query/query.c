@@ -1,6 +1,7 @@
 /* query.c — building queries: names checked against the descriptor, values typed. */
 #include <kura/query.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "base/time_private.h"
@@ -104,6 +105,12 @@ static bool fit_value(kura_query *q, int column, kura_value *v)
     /* A datetime field holds years 0001..9999 (validation): beyond, SQLite
      * compared clamped text, PostgreSQL refused the statement and MongoDB's
      * milliseconds overflowed, for one call. */
+    /* No stored double is NaN (validation): SQLite bound it as NULL and
+     * matched nothing, PostgreSQL sorts it above every number. */
+    if (v->kind == KURA_VALUE_DOUBLE && isnan(v->as.d)) {
+        kura_fail(&q->error, KURA_INVALID, name, "%s: the value is NaN", name);
+        return false;
+    }
     if (v->kind == KURA_VALUE_TIME && !kura__time_in_range(v->as.t)) {
         kura_fail(&q->error, KURA_INVALID, name, "%s: the instant is outside years 0001..9999",
                   name);

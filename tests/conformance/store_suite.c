@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -918,6 +919,30 @@ static void test_non_utf8_query_values_refused(void **state)
 
 /* A kura_query that did not come from kura_query_for (zeroed: no model) is
  * refused by every call that runs one, and by the builder, not read through. */
+/* A NaN matches no stored double (validation refuses them): the builder
+ * refuses it, where SQLite matched nothing, PostgreSQL ordered it above
+ * every number (NE, LT and LE matched every row) and MongoDB a mix. */
+static void test_nan_query_value_refused(void **state)
+{
+    (void)state;
+    insert_items(2);
+    for (int op = KURA_EQ; op <= KURA_GE; op++) {
+        kura_query q = kura_query_for(&item_model);
+        kura_where_double(&q, "ratio", (kura_op)op, NAN);
+        int64_t n = -1;
+        FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    }
+    kura_value in[] = {KURA_VDOUBLE(0.25), KURA_VDOUBLE(NAN)};
+    kura_query q = kura_query_for(&item_model);
+    kura_where_in(&q, "ratio", in, 2);
+    int64_t n = -1;
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    q = kura_query_for(&item_model);
+    kura_where_double(&q, "ratio", KURA_LT, INFINITY); /* infinities are numbers */
+    OK(kura_count(db, &q, &n, err));
+    assert_int_equal(n, 2);
+}
+
 static void test_query_without_model_refused(void **state)
 {
     (void)state;
@@ -2324,6 +2349,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_in_and_null, fresh),
         cmocka_unit_test_setup(test_prefix_and_like, fresh),
         cmocka_unit_test_setup(test_non_utf8_query_values_refused, fresh),
+        cmocka_unit_test_setup(test_nan_query_value_refused, fresh),
         cmocka_unit_test_setup(test_query_without_model_refused, fresh),
         cmocka_unit_test_setup(test_groups, fresh),
         cmocka_unit_test_setup(test_order_limit_offset, fresh),
