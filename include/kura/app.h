@@ -45,10 +45,12 @@ typedef struct kura_app kura_app;
 kura_config *kura_config_new(void);
 void kura_config_free(kura_config *cfg);
 
-/* Sets `key` to a copy of `value` (NULL unsets it). Unknown keys are KURA_CONFIG. */
+/* Sets `key` to a copy of `value` (NULL unsets it). Unknown keys are KURA_CONFIG,
+ * a NULL cfg KURA_INVALID (so in the loaders below). */
 bool kura_config_set(kura_config *cfg, const char *key, const char *value, kura_error *err);
 
-/* The value of `key`, or NULL when unset. Owned by cfg, valid until it changes. */
+/* The value of `key`, or NULL when unset (or cfg is NULL). Owned by cfg, valid until it
+ * changes. */
 const char *kura_config_get(const kura_config *cfg, const char *key);
 
 /* Reads KURA_* environment variables for every known key. */
@@ -57,7 +59,8 @@ bool kura_config_load_env(kura_config *cfg, kura_error *err);
 /*
  * Reads a config file: one `key = value` per line; blank lines and lines
  * starting with '#' are ignored; values may be quoted with "". An unknown key
- * or a malformed line is KURA_CONFIG naming the line; an unreadable file KURA_IO.
+ * or a malformed line (no '=', a quote not closed) is KURA_CONFIG naming the
+ * line; a file that cannot be opened or read (a directory) KURA_IO.
  */
 bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err);
 
@@ -119,7 +122,7 @@ const unsigned char *kura_app_secret(kura_app *app, size_t *len, kura_error *err
  */
 const char *kura_app_notice(const kura_app *app);
 
-/* The app's configuration (read-only, owned by the app). */
+/* The app's configuration (read-only, owned by the app); NULL for a NULL app. */
 const kura_config *kura_app_config(const kura_app *app);
 
 /* --- the model registry ---------------------------------------------------- */
@@ -135,7 +138,10 @@ typedef enum kura_model_home {
  * The model is borrowed: it must outlive the app. Names are the registry's
  * keys: a second model of the same name is refused with KURA_CONFLICT (to
  * keep one struct in both stores, register a copy under another name, as the
- * guide's MEUser does). Any other `home` value is KURA_INVALID, a model
+ * guide's MEUser does). So is a model named like a table kura keeps its
+ * own data in beside the models (kura_kv, kura_kv_hash, kura_kv_zset: the
+ * embedded key-value store, in the database file by default; kura_counters
+ * on MongoDB). Any other `home` value is KURA_INVALID, a model
  * without a name or fields KURA_INVALID, no memory KURA_NOMEM.
  *
  * Not thread-safe: register every model before the app is shared with other

@@ -23,8 +23,8 @@ extern "C" {
 
 /*
  * A new JSON object for *obj; the caller owns it (json_decref). NULL on out of
- * memory, or when a string member is not valid UTF-8 (kura_validate reports
- * that; JSON cannot carry it). A non-finite double becomes null.
+ * memory, for a NULL model or object, or when a string member is not valid
+ * UTF-8 (kura_validate reports that; JSON cannot carry it). A non-finite double becomes null.
  */
 json_t *kura_to_json(const kura_model *model, const void *obj);
 

@@ -13,7 +13,8 @@
  *  - A key holds one type: a string, a sorted set or a hash. Using it as
  *    another type fails with KURA_STORE ("WRONGTYPE ..."), as Redis does.
  *    A sorted set or hash that loses its last member is deleted.
- *  - TTLs are milliseconds. An expired key is gone for every operation; the
+ *  - TTLs are milliseconds, at most 2^62 (longer: KURA_INVALID, on both
+ *    drivers). An expired key is gone for every operation; the
  *    embedded driver checks expiry on every read and purges expired keys.
  *  - Sorted sets order by score, then by member bytes (memcmp, shorter first
  *    on a common prefix); reverse order is the exact mirror. NaN scores are

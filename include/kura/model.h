@@ -117,7 +117,7 @@ typedef enum kura_type {
     KURA_TYPE_STRING,   /* "string"   char[KURA_STRING_BYTES(n)]: at most n characters of UTF-8 */
     KURA_TYPE_TEXT,     /* "text"     char *: unbounded UTF-8, malloc'd, owned by the struct */
     KURA_TYPE_EMAIL,    /* "email"    like STRING, and a WHATWG valid e-mail address */
-    KURA_TYPE_DATETIME, /* "datetime" kura_time */
+    KURA_TYPE_DATETIME, /* "datetime" kura_time, in years 0001..9999 (validation) */
     KURA_TYPE_TAGS,     /* "tags"     kura_tags: a list of short strings (see below) */
     KURA_TYPE_UUID,     /* "uuid"     char[KURA_UUID_BYTES]: canonical text (see below) */
     KURA_TYPE_OBJECTID, /* "objectid" char[KURA_OBJECTID_BYTES]: 24 hex digits (see below) */
@@ -156,8 +156,9 @@ typedef struct kura_tags {
     char items[KURA_TAGS_MAX][KURA_STRING_BYTES(KURA_TAG_CHARS)];
 } kura_tags;
 
-/* Appends a copy of tag; false (nothing changed) when the list is full or tag
- * is too long for an item. Validation checks the rest (UTF-8, length, choices). */
+/* Appends a copy of tag; false (nothing changed) when the list is full, tag
+ * is too long for an item, or either is NULL. Validation checks the rest (UTF-8, length, choices).
+ */
 bool kura_tags_add(kura_tags *tags, const char *tag);
 
 /* Whether tag is in the list. */
@@ -357,8 +358,8 @@ typedef struct kura_field {
 #define KURA_MODEL_NO_TIMESTAMPS (1u << 0)
 
 typedef struct kura_model {
-    const char *name;         /* table / collection name */
-    size_t size;              /* sizeof the model struct */
+    const char *name; /* table / collection name; NULL or "": KURA_INVALID from the stores */
+    size_t size;      /* sizeof the model struct */
     const kura_field *fields; /* user fields, in declaration order; the base is implicit */
     size_t nfields;
     kura_key_kind key; /* what the key is (zero: KURA_KEY_INT64); see kura_key_kind */
@@ -552,11 +553,12 @@ bool kura_mongoengine_collection(const char *class_name, char *out, size_t out_s
 void kura_init(const kura_model *model, void *obj);
 
 /* Frees what *obj owns (KURA_TEXT and KURA_JSON members) and sets those members to NULL.
- * Does not free obj itself. Safe on a zeroed or already-cleared struct. */
+ * Does not free obj itself. Safe on a zeroed or already-cleared struct; NULL is a no-op. */
 void kura_clear(const kura_model *model, void *obj);
 
 /* Deep copy: *dst becomes an independent copy of *src (TEXT and JSON members duplicated).
- * *dst must not own anything (call kura_clear first). KURA_NOMEM on failure. */
+ * *dst must not own anything (call kura_clear first). KURA_NOMEM on failure, KURA_INVALID
+ * for a NULL argument. */
 bool kura_copy(const kura_model *model, void *dst, const void *src, kura_error *err);
 
 /* The user field named `name`, or NULL. The base columns are not user fields. */
@@ -572,7 +574,8 @@ void kura_set_null(const kura_model *model, void *obj, const kura_field *field, 
 /*
  * Copies the UTF-8 string src into dst (a char array of dst_size bytes).
  * When src does not fit, copies as much as fits without splitting a character
- * and returns false; dst is always NUL-terminated (when dst_size > 0).
+ * and returns false; dst is always NUL-terminated (when dst_size > 0). A NULL src
+ * is no text, as for kura_set_text: dst becomes "".
  * It counts bytes (dst_size, normally sizeof the member), not the field's
  * declared characters: a 200-character name fits a KURA_STRING(T, name, 128)
  * member when its bytes do, returns true, and is refused at save by
@@ -590,7 +593,8 @@ bool kura_set_text(char **member, const char *src);
  * Checks every field of *obj against its descriptor: valid UTF-8, bounded
  * lengths counted in characters, e-mail syntax, required, choices, ranges.
  * Returns true when all pass; otherwise fills err with KURA_VALIDATION, the
- * first failing field's name in err->field and the reason in err->message.
+ * first failing field's name in err->field and the reason in err->message
+ * (KURA_INVALID for a NULL model or object).
  */
 bool kura_validate(const kura_model *model, const void *obj, kura_error *err);
 

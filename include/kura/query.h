@@ -129,9 +129,9 @@ typedef struct kura_query {
 kura_query kura_query_for(const kura_model *model);
 
 /* column op value. The value's kind must fit the field: INT for integers, bool
- * (INT or BOOL) for bools, DOUBLE or INT for doubles, STRING for strings,
- * TIME for datetimes. PREFIX and LIKE take strings only. NULL is rejected: use
- * kura_where_null. */
+ * (INT or BOOL) for bools, DOUBLE (not NaN) or INT for doubles, STRING (valid UTF-8) for
+ * strings, TIME for datetimes (years 0001..9999, what a datetime field holds).
+ * PREFIX and LIKE take strings only. NULL is rejected: use kura_where_null. */
 void kura_where(kura_query *q, const char *field, kura_op op, kura_value value);
 void kura_where_int(kura_query *q, const char *field, kura_op op, int64_t value);
 void kura_where_double(kura_query *q, const char *field, kura_op op, double value);
@@ -148,14 +148,18 @@ void kura_where_in_str(kura_query *q, const char *field, const char *const *valu
 void kura_where_null(kura_query *q, const char *field, bool is_null);
 
 /* Groups: terms up to the matching kura_group_end are ANDed (all), ORed (any),
- * or ANDed and negated (not). An empty ALL group is true, an empty ANY false. */
+ * or ANDed and negated (not). An empty ALL group is true, an empty ANY false.
+ * A NOT group matches every row its terms do not, rows where a term's field
+ * is NULL included (MongoDB's $nor, Django's exclude), on every store; a
+ * single NE comparison matches no NULL (SQL's <>). */
 void kura_all_begin(kura_query *q);
 void kura_any_begin(kura_query *q);
 void kura_not_begin(kura_query *q);
 void kura_group_end(kura_query *q);
 
 /* Sort by field, ascending or descending; call again for further keys. Rows
- * equal on every key come in id order. */
+ * equal on every key come in id order. NULL sorts below every value, on
+ * every store: first ascending, last descending. */
 void kura_order_by(kura_query *q, const char *field, bool descending);
 
 /* At most n rows (n >= 0), skipping the first `offset`. */

@@ -75,6 +75,8 @@ void kura_rows_free(kura_rows *rows);
 /*
  * Opens a store from a URL:
  *   sqlite:///relative/app.db    sqlite:////absolute/app.db    sqlite://:memory:
+ * (sqlite:// and sqlite:/// with no path are in memory too, as SQLAlchemy
+ * reads them: nothing is written to a file, and the data goes with the store)
  * with options after '?': journal_mode (wal, the default, or delete, truncate,
  * memory, off), synchronous (off, normal, full: the default), busy_timeout
  * (milliseconds, default 5000), pool (connections, default 8),
@@ -107,8 +109,9 @@ void kura_rows_free(kura_rows *rows);
  * for a wrong password and KURA_CONFIG for an unknown database or option. A
  * server restart needs no reopening: operations fail with KURA_UNAVAILABLE
  * while it is down and succeed again once it is back.
- * Returns NULL and fills err on a malformed URL (KURA_CONFIG), an unknown
- * scheme (KURA_CONFIG) or a database that cannot be opened (KURA_IO).
+ * Returns NULL and fills err on a malformed URL (KURA_CONFIG; an option given
+ * twice is one), an unknown scheme (KURA_CONFIG) or a database that cannot be
+ * opened (KURA_IO).
  * The caller owns the store: kura_store_close.
  */
 kura_store *kura_store_open(const char *url, kura_error *err);
@@ -116,7 +119,7 @@ kura_store *kura_store_open(const char *url, kura_error *err);
 /* Closes every connection and frees the store. NULL is a no-op. */
 void kura_store_close(kura_store *store);
 
-/* The driver's name: "sqlite", "postgresql", ... Static storage. */
+/* The driver's name: "sqlite", "postgresql", ... Static storage. NULL for a NULL store. */
 const char *kura_store_driver(const kura_store *store);
 
 /* Checks that the store answers (a round trip). */
@@ -388,7 +391,8 @@ bool kura_begin(kura_store *store, kura_error *err);
 bool kura_commit(kura_store *store, kura_error *err);
 bool kura_rollback(kura_store *store, kura_error *err);
 
-/* Depth of the calling thread's transaction on this store (0: none). */
+/* Depth of the calling thread's transaction on this store (0: none, and for a NULL store).
+ * kura_begin, kura_commit and kura_rollback fail with KURA_INVALID for a NULL store. */
 int kura_transaction_depth(kura_store *store);
 
 /* --- raw SQL: the escape hatch (SQL stores only) ------------------------ */

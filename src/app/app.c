@@ -214,7 +214,7 @@ const char *kura_app_notice(const kura_app *app)
 
 const kura_config *kura_app_config(const kura_app *app)
 {
-    return app->config;
+    return app ? app->config : NULL;
 }
 
 app_registry *kura_app_registry(kura_app *app)

@@ -64,6 +64,8 @@ void kura_config_free(kura_config *cfg)
 
 bool kura_config_set(kura_config *cfg, const char *key, const char *value, kura_error *err)
 {
+    if (!cfg)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL configuration");
     int i = key_index(key);
     if (i < 0)
         return kura_fail(err, KURA_CONFIG, NULL, "unknown setting '%.64s'", key ? key : "");
@@ -78,11 +80,13 @@ bool kura_config_set(kura_config *cfg, const char *key, const char *value, kura_
 const char *kura_config_get(const kura_config *cfg, const char *key)
 {
     int i = key_index(key);
-    return i < 0 ? NULL : cfg->values[i];
+    return i < 0 || !cfg ? NULL : cfg->values[i];
 }
 
 bool kura_config_load_env(kura_config *cfg, kura_error *err)
 {
+    if (!cfg)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL configuration");
     for (size_t i = 0; i < NKNOWN; i++) {
         const char *v = getenv(known[i].env);
         if (v && !kura_config_set(cfg, known[i].key, v, err))
@@ -103,6 +107,8 @@ static char *trim(char *s)
 
 bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err)
 {
+    if (!cfg || !path)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL configuration or path");
     FILE *f = fopen(path, "r");
     if (!f)
         return kura_fail(err, KURA_IO, NULL, "cannot read config file '%.128s': %s", path,
@@ -128,7 +134,14 @@ bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err)
         char *key = trim(s);
         char *value = trim(eq + 1);
         size_t vlen = strlen(value);
-        if (vlen >= 2 && value[0] == '"' && value[vlen - 1] == '"') {
+        if (value[0] == '"') {
+            /* Without its closing quote the value would keep the opening one
+             * (a secret one byte off what the file seems to say). */
+            if (vlen < 2 || value[vlen - 1] != '"') {
+                ok = kura_fail(err, KURA_CONFIG, NULL, "%.128s:%d: the value's quote is not closed",
+                               path, lineno);
+                break;
+            }
             value[vlen - 1] = '\0';
             value++;
         }
@@ -138,6 +151,10 @@ bool kura_config_load_file(kura_config *cfg, const char *path, kura_error *err)
         else
             ok = kura_config_set(cfg, key, value, err);
     }
+    /* fgets ends at an error as at the end (a directory: EISDIR): not an empty file. */
+    if (ok && ferror(f))
+        ok = kura_fail(err, KURA_IO, NULL, "cannot read config file '%.128s': %s", path,
+                       strerror(errno));
     fclose(f);
     return ok;
 }

@@ -7,6 +7,20 @@
 #include <string.h>
 
 #include "app/app_private.h"
+#include "document/mongo_private.h"
+#include "kv/kv_private.h"
+
+/* Tables and collections kura keeps beside the models, in the same database
+ * or file: a model of one of these names would read, migrate or delete_where
+ * kura's own data (the sessions of the embedded key-value store). */
+static bool reserved(const char *name)
+{
+    static const char *const names[] = KURA_EMBEDDED_KV_TABLES;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(name, names[i]) == 0)
+            return true;
+    return strcmp(name, KURA_MONGO_COUNTERS) == 0;
+}
 
 static const app_model *find(const app_registry *reg, const char *name)
 {
@@ -28,6 +42,10 @@ bool kura_app_register(kura_app *app, const kura_model *model, kura_model_home h
                          model->name);
     if (model->nfields == 0 || !model->fields)
         return kura_fail(err, KURA_INVALID, NULL, "model '%.64s' has no fields", model->name);
+    if (reserved(model->name))
+        return kura_fail(err, KURA_CONFLICT, NULL,
+                         "model '%.64s' has the name of a table kura keeps its own data in",
+                         model->name);
     app_registry *reg = kura_app_registry(app);
     if (find(reg, model->name))
         return kura_fail(err, KURA_CONFLICT, NULL, "a model named '%.64s' is already registered",

@@ -15,10 +15,11 @@
 #define SEC_PER_DAY INT64_C(86400)
 
 /* Formatting prints a four-digit year, so instants are clamped to years 0000..9999. */
-#define DAYS_MIN INT64_C(-719528) /* 0000-01-01 */
-#define DAYS_MAX INT64_C(2932896) /* 9999-12-31 */
-#define TIME_MIN (DAYS_MIN * SEC_PER_DAY * US_PER_SEC)
-#define TIME_MAX (((DAYS_MAX + 1) * SEC_PER_DAY * US_PER_SEC) - 1)
+#define DAYS_MIN     INT64_C(-719528) /* 0000-01-01 */
+#define DAYS_MAX     INT64_C(2932896) /* 9999-12-31 */
+#define TIME_MIN     (DAYS_MIN * SEC_PER_DAY * US_PER_SEC)
+#define TIME_MAX     (((DAYS_MAX + 1) * SEC_PER_DAY * US_PER_SEC) - 1)
+#define DATETIME_MIN (INT64_C(-719162) * SEC_PER_DAY * US_PER_SEC) /* 0001-01-01 */
 
 /* Division rounding toward negative infinity (C's '/' truncates toward zero). */
 static int64_t floor_div(int64_t a, int64_t b)
@@ -271,6 +272,11 @@ bool kura_time_parse(const char *s, kura_time *out)
         return false;
     *out = t;
     return true;
+}
+
+bool kura__time_in_range(kura_time t)
+{
+    return t >= DATETIME_MIN && t <= TIME_MAX;
 }
 
 bool kura_time_parse_memo(const char *s, size_t len, kura_time_memo *memo, kura_time *out)

@@ -21,4 +21,9 @@ typedef struct kura_time_memo {
  * start zeroed. */
 bool kura_time_parse_memo(const char *s, size_t len, kura_time_memo *memo, kura_time *out);
 
+/* Whether t is in years 0001..9999, the range a datetime field may hold:
+ * beyond 9999 kura_time_format clamps (another instant would be read back),
+ * and PostgreSQL has no year 0000 (SQLite took what PostgreSQL refused). */
+bool kura__time_in_range(kura_time t);
+
 #endif

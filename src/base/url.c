@@ -96,6 +96,14 @@ static bool parse_query(kura_url *u, const char *q, kura_error *err)
                 free(u->params[u->nparams].key);
                 return false;
             }
+            /* kura reads the first of two, libpq the last: which one was meant? */
+            if (kura_url_param(u, u->params[u->nparams].key)) {
+                kura_fail(err, KURA_CONFIG, NULL, "malformed URL: parameter '%.64s' given twice",
+                          u->params[u->nparams].key);
+                free(u->params[u->nparams].key);
+                free(u->params[u->nparams].value);
+                return false;
+            }
             u->nparams++;
         }
         if (!end)

@@ -25,8 +25,6 @@
 #include "model/types.h"
 #include "model/model_private.h"
 
-#define COUNTERS "kura_counters"
-
 /* libmongoc's functions (mongoc_api.h): loaded before the first store opens. */
 #define MC (kura__mongoc())
 
@@ -229,13 +227,18 @@ static bool create_indexes(mongo_store *s, mongoc_client_t *c, mongo_model *mm, 
 
 /* A client for an operation on m, after the model's indexes exist: made by
  * kura_create or on the model's first use by this store, never per write. */
+static bool plain_name(const kura_model *m, kura_error *err)
+{
+    if (kura_doc_plain_name(m->name))
+        return true;
+    return kura_fail(err, KURA_INVALID, NULL, "collection name '%.64s' is not a plain identifier",
+                     m->name);
+}
+
 static mongoc_client_t *ready(mongo_store *s, const kura_model *m, kura_error *err)
 {
-    if (!kura_doc_plain_name(m->name)) {
-        kura_fail(err, KURA_INVALID, NULL, "collection name '%.64s' is not a plain identifier",
-                  m->name);
+    if (!plain_name(m, err))
         return NULL;
-    }
     mongo_model *mm = model_entry(s, m, err);
     if (!mm)
         return NULL;
@@ -252,6 +255,8 @@ static mongoc_client_t *ready(mongo_store *s, const kura_model *m, kura_error *e
 static bool create_model(kura_store *store, const kura_model *m, kura_error *err)
 {
     mongo_store *s = (mongo_store *)store;
+    if (!plain_name(m, err)) /* as every other call: a collection none of them could use */
+        return false;
     mongo_model *mm = model_entry(s, m, err);
     if (!mm)
         return false;
@@ -279,7 +284,7 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
         ok = true; /* dropping what does not exist is done, as DROP TABLE IF EXISTS */
     MC->collection_destroy(coll);
     if (ok) { /* ids start again at 1, as a dropped SQL table's do */
-        mongoc_collection_t *counters = coll_for(s, c, COUNTERS);
+        mongoc_collection_t *counters = coll_for(s, c, KURA_MONGO_COUNTERS);
         bson_t sel = BSON_INITIALIZER;
         bson_append_utf8(&sel, "_id", -1, m->name, -1);
         ok = MC->collection_delete_one(counters, &sel, NULL, NULL, &e);
@@ -300,7 +305,7 @@ static bool drop_model(kura_store *store, const kura_model *m, kura_error *err)
 static bool take_ids(mongo_store *s, mongoc_client_t *c, const char *name, size_t n, int64_t *first,
                      kura_error *err)
 {
-    mongoc_collection_t *counters = coll_for(s, c, COUNTERS);
+    mongoc_collection_t *counters = coll_for(s, c, KURA_MONGO_COUNTERS);
     bson_t query = BSON_INITIALIZER, update = BSON_INITIALIZER, inc, reply;
     bson_append_utf8(&query, "_id", -1, name, -1);
     bson_append_document_begin(&update, "$inc", -1, &inc);
@@ -313,7 +318,7 @@ static bool take_ids(mongo_store *s, mongoc_client_t *c, const char *name, size_
     bson_error_t e;
     bool ok = MC->collection_find_and_modify_with_opts(counters, &query, opts, &reply, &e);
     if (!ok) {
-        fail_bson(err, &e, "findAndModify on " COUNTERS);
+        fail_bson(err, &e, "findAndModify on " KURA_MONGO_COUNTERS);
     } else {
         bson_iter_t it;
         int64_t seq = 0;

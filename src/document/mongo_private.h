@@ -14,6 +14,9 @@
 #include "store/store_private.h"
 
 /* The BSON dates (milliseconds since 1970) a kura_time can hold: years 0000..9999. */
+/* The collection of int64 key counters (mongo.c), beside the models' own. */
+#define KURA_MONGO_COUNTERS "kura_counters"
+
 #define KURA_MONGO_MIN_MS INT64_C(-62167219200000)
 #define KURA_MONGO_MAX_MS INT64_C(253402300799999)
 

@@ -522,7 +522,7 @@ kura_cursor *kura__docj_query(doc_store *s, const doc_model *dm, const kura_quer
     kura_buf_add(&d.b, dm->select);
     kura_cursor *c = NULL;
     if (where(&d, s, q, err)) {
-        kura_sql_order_limit(&d.b, q, column_expr, s);
+        kura_sql_order_limit(&d.b, q, s->d->nulls_high, column_expr, s);
         if (d.b.oom)
             kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
         else

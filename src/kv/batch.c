@@ -138,6 +138,8 @@ static bool queue(kura_kv_batch *b, kura_kv_cmd *q)
         return queue_fail(b, KURA_INVALID, "a score is NaN");
     if (timed && (q->ttl_ms < 0 || (q->op == KV_EXPIRE && q->ttl_ms == 0)))
         return queue_fail(b, KURA_INVALID, "a TTL is not positive");
+    if (timed && q->ttl_ms > KURA_KV_TTL_MAX)
+        return queue_fail(b, KURA_INVALID, "a TTL is longer than 2^62 ms");
     if ((scored || q->op == KV_HSET) && !q->name)
         return queue_fail(b, KURA_INVALID, "NULL member or field");
     if (!(q->key = copy(b, q->key, strlen(q->key))) ||

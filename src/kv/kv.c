@@ -202,6 +202,9 @@ static bool check_ttl(int64_t ttl_ms, bool required, kura_error *err)
     if (ttl_ms < 0 || (required && ttl_ms == 0))
         return kura_fail(err, KURA_INVALID, NULL, "TTL of %lld ms: it must be %s",
                          (long long)ttl_ms, required ? "positive" : "0 (none) or positive");
+    if (ttl_ms > KURA_KV_TTL_MAX)
+        return kura_fail(err, KURA_INVALID, NULL, "TTL of %lld ms: it must be at most %lld",
+                         (long long)ttl_ms, (long long)KURA_KV_TTL_MAX);
     return true;
 }
 

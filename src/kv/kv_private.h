@@ -140,6 +140,19 @@ bool kura__kv_run(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply 
 bool kura__kv_run_into(kura_kv *kv, const kura_kv_cmd *cmds, size_t n, kura_kv_reply *replies,
                        kura_kv_blocks *values, kura_error *err);
 
+/* The tables the embedded store makes in its SQLite file (embedded.c's
+ * schema): by default the app's own database, so no model may be named so. */
+#define KURA_EMBEDDED_KV_TABLES                                                                    \
+    {                                                                                              \
+        "kura_kv", "kura_kv_hash", "kura_kv_zset"                                                  \
+    }
+
+/* The longest TTL, in ms (2^62: 146 million years). The expiry instant is
+ * now + TTL: past INT64_MAX Redis refuses it and the embedded driver wrapped
+ * to an instant already passed (the key was gone, the call said it was set),
+ * so both refuse a longer one alike (KURA_INVALID). */
+#define KURA_KV_TTL_MAX (INT64_C(1) << 62)
+
 /* Redis's own text, which the embedded driver repeats word for word. */
 #define KURA_KV_WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 #define KURA_KV_NOT_INT   "ERR value is not an integer or out of range"

@@ -71,6 +71,8 @@ static bool key_from_json(const kura_model *model, const char *name, json_t *v, 
 
 json_t *kura_to_json(const kura_model *model, const void *obj)
 {
+    if (!model || !obj)
+        return NULL;
     const kura_base *base = obj;
     json_t *o = json_object();
     if (o == NULL)
@@ -95,6 +97,8 @@ fail:
 
 char *kura_to_json_string(const kura_model *model, const void *obj)
 {
+    if (!model || !obj)
+        return NULL;
     char stack[1024];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);

@@ -25,6 +25,8 @@ void kura_init(const kura_model *model, void *obj)
 
 void kura_clear(const kura_model *model, void *obj)
 {
+    if (!model || !obj)
+        return;
     for (size_t i = 0; i < model->nfields; i++) {
         const kura_field *f = &model->fields[i];
         if (!kura__type(f->type)->owns)
@@ -37,6 +39,8 @@ void kura_clear(const kura_model *model, void *obj)
 
 bool kura_copy(const kura_model *model, void *dst, const void *src, kura_error *err)
 {
+    if (!model || !dst || !src)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL model, destination or source to copy");
     memcpy(dst, src, model->size);
     /* Until duplicated, dst's owned pointers alias src's; detach them all first so
      * a failure part-way can clear dst without freeing src's strings. */

@@ -33,6 +33,8 @@ static bool dt_check(const kura_field *f, const void *m, kura_reason r)
     memcpy(&t, m, sizeof t);
     if (f->required && t == 0)
         return kura__reason(r, "is required");
+    if (!kura__time_in_range(t))
+        return kura__reason(r, "is outside years 0001..9999");
     return true;
 }
 

@@ -6,7 +6,7 @@
 
 bool kura_tags_add(kura_tags *tags, const char *tag)
 {
-    if (tags->count >= KURA_TAGS_MAX || strlen(tag) >= sizeof tags->items[0])
+    if (!tags || !tag || tags->count >= KURA_TAGS_MAX || strlen(tag) >= sizeof tags->items[0])
         return false;
     memcpy(tags->items[tags->count], tag, strlen(tag) + 1);
     tags->count++;

@@ -91,6 +91,8 @@ bool kura_copy_string(char *dst, size_t dst_size, const char *src)
 {
     if (dst_size == 0)
         return false;
+    if (!src)
+        src = ""; /* as kura_set_text: NULL is no text */
     size_t n = strlen(src);
     if (n < dst_size) {
         memcpy(dst, src, n + 1);

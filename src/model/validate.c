@@ -27,6 +27,8 @@ static bool field_failed(const kura_field *f, const char *reason, kura_error *er
 bool kura_validate_field(const kura_model *model, const void *obj, const kura_field *field,
                          kura_error *err)
 {
+    if (!model || !obj || !field)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL model, object or field to validate");
     char buf[sizeof(((kura_field_error *)0)->reason)];
     buf[0] = '\0'; /* written only on failure: no need to clear it all */
     if (check_field(obj, field, (size_t)(field - model->fields), (kura_reason){buf, sizeof buf}))
@@ -38,6 +40,8 @@ bool kura_validate_field(const kura_model *model, const void *obj, const kura_fi
  * buffer per field: every row written comes through here. */
 bool kura_validate(const kura_model *model, const void *obj, kura_error *err)
 {
+    if (!model || !obj)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL model or object to validate");
     char buf[sizeof(((kura_field_error *)0)->reason)];
     buf[0] = '\0'; /* written only on failure, by the failing check */
     for (size_t i = 0; i < model->nfields; i++) {

@@ -1,8 +1,10 @@
 /* query.c — building queries: names checked against the descriptor, values typed. */
 #include <kura/query.h>
 
+#include <math.h>
 #include <string.h>
 
+#include "base/time_private.h"
 #include "model/model_private.h"
 #include "model/types.h"
 
@@ -64,6 +66,10 @@ static bool resolve(kura_query *q, const char *field, int *column)
 {
     if (failed(q))
         return false;
+    if (!q->model) { /* a zeroed kura_query, not one from kura_query_for */
+        kura_fail(&q->error, KURA_INVALID, NULL, "query without a model (use kura_query_for)");
+        return false;
+    }
     if (!field) {
         kura_fail(&q->error, KURA_INVALID, NULL, "query names no field");
         return false;
@@ -88,9 +94,30 @@ static const kura_field *column_field(const kura_query *q, int column)
 static bool fit_value(kura_query *q, int column, kura_value *v)
 {
     const kura_type_info *ti = kura__type(kura_column_type(q->model, column));
+    const char *name = kura_column_name(q->model, column);
+    /* No stored value is other than UTF-8 (validation sees to it), so such a
+     * string matches nothing; refused here, since PostgreSQL refused the
+     * statement (KURA_STORE) while SQLite answered no rows. */
+    if (v->kind == KURA_VALUE_STRING && v->as.s && kura_utf8_chars(v->as.s, strlen(v->as.s)) < 0) {
+        kura_fail(&q->error, KURA_INVALID, name, "%s: the value is not valid UTF-8", name);
+        return false;
+    }
+    /* A datetime field holds years 0001..9999 (validation): beyond, SQLite
+     * compared clamped text, PostgreSQL refused the statement and MongoDB's
+     * milliseconds overflowed, for one call. */
+    /* No stored double is NaN (validation): SQLite bound it as NULL and
+     * matched nothing, PostgreSQL sorts it above every number. */
+    if (v->kind == KURA_VALUE_DOUBLE && isnan(v->as.d)) {
+        kura_fail(&q->error, KURA_INVALID, name, "%s: the value is NaN", name);
+        return false;
+    }
+    if (v->kind == KURA_VALUE_TIME && !kura__time_in_range(v->as.t)) {
+        kura_fail(&q->error, KURA_INVALID, name, "%s: the instant is outside years 0001..9999",
+                  name);
+        return false;
+    }
     if (v->kind != KURA_VALUE_NULL && ti->fit(column_field(q, column), v))
         return true;
-    const char *name = kura_column_name(q->model, column);
     if (ti->canon && v->kind == KURA_VALUE_STRING && v->as.s)
         kura_fail(&q->error, KURA_INVALID, name, "%s: '%.64s' is not %s in canonical form", name,
                   v->as.s, ti->form);
@@ -223,6 +250,10 @@ void kura_where_in_int(kura_query *q, const char *field, const int64_t *values, 
     int column;
     if (!resolve(q, field, &column))
         return;
+    if (n > 0 && !values) {
+        kura_fail(&q->error, KURA_INVALID, field, "%s: IN list is NULL", field);
+        return;
+    }
     if (!takes_op(q, column, KURA_EQ, field))
         return;
     kura_term *t = push_term(q, KURA_TERM_IN, column);
@@ -241,6 +272,10 @@ void kura_where_in_str(kura_query *q, const char *field, const char *const *valu
     int column;
     if (!resolve(q, field, &column))
         return;
+    if (n > 0 && !values) {
+        kura_fail(&q->error, KURA_INVALID, field, "%s: IN list is NULL", field);
+        return;
+    }
     if (!takes_op(q, column, KURA_EQ, field))
         return;
     kura_term *t = push_term(q, KURA_TERM_IN, column);
@@ -343,10 +378,14 @@ void kura_offset(kura_query *q, int64_t offset)
 const kura_error *kura_query_error(const kura_query *q)
 {
     static const kura_error unclosed = {KURA_INVALID, "", "query has an unclosed group"};
+    static const kura_error modelless = {KURA_INVALID, "",
+                                         "query without a model (use kura_query_for)"};
     if (failed(q))
         return &q->error;
     if (q->depth != 0)
         return &unclosed;
+    if (!q->model) /* a zeroed kura_query: every store reads the model */
+        return &modelless;
     return NULL;
 }
 

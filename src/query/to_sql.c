@@ -117,8 +117,13 @@ static bool term(walk *w)
     case KURA_TERM_ANY:
         return group(w, " OR ", "1 = 0");
     case KURA_TERM_NOT:
-        kura_buf_add(w->out, "NOT ");
-        return group(w, " AND ", "1 = 1");
+        /* Every row the group does not match, those it is unknown for (a NULL
+         * field) included, as MongoDB's $nor has it: NOT alone left them out. */
+        kura_buf_add(w->out, "(");
+        if (!group(w, " AND ", "1 = 1"))
+            return false;
+        kura_buf_add(w->out, " IS NOT TRUE)");
+        return true;
     case KURA_TERM_END:
         return true;
     case KURA_TERM_NULL:
@@ -194,7 +199,17 @@ bool kura_sql_where(kura_buf *out, const kura_query *q, kura_sql_params *p,
     return true;
 }
 
-void kura_sql_order_limit(kura_buf *out, const kura_query *q, kura_sql_column_fn column, void *ctx)
+/* Whether a sort column may hold NULL: the key never does, a required field
+ * is NOT NULL; the stamps may, in rows another program wrote. */
+static bool nullable(const kura_model *m, int column)
+{
+    if (column == KURA_COL_ID)
+        return false;
+    return column < 0 || !m->fields[column].required;
+}
+
+void kura_sql_order_limit(kura_buf *out, const kura_query *q, bool nulls_high,
+                          kura_sql_column_fn column, void *ctx)
 {
     if (!column)
         column = kura_sql_column_plain;
@@ -202,7 +217,10 @@ void kura_sql_order_limit(kura_buf *out, const kura_query *q, kura_sql_column_fn
     kura_buf_add(out, " ORDER BY ");
     for (unsigned i = 0; i < q->norder; i++) {
         column(out, q->model, q->order[i].column, ctx);
-        kura_buf_add(out, q->order[i].desc ? " DESC, " : " ASC, ");
+        kura_buf_add(out, q->order[i].desc ? " DESC" : " ASC");
+        if (nulls_high && nullable(q->model, q->order[i].column))
+            kura_buf_add(out, q->order[i].desc ? " NULLS LAST" : " NULLS FIRST");
+        kura_buf_add(out, ", ");
         has_id = has_id || q->order[i].column == KURA_COL_ID;
     }
     if (has_id)

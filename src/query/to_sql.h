@@ -44,7 +44,11 @@ void kura_sql_column_plain(kura_buf *out, const kura_model *model, int column, v
 bool kura_sql_where(kura_buf *out, const kura_query *q, kura_sql_params *p,
                     kura_sql_column_fn column, void *ctx, kura_error *err);
 
-/* Appends " ORDER BY ... LIMIT ... OFFSET ..."; id breaks ties. */
-void kura_sql_order_limit(kura_buf *out, const kura_query *q, kura_sql_column_fn column, void *ctx);
+/* Appends " ORDER BY ... LIMIT ... OFFSET ..."; id breaks ties. NULL sorts
+ * below every value, as in SQLite and MongoDB: nulls_high says the database
+ * sorts it above (PostgreSQL), so a column that may hold NULL gets NULLS
+ * FIRST ascending and NULLS LAST descending. */
+void kura_sql_order_limit(kura_buf *out, const kura_query *q, bool nulls_high,
+                          kura_sql_column_fn column, void *ctx);
 
 #endif

@@ -174,6 +174,7 @@ static void json_key_value(kura_buf *b, const char *column, const char *type)
 const kura_sql_dialect kura__pg_dialect = {
     .id = KURA_SQL_POSTGRES,
     .dollar_params = true,
+    .nulls_high = true,
     .returning_id = true,
     .id_type = "SERIAL",
     .key_types = {NULL, "UUID", "TEXT", "TEXT"}, /* a UUID column checks them, in 16 bytes */

@@ -3,6 +3,8 @@
  */
 #include "sql/sql_store_private.h"
 
+#include <stdio.h>
+
 #include "base/buf.h"
 #include "model/model_private.h"
 
@@ -60,8 +62,12 @@ void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
 /* Flask-SQLAlchemy's names: ix_<table>_<column>, unique when the column is. */
 void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f)
 {
-    kura_buf_addf(b, "CREATE %sINDEX IF NOT EXISTS \"ix_%s_%s\" ON ", f->unique ? "UNIQUE " : "",
-                  m->name, f->name);
+    /* Quoted as every identifier is: a table name may hold a '"'. */
+    char name[1100];
+    snprintf(name, sizeof name, "ix_%s_%s", m->name, f->name);
+    kura_buf_addf(b, "CREATE %sINDEX IF NOT EXISTS ", f->unique ? "UNIQUE " : "");
+    kura_buf_ident(b, name);
+    kura_buf_add(b, " ON ");
     kura_buf_ident(b, m->name);
     kura_buf_add(b, " (");
     kura_buf_ident(b, f->name);

@@ -155,7 +155,7 @@ static kura_cursor *open_query(kura_store *store, const kura_query *q, bool stre
     kura_cursor *c = NULL;
     if (!kura_sql_where(&b, q, &p, NULL, NULL, err))
         goto out;
-    kura_sql_order_limit(&b, q, NULL, NULL);
+    kura_sql_order_limit(&b, q, s->dia->nulls_high, NULL, NULL);
     if (b.oom) {
         kura_fail(err, KURA_NOMEM, NULL, "out of memory building a query");
         goto out;

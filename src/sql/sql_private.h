@@ -115,6 +115,7 @@ typedef struct kura_sql_dialect {
     /* ---- statements */
     bool dollar_params;  /* placeholders $1, $2 ... instead of ? */
     bool returning_id;   /* INSERT ... RETURNING id, read as the statement's row */
+    bool nulls_high;     /* NULL sorts above every value (kura_sql_order_limit) */
     const char *id_type; /* the int64 key column: "INTEGER" (SQLite), "SERIAL" */
     /* The key column's type by kura_key_kind, for the kinds other than int64. */
     const char *key_types[KURA_KEY_STRING + 1];

@@ -26,6 +26,8 @@ void kura_store_close(kura_store *store)
 
 const char *kura_store_driver(const kura_store *store)
 {
+    if (!store)
+        return NULL;
     return store->driver ? store->driver : store->ops->name;
 }
 
@@ -191,6 +193,8 @@ bool kura_key_not_found(kura_error *err, const kura_model *m, const kura_keyref 
 
 bool kura_store_ping(kura_store *store, kura_error *err)
 {
+    if (!store)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store");
     return store->ops->ping(store, err);
 }
 
@@ -253,10 +257,21 @@ void kura_rows_free(kura_rows *rows)
 
 /* ---- checks ---------------------------------------------------------------------- */
 
+/* The table or collection a model names: SQL stores made a table "" (and
+ * read through a NULL name), document stores refused it. */
+static bool check_name(const kura_model *model, kura_error *err)
+{
+    if (!model->name || !*model->name)
+        return kura_fail(err, KURA_INVALID, NULL, "a model without a name");
+    return true;
+}
+
 static bool check_args(kura_store *store, const kura_model *model, const void *obj, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!check_name(model, err))
+        return false;
     if (!obj)
         return kura_fail(err, KURA_INVALID, NULL, "NULL %s object", model->name);
     if (model->nfields > KURA_MAX_FIELDS)
@@ -276,6 +291,8 @@ static bool check_query(kura_store *store, const kura_query *q, kura_error *err)
             *err = *qe;
         return false;
     }
+    if (!check_name(q->model, err))
+        return false;
     note_model(store, q->model);
     return true;
 }
@@ -286,6 +303,8 @@ bool kura_create(kura_store *store, const kura_model *model, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!check_name(model, err))
+        return false;
     if (!kura__declaration_check(model, err)) /* a declaration error, whatever the store */
         return false;
     return store->ops->create(store, model, err);
@@ -309,6 +328,8 @@ bool kura_drop(kura_store *store, const kura_model *model, kura_error *err)
 {
     if (!store || !model)
         return kura_fail(err, KURA_INVALID, NULL, "NULL store or model");
+    if (!check_name(model, err))
+        return false;
     return store->ops->drop(store, model, err);
 }
 
@@ -518,7 +539,10 @@ bool kura_save(kura_store *store, const kura_model *model, void *obj, kura_error
         return false;
     if (model->key == KURA_KEY_STRING) {
         /* The caller names the key either way: an update, or an insert when
-         * no row has it yet. */
+         * no row has it yet. Without one, the insert's error says what the
+         * key must be (the update's said "insert it first", which fails too). */
+        if (!kura_key_is_set(model, obj))
+            return kura_insert(store, model, obj, err);
         kura_error e;
         kura_error_clear(&e);
         if (kura_update(store, model, obj, &e))
@@ -789,11 +813,15 @@ bool kura_assign_check(const kura_model *model, const kura_assign *a, kura_error
 
 bool kura_begin(kura_store *store, kura_error *err)
 {
+    if (!store)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store");
     return store->ops->begin(store, err);
 }
 
 bool kura_commit(kura_store *store, kura_error *err)
 {
+    if (!store)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store");
     bool ok = store->ops->commit(store, err);
     pending_flush(store); /* also after a rollback: a cache may hold what it read inside */
     return ok;
@@ -801,6 +829,8 @@ bool kura_commit(kura_store *store, kura_error *err)
 
 bool kura_rollback(kura_store *store, kura_error *err)
 {
+    if (!store)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL store");
     bool ok = store->ops->rollback(store, err);
     pending_flush(store);
     return ok;
@@ -808,6 +838,8 @@ bool kura_rollback(kura_store *store, kura_error *err)
 
 int kura_transaction_depth(kura_store *store)
 {
+    if (!store)
+        return 0;
     return store->ops->depth(store);
 }
 

@@ -691,6 +691,20 @@ static void test_bad_arguments(void **state)
     expect_fail(kura_kv_set(kv, K("x"), NULL, 3, 0, &err), &err, KURA_INVALID);
     expect_fail(kura_kv_set(kv, K("x"), "abc", 3, -1, &err), &err, KURA_INVALID);
     expect_fail(kura_kv_expire(kv, K("x"), 0, NULL, &err), &err, KURA_INVALID);
+    /* A TTL whose expiry would pass INT64_MAX: Redis refused it while the
+     * embedded driver wrapped it into the past and lost the key it said it set. */
+    expect_fail(kura_kv_set(kv, K("x"), "abc", 3, INT64_MAX, &err), &err, KURA_INVALID);
+    expect_fail(kura_kv_expire(kv, K("x"), INT64_MAX, NULL, &err), &err, KURA_INVALID);
+    OK(kura_kv_set(kv, K("long"), "abc", 3, INT64_C(1) << 62, E));
+    int64_t ttl = 0;
+    OK(kura_kv_ttl(kv, K("long"), &ttl, E));
+    assert_true(ttl > (INT64_C(1) << 61));
+    OK(kura_kv_del(kv, K("long"), NULL, E));
+    kura_kv_batch *b = kura_kv_batch_new(kv, &err);
+    assert_non_null(b);
+    assert_false(kura_kv_batch_set(b, K("x"), "a", 1, INT64_MAX));
+    expect_fail(kura_kv_batch_run(b, &err), &err, KURA_INVALID);
+    kura_kv_batch_free(b);
     expect_fail(kura_kv_zadd(kv, K("x"), NULL, 1, NULL, &err), &err, KURA_INVALID);
     expect_fail(kura_kv_zcount(kv, K("x"), NAN, 1, NULL, &err), &err, KURA_INVALID);
     expect_fail(kura_kv_set(NULL, K("x"), "a", 1, 0, &err), &err, KURA_INVALID);
@@ -704,6 +718,7 @@ static void test_bad_arguments(void **state)
                                            "redis://host/abc",
                                            "redis://host:6379/0?pool=0",
                                            "redis://host/0?colour=blue",
+                                           "redis://host/0?pool=2&pool=3",
                                            "unix://",
                                            "rediss://h",
                                            "embedded://host/x.db",

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -500,6 +501,55 @@ static void test_validation_writes_nothing(void **state)
     assert_int_equal(count_all(&item_model), 0);
 }
 
+/* A datetime beyond years 0001..9999 is refused by validation on every
+ * driver: stored as text, one after 9999 was clamped to 9999-12-31 and read
+ * back as another instant, with the insert reporting success; PostgreSQL
+ * refused year 0000 (KURA_STORE), which SQLite took. */
+static void test_datetime_out_of_range_refused(void **state)
+{
+    (void)state;
+    const kura_time last = INT64_C(253402300799999999); /* 9999-12-31 23:59:59.999999 */
+    c_item it;
+    make_item(&it, 1);
+    it.seen = last + 1;
+    kura_error e = {0};
+    assert_false(kura_insert(db, &item_model, &it, &e));
+    assert_int_equal(e.code, KURA_VALIDATION);
+    assert_string_equal(e.field, "seen");
+    assert_no_key_taken(&it);
+    it.seen = INT64_MIN;
+    FAILS(kura_insert(db, &item_model, &it, err), KURA_VALIDATION);
+    it.seen = INT64_C(-62135596800000000) - 1; /* 0000-12-31 23:59:59.999999 */
+    FAILS(kura_insert(db, &item_model, &it, err), KURA_VALIDATION);
+    assert_int_equal(count_all(&item_model), 0);
+    it.seen = last - 999; /* whole milliseconds: MongoDB keeps no more */
+    OK(kura_insert(db, &item_model, &it, err));
+    c_item back;
+    char key[KURA_KEY_BYTES];
+    kura_key_text(&item_model, &it, key);
+    OK(kura_get_key(db, &item_model, key, &back, err));
+    assert_true(back.seen == it.seen);
+    kura_clear(&item_model, &back);
+    kura_assign set[] = {{"seen", KURA_VTIME(INT64_MAX)}};
+    kura_query q = kura_query_for(&item_model);
+    FAILS(kura_update_where(db, &q, set, 1, NULL, err), KURA_VALIDATION);
+    /* Nor does a query compare with one: SQLite compared clamped text,
+     * PostgreSQL refused the statement (KURA_STORE), MongoDB overflowed. */
+    const kura_time outside[] = {INT64_MIN, INT64_C(-62135596800000000) - 1, last + 1};
+    for (int i = 0; i < 3; i++) {
+        q = kura_query_for(&item_model);
+        kura_where_time(&q, "seen", KURA_GT, outside[i]);
+        int64_t n = -1;
+        FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    }
+    q = kura_query_for(&item_model);
+    kura_where_time(&q, "seen", KURA_GE, INT64_C(-62135596800000000));
+    int64_t n = -1;
+    OK(kura_count(db, &q, &n, err));
+    assert_int_equal(n, 1);
+    kura_clear(&item_model, &it);
+}
+
 static void test_update_stamps_and_keeps_created(void **state)
 {
     (void)state;
@@ -556,6 +606,25 @@ static void test_save_inserts_then_updates(void **state)
     assert_int_equal(rows.count, 1);
     assert_string_equal(((sa_user *)kura_row(&rows, 0))->sex, "M");
     kura_rows_free(&rows);
+}
+
+/* kura_save of a string-keyed row without its key fails as kura_insert
+ * does (KURA_VALIDATION naming "id", saying what a key is), not with
+ * "insert it first", which fails too. */
+static void test_save_without_string_key(void **state)
+{
+    (void)state;
+    if (item_model.key != KURA_KEY_STRING)
+        skip();
+    c_item it;
+    make_item(&it, 1);
+    it.base.key[0] = '\0';
+    kura_error e = {0};
+    assert_false(kura_save(db, &item_model, &it, &e));
+    assert_int_equal(e.code, KURA_VALIDATION);
+    assert_string_equal(e.field, "id");
+    assert_int_equal(count_all(&item_model), 0);
+    kura_clear(&item_model, &it);
 }
 
 static void test_delete(void **state)
@@ -827,6 +896,80 @@ static void test_prefix_and_like(void **state)
     assert_int_equal(find_count(&q), 4);
 }
 
+/* A string that is not UTF-8 matches no stored value: every driver refuses
+ * it alike when the query is built (PostgreSQL refused the statement with
+ * KURA_STORE while SQLite answered no rows). */
+static void test_non_utf8_query_values_refused(void **state)
+{
+    (void)state;
+    insert_items(2);
+    int64_t n = -1;
+    kura_query q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_EQ, "item\xff");
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    q = kura_query_for(&item_model);
+    kura_where_str(&q, "name", KURA_PREFIX, "it\xc3");
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    const char *in[] = {"item001", "\xed\xa0\x80"}; /* a UTF-16 surrogate */
+    q = kura_query_for(&item_model);
+    kura_where_in_str(&q, "name", in, 2);
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    assert_int_equal(count_all(&item_model), 2);
+}
+
+/* A kura_query that did not come from kura_query_for (zeroed: no model) is
+ * refused by every call that runs one, and by the builder, not read through. */
+/* A NaN matches no stored double (validation refuses them): the builder
+ * refuses it, where SQLite matched nothing, PostgreSQL ordered it above
+ * every number (NE, LT and LE matched every row) and MongoDB a mix. */
+static void test_nan_query_value_refused(void **state)
+{
+    (void)state;
+    insert_items(2);
+    for (int op = KURA_EQ; op <= KURA_GE; op++) {
+        kura_query q = kura_query_for(&item_model);
+        kura_where_double(&q, "ratio", (kura_op)op, NAN);
+        int64_t n = -1;
+        FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    }
+    kura_value in[] = {KURA_VDOUBLE(0.25), KURA_VDOUBLE(NAN)};
+    kura_query q = kura_query_for(&item_model);
+    kura_where_in(&q, "ratio", in, 2);
+    int64_t n = -1;
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    q = kura_query_for(&item_model);
+    kura_where_double(&q, "ratio", KURA_LT, INFINITY); /* infinities are numbers */
+    OK(kura_count(db, &q, &n, err));
+    assert_int_equal(n, 2);
+}
+
+static void test_query_without_model_refused(void **state)
+{
+    (void)state;
+    insert_items(1);
+    kura_query q;
+    memset(&q, 0, sizeof q);
+    int64_t n = -1;
+    bool found = false;
+    c_item it;
+    kura_rows rows = {0};
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    FAILS(kura_find(db, &q, &rows, err), KURA_INVALID);
+    FAILS(kura_first(db, &q, &it, &found, err), KURA_INVALID);
+    FAILS(kura_exists(db, &q, &found, err), KURA_INVALID);
+    FAILS(kura_delete_where(db, &q, NULL, err), KURA_INVALID);
+    kura_assign set[] = {{"age", KURA_VINT(3)}};
+    FAILS(kura_update_where(db, &q, set, 1, NULL, err), KURA_INVALID);
+    kura_error e = {0};
+    assert_null(kura_cursor_open(db, &q, &e));
+    assert_int_equal(e.code, KURA_INVALID);
+    kura_where_int(&q, "age", KURA_EQ, 1);
+    kura_order_by(&q, "age", false);
+    FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+    assert_int_equal(rows.count, 0);
+    assert_int_equal(count_all(&item_model), 1);
+}
+
 static void test_groups(void **state)
 {
     (void)state;
@@ -911,6 +1054,86 @@ static void test_order_limit_offset(void **state)
     q = kura_query_for(&item_model);
     kura_limit(&q, 0);
     assert_int_equal(find_count(&q), 0);
+}
+
+/* A NOT group matches the rows its terms do not, a NULL field's included,
+ * on every driver: MongoDB's $nor counted them, SQL's NOT did not. NE alone
+ * never matches NULL. */
+static void test_not_group_keeps_nulls(void **state)
+{
+    (void)state;
+    const kura_field *age = kura_field_named(&item_model, "age");
+    for (int i = 1; i <= 3; i++) {
+        c_item it;
+        make_item(&it, i);
+        it.age = i;
+        if (i == 3)
+            kura_set_null(&item_model, &it, age, true);
+        OK(kura_insert(db, &item_model, &it, err));
+        kura_clear(&item_model, &it);
+    }
+    kura_query q = kura_query_for(&item_model);
+    kura_not_begin(&q);
+    kura_where_int(&q, "age", KURA_EQ, 1);
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 2);
+    q = kura_query_for(&item_model);
+    kura_not_begin(&q);
+    kura_where_int(&q, "age", KURA_LT, 2);
+    kura_where_str(&q, "sex", KURA_EQ, "M"); /* items 1 and 3 */
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 2); /* 2, and 3 (age NULL) */
+    int64_t in[] = {1, 2};
+    q = kura_query_for(&item_model);
+    kura_not_begin(&q);
+    kura_where_in_int(&q, "age", in, 2);
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_where_int(&q, "age", KURA_NE, 1);
+    assert_int_equal(find_count(&q), 1);
+    q = kura_query_for(&item_model);
+    kura_not_begin(&q);
+    kura_where_null(&q, "age", true);
+    kura_group_end(&q);
+    assert_int_equal(find_count(&q), 2);
+}
+
+/* NULL sorts below every value on every driver: first ascending, last
+ * descending (PostgreSQL sorted it above, the others below, for one call). */
+static void test_order_puts_null_lowest(void **state)
+{
+    (void)state;
+    const kura_field *age = kura_field_named(&item_model, "age");
+    for (int i = 1; i <= 4; i++) {
+        c_item it;
+        make_item(&it, i);
+        it.age = 10 + i;
+        if (i == 2 || i == 3)
+            kura_set_null(&item_model, &it, age, true);
+        OK(kura_insert(db, &item_model, &it, err));
+        kura_clear(&item_model, &it);
+    }
+    for (int desc = 0; desc < 2; desc++) {
+        kura_query q = kura_query_for(&item_model);
+        kura_order_by(&q, "age", desc);
+        kura_rows rows = {0};
+        OK(kura_find(db, &q, &rows, err));
+        assert_int_equal(rows.count, 4);
+        for (size_t i = 0; i < 4; i++) {
+            bool null_here = desc ? i >= 2 : i < 2;
+            assert_int_equal(kura_is_null(&item_model, kura_row(&rows, i), age), null_here);
+        }
+        kura_rows_free(&rows);
+        /* The first row agrees, through a cursor of one row. */
+        c_item first;
+        bool found = false;
+        kura_limit(&q, 1);
+        OK(kura_first(db, &q, &first, &found, err));
+        assert_true(found);
+        assert_int_equal(kura_is_null(&item_model, &first, age), !desc);
+        kura_clear(&item_model, &first);
+    }
 }
 
 static void test_first_and_exists(void **state)
@@ -1058,6 +1281,20 @@ static void test_cursor_streams(void **state)
 }
 
 /* ---- transactions ---------------------------------------------------------------- */
+
+/* A NULL store is KURA_INVALID (or 0, NULL) from every call, as from
+ * kura_insert: the transaction calls and ping read through it and crashed. */
+static void test_null_store_refused(void **state)
+{
+    (void)state;
+    FAILS(kura_begin(NULL, err), KURA_INVALID);
+    FAILS(kura_commit(NULL, err), KURA_INVALID);
+    FAILS(kura_rollback(NULL, err), KURA_INVALID);
+    FAILS(kura_store_ping(NULL, err), KURA_INVALID);
+    assert_int_equal(kura_transaction_depth(NULL), 0);
+    assert_null(kura_store_driver(NULL));
+    assert_non_null(kura_store_driver(db));
+}
 
 static void test_commit_and_rollback(void **state)
 {
@@ -2243,6 +2480,57 @@ static const kura_model r_required_set_null =
                KURA_INT64(r_bad, tag, .required = true, .references = &r_owner_model,
                           .on_delete = KURA_ON_DELETE_SET_NULL));
 
+/* A table name with a '"' in it: SQL stores quote it everywhere, the index
+ * name made of it included (its CREATE INDEX was a syntax error after the
+ * table was made); document stores refuse such a collection name. */
+typedef struct c_odd {
+    kura_base base;
+    int32_t n;
+} c_odd;
+static const kura_model odd_name_model =
+    KURA_MODEL(c_odd, "odd\"name", KURA_INT32(c_odd, n, .index = true));
+
+/* A model without a name (NULL or "") is KURA_INVALID on every driver: SQL
+ * stores made a table "" and crashed on NULL, document stores refused it. */
+static void test_model_without_name(void **state)
+{
+    (void)state;
+    kura_model unnamed = odd_name_model;
+    const char *names[] = {"", NULL};
+    for (int i = 0; i < 2; i++) {
+        unnamed.name = names[i];
+        FAILS(kura_create(db, &unnamed, err), KURA_INVALID);
+        c_odd o;
+        kura_init(&unnamed, &o);
+        FAILS(kura_insert(db, &unnamed, &o, err), KURA_INVALID);
+        kura_query q = kura_query_for(&unnamed);
+        int64_t n = 0;
+        FAILS(kura_count(db, &q, &n, err), KURA_INVALID);
+        FAILS(kura_drop(db, &unnamed, err), KURA_INVALID);
+    }
+}
+
+static void test_quoted_table_name(void **state)
+{
+    (void)state;
+    if (doc_target) {
+        FAILS(kura_create(db, &odd_name_model, err), KURA_INVALID);
+        return;
+    }
+    OK(kura_create(db, &odd_name_model, err));
+    OK(kura_create(db, &odd_name_model, err));
+    c_odd o;
+    kura_init(&odd_name_model, &o);
+    o.n = 7;
+    OK(kura_insert(db, &odd_name_model, &o, err));
+    kura_query q = kura_query_for(&odd_name_model);
+    kura_where_int(&q, "n", KURA_EQ, 7);
+    int64_t n = 0;
+    OK(kura_count(db, &q, &n, err));
+    assert_int_equal(n, 1);
+    OK(kura_drop(db, &odd_name_model, err));
+}
+
 static void test_references_refused(void **state)
 {
     (void)state;
@@ -2288,8 +2576,10 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_nulls_round_trip, fresh),
         cmocka_unit_test_setup(test_get_missing, fresh),
         cmocka_unit_test_setup(test_validation_writes_nothing, fresh),
+        cmocka_unit_test_setup(test_datetime_out_of_range_refused, fresh),
         cmocka_unit_test_setup(test_update_stamps_and_keeps_created, fresh),
         cmocka_unit_test_setup(test_save_inserts_then_updates, fresh),
+        cmocka_unit_test_setup(test_save_without_string_key, fresh),
         cmocka_unit_test_setup(test_delete, fresh),
         cmocka_unit_test_setup(test_hooks_hear_canonical_keys, fresh),
         cmocka_unit_test_setup(test_unique_violation, fresh),
@@ -2298,13 +2588,19 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_comparisons, fresh),
         cmocka_unit_test_setup(test_in_and_null, fresh),
         cmocka_unit_test_setup(test_prefix_and_like, fresh),
+        cmocka_unit_test_setup(test_non_utf8_query_values_refused, fresh),
+        cmocka_unit_test_setup(test_nan_query_value_refused, fresh),
+        cmocka_unit_test_setup(test_query_without_model_refused, fresh),
         cmocka_unit_test_setup(test_groups, fresh),
         cmocka_unit_test_setup(test_order_limit_offset, fresh),
+        cmocka_unit_test_setup(test_order_puts_null_lowest, fresh),
+        cmocka_unit_test_setup(test_not_group_keeps_nulls, fresh),
         cmocka_unit_test_setup(test_first_and_exists, fresh),
         cmocka_unit_test_setup(test_injection_is_data, fresh),
         cmocka_unit_test_setup(test_update_where_stamps_every_row, fresh),
         cmocka_unit_test_setup(test_delete_where, fresh),
         cmocka_unit_test_setup(test_cursor_streams, fresh),
+        cmocka_unit_test_setup(test_null_store_refused, fresh),
         cmocka_unit_test_setup(test_commit_and_rollback, fresh),
         cmocka_unit_test_setup(test_savepoints, fresh),
         cmocka_unit_test_setup(test_cursor_inside_transaction, fresh),
@@ -2323,6 +2619,8 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup(test_eager_loading, fresh),
         cmocka_unit_test_setup(test_unique_with, fresh),
         cmocka_unit_test_setup(test_unique_with_refused, fresh),
+        cmocka_unit_test_setup(test_quoted_table_name, fresh),
+        cmocka_unit_test_setup(test_model_without_name, fresh),
     };
     printf("model-store conformance on %s (%s)\n", target, url);
     return cmocka_run_group_tests_name(target_name, tests, group_setup, group_teardown);

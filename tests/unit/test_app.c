@@ -68,6 +68,7 @@ static void test_bad_store_urls_fail_at_start(void **state)
         {"sqlite:///x.db?journal_mode=sideways", KURA_CONFIG},
         {"sqlite:///x.db?pool=0", KURA_CONFIG},
         {"sqlite:///x.db?bogus=1", KURA_CONFIG},
+        {"sqlite:///x.db?pool=2&pool=3", KURA_CONFIG}, /* which one? */
         {"sqlite:////nonexistent-dir/sub/app.db", KURA_IO},
         {"not a url", KURA_CONFIG},
     };
@@ -123,9 +124,30 @@ static void test_config_file_and_layers(void **state)
     close(fd);
     assert_false(kura_config_load_file(cfg, path, &err));
     assert_int_equal(err.code, KURA_CONFIG);
+    /* An opening quote without its closing one is an error, not part of the value. */
+    const char *quotes[] = {"secret = \"0123456789abcdef0123\n", "secret = \"\n"};
+    for (size_t i = 0; i < 2; i++) {
+        fd = open(path, O_WRONLY | O_TRUNC);
+        assert_int_equal(write(fd, quotes[i], strlen(quotes[i])), (ssize_t)strlen(quotes[i]));
+        close(fd);
+        assert_false(kura_config_load_file(cfg, path, &err));
+        assert_int_equal(err.code, KURA_CONFIG);
+        assert_non_null(strstr(err.message, ":1:"));
+        assert_null(kura_config_get(cfg, "secret"));
+    }
     unlink(path);
     assert_false(kura_config_load_file(cfg, path, &err));
     assert_int_equal(err.code, KURA_IO);
+    assert_false(kura_config_load_file(cfg, "/tmp", &err)); /* a directory reads as nothing */
+    assert_int_equal(err.code, KURA_IO);
+    assert_false(kura_config_load_file(cfg, NULL, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    /* A NULL configuration or app is refused, not read through. */
+    assert_false(kura_config_set(NULL, "secret", "x", &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_false(kura_config_load_env(NULL, &err));
+    assert_null(kura_config_get(NULL, "secret"));
+    assert_null(kura_app_config(NULL));
     assert_false(kura_config_set(cfg, "nope", "x", &err));
     kura_config_free(cfg);
 }
@@ -199,6 +221,15 @@ static void test_registry(void **state)
     assert_int_equal(err.code, KURA_INVALID);
     assert_false(kura_app_register(app, NULL, KURA_IN_SQL, &err));
     assert_int_equal(err.code, KURA_INVALID);
+    /* kura's own tables: the embedded key-value store lives in the database
+     * file, and a model of that name deleted the sessions with its rows. */
+    const char *own[] = {"kura_kv", "kura_kv_hash", "kura_kv_zset", "kura_counters"};
+    for (size_t i = 0; i < 4; i++) {
+        kura_model clash = t_user_model;
+        clash.name = own[i];
+        assert_false(kura_app_register(app, &clash, i % 2 ? KURA_IN_DOCUMENTS : KURA_IN_SQL, &err));
+        assert_int_equal(err.code, KURA_CONFLICT);
+    }
 
     assert_int_equal(kura_app_model_count(app), 2);
     assert_ptr_equal(kura_app_model(app, "t_doc"), &doc);

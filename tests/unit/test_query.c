@@ -26,7 +26,7 @@ static bool render(const kura_query *q, kura_error *err)
     kura_sql_params_init(&params, false);
     bool ok = kura_sql_where(&b, q, &params, NULL, NULL, err);
     if (ok)
-        kura_sql_order_limit(&b, q, NULL, NULL);
+        kura_sql_order_limit(&b, q, false, NULL, NULL);
     snprintf(sql, sizeof sql, "%s", b.data);
     kura_buf_free(&b);
     return ok;
@@ -128,9 +128,10 @@ static void test_groups_render(void **state)
     kura_offset(&q, 20);
     kura_error err = {0};
     assert_true(render(&q, &err));
-    assert_string_equal(sql, " WHERE \"age\" < ? AND (\"sex\" = ? OR NOT (\"bio\" IS NULL)) AND "
-                             "\"score\" IN (?, ?) AND 1 = 0 ORDER BY \"age\" DESC, \"id\" ASC "
-                             "LIMIT 10 OFFSET 20");
+    assert_string_equal(
+        sql, " WHERE \"age\" < ? AND (\"sex\" = ? OR ((\"bio\" IS NULL) IS NOT TRUE)) AND "
+             "\"score\" IN (?, ?) AND 1 = 0 ORDER BY \"age\" DESC, \"id\" ASC "
+             "LIMIT 10 OFFSET 20");
     assert_int_equal(params.count, 4);
     kura_sql_params_free(&params);
 }
@@ -177,6 +178,27 @@ static void test_capacity_is_an_error_not_an_overflow(void **state)
     q = kura_query_for(&t_user_model);
     kura_limit(&q, -1);
     assert_non_null(kura_query_error(&q));
+}
+
+/* A NULL list with a length is a building error, as kura_where_in has it, not
+ * a read through NULL. */
+static void test_null_in_lists_are_errors(void **state)
+{
+    (void)state;
+    kura_query q = kura_query_for(&t_user_model);
+    kura_where_in_int(&q, "age", NULL, 3);
+    assert_non_null(kura_query_error(&q));
+    assert_int_equal(kura_query_error(&q)->code, KURA_INVALID);
+    q = kura_query_for(&t_user_model);
+    kura_where_in_str(&q, "name", NULL, 2);
+    assert_non_null(kura_query_error(&q));
+    q = kura_query_for(&t_user_model);
+    kura_where_in(&q, "age", NULL, 1);
+    assert_non_null(kura_query_error(&q));
+    q = kura_query_for(&t_user_model); /* an empty list may be NULL: it matches nothing */
+    kura_where_in_str(&q, "name", NULL, 0);
+    kura_where_in_int(&q, "age", NULL, 0);
+    assert_null(kura_query_error(&q));
 }
 
 static void test_base_columns(void **state)
@@ -260,6 +282,7 @@ int main(void)
         cmocka_unit_test(test_prefix_escapes_wildcards),
         cmocka_unit_test(test_unbalanced_groups),
         cmocka_unit_test(test_capacity_is_an_error_not_an_overflow),
+        cmocka_unit_test(test_null_in_lists_are_errors),
         cmocka_unit_test(test_base_columns),
         cmocka_unit_test(test_no_timestamps_columns),
         cmocka_unit_test(test_dollar_placeholders),
