@@ -270,7 +270,7 @@ bool kura__doc_indexes(doc_store *s, const kura_model *m, kura_error *err)
         if (!f->index && !f->unique)
             continue;
         b.len = 0;
-        kura_sql_index_ddl(&b, m, f);
+        kura_sql_index_ddl(&b, s->d, m, f);
         ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
                    : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
     }

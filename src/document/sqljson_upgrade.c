@@ -191,7 +191,7 @@ bool kura__sqljson_upgrade(kura_store *store, const kura_model *m, bool dry_run,
                 kura_buf_addf(&script, "%s;\n", st[i].data);
         for (size_t i = 0; ok && i < m->nfields; i++) /* what kura__doc_indexes runs */
             if (m->fields[i].index || m->fields[i].unique) {
-                kura_sql_index_ddl(&script, m, &m->fields[i]);
+                kura_sql_index_ddl(&script, s->d, m, &m->fields[i]);
                 kura_buf_add(&script, ";\n");
             }
         for (size_t i = 0; ok && i < m->nfields; i++)

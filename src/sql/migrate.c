@@ -136,7 +136,7 @@ static void live_type(const kura_sql_dialect *d, const live_col *c, char *out, s
 
 /* ---- planning ------------------------------------------------------------------ */
 
-static void plan_index(plan *p, const kura_model *m, const kura_field *f)
+static void plan_index(plan *p, const kura_sql_dialect *d, const kura_model *m, const kura_field *f)
 {
     change *c = plan_add(p, KURA_CHANGE_ADD_INDEX, m->name, f->name);
     if (!c)
@@ -144,7 +144,7 @@ static void plan_index(plan *p, const kura_model *m, const kura_field *f)
     char stack[256];
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
-    kura_sql_index_ddl(&b, m, f);
+    kura_sql_index_ddl(&b, d, m, f);
     set_stmt(c, 0, &b, p);
 }
 
@@ -256,7 +256,7 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
         set_stmt(c, 0, &b, p);
         for (size_t i = 0; i < m->nfields; i++)
             if (m->fields[i].index)
-                plan_index(p, m, &m->fields[i]);
+                plan_index(p, d, m, &m->fields[i]);
         for (size_t i = 0; i < m->nfields; i++)
             plan_unique_with(p, m, &m->fields[i], NULL);
         goto out;
@@ -282,7 +282,7 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
             /* A new unique column gets a unique index: ADD COLUMN cannot carry
              * UNIQUE in SQLite. */
             if (f->index || f->unique)
-                plan_index(p, m, f);
+                plan_index(p, d, m, f);
             continue;
         }
         live_type(d, lc, have, sizeof have);
@@ -302,7 +302,7 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
         char ixname[1100];
         snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, f->name);
         if (f->index && !find_named(&idx, ixname))
-            plan_index(p, m, f);
+            plan_index(p, d, m, f);
         if (f->references && !find_named(&refs, f->name))
             plan_reference(p, d, m, f);
     }

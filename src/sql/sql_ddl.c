@@ -60,7 +60,8 @@ void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
 }
 
 /* Flask-SQLAlchemy's names: ix_<table>_<column>, unique when the column is. */
-void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f)
+void kura_sql_index_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m,
+                        const kura_field *f)
 {
     /* Quoted as every identifier is: a table name may hold a '"'. */
     char name[1100];
@@ -71,7 +72,7 @@ void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f)
     kura_buf_ident(b, m->name);
     kura_buf_add(b, " (");
     kura_buf_ident(b, f->name);
-    kura_buf_add(b, ")");
+    kura_buf_add(b, d->nulls_high && !f->required ? " NULLS FIRST)" : ")");
 }
 
 bool kura_sql_unique_with_ddl(kura_buf *b, const kura_model *m, const kura_field *f)
@@ -107,7 +108,7 @@ bool kura__sql_create(kura_store *store, const kura_model *m, kura_error *err)
         if (!f->index)
             continue;
         b.len = 0;
-        kura_sql_index_ddl(&b, m, f);
+        kura_sql_index_ddl(&b, s->dia, m, f);
         ok = !b.oom && kura__sql_exec_plain(s, b.data, err);
     }
     for (size_t i = 0; ok && i < m->nfields; i++) {

@@ -277,8 +277,12 @@ void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_fiel
 void kura_sql_references_ddl(kura_buf *b, const kura_field *f);
 /* CREATE TABLE IF NOT EXISTS for m (without its indexes). */
 void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m);
-/* CREATE [UNIQUE] INDEX IF NOT EXISTS "ix_<table>_<column>" for field f of m. */
-void kura_sql_index_ddl(kura_buf *b, const kura_model *m, const kura_field *f);
+/* CREATE [UNIQUE] INDEX IF NOT EXISTS "ix_<table>_<column>" for field f of m;
+ * on a dialect where NULL sorts high, a field that may be NULL is indexed
+ * NULLS FIRST, the order kura sorts in (kura_sql_order_limit), so that the
+ * index still serves an ORDER BY on it. */
+void kura_sql_index_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m,
+                        const kura_field *f);
 /* CREATE UNIQUE INDEX IF NOT EXISTS "uq_..." over field f and its unique_with
  * fields; false (nothing written) when f has none. */
 bool kura_sql_unique_with_ddl(kura_buf *b, const kura_model *m, const kura_field *f);
