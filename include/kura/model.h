@@ -186,7 +186,7 @@ bool kura_tags_has(const kura_tags *tags, const char *tag);
 #define KURA_UUID_BYTES 37
 
 /* Writes a new random (version 4) UUID in canonical form. Uses libsodium's
- * randombytes; returns false only when libsodium cannot be initialised. */
+ * randombytes; returns false when libsodium cannot be initialised or out is NULL. */
 bool kura_uuid_new(char out[KURA_UUID_BYTES]);
 
 /*
@@ -541,7 +541,8 @@ bool kura_key_check_new(const kura_model *model, kura_base *base, kura_error *er
  * metaclasses.py in 0.24): every capital letter after the first becomes "_"
  * and its lowercase, the first is lowercased: "MEUser" -> "m_e_user",
  * "BlogPost" -> "blog_post". Writes at most out_size bytes with the NUL;
- * false when the name does not fit (out then holds as much as fits).
+ * false when the name does not fit (out then holds as much as fits), or
+ * class_name or out is NULL.
  * Declare a MongoEngine-compatible model with that name and KURA_KEY_OBJECTID.
  */
 bool kura_mongoengine_collection(const char *class_name, char *out, size_t out_size);

@@ -199,6 +199,8 @@ bool kura_from_json(const kura_model *model, const json_t *json, void *obj, bool
 bool kura_from_json_string(const kura_model *model, const char *text, size_t len, void *obj,
                            bool ignore_unknown, kura_error *err)
 {
+    if (!text)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL JSON text");
     json_error_t jerr;
     /* Duplicate keys are rejected: which one wins would be the parser's accident. */
     json_t *json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);

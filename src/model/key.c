@@ -98,6 +98,8 @@ static bool new_uuid7(char out[KURA_KEY_BYTES], kura_error *err)
 
 bool kura_key_new(kura_key_kind kind, char out[KURA_KEY_BYTES], kura_error *err)
 {
+    if (!out)
+        return kura_fail(err, KURA_INVALID, NULL, "NULL key buffer");
     switch (kind) {
     case KURA_KEY_UUID:
         return new_uuid7(out, err);
@@ -251,9 +253,9 @@ bool kura_mongoengine_collection(const char *class_name, char *out, size_t out_s
      * .strip("_").lower(): an underscore before every capital, then the
      * underscores at both ends (the one before the first capital, and any the
      * class name itself begins or ends with) go. */
-    if (out_size == 0)
+    if (out_size == 0 || !out || !class_name) /* no name has no collection */
         return false;
-    const char *s = class_name ? class_name : "";
+    const char *s = class_name;
     while (*s == '_')
         s++;
     size_t end = strlen(s);

@@ -77,6 +77,8 @@ static bool uuid_canon(const kura_field *f, const char *text, size_t len, char *
 
 bool kura_uuid_new(char out[KURA_UUID_BYTES])
 {
+    if (!out)
+        return false;
     if (sodium_init() < 0) {
         out[0] = '\0';
         return false;

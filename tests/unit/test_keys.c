@@ -249,6 +249,17 @@ static void test_mongoengine_names(void **state)
     }
     assert_false(kura_mongoengine_collection("MEUser", out, 4));
     assert_string_equal(out, "m_e");
+    /* NULL arguments are refused, not read through. */
+    assert_false(kura_mongoengine_collection(NULL, out, sizeof out));
+    assert_false(kura_mongoengine_collection("MEUser", NULL, 8));
+    assert_false(kura_uuid_new(NULL));
+    kura_error err = {0};
+    assert_false(kura_key_new(KURA_KEY_UUID, NULL, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    k_note note = {0};
+    assert_false(kura_from_json_string(&int_model, NULL, 0, &note, false, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_string_equal(err.message, "NULL JSON text");
 }
 
 /* Inserting: kura makes uuid and objectid keys, checks a caller's, and
