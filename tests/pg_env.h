@@ -104,20 +104,22 @@ static inline char *pg_url_with(const char *dbname, const char *user, const char
     }
     size_t cap = 1024;
     char *out = malloc(cap);
-    int n = snprintf(out, cap, "postgresql:///%s?connect_timeout=5",
-                     dbname ? dbname
-                     : db   ? db
-                            : "");
+    int n = snprintf(out, cap, "postgresql:///%s?", dbname ? dbname : db ? db : "");
+    /* extra may set its own connect_timeout: kura refuses an option given twice */
+    if (!extra || !strstr(extra, "connect_timeout="))
+        n += snprintf(out + n, cap - (size_t)n, "connect_timeout=5&");
     if (host)
-        n += snprintf(out + n, cap - (size_t)n, "&host=%s", host);
+        n += snprintf(out + n, cap - (size_t)n, "host=%s&", host);
     if (port)
-        n += snprintf(out + n, cap - (size_t)n, "&port=%s", port);
+        n += snprintf(out + n, cap - (size_t)n, "port=%s&", port);
     if (user || u)
-        n += snprintf(out + n, cap - (size_t)n, "&user=%s", user ? user : u);
+        n += snprintf(out + n, cap - (size_t)n, "user=%s&", user ? user : u);
     if (password || pw)
-        n += snprintf(out + n, cap - (size_t)n, "&password=%s", password ? password : pw);
+        n += snprintf(out + n, cap - (size_t)n, "password=%s&", password ? password : pw);
     if (extra)
-        snprintf(out + n, cap - (size_t)n, "&%s", extra);
+        n += snprintf(out + n, cap - (size_t)n, "%s", extra);
+    if (out[n - 1] == '&' || out[n - 1] == '?')
+        out[n - 1] = '\0';
     PQconninfoFree(opts);
     return out;
 }
