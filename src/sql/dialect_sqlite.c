@@ -140,8 +140,9 @@ const kura_sql_dialect kura__sqlite_dialect = {
                    "FROM pragma_index_list(?) il",
     .references_sql = "SELECT \"from\" AS name, \"table\" AS type FROM pragma_foreign_key_list(?)",
     .add_reference = false, /* a foreign key is part of the table: it is rebuilt */
-    .rebuild_indexes_sql = "SELECT name, sql AS cols FROM sqlite_schema WHERE type = 'index' AND "
-                           "tbl_name = ? AND sql IS NOT NULL",
+    /* Its triggers too: they go with the table. */
+    .rebuild_indexes_sql = "SELECT name, sql AS cols FROM sqlite_schema WHERE type IN ('index', "
+                           "'trigger') AND tbl_name = ? AND sql IS NOT NULL ORDER BY type, name",
     .fk_enforced_sql = "SELECT foreign_keys FROM pragma_foreign_keys",
     .fk_off = "PRAGMA foreign_keys = OFF",
     .fk_on = "PRAGMA foreign_keys = ON",

@@ -354,8 +354,10 @@ static bool plan_rebuild(kura_store *s, const kura_sql_dialect *d, const kura_mo
     kura_buf_add(&b, " RENAME TO ");
     kura_buf_ident(&b, m->name);
     add_stmt(c, &b, p);
-    /* Its indexes as they were made (another tool's too), then kura's that
-     * this migration adds (IF NOT EXISTS: made above when they were there). */
+    /* Its indexes and triggers as they were made (another tool's too), then
+     * kura's indexes that this migration adds (IF NOT EXISTS: made above when
+     * they were there). A view on the table makes the rename fail (SQLite
+     * checks every view), and so the migration, changing nothing. */
     for (size_t i = 0; i < live.count; i++) {
         const live_col *ix = kura_row(&live, i);
         if (!ix->cols || index_of_gone_column(m, ix->name))

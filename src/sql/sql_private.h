@@ -143,8 +143,8 @@ typedef struct kura_sql_dialect {
      * (ALTER TABLE ... ADD FOREIGN KEY). */
     bool add_reference;
     /* Else the table is rebuilt (migrate.c, plan_rebuild) when these are set:
-     * the CREATE INDEX text of the table's indexes made by a statement
-     * ("name", "cols"), table bound as parameter 1; one integer, whether this
+     * the CREATE text of the table's indexes made by a statement and of its
+     * triggers ("name", "cols"), table bound as parameter 1; one integer, whether this
      * connection enforces foreign keys; the statements that stop and restart
      * that, run outside a transaction (dropping a referenced table with it on
      * would run the ON DELETE actions of the tables that reference it); the

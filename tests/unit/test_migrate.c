@@ -628,9 +628,14 @@ static void rebuild_setup(kura_store *db, rb_member *m, rb_task *t, int64_t team
         snprintf(t[i].title, sizeof t[i].title, "task %d", i);
         assert_true(kura_insert(db, &rb_task_model, &t[i], &err));
     }
-    /* Another tool's index. */
+    /* Another tool's index and trigger. */
     assert_true(kura_sql_exec(db, "CREATE INDEX other_nick ON rb_member (nick, email)", NULL, 0,
                               NULL, &err));
+    assert_true(kura_sql_exec(
+        db,
+        "CREATE TRIGGER rb_member_level AFTER UPDATE OF level ON rb_member WHEN new.level = 5 "
+        "BEGIN UPDATE rb_member SET nick = nick || '+' WHERE id = new.id; END",
+        NULL, 0, NULL, &err));
 }
 
 static void rebuild(const char *url)
@@ -710,6 +715,10 @@ static void rebuild(const char *url)
                                 "'other_nick') OR name LIKE 'uq_rb_member_%' OR name LIKE "
                                 "'sqlite_autoindex_rb_member_%')"),
                      4);
+    /* Its trigger was made again, and acts. */
+    assert_true(
+        kura_sql_exec(db, "UPDATE rb_member SET level = 5 WHERE nick = 'c'", NULL, 0, NULL, &err));
+    assert_int_equal(scalar(db, "SELECT count(*) AS n FROM rb_member WHERE nick = 'c+'"), 1);
     /* The rows of the table that references it are all there. */
     assert_int_equal(rows_in(db, &rb_task_model), 3);
     assert_int_equal(scalar(db, "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'rb_task' "
