@@ -281,13 +281,26 @@ static void column_list(kura_buf *b, const kura_model *m)
     }
 }
 
-/* Whether a live index is kura's index of a column m no longer has (its
- * column is dropped, or was: the index cannot be made again). */
-static bool index_of_gone_column(const kura_model *m, const char *name)
+/* Whether a live index is made again from m rather than from its own text:
+ * kura's index of a field (m's own, made below, or of a column m no longer
+ * has, which cannot be made again) or a unique_with index of m's. */
+static bool index_made_from_model(const kura_model *m, const char *name)
 {
     size_t len = strlen(m->name);
-    return strncmp(name, "ix_", 3) == 0 && strncmp(name + 3, m->name, len) == 0 &&
-           name[3 + len] == '_' && kura_column_named(m, name + 4 + len) == KURA_COL_NONE;
+    if (strncmp(name, "ix_", 3) == 0 && strncmp(name + 3, m->name, len) == 0 &&
+        name[3 + len] == '_') {
+        const kura_field *f = kura_field_named(m, name + 4 + len);
+        return (f && f->index) || kura_column_named(m, name + 4 + len) == KURA_COL_NONE;
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        char uq[64];
+        if (!m->fields[i].unique_with)
+            continue;
+        kura__unique_with_name(m, &m->fields[i], uq);
+        if (strcmp(uq, name) == 0)
+            return true;
+    }
+    return false;
 }
 
 /*
@@ -360,7 +373,7 @@ static bool plan_rebuild(kura_store *s, const kura_sql_dialect *d, const kura_mo
      * checks every view), and so the migration, changing nothing. */
     for (size_t i = 0; i < live.count; i++) {
         const live_col *ix = kura_row(&live, i);
-        if (!ix->cols || index_of_gone_column(m, ix->name))
+        if (!ix->cols || index_made_from_model(m, ix->name))
             continue;
         kura_buf_init(&b, stack, sizeof stack);
         kura_buf_add(&b, ix->cols);
