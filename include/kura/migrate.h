@@ -28,7 +28,8 @@
  *     commit, a row of a migrated table that breaks one of its foreign keys
  *     refuses the migration (KURA_CONSTRAINT, naming the column and the row's
  *     rowid). The rebuilt table has the model's NOT NULL and UNIQUE: a row
- *     that breaks them refuses it too. A view on the table makes SQLite
+ *     that breaks them refuses it too. Foreign keys cannot be turned off
+ *     inside a transaction: a rebuild inside the caller's is KURA_INVALID. A view on the table makes SQLite
  *     refuse the rename, and so the migration. A column the table has and the
  *     model lacks is a DROP_COLUMN before the rebuild (below): refused
  *     without force, so no data is lost with the old table.

@@ -609,7 +609,14 @@ static bool report_plan(plan *p, bool force, kura_migrate_plan_fn plan_fn, void 
  */
 static bool lock_schema(kura_store *s, const kura_sql_dialect *d, bool fk_off, kura_error *err)
 {
-    if (!(fk_off ? kura__sql_tx_begin_with(s, d->fk_off, d->fk_on, err) : kura_begin(s, err)))
+    if (fk_off && !kura__sql_tx_begin_with(s, d->fk_off, d->fk_on, err))
+        return err && err->code == KURA_INVALID
+                   ? kura_fail(err, KURA_INVALID, NULL,
+                               "a table is rebuilt with foreign keys off, which cannot change "
+                               "inside the caller's transaction: migrate outside one (nothing "
+                               "was changed)")
+                   : false;
+    if (!fk_off && !kura_begin(s, err))
         return false;
     int64_t on = 0;
     if (fk_off && (!kura_sql_scalar(s, d->fk_enforced_sql, NULL, 0, &on, err) ||

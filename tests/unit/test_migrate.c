@@ -817,6 +817,14 @@ static void rebuild_cascade(const char *url)
         assert_true(kura_insert(db, &rb_pet_model, &pet, &err));
     }
     const kura_model *v2[] = {&rb_team_model, &rb_owner_v2};
+    /* Inside the caller's transaction foreign keys cannot be turned off:
+     * refused, and that transaction goes on. */
+    assert_true(kura_begin(db, &err));
+    assert_false(kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_non_null(strstr(err.message, "inside the caller's transaction"));
+    assert_int_equal(rows_in(db, &rb_pet_model), 4);
+    assert_true(kura_commit(db, &err));
     if (!kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err))
         fail_msg("migrate: %s", err.message);
     assert_int_equal(scalar(db, "SELECT count(*) AS n FROM pragma_foreign_key_list('rb_owner')"),
