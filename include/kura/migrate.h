@@ -12,7 +12,27 @@
  *     NOT NULL), created_at and updated_at included (NULL in existing rows).
  *     A KURA_MODEL_NO_TIMESTAMPS model neither gets nor expects them: should
  *     its table have them, they are columns the model does not have (below);
- *   - an index the model asks for (ix_<table>_<column>) that is missing.
+ *   - an index the model asks for (ix_<table>_<column>) that is missing;
+ *   - the foreign key a field declares (kura/model.h, "References") on a
+ *     column that exists without it (KURA_CHANGE_REFERENCE). PostgreSQL:
+ *     ALTER TABLE ... ADD FOREIGN KEY. SQLite cannot add one to a table, so
+ *     the table is rebuilt as SQLite documents it ("Making Other Kinds Of
+ *     Table Schema Changes"): made anew from the model under the name
+ *     <table>__kura_rebuild, every row copied with its key, the old table
+ *     dropped, the new one renamed to its name, its indexes and triggers made
+ *     again (kura's from the model, others from their own CREATE text). It
+ *     runs after the table's other changes, with foreign keys off on the
+ *     migration's connection (set before its transaction, restored after:
+ *     dropping the old table with them on would run the ON DELETE actions of
+ *     the tables that reference it, deleting or nulling their rows); before
+ *     commit, a row of a migrated table that breaks one of its foreign keys
+ *     refuses the migration (KURA_CONSTRAINT, naming the column and the row's
+ *     rowid). The rebuilt table has the model's NOT NULL and UNIQUE: a row
+ *     that breaks them refuses it too. Foreign keys cannot be turned off
+ *     inside a transaction: a rebuild inside the caller's is KURA_INVALID. A view on the table makes SQLite
+ *     refuse the rename, and so the migration. A column the table has and the
+ *     model lacks is a DROP_COLUMN before the rebuild (below): refused
+ *     without force, so no data is lost with the old table.
  *
  * These changes are additive: running kura_migrate again finds nothing to do.
  *
@@ -20,7 +40,8 @@
  *   - a column in the table that the model no longer has (forced: DROP COLUMN);
  *   - a column whose type differs from the model's (forced, PostgreSQL:
  *     ALTER COLUMN ... TYPE ... USING column::type; SQLite cannot change a type
- *     in place, so that change stays refused even when forced).
+ *     in place, and kura does not rebuild a table for it: that change stays
+ *     refused even when forced).
  * Not compared: NOT NULL, defaults and uniqueness of existing columns.
  *
  * Every change is applied in one transaction: all or nothing (both databases
@@ -68,8 +89,9 @@ typedef enum kura_change_kind {
      * into columns (kura_document_upgrade); column NULL */
     KURA_CHANGE_UPGRADE_COLLECTION,
     /* a column that exists gains the reference its field declares (kura/model.h,
-     * "References"); PostgreSQL adds the foreign key, SQLite cannot (sql NULL:
-     * refused, as a retype there) */
+     * "References"); PostgreSQL adds the foreign key, SQLite rebuilds the table
+     * (above): the table's first such change carries the statements, the
+     * others have sql "" */
     KURA_CHANGE_REFERENCE,
 } kura_change_kind;
 
@@ -79,7 +101,9 @@ typedef struct kura_change {
     const char *table;
     const char *column; /* NULL for CREATE_TABLE */
     const char *detail; /* e.g. "integer -> character varying(10)", or "" */
-    const char *sql;    /* the statement(s), ';'-separated; NULL when none can do it */
+    /* the statement(s), ';'-separated; NULL when none can do it; "" when
+     * another change's statements make it (a SQLite rebuild) */
+    const char *sql;
     bool destructive;
     bool refused; /* destructive without KURA_MIGRATE_FORCE, or impossible (sql NULL) */
 } kura_change;
@@ -105,8 +129,9 @@ typedef void (*kura_migrate_plan_fn)(const kura_change *change, void *ctx);
  *
  * Errors: KURA_CONFLICT when a destructive or impossible change is refused
  * (nothing is changed; err->message names the first table and column), KURA_UNSUPPORTED
- * on a store that is not SQL, the store's own errors (nothing is changed:
- * the transaction is rolled back), KURA_NOMEM.
+ * on a store that is not SQL, KURA_CONSTRAINT when rows break a foreign key,
+ * unique index or NOT NULL the migration adds, the store's own errors
+ * (nothing is changed: the transaction is rolled back), KURA_NOMEM.
  */
 bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, unsigned flags,
                   kura_migrate_plan_fn plan, void *ctx, char **script, size_t *changes,

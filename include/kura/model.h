@@ -273,9 +273,10 @@ bool kura_decimal_canonical(const char *text, int precision, int scale, char *ou
  * and migrations order the tables so that a referenced one is made first and
  * dropped last; kura_create of a model whose referenced table is missing fails
  * on PostgreSQL (SQLite checks references only when rows are written). A
- * reference is made with its column: declaring one on a column that exists
- * already is listed by migrations as a change they cannot make
- * (KURA_CHANGE_REFERENCE). Document stores keep the value as any other and
+ * reference declared on a column that exists already is added by migrations
+ * (KURA_CHANGE_REFERENCE: PostgreSQL alters the table, SQLite rebuilds it
+ * keeping every row; kura/migrate.h), refused, changing nothing, while a row
+ * holds a key the referenced table lacks. Document stores keep the value as any other and
  * enforce nothing, as MongoEngine's ReferenceField: a document's field may
  * reference a model of either store. Everywhere, a reference names the model
  * in /openapi.json and links to its row in the admin.

@@ -28,8 +28,10 @@ enum { OPT_DRY_RUN = 1, OPT_FORCE };
 static void report(const kura_change *ch, void *ctx)
 {
     (void)ctx;
+    /* By kura_change_kind, every one of them: a kind missing here was read past the end. */
     static const char *const kinds[] = {"create table", "add column",  "add index",
-                                        "drop column",  "change type", "upgrade collection"};
+                                        "drop column",  "change type", "upgrade collection",
+                                        "add reference"};
     printf("%s %s %s%s%s%s%s\n", ch->refused ? "refused:" : "-", kinds[ch->kind], ch->table,
            ch->column ? "." : "", ch->column ? ch->column : "", ch->detail[0] ? " " : "",
            ch->detail);

@@ -139,7 +139,16 @@ const kura_sql_dialect kura__sqlite_dialect = {
                    "pragma_index_info(il.name) ORDER BY seqno)) END AS cols "
                    "FROM pragma_index_list(?) il",
     .references_sql = "SELECT \"from\" AS name, \"table\" AS type FROM pragma_foreign_key_list(?)",
-    .add_reference = false, /* a foreign key is part of the table: it would be rebuilt */
+    .add_reference = false, /* a foreign key is part of the table: it is rebuilt */
+    /* Its triggers too: they go with the table. */
+    .rebuild_indexes_sql = "SELECT name, sql AS cols FROM sqlite_schema WHERE type IN ('index', "
+                           "'trigger') AND tbl_name = ? AND sql IS NOT NULL ORDER BY type, name",
+    .fk_enforced_sql = "SELECT foreign_keys FROM pragma_foreign_keys",
+    .fk_off = "PRAGMA foreign_keys = OFF",
+    .fk_on = "PRAGMA foreign_keys = ON",
+    .fk_violations_sql = "SELECT l.\"from\" AS name, c.parent AS type, c.rowid AS len FROM "
+                         "pragma_foreign_key_check(?1) c JOIN pragma_foreign_key_list(?1) l ON "
+                         "l.id = c.fkid LIMIT 1",
     .live_type = live_type,
     .alter_type = NULL, /* SQLite has no ALTER COLUMN */
     .drop_indexed_column = false,

@@ -9,6 +9,7 @@
 #include <kura/migrate.h>
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,15 +37,20 @@ typedef struct change {
     const char *table; /* the model's name */
     char *column;
     char *detail;
-    char *stmts[2]; /* run in order; stmts[0] NULL: impossible */
-    char *sql;      /* stmts joined, for the report */
+    char **stmts; /* run in order; none: impossible (unless rebuilt) */
+    size_t nstmts;
+    char *sql; /* stmts joined, for the report */
     bool destructive;
+    /* Made by the table's rebuild, whose statements another change of it
+     * carries (plan_rebuild). */
+    bool rebuilt;
 } change;
 
 typedef struct plan {
     change *items;
     size_t count, cap;
     bool oom;
+    bool rebuild; /* a table is rebuilt: foreign keys are checked before commit */
 } plan;
 
 static change *plan_add(plan *p, kura_change_kind kind, const char *table, const char *column)
@@ -76,8 +82,9 @@ static void plan_free(plan *p)
         change *c = &p->items[i];
         free(c->column);
         free(c->detail);
-        free(c->stmts[0]);
-        free(c->stmts[1]);
+        for (size_t k = 0; k < c->nstmts; k++)
+            free(c->stmts[k]);
+        free(c->stmts);
         free(c->sql);
     }
     free(p->items);
@@ -92,9 +99,18 @@ static char *take(kura_buf *b, plan *p)
     return s;
 }
 
-static void set_stmt(change *c, int i, kura_buf *b, plan *p)
+/* Appends the buffer's text as the change's next statement. */
+static void add_stmt(change *c, kura_buf *b, plan *p)
 {
-    c->stmts[i] = take(b, p);
+    char *sql = take(b, p);
+    char **n = sql ? realloc(c->stmts, (c->nstmts + 1) * sizeof *n) : NULL;
+    if (!n) {
+        free(sql);
+        p->oom = true;
+        return;
+    }
+    c->stmts = n;
+    c->stmts[c->nstmts++] = sql;
 }
 
 /* ---- reading the live schema ------------------------------------------------- */
@@ -145,7 +161,7 @@ static void plan_index(plan *p, const kura_sql_dialect *d, const kura_model *m, 
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
     kura_sql_index_ddl(&b, d, m, f);
-    set_stmt(c, 0, &b, p);
+    add_stmt(c, &b, p);
 }
 
 /* The unique index over f and its unique_with fields, when idx (the live
@@ -209,22 +225,29 @@ static void plan_unique_with(plan *p, const kura_model *m, const kura_field *f,
     kura_buf b;
     kura_buf_init(&b, stack, sizeof stack);
     kura_sql_unique_with_ddl(&b, m, f);
-    set_stmt(c, 0, &b, p);
+    add_stmt(c, &b, p);
+}
+
+/* The change that gives f's column, which exists, its foreign key (no statement yet). */
+static change *plan_reference_change(plan *p, const kura_model *m, const kura_field *f)
+{
+    change *c = plan_add(p, KURA_CHANGE_REFERENCE, m->name, f->name);
+    if (!c)
+        return NULL;
+    char detail[300];
+    snprintf(detail, sizeof detail, "references %s (%s) on delete %s", f->references->name,
+             kura_key_name(f->references), kura__on_delete_name(f->on_delete));
+    if (!(c->detail = strdup(detail)))
+        p->oom = true;
+    return c;
 }
 
 /* The foreign key of f's column, which exists without it. */
 static void plan_reference(plan *p, const kura_sql_dialect *d, const kura_model *m,
                            const kura_field *f)
 {
-    change *c = plan_add(p, KURA_CHANGE_REFERENCE, m->name, f->name);
-    if (!c)
-        return;
-    char detail[300];
-    snprintf(detail, sizeof detail, "references %s (%s) on delete %s", f->references->name,
-             kura_key_name(f->references), kura__on_delete_name(f->on_delete));
-    if (!(c->detail = strdup(detail)))
-        p->oom = true;
-    if (!d->add_reference) /* stmts[0] stays NULL: impossible */
+    change *c = plan_reference_change(p, m, f);
+    if (!c || !d->add_reference) /* no statement: impossible */
         return;
     char stack[256];
     kura_buf b;
@@ -235,7 +258,143 @@ static void plan_reference(plan *p, const kura_sql_dialect *d, const kura_model 
     kura_buf_ident(&b, f->name);
     kura_buf_add(&b, ")");
     kura_sql_references_ddl(&b, f);
-    set_stmt(c, 0, &b, p);
+    add_stmt(c, &b, p);
+}
+
+/* Whether a field's column of m lacks the foreign key the field declares. */
+static bool lacks_reference(const kura_field *f, const kura_rows *cols, const kura_rows *refs)
+{
+    return f->references && find_named(cols, f->name) && !find_named(refs, f->name);
+}
+
+/* Every column of m, in its table's order: the key, the fields, the stamps. */
+static void column_list(kura_buf *b, const kura_model *m)
+{
+    kura_buf_ident(b, kura_key_name(m));
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_add(b, ", ");
+        kura_buf_ident(b, m->fields[i].name);
+    }
+    for (int i = 0; i < kura__stamp_count(m); i++) {
+        kura_buf_add(b, ", ");
+        kura_buf_ident(b, kura_column_name(m, kura__stamp_column(i)));
+    }
+}
+
+/* Whether a live index is made again from m rather than from its own text:
+ * kura's index of a field (m's own, made below, or of a column m no longer
+ * has, which cannot be made again) or a unique_with index of m's. */
+static bool index_made_from_model(const kura_model *m, const char *name)
+{
+    size_t len = strlen(m->name);
+    if (strncmp(name, "ix_", 3) == 0 && strncmp(name + 3, m->name, len) == 0 &&
+        name[3 + len] == '_') {
+        const kura_field *f = kura_field_named(m, name + 4 + len);
+        return (f && f->index) || kura_column_named(m, name + 4 + len) == KURA_COL_NONE;
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        char uq[64];
+        if (!m->fields[i].unique_with)
+            continue;
+        kura__unique_with_name(m, &m->fields[i], uq);
+        if (strcmp(uq, name) == 0)
+            return true;
+    }
+    return false;
+}
+
+/*
+ * The foreign keys that columns of m which exist lack, on a database that
+ * cannot add one to a table (SQLite): the table is made anew under another
+ * name from m, its rows copied with their keys, the old one dropped, the new
+ * one renamed to it and its indexes made again (SQLite's "other kinds of
+ * table schema changes"). Planned after every other change of m, so the
+ * table then has exactly m's columns: one that m lacks is a DROP_COLUMN
+ * before, refused without force, so no data goes with the old table. The
+ * first change carries the statements, the others are made by them. The
+ * migration runs with foreign keys off and checks them before it commits
+ * (migrate_locked).
+ */
+static bool plan_rebuild(kura_store *s, const kura_sql_dialect *d, const kura_model *m,
+                         const kura_rows *cols, const kura_rows *refs, plan *p, kura_error *err)
+{
+    size_t first = SIZE_MAX;
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (!lacks_reference(&m->fields[i], cols, refs))
+            continue;
+        change *c = plan_reference_change(p, m, &m->fields[i]);
+        if (!c)
+            return true; /* p->oom says it */
+        if (first == SIZE_MAX)
+            first = p->count - 1;
+        else
+            c->rebuilt = true;
+    }
+    if (first == SIZE_MAX)
+        return true;
+    kura_rows live = {0};
+    kura_value t = KURA_VSTR(m->name);
+    if (!kura_sql_query(s, &live_col_model, d->rebuild_indexes_sql, &t, 1, &live, err))
+        return false;
+    p->rebuild = true;
+    change *c = &p->items[first];
+    char tmp[300];
+    snprintf(tmp, sizeof tmp, "%s__kura_rebuild", m->name);
+    char stack[2048];
+    kura_buf b;
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_sql_table_ddl_as(&b, d, m, tmp);
+    add_stmt(c, &b, p);
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "INSERT INTO ");
+    kura_buf_ident(&b, tmp);
+    kura_buf_add(&b, " (");
+    column_list(&b, m);
+    kura_buf_add(&b, ") SELECT ");
+    column_list(&b, m);
+    kura_buf_add(&b, " FROM ");
+    kura_buf_ident(&b, m->name);
+    add_stmt(c, &b, p);
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "DROP TABLE ");
+    kura_buf_ident(&b, m->name);
+    add_stmt(c, &b, p);
+    /* The new table takes the old one's name: the references of other tables
+     * name it, and were never rewritten (it is renamed, never the old one). */
+    kura_buf_init(&b, stack, sizeof stack);
+    kura_buf_add(&b, "ALTER TABLE ");
+    kura_buf_ident(&b, tmp);
+    kura_buf_add(&b, " RENAME TO ");
+    kura_buf_ident(&b, m->name);
+    add_stmt(c, &b, p);
+    /* Its indexes and triggers as they were made (another tool's too), then
+     * kura's indexes that this migration adds (IF NOT EXISTS: made above when
+     * they were there). A view on the table makes the rename fail (SQLite
+     * checks every view), and so the migration, changing nothing. */
+    for (size_t i = 0; i < live.count; i++) {
+        const live_col *ix = kura_row(&live, i);
+        if (!ix->cols || index_made_from_model(m, ix->name))
+            continue;
+        kura_buf_init(&b, stack, sizeof stack);
+        kura_buf_add(&b, ix->cols);
+        add_stmt(c, &b, p);
+    }
+    kura_rows_free(&live);
+    for (size_t i = 0; i < m->nfields; i++) {
+        if (!m->fields[i].index)
+            continue;
+        kura_buf_init(&b, stack, sizeof stack);
+        kura_sql_index_ddl(&b, d, m, &m->fields[i]);
+        add_stmt(c, &b, p);
+    }
+    for (size_t i = 0; i < m->nfields; i++) {
+        kura_buf_init(&b, stack, sizeof stack);
+        if (kura_sql_unique_with_ddl(&b, m, &m->fields[i]))
+            add_stmt(c, &b, p);
+        else
+            kura_buf_free(&b);
+    }
+    return true;
 }
 
 static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_model *m, plan *p,
@@ -247,13 +406,15 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
         goto out;
     char stack[1024];
     kura_buf b;
+    /* A foreign key the database cannot add to the table: it is rebuilt. */
+    bool rebuilds = !d->add_reference && d->fk_violations_sql;
     if (cols.count == 0) {
         change *c = plan_add(p, KURA_CHANGE_CREATE_TABLE, m->name, NULL);
         if (!c)
             goto out;
         kura_buf_init(&b, stack, sizeof stack);
         kura_sql_table_ddl(&b, d, m);
-        set_stmt(c, 0, &b, p);
+        add_stmt(c, &b, p);
         for (size_t i = 0; i < m->nfields; i++)
             if (m->fields[i].index)
                 plan_index(p, d, m, &m->fields[i]);
@@ -277,7 +438,7 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
             kura_sql_column_def(&b, d, f);
             if (f->required && !f->has_default)
                 kura_buf_add(&b, kura__type(f->type)->zero_default);
-            set_stmt(c, 0, &b, p);
+            add_stmt(c, &b, p);
             c->detail = strdup(want);
             /* A new unique column gets a unique index: ADD COLUMN cannot carry
              * UNIQUE in SQLite. */
@@ -296,14 +457,14 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
             if (d->alter_type) { /* else stmts[0] stays NULL: impossible */
                 kura_buf_init(&b, stack, sizeof stack);
                 d->alter_type(&b, m, f);
-                set_stmt(c, 0, &b, p);
+                add_stmt(c, &b, p);
             }
         }
         char ixname[1100];
         snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, f->name);
         if (f->index && !find_named(&idx, ixname))
             plan_index(p, d, m, f);
-        if (f->references && !find_named(&refs, f->name))
+        if (f->references && !find_named(&refs, f->name) && !rebuilds)
             plan_reference(p, d, m, f);
     }
     /* The stamps of a model that has them, added when missing (a model
@@ -322,7 +483,7 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
         kura_buf_add(&b, " ADD COLUMN ");
         kura_buf_ident(&b, name);
         kura_buf_addf(&b, " %s", type);
-        set_stmt(c, 0, &b, p);
+        add_stmt(c, &b, p);
         c->detail = strdup(type);
         if (!c->detail)
             p->oom = true;
@@ -342,20 +503,21 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
         c->detail = strdup("not in the model");
         char ixname[1100];
         snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, lc->name);
-        int k = 0;
         if (!d->drop_indexed_column && find_named(&idx, ixname)) {
             kura_buf_init(&b, stack, sizeof stack);
             kura_buf_add(&b, "DROP INDEX IF EXISTS ");
             kura_buf_ident(&b, ixname);
-            set_stmt(c, k++, &b, p);
+            add_stmt(c, &b, p);
         }
         kura_buf_init(&b, stack, sizeof stack);
         kura_buf_add(&b, "ALTER TABLE ");
         kura_buf_ident(&b, m->name);
         kura_buf_add(&b, " DROP COLUMN ");
         kura_buf_ident(&b, lc->name);
-        set_stmt(c, k, &b, p);
+        add_stmt(c, &b, p);
     }
+    if (rebuilds)
+        ok = plan_rebuild(s, d, m, &cols, &refs, p, err);
 out:
     kura_rows_free(&cols);
     kura_rows_free(&idx);
@@ -380,7 +542,7 @@ static bool report_plan(plan *p, bool force, kura_migrate_plan_fn plan_fn, void 
     kura_buf_init(&text, stack, sizeof stack);
     for (size_t i = 0; i < p->count; i++) {
         change *c = &p->items[i];
-        bool no_sql = !c->stmts[0];
+        bool no_sql = !c->nstmts && !c->rebuilt;
         bool refuse = no_sql || (c->destructive && !force);
         if (no_sql && !r->impossible)
             r->impossible = c;
@@ -389,7 +551,7 @@ static bool report_plan(plan *p, bool force, kura_migrate_plan_fn plan_fn, void 
         kura_buf joined;
         char jstack[512];
         kura_buf_init(&joined, jstack, sizeof jstack);
-        for (int k = 0; k < 2 && c->stmts[k]; k++)
+        for (size_t k = 0; k < c->nstmts; k++)
             kura_buf_addf(&joined, "%s%s", k ? "; " : "", c->stmts[k]);
         c->sql = no_sql ? NULL : take(&joined, p);
         if (no_sql)
@@ -399,10 +561,22 @@ static bool report_plan(plan *p, bool force, kura_migrate_plan_fn plan_fn, void 
                           c->detail ? c->detail : "",
                           no_sql ? ": the database cannot make this change"
                                  : ": destructive, needs force");
+        } else if (c->rebuilt) {
+            kura_buf_addf(&text, "-- %s.%s (%s): made by the rebuild of %s above\n", c->table,
+                          c->column, c->detail ? c->detail : "", c->table);
         } else {
-            for (int k = 0; k < 2 && c->stmts[k]; k++)
+            bool rebuild = c->kind == KURA_CHANGE_REFERENCE && c->nstmts > 1;
+            if (rebuild)
+                kura_buf_addf(&text,
+                              "-- %s.%s (%s): %s is rebuilt, with foreign keys off (set "
+                              "before the transaction, restored after it)\n",
+                              c->table, c->column, c->detail ? c->detail : "", c->table);
+            for (size_t k = 0; k < c->nstmts; k++)
                 kura_buf_addf(&text, "%s;\n", c->stmts[k]);
-            r->runnable += (size_t)(c->stmts[1] ? 2 : 1);
+            if (rebuild)
+                kura_buf_addf(&text, "-- then, before commit, no row found by PRAGMA "
+                                     "foreign_key_check of each migrated table\n");
+            r->runnable += c->nstmts;
         }
         if (plan_fn) {
             kura_change pub = {
@@ -410,7 +584,7 @@ static bool report_plan(plan *p, bool force, kura_migrate_plan_fn plan_fn, void 
                 .table = c->table,
                 .column = c->column,
                 .detail = c->detail ? c->detail : "",
-                .sql = c->sql,
+                .sql = c->rebuilt ? "" : c->sql,
                 .destructive = c->destructive,
                 .refused = refuse,
             };
@@ -433,15 +607,64 @@ static bool report_plan(plan *p, bool force, kura_migrate_plan_fn plan_fn, void 
  * the first made (and so finds nothing left to do) instead of planning the
  * same changes twice.
  */
-static bool lock_schema(kura_store *s, const kura_sql_dialect *d, kura_error *err)
+static bool lock_schema(kura_store *s, const kura_sql_dialect *d, bool fk_off, kura_error *err)
 {
-    if (!kura_begin(s, err))
+    if (fk_off && !kura__sql_tx_begin_with(s, d->fk_off, d->fk_on, err))
+        return err && err->code == KURA_INVALID
+                   ? kura_fail(err, KURA_INVALID, NULL,
+                               "a table is rebuilt with foreign keys off, which cannot change "
+                               "inside the caller's transaction: migrate outside one (nothing "
+                               "was changed)")
+                   : false;
+    if (!fk_off && !kura_begin(s, err))
         return false;
+    int64_t on = 0;
+    if (fk_off && (!kura_sql_scalar(s, d->fk_enforced_sql, NULL, 0, &on, err) ||
+                   (on && !kura_fail(err, KURA_STORE, NULL,
+                                     "foreign keys could not be turned off to rebuild a table "
+                                     "(nothing was changed)"))))
+        goto fail;
     if (!d->migrate_lock || kura_sql_exec(s, d->migrate_lock, NULL, 0, NULL, err))
         return true;
+fail:;
     kura_error ignored;
     kura_rollback(s, &ignored);
     return false;
+}
+
+/* Whether the connection of the migration's transaction enforces foreign
+ * keys, which a rebuild must not (lock_schema turns them off before). */
+static bool fk_enforced(kura_store *s, const kura_sql_dialect *d, bool *on, kura_error *err)
+{
+    int64_t v = 0;
+    if (!kura_sql_scalar(s, d->fk_enforced_sql, NULL, 0, &v, err))
+        return false;
+    *on = v != 0;
+    return true;
+}
+
+/* After a rebuild, which ran with foreign keys off: a row of a migrated table
+ * that breaks one of its foreign keys refuses the migration. */
+static bool check_references(kura_store *s, const kura_sql_dialect *d,
+                             const kura_model *const *models, size_t n, kura_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        kura_rows bad = {0};
+        kura_value t = KURA_VSTR(models[i]->name);
+        if (!kura_sql_query(s, &live_col_model, d->fk_violations_sql, &t, 1, &bad, err))
+            return false;
+        if (bad.count) {
+            const live_col *v = kura_row(&bad, 0);
+            kura_fail(err, KURA_CONSTRAINT, v->name,
+                      "migrating %s.%s: the row of rowid %lld references no row of %s (nothing "
+                      "was changed)",
+                      models[i]->name, v->name, (long long)v->len, v->type);
+            kura_rows_free(&bad);
+            return false;
+        }
+        kura_rows_free(&bad);
+    }
+    return true;
 }
 
 /* Ends the migration's transaction: commits when ok, else rolls back. */
@@ -459,7 +682,7 @@ static bool unlock_schema(kura_store *s, bool ok, kura_error *err)
 static bool apply(kura_store *s, const plan *p, kura_error *err)
 {
     for (size_t i = 0; i < p->count; i++)
-        for (int k = 0; k < 2 && p->items[i].stmts[k]; k++) {
+        for (size_t k = 0; k < p->items[i].nstmts; k++) {
             kura_error e = {0};
             if (kura_sql_exec(s, p->items[i].stmts[k], NULL, 0, NULL, &e))
                 continue;
@@ -476,8 +699,8 @@ static bool apply(kura_store *s, const plan *p, kura_error *err)
 
 static bool migrate_locked(kura_store *store, const kura_sql_dialect *d,
                            const kura_model *const *models, size_t n, bool dry, bool force,
-                           kura_migrate_plan_fn plan_fn, void *ctx, char **script, size_t *changes,
-                           kura_error *err);
+                           bool fk_off, bool *again, kura_migrate_plan_fn plan_fn, void *ctx,
+                           char **script, size_t *changes, kura_error *err);
 
 bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, unsigned flags,
                   kura_migrate_plan_fn plan_fn, void *ctx, char **script, size_t *changes,
@@ -498,17 +721,25 @@ bool kura_migrate(kura_store *store, const kura_model *const *models, size_t n, 
     /* An index built on a large table, or another migration's lock, keeps the
      * server silent longer than a request's answer timeout. */
     bool was_patient = kura__sql_patient(true);
-    bool ok = migrate_locked(store, d, models, n, dry, force, plan_fn, ctx, script, changes, err);
+    /* A table to rebuild on a connection that enforces foreign keys: once
+     * more on one that does not (again), as the first pass left nothing. */
+    bool again = false;
+    bool ok = migrate_locked(store, d, models, n, dry, force, false, &again, plan_fn, ctx, script,
+                             changes, err);
+    if (again)
+        ok = migrate_locked(store, d, models, n, dry, force, true, &again, plan_fn, ctx, script,
+                            changes, err);
     kura__sql_patient(was_patient);
     return ok;
 }
 
 static bool migrate_locked(kura_store *store, const kura_sql_dialect *d,
                            const kura_model *const *models, size_t n, bool dry, bool force,
-                           kura_migrate_plan_fn plan_fn, void *ctx, char **script, size_t *changes,
-                           kura_error *err)
+                           bool fk_off, bool *again, kura_migrate_plan_fn plan_fn, void *ctx,
+                           char **script, size_t *changes, kura_error *err)
 {
-    if (!dry && !lock_schema(store, d, err))
+    *again = false;
+    if (!dry && !lock_schema(store, d, fk_off, err))
         return false;
     /* A dry run reads the catalogue in a transaction of its own when the store has
      * read replicas: migrations plan against the primary, never a lagging copy. */
@@ -525,6 +756,14 @@ static bool migrate_locked(kura_store *store, const kura_sql_dialect *d,
     free(order);
     if (ok && p.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory planning a migration");
+    bool enforced = false;
+    if (ok && !dry && p.rebuild && !fk_off && (ok = fk_enforced(store, d, &enforced, err)) &&
+        enforced) {
+        plan_free(&p);
+        unlock_schema(store, false, err);
+        *again = true;
+        return false;
+    }
     report r = {NULL, NULL, 0};
     ok = ok && report_plan(&p, force, plan_fn, ctx, script, &r, err);
     if (dry_tx) {
@@ -558,7 +797,8 @@ static bool migrate_locked(kura_store *store, const kura_sql_dialect *d,
                            "was changed)",
                            r.refused->table, r.refused->column, r.refused->detail);
         } else if (r.runnable) {
-            ok = apply(store, &p, err);
+            ok = apply(store, &p, err) &&
+                 (!(p.rebuild || fk_off) || check_references(store, d, models, n, err));
         }
         ok = unlock_schema(store, ok, err);
         if (!ok && !conflict && script) { /* the script is kept only to show what was refused */

@@ -31,10 +31,25 @@ void kura_sql_references_ddl(kura_buf *b, const kura_field *f)
     kura_buf_addf(b, ") ON DELETE %s", kura__on_delete_sql(f->on_delete));
 }
 
+static void table_body(kura_buf *b, const kura_sql_dialect *d, const kura_model *m);
+
 void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m)
 {
     kura_buf_add(b, "CREATE TABLE IF NOT EXISTS ");
     kura_buf_ident(b, m->name);
+    table_body(b, d, m);
+}
+
+void kura_sql_table_ddl_as(kura_buf *b, const kura_sql_dialect *d, const kura_model *m,
+                           const char *name)
+{
+    kura_buf_add(b, "CREATE TABLE ");
+    kura_buf_ident(b, name);
+    table_body(b, d, m);
+}
+
+static void table_body(kura_buf *b, const kura_sql_dialect *d, const kura_model *m)
+{
     kura_buf_add(b, " (\n\t");
     kura_buf_ident(b, kura_key_name(m));
     kura_buf_addf(b, " %s NOT NULL", m->key == KURA_KEY_INT64 ? d->id_type : d->key_types[m->key]);

@@ -142,6 +142,19 @@ typedef struct kura_sql_dialect {
     /* Whether a foreign key can be added to a column that exists
      * (ALTER TABLE ... ADD FOREIGN KEY). */
     bool add_reference;
+    /* Else the table is rebuilt (migrate.c, plan_rebuild) when these are set:
+     * the CREATE text of the table's indexes made by a statement and of its
+     * triggers ("name", "cols"), table bound as parameter 1; one integer, whether this
+     * connection enforces foreign keys; the statements that stop and restart
+     * that, run outside a transaction (dropping a referenced table with it on
+     * would run the ON DELETE actions of the tables that reference it); the
+     * rows of the table bound as parameter 1 that break one of its foreign
+     * keys: the column ("name"), the table it references ("type"), the row's
+     * rowid ("len"). */
+    const char *rebuild_indexes_sql;
+    const char *fk_enforced_sql;
+    const char *fk_off, *fk_on;
+    const char *fk_violations_sql;
     /* A live column's type (as columns_sql reads it) spelled as
      * kura__sql_catalog_type spells a field's, before lower-casing. */
     void (*live_type)(const char *type, int64_t len, char *out, size_t cap);
@@ -272,11 +285,23 @@ const kura_sql_dialect *kura_sql_store_dialect(const kura_store *store);
  * was, to be restored. */
 bool kura__sql_patient(bool on);
 
+/* Opens a transaction as kura_begin does, on a connection that first runs
+ * `before` outside any transaction (a setting such as SQLite's
+ * PRAGMA foreign_keys, which cannot change inside one); the connection runs
+ * `on_release` when the transaction ends, before it goes back to the pool,
+ * and is closed instead when that fails. KURA_INVALID inside a transaction. */
+bool kura__sql_tx_begin_with(kura_store *store, const char *before, const char *on_release,
+                             kura_error *err);
+
 void kura_sql_column_def(kura_buf *b, const kura_sql_dialect *d, const kura_field *f);
 /* " REFERENCES <model> (<key>) ON DELETE <action>" for a field that has a reference. */
 void kura_sql_references_ddl(kura_buf *b, const kura_field *f);
 /* CREATE TABLE IF NOT EXISTS for m (without its indexes). */
 void kura_sql_table_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model *m);
+/* CREATE TABLE `name` with m's columns (no IF NOT EXISTS): a table rebuilt
+ * under another name (migrate.c). */
+void kura_sql_table_ddl_as(kura_buf *b, const kura_sql_dialect *d, const kura_model *m,
+                           const char *name);
 /* CREATE [UNIQUE] INDEX IF NOT EXISTS "ix_<table>_<column>" for field f of m;
  * on a dialect where NULL sorts high, a field that may be NULL is indexed
  * NULLS FIRST, the order kura sorts in (kura_sql_order_limit), so that the

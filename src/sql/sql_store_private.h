@@ -48,7 +48,10 @@ typedef struct pconn {
     int depth;
     bool doomed[MAX_DEPTH + 1]; /* doomed[d]: a statement failed at depth d */
     bool suspect;               /* an error happened: check before reuse */
-    unsigned schema_gen;        /* the store's schema_gen its cached statements are of */
+    /* Run when the outermost transaction ends, before the connection goes back
+     * to the pool (kura__sql_tx_begin_with); NULL: nothing. */
+    const char *on_release;
+    unsigned schema_gen; /* the store's schema_gen its cached statements are of */
     struct pconn *next_idle;
 } pconn;
 
@@ -201,7 +204,8 @@ bool kura__sql_tx_begin(kura_store *store, kura_error *err);
 bool kura__sql_tx_commit(kura_store *store, kura_error *err);
 bool kura__sql_tx_rollback(kura_store *store, kura_error *err);
 int kura__sql_tx_depth(kura_store *store);
-/* Ends the thread's pin of pc and gives it back to the pool. */
+/* Ends the thread's pin of pc, runs its on_release and gives it back to the
+ * pool (or closes it, when on_release failed). */
 void kura__sql_unpin(sql_store *s, pconn *pc);
 
 /* ---- sql_text.c */

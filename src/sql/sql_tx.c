@@ -40,10 +40,47 @@ bool kura__sql_tx_begin(kura_store *store, kura_error *err)
     return true;
 }
 
+bool kura__sql_tx_begin_with(kura_store *store, const char *before, const char *on_release,
+                             kura_error *err)
+{
+    sql_store *s = (sql_store *)store;
+    if (pthread_getspecific(s->pinned))
+        return kura_fail(err, KURA_INVALID, NULL,
+                         "a connection setting cannot change inside a transaction");
+    bool borrowed;
+    pconn *pc = kura__sql_borrow(s, &borrowed, err);
+    if (!pc)
+        return false;
+    /* Set before pinning, so that every way out below restores it. */
+    pc->on_release = on_release;
+    pthread_setspecific(s->pinned, pc);
+    pc->depth = 1;
+    if (!s->drv->exec(pc->conn, before, err) || !s->drv->exec(pc->conn, s->dia->begin, err)) {
+        kura__sql_note_failure(pc);
+        kura__sql_unpin(s, pc);
+        return false;
+    }
+    pc->doomed[1] = false;
+    return true;
+}
+
 void kura__sql_unpin(sql_store *s, pconn *pc)
 {
     pc->depth = 0;
     pthread_setspecific(s->pinned, NULL);
+    const char *restore = pc->on_release;
+    pc->on_release = NULL;
+    kura_error ignored;
+    if (restore && !s->drv->exec(pc->conn, restore, &ignored)) {
+        /* Never pooled with the setting changed: the next borrower would
+         * silently work without it. */
+        kura__sql_pconn_destroy(s, pc);
+        pthread_mutex_lock(&s->lock);
+        s->open--;
+        pthread_cond_signal(&s->freed);
+        pthread_mutex_unlock(&s->lock);
+        return;
+    }
     kura__sql_give_back(s, pc, true);
 }
 

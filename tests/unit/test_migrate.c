@@ -356,8 +356,8 @@ static void stamps(const char *url)
 }
 
 /* References: tables made in the order they need whatever the order given; a
- * new column carries its reference; an existing column gains one on
- * PostgreSQL and is refused, changing nothing, on SQLite. */
+ * new column carries its reference; an existing column gains one (PostgreSQL:
+ * ALTER TABLE, SQLite: the table rebuilt, see rebuild() below). */
 typedef struct mig_team {
     kura_base base;
     char name[KURA_STRING_BYTES(20)];
@@ -381,7 +381,7 @@ static const kura_model member_v3 =
                KURA_INT64(mig_member, mentor_id, .references = &member_v3,
                           .on_delete = KURA_ON_DELETE_SET_NULL));
 
-static void references(const char *url, bool can_add)
+static void references(const char *url, bool pg)
 {
     kura_error err = {0};
     kura_store *db = kura_store_open(url, &err);
@@ -426,28 +426,22 @@ static void references(const char *url, bool can_add)
     assert_int_equal(s.n, 2); /* mig_team made, mig_member.team_id's reference */
     assert_int_equal(s.kinds[0], KURA_CHANGE_CREATE_TABLE);
     assert_int_equal(s.kinds[1], KURA_CHANGE_REFERENCE);
-    assert_int_equal(s.refused, can_add ? 0 : 1);
-    if (can_add) {
-        /* Rows whose team_id no team has: the database refuses the key, and the
-         * migration changes nothing (mig_team is not left behind either). */
-        assert_false(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
-        assert_int_equal(err.code, KURA_CONSTRAINT);
-        assert_false(kura_sql_exec(db, "SELECT 1 FROM mig_team", NULL, 0, NULL, &err));
-        assert_true(kura_sql_exec(db, "UPDATE mig_member SET team_id = NULL", NULL, 0, NULL, &err));
-        assert_true(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
-        assert_int_equal(changes, 2);
-        assert_true(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
-        assert_int_equal(changes, 0);
-        b.mentor_id = a.base.id;
-        b.team_id = 7; /* no such team */
-        assert_false(kura_insert(db, &member_v3, &b, &err));
-        assert_int_equal(err.code, KURA_CONSTRAINT);
-    } else {
-        assert_false(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
-        assert_int_equal(err.code, KURA_CONFLICT);
-        assert_non_null(strstr(err.message, "foreign key"));
-        assert_false(kura_sql_exec(db, "SELECT 1 FROM mig_team", NULL, 0, NULL, &err));
-    }
+    assert_int_equal(s.refused, 0);
+    /* Rows whose team_id no team has: the database refuses the key, and the
+     * migration changes nothing (mig_team is not left behind either). */
+    assert_false(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_false(kura_sql_exec(db, "SELECT 1 FROM mig_team", NULL, 0, NULL, &err));
+    assert_true(kura_sql_exec(db, "UPDATE mig_member SET team_id = NULL", NULL, 0, NULL, &err));
+    assert_true(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
+    /* SQLite: the table made, then rebuilt (create, copy, drop, rename). */
+    assert_int_equal(changes, pg ? 2 : 5);
+    assert_true(kura_migrate(db, v3, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 0);
+    b.mentor_id = a.base.id;
+    b.team_id = 7; /* no such team */
+    assert_false(kura_insert(db, &member_v3, &b, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
     const kura_model *all[] = {&member_v3, &team_model};
     assert_true(kura_drop_all(db, all, 2, &err));
     kura_store_close(db);
@@ -525,6 +519,351 @@ static void unique_with(const char *url)
     kura_store_close(db);
 }
 
+/*
+ * SQLite gains a foreign key on a column that exists by rebuilding the table:
+ * every row and key, every index (kura's, unique_with, another tool's) and its
+ * other references stay; rows of other tables that reference it stay too,
+ * ON DELETE CASCADE included (the rebuild drops the old table with foreign
+ * keys off, else the drop would delete them); a row breaking the new key
+ * refuses the migration and changes nothing; foreign keys are on again after.
+ */
+typedef struct rb_team {
+    kura_base base;
+    char name[KURA_STRING_BYTES(20)];
+} rb_team;
+static const kura_model rb_team_model =
+    KURA_MODEL(rb_team, "rb_team", KURA_STRING(rb_team, name, 20));
+
+typedef struct rb_member {
+    kura_base base;
+    int64_t team_id;
+    int64_t mentor_id;
+    char email[KURA_STRING_BYTES(40)];
+    char nick[KURA_STRING_BYTES(20)];
+    int32_t level;
+} rb_member;
+#define RB_MEMBER_FIELDS(self)                                                                     \
+    KURA_INT64(rb_member, mentor_id, .references = self, .on_delete = KURA_ON_DELETE_SET_NULL),    \
+        KURA_STRING(rb_member, email, 40, .unique = true),                                         \
+        KURA_STRING(rb_member, nick, 20, .unique_with = (const char *const[]){"level", NULL}),     \
+        KURA_INT32(rb_member, level, .index = true)
+static const kura_model rb_member_v1 = KURA_MODEL(
+    rb_member, "rb_member", KURA_INT64(rb_member, team_id), RB_MEMBER_FIELDS(&rb_member_v1));
+static const kura_model rb_member_v2 =
+    KURA_MODEL(rb_member, "rb_member", KURA_INT64(rb_member, team_id, .references = &rb_team_model),
+               RB_MEMBER_FIELDS(&rb_member_v2));
+
+typedef struct rb_task {
+    kura_base base;
+    int64_t member_id;
+    char title[KURA_STRING_BYTES(20)];
+} rb_task;
+static const kura_model rb_task_model =
+    KURA_MODEL(rb_task, "rb_task",
+               KURA_INT64(rb_task, member_id, .references = &rb_member_v1,
+                          .on_delete = KURA_ON_DELETE_CASCADE),
+               KURA_STRING(rb_task, title, 20));
+
+typedef struct rb_count {
+    kura_base base;
+    int64_t n;
+} rb_count;
+static const kura_model rb_count_model = KURA_MODEL(rb_count, "rb_count", KURA_INT64(rb_count, n));
+
+/* The integer n of the first row of sql (-1 when it fails). */
+static int64_t scalar(kura_store *db, const char *sql)
+{
+    kura_rows rows = {0};
+    kura_error err = {0};
+    if (!kura_sql_query(db, &rb_count_model, sql, NULL, 0, &rows, &err) || rows.count == 0) {
+        kura_rows_free(&rows);
+        return -1;
+    }
+    int64_t n = ((const rb_count *)kura_row(&rows, 0))->n;
+    kura_rows_free(&rows);
+    return n;
+}
+
+static const char rb_member_refs[] =
+    "SELECT count(*) AS n FROM pragma_foreign_key_list('rb_member')";
+
+static rb_member rb_new_member(int64_t team, const char *email, const char *nick, int32_t level)
+{
+    rb_member m = {.team_id = team, .level = level};
+    snprintf(m.email, sizeof m.email, "%s", email);
+    snprintf(m.nick, sizeof m.nick, "%s", nick);
+    return m;
+}
+
+static void rebuild_setup(kura_store *db, rb_member *m, rb_task *t, int64_t team_of_c)
+{
+    kura_error err = {0};
+    const kura_model *all[] = {&rb_task_model, &rb_member_v2, &rb_team_model};
+    assert_true(kura_drop_all(db, all, 3, &err));
+    const kura_model *v1[] = {&rb_task_model, &rb_member_v1, &rb_team_model};
+    size_t changes = 0;
+    if (!kura_migrate(db, v1, 3, 0, NULL, NULL, NULL, &changes, &err))
+        fail_msg("migrate v1: %s", err.message);
+    rb_team t1 = {.name = "one"}, t2 = {.name = "two"};
+    assert_true(kura_insert(db, &rb_team_model, &t1, &err));
+    assert_true(kura_insert(db, &rb_team_model, &t2, &err));
+    const kura_field *mentor = kura_field_named(&rb_member_v1, "mentor_id");
+    rb_member gone = rb_new_member(t1.base.id, "gone@x", "gone", 9);
+    m[0] = rb_new_member(t1.base.id, "a@x", "a", 1);
+    m[1] = rb_new_member(t2.base.id, "b@x", "b", 2);
+    m[2] = rb_new_member(team_of_c, "c@x", "c", 2);
+    kura_set_null(&rb_member_v1, &m[0], mentor, true);
+    kura_set_null(&rb_member_v1, &gone, mentor, true);
+    assert_true(kura_insert(db, &rb_member_v1, &m[0], &err));
+    assert_true(kura_insert(db, &rb_member_v1, &gone, &err));
+    m[1].mentor_id = m[0].base.id;
+    assert_true(kura_insert(db, &rb_member_v1, &m[1], &err));
+    m[2].mentor_id = m[1].base.id;
+    /* team_id has no reference yet: a team that does not exist is taken. */
+    assert_true(kura_insert(db, &rb_member_v1, &m[2], &err));
+    /* A gap in the keys: the rebuild must keep them, not renumber. */
+    assert_true(kura_delete(db, &rb_member_v1, gone.base.id, &err));
+    for (int i = 0; i < 3; i++) {
+        t[i] = (rb_task){.member_id = m[i].base.id};
+        snprintf(t[i].title, sizeof t[i].title, "task %d", i);
+        assert_true(kura_insert(db, &rb_task_model, &t[i], &err));
+    }
+    /* Another tool's index and trigger. */
+    assert_true(kura_sql_exec(db, "CREATE INDEX other_nick ON rb_member (nick, email)", NULL, 0,
+                              NULL, &err));
+    assert_true(kura_sql_exec(
+        db,
+        "CREATE TRIGGER rb_member_level AFTER UPDATE OF level ON rb_member WHEN new.level = 5 "
+        "BEGIN UPDATE rb_member SET nick = nick || '+' WHERE id = new.id; END",
+        NULL, 0, NULL, &err));
+}
+
+static void rebuild(const char *url)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("open %s: %s", url, err.message);
+    rb_member m[3];
+    rb_task t[3];
+    rebuild_setup(db, m, t, 99); /* m[2]'s team does not exist */
+    const kura_model *v2[] = {&rb_team_model, &rb_member_v2};
+    size_t changes = 0;
+    char *script = NULL;
+
+    /* The row that breaks the new key refuses the migration; nothing changed. */
+    assert_false(kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_string_equal(err.field, "team_id");
+    char rowid[64];
+    snprintf(rowid, sizeof rowid, "rowid %lld references no row of rb_team",
+             (long long)m[2].base.id);
+    assert_non_null(strstr(err.message, rowid));
+    assert_int_equal(scalar(db, rb_member_refs), 1); /* mentor_id's only */
+    assert_int_equal(rows_in(db, &rb_member_v1), 3);
+    assert_int_equal(rows_in(db, &rb_task_model), 3);
+    assert_int_equal(scalar(db, "SELECT count(*) AS n FROM sqlite_schema WHERE name LIKE "
+                                "'%kura_rebuild%'"),
+                     0);
+    /* Foreign keys are on again on every connection. */
+    rb_task dangling = {.member_id = 999};
+    assert_false(kura_insert(db, &rb_task_model, &dangling, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+
+    m[2].team_id = m[0].team_id;
+    assert_true(kura_update(db, &rb_member_v1, &m[2], &err));
+
+    /* A dry run lists the rebuild with its statements and changes nothing. */
+    seen s;
+    memset(&s, 0, sizeof s);
+    assert_true(kura_migrate(db, v2, 2, KURA_MIGRATE_DRY_RUN, record, &s, &script, &changes, &err));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.kinds[0], KURA_CHANGE_REFERENCE);
+    assert_int_equal(s.refused, 0);
+    assert_non_null(strstr(script, "CREATE TABLE \"rb_member__kura_rebuild\" ("));
+    assert_non_null(strstr(script, "INSERT INTO \"rb_member__kura_rebuild\" (\"id\", \"team_id\", "
+                                   "\"mentor_id\", \"email\", \"nick\", \"level\", \"created_at\", "
+                                   "\"updated_at\") SELECT \"id\", "));
+    assert_non_null(strstr(script, "DROP TABLE \"rb_member\";\nALTER TABLE "
+                                   "\"rb_member__kura_rebuild\" RENAME TO \"rb_member\";\n"));
+    assert_non_null(strstr(script, "foreign keys off"));
+    free(script);
+    size_t planned = changes;
+    assert_int_equal(scalar(db, rb_member_refs), 1);
+
+    /* The migration: the table rebuilt with every row, key and index. */
+    if (!kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err))
+        fail_msg("migrate: %s", err.message);
+    assert_int_equal(changes, planned);
+    assert_int_equal(scalar(db, rb_member_refs), 2);
+    assert_int_equal(rows_in(db, &rb_member_v2), 3);
+    for (int i = 0; i < 3; i++) {
+        rb_member got;
+        assert_true(kura_get(db, &rb_member_v2, m[i].base.id, &got, &err));
+        assert_int_equal(got.team_id, m[i].team_id);
+        assert_string_equal(got.email, m[i].email);
+        assert_string_equal(got.nick, m[i].nick);
+        assert_int_equal(got.level, m[i].level);
+        assert_int_equal(got.base.created_at, m[i].base.created_at);
+        const kura_field *mentor = kura_field_named(&rb_member_v2, "mentor_id");
+        assert_int_equal(kura_is_null(&rb_member_v2, &got, mentor), i == 0);
+        if (i)
+            assert_int_equal(got.mentor_id, m[i].mentor_id);
+    }
+    assert_int_equal(scalar(db, "SELECT count(*) AS n FROM sqlite_schema WHERE type = 'index' AND "
+                                "tbl_name = 'rb_member' AND (name IN ('ix_rb_member_level', "
+                                "'other_nick') OR name LIKE 'uq_rb_member_%' OR name LIKE "
+                                "'sqlite_autoindex_rb_member_%')"),
+                     4);
+    /* Its trigger was made again, and acts. */
+    assert_true(
+        kura_sql_exec(db, "UPDATE rb_member SET level = 5 WHERE nick = 'c'", NULL, 0, NULL, &err));
+    assert_int_equal(scalar(db, "SELECT count(*) AS n FROM rb_member WHERE nick = 'c+'"), 1);
+    /* The rows of the table that references it are all there. */
+    assert_int_equal(rows_in(db, &rb_task_model), 3);
+    assert_int_equal(scalar(db, "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'rb_task' "
+                                "AND sql LIKE '%REFERENCES \"rb_member\" (\"id\") ON DELETE "
+                                "CASCADE%'"),
+                     1);
+    /* Nothing is left to do. */
+    assert_true(kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 0);
+
+    /* Foreign keys are enforced again: the new key, and the old ones. */
+    rb_member bad = rb_new_member(77, "d@x", "d", 3);
+    kura_set_null(&rb_member_v2, &bad, kura_field_named(&rb_member_v2, "mentor_id"), true);
+    assert_false(kura_insert(db, &rb_member_v2, &bad, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_false(kura_insert(db, &rb_task_model, &dangling, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    /* Uniqueness holds: the column's and unique_with's. */
+    rb_member dup = rb_new_member(m[0].team_id, "a@x", "e", 4);
+    kura_set_null(&rb_member_v2, &dup, kura_field_named(&rb_member_v2, "mentor_id"), true);
+    assert_false(kura_insert(db, &rb_member_v2, &dup, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    dup = rb_new_member(m[0].team_id, "e@x", "a", 1);
+    kura_set_null(&rb_member_v2, &dup, kura_field_named(&rb_member_v2, "mentor_id"), true);
+    assert_false(kura_insert(db, &rb_member_v2, &dup, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    /* The references into the rebuilt table act on it: deleting m[1] deletes
+     * its task (CASCADE) and sets m[2]'s mentor NULL. */
+    assert_true(kura_delete(db, &rb_member_v2, m[1].base.id, &err));
+    assert_int_equal(rows_in(db, &rb_task_model), 2);
+    rb_member got;
+    assert_true(kura_get(db, &rb_member_v2, m[2].base.id, &got, &err));
+    assert_true(kura_is_null(&rb_member_v2, &got, kura_field_named(&rb_member_v2, "mentor_id")));
+
+    /* A column the model does not have: refused without force (its data would
+     * go with the old table), forced: dropped, then the table rebuilt. */
+    rebuild_setup(db, m, t, 0);
+    assert_true(kura_sql_exec(db, "ALTER TABLE rb_member ADD COLUMN legacy TEXT DEFAULT 'kept'",
+                              NULL, 0, NULL, &err));
+    assert_true(kura_sql_exec(db, "UPDATE rb_member SET team_id = 1", NULL, 0, NULL, &err));
+    assert_false(kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(err.code, KURA_CONFLICT);
+    assert_int_equal(scalar(db, "SELECT count(*) AS n FROM rb_member WHERE legacy = 'kept'"), 3);
+    assert_int_equal(scalar(db, rb_member_refs), 1);
+    if (!kura_migrate(db, v2, 2, KURA_MIGRATE_FORCE, NULL, NULL, NULL, &changes, &err))
+        fail_msg("forced migrate: %s", err.message);
+    assert_int_equal(scalar(db, rb_member_refs), 2);
+    assert_int_equal(rows_in(db, &rb_member_v2), 3);
+    assert_int_equal(rows_in(db, &rb_task_model), 3);
+    assert_int_equal(scalar(db, "SELECT count(*) AS n FROM pragma_table_info('rb_member') WHERE "
+                                "name = 'legacy'"),
+                     0);
+
+    const kura_model *all[] = {&rb_task_model, &rb_member_v2, &rb_team_model};
+    assert_true(kura_drop_all(db, all, 3, &err));
+    kura_store_close(db);
+}
+
+/* The trap on its own: a table without a reference of its own, which a
+ * table references ON DELETE CASCADE. Dropped with foreign keys on, the old
+ * table would take the rows of the other with it, and the migration would
+ * still succeed. */
+typedef struct rb_owner {
+    kura_base base;
+    int64_t team_id;
+} rb_owner;
+static const kura_model rb_owner_v1 =
+    KURA_MODEL(rb_owner, "rb_owner", KURA_INT64(rb_owner, team_id));
+static const kura_model rb_owner_v2 =
+    KURA_MODEL(rb_owner, "rb_owner", KURA_INT64(rb_owner, team_id, .references = &rb_team_model));
+typedef struct rb_pet {
+    kura_base base;
+    int64_t owner_id;
+} rb_pet;
+static const kura_model rb_pet_model = KURA_MODEL(
+    rb_pet, "rb_pet",
+    KURA_INT64(rb_pet, owner_id, .references = &rb_owner_v1, .on_delete = KURA_ON_DELETE_CASCADE));
+
+static void rebuild_cascade(const char *url)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("open %s: %s", url, err.message);
+    const kura_model *all[] = {&rb_pet_model, &rb_owner_v2, &rb_team_model};
+    assert_true(kura_drop_all(db, all, 3, &err));
+    const kura_model *v1[] = {&rb_pet_model, &rb_owner_v1, &rb_team_model};
+    size_t changes = 0;
+    assert_true(kura_migrate(db, v1, 3, 0, NULL, NULL, NULL, &changes, &err));
+    rb_team team = {.name = "t"};
+    assert_true(kura_insert(db, &rb_team_model, &team, &err));
+    for (int i = 0; i < 4; i++) {
+        rb_owner o = {.team_id = team.base.id};
+        assert_true(kura_insert(db, &rb_owner_v1, &o, &err));
+        rb_pet pet = {.owner_id = o.base.id};
+        assert_true(kura_insert(db, &rb_pet_model, &pet, &err));
+    }
+    const kura_model *v2[] = {&rb_team_model, &rb_owner_v2};
+    /* Inside the caller's transaction foreign keys cannot be turned off:
+     * refused, and that transaction goes on. */
+    assert_true(kura_begin(db, &err));
+    assert_false(kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(err.code, KURA_INVALID);
+    assert_non_null(strstr(err.message, "inside the caller's transaction"));
+    assert_int_equal(rows_in(db, &rb_pet_model), 4);
+    assert_true(kura_commit(db, &err));
+    if (!kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err))
+        fail_msg("migrate: %s", err.message);
+    assert_int_equal(scalar(db, "SELECT count(*) AS n FROM pragma_foreign_key_list('rb_owner')"),
+                     1);
+    assert_int_equal(rows_in(db, &rb_owner_v2), 4);
+    assert_int_equal(rows_in(db, &rb_pet_model), 4);
+    assert_true(kura_drop_all(db, all, 3, &err));
+    kura_store_close(db);
+}
+
+/* A database opened with foreign_keys=off: the rebuild still checks the new
+ * key, and leaves the setting as the URL asked. */
+static void rebuild_foreign_keys_off(const char *path)
+{
+    char url[160];
+    snprintf(url, sizeof url, "sqlite:///%s?foreign_keys=off", path);
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("open %s: %s", url, err.message);
+    rb_member m[3];
+    rb_task t[3];
+    rebuild_setup(db, m, t, 99);
+    const kura_model *v2[] = {&rb_team_model, &rb_member_v2};
+    size_t changes = 0;
+    assert_false(kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_int_equal(scalar(db, rb_member_refs), 1);
+    assert_true(kura_sql_exec(db, "UPDATE rb_member SET team_id = 1", NULL, 0, NULL, &err));
+    if (!kura_migrate(db, v2, 2, 0, NULL, NULL, NULL, &changes, &err))
+        fail_msg("migrate: %s", err.message);
+    assert_int_equal(scalar(db, rb_member_refs), 2);
+    assert_int_equal(rows_in(db, &rb_task_model), 3);
+    assert_int_equal(scalar(db, "SELECT foreign_keys AS n FROM pragma_foreign_keys"), 0);
+    const kura_model *all[] = {&rb_task_model, &rb_member_v2, &rb_team_model};
+    assert_true(kura_drop_all(db, all, 3, &err));
+    kura_store_close(db);
+}
+
 static void test_migrate_sqlite(void **state)
 {
     (void)state;
@@ -538,6 +877,9 @@ static void test_migrate_sqlite(void **state)
     every_type(url);
     stamps(url);
     references(url, false);
+    rebuild(url);
+    rebuild_cascade(url);
+    rebuild_foreign_keys_off(path);
     unique_with(url);
     unlink(path);
     char side[160];
