@@ -196,7 +196,7 @@ bool kura__docj_create(doc_store *s, const kura_model *m, kura_error *err)
             column_expr(&b, m, kura_column_named(m, f->unique_with[j]), s);
         }
         kura_buf_add(&b, "))");
-        ok = !b.oom && exec0(s, b.data, err);
+        ok = !b.oom && (exec0(s, b.data, err) || kura_sql_unique_with_failed(m, f, err));
     }
     if (b.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");
