@@ -636,16 +636,13 @@ static bool apply_index(kura__smodel *m, const cat_index *ix, const char *table)
     if (ix->cons)
         return true; /* a UNIQUE constraint: kura_create makes one the same way */
     f->index = true;
-    char *want = kura__strdupf("ix_%s_%s", table, f->name);
-    if (!want)
-        return false;
-    bool ok = strcmp(want, name) == 0 ||
-              kura__strs_addf(&m->warnings,
-                              "index %s on %s.%s is not named %s as kura names it: kura_create "
-                              "and kura_migrate would add %s beside it",
-                              name, table, f->name, want, want);
-    free(want);
-    return ok;
+    char want[64];
+    kura__index_name(table, f->name, want);
+    return strcmp(want, name) == 0 ||
+           kura__strs_addf(&m->warnings,
+                           "index %s on %s.%s is not named %s as kura names it: kura_create "
+                           "and kura_migrate would add %s beside it",
+                           name, table, f->name, want, want);
 }
 
 /*

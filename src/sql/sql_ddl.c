@@ -65,8 +65,8 @@ void kura_sql_index_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
                         const kura_field *f)
 {
     /* Quoted as every identifier is: a table name may hold a '"'. */
-    char name[1100];
-    snprintf(name, sizeof name, "ix_%s_%s", m->name, f->name);
+    char name[64];
+    kura__index_name(m->name, f->name, name);
     kura_buf_addf(b, "CREATE %sINDEX IF NOT EXISTS ", f->unique ? "UNIQUE " : "");
     kura_buf_ident(b, name);
     kura_buf_add(b, " ON ");
