@@ -12,7 +12,8 @@
  *     NOT NULL), created_at and updated_at included (NULL in existing rows).
  *     A KURA_MODEL_NO_TIMESTAMPS model neither gets nor expects them: should
  *     its table have them, they are columns the model does not have (below);
- *   - an index the model asks for (ix_<table>_<column>) that is missing.
+ *   - an index the model asks for (ix_<table>_<column>, cut to 63 bytes with a
+ *     hash when longer) that is missing.
  *
  * These changes are additive: running kura_migrate again finds nothing to do.
  *
