@@ -12,7 +12,8 @@
  *     NOT NULL), created_at and updated_at included (NULL in existing rows).
  *     A KURA_MODEL_NO_TIMESTAMPS model neither gets nor expects them: should
  *     its table have them, they are columns the model does not have (below);
- *   - an index the model asks for (ix_<table>_<column>) that is missing;
+ *   - an index the model asks for (ix_<table>_<column>, cut to 63 bytes with a
+ *     hash when longer) that is missing;
  *   - the foreign key a field declares (kura/model.h, "References") on a
  *     column that exists without it (KURA_CHANGE_REFERENCE). PostgreSQL:
  *     ALTER TABLE ... ADD FOREIGN KEY. SQLite cannot add one to a table, so
@@ -29,10 +30,10 @@
  *     refuses the migration (KURA_CONSTRAINT, naming the column and the row's
  *     rowid). The rebuilt table has the model's NOT NULL and UNIQUE: a row
  *     that breaks them refuses it too. Foreign keys cannot be turned off
- *     inside a transaction: a rebuild inside the caller's is KURA_INVALID. A view on the table makes SQLite
- *     refuse the rename, and so the migration. A column the table has and the
- *     model lacks is a DROP_COLUMN before the rebuild (below): refused
- *     without force, so no data is lost with the old table.
+ *     inside a transaction: a rebuild inside the caller's is KURA_INVALID. A
+ *     view on the table makes SQLite refuse the rename, and so the migration. A column the table
+ * has and the model lacks is a DROP_COLUMN before the rebuild (below): refused without force, so no
+ * data is lost with the old table.
  *
  * These changes are additive: running kura_migrate again finds nothing to do.
  *

@@ -316,7 +316,8 @@ bool kura_delete_where(kura_store *store, const kura_query *q, int64_t *affected
  * (kura_field.references), else KURA_INVALID; a field of a row that is NULL
  * references nothing. A value no row has any more (a document store enforces
  * no reference) is simply not found. On failure *out keeps the rows it had
- * (in the order described below) and nothing else.
+ * (in the order described below) and nothing else. For a model that
+ * references itself, the rows read from and *out may be the same kura_rows.
  */
 #define KURA_REFERENCE_BATCH 64
 

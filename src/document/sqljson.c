@@ -278,7 +278,8 @@ bool kura__doc_indexes(doc_store *s, const kura_model *m, kura_error *err)
         b.len = 0;
         if (kura_sql_unique_with_ddl(&b, m, &m->fields[i]))
             ok = b.oom ? kura_fail(err, KURA_NOMEM, NULL, "out of memory")
-                       : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err);
+                       : kura_sql_exec(s->sql, b.data, NULL, 0, NULL, err) ||
+                             kura_sql_unique_with_failed(m, &m->fields[i], err);
     }
     kura_buf_free(&b);
     return ok;

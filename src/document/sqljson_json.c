@@ -169,9 +169,12 @@ bool kura__docj_create(doc_store *s, const kura_model *m, kura_error *err)
         const kura_field *f = &m->fields[i];
         if (!f->index && !f->unique)
             continue;
+        char name[64];
+        kura__index_name(m->name, f->name, name);
         b.len = 0;
-        kura_buf_addf(&b, "CREATE %sINDEX IF NOT EXISTS \"ix_%s_%s\" ON ",
-                      f->unique ? "UNIQUE " : "", m->name, f->name);
+        kura_buf_addf(&b, "CREATE %sINDEX IF NOT EXISTS ", f->unique ? "UNIQUE " : "");
+        kura_buf_ident(&b, name);
+        kura_buf_add(&b, " ON ");
         kura_buf_ident(&b, m->name);
         kura_buf_add(&b, " ((");
         column_expr(&b, m, (int)i, s);
@@ -196,7 +199,7 @@ bool kura__docj_create(doc_store *s, const kura_model *m, kura_error *err)
             column_expr(&b, m, kura_column_named(m, f->unique_with[j]), s);
         }
         kura_buf_add(&b, "))");
-        ok = !b.oom && exec0(s, b.data, err);
+        ok = !b.oom && (exec0(s, b.data, err) || kura_sql_unique_with_failed(m, f, err));
     }
     if (b.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");

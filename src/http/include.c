@@ -70,15 +70,19 @@ bool http_includes_read(http_req *r, const kura_model *model, http_includes *inc
     }
 }
 
-bool http_includes_write(const http_includes *inc, const kura_rows *rows, kura_buf *b,
-                         kura_error *err)
+bool http_includes_write(http_metrics *m, const http_includes *inc, const kura_rows *rows,
+                         kura_buf *b, kura_error *err)
 {
     if (inc->n == 0)
         return true;
     kura_buf_add(b, ",\"included\":{");
     for (size_t i = 0; i < inc->n; i++) {
         kura_rows found = {0};
-        if (!kura_find_referenced(inc->targets[i]->store, rows, inc->fields[i]->name, &found, err))
+        bool ok =
+            kura_find_referenced(inc->targets[i]->store, rows, inc->fields[i]->name, &found, err);
+        /* The included model's store, which may be another kind than the list's. */
+        http_metrics_store(m, inc->targets[i]->kind, HTTP_OP_FIND, ok ? NULL : err);
+        if (!ok)
             return false;
         kura_buf_addf(b, "%s\"%s\":[", i ? "," : "", inc->fields[i]->name);
         bool first = true;

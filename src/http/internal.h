@@ -396,10 +396,10 @@ bool http_includes_read(http_req *r, const kura_model *model, http_includes *inc
                         size_t cap);
 
 /* Appends ,"included":{"<field>":[rows]...} for rows (nothing when inc has
- * none): each field's referenced rows, in key order, from its model's store.
- * False with err when a store fails. */
-bool http_includes_write(const http_includes *inc, const kura_rows *rows, struct kura_buf *b,
-                         kura_error *err);
+ * none): each field's referenced rows, in key order, from its model's store,
+ * each read counted in m against that store. False with err when a store fails. */
+bool http_includes_write(http_metrics *m, const http_includes *inc, const kura_rows *rows,
+                         struct kura_buf *b, kura_error *err);
 
 /* --- the collections' rules, shared with the admin ----------------------------- */
 

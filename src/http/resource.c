@@ -472,7 +472,7 @@ static enum MHD_Result list(http_req *r)
     kura_buf_add_i64(&b, a->limit);
     kura_buf_add(&b, ",\"offset\":");
     kura_buf_add_i64(&b, a->offset);
-    if (ok && !counted(r, HTTP_OP_FIND, http_includes_write(&inc, &rows, &b, &err), &err)) {
+    if (ok && !http_includes_write(&r->srv->metrics, &inc, &rows, &b, &err)) {
         kura_buf_free(&b);
         ret = http_problem_error(r, &err);
         goto done;

@@ -115,6 +115,17 @@ bool kura__cascades_from(const kura_model *m, const kura_model *target);
  * of a declaration kura_create and migrations check before any store acts. */
 bool kura__declaration_check(const kura_model *m, kura_error *err);
 
+/* --- index names (index_name.c) --- */
+
+/* full as the name of an index: itself when it has at most 63 bytes, else its
+ * first 54 bytes, '_' and 8 hex digits of a hash of the whole (PostgreSQL
+ * keeps 63 bytes of a name, so two long names of one start were one). */
+void kura__index_name_cut(const char *full, char out[64]);
+
+/* The name of the index of one column, ix_<table>_<column> (Flask-SQLAlchemy's),
+ * cut by kura__index_name_cut. */
+void kura__index_name(const char *table, const char *column, char out[64]);
+
 /* --- fields unique together (unique_with.c) --- */
 
 /* Whether f's unique_with is one (model.h): names of other fields of m, each

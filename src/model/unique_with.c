@@ -47,23 +47,11 @@ bool kura__unique_with_check(const kura_model *m, const kura_field *f, kura_erro
     return true;
 }
 
-/* PostgreSQL cuts identifiers at 63 bytes: a longer name is cut here first, with
- * a hash of the whole, so that the name a migration looks for is the one the
- * database keeps, and two long names that share their start stay apart. */
-#define NAME_MAX_BYTES 63
-
 void kura__unique_with_name(const kura_model *m, const kura_field *f, char out[64])
 {
     char full[1024];
     int n = snprintf(full, sizeof full, "uq_%s_%s", m->name, f->name);
     for (size_t i = 0; f->unique_with && f->unique_with[i] && n > 0 && (size_t)n < sizeof full; i++)
         n += snprintf(full + n, sizeof full - (size_t)n, "_%s", f->unique_with[i]);
-    if (strlen(full) <= NAME_MAX_BYTES) {
-        memcpy(out, full, strlen(full) + 1);
-        return;
-    }
-    uint32_t h = 2166136261u; /* FNV-1a */
-    for (const char *p = full; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    snprintf(out, 64, "%.54s_%08x", full, (unsigned)h);
+    kura__index_name_cut(full, out);
 }

@@ -569,8 +569,10 @@ static bool sample_fixed(kura_store *store, const char *table, const char *colum
     return texts ? true : oom_fail(err);
 }
 
-/* A unique index over several columns: the first column's field is unique
- * with the others (kura_field.unique_with), or a warning says why it cannot be. */
+/* A unique index over several columns: the first of its columns' fields that
+ * is not yet unique with others (a field holds one set; migrations know the
+ * index by its columns, in any order) is unique with the rest, or a warning
+ * says why none can be. */
 static bool apply_unique_with(kura__smodel *m, const cat_index *ix, const char *table,
                               const char *name)
 {
@@ -585,27 +587,42 @@ static bool apply_unique_with(kura__smodel *m, const cat_index *ix, const char *
         ok = (list[n++] = strndup(p, len)) != NULL;
         p += end ? len + 2 : len;
     }
-    kura_field *f = ok && n > 1 ? (kura_field *)kura_field_named(&m->model, list[0]) : NULL;
     kura_error why = {0};
-    if (ok && f && !f->unique_with) {
-        free(list[0]);
-        memmove(list, list + 1, n * sizeof *list); /* the others, NULL-terminated */
+    bool taken = false;
+    for (size_t c = 0; ok && n > 1 && c < n; c++) {
+        kura_field *f = (kura_field *)kura_field_named(&m->model, list[c]);
+        if (!f || f->unique_with) {
+            taken = taken || f;
+            continue;
+        }
+        char *own = list[c];
+        memmove(list + c, list + c + 1, (n - c) * sizeof *list); /* the others, NULL-terminated */
         f->unique_with = (const char *const *)list;
-        if (kura__unique_with_check(&m->model, f, &why))
-            return true; /* migrations know it by its columns, whatever its name */
+        if (kura__unique_with_check(&m->model, f, &why)) {
+            free(own);
+            return true;
+        }
         f->unique_with = NULL;
-        n--;
+        memmove(list + c + 1, list + c, (n - c) * sizeof *list);
+        list[c] = own;
     }
     for (size_t i = 0; i < n; i++)
         free(list[i]);
     free(list);
     if (!ok)
         return false;
+    if (why.message[0])
+        return kura__strs_addf(&m->warnings,
+                               "unique index %s on table %s spans columns (%s) that cannot be "
+                               "unique together: %s: left out (it stays in the database)",
+                               name, table, ix->cols, why.message);
     return kura__strs_addf(&m->warnings,
-                           "unique index %s on table %s spans columns (%s) that are not all "
-                           "fields a field can be unique with%s%s: left out (it stays in the "
-                           "database)",
-                           name, table, ix->cols, why.message[0] ? ": " : "", why.message);
+                           "unique index %s on table %s spans columns (%s) %s: left out (it "
+                           "stays in the database)",
+                           name, table, ix->cols,
+                           taken ? "each of whose fields is already unique with others (a field "
+                                   "holds one such set)"
+                                 : "that are not all fields of the model");
 }
 
 /* Applies one index to the model's fields, or says why it cannot be. */
@@ -636,16 +653,13 @@ static bool apply_index(kura__smodel *m, const cat_index *ix, const char *table)
     if (ix->cons)
         return true; /* a UNIQUE constraint: kura_create makes one the same way */
     f->index = true;
-    char *want = kura__strdupf("ix_%s_%s", table, f->name);
-    if (!want)
-        return false;
-    bool ok = strcmp(want, name) == 0 ||
-              kura__strs_addf(&m->warnings,
-                              "index %s on %s.%s is not named %s as kura names it: kura_create "
-                              "and kura_migrate would add %s beside it",
-                              name, table, f->name, want, want);
-    free(want);
-    return ok;
+    char want[64];
+    kura__index_name(table, f->name, want);
+    return strcmp(want, name) == 0 ||
+           kura__strs_addf(&m->warnings,
+                           "index %s on %s.%s is not named %s as kura names it: kura_create "
+                           "and kura_migrate would add %s beside it",
+                           name, table, f->name, want, want);
 }
 
 /*

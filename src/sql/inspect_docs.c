@@ -238,10 +238,11 @@ static bool add_fields(kura__smodel *m, const keys *ks, const char *table,
         if (!f)
             return false;
         f->max_chars = chars;
-        char want[160];
+        char want[160], cut[64]; /* MongoDB keeps a long name whole, SQL cuts it */
         snprintf(want, sizeof want, "ix_%s_%s", table, k->name);
+        kura__index_name(table, k->name, cut);
         for (size_t j = 0; index_names && index_names[j]; j++)
-            if (strcmp(index_names[j], want) == 0) {
+            if (strcmp(index_names[j], want) == 0 || strcmp(index_names[j], cut) == 0) {
                 f->index = true;
                 f->unique = index_unique[j];
             }

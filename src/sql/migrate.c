@@ -461,7 +461,7 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
             }
         }
         char ixname[1100];
-        snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, f->name);
+        kura__index_name(m->name, f->name, ixname);
         if (f->index && !find_named(&idx, ixname))
             plan_index(p, d, m, f);
         if (f->references && !find_named(&refs, f->name) && !rebuilds)
@@ -502,7 +502,7 @@ static bool plan_model(kura_store *s, const kura_sql_dialect *d, const kura_mode
             continue;
         c->detail = strdup("not in the model");
         char ixname[1100];
-        snprintf(ixname, sizeof ixname, "ix_%s_%s", m->name, lc->name);
+        kura__index_name(m->name, lc->name, ixname);
         if (!d->drop_indexed_column && find_named(&idx, ixname)) {
             kura_buf_init(&b, stack, sizeof stack);
             kura_buf_add(&b, "DROP INDEX IF EXISTS ");

@@ -4,6 +4,7 @@
 #include "sql/sql_store_private.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "base/buf.h"
 #include "model/model_private.h"
@@ -79,8 +80,8 @@ void kura_sql_index_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
                         const kura_field *f)
 {
     /* Quoted as every identifier is: a table name may hold a '"'. */
-    char name[1100];
-    snprintf(name, sizeof name, "ix_%s_%s", m->name, f->name);
+    char name[64];
+    kura__index_name(m->name, f->name, name);
     kura_buf_addf(b, "CREATE %sINDEX IF NOT EXISTS ", f->unique ? "UNIQUE " : "");
     kura_buf_ident(b, name);
     kura_buf_add(b, " ON ");
@@ -110,6 +111,22 @@ bool kura_sql_unique_with_ddl(kura_buf *b, const kura_model *m, const kura_field
     return true;
 }
 
+bool kura_sql_unique_with_failed(const kura_model *m, const kura_field *f, kura_error *err)
+{
+    if (!err || err->code != KURA_CONSTRAINT)
+        return false;
+    char name[64], fields[256], said[sizeof err->message];
+    kura__unique_with_name(m, f, name);
+    int n = snprintf(fields, sizeof fields, "%s", f->name);
+    for (size_t i = 0; f->unique_with[i] && n > 0 && (size_t)n < sizeof fields; i++)
+        n += snprintf(fields + n, sizeof fields - (size_t)n, ", %s", f->unique_with[i]);
+    memcpy(said, err->message, sizeof said);
+    return kura_fail(err, KURA_CONSTRAINT, f->name,
+                     "%.64s: stored rows repeat a combination of %.120s, so the unique index "
+                     "%s cannot be made; remove the repeats (%s)",
+                     m->name, fields, name, said);
+}
+
 bool kura__sql_create(kura_store *store, const kura_model *m, kura_error *err)
 {
     sql_store *s = (sql_store *)store;
@@ -129,7 +146,8 @@ bool kura__sql_create(kura_store *store, const kura_model *m, kura_error *err)
     for (size_t i = 0; ok && i < m->nfields; i++) {
         b.len = 0;
         if (kura_sql_unique_with_ddl(&b, m, &m->fields[i]))
-            ok = !b.oom && kura__sql_exec_plain(s, b.data, err);
+            ok = !b.oom && (kura__sql_exec_plain(s, b.data, err) ||
+                            kura_sql_unique_with_failed(m, &m->fields[i], err));
     }
     if (b.oom)
         ok = kura_fail(err, KURA_NOMEM, NULL, "out of memory");

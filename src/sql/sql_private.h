@@ -311,6 +311,12 @@ void kura_sql_index_ddl(kura_buf *b, const kura_sql_dialect *d, const kura_model
 /* CREATE UNIQUE INDEX IF NOT EXISTS "uq_..." over field f and its unique_with
  * fields; false (nothing written) when f has none. */
 bool kura_sql_unique_with_ddl(kura_buf *b, const kura_model *m, const kura_field *f);
+/* After the statement making f's unique index failed: when the rows already
+ * repeat a combination (KURA_CONSTRAINT), err says so naming the index and its
+ * fields, the database's words after; a document store makes the index on a
+ * collection's first use, where its bare "UNIQUE constraint failed" answered
+ * even a read. Returns false. */
+bool kura_sql_unique_with_failed(const kura_model *m, const kura_field *f, kura_error *err);
 
 /*
  * For stores built on a SQL store (the JSON document stores): run SELECTs and

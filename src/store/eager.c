@@ -140,6 +140,28 @@ static size_t distinct(keyval *keys, size_t n, const kura_rows *have)
     return out;
 }
 
+/* Copies the text of keys into *block (the caller frees it) and points them
+ * there: they point into rows, and those may be the rows being added to (a
+ * model that references itself), which reading moves. */
+static bool own_keys(keyval *keys, size_t n, char **block, kura_error *err)
+{
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += keys[i].s ? strlen(keys[i].s) + 1 : 0;
+    *block = bytes ? malloc(bytes) : NULL;
+    if (bytes && !*block)
+        return kura_fail(err, KURA_NOMEM, NULL, "out of memory collecting keys");
+    char *at = *block;
+    for (size_t i = 0; i < n; i++)
+        if (keys[i].s) {
+            size_t len = strlen(keys[i].s) + 1;
+            memcpy(at, keys[i].s, len);
+            keys[i].s = at;
+            at += len;
+        }
+    return true;
+}
+
 /* Reads the rows of model whose column `column` is one of keys, a query per
  * KURA_REFERENCE_BATCH, into out, and sorts out by f (NULL: by key); on
  * failure out holds the rows it had. */
@@ -206,7 +228,10 @@ bool kura_find_referenced(kura_store *store, const kura_rows *rows, const char *
         if (field_key(rows->model, kura_row(rows, i), f, &keys[n]))
             n++;
     n = distinct(keys, n, out);
-    bool ok = find_in(store, target, kura_key_name(target), keys, n, NULL, out, err);
+    char *text = NULL;
+    bool ok = own_keys(keys, n, &text, err) &&
+              find_in(store, target, kura_key_name(target), keys, n, NULL, out, err);
+    free(text);
     free(keys);
     return ok;
 }
@@ -248,7 +273,9 @@ bool kura_find_referencing(kura_store *store, const kura_rows *parents, const ku
             n++;
     }
     n = distinct(keys, n, NULL);
-    bool ok = find_in(store, model, field, keys, n, f, out, err);
+    char *text = NULL;
+    bool ok = own_keys(keys, n, &text, err) && find_in(store, model, field, keys, n, f, out, err);
+    free(text);
     free(keys);
     return ok;
 }

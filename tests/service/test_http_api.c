@@ -526,6 +526,68 @@ static void include_serves_only_served_models(void **state)
     }
 }
 
+/* A page of SQL rows includes rows of a documents model: the included rows'
+ * reads are counted in the metrics of the store they were read from (an
+ * operator looking for the store that fails must find its errors there). */
+typedef struct t_dauthor {
+    kura_base base;
+    char name[KURA_STRING_BYTES(32)];
+} t_dauthor;
+static const kura_model t_dauthor_model =
+    KURA_MODEL(t_dauthor, "t_dauthor", KURA_STRING(t_dauthor, name, 32));
+typedef struct t_snote {
+    kura_base base;
+    int64_t author_id;
+    char text[KURA_STRING_BYTES(64)];
+} t_snote;
+static const kura_model t_snote_model =
+    KURA_MODEL(t_snote, "t_snote", KURA_INT64(t_snote, author_id, .references = &t_dauthor_model),
+               KURA_STRING(t_snote, text, 64));
+
+static void include_counts_the_store_it_reads(void **state)
+{
+    (void)state;
+    kura_config *cfg = kura_config_new();
+    kura_config_set(cfg, "database_url", "sqlite://:memory:", NULL);
+    kura_error err = {0};
+    server s = {.app = kura_app_open(cfg, &err)};
+    kura_config_free(cfg);
+    assert_non_null(s.app);
+    assert_true(kura_app_register(s.app, &t_dauthor_model, KURA_IN_DOCUMENTS, &err));
+    assert_true(kura_app_register(s.app, &t_snote_model, KURA_IN_SQL, &err));
+    kura_store *db = kura_app_db(s.app);
+    /* The SQL foreign key needs a table of that name beside the collection. */
+    assert_true(kura_create(db, &t_dauthor_model, &err));
+    assert_true(kura_create(db, &t_snote_model, &err));
+    t_dauthor ann = {0};
+    snprintf(ann.name, sizeof ann.name, "ann");
+    assert_true(kura_insert(db, &t_dauthor_model, &ann, &err));
+    t_snote n = {.author_id = ann.base.id};
+    snprintf(n.text, sizeof n.text, "hello");
+    assert_true(kura_insert(db, &t_snote_model, &n, &err));
+    kura_http_opts o = quiet_opts();
+    o.log_level = KURA_LOG_ERROR;
+    s.srv = kura_http_new(s.app, &o, &err);
+    assert_non_null(s.srv);
+    assert_true(kura_http_mount(s.srv, "/authors", "t_dauthor", &err));
+    assert_true(kura_http_mount(s.srv, "/notes", "t_snote", &err));
+    assert_true(kura_http_mount_metrics(s.srv, "/metrics", &err));
+    listen_on(&s);
+
+    t_dauthor doc = {0};
+    snprintf(doc.name, sizeof doc.name, "ann");
+    assert_true(kura_insert(kura_app_documents(s.app), &t_dauthor_model, &doc, &err));
+    assert_int_equal(doc.base.id, ann.base.id);
+
+    response r = GET(&s, "/notes?include=author_id");
+    expect(&r, 200);
+    assert_non_null(strstr(r.body, "\"included\":{\"author_id\":[{"));
+    assert_true(metrics_show(&s, "kura_store_operations_total{store=\"sql\",op=\"find\"} 1\n"));
+    assert_true(
+        metrics_show(&s, "kura_store_operations_total{store=\"document\",op=\"find\"} 1\n"));
+    close_server(&s);
+}
+
 static void two_models_at_paths(void **state)
 {
     (void)state;
@@ -1205,6 +1267,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(two_models_at_paths),
         cmocka_unit_test(include_serves_only_served_models),
+        cmocka_unit_test(include_counts_the_store_it_reads),
         cmocka_unit_test(hot_rows_from_memory),
         cmocka_unit_test(write_hooks_leave_in_any_order),
         cmocka_unit_test(patch_drops_only_its_row),

@@ -864,6 +864,47 @@ static void rebuild_foreign_keys_off(const char *path)
     kura_store_close(db);
 }
 
+/* A table name so long that "ix_<table>_<column>" passes the 63 bytes
+ * PostgreSQL keeps of a name: every index of it once got the same cut name, so
+ * CREATE INDEX IF NOT EXISTS made only the first (the second unique field took
+ * repeats), and each migration planned the indexes again. */
+typedef struct mig_long {
+    kura_base base;
+    char code[KURA_STRING_BYTES(8)];
+    char handle[KURA_STRING_BYTES(8)];
+    int64_t rank;
+} mig_long;
+#define LONG_TABLE "a_table_whose_name_takes_up_most_of_the_sixty_three_bytes_xx"
+static const kura_model long_model =
+    KURA_MODEL(mig_long, LONG_TABLE, KURA_STRING(mig_long, code, 8, .index = true, .unique = true),
+               KURA_STRING(mig_long, handle, 8, .index = true, .unique = true),
+               KURA_INT64(mig_long, rank, .index = true));
+
+static void long_names(const char *url)
+{
+    kura_error err = {0};
+    kura_store *db = kura_store_open(url, &err);
+    if (!db)
+        fail_msg("open %s: %s", url, err.message);
+    const kura_model *models[] = {&long_model};
+    assert_true(kura_drop_all(db, models, 1, &err));
+    size_t changes = 0;
+    assert_true(kura_migrate(db, models, 1, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 4); /* the table and three indexes */
+    assert_true(kura_migrate(db, models, 1, 0, NULL, NULL, NULL, &changes, &err));
+    assert_int_equal(changes, 0);
+    mig_long a = {.rank = 1}, b = {.rank = 2};
+    snprintf(a.code, sizeof a.code, "a");
+    snprintf(a.handle, sizeof a.handle, "same");
+    snprintf(b.code, sizeof b.code, "b");
+    snprintf(b.handle, sizeof b.handle, "same");
+    assert_true(kura_insert(db, &long_model, &a, &err));
+    assert_false(kura_insert(db, &long_model, &b, &err)); /* handle is unique too */
+    assert_int_equal(err.code, KURA_CONSTRAINT);
+    assert_true(kura_drop_all(db, models, 1, &err));
+    kura_store_close(db);
+}
+
 static void test_migrate_sqlite(void **state)
 {
     (void)state;
@@ -881,6 +922,7 @@ static void test_migrate_sqlite(void **state)
     rebuild_cascade(url);
     rebuild_foreign_keys_off(path);
     unique_with(url);
+    long_names(url);
     unlink(path);
     char side[160];
     snprintf(side, sizeof side, "%s-wal", path);
@@ -900,6 +942,7 @@ static void test_migrate_postgresql(void **state)
     stamps(url);
     references(url, true);
     unique_with(url);
+    long_names(url);
 }
 
 static void test_migrate_refuses_bad_calls(void **state)
