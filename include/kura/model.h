@@ -282,9 +282,12 @@ bool kura_decimal_canonical(const char *text, int precision, int scale, char *ou
  * in /openapi.json and links to its row in the admin.
  */
 typedef enum kura_on_delete {
-    KURA_ON_DELETE_RESTRICT = 0, /* deleting a referenced row fails (KURA_CONSTRAINT) */
-    KURA_ON_DELETE_CASCADE,      /* ... deletes the rows that reference it */
-    KURA_ON_DELETE_SET_NULL,     /* ... sets their field to NULL (it must not be required) */
+    /* deleting a referenced row fails (KURA_CONSTRAINT); SQL's NO ACTION, checked
+     * at the end of the statement, so one that deletes a row and every row
+     * referencing it (a whole thread of replies) passes */
+    KURA_ON_DELETE_RESTRICT = 0,
+    KURA_ON_DELETE_CASCADE,  /* ... deletes the rows that reference it */
+    KURA_ON_DELETE_SET_NULL, /* ... sets their field to NULL (it must not be required) */
 } kura_on_delete;
 
 struct kura_model;

@@ -8,12 +8,16 @@
 
 #include "model/model_private.h"
 
-/* The actions, by kura_on_delete: the schema file's name and the SQL. */
+/* The actions, by kura_on_delete: the schema file's name and the SQL.
+ * restrict is NO ACTION, which refuses at the end of the statement rather than
+ * row by row: deleting every row of a self-referencing table at once (a
+ * kura_delete_where, the DROP TABLE of kura_drop on SQLite) is no dangling
+ * reference, and RESTRICT refused it as soon as a parent went before its child. */
 static const struct {
     const char *name;
     const char *sql;
 } on_delete[] = {
-    [KURA_ON_DELETE_RESTRICT] = {"restrict", "RESTRICT"},
+    [KURA_ON_DELETE_RESTRICT] = {"restrict", "NO ACTION"},
     [KURA_ON_DELETE_CASCADE] = {"cascade", "CASCADE"},
     [KURA_ON_DELETE_SET_NULL] = {"set_null", "SET NULL"},
 };
@@ -31,7 +35,7 @@ const char *kura__on_delete_name(kura_on_delete a)
 
 const char *kura__on_delete_sql(kura_on_delete a)
 {
-    return on_delete_known(a) ? on_delete[a].sql : "RESTRICT";
+    return on_delete_known(a) ? on_delete[a].sql : "NO ACTION";
 }
 
 bool kura__on_delete_from_name(const char *name, kura_on_delete *out)

@@ -2117,6 +2117,10 @@ static const kura_model r_tag_model =
 static const kura_model r_tagging_model =
     KURA_MODEL(r_tagging, "r_tagging", KURA_UUID(r_tagging, tag, .references = &r_tag_model));
 
+/* A thread of replies: a model that references itself, restrict. */
+static const kura_model r_reply_model =
+    KURA_MODEL(r_node, "r_reply", KURA_INT64(r_node, parent_id, .references = &r_reply_model));
+
 /* Referencing tables first: kura_create_all and kura_drop_all must order them. */
 static const kura_model *const ref_models[] = {&r_tagging_model, &r_toy_model,  &r_pet_model,
                                                &r_owner_model,   &r_node_model, &r_tag_model};
@@ -2208,6 +2212,26 @@ static void test_references(void **state)
     r_node got = {0};
     OK(kura_get(db, &r_node_model, leaf.base.id, &got, err));
     assert_true(kura_is_null(&r_node_model, &got, kura_field_named(&r_node_model, "parent_id")));
+
+    /* restrict on a model that references itself: a parent with a reply stays,
+     * but a whole thread deleted at once leaves nothing dangling, and neither
+     * does dropping the table with its rows. */
+    OK(kura_drop(db, &r_reply_model, err));
+    OK(kura_create(db, &r_reply_model, err));
+    r_node first = {0}, reply = {0};
+    kura_set_null(&r_reply_model, &first, kura_field_named(&r_reply_model, "parent_id"), true);
+    OK(kura_insert(db, &r_reply_model, &first, err));
+    reply.parent_id = first.base.id;
+    OK(kura_insert(db, &r_reply_model, &reply, err));
+    FAILS(kura_delete(db, &r_reply_model, first.base.id, err), KURA_CONSTRAINT);
+    kura_query thread = kura_query_for(&r_reply_model);
+    int64_t gone = 0;
+    OK(kura_delete_where(db, &thread, &gone, err));
+    assert_int_equal(gone, 2);
+    OK(kura_insert(db, &r_reply_model, &first, err));
+    reply.parent_id = first.base.id;
+    OK(kura_insert(db, &r_reply_model, &reply, err));
+    OK(kura_drop(db, &r_reply_model, err));
 
     /* A text key: a uuid field references a uuid-keyed model. */
     r_tag red = {0};
