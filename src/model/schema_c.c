@@ -100,6 +100,17 @@ static void upper(kura_buf *b, const char *name)
         kura_buf_addf(b, "%c", *c >= 'a' && *c <= 'z' ? *c - 'a' + 'A' : *c);
 }
 
+/* ", .<option> = (const char *const[]){"a", "b", NULL}" for a list of strings. */
+static void c_strings(kura_buf *b, const char *option, const char *const *list)
+{
+    kura_buf_addf(b, ", .%s = (const char *const[]){", option);
+    for (const char *const *c = list; *c; c++) {
+        c_string(b, *c);
+        kura_buf_add(b, ", ");
+    }
+    kura_buf_add(b, "NULL}");
+}
+
 static void field_options(kura_buf *b, const kura_field *f)
 {
     const kura_type_info *ti = kura__type(f->type);
@@ -111,22 +122,10 @@ static void field_options(kura_buf *b, const kura_field *f)
         kura_buf_add(b, ", .unique = true");
     if (f->required)
         kura_buf_add(b, ", .required = true");
-    if (f->choices && ti->choices) {
-        kura_buf_add(b, ", .choices = (const char *const[]){");
-        for (const char *const *c = f->choices; *c; c++) {
-            c_string(b, *c);
-            kura_buf_add(b, ", ");
-        }
-        kura_buf_add(b, "NULL}");
-    }
-    if (f->unique_with) {
-        kura_buf_add(b, ", .unique_with = (const char *const[]){");
-        for (const char *const *c = f->unique_with; *c; c++) {
-            c_string(b, *c);
-            kura_buf_add(b, ", ");
-        }
-        kura_buf_add(b, "NULL}");
-    }
+    if (f->choices && ti->choices)
+        c_strings(b, "choices", f->choices);
+    if (f->unique_with)
+        c_strings(b, "unique_with", f->unique_with);
     if (f->has_range && ti->range) {
         kura_buf_add(b, ", .has_range = true, .min = ");
         c_int64(b, f->min);

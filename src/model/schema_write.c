@@ -45,6 +45,15 @@ static int shortest_digits(double d)
     return 17;
 }
 
+/* A NULL-terminated list of strings (choices, unique_with) as a JSON array. */
+static json_t *string_array(const char *const *list)
+{
+    json_t *a = json_array();
+    for (const char *const *c = list; *c; c++)
+        json_array_append_new(a, json_string(*c));
+    return a;
+}
+
 static json_t *field_json(const kura_field *f)
 {
     const kura_type_info *ti = kura__type(f->type);
@@ -65,18 +74,10 @@ static json_t *field_json(const kura_field *f)
         json_object_set_new(o, "unique", json_true());
     if (f->required)
         json_object_set_new(o, "required", json_true());
-    if (f->choices && ti->choices) {
-        json_t *a = json_array();
-        for (const char *const *c = f->choices; *c; c++)
-            json_array_append_new(a, json_string(*c));
-        json_object_set_new(o, "choices", a);
-    }
-    if (f->unique_with) {
-        json_t *a = json_array();
-        for (const char *const *c = f->unique_with; *c; c++)
-            json_array_append_new(a, json_string(*c));
-        json_object_set_new(o, "unique_with", a);
-    }
+    if (f->choices && ti->choices)
+        json_object_set_new(o, "choices", string_array(f->choices));
+    if (f->unique_with)
+        json_object_set_new(o, "unique_with", string_array(f->unique_with));
     if (f->has_range && ti->range && f->min != INT64_MIN)
         json_object_set_new(o, "min", json_integer(f->min));
     if (f->has_range && ti->range && f->max != INT64_MAX)
