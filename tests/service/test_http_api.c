@@ -29,6 +29,7 @@
 #include <kura/http.h>
 #include <kura/kura.h>
 
+#include "http_client.h"
 #include "wait_until.h"
 #include "unit/t_user.h"
 
@@ -43,71 +44,13 @@ typedef struct server {
     char base[64];
 } server;
 
-typedef struct response {
-    long status;
-    char body[65536];
-    size_t len;
-    char headers[8192];
-    size_t hlen;
-} response;
+typedef http_response response;
 
-typedef struct sink {
-    char buf[65536];
-    size_t len;
-} sink;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-    sink *s = ud;
-    size_t k = size * n;
-    if (s->len + k < sizeof s->buf) {
-        memcpy(s->buf + s->len, p, k);
-        s->len += k;
-        s->buf[s->len] = '\0';
-    }
-    return k;
-}
-
-/* One request; body NULL for none, auth an Authorization value or NULL. */
+/* One request to the test's server (http_client.h). */
 static response call(const server *s, const char *method, const char *path, const char *type,
                      const char *body, const char *auth)
 {
-    response r = {0};
-    sink out = {{0}, 0}, head = {{0}, 0};
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[512], line[256];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
-    if (type) {
-        snprintf(line, sizeof line, "Content-Type: %s", type);
-        h = curl_slist_append(h, line);
-    }
-    if (auth) {
-        snprintf(line, sizeof line, "Authorization: %s", auth);
-        h = curl_slist_append(h, line);
-    }
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    memcpy(r.body, out.buf, sizeof r.body);
-    r.len = out.len;
-    memcpy(r.headers, head.buf, sizeof r.headers - 1);
-    r.hlen = head.len;
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
+    return http_call(s->base, method, path, type, body, auth);
 }
 
 #define GET(s, path)        call((s), "GET", (path), NULL, NULL, NULL)

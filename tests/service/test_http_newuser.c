@@ -21,6 +21,8 @@
 #include <kura/http.h>
 #include <kura/kura.h>
 
+#include "http_client.h"
+
 static const char tracker[] =
     "{\"models\":["
     "{\"name\":\"project\",\"key\":\"string\",\"fields\":["
@@ -42,58 +44,12 @@ typedef struct server {
     char base[64];
 } server;
 
-typedef struct response {
-    long status;
-    char body[16384];
-    char headers[4096];
-} response;
-
-typedef struct sink {
-    char *buf;
-    size_t size, len;
-} sink;
-
-static size_t on_data(char *p, size_t size, size_t n, void *ud)
-{
-    sink *s = ud;
-    size_t k = size * n;
-    if (s->len + k < s->size) {
-        memcpy(s->buf + s->len, p, k);
-        s->len += k;
-        s->buf[s->len] = '\0';
-    }
-    return k;
-}
+typedef http_response response;
 
 /* One request; body NULL for none (then no Content-Type either). */
 static response call(const server *s, const char *method, const char *path, const char *body)
 {
-    response r = {0};
-    sink out = {r.body, sizeof r.body, 0}, head = {r.headers, sizeof r.headers, 0};
-    CURL *c = curl_easy_init();
-    assert_non_null(c);
-    char url[512];
-    snprintf(url, sizeof url, "%s%s", s->base, path);
-    struct curl_slist *h = curl_slist_append(NULL, "Expect:");
-    if (body)
-        h = curl_slist_append(h, "Content-Type: application/json");
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    if (body)
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &out);
-    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_HEADERDATA, &head);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK)
-        fail_msg("%s %s: %s", method, path, curl_easy_strerror(rc));
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return r;
+    return http_call(s->base, method, path, body ? "application/json" : NULL, body, NULL);
 }
 
 static void expect(const response *r, long status)
